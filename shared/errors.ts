@@ -1,0 +1,60 @@
+/**
+ * Errors that cross a user-facing boundary (CLI, UI, relay) carry a stable `code` so that scripts,
+ * tests and the UI can react to them, and a message that tells the user what to check.
+ *
+ * The three tiers used across wgweb:
+ * 1. bad caller input: `TypeError` / `RangeError` with a precise message (programming errors);
+ * 2. bad packets from the network: dropped and counted by reason, never thrown;
+ * 3. boundary errors: `WgwebError` with a `code` from {@link ErrorCode}.
+ */
+
+/** Stable error codes. Add new ones at the end; never rename. */
+export const ErrorCode = {
+  CONFIG_INVALID: 'CONFIG_INVALID',
+  CONFIG_UNREADABLE: 'CONFIG_UNREADABLE',
+  KEY_INVALID: 'KEY_INVALID',
+  RELAY_UNREACHABLE: 'RELAY_UNREACHABLE',
+  RELAY_REFUSED: 'RELAY_REFUSED',
+  RELAY_CLOSED: 'RELAY_CLOSED',
+  HANDSHAKE_TIMEOUT: 'HANDSHAKE_TIMEOUT',
+  NO_ROUTE: 'NO_ROUTE',
+  NOT_CONNECTED: 'NOT_CONNECTED',
+  TIMEOUT: 'TIMEOUT',
+  CONNECTION_REFUSED: 'CONNECTION_REFUSED',
+  CONNECTION_RESET: 'CONNECTION_RESET',
+  HOST_UNREACHABLE: 'HOST_UNREACHABLE',
+  DNS_NXDOMAIN: 'DNS_NXDOMAIN',
+  DNS_FAILURE: 'DNS_FAILURE',
+  DNS_TIMEOUT: 'DNS_TIMEOUT',
+  HTTP_PROTOCOL: 'HTTP_PROTOCOL',
+  HTTP_CLOSED_EARLY: 'HTTP_CLOSED_EARLY',
+  ABORTED: 'ABORTED',
+  USAGE: 'USAGE',
+  INTERNAL: 'INTERNAL',
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** An error meant for a user: a stable code plus an actionable message. */
+export class WgwebError extends Error {
+  readonly code: ErrorCode;
+  /** Extra machine-readable detail (e.g. the config line, the relay close code). */
+  readonly detail: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, detail: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'WgwebError';
+    this.code = code;
+    this.detail = detail;
+  }
+
+  /** Plain-data form, safe to post across a worker boundary or print as JSON. */
+  toJSON(): { code: ErrorCode; message: string; detail: Record<string, unknown> } {
+    return { code: this.code, message: this.message, detail: this.detail };
+  }
+}
+
+/** True when `e` is a {@link WgwebError} (or its plain-data form) with the given code. */
+export function hasErrorCode(e: unknown, code: ErrorCode): boolean {
+  return typeof e === 'object' && e !== null && (e as { code?: unknown }).code === code;
+}
