@@ -1,0 +1,107 @@
+/**
+ * `npm run bench [-- --quick] [-- --only NAME]`: runs every bench module, each of which measures
+ * wgweb next to a baseline in the same run, and writes `bench-results/latest.json` plus a Markdown
+ * table (`bench-results/latest.md`) that is also copied into docs/benchmarks.md between markers.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import type { BenchEntry, BenchModule } from './bench-entry.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+/** Bench modules in report order; each file exports `bench: BenchModule`. */
+const MODULES = [
+  'wireguard-bench.ts',
+  'tcp-bench.ts',
+  'relay-bench.ts',
+  'tunnel-bench.ts',
+  'browser-bench.ts',
+];
+
+function version(cmd: string, args: string[]): string {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n')[0].trim();
+  } catch {
+    return 'not found';
+  }
+}
+
+function fmt(n: number | undefined): string {
+  if (n === undefined || !Number.isFinite(n)) return '—';
+  if (Math.abs(n) >= 100) return n.toFixed(0);
+  if (Math.abs(n) >= 10) return n.toFixed(1);
+  return n.toFixed(2);
+}
+
+export function markdownTable(entries: BenchEntry[]): string {
+  const rows = [
+    '| benchmark | what was measured | wgweb | baseline | ratio | goal |',
+    '| --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const e of entries) {
+    const ours = `${fmt(e.ours.value)} ${e.ours.unit}`;
+    const base = e.baseline ? `${fmt(e.baseline.value)} ${e.baseline.unit} (${e.baseline.label})` : '—';
+    rows.push(`| ${e.name} | ${e.measured}${e.notes ? ` _${e.notes}_` : ''} | ${ours} | ${base} | ${e.ratio === undefined ? '—' : fmt(e.ratio)} | ${e.goal ?? '—'} |`);
+  }
+  return rows.join('\n');
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const quick = args.includes('--quick');
+  const onlyIdx = args.indexOf('--only');
+  const only = onlyIdx >= 0 ? args[onlyIdx + 1] : undefined;
+  const started = Date.now();
+  const environment = {
+    date: new Date().toISOString(),
+    commit: version('git', ['-C', root, 'rev-parse', '--short', 'HEAD']),
+    node: process.version,
+    chromium: version('chromium', ['--version']),
+    wireguardGo: version('wireguard-go', ['--version']),
+    cpu: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown'}`,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    mode: quick ? 'quick' : 'full',
+  };
+  const entries: BenchEntry[] = [];
+  const failures: { module: string; error: string }[] = [];
+  for (const file of MODULES) {
+    if (only && !file.includes(only)) continue;
+    if (!existsSync(new URL(file, import.meta.url))) continue;
+    const mod = (await import(`./${file}`)) as { bench?: BenchModule };
+    if (!mod.bench) continue;
+    process.stderr.write(`bench: ${mod.bench.title} ...\n`);
+    const t0 = Date.now();
+    try {
+      const got = await mod.bench.run({ quick });
+      entries.push(...got);
+      for (const e of got) process.stderr.write(`  ${e.name}: ${fmt(e.ours.value)} ${e.ours.unit}${e.ratio !== undefined ? `  ratio ${fmt(e.ratio)}` : ''}\n`);
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String(err);
+      failures.push({ module: file, error: msg });
+      process.stderr.write(`  FAILED: ${msg}\n`);
+    }
+    process.stderr.write(`  (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
+  }
+  const report = { environment, seconds: (Date.now() - started) / 1000, entries, failures };
+  const outDir = new URL('../bench-results/', import.meta.url);
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(new URL('latest.json', outDir), JSON.stringify(report, null, 2) + '\n');
+  const env = `Ran ${environment.date} on ${environment.cpu}, ${environment.memoryGiB} GiB; node ${environment.node}, ${environment.chromium}, wireguard-go ${environment.wireguardGo}; commit ${environment.commit}; ${environment.mode} mode, ${report.seconds.toFixed(0)} s.`;
+  const md = `${env}\n\n${markdownTable(entries)}\n${failures.length ? `\nFailed modules: ${failures.map((f) => `${f.module} (${f.error})`).join('; ')}\n` : ''}`;
+  writeFileSync(new URL('latest.md', outDir), md);
+  const docs = new URL('../docs/benchmarks.md', import.meta.url);
+  if (existsSync(docs) && !quick) {
+    const text = readFileSync(docs, 'utf8');
+    const start = '<!-- bench:start -->';
+    const end = '<!-- bench:end -->';
+    const a = text.indexOf(start);
+    const b = text.indexOf(end);
+    if (a >= 0 && b > a) writeFileSync(docs, `${text.slice(0, a + start.length)}\n${md}\n${text.slice(b)}`);
+  }
+  process.stdout.write(md);
+  if (failures.length) process.exitCode = 1;
+}
+
+await main();
