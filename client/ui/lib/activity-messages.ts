@@ -1,0 +1,58 @@
+/**
+ * Plain-words lines for what the tools did, shared by the tool panels and the event log (so a
+ * scripted `window.wgweb.ping()` shows up in the log just like a click does).
+ */
+import type { DnsResult, PingReply, PingSummary, TcpingResult } from '../../worker/tunnel-api.ts';
+import { formatMs } from './format-time.ts';
+
+export function describePingReply(reply: PingReply): string {
+  if ('timeout' in reply) return `seq ${reply.seq}: no reply (timed out)`;
+  if ('error' in reply) return `seq ${reply.seq}: ${reply.error}`;
+  const ttl = reply.ttl !== undefined ? ` ttl=${reply.ttl}` : '';
+  return `${reply.bytes} bytes from ${reply.from}: seq=${reply.seq}${ttl} time=${formatMs(reply.rttMs)}`;
+}
+
+export function describePingSummary(s: PingSummary): string {
+  const loss = `${Number(s.lossPercent.toFixed(1))}% loss`;
+  let line = `Ping ${s.address}: ${s.transmitted} sent, ${s.received} received, ${loss}`;
+  if (s.rttMinMs !== undefined && s.rttAvgMs !== undefined && s.rttMaxMs !== undefined) {
+    line += `, rtt min/avg/max ${s.rttMinMs.toFixed(1)}/${s.rttAvgMs.toFixed(1)}/${s.rttMaxMs.toFixed(1)} ms`;
+  }
+  return line;
+}
+
+export function describeDns(r: DnsResult): string {
+  const answer = r.addresses.length ? r.addresses.join(', ') : 'no addresses';
+  return `DNS ${r.name} ${r.type}: ${answer} (ttl ${r.ttl} s, from ${r.server}, ${formatMs(r.elapsedMs)})`;
+}
+
+const TCPING_WORDS: Record<TcpingResult['result'], string> = {
+  open: 'is open',
+  refused: 'refused the connection (nothing listens there)',
+  timeout: 'did not answer (timed out; a firewall may drop it)',
+  unreachable: 'is unreachable',
+};
+
+export function describeTcping(r: TcpingResult): string {
+  const target = r.host === r.address ? r.address : `${r.host} (${r.address})`;
+  const port = r.address.includes(':') ? `[${target}]:${r.port}` : `${target}:${r.port}`;
+  return `TCP ${port} ${TCPING_WORDS[r.result] ?? r.result} after ${formatMs(r.elapsedMs)}`;
+}
+
+export function describeHttp(method: string, url: string, status: number, statusText: string, elapsedMs: number): string {
+  return `HTTP ${method} ${redactUrl(url)}: ${status}${statusText ? ' ' + statusText : ''} (${formatMs(elapsedMs)})`;
+}
+
+/**
+ * The URL without credentials, query or fragment: what is safe to keep in a log that people paste
+ * into bug reports (tokens often live in query strings).
+ */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    const query = u.search ? '?…' : '';
+    return `${u.protocol}//${u.host}${u.pathname}${query}`;
+  } catch {
+    return url.replace(/[?#].*$/, '');
+  }
+}

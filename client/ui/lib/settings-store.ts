@@ -1,0 +1,92 @@
+/**
+ * What the UI remembers between visits, in localStorage. Nothing secret is stored by default: the
+ * config (with its private key) only when the user ticks "Remember on this device", after a plain
+ * warning; unticking deletes it at once. Storage may be missing or full: every access is guarded.
+ */
+
+/** The subset of `Storage` used (so tests can pass a Map-backed fake). */
+export interface StorageLike {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+  removeItem(key: string): void;
+}
+
+export type ThemeChoice = 'system' | 'light' | 'dark';
+
+const KEY = {
+  relayUrl: 'wgweb.relayUrl',
+  theme: 'wgweb.theme',
+  config: 'wgweb.config',
+} as const;
+
+export class SettingsStore {
+  readonly #storage: StorageLike | undefined;
+
+  constructor(storage: StorageLike | undefined) {
+    this.#storage = storage;
+  }
+
+  get relayUrl(): string | undefined {
+    return this.#get(KEY.relayUrl) ?? undefined;
+  }
+
+  set relayUrl(value: string | undefined) {
+    this.#put(KEY.relayUrl, value?.trim() ? value.trim() : undefined);
+  }
+
+  get theme(): ThemeChoice {
+    const t = this.#get(KEY.theme);
+    return t === 'light' || t === 'dark' ? t : 'system';
+  }
+
+  set theme(value: ThemeChoice) {
+    this.#put(KEY.theme, value === 'system' ? undefined : value);
+  }
+
+  /** True when the user opted in to keeping the config (a config is stored). */
+  get remembersConfig(): boolean {
+    return this.#get(KEY.config) !== null;
+  }
+
+  /** The remembered config text, if the user opted in. */
+  get rememberedConfig(): string | undefined {
+    return this.#get(KEY.config) ?? undefined;
+  }
+
+  /** Stores the config (private key included). Returns false if storage refused it. */
+  rememberConfig(text: string): boolean {
+    return this.#put(KEY.config, text);
+  }
+
+  forgetConfig(): void {
+    this.#put(KEY.config, undefined);
+  }
+
+  #get(key: string): string | null {
+    try {
+      return this.#storage?.getItem(key) ?? null;
+    } catch {
+      return null;
+    }
+  }
+
+  #put(key: string, value: string | undefined): boolean {
+    if (!this.#storage) return false;
+    try {
+      if (value === undefined) this.#storage.removeItem(key);
+      else this.#storage.setItem(key, value);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+/** `window.localStorage`, or undefined where reading it throws (sandboxed frames, disabled storage). */
+export function browserStorage(): StorageLike | undefined {
+  try {
+    return globalThis.localStorage ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
