@@ -1,0 +1,113 @@
+/**
+ * Baseline for wgweb's bulk download: the same HTTP download between two real wireguard-go peers
+ * with the kernel's TCP stack on both ends (curl in a "client" namespace, the test HTTP server on
+ * the "server" namespace's tunnel address). wgweb's own download (browser/CLI stack → relay →
+ * wireguard-go) is reported as a ratio to this figure measured in the same run.
+ *
+ *   client ns: curl ─ kernel TCP ─ wireguard-go ──UDP──▶ [veth between the namespaces | hop in root ns]
+ *                                                         ──▶ wireguard-go ─ kernel TCP ─ HTTP server (server ns)
+ *
+ * `path: 'hop'` puts a (clean) userspace UDP forwarder in the root namespace in between, which is
+ * closer to wgweb's shape (a Node relay forwards every datagram).
+ *
+ *   node --import tsx bench/kernel-baseline.ts [--bytes N] [--hop]     prints MB/s
+ */
+import { pathToFileURL } from 'node:url';
+import { closeAllNamespaces, linkNamespaces } from '../test/helpers/netns.ts';
+import { startWireguardGoPeer, type WgGoPeer } from '../test/helpers/wireguard-go-peer.ts';
+import { startHttpServer } from '../test/helpers/ns-servers.ts';
+import { startImpairmentHop, type ImpairmentHop } from '../test/helpers/impairment-hop.ts';
+import { interopSkipReason } from '../test/helpers/requirements.ts';
+import type { Endpoint } from '../shared/ip-address.ts';
+
+export interface KernelBaselineOptions {
+  /** Bytes to download (default 64 MiB). */
+  readonly bytes?: number;
+  /** 'veth' (default): the namespaces are linked directly; 'hop': through a UDP forwarder in the root namespace. */
+  readonly path?: 'veth' | 'hop';
+  /** Downloads to run; the best one is reported (default 1). */
+  readonly repeats?: number;
+}
+
+export interface KernelBaselineResult {
+  readonly bytesPerSecond: number;
+  /** Transfer time of the reported download, as curl measured it (connect to last byte). */
+  readonly seconds: number;
+}
+
+/**
+ * Downloads `bytes` through a wireguard-go ⇄ wireguard-go tunnel with curl and the kernel TCP stack.
+ * @throws {Error} when the machine cannot run it (see interopSkipReason) or the transfer fails.
+ */
+export async function kernelBaselineDownload(options: KernelBaselineOptions = {}): Promise<KernelBaselineResult> {
+  const bytes = options.bytes ?? 64 * 1024 * 1024;
+  if (!Number.isSafeInteger(bytes) || bytes <= 0) throw new RangeError(`bytes must be a positive integer, got ${bytes}`);
+  const repeats = options.repeats ?? 1;
+  const reason = interopSkipReason(['curl']);
+  if (reason) throw new Error(`kernel baseline cannot run: ${reason}`);
+
+  let server: WgGoPeer | undefined;
+  let client: WgGoPeer | undefined;
+  let hop: ImpairmentHop | undefined;
+  try {
+    server = await startWireguardGoPeer({ name: 'bsrv', logLevel: 'error' });
+    const net = server.tunnelAddress4!.replace(/\.1$/, '');
+    client = await startWireguardGoPeer({ name: 'bcli', logLevel: 'error', address4: `${net}.2/24`, address6: null });
+    await server.addPeer({ publicKey: client.publicKey, allowedIPs: [`${net}.2/32`] });
+    let endpoint: Endpoint;
+    if (options.path === 'hop') {
+      hop = await startImpairmentHop({ target: server.endpoint, listen: { host: client.ns.rootAddress4 } });
+      endpoint = hop.endpoint;
+    } else {
+      const link = await linkNamespaces(client.ns, server.ns);
+      endpoint = { host: link.addressB4, port: server.listenPort };
+    }
+    await client.addPeer({ publicKey: server.publicKey, allowedIPs: server.tunnelNetworks, endpoint });
+    const http = await startHttpServer(server, { hosts: [server.tunnelAddress4!] });
+    // Handshake and warm-up outside the measurement.
+    await client.ns.exec('curl', ['-sS', '--noproxy', '*', '--max-time', '30', '-o', '/dev/null', http.url('/bytes/65536')], {
+      timeoutMs: 40_000,
+    });
+
+    let best: KernelBaselineResult | undefined;
+    for (let i = 0; i < repeats; i++) {
+      const r = await client.ns.exec(
+        'curl',
+        ['-sS', '--noproxy', '*', '--max-time', '600', '-o', '/dev/null', '-w', '%{size_download} %{time_total}', http.url(`/bytes/${bytes}?sha=0`)],
+        { timeoutMs: 620_000 },
+      );
+      const [size, secs] = r.stdout.trim().split(/\s+/).map(Number);
+      if (size !== bytes) throw new Error(`kernel baseline: curl downloaded ${size} bytes, expected ${bytes}`);
+      const result = { bytesPerSecond: bytes / secs, seconds: secs };
+      if (!best || result.bytesPerSecond > best.bytesPerSecond) best = result;
+    }
+    return best!;
+  } finally {
+    await hop?.close();
+    await client?.close();
+    await server?.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const at = args.indexOf('--bytes');
+  const bytes = at >= 0 ? Number(args[at + 1]) : undefined;
+  const path = args.includes('--hop') ? 'hop' : 'veth';
+  try {
+    const r = await kernelBaselineDownload({ bytes, path });
+    const mb = r.bytesPerSecond / 1e6;
+    console.log(
+      `kernel baseline (${path}): ${mb.toFixed(1)} MB/s (${(bytes ?? 64 * 1024 * 1024).toLocaleString('en')} bytes in ${r.seconds.toFixed(3)} s)`,
+    );
+  } finally {
+    await closeAllNamespaces();
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((e: Error) => {
+    console.error(e.message);
+    process.exit(1);
+  });
+}
