@@ -7,7 +7,6 @@
  *   tests      ─▶ createMemoryIo({ stdin }) ─▶ same run(args, io) ─▶ io.stdoutText()
  */
 import { fstatSync } from 'node:fs';
-import { once } from 'node:events';
 import { ErrorCode, WgwebError } from '../shared/errors.ts';
 
 /** An output stream. */
@@ -78,7 +77,7 @@ export function createProcessIo(): CliIo & { close(): void } {
       async write(chunk) {
         if (broken) return;
         if (stream.write(chunk)) return;
-        await Promise.race([once(stream, 'drain'), once(stream, 'close'), once(stream, 'error').catch(() => undefined)]);
+        await writable(stream);
       },
       dispose() {
         stream.off('error', onError);
@@ -109,6 +108,21 @@ export function createProcessIo(): CliIo & { close(): void } {
       stderr.dispose();
     },
   };
+}
+
+/** Resolves when `stream` drains, closes or fails (a failure is reported through its 'error' listener). */
+function writable(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      stream.off('error', done);
+      resolve();
+    };
+    stream.on('drain', done);
+    stream.on('close', done);
+    stream.on('error', done);
+  });
 }
 
 async function readStream(stream: NodeJS.ReadStream, maxBytes: number, signal: AbortSignal): Promise<Uint8Array> {

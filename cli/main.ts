@@ -115,17 +115,28 @@ export const COMMANDS: readonly CommandEntry[] = [
  */
 export async function main(argv: string[], io?: CliIo): Promise<number> {
   const owned = io ? undefined : createProcessIo();
-  const cli = io ?? owned!;
+  try {
+    return await runCommandLine(argv, io ?? owned!, COMMANDS);
+  } finally {
+    owned?.close();
+  }
+}
+
+/**
+ * {@link main} over an explicit command table (tests use fake commands to exercise error
+ * reporting). Never rejects.
+ */
+export async function runCommandLine(argv: string[], cli: CliIo, commands: readonly CommandEntry[]): Promise<number> {
   let command = 'wgweb';
   try {
     if (!Array.isArray(argv)) throw new TypeError('argv must be an array of strings');
     const [first, ...rest] = argv;
     if (first === undefined) {
-      await cli.stderr.write(topLevelHelp());
+      await cli.stderr.write(topLevelHelp(commands));
       return EXIT_USAGE;
     }
-    if (first === '--help' || first === '-h' || (first === 'help' && rest.length === 0)) {
-      await cli.stdout.write(topLevelHelp());
+    if (first === '--help' || first === '-h' || (first === 'help' && (rest.length === 0 || rest[0] === 'help'))) {
+      await cli.stdout.write(topLevelHelp(commands));
       return EXIT_OK;
     }
     if (first === '--version' || first === '-V') {
@@ -133,25 +144,23 @@ export async function main(argv: string[], io?: CliIo): Promise<number> {
       return EXIT_OK;
     }
     if (first === 'help') {
-      const entry = findCommand(rest[0]);
+      const entry = findCommand(commands, rest[0]);
       command = entry.name;
       return await (await entry.load())(['--help'], cli);
     }
     if (first.startsWith('-')) throw new UsageError('wgweb', `unknown option ${first}; options go after the command (wgweb <command> --help)`);
-    const entry = findCommand(first);
+    const entry = findCommand(commands, first);
     command = entry.name;
     return await (await entry.load())(rest, cli);
   } catch (err) {
     return reportError(err, cli, command, wantsJson(argv));
-  } finally {
-    owned?.close();
   }
 }
 
-function findCommand(name: string): CommandEntry {
-  const entry = COMMANDS.find((c) => c.name === name);
+function findCommand(commands: readonly CommandEntry[], name: string): CommandEntry {
+  const entry = commands.find((c) => c.name === name);
   if (entry) return entry;
-  const guess = closestMatch(name, COMMANDS.map((c) => c.name));
+  const guess = closestMatch(name, commands.map((c) => c.name));
   throw new UsageError('wgweb', `unknown command "${name}"${guess ? `; did you mean ${guess}?` : ''}`, { argument: name });
 }
 
@@ -214,7 +223,7 @@ function jsonLine(value: unknown): string {
   }
 }
 
-function topLevelHelp(): string {
+function topLevelHelp(commands: readonly CommandEntry[]): string {
   return [
     'Usage: wgweb <command> [options]',
     '',
@@ -222,7 +231,7 @@ function topLevelHelp(): string {
     'command line (it reads wg-quick .conf files and talks to real WireGuard peers).',
     '',
     'Commands:',
-    ...table([...COMMANDS.map((c) => [c.name, c.summary] as const), ['help', 'Show help for a command: wgweb help <command>']]),
+    ...table([...commands.map((c) => [c.name, c.summary] as const), ['help', 'Show help for a command: wgweb help <command>']]),
     '',
     'Options:',
     ...table([
