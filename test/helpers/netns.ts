@@ -256,8 +256,12 @@ function installHooks(): void {
   if (hooksInstalled) return;
   hooksInstalled = true;
   process.on('exit', cleanupAllSync);
-  // Runs before the default "print and exit" handling without changing it ('exit' follows too).
-  process.on('uncaughtExceptionMonitor', cleanupAllSync);
+  // An uncaught exception that nobody handles ends the process: clean up before Node prints it
+  // ('exit' would too). When someone does handle it (node:test attributes it to a test and goes
+  // on), the namespaces still serve other tests and are left to their owners and the exit hook.
+  process.on('uncaughtExceptionMonitor', () => {
+    if (process.listenerCount('uncaughtException') === 0) cleanupAllSync();
+  });
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     const handler = (): void => {
       cleanupAllSync();
@@ -588,9 +592,10 @@ export async function linkNamespaces(a: Namespace, b: Namespace): Promise<Namesp
 }
 
 /**
- * Polls `check` until it returns a value other than `undefined`/`false`, or throws after
- * `timeoutMs` with `what` in the message (plus `context()` for diagnostics). For conditions that
- * have no event to wait on (a socket file appearing, a handshake in `wg show`).
+ * Polls `check` until it returns a value other than `undefined`/`false`. Throws "timed out after
+ * N ms waiting for <what>" after `timeoutMs`, or "gave up waiting for <what>: <reason>" as soon as
+ * `abort` resolves (e.g. the process exited); `context()` is appended for diagnostics. Only for
+ * conditions that have no event to wait on (a handshake showing up in `wg show`).
  */
 export async function waitFor<T>(
   what: string,
@@ -605,11 +610,11 @@ export async function waitFor<T>(
     aborted = why;
   });
   for (;;) {
-    if (aborted !== undefined) throw new Error(`${what}: ${aborted}${options.context ? `\n${options.context()}` : ''}`);
+    if (aborted !== undefined) throw new Error(`gave up waiting for ${what}: ${aborted}${options.context ? `\n${options.context()}` : ''}`);
     const v = await check();
     if (v !== undefined && v !== false) return v;
     if (Date.now() >= deadline) {
-      throw new Error(`${what} did not happen within ${timeoutMs} ms${options.context ? `\n${options.context()}` : ''}`);
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${options.context ? `\n${options.context()}` : ''}`);
     }
     await new Promise((r) => setTimeout(r, interval));
     interval = Math.min(interval * 2, options.intervalMs ?? 100);

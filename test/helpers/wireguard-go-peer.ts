@@ -259,7 +259,7 @@ export async function startWireguardGoPeer(options: WgGoPeerOptions = {}): Promi
     const context = (): string => `last wireguard-go output (pid ${proc.pid}):\n${proc.output(20) || '(none)'}`;
     const exitedEarly = proc.exited.then((i) => `wireguard-go exited (code ${i.code}, signal ${i.signal})`);
     await waitFor(
-      `wireguard-go interface ${ifname} in ${ns.name} coming up`,
+      `wireguard-go interface ${ifname} in ${ns.name} to come up`,
       async () => (await ns.exec('wg', ['show', ifname, 'listen-port'], { check: false, timeoutMs: 5000 })).code === 0,
       { timeoutMs, context, abort: exitedEarly },
     );

@@ -50,7 +50,10 @@ interface Pair {
  * A server peer and a client peer whose endpoint for the server is either the server's address on
  * a direct veth between the two namespaces, or an impairment hop in the root namespace.
  */
-async function startPair(t: TestContext, via: { hop?: Omit<ImpairmentHopOptions, 'target' | 'listen'> }): Promise<Pair> {
+async function startPair(
+  t: TestContext,
+  via: { hop?: Omit<ImpairmentHopOptions, 'target' | 'listen'>; outer?: 4 | 6 },
+): Promise<Pair> {
   const server = await startWireguardGoPeer({ name: 'server' });
   t.after(() => server.close());
   const net = server.tunnelAddress4!.replace(/\.1$/, '');
@@ -64,7 +67,12 @@ async function startPair(t: TestContext, via: { hop?: Omit<ImpairmentHopOptions,
   if (via.hop) {
     // UDP leaves the client namespace to the root side of its veth, where the hop listens, and the
     // hop (a root-namespace process) sends on to the server's veth address: no forwarding needed.
-    hop = await startImpairmentHop({ ...via.hop, target: server.endpoint, listen: { host: client.ns.rootAddress4 } });
+    const v6 = via.outer === 6;
+    hop = await startImpairmentHop({
+      ...via.hop,
+      target: v6 ? server.endpointV6 : server.endpoint,
+      listen: { host: v6 ? client.ns.rootAddress6 : client.ns.rootAddress4 },
+    });
     t.after(() => hop!.close());
     endpoint = hop.endpoint;
   } else {
@@ -120,8 +128,8 @@ describe('interop harness: real wireguard-go peers, the Linux TCP stack, the imp
     assert.ok(after.rxBytes > 0 && after.txBytes > 2 * size, 'the bytes crossed the tunnel');
   });
 
-  test('through a clean hop in the root namespace: UDP from the root namespace reaches the peer and replies come back', SLOW, async (t) => {
-    const { server, client, hop } = await startPair(t, { hop: { seed: 1 } });
+  test('through a clean hop in the root namespace, over IPv6 UDP: the peer is reached on its veth address and replies come back', SLOW, async (t) => {
+    const { server, client, hop } = await startPair(t, { hop: { seed: 1 }, outer: 6 });
     const http = await startHttpServer(server);
     await client.ns.exec('ping', ['-c', '2', '-i', '0.2', '-w', '20', server.tunnelAddress4!], { timeoutMs: 30_000 });
     const r = await curlInNamespace(client.ns, http.url('/bytes/1000000'));
@@ -129,9 +137,9 @@ describe('interop harness: real wireguard-go peers, the Linux TCP stack, the imp
     const s = hop!.stats();
     assert.ok(s.toTarget.forwarded > 0 && s.toClient.forwarded > 0);
     assert.equal(s.toTarget.lost + s.toClient.lost, 0);
-    assert.equal(s.client?.host, client.ns.nsAddress4, 'the hop tracks the client like a NAT');
+    assert.equal(s.client?.host, client.ns.nsAddress6, 'the hop tracks the client like a NAT');
     const row = (await server.show()).peers[0];
-    assert.ok(row.endpoint?.startsWith(`${server.ns.rootAddress4}:`), `the server sees the hop as the client: ${row.endpoint}`);
+    assert.ok(row.endpoint?.startsWith(`[${server.ns.rootAddress6}]:`), `the server sees the hop as the client: ${row.endpoint}`);
   });
 
   test('through the hop with 3% loss each way: a download still completes intact', SLOW, async (t) => {
