@@ -129,7 +129,7 @@ export class DnsResolver {
   private readonly randomBytes: RandomBytes;
   private readonly edns: boolean;
   private readonly cache: DnsCache;
-  private readonly inflight = new Map<string, Promise<ExactOutcome>>();
+  private readonly inflight = new Map<string, { promise: Promise<ExactOutcome>; controller: AbortController; users: number }>();
   private readonly counters: DnsResolverStats = { udpQueries: 0, tcpQueries: 0, cacheHits: 0, drops: {} };
 
   constructor(options: DnsResolverOptions) {
@@ -197,7 +197,7 @@ export class DnsResolver {
     let nodataName = '';
     let nx: (ExactOutcome & { kind: 'nxdomain' }) | undefined;
     for (const candidate of candidates) {
-      const outcome = await raceSignal(this.resolveExact(candidate, qtype), options.signal, (r) => aborted(`looking up ${trimmed}`, r));
+      const outcome = await this.resolveExact(candidate, qtype, options.signal, trimmed);
       if (outcome.kind === 'addresses') {
         return {
           name: candidate,
@@ -286,8 +286,11 @@ export class DnsResolver {
     return this.port === DNS_PORT ? formatIp(server) : formatSocketAddress(server, this.port);
   }
 
-  /** Cache, then one coalesced network query per (name, type) at a time. */
-  private resolveExact(name: string, qtype: number): Promise<ExactOutcome> {
+  /**
+   * Cache, then one coalesced network query per (name, type) at a time. The shared query is
+   * cancelled only when every caller waiting for it has aborted.
+   */
+  private async resolveExact(name: string, qtype: number, signal: AbortSignal | undefined, asked: string): Promise<ExactOutcome> {
     const hit = this.cache.get(name, qtype, this.now());
     if (hit) {
       this.counters.cacheHits++;
@@ -298,19 +301,33 @@ export class DnsResolver {
       return Promise.resolve({ kind: 'nxdomain', server: hit.server, source: 'cache' });
     }
     const key = `${qtype} ${name.toLowerCase()}`;
-    let p = this.inflight.get(key);
-    if (!p) {
-      p = this.queryAndCache(name, qtype).finally(() => this.inflight.delete(key));
-      this.inflight.set(key, p);
+    let entry = this.inflight.get(key);
+    if (!entry) {
+      const controller = new AbortController();
+      const promise = this.queryAndCache(name, qtype, controller.signal).finally(() => {
+        if (this.inflight.get(key) === entry) this.inflight.delete(key);
+      });
+      entry = { promise, controller, users: 0 };
+      this.inflight.set(key, entry);
     }
-    return p;
+    const shared = entry;
+    shared.users++;
+    try {
+      return await raceSignal(shared.promise, signal, (r) => aborted(`looking up ${asked}`, r));
+    } finally {
+      shared.users--;
+      if (shared.users === 0 && signal?.aborted) {
+        shared.controller.abort();
+        if (this.inflight.get(key) === shared) this.inflight.delete(key);
+      }
+    }
   }
 
-  private async queryAndCache(name: string, qtype: number): Promise<ExactOutcome> {
+  private async queryAndCache(name: string, qtype: number, signal: AbortSignal): Promise<ExactOutcome> {
     let qname = name;
     let ttl = Infinity;
     for (let requery = 0; ; requery++) {
-      const reply = await this.query(qname, qtype);
+      const reply = await this.query(qname, qtype, signal);
       const m = reply.message;
       if (m.flags.rcode === DnsRcode.NXDOMAIN) {
         const negTtl = negativeTtl(m);
@@ -409,24 +426,26 @@ export class DnsResolver {
    * Sends the query to the servers: `attempts` rounds, each server once per round. Servers that
    * answered SERVFAIL/REFUSED/NOTIMP are not asked again; silent ones are.
    */
-  private async query(name: string, qtype: number): Promise<Reply> {
+  private async query(name: string, qtype: number, signal: AbortSignal): Promise<Reply> {
     const failures = new Map<string, { server: IpAddress; rcode: number }>();
     let lastError: unknown;
     for (let attempt = 0; attempt < this.attempts; attempt++) {
       for (const server of this.servers) {
         const key = formatIp(server);
         if (failures.has(key)) continue;
+        if (signal.aborted) throw aborted(`looking up ${name}`, signal.reason);
         let withEdns = this.edns;
         let reply: Reply | undefined;
         try {
-          reply = await this.exchangeUdp(server, name, qtype, withEdns);
+          reply = await this.exchangeUdp(server, name, qtype, withEdns, signal);
           if (reply && reply.message.flags.rcode === DnsRcode.FORMERR && withEdns) {
             // RFC 6891 §7: a server that does not understand EDNS answers FORMERR; ask plainly.
             withEdns = false;
-            reply = await this.exchangeUdp(server, name, qtype, withEdns);
+            reply = await this.exchangeUdp(server, name, qtype, withEdns, signal);
           }
-          if (reply && reply.message.flags.tc) reply = await this.exchangeTcp(server, name, qtype, withEdns);
+          if (reply && reply.message.flags.tc) reply = await this.exchangeTcp(server, name, qtype, withEdns, signal);
         } catch (e) {
+          if (signal.aborted) throw aborted(`looking up ${name}`, signal.reason);
           lastError = e;
           reply = undefined;
         }
@@ -475,10 +494,10 @@ export class DnsResolver {
   }
 
   /** One UDP query/answer; `undefined` when nothing valid arrived in time. */
-  private async exchangeUdp(server: IpAddress, name: string, qtype: number, withEdns: boolean): Promise<Reply | undefined> {
+  private async exchangeUdp(server: IpAddress, name: string, qtype: number, withEdns: boolean, signal: AbortSignal): Promise<Reply | undefined> {
     const { id, bytes } = this.buildQuery(name, qtype, withEdns);
     const socket = this.openSocket();
-    const scope = new SignalScope();
+    const scope = new SignalScope(signal);
     scope.deadline(this.timeoutMs, () => 'timeout');
     try {
       this.counters.udpQueries++;
@@ -488,7 +507,7 @@ export class DnsResolver {
         try {
           d = await socket.receive(scope.signal);
         } catch (e) {
-          if (scope.aborted) return undefined;
+          if (scope.aborted && !signal.aborted) return undefined; // this attempt timed out
           throw e;
         }
         if (!ipEquals(d.address, server) || d.port !== this.port) {
@@ -505,11 +524,12 @@ export class DnsResolver {
   }
 
   /** The query over TCP with 2-byte length framing (RFC 1035 §4.2.2, RFC 7766 §8). */
-  private async exchangeTcp(server: IpAddress, name: string, qtype: number, withEdns: boolean): Promise<Reply | undefined> {
+  private async exchangeTcp(server: IpAddress, name: string, qtype: number, withEdns: boolean, signal: AbortSignal): Promise<Reply | undefined> {
     const { id, bytes } = this.buildQuery(name, qtype, withEdns);
-    const scope = new SignalScope();
+    const scope = new SignalScope(signal);
     scope.deadline(this.timeoutMs, () => 'timeout');
     let conn: TcpConnection | undefined;
+    let ok = false;
     try {
       this.counters.tcpQueries++;
       conn = await this.dialer.connectTcp(server, this.port, { signal: scope.signal, timeoutMs: this.timeoutMs });
@@ -527,6 +547,7 @@ export class DnsResolver {
           const len = (buf[0] << 8) | buf[1];
           if (buf.length >= 2 + len) {
             const message = this.matchReply(buf.subarray(2, 2 + len), id, name, qtype);
+            ok = true;
             return message ? { message, server, source: 'tcp' } : undefined;
           }
         }
@@ -541,11 +562,13 @@ export class DnsResolver {
         buf = next;
       }
     } catch (e) {
-      if (scope.aborted) return undefined;
+      if (scope.aborted && !signal.aborted) return undefined; // this attempt timed out
       throw e;
     } finally {
       scope.dispose();
-      conn?.abort();
+      // RFC 7766 §6.2.3: the client closes; a clean FIN once done, a reset when giving up.
+      if (ok) conn?.close();
+      else conn?.abort();
     }
   }
 }
