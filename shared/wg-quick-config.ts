@@ -510,7 +510,12 @@ function wholeFileChecks(iface: InterfaceDraft | undefined, peers: PeerDraft[], 
     }
     // Cryptokey routing (WireGuard paper §3): a prefix maps to one peer; wg gives it to the last one.
     for (const a of p.allowedIPs) {
-      const id = `${formatIp(maskAddress(a.prefix.address, a.prefix.prefixLength))}/${a.prefix.prefixLength}`;
+      const network = maskAddress(a.prefix.address, a.prefix.prefixLength);
+      const id = `${formatIp(network)}/${a.prefix.prefixLength}`;
+      if (!bytesEqual(network, a.prefix.address)) {
+        // wg prints the same warning and routes the whole network, host bits ignored.
+        warn(a.line, `line ${a.line}: AllowedIPs ${formatPrefix(a.prefix)} has a nonzero host part; WireGuard treats it as ${id}`, 'AllowedIPs');
+      }
       const prev = routes.get(id);
       if (prev && prev.peer !== p) {
         warn(a.line, `line ${a.line}: AllowedIPs ${id} is also in the [Peer] starting at line ${prev.peer.line}; WireGuard routes it only to this later peer`, 'AllowedIPs');

@@ -338,7 +338,18 @@ describe('warnings: accepted, but worth telling', () => {
     assert.deepEqual(warningsOf(base), ['no [Peer] section: there is nobody to connect to']);
     assert.match(warningsOf(`${base}Address = fd00::2/64\nMTU = 1200\n${peer}`)[0], /^line 5: MTU 1200 is below 1280/);
     const two = `${base}${peer}[Peer]\nPublicKey = ${PEER2_PUB}\nEndpoint = 192.0.2.2:51820\nAllowedIPs = 0.0.0.1/0\n`;
-    assert.deepEqual(warningsOf(two), ['line 11: AllowedIPs 0.0.0.0/0 is also in the [Peer] starting at line 4; WireGuard routes it only to this later peer']);
+    assert.deepEqual(warningsOf(two), [
+      'line 11: AllowedIPs 0.0.0.1/0 has a nonzero host part; WireGuard treats it as 0.0.0.0/0',
+      'line 11: AllowedIPs 0.0.0.0/0 is also in the [Peer] starting at line 4; WireGuard routes it only to this later peer',
+    ]);
+  });
+  test('AllowedIPs with host bits set: wg warns and uses the network, so do we (kept as written)', () => {
+    const text = `${base}[Peer]\nPublicKey = ${SERVER_PUB}\nEndpoint = 192.0.2.1:51820\nAllowedIPs = 10.0.0.1/24, fd00::1/64, 10.9.0.0/16\n`;
+    assert.deepEqual(warningsOf(text), [
+      'line 7: AllowedIPs 10.0.0.1/24 has a nonzero host part; WireGuard treats it as 10.0.0.0/24',
+      'line 7: AllowedIPs fd00::1/64 has a nonzero host part; WireGuard treats it as fd00::/64',
+    ]);
+    assert.deepEqual(prefixes(parseWgQuickConfig(text).config.peers[0].allowedIPs), ['10.0.0.1/24', 'fd00::1/64', '10.9.0.0/16']);
   });
 });
 
