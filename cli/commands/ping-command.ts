@@ -1,0 +1,60 @@
+/**
+ * `wgweb ping`: ICMP echo (v4 or v6) to an address inside the tunnel, through the relay, printed
+ * like ping(8). Exit status 0 when at least one reply came back, 1 otherwise.
+ */
+import { formatCommandHelp, parseCommandArgs, type CommandSpec } from '../args.ts';
+import type { CliIo } from '../cli-io.ts';
+import { openTunnel, TUNNEL_OPTIONS } from '../tunnel-options.ts';
+
+export const spec = {
+  name: 'ping',
+  summary: 'Send ICMP echo requests through a WireGuard tunnel.',
+  description: 'Connects through the relay, completes the WireGuard handshake, then pings ADDRESS (an IPv4 or\nIPv6 address inside the tunnel, or a name resolved with the config\'s DNS servers).',
+  options: {
+    ...TUNNEL_OPTIONS,
+    count: { type: 'integer', short: 'c', valueName: 'COUNT', min: 1, max: 100000, description: 'stop after COUNT replies or timeouts (default 4)' },
+    interval: { type: 'number', short: 'i', valueName: 'SECONDS', min: 0.01, max: 60, description: 'wait between requests (default 1)' },
+    timeout: { type: 'number', short: 'W', valueName: 'SECONDS', min: 0.01, max: 60, description: 'wait for each reply (default 2)' },
+  },
+  positionals: [{ name: 'ADDRESS' }],
+  examples: ['wgweb ping --config wg0.conf --relay ws://127.0.0.1:8080 10.0.0.1', 'wgweb ping --config wg0.conf -c 10 fd00::1'],
+} as const satisfies CommandSpec;
+
+export async function run(args: string[], io: CliIo): Promise<number> {
+  const { help, values, positionals } = parseCommandArgs(spec, args);
+  if (help) {
+    await io.stdout.write(formatCommandHelp(spec));
+    return 0;
+  }
+  const target = positionals[0];
+  const session = await openTunnel('ping', values, io);
+  try {
+    const count = values.count ?? 4;
+    await io.stdout.write(`PING ${target} through ${session.relayUrl}: 56 data bytes\n`);
+    const summary = await session.ping(
+      target,
+      { count, intervalMs: (values.interval ?? 1) * 1000, timeoutMs: (values.timeout ?? 2) * 1000 },
+      (r) => {
+        let line: string;
+        if ('rttMs' in r) line = `${r.bytes} bytes from ${r.from}: icmp_seq=${r.seq} ttl=${r.ttl ?? '?'} time=${r.rttMs.toFixed(2)} ms`;
+        else if ('timeout' in r) line = `no reply for icmp_seq=${r.seq}`;
+        else line = `icmp_seq=${r.seq}: ${r.error}`;
+        void io.stdout.write(`${line}\n`);
+      },
+      io.signal,
+    );
+    const lines = [
+      '',
+      `--- ${target} ping statistics ---`,
+      `${summary.transmitted} packets transmitted, ${summary.received} received, ${summary.lossPercent}% packet loss`,
+    ];
+    if (summary.received) {
+      const f = (n: number | undefined): string => (n ?? 0).toFixed(3);
+      lines.push(`rtt min/avg/max/mdev = ${f(summary.rttMinMs)}/${f(summary.rttAvgMs)}/${f(summary.rttMaxMs)}/${f(summary.rttMdevMs)} ms`);
+    }
+    await io.stdout.write(`${lines.join('\n')}\n`);
+    return summary.received > 0 ? 0 : 1;
+  } finally {
+    await session.close();
+  }
+}
