@@ -41,10 +41,6 @@ export const EXIT_INTERRUPTED = 130;
 interface CommandModule {
   run: CommandRun;
 }
-/** The module shape of `relay/main.ts`. */
-interface RelayModule {
-  relayCommand(args: string[]): Promise<number>;
-}
 
 /**
  * Imports a module that another part of the tree provides, by a path relative to this file. The
@@ -82,8 +78,8 @@ export const COMMANDS: readonly CommandEntry[] = [
     name: 'relay',
     summary: 'Run the WebSocket-to-UDP relay that browsers reach WireGuard peers through',
     load: async () => {
-      const m = await importSibling<RelayModule>('../relay/main.ts', 'relay', 'relayCommand');
-      return (args) => m.relayCommand(args);
+      const { relayCommand } = await import('../relay/main.ts');
+      return (args) => relayCommand(args);
     },
   },
   networkCommand('ping', 'Send ICMP echo requests through a WireGuard tunnel'),

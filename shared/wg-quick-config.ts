@@ -443,9 +443,12 @@ function parsePeerKey(d: PeerDraft, key: string, value: string, line: number, fa
         return fail(`Endpoint ${(err as Error).message}`);
       }
       const ip = tryParseIp(e.host);
-      if (ip) {
-        // One spelling per address (RFC 5952), so configs compare and round-trip; a zone stays as written.
-        if (!e.host.includes('%')) e = { host: formatIp(ip), port: e.port };
+      if (ip && e.host.includes('%')) {
+        // A link-local address with its zone ([fe80::1%eth0]:51820) stays as written.
+        if (!ZONED_IPV6.test(e.host)) return fail(`Endpoint ${quote(value)}: ${quote(e.host)} has an invalid zone after "%"`);
+      } else if (ip) {
+        // One spelling per address (RFC 5952), so configs compare and round-trip.
+        e = { host: formatIp(ip), port: e.port };
       } else if (/^[0-9.]+$/.test(e.host)) {
         return fail(`Endpoint ${quote(value)}: ${quote(e.host)} is not an IPv4 address`);
       } else if (!isHostName(e.host)) {
@@ -648,6 +651,9 @@ function isSearchDomain(text: string): boolean {
   return isHostName(name);
 }
 
+/** An IPv6 literal with an interface zone (RFC 4007 §11): `fe80::1%eth0`. */
+const ZONED_IPV6 = /^[0-9A-Fa-f:.]+%[A-Za-z0-9_.-]{1,64}$/;
+
 function isHostName(text: string): boolean {
   const name = text.endsWith('.') ? text.slice(0, -1) : text;
   if (name.length === 0 || name.length > 253) return false;
@@ -716,6 +722,7 @@ function formatEndpointChecked(e: Endpoint, what: string): string {
   intChecked(e.port, `${what}.port`, 1, 65535);
   const ip = tryParseIp(e.host);
   if (ip && !e.host.includes('%')) return formatEndpoint({ host: formatIp(ip), port: e.port });
+  if (ip && ZONED_IPV6.test(e.host)) return formatEndpoint(e);
   if (!isHostName(e.host)) throw new RangeError(`${what}.host ${quote(e.host)} is not an IP address or host name`);
   return formatEndpoint(e);
 }

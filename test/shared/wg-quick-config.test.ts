@@ -170,6 +170,15 @@ describe('fields and their forms', () => {
     assert.deepEqual(ep('[::ffff:192.0.2.1]:1'), { host: '::ffff:192.0.2.1', port: 1 });
     assert.deepEqual(ep('wg.example.com:65535'), { host: 'wg.example.com', port: 65535 });
     assert.deepEqual(ep('localhost:51820'), { host: 'localhost', port: 51820 });
+    assert.deepEqual(ep('[fe80::1%eth0]:51820'), { host: 'fe80::1%eth0', port: 51820 });
+  });
+
+  test('a zoned link-local Endpoint round-trips; a malformed zone is an error', () => {
+    const text = wrap('Address = 10.0.0.2', `PublicKey = ${SERVER_PUB}\nEndpoint = [fe80::1%wg-lan.2]:51820\nAllowedIPs = 0.0.0.0/0`);
+    const { config } = parseWgQuickConfig(text);
+    assert.deepEqual(parseWgQuickConfig(formatWgQuickConfig(config)).config, config);
+    const bad = wrap('Address = 10.0.0.2', `PublicKey = ${SERVER_PUB}\nEndpoint = [fe80::1%a/b]:51820\nAllowedIPs = 0.0.0.0/0`);
+    assert.deepEqual(errorsOf(bad), [[6, 'line 6: Endpoint "[fe80::1%a/b]:51820": "fe80::1%a/b" has an invalid zone after "%"']]);
   });
 
   test('AllowedIPs may be empty (with a warning: nothing is routed to that peer)', () => {
@@ -490,6 +499,35 @@ describe('garbage never escapes as anything but WgwebError', () => {
         assert.ok(e.message.length > 0);
       }
     }
+  });
+
+  test('2000 mutations of a real config: WgwebError or a config that survives format → parse', () => {
+    let seed = 99;
+    const rnd = (n: number) => {
+      seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+      return seed % n;
+    };
+    const pieces = ['=', '[', ']', '#', ',', ' ', '\n', '/', ':', '0', 'f', '.', '%', 'off', '::'];
+    let accepted = 0;
+    for (let i = 0; i < 2000; i++) {
+      let text = TYPICAL_CLIENT;
+      for (let m = 1 + rnd(4); m > 0; m--) {
+        const at = rnd(text.length);
+        const op = rnd(3);
+        const piece = pieces[rnd(pieces.length)];
+        text = op === 0 ? text.slice(0, at) + text.slice(at + 1) : op === 1 ? text.slice(0, at) + piece + text.slice(at) : text.slice(0, at) + piece + text.slice(at + 1);
+      }
+      let config: WgQuickConfig;
+      try {
+        config = parseWgQuickConfig(text).config;
+      } catch (e) {
+        if (!(e instanceof WgwebError)) throw new Error(`non-WgwebError for ${JSON.stringify(text)}: ${String(e)}`);
+        continue;
+      }
+      accepted++;
+      assert.deepEqual(parseWgQuickConfig(formatWgQuickConfig(config)).config, config, text);
+    }
+    assert.ok(accepted > 100, `only ${accepted} mutations parsed; the property was barely exercised`);
   });
 
   test('a huge single line is handled and clipped in messages', () => {

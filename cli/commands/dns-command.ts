@@ -1,0 +1,45 @@
+/**
+ * `wgweb dns`: resolves NAME with the DNS servers of the config (`DNS =`), queried through the
+ * tunnel (UDP, TCP on truncation), and prints the addresses with TTL, server and time.
+ */
+import { formatCommandHelp, parseCommandArgs, UsageError, type CommandSpec } from '../args.ts';
+import type { CliIo } from '../cli-io.ts';
+import { openTunnel, TUNNEL_OPTIONS } from '../tunnel-options.ts';
+
+export const spec = {
+  name: 'dns',
+  summary: 'Resolve a name with a DNS server inside a WireGuard tunnel.',
+  options: {
+    ...TUNNEL_OPTIONS,
+    type: { type: 'string', short: 't', valueName: 'A|AAAA', description: 'record type (default A)' },
+    json: { type: 'boolean', description: 'print the result as JSON' },
+  },
+  positionals: [{ name: 'NAME' }],
+  examples: ['wgweb dns --config wg0.conf intranet.example', 'wgweb dns --config wg0.conf --type AAAA wiki.corp'],
+} as const satisfies CommandSpec;
+
+export async function run(args: string[], io: CliIo): Promise<number> {
+  const { help, values, positionals } = parseCommandArgs(spec, args);
+  if (help) {
+    await io.stdout.write(formatCommandHelp(spec));
+    return 0;
+  }
+  const type = (values.type ?? 'A').toUpperCase();
+  if (type !== 'A' && type !== 'AAAA') throw new UsageError('dns', `--type must be A or AAAA, not "${values.type}"`);
+  const session = await openTunnel('dns', values, io);
+  try {
+    const r = await session.dns(positionals[0], type, io.signal);
+    if (values.json) {
+      await io.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+    } else if (r.addresses.length === 0) {
+      await io.stdout.write(`${r.name} has no ${type} record (answered by ${r.server} in ${r.elapsedMs.toFixed(1)} ms)\n`);
+    } else {
+      const lines = r.addresses.map((a) => `${r.name}\t${r.ttl}\tIN\t${type}\t${a}`);
+      lines.push(`;; answered by ${r.server} in ${r.elapsedMs.toFixed(1)} ms`);
+      await io.stdout.write(`${lines.join('\n')}\n`);
+    }
+    return r.addresses.length ? 0 : 1;
+  } finally {
+    await session.close();
+  }
+}
