@@ -343,6 +343,10 @@ export class TcpSocket {
   private dupAcks = 0;
   /** RFC 6675 HighRxt + 1: retransmissions in this recovery reached here. */
   private rxtNext = 0;
+  /** Retransmissions of this recovery as flat [seq, SND.MAX when sent] pairs, oldest first. */
+  private rxtLog: number[] = [];
+  /** Holes whose retransmission was itself lost, to retransmit again. */
+  private relost: number[] = [];
   private forceRetransmit = false;
   private rttTiming = false;
   private rttSeq = 0;
@@ -928,6 +932,7 @@ export class TcpSocket {
     let newSack = 0;
     if (this.sackOk && seg.sackBlocks !== undefined && seqLt(this.sndUna, this.sndMax)) {
       newSack = this.scoreboard.update(seg.sackBlocks, this.sndUna, this.sndMax);
+      if (newSack > 0 && this.recovery === 'recovery' && this.rxtLog.length > 0) this.detectLostRetransmissions();
     }
 
     if (seqGt(ack, this.sndUna)) {
@@ -1038,6 +1043,7 @@ export class TcpSocket {
 
   private enterRecovery(now: number): void {
     const flight = seqDiff(this.sndMax, this.sndUna);
+    if (process.env.TCPDBG) console.log('RECOVERY', now, {una: this.sndUna, max: this.sndMax, flight, cwnd: this.cc.cwnd, sacked: this.scoreboard.sacked, ranges: this.scoreboard.rangeCount, dup: this.dupAcks});
     this.recovery = 'recovery';
     this.recoveryPoint = this.sndMax;
     this.counters.fastRecoveries++;
@@ -1045,10 +1051,31 @@ export class TcpSocket {
     this.rttTiming = false;
     this.sndNxt = this.sndMax;
     this.rxtNext = this.sndUna;
+    this.rxtLog = [];
+    this.relost = [];
     this.forceRetransmit = true;
     // RFC 6582 §3.2 step 2: cwnd = ssthresh + 3*SMSS for the segments that left the network.
     if (!this.sackOk) this.cc.cwnd = this.cc.ssthresh + DUP_ACK_THRESHOLD * this.effMss();
     this.markDirty();
+  }
+
+  /**
+   * A retransmission is lost when data first sent after it has been SACKed well beyond it while
+   * the hole is still open (the idea of Linux's lost-retransmit marking; RFC 6675 alone would
+   * wait for the RTO). Those holes are queued for another retransmission.
+   */
+  private detectLostRetransmissions(): void {
+    const log = this.rxtLog;
+    const margin = (DUP_ACK_THRESHOLD - 1) * this.effMss();
+    let k = 0;
+    for (; k < log.length; k += 2) {
+      const seq = log[k];
+      const sentAtMax = log[k + 1];
+      if (seqLt(seq, this.sndUna) || this.scoreboard.isSacked(seq)) continue; // delivered
+      if (this.scoreboard.sackedIn(sentAtMax, this.sndMax) <= margin) break; // not yet decidable (later entries neither)
+      this.relost.push(seq);
+    }
+    if (k > 0) log.splice(0, k);
   }
 
   private sampleRttOnAck(seg: TcpRepr, now: number): void {
@@ -1154,7 +1181,8 @@ export class TcpSocket {
   private tuneReceiveBuffer(now: number): void {
     const cap = this.rcvBuf.capacity;
     if (cap >= this.opts.maxReceiveBufferSize) return;
-    const rtt = this.rtt.srtt ?? 100;
+    // One measurement per RTT (at least 1 ms: a timestamp-based sample can round to 0).
+    const rtt = Math.max(this.rtt.srtt ?? 100, 1);
     if (now - this.rcvSpaceTime < rtt) return;
     const delivered = this.rcvBuf.contiguousEnd - this.rcvSpaceStart;
     if (2 * delivered > cap) {
@@ -1273,25 +1301,27 @@ export class TcpSocket {
         const force = this.forceRetransmit;
         this.forceRetransmit = false;
         // NextSeg rule 1: the first lost hole not yet retransmitted (on entry, RFC 6675 §5 step 3:
-        // the first un-SACKed segment whatever the scoreboard says).
+        // the first un-SACKed segment whatever the scoreboard says). Before it, holes whose
+        // retransmission was lost too (see detectLostRetransmissions).
         const from = seqLt(this.rxtNext, this.sndUna) ? this.sndUna : this.rxtNext;
         let hole: Hole | undefined;
-        if (force) hole = this.scoreboard.nextHole(this.sndUna, this.sndMax);
+        while (this.relost.length > 0 && !hole) {
+          const s = this.relost.shift()!;
+          if (seqLt(s, this.sndUna) || this.scoreboard.isSacked(s)) continue;
+          hole = this.scoreboard.nextHole(s, this.sndMax);
+        }
+        if (hole) {
+          // (re-retransmission of a hole whose first retransmission was lost)
+        } else if (force) hole = this.scoreboard.nextHole(this.sndUna, this.sndMax);
         else if (seqGt(lost, from)) hole = this.scoreboard.nextHole(from, lost);
         if (hole) {
           this.retransmitRange(out, hole.start, Math.min(mss, seqDiff(hole.end, hole.start)), now);
           sent++;
           continue;
         }
-        // Rule 2: new data.
+        // Rule 2: new data. (Rule 3, retransmitting holes not yet deemed lost, is left out as in
+        // Linux: with a window-limited sender it mostly resends data still in flight.)
         if (this.sendNewSegment(now, out, mss, true)) {
-          sent++;
-          continue;
-        }
-        // Rule 3: any un-SACKed hole not yet retransmitted.
-        hole = this.scoreboard.nextHole(from, this.sndMax);
-        if (hole) {
-          this.retransmitRange(out, hole.start, Math.min(mss, seqDiff(hole.end, hole.start)), now);
           sent++;
           continue;
         }
@@ -1411,6 +1441,7 @@ export class TcpSocket {
     this.emitSegment(out, seq, TcpFlag.ACK | (fin ? TcpFlag.FIN : 0), offset, dataLen, true, now);
     const end = seqAdd(seq, dataLen + (fin ? 1 : 0));
     if (seqGt(end, this.rxtNext)) this.rxtNext = end;
+    if (this.recovery === 'recovery' && this.sackOk && this.rxtLog.length < 8192) this.rxtLog.push(seq, this.sndMax);
     this.rttTiming = false;
     if (this.rtoAt === Infinity) this.rtoAt = now + this.rtt.rto;
   }
@@ -1462,6 +1493,7 @@ export class TcpSocket {
       return;
     }
     const flight = seqDiff(this.sndMax, this.sndUna);
+    if (process.env.TCPDBG) console.log('RTO', now, {una: this.sndUna, max: this.sndMax, nxt: this.sndNxt, flight, cwnd: this.cc.cwnd, rec: this.recovery, rxt: this.rxtNext, sacked: this.scoreboard.sacked, ranges: this.scoreboard.rangeCount, rto: this.rtt.rto, srtt: this.rtt.srtt});
     // RFC 5681 §3.1 eq. (4) only on the first timeout of an episode; later ones keep ssthresh.
     if (this.retransmits === 1) this.cc.onRetransmissionTimeout(now, flight);
     else this.cc.cwnd = this.effMss();
@@ -1469,6 +1501,8 @@ export class TcpSocket {
     this.recovery = 'loss';
     this.recoveryPoint = this.sndMax;
     this.scoreboard.clear(); // RFC 2018 §8: the receiver may have reneged
+    this.rxtLog = [];
+    this.relost = [];
     this.dupAcks = 0;
     this.rttTiming = false;
     this.sndNxt = this.sndUna;
