@@ -17,6 +17,7 @@ import {
   type DnsResult,
   type FetchRequest,
   type FetchResponseHead,
+  type FetchTiming,
   type KeyPair,
   type PingOptions,
   type PingReply,
@@ -27,8 +28,8 @@ import {
   type TunnelStatus,
 } from '../worker/tunnel-api.ts';
 
-/** `RequestInit` plus the tunnel's own timeout. */
-export type TunnelRequestInit = RequestInit & { timeoutMs?: number };
+/** `RequestInit` plus the tunnel's own timeout and, for the HTTP tool, per-exchange timing reports. */
+export type TunnelRequestInit = RequestInit & { timeoutMs?: number; onTiming?: (timing: FetchTiming) => void };
 
 /** A response with the raw head kept beside it (the HTTP tool shows every header and the timing). */
 export interface TunnelFetchResult {
@@ -109,8 +110,10 @@ export class TunnelClient {
     const request = await toFetchRequest(input, init);
     const transfers = request.body instanceof ArrayBuffer ? [request.body] : [];
     const signal = init.signal ?? (input instanceof Request ? input.signal : undefined);
+    const onTiming = init.onTiming;
+    const timingCallback = onTiming ? proxy((t: FetchTiming) => onTiming(t)) : undefined;
     const { head, body } = await this.#cancellable(signal ?? undefined, (id) =>
-      this.#api.fetch(transfer({ ...request, operationId: id }, transfers)),
+      this.#api.fetch(transfer({ ...request, operationId: id }, transfers), timingCallback),
     );
     if (signal) {
       // Cancelling after the head arrived cancels the body stream (and the worker's socket with it).

@@ -15,6 +15,13 @@
  * `comlink.proxy` callbacks; events are batched per task.
  */
 import type { ProxyMarked } from 'comlink';
+import type { HttpTiming } from '../netstack/http-timing.ts';
+
+/**
+ * One HTTP exchange's timing marks (DNS, connect, request sent, first byte, done), reported when
+ * the exchange is over; one per redirect hop. See client/netstack/http-timing.ts.
+ */
+export type FetchTiming = HttpTiming;
 
 /** The connection as a whole, as `Session.status().state` reports it. */
 export type TunnelState = 'connecting' | 'handshaking' | 'up' | 'reconnecting' | 'down';
@@ -123,10 +130,8 @@ export interface FetchResponseHead {
   timing: {
     /** Epoch ms when the worker started the request. */
     startedAt: number;
-    /** ms from start until the response head was parsed (time to first byte, plus DNS and connect). */
+    /** ms from start until the response head was parsed (DNS, connect, request and first byte). */
     headersMs: number;
-    /** Finer phases (e.g. dns, connect) when the Session reports them; absent otherwise. */
-    phases?: Record<string, number>;
   };
 }
 
@@ -171,8 +176,11 @@ export interface TunnelApi {
   ): Promise<PingSummary>;
   dns(name: string, type?: DnsRecordType, operationId?: string): Promise<DnsResult>;
   tcping(host: string, port: number, options?: { timeoutMs?: number }, operationId?: string): Promise<TcpingResult>;
-  /** HTTP through the tunnel; the result's body is a transferred stream. */
-  fetch(request: FetchRequest): Promise<FetchResult>;
+  /**
+   * HTTP through the tunnel; the result's body is a transferred stream. `onTiming` receives each
+   * exchange's phase marks once it is over (after the body has been read), for a waterfall view.
+   */
+  fetch(request: FetchRequest, onTiming?: Remote<(timing: FetchTiming) => void>): Promise<FetchResult>;
   /** Cancels the operation started with this id: it rejects with code `ABORTED`. */
   abort(operationId: string): Promise<void>;
   /**

@@ -11,6 +11,7 @@
  */
 import { releaseProxy, transfer } from 'comlink';
 import { ErrorCode } from '../../shared/errors.ts';
+import type { HttpRequestInit } from '../netstack/http-client.ts';
 import {
   formatKey,
   generatePresharedKey,
@@ -24,6 +25,7 @@ import {
   type DnsResult,
   type FetchRequest,
   type FetchResult,
+  type FetchTiming,
   type KeyPair,
   type PingOptions,
   type PingReply,
@@ -40,10 +42,10 @@ import {
 export interface SessionLike {
   status(): TunnelStatus;
   onEvent(listener: (event: TunnelEvent) => void): () => void;
-  ping(address: string, options?: PingOptions, onReply?: (reply: PingReply) => void): Promise<PingSummary>;
-  dns(name: string, type?: DnsRecordType): Promise<DnsResult>;
-  tcping(host: string, port: number, options?: { timeoutMs?: number }): Promise<TcpingResult>;
-  fetch(url: string, init?: RequestInit & { timeoutMs?: number }): Promise<Response>;
+  ping(address: string, options?: PingOptions, onReply?: (reply: PingReply) => void, signal?: AbortSignal): Promise<PingSummary>;
+  dns(name: string, type?: DnsRecordType, signal?: AbortSignal): Promise<DnsResult>;
+  tcping(host: string, port: number, options?: { timeoutMs?: number }, signal?: AbortSignal): Promise<TcpingResult>;
+  fetch(url: string, init?: HttpRequestInit): Promise<Response>;
   close(): Promise<void>;
 }
 
@@ -110,9 +112,14 @@ export class TunnelService implements TunnelApi {
     const session = this.#requireSession();
     try {
       return await this.#run(operationId, (signal) =>
-        session.ping(address.trim(), options, (reply) => {
-          if (!signal.aborted && onReply) void Promise.resolve(onReply(reply)).catch(() => {});
-        }),
+        session.ping(
+          address.trim(),
+          options,
+          (reply) => {
+            if (!signal.aborted && onReply) void Promise.resolve(onReply(reply)).catch(() => {});
+          },
+          signal,
+        ),
       );
     } finally {
       release(onReply);
@@ -123,17 +130,17 @@ export class TunnelService implements TunnelApi {
     if (typeof name !== 'string' || name.trim() === '') throw usage('dns: give a name to look up');
     if (type !== 'A' && type !== 'AAAA') throw usage(`dns: type must be A or AAAA, not ${String(type)}`);
     const session = this.#requireSession();
-    return this.#run(operationId, () => session.dns(name.trim(), type));
+    return this.#run(operationId, (signal) => session.dns(name.trim(), type, signal));
   }
 
   async tcping(host: string, port: number, options?: { timeoutMs?: number }, operationId?: string): Promise<TcpingResult> {
     if (typeof host !== 'string' || host.trim() === '') throw usage('tcping: give a host');
     if (!Number.isInteger(port) || port < 1 || port > 65535) throw usage('tcping: port must be a whole number from 1 to 65535');
     const session = this.#requireSession();
-    return this.#run(operationId, () => session.tcping(host.trim(), port, options));
+    return this.#run(operationId, (signal) => session.tcping(host.trim(), port, options, signal));
   }
 
-  async fetch(request: FetchRequest): Promise<FetchResult> {
+  async fetch(request: FetchRequest, onTiming?: Remote<(timing: FetchTiming) => void>): Promise<FetchResult> {
     if (typeof request !== 'object' || request === null || typeof request.url !== 'string') {
       throw usage('fetch: request.url must be a string');
     }
@@ -143,15 +150,23 @@ export class TunnelService implements TunnelApi {
     const startedAt = Date.now();
     const t0 = performance.now();
     const response = await this.#run(request.operationId, (signal) => {
-      const init: RequestInit & { timeoutMs?: number } = { method, signal };
+      const init: HttpRequestInit = { method, signal };
       if (request.headers) init.headers = request.headers;
       if (request.body !== undefined && request.body !== null) init.body = request.body;
       if (request.redirect) init.redirect = request.redirect;
       if (request.timeoutMs !== undefined) init.timeoutMs = request.timeoutMs;
+      if (onTiming) {
+        // Passed through to the HTTP client; one report per exchange (redirect hop), the last one
+        // being a non-redirect or a failure, after which the page's callback port is released.
+        init.onTiming = (timing) => {
+          void Promise.resolve(onTiming(timing)).catch(() => {});
+          const redirect = timing.status !== undefined && timing.status >= 300 && timing.status < 400;
+          if (timing.outcome !== 'complete' || !redirect) release(onTiming);
+        };
+      }
       return session.fetch(request.url, init);
     });
     const headersMs = performance.now() - t0;
-    const phases = numericRecord((response as { timing?: unknown }).timing);
     const result: FetchResult = {
       head: {
         url: response.url || request.url,
@@ -159,7 +174,7 @@ export class TunnelService implements TunnelApi {
         statusText: response.statusText,
         headers: [...response.headers].map(([name, value]) => [name.toLowerCase(), value]),
         redirected: response.redirected,
-        timing: phases ? { startedAt, headersMs, phases } : { startedAt, headersMs },
+        timing: { startedAt, headersMs },
       },
       body: response.body,
     };
@@ -281,11 +296,4 @@ function release(callback: unknown): void {
       // Already released.
     }
   }
-}
-
-function numericRecord(value: unknown): Record<string, number> | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
-  const out: Record<string, number> = {};
-  for (const [k, v] of Object.entries(value)) if (typeof v === 'number' && Number.isFinite(v)) out[k] = v;
-  return Object.keys(out).length ? out : undefined;
 }

@@ -11,6 +11,7 @@ import { WgwebError } from '../../../shared/errors.ts';
 import { TunnelService, type SessionLike } from '../../../client/worker/tunnel-service.ts';
 import { TunnelClient } from '../../../client/ui/tunnel-client.ts';
 import type { PingReply, TunnelEvent, TunnelStatus } from '../../../client/worker/tunnel-api.ts';
+import type { HttpRequestInit } from '../../../client/netstack/http-client.ts';
 
 const STATUS: TunnelStatus = {
   state: 'up',
@@ -22,7 +23,7 @@ const STATUS: TunnelStatus = {
 class ScriptedSession implements SessionLike {
   listeners = new Set<(e: TunnelEvent) => void>();
   closed = false;
-  lastFetch?: { url: string; init?: RequestInit & { timeoutMs?: number }; body?: string };
+  lastFetch?: { url: string; init?: HttpRequestInit; body?: string };
   hangPing = false;
 
   status(): TunnelStatus {
@@ -48,7 +49,7 @@ class ScriptedSession implements SessionLike {
   async tcping(host: string, port: number) {
     return { host, address: host, port, result: 'open' as const, elapsedMs: 2 };
   }
-  async fetch(url: string, init?: RequestInit & { timeoutMs?: number }) {
+  async fetch(url: string, init?: HttpRequestInit) {
     const body = init?.body ? new TextDecoder().decode(init.body as ArrayBuffer) : undefined;
     this.lastFetch = { url, init, body };
     const big = new Uint8Array(200_000).map((_, i) => i & 0xff);

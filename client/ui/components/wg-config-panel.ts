@@ -1,0 +1,251 @@
+/**
+ * <wg-config-panel>: the "Configuration" card. Paste, drop or open a wg-quick config (checked as
+ * you type), or generate a new key pair; the relay URL; the opt-in to remember the config; and
+ * Connect / Disconnect. Properties down, events up:
+ *
+ *   wg-config-input { value }   wg-relay-input { value }   wg-remember-change { remember }
+ *   wg-connect                  wg-disconnect
+ */
+import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
+import type { WgwebError } from '../../../shared/errors.ts';
+import type { TunnelKeys } from '../controllers/tunnel-controller.ts';
+import { diagnoseConfig, findPrivateKey, type ConfigDiagnosis } from '../lib/config-diagnostics.ts';
+import { hintsForError } from '../lib/error-hints.ts';
+import { sharedStyles } from '../styles/shared-styles.ts';
+import { panelId, renderTablist, tabId } from './tablist.ts';
+import './wg-config-editor.ts';
+import './wg-copy-button.ts';
+import './wg-keygen.ts';
+
+export type PanelState = 'down' | 'connecting' | 'disconnecting' | 'handshaking' | 'up' | 'reconnecting';
+
+export class WgConfigPanel extends LitElement {
+  static override properties = {
+    configText: { attribute: false },
+    relayUrl: { attribute: false },
+    relayError: { attribute: false },
+    remember: { attribute: false },
+    state: { attribute: false },
+    lastError: { attribute: false },
+    keys: { attribute: false },
+    _tab: { state: true },
+    _publicKey: { state: true },
+  };
+  static override styles = [
+    sharedStyles,
+    css`
+      .card-head {
+        flex-wrap: wrap;
+      }
+      .pub {
+        display: flex;
+        align-items: center;
+        gap: 0.5rem;
+        flex-wrap: wrap;
+        margin: 0.75rem 0 0;
+        padding: 0.5rem 0.75rem;
+        background: var(--wg-surface-2);
+        border: 1px solid var(--wg-border);
+        border-radius: var(--wg-radius-sm);
+        font-size: 0.8125rem;
+      }
+      .pub code {
+        flex: 1;
+        min-width: 0;
+        overflow-wrap: anywhere;
+        user-select: all;
+      }
+      .connection {
+        margin-top: 1rem;
+        padding-top: 1rem;
+        border-top: 1px solid var(--wg-border);
+        display: grid;
+        gap: 0.85rem;
+      }
+      .connection .field {
+        margin: 0;
+      }
+      .warning {
+        color: var(--wg-warn);
+        font-size: 0.78rem;
+        margin: 0.35rem 0 0 1.5rem;
+      }
+      .go {
+        display: flex;
+        gap: 0.6rem;
+        align-items: center;
+        flex-wrap: wrap;
+      }
+      .go button.primary,
+      .go button.danger {
+        min-width: 8.5rem;
+      }
+    `,
+  ];
+
+  declare configText: string;
+  declare relayUrl: string;
+  declare relayError: string;
+  declare remember: boolean;
+  declare state: PanelState;
+  declare lastError: WgwebError | undefined;
+  declare keys: TunnelKeys | undefined;
+  declare _tab: 'file' | 'keygen';
+  declare _publicKey: string;
+  #diagnosis: ConfigDiagnosis = diagnoseConfig('');
+  #derivingFor: string | undefined;
+
+  constructor() {
+    super();
+    this.configText = '';
+    this.relayUrl = '';
+    this.relayError = '';
+    this.remember = false;
+    this.state = 'down';
+    this.lastError = undefined;
+    this.keys = undefined;
+    this._tab = 'file';
+    this._publicKey = '';
+  }
+
+  /** The current check result (for the app and tests). */
+  get diagnosis(): ConfigDiagnosis {
+    return this.#diagnosis;
+  }
+
+  override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has('configText')) this.#diagnosis = diagnoseConfig(this.configText);
+    if (changed.has('configText') || changed.has('keys')) this.#derivePublicKey();
+  }
+
+  override render() {
+    const tabs = [
+      { id: 'file', label: 'Config file' },
+      { id: 'keygen', label: 'New key pair' },
+    ];
+    return html`<section class="card" aria-labelledby="config-title">
+      <div class="card-head">
+        <h2 id="config-title">Configuration</h2>
+        <span class="spacer"></span>
+        ${renderTablist({
+          label: 'How to configure',
+          tabs,
+          selected: this._tab,
+          idPrefix: 'cfg',
+          onSelect: (id) => (this._tab = id as 'file' | 'keygen'),
+        })}
+      </div>
+      <div class="card-body">
+        <div role="tabpanel" id=${panelId('cfg', 'file')} aria-labelledby=${tabId('cfg', 'file')} ?hidden=${this._tab !== 'file'}>
+          <wg-config-editor .value=${this.configText} .diagnosis=${this.#diagnosis}></wg-config-editor>
+          ${this._publicKey
+            ? html`<div class="pub">
+                <span class="muted">Your public key</span>
+                <code data-testid="interface-public-key">${this._publicKey}</code>
+                <wg-copy-button .text=${this._publicKey} label="Copy"></wg-copy-button>
+              </div>`
+            : nothing}
+          ${this.#renderConnection()}
+        </div>
+        <div role="tabpanel" id=${panelId('cfg', 'keygen')} aria-labelledby=${tabId('cfg', 'keygen')} ?hidden=${this._tab !== 'keygen'}>
+          <wg-keygen .keys=${this.keys} @wg-use-config=${this.#onUseConfig}></wg-keygen>
+        </div>
+      </div>
+    </section>`;
+  }
+
+  #renderConnection() {
+    const connected = this.state !== 'down';
+    const busy = this.state === 'connecting' || this.state === 'disconnecting';
+    const canConnect = this.#diagnosis.valid && !this.relayError && !busy;
+    const error = this.lastError;
+    return html`<div class="connection">
+      <div class="field">
+        <label for="relay">Relay URL</label>
+        <input
+          id="relay"
+          class="mono"
+          type="text"
+          inputmode="url"
+          .value=${this.relayUrl}
+          placeholder="/wg"
+          spellcheck="false"
+          autocomplete="off"
+          autocapitalize="off"
+          aria-invalid=${this.relayError ? 'true' : 'false'}
+          aria-describedby="relay-help${this.relayError ? ' relay-error' : ''}"
+          @input=${(e: Event) => this.#emit('wg-relay-input', { value: (e.target as HTMLInputElement).value })}
+        />
+        ${this.relayError ? html`<div class="field-error" id="relay-error">${this.relayError}</div>` : nothing}
+        <div class="help" id="relay-help">
+          The wgweb relay turns WebSocket messages into UDP. <code>/wg</code> is the server this page came from.
+        </div>
+      </div>
+      <div>
+        <label class="check">
+          <input
+            type="checkbox"
+            .checked=${this.remember}
+            aria-describedby="remember-warning"
+            @change=${(e: Event) => this.#emit('wg-remember-change', { remember: (e.target as HTMLInputElement).checked })}
+          />
+          <span>Remember this config on this device</span>
+        </label>
+        <p class="warning" id="remember-warning" ?hidden=${!this.remember}>
+          The config, private key included, is kept unencrypted in this browser's local storage: anyone who can use this
+          browser profile can read it. Untick to delete it. Do not use on a shared computer.
+        </p>
+      </div>
+      <div class="go">
+        ${connected
+          ? html`<button type="button" class="danger" ?disabled=${this.state === 'disconnecting'} @click=${() => this.#emit('wg-disconnect', {})}>
+              ${this.state === 'disconnecting' ? 'Disconnecting…' : this.state === 'connecting' ? 'Cancel' : 'Disconnect'}
+            </button>`
+          : html`<button type="button" class="primary" ?disabled=${!canConnect} @click=${() => this.#emit('wg-connect', {})}>Connect</button>`}
+        ${!connected && !this.#diagnosis.valid
+          ? html`<span class="help" style="margin:0">${this.#diagnosis.empty ? 'Add a config to connect.' : 'Fix the config to connect.'}</span>`
+          : nothing}
+      </div>
+      ${error && this.state === 'down'
+        ? html`<div class="alert err" role="alert">
+            <strong>Could not connect</strong>
+            ${error.message}
+            ${hintsForError(error.code).length
+              ? html`<ul>
+                  ${hintsForError(error.code).map((h) => html`<li>${h}</li>`)}
+                </ul>`
+              : nothing}
+          </div>`
+        : nothing}
+    </div>`;
+  }
+
+  #derivePublicKey() {
+    const privateKey = findPrivateKey(this.configText);
+    if (privateKey === this.#derivingFor && this.keys) return;
+    this.#derivingFor = privateKey;
+    if (!privateKey || !this.keys) {
+      this._publicKey = '';
+      return;
+    }
+    this.keys.derivePublicKey(privateKey).then(
+      (pub) => {
+        if (this.#derivingFor === privateKey) this._publicKey = pub;
+      },
+      () => {
+        if (this.#derivingFor === privateKey) this._publicKey = '';
+      },
+    );
+  }
+
+  #onUseConfig(e: CustomEvent<{ value: string }>) {
+    e.stopPropagation();
+    this.#emit('wg-config-input', { value: e.detail.value });
+    this._tab = 'file';
+  }
+
+  #emit(type: string, detail: object) {
+    this.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
+  }
+}
+customElements.define('wg-config-panel', WgConfigPanel);

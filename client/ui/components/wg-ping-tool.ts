@@ -1,0 +1,212 @@
+/**
+ * <wg-ping-tool>: ICMP echo through the tunnel (IPv4 or IPv6): replies as they arrive, an RTT
+ * chart, and the ping(8)-style summary. Stop cancels the wait.
+ */
+import { LitElement, css, html, nothing, svg } from 'lit';
+import type { WgwebError } from '../../../shared/errors.ts';
+import type { PingReply, PingSummary } from '../../worker/tunnel-api.ts';
+import type { TunnelTools } from '../controllers/tunnel-controller.ts';
+import { describePingReply } from '../lib/activity-messages.ts';
+import { formatMs } from '../lib/format-time.ts';
+import { hintsForError } from '../lib/error-hints.ts';
+import { sharedStyles } from '../styles/shared-styles.ts';
+import { toolStyles } from './tool-styles.ts';
+
+export class WgPingTool extends LitElement {
+  static override properties = {
+    tunnel: { attribute: false },
+    connected: { type: Boolean },
+    _address: { state: true },
+    _count: { state: true },
+    _replies: { state: true },
+    _summary: { state: true },
+    _running: { state: true },
+    _error: { state: true },
+  };
+  static override styles = [
+    sharedStyles,
+    toolStyles,
+    css`
+      .replies {
+        margin: 0;
+        padding: 0.5rem 0.75rem;
+        list-style: none;
+        font-family: var(--wg-mono);
+        font-size: 0.8125rem;
+        background: var(--wg-surface-2);
+        border: 1px solid var(--wg-border);
+        border-radius: var(--wg-radius-sm);
+        max-height: 12rem;
+        overflow: auto;
+      }
+      .replies .lost {
+        color: var(--wg-warn);
+      }
+      .chart {
+        display: block;
+        width: 100%;
+        height: 3.5rem;
+        margin: 0.6rem 0;
+      }
+      .chart rect {
+        fill: var(--wg-accent);
+        opacity: 0.8;
+      }
+      .chart rect.lost {
+        fill: var(--wg-warn);
+        opacity: 0.5;
+      }
+      .stats {
+        display: grid;
+        grid-template-columns: repeat(auto-fit, minmax(6.5rem, 1fr));
+        gap: 0.5rem;
+        margin-top: 0.75rem;
+      }
+      .stat {
+        background: var(--wg-surface-2);
+        border: 1px solid var(--wg-border);
+        border-radius: var(--wg-radius-sm);
+        padding: 0.4rem 0.6rem;
+      }
+      .stat .k {
+        font-size: 0.72rem;
+        color: var(--wg-muted);
+        display: block;
+      }
+      .stat .v {
+        font-family: var(--wg-mono);
+        font-weight: 600;
+      }
+    `,
+  ];
+
+  declare tunnel: TunnelTools | undefined;
+  declare connected: boolean;
+  declare _address: string;
+  declare _count: string;
+  declare _replies: PingReply[];
+  declare _summary: PingSummary | undefined;
+  declare _running: boolean;
+  declare _error: WgwebError | undefined;
+  #abort: AbortController | undefined;
+
+  constructor() {
+    super();
+    this.tunnel = undefined;
+    this.connected = false;
+    this._address = '';
+    this._count = '4';
+    this._replies = [];
+    this._summary = undefined;
+    this._running = false;
+    this._error = undefined;
+  }
+
+  override render() {
+    const count = Number(this._count);
+    const countOk = Number.isInteger(count) && count >= 1 && count <= 1000;
+    return html`
+      <form @submit=${this.#onSubmit}>
+        <div class="field">
+          <label for="ping-address">Address</label>
+          <input
+            id="ping-address"
+            class="mono"
+            type="text"
+            .value=${this._address}
+            placeholder="10.8.0.1 or fd00::1"
+            spellcheck="false"
+            autocomplete="off"
+            @input=${(e: Event) => (this._address = (e.target as HTMLInputElement).value)}
+          />
+        </div>
+        <div class="field narrow">
+          <label for="ping-count">Count</label>
+          <input
+            id="ping-count"
+            type="number"
+            min="1"
+            max="1000"
+            .value=${this._count}
+            aria-invalid=${countOk ? 'false' : 'true'}
+            @input=${(e: Event) => (this._count = (e.target as HTMLInputElement).value)}
+          />
+        </div>
+        <div class="actions">
+          ${this._running
+            ? html`<button type="button" class="danger" @click=${() => this.#abort?.abort()}>Stop</button>`
+            : html`<button type="submit" class="primary" ?disabled=${!this.connected || !this._address.trim() || !countOk}>Ping</button>`}
+        </div>
+      </form>
+      ${this.#renderResults()}
+    `;
+  }
+
+  #renderResults() {
+    const e = this._error;
+    return html`
+      ${this._replies.length
+        ? html`<div class="result">
+            ${this.#renderChart()}
+            <ol class="replies" aria-label="Replies">
+              ${this._replies.map((r) => html`<li class=${'rttMs' in r ? '' : 'lost'}>${describePingReply(r)}</li>`)}
+            </ol>
+          </div>`
+        : nothing}
+      ${this._summary ? this.#renderSummary(this._summary) : nothing}
+      ${e
+        ? html`<div class="alert err error" role="alert">
+            ${e.message}
+            ${hintsForError(e.code).length ? html`<ul>${hintsForError(e.code).map((h) => html`<li>${h}</li>`)}</ul>` : nothing}
+          </div>`
+        : nothing}
+    `;
+  }
+
+  #renderChart() {
+    const rtts = this._replies.map((r) => ('rttMs' in r ? r.rttMs : undefined));
+    const max = Math.max(1, ...rtts.filter((x): x is number => x !== undefined));
+    const n = Math.max(rtts.length, 10);
+    const w = 100 / n;
+    return html`<svg class="chart" viewBox="0 0 100 40" preserveAspectRatio="none" role="img" aria-label="Round-trip times, tallest ${formatMs(max)}">
+      ${rtts.map((rtt, i) =>
+        rtt === undefined
+          ? svg`<rect class="lost" x=${i * w + w * 0.15} y="36" width=${w * 0.7} height="4"></rect>`
+          : svg`<rect x=${i * w + w * 0.15} y=${40 - Math.max(1.5, (rtt / max) * 38)} width=${w * 0.7} height=${Math.max(1.5, (rtt / max) * 38)} rx="0.6"></rect>`,
+      )}
+    </svg>`;
+  }
+
+  #renderSummary(s: PingSummary) {
+    const stat = (k: string, v: string) => html`<div class="stat"><span class="k">${k}</span><span class="v">${v}</span></div>`;
+    return html`<div class="stats" role="status" aria-label="Summary">
+      ${stat('sent', String(s.transmitted))} ${stat('received', String(s.received))}
+      ${stat('loss', `${Number(s.lossPercent.toFixed(1))}%`)} ${stat('min', formatMs(s.rttMinMs))} ${stat('avg', formatMs(s.rttAvgMs))}
+      ${stat('max', formatMs(s.rttMaxMs))} ${stat('mdev', formatMs(s.rttMdevMs))}
+    </div>`;
+  }
+
+  async #onSubmit(e: Event) {
+    e.preventDefault();
+    if (!this.tunnel || this._running) return;
+    this.#abort = new AbortController();
+    this._running = true;
+    this._replies = [];
+    this._summary = undefined;
+    this._error = undefined;
+    try {
+      this._summary = await this.tunnel.ping(
+        this._address.trim(),
+        { count: Number(this._count) },
+        (r) => (this._replies = [...this._replies, r]),
+        this.#abort.signal,
+      );
+    } catch (err) {
+      const error = err as WgwebError;
+      if (error.code !== 'ABORTED') this._error = error;
+    } finally {
+      this._running = false;
+    }
+  }
+}
+customElements.define('wg-ping-tool', WgPingTool);

@@ -1,0 +1,132 @@
+/**
+ * <wg-tcping-tool>: is a TCP port open behind the tunnel? Opens a connection through the
+ * userspace TCP stack and reports open / refused / timeout / unreachable with the time taken.
+ */
+import { LitElement, css, html, nothing } from 'lit';
+import type { WgwebError } from '../../../shared/errors.ts';
+import type { TcpingResult } from '../../worker/tunnel-api.ts';
+import type { TunnelTools } from '../controllers/tunnel-controller.ts';
+import { describeTcping } from '../lib/activity-messages.ts';
+import { hintsForError } from '../lib/error-hints.ts';
+import { sharedStyles } from '../styles/shared-styles.ts';
+import { toolStyles } from './tool-styles.ts';
+
+const OUTCOME_CLASS: Record<TcpingResult['result'], string> = { open: 'ok', refused: 'err', timeout: 'warn', unreachable: 'err' };
+
+export class WgTcpingTool extends LitElement {
+  static override properties = {
+    tunnel: { attribute: false },
+    connected: { type: Boolean },
+    _host: { state: true },
+    _port: { state: true },
+    _result: { state: true },
+    _running: { state: true },
+    _error: { state: true },
+  };
+  static override styles = [
+    sharedStyles,
+    toolStyles,
+    css`
+      .outcome {
+        display: flex;
+        align-items: center;
+        gap: 0.75rem;
+        flex-wrap: wrap;
+      }
+      .outcome .pill {
+        font-size: 0.8125rem;
+        padding: 0.2rem 0.75rem;
+      }
+    `,
+  ];
+
+  declare tunnel: TunnelTools | undefined;
+  declare connected: boolean;
+  declare _host: string;
+  declare _port: string;
+  declare _result: TcpingResult | undefined;
+  declare _running: boolean;
+  declare _error: WgwebError | undefined;
+
+  constructor() {
+    super();
+    this.tunnel = undefined;
+    this.connected = false;
+    this._host = '';
+    this._port = '';
+    this._result = undefined;
+    this._running = false;
+    this._error = undefined;
+  }
+
+  override render() {
+    const port = Number(this._port);
+    const portOk = Number.isInteger(port) && port >= 1 && port <= 65535;
+    const r = this._result;
+    const e = this._error;
+    return html`
+      <form @submit=${this.#onSubmit}>
+        <div class="field">
+          <label for="tcp-host">Host</label>
+          <input
+            id="tcp-host"
+            class="mono"
+            type="text"
+            .value=${this._host}
+            placeholder="10.8.0.1"
+            spellcheck="false"
+            autocomplete="off"
+            autocapitalize="off"
+            @input=${(ev: Event) => (this._host = (ev.target as HTMLInputElement).value)}
+          />
+        </div>
+        <div class="field narrow">
+          <label for="tcp-port">Port</label>
+          <input
+            id="tcp-port"
+            type="number"
+            min="1"
+            max="65535"
+            .value=${this._port}
+            placeholder="22"
+            aria-invalid=${this._port && !portOk ? 'true' : 'false'}
+            @input=${(ev: Event) => (this._port = (ev.target as HTMLInputElement).value)}
+          />
+        </div>
+        <div class="actions">
+          <button type="submit" class="primary" ?disabled=${!this.connected || !this._host.trim() || !portOk || this._running}>
+            ${this._running ? 'Checking…' : 'Check port'}
+          </button>
+        </div>
+      </form>
+      ${r
+        ? html`<div class="result outcome" role="status">
+            <span class="pill ${OUTCOME_CLASS[r.result] ?? ''}">${r.result}</span>
+            <span>${describeTcping(r)}</span>
+          </div>`
+        : nothing}
+      ${e
+        ? html`<div class="alert err error" role="alert">
+            ${e.message}
+            ${hintsForError(e.code).length ? html`<ul>${hintsForError(e.code).map((h) => html`<li>${h}</li>`)}</ul>` : nothing}
+          </div>`
+        : nothing}
+    `;
+  }
+
+  async #onSubmit(ev: Event) {
+    ev.preventDefault();
+    if (!this.tunnel || this._running) return;
+    this._running = true;
+    this._result = undefined;
+    this._error = undefined;
+    try {
+      this._result = await this.tunnel.tcping(this._host.trim(), Number(this._port));
+    } catch (err) {
+      this._error = err as WgwebError;
+    } finally {
+      this._running = false;
+    }
+  }
+}
+customElements.define('wg-tcping-tool', WgTcpingTool);

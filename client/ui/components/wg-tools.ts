@@ -1,0 +1,70 @@
+/**
+ * <wg-tools .tunnel .connected>: the "Tools" card, one tab per tool that works through the
+ * tunnel: ping, DNS lookup, TCP port check, HTTP request. Tools keep their results when you switch
+ * tabs (panels are hidden, not removed).
+ */
+import { LitElement, css, html, nothing } from 'lit';
+import type { TunnelTools } from '../controllers/tunnel-controller.ts';
+import { sharedStyles } from '../styles/shared-styles.ts';
+import { panelId, renderTablist, tabId } from './tablist.ts';
+import './wg-dns-tool.ts';
+import './wg-http-tool.ts';
+import './wg-ping-tool.ts';
+import './wg-tcping-tool.ts';
+
+const TABS = [
+  { id: 'ping', label: 'Ping' },
+  { id: 'dns', label: 'DNS' },
+  { id: 'tcp', label: 'TCP port' },
+  { id: 'http', label: 'HTTP' },
+];
+
+export class WgTools extends LitElement {
+  static override properties = {
+    tunnel: { attribute: false },
+    connected: { type: Boolean },
+    _tab: { state: true },
+  };
+  static override styles = [
+    sharedStyles,
+    css`
+      .card-head {
+        flex-wrap: wrap;
+      }
+      .note {
+        margin: 0 0 0.9rem;
+      }
+    `,
+  ];
+
+  declare tunnel: TunnelTools | undefined;
+  declare connected: boolean;
+  declare _tab: string;
+
+  constructor() {
+    super();
+    this.tunnel = undefined;
+    this.connected = false;
+    this._tab = 'ping';
+  }
+
+  override render() {
+    const panel = (id: string, body: unknown) =>
+      html`<div role="tabpanel" id=${panelId('tools', id)} aria-labelledby=${tabId('tools', id)} ?hidden=${this._tab !== id}>${body}</div>`;
+    return html`<section class="card" aria-labelledby="tools-title">
+      <div class="card-head">
+        <h2 id="tools-title">Tools</h2>
+        <span class="spacer"></span>
+        ${renderTablist({ label: 'Tools', tabs: TABS, selected: this._tab, idPrefix: 'tools', onSelect: (id) => (this._tab = id) })}
+      </div>
+      <div class="card-body">
+        ${this.connected ? nothing : html`<p class="alert info note">These tools work through the tunnel: connect first.</p>`}
+        ${panel('ping', html`<wg-ping-tool .tunnel=${this.tunnel} ?connected=${this.connected}></wg-ping-tool>`)}
+        ${panel('dns', html`<wg-dns-tool .tunnel=${this.tunnel} ?connected=${this.connected}></wg-dns-tool>`)}
+        ${panel('tcp', html`<wg-tcping-tool .tunnel=${this.tunnel} ?connected=${this.connected}></wg-tcping-tool>`)}
+        ${panel('http', html`<wg-http-tool .tunnel=${this.tunnel} ?connected=${this.connected}></wg-http-tool>`)}
+      </div>
+    </section>`;
+  }
+}
+customElements.define('wg-tools', WgTools);

@@ -1,0 +1,316 @@
+/**
+ * TunnelController: the Lit reactive controller that owns the tunnel worker. The app, the tools
+ * and `window.wgweb` all go through it, so whatever drives the tunnel (a click or a script), the
+ * status panel and the event log show it.
+ *
+ *   host connected ──▶ create worker ──▶ TunnelClient ──▶ subscribe(events) ──▶ poll status 1/s
+ *   connect/disconnect/tools ──▶ TunnelClient ──▶ worker   (results + errors logged in plain words)
+ *   every change ──▶ host.requestUpdate()
+ */
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import { ErrorCode, WgwebError } from '../../../shared/errors.ts';
+import type {
+  DnsRecordType,
+  DnsResult,
+  KeyPair,
+  PingOptions,
+  PingReply,
+  PingSummary,
+  TcpingResult,
+  TunnelEvent,
+  TunnelStatus,
+} from '../../worker/tunnel-api.ts';
+import { TunnelClient, toWgwebError, type TunnelFetchResult, type TunnelRequestInit } from '../tunnel-client.ts';
+import { describeDns, describeHttp, describePingSummary, describeTcping, redactUrl } from '../lib/activity-messages.ts';
+import { hintsForError } from '../lib/error-hints.ts';
+
+/** One line of the event log: a session event, or one the app adds (connect failures, tool results). */
+export interface LogEntry extends TunnelEvent {
+  id: number;
+  source: 'session' | 'app';
+  /** What to check, for errors. */
+  hints?: string[];
+}
+
+/** What the tool panels need (the controller implements it; tests can pass a double). */
+export interface TunnelTools {
+  ping(address: string, options?: PingOptions, onReply?: (reply: PingReply) => void, signal?: AbortSignal): Promise<PingSummary>;
+  dns(name: string, type?: DnsRecordType, signal?: AbortSignal): Promise<DnsResult>;
+  tcping(host: string, port: number, options?: { timeoutMs?: number }, signal?: AbortSignal): Promise<TcpingResult>;
+  fetchWithHead(url: string, init?: TunnelRequestInit): Promise<TunnelFetchResult>;
+}
+
+/** What key generation and the config panel need. */
+export interface TunnelKeys {
+  generateKeyPair(): Promise<KeyPair>;
+  generatePresharedKey(): Promise<string>;
+  derivePublicKey(privateKey: string): Promise<string>;
+}
+
+export interface TunnelControllerOptions {
+  /** Makes the module worker (main.ts passes the Vite-bundled tunnel-worker). */
+  createWorker: () => Worker;
+  /** Log lines kept (oldest dropped first). */
+  logLimit?: number;
+  /** Status poll period; the status panel's "12 s ago" ticks with it. */
+  pollMs?: number;
+}
+
+export class TunnelController implements ReactiveController, TunnelTools, TunnelKeys {
+  /** Latest snapshot; null without a session. */
+  status: TunnelStatus | null = null;
+  /** Epoch ms of the latest poll: render relative times against this, not Date.now(). */
+  now = Date.now();
+  /** Replaced (never mutated) on every change. */
+  log: LogEntry[] = [];
+  busy: 'connecting' | 'disconnecting' | undefined;
+  /** The latest connect failure, shown under the Connect button until the next attempt. */
+  lastError: WgwebError | undefined;
+  /** Resolves once the worker has answered its first call. */
+  readonly ready: Promise<void>;
+
+  readonly #host: ReactiveControllerHost;
+  readonly #options: Required<TunnelControllerOptions>;
+  #worker: Worker | undefined;
+  #client: TunnelClient | undefined;
+  #unsubscribe: (() => Promise<void>) | undefined;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #nextId = 1;
+  #resolveReady!: () => void;
+  #rejectReady!: (e: WgwebError) => void;
+  /** Rejects when the worker dies before answering: pending calls would otherwise hang forever. */
+  #failed: Promise<never>;
+  #fail!: (e: WgwebError) => void;
+  #isReady = false;
+
+  constructor(host: ReactiveControllerHost, options: TunnelControllerOptions) {
+    this.#host = host;
+    this.#options = { logLimit: 500, pollMs: 1000, ...options };
+    this.ready = new Promise<void>((resolve, reject) => {
+      this.#resolveReady = resolve;
+      this.#rejectReady = reject;
+    });
+    this.ready.catch(() => {});
+    this.#failed = new Promise<never>((_, reject) => (this.#fail = reject));
+    this.#failed.catch(() => {});
+    host.addController(this);
+  }
+
+  hostConnected(): void {
+    this.#start();
+    this.#timer ??= setInterval(() => void this.refreshStatus(), this.#options.pollMs);
+  }
+
+  hostDisconnected(): void {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** The connection state for the header badge. */
+  get state(): 'down' | 'connecting' | 'disconnecting' | TunnelStatus['state'] {
+    if (this.busy) return this.busy;
+    return this.status?.state ?? 'down';
+  }
+
+  async connect(configText: string, relayUrl: string): Promise<TunnelStatus> {
+    const client = this.#requireClient();
+    this.busy = 'connecting';
+    this.lastError = undefined;
+    this.#appLog('info', 'connect', `Connecting through the relay at ${redactUrl(relayUrl)}…`);
+    try {
+      const status = await this.#guard(client.connect(configText, relayUrl));
+      this.status = status;
+      return status;
+    } catch (e) {
+      const error = toWgwebError(e);
+      this.lastError = error;
+      this.#appLog('error', 'connect-failed', `Could not connect: ${error.message}`, { code: error.code }, hintsForError(error.code));
+      throw error;
+    } finally {
+      this.busy = undefined;
+      this.now = Date.now();
+      this.#host.requestUpdate();
+    }
+  }
+
+  async disconnect(): Promise<void> {
+    const client = this.#requireClient();
+    this.busy = 'disconnecting';
+    this.#host.requestUpdate();
+    try {
+      await this.#guard(client.disconnect());
+      this.status = null;
+      this.#appLog('info', 'disconnected', 'Disconnected.');
+    } finally {
+      this.busy = undefined;
+      this.#host.requestUpdate();
+    }
+  }
+
+  /** Fetches a fresh snapshot (also what the 1 s poll does). */
+  async refreshStatus(): Promise<TunnelStatus | null> {
+    if (!this.#client) return null;
+    try {
+      this.status = await this.#guard(this.#client.status());
+      this.#markReady();
+    } catch {
+      // The worker is gone; #start logged why.
+    }
+    this.now = Date.now();
+    this.#host.requestUpdate();
+    return this.status;
+  }
+
+  async ping(address: string, options: PingOptions = {}, onReply?: (reply: PingReply) => void, signal?: AbortSignal): Promise<PingSummary> {
+    return this.#tool(`Ping ${address}`, async (client) => {
+      const summary = await client.ping(address, options, onReply, signal);
+      this.#appLog(summary.received > 0 ? 'info' : 'warn', 'ping', describePingSummary(summary));
+      return summary;
+    });
+  }
+
+  async dns(name: string, type: DnsRecordType = 'A', signal?: AbortSignal): Promise<DnsResult> {
+    return this.#tool(`DNS ${name} ${type}`, async (client) => {
+      const result = await client.dns(name, type, signal);
+      this.#appLog('info', 'dns', describeDns(result));
+      return result;
+    });
+  }
+
+  async tcping(host: string, port: number, options: { timeoutMs?: number } = {}, signal?: AbortSignal): Promise<TcpingResult> {
+    return this.#tool(`TCP ${host}:${port}`, async (client) => {
+      const result = await client.tcping(host, port, options, signal);
+      this.#appLog(result.result === 'open' ? 'info' : 'warn', 'tcping', describeTcping(result));
+      return result;
+    });
+  }
+
+  async fetchWithHead(url: string, init: TunnelRequestInit = {}): Promise<TunnelFetchResult> {
+    const method = (init.method ?? 'GET').toUpperCase();
+    return this.#tool(`HTTP ${method} ${redactUrl(url)}`, async (client) => {
+      const result = await client.fetchWithHead(url, init);
+      const { status, statusText, timing } = result.head;
+      this.#appLog(status < 400 ? 'info' : 'warn', 'http', describeHttp(method, url, status, statusText, timing.headersMs));
+      return result;
+    });
+  }
+
+  async fetch(url: string, init: TunnelRequestInit = {}): Promise<Response> {
+    return (await this.fetchWithHead(url, init)).response;
+  }
+
+  generateKeyPair(): Promise<KeyPair> {
+    return this.#guard(this.#requireClient().generateKeyPair());
+  }
+
+  generatePresharedKey(): Promise<string> {
+    return this.#guard(this.#requireClient().generatePresharedKey());
+  }
+
+  derivePublicKey(privateKey: string): Promise<string> {
+    return this.#guard(this.#requireClient().derivePublicKey(privateKey));
+  }
+
+  clearLog(): void {
+    this.log = [];
+    this.#host.requestUpdate();
+  }
+
+  #start(): void {
+    if (this.#worker) return;
+    let worker: Worker;
+    try {
+      worker = this.#options.createWorker();
+    } catch (e) {
+      const error = new WgwebError(ErrorCode.INTERNAL, `The tunnel worker could not start: ${(e as Error).message}`);
+      this.#appLog('error', 'worker-failed', error.message);
+      this.#fail(error);
+      this.#rejectReady(error);
+      return;
+    }
+    this.#worker = worker;
+    worker.addEventListener('error', (event) => {
+      // Before the first answer this is a load failure (bad bundle, blocked by CSP): fatal.
+      const message = event.message || 'the script failed to load';
+      this.#appLog('error', 'worker-error', `The tunnel worker reported an error: ${message}`, undefined, hintsForError('INTERNAL'));
+      if (!this.#isReady) {
+        const error = new WgwebError(ErrorCode.INTERNAL, `The tunnel worker failed to start: ${message}`);
+        this.#fail(error);
+        this.#rejectReady(error);
+      }
+    });
+    this.#client = new TunnelClient(worker);
+    void this.#guard(this.#client.subscribe((events) => this.#onSessionEvents(events)))
+      .then((unsubscribe) => {
+        this.#unsubscribe = unsubscribe;
+        this.#markReady();
+        return this.refreshStatus();
+      })
+      .catch(() => {});
+  }
+
+  /** Tears the worker down (tests, hot reload). */
+  dispose(): void {
+    this.hostDisconnected();
+    void this.#unsubscribe?.().catch(() => {});
+    this.#client?.dispose();
+    this.#worker?.terminate();
+    this.#worker = undefined;
+    this.#client = undefined;
+  }
+
+  #markReady(): void {
+    if (this.#isReady) return;
+    this.#isReady = true;
+    this.#resolveReady();
+  }
+
+  #requireClient(): TunnelClient {
+    if (!this.#client) throw new WgwebError(ErrorCode.INTERNAL, 'The tunnel worker is not running: reload the page.');
+    return this.#client;
+  }
+
+  /** Races a worker call against the worker dying, so nothing waits forever on a dead worker. */
+  #guard<T>(call: Promise<T>): Promise<T> {
+    return Promise.race([call, this.#failed]);
+  }
+
+  async #tool<T>(what: string, run: (client: TunnelClient) => Promise<T>): Promise<T> {
+    const client = this.#requireClient();
+    try {
+      return await this.#guard(run(client));
+    } catch (e) {
+      const error = toWgwebError(e);
+      if (error.code !== ErrorCode.ABORTED) this.#appLog('warn', 'tool-failed', `${what} failed: ${error.message}`, { code: error.code }, hintsForError(error.code));
+      throw error;
+    } finally {
+      void this.refreshStatus();
+    }
+  }
+
+  #onSessionEvents(events: TunnelEvent[]): void {
+    const added = events.map((e) => {
+      const entry: LogEntry = { ...e, id: this.#nextId++, source: 'session' };
+      const code = typeof e.detail?.code === 'string' ? e.detail.code : undefined;
+      if (e.level === 'error' && code) entry.hints = hintsForError(code);
+      return entry;
+    });
+    this.#append(added);
+    // A state change usually comes with an event: refresh now instead of waiting for the poll.
+    void this.refreshStatus();
+  }
+
+  #appLog(level: LogEntry['level'], type: string, message: string, detail?: Record<string, unknown>, hints?: string[]): void {
+    const entry: LogEntry = { at: Date.now(), type, level, message, id: this.#nextId++, source: 'app' };
+    if (detail) entry.detail = detail;
+    if (hints?.length) entry.hints = hints;
+    this.#append([entry]);
+    this.#host.requestUpdate();
+  }
+
+  /** A new array each time (components compare by identity), oldest entries dropped past the limit. */
+  #append(entries: LogEntry[]): void {
+    const next = this.log.concat(entries);
+    this.log = next.length > this.#options.logLimit ? next.slice(next.length - this.#options.logLimit) : next;
+  }
+}

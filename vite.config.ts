@@ -1,0 +1,50 @@
+/**
+ * Vite builds the browser app: the Lit UI (client/ui/index.html → main.ts) and the tunnel worker
+ * (an ES module worker, found through `new Worker(new URL(...), { type: 'module' })`) into
+ * dist/ui/, which `wgweb relay` serves beside its WebSocket endpoint.
+ *
+ *   npm run build   → scripts/build.mjs → vite build (skipped when dist/ui is up to date)
+ *   npm run dev     → vite dev server on 127.0.0.1:5173, /wg proxied (WebSocket) to a relay on 127.0.0.1:8080
+ */
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vite';
+
+const root = fileURLToPath(new URL('.', import.meta.url));
+/** Where `npm run dev` expects the relay (`npx wgweb relay --port 8080`); override with WGWEB_RELAY. */
+const relayTarget = process.env.WGWEB_RELAY ?? 'http://127.0.0.1:8080';
+
+export default defineConfig({
+  root: `${root}client/ui`,
+  publicDir: `${root}public`,
+  // Relative asset URLs: the build works from any path the relay (or a static host) serves it at.
+  base: './',
+  clearScreen: false,
+  build: {
+    outDir: `${root}dist/ui`,
+    emptyOutDir: true,
+    target: 'es2022',
+    sourcemap: true,
+    reportCompressedSize: true,
+    // One small app: keep the main bundle in one file, no preload polyfill.
+    modulePreload: { polyfill: false },
+    chunkSizeWarningLimit: 200,
+  },
+  worker: {
+    format: 'es',
+  },
+  server: {
+    host: '127.0.0.1',
+    port: 5173,
+    strictPort: false,
+    proxy: {
+      '/wg': { target: relayTarget, ws: true, changeOrigin: false },
+    },
+  },
+  preview: {
+    host: '127.0.0.1',
+    port: 4173,
+    proxy: {
+      '/wg': { target: relayTarget, ws: true },
+    },
+  },
+});
