@@ -161,6 +161,11 @@ interface FirstFragment {
 const ICMPV4_QUOTE_LIMIT = 576 - IPV4_HEADER_LENGTH - 8;
 /** RFC 4443 §2.4(c): an ICMPv6 error must not exceed the IPv6 minimum MTU. */
 const ICMPV6_QUOTE_LIMIT = IPV6_MIN_MTU - IPV6_HEADER_LENGTH - 8;
+/**
+ * TOS of ICMPv4 errors: precedence 6, "internetwork control" (RFC 1812 §4.3.2.5), as Linux sends
+ * them.
+ */
+const ICMPV4_ERROR_TOS = 0xc0;
 /** RFC 1191 §7: MTU plateaus, to guess a path MTU when a router reports none. */
 const MTU_PLATEAUS = [32000, 17914, 8166, 4352, 2002, 1492, 1006, 508, 296, 68];
 const EPHEMERAL_FIRST = 49152;
@@ -748,7 +753,7 @@ export class NetInterface<T extends TransportLayer = TransportLayer> {
 
   private emitError(version: 4 | 6, src: IpAddress, dst: IpAddress, message: Icmpv4Repr | Icmpv6Repr, now: number): void {
     const sent = version === 4
-      ? this.emitPacket(src, dst, IpProtocol.Icmp, Icmpv4Repr.bufferLength(message as Icmpv4Repr), (u) => Icmpv4Repr.emit(message as Icmpv4Repr, u), false, now)
+      ? this.emitPacket(src, dst, IpProtocol.Icmp, Icmpv4Repr.bufferLength(message as Icmpv4Repr), (u) => Icmpv4Repr.emit(message as Icmpv4Repr, u), false, now, undefined, ICMPV4_ERROR_TOS)
       : this.emitPacket(src, dst, IpProtocol.Icmpv6, Icmpv6Repr.bufferLength(message as Icmpv6Repr), (u) => Icmpv6Repr.emit(message as Icmpv6Repr, u, src, dst), false, now);
     if (sent) this.counters.icmpErrorsSent++;
   }
@@ -768,6 +773,7 @@ export class NetInterface<T extends TransportLayer = TransportLayer> {
     dontFragment: boolean,
     now: number,
     out?: Uint8Array[],
+    tos = 0,
   ): boolean {
     const v4 = dst.length === 4;
     const hdr = v4 ? IPV4_HEADER_LENGTH : IPV6_HEADER_LENGTH;
@@ -778,14 +784,14 @@ export class NetInterface<T extends TransportLayer = TransportLayer> {
     let packets: Uint8Array[];
     if (hdr + upperLength <= mtu) {
       if (v4) {
-        Ipv4Repr.emit({ src, dst, protocol, payloadLength: upperLength, identification: this.nextIpv4Id(), dontFragment }, buf);
+        Ipv4Repr.emit({ src, dst, protocol, payloadLength: upperLength, identification: this.nextIpv4Id(), dontFragment, tos }, buf);
       } else {
         Ipv6Repr.emit({ src, dst, nextHeader: protocol, payloadLength: upperLength }, buf);
       }
       packets = [buf];
     } else {
       packets = v4
-        ? fragmentIpv4({ src, dst, protocol, payloadLength: upperLength, identification: this.nextIpv4Id() }, upper, mtu)
+        ? fragmentIpv4({ src, dst, protocol, payloadLength: upperLength, identification: this.nextIpv4Id(), tos }, upper, mtu)
         : fragmentIpv6({ src, dst, nextHeader: protocol, payloadLength: upperLength }, protocol, upper, mtu, this.nextFragmentId());
       this.counters.fragmented++;
     }
