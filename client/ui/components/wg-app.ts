@@ -96,6 +96,8 @@ export class WgApp extends LitElement implements AutomationTarget {
       }
       .col {
         display: grid;
+        /* A fixed track: an implicit auto track would grow to fit long unbreakable lines. */
+        grid-template-columns: minmax(0, 1fr);
         gap: 1.25rem;
         align-content: start;
         min-width: 0;

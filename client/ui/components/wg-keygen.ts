@@ -71,6 +71,12 @@ export class WgKeygen extends LitElement {
         font-weight: 600;
         flex: 1;
       }
+      pre.command {
+        flex: 1;
+        min-width: 0;
+        white-space: pre-wrap;
+        word-break: break-all;
+      }
       .client {
         display: grid;
         grid-template-columns: minmax(0, 1fr) auto;
@@ -173,7 +179,7 @@ export class WgKeygen extends LitElement {
         </p>
         ${o.wgSetCommand
           ? html`<div class="step-head" style="margin-top:0.4rem">
-              <pre class="block" style="flex:1">${o.wgSetCommand}</pre>
+              <pre class="block command">${o.wgSetCommand}</pre>
               <wg-copy-button .text=${o.wgSetCommand} label="Copy command"></wg-copy-button>
             </div>`
           : nothing}
