@@ -15,7 +15,6 @@ import { sharedStyles } from '../styles/shared-styles.ts';
 import { panelId, renderTablist, tabId } from './tablist.ts';
 import './wg-config-editor.ts';
 import './wg-copy-button.ts';
-import './wg-keygen.ts';
 
 export type PanelState = 'down' | 'connecting' | 'disconnecting' | 'handshaking' | 'up' | 'reconnecting';
 
@@ -132,7 +131,7 @@ export class WgConfigPanel extends LitElement {
           tabs,
           selected: this._tab,
           idPrefix: 'cfg',
-          onSelect: (id) => (this._tab = id as 'file' | 'keygen'),
+          onSelect: (id) => this.#selectTab(id as 'file' | 'keygen'),
         })}
       </div>
       <div class="card-body">
@@ -218,6 +217,12 @@ export class WgConfigPanel extends LitElement {
           </div>`
         : nothing}
     </div>`;
+  }
+
+  #selectTab(id: 'file' | 'keygen') {
+    // Key generation (and its QR encoder) is a separate chunk, loaded the first time it is shown.
+    if (id === 'keygen') void import('./wg-keygen.ts');
+    this._tab = id;
   }
 
   #derivePublicKey() {

@@ -344,7 +344,7 @@ export class WgHttpTool extends LitElement {
         <span class="code s${String(h.status)[0]}" data-testid="http-status">${h.status}</span>
         <span>${h.statusText}</span>
         <span class="muted small">${formatBytes(x.received)}${x.done ? '' : ' so far…'}</span>
-        ${x.done ? html`<span class="muted small">${formatMs(total)}</span>` : nothing}
+        ${x.done ? html`<span class="muted small">${formatMs(x.timing?.done ?? total)}</span>` : nothing}
         ${h.redirected ? html`<span class="muted small">after a redirect to <code>${h.url}</code></span>` : nothing}
       </div>
       ${x.timing ? this.#renderWaterfall(x.timing, x.hops) : this.#renderSimpleTiming(x, wait, dl, total)}

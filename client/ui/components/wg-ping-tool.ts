@@ -58,7 +58,7 @@ export class WgPingTool extends LitElement {
       }
       .stats {
         display: grid;
-        grid-template-columns: repeat(auto-fit, minmax(6.5rem, 1fr));
+        grid-template-columns: repeat(auto-fit, minmax(4.25rem, 1fr));
         gap: 0.5rem;
         margin-top: 0.75rem;
       }
