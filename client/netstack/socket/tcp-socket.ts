@@ -1043,7 +1043,6 @@ export class TcpSocket {
 
   private enterRecovery(now: number): void {
     const flight = seqDiff(this.sndMax, this.sndUna);
-    if (process.env.TCPDBG) console.log('RECOVERY', now, {una: this.sndUna, max: this.sndMax, flight, cwnd: this.cc.cwnd, sacked: this.scoreboard.sacked, ranges: this.scoreboard.rangeCount, dup: this.dupAcks});
     this.recovery = 'recovery';
     this.recoveryPoint = this.sndMax;
     this.counters.fastRecoveries++;
@@ -1156,7 +1155,7 @@ export class TcpSocket {
     this.rcvNxt = seqAdd(this.rcvNxt, 1);
     this.ackNow = true;
     this.markDirty();
-    this.queueEvent('readable');
+    if (!this.readClosed) this.queueEvent('readable');
     switch (this._state) {
       case 'SYN-RECEIVED':
       case 'ESTABLISHED':
@@ -1493,7 +1492,6 @@ export class TcpSocket {
       return;
     }
     const flight = seqDiff(this.sndMax, this.sndUna);
-    if (process.env.TCPDBG) console.log('RTO', now, {una: this.sndUna, max: this.sndMax, nxt: this.sndNxt, flight, cwnd: this.cc.cwnd, rec: this.recovery, rxt: this.rxtNext, sacked: this.scoreboard.sacked, ranges: this.scoreboard.rangeCount, rto: this.rtt.rto, srtt: this.rtt.srtt});
     // RFC 5681 §3.1 eq. (4) only on the first timeout of an episode; later ones keep ssthresh.
     if (this.retransmits === 1) this.cc.onRetransmissionTimeout(now, flight);
     else this.cc.cwnd = this.effMss();
