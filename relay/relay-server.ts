@@ -98,7 +98,10 @@ export class RelayServer {
       perMessageDeflate: false,
       clientTracking: true,
       closeTimeout: 5000,
-      handleProtocols: (protocols) => (protocols.has(RELAY_SUBPROTOCOL) ? RELAY_SUBPROTOCOL : false),
+      // A client offering only other subprotocols (say a future wgweb.v2) gets its first one echoed
+      // back, solely so that it accepts the upgrade and can read our BAD_REQUEST reason: a
+      // WebSocket client fails the connection, reason unseen, when no offered protocol is selected.
+      handleProtocols: (protocols) => (protocols.has(RELAY_SUBPROTOCOL) ? RELAY_SUBPROTOCOL : (protocols.values().next().value ?? false)),
     };
     this.wss = new WebSocketServer(wsOptions);
     this.http = http.createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, (req, res) => this.onRequest(req, res));
@@ -242,7 +245,9 @@ export class RelayServer {
     if (!parsed.ok) return { refusal: { code: parsed.closeCode, reason: parsed.reason } };
     const endpoint = formatEndpoint(parsed.endpoint);
     if (!offersSubprotocol(req)) {
-      return { endpoint, refusal: { code: RelayCloseCode.BAD_REQUEST, reason: `offer WebSocket subprotocol ${RELAY_SUBPROTOCOL}` } };
+      const offered = req.headers['sec-websocket-protocol'];
+      const reason = `this relay speaks WebSocket subprotocol ${RELAY_SUBPROTOCOL}; the client offered ${offered ? `"${offered}"` : 'none'}`;
+      return { endpoint, refusal: { code: RelayCloseCode.BAD_REQUEST, reason } };
     }
     if (this.sessions.size + this.pendingSessions >= this.cfg.maxSessions) {
       return { endpoint, refusal: { code: RelayCloseCode.TOO_MANY_SESSIONS, reason: `relay is full (${this.cfg.maxSessions} sessions)` } };
@@ -302,7 +307,7 @@ export class RelayServer {
       });
       this.sessions.add(session);
       this.openedSessions++;
-      this.cfg.log.info('session.open', { id: session.id, client, endpoint: prep.endpoint, destination: prep.destination });
+      this.cfg.log.info('session.open', { id: session.id, client, endpoint: prep.endpoint, destination: prep.destination, local: session.local });
     });
     // ws answers malformed upgrades itself (400) without calling back; the socket must not leak.
     if (!accepted) prep.udp?.close();

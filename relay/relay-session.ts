@@ -96,6 +96,8 @@ export interface SessionInfo {
   readonly endpoint: string;
   /** The address:port the UDP socket is connected to. */
   readonly destination: string;
+  /** The relay's own UDP address:port for this session (what the endpoint sees as the source). */
+  readonly local: string;
   readonly counters: SessionCounters;
 }
 
@@ -150,6 +152,8 @@ export class RelaySession {
   readonly client: string;
   readonly endpoint: string;
   readonly destination: string;
+  /** The relay's UDP source address:port, as the endpoint sees it (modulo NAT). */
+  readonly local: string;
   readonly counters: SessionCounters = emptyCounters();
   /** Cleared by the relay's ping sweep, set by any pong or message. */
   alive = true;
@@ -176,6 +180,8 @@ export class RelaySession {
     this.client = o.client;
     this.endpoint = o.endpoint;
     this.destination = o.destination;
+    const la = o.udp.address();
+    this.local = la.family === 'IPv6' ? `[${la.address}]:${la.port}` : `${la.address}:${la.port}`;
     this.limits = o.limits;
     this.log = o.log;
     this.now = o.now;
@@ -232,6 +238,7 @@ export class RelaySession {
       client: this.client,
       endpoint: this.endpoint,
       destination: this.destination,
+      local: this.local,
       counters: { ...this.counters, drops: { ...this.counters.drops } },
     };
   }
@@ -319,6 +326,7 @@ export class RelaySession {
       client: this.client,
       endpoint: this.endpoint,
       destination: this.destination,
+      local: this.local,
       by,
       code,
       reason,

@@ -125,3 +125,65 @@ export function testRelay(options: RelayOptions = {}): Promise<RelayHandle> {
 export function sendBinary(ws: WebSocket, data: Uint8Array): Promise<void> {
   return new Promise((resolve, reject) => ws.send(data, { binary: true }, (err) => (err ? reject(err) : resolve())));
 }
+
+/** A raw TCP client speaking just enough HTTP/WebSocket to misbehave on purpose. */
+export interface RawClient {
+  readonly socket: import('node:net').Socket;
+  /** Everything the server sent. */
+  readonly received: () => Buffer;
+  /** Resolves with the HTTP response head (status line and headers) once it is complete. */
+  readonly head: Promise<string>;
+  /** Resolves when the server closed or reset the connection. */
+  readonly ended: Promise<void>;
+}
+
+/** Connects to 127.0.0.1:`port` and writes `request` verbatim. */
+export async function rawClient(port: number, request: string | Buffer): Promise<RawClient> {
+  const net = await import('node:net');
+  const socket = net.connect(port, '127.0.0.1');
+  socket.on('error', () => {});
+  const chunks: Buffer[] = [];
+  let resolveHead: (h: string) => void = () => {};
+  const head = new Promise<string>((r) => (resolveHead = r));
+  socket.on('data', (d: Buffer) => {
+    chunks.push(d);
+    const all = Buffer.concat(chunks).toString('latin1');
+    const end = all.indexOf('\r\n\r\n');
+    if (end >= 0) resolveHead(all.slice(0, end));
+  });
+  const ended = new Promise<void>((r) => socket.once('close', () => r()));
+  await new Promise<void>((r) => socket.once('connect', () => r()));
+  if (request.length > 0) socket.write(request);
+  return { socket, received: () => Buffer.concat(chunks), head, ended };
+}
+
+/** An HTTP upgrade request to the relay path. */
+export function upgradeRequest(target: string, headers: Record<string, string | undefined> = {}): string {
+  const h: Record<string, string | undefined> = {
+    Host: 'relay.test',
+    Upgrade: 'websocket',
+    Connection: 'Upgrade',
+    'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
+    'Sec-WebSocket-Version': '13',
+    'Sec-WebSocket-Protocol': RELAY_SUBPROTOCOL,
+    ...headers,
+  };
+  const lines = Object.entries(h)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k}: ${v}`);
+  return `GET ${target} HTTP/1.1\r\n${lines.join('\r\n')}\r\n\r\n`;
+}
+
+/** A masked client frame (RFC 6455 §5.2) with the given opcode; `rsv` sets the reserved bits. */
+export function clientFrame(opcode: number, payload: Uint8Array, options: { fin?: boolean; rsv?: number } = {}): Buffer {
+  const fin = options.fin ?? true;
+  const len = payload.length;
+  const header: number[] = [(fin ? 0x80 : 0) | ((options.rsv ?? 0) << 4) | opcode];
+  if (len < 126) header.push(0x80 | len);
+  else if (len < 65536) header.push(0x80 | 126, len >> 8, len & 255);
+  else header.push(0x80 | 127, 0, 0, 0, 0, (len >>> 24) & 255, (len >> 16) & 255, (len >> 8) & 255, len & 255);
+  const mask = [0x12, 0x34, 0x56, 0x78];
+  const body = Buffer.alloc(len);
+  for (let i = 0; i < len; i++) body[i] = payload[i] ^ mask[i & 3];
+  return Buffer.concat([Buffer.from(header), Buffer.from(mask), body]);
+}
