@@ -9,6 +9,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { interopSkipReason } from '../helpers/requirements.ts';
 import { closeAllNamespaces } from '../helpers/netns.ts';
 import { deterministicChunks, deterministicSha256 } from '../helpers/deterministic-bytes.ts';
@@ -89,6 +90,52 @@ describe('Session transfers through the relay and wireguard-go, against the kern
     } finally {
       http.close();
     }
+  });
+
+  test('a reader that stops for a while lets the window close; the transfer resumes and completes intact', SLOW, async () => {
+    // While nothing is read, the socket's receive buffer fills and our advertised window drops to
+    // zero; the kernel sender then probes the zero window (RFC 9293 §3.8.6.1) until reads reopen it.
+    const size = 8 * MB;
+    const res = await fx.session.fetch(fx.http.url(`/bytes/${size}?seed=12`));
+    const reader = res.body!.getReader();
+    const h = createHash('sha256');
+    let length = 0;
+    let paused = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      h.update(value);
+      length += value.length;
+      if (paused < 2 && length > (paused + 1) * 2 * MB) {
+        paused++;
+        await new Promise((r) => setTimeout(r, 1500));
+      }
+    }
+    assert.equal(paused, 2);
+    assert.equal(length, size);
+    assert.equal(h.digest('hex'), deterministicSha256(size, 12));
+  });
+
+  test('a download aborted half-way rejects the body read with ABORTED, and the next request on the session works', SLOW, async () => {
+    const controller = new AbortController();
+    const res = await fx.session.fetch(fx.http.url(`/bytes/${50 * MB}?seed=13`), { signal: controller.signal });
+    const reader = res.body!.getReader();
+    let length = 0;
+    let failure: unknown;
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        length += value.length;
+        if (length > 2 * MB) controller.abort();
+      }
+    } catch (e) {
+      failure = e;
+    }
+    assert.ok(length < 50 * MB, 'the body did not run to its end');
+    assert.equal((failure as { code?: string })?.code, 'ABORTED', String(failure));
+    const next = await fx.session.fetch(fx.http.url('/bytes/100000?seed=14'));
+    assert.equal((await digestBody(next.body)).sha256, deterministicSha256(100_000, 14));
   });
 
   test('IPv6 inside the tunnel: http://[fd77:…::1]/ serves the same bytes, and the server sees the client IPv6 address', SLOW, async () => {
