@@ -762,7 +762,7 @@ export class NetInterface<T extends TransportLayer = TransportLayer> {
    * Builds one IP packet around an upper-layer message written by `write` (checksums need the
    * final bytes, so it writes straight into the packet), fragmenting it when it exceeds the path
    * MTU, and queues it, or appends it to `out` (TCP output, which bypasses the queue limit).
-   * @returns false when the queue was full (counted as `tx-queue-full`).
+   * @returns false when the queue was full (`tx-queue-full`) or the packet cannot exist (`tx-too-big`).
    */
   private emitPacket(
     src: IpAddress,
@@ -778,11 +778,18 @@ export class NetInterface<T extends TransportLayer = TransportLayer> {
     const v4 = dst.length === 4;
     const hdr = v4 ? IPV4_HEADER_LENGTH : IPV6_HEADER_LENGTH;
     const mtu = this.pathMtu(dst, now);
+    // Sends from sockets are checked with a RangeError up front; this catches what we generate
+    // ourselves (an echo reply to a maximal reassembled request cannot take a Fragment header).
+    const fits = hdr + upperLength <= mtu;
+    if (v4 ? hdr + upperLength > 65535 : upperLength + (fits ? 0 : IPV6_FRAGMENT_HEADER_LENGTH) > 65535) {
+      this.drop('tx-too-big');
+      return false;
+    }
     const buf = new Uint8Array(hdr + upperLength);
     const upper = buf.subarray(hdr);
     write(upper);
     let packets: Uint8Array[];
-    if (hdr + upperLength <= mtu) {
+    if (fits) {
       if (v4) {
         Ipv4Repr.emit({ src, dst, protocol, payloadLength: upperLength, identification: this.nextIpv4Id(), dontFragment, tos }, buf);
       } else {

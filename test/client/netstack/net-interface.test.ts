@@ -7,7 +7,7 @@ import { Icmpv4Packet, Icmpv4Repr } from '../../../client/netstack/wire/icmpv4.t
 import { Icmpv6Packet, Icmpv6Repr } from '../../../client/netstack/wire/icmpv6.ts';
 import { IpProtocol } from '../../../client/netstack/wire/ip-protocol.ts';
 import { Ipv4Packet } from '../../../client/netstack/wire/ipv4.ts';
-import { Ipv6Packet } from '../../../client/netstack/wire/ipv6.ts';
+import { Ipv6Packet, fragmentIpv6 } from '../../../client/netstack/wire/ipv6.ts';
 import { UdpPacket, UdpRepr } from '../../../client/netstack/wire/udp.ts';
 import { kernelPacket, kernelPackets } from '../../vectors/netstack/kernel-packets.ts';
 import { RecordingTcp, echoRequest, icmpPacket, ipPacket, link, makeInterface, readSent, seededRandom, tcpSegment, udpPacket } from './net-test-kit.ts';
@@ -635,6 +635,34 @@ describe('other protocols and malformed packets', () => {
       'ipv6-truncated': 1,
     });
     assert.equal(net.stats().received, 6);
+  });
+
+  test('a maximal reassembled ICMPv6 echo request whose reply cannot be fragmented is dropped, not thrown', () => {
+    const a = makeInterface(['fd00::1/64'], {}, 1);
+    const b = makeInterface(['fd00::2/64'], {}, 2);
+    // 65527 bytes of ICMPv6 is the most a fragmented packet can carry (65535 minus the Fragment
+    // header): its reply still fits. A 65535-byte message reassembles, but no reply can carry it.
+    const request = new Uint8Array(65535 - 8);
+    Icmpv6Repr.emit({ kind: 'echo-request', identifier: 1, sequence: 1, data: request.subarray(8) }, request, parseIp('fd00::1'), parseIp('fd00::2'));
+    const frags = fragmentIpv6({ src: parseIp('fd00::1'), dst: parseIp('fd00::2'), nextHeader: 58, payloadLength: 0 }, 58, request, 1420, 7);
+    for (const f of frags) b.receive(f, 0);
+    assert.equal(b.stats().reassembled, 1);
+    const replies = b.poll(0);
+    assert.ok(replies.length > 0, 'the reply fits once fragmented');
+    for (const p of replies) a.receive(p, 0);
+    assert.equal(a.stats().reassembled, 1);
+    const big = new Uint8Array(65535);
+    Icmpv6Repr.emit({ kind: 'echo-request', identifier: 1, sequence: 2, data: big.subarray(8) }, big, parseIp('fd00::1'), parseIp('fd00::2'));
+    // Hand-built fragments carrying 65535 bytes of ICMPv6 (more than fragmentIpv6 allows a sender).
+    for (let off = 0; off < big.length; off += 1368) {
+      const chunk = big.subarray(off, Math.min(off + 1368, big.length));
+      const more = off + chunk.length < big.length;
+      const f = ipPacket(parseIp('fd00::1'), parseIp('fd00::2'), 44, new Uint8Array([58, 0, off >> 8, (off & 0xf8) | (more ? 1 : 0), 0, 0, 0, 9, ...chunk]));
+      b.receive(f, 1);
+    }
+    assert.equal(b.stats().reassembled, 2);
+    assert.deepEqual(b.poll(1), []);
+    assert.equal(b.stats().drops['tx-too-big'], 1);
   });
 
   test('receive() takes bytes; anything else is a caller bug', () => {
