@@ -86,6 +86,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   networkCommand('fetch', 'Make an HTTP request through a WireGuard tunnel'),
   networkCommand('dns', 'Resolve a name with a DNS server inside a WireGuard tunnel'),
   networkCommand('tcping', 'Time TCP connections through a WireGuard tunnel'),
+  networkCommand('peer', 'Listen as a WireGuard peer on a UDP port (wgweb\'s own implementation)'),
   {
     name: 'genkey',
     summary: 'Print a new private key (like wg genkey)',

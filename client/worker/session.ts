@@ -156,6 +156,9 @@ export class Session {
   /** Resolves on the first completed handshake; rejects when the tunnel gives up or after `timeoutMs`. */
   waitForHandshake(timeoutMs = 90_000): Promise<void> {
     if (this.established) return Promise.resolve();
+    // A refusal can arrive right after the relay opened (it closes with the reason), possibly
+    // before anyone waits: report it rather than a timeout.
+    if (this.lastFailure && this.relayState === 'closed') return Promise.reject(this.lastFailure);
     if (this.closed) return Promise.reject(new WgwebError(ErrorCode.NOT_CONNECTED, 'the session is closed'));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
