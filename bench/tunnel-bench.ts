@@ -1,0 +1,448 @@
+/**
+ * End-to-end tunnel benchmarks in Node: wgweb's Session (WireGuard core + userspace TCP/IP, the
+ * code the browser worker runs) through the real relay to a real wireguard-go, each figure next to
+ * a baseline measured in the same run.
+ *
+ *   Session (this process) ──ws──▶ relay (child process: `wgweb relay`) ──UDP──▶ wireguard-go (namespace)
+ *                                                                              ── kernel TCP ── HTTP server
+ *
+ *   tunnel.download            HTTP download (100 MB; 20 MB with --quick) through the Session, against
+ *                              the same download between two wireguard-go peers with the kernel's TCP
+ *                              on both ends (kernel-baseline.ts, direct veth). Goal: ratio ≥ 1.0.
+ *   tunnel.download-vs-relay   the same Session figure against what the relay path alone carries: a
+ *                              raw WebSocket client keeping a window of full-size (1452-byte)
+ *                              WireGuard-shaped datagrams in flight to a UDP echo server next to
+ *                              wireguard-go (payload received per second).
+ *   tunnel.handshake           Session.start → first ping reply, against WebSocket open → first echoed
+ *                              datagram through the same relay (the floor of any relayed design).
+ *   tunnel.ping-rtt            median ICMP echo RTT through the tunnel, against the median raw
+ *                              WebSocket echo RTT of a ping-sized datagram over the same relay path.
+ *
+ * The relay runs as its own process, as in a deployment (the browser and the relay never share a
+ * thread); on this 2-core machine it shares the CPUs with wireguard-go, the servers and the client.
+ *
+ *   node --import tsx bench/tunnel-bench.ts [--quick] [--only download|relay|handshake|ping] [--profile DIR]
+ *
+ * `--profile DIR` starts the relay with --cpu-prof into DIR; run this file itself under
+ * `node --cpu-prof --cpu-prof-dir DIR --import tsx` to profile the client side.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import WebSocket from 'ws';
+import { closeAllNamespaces, type NsProcess } from '../test/helpers/netns.ts';
+import { startWireguardGoPeer, type WgClient, type WgGoPeer } from '../test/helpers/wireguard-go-peer.ts';
+import { startHttpServer, type NsHttpServer } from '../test/helpers/ns-servers.ts';
+import { interopSkipReason } from '../test/helpers/requirements.ts';
+import { Session } from '../client/worker/session.ts';
+import type { RelayWebSocketConstructor } from '../client/worker/relay-transport.ts';
+import { buildRelayUrl, RELAY_SUBPROTOCOL } from '../shared/relay-protocol.ts';
+import { formatEndpoint, type Endpoint } from '../shared/ip-address.ts';
+import { kernelBaselineDownload } from './kernel-baseline.ts';
+import { higherIsBetter, lowerIsBetter, type BenchEntry, type BenchModule, type BenchOptions } from './bench-entry.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BIN = fileURLToPath(new URL('../bin/wgweb.js', import.meta.url));
+const MB = 1e6;
+const NodeWebSocket = WebSocket as unknown as RelayWebSocketConstructor;
+/** A full-size transport datagram with the default MTU: 16-byte header + 1420 + 16-byte tag. */
+const FULL_DATAGRAM = 1452;
+/** An encrypted 84-byte ICMP echo (20 IP + 8 ICMP + 56 data, padded to 96): 16 + 96 + 16. */
+const PING_DATAGRAM = 128;
+const UDP_ECHO_PORT = 9999;
+
+// -----------------------------------------------------------------------------------------------
+// The environment: wireguard-go + HTTP server + UDP echo in a namespace, the relay as a process
+
+interface Relay {
+  readonly wsUrl: string;
+  readonly process: ChildProcess;
+  close(): Promise<void>;
+}
+
+/** `wgweb relay` as a child process on a free loopback port, allowing `allow`. */
+async function startRelayProcess(allow: readonly string[], profileDir?: string): Promise<Relay> {
+  const args = [
+    ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []),
+    BIN,
+    'relay',
+    '--listen',
+    '127.0.0.1:0',
+    '--log-level',
+    'error',
+    ...allow.flatMap((a) => ['--allow', a]),
+  ];
+  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (b: Buffer) => (stderr = (stderr + b.toString()).slice(-4000)));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const wsUrl = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the relay did not start within 20 s: ${stderr}`)), 20_000);
+    const lines = createInterface({ input: child.stdout! });
+    lines.on('line', (line) => {
+      const m = /\(WebSocket (ws:\/\/\S+)\)/.exec(line);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+    void exited.then(() => {
+      clearTimeout(timer);
+      reject(new Error(`the relay exited before listening: ${stderr}`));
+    });
+  });
+  return {
+    wsUrl,
+    process: child,
+    async close() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM'); // a clean shutdown also writes the --cpu-prof profile
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** A UDP echo server inside the namespace, on its veth address: the far end of the raw relay path. */
+async function startUdpEcho(peer: WgGoPeer): Promise<{ endpoint: Endpoint; process: NsProcess }> {
+  const script = `
+    const s = require('node:dgram').createSocket('udp4');
+    s.on('message', (m, r) => s.send(m, r.port, r.address));
+    s.bind(${UDP_ECHO_PORT}, process.argv[1], () => {
+      try { s.setRecvBufferSize(4 << 20); s.setSendBufferSize(4 << 20); } catch {}
+      console.log('ready');
+    });`;
+  let ready!: () => void;
+  const listening = new Promise<void>((r) => (ready = r));
+  const proc = peer.ns.spawn(process.execPath, ['-e', script, peer.ns.nsAddress4], { onLine: (l) => l === 'ready' && ready() });
+  await Promise.race([
+    listening,
+    proc.exited.then(() => Promise.reject(new Error(`UDP echo server exited: ${proc.output()}`))),
+    new Promise((_, reject) => setTimeout(() => reject(new Error('UDP echo server did not start within 20 s')), 20_000)),
+  ]);
+  return { endpoint: { host: peer.ns.nsAddress4, port: UDP_ECHO_PORT }, process: proc };
+}
+
+interface Env {
+  readonly peer: WgGoPeer;
+  readonly http: NsHttpServer;
+  readonly client: WgClient;
+  readonly relay: Relay;
+  readonly echo: Endpoint;
+  close(): Promise<void>;
+}
+
+async function startEnv(profileDir?: string): Promise<Env> {
+  const closers: (() => Promise<void>)[] = [];
+  const close = async (): Promise<void> => {
+    for (const fn of closers.splice(0).reverse()) await fn().catch(() => undefined);
+  };
+  try {
+    const peer = await startWireguardGoPeer({ name: 'tbench', logLevel: 'error', address6: null });
+    closers.push(() => peer.close());
+    const http = await startHttpServer(peer, { hosts: [peer.tunnelAddress4!] });
+    const echo = await startUdpEcho(peer);
+    const client = await peer.addClient();
+    const relay = await startRelayProcess([formatEndpoint(peer.endpoint), formatEndpoint(echo.endpoint)], profileDir);
+    closers.push(() => relay.close());
+    return { peer, http, client, relay, echo: echo.endpoint, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
+
+async function startSession(env: Env): Promise<Session> {
+  const session = await Session.start({ configText: env.client.config, relayUrl: env.relay.wsUrl, WebSocketImpl: NodeWebSocket });
+  try {
+    await session.waitForHandshake(20_000);
+  } catch (e) {
+    await session.close();
+    throw e;
+  }
+  return session;
+}
+
+/**
+ * Back-to-back sessions with one key: a responder ignores an initiation within 20 ms of the last
+ * (and one whose ~16.8 ms-granular TAI64N timestamp is not newer), costing a 5 s retry.
+ */
+const pauseBetweenHandshakes = (): Promise<void> => sleep(60);
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+// -----------------------------------------------------------------------------------------------
+// Raw WebSocket through the relay (the baselines)
+
+/** A WireGuard-shaped transport datagram (type 4, reserved zeros) that the relay forwards. */
+function transportShaped(size: number, counter: number): Uint8Array {
+  const d = new Uint8Array(size);
+  d[0] = 4;
+  new DataView(d.buffer).setUint32(8, counter);
+  return d;
+}
+
+async function openRawSocket(env: Env): Promise<WebSocket> {
+  const ws = new WebSocket(buildRelayUrl(env.relay.wsUrl, env.echo), RELAY_SUBPROTOCOL);
+  ws.binaryType = 'arraybuffer';
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+    ws.once('close', (code, reason) => reject(new Error(`relay closed the raw session: ${code} ${reason.toString()}`)));
+  });
+  ws.removeAllListeners('close');
+  ws.removeAllListeners('error');
+  ws.on('error', () => undefined);
+  return ws;
+}
+
+/**
+ * Keeps `window` full-size datagrams in flight through relay → UDP echo → relay for `ms`; returns
+ * echoed bytes per second. Lost datagrams (the relay drops rather than buffers) are topped up.
+ */
+async function rawRelayThroughput(env: Env, ms: number, window = 64): Promise<number> {
+  const ws = await openRawSocket(env);
+  try {
+    let counter = 0;
+    let inFlight = 0;
+    let bytes = 0;
+    let measuring = false;
+    const send = (): void => {
+      ws.send(transportShaped(FULL_DATAGRAM, counter++));
+      inFlight++;
+    };
+    let lastMessage = performance.now();
+    ws.on('message', (data: ArrayBuffer) => {
+      lastMessage = performance.now();
+      inFlight--;
+      if (measuring) bytes += data.byteLength;
+      while (inFlight < window) send();
+    });
+    for (let i = 0; i < window; i++) send();
+    // The relay drops rather than buffers: if everything in flight was lost, start a new window.
+    const refill = setInterval(() => {
+      if (performance.now() - lastMessage > 200) {
+        inFlight = 0;
+        while (inFlight < window) send();
+      }
+    }, 100);
+    await sleep(300); // warm-up
+    measuring = true;
+    const t0 = performance.now();
+    await sleep(ms);
+    measuring = false;
+    const elapsed = performance.now() - t0;
+    clearInterval(refill);
+    return (bytes * 1000) / elapsed;
+  } finally {
+    ws.close();
+  }
+}
+
+/** WebSocket open → first echoed datagram, through the relay to the UDP echo (ms). */
+async function rawConnectToFirstReply(env: Env): Promise<number> {
+  const t0 = performance.now();
+  const ws = await openRawSocket(env);
+  try {
+    const got = new Promise<void>((resolve) => ws.once('message', () => resolve()));
+    ws.send(transportShaped(PING_DATAGRAM, 0));
+    await got;
+    return performance.now() - t0;
+  } finally {
+    ws.close();
+  }
+}
+
+/** Round trips of one ping-sized datagram at a time through the relay; returns each RTT (ms). */
+async function rawEchoRtts(env: Env, count: number, intervalMs: number): Promise<number[]> {
+  const ws = await openRawSocket(env);
+  try {
+    const rtts: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const got = new Promise<void>((resolve) => ws.once('message', () => resolve()));
+      const t0 = performance.now();
+      ws.send(transportShaped(PING_DATAGRAM, i));
+      await Promise.race([got, sleep(2000)]);
+      rtts.push(performance.now() - t0);
+      await sleep(intervalMs);
+    }
+    return rtts;
+  } finally {
+    ws.close();
+  }
+}
+
+// -----------------------------------------------------------------------------------------------
+// The measurements
+
+/** Downloads `bytes` through a Session (no hashing: only the transfer is timed). Bytes/s. */
+async function sessionDownload(env: Env, session: Session, bytes: number): Promise<number> {
+  const t0 = performance.now();
+  const res = await session.fetch(env.http.url(`/bytes/${bytes}?sha=0&seed=3`));
+  let n = 0;
+  const reader = res.body!.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    n += value.length;
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  if (n !== bytes) throw new Error(`tunnel download: got ${n} bytes, expected ${bytes}`);
+  return bytes / seconds;
+}
+
+export interface TunnelBenchOptions extends BenchOptions {
+  /** Only these parts (download, relay, handshake, ping); default all. */
+  readonly only?: readonly string[];
+  /** Write the relay's CPU profile here. */
+  readonly profileDir?: string;
+  /** Override the download size (bytes). */
+  readonly bytes?: number;
+}
+
+/** Runs the tunnel benchmarks; see the module comment. */
+export async function runTunnelBench(options: TunnelBenchOptions): Promise<BenchEntry[]> {
+  const skip = interopSkipReason(['curl']);
+  if (skip) throw new Error(`tunnel bench cannot run: ${skip}`);
+  const want = (part: string): boolean => !options.only?.length || options.only.includes(part);
+  const bytes = options.bytes ?? (options.quick ? 20 * 1024 * 1024 : 100 * 1024 * 1024);
+  const entries: BenchEntry[] = [];
+  const env = await startEnv(options.profileDir);
+  try {
+    if (want('download') || want('relay')) {
+      const session = await startSession(env);
+      let ours = 0;
+      try {
+        await sessionDownload(env, session, 4 * 1024 * 1024); // warm-up: JIT, congestion window
+        const rounds = options.quick ? 1 : 2;
+        for (let i = 0; i < rounds; i++) ours = Math.max(ours, await sessionDownload(env, session, bytes));
+      } finally {
+        await session.close();
+      }
+      const sizeText = `${Math.round(bytes / 1024 / 1024)} MiB`;
+      if (want('download')) {
+        const kernel = await kernelBaselineDownload({ bytes, repeats: options.quick ? 1 : 2 });
+        entries.push({
+          name: 'tunnel.download',
+          measured: `HTTP download of ${sizeText} through Session → relay process → wireguard-go (kernel TCP server), best of ${options.quick ? 1 : 2}; baseline: the same download between two wireguard-go peers with the kernel's TCP on both ends (direct veth)`,
+          ours: { label: 'wgweb Session (Node)', value: ours / MB, unit: 'MB/s' },
+          baseline: { label: 'kernel TCP over wireguard-go ⇄ wireguard-go', value: kernel.bytesPerSecond / MB, unit: 'MB/s' },
+          ratio: higherIsBetter(ours, kernel.bytesPerSecond),
+          goal: 'ratio ≥ 1.0',
+        });
+      }
+      if (want('relay')) {
+        const raw = await rawRelayThroughput(env, options.quick ? 1500 : 3000);
+        entries.push({
+          name: 'tunnel.download-vs-relay',
+          measured: `the Session download above, against raw WebSocket echo through the same relay process to a UDP echo next to wireguard-go (64 × ${FULL_DATAGRAM}-byte datagrams in flight; bytes received per second)`,
+          ours: { label: 'wgweb Session (Node)', value: ours / MB, unit: 'MB/s' },
+          baseline: { label: 'raw WebSocket ⇄ relay ⇄ UDP echo', value: raw / MB, unit: 'MB/s' },
+          ratio: higherIsBetter(ours, raw),
+          notes: 'the raw path carries the same bytes both ways, so it also bounds the relay at twice this rate of forwarding',
+        });
+      }
+    }
+
+    if (want('handshake')) {
+      const n = options.quick ? 5 : 15;
+      const ours: number[] = [];
+      const raw: number[] = [];
+      for (let i = 0; i < n; i++) {
+        await pauseBetweenHandshakes();
+        const t0 = performance.now();
+        const session = await Session.start({ configText: env.client.config, relayUrl: env.relay.wsUrl, WebSocketImpl: NodeWebSocket });
+        try {
+          const s = await session.ping(env.peer.tunnelAddress4!, { count: 1, timeoutMs: 10_000 });
+          if (s.received !== 1) throw new Error('handshake bench: the first ping got no reply');
+          ours.push(performance.now() - t0);
+        } finally {
+          await session.close();
+        }
+        raw.push(await rawConnectToFirstReply(env));
+      }
+      const o = median(ours);
+      const b = median(raw);
+      entries.push({
+        name: 'tunnel.handshake',
+        measured: `Session.start → WebSocket open, Noise IKpsk2 handshake with wireguard-go, first ICMP echo reply (median of ${n}); baseline: WebSocket open → first datagram echoed through the same relay`,
+        ours: { label: 'wgweb Session (Node)', value: o, unit: 'ms' },
+        baseline: { label: 'raw WebSocket through the relay', value: b, unit: 'ms' },
+        ratio: lowerIsBetter(o, b),
+      });
+    }
+
+    if (want('ping')) {
+      const n = options.quick ? 30 : 100;
+      const session = await startSession(env);
+      let ours: number[] = [];
+      try {
+        await session.ping(env.peer.tunnelAddress4!, { count: 5, intervalMs: 10 });
+        const rtts: number[] = [];
+        await session.ping(env.peer.tunnelAddress4!, { count: n, intervalMs: 20 }, (r) => {
+          if ('rttMs' in r) rtts.push(r.rttMs);
+        });
+        ours = rtts;
+      } finally {
+        await session.close();
+      }
+      const raw = await rawEchoRtts(env, n, 20);
+      const o = median(ours);
+      const b = median(raw);
+      entries.push({
+        name: 'tunnel.ping-rtt',
+        measured: `median ICMP echo RTT through Session → relay → wireguard-go → kernel (${n} pings, 20 ms apart); baseline: median RTT of one ${PING_DATAGRAM}-byte datagram through the same relay to a UDP echo next to wireguard-go`,
+        ours: { label: 'wgweb ping', value: o, unit: 'ms' },
+        baseline: { label: 'raw WebSocket echo through the relay', value: b, unit: 'ms' },
+        ratio: lowerIsBetter(o, b),
+        notes: `tunnel p90 ${[...ours].sort((a, c) => a - c)[Math.floor(ours.length * 0.9)]?.toFixed(2)} ms`,
+      });
+    }
+  } finally {
+    await env.close();
+    await closeAllNamespaces();
+  }
+  return entries;
+}
+
+export const bench: BenchModule = {
+  title: 'Tunnel end to end (Session over the relay to wireguard-go)',
+  run: (options) => runTunnelBench(options),
+};
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const value = (flag: string): string | undefined => {
+    const i = args.indexOf(flag);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  const only = value('--only')?.split(',');
+  const bytesText = value('--bytes');
+  const entries = await runTunnelBench({
+    quick: args.includes('--quick'),
+    only,
+    profileDir: value('--profile'),
+    bytes: bytesText ? Number(bytesText) : undefined,
+  });
+  for (const e of entries) {
+    const base = e.baseline ? `  baseline ${e.baseline.value.toFixed(2)} ${e.baseline.unit} (${e.baseline.label})` : '';
+    console.log(`${e.name}: ${e.ours.value.toFixed(2)} ${e.ours.unit}${base}${e.ratio !== undefined ? `  ratio ${e.ratio.toFixed(2)}` : ''}`);
+    if (e.notes) console.log(`  ${e.notes}`);
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((e: Error) => {
+    console.error(e.stack ?? e.message);
+    process.exitCode = 1;
+  });
+}
