@@ -39,7 +39,7 @@ class LinuxPeer {
   onPacket: (p: Uint8Array) => void = () => undefined;
   private readonly waiters: { pred: (e: Record<string, unknown>) => boolean; resolve: (e: Record<string, unknown>) => void }[] = [];
   private readonly events: Record<string, unknown>[] = [];
-  private buf = Buffer.alloc(0);
+  private buf: Buffer = Buffer.alloc(0);
   private stderr = '';
 
   private constructor(

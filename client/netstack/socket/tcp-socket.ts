@@ -1548,12 +1548,15 @@ export class TcpSocket {
       ack: this.rcvNxt,
       flags,
       window: this.selectWindow(),
+      urgentPointer: undefined,
+      mss: undefined,
+      windowScale: undefined,
+      sackPermitted: undefined,
+      tsVal: this.tsOk ? this.tsNow(now) : undefined,
+      tsEcr: this.tsOk ? this.tsRecent : undefined,
+      sackBlocks: undefined,
       payload: EMPTY,
     };
-    if (this.tsOk) {
-      repr.tsVal = this.tsNow(now);
-      repr.tsEcr = this.tsRecent;
-    }
     if (this.sackOk && this.rcvBuf.islandCount > 0) {
       // RFC 2018 §3: at most 3 blocks fit beside timestamps, 4 without.
       const ranges = this.rcvBuf.sackRanges(this.tsOk ? 3 : 4);
