@@ -356,7 +356,8 @@ export class RelayTransport {
       this.retryTimer = undefined;
       if (this.currentState !== 'closed') this.connect();
     }, delay);
-    this.setState('reconnecting', { ...detail, retryInMs: delay }, true);
+    // Before the relay was ever reached this is still the first connection, not a reconnect.
+    this.setState(this.everOpened ? 'reconnecting' : 'connecting', { ...detail, retryInMs: delay }, true);
   }
 
   private detachAndClose(code?: number, reason?: string): void {
