@@ -163,7 +163,12 @@ export class Tunnel implements PeerHost {
   setPeerEndpoint(id: PeerId, endpoint: Endpoint): void {
     const peer = this.getPeer(id);
     validateEndpoint(endpoint);
+    const hadEndpoint = peer.endpoint !== undefined;
     peer.endpoint = { host: endpoint.host, port: endpoint.port };
+    // PersistentKeepalive could not start without an endpoint: start it now, as on interface up.
+    if (!hadEndpoint && peer.timers.persistentKeepaliveMs > 0 && peer.timers.persistentKeepalive === Infinity) {
+      peer.timers.persistentKeepalive = this.lastNow;
+    }
   }
 
   /** Sets PersistentKeepalive (seconds, 0 = off); turning it on sends a keepalive at the next tick. */
@@ -189,6 +194,7 @@ export class Tunnel implements PeerHost {
    */
   sendPacket(packet: Uint8Array, now: number): TunnelResult {
     if (!(packet instanceof Uint8Array)) throw new TypeError('packet must be a Uint8Array');
+    checkNow(now);
     const out = emptyResult();
     if (this.closed) {
       this.drop('closed');
@@ -227,6 +233,7 @@ export class Tunnel implements PeerHost {
   receiveDatagram(data: Uint8Array, from: Endpoint, now: number): TunnelResult {
     if (!(data instanceof Uint8Array)) throw new TypeError('datagram must be a Uint8Array');
     if (typeof from !== 'object' || from === null || typeof from.host !== 'string') throw new TypeError('from must be an Endpoint { host, port }');
+    checkNow(now);
     const out = emptyResult();
     if (this.closed) {
       this.drop('closed');
@@ -321,6 +328,7 @@ export class Tunnel implements PeerHost {
 
   /** Runs every timer due at `now` (retransmits, keepalives, rekeys, key zeroing). */
   tick(now: number): TunnelResult {
+    checkNow(now);
     const out = emptyResult();
     if (this.closed) return out;
     this.lastNow = now;
@@ -349,6 +357,7 @@ export class Tunnel implements PeerHost {
    * @throws {RangeError} for an unknown peer or a named peer without an endpoint.
    */
   connect(now: number, publicKey?: PeerId): TunnelResult {
+    checkNow(now);
     const out = emptyResult();
     this.checkOpen();
     this.lastNow = now;
@@ -418,4 +427,9 @@ export class Tunnel implements PeerHost {
   private checkOpen(): void {
     if (this.closed) throw new RangeError('the tunnel is closed');
   }
+}
+
+/** `now` must be a finite number of milliseconds (a NaN would silently disable every timer). */
+function checkNow(now: number): void {
+  if (!Number.isFinite(now)) throw new RangeError(`now must be a finite number of milliseconds, got ${now}`);
 }
