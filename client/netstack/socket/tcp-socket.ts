@@ -1244,6 +1244,8 @@ export class TcpSocket {
       // Pure ACKs carry SND.MAX so they stay acceptable while SND.NXT is pulled back (BSD does the same).
       this.emitSegment(out, this.sndMax, TcpFlag.ACK, 0, 0, false, now);
     }
+    // Whatever blocked sending, data in flight always has a timer watching it (RFC 6298 §5.1).
+    if (this.sndUna !== this.sndMax && this.rtoAt === Infinity && this.persistAt === Infinity) this.rtoAt = now + this.rtt.rto;
   }
 
   private emitSyn(out: TcpOutput[], now: number): void {
@@ -1393,9 +1395,10 @@ export class TcpSocket {
       else this.cwndLimited = true;
       if (!(this.forceSend && wndAvail > 0)) return false;
       len = Math.min(avail, segMax, wndAvail);
-    } else if (len < segMax && len < avail) {
-      // Sender SWS avoidance (RFC 9293 §3.8.6.2.1): a short segment only if it is at least half
-      // the largest window the peer offered, or nothing is in flight after the persist timer.
+    } else if (len < segMax && len < avail && !seqLt(nxt, this.sndMax)) {
+      // Sender SWS avoidance (RFC 9293 §3.8.6.2.1), for new data only (a retransmission uses what
+      // the window offers): a short segment only if it is at least half the largest window the
+      // peer offered, or nothing is in flight after the persist timer.
       const windowLimited = len === wndAvail;
       if (windowLimited && !this.forceSend && len < this.maxSndWnd / 2) {
         this.armPersist(now);
@@ -1405,7 +1408,7 @@ export class TcpSocket {
         this.cwndLimited = true;
         return false;
       }
-    } else if (len < segMax && len === avail && !this.opts.noDelay && inFlight > 0 && !finPending) {
+    } else if (len < segMax && len === avail && !this.opts.noDelay && inFlight > 0 && !finPending && !seqLt(nxt, this.sndMax)) {
       // Nagle (RFC 9293 §3.7.4): hold a short segment while data is unacknowledged.
       return false;
     }
@@ -1470,6 +1473,21 @@ export class TcpSocket {
   private onRetransmissionTimeout(now: number): void {
     this.rtoAt = Infinity;
     if (this.sndUna === this.sndMax) return;
+    if (this.synAcked && this.sndWnd === 0) {
+      // The peer closed its window with our data in flight: nothing may be resent into it.
+      // Probe like the persist timer does (RFC 9293 §3.8.6.1); probes that go unanswered end the
+      // connection, answered ones keep it alive however long the window stays shut.
+      this.persistProbes++;
+      if (this.persistProbes > MAX_PERSIST_PROBES) {
+        this.fail(this.softError ?? 'timeout', 'connection timed out: the peer stopped answering window probes');
+        return;
+      }
+      this.rtt.backoff();
+      this.sendProbe = true;
+      this.rtoAt = now + this.rtt.rto;
+      this.markDirty();
+      return;
+    }
     if (!this.synAcked) {
       if (now >= this.connectDeadline) {
         if (this.passive) this.terminate(undefined);

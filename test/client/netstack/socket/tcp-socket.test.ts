@@ -549,6 +549,36 @@ describe('ESTABLISHED: sending', () => {
     assert.equal(s.state, 'ESTABLISHED');
   });
 
+  test('a window that closes with data still unacknowledged is probed, and the data is resent once it opens', () => {
+    const { h, s, snd, rcv } = clientEstablished();
+    s.send(bytes(3000));
+    assert.equal(h.poll().length, 3);
+    h.send({ flags: 'ACK', seq: rcv, ack: snd + 1380, window: 0 });
+    h.expectNone();
+    h.advanceToWake();
+    h.expectOne({ flags: 'ACK', seq: snd + 1379, len: 0 });
+    h.send({ flags: 'ACK', seq: rcv, ack: snd + 1380, window: 0 });
+    h.expectNone();
+    h.advanceToWake();
+    h.expectOne({ flags: 'ACK', seq: snd + 1379, len: 0 });
+    h.send({ flags: 'ACK', seq: rcv, ack: snd + 1380, window: 8000 });
+    h.expectNone();
+    h.advanceToWake();
+    const again = h.poll();
+    assert.deepEqual(again.map((x) => [x.seq - snd, x.payload.length]), [[1380, 1380]], 'go-back-N from SND.UNA, one segment (cwnd after a timeout)');
+    assert.equal(s.state, 'ESTABLISHED');
+  });
+
+  test('a window shrunk below what is in flight: the retransmission uses what the window offers', () => {
+    const { h, s, snd, rcv } = clientEstablished();
+    s.send(bytes(3000));
+    h.poll();
+    h.send({ flags: 'ACK', seq: rcv, ack: snd + 1380, window: 500 });
+    h.expectNone();
+    h.advanceToWake();
+    h.expectOne({ seq: snd + 1380, len: 500 });
+  });
+
   test('a small usable window is not filled with a tiny segment (sender SWS avoidance)', () => {
     const { h, s, snd, rcv } = clientEstablished();
     s.send(bytes(1380));
