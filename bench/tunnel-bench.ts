@@ -21,7 +21,9 @@
  * The relay runs as its own process, as in a deployment (the browser and the relay never share a
  * thread); on this 2-core machine it shares the CPUs with wireguard-go, the servers and the client.
  *
- *   node --import tsx bench/tunnel-bench.ts [--quick] [--only download|relay|handshake|ping] [--profile DIR]
+ *   node --import tsx bench/tunnel-bench.ts [--quick] [--only download|relay|handshake|ping|session] [--bytes N] [--profile DIR]
+ *
+ * `--only session` runs just the Session download (no baselines), the shape to profile.
  *
  * `--profile DIR` starts the relay with --cpu-prof into DIR; run this file itself under
  * `node --cpu-prof --cpu-prof-dir DIR --import tsx` to profile the client side.
@@ -124,7 +126,7 @@ async function startUdpEcho(peer: WgGoPeer): Promise<{ endpoint: Endpoint; proce
   return { endpoint: { host: peer.ns.nsAddress4, port: UDP_ECHO_PORT }, process: proc };
 }
 
-interface Env {
+export interface Env {
   readonly peer: WgGoPeer;
   readonly http: NsHttpServer;
   readonly client: WgClient;
@@ -133,7 +135,7 @@ interface Env {
   close(): Promise<void>;
 }
 
-async function startEnv(profileDir?: string): Promise<Env> {
+export async function startEnv(profileDir?: string): Promise<Env> {
   const closers: (() => Promise<void>)[] = [];
   const close = async (): Promise<void> => {
     for (const fn of closers.splice(0).reverse()) await fn().catch(() => undefined);
@@ -153,7 +155,7 @@ async function startEnv(profileDir?: string): Promise<Env> {
   }
 }
 
-async function startSession(env: Env): Promise<Session> {
+export async function startSession(env: Env): Promise<Session> {
   const session = await Session.start({ configText: env.client.config, relayUrl: env.relay.wsUrl, WebSocketImpl: NodeWebSocket });
   try {
     await session.waitForHandshake(20_000);
@@ -285,7 +287,7 @@ async function rawEchoRtts(env: Env, count: number, intervalMs: number): Promise
 // The measurements
 
 /** Downloads `bytes` through a Session (no hashing: only the transfer is timed). Bytes/s. */
-async function sessionDownload(env: Env, session: Session, bytes: number): Promise<number> {
+export async function sessionDownload(env: Env, session: Session, bytes: number): Promise<number> {
   const t0 = performance.now();
   const res = await session.fetch(env.http.url(`/bytes/${bytes}?sha=0&seed=3`));
   let n = 0;
@@ -318,7 +320,7 @@ export async function runTunnelBench(options: TunnelBenchOptions): Promise<Bench
   const entries: BenchEntry[] = [];
   const env = await startEnv(options.profileDir);
   try {
-    if (want('download') || want('relay')) {
+    if (want('download') || want('relay') || options.only?.includes('session')) {
       const session = await startSession(env);
       let ours = 0;
       try {
@@ -338,6 +340,13 @@ export async function runTunnelBench(options: TunnelBenchOptions): Promise<Bench
           baseline: { label: 'kernel TCP over wireguard-go ⇄ wireguard-go', value: kernel.bytesPerSecond / MB, unit: 'MB/s' },
           ratio: higherIsBetter(ours, kernel.bytesPerSecond),
           goal: 'ratio ≥ 1.0',
+        });
+      }
+      if (options.only?.length === 1 && options.only[0] === 'session') {
+        entries.push({
+          name: 'tunnel.session-download',
+          measured: `HTTP download of ${sizeText} through Session → relay process → wireguard-go (no baseline: for profiling)`,
+          ours: { label: 'wgweb Session (Node)', value: ours / MB, unit: 'MB/s' },
         });
       }
       if (want('relay')) {

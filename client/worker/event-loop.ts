@@ -13,7 +13,11 @@
  * then one timer is armed for min(tunnel.nextWakeAt(), net.pollAt()).
  *
  * Steps triggered by app calls are coalesced into a microtask so that a burst of socket writes
- * becomes one poll.
+ * becomes one poll. Datagrams are batched the same way (receive coalescing, like the kernel's GRO):
+ * the `ws` package hands over every message of a socket read in one synchronous burst, and feeding
+ * them all to the stack before polling it turns one ACK per two segments into one per burst
+ * (at most {@link MAX_DATAGRAMS_PER_STEP} datagrams). Browsers deliver one message per task, so
+ * there the step still runs after every datagram.
  */
 import type { Endpoint } from '../../shared/ip-address.ts';
 import type { NetInterface } from '../netstack/net-interface.ts';
@@ -51,6 +55,14 @@ const defaultTimers: TimerFunctions = {
 /** Largest delay handed to setTimeout (browsers clamp above 2^31-1 ms). */
 const MAX_TIMER_MS = 60_000;
 
+/**
+ * Datagrams fed to the tunnel and the stack before a step runs regardless of the pending
+ * microtask. 16 full-size segments are ~22 KB per ACK, well under the 64 KB a Linux receiver's
+ * GRO merges into one; measured in bench/tunnel-bench.ts (16 cuts the ACKs of a bulk download
+ * from one per 2 segments to one per 16, and raised its throughput by about a third).
+ */
+export const MAX_DATAGRAMS_PER_STEP = 16;
+
 /** Drives a {@link Tunnel} and a {@link NetInterface} with real time and real I/O. */
 export class EventLoop {
   readonly tunnel: Tunnel;
@@ -65,6 +77,8 @@ export class EventLoop {
   private stepQueued = false;
   private closed = false;
   private running = false;
+  /** Datagrams handled since the last step (see MAX_DATAGRAMS_PER_STEP). */
+  private unpolled = 0;
 
   constructor(options: EventLoopOptions) {
     this.tunnel = options.tunnel;
@@ -81,7 +95,9 @@ export class EventLoop {
     if (this.closed) return;
     const now = this.clock();
     this.handle(this.tunnel.receiveDatagram(data, from, now), now);
-    this.step();
+    // The step (stack output, ACKs, timer) waits for the rest of this burst; see the module comment.
+    if (++this.unpolled >= MAX_DATAGRAMS_PER_STEP) this.step();
+    else this.wake();
   }
 
   /** Starts a handshake now (the UI's "Connect", the CLI before its first packet). */
@@ -109,6 +125,7 @@ export class EventLoop {
   step(): void {
     if (this.closed || this.running) return;
     this.running = true;
+    this.unpolled = 0;
     try {
       const now = this.clock();
       if (this.tunnel.nextWakeAt() <= now) this.handle(this.tunnel.tick(now), now);
