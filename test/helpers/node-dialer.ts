@@ -120,8 +120,11 @@ class NodeTcpConnection implements TcpConnection {
 
   abort(reason?: unknown): void {
     this.error ??= aborted('the connection', reason);
-    // resetAndDestroy sends RST like a real abort (RFC 9293 §3.10.5).
-    if (!this.socket.destroyed) this.socket.resetAndDestroy();
+    if (this.socket.destroyed) return;
+    // resetAndDestroy sends RST like a real abort (RFC 9293 §3.10.5). After end() it fails with
+    // EINVAL and, in Node 20, leaks the handle so the process never exits: plain destroy then.
+    if (this.socket.writableEnded) this.socket.destroy();
+    else this.socket.resetAndDestroy();
   }
 }
 
