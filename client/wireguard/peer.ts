@@ -19,7 +19,7 @@
  *
  * Timers (timers.ts) run from runTimers(); their hooks are called at the kernel's points.
  */
-import { formatEndpoint, type Endpoint } from '../../shared/ip-address.ts';
+import { formatEndpoint, type Endpoint, type IpPrefix } from '../../shared/ip-address.ts';
 import { toBase64 } from '../../shared/bytes.ts';
 import type { AllowedIps } from './allowed-ips.ts';
 import { CookieGenerator } from './cookie.ts';
@@ -43,7 +43,6 @@ import { clampPrivateKey, KEY_LENGTH, type RandomBytes } from './noise-keys.ts';
 import type { RandomPool } from './random-pool.ts';
 import { tai64n } from './tai64n.ts';
 import { PeerTimers } from './timers.ts';
-import type { IpPrefix } from '../../shared/ip-address.ts';
 import type { PeerConfig } from './tunnel-config.ts';
 import type { DropReason, HandshakeTrigger, KeepaliveReason, PeerId, RekeyReason, TunnelEvent, TunnelResult } from './tunnel-result.ts';
 
