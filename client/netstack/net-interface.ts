@@ -396,7 +396,8 @@ export class NetInterface<T extends TransportLayer = TransportLayer> {
     if (!parsed.ok) return this.drop(`ipv4-${parsed.reason}`);
     const ip = parsed.value;
     if (!this.isLocalAddress(ip.dst)) return this.drop(isIpv4Multicast(ip.dst) ? 'ipv4-multicast' : 'ipv4-not-for-us');
-    if (isBadIpv4Source(ip.src)) return this.drop('ipv4-bad-source');
+    // A packet "from" one of our own addresses is spoofed or looped (Linux calls it a martian).
+    if (isBadIpv4Source(ip.src) || this.isLocalAddress(ip.src)) return this.drop('ipv4-bad-source');
     const src = ip.src.slice();
     const dst = ip.dst.slice();
     const total = view.totalLength;
@@ -426,7 +427,7 @@ export class NetInterface<T extends TransportLayer = TransportLayer> {
     if (!parsed.ok) return; // the fixed header always parses once checked
     const ip = parsed.value;
     if (!this.isLocalAddress(ip.dst)) return this.drop(ip.dst[0] === 0xff ? 'ipv6-multicast' : 'ipv6-not-for-us');
-    if (isBadIpv6Source(ip.src)) return this.drop('ipv6-bad-source');
+    if (isBadIpv6Source(ip.src) || this.isLocalAddress(ip.src)) return this.drop('ipv6-bad-source');
     const src = ip.src.slice();
     const dst = ip.dst.slice();
     const end = IPV6_HEADER_LENGTH + ip.payloadLength;

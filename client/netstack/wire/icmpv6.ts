@@ -184,8 +184,7 @@ export const Icmpv6Repr = {
     switch (type) {
       case Icmpv6Type.EchoRequest:
       case Icmpv6Type.EchoReply:
-        // RFC 4443 §4.1: echo code is 0; other codes are not ours to interpret.
-        if (code !== 0) break;
+        // RFC 4443 §4.1 sends code 0; like Linux, any code is accepted.
         return wireOk({
           kind: type === Icmpv6Type.EchoRequest ? 'echo-request' : 'echo-reply',
           identifier: (b[4] << 8) | b[5],
@@ -200,8 +199,9 @@ export const Icmpv6Repr = {
         return wireOk({ kind: 'time-exceeded', code, quote: data });
       case Icmpv6Type.ParameterProblem:
         return wireOk({ kind: 'parameter-problem', code, pointer: packet.word, quote: data });
+      default:
+        return wireOk({ kind: 'other', type, code, word: packet.word, data });
     }
-    return wireOk({ kind: 'other', type, code, word: packet.word, data });
   },
 
   /** Bytes {@link Icmpv6Repr.emit} writes for `repr`. */

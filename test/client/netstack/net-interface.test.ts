@@ -146,12 +146,12 @@ describe('answering pings (the Node listening peer must answer them)', () => {
     assert.deepEqual(net.stats().drops, { 'ipv4-not-for-us': 1, 'ipv4-multicast': 2, 'ipv6-multicast': 1 });
   });
 
-  test('never answers a source that cannot be a host (0.0.0.0, loopback, multicast, ::)', () => {
+  test('never answers a source that cannot be a host (0.0.0.0, loopback, multicast, ::, our own address)', () => {
     const net = makeInterface(['10.0.0.1/24', 'fd00::1/64']);
-    for (const s of ['0.0.0.0', '127.0.0.1', '224.1.2.3', '255.255.255.255']) net.receive(echoRequest(parseIp(s), parseIp('10.0.0.1'), 1, 1, new Uint8Array(0)), 0);
-    for (const s of ['::', '::1', 'ff02::1']) net.receive(echoRequest(parseIp(s), parseIp('fd00::1'), 1, 1, new Uint8Array(0)), 0);
+    for (const s of ['0.0.0.0', '127.0.0.1', '224.1.2.3', '255.255.255.255', '10.0.0.1']) net.receive(echoRequest(parseIp(s), parseIp('10.0.0.1'), 1, 1, new Uint8Array(0)), 0);
+    for (const s of ['::', '::1', 'ff02::1', 'fd00::1']) net.receive(echoRequest(parseIp(s), parseIp('fd00::1'), 1, 1, new Uint8Array(0)), 0);
     assert.deepEqual(net.poll(0), []);
-    assert.deepEqual(net.stats().drops, { 'ipv4-bad-source': 4, 'ipv6-bad-source': 3 });
+    assert.deepEqual(net.stats().drops, { 'ipv4-bad-source': 5, 'ipv6-bad-source': 4 });
   });
 });
 
