@@ -112,7 +112,8 @@ export class FragmentReassembler<T> {
    * Adds one fragment. `data` is copied, so the caller may reuse its buffer.
    * @param offset byte offset of `data` in the datagram's payload (a multiple of 8 on the wire).
    * @param more the More Fragments flag.
-   * @param first caller data kept from the fragment at offset 0 (pass it only for that fragment).
+   * @param first caller data to keep from the fragment at offset 0 (ignored for other offsets);
+   * it comes back with the datagram and from {@link expire}.
    * @returns the datagram once complete, otherwise `undefined` (pending or dropped: drops are
    * reported through `onDrop`).
    */
