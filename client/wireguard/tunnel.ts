@@ -83,11 +83,17 @@ export interface TunnelStats {
 
 /** A WireGuard interface with its peers. See the file header for the flow. */
 export class Tunnel implements PeerHost {
+  /** @internal Static key pair (PeerHost); zeroed by close(). */
   readonly identity: StaticIdentity;
+  /** @internal */
   readonly randomBytes: RandomBytes;
+  /** @internal */
   readonly pool: RandomPool;
+  /** Tunnel MTU used to bound padding. */
   readonly mtu: number;
+  /** @internal Receiver index → handshake or keypair. */
   readonly indices = new IndexTable<IndexEntry>();
+  /** @internal Cryptokey routing table. */
   readonly routes = new AllowedIps<Peer>();
 
   private readonly peers = new Map<PeerId, Peer>();
