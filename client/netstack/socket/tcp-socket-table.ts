@@ -90,7 +90,8 @@ export class TcpSocketTable implements TransportLayer, TcpSocketHost, TcpListene
   private readonly sockets = new Set<TcpSocket>();
   private readonly listeners = new Map<number, TcpListener[]>();
   private control: TcpOutput[] = [];
-  private readonly attention = new Set<TcpSocket>();
+  private attention = new Set<TcpSocket>();
+  private spareAttention = new Set<TcpSocket>();
   private readonly listenerAttention = new Set<TcpListener>();
   private readonly isn: IsnGenerator;
   private readonly random: TcpRandomBytes;
@@ -425,12 +426,17 @@ export class TcpSocketTable implements TransportLayer, TcpSocketHost, TcpListene
     this.flushing = true;
     try {
       for (let round = 0; round < 8 && (this.attention.size > 0 || this.listenerAttention.size > 0); round++) {
-        const sockets = [...this.attention];
-        this.attention.clear();
+        // Swap the set out (no allocation per segment): callbacks may add to the fresh one.
+        const sockets = this.attention;
+        this.attention = this.spareAttention;
+        this.spareAttention = sockets;
         for (const s of sockets) s.flushEvents();
-        const listeners = [...this.listenerAttention];
-        this.listenerAttention.clear();
-        for (const l of listeners) l.flushEvents();
+        sockets.clear();
+        if (this.listenerAttention.size > 0) {
+          const listeners = [...this.listenerAttention];
+          this.listenerAttention.clear();
+          for (const l of listeners) l.flushEvents();
+        }
       }
     } finally {
       this.flushing = false;

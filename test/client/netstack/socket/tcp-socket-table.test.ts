@@ -14,6 +14,7 @@ import type { TcpListener } from '../../../../client/netstack/socket/tcp-listene
 import { FakeClock } from '../../../helpers/fake-clock.ts';
 import { ImpairmentLink, SeededRandom, TransportPair, type ImpairmentOptions, type TransportPairOptions, type TransportSegment } from '../../../helpers/impairment-link.ts';
 import { deterministicBytes } from '../../../helpers/deterministic-bytes.ts';
+import { emitTcp, TcpFlag } from '../../../../client/netstack/wire/tcp.ts';
 
 interface Setup {
   pair: TransportPair;
@@ -291,5 +292,58 @@ describe('many connections and failures through the table', () => {
     c.abort();
     x.pair.runUntil(() => srv!.state === 'CLOSED', x.clock.now + 1000, 'reset');
     assert.equal(srv!.error?.code, 'reset');
+  });
+});
+
+describe('hostile input', () => {
+  test('30 000 random segments aimed at live connections in every state never throw; the tables still work afterwards', () => {
+    const rng = new SeededRandom(99);
+    const int = (n: number) => Math.floor(rng.next() * n);
+    let attacks = 0;
+    for (let round = 0; round < 15; round++) {
+      const x = setup({ seed: 100 + round, link: { delayMs: 2 } });
+      const c = x.a.connect({ localAddress: x.aAddr, remoteAddress: x.bAddr, remotePort: 443 }, x.clock.now);
+      let srv: TcpSocket | undefined;
+      x.pair.runUntil(() => !!(srv ??= x.listener.accept()) && c.state === 'ESTABLISHED', x.clock.now + 5000, 'connect');
+      c.send(new Uint8Array(20_000));
+      srv!.send(new Uint8Array(5_000));
+      if (round % 3 === 1) c.close();
+      if (round % 3 === 2) srv!.shutdownWrite();
+      x.pair.runFor(x.clock.now + int(60));
+      const target = rng.next() < 0.5 ? { table: x.b, sock: srv!, from: x.aAddr, to: x.bAddr } : { table: x.a, sock: c, from: x.bAddr, to: x.aAddr };
+      for (let i = 0; i < 2000; i++) {
+        attacks++;
+        const near = (rng.next() < 0.7 ? 0 : int(2 ** 32)) >>> 0;
+        const flags = int(256) & ~(rng.next() < 0.8 ? TcpFlag.RST : 0);
+        const seg = emitTcp(
+          {
+            srcPort: target.sock.remotePort,
+            dstPort: target.sock.localPort,
+            seq: (near + int(200_000) - 100_000 + (rng.next() < 0.5 ? 0 : int(2 ** 32))) >>> 0,
+            ack: int(2 ** 32) >>> 0,
+            flags,
+            window: int(65536),
+            mss: rng.next() < 0.1 ? int(65536) : undefined,
+            windowScale: rng.next() < 0.1 ? int(20) : undefined,
+            sackPermitted: rng.next() < 0.1 ? true : undefined,
+            tsVal: rng.next() < 0.5 ? int(2 ** 32) >>> 0 : undefined,
+            tsEcr: int(2 ** 32) >>> 0,
+            sackBlocks: rng.next() < 0.3 ? [int(2 ** 32) >>> 0, int(2 ** 32) >>> 0, int(2 ** 32) >>> 0, int(2 ** 32) >>> 0] : undefined,
+            payload: new Uint8Array(rng.next() < 0.5 ? 0 : int(1400)),
+          },
+          target.from,
+          target.to,
+        );
+        if (rng.next() < 0.05) seg[12] = int(256); // a broken data offset now and then
+        target.table.receive(seg, target.from, target.to, x.clock.now);
+        if (i % 50 === 0) x.pair.runFor(x.clock.now + int(400));
+      }
+      x.pair.runFor(x.clock.now + 200_000);
+      for (const t of [x.a, x.b]) {
+        for (const s of t.connections) assert.notEqual(s.state, 'CLOSED', 'closed sockets leave the table');
+      }
+      if (round % 5 === 0) exchange(x, 100_000, 100_000, 60_000);
+    }
+    assert.equal(attacks, 30_000);
   });
 });
