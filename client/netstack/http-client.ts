@@ -485,6 +485,7 @@ export class HttpClient {
           scope,
           timing,
           requestWantsClose,
+          written,
           writeFinished: () => writeFinished,
         });
       } catch (e) {
@@ -506,6 +507,8 @@ export class HttpClient {
       scope: SignalScope;
       timing: TimingRecorder;
       requestWantsClose: boolean;
+      /** Settles (never rejects) when the request was written or failed to be. */
+      written: Promise<void>;
       writeFinished: () => boolean;
     },
   ): ExchangeResult {
@@ -526,15 +529,35 @@ export class HttpClient {
 
     let resolveDone!: () => void;
     const bodyDone = new Promise<void>((r) => (resolveDone = r));
+    const giveBack = (): void => {
+      if (ctx.writeFinished() && !conn.hasUnreadBytes) this.pool.release(conn, serverKeepAlive && !ctx.requestWantsClose, idleMs);
+      else this.pool.discard(conn);
+    };
     const onEnd = (end: BodyEnd): void => {
       ctx.timing.timing.bodyBytes = end.bodyBytes;
-      if (end.ok && ctx.writeFinished() && !conn.hasUnreadBytes) {
-        this.pool.release(conn, serverKeepAlive && !ctx.requestWantsClose, idleMs);
-        ctx.timing.finish('complete');
+      if (!end.ok) {
+        this.pool.discard(conn, end.error);
+        ctx.timing.finish(end.cancelled ? 'cancelled' : 'error', end.error);
       } else {
-        this.pool.discard(conn, end.ok ? undefined : end.error);
-        if (end.ok) ctx.timing.finish('complete');
-        else ctx.timing.finish(end.cancelled ? 'cancelled' : 'error', end.error);
+        ctx.timing.finish('complete');
+        if (ctx.writeFinished()) {
+          giveBack();
+        } else {
+          // The response ended before the request's write was reported done: either the report is
+          // still on its way (give it one macrotask turn), or the server answered without reading
+          // all of the request (RFC 9112 §9.6), and then the connection cannot be reused.
+          let settled = false;
+          ctx.written.then(() => {
+            if (settled) return;
+            settled = true;
+            giveBack();
+          });
+          setTimeout(() => {
+            if (settled) return;
+            settled = true;
+            this.pool.discard(conn);
+          }, 0);
+        }
       }
       resolveDone();
     };
