@@ -380,6 +380,8 @@ export class TcpSocket {
   // --- auto-tuning
   private rcvSpaceTime = 0;
   private rcvSpaceStart = 0;
+  /** Receiver-side RTT estimate from the TSecr of arriving data (ms), like Linux's rcv_rtt. */
+  private rcvRtt: number | undefined = undefined;
 
   // --- bookkeeping
   private dirty = false;
@@ -909,6 +911,12 @@ export class TcpSocket {
     }
     if (this._state === 'CLOSED') return;
 
+    if (this.tsOk && payload.length > 0 && seg.tsEcr !== undefined && seg.tsEcr !== 0) {
+      // Data echoes the TSval of one of our ACKs: the time since is the round trip as the sender
+      // sees it, even when we send no data of our own to time (a pure download).
+      const sample = seqDiff(this.tsNow(now), seg.tsEcr);
+      if (sample >= 0 && sample < 60_000) this.rcvRtt = this.rcvRtt === undefined ? sample : this.rcvRtt + (sample - this.rcvRtt) / 8;
+    }
     this.processTextAndFin(seq, payload, (f & TcpFlag.FIN) !== 0, now);
   }
 
@@ -1181,7 +1189,7 @@ export class TcpSocket {
     const cap = this.rcvBuf.capacity;
     if (cap >= this.opts.maxReceiveBufferSize) return;
     // One measurement per RTT (at least 1 ms: a timestamp-based sample can round to 0).
-    const rtt = Math.max(this.rtt.srtt ?? 100, 1);
+    const rtt = Math.max(this.rcvRtt ?? this.rtt.srtt ?? 100, 1);
     if (now - this.rcvSpaceTime < rtt) return;
     const delivered = this.rcvBuf.contiguousEnd - this.rcvSpaceStart;
     if (2 * delivered > cap) {

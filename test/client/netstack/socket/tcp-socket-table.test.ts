@@ -206,6 +206,12 @@ describe('window scaling and receive-window auto-tuning', () => {
     assert.ok(elapsed < 4500, `took ${elapsed} ms of simulated time`);
   });
 
+  test('the window keeps growing when queueing inflates the RTT far beyond the handshake sample (receiver RTT from timestamps)', () => {
+    const x = setup({ seed: 13, link: { delayMs: 5, rateBytesPerMs: 5000, queueBytes: 1 * MB } });
+    const { client } = exchange(x, 1000, 16 * MB, 600_000);
+    assert.ok(client.stats().receiveBufferCapacity >= 1 * MB, `receive buffer grew to ${client.stats().receiveBufferCapacity}`);
+  });
+
   test('with a 64 KiB cap (no window scaling), the same path is window-limited', () => {
     const x = setup({ seed: 7, client: { windowScaling: false }, link: { delayMs: 40, rateBytesPerMs: 12500, queueBytes: 2 * MB } });
     const { elapsed } = exchange(x, 1000, 2 * MB, 600_000);
