@@ -104,7 +104,12 @@ export class RelayServer {
       handleProtocols: (protocols) => (protocols.has(RELAY_SUBPROTOCOL) ? RELAY_SUBPROTOCOL : (protocols.values().next().value ?? false)),
     };
     this.wss = new WebSocketServer(wsOptions);
-    this.http = http.createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, (req, res) => this.onRequest(req, res));
+    // Slowloris: headers must be complete within 10 s, a whole request within 30 s; Node checks
+    // every connectionsCheckingInterval.
+    this.http = http.createServer(
+      { headersTimeout: 10_000, requestTimeout: 30_000, connectionsCheckingInterval: 2000 },
+      (req, res) => this.onRequest(req, res),
+    );
     this.http.maxConnections = this.hardCap + 256;
     this.http.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
   }
