@@ -52,6 +52,8 @@ export interface SessionLike {
 /** `Session.start`, or a test double. */
 export type StartSession = (options: { configText: string; relayUrl: string }) => Promise<SessionLike>;
 
+/** Events kept while no page listener is subscribed. */
+const BACKLOG_LIMIT = 500;
 const HTTP_METHOD = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /** See the module comment. One instance per worker. */
@@ -189,6 +191,10 @@ export class TunnelService implements TunnelApi {
     if (typeof listener !== 'function') throw usage('subscribe: listener must be a function (wrap it in comlink.proxy)');
     const id = this.#nextListenerId++;
     this.#listeners.set(id, listener);
+    if (this.#pending.length && !this.#flushScheduled) {
+      this.#flushScheduled = true;
+      setTimeout(() => this.#flush(), 0);
+    }
     return id;
   }
 
@@ -267,6 +273,11 @@ export class TunnelService implements TunnelApi {
 
   #flush(): void {
     this.#flushScheduled = false;
+    // Nobody listening yet (the page subscribes once the worker answers): keep the latest events.
+    if (this.#listeners.size === 0) {
+      if (this.#pending.length > BACKLOG_LIMIT) this.#pending.splice(0, this.#pending.length - BACKLOG_LIMIT);
+      return;
+    }
     if (this.#pending.length === 0) return;
     const batch = this.#pending;
     this.#pending = [];

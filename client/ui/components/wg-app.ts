@@ -250,7 +250,7 @@ export class WgApp extends LitElement implements AutomationTarget {
           <wg-status-panel .status=${t.status} .now=${t.now} .state=${state}></wg-status-panel>
         </div>
         <div class="col">
-          <wg-tools .tunnel=${t} ?connected=${t.status !== null}></wg-tools>
+          <wg-tools .tunnel=${t} ?connected=${t.connected}></wg-tools>
           <wg-event-log .entries=${t.log} @wg-clear-log=${() => t.clearLog()}></wg-event-log>
         </div>
       </main>

@@ -106,6 +106,11 @@ export class TunnelController implements ReactiveController, TunnelTools, Tunnel
     this.#timer = undefined;
   }
 
+  /** True while a session is alive (the tools can be used). */
+  get connected(): boolean {
+    return this.status !== null && this.status.state !== 'down';
+  }
+
   /** The connection state for the header badge. */
   get state(): 'down' | 'connecting' | 'disconnecting' | TunnelStatus['state'] {
     if (this.busy) return this.busy;
@@ -123,8 +128,12 @@ export class TunnelController implements ReactiveController, TunnelTools, Tunnel
       return status;
     } catch (e) {
       const error = toWgwebError(e);
-      this.lastError = error;
-      this.#appLog('error', 'connect-failed', `Could not connect: ${error.message}`, { code: error.code }, hintsForError(error.code));
+      if (error.code === ErrorCode.ABORTED) {
+        this.#appLog('info', 'connect-cancelled', 'Connect cancelled.');
+      } else {
+        this.lastError = error;
+        this.#appLog('error', 'connect-failed', `Could not connect: ${error.message}`, { code: error.code }, hintsForError(error.code));
+      }
       throw error;
     } finally {
       this.busy = undefined;
@@ -239,20 +248,35 @@ export class TunnelController implements ReactiveController, TunnelTools, Tunnel
         this.#rejectReady(error);
       }
     });
-    this.#client = new TunnelClient(worker);
-    void this.#guard(this.#client.subscribe((events) => this.#onSessionEvents(events)))
+    const client = new TunnelClient(worker);
+    this.#client = client;
+    // Subscribe only once the worker has answered: a callback proxy handed to a dead worker would
+    // leave its channel open forever. Sessions replay their history to late subscribers.
+    void this.#guard(client.status())
+      .then((status) => {
+        this.status = status;
+        this.#markReady();
+        return this.#guard(client.subscribe((events) => this.#onSessionEvents(events)));
+      })
       .then((unsubscribe) => {
         this.#unsubscribe = unsubscribe;
-        this.#markReady();
-        return this.refreshStatus();
+        this.#host.requestUpdate();
       })
       .catch(() => {});
   }
 
-  /** Tears the worker down (tests, hot reload). */
-  dispose(): void {
+  /**
+   * Tears the worker down (tests, hot reload). Unsubscribes first, so the page end of the event
+   * callback's channel is closed too (an open port would keep a Node test process alive).
+   */
+  async dispose(): Promise<void> {
     this.hostDisconnected();
-    void this.#unsubscribe?.().catch(() => {});
+    if (this.#unsubscribe && this.#isReady) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const giveUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, 1000)));
+      await Promise.race([this.#guard(this.#unsubscribe()).catch(() => {}), giveUp]);
+      clearTimeout(timer);
+    }
     this.#client?.dispose();
     this.#worker?.terminate();
     this.#worker = undefined;

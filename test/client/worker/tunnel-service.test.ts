@@ -216,7 +216,7 @@ describe('TunnelService through TunnelClient', () => {
     const { client, done } = pair(async () => session);
     const seen: TunnelEvent[] = [];
     let batches = 0;
-    await client.subscribe((events) => {
+    const unsubscribe = await client.subscribe((events) => {
       batches++;
       seen.push(...events);
     });
@@ -229,6 +229,7 @@ describe('TunnelService through TunnelClient', () => {
     assert.deepEqual(seen.map((e) => e.type), ['handshake-sent', 'handshake-answered', 'closed']);
     assert.ok(batches <= 2, `expected batching, got ${batches} batches`);
     assert.equal(await client.status(), null);
+    await unsubscribe();
     done();
   });
 
@@ -259,4 +260,18 @@ describe('TunnelService through TunnelClient', () => {
     assert.match(await client.generatePresharedKey(), /^[A-Za-z0-9+/]{43}=$/);
     done();
   });
+});
+
+test('events from before the page subscribed are delivered once it does', async () => {
+  const session = new ScriptedSession();
+  const { client, done } = pair(async () => session);
+  await client.connect('c', 'ws://h/wg');
+  session.emit({ at: 1, type: 'early', level: 'info', message: 'Before anyone listened.' });
+  await client.status();
+  const seen: TunnelEvent[] = [];
+  const unsubscribe = await client.subscribe((events) => seen.push(...events));
+  await settle(client, () => seen.length === 1);
+  assert.equal(seen[0]?.type, 'early');
+  await unsubscribe();
+  done();
 });
