@@ -682,10 +682,16 @@ export class TcpSocket {
       this.markDirty();
       return;
     }
-    // RFC 1122 §4.2.3.9: unreachable is a soft error while synchronized; during the active
-    // handshake nothing has been exchanged, so we report it at once rather than waiting 25 s.
-    if (this._state === 'SYN-SENT' && kind === 'unreachable') {
-      this.fail('unreachable', 'host unreachable: an ICMP destination-unreachable answered the SYN');
+    // RFC 1122 §4.2.3.9 / RFC 5461: a soft error while synchronized (reported only if the
+    // connection later times out). During the active handshake nothing has been exchanged yet, so,
+    // like Linux, we fail the attempt at once rather than after 25 s of SYN retries.
+    if (this._state === 'SYN-SENT') {
+      this.fail(
+        'unreachable',
+        kind === 'unreachable'
+          ? 'host unreachable: an ICMP destination-unreachable answered the SYN'
+          : 'host unreachable: the SYN\'s time to live ran out on the way (ICMP time exceeded)',
+      );
       return;
     }
     this.softError = 'unreachable';
