@@ -474,9 +474,11 @@ export class DnsResolver {
     const list = this.servers.map((s) => this.serverText(s));
     const who = list.length === 1 ? `DNS server ${list[0]}` : `DNS servers ${list.slice(0, -1).join(', ')} and ${list[list.length - 1]}`;
     const each = list.length === 1 ? '' : ' each';
+    // A local failure (socket error, TCP fallback refused) is worth naming next to the advice.
+    const last = lastError instanceof Error ? ` (last error: ${lastError.message})` : '';
     throw new WgwebError(
       ErrorCode.DNS_TIMEOUT,
-      `no answer from ${who} after ${this.attempts} attempt${this.attempts === 1 ? '' : 's'}${each}: check the DNS = line of your config and that the server is reachable through the tunnel`,
+      `no answer from ${who} after ${this.attempts} attempt${this.attempts === 1 ? '' : 's'}${each}: check the DNS = line of your config and that the server is reachable through the tunnel${last}`,
       { name, servers: list, attempts: this.attempts, timeoutMs: this.timeoutMs },
       { cause: lastError },
     );
