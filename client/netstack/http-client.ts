@@ -88,6 +88,21 @@ export interface HttpRequestInit {
   timeoutMs?: number;
   /** Receives one {@link HttpTiming} per exchange (redirect hops included) when it is over. */
   onTiming?: (timing: HttpTiming) => void;
+  /**
+   * Receives each final response head as sent (redirect hops included), before the body: header
+   * names in their original case and fields a `Response` hides in browsers (Set-Cookie).
+   */
+  onResponseHead?: (head: HttpResponseHead) => void;
+}
+
+/** A response head as it came off the wire, for display. */
+export interface HttpResponseHead {
+  url: string;
+  httpVersion: '1.0' | '1.1';
+  status: number;
+  statusText: string;
+  /** Field lines in order, as sent. */
+  headers: [string, string][];
 }
 
 export interface HttpClientStats extends ConnectionPoolStats {
@@ -222,7 +237,7 @@ export class HttpClient {
     let redirected = false;
     try {
       for (let hop = 0; ; hop++) {
-        const { response, bodyDone } = await this.exchange(url, method, headers, body, scope, init.onTiming);
+        const { response, bodyDone } = await this.exchange(url, method, headers, body, scope, init.onTiming, init.onResponseHead);
         const location = response.headers.get('location');
         if (!isRedirectStatus(response.status) || location === null || redirectMode === 'manual') {
           Object.defineProperty(response, 'url', { value: url.href, enumerable: true });
@@ -405,6 +420,7 @@ export class HttpClient {
     body: RequestBody,
     scope: SignalScope,
     onTiming: ((t: HttpTiming) => void) | undefined,
+    onResponseHead: ((h: HttpResponseHead) => void) | undefined,
   ): Promise<ExchangeResult> {
     const host = hostOf(url);
     const port = url.port ? Number(url.port) : 80;
@@ -476,6 +492,19 @@ export class HttpClient {
         throw err;
       }
       scope.signal.removeEventListener('abort', onAbort);
+      if (onResponseHead) {
+        try {
+          onResponseHead({
+            url: url.href,
+            httpVersion: responseHead.minorVersion === 0 ? '1.0' : '1.1',
+            status: responseHead.status,
+            statusText: responseHead.statusText,
+            headers: responseHead.headers.map(([n, v]) => [n, v]),
+          });
+        } catch {
+          // An observer's failure must not break the request.
+        }
+      }
 
       try {
         return this.buildResponse(conn, responseHead, {

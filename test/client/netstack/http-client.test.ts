@@ -5,7 +5,7 @@ import * as net from 'node:net';
 import * as zlib from 'node:zlib';
 import { once } from 'node:events';
 import { ErrorCode, WgwebError } from '../../../shared/errors.ts';
-import { HttpClient, type HttpClientOptions, type HttpTiming } from '../../../client/netstack/http-client.ts';
+import { HttpClient, type HttpClientOptions, type HttpResponseHead, type HttpTiming } from '../../../client/netstack/http-client.ts';
 import { DnsResolver } from '../../../client/netstack/dns-resolver.ts';
 import { DnsType } from '../../../client/netstack/dns-message.ts';
 import { NodeDialer } from '../../helpers/node-dialer.ts';
@@ -805,6 +805,26 @@ describe('DNS names and timings', () => {
       .catch(() => {});
     assert.equal(failed[0].outcome, 'cancelled');
     assert.equal(failed[0].error?.code, ErrorCode.TIMEOUT);
+  });
+
+  test('onResponseHead shows each head as sent, Set-Cookie and name case included', async () => {
+    const raw = await startRaw((s) => s.write('HTTP/1.1 200 Fine\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\nX-CamelCase: yes\r\nContent-Length: 0\r\n\r\n'));
+    const heads: HttpResponseHead[] = [];
+    await client().fetch(`${raw.base}/x`, { onResponseHead: (h) => heads.push(h) });
+    assert.deepEqual(heads, [
+      {
+        url: `${raw.base}/x`,
+        httpVersion: '1.1',
+        status: 200,
+        statusText: 'Fine',
+        headers: [
+          ['Set-Cookie', 'a=1'],
+          ['Set-Cookie', 'b=2'],
+          ['X-CamelCase', 'yes'],
+          ['Content-Length', '0'],
+        ],
+      },
+    ]);
   });
 
   test('localhost resolves to loopback without a DNS query', async () => {
