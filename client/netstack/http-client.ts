@@ -40,6 +40,8 @@ export type { HttpTiming } from './http-timing.ts';
 
 /** Redirects followed at most (the Fetch standard's limit). */
 export const MAX_REDIRECTS = 20;
+/** Interim (1xx) responses accepted before the final one; more is a server stuck in a loop. */
+const MAX_INTERIM_RESPONSES = 32;
 /** Redirect bodies up to this size are read and dropped so the connection can be reused. */
 const REDIRECT_DRAIN_LIMIT = 64 * 1024;
 /** Statuses whose Response must have a null body (Fetch "null body status"). */
@@ -348,6 +350,7 @@ export class HttpClient {
   private async readHead(conn: HttpConnection, url: string, timing: TimingRecorder, onFirstByte: () => void): Promise<ResponseHead> {
     let buf = new Uint8Array(0);
     let scanned = 0;
+    let interim = 0;
     for (;;) {
       const end = findHeadEnd(buf, scanned);
       if (end >= 0) {
@@ -357,6 +360,7 @@ export class HttpClient {
           // RFC 9110 §15.2: interim responses (100 Continue, 103 Early Hints) precede the real one.
           // 101 would switch protocols, which this client never asks for.
           if (head.status === 101) throw new HttpProtocolError('the server switched protocols (101) although no Upgrade was requested');
+          if (++interim > MAX_INTERIM_RESPONSES) throw new HttpProtocolError(`the server sent more than ${MAX_INTERIM_RESPONSES} interim (1xx) responses`);
           buf = rest;
           scanned = 0;
           continue;
