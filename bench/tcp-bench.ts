@@ -114,10 +114,10 @@ function memcpyPipe(size: number): number {
 function benchStackToStack(options: BenchOptions): BenchEntry {
   const size = options.quick ? 20e6 : 100e6;
   const rounds = options.quick ? 2 : 3;
-  // Warm-up: V8 needs some 10-15 MB of traffic before the big state-machine functions are
-  // optimized (the first megabytes run at a fraction of the steady rate).
-  for (let i = 0; i < 6; i++) stackToStack(5e6);
-  memcpyPipe(20e6);
+  // Warm-up: the first ~100 MB run well below the steady rate while V8 tiers up the state
+  // machine and sizes its young generation; measure the steady state, as a long download sees it.
+  for (let i = 0; i < (options.quick ? 2 : 4); i++) stackToStack(25e6);
+  memcpyPipe(50e6);
   let ours = 0;
   let base = 0;
   let segments = 0;
