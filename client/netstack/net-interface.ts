@@ -675,7 +675,7 @@ export class NetInterface<T extends TransportLayer = TransportLayer> {
 
   // ─── Output ──────────────────────────────────────────────────────────────────────────────────
 
-  private sendUdp(localPort: number, address: IpAddress, port: number, data: Uint8Array): void {
+  private sendUdp(localPort: number, address: IpAddress, port: number, data: Uint8Array): boolean {
     const src = this.sourceFor(address);
     if (!Number.isInteger(port) || port < 1 || port > 65535) throw new RangeError(`a UDP destination port is an integer from 1 to 65535, not ${port}`);
     if (!(data instanceof Uint8Array)) throw new TypeError('UDP data must be a Uint8Array');
@@ -683,7 +683,7 @@ export class NetInterface<T extends TransportLayer = TransportLayer> {
     if (data.length > max) throw new RangeError(`a UDP datagram over IPv${address.length === 4 ? 4 : 6} holds at most ${max} bytes, not ${data.length}`);
     const dst = address.slice();
     const repr = { srcPort: localPort, dstPort: port, payload: data };
-    this.emitPacket(src, dst, IpProtocol.Udp, UDP_HEADER_LENGTH + data.length, (u) => UdpRepr.emit(repr, u, src, dst), true, this.lastNow);
+    return this.emitPacket(src, dst, IpProtocol.Udp, UDP_HEADER_LENGTH + data.length, (u) => UdpRepr.emit(repr, u, src, dst), true, this.lastNow);
   }
 
   private sendEchoRequest(address: IpAddress, identifier: number, sequence: number, data: Uint8Array): void {

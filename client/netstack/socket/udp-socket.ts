@@ -52,10 +52,10 @@ export interface UdpSocketError {
 /** What a {@link UdpSocket} needs from its interface; implemented by NetInterface. */
 export interface UdpSocketHost {
   /**
-   * Queues one datagram from `localPort`.
+   * Queues one datagram from `localPort`; false when the interface's queue was full.
    * @throws {RangeError} on a bad address, port or size, or no local address of that family.
    */
-  sendUdp(localPort: number, address: IpAddress, port: number, data: Uint8Array): void;
+  sendUdp(localPort: number, address: IpAddress, port: number, data: Uint8Array): boolean;
   /** Releases the port. */
   releaseUdp(socket: UdpSocket): void;
 }
@@ -116,15 +116,17 @@ export class UdpSocket {
   /**
    * Sends one datagram to `address`:`port` from this socket's port. Larger than the MTU, it is
    * fragmented (IPv4 and IPv6 alike); delivery is best effort, so a full interface queue drops it
-   * (counted in the interface's `stats().drops`).
+   * (counted in the interface's `stats().drops` as `tx-queue-full`).
+   * @returns true when queued, false when dropped for lack of queue space.
    * @throws {TypeError} when the socket is closed.
    * @throws {RangeError} on a bad address/port, a payload above 65507 (IPv4) / 65519 (IPv6)
    * bytes, or no local address of the destination's family.
    */
-  send(address: IpAddress, port: number, data: Uint8Array): void {
+  send(address: IpAddress, port: number, data: Uint8Array): boolean {
     if (this.isClosed) throw new TypeError(`UDP socket on port ${this.localPort} is closed`);
-    this.host.sendUdp(this.localPort, address, port, data);
-    this.counters.sent++;
+    const queued = this.host.sendUdp(this.localPort, address, port, data);
+    if (queued) this.counters.sent++;
+    return queued;
   }
 
   /** The oldest received datagram, or `undefined` when none is waiting. */

@@ -10,7 +10,7 @@ function host(): UdpSocketHost & { sent: { localPort: number; address: IpAddress
   return {
     sent,
     released,
-    sendUdp: (localPort, address, port, data) => void sent.push({ localPort, address, port, data }),
+    sendUdp: (localPort, address, port, data) => sent.push({ localPort, address, port, data }) <= 2,
     releaseUdp: (s) => void released.push(s),
   };
 }
@@ -21,13 +21,15 @@ const error = (port: number): UdpSocketError => ({
 });
 
 describe('UdpSocket', () => {
-  test('send hands the datagram to the interface from the bound port', () => {
-    const h = host();
+  test('send hands the datagram to the interface from the bound port, and says whether it was queued', () => {
+    const h = host(); // this host queues two datagrams, then reports a full queue
     const s = new UdpSocket(h, 5000);
-    s.send(parseIp('10.0.0.2'), 53, new Uint8Array([1]));
+    assert.equal(s.send(parseIp('10.0.0.2'), 53, new Uint8Array([1])), true);
     assert.equal(h.sent[0].localPort, 5000);
     assert.equal(h.sent[0].port, 53);
-    assert.equal(s.stats().sent, 1);
+    assert.equal(s.send(parseIp('10.0.0.2'), 53, new Uint8Array([2])), true);
+    assert.equal(s.send(parseIp('10.0.0.2'), 53, new Uint8Array([3])), false);
+    assert.equal(s.stats().sent, 2);
   });
 
   test('received datagrams queue in order and wake the owner each time', () => {
