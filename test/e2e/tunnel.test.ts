@@ -132,6 +132,11 @@ describe('the browser app through a real wireguard-go peer', { skip }, () => {
     await page.getByRole('status', { name: 'Summary' }).waitFor({ timeout: 30_000 });
     assert.equal(await page.getByRole('list', { name: 'Replies' }).getByRole('listitem').count(), 3);
     await shot(page, 'connected');
+    if (process.env.WGWEB_SCREENSHOTS) {
+      await page.getByRole('button', { name: 'Switch to dark theme' }).click();
+      await shot(page, 'connected-dark');
+      await page.getByRole('button', { name: 'Switch to light theme' }).click();
+    }
 
     await page.getByRole('tab', { name: 'HTTP' }).click();
     await page.getByLabel('URL', { exact: true }).fill(fx.http.url('/json'));

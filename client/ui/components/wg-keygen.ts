@@ -29,7 +29,7 @@ const FIELD_META: { id: keyof KeygenFields; label: string; help: string; placeho
   { id: 'addresses', label: 'Client address', help: 'This browser\'s address inside the tunnel.', placeholder: '10.8.0.2/32', mono: true },
   { id: 'dns', label: 'DNS server (optional)', help: 'Used by the DNS tool and for names in URLs.', placeholder: '10.8.0.1', mono: true },
   { id: 'allowedIPs', label: 'Route through the tunnel', help: 'AllowedIPs of the server peer.', placeholder: '0.0.0.0/0, ::/0', mono: true },
-  { id: 'persistentKeepalive', label: 'Keepalive (s)', help: 'Empty for off.', placeholder: '25', mono: false },
+  { id: 'persistentKeepalive', label: 'Keepalive (s)', help: 'Empty for off.', placeholder: '25', mono: true },
 ];
 
 export class WgKeygen extends LitElement {
@@ -79,17 +79,15 @@ export class WgKeygen extends LitElement {
       }
       .client {
         display: grid;
-        grid-template-columns: minmax(0, 1fr) auto;
+        grid-template-columns: auto minmax(0, 1fr);
         gap: 1rem;
         align-items: start;
+        margin-top: 0.75rem;
       }
       .qr {
-        width: 12rem;
+        width: 10.5rem;
       }
-      .qr p {
-        margin: 0.4rem 0 0;
-      }
-      @media (max-width: 40rem) {
+      @media (max-width: 30rem) {
         .client {
           grid-template-columns: 1fr;
         }
@@ -190,16 +188,19 @@ export class WgKeygen extends LitElement {
           <wg-copy-button .text=${o.clientConfig} label="Copy config"></wg-copy-button>
           <button type="button" class="small" @click=${() => this.#download(o.clientConfig)}>Download .conf</button>
         </div>
+        <pre class="block" data-testid="client-config">${o.clientConfig}</pre>
         <div class="client">
-          <pre class="block" data-testid="client-config">${o.clientConfig}</pre>
-          <figure class="qr" style="margin:0">
-            <wg-qr-code .text=${o.clientConfig} label="QR code of the client config"></wg-qr-code>
-            <figcaption class="help">Scan with the WireGuard mobile app. It holds the private key: show it to no one.</figcaption>
-          </figure>
-        </div>
-        <div class="actions" style="margin-top:0.75rem">
-          <button type="button" class="primary" @click=${() => this.#use(o.clientConfig)}>Use this config</button>
-          <span class="help" style="margin:0">Puts it in the editor; then press Connect.</span>
+          <wg-qr-code class="qr" .text=${o.clientConfig} label="QR code of the client config"></wg-qr-code>
+          <div>
+            <p class="help" style="margin-top:0">
+              Scan the QR code with the WireGuard mobile app to use the same config on a phone. It holds the private key:
+              show it to no one.
+            </p>
+            <div class="actions" style="margin-top:0.75rem">
+              <button type="button" class="primary" @click=${() => this.#use(o.clientConfig)}>Use this config</button>
+              <span class="help" style="margin:0">Puts it in the editor; then press Connect.</span>
+            </div>
+          </div>
         </div>
       </section>
     </div>`;

@@ -58,15 +58,16 @@ export class WgPingTool extends LitElement {
       }
       .stats {
         display: grid;
-        grid-template-columns: repeat(auto-fit, minmax(4.25rem, 1fr));
-        gap: 0.5rem;
+        grid-template-columns: repeat(auto-fit, minmax(4.6rem, 1fr));
+        gap: 0.4rem;
         margin-top: 0.75rem;
       }
       .stat {
         background: var(--wg-surface-2);
         border: 1px solid var(--wg-border);
         border-radius: var(--wg-radius-sm);
-        padding: 0.4rem 0.6rem;
+        padding: 0.35rem 0.5rem;
+        white-space: nowrap;
       }
       .stat .k {
         font-size: 0.72rem;
@@ -75,6 +76,7 @@ export class WgPingTool extends LitElement {
       }
       .stat .v {
         font-family: var(--wg-mono);
+        font-size: 0.8125rem;
         font-weight: 600;
       }
     `,

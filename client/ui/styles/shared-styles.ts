@@ -128,6 +128,7 @@ export const sharedStyles = css`
     line-height: 1.5;
   }
   input.mono,
+  input[type='number'],
   textarea.mono {
     font-family: var(--wg-mono);
     font-size: 0.8125rem;
