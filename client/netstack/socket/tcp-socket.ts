@@ -305,6 +305,8 @@ export class TcpSocket {
   /** The FIN has been sent at least once (its sequence number is below SND.MAX). */
   private finSent = false;
   private wantWritable = false;
+  /** Nagle off (per socket; starts from the options). */
+  private noDelay: boolean;
 
   // --- receive sequence space
   private irs = 0;
@@ -420,6 +422,7 @@ export class TcpSocket {
     this.remoteAddress = remote;
     this.remotePort = remotePort;
     this.passive = passive;
+    this.noDelay = options.noDelay;
     this.isV6 = local.length === 16;
     // Pseudo-header sum without the length (RFC 9293 §3.1); the length is added per segment.
     this.pseudoSum = sumBytes(local) + sumBytes(remote) + 6;
@@ -573,7 +576,7 @@ export class TcpSocket {
 
   /** Enables or disables Nagle's algorithm (true = disabled). */
   setNoDelay(noDelay: boolean): void {
-    (this.opts as { noDelay: boolean }).noDelay = noDelay;
+    this.noDelay = noDelay;
     if (noDelay) this.markDirty();
   }
 
@@ -1422,7 +1425,7 @@ export class TcpSocket {
         this.cwndLimited = true;
         return false;
       }
-    } else if (len < segMax && len === avail && !this.opts.noDelay && inFlight > 0 && !finPending && !seqLt(nxt, this.sndMax)) {
+    } else if (len < segMax && len === avail && !this.noDelay && inFlight > 0 && !finPending && !seqLt(nxt, this.sndMax)) {
       // Nagle (RFC 9293 §3.7.4): hold a short segment while data is unacknowledged.
       return false;
     }

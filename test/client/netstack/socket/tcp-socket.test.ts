@@ -510,6 +510,17 @@ describe('ESTABLISHED: sending', () => {
     h.expectOne({ seq: snd + 10, len: 10 });
   });
 
+  test('setNoDelay(false) turns Nagle on', () => {
+    const { h, s } = clientEstablished();
+    s.setNoDelay(false);
+    s.send(bytes(10));
+    h.expectOne({ len: 10 });
+    s.send(bytes(10));
+    h.poll();
+    assert.equal(s.sendQueued, 20);
+    assert.equal(s.stats().bytesSent, 10, 'the second small write waits for the ACK');
+  });
+
   test('without Nagle (the default) small writes go out at once', () => {
     const { h, s } = clientEstablished();
     s.send(bytes(10));
