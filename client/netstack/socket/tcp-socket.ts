@@ -617,10 +617,10 @@ export class TcpSocket {
   /** @internal Delivers queued events to `onEvent`. */
   flushEvents(): void {
     const bits = this.pendingEvents;
-    if (bits === 0) return;
-    this.pendingEvents = 0;
     const cb = this.onEvent;
-    if (!cb) return;
+    // Without a handler yet (a socket still in the accept queue) keep them for the next flush.
+    if (bits === 0 || !cb) return;
+    this.pendingEvents = 0;
     for (const ev of EVENT_ORDER) if (bits & EVENT_BITS[ev]) cb(ev, this);
   }
 
