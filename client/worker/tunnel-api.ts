@@ -154,7 +154,7 @@ export interface PlainError {
 }
 
 /** A callback the worker calls back on the page (wrap with `comlink.proxy`). */
-export type Remote<T extends (...args: never[]) => unknown> = T & ProxyMarked;
+export type ProxiedCallback<T extends (...args: never[]) => unknown> = T & ProxyMarked;
 
 /**
  * What the worker exposes. Every method either resolves with plain data or rejects with a
@@ -171,7 +171,7 @@ export interface TunnelApi {
   ping(
     address: string,
     options?: PingOptions,
-    onReply?: Remote<(reply: PingReply) => void>,
+    onReply?: ProxiedCallback<(reply: PingReply) => void>,
     operationId?: string,
   ): Promise<PingSummary>;
   dns(name: string, type?: DnsRecordType, operationId?: string): Promise<DnsResult>;
@@ -180,14 +180,14 @@ export interface TunnelApi {
    * HTTP through the tunnel; the result's body is a transferred stream. `onTiming` receives each
    * exchange's phase marks once it is over (after the body has been read), for a waterfall view.
    */
-  fetch(request: FetchRequest, onTiming?: Remote<(timing: FetchTiming) => void>): Promise<FetchResult>;
+  fetch(request: FetchRequest, onTiming?: ProxiedCallback<(timing: FetchTiming) => void>): Promise<FetchResult>;
   /** Cancels the operation started with this id: it rejects with code `ABORTED`. */
   abort(operationId: string): Promise<void>;
   /**
    * Session events, batched. Events of every session go to the same listener (subscribe once).
    * Resolves with an id for {@link TunnelApi.unsubscribe}.
    */
-  subscribe(listener: Remote<(events: TunnelEvent[]) => void>): Promise<number>;
+  subscribe(listener: ProxiedCallback<(events: TunnelEvent[]) => void>): Promise<number>;
   unsubscribe(id: number): Promise<void>;
   /** A new key pair, as `wg genkey | tee private | wg pubkey` would give. */
   generateKeyPair(): Promise<KeyPair>;

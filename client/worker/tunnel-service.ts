@@ -31,7 +31,7 @@ import {
   type PingReply,
   type PingSummary,
   type PlainError,
-  type Remote,
+  type ProxiedCallback,
   type TcpingResult,
   type TunnelApi,
   type TunnelEvent,
@@ -63,7 +63,7 @@ export class TunnelService implements TunnelApi {
   #unlisten: (() => void) | undefined;
   /** Bumped by every connect/disconnect so a slow connect that lost the race closes itself. */
   #generation = 0;
-  readonly #listeners = new Map<number, Remote<(events: TunnelEvent[]) => void>>();
+  readonly #listeners = new Map<number, ProxiedCallback<(events: TunnelEvent[]) => void>>();
   #nextListenerId = 1;
   #pending: TunnelEvent[] = [];
   #flushScheduled = false;
@@ -107,7 +107,7 @@ export class TunnelService implements TunnelApi {
   async ping(
     address: string,
     options?: PingOptions,
-    onReply?: Remote<(reply: PingReply) => void>,
+    onReply?: ProxiedCallback<(reply: PingReply) => void>,
     operationId?: string,
   ): Promise<PingSummary> {
     if (typeof address !== 'string' || address.trim() === '') throw usage('ping: give an IPv4 or IPv6 address');
@@ -142,7 +142,7 @@ export class TunnelService implements TunnelApi {
     return this.#run(operationId, (signal) => session.tcping(host.trim(), port, options, signal));
   }
 
-  async fetch(request: FetchRequest, onTiming?: Remote<(timing: FetchTiming) => void>): Promise<FetchResult> {
+  async fetch(request: FetchRequest, onTiming?: ProxiedCallback<(timing: FetchTiming) => void>): Promise<FetchResult> {
     if (typeof request !== 'object' || request === null || typeof request.url !== 'string') {
       throw usage('fetch: request.url must be a string');
     }
@@ -187,7 +187,7 @@ export class TunnelService implements TunnelApi {
     this.#operations.get(operationId)?.abort();
   }
 
-  async subscribe(listener: Remote<(events: TunnelEvent[]) => void>): Promise<number> {
+  async subscribe(listener: ProxiedCallback<(events: TunnelEvent[]) => void>): Promise<number> {
     if (typeof listener !== 'function') throw usage('subscribe: listener must be a function (wrap it in comlink.proxy)');
     const id = this.#nextListenerId++;
     this.#listeners.set(id, listener);

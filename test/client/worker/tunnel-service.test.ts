@@ -25,6 +25,7 @@ class ScriptedSession implements SessionLike {
   closed = false;
   lastFetch?: { url: string; init?: HttpRequestInit; body?: string };
   hangPing = false;
+  pingSignal?: AbortSignal;
 
   status(): TunnelStatus {
     return STATUS;
@@ -36,7 +37,8 @@ class ScriptedSession implements SessionLike {
   emit(e: TunnelEvent): void {
     for (const l of this.listeners) l(e);
   }
-  async ping(address: string, options?: { count?: number }, onReply?: (r: PingReply) => void) {
+  async ping(address: string, options?: { count?: number }, onReply?: (r: PingReply) => void, signal?: AbortSignal) {
+    this.pingSignal = signal;
     if (this.hangPing) return new Promise<never>(() => {});
     const count = options?.count ?? 2;
     for (let seq = 1; seq <= count; seq++) onReply?.({ seq, from: address, bytes: 64, ttl: 64, rttMs: seq });
@@ -50,6 +52,7 @@ class ScriptedSession implements SessionLike {
     return { host, address: host, port, result: 'open' as const, elapsedMs: 2 };
   }
   async fetch(url: string, init?: HttpRequestInit) {
+    init?.onTiming?.({ url, method: init.method ?? 'GET', status: 201, reusedConnection: false, retried: false, startTime: 0, requestSent: 1, firstByte: 2, done: 3, bodyBytes: 200_000, outcome: 'complete' });
     const body = init?.body ? new TextDecoder().decode(init.body as ArrayBuffer) : undefined;
     this.lastFetch = { url, init, body };
     const big = new Uint8Array(200_000).map((_, i) => i & 0xff);
@@ -165,6 +168,7 @@ describe('TunnelService through TunnelClient', () => {
     const p = client.ping('10.8.0.1', {}, undefined, ac.signal);
     ac.abort();
     assert.equal(await codeOf(p), 'ABORTED');
+    assert.equal(session.pingSignal?.aborted, true, 'the session was told to stop');
     done();
   });
 
@@ -201,6 +205,19 @@ describe('TunnelService through TunnelClient', () => {
     const bytes = new Uint8Array(await response.arrayBuffer());
     assert.equal(bytes.length, 200_000);
     assert.equal(bytes[123_457], 123_457 & 0xff);
+    done();
+  });
+
+  test('fetch timing reports reach the page callback (the waterfall in the HTTP tool)', async () => {
+    const { client, done } = pair(async () => new ScriptedSession());
+    await client.connect('c', 'ws://h/wg');
+    const timings: { done?: number; status?: number }[] = [];
+    const { head, response } = await client.fetchWithHead('http://10.8.0.1/', { onTiming: (t) => timings.push(t) });
+    assert.equal(head.status, 201);
+    assert.ok(head.timing.headersMs >= 0);
+    await response.arrayBuffer();
+    await settle(client, () => timings.length === 1);
+    assert.deepEqual([timings[0].status, timings[0].done], [201, 3]);
     done();
   });
 
