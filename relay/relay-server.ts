@@ -268,7 +268,15 @@ export class RelayServer {
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code ?? 'error';
         this.cfg.log.warn('session.udp_connect_failed', { client, endpoint, destination, code });
-        return { endpoint, refusal: { code: RelayCloseCode.DESTINATION_UNREACHABLE, reason: `cannot reach ${destination}: ${code}` } };
+        // No route / no such address family is about the destination; anything else (EMFILE,
+        // ENOBUFS, ...) is the relay's own trouble and worth a retry.
+        const unreachable = ['ENETUNREACH', 'EHOSTUNREACH', 'EADDRNOTAVAIL', 'EAFNOSUPPORT', 'EINVAL', 'EACCES', 'EPERM'].includes(code);
+        return {
+          endpoint,
+          refusal: unreachable
+            ? { code: RelayCloseCode.DESTINATION_UNREACHABLE, reason: `cannot reach ${destination}: ${code}` }
+            : { code: RelayCloseCode.INTERNAL_ERROR, reason: `relay cannot open a UDP socket: ${code}` },
+        };
       }
     } finally {
       // complete() runs in the same microtask checkpoint, before any other upgrade can look at
