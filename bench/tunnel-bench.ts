@@ -74,7 +74,8 @@ async function startRelayProcess(allow: readonly string[], profileDir?: string):
     'error',
     ...allow.flatMap((a) => ['--allow', a]),
   ];
-  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  // setpriv --pdeathsig: the relay dies with this process even if it is killed without cleanup.
+  const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', process.execPath, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (b: Buffer) => (stderr = (stderr + b.toString()).slice(-4000)));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
