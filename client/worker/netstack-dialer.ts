@@ -42,6 +42,9 @@ export class NetstackDialer implements Dialer {
   connectTcp(address: IpAddress, port: number, options: ConnectOptions = {}): Promise<TcpConnection> {
     const tcp = this.net.tcp;
     if (!tcp) return Promise.reject(new WgwebError(ErrorCode.INTERNAL, 'this interface has no TCP'));
+    if (isLoopback(address)) {
+      return Promise.reject(hostUnreachable(address, port, 'loopback addresses are this machine, not a host inside the tunnel'));
+    }
     const localAddress = this.net.sourceAddressFor(address);
     if (!localAddress) {
       const family = address.length === 4 ? 'IPv4' : 'IPv6';
@@ -138,4 +141,11 @@ class NetstackUdpSocket implements UdpEndpointSocket {
     this.waiters = [];
     for (const w of ws) w();
   }
+}
+
+/** 127.0.0.0/8 and ::1 (RFC 1122 §3.2.1.3, RFC 4291 §2.5.3) never leave the host. */
+function isLoopback(a: IpAddress): boolean {
+  if (a.length === 4) return a[0] === 127;
+  for (let i = 0; i < 15; i++) if (a[i] !== 0) return false;
+  return a[15] === 1;
 }
