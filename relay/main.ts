@@ -14,6 +14,9 @@ import { RELAY_MAX_MESSAGE_LIMIT, RELAY_DEFAULT_MAX_MESSAGE, RELAY_PATH, WG_MESS
 import { DestinationPolicy, type AllowRule, type Resolver } from './destination-policy.ts';
 import { createLogger, isLogLevel, type Logger } from './log.ts';
 import { RelayServer, type RelayRoutes, type RelayStats } from './relay-server.ts';
+// --- demo (demo/, docs/demo.md): the built-in demo peer; loaded lazily when on -------------------
+import { decideDemoMode, demoDisabledRoutes } from '../demo/demo-mode.ts';
+import type { DemoOptions, DemoPeer } from '../demo/index.ts';
 
 export type { RelayStats, RelayRoutes } from './relay-server.ts';
 export type { AllowRule, Resolver } from './destination-policy.ts';
@@ -81,6 +84,13 @@ export interface RelayOptions {
   warnIfNoRules?: boolean;
   /** Monotonic clock (ms) for rate limiting and idle time; default performance.now. */
   now?: () => number;
+  /**
+   * Start the built-in demo peer (docs/demo.md) and serve `/api/demo/*`; default off here (the
+   * `wgweb relay` command turns it on for loopback listens). Its UDP endpoint is allowed.
+   */
+  demo?: boolean | DemoOptions;
+  /** Without `demo`: the reason `/api/demo/*` gives (404 JSON). */
+  demoDisabledReason?: string;
 }
 
 /** A running relay. */
@@ -95,6 +105,8 @@ export interface RelayHandle {
   readonly policy: DestinationPolicy;
   /** The underlying HTTP server (for embedding). */
   readonly server: http.Server;
+  /** The built-in demo peer, when started with `demo`. */
+  readonly demo: DemoPeer | undefined;
   stats(): RelayStats;
   /** Closes every session with 1001, the UDP sockets and the listener. Idempotent. */
   close(): Promise<void>;
@@ -129,6 +141,22 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayHandl
   const log = options.logger ?? createLogger();
   const policy =
     options.policy ?? new DestinationPolicy(options.allow ?? [], { resolve: options.resolve, resolveTimeoutMs: options.resolveTimeoutMs });
+  // --- demo: start the peer first, so its endpoint is allowed before the first session -----------
+  let demo: DemoPeer | undefined;
+  let routes = options.routes;
+  if (options.demo) {
+    const demoOptions: DemoOptions = options.demo === true ? {} : options.demo;
+    const { DemoPeer, createDemoRoutes } = await import('../demo/index.ts');
+    demo = await DemoPeer.start({ logger: log, ...demoOptions });
+    const demoRoutes = createDemoRoutes(demo, demoOptions.api);
+    const extra = options.routes;
+    routes = (req, res) => demoRoutes(req, res) || (extra?.(req, res) ?? false);
+    policy.add(formatEndpoint(demo.endpoint));
+  } else {
+    const disabled = demoDisabledRoutes(options.demoDisabledReason ?? 'the demo peer is not enabled on this relay');
+    const extra = options.routes;
+    routes = (req, res) => (extra?.(req, res) ?? false) || disabled(req, res);
+  }
   const server = new RelayServer({
     host,
     port,
@@ -145,11 +173,17 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayHandl
       maxUdpQueue: positiveInt('maxUdpQueue', options.maxUdpQueue, RELAY_DEFAULTS.maxUdpQueue),
     },
     staticDirs: options.staticDirs ?? defaultStaticDirs(),
-    routes: options.routes,
+    routes,
     log,
     now,
   });
-  const bound = await server.listen();
+  let bound: { host: string; port: number };
+  try {
+    bound = await server.listen();
+  } catch (e) {
+    await demo?.close();
+    throw e;
+  }
   const shownHost = bound.host === '0.0.0.0' ? '127.0.0.1' : bound.host === '::' ? '::1' : bound.host;
   const hostPort = formatEndpoint({ host: shownHost, port: bound.port });
   const url = `http://${hostPort}/`;
@@ -173,8 +207,12 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayHandl
     port: bound.port,
     policy,
     server: server.http,
+    demo,
     stats: () => server.stats(),
-    close: () => server.close(),
+    close: async () => {
+      await server.close();
+      await demo?.close();
+    },
   };
 }
 
@@ -199,6 +237,9 @@ Options:
   --max-buffer BYTES     per-session WebSocket send buffer before dropping (default ${RELAY_DEFAULTS.maxBufferedBytes})
   --static DIR           serve the UI from DIR; repeatable, tried in order (default dist/ui, then public)
   --log-level LEVEL      debug, info, warn, error or silent (default info); logs are JSON lines on stderr
+  --demo                 start the built-in demo peer (default when listening on loopback)
+  --no-demo              do not start the demo peer
+  --public               this relay faces the internet: no demo peer (refused with --demo)
   -h, --help             show this help
 
 Behind a TLS reverse proxy the browser uses wss://; see docs/relay.md.
@@ -269,6 +310,9 @@ export async function relayCommand(args: string[]): Promise<number> {
         'max-buffer': { type: 'string' },
         static: { type: 'string', multiple: true },
         'log-level': { type: 'string' },
+        demo: { type: 'boolean' },
+        'no-demo': { type: 'boolean' },
+        public: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -279,6 +323,8 @@ export async function relayCommand(args: string[]): Promise<number> {
     const level = values['log-level'] ?? 'info';
     if (!isLogLevel(level)) throw new RangeError(`--log-level must be debug, info, warn, error or silent, not "${level}"`);
     const listen = parseListen(values.listen ?? `${RELAY_DEFAULTS.host}:${RELAY_DEFAULTS.port}`);
+    // demo: on for loopback unless --no-demo/--public; a usage error for contradictory flags.
+    const demoMode = decideDemoMode({ demo: values.demo, noDemo: values['no-demo'], public: values.public }, listen.host);
     opts = {
       host: listen.host,
       port: listen.port,
@@ -291,7 +337,10 @@ export async function relayCommand(args: string[]): Promise<number> {
       maxBufferedBytes: parseCount('--max-buffer', values['max-buffer']),
       staticDirs: values.static,
       logger: createLogger({ level }),
+      demo: demoMode.enabled,
+      demoDisabledReason: demoMode.enabled ? undefined : demoMode.reason,
     };
+    if (demoMode.enabled && demoMode.warning) opts.logger?.warn('demo.exposed', { message: demoMode.warning });
     for (const d of values.static ?? []) if (!existsSync(d)) throw new RangeError(`--static ${d}: no such directory`);
   } catch (e) {
     process.stderr.write(`wgweb relay: ${(e as Error).message}\nRun "wgweb relay --help" for the options.\n`);
@@ -306,6 +355,12 @@ export async function relayCommand(args: string[]): Promise<number> {
     return e instanceof RangeError ? 2 : 1;
   }
   process.stdout.write(`wgweb relay listening on ${handle.url} (WebSocket ${handle.wsUrl})\n`);
+  if (handle.demo) {
+    process.stdout.write(
+      `demo peer (wgweb's own WireGuard) on udp ${formatEndpoint(handle.demo.endpoint)}, public key ${handle.demo.publicKey}\n` +
+        `  try it: open ${handle.url} and press "Try the demo", or: curl ${handle.url}api/demo/config\n`,
+    );
+  }
 
   let onSignal: (signal: NodeJS.Signals) => void = () => {};
   const signal = await new Promise<NodeJS.Signals>((resolve) => {

@@ -1,0 +1,59 @@
+/**
+ * The Discard Protocol (RFC 863) on the demo peer, TCP and UDP port 9: everything is read and
+ * thrown away, which makes it the simplest upload sink for throughput tests (the receive window
+ * stays open as fast as the netstack can read).
+ */
+import { TcpStreamConnection } from '../../client/worker/tcp-stream-connection.ts';
+import { DISCARD_PORT } from '../constants.ts';
+import type { StreamService, StreamServiceOptions } from './echo-service.ts';
+
+export function startDiscardService(options: StreamServiceOptions): StreamService {
+  const { net, tcp, wake } = options;
+  const port = options.port ?? DISCARD_PORT;
+  const maxConnections = options.maxConnections ?? 64;
+  const udp = net.udpBind(port);
+  udp.onReadable = () => {
+    while (udp.recv() || udp.recvError()) {
+      // discarded
+    }
+  };
+  const listener = tcp.listen({ port, backlog: 32 });
+  const live = new Set<TcpStreamConnection>();
+  const serve = async (conn: TcpStreamConnection): Promise<void> => {
+    const reader = conn.readable.getReader();
+    try {
+      for (;;) {
+        const r = await reader.read();
+        if (r.done) break;
+      }
+    } catch {
+      // reset by the client
+    } finally {
+      conn.close();
+    }
+  };
+  listener.onEvent = () => {
+    for (let s = listener.accept(); s; s = listener.accept()) {
+      if (live.size >= maxConnections) {
+        s.abort();
+        continue;
+      }
+      const conn = new TcpStreamConnection(s, wake);
+      live.add(conn);
+      void serve(conn).finally(() => live.delete(conn));
+    }
+    wake();
+  };
+  return {
+    get connections() {
+      return live.size;
+    },
+    close() {
+      udp.close();
+      listener.close();
+      for (const c of live) c.abort();
+      live.clear();
+      wake();
+    },
+  };
+}
