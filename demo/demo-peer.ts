@@ -336,6 +336,7 @@ export class DemoPeer {
     const registration = this.registry.byAddress(address);
     if (!registration) return undefined;
     const stats = this.peer.loop.tunnel.stats().peers.find((p) => p.publicKey === registration.publicKey);
+    if (stats) this.registry.observe(registration, { rxBytes: stats.rxBytes }, this.now());
     return { registration, stats, expiresAt: this.registry.expiresAt(registration) };
   }
 

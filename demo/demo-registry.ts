@@ -178,11 +178,7 @@ export class DemoRegistry {
         out.push({ registration: r, reason: 'removed' });
         continue;
       }
-      if (a.rxBytes !== r.lastRxBytes) {
-        r.lastRxBytes = a.rxBytes;
-        r.lastActivityAt = now;
-        r.active = true;
-      }
+      this.observe(r, a, now);
       const reason: ExpiryReason | undefined = !r.active
         ? now - r.issuedAt >= this.pendingTtlMs
           ? 'never-connected'
@@ -196,6 +192,14 @@ export class DemoRegistry {
       }
     }
     return out;
+  }
+
+  /** Notes what the tunnel saw: new received bytes mean the client is alive at `now`. */
+  observe(r: DemoRegistration, activity: PeerActivity, now: number): void {
+    if (activity.rxBytes === r.lastRxBytes) return;
+    r.lastRxBytes = activity.rxBytes;
+    r.lastActivityAt = now;
+    r.active = true;
   }
 
   /** When the registration expires if nothing more is heard from it. */

@@ -212,7 +212,7 @@ session keys without ever sending them.</p>
   <tr><th>Index your side chose</th><td><code>${formatIndex(s?.remoteIndex)}</code><small>the demo peer puts it on every packet it sends you</small></td></tr>
   <tr><th>Received from you</th><td>${formatBytes(s?.rxBytes ?? 0)}<small>all datagrams, handshake included</small></td></tr>
   <tr><th>Sent to you</th><td>${formatBytes(s?.txBytes ?? 0)}${s?.sendCounter !== undefined ? html`<small>next send counter ${s.sendCounter}</small>` : ''}</td></tr>
-  <tr><th>Your endpoint</th><td><code>${s?.endpoint ? formatEndpoint(s.endpoint) : 'unknown'}</code><small>the relay's UDP socket: the demo peer learned it from your handshake (roaming)</small></td></tr>
+  <tr><th>Your endpoint</th><td><code>${s?.endpoint ? formatEndpoint(s.endpoint) : 'unknown'}</code><small>where your datagrams come from (through wgweb: the relay's UDP socket); the demo peer learned it from your handshake and follows it if it changes (roaming)</small></td></tr>
   <tr><th>Your public key</th><td><code>${r.publicKey}</code></td></tr>
   <tr><th>Demo peer's public key</th><td><code>${demo.publicKey}</code></td></tr>
   <tr><th>Your AllowedIPs here</th><td><code>${formatIp(r.address4)}/32</code>, <code>${formatIp(r.address6)}/128</code></td></tr>
