@@ -240,6 +240,7 @@ export class WgApp extends LitElement implements AutomationTarget {
             .remember=${this._remember}
             .state=${state}
             .lastError=${t.lastError}
+            .sessionEnded=${t.lastErrorFromSession}
             .keys=${t}
             @wg-config-input=${(e: CustomEvent<{ value: string }>) => this.#setConfig(e.detail.value)}
             @wg-relay-input=${(e: CustomEvent<{ value: string }>) => this.#setRelay(e.detail.value)}

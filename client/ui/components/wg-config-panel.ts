@@ -26,6 +26,7 @@ export class WgConfigPanel extends LitElement {
     remember: { attribute: false },
     state: { attribute: false },
     lastError: { attribute: false },
+    sessionEnded: { attribute: false },
     keys: { attribute: false },
     _tab: { state: true },
     _publicKey: { state: true },
@@ -88,6 +89,8 @@ export class WgConfigPanel extends LitElement {
   declare remember: boolean;
   declare state: PanelState;
   declare lastError: WgwebError | undefined;
+  /** lastError describes a session that ended by itself, not a connect that failed. */
+  declare sessionEnded: boolean;
   declare keys: TunnelKeys | undefined;
   declare _tab: 'file' | 'keygen';
   declare _publicKey: string;
@@ -102,6 +105,7 @@ export class WgConfigPanel extends LitElement {
     this.remember = false;
     this.state = 'down';
     this.lastError = undefined;
+    this.sessionEnded = false;
     this.keys = undefined;
     this._tab = 'file';
     this._publicKey = '';
@@ -207,7 +211,7 @@ export class WgConfigPanel extends LitElement {
       </div>
       ${error && this.state === 'down'
         ? html`<div class="alert err" role="alert">
-            <strong>Could not connect</strong>
+            <strong>${this.sessionEnded ? 'The connection ended' : 'Could not connect'}</strong>
             ${error.message}
             ${hintsForError(error.code).length
               ? html`<ul>

@@ -66,6 +66,8 @@ export class TunnelController implements ReactiveController, TunnelTools, Tunnel
   busy: 'connecting' | 'disconnecting' | undefined;
   /** The latest connect failure, shown under the Connect button until the next attempt. */
   lastError: WgwebError | undefined;
+  /** True when {@link lastError} explains a session that ended by itself (not a failed connect). */
+  lastErrorFromSession = false;
   /** Resolves once the worker has answered its first call. */
   readonly ready: Promise<void>;
 
@@ -82,6 +84,8 @@ export class TunnelController implements ReactiveController, TunnelTools, Tunnel
   #failed: Promise<never>;
   #fail!: (e: WgwebError) => void;
   #isReady = false;
+  /** The latest error a session reported, to explain a session that went down by itself. */
+  #lastSessionError: { code: string; message: string } | undefined;
 
   constructor(host: ReactiveControllerHost, options: TunnelControllerOptions) {
     this.#host = host;
@@ -121,6 +125,8 @@ export class TunnelController implements ReactiveController, TunnelTools, Tunnel
     const client = this.#requireClient();
     this.busy = 'connecting';
     this.lastError = undefined;
+    this.lastErrorFromSession = false;
+    this.#lastSessionError = undefined;
     this.#appLog('info', 'connect', `Connecting through the relay at ${redactUrl(relayUrl)}…`);
     try {
       const status = await this.#guard(client.connect(configText, relayUrl));
@@ -132,6 +138,7 @@ export class TunnelController implements ReactiveController, TunnelTools, Tunnel
         this.#appLog('info', 'connect-cancelled', 'Connect cancelled.');
       } else {
         this.lastError = error;
+        this.lastErrorFromSession = false;
         this.#appLog('error', 'connect-failed', `Could not connect: ${error.message}`, { code: error.code }, hintsForError(error.code));
       }
       throw error;
@@ -160,8 +167,20 @@ export class TunnelController implements ReactiveController, TunnelTools, Tunnel
   async refreshStatus(): Promise<TunnelStatus | null> {
     if (!this.#client) return null;
     try {
-      this.status = await this.#guard(this.#client.status());
+      const previous = this.status;
+      const status = await this.#guard(this.#client.status());
+      this.status = status;
       this.#markReady();
+      // The session ended without a disconnect (relay refused or closed for good, handshake gave
+      // up): say why in the same place a failed connect would.
+      if (previous && previous.state !== 'down' && status?.state === 'down' && !this.busy) {
+        const cause = this.#lastSessionError;
+        this.lastError = new WgwebError(
+          (cause?.code ?? ErrorCode.RELAY_CLOSED) as ErrorCode,
+          cause?.message ?? 'The session ended: the event log says why.',
+        );
+        this.lastErrorFromSession = true;
+      }
     } catch {
       // The worker is gone; #start logged why.
     }
@@ -317,9 +336,14 @@ export class TunnelController implements ReactiveController, TunnelTools, Tunnel
       const entry: LogEntry = { ...e, id: this.#nextId++, source: 'session' };
       const code = typeof e.detail?.code === 'string' ? e.detail.code : undefined;
       if (e.level === 'error' && code) entry.hints = hintsForError(code);
+      if (e.level === 'error') this.#lastSessionError = { code: code ?? ErrorCode.INTERNAL, message: e.message };
       return entry;
     });
     this.#append(added);
+    // Events and status travel separately: if the status saw the session end first, its cause
+    // may arrive just after.
+    const cause = this.#lastSessionError;
+    if (this.lastErrorFromSession && cause) this.lastError = new WgwebError(cause.code as ErrorCode, cause.message);
     // A state change usually comes with an event: refresh now instead of waiting for the poll.
     void this.refreshStatus();
   }

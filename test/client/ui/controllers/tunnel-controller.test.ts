@@ -205,3 +205,24 @@ describe('TunnelController', () => {
     await c.dispose();
   });
 });
+
+test('TunnelController: a session that goes down by itself is explained with its last error', async () => {
+  let state: TunnelStatus['state'] = 'connecting';
+  const session = new (class extends Scripted {
+    override status() {
+      return { ...STATUS, state };
+    }
+  })();
+  const { c, done } = setup(async () => session);
+  await c.ready;
+  await c.connect('cfg', 'ws://h/wg');
+  session.listener!({ at: 1, type: 'relay-failed', level: 'error', message: 'The relay does not allow this endpoint.', detail: { code: 'RELAY_REFUSED' } });
+  state = 'down';
+  // Status and events travel on different ports; the explanation settles once both have arrived.
+  await until(() => c.status?.state === 'down' && c.lastError?.code === 'RELAY_REFUSED', c);
+  assert.equal(c.lastError?.code, 'RELAY_REFUSED');
+  assert.equal(c.lastError?.message, 'The relay does not allow this endpoint.');
+  assert.equal(c.lastErrorFromSession, true);
+  assert.equal(c.connected, false);
+  await done();
+});

@@ -1,0 +1,58 @@
+/**
+ * The browser app served by the real relay, whose deny-by-default policy refuses the config's
+ * endpoint: the session ends on its own, and the UI says why and what to check, without a crash.
+ * Needs only Chromium (no WireGuard peer: the relay never sends a datagram).
+ */
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { browserSkipReason } from '../helpers/requirements.ts';
+import { startRelay, type RelayHandle } from '../../relay/main.ts';
+import { createLogger } from '../../relay/log.ts';
+import { ensureUiBuilt, openUi, type UiSession } from './helpers/browser.ts';
+
+const CONFIG = `[Interface]
+PrivateKey = yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk=
+Address = 10.8.0.2/32
+
+[Peer]
+PublicKey = xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=
+AllowedIPs = 10.8.0.0/24
+Endpoint = 127.0.0.1:9
+`;
+
+describe('a relay that refuses the endpoint', { skip: browserSkipReason() }, () => {
+  let relay: RelayHandle;
+  let ui: UiSession;
+  before(async () => {
+    await ensureUiBuilt();
+    relay = await startRelay({ port: 0, logger: createLogger({ level: 'error' }), warnIfNoRules: false });
+    ui = await openUi({ url: relay.url });
+  });
+  after(async () => {
+    await ui?.close();
+    await relay?.close();
+  });
+
+  test('the UI explains the refusal and how to allow the endpoint', async () => {
+    const page = ui.page;
+    await page.getByLabel('wg-quick config', { exact: true }).fill(CONFIG);
+    await page.getByRole('button', { name: 'Connect', exact: true }).click();
+    const alert = page.locator('wg-config-panel .alert.err');
+    await alert.filter({ hasText: 'The connection ended' }).waitFor({ timeout: 30_000 });
+    const text = (await alert.textContent()) ?? '';
+    assert.match(text, /not allowed|does not allow/);
+    assert.match(text, /--allow/);
+    assert.equal(await page.getByTestId('state').textContent(), 'Connection failed');
+    assert.equal(await page.getByRole('button', { name: 'Connect', exact: true }).isEnabled(), true, 'ready to try again');
+    const levels = await page.evaluate(() => window.wgweb.events().map((e) => e.level));
+    assert.ok(levels.includes('error'));
+    assert.deepEqual(ui.errors, []);
+    if (process.env.WGWEB_SCREENSHOTS) {
+      const dir = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
+      mkdirSync(dir, { recursive: true });
+      await page.screenshot({ path: `${dir}relay-refused.png`, fullPage: true });
+    }
+  });
+});
