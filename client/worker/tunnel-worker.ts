@@ -4,9 +4,27 @@
  *
  * It exposes one {@link TunnelService} over comlink, backed by the real {@link Session}: the page
  * talks to it only through the contract in `tunnel-api.ts`.
+ *
+ * "Connect" resolves once the tunnel is really up: the relay accepted the endpoint and the
+ * WireGuard handshake completed. A refusal (RELAY_REFUSED) or a peer that never answers
+ * (HANDSHAKE_TIMEOUT, with what to check) rejects it instead of leaving a dead session behind.
  */
 import { expose } from 'comlink';
 import { Session } from './session.ts';
 import { TunnelService } from './tunnel-service.ts';
 
-expose(new TunnelService((options) => Session.start(options)));
+/** How long Connect waits for the first handshake (three initiations, REKEY_TIMEOUT apart). */
+const CONNECT_HANDSHAKE_TIMEOUT_MS = 16_000;
+
+expose(
+  new TunnelService(async (options) => {
+    const session = await Session.start(options);
+    try {
+      await session.waitForHandshake(CONNECT_HANDSHAKE_TIMEOUT_MS);
+    } catch (e) {
+      await session.close();
+      throw e;
+    }
+    return session;
+  }),
+);
