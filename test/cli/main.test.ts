@@ -61,7 +61,7 @@ describe('top level: help, version, usage errors', () => {
   });
 
   test('the command table has the required commands', () => {
-    assert.deepEqual(COMMANDS.map((c) => c.name).sort(), ['dns', 'fetch', 'genkey', 'genpsk', 'ping', 'pubkey', 'relay', 'tcping']);
+    assert.deepEqual(COMMANDS.map((c) => c.name).sort(), ['dns', 'fetch', 'genkey', 'genpsk', 'peer', 'ping', 'pubkey', 'relay', 'tcping']);
   });
 
   test('an unknown command is a usage error with a suggestion, exit 2', async () => {
