@@ -2,7 +2,8 @@
  * The {@link Dialer} of the tunnel: TCP connections and UDP sockets on wgweb's own netstack,
  * so the HTTP client and the DNS resolver run unchanged over WireGuard.
  *
- *   connectTcp ──▶ net.tcp.connect (SYN at the next poll) ──▶ wait for 'connected' | 'error' | timeout
+ *   connectTcp ──▶ no peer's AllowedIPs hold the address? ──▶ HOST_UNREACHABLE at once
+ *              ──▶ net.tcp.connect (SYN at the next poll) ──▶ wait for 'connected' | 'error' | timeout
  *                                                            ──▶ TcpStreamConnection (streams)
  *   openUdp    ──▶ net.udpBind ──▶ receive() waits for the socket's onReadable
  */
@@ -24,19 +25,35 @@ import type { TcpSocketTable } from '../netstack/socket/tcp-socket-table.ts';
 import type { UdpSocket } from '../netstack/socket/udp-socket.ts';
 import { TcpStreamConnection, tcpErrorToWgweb } from './tcp-stream-connection.ts';
 
+/** Why an address outside every peer's AllowedIPs cannot be reached, in words a user can act on. */
+export const NO_PEER_FOR_ADDRESS = "no [Peer]'s AllowedIPs include it, so the tunnel has nowhere to send it (add it to AllowedIPs)";
+
 /** Default connect timeout when the caller gives none (a little under the SYN retry budget). */
 const DEFAULT_CONNECT_TIMEOUT_MS = 20_000;
+
+/** Options of {@link NetstackDialer}. */
+export interface NetstackDialerOptions {
+  /**
+   * Whether the tunnel can carry packets to `address` (some peer's AllowedIPs hold it). A packet
+   * without a peer is dropped by cryptokey routing (WireGuard paper §2), so a connection attempt
+   * could only time out; kernel WireGuard answers such a send with "host unreachable" at once,
+   * and so does this dialer. Absent: every address is tried.
+   */
+  routable?: (address: IpAddress) => boolean;
+}
 
 /** Dials through a {@link NetInterface}; `wake` asks the event loop to run a step. */
 export class NetstackDialer implements Dialer {
   private readonly net: NetInterface<TcpSocketTable>;
   private readonly wake: () => void;
   private readonly now: () => number;
+  private readonly routable: ((address: IpAddress) => boolean) | undefined;
 
-  constructor(net: NetInterface<TcpSocketTable>, wake: () => void, now: () => number) {
+  constructor(net: NetInterface<TcpSocketTable>, wake: () => void, now: () => number, options: NetstackDialerOptions = {}) {
     this.net = net;
     this.wake = wake;
     this.now = now;
+    this.routable = options.routable;
   }
 
   connectTcp(address: IpAddress, port: number, options: ConnectOptions = {}): Promise<TcpConnection> {
@@ -49,6 +66,9 @@ export class NetstackDialer implements Dialer {
     if (!localAddress) {
       const family = address.length === 4 ? 'IPv4' : 'IPv6';
       return Promise.reject(hostUnreachable(address, port, `the config's Address has no ${family} address to send from`));
+    }
+    if (this.routable && !this.routable(address)) {
+      return Promise.reject(hostUnreachable(address, port, NO_PEER_FOR_ADDRESS));
     }
     if (options.signal?.aborted) return Promise.reject(aborted('the connection attempt', options.signal.reason));
     const timeoutMs = options.timeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;

@@ -8,7 +8,7 @@
  *   events: TunnelEvent + relay state ──▶ plain-words SessionEvent for the log and timeline
  */
 import { ErrorCode, WgwebError } from '../../shared/errors.ts';
-import { formatEndpoint, formatIp, formatPrefix, tryParseIp, type Endpoint, type IpAddress } from '../../shared/ip-address.ts';
+import { formatEndpoint, formatIp, formatPrefix, prefixContains, tryParseIp, type Endpoint, type IpAddress } from '../../shared/ip-address.ts';
 import { parseWgQuickConfig, type WgQuickConfig } from '../../shared/wg-quick-config.ts';
 import { DnsResolver } from '../netstack/dns-resolver.ts';
 import { HttpClient, type HttpRequestInit } from '../netstack/http-client.ts';
@@ -18,7 +18,7 @@ import { TcpSocketTable } from '../netstack/socket/tcp-socket-table.ts';
 import { formatKey, publicKeyFromPrivate } from '../wireguard/noise-keys.ts';
 import { Tunnel, type PeerId, type TunnelEvent as CoreEvent } from '../wireguard/tunnel.ts';
 import { EventLoop } from './event-loop.ts';
-import { NetstackDialer } from './netstack-dialer.ts';
+import { NetstackDialer, NO_PEER_FOR_ADDRESS } from './netstack-dialer.ts';
 import { RelayTransport, type RelayStateDetail, type RelayTransportState, type RelayWebSocketConstructor } from './relay-transport.ts';
 import type {
   DnsRecordType,
@@ -111,7 +111,7 @@ export class Session {
       onPacket: onPacket ? (dir, p, at) => onPacket(dir, p, epoch(at)) : undefined,
     });
     const wake = (): void => this.loop.wake();
-    this.dialer = new NetstackDialer(this.net, wake, now);
+    this.dialer = new NetstackDialer(this.net, wake, now, { routable: (a) => this.routable(a) });
     const servers = config.interface.dnsServers;
     this.resolver = servers.length
       ? new DnsResolver({ dialer: this.dialer, servers, searchDomains: config.interface.dnsSearch, now })
@@ -234,6 +234,9 @@ export class Session {
     if (!Number.isInteger(count) || count < 1 || count > 100_000) throw new RangeError(`ping count must be 1 to 100000, not ${count}`);
     if (!(intervalMs >= 10)) throw new RangeError(`ping interval must be at least 10 ms, not ${intervalMs}`);
     const target = (await this.lookup(address, signal))[0];
+    if (!this.routable(target)) {
+      throw new WgwebError(ErrorCode.NO_ROUTE, `cannot ping ${formatIp(target)}: ${NO_PEER_FOR_ADDRESS}`, { address: formatIp(target) });
+    }
     const socket = this.net.icmpEcho();
     const rtts: number[] = [];
     const pending = new Map<number, { resolve: (e: EchoEvent | undefined) => void }>();
@@ -361,6 +364,11 @@ export class Session {
     this.loop.close();
     this.emit({ type: 'session-closed', level: 'info', message: 'Disconnected.' });
     for (const w of this.handshakeWaiters.splice(0)) w.reject(new WgwebError(ErrorCode.NOT_CONNECTED, 'the session was closed'));
+  }
+
+  /** Cryptokey routing (WireGuard paper §2): does some peer's AllowedIPs hold `address`? */
+  private routable(address: IpAddress): boolean {
+    return this.config.peers.some((p) => p.allowedIPs.some((prefix) => prefixContains(prefix, address)));
   }
 
   private requireResolver(name: string): DnsResolver {

@@ -201,6 +201,17 @@ describe('Session services through the relay and wireguard-go, answered by the k
       }
     });
 
+    test('an address outside every AllowedIPs fails at once, naming the cause: fetch HOST_UNREACHABLE, tcping "unreachable", ping NO_ROUTE', SLOW, async () => {
+      // Cryptokey routing has no peer for 10.78.0.1 (the tunnel is 10.77.X.0/24): nothing is sent.
+      const outside = '10.78.0.1';
+      await rejectsWith(fx.session.fetch(`http://${outside}/`), ErrorCode.HOST_UNREACHABLE, /10\.78\.0\.1:80 is unreachable: no \[Peer\]'s AllowedIPs include it/);
+      const t = await fx.session.tcping(outside, 22);
+      assert.equal(t.result, 'unreachable');
+      await rejectsWith(fx.session.ping(outside, { count: 1 }), ErrorCode.NO_ROUTE, /cannot ping 10\.78\.0\.1: no \[Peer\]'s AllowedIPs/);
+      const drops = (fx.session.diagnostics().tunnel as { drops?: Record<string, number> }).drops ?? {};
+      assert.equal(drops['no-route'] ?? 0, 0, 'not even a SYN reached the tunnel');
+    });
+
     test('an HTTP error status is a Response, not an exception', SLOW, async () => {
       const res = await fx.session.fetch(fx.http.url('/status/404'));
       assert.equal(res.status, 404);
