@@ -1,0 +1,153 @@
+/**
+ * Child processes for benchmarks that measure one process alone (its RSS and CPU from /proc), and
+ * the `wgweb relay` command run as a deployment runs it.
+ *
+ *   startBenchChild(node args, /ready (.*)/)  →  { pid, match, stop() }
+ *   startRelayProcess({ allow, args })         →  { url, wsUrl, pid, close() }
+ *   rssKiB(pid) / peakRssKiB(pid) / cpuMs(pid) / openFileLimit()
+ *
+ * Every child runs under `setpriv --pdeathsig KILL` (which execs, so the pid is the process
+ * itself): it dies with the bench even when the bench is killed without cleanup.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BIN = fileURLToPath(new URL('../bin/wgweb.js', import.meta.url));
+
+export interface BenchChild {
+  readonly process: ChildProcess;
+  readonly pid: number;
+  /** The `ready` match on the first stdout line that matched. */
+  readonly match: RegExpExecArray;
+  /** The last few KiB of stderr (for error messages). */
+  stderr(): string;
+  /** SIGTERM, then SIGKILL after 5 s; resolves when the process is gone. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Spawns `node ...args` (cwd: the repository) and resolves once a stdout line matches `ready`.
+ * @throws {Error} with the child's stderr when it exits first or does not get ready in `timeoutMs`.
+ */
+export async function startBenchChild(
+  args: readonly string[],
+  ready: RegExp,
+  options: { name?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<BenchChild> {
+  const name = options.name ?? args.join(' ').slice(0, 60);
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', process.execPath, ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: options.env ?? process.env,
+  });
+  let stderr = '';
+  child.stderr!.on('data', (b: Buffer) => (stderr = (stderr + b.toString()).slice(-4000)));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const lines = createInterface({ input: child.stdout! });
+  const stop = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
+  };
+  try {
+    const match = await new Promise<RegExpExecArray>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${name} did not get ready within ${timeoutMs} ms: ${stderr}`)), timeoutMs);
+      lines.on('line', (line) => {
+        const m = ready.exec(line);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m);
+        }
+      });
+      void exited.then(() => {
+        clearTimeout(timer);
+        reject(new Error(`${name} exited (code ${child.exitCode}) before it was ready: ${stderr}`));
+      });
+    });
+    // Keep draining stdout so a chatty child never blocks on a full pipe.
+    lines.on('line', () => undefined);
+    return { process: child, pid: child.pid!, match, stderr: () => stderr, stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
+
+export interface RelayProcess {
+  /** The page URL, e.g. `http://127.0.0.1:PORT/`. */
+  readonly url: string;
+  /** The WebSocket URL without `?to=`, e.g. `ws://127.0.0.1:PORT/wg`. */
+  readonly wsUrl: string;
+  readonly pid: number;
+  close(): Promise<void>;
+}
+
+/**
+ * `node bin/wgweb.js relay --listen 127.0.0.1:0 --no-demo --log-level error --allow ... ARGS`
+ * (a free loopback port; the port is read from the line the command prints when it listens).
+ */
+export async function startRelayProcess(options: { allow: readonly string[]; args?: readonly string[]; nodeArgs?: readonly string[] }): Promise<RelayProcess> {
+  const child = await startBenchChild(
+    [
+      ...(options.nodeArgs ?? []),
+      BIN,
+      'relay',
+      '--listen',
+      '127.0.0.1:0',
+      '--no-demo',
+      '--log-level',
+      'error',
+      ...options.allow.flatMap((a) => ['--allow', a]),
+      ...(options.args ?? []),
+    ],
+    /listening on (http:\/\/\S+) \(WebSocket (ws:\/\/\S+)\)/,
+    { name: 'wgweb relay' },
+  );
+  return { url: child.match[1], wsUrl: child.match[2], pid: child.pid, close: child.stop };
+}
+
+function statusField(pid: number, field: string): number {
+  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) : Number.NaN;
+}
+
+/** Resident set size of `pid` now (VmRSS), KiB. */
+export function rssKiB(pid: number): number {
+  return statusField(pid, 'VmRSS');
+}
+
+/** The largest RSS `pid` ever had (VmHWM), KiB. */
+export function peakRssKiB(pid: number): number {
+  return statusField(pid, 'VmHWM');
+}
+
+let clockTicks: number | undefined;
+
+/** User + system CPU time `pid` has used so far (/proc/PID/stat utime + stime), ms. */
+export function cpuMs(pid: number): number {
+  if (clockTicks === undefined) {
+    try {
+      clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      clockTicks = 100;
+    }
+  }
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the parenthesised command name (which may contain spaces): state is field 3,
+  // utime and stime are fields 14 and 15 (proc(5)).
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks;
+}
+
+/** The soft limit on open files of this process (children inherit it), from /proc/self/limits. */
+export function openFileLimit(): number {
+  const m = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+  if (!m) return Number.NaN;
+  return m[1] === 'unlimited' ? Number.POSITIVE_INFINITY : Number(m[1]);
+}

@@ -1,0 +1,301 @@
+/**
+ * A load generator for WebSocket ⇄ UDP relays: N WebSocket clients, each one relay session to a
+ * UDP echo, sending WireGuard-shaped datagrams (type 4, reserved bytes zero, receiver index and
+ * counter filled in) so that the wgweb relay's shape check passes them like real traffic.
+ *
+ *   const load = new LoadGenerator((i) => `${wsUrl}?to=127.0.0.1:${echoPort}`, 'wgweb.v1');
+ *   await load.grow(100);                                        // 100 sessions open
+ *   const r = await load.paced({ perSessionPps: 10, durationMs: 3000 });   // open loop
+ *   const s = await load.saturate({ window: 2, durationMs: 3000 });        // closed loop
+ *   await load.close();
+ *
+ * `paced` is open loop (a fixed offered rate, like many light users); `saturate` is closed loop
+ * (each session keeps `window` datagrams in flight and sends one per echo: the capacity).
+ * Everything runs in this process's event loop; the caller measures the relay's process alone.
+ */
+import WebSocket from 'ws';
+
+/** A full-size transport datagram with MTU 1420 (16 header + 1420 + 16 tag). */
+export const FULL_DATAGRAM = 1452;
+
+/**
+ * The sizes a paced session cycles through: full-size data, an encrypted TCP ACK (16 + 64 + 16),
+ * a ping-sized message (16 + 96 + 16) and a keepalive (16 + 0 + 16).
+ */
+export const MIXED_SIZES: readonly number[] = [FULL_DATAGRAM, 96, FULL_DATAGRAM, 128, 32];
+
+export interface LoadResult {
+  /** Datagrams sent over all sessions during the measured window. */
+  readonly sent: number;
+  /** Datagrams that came back (echoed) during the measured window. */
+  readonly received: number;
+  readonly bytesSent: number;
+  readonly bytesReceived: number;
+  /** Length of the measured window, s. */
+  readonly seconds: number;
+  /** Sessions the server closed while the generator ran. */
+  readonly closedByServer: number;
+}
+
+/** A type-4 message of `size` bytes for session `index` (receiver index = index). */
+export function transportDatagram(size: number, index: number): Buffer {
+  if (!Number.isInteger(size) || size < 32) throw new RangeError(`a transport datagram has at least 32 bytes, not ${size}`);
+  const b = Buffer.alloc(size, 0x5a);
+  b[0] = 4;
+  b[1] = b[2] = b[3] = 0;
+  b.writeUInt32LE(index >>> 0, 4);
+  b.writeBigUInt64LE(0n, 8);
+  return b;
+}
+
+interface Client {
+  readonly ws: WebSocket;
+  readonly index: number;
+  inFlight: number;
+  lastReply: number;
+  open: boolean;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+export class LoadGenerator {
+  readonly #url: (index: number) => string;
+  readonly #protocol: string | undefined;
+  readonly #clients: Client[] = [];
+  #received = 0;
+  #bytesReceived = 0;
+  #closedByServer = 0;
+  #closing = false;
+  /** Called for every echo (closed-loop mode refills the window here). */
+  #onReply: ((c: Client) => void) | undefined;
+
+  /**
+   * @param url the WebSocket URL of session `index`.
+   * @param protocol the subprotocol to offer (the wgweb relay requires `wgweb.v1`).
+   */
+  constructor(url: (index: number) => string, protocol?: string) {
+    this.#url = url;
+    this.#protocol = protocol;
+  }
+
+  /** Open sessions. */
+  get sessions(): number {
+    return this.#clients.filter((c) => c.open).length;
+  }
+
+  /**
+   * Opens sessions until `total` are open, `concurrency` upgrades at a time.
+   * @throws {Error} when a session is refused (with its close code and reason).
+   */
+  async grow(total: number, concurrency = 50): Promise<void> {
+    if (!Number.isInteger(total) || total < 0) throw new RangeError(`total must be a whole number, not ${total}`);
+    while (this.#clients.length < total) {
+      const batch = Math.min(concurrency, total - this.#clients.length);
+      const start = this.#clients.length;
+      await Promise.all(Array.from({ length: batch }, (_, k) => this.#openOne(start + k)));
+    }
+  }
+
+  #openOne(index: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const ws = this.#protocol
+        ? new WebSocket(this.#url(index), this.#protocol, { perMessageDeflate: false })
+        : new WebSocket(this.#url(index), { perMessageDeflate: false });
+      const client: Client = { ws, index, inFlight: 0, lastReply: 0, open: false };
+      const timer = setTimeout(() => {
+        ws.terminate();
+        reject(new Error(`session ${index} did not open within 20 s`));
+      }, 20_000);
+      ws.once('open', () => {
+        clearTimeout(timer);
+        client.open = true;
+        this.#clients.push(client);
+        resolve();
+      });
+      ws.on('message', (data: Buffer) => {
+        this.#received++;
+        this.#bytesReceived += data.length;
+        client.lastReply = performance.now();
+        this.#onReply?.(client);
+      });
+      ws.on('error', (err) => {
+        clearTimeout(timer);
+        if (!client.open) reject(new Error(`session ${index}: ${err.message}`));
+      });
+      ws.on('close', (code, reason) => {
+        clearTimeout(timer);
+        if (!client.open) {
+          reject(new Error(`session ${index} was refused: ${code} ${reason.toString()}`));
+          return;
+        }
+        client.open = false;
+        if (!this.#closing) this.#closedByServer++;
+      });
+    });
+  }
+
+  /**
+   * Open loop: every session sends `perSessionPps` datagrams per second (sizes cycling through
+   * `sizes`), spread evenly over time and sessions, for `warmupMs` unmeasured and then
+   * `durationMs` measured.
+   */
+  async paced(options: {
+    perSessionPps: number;
+    durationMs: number;
+    warmupMs?: number;
+    sizes?: readonly number[];
+    /** Called when the measured window starts and ends (to sample the server's CPU and RSS). */
+    onWindow?: (phase: 'start' | 'end') => void;
+  }): Promise<LoadResult> {
+    const clients = this.#clients.filter((c) => c.open);
+    if (clients.length === 0) throw new Error('paced load: no open sessions');
+    const sizes = options.sizes ?? MIXED_SIZES;
+    const datagrams = clients.map((c) => sizes.map((s) => transportDatagram(s, c.index)));
+    const rate = options.perSessionPps * clients.length;
+    const warmupMs = options.warmupMs ?? 500;
+    let sent = 0;
+    let measuredSent = 0;
+    let measuredBytes = 0;
+    const started = performance.now();
+    const tick = (): void => {
+      const due = Math.floor(((performance.now() - started) * rate) / 1000);
+      for (; sent < due; sent++) {
+        // Round robin over sessions; each session cycles through the sizes.
+        const k = sent % clients.length;
+        const c = clients[k];
+        if (!c.open) continue;
+        const d = datagrams[k][Math.floor(sent / clients.length) % sizes.length];
+        c.ws.send(d);
+        measuredSent++;
+        measuredBytes += d.length;
+      }
+    };
+    const timer = setInterval(tick, 5);
+    try {
+      await sleep(warmupMs);
+      const r0 = this.#received;
+      const b0 = this.#bytesReceived;
+      const c0 = this.#closedByServer;
+      measuredSent = 0;
+      measuredBytes = 0;
+      options.onWindow?.('start');
+      const t0 = performance.now();
+      await sleep(options.durationMs);
+      const t1 = performance.now();
+      options.onWindow?.('end');
+      return {
+        sent: measuredSent,
+        received: this.#received - r0,
+        bytesSent: measuredBytes,
+        bytesReceived: this.#bytesReceived - b0,
+        seconds: (t1 - t0) / 1000,
+        closedByServer: this.#closedByServer - c0,
+      };
+    } finally {
+      clearInterval(timer);
+      await sleep(100); // let the last echoes land outside the next window
+    }
+  }
+
+  /**
+   * Closed loop: every session keeps `window` datagrams of `size` bytes in flight and sends one
+   * more per echo. A session without an echo for 250 ms (a datagram dropped on a saturated
+   * loopback) has its window refilled.
+   */
+  async saturate(options: {
+    window: number;
+    durationMs: number;
+    warmupMs?: number;
+    size?: number;
+    onWindow?: (phase: 'start' | 'end') => void;
+  }): Promise<LoadResult> {
+    const clients = this.#clients.filter((c) => c.open);
+    if (clients.length === 0) throw new Error('saturated load: no open sessions');
+    const size = options.size ?? FULL_DATAGRAM;
+    const datagrams = new Map(clients.map((c) => [c, transportDatagram(size, c.index)]));
+    let sent = 0;
+    let bytesSent = 0;
+    const fill = (c: Client): void => {
+      const d = datagrams.get(c);
+      if (!d || !c.open) return;
+      while (c.inFlight < options.window) {
+        c.ws.send(d);
+        c.inFlight++;
+        sent++;
+        bytesSent += d.length;
+      }
+    };
+    this.#onReply = (c) => {
+      c.inFlight = Math.max(0, c.inFlight - 1);
+      fill(c);
+    };
+    const now = performance.now();
+    for (const c of clients) {
+      c.inFlight = 0;
+      c.lastReply = now;
+      fill(c);
+    }
+    const watchdog = setInterval(() => {
+      const t = performance.now();
+      for (const c of clients) {
+        if (t - c.lastReply > 250) {
+          c.inFlight = 0;
+          c.lastReply = t;
+          fill(c);
+        }
+      }
+    }, 100);
+    try {
+      await sleep(options.warmupMs ?? 500);
+      const s0 = sent;
+      const sb0 = bytesSent;
+      const r0 = this.#received;
+      const b0 = this.#bytesReceived;
+      const c0 = this.#closedByServer;
+      options.onWindow?.('start');
+      const t0 = performance.now();
+      await sleep(options.durationMs);
+      const t1 = performance.now();
+      options.onWindow?.('end');
+      return {
+        sent: sent - s0,
+        received: this.#received - r0,
+        bytesSent: bytesSent - sb0,
+        bytesReceived: this.#bytesReceived - b0,
+        seconds: (t1 - t0) / 1000,
+        closedByServer: this.#closedByServer - c0,
+      };
+    } finally {
+      clearInterval(watchdog);
+      this.#onReply = undefined;
+      await sleep(200); // drain the windows
+      for (const c of clients) c.inFlight = 0;
+    }
+  }
+
+  /** Closes every session (close handshake, then terminate after 5 s). Idempotent. */
+  async close(): Promise<void> {
+    this.#closing = true;
+    const clients = this.#clients.splice(0);
+    await Promise.all(
+      clients.map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            if (c.ws.readyState === WebSocket.CLOSED) return resolve();
+            const timer = setTimeout(() => {
+              c.ws.terminate();
+              resolve();
+            }, 5000);
+            c.ws.once('close', () => {
+              clearTimeout(timer);
+              resolve();
+            });
+            c.ws.close(1000);
+          }),
+      ),
+    );
+    this.#closing = false;
+  }
+}

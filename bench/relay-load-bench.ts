@@ -1,0 +1,254 @@
+/**
+ * The relay as a service: memory and CPU with 1, 100 and 1000 concurrent sessions under a light
+ * load, and what 1000 sessions can push at most, each next to a minimal forwarder measured the
+ * same way in the same run.
+ *
+ *   load generator (this process: N WebSocket clients, load-generator.ts)
+ *     ──ws──▶ ours:     `wgweb relay` process (shape check, token bucket, queue bounds, counters, idle timers)
+ *             baseline: raw forwarder process (ws message → connected dgram socket and back; no checks, no limits)
+ *     ──UDP──▶ UDP echo process (loopback) ──▶ back the same way
+ *
+ *   relay-load.rss-idle          VmRSS after start, no session
+ *   relay-load.rss-{1,100,1000}  VmRSS at the end of a window with N sessions, each sending
+ *                                PACED_PPS WireGuard-shaped datagrams/s (mixed sizes), all echoed
+ *   relay-load.cpu-1000          process CPU (/proc utime+stime) per 1000 datagrams forwarded
+ *                                (both directions) during the 1000-session paced window
+ *   relay-load.throughput-1000   datagrams forwarded per second (both directions) with 1000
+ *                                sessions, each keeping SATURATE_WINDOW full-size datagrams in flight
+ *
+ * Ratios show the price of the relay's safety: deny-by-default policy, the WireGuard shape check
+ * on every datagram, the per-session token bucket, bounded queues, counters and idle timers. Both
+ * servers are measured alone (their own process, /proc/PID); they share the 2 CPUs with the echo
+ * and the generator, equally. Loopback only; every process dies with the bench.
+ *
+ *   node --import tsx bench/relay-load-bench.ts [--quick]
+ */
+import { pathToFileURL } from 'node:url';
+import { buildRelayUrl, RELAY_SUBPROTOCOL } from '../shared/relay-protocol.ts';
+import { cpuMs, openFileLimit, peakRssKiB, rssKiB, startBenchChild, startRelayProcess, type BenchChild, type RelayProcess } from './bench-child.ts';
+import { higherIsBetter, lowerIsBetter, type BenchEntry, type BenchModule, type BenchOptions } from './bench-entry.ts';
+import { LoadGenerator, MIXED_SIZES, type LoadResult } from './load-generator.ts';
+
+/** Datagrams per second each session sends in the paced windows (a light interactive user). */
+const PACED_PPS = 10;
+const LEVELS = [1, 100, 1000] as const;
+const SATURATE_WINDOW = 2;
+/** File descriptors the bench needs besides one per session (node, tsx, stdio, sockets of its own). */
+const FD_HEADROOM = 128;
+
+const UDP_ECHO = `
+import dgram from 'node:dgram';
+const s = dgram.createSocket('udp4');
+s.on('message', (m, r) => s.send(m, r.port, r.address));
+s.on('error', () => {});
+s.bind(0, '127.0.0.1', () => {
+  try { s.setRecvBufferSize(4 << 20); s.setSendBufferSize(4 << 20); } catch {}
+  console.log('PORT ' + s.address().port);
+});
+`;
+
+/**
+ * The baseline: what a WebSocket-to-UDP forwarder is with nothing but forwarding. Same ws options
+ * as the relay (no compression) and the same 1 MiB socket buffers, so only the checks differ.
+ */
+const RAW_FORWARDER = `
+import { WebSocketServer } from 'ws';
+import dgram from 'node:dgram';
+const host = process.argv[1];
+const port = Number(process.argv[2]);
+const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false, maxPayload: 65535 });
+wss.on('connection', (ws) => {
+  const udp = dgram.createSocket('udp4');
+  udp.on('error', () => {});
+  udp.connect(port, host, () => {
+    try { udp.setRecvBufferSize(1 << 20); udp.setSendBufferSize(1 << 20); } catch {}
+  });
+  udp.on('message', (m) => ws.send(m));
+  ws.on('message', (d) => udp.send(d));
+  ws.on('close', () => udp.close());
+  ws.on('error', () => {});
+});
+wss.on('listening', () => console.log('PORT ' + wss.address().port));
+`;
+
+interface Server {
+  readonly label: string;
+  readonly pid: number;
+  /** The WebSocket URL a session opens. */
+  readonly url: string;
+  readonly protocol: string | undefined;
+}
+
+interface Window {
+  readonly load: LoadResult;
+  readonly cpuMs: number;
+  readonly rssKiB: number;
+}
+
+interface SideResult {
+  readonly idleKiB: number;
+  readonly paced: Map<number, Window>;
+  readonly saturated: Window;
+  readonly peakKiB: number;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Datagrams the server forwarded in the window: every datagram sent to it and every echo it passed back. */
+function forwarded(w: Window): number {
+  return w.load.sent + w.load.received;
+}
+
+function cpuPer1000(w: Window): number {
+  const n = forwarded(w);
+  return n > 0 ? (w.cpuMs / n) * 1000 : Number.NaN;
+}
+
+async function measureWindow(server: Server, go: (onWindow: (phase: 'start' | 'end') => void) => Promise<LoadResult>): Promise<Window> {
+  let c0 = 0;
+  let c1 = 0;
+  let rss = 0;
+  const load = await go((phase) => {
+    if (phase === 'start') c0 = cpuMs(server.pid);
+    else {
+      c1 = cpuMs(server.pid);
+      rss = rssKiB(server.pid);
+    }
+  });
+  return { load, cpuMs: c1 - c0, rssKiB: rss };
+}
+
+/** Drives one server through the levels and the saturated window. */
+async function drive(server: Server, levels: readonly number[], windowMs: number): Promise<SideResult> {
+  const idleKiB = rssKiB(server.pid);
+  const load = new LoadGenerator(() => server.url, server.protocol);
+  const paced = new Map<number, Window>();
+  try {
+    for (const n of levels) {
+      await load.grow(n);
+      await sleep(200);
+      paced.set(n, await measureWindow(server, (onWindow) => load.paced({ perSessionPps: PACED_PPS, durationMs: windowMs, warmupMs: 700, onWindow })));
+      process.stderr.write(`    ${server.label}: ${n} sessions, RSS ${Math.round(paced.get(n)!.rssKiB / 1024)} MiB\n`);
+    }
+    const saturated = await measureWindow(server, (onWindow) =>
+      load.saturate({ window: SATURATE_WINDOW, durationMs: windowMs, warmupMs: 700, onWindow }),
+    );
+    return { idleKiB, paced, saturated, peakKiB: peakRssKiB(server.pid) };
+  } finally {
+    await load.close();
+  }
+}
+
+function mib(kib: number): string {
+  return `${(kib / 1024).toFixed(1)} MiB`;
+}
+
+async function run(options: BenchOptions): Promise<BenchEntry[]> {
+  const windowMs = options.quick ? 1500 : 5000;
+  // One fd per session in this process; a TCP and a UDP socket per session in the server.
+  const limit = openFileLimit();
+  const fits = (n: number): boolean => 2 * n + FD_HEADROOM <= limit;
+  const levels = LEVELS.filter(fits);
+  const top = levels[levels.length - 1];
+  if (levels.length < LEVELS.length) {
+    process.stderr.write(`  relay-load: ulimit -n is ${limit}; ${LEVELS.filter((n) => !fits(n)).join(', ')} sessions need ${2 * LEVELS[LEVELS.length - 1] + FD_HEADROOM}: skipped\n`);
+  }
+  const stop: (() => Promise<void>)[] = [];
+  try {
+    const echo = await startBenchChild(['--input-type=module', '-e', UDP_ECHO], /^PORT (\d+)/, { name: 'UDP echo' });
+    stop.push(echo.stop);
+    const echoPort = Number(echo.match[1]);
+    const target = `127.0.0.1:${echoPort}`;
+    // --max-sessions above the top level (the default is 256); --max-pps stays at its default.
+    const relay: RelayProcess = await startRelayProcess({ allow: [target], args: ['--max-sessions', String(top + 100)] });
+    stop.push(relay.close);
+    const raw: BenchChild = await startBenchChild(['--input-type=module', '-e', RAW_FORWARDER, '127.0.0.1', String(echoPort)], /^PORT (\d+)/, {
+      name: 'raw forwarder',
+    });
+    stop.push(raw.stop);
+    await sleep(500);
+
+    const ours: Server = { label: 'wgweb relay', pid: relay.pid, url: buildRelayUrl(relay.wsUrl, { host: '127.0.0.1', port: echoPort }), protocol: RELAY_SUBPROTOCOL };
+    const base: Server = { label: 'raw ws→dgram forwarder', pid: raw.pid, url: `ws://127.0.0.1:${raw.match[1]}/wg`, protocol: RELAY_SUBPROTOCOL };
+    const o = await drive(ours, levels, windowMs);
+    const b = await drive(base, levels, windowMs);
+
+    const entries: BenchEntry[] = [];
+    entries.push({
+      name: 'relay-load.rss-idle',
+      measured: 'resident memory (VmRSS) of the server process after start, no session',
+      ours: { label: 'wgweb relay', value: o.idleKiB / 1024, unit: 'MiB' },
+      baseline: { label: 'raw ws→dgram forwarder', value: b.idleKiB / 1024, unit: 'MiB' },
+      ratio: lowerIsBetter(o.idleKiB, b.idleKiB),
+      notes: 'the relay process also carries tsx (TypeScript compiled on load), the CLI, the static file server and the destination policy',
+    });
+    const avgSize = MIXED_SIZES.reduce((a, s) => a + s, 0) / MIXED_SIZES.length;
+    for (const n of levels) {
+      const ow = o.paced.get(n)!;
+      const bw = b.paced.get(n)!;
+      const delivered = (w: Window): string => `${((100 * w.load.received) / Math.max(1, w.load.sent)).toFixed(1)}%`;
+      // Below a few thousand datagrams the 10 ms clock ticks make "per 1000" noise: show the share of a core.
+      const cpu = (w: Window): string =>
+        forwarded(w) >= 5000 ? `${cpuPer1000(w).toFixed(1)} ms per 1000 datagrams` : `${((w.cpuMs / (w.load.seconds * 1000)) * 100).toFixed(1)}% of a core`;
+      const perSession = n >= 100 ? `${((ow.rssKiB - o.idleKiB) / n).toFixed(1)} KiB above idle per session (forwarder ${((bw.rssKiB - b.idleKiB) / n).toFixed(1)}); ` : '';
+      entries.push({
+        name: `relay-load.rss-${n}`,
+        measured: `VmRSS with ${n} session${n > 1 ? 's' : ''} open, each sending ${PACED_PPS} WireGuard-shaped datagrams/s (sizes ${MIXED_SIZES.join('/')} B) to a UDP echo, at the end of a ${windowMs / 1000} s window`,
+        ours: { label: 'wgweb relay', value: ow.rssKiB / 1024, unit: 'MiB' },
+        baseline: { label: 'raw ws→dgram forwarder', value: bw.rssKiB / 1024, unit: 'MiB' },
+        ratio: lowerIsBetter(ow.rssKiB, bw.rssKiB),
+        notes:
+          `${perSession}echoed back ${delivered(ow)} (forwarder ${delivered(bw)}); CPU ${cpu(ow)} (forwarder ${cpu(bw)})` +
+          (ow.load.closedByServer ? `; ${ow.load.closedByServer} sessions closed by the relay` : ''),
+      });
+    }
+    const ot = o.paced.get(top)!;
+    const bt = b.paced.get(top)!;
+    entries.push({
+      name: `relay-load.cpu-${top}`,
+      measured: `process CPU (utime+stime) per 1000 datagrams forwarded, both directions, with ${top} sessions at ${PACED_PPS} datagrams/s each (${((top * PACED_PPS * avgSize * 8) / 1e6).toFixed(0)} Mbit/s offered each way)`,
+      ours: { label: 'wgweb relay', value: cpuPer1000(ot), unit: 'ms' },
+      baseline: { label: 'raw ws→dgram forwarder', value: cpuPer1000(bt), unit: 'ms' },
+      ratio: lowerIsBetter(cpuPer1000(ot), cpuPer1000(bt)),
+      notes: `${((ot.cpuMs / (ot.load.seconds * 1000)) * 100).toFixed(0)}% of a core (forwarder ${((bt.cpuMs / (bt.load.seconds * 1000)) * 100).toFixed(0)}%); clock ticks are 10 ms, so short windows are coarse`,
+    });
+    const rate = (w: Window): number => forwarded(w) / w.load.seconds;
+    entries.push({
+      name: 'relay-load.rss-busy',
+      measured: `VmRSS at the end of the saturated window below (${top} sessions, each keeping ${SATURATE_WINDOW} full-size datagrams in flight)`,
+      ours: { label: 'wgweb relay', value: o.saturated.rssKiB / 1024, unit: 'MiB' },
+      baseline: { label: 'raw ws→dgram forwarder', value: b.saturated.rssKiB / 1024, unit: 'MiB' },
+      ratio: lowerIsBetter(o.saturated.rssKiB, b.saturated.rssKiB),
+      notes: `peak RSS over the whole run (VmHWM) ${mib(o.peakKiB)} (forwarder ${mib(b.peakKiB)})`,
+    });
+    entries.push({
+      name: `relay-load.throughput-${top}`,
+      measured: `datagrams forwarded per second (both directions) with ${top} sessions, each keeping ${SATURATE_WINDOW} full-size (1452 B) datagrams in flight through the UDP echo, ${windowMs / 1000} s window`,
+      ours: { label: 'wgweb relay', value: rate(o.saturated), unit: 'datagrams/s' },
+      baseline: { label: 'raw ws→dgram forwarder', value: rate(b.saturated), unit: 'datagrams/s' },
+      ratio: higherIsBetter(rate(o.saturated), rate(b.saturated)),
+      notes:
+        `${((rate(o.saturated) * 1452 * 8) / 2 / 1e6).toFixed(0)} Mbit/s each way; CPU ${cpuPer1000(o.saturated).toFixed(1)} ms per 1000 (forwarder ${cpuPer1000(b.saturated).toFixed(1)}); ` +
+        `the generator (this process), the echo and the server share the machine's cores, so the generator caps both figures`,
+    });
+    return entries;
+  } finally {
+    for (const fn of stop.reverse()) await fn().catch(() => undefined);
+  }
+}
+
+export const bench: BenchModule = {
+  title: 'relay under load: 1, 100, 1000 sessions vs a raw forwarder',
+  run,
+};
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const entries = await run({ quick: process.argv.includes('--quick') });
+  for (const e of entries) {
+    const base = e.baseline ? `  baseline ${e.baseline.value.toFixed(1)} ${e.baseline.unit}` : '';
+    const ratio = e.ratio !== undefined ? `  ratio ${e.ratio.toFixed(2)}` : '';
+    process.stdout.write(`${e.name}: ${e.ours.value.toFixed(1)} ${e.ours.unit}${base}${ratio}${e.notes ? `\n  ${e.notes}` : ''}\n`);
+  }
+}
