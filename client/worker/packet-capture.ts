@@ -1,0 +1,352 @@
+/**
+ * A bounded packet capture of the decrypted inner IP packets, for the packet list and the
+ * .pcapng download. Sans-IO: the caller passes each packet with its time; nothing here reads a
+ * clock or touches the DOM.
+ *
+ *   Session onPacket(direction, bytes, atEpochMs) ──▶ record() ──copy──▶ ring (oldest dropped, counted)
+ *   rows({ offset, limit, filter }) ──▶ summaries for the live list (summarised once, on first use)
+ *   writePcapng(sink) ──▶ SHB, one IDB per tunnel session that has packets, one EPB per packet
+ *
+ * Limits: at most `maxPackets` packets and `maxBytes` bytes of packet data; when either would be
+ * exceeded the oldest packets go first. Frame numbers (`index`) count from 1 since the last clear
+ * and never repeat, so a list can ask for "from frame N" across evictions.
+ */
+import { formatPrefix, prefixContains, type IpPrefix } from '../../shared/ip-address.ts';
+import { compilePacketFilter } from './packet-filter.ts';
+import { summarizePacket, type PacketSummary } from './packet-summary.ts';
+import { LinkType, PcapngWriter, concatBlocks } from './pcapng-writer.ts';
+
+/** Default packet limit of a capture. */
+export const DEFAULT_CAPTURE_PACKETS = 10_000;
+/** Default byte limit of a capture (packet data only). */
+export const DEFAULT_CAPTURE_BYTES = 32 * 1024 * 1024;
+
+/** A peer of a captured interface: names the peer of each packet in the pcapng comments. */
+export interface CapturePeer {
+  publicKey: string;
+  endpoint?: string;
+  allowedIPs: IpPrefix[];
+}
+
+/** One tunnel session, written as one pcapng interface. */
+export interface CaptureInterface {
+  /** Short name, e.g. `wgweb0`. */
+  name: string;
+  /** Our tunnel addresses. */
+  addresses: IpPrefix[];
+  peers: CapturePeer[];
+}
+
+/** One captured packet. `data` is a private copy. */
+export interface CaptureRecord {
+  /** Frame number: 1, 2, ... since the last clear. */
+  readonly index: number;
+  /** Epoch milliseconds (fractional). */
+  readonly at: number;
+  readonly direction: 'in' | 'out';
+  /** Index into the capture's interfaces. */
+  readonly iface: number;
+  readonly data: Uint8Array;
+  /** Filled on first use. */
+  summary?: PacketSummary;
+}
+
+/** A row of the packet list: plain data, structured-clone safe. */
+export interface CaptureRow {
+  index: number;
+  at: number;
+  direction: 'in' | 'out';
+  length: number;
+  summary: PacketSummary;
+}
+
+/** Counters and limits. */
+export interface CaptureStats {
+  running: boolean;
+  /** Packets held now. */
+  packets: number;
+  /** Bytes of packet data held now. */
+  bytes: number;
+  /** Packets recorded since the last clear (held + evicted). */
+  recorded: number;
+  /** Oldest packets dropped to stay within the limits. */
+  evicted: number;
+  /** Frame number of the oldest packet held (`nextIndex` when empty). */
+  firstIndex: number;
+  /** Frame number the next packet will get. */
+  nextIndex: number;
+  maxPackets: number;
+  maxBytes: number;
+}
+
+export interface PacketCaptureOptions {
+  maxPackets?: number;
+  maxBytes?: number;
+  /** Start recording right away (default false). */
+  running?: boolean;
+}
+
+/** A page of the list, in filtered order. */
+export interface CaptureRowsQuery {
+  /** Position among the matching packets (0 = oldest); ignored with `tail`. */
+  offset?: number;
+  /** Rows wanted (default 100, at most 1000). */
+  limit?: number;
+  /** Filter box text (see packet-filter.ts). */
+  filter?: string;
+  /** The newest `limit` matching rows (a live list that follows the end). */
+  tail?: boolean;
+}
+
+export interface CaptureRowsResult {
+  rows: CaptureRow[];
+  /** Position of `rows[0]` among the matching packets. */
+  offset: number;
+  /** How many packets match the filter (all packets held, without one). */
+  matched: number;
+}
+
+export interface PcapngExportOptions {
+  /** Only packets matching this filter text. */
+  filter?: string;
+  /** Section comment; a default one says what the file holds. */
+  comment?: string;
+  /** Application name for shb_userappl (default `wgweb`). */
+  application?: string;
+}
+
+const MAX_PAGE = 1000;
+/** Compact the backing array once this many evicted slots pile up at its front. */
+const COMPACT_AFTER = 4096;
+
+function checkLimit(value: number | undefined, fallback: number, what: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1) throw new RangeError(`${what} must be a positive integer, not ${value}`);
+  return value;
+}
+
+/** See the module comment. */
+export class PacketCapture {
+  readonly maxPackets: number;
+  readonly maxBytes: number;
+  #running: boolean;
+  /** Records; slots before `#head` are evicted (undefined). */
+  #items: (CaptureRecord | undefined)[] = [];
+  #head = 0;
+  #bytes = 0;
+  #nextIndex = 1;
+  #evicted = 0;
+  readonly #interfaces: CaptureInterface[] = [];
+
+  constructor(options: PacketCaptureOptions = {}) {
+    this.maxPackets = checkLimit(options.maxPackets, DEFAULT_CAPTURE_PACKETS, 'maxPackets');
+    this.maxBytes = checkLimit(options.maxBytes, DEFAULT_CAPTURE_BYTES, 'maxBytes');
+    this.#running = options.running ?? false;
+  }
+
+  get running(): boolean {
+    return this.#running;
+  }
+
+  /** Packets held now. */
+  get size(): number {
+    return this.#items.length - this.#head;
+  }
+
+  start(): void {
+    this.#running = true;
+  }
+
+  stop(): void {
+    this.#running = false;
+  }
+
+  /** Drops every packet and restarts frame numbers at 1 (interfaces are kept: sessions go on). */
+  clear(): void {
+    this.#items = [];
+    this.#head = 0;
+    this.#bytes = 0;
+    this.#nextIndex = 1;
+    this.#evicted = 0;
+  }
+
+  /** Declares a tunnel session; packets recorded afterwards belong to it by default. */
+  addInterface(info: CaptureInterface): number {
+    this.#interfaces.push({ name: info.name, addresses: [...info.addresses], peers: info.peers.map((p) => ({ ...p, allowedIPs: [...p.allowedIPs] })) });
+    return this.#interfaces.length - 1;
+  }
+
+  /** The interfaces declared so far. */
+  get interfaces(): readonly CaptureInterface[] {
+    return this.#interfaces;
+  }
+
+  /**
+   * Records a copy of `data` when running. Returns false when stopped. A packet larger than
+   * `maxBytes` is kept alone (everything older goes).
+   */
+  record(direction: 'in' | 'out', data: Uint8Array, atEpochMs: number, iface?: number): boolean {
+    if (!this.#running) return false;
+    if (!(data instanceof Uint8Array)) return false;
+    let ifaceId = iface ?? this.#interfaces.length - 1;
+    if (ifaceId < 0 || ifaceId >= this.#interfaces.length) {
+      ifaceId = this.addInterface({ name: 'wgweb', addresses: [], peers: [] });
+    }
+    const rec: CaptureRecord = { index: this.#nextIndex++, at: atEpochMs, direction, iface: ifaceId, data: data.slice() };
+    this.#items.push(rec);
+    this.#bytes += rec.data.length;
+    while (this.size > this.maxPackets || (this.#bytes > this.maxBytes && this.size > 1)) this.#evictOldest();
+    return true;
+  }
+
+  stats(): CaptureStats {
+    const first = this.#items[this.#head];
+    return {
+      running: this.#running,
+      packets: this.size,
+      bytes: this.#bytes,
+      recorded: this.#nextIndex - 1,
+      evicted: this.#evicted,
+      firstIndex: first ? first.index : this.#nextIndex,
+      nextIndex: this.#nextIndex,
+      maxPackets: this.maxPackets,
+      maxBytes: this.maxBytes,
+    };
+  }
+
+  /** The packet with frame number `index`, if still held. */
+  get(index: number): CaptureRecord | undefined {
+    const first = this.#items[this.#head];
+    if (!first || !Number.isInteger(index)) return undefined;
+    return this.#items[this.#head + (index - first.index)];
+  }
+
+  /** Packets with frame numbers in `[from, to)`, oldest first (clamped to what is held). */
+  slice(from: number, to: number): CaptureRecord[] {
+    const first = this.#items[this.#head];
+    if (!first) return [];
+    const start = Math.max(this.#head, this.#head + Math.floor(from) - first.index);
+    const end = Math.min(this.#items.length, this.#head + Math.ceil(to) - first.index);
+    return start < end ? (this.#items.slice(start, end) as CaptureRecord[]) : [];
+  }
+
+  /** The summary of a held record (computed once). */
+  summary(rec: CaptureRecord): PacketSummary {
+    return (rec.summary ??= summarizePacket(rec.data));
+  }
+
+  /** A page of rows in filtered order (see {@link CaptureRowsQuery}). */
+  rows(query: CaptureRowsQuery = {}): CaptureRowsResult {
+    const limit = Math.max(0, Math.min(MAX_PAGE, Math.floor(query.limit ?? 100)));
+    const filter = compilePacketFilter(query.filter ?? '');
+    const toRow = (r: CaptureRecord): CaptureRow => ({ index: r.index, at: r.at, direction: r.direction, length: r.data.length, summary: this.summary(r) });
+    if (filter.empty) {
+      const matched = this.size;
+      const offset = clampOffset(query, matched, limit);
+      const out: CaptureRow[] = [];
+      for (let i = 0; i < limit && offset + i < matched; i++) out.push(toRow(this.#items[this.#head + offset + i]!));
+      return { rows: out, offset, matched };
+    }
+    const hits: CaptureRecord[] = [];
+    for (let i = this.#head; i < this.#items.length; i++) {
+      const r = this.#items[i]!;
+      if (filter.matches({ direction: r.direction, summary: this.summary(r) })) hits.push(r);
+    }
+    const offset = clampOffset(query, hits.length, limit);
+    return { rows: hits.slice(offset, offset + limit).map(toRow), offset, matched: hits.length };
+  }
+
+  /**
+   * Writes the held packets (optionally filtered) as one pcapng section to `sink`, block by block.
+   * Only interfaces that have packets in the file are written. Returns the number of packets.
+   */
+  writePcapng(sink: (block: Uint8Array) => void, options: PcapngExportOptions = {}): number {
+    const filter = compilePacketFilter(options.filter ?? '');
+    const stats = this.stats();
+    const dropped = stats.evicted ? ` The buffer holds the newest ${stats.maxPackets.toLocaleString('en')} packets / ${Math.round(stats.maxBytes / 1048576)} MiB; ${stats.evicted} older packets were dropped before this export.` : '';
+    const writer = new PcapngWriter(sink, {
+      comment:
+        options.comment ??
+        `Decrypted inner IP packets of a WireGuard tunnel, captured inside wgweb's Web Worker (before encryption / after decryption).${options.filter ? ` Filter: ${options.filter}.` : ''}${dropped}`,
+      userApplication: options.application ?? 'wgweb',
+    });
+    const ids = new Map<number, number>();
+    let n = 0;
+    for (let i = this.#head; i < this.#items.length; i++) {
+      const r = this.#items[i]!;
+      if (!filter.empty && !filter.matches({ direction: r.direction, summary: this.summary(r) })) continue;
+      let id = ids.get(r.iface);
+      const info = this.#interfaces[r.iface];
+      if (id === undefined) {
+        id = writer.addInterface({ linkType: LinkType.RAW, name: info.name, description: describeInterface(info), timestampResolution: 'us' });
+        ids.set(r.iface, id);
+      }
+      const peer = peerOf(info, r.direction, r.data);
+      writer.writePacket({
+        interfaceId: id,
+        timestampMs: Math.max(0, r.at),
+        data: r.data,
+        direction: r.direction,
+        comment: peer ? `${r.direction === 'in' ? 'from' : 'to'} peer ${peer.publicKey}${peer.endpoint ? ` at ${peer.endpoint}` : ''}` : undefined,
+      });
+      n++;
+    }
+    return n;
+  }
+
+  /** The whole pcapng file in one buffer. */
+  toPcapng(options: PcapngExportOptions = {}): Uint8Array<ArrayBuffer> {
+    const blocks: Uint8Array[] = [];
+    this.writePcapng((b) => blocks.push(b), options);
+    return concatBlocks(blocks);
+  }
+
+  #evictOldest(): void {
+    const rec = this.#items[this.#head];
+    if (!rec) return;
+    this.#items[this.#head++] = undefined;
+    this.#bytes -= rec.data.length;
+    this.#evicted++;
+    if (this.#head >= COMPACT_AFTER && this.#head * 2 >= this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+}
+
+function clampOffset(query: CaptureRowsQuery, matched: number, limit: number): number {
+  if (query.tail) return Math.max(0, matched - limit);
+  const o = Math.floor(query.offset ?? 0);
+  return Number.isFinite(o) ? Math.max(0, Math.min(o, Math.max(0, matched - 1))) : 0;
+}
+
+/** if_description: what the interface was, in words a Wireshark user sees in the capture properties. */
+function describeInterface(info: CaptureInterface): string {
+  const ours = info.addresses.length ? info.addresses.map(formatPrefix).join(', ') : 'no address';
+  const peers = info.peers.map((p) => `peer ${p.publicKey}${p.endpoint ? ` at ${p.endpoint}` : ''} (AllowedIPs ${p.allowedIPs.map(formatPrefix).join(', ') || 'none'})`);
+  return `WireGuard tunnel in wgweb: ${ours}${peers.length ? `; ${peers.join('; ')}` : ''}`;
+}
+
+/**
+ * The peer a packet went to or came from, by cryptokey routing (WireGuard paper §2): the longest
+ * AllowedIPs prefix containing the destination (outbound) or source (inbound) address.
+ */
+function peerOf(info: CaptureInterface, direction: 'in' | 'out', data: Uint8Array): CapturePeer | undefined {
+  if (info.peers.length === 0) return undefined;
+  const v = data.length ? data[0] >> 4 : 0;
+  let address: Uint8Array | undefined;
+  if (v === 4 && data.length >= 20) address = direction === 'in' ? data.subarray(12, 16) : data.subarray(16, 20);
+  else if (v === 6 && data.length >= 40) address = direction === 'in' ? data.subarray(8, 24) : data.subarray(24, 40);
+  if (!address) return info.peers.length === 1 ? info.peers[0] : undefined;
+  let best: CapturePeer | undefined;
+  let bestLength = -1;
+  for (const p of info.peers) {
+    for (const prefix of p.allowedIPs) {
+      if (prefix.address.length === address.length && prefix.prefixLength > bestLength && prefixContains(prefix, address)) {
+        best = p;
+        bestLength = prefix.prefixLength;
+      }
+    }
+  }
+  return best;
+}
