@@ -8,7 +8,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { interopSkipReason } from '../helpers/requirements.ts';
-import { closeAllNamespaces } from '../helpers/netns.ts';
+import { closeAllNamespaces, waitFor } from '../helpers/netns.ts';
 import { deterministicBytes, deterministicSha256 } from '../helpers/deterministic-bytes.ts';
 import { ErrorCode, WgwebError } from '../../shared/errors.ts';
 import { parseIp } from '../../shared/ip-address.ts';
@@ -87,7 +87,7 @@ describe('Session services through the relay and wireguard-go, answered by the k
       assert.deepEqual(r.addresses, [v4]);
       assert.equal(r.server, v4);
       assert.ok(r.ttl > 0);
-      assert.ok(fx.dns.events().some((e) => e.event === 'dns' && e.name === 'server.wgweb.test' && e.type === 'A'));
+      await waitFor('the DNS server to report the query', () => fx.dns.events().some((e) => e.event === 'dns' && e.name === 'server.wgweb.test' && e.type === 'A'));
     });
 
     test('an AAAA lookup returns the tunnel IPv6 address', SLOW, async () => {

@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { interopSkipReason } from '../helpers/requirements.ts';
-import { closeAllNamespaces } from '../helpers/netns.ts';
+import { closeAllNamespaces, waitFor } from '../helpers/netns.ts';
 import { deterministicChunks, deterministicSha256 } from '../helpers/deterministic-bytes.ts';
 import { HttpClient } from '../../client/netstack/http-client.ts';
 import { digestBody, startSessionFixture, streamOf, type SessionFixture } from './session-fixture.ts';
@@ -84,7 +84,11 @@ describe('Session transfers through the relay and wireguard-go, against the kern
         assert.equal(got.length, size, `connection ${i}: length`);
         assert.equal(got.sha256, deterministicSha256(size, 2000 + i), `connection ${i}: body`);
       });
-      const requests = fx.http.events().filter((e) => e.event === 'request').slice(before);
+      // The server reports requests on its stdout, which may trail the responses a little.
+      const requests = await waitFor('the server to report 100 requests', () => {
+        const r = fx.http.events().filter((e) => e.event === 'request').slice(before);
+        return r.length >= 100 && r;
+      });
       const ports = new Set(requests.map((e) => e.remotePort));
       assert.ok(ports.size > 6, `the server saw many client ports at once (${ports.size}), not one pooled connection`);
     } finally {
@@ -146,8 +150,9 @@ describe('Session transfers through the relay and wireguard-go, against the kern
     const got = await digestBody(res.body);
     assert.equal(got.length, size);
     assert.equal(got.sha256, deterministicSha256(size, 6));
-    const last = fx.http.events().filter((e) => e.event === 'request').at(-1);
-    assert.equal(last?.remoteAddress, fx.client.address6!.replace(/\/128$/, ''));
+    const path = `/bytes/${size}?seed=6`;
+    const seen = await waitFor(`the server to report ${path}`, () => fx.http.events().find((e) => e.event === 'request' && e.path === path));
+    assert.equal(seen.remoteAddress, fx.client.address6!.replace(/\/128$/, ''));
   });
 
   test('a chunked response (Transfer-Encoding: chunked) is decoded to the exact bytes', SLOW, async () => {
