@@ -58,6 +58,7 @@ export function* deterministicChunks(length: number, seed = 1): Generator<Uint8A
 
 /** The first `length` bytes as a stream that produces a block only when its reader asks. */
 export function deterministicStream(length: number, seed = 1): ReadableStream<Uint8Array> {
+  checkLength(length);
   const chunks = deterministicChunks(length, seed);
   return new ReadableStream<Uint8Array>(
     {

@@ -108,6 +108,8 @@ export class ByteReader {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<typeof READ_TIMEOUT>((resolve) => {
       timer = setTimeout(() => resolve(READ_TIMEOUT), timeoutMs);
+      // A connection waiting for its client must not keep the process alive on its own.
+      (timer as { unref?: () => void }).unref?.();
     });
     try {
       const r = await Promise.race([this.reader.read(), timeout]);
