@@ -27,6 +27,7 @@ import {
   type TunnelEvent,
   type TunnelStatus,
 } from '../worker/tunnel-api.ts';
+import type { CapturePage, CaptureRow, CaptureRowsQuery, CaptureStatus } from '../worker/capture-api.ts';
 
 /** `RequestInit` plus the tunnel's own timeout and, for the HTTP tool, per-exchange timing reports. */
 export type TunnelRequestInit = RequestInit & { timeoutMs?: number; onTiming?: (timing: FetchTiming) => void };
@@ -138,6 +139,40 @@ export class TunnelClient {
 
   derivePublicKey(privateKey: string): Promise<string> {
     return coded(() => this.#api.derivePublicKey(privateKey));
+  }
+
+  // ---- packet capture (client/worker/capture-api.ts) ----
+
+  startCapture(): Promise<CaptureStatus> {
+    return coded(() => this.#api.startCapture());
+  }
+
+  stopCapture(): Promise<CaptureStatus> {
+    return coded(() => this.#api.stopCapture());
+  }
+
+  clearCapture(): Promise<CaptureStatus> {
+    return coded(() => this.#api.clearCapture());
+  }
+
+  captureStatus(): Promise<CaptureStatus> {
+    return coded(() => this.#api.captureStatus());
+  }
+
+  capturePage(query: CaptureRowsQuery = {}): Promise<CapturePage> {
+    return coded(() => this.#api.capturePage(query));
+  }
+
+  /** One captured packet with its bytes, or null once the capture dropped it. */
+  async capturedPacket(index: number): Promise<{ row: CaptureRow; bytes: Uint8Array } | null> {
+    const p = await coded(() => this.#api.capturedPacket(index));
+    return p ? { row: p.row, bytes: new Uint8Array(p.bytes) } : null;
+  }
+
+  /** The capture as a pcapng file (the bytes were transferred, not copied). */
+  async downloadCapture(options: { filter?: string } = {}): Promise<{ filename: string; bytes: Uint8Array; packets: number }> {
+    const file = await coded(() => this.#api.downloadCapture(options));
+    return { filename: file.filename, bytes: new Uint8Array(file.bytes), packets: file.packets };
   }
 
   /** Releases the comlink proxy (the worker itself is terminated by its owner). */

@@ -108,7 +108,8 @@ export class Session {
       clock: now,
       output: (data, endpoint) => this.transportFor(endpoint, options.WebSocketImpl).send(data),
       onTunnelEvent: (e) => this.onCoreEvent(e),
-      onPacket: onPacket ? (dir, p, at) => onPacket(dir, p, epoch(at)) : undefined,
+      // Unrounded: a packet capture wants sub-millisecond timestamps.
+      onPacket: onPacket ? (dir, p, at) => onPacket(dir, p, performance.timeOrigin + at) : undefined,
     });
     const wake = (): void => this.loop.wake();
     this.dialer = new NetstackDialer(this.net, wake, now, { routable: (a) => this.routable(a) });

@@ -16,6 +16,7 @@
  */
 import type { ProxyMarked } from 'comlink';
 import type { HttpTiming } from '../netstack/http-timing.ts';
+import type { CaptureApi } from './capture-api.ts';
 
 /**
  * One HTTP exchange's timing marks (DNS, connect, request sent, first byte, done), reported when
@@ -158,9 +159,10 @@ export type ProxiedCallback<T extends (...args: never[]) => unknown> = T & Proxy
 
 /**
  * What the worker exposes. Every method either resolves with plain data or rejects with a
- * {@link PlainError} (the page client turns that into a `WgwebError`).
+ * {@link PlainError} (the page client turns that into a `WgwebError`). The packet capture's calls
+ * are in {@link CaptureApi} (capture-api.ts).
  */
-export interface TunnelApi {
+export interface TunnelApi extends CaptureApi {
   /** Parses the config, opens the relay and starts the handshake. Replaces a running session. */
   connect(configText: string, relayUrl: string): Promise<TunnelStatus>;
   /** Closes the session; resolves once it is down. A no-op without a session. */

@@ -27,8 +27,8 @@ const REKEY_WHY: Record<string, string> = {
 /** Describes one core event. */
 export function describeTunnelEvent(e: CoreEvent): EventText {
   const { type, peer, at, ...rest } = e;
-  void at;
-  const detail: Record<string, unknown> = { peer, ...rest };
+  // `at` on the core's monotonic clock, unrounded: the handshake timeline measures the steps with it.
+  const detail: Record<string, unknown> = { peer, ...rest, monotonicMs: at };
   if ('endpoint' in rest) detail.endpoint = ep(rest.endpoint as Endpoint | undefined);
   const info = (message: string): EventText => ({ type, level: 'info', message, detail });
   switch (e.type) {

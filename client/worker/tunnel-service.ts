@@ -37,6 +37,8 @@ import {
   type TunnelEvent,
   type TunnelStatus,
 } from './tunnel-api.ts';
+import type { CaptureFile, CapturedPacket, CapturePage, CaptureRowsQuery, CaptureStatus } from './capture-api.ts';
+import { CaptureService, type PacketHook } from './capture-service.ts';
 
 /** The part of `Session` (client/worker/session.ts) this service uses. */
 export interface SessionLike {
@@ -50,7 +52,7 @@ export interface SessionLike {
 }
 
 /** `Session.start`, or a test double. */
-export type StartSession = (options: { configText: string; relayUrl: string }) => Promise<SessionLike>;
+export type StartSession = (options: { configText: string; relayUrl: string; onPacket?: PacketHook }) => Promise<SessionLike>;
 
 /** Events kept while no page listener is subscribed. */
 const BACKLOG_LIMIT = 500;
@@ -69,8 +71,12 @@ export class TunnelService implements TunnelApi {
   #flushScheduled = false;
   readonly #operations = new Map<string, AbortController>();
 
-  constructor(start: StartSession) {
+  readonly #capture: CaptureService;
+
+  /** @param capture the packet capture fed by every session (capture-service.ts). */
+  constructor(start: StartSession, capture: CaptureService = new CaptureService()) {
     this.#start = start;
+    this.#capture = capture;
   }
 
   async connect(configText: string, relayUrl: string): Promise<TunnelStatus> {
@@ -80,7 +86,7 @@ export class TunnelService implements TunnelApi {
     await this.#closeSession();
     let session: SessionLike;
     try {
-      session = await this.#start({ configText, relayUrl });
+      session = await this.#start({ configText, relayUrl, onPacket: this.#capture.hookFor(configText) });
     } catch (e) {
       throw toPlainError(e);
     }
@@ -202,6 +208,38 @@ export class TunnelService implements TunnelApi {
     const listener = this.#listeners.get(id);
     this.#listeners.delete(id);
     release(listener);
+  }
+
+  async startCapture(): Promise<CaptureStatus> {
+    return this.#capture.start();
+  }
+
+  async stopCapture(): Promise<CaptureStatus> {
+    return this.#capture.stop();
+  }
+
+  async clearCapture(): Promise<CaptureStatus> {
+    return this.#capture.clear();
+  }
+
+  async captureStatus(): Promise<CaptureStatus> {
+    return this.#capture.status();
+  }
+
+  async capturePage(query: CaptureRowsQuery = {}): Promise<CapturePage> {
+    if (typeof query !== 'object' || query === null) throw usage('capturePage: query must be an object such as { offset: 0, limit: 100 }');
+    return this.#capture.page(query);
+  }
+
+  async capturedPacket(index: number): Promise<CapturedPacket | null> {
+    if (!Number.isInteger(index)) throw usage('capturedPacket: index must be a frame number');
+    const packet = this.#capture.packet(index);
+    return packet ? transfer(packet, [packet.bytes]) : null;
+  }
+
+  async downloadCapture(options: { filter?: string } = {}): Promise<CaptureFile> {
+    const file = this.#capture.download(typeof options === 'object' && options !== null ? options : {});
+    return transfer(file, [file.bytes]);
   }
 
   async generateKeyPair(): Promise<KeyPair> {

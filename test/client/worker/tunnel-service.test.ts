@@ -113,10 +113,12 @@ describe('TunnelService through TunnelClient', () => {
   });
 
   test('connect hands config and relay URL to the session and returns its status', async () => {
-    let seen: { configText: string; relayUrl: string } | undefined;
+    let seen: { configText: string; relayUrl: string; onPacket?: unknown } | undefined;
     const { client, done } = pair(async (o) => ((seen = o), new ScriptedSession()));
     const status = await client.connect('[Interface]\n', 'ws://127.0.0.1:1/wg');
-    assert.deepEqual(seen, { configText: '[Interface]\n', relayUrl: 'ws://127.0.0.1:1/wg' });
+    const { onPacket, ...rest } = seen ?? { configText: '', relayUrl: '' };
+    assert.deepEqual(rest, { configText: '[Interface]\n', relayUrl: 'ws://127.0.0.1:1/wg' });
+    assert.equal(typeof onPacket, 'function', 'the packet capture hook');
     assert.deepEqual(status, STATUS);
     assert.deepEqual(await client.status(), STATUS);
     done();
