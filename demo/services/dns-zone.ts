@@ -174,7 +174,7 @@ export class DnsZone {
 
   private lookup(name: string, from: IpAddress): Rrset | undefined {
     if (name === `whoami.${this.zone}`) {
-      // Zero TTL: the answer depends on who asks.
+      // The answer depends on who asks; caching it is still right, as every client has its own resolver.
       const known = this.options.clientAddresses?.(from);
       const a4 = from.length === 4 ? from : known?.address4;
       const a6 = from.length === 16 ? from : known?.address6;
