@@ -5,7 +5,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, release, totalmem } from 'node:os';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { BenchEntry, BenchModule } from './bench-entry.ts';
 
@@ -16,6 +17,7 @@ const MODULES = [
   'wireguard-bench.ts',
   'tcp-bench.ts',
   'relay-bench.ts',
+  'relay-load-bench.ts',
   'tunnel-bench.ts',
   'browser-bench.ts',
 ];
@@ -25,6 +27,26 @@ function version(cmd: string, args: string[]): string {
     return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n')[0].trim();
   } catch {
     return 'not found';
+  }
+}
+
+/** The version of an npm package as installed (node_modules), or "not installed". */
+function packageVersion(name: string): string {
+  try {
+    const file = createRequire(import.meta.url).resolve(`${name}/package.json`);
+    return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+  } catch {
+    return 'not installed';
+  }
+}
+
+/** Tracked files with uncommitted changes: the run measured the commit plus these. */
+function uncommittedFiles(): string[] {
+  try {
+    const out = execFileSync('git', ['-C', root, 'status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    return out.split('\n').filter(Boolean).map((l) => l.slice(3));
+  } catch {
+    return [];
   }
 }
 
@@ -54,14 +76,21 @@ async function main(): Promise<void> {
   const onlyIdx = args.indexOf('--only');
   const only = onlyIdx >= 0 ? args[onlyIdx + 1] : undefined;
   const started = Date.now();
+  const uncommitted = uncommittedFiles();
   const environment = {
     date: new Date().toISOString(),
     commit: version('git', ['-C', root, 'rev-parse', '--short', 'HEAD']),
+    /** Tracked files that differed from the commit when the run started. */
+    uncommitted,
     node: process.version,
-    chromium: version('chromium', ['--version']),
-    wireguardGo: version('wireguard-go', ['--version']),
+    chromium: version('chromium', ['--version']).replace(/ built on .*/, ''),
+    playwrightCore: packageVersion('playwright-core'),
+    wireguardGo: version('wireguard-go', ['--version']).replace(/^wireguard-go /, ''),
+    kernel: release(),
     cpu: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown'}`,
     memoryGiB: Math.round(totalmem() / 2 ** 30),
+    /** The 1-minute load average when the run started (a shared machine: other work competes). */
+    loadAverage: Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]),
     mode: quick ? 'quick' : 'full',
   };
   const entries: BenchEntry[] = [];
@@ -88,7 +117,11 @@ async function main(): Promise<void> {
   const outDir = new URL('../bench-results/', import.meta.url);
   mkdirSync(outDir, { recursive: true });
   writeFileSync(new URL('latest.json', outDir), JSON.stringify(report, null, 2) + '\n');
-  const env = `Ran ${environment.date} on ${environment.cpu}, ${environment.memoryGiB} GiB; node ${environment.node}, ${environment.chromium}, wireguard-go ${environment.wireguardGo}; commit ${environment.commit}; ${environment.mode} mode, ${report.seconds.toFixed(0)} s.`;
+  const commit = `${environment.commit}${uncommitted.length ? ` + uncommitted changes in ${uncommitted.length} file${uncommitted.length > 1 ? 's' : ''}` : ''}`;
+  const env =
+    `Ran ${environment.date} on ${environment.cpu}, ${environment.memoryGiB} GiB, Linux ${environment.kernel}, load average ${environment.loadAverage} at start; ` +
+    `node ${environment.node}, ${environment.chromium} (playwright-core ${environment.playwrightCore}), wireguard-go ${environment.wireguardGo}; ` +
+    `commit ${commit}; ${environment.mode} mode, ${report.seconds.toFixed(0)} s.`;
   const md = `${env}\n\n${markdownTable(entries)}\n${failures.length ? `\nFailed modules: ${failures.map((f) => `${f.module} (${f.error})`).join('; ')}\n` : ''}`;
   writeFileSync(new URL('latest.md', outDir), md);
   const docs = new URL('../docs/benchmarks.md', import.meta.url);

@@ -1,0 +1,841 @@
+/**
+ * The browser app, measured in headless Chromium: the built UI (dist/ui) served by a `wgweb relay`
+ * process, driven through `window.wgweb` against a real wireguard-go in a network namespace.
+ *
+ *   Chromium page (UI, reads the Response) ⇄ tunnel worker (WireGuard + TCP/IP) ──ws──▶ relay process
+ *       ──UDP──▶ wireguard-go (namespace) ── kernel TCP ── HTTP server (/bytes/N)
+ *
+ *   browser.download     HTTP download (100 MiB; 20 MiB --quick) through wgweb.fetch, the body read to
+ *                        the end in the page and checked (length and a SHA-256 over 1 MiB blocks).
+ *                        Baseline: a raw WebSocket in a dedicated worker of the same page, over the
+ *                        same relay process, from a UDP sender next to wireguard-go streaming
+ *                        full-size WireGuard-shaped datagrams against credit (no WireGuard, no TCP):
+ *                        what the browser's WebSocket and the relay path carry, the tunnel's ceiling.
+ *   browser.long-tasks   main-thread long tasks (PerformanceObserver 'longtask', ≥ 50 ms) during that
+ *                        download, against the page reading the same bytes with the browser's own
+ *                        fetch() from the relay's static files (same reading and hashing code).
+ *   browser.worker-heap  the tunnel worker's V8 heap (CDP Runtime.getHeapUsage on the worker target,
+ *                        after HeapProfiler.collectGarbage) after the downloads, against the same
+ *                        worker before them: retained memory. Peak during the transfer in the notes.
+ *   browser.connect      wgweb.connect → first ping reply (worker session, WebSocket, Noise handshake
+ *                        with wireguard-go, ICMP), against a raw WebSocket open → first datagram
+ *                        echoed through the same relay (the floor of any relayed design).
+ *   browser.bundle       gzip size of what the browser loads (HTML + JS + CSS in dist/ui, source maps
+ *                        excluded); no baseline; the largest contributors from the source maps.
+ *
+ * Loopback and the bench's own namespace only; the browser, the relay and wireguard-go stop with
+ * the run (also on failure: every child is tied to this process with --pdeathsig).
+ *
+ *   node --import tsx bench/browser-bench.ts [--quick] [--bytes N] [--profile DIR]
+ *
+ * `--profile DIR` adds one download with the V8 sampling profiler on in the tunnel worker and the
+ * page (CDP), writes both .cpuprofile files to DIR and prints self time by original source file
+ * and function (through dist/ui's source maps).
+ */
+import { createHash } from 'node:crypto';
+import { createWriteStream, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import type { CDPSession, Page } from 'playwright-core';
+import { WebSocketServer } from 'ws';
+import { closeAllNamespaces, type NsProcess } from '../test/helpers/netns.ts';
+import { startWireguardGoPeer, type WgGoPeer } from '../test/helpers/wireguard-go-peer.ts';
+import { startHttpServer } from '../test/helpers/ns-servers.ts';
+import { browserSkipReason, interopSkipReason } from '../test/helpers/requirements.ts';
+import { deterministicChunks } from '../test/helpers/deterministic-bytes.ts';
+import { DIST_UI, ensureUiBuilt, launchBrowser, type Browser } from '../test/e2e/helpers/browser.ts';
+import { buildRelayUrl } from '../shared/relay-protocol.ts';
+import { formatEndpoint, type Endpoint } from '../shared/ip-address.ts';
+import { startRelayProcess, type RelayProcess } from './bench-child.ts';
+import { higherIsBetter, lowerIsBetter, type BenchEntry, type BenchModule, type BenchOptions } from './bench-entry.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const MiB = 1024 * 1024;
+const MB = 1e6;
+/** The page hashes the body in blocks of this size (crypto.subtle has no streaming digest). */
+const HASH_BLOCK = MiB;
+const SEED = 11;
+const FULL_DATAGRAM = 1452;
+const PING_DATAGRAM = 128;
+/** The UDP sender's port inside the namespace. */
+const UDP_SOURCE_PORT = 9998;
+/** Raw download: datagrams in flight, and credit granted per that many received (one "ACK" per 16). */
+const RAW_WINDOW = 64;
+const RAW_CREDIT_EVERY = 16;
+const RAW_WORKER_FILE = 'bench-raw-ws.js';
+const NATIVE_FILE = 'bench-native.bin';
+
+// -----------------------------------------------------------------------------------------------
+// The far end of the raw path and the bench-only worker
+
+/**
+ * Inside the namespace on its veth address: echoes every datagram, except a 36-byte credit request
+ * (type 4, "GIVE" at 16, u32 LE count at 20), which it answers with that many full-size datagrams.
+ */
+const UDP_SOURCE = `
+const s = require('node:dgram').createSocket('udp4');
+const full = Buffer.alloc(${FULL_DATAGRAM}); full[0] = 4;
+s.on('message', (m, r) => {
+  if (m.length === 36 && m.toString('latin1', 16, 20) === 'GIVE') {
+    for (let i = m.readUInt32LE(20); i > 0; i--) s.send(full, r.port, r.address);
+  } else s.send(m, r.port, r.address);
+});
+s.on('error', () => {});
+s.bind(${UDP_SOURCE_PORT}, process.argv[1], () => {
+  try { s.setRecvBufferSize(4 << 20); s.setSendBufferSize(4 << 20); } catch {}
+  console.log('ready');
+});`;
+
+/**
+ * A dedicated worker served next to the UI (same origin, so the page's CSP allows it): a raw
+ * WebSocket to the relay with no WireGuard and no TCP, the baseline for the tunnel worker.
+ */
+const RAW_WORKER = `// wgweb bench only (bench/browser-bench.ts): a raw WebSocket through the relay.
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const shaped = (size) => { const d = new Uint8Array(size); d[0] = 4; return d; };
+const credit = (n) => { const d = shaped(36); d.set([0x47, 0x49, 0x56, 0x45], 16); new DataView(d.buffer).setUint32(20, n, true); return d; };
+function open(url) {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, 'wgweb.v1');
+    ws.binaryType = 'arraybuffer';
+    const timer = setTimeout(() => reject(new Error('raw WebSocket did not open within 10 s')), 10000);
+    ws.onopen = () => { clearTimeout(timer); ws.onclose = null; ws.onerror = null; resolve(ws); };
+    ws.onerror = () => { clearTimeout(timer); reject(new Error('raw WebSocket failed')); };
+    ws.onclose = (e) => { clearTimeout(timer); reject(new Error('raw WebSocket closed ' + e.code + ' ' + e.reason)); };
+  });
+}
+async function download({ url, ms, warmupMs, window, every }) {
+  const ws = await open(url);
+  let bytes = 0, since = 0, measuring = false, last = performance.now();
+  ws.onmessage = (e) => {
+    last = performance.now();
+    if (measuring) bytes += e.data.byteLength;
+    if (++since >= every) { since = 0; ws.send(credit(every)); }
+  };
+  ws.send(credit(window));
+  // The relay drops instead of buffering: a window lost on a saturated path is granted again.
+  const restart = setInterval(() => { if (performance.now() - last > 200) { since = 0; ws.send(credit(window)); } }, 100);
+  await sleep(warmupMs);
+  measuring = true;
+  const t0 = performance.now();
+  await sleep(ms);
+  measuring = false;
+  const t1 = performance.now();
+  clearInterval(restart);
+  ws.close();
+  return { bytes, seconds: (t1 - t0) / 1000 };
+}
+async function firstReply({ url, size }) {
+  const t0 = performance.now();
+  const ws = await open(url);
+  const got = new Promise((resolve, reject) => { ws.onmessage = resolve; setTimeout(() => reject(new Error('no echo within 10 s')), 10000); });
+  ws.send(shaped(size));
+  await got;
+  const ms = performance.now() - t0;
+  ws.close();
+  return { ms };
+}
+onmessage = async ({ data }) => {
+  try {
+    postMessage({ ok: true, result: data.op === 'download' ? await download(data) : await firstReply(data) });
+  } catch (e) {
+    postMessage({ ok: false, error: String(e && e.message || e) });
+  }
+};
+`;
+
+/**
+ * The same credit protocol straight from a `ws` server on loopback (no relay, no UDP): how fast the
+ * browser's WebSocket alone takes in full-size messages. Runs in this process.
+ */
+async function startWsSource(): Promise<{ url: string; close(): Promise<void> }> {
+  const full = Buffer.alloc(FULL_DATAGRAM);
+  full[0] = 4;
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false, handleProtocols: (p) => p.values().next().value ?? false });
+  wss.on('connection', (ws) => {
+    ws.on('message', (m: Buffer) => {
+      if (m.length === 36 && m.toString('latin1', 16, 20) === 'GIVE') for (let i = m.readUInt32LE(20); i > 0; i--) ws.send(full);
+      else ws.send(m);
+    });
+    ws.on('error', () => undefined);
+  });
+  await once(wss, 'listening');
+  const { port } = wss.address() as { port: number };
+  return {
+    url: `ws://127.0.0.1:${port}/`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const c of wss.clients) c.terminate();
+        wss.close(() => resolve());
+      }),
+  };
+}
+
+async function startUdpSource(peer: WgGoPeer): Promise<{ endpoint: Endpoint; process: NsProcess }> {
+  let ready!: () => void;
+  const listening = new Promise<void>((r) => (ready = r));
+  const proc = peer.ns.spawn(process.execPath, ['-e', UDP_SOURCE, peer.ns.nsAddress4], { onLine: (l) => l === 'ready' && ready() });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([
+      listening,
+      proc.exited.then(() => Promise.reject(new Error(`UDP source exited: ${proc.output()}`))),
+      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('UDP source did not start within 20 s')), 20_000))),
+    ]);
+  } catch (e) {
+    await proc.stop();
+    throw e;
+  } finally {
+    clearTimeout(timer);
+  }
+  return { endpoint: { host: peer.ns.nsAddress4, port: UDP_SOURCE_PORT }, process: proc };
+}
+
+/** SHA-256 over the SHA-256 of each {@link HASH_BLOCK}-byte block: what the page computes. */
+function blockwiseSha256(chunks: Iterable<Uint8Array>): string {
+  const digests: Buffer[] = [];
+  let block = createHash('sha256');
+  let fill = 0;
+  for (const c of chunks) {
+    for (let off = 0; off < c.length; ) {
+      const k = Math.min(HASH_BLOCK - fill, c.length - off);
+      block.update(c.subarray(off, off + k));
+      fill += k;
+      off += k;
+      if (fill === HASH_BLOCK) {
+        digests.push(block.digest());
+        block = createHash('sha256');
+        fill = 0;
+      }
+    }
+  }
+  if (fill > 0) digests.push(block.digest());
+  return createHash('sha256').update(Buffer.concat(digests)).digest('hex');
+}
+
+async function writeDeterministicFile(path: string, bytes: number): Promise<void> {
+  const out = createWriteStream(path);
+  for (const c of deterministicChunks(bytes, SEED)) if (!out.write(c)) await once(out, 'drain');
+  out.end();
+  await once(out, 'finish');
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms / 1000} s`)), ms))),
+  ]).finally(() => clearTimeout(timer));
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+// -----------------------------------------------------------------------------------------------
+// The tunnel worker's heap, through CDP
+
+interface HeapUsage {
+  /** V8 heap in use. */
+  readonly usedSize: number;
+  /** V8 heap reserved. */
+  readonly totalSize: number;
+  /** ArrayBuffer backing stores (outside the V8 heap): packet and stream buffers live here. */
+  readonly backingStorageSize: number;
+}
+
+/**
+ * A CDP session to a dedicated worker: Playwright exposes CDP sessions for pages only, so this
+ * attaches to the worker target through the page's session (non-flat: messages travel wrapped in
+ * Target.sendMessageToTarget / receivedMessageFromTarget).
+ */
+class WorkerInspector {
+  /** The page's own CDP session (main thread). */
+  readonly page: CDPSession;
+  readonly #cdp: CDPSession;
+  readonly #sessionId: string;
+  readonly #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  #nextId = 1;
+
+  private constructor(cdp: CDPSession, sessionId: string) {
+    this.page = cdp;
+    this.#cdp = cdp;
+    this.#sessionId = sessionId;
+    cdp.on('Target.receivedMessageFromTarget', (ev: { sessionId: string; message: string }) => {
+      if (ev.sessionId !== this.#sessionId) return;
+      const m = JSON.parse(ev.message) as { id?: number; result?: unknown; error?: { message: string } };
+      const p = m.id !== undefined ? this.#pending.get(m.id) : undefined;
+      if (!p) return;
+      this.#pending.delete(m.id!);
+      if (m.error) p.reject(new Error(m.error.message));
+      else p.resolve(m.result);
+    });
+  }
+
+  /** Attaches to the page's worker whose script URL contains `urlPart`. */
+  static async attach(page: Page, urlPart: string): Promise<WorkerInspector> {
+    const cdp = await page.context().newCDPSession(page);
+    const { targetInfos } = (await cdp.send('Target.getTargets')) as { targetInfos: { targetId: string; type: string; url: string }[] };
+    const target = targetInfos.find((t) => t.type === 'worker' && t.url.includes(urlPart));
+    if (!target) throw new Error(`no worker target with "${urlPart}" in its URL (targets: ${targetInfos.map((t) => t.url).join(', ')})`);
+    const { sessionId } = (await cdp.send('Target.attachToTarget', { targetId: target.targetId, flatten: false })) as { sessionId: string };
+    return new WorkerInspector(cdp, sessionId);
+  }
+
+  send<T>(method: string, params: Record<string, unknown> = {}): Promise<T> {
+    const id = this.#nextId++;
+    const reply = new Promise<T>((resolve, reject) => this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject }));
+    void this.#cdp.send('Target.sendMessageToTarget', { sessionId: this.#sessionId, message: JSON.stringify({ id, method, params }) }).catch((e: Error) => {
+      this.#pending.get(id)?.reject(e);
+      this.#pending.delete(id);
+    });
+    return withTimeout(reply, 30_000, `CDP ${method} on the worker`);
+  }
+
+  heap(): Promise<HeapUsage> {
+    return this.send<HeapUsage>('Runtime.getHeapUsage');
+  }
+
+  async heapAfterGc(): Promise<HeapUsage> {
+    await this.send('HeapProfiler.collectGarbage');
+    return this.heap();
+  }
+}
+
+// -----------------------------------------------------------------------------------------------
+// What runs in the page
+
+interface PageDownload {
+  readonly bytes: number;
+  readonly ms: number;
+  readonly sha256: string;
+  /** Durations of the long tasks seen while the body was read. */
+  readonly longTasks: number[];
+  /** The largest delay of a 20 ms interval timer beyond its period (main-thread stall), ms. */
+  readonly maxLagMs: number;
+}
+
+/**
+ * Reads `url` to the end in the page, through `wgweb.fetch` (tunnel) or the browser's own fetch
+ * (native), hashing it block by block with crypto.subtle and watching the main thread.
+ */
+function pageDownload(page: Page, args: { url: string; via: 'tunnel' | 'native'; block: number }): Promise<PageDownload> {
+  return page.evaluate(async ({ url, via, block: blockSize }) => {
+    const longTasks: number[] = [];
+    const observer = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) longTasks.push(e.duration);
+    });
+    observer.observe({ type: 'longtask' });
+    let maxLagMs = 0;
+    let last = performance.now();
+    const lag = setInterval(() => {
+      const t = performance.now();
+      maxLagMs = Math.max(maxLagMs, t - last - 20);
+      last = t;
+    }, 20);
+    try {
+      const t0 = performance.now();
+      const res = via === 'tunnel' ? await window.wgweb.fetch(url) : await fetch(url, { cache: 'no-store' });
+      if (res.status !== 200 || !res.body) throw new Error(`download: HTTP ${res.status}`);
+      const reader = res.body.getReader();
+      const block = new Uint8Array(blockSize);
+      const digests: Promise<ArrayBuffer>[] = [];
+      let fill = 0;
+      let bytes = 0;
+      let lastChunk = performance.now();
+      const stall = setInterval(() => {
+        if (performance.now() - lastChunk > 30_000) void reader.cancel(new Error('no data for 30 s'));
+      }, 1000);
+      try {
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          lastChunk = performance.now();
+          bytes += value.length;
+          for (let off = 0; off < value.length; ) {
+            const k = Math.min(blockSize - fill, value.length - off);
+            block.set(value.subarray(off, off + k), fill);
+            fill += k;
+            off += k;
+            // digest() copies its input when called, so the block buffer is reused at once.
+            if (fill === blockSize) {
+              digests.push(crypto.subtle.digest('SHA-256', block));
+              fill = 0;
+            }
+          }
+        }
+      } finally {
+        clearInterval(stall);
+      }
+      const ms = performance.now() - t0;
+      if (fill > 0) digests.push(crypto.subtle.digest('SHA-256', block.subarray(0, fill)));
+      const all = await Promise.all(digests);
+      const joined = new Uint8Array(all.length * 32);
+      all.forEach((d, i) => joined.set(new Uint8Array(d), i * 32));
+      const sha = new Uint8Array(await crypto.subtle.digest('SHA-256', joined));
+      for (const e of observer.takeRecords()) longTasks.push(e.duration);
+      return { bytes, ms, sha256: [...sha].map((b) => b.toString(16).padStart(2, '0')).join(''), longTasks, maxLagMs };
+    } finally {
+      observer.disconnect();
+      clearInterval(lag);
+    }
+  }, args);
+}
+
+/** Runs one job in the bench-only raw WebSocket worker (created once per page). */
+function rawWorker<T>(page: Page, job: Record<string, unknown>): Promise<T> {
+  return page.evaluate(
+    async ({ file, job }) => {
+      const w = window as unknown as { __wgwebBenchRaw?: Worker };
+      w.__wgwebBenchRaw ??= new Worker(`./${file}`);
+      const worker = w.__wgwebBenchRaw;
+      const reply = await new Promise<{ ok: boolean; result?: unknown; error?: string }>((resolve) => {
+        worker.onmessage = (e) => resolve(e.data);
+        worker.onerror = (e) => resolve({ ok: false, error: e.message });
+        worker.postMessage(job);
+      });
+      if (!reply.ok) throw new Error(reply.error);
+      return reply.result;
+    },
+    { file: RAW_WORKER_FILE, job },
+  ) as Promise<T>;
+}
+
+// -----------------------------------------------------------------------------------------------
+// The bundle
+
+/**
+ * Decodes the `mappings` of a v3 source map (Source Map Revision 3: base64 VLQ segments, `;` per
+ * generated line) into absolute segments per line: [generated column, source, line, column, name?]
+ * (a 1-field segment maps to nothing and has source -1).
+ */
+export function decodeMappings(mappings: string): number[][][] {
+  const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+  const decode = (seg: string): number[] => {
+    const out: number[] = [];
+    let value = 0;
+    let shift = 0;
+    for (const ch of seg) {
+      const digit = B64.indexOf(ch);
+      value += (digit & 31) * 2 ** shift;
+      if (digit & 32) shift += 5;
+      else {
+        out.push(value % 2 ? -Math.floor(value / 2) : value / 2);
+        value = 0;
+        shift = 0;
+      }
+    }
+    return out;
+  };
+  let source = 0;
+  let line = 0;
+  let column = 0;
+  let name = 0;
+  return mappings.split(';').map((text) => {
+    let col = 0;
+    return (text ? text.split(',') : []).map((seg) => {
+      const f = decode(seg);
+      col += f[0];
+      if (f.length < 4) return [col, -1];
+      source += f[1];
+      line += f[2];
+      column += f[3];
+      if (f.length < 5) return [col, source, line, column];
+      name += f[4];
+      return [col, source, line, column, name];
+    });
+  });
+}
+
+/** Bytes of generated code attributed to each source of a v3 source map (by mapping segments). */
+export function attributeBySource(code: string, map: { sources: string[]; mappings: string }): Map<string, number> {
+  const lines = code.split('\n');
+  const out = new Map<string, number>();
+  const add = (src: number, n: number): void => {
+    const name = src >= 0 ? (map.sources[src] ?? '(unknown)') : '(unmapped)';
+    out.set(name, (out.get(name) ?? 0) + n);
+  };
+  // A segment runs to the next one; code before a line's first segment (the rest of a multi-line
+  // template literal, such as a Lit css`` block) belongs to the last segment of the lines above.
+  let prevSrc = -1;
+  decodeMappings(map.mappings).forEach((segments, li) => {
+    let prevCol = 0;
+    for (const [col, src] of segments) {
+      add(prevSrc, col - prevCol);
+      prevCol = col;
+      prevSrc = src;
+    }
+    add(prevSrc, (lines[li]?.length ?? 0) - prevCol);
+  });
+  return out;
+}
+
+/** Groups a source path: an npm package by name, our code by its top directories. */
+function contributor(source: string): string {
+  const nm = source.lastIndexOf('node_modules/');
+  if (nm >= 0) {
+    const parts = source.slice(nm + 'node_modules/'.length).split('/');
+    return parts[0].startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0];
+  }
+  const parts = source.replace(/^(\.\.\/)+/, '').split('/');
+  if (parts[0] === 'client' && parts.length > 2) return `${parts[0]}/${parts[1]}/`;
+  return parts.length > 1 ? `${parts[0]}/` : parts[0];
+}
+
+interface BundleReport {
+  readonly gzipBytes: number;
+  readonly rawBytes: number;
+  readonly files: { name: string; raw: number; gzip: number }[];
+  readonly contributors: { name: string; bytes: number }[];
+}
+
+export function analyseBundle(dir: string): BundleReport {
+  const files: BundleReport['files'] = [];
+  const contributors = new Map<string, number>();
+  const walk = (rel: string): void => {
+    for (const e of readdirSync(join(dir, rel), { withFileTypes: true })) {
+      const path = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) walk(path);
+      else if (/\.(js|mjs|css|html)$/.test(e.name)) {
+        const body = readFileSync(join(dir, path));
+        files.push({ name: path, raw: body.length, gzip: gzipSync(body, { level: 9 }).length });
+        if (/\.m?js$/.test(e.name)) {
+          try {
+            const map = JSON.parse(readFileSync(join(dir, `${path}.map`), 'utf8')) as { sources: string[]; mappings: string };
+            for (const [src, n] of attributeBySource(body.toString('utf8'), map)) {
+              const c = contributor(src);
+              contributors.set(c, (contributors.get(c) ?? 0) + n);
+            }
+          } catch {
+            contributors.set('(no source map)', (contributors.get('(no source map)') ?? 0) + body.length);
+          }
+        }
+      }
+    }
+  };
+  walk('');
+  files.sort((a, b) => b.gzip - a.gzip);
+  return {
+    gzipBytes: files.reduce((a, f) => a + f.gzip, 0),
+    rawBytes: files.reduce((a, f) => a + f.raw, 0),
+    files,
+    contributors: [...contributors].map(([name, bytes]) => ({ name, bytes })).sort((a, b) => b.bytes - a.bytes),
+  };
+}
+
+// -----------------------------------------------------------------------------------------------
+// CPU profiles (--profile): where the worker and the page spend their time, by original source
+
+interface CpuProfile {
+  readonly nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number } }[];
+  readonly samples: number[];
+  readonly timeDeltas: number[];
+}
+
+/** Self time by original source file and by function (through dist/ui's source maps), top first. */
+export function summarizeProfile(profile: CpuProfile, distDir: string): { files: { name: string; ms: number }[]; functions: { name: string; ms: number }[] } {
+  const maps = new Map<string, { sources: string[]; names: string[]; lines: number[][][] } | null>();
+  const lookup = (url: string, line: number, column: number): { file: string; fn: string } | undefined => {
+    const m = /\/(assets\/[^/?#]+\.js)/.exec(url);
+    if (!m) return undefined;
+    if (!maps.has(m[1])) {
+      try {
+        const raw = JSON.parse(readFileSync(join(distDir, `${m[1]}.map`), 'utf8')) as { sources: string[]; names?: string[]; mappings: string };
+        maps.set(m[1], { sources: raw.sources, names: raw.names ?? [], lines: decodeMappings(raw.mappings) });
+      } catch {
+        maps.set(m[1], null);
+      }
+    }
+    const map = maps.get(m[1]);
+    const segs = map?.lines[line];
+    if (!map || !segs?.length) return undefined;
+    let lo = 0;
+    for (let hi = segs.length - 1; lo < hi; ) {
+      const mid = (lo + hi + 1) >> 1;
+      if (segs[mid][0] <= column) lo = mid;
+      else hi = mid - 1;
+    }
+    const seg = segs[lo];
+    if (seg[1] < 0) return undefined;
+    const file = map.sources[seg[1]].replace(/^(\.\.\/)+/, '').replace(/^.*node_modules\//, '');
+    return { file, fn: `${seg[4] !== undefined ? map.names[seg[4]] : '(anonymous)'} ${file}:${seg[2] + 1}` };
+  };
+  const selfUs = new Map<number, number>();
+  profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i + 1] ?? 0)));
+  const files = new Map<string, number>();
+  const functions = new Map<string, number>();
+  for (const node of profile.nodes) {
+    const us = selfUs.get(node.id) ?? 0;
+    if (!us) continue;
+    const cf = node.callFrame;
+    const where = lookup(cf.url, cf.lineNumber, cf.columnNumber);
+    const file = where?.file ?? (cf.url ? cf.url.replace(/^.*\//, '') : `(${cf.functionName || 'native'})`);
+    const fn = where?.fn ?? `${cf.functionName || '(anonymous)'} ${file}`;
+    files.set(file, (files.get(file) ?? 0) + us / 1000);
+    functions.set(fn, (functions.get(fn) ?? 0) + us / 1000);
+  }
+  const top = (m: Map<string, number>): { name: string; ms: number }[] => [...m].map(([name, ms]) => ({ name, ms })).sort((a, b) => b.ms - a.ms);
+  return { files: top(files), functions: top(functions) };
+}
+
+function printProfile(what: string, profile: CpuProfile): void {
+  const { files, functions } = summarizeProfile(profile, DIST_UI);
+  const total = files.reduce((a, f) => a + f.ms, 0);
+  const pct = (ms: number): string => `${((100 * ms) / total).toFixed(1)}%`;
+  process.stderr.write(`  ${what}: ${total.toFixed(0)} ms sampled\n    by file: ${files.slice(0, 14).map((f) => `${f.name} ${pct(f.ms)}`).join(', ')}\n`);
+  process.stderr.write(`    by function:\n${functions.slice(0, 25).map((f) => `      ${pct(f.ms).padStart(6)}  ${f.name}`).join('\n')}\n`);
+}
+
+// -----------------------------------------------------------------------------------------------
+// The run
+
+export interface BrowserBenchOptions extends BenchOptions {
+  /** After the measured rounds, one more download with CPU profiles of the worker and the page written here (and summarised on stderr). */
+  readonly profileDir?: string;
+  /** Override the download size (bytes). */
+  readonly bytes?: number;
+}
+
+/** Runs the browser benchmarks; see the module comment. */
+export async function runBrowserBench(options: BrowserBenchOptions): Promise<BenchEntry[]> {
+  const skip = browserSkipReason() ?? interopSkipReason();
+  if (skip) throw new Error(`browser bench cannot run: ${skip}`);
+  const bytes = options.bytes ?? (options.quick ? 20 * MiB : 100 * MiB);
+  const rounds = options.quick ? 1 : 2;
+  const rawMs = options.quick ? 1500 : 3000;
+  const connects = options.quick ? 3 : 7;
+  const sizeText = bytes % MiB === 0 ? `${bytes / MiB} MiB` : `${bytes} bytes`;
+  const entries: BenchEntry[] = [];
+  const closers: (() => Promise<unknown> | void)[] = [];
+  const staticDir = mkdtempSync(join(tmpdir(), 'wgweb-bench-static-'));
+  closers.push(() => rmSync(staticDir, { recursive: true, force: true }));
+  try {
+    await ensureUiBuilt();
+    const bundle = analyseBundle(DIST_UI);
+    const expected = blockwiseSha256(deterministicChunks(bytes, SEED));
+    writeFileSync(join(staticDir, RAW_WORKER_FILE), RAW_WORKER);
+    await writeDeterministicFile(join(staticDir, NATIVE_FILE), bytes);
+
+    const peer = await startWireguardGoPeer({ name: 'bbench', logLevel: 'error', address6: null });
+    closers.push(() => peer.close());
+    const http = await startHttpServer(peer, { hosts: [peer.tunnelAddress4!] });
+    closers.push(() => http.close());
+    const source = await startUdpSource(peer);
+    closers.push(() => source.process.stop());
+    const client = await peer.addClient();
+    const relay: RelayProcess = await startRelayProcess({
+      allow: [formatEndpoint(peer.endpoint), formatEndpoint(source.endpoint)],
+      args: ['--static', DIST_UI, '--static', join(ROOT, 'public'), '--static', staticDir],
+    });
+    closers.push(() => relay.close());
+    const rawUrl = buildRelayUrl(relay.wsUrl, source.endpoint);
+
+    const browser: Browser = await launchBrowser();
+    closers.push(() => browser.close());
+    const page = browser.page;
+    await withTimeout(
+      (async () => {
+        await page.goto(relay.url);
+        await page.waitForFunction(() => typeof window.wgweb === 'object');
+        await page.evaluate(() => window.wgweb.ready);
+      })(),
+      60_000,
+      'loading the UI',
+    );
+    const inspector = await WorkerInspector.attach(page, 'tunnel-worker');
+
+    // --- connect → first reply, alternating with the raw floor ------------------------------------
+    const tunnelConnect: number[] = [];
+    const rawConnect: number[] = [];
+    for (let i = 0; i < connects; i++) {
+      // A responder ignores an initiation within 20 ms of the last one with the same key.
+      await sleep(60);
+      const ms = await withTimeout(
+        page.evaluate(
+          async ({ config, relayUrl, address }) => {
+            const t0 = performance.now();
+            await window.wgweb.connect(config, relayUrl);
+            const r = await window.wgweb.ping(address, 1);
+            const t1 = performance.now();
+            await window.wgweb.disconnect();
+            if (r.received !== 1) throw new Error(`connect bench: the first ping got no reply (${JSON.stringify(r)})`);
+            return t1 - t0;
+          },
+          { config: client.config, relayUrl: relay.wsUrl, address: peer.tunnelAddress4! },
+        ),
+        60_000,
+        'connect → first ping reply',
+      );
+      tunnelConnect.push(ms);
+      rawConnect.push((await withTimeout(rawWorker<{ ms: number }>(page, { op: 'first-reply', url: rawUrl, size: PING_DATAGRAM }), 30_000, 'raw first reply')).ms);
+    }
+
+    // --- the download, alternating with the raw WebSocket ceiling ---------------------------------
+    await sleep(60);
+    await withTimeout(page.evaluate(({ config, relayUrl }) => window.wgweb.connect(config, relayUrl), { config: client.config, relayUrl: relay.wsUrl }), 60_000, 'connect');
+    const url = (n: number): string => http.url(`/bytes/${n}?sha=0&seed=${SEED}`);
+    await withTimeout(pageDownload(page, { url: url(4 * MiB), via: 'tunnel', block: HASH_BLOCK }), 120_000, 'warm-up download'); // JIT, congestion window
+    const heapBefore = await inspector.heapAfterGc();
+    let best = 0;
+    let worst: PageDownload | undefined;
+    let rawBest = 0;
+    let peak: HeapUsage = heapBefore;
+    for (let r = 0; r < rounds; r++) {
+      const raw = await withTimeout(
+        rawWorker<{ bytes: number; seconds: number }>(page, { op: 'download', url: rawUrl, ms: rawMs, warmupMs: 300, window: RAW_WINDOW, every: RAW_CREDIT_EVERY }),
+        rawMs + 30_000,
+        'raw WebSocket download',
+      );
+      rawBest = Math.max(rawBest, raw.bytes / raw.seconds);
+      let sampling = true;
+      const sampler = (async () => {
+        while (sampling) {
+          const h = await inspector.heap().catch(() => undefined);
+          if (h && h.usedSize + h.backingStorageSize > peak.usedSize + peak.backingStorageSize) peak = h;
+          await sleep(250);
+        }
+      })();
+      let d: PageDownload;
+      try {
+        d = await withTimeout(pageDownload(page, { url: url(bytes), via: 'tunnel', block: HASH_BLOCK }), 600_000, `${sizeText} tunnel download`);
+      } finally {
+        sampling = false;
+        await sampler;
+      }
+      if (d.bytes !== bytes) throw new Error(`browser download: got ${d.bytes} bytes, expected ${bytes}`);
+      if (d.sha256 !== expected) throw new Error(`browser download: the body's blockwise SHA-256 is ${d.sha256}, expected ${expected}`);
+      best = Math.max(best, (bytes / d.ms) * 1000);
+      const total = (x: PageDownload): number => x.longTasks.reduce((a, b) => a + b, 0);
+      if (!worst || total(d) > total(worst)) worst = d;
+    }
+    const heapAfter = await inspector.heap();
+    const heapAfterGc = await inspector.heapAfterGc();
+    if (options.profileDir) {
+      mkdirSync(options.profileDir, { recursive: true });
+      await inspector.send('Profiler.enable');
+      await inspector.send('Profiler.setSamplingInterval', { interval: 500 });
+      await inspector.page.send('Profiler.enable');
+      await inspector.page.send('Profiler.setSamplingInterval', { interval: 500 });
+      await inspector.send('Profiler.start');
+      await inspector.page.send('Profiler.start');
+      const d = await withTimeout(pageDownload(page, { url: url(bytes), via: 'tunnel', block: HASH_BLOCK }), 600_000, 'profiled download');
+      const { profile: worker } = await inspector.send<{ profile: CpuProfile }>('Profiler.stop');
+      const { profile: main } = (await inspector.page.send('Profiler.stop')) as unknown as { profile: CpuProfile };
+      writeFileSync(join(options.profileDir, 'browser-worker.cpuprofile'), JSON.stringify(worker));
+      writeFileSync(join(options.profileDir, 'browser-page.cpuprofile'), JSON.stringify(main));
+      process.stderr.write(`  profiled download: ${((bytes / d.ms) * 1000 / MB).toFixed(1)} MB/s (profiler on); profiles in ${options.profileDir}\n`);
+      printProfile('tunnel worker', worker);
+      printProfile('page main thread', main);
+    }
+    await withTimeout(page.evaluate(() => window.wgweb.disconnect()), 30_000, 'disconnect');
+    await sleep(200);
+    const heapClosed = await inspector.heapAfterGc();
+
+    // --- the browser's WebSocket alone: the same credit protocol from a ws server on loopback -----
+    const wsSource = await startWsSource();
+    closers.push(() => wsSource.close());
+    let direct = 0;
+    for (let r = 0; r < rounds; r++) {
+      const d = await withTimeout(
+        rawWorker<{ bytes: number; seconds: number }>(page, { op: 'download', url: wsSource.url, ms: rawMs, warmupMs: 300, window: RAW_WINDOW, every: RAW_CREDIT_EVERY }),
+        rawMs + 30_000,
+        'direct WebSocket download',
+      );
+      direct = Math.max(direct, d.bytes / d.seconds);
+    }
+
+    // --- the browser's own fetch of the same bytes (main-thread baseline) -------------------------
+    const native = await withTimeout(pageDownload(page, { url: `./${NATIVE_FILE}`, via: 'native', block: HASH_BLOCK }), 300_000, 'native fetch');
+    if (native.bytes !== bytes || native.sha256 !== expected) throw new Error(`native fetch: got ${native.bytes} bytes, SHA ${native.sha256}`);
+
+    // --- entries ----------------------------------------------------------------------------------
+    entries.push({
+      name: 'browser.download',
+      measured: `HTTP download of ${sizeText} in headless Chromium: wgweb.fetch in the page, body read to the end and checked (length + SHA-256 per 1 MiB block), tunnel worker → relay process → wireguard-go, best of ${rounds}; baseline: a raw WebSocket in a worker of the same page over the same relay, ${FULL_DATAGRAM}-byte datagrams from a UDP sender next to wireguard-go, ${RAW_WINDOW} in flight, credit per ${RAW_CREDIT_EVERY}`,
+      ours: { label: 'wgweb in Chromium', value: best / MB, unit: 'MB/s' },
+      baseline: { label: 'raw WebSocket over the relay (no WireGuard, no TCP)', value: rawBest / MB, unit: 'MB/s' },
+      ratio: higherIsBetter(best, rawBest),
+      notes: `the same raw download straight from a ws server on loopback (no relay): ${(direct / MB).toFixed(1)} MB/s; the browser's own fetch() of the same bytes from the relay's static files: ${((bytes / native.ms) * 1000 / MB).toFixed(0)} MB/s; the raw path is the tunnel's ceiling, not a goal`,
+    });
+    const totalMs = (d: PageDownload): number => d.longTasks.reduce((a, b) => a + b, 0);
+    const ours = totalMs(worst!);
+    const base = totalMs(native);
+    entries.push({
+      name: 'browser.long-tasks',
+      measured: `main-thread long tasks (PerformanceObserver "longtask", ≥ 50 ms), total ms, while the page reads the ${sizeText} tunnel download (worst of ${rounds}); baseline: the page reading the same bytes with the browser's own fetch() (same reading and hashing code)`,
+      ours: { label: 'wgweb.fetch body', value: ours, unit: 'ms' },
+      baseline: { label: 'native fetch() body', value: base, unit: 'ms' },
+      ratio: ours === 0 ? (base === 0 ? 1 : undefined) : lowerIsBetter(ours, base),
+      goal: 'no long task: the main thread stays responsive',
+      notes: `${worst!.longTasks.length} long tasks, longest ${Math.max(0, ...worst!.longTasks).toFixed(0)} ms, largest 20 ms-timer delay ${worst!.maxLagMs.toFixed(0)} ms (native: ${native.longTasks.length} tasks, timer delay ${native.maxLagMs.toFixed(0)} ms)`,
+    });
+    const mib = (n: number): string => `${(n / MiB).toFixed(1)} MiB`;
+    entries.push({
+      name: 'browser.worker-heap',
+      measured: `V8 heap in use in the tunnel worker after garbage collection (CDP Runtime.getHeapUsage + HeapProfiler.collectGarbage on the worker target) after ${rounds} × ${sizeText} downloads; baseline: the same worker connected and warmed up, before them`,
+      ours: { label: 'after the downloads', value: heapAfterGc.usedSize / MiB, unit: 'MiB' },
+      baseline: { label: 'before the downloads', value: heapBefore.usedSize / MiB, unit: 'MiB' },
+      ratio: lowerIsBetter(heapAfterGc.usedSize, heapBefore.usedSize),
+      goal: 'ratio ≈ 1 (nothing retained)',
+      notes: `peak sampled during a transfer: ${mib(peak.usedSize)} heap + ${mib(peak.backingStorageSize)} ArrayBuffers (heap reserved ${mib(peak.totalSize)}); right after, before GC: ${mib(heapAfter.usedSize)} + ${mib(heapAfter.backingStorageSize)}; ArrayBuffers after GC ${mib(heapAfterGc.backingStorageSize)}; after disconnect + GC: ${mib(heapClosed.usedSize)} + ${mib(heapClosed.backingStorageSize)}`,
+    });
+    entries.push({
+      name: 'browser.connect',
+      measured: `wgweb.connect → first ping reply in the page (worker session, WebSocket, Noise IKpsk2 with wireguard-go, ICMP echo), median of ${connects}; baseline: a raw WebSocket in a worker, open → first ${PING_DATAGRAM}-byte datagram echoed through the same relay`,
+      ours: { label: 'wgweb in Chromium', value: median(tunnelConnect), unit: 'ms' },
+      baseline: { label: 'raw WebSocket through the relay', value: median(rawConnect), unit: 'ms' },
+      ratio: lowerIsBetter(median(tunnelConnect), median(rawConnect)),
+      notes: `min ${Math.min(...tunnelConnect).toFixed(1)} ms, max ${Math.max(...tunnelConnect).toFixed(1)} ms`,
+    });
+    const kib = (n: number): string => `${(n / 1024).toFixed(1)}`;
+    entries.push({
+      name: 'browser.bundle',
+      measured: 'what the browser loads: HTML + JS + CSS in dist/ui (source maps excluded), each file gzip -9, summed',
+      ours: { label: 'dist/ui', value: bundle.gzipBytes / 1024, unit: 'KiB gzip' },
+      notes:
+        `${kib(bundle.rawBytes)} KiB minified; files (KiB gzip): ${bundle.files.map((f) => `${f.name.replace(/^assets\//, '').replace(/-[\w-]{8}\./, '.')} ${kib(f.gzip)}`).join(', ')}; ` +
+        `largest contributors (KiB minified, from the source maps): ${bundle.contributors.slice(0, 8).map((c) => `${c.name} ${kib(c.bytes)}`).join(', ')}`,
+    });
+    if (browser.errors.length) process.stderr.write(`  browser console errors: ${browser.errors.slice(0, 5).join(' | ')}\n`);
+    return entries;
+  } finally {
+    for (const fn of closers.reverse()) {
+      try {
+        await fn();
+      } catch {
+        // keep tearing down
+      }
+    }
+    await closeAllNamespaces();
+  }
+}
+
+export const bench: BenchModule = {
+  title: 'browser: the app in headless Chromium',
+  run: runBrowserBench,
+};
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const args = process.argv.slice(2);
+  const value = (flag: string): string | undefined => (args.includes(flag) ? args[args.indexOf(flag) + 1] : undefined);
+  runBrowserBench({ quick: args.includes('--quick'), profileDir: value('--profile'), bytes: value('--bytes') ? Number(value('--bytes')) : undefined }).then(
+    (entries) => {
+      for (const e of entries) {
+        const base = e.baseline ? `  baseline ${e.baseline.value.toFixed(2)} ${e.baseline.unit} (${e.baseline.label})` : '';
+        console.log(`${e.name}: ${e.ours.value.toFixed(2)} ${e.ours.unit}${base}${e.ratio !== undefined ? `  ratio ${e.ratio.toFixed(2)}` : ''}`);
+        if (e.notes) console.log(`  ${e.notes}`);
+      }
+    },
+    (e: Error) => {
+      console.error(e.stack ?? e.message);
+      process.exitCode = 1;
+    },
+  );
+}
