@@ -49,6 +49,13 @@ export const CONFIG_RATE_INTERVAL_MS = 12_000;
 /** Client IPs tracked by the rate limiter before the fullest buckets are forgotten. */
 export const CONFIG_RATE_TRACKED_IPS = 4096;
 
+/**
+ * TCP options of every demo listener: keepalive probes (RFC 1122 §4.2.3.6) find clients that
+ * vanished without a FIN (a closed browser tab, an expired registration), so their connections
+ * do not hold a service's connection slots forever: about 2 minutes after the last segment.
+ */
+export const SERVER_TCP_OPTIONS = { keepAlive: { idleMs: 60_000, intervalMs: 10_000, probes: 6 } } as const;
+
 /** Largest `GET /bytes/N` (1 GiB). */
 export const MAX_BYTES_RESPONSE = 1 << 30;
 /** Largest form body the intranet site reads (guestbook). */

@@ -33,6 +33,7 @@ import {
   DNS_PORT,
   ECHO_PORT,
   HTTP_PORT,
+  SERVER_TCP_OPTIONS,
 } from './constants.ts';
 import { DemoRegistry, type DemoRegistration, type ExpiryReason } from './demo-registry.ts';
 import { HttpServer, type HttpServerStats } from './http/http-server.ts';
@@ -177,7 +178,7 @@ export class DemoPeer {
       },
     });
     this.http = new HttpServer({
-      listener: tcp.listen({ port: HTTP_PORT, backlog: 128 }),
+      listener: tcp.listen({ port: HTTP_PORT, backlog: 128, options: SERVER_TCP_OPTIONS }),
       wake,
       handler: createIntranetSite(this),
       onError: (e) => this.logger?.warn('demo.http_error', { error: e instanceof Error ? e.message : String(e) }),

@@ -398,25 +398,35 @@ export class HttpServer {
     }
     await writer.write(headBytes);
     let sent = 0;
-    try {
-      for await (const chunk of iterate(stream!)) {
-        if (!(chunk instanceof Uint8Array)) throw new TypeError('a response body stream must yield Uint8Array chunks');
-        if (chunk.length === 0) continue;
-        sent += chunk.length;
-        if (length !== undefined && sent > length) throw new RangeError(`the response body is longer than its declared ${length} bytes`);
-        if (chunked) await writer.write(chunkFrame(chunk));
-        else await writer.write(chunk);
-      }
-    } catch (e) {
-      // Failing in mid-body: the client must see a broken transfer, never a short "complete" one.
+    const chunks = iterate(stream!);
+    // A failing body is the handler's fault (counted, reported); a failing write is the client
+    // going away, which is nobody's error. Either way the connection is reset, never ended
+    // cleanly: the client must see a broken transfer, not a short "complete" one.
+    const bodyFailed = (e: unknown): never => {
       this.counters.handlerErrors++;
       this.onError?.(e, undefined);
       throw e;
+    };
+    try {
+      for (;;) {
+        let next: IteratorResult<Uint8Array>;
+        try {
+          next = await chunks.next();
+        } catch (e) {
+          return bodyFailed(e);
+        }
+        if (next.done) break;
+        const chunk = next.value;
+        if (!(chunk instanceof Uint8Array)) return bodyFailed(new TypeError('a response body stream must yield Uint8Array chunks'));
+        if (chunk.length === 0) continue;
+        sent += chunk.length;
+        if (length !== undefined && sent > length) return bodyFailed(new RangeError(`the response body is longer than its declared ${length} bytes`));
+        await writer.write(chunked ? chunkFrame(chunk) : chunk);
+      }
+    } finally {
+      void chunks.return(undefined).catch(() => {});
     }
-    if (length !== undefined && sent !== length) {
-      this.onError?.(new RangeError(`the response body ended after ${sent} of its declared ${length} bytes`), undefined);
-      throw new Error('short body');
-    }
+    if (length !== undefined && sent !== length) return bodyFailed(new RangeError(`the response body ended after ${sent} of its declared ${length} bytes`));
     if (chunked) await writer.write(encoder.encode('0\r\n\r\n'));
     return keepAlive;
   }

@@ -4,7 +4,7 @@
  * stays open as fast as the netstack can read).
  */
 import { TcpStreamConnection } from '../../client/worker/tcp-stream-connection.ts';
-import { DISCARD_PORT } from '../constants.ts';
+import { DISCARD_PORT, SERVER_TCP_OPTIONS } from '../constants.ts';
 import type { StreamService, StreamServiceOptions } from './echo-service.ts';
 
 export function startDiscardService(options: StreamServiceOptions): StreamService {
@@ -17,7 +17,7 @@ export function startDiscardService(options: StreamServiceOptions): StreamServic
       // discarded
     }
   };
-  const listener = tcp.listen({ port, backlog: 32 });
+  const listener = tcp.listen({ port, backlog: 32, options: SERVER_TCP_OPTIONS });
   const live = new Set<TcpStreamConnection>();
   const serve = async (conn: TcpStreamConnection): Promise<void> => {
     const reader = conn.readable.getReader();

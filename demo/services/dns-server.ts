@@ -10,7 +10,7 @@ import type { TcpSocketTable } from '../../client/netstack/socket/tcp-socket-tab
 import type { UdpSocket } from '../../client/netstack/socket/udp-socket.ts';
 import { TcpStreamConnection } from '../../client/worker/tcp-stream-connection.ts';
 import { ByteReader, READ_TIMEOUT } from '../http/byte-reader.ts';
-import { DNS_PORT } from '../constants.ts';
+import { DNS_PORT, SERVER_TCP_OPTIONS } from '../constants.ts';
 import type { DnsZone } from './dns-zone.ts';
 
 export interface DnsServerOptions {
@@ -49,7 +49,7 @@ export function startDnsServer(options: DnsServerOptions): DnsServer {
     wake();
   };
 
-  const listener = tcp.listen({ port, backlog: 32 });
+  const listener = tcp.listen({ port, backlog: 32, options: SERVER_TCP_OPTIONS });
   const live = new Set<TcpStreamConnection>();
   const serve = async (conn: TcpStreamConnection): Promise<void> => {
     const reader = new ByteReader(conn.readable.getReader());

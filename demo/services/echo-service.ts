@@ -8,7 +8,7 @@
 import type { NetInterface } from '../../client/netstack/net-interface.ts';
 import type { TcpSocketTable } from '../../client/netstack/socket/tcp-socket-table.ts';
 import { TcpStreamConnection } from '../../client/worker/tcp-stream-connection.ts';
-import { ECHO_PORT } from '../constants.ts';
+import { ECHO_PORT, SERVER_TCP_OPTIONS } from '../constants.ts';
 
 export interface StreamServiceOptions {
   net: NetInterface;
@@ -41,7 +41,7 @@ export function startEchoService(options: StreamServiceOptions): StreamService {
     }
     wake();
   };
-  const listener = tcp.listen({ port, backlog: 32 });
+  const listener = tcp.listen({ port, backlog: 32, options: SERVER_TCP_OPTIONS });
   const live = new Set<TcpStreamConnection>();
   listener.onEvent = () => {
     for (let s = listener.accept(); s; s = listener.accept()) {

@@ -102,6 +102,27 @@ describe('HttpServer: framing and keep-alive', () => {
   });
 });
 
+describe('HttpServer: clients that go away', () => {
+  test('a client resetting in mid-download frees its connection; that is no handler error', async () => {
+    const s = serve(() => ({
+      status: 200,
+      body: (async function* () {
+        for (;;) yield new Uint8Array(16 * 1024);
+      })(),
+    }));
+    const conn = pair.connect(80);
+    const w = conn.writable.getWriter();
+    await w.write(new TextEncoder().encode('GET /forever HTTP/1.1\r\nHost: x\r\n\r\n'));
+    const reader = conn.readable.getReader();
+    let got = 0;
+    while (got < 200_000) got += (await reader.read()).value?.length ?? 0;
+    conn.abort();
+    for (let i = 0; i < 500 && s.stats().connections > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(s.stats().connections, 0);
+    assert.equal(s.stats().handlerErrors, 0);
+  });
+});
+
 describe('HttpServer: request bodies', () => {
   test('reads Content-Length and chunked bodies, chunk extensions and trailers included', async () => {
     serve(echoHandler);
