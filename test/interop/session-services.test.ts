@@ -63,6 +63,17 @@ describe('Session services through the relay and wireguard-go, answered by the k
     await closeAllNamespaces();
   });
 
+  test('status() reads like wg show: up, our public key, the peer with a handshake and traffic', SLOW, async () => {
+    const st = fx.session.status();
+    assert.equal(st.state, 'up');
+    assert.equal(st.interface.publicKey, fx.client.publicKey);
+    assert.equal(st.peers.length, 1);
+    assert.equal(st.peers[0].publicKey, fx.peer.publicKey);
+    assert.ok(st.peers[0].latestHandshakeAt! > 0 && st.peers[0].rxBytes > 0 && st.peers[0].txBytes > 0);
+    const row = await fx.peer.waitForHandshake(fx.client.publicKey);
+    assert.ok(row.endpoint, 'wireguard-go learned our endpoint (the relay) from the handshake');
+  });
+
   describe('ping', () => {
     test('IPv4: every echo request is answered by the peer kernel', SLOW, async () => {
       const replies: unknown[] = [];
