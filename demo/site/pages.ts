@@ -137,7 +137,7 @@ relay process on this machine.</p>
 </div>
 ${visitor ? '' : unknownVisitor(ctx)}
 <h2>Look around</h2>
-<div class="cards">
+<div class="cards two">
   <a class="card" href="/path"><h3>The path of your packets</h3><p>Browser, worker, WebSocket, relay, UDP, WireGuard, TCP, this page: every hop, with this request's numbers.</p></a>
   <a class="card" href="/handshake"><h3>Your handshake</h3><p>When it happened, the session indexes both sides picked, the counters. Public keys only.</p></a>
   <a class="card" href="/services"><h3>Try things</h3><p>Ping, DNS names, big downloads with a SHA-256 to check, uploads, echo and discard servers, a JSON API.</p></a>
@@ -244,7 +244,7 @@ WireGuard client with the same config.</p>
   <tr><th><code>whoami.${DEMO_ZONE}</code></th><td>your own tunnel addresses</td></tr>
 </table>
 <h2>Downloads</h2>
-<p><code>/bytes/N</code> streams N deterministic bytes (up to ${formatBytes(MAX_BYTES_RESPONSE)}) with their SHA-256 in the <code>x-sha256</code> header;
+<p><code>/bytes/N</code> streams N deterministic bytes (up to ${MAX_BYTES_RESPONSE / 2 ** 30} GiB) with their SHA-256 in the <code>x-sha256</code> header;
 <code>/chunked/N</code> sends the same bytes with chunked transfer coding. Add <code>?seed=S</code> for other bytes, <code>?sha=0</code> to skip the hash.</p>
 <p><a href="/bytes/1048576">1 MiB</a> · <a href="/bytes/10M">10 MiB</a> · <a href="/bytes/100M">100 MiB</a> · <a href="/chunked/1M">1 MiB chunked</a></p>
 <h2>Upload</h2>

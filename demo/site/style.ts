@@ -32,6 +32,7 @@ h1 { font-size: 1.8rem; line-height: 1.2; margin: .6rem 0 .4rem; }
 h2 { font-size: 1.25rem; margin: 1.8rem 0 .6rem; }
 p.lead { font-size: 1.1rem; color: var(--muted); margin-top: 0; }
 .cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(15rem, 1fr)); gap: .9rem; margin: 1rem 0; }
+.cards.two { grid-template-columns: repeat(auto-fit, minmax(20rem, 1fr)); }
 .card { background: var(--card); border: 1px solid var(--line); border-radius: .7rem; padding: .9rem 1.1rem; }
 .card h3 { margin: 0 0 .3rem; font-size: 1.05rem; }
 .card p { margin: .2rem 0; color: var(--muted); }
