@@ -1,0 +1,208 @@
+/**
+ * How intranet URLs live on the browse origin, and how links are mapped into that space.
+ *
+ *   http://10.0.0.1:8080/app/?q=1   ⇄   <browse origin>/browse/http/10.0.0.1:8080/app/?q=1
+ *   https://example.com/x, or an http address outside AllowedIPs
+ *                                   →   <browse origin>/__wgweb/outside?url=<percent-encoded>
+ *   <browse origin>/__wgweb/…       the browse view's own files (bridge, Service Worker, frame agent)
+ *
+ * The scheme gets a path segment of its own so the mapping stays unambiguous for every host form
+ * (names, IPv4, bracketed IPv6, ports). Link mapping works on the attribute text itself rather than
+ * through `new URL()`: path and query bytes pass through untouched, so a document keeps its
+ * charset and its percent-encoding (see html-rewriter.ts, which feeds it Latin-1 "byte strings").
+ */
+import type { TunnelScope } from './tunnel-scope.ts';
+
+/** Intranet pages live below this path of the browse origin. */
+export const BROWSE_PREFIX = '/browse/';
+/** The browse view's own resources on the browse origin; never forwarded into the tunnel. */
+export const CONTROL_PREFIX = '/__wgweb/';
+/** The interstitial for links that leave the tunnel. */
+export const OUTSIDE_PATH = `${CONTROL_PREFIX}outside`;
+/** The Service Worker script (scope `/`, so the relay sends `Service-Worker-Allowed: /`). */
+export const SERVICE_WORKER_PATH = `${CONTROL_PREFIX}browse-sw.js`;
+/** The hidden page the app embeds to reach the Service Worker. */
+export const BRIDGE_PATH = `${CONTROL_PREFIX}bridge.html`;
+export const BRIDGE_SCRIPT_PATH = `${CONTROL_PREFIX}bridge.js`;
+/** The small script injected into framed documents (address bar, title, load reports). */
+export const FRAME_AGENT_PATH = `${CONTROL_PREFIX}frame-agent.js`;
+
+const HTTP_PREFIX = `${BROWSE_PREFIX}http/`;
+const SCHEME = /^([a-zA-Z][a-zA-Z0-9+.-]*):/;
+/** What HTML strips around URL attribute values, and the URL parser inside them. */
+const EDGE_SPACE = /^[\x00-\x20]+|[\x00-\x20]+$/g;
+const INNER_TAB_NEWLINE = /[\t\n\r]/g;
+
+/**
+ * The browse path of an intranet URL: `/browse/http/<host[:port]><path>?<query>#<fragment>`.
+ * @throws {RangeError} for anything but an http: URL with a host.
+ */
+export function browsePath(url: URL | string): string {
+  const u = typeof url === 'string' ? new URL(url) : url;
+  if (u.protocol !== 'http:' || !u.host) throw new RangeError(`only http:// URLs with a host can be browsed through the tunnel, not ${u.href}`);
+  return `${HTTP_PREFIX}${u.host}${u.pathname}${u.search}${u.hash}`;
+}
+
+/**
+ * The intranet URL a browse path stands for (`pathname + search [+ hash]` of a browse-origin URL),
+ * or `undefined` when it is not one. `/browse/http/host` without a path means `http://host/`.
+ */
+export function parseBrowsePath(pathAndQuery: string): URL | undefined {
+  if (!pathAndQuery.startsWith(HTTP_PREFIX)) return undefined;
+  const rest = pathAndQuery.slice(HTTP_PREFIX.length);
+  const end = rest.search(/[/?#]/);
+  const authority = end < 0 ? rest : rest.slice(0, end);
+  // User info or backslashes in the authority would let the URL parser pick a different host.
+  if (authority === '' || /[@\\\s]/.test(authority)) return undefined;
+  const tail = end < 0 ? '/' : rest[end] === '/' ? rest.slice(end) : `/${rest.slice(end)}`;
+  try {
+    const u = new URL(`http://${authority}${tail}`);
+    return u.host ? u : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The intranet URL of a page on the browse origin (e.g. a Service Worker client's URL). */
+export function intranetUrlOf(url: string | URL, browseOrigin: string): URL | undefined {
+  let u: URL;
+  try {
+    u = typeof url === 'string' ? new URL(url) : url;
+  } catch {
+    return undefined;
+  }
+  if (u.origin !== browseOrigin) return undefined;
+  return parseBrowsePath(u.pathname + u.search + u.hash);
+}
+
+/** The interstitial's path for a URL that leaves the tunnel. */
+export function outsidePath(url: string): string {
+  return `${OUTSIDE_PATH}?url=${encodeBytes(url)}`;
+}
+
+/**
+ * What a user typed into the address bar, as an intranet URL: `10.0.0.1:8080/x` means
+ * `http://10.0.0.1:8080/x`.
+ * @throws {RangeError} with a sentence for the user (not a URL, https, another scheme).
+ */
+export function parseAddressInput(text: string): URL {
+  const t = String(text ?? '').trim();
+  if (t === '') throw new RangeError('Type the address of a web server inside the tunnel, e.g. http://10.0.0.1/');
+  const withScheme = SCHEME.test(t) && /^[a-z][a-z0-9+.-]*:\/\//i.test(t) ? t : `http://${t}`;
+  let u: URL;
+  try {
+    u = new URL(withScheme);
+  } catch {
+    throw new RangeError(`"${t}" is not a web address (write it like http://10.0.0.1:8080/path)`);
+  }
+  if (u.protocol === 'https:') {
+    throw new RangeError(`${u.href}: https is not available inside the tunnel (wgweb's network stack has no TLS yet); try http://${u.host}${u.pathname}${u.search}`);
+  }
+  if (u.protocol !== 'http:') throw new RangeError(`${u.href}: only http:// addresses can be browsed through the tunnel`);
+  if (!u.host) throw new RangeError(`"${t}" has no host name or address`);
+  u.username = '';
+  u.password = '';
+  return u;
+}
+
+/**
+ * Maps a navigational URL found in a document (an `<a href>`, a form action, a frame source, a
+ * `<base href>`, a refresh target) into the browse space, or returns `undefined` to leave it
+ * as written. `value` is the attribute text with character references already decoded; `base` is
+ * the document's intranet base URL.
+ *
+ * - relative (`page.html`, `../x`, `?q`, `#top`): left alone; it resolves inside the browse path
+ * - root-absolute (`/x`): the base's host, inside the browse path
+ * - `http://host/…` and `//host/…`: inside the browse path, unless the host is an IP address
+ *   outside AllowedIPs; host names stay in the tunnel (its DNS decides when followed)
+ * - `https://…` and http addresses outside AllowedIPs: the outside interstitial
+ * - every other scheme (`mailto:`, `javascript:`, `data:`): left alone
+ */
+export function mapLink(value: string, base: URL, scope: TunnelScope): string | undefined {
+  const v = value.replace(EDGE_SPACE, '').replace(INNER_TAB_NEWLINE, '');
+  if (v === '') return undefined;
+  let scheme: string;
+  let rest: string;
+  const m = SCHEME.exec(v);
+  if (m) {
+    scheme = m[1].toLowerCase();
+    if (scheme !== 'http' && scheme !== 'https') return undefined;
+    rest = v.slice(m[0].length);
+    // "http:page" is relative to an http: base (URL standard, special-relative state): leave it.
+    if (!/^[/\\]{2}/.test(rest)) return undefined;
+    rest = rest.slice(2);
+  } else if (/^[/\\]{2}/.test(v)) {
+    scheme = base.protocol.slice(0, -1);
+    rest = v.slice(2);
+  } else if (v[0] === '/' || v[0] === '\\') {
+    if (base.protocol !== 'http:') return undefined;
+    return `${HTTP_PREFIX}${base.host}${v}`;
+  } else {
+    return undefined;
+  }
+  const end = rest.search(/[/\\?#]/);
+  const authority = end < 0 ? rest : rest.slice(0, end);
+  const tail = end < 0 ? '' : rest.slice(end);
+  let parsed: URL;
+  try {
+    parsed = new URL(`${scheme}://${authority}/`);
+  } catch {
+    return undefined;
+  }
+  if (!parsed.host) return undefined;
+  if (scheme !== 'http' || scope.place(parsed.hostname) === 'outside') {
+    return outsidePath(`${scheme}://${parsed.host}${tail.startsWith('/') || tail === '' ? tail || '/' : `/${tail}`}`);
+  }
+  return `${HTTP_PREFIX}${parsed.host}${tail === '' ? '/' : tail[0] === '/' || tail[0] === '\\' ? tail : `/${tail}`}`;
+}
+
+/**
+ * Maps a redirect's `Location` (absolute or relative to the response URL) into the browse space:
+ * an absolute browse-origin path, or the outside interstitial.
+ * @returns `undefined` when the Location is not a URL at all.
+ */
+export function mapLocation(location: string, responseUrl: URL, scope: TunnelScope): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(location, responseUrl);
+  } catch {
+    return undefined;
+  }
+  if (u.protocol === 'http:' && u.host && scope.place(u.hostname) !== 'outside') {
+    u.username = '';
+    u.password = '';
+    return browsePath(u);
+  }
+  return outsidePath(u.href);
+}
+
+/** The URL an outside-interstitial path carries, or `undefined`. */
+export function parseOutsidePath(pathAndQuery: string): string | undefined {
+  if (!pathAndQuery.startsWith(`${OUTSIDE_PATH}?`)) return undefined;
+  const url = new URLSearchParams(pathAndQuery.slice(OUTSIDE_PATH.length + 1)).get('url');
+  if (!url) return undefined;
+  try {
+    const u = new URL(url);
+    return u.protocol === 'http:' || u.protocol === 'https:' ? u.href : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const KEEP = /[A-Za-z0-9\-._~!$'()*,;:@/]/;
+
+/**
+ * Percent-encodes a string whose characters are bytes (Latin-1 code points, as the HTML rewriter
+ * sees documents): every byte outside a small safe set becomes `%XX`, so UTF-8 bytes stay UTF-8.
+ */
+export function encodeBytes(text: string): string {
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    const ch = text[i];
+    if (c < 0x80 && KEEP.test(ch)) out += ch;
+    else if (c < 0x100) out += `%${c.toString(16).toUpperCase().padStart(2, '0')}`;
+    else out += encodeURIComponent(ch);
+  }
+  return out;
+}
