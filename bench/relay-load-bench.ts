@@ -130,7 +130,7 @@ async function drive(server: Server, levels: readonly number[], windowMs: number
       await load.grow(n);
       await sleep(200);
       paced.set(n, await measureWindow(server, (onWindow) => load.paced({ perSessionPps: PACED_PPS, durationMs: windowMs, warmupMs: 700, onWindow })));
-      process.stderr.write(`    ${server.label}: ${n} sessions, RSS ${Math.round(paced.get(n)!.rssKiB / 1024)} MiB\n`);
+      process.stderr.write(`    ${server.label}: ${n} session${n > 1 ? 's' : ''}, RSS ${Math.round(paced.get(n)!.rssKiB / 1024)} MiB\n`);
     }
     const saturated = await measureWindow(server, (onWindow) =>
       load.saturate({ window: SATURATE_WINDOW, durationMs: windowMs, warmupMs: 700, onWindow }),
