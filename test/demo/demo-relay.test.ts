@@ -128,6 +128,47 @@ describe('relay with the demo peer: GET /api/demo/config, then a Session through
     assert.deepEqual(Buffer.concat(chunks), Buffer.from(sent));
   });
 
+  test('UDP echo on port 7 sends each datagram back from port 7', async () => {
+    const udp = session.dialer.openUdp();
+    try {
+      udp.send(parseIp('fd44::1'), 7, new TextEncoder().encode('ping over udp'));
+      const d = await udp.receive(AbortSignal.timeout(10_000));
+      assert.equal(new TextDecoder().decode(d.data), 'ping over udp');
+      assert.equal(d.port, 7);
+    } finally {
+      udp.close();
+    }
+  });
+
+  test('DNS over TCP on port 53 (2-byte length framing) answers like UDP', async () => {
+    const { emitDnsMessage, parseDnsMessage, queryFlags } = await import('../../client/netstack/dns-message.ts');
+    const q = emitDnsMessage({ id: 77, flags: queryFlags(), questions: [{ name: 'echo.intranet.demo', type: 28, class: 1 }], answers: [], authorities: [], additionals: [] });
+    const conn = await session.dialer.connectTcp(parseIp('10.44.0.1'), 53, {});
+    const w = conn.writable.getWriter();
+    const framed = new Uint8Array(2 + q.length);
+    framed[1] = q.length;
+    framed.set(q, 2);
+    await w.write(Uint8Array.from([...framed, ...framed])); // two queries back to back
+    const reader = conn.readable.getReader();
+    let buf = new Uint8Array(0);
+    const answers: number[] = [];
+    while (answers.length < 2) {
+      const r = await reader.read();
+      assert.ok(!r.done, 'the server keeps the connection for both answers');
+      buf = Uint8Array.from([...buf, ...r.value]);
+      while (buf.length >= 2 && buf.length >= 2 + ((buf[0] << 8) | buf[1])) {
+        const len = (buf[0] << 8) | buf[1];
+        const m = parseDnsMessage(buf.subarray(2, 2 + len));
+        assert.ok(m.ok);
+        assert.equal(m.message.id, 77);
+        answers.push(m.message.answers.length);
+        buf = buf.subarray(2 + len);
+      }
+    }
+    assert.deepEqual(answers, [1, 1]);
+    conn.close();
+  });
+
   test('GET /api/demo/info shows public facts only', async () => {
     const info = (await (await fetch(`${relay.url}api/demo/info`)).json()) as Record<string, unknown>;
     assert.equal(info.enabled, true);
