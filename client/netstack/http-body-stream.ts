@@ -53,19 +53,30 @@ export function createBodyStream(o: BodyStreamOptions): ReadableStream<Uint8Arra
   };
   const onAbort = (): void => fail(o.abortError());
 
-  const closedEarly = (): WgwebError => {
+  const closedEarly = (cause?: unknown): WgwebError => {
+    const how = cause ? 'reset' : 'closed';
     if (framing.kind === 'length') {
       return new WgwebError(
         ErrorCode.HTTP_CLOSED_EARLY,
-        `the server closed the connection after ${received} of ${framing.length} body bytes (${o.describe})`,
-        { received, expected: framing.length },
+        `the server ${how} the connection after ${received} of ${framing.length} body bytes (${o.describe})`,
+        cause ? { received, expected: framing.length, reset: true } : { received, expected: framing.length },
+        cause ? { cause } : undefined,
       );
     }
     return new WgwebError(
       ErrorCode.HTTP_CLOSED_EARLY,
-      `the server closed the connection in the middle of the chunked body, after ${chunked!.bodyBytes} body bytes (${o.describe})`,
-      { received: chunked!.bodyBytes },
+      `the server ${how} the connection in the middle of the chunked body, after ${chunked!.bodyBytes} body bytes (${o.describe})`,
+      cause ? { received: chunked!.bodyBytes, reset: true } : { received: chunked!.bodyBytes },
+      cause ? { cause } : undefined,
     );
+  };
+  // A reset in the middle of a delimited body is, to the user, the server dying mid-body: report
+  // it as HTTP_CLOSED_EARLY with the byte count (the reset stays the cause). Close-delimited
+  // bodies have no expected length, so there a reset stays CONNECTION_RESET.
+  const mapBodyError = (e: unknown): unknown => {
+    const mapped = o.mapError(e);
+    const isReset = (mapped as { code?: unknown })?.code === ErrorCode.CONNECTION_RESET;
+    return isReset && framing.kind !== 'close' ? closedEarly(mapped) : mapped;
   };
 
   return new ReadableStream<Uint8Array>(
@@ -123,7 +134,7 @@ export function createBodyStream(o: BodyStreamOptions): ReadableStream<Uint8Arra
             return;
           }
         } catch (e) {
-          fail(o.signal.aborted ? o.abortError() : o.mapError(e));
+          fail(o.signal.aborted ? o.abortError() : mapBodyError(e));
         }
       },
       cancel(reason) {

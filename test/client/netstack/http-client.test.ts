@@ -704,8 +704,15 @@ describe('failures a user can act on', () => {
     assert.ok(e.code === ErrorCode.CONNECTION_RESET || e.code === ErrorCode.HTTP_CLOSED_EARLY, e.message);
   });
 
-  test('a read error from the connection is CONNECTION_RESET', async () => {
+  test('a reset in the middle of a delimited body is HTTP_CLOSED_EARLY, with the reset as its cause', async () => {
     const scripted = scriptedDialer([new TextEncoder().encode('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc'), new Error('wire cut')]);
+    const res = await new HttpClient({ dialer: scripted }).fetch('http://10.0.0.2:8080/');
+    const e = await rejectsWith(res.text(), ErrorCode.HTTP_CLOSED_EARLY, /^the server reset the connection after 3 of 10 body bytes/);
+    assert.equal((e.cause as { code?: string }).code, ErrorCode.CONNECTION_RESET);
+  });
+
+  test('a reset in the middle of a close-delimited body is CONNECTION_RESET', async () => {
+    const scripted = scriptedDialer([new TextEncoder().encode('HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nabc'), new Error('wire cut')]);
     const res = await new HttpClient({ dialer: scripted }).fetch('http://10.0.0.2:8080/');
     await rejectsWith(res.text(), ErrorCode.CONNECTION_RESET, /^the connection to 10\.0\.0\.2:8080 was reset by the peer$/);
   });
