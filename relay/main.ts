@@ -239,7 +239,8 @@ Options:
   --log-level LEVEL      debug, info, warn, error or silent (default info); logs are JSON lines on stderr
   --demo                 start the built-in demo peer (default when listening on loopback)
   --no-demo              do not start the demo peer
-  --public               this relay faces the internet: no demo peer (refused with --demo)
+  --public               this relay faces the internet (also a loopback relay behind a reverse
+                         proxy): no demo peer, and --demo is refused
   -h, --help             show this help
 
 Behind a TLS reverse proxy the browser uses wss://; see docs/relay.md.
