@@ -11,6 +11,8 @@
 import { ErrorCode, WgwebError } from '../../shared/errors.ts';
 import type { DnsRecordType, DnsResult, PingReply, PingSummary, TcpingResult, TunnelEvent, TunnelStatus } from '../worker/tunnel-api.ts';
 import { toWgwebError, type TunnelRequestInit } from './tunnel-client.ts';
+import { createCaptureAutomation, type WgwebCaptureAutomation } from './capture-automation.ts';
+import type { CaptureController } from './controllers/capture-controller.ts';
 
 /** What the automation drives: implemented by <wg-app> on top of its TunnelController. */
 export interface AutomationTarget {
@@ -23,6 +25,8 @@ export interface AutomationTarget {
   tcping(host: string, port: number): Promise<TcpingResult>;
   fetch(url: string, init: TunnelRequestInit): Promise<Response>;
   events(): TunnelEvent[];
+  /** The packet capture behind `wgweb.capture` (absent: those calls reject). */
+  readonly capture?: CaptureController;
 }
 
 export interface WgwebAutomation {
@@ -41,6 +45,8 @@ export interface WgwebAutomation {
   tcping(host: string, port: number): Promise<TcpingResult>;
   /** A copy of the event log. */
   events(): TunnelEvent[];
+  /** The packet capture: start/stop/clear, packet summaries, the pcapng file (capture-automation.ts). */
+  readonly capture: WgwebCaptureAutomation;
 }
 
 function usage(message: string): WgwebError {
@@ -92,6 +98,7 @@ export function createAutomation(target: AutomationTarget): WgwebAutomation {
         return target.tcping(host, port);
       }),
     events: () => target.events().map((e) => structuredClone(e)),
+    capture: createCaptureAutomation(target.capture),
   };
   return Object.freeze(api);
 }

@@ -75,6 +75,8 @@ export interface CaptureStats {
   firstIndex: number;
   /** Frame number the next packet will get. */
   nextIndex: number;
+  /** Time of frame 1 (epoch ms), the zero of the list's relative times; absent before it. */
+  firstAt?: number;
   maxPackets: number;
   maxBytes: number;
 }
@@ -136,6 +138,7 @@ export class PacketCapture {
   #bytes = 0;
   #nextIndex = 1;
   #evicted = 0;
+  #firstAt: number | undefined;
   readonly #interfaces: CaptureInterface[] = [];
 
   constructor(options: PacketCaptureOptions = {}) {
@@ -168,6 +171,7 @@ export class PacketCapture {
     this.#bytes = 0;
     this.#nextIndex = 1;
     this.#evicted = 0;
+    this.#firstAt = undefined;
   }
 
   /** Declares a tunnel session; packets recorded afterwards belong to it by default. */
@@ -192,6 +196,7 @@ export class PacketCapture {
     if (ifaceId < 0 || ifaceId >= this.#interfaces.length) {
       ifaceId = this.addInterface({ name: 'wgweb', addresses: [], peers: [] });
     }
+    if (this.#nextIndex === 1) this.#firstAt = atEpochMs;
     const rec: CaptureRecord = { index: this.#nextIndex++, at: atEpochMs, direction, iface: ifaceId, data: data.slice() };
     this.#items.push(rec);
     this.#bytes += rec.data.length;
@@ -201,7 +206,7 @@ export class PacketCapture {
 
   stats(): CaptureStats {
     const first = this.#items[this.#head];
-    return {
+    const stats: CaptureStats = {
       running: this.#running,
       packets: this.size,
       bytes: this.#bytes,
@@ -212,6 +217,8 @@ export class PacketCapture {
       maxPackets: this.maxPackets,
       maxBytes: this.maxBytes,
     };
+    if (this.#firstAt !== undefined) stats.firstAt = this.#firstAt;
+    return stats;
   }
 
   /** The packet with frame number `index`, if still held. */

@@ -163,8 +163,8 @@ export function tsharkSkipReason(): string | undefined {
 /** `tshark -r file -T fields -e ...`: one row per packet, one column per field. */
 export function tsharkFields(file: string, fields: string[]): string[][] {
   const args = ['-r', file, '-T', 'fields', '-E', 'separator=|', ...fields.flatMap((f) => ['-e', f])];
-  const r = spawnSync(tsharkPath() ?? 'tshark', args, { encoding: 'utf8', timeout: 60_000 });
-  if (r.status !== 0) throw new Error(`tshark failed (${r.status}): ${r.stderr}`);
+  const r = spawnSync(tsharkPath() ?? 'tshark', args, { encoding: 'utf8', timeout: 120_000, maxBuffer: 512 * 1024 * 1024 });
+  if (r.error || r.status !== 0) throw new Error(`tshark failed (${r.error?.message ?? `exit ${r.status}`}): ${r.stderr}`);
   return r.stdout
     .split('\n')
     .filter((line) => line.length > 0)

@@ -9,6 +9,7 @@
 import { LitElement, css, html } from 'lit';
 import type { DnsRecordType, PingReply, TunnelEvent, TunnelStatus } from '../../worker/tunnel-api.ts';
 import { createAutomation, type AutomationTarget, type WgwebAutomation } from '../automation.ts';
+import { CaptureController } from '../controllers/capture-controller.ts';
 import { ThemeController } from '../controllers/theme-controller.ts';
 import { TunnelController } from '../controllers/tunnel-controller.ts';
 import { DEFAULT_RELAY_PATH, resolveRelayUrl } from '../lib/relay-url.ts';
@@ -17,6 +18,7 @@ import { sharedStyles } from '../styles/shared-styles.ts';
 import type { TunnelRequestInit } from '../tunnel-client.ts';
 import './wg-config-panel.ts';
 import './wg-event-log.ts';
+import './wg-learn.ts';
 import './wg-status-panel.ts';
 import './wg-tools.ts';
 
@@ -126,6 +128,8 @@ export class WgApp extends LitElement implements AutomationTarget {
   declare _remember: boolean;
   readonly tunnel: TunnelController;
   readonly automation: WgwebAutomation;
+  /** The worker's packet capture (the packet list and `wgweb.capture`). */
+  readonly capture: CaptureController;
   readonly #settings: SettingsStore;
   readonly #theme: ThemeController;
 
@@ -144,6 +148,7 @@ export class WgApp extends LitElement implements AutomationTarget {
           throw new Error('no worker factory: construct <wg-app> with new WgApp(createWorker)');
         }),
     });
+    this.capture = new CaptureController(() => this.tunnel.client);
     this.automation = createAutomation(this);
   }
 
@@ -254,6 +259,7 @@ export class WgApp extends LitElement implements AutomationTarget {
           <wg-tools .tunnel=${t} ?connected=${t.connected}></wg-tools>
           <wg-event-log .entries=${t.log} @wg-clear-log=${() => t.clearLog()}></wg-event-log>
         </div>
+        <wg-learn .entries=${t.log} .capture=${this.capture} .localLabel=${t.status?.interface.addresses.join(', ') ?? ''}></wg-learn>
       </main>
       <footer>wgweb runs WireGuard in this page's Web Worker; the relay only sees encrypted packets. WireGuard is a registered trademark of Jason A. Donenfeld.</footer>
     `;

@@ -110,6 +110,11 @@ export class TunnelController implements ReactiveController, TunnelTools, Tunnel
     this.#timer = undefined;
   }
 
+  /** The worker client once the worker runs, for views with calls of their own (packet capture). */
+  get client(): TunnelClient | undefined {
+    return this.#client;
+  }
+
   /** True while a session is alive (the tools can be used). */
   get connected(): boolean {
     return this.status !== null && this.status.state !== 'down';

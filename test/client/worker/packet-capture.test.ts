@@ -39,6 +39,7 @@ describe('PacketCapture: recording', () => {
       evicted: 0,
       firstIndex: 1,
       nextIndex: 2,
+      firstAt: T0,
       maxPackets: 10_000,
       maxBytes: 32 * 1024 * 1024,
     });
@@ -110,7 +111,7 @@ describe('PacketCapture: the ring drops the oldest and counts them', () => {
     const c = new PacketCapture({ running: true, maxPackets: 2 });
     for (let i = 0; i < 5; i++) c.record('out', ping, T0 + i);
     c.clear();
-    assert.deepEqual([c.stats().packets, c.stats().bytes, c.stats().evicted, c.stats().firstIndex, c.stats().nextIndex], [0, 0, 0, 1, 1]);
+    assert.deepEqual([c.stats().packets, c.stats().bytes, c.stats().evicted, c.stats().firstIndex, c.stats().nextIndex, c.stats().firstAt], [0, 0, 0, 1, 1, undefined]);
     assert.equal(c.running, true);
     c.record('out', ping, T0 + 9);
     assert.equal(c.get(1)?.at, T0 + 9);

@@ -1,0 +1,192 @@
+/**
+ * The teaching views end to end: headless Chromium loads the UI from the real relay, connects to a
+ * real wireguard-go in a network namespace, pings and fetches a page; then the handshake timeline
+ * shows the initiation (148 bytes) and response (92 bytes) with their indexes, the packet list shows
+ * the ICMP and TCP packets, and the pcapng from `window.wgweb.capture.download()` opens in tshark
+ * (or, outside CI without tshark, in the test's own strict reader) with the same packets.
+ *
+ *   Chromium (page ⇄ worker: WireGuard + TCP/IP + capture) ──ws──▶ relay ──UDP──▶ wireguard-go (namespace)
+ *
+ * WGWEB_SCREENSHOTS=1 also saves both views to docs/screenshots/ (handshake-timeline*.png,
+ * packet-list*.png).
+ */
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
+import { browserSkipReason, interopSkipReason } from '../helpers/requirements.ts';
+import { closeAllNamespaces } from '../helpers/netns.ts';
+import { readPcapng, tsharkFields, tsharkSkipReason } from '../helpers/pcapng-reader.ts';
+import { startSessionFixture, type SessionFixture } from '../interop/session-fixture.ts';
+import { ensureUiBuilt, openUi, type UiSession } from './helpers/browser.ts';
+
+const SHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
+const skip = browserSkipReason() ?? interopSkipReason();
+
+describe('teaching views through a real wireguard-go peer', { skip }, () => {
+  let fx: SessionFixture;
+  let ui: UiSession;
+  let page: Page;
+  const dir = mkdtempSync(join(tmpdir(), 'wgweb-e2e-pcap-'));
+
+  before(async () => {
+    await ensureUiBuilt();
+    fx = await startSessionFixture({ name: 'teach', session: false, servers: ['http', 'dns'] });
+    ui = await openUi({ url: fx.relay.url });
+    page = ui.page;
+  });
+  after(async () => {
+    await ui?.close();
+    await fx?.close();
+    await closeAllNamespaces();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function shot(name: string, selector: string): Promise<void> {
+    if (!process.env.WGWEB_SCREENSHOTS) return;
+    mkdirSync(SHOTS, { recursive: true });
+    await page.locator(selector).screenshot({ path: `${SHOTS}${name}.png` });
+  }
+
+  test('connect, ping and fetch through the tunnel with the capture recording', async () => {
+    const status = await page.evaluate(() => window.wgweb.capture.status());
+    assert.equal(status.running, true, 'the capture records from page load');
+    await page.evaluate((config) => window.wgweb.connect(config), fx.configText);
+    await page.waitForFunction(async () => (await window.wgweb.status())?.state === 'up', undefined, { polling: 200, timeout: 60_000 });
+    const ping = await page.evaluate((a) => window.wgweb.ping(a, 3), fx.peer.tunnelAddress4!);
+    assert.equal(ping.received, 3);
+    const text = await page.evaluate(async (u) => (await window.wgweb.fetch(u)).text(), fx.http.url('/'));
+    assert.match(text, /hello\.txt/);
+  });
+
+  test('the timeline shows the initiation (148 B) and the response (92 B) with indexes and timings', async () => {
+    await page.getByRole('tab', { name: 'Handshake' }).click();
+    const timeline = page.locator('wg-handshake-timeline');
+    const initiation = timeline.locator('li[data-type="handshake-initiation-sent"]').first();
+    const response = timeline.locator('li[data-type="handshake-response-received"]').first();
+    await response.waitFor();
+    assert.equal(await initiation.getAttribute('data-direction'), 'out');
+    assert.equal(await response.getAttribute('data-direction'), 'in');
+    assert.equal(await initiation.getByTestId('size').textContent(), '148 B');
+    assert.equal(await response.getByTestId('size').textContent(), '92 B');
+    const initText = (await initiation.textContent()) ?? '';
+    const respText = (await response.textContent()) ?? '';
+    assert.match(initText, /Handshake Initiation/);
+    const sender = /sender (0x[0-9a-f]{8})/.exec(initText)?.[1];
+    assert.ok(sender, initText);
+    // The response is addressed to our initiation's sender index.
+    assert.match(respText, new RegExp(`receiver ${sender}`));
+    assert.match(respText, /round trip \d/);
+    assert.match(respText, /\+\d+(\.\d+)? (ms|s)/);
+    // Keys derived, and the keepalive that confirms the session to the responder.
+    await timeline.locator('li[data-type="session-established"]').first().waitFor();
+    const confirm = timeline.locator('li[data-type="keepalive-sent"]').first();
+    assert.equal(await confirm.getByTestId('size').textContent(), '32 B');
+    assert.match((await timeline.getByTestId('handshake-took').textContent()) ?? '', /Handshake done in \d/);
+    await shot('handshake-timeline', 'wg-learn');
+  });
+
+  test('the packet list shows the ICMP and TCP packets, with flags', async () => {
+    await page.getByRole('tab', { name: 'Packets' }).click();
+    const list = page.locator('wg-packet-list');
+    await list.locator('.tr .proto.ICMP').first().waitFor();
+    await list.locator('.tr .proto.TCP').first().waitFor();
+    const rows = await page.evaluate(() => window.wgweb.capture.packets());
+    const icmp = rows.filter((r) => r.summary.protocol === 'ICMP');
+    assert.equal(icmp.filter((r) => r.direction === 'out' && r.summary.icmp?.type === 8).length, 3, 'three echo requests out');
+    assert.equal(icmp.filter((r) => r.direction === 'in' && r.summary.icmp?.type === 0).length, 3, 'three echo replies in');
+    const syn = rows.find((r) => r.direction === 'out' && r.summary.tcp?.flagNames.join() === 'SYN');
+    assert.ok(syn, 'our SYN');
+    assert.equal(syn.summary.dstPort, 80);
+    assert.equal(syn.summary.dst, fx.peer.tunnelAddress4);
+    assert.ok(rows.some((r) => r.direction === 'in' && r.summary.tcp?.flagNames.join() === 'SYN,ACK'), 'the SYN-ACK');
+    assert.ok(rows.some((r) => r.summary.tcp?.payloadLength && /HTTP|GET/.test(r.summary.info) === false), 'data segments');
+    // Frame numbers increase with time.
+    for (let i = 1; i < rows.length; i++) assert.ok(rows[i].index > rows[i - 1].index && rows[i].at >= rows[i - 1].at);
+
+    // The filter box narrows the list; a row opens its detail pane with a hex dump.
+    await list.getByLabel('Filter packets').fill('tcp syn');
+    await list.getByTestId('capture-count').filter({ hasText: /^\d+ of \d+ packets/ }).waitFor();
+    await list.locator('.tr .proto.ICMP').first().waitFor({ state: 'detached' });
+    assert.equal(await list.locator('.tr').count(), 2, 'SYN and SYN-ACK');
+    await list.locator('.tr').first().click();
+    await list.getByLabel('Hex dump').waitFor();
+    assert.match((await list.locator('.detail').textContent()) ?? '', /TCP.*flags SYN/);
+    await shot('packet-list-detail', 'wg-learn');
+    await list.getByLabel('Filter packets').fill('');
+    await list.getByRole('button', { name: 'Close' }).click();
+    await list.locator('.tr').nth(3).waitFor();
+    await shot('packet-list', 'wg-learn');
+    if (process.env.WGWEB_SCREENSHOTS) {
+      await page.getByRole('button', { name: 'Switch to dark theme' }).click();
+      await shot('packet-list-dark', 'wg-learn');
+      await page.getByRole('tab', { name: 'Handshake' }).click();
+      await shot('handshake-timeline-dark', 'wg-learn');
+      await page.getByRole('button', { name: 'Switch to light theme' }).click();
+      await page.getByRole('tab', { name: 'Packets' }).click();
+    }
+  });
+
+  test('more than 10,000 packets: the ring keeps the newest, the list renders only the rows in view', async () => {
+    const size = 16 * 1024 * 1024;
+    const got = await page.evaluate(async (u) => (await (await window.wgweb.fetch(u)).arrayBuffer()).byteLength, fx.http.url(`/bytes/${size}?seed=3`));
+    assert.equal(got, size);
+    const status = await page.evaluate(() => window.wgweb.capture.status());
+    assert.equal(status.packets, 10_000, JSON.stringify(status));
+    assert.ok(status.evicted > 0);
+    assert.equal(status.firstIndex, status.evicted + 1);
+    const list = page.locator('wg-packet-list');
+    await list.getByTestId('capture-count').filter({ hasText: /^10,000 packets/ }).waitFor();
+    const rendered = await list.locator('.tr').count();
+    assert.ok(rendered > 5 && rendered < 80, `${rendered} rows in the DOM`);
+    // Scroll to the top: the oldest held frame shows up.
+    await list.locator('.table').evaluate((el) => (el.scrollTop = 0));
+    await list.locator(`.tr[data-index="${status.firstIndex}"]`).waitFor();
+    await list.getByRole('button', { name: /Jump to latest/ }).click();
+    assert.deepEqual(ui.errors, []);
+  });
+
+  test('the pcapng download opens in tshark (or a strict reader) with the same packets', async () => {
+    const file = await page.evaluate(async () => {
+      const f = await window.wgweb.capture.download();
+      let bin = '';
+      for (let i = 0; i < f.bytes.length; i += 0x8000) bin += String.fromCharCode(...f.bytes.subarray(i, i + 0x8000));
+      return { filename: f.filename, packets: f.packets, isBytes: f.bytes instanceof Uint8Array, base64: btoa(bin) };
+    });
+    assert.equal(file.isBytes, true);
+    assert.match(file.filename, /^wgweb-\d{8}-\d{6}\.pcapng$/);
+    const bytes = new Uint8Array(Buffer.from(file.base64, 'base64'));
+    const rows = await page.evaluate(() => window.wgweb.capture.packets());
+    const parsed = readPcapng(bytes);
+    assert.ok(parsed.packets.length >= rows.length, 'the file holds every listed packet (and any newer)');
+    assert.equal(parsed.interfaces[0].linkType, 101);
+    assert.match(parsed.interfaces[0].description ?? '', new RegExp(fx.peer.publicKey.replace(/[+/=]/g, '\\$&')));
+    const path = join(dir, file.filename);
+    writeFileSync(path, bytes);
+    const reason = tsharkSkipReason();
+    if (reason) {
+      console.log(`# ${reason}; checked with the test's own pcapng reader only`);
+      return;
+    }
+    const fields = tsharkFields(path, ['frame.number', 'ip.src', 'ip.dst', 'frame.len', 'frame.packet_flags_direction', 'frame.protocols', 'frame.comment']);
+    assert.equal(fields.length, parsed.packets.length);
+    for (let i = 0; i < rows.length; i++) {
+      const [n, src, dst, len, dir, protocols, comment] = fields[i];
+      const r = rows[i];
+      assert.equal(Number(n), i + 1);
+      assert.equal(Number(len), r.length, `frame ${n} length`);
+      assert.equal(dir, r.direction === 'in' ? '0x00000001' : '0x00000002');
+      assert.match(comment, new RegExp(`^${r.direction === 'in' ? 'from' : 'to'} peer `));
+      if (r.summary.version === 4) {
+        assert.equal(src, r.summary.src);
+        assert.equal(dst, r.summary.dst);
+      }
+      if (r.summary.protocol === 'TCP') assert.match(protocols, /^raw:ip(v6)?:tcp/);
+      if (r.summary.protocol === 'ICMP') assert.match(protocols, /^raw:ip:icmp/);
+    }
+    assert.deepEqual(ui.errors, []);
+  });
+});
