@@ -35,7 +35,7 @@ export interface BenchChild {
 export async function startBenchChild(
   args: readonly string[],
   ready: RegExp,
-  options: { name?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+  options: { name?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv; onStderrLine?: (line: string) => void } = {},
 ): Promise<BenchChild> {
   const name = options.name ?? args.join(' ').slice(0, 60);
   const timeoutMs = options.timeoutMs ?? 30_000;
@@ -46,6 +46,7 @@ export async function startBenchChild(
   });
   let stderr = '';
   child.stderr!.on('data', (b: Buffer) => (stderr = (stderr + b.toString()).slice(-4000)));
+  if (options.onStderrLine) createInterface({ input: child.stderr! }).on('line', options.onStderrLine);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const lines = createInterface({ input: child.stdout! });
   const stop = async (): Promise<void> => {
@@ -89,10 +90,18 @@ export interface RelayProcess {
 }
 
 /**
- * `node bin/wgweb.js relay --listen 127.0.0.1:0 --no-demo --log-level error --allow ... ARGS`
+ * `node bin/wgweb.js relay --listen 127.0.0.1:0 --no-demo --log-level LEVEL --allow ... ARGS`
  * (a free loopback port; the port is read from the line the command prints when it listens).
+ * `onLog` receives every JSON log line the relay writes (at `logLevel`, default error).
  */
-export async function startRelayProcess(options: { allow: readonly string[]; args?: readonly string[]; nodeArgs?: readonly string[] }): Promise<RelayProcess> {
+export async function startRelayProcess(options: {
+  allow: readonly string[];
+  args?: readonly string[];
+  nodeArgs?: readonly string[];
+  logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  onLog?: (entry: Record<string, unknown>) => void;
+}): Promise<RelayProcess> {
+  const onLog = options.onLog;
   const child = await startBenchChild(
     [
       ...(options.nodeArgs ?? []),
@@ -102,12 +111,24 @@ export async function startRelayProcess(options: { allow: readonly string[]; arg
       '127.0.0.1:0',
       '--no-demo',
       '--log-level',
-      'error',
+      options.logLevel ?? 'error',
       ...options.allow.flatMap((a) => ['--allow', a]),
       ...(options.args ?? []),
     ],
     /listening on (http:\/\/\S+) \(WebSocket (ws:\/\/\S+)\)/,
-    { name: 'wgweb relay' },
+    {
+      name: 'wgweb relay',
+      onStderrLine: onLog
+        ? (line) => {
+            if (!line.startsWith('{')) return;
+            try {
+              onLog(JSON.parse(line) as Record<string, unknown>);
+            } catch {
+              // not a log line
+            }
+          }
+        : undefined,
+    },
   );
   return { url: child.match[1], wsUrl: child.match[2], pid: child.pid, close: child.stop };
 }

@@ -459,21 +459,24 @@ export function attributeBySource(code: string, map: { sources: string[]; mappin
   const lines = code.split('\n');
   const out = new Map<string, number>();
   const add = (src: number, n: number): void => {
+    if (n <= 0) return;
     const name = src >= 0 ? (map.sources[src] ?? '(unknown)') : '(unmapped)';
     out.set(name, (out.get(name) ?? 0) + n);
   };
   // A segment runs to the next one; code before a line's first segment (the rest of a multi-line
   // template literal, such as a Lit css`` block) belongs to the last segment of the lines above.
   let prevSrc = -1;
-  decodeMappings(map.mappings).forEach((segments, li) => {
+  const decoded = decodeMappings(map.mappings);
+  // A map may end before the code does (trailing lines without segments).
+  for (let li = 0; li < Math.max(lines.length, decoded.length); li++) {
     let prevCol = 0;
-    for (const [col, src] of segments) {
+    for (const [col, src] of decoded[li] ?? []) {
       add(prevSrc, col - prevCol);
       prevCol = col;
       prevSrc = src;
     }
     add(prevSrc, (lines[li]?.length ?? 0) - prevCol);
-  });
+  }
   return out;
 }
 

@@ -35,16 +35,24 @@ export interface LoadResult {
   readonly seconds: number;
   /** Sessions the server closed while the generator ran. */
   readonly closedByServer: number;
+  /**
+   * Datagrams of this run (warm-up included) whose echo had not come back 1 s after the run: lost
+   * on the way (dropped by the server, a socket buffer or the echo), as opposed to merely late.
+   * Datagrams carry their run's number in the counter field, so late echoes count for their run.
+   */
+  readonly lost: number;
+  /** Datagrams of this run, warm-up included (the base of {@link lost}). */
+  readonly sentTotal: number;
 }
 
-/** A type-4 message of `size` bytes for session `index` (receiver index = index). */
-export function transportDatagram(size: number, index: number): Buffer {
+/** A type-4 message of `size` bytes for session `index` (receiver index = index, counter = run). */
+export function transportDatagram(size: number, index: number, run = 0): Buffer {
   if (!Number.isInteger(size) || size < 32) throw new RangeError(`a transport datagram has at least 32 bytes, not ${size}`);
   const b = Buffer.alloc(size, 0x5a);
   b[0] = 4;
   b[1] = b[2] = b[3] = 0;
   b.writeUInt32LE(index >>> 0, 4);
-  b.writeBigUInt64LE(0n, 8);
+  b.writeBigUInt64LE(BigInt(run), 8);
   return b;
 }
 
@@ -68,6 +76,9 @@ export class LoadGenerator {
   #bytesReceived = 0;
   #closedByServer = 0;
   #closing = false;
+  #run = 0;
+  /** Echoes received per run number (the counter field of the datagram). */
+  readonly #echoesByRun = new Map<number, number>();
   /** Called for every echo (closed-loop mode refills the window here). */
   #onReply: ((c: Client) => void) | undefined;
 
@@ -86,8 +97,9 @@ export class LoadGenerator {
   }
 
   /**
-   * Opens sessions until `total` are open, `concurrency` upgrades at a time.
-   * @throws {Error} when a session is refused (with its close code and reason).
+   * Opens sessions until `total` are open, `concurrency` at a time. A session is open once a
+   * first (keepalive-sized) datagram came back through it.
+   * @throws {Error} when a session is refused (with its close code and reason) or stays silent.
    */
   async grow(total: number, concurrency = 50): Promise<void> {
     if (!Number.isInteger(total) || total < 0) throw new RangeError(`total must be a whole number, not ${total}`);
@@ -106,31 +118,44 @@ export class LoadGenerator {
       const client: Client = { ws, index, inFlight: 0, lastReply: 0, open: false };
       const timer = setTimeout(() => {
         ws.terminate();
-        reject(new Error(`session ${index} did not open within 20 s`));
+        reject(new Error(`session ${index} did not open and echo a first datagram within 20 s`));
       }, 20_000);
+      // A relay refuses after the upgrade (with a close code), so a session counts as open only
+      // once a first datagram has come back through it.
+      let verified = false;
       ws.once('open', () => {
-        clearTimeout(timer);
         client.open = true;
-        this.#clients.push(client);
-        resolve();
+        ws.send(transportDatagram(32, index));
       });
       ws.on('message', (data: Buffer) => {
+        if (!verified) {
+          verified = true;
+          clearTimeout(timer);
+          this.#clients.push(client);
+          resolve();
+          return;
+        }
         this.#received++;
         this.#bytesReceived += data.length;
+        if (data.length >= 16) {
+          const run = data.readUInt32LE(8);
+          this.#echoesByRun.set(run, (this.#echoesByRun.get(run) ?? 0) + 1);
+        }
         client.lastReply = performance.now();
         this.#onReply?.(client);
       });
       ws.on('error', (err) => {
+        if (verified) return;
         clearTimeout(timer);
-        if (!client.open) reject(new Error(`session ${index}: ${err.message}`));
+        reject(new Error(`session ${index}: ${err.message}`));
       });
       ws.on('close', (code, reason) => {
-        clearTimeout(timer);
-        if (!client.open) {
+        client.open = false;
+        if (!verified) {
+          clearTimeout(timer);
           reject(new Error(`session ${index} was refused: ${code} ${reason.toString()}`));
           return;
         }
-        client.open = false;
         if (!this.#closing) this.#closedByServer++;
       });
     });
@@ -152,7 +177,9 @@ export class LoadGenerator {
     const clients = this.#clients.filter((c) => c.open);
     if (clients.length === 0) throw new Error('paced load: no open sessions');
     const sizes = options.sizes ?? MIXED_SIZES;
-    const datagrams = clients.map((c) => sizes.map((s) => transportDatagram(s, c.index)));
+    const run = ++this.#run;
+    const datagrams = clients.map((c) => sizes.map((s) => transportDatagram(s, c.index, run)));
+    let sentTotal = 0;
     const rate = options.perSessionPps * clients.length;
     const warmupMs = options.warmupMs ?? 500;
     let sent = 0;
@@ -168,6 +195,7 @@ export class LoadGenerator {
         if (!c.open) continue;
         const d = datagrams[k][Math.floor(sent / clients.length) % sizes.length];
         c.ws.send(d);
+        sentTotal++;
         measuredSent++;
         measuredBytes += d.length;
       }
@@ -185,7 +213,7 @@ export class LoadGenerator {
       await sleep(options.durationMs);
       const t1 = performance.now();
       options.onWindow?.('end');
-      return {
+      const result = {
         sent: measuredSent,
         received: this.#received - r0,
         bytesSent: measuredBytes,
@@ -193,9 +221,12 @@ export class LoadGenerator {
         seconds: (t1 - t0) / 1000,
         closedByServer: this.#closedByServer - c0,
       };
+      clearInterval(timer);
+      await sleep(1000); // late echoes still count for this run
+      return { ...result, sentTotal, lost: Math.max(0, sentTotal - (this.#echoesByRun.get(run) ?? 0)) };
     } finally {
       clearInterval(timer);
-      await sleep(100); // let the last echoes land outside the next window
+      this.#echoesByRun.delete(run);
     }
   }
 
@@ -214,7 +245,8 @@ export class LoadGenerator {
     const clients = this.#clients.filter((c) => c.open);
     if (clients.length === 0) throw new Error('saturated load: no open sessions');
     const size = options.size ?? FULL_DATAGRAM;
-    const datagrams = new Map(clients.map((c) => [c, transportDatagram(size, c.index)]));
+    const run = ++this.#run;
+    const datagrams = new Map(clients.map((c) => [c, transportDatagram(size, c.index, run)]));
     let sent = 0;
     let bytesSent = 0;
     const fill = (c: Client): void => {
@@ -259,7 +291,7 @@ export class LoadGenerator {
       await sleep(options.durationMs);
       const t1 = performance.now();
       options.onWindow?.('end');
-      return {
+      const result = {
         sent: sent - s0,
         received: this.#received - r0,
         bytesSent: bytesSent - sb0,
@@ -267,10 +299,14 @@ export class LoadGenerator {
         seconds: (t1 - t0) / 1000,
         closedByServer: this.#closedByServer - c0,
       };
+      clearInterval(watchdog);
+      this.#onReply = undefined;
+      await sleep(1000); // drain the windows; late echoes still count for this run
+      return { ...result, sentTotal: sent, lost: Math.max(0, sent - (this.#echoesByRun.get(run) ?? 0)) };
     } finally {
       clearInterval(watchdog);
       this.#onReply = undefined;
-      await sleep(200); // drain the windows
+      this.#echoesByRun.delete(run);
       for (const c of clients) c.inFlight = 0;
     }
   }
