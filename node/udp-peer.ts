@@ -45,7 +45,8 @@ export class UdpPeer {
     const { config } = options;
     const host = options.host ?? '0.0.0.0';
     const family = isIP(host) === 6 ? 'udp6' : 'udp4';
-    const socket = createSocket({ type: family, ipv6Only: false });
+    // A large receive buffer absorbs bursts while the event loop is busy (RcvbufErrors otherwise).
+    const socket = createSocket({ type: family, ipv6Only: false, recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 });
     const tunnel = new Tunnel(
       {
         privateKey: config.interface.privateKey,

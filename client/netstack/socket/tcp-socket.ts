@@ -1150,8 +1150,18 @@ export class TcpSocket {
         return;
       }
     }
-    if (offset > 0 || islandsBefore > 0) {
-      // RFC 5681 §4.2: out-of-order data, and data filling a hole, are acknowledged at once.
+    if (offset > 0) {
+      // RFC 5681 §4.2: out-of-order data is acknowledged at once, one duplicate ACK (with SACK
+      // blocks) per segment. The owner may batch a burst of arriving datagrams into one poll,
+      // which would fold these into one ACK and starve the sender's fast retransmit, so the
+      // duplicate ACK is queued now rather than at the next dispatch.
+      const out: TcpOutput[] = [];
+      this.emitSegment(out, this.sndMax, TcpFlag.ACK, 0, 0, false, now);
+      this.host.sendControl(out[0]);
+      return;
+    }
+    if (islandsBefore > 0) {
+      // Data filling a hole is acknowledged at once too (RFC 5681 §4.2).
       this.ackNow = true;
       return;
     }
