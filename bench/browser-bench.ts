@@ -11,9 +11,10 @@
  *                        same relay process, from a UDP sender next to wireguard-go streaming
  *                        full-size WireGuard-shaped datagrams against credit (no WireGuard, no TCP):
  *                        what the browser's WebSocket and the relay path carry, the tunnel's ceiling.
- *   browser.long-tasks   main-thread long tasks (PerformanceObserver 'longtask', ≥ 50 ms) during that
- *                        download, against the page reading the same bytes with the browser's own
- *                        fetch() from the relay's static files (same reading and hashing code).
+ *   browser.long-tasks   share of the page's main-thread time in long tasks (PerformanceObserver
+ *                        'longtask', ≥ 50 ms) during that download, against the same page idle (the
+ *                        noise floor of a shared machine); the browser's own fetch() of the same
+ *                        bytes (same reading and hashing code) in the notes.
  *   browser.worker-heap  the tunnel worker's V8 heap (CDP Runtime.getHeapUsage on the worker target,
  *                        after HeapProfiler.collectGarbage) after the downloads, against the same
  *                        worker before them: retained memory. Peak during the transfer in the notes.
@@ -28,9 +29,10 @@
  *
  *   node --import tsx bench/browser-bench.ts [--quick] [--bytes N] [--profile DIR]
  *
- * `--profile DIR` adds one download with the V8 sampling profiler on in the tunnel worker and the
- * page (CDP), writes both .cpuprofile files to DIR and prints self time by original source file
- * and function (through dist/ui's source maps).
+ * `--profile DIR` runs the connects and one extra download with the V8 sampling profiler on in the
+ * tunnel worker and the page (CDP), writes the .cpuprofile files to DIR and prints self time by
+ * original source file and function (through dist/ui's source maps). The connect figure of a
+ * profiled run includes the profiler's cost.
  */
 import { createHash } from 'node:crypto';
 import { createWriteStream, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -223,6 +225,23 @@ async function writeDeterministicFile(path: string, bytes: number): Promise<void
   await once(out, 'finish');
 }
 
+const STATIC_PREFIX = 'wgweb-bench-static-';
+
+/** Removes the static directories (with their big file) of earlier runs that were killed before cleaning up. */
+function sweepStaticDirs(): void {
+  for (const name of readdirSync(tmpdir())) {
+    const m = new RegExp(`^${STATIC_PREFIX}(\\d+)-`).exec(name);
+    if (!m) continue;
+    let alive = true;
+    try {
+      process.kill(Number(m[1]), 0);
+    } catch (e) {
+      alive = (e as NodeJS.ErrnoException).code !== 'ESRCH';
+    }
+    if (!alive) rmSync(join(tmpdir(), name), { recursive: true, force: true });
+  }
+}
+
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   return Promise.race([
@@ -238,6 +257,11 @@ function median(values: number[]): number {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Long tasks as a share of the watched time, %. */
+function longTaskShare(d: { longTasks: number[]; ms: number }): number {
+  return (100 * d.longTasks.reduce((a, b) => a + b, 0)) / d.ms;
+}
 
 // -----------------------------------------------------------------------------------------------
 // The tunnel worker's heap, through CDP
@@ -387,6 +411,30 @@ function pageDownload(page: Page, args: { url: string; via: 'tunnel' | 'native';
       clearInterval(lag);
     }
   }, args);
+}
+
+/** The same main-thread watch on the page doing nothing for `ms`: the machine's noise floor. */
+function pageIdle(page: Page, ms: number): Promise<PageDownload> {
+  return page.evaluate(async (ms) => {
+    const longTasks: number[] = [];
+    const observer = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) longTasks.push(e.duration);
+    });
+    observer.observe({ type: 'longtask' });
+    let maxLagMs = 0;
+    let last = performance.now();
+    const lag = setInterval(() => {
+      const t = performance.now();
+      maxLagMs = Math.max(maxLagMs, t - last - 20);
+      last = t;
+    }, 20);
+    const t0 = performance.now();
+    await new Promise((r) => setTimeout(r, ms));
+    for (const e of observer.takeRecords()) longTasks.push(e.duration);
+    observer.disconnect();
+    clearInterval(lag);
+    return { bytes: 0, ms: performance.now() - t0, sha256: '', longTasks, maxLagMs };
+  }, ms);
 }
 
 /** Runs one job in the bench-only raw WebSocket worker (created once per page). */
@@ -588,6 +636,26 @@ export function summarizeProfile(profile: CpuProfile, distDir: string): { files:
   return { files: top(files), functions: top(functions) };
 }
 
+async function startProfiles(inspector: WorkerInspector): Promise<void> {
+  for (const send of [inspector.send.bind(inspector), inspector.page.send.bind(inspector.page)] as ((m: string, p?: Record<string, unknown>) => Promise<unknown>)[]) {
+    await send('Profiler.enable');
+    await send('Profiler.setSamplingInterval', { interval: 500 });
+    await send('Profiler.start');
+  }
+}
+
+/** Stops both profilers, writes DIR/browser-{worker,page}-NAME.cpuprofile and prints summaries. */
+async function stopProfiles(inspector: WorkerInspector, dir: string, name: string, what: string): Promise<void> {
+  const { profile: worker } = await inspector.send<{ profile: CpuProfile }>('Profiler.stop');
+  const { profile: main } = (await inspector.page.send('Profiler.stop')) as unknown as { profile: CpuProfile };
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `browser-worker-${name}.cpuprofile`), JSON.stringify(worker));
+  writeFileSync(join(dir, `browser-page-${name}.cpuprofile`), JSON.stringify(main));
+  process.stderr.write(`  profiled ${what}; profiles in ${dir}\n`);
+  printProfile(`${name}: tunnel worker`, worker);
+  printProfile(`${name}: page main thread`, main);
+}
+
 function printProfile(what: string, profile: CpuProfile): void {
   const { files, functions } = summarizeProfile(profile, DIST_UI);
   const total = files.reduce((a, f) => a + f.ms, 0);
@@ -600,7 +668,10 @@ function printProfile(what: string, profile: CpuProfile): void {
 // The run
 
 export interface BrowserBenchOptions extends BenchOptions {
-  /** After the measured rounds, one more download with CPU profiles of the worker and the page written here (and summarised on stderr). */
+  /**
+   * Profile the connects, and one more download after the measured rounds, in the worker and the
+   * page; the .cpuprofile files go here and summaries to stderr (profiled figures are slower).
+   */
   readonly profileDir?: string;
   /** Override the download size (bytes). */
   readonly bytes?: number;
@@ -617,7 +688,8 @@ export async function runBrowserBench(options: BrowserBenchOptions): Promise<Ben
   const sizeText = bytes % MiB === 0 ? `${bytes / MiB} MiB` : `${bytes} bytes`;
   const entries: BenchEntry[] = [];
   const closers: (() => Promise<unknown> | void)[] = [];
-  const staticDir = mkdtempSync(join(tmpdir(), 'wgweb-bench-static-'));
+  sweepStaticDirs();
+  const staticDir = mkdtempSync(join(tmpdir(), `${STATIC_PREFIX}${process.pid}-`));
   closers.push(() => rmSync(staticDir, { recursive: true, force: true }));
   try {
     await ensureUiBuilt();
@@ -659,6 +731,8 @@ export async function runBrowserBench(options: BrowserBenchOptions): Promise<Ben
     /** The part until wgweb.connect() resolved (config parsed, worker session and relay WebSocket started). */
     const connectCall: number[] = [];
     const rawConnect: number[] = [];
+    const profiling = options.profileDir !== undefined;
+    if (profiling) await startProfiles(inspector);
     for (let i = 0; i < connects; i++) {
       // A responder ignores an initiation within 20 ms of the last one with the same key.
       await sleep(60);
@@ -683,6 +757,7 @@ export async function runBrowserBench(options: BrowserBenchOptions): Promise<Ben
       connectCall.push(ms.connect);
       rawConnect.push((await withTimeout(rawWorker<{ ms: number }>(page, { op: 'first-reply', url: rawUrl, size: PING_DATAGRAM }), 30_000, 'raw first reply')).ms);
     }
+    if (profiling) await stopProfiles(inspector, options.profileDir!, 'connect', `${connects} connects (median ${median(tunnelConnect).toFixed(1)} ms, profiler on)`);
 
     // --- the download, alternating with the raw WebSocket ceiling ---------------------------------
     await sleep(60);
@@ -719,27 +794,14 @@ export async function runBrowserBench(options: BrowserBenchOptions): Promise<Ben
       if (d.bytes !== bytes) throw new Error(`browser download: got ${d.bytes} bytes, expected ${bytes}`);
       if (d.sha256 !== expected) throw new Error(`browser download: the body's blockwise SHA-256 is ${d.sha256}, expected ${expected}`);
       best = Math.max(best, (bytes / d.ms) * 1000);
-      const total = (x: PageDownload): number => x.longTasks.reduce((a, b) => a + b, 0);
-      if (!worst || total(d) > total(worst)) worst = d;
+      if (!worst || longTaskShare(d) > longTaskShare(worst)) worst = d;
     }
     const heapAfter = await inspector.heap();
     const heapAfterGc = await inspector.heapAfterGc();
-    if (options.profileDir) {
-      mkdirSync(options.profileDir, { recursive: true });
-      await inspector.send('Profiler.enable');
-      await inspector.send('Profiler.setSamplingInterval', { interval: 500 });
-      await inspector.page.send('Profiler.enable');
-      await inspector.page.send('Profiler.setSamplingInterval', { interval: 500 });
-      await inspector.send('Profiler.start');
-      await inspector.page.send('Profiler.start');
+    if (profiling) {
+      await startProfiles(inspector);
       const d = await withTimeout(pageDownload(page, { url: url(bytes), via: 'tunnel', block: HASH_BLOCK }), 600_000, 'profiled download');
-      const { profile: worker } = await inspector.send<{ profile: CpuProfile }>('Profiler.stop');
-      const { profile: main } = (await inspector.page.send('Profiler.stop')) as unknown as { profile: CpuProfile };
-      writeFileSync(join(options.profileDir, 'browser-worker.cpuprofile'), JSON.stringify(worker));
-      writeFileSync(join(options.profileDir, 'browser-page.cpuprofile'), JSON.stringify(main));
-      process.stderr.write(`  profiled download: ${((bytes / d.ms) * 1000 / MB).toFixed(1)} MB/s (profiler on); profiles in ${options.profileDir}\n`);
-      printProfile('tunnel worker', worker);
-      printProfile('page main thread', main);
+      await stopProfiles(inspector, options.profileDir!, 'download', `${sizeText} download at ${((bytes / d.ms) * 1000 / MB).toFixed(1)} MB/s (profiler on)`);
     }
     await withTimeout(page.evaluate(() => window.wgweb.disconnect()), 30_000, 'disconnect');
     await sleep(200);
@@ -763,6 +825,8 @@ export async function runBrowserBench(options: BrowserBenchOptions): Promise<Ben
     // --- the browser's own fetch of the same bytes (main-thread baseline) -------------------------
     const native = await withTimeout(pageDownload(page, { url: `./${NATIVE_FILE}`, via: 'native', block: HASH_BLOCK }), 300_000, 'native fetch');
     if (native.bytes !== bytes || native.sha256 !== expected) throw new Error(`native fetch: got ${native.bytes} bytes, SHA ${native.sha256}`);
+    const idleMs = options.quick ? 2000 : 5000;
+    const idle = await withTimeout(pageIdle(page, idleMs), idleMs + 30_000, 'idle page');
 
     // --- entries ----------------------------------------------------------------------------------
     entries.push({
@@ -774,16 +838,18 @@ export async function runBrowserBench(options: BrowserBenchOptions): Promise<Ben
       notes: `the same raw download straight from a ws server on loopback (no relay): ${(direct / MB).toFixed(1)} MB/s; the browser's own fetch() of the same bytes from the relay's static files: ${((bytes / native.ms) * 1000 / MB).toFixed(0)} MB/s; the raw path is the tunnel's ceiling, not a goal`,
     });
     const totalMs = (d: PageDownload): number => d.longTasks.reduce((a, b) => a + b, 0);
-    const ours = totalMs(worst!);
-    const base = totalMs(native);
+    const watch = (d: PageDownload): string =>
+      `${d.longTasks.length} long task${d.longTasks.length === 1 ? '' : 's'}, ${totalMs(d).toFixed(0)} ms in ${(d.ms / 1000).toFixed(1)} s, longest ${Math.max(0, ...d.longTasks).toFixed(0)} ms, largest 20 ms-timer delay ${d.maxLagMs.toFixed(0)} ms`;
+    const ours = longTaskShare(worst!);
+    const base = longTaskShare(idle);
     entries.push({
       name: 'browser.long-tasks',
-      measured: `main-thread long tasks (PerformanceObserver "longtask", ≥ 50 ms), total ms, while the page reads the ${sizeText} tunnel download (worst of ${rounds}); baseline: the page reading the same bytes with the browser's own fetch() (same reading and hashing code)`,
-      ours: { label: 'wgweb.fetch body', value: ours, unit: 'ms' },
-      baseline: { label: 'native fetch() body', value: base, unit: 'ms' },
-      ratio: ours === 0 ? (base === 0 ? 1 : undefined) : lowerIsBetter(ours, base),
+      measured: `share of the page's main-thread time spent in long tasks (PerformanceObserver "longtask", ≥ 50 ms) while it reads the ${sizeText} tunnel download (worst of ${rounds}); baseline: the same page idle for ${idleMs / 1000} s (the machine's noise floor: a descheduled renderer also makes long tasks)`,
+      ours: { label: 'reading a wgweb.fetch body', value: ours, unit: '%' },
+      baseline: { label: 'idle page', value: base, unit: '%' },
+      ratio: ours === 0 ? (base === 0 ? 1 : undefined) : base === 0 ? undefined : lowerIsBetter(ours, base),
       goal: 'no long task: the main thread stays responsive',
-      notes: `${worst!.longTasks.length} long tasks, longest ${Math.max(0, ...worst!.longTasks).toFixed(0)} ms, largest 20 ms-timer delay ${worst!.maxLagMs.toFixed(0)} ms (native: ${native.longTasks.length} tasks, timer delay ${native.maxLagMs.toFixed(0)} ms)`,
+      notes: `tunnel: ${watch(worst!)}; idle: ${watch(idle)}; the browser's own fetch() of the same bytes: ${watch(native)}`,
     });
     const mib = (n: number): string => `${(n / MiB).toFixed(1)} MiB`;
     const js = (h: HeapUsage): number => h.usedSize + h.backingStorageSize;
