@@ -12,7 +12,7 @@
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -128,6 +128,17 @@ describe('teaching views through a real wireguard-go peer', { skip }, () => {
       await page.getByRole('button', { name: 'Switch to light theme' }).click();
       await page.getByRole('tab', { name: 'Packets' }).click();
     }
+  });
+
+  test('the Download .pcapng button saves a file the reader opens', async () => {
+    const list = page.locator('wg-packet-list');
+    const [download] = await Promise.all([page.waitForEvent('download'), list.getByRole('button', { name: 'Download .pcapng' }).click()]);
+    assert.match(download.suggestedFilename(), /^wgweb-\d{8}-\d{6}\.pcapng$/);
+    const saved = join(dir, 'button.pcapng');
+    await download.saveAs(saved);
+    const parsed = readPcapng(new Uint8Array(readFileSync(saved)));
+    assert.ok(parsed.packets.length >= 10, `${parsed.packets.length} packets`);
+    assert.ok(parsed.packets.some((p) => p.flags === 1) && parsed.packets.some((p) => p.flags === 2), 'both directions');
   });
 
   test('more than 10,000 packets: the ring keeps the newest, the list renders only the rows in view', async () => {
