@@ -5,12 +5,16 @@
  *
  *   wg-config-input { value }   wg-relay-input { value }   wg-remember-change { remember }
  *   wg-connect                  wg-disconnect
+ *
+ * "Try the demo" (shown when the relay runs its built-in demo peer) fetches a fresh client config
+ * from the relay, then raises the same two events a user would: wg-config-input, wg-connect.
  */
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import type { WgwebError } from '../../../shared/errors.ts';
 import type { TunnelKeys } from '../controllers/tunnel-controller.ts';
 import { diagnoseConfig, findPrivateKey, type ConfigDiagnosis } from '../lib/config-diagnostics.ts';
 import { hintsForError } from '../lib/error-hints.ts';
+import { fetchDemoAvailability, fetchDemoConfig } from '../lib/demo-api.ts';
 import { sharedStyles } from '../styles/shared-styles.ts';
 import { panelId, renderTablist, tabId } from './tablist.ts';
 import './wg-config-editor.ts';
@@ -30,6 +34,9 @@ export class WgConfigPanel extends LitElement {
     keys: { attribute: false },
     _tab: { state: true },
     _publicKey: { state: true },
+    _demo: { state: true },
+    _demoBusy: { state: true },
+    _demoError: { state: true },
   };
   static override styles = [
     sharedStyles,
@@ -80,6 +87,26 @@ export class WgConfigPanel extends LitElement {
       .go button.danger {
         min-width: 8.5rem;
       }
+      .demo {
+        display: flex;
+        align-items: center;
+        gap: 0.75rem;
+        flex-wrap: wrap;
+        margin: 0 0 0.9rem;
+        padding: 0.65rem 0.8rem;
+        background: var(--wg-surface-2);
+        border: 1px solid var(--wg-border);
+        border-radius: var(--wg-radius-sm);
+        font-size: 0.85rem;
+      }
+      .demo p {
+        flex: 1;
+        min-width: 12rem;
+        margin: 0;
+      }
+      .demo .field-error {
+        flex-basis: 100%;
+      }
     `,
   ];
 
@@ -94,6 +121,9 @@ export class WgConfigPanel extends LitElement {
   declare keys: TunnelKeys | undefined;
   declare _tab: 'file' | 'keygen';
   declare _publicKey: string;
+  declare _demo: boolean;
+  declare _demoBusy: boolean;
+  declare _demoError: string;
   #diagnosis: ConfigDiagnosis = diagnoseConfig('');
   #derivingFor: string | undefined;
 
@@ -109,6 +139,14 @@ export class WgConfigPanel extends LitElement {
     this.keys = undefined;
     this._tab = 'file';
     this._publicKey = '';
+    this._demo = false;
+    this._demoBusy = false;
+    this._demoError = '';
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    void fetchDemoAvailability().then((a) => (this._demo = a.enabled));
   }
 
   /** The current check result (for the app and tests). */
@@ -140,6 +178,7 @@ export class WgConfigPanel extends LitElement {
       </div>
       <div class="card-body">
         <div role="tabpanel" id=${panelId('cfg', 'file')} aria-labelledby=${tabId('cfg', 'file')} ?hidden=${this._tab !== 'file'}>
+          ${this.#renderDemo()}
           <wg-config-editor .value=${this.configText} .diagnosis=${this.#diagnosis}></wg-config-editor>
           ${this._publicKey
             ? html`<div class="pub">
@@ -155,6 +194,32 @@ export class WgConfigPanel extends LitElement {
         </div>
       </div>
     </section>`;
+  }
+
+  #renderDemo() {
+    if (!this._demo || this.state !== 'down') return nothing;
+    return html`<div class="demo">
+      <p>No WireGuard server at hand? The relay runs a demo peer: get a fresh client config for it and connect.</p>
+      <button type="button" class="primary" data-testid="try-demo" ?disabled=${this._demoBusy} @click=${this.#tryDemo}>
+        ${this._demoBusy ? 'Getting a config…' : 'Try the demo'}
+      </button>
+      ${this._demoError ? html`<div class="field-error" role="alert">${this._demoError}</div>` : nothing}
+    </div>`;
+  }
+
+  async #tryDemo(): Promise<void> {
+    this._demoBusy = true;
+    this._demoError = '';
+    try {
+      const text = await fetchDemoConfig();
+      this.#emit('wg-config-input', { value: text });
+      await this.updateComplete;
+      this.#emit('wg-connect', {});
+    } catch (e) {
+      this._demoError = e instanceof Error ? e.message : String(e);
+    } finally {
+      this._demoBusy = false;
+    }
   }
 
   #renderConnection() {
