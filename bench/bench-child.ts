@@ -10,7 +10,7 @@
  * itself): it dies with the bench even when the bench is killed without cleanup.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
@@ -171,4 +171,75 @@ export function openFileLimit(): number {
   const m = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
   if (!m) return Number.NaN;
   return m[1] === 'unlimited' ? Number.POSITIVE_INFINITY : Number(m[1]);
+}
+
+/** What a process is, for CPU accounting: Chromium's process types, the relay, wireguard-go... */
+function processLabel(pid: number): string {
+  let argv: string[];
+  try {
+    argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+  } catch {
+    return 'gone';
+  }
+  const cmd = argv.join(' ');
+  const exe = (argv[0] ?? '').split('/').pop() ?? '';
+  if (/chrom/.test(exe)) {
+    const type = /--type=([\w-]+)/.exec(cmd)?.[1];
+    if (!type) return 'chromium browser';
+    if (type === 'utility') return /NetworkService|network\.mojom/.test(cmd) ? 'chromium network service' : 'chromium utility';
+    return `chromium ${type}`;
+  }
+  if (/wgweb\.js relay/.test(cmd)) return 'relay';
+  if (exe === 'wireguard-go') return 'wireguard-go';
+  if (/ns-server\.ts/.test(cmd)) return 'HTTP server';
+  return exe || 'unknown';
+}
+
+function parentOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return -1;
+  }
+}
+
+/** CPU ms used so far by this process and every descendant, by pid (with a label). */
+export function descendantCpu(): Map<number, { label: string; cpuMs: number }> {
+  const pids = readdirSync('/proc').filter((n) => /^\d+$/.test(n)).map(Number);
+  const parent = new Map(pids.map((p) => [p, parentOf(p)]));
+  const mine = (pid: number): boolean => {
+    for (let p = parent.get(pid) ?? -1, hops = 0; p > 1 && hops < 64; p = parent.get(p) ?? -1, hops++) if (p === process.pid) return true;
+    return false;
+  };
+  const out = new Map<number, { label: string; cpuMs: number }>();
+  for (const pid of pids) {
+    if (pid === process.pid) {
+      out.set(pid, { label: 'bench driver', cpuMs: cpuMs(pid) });
+      continue;
+    }
+    if (!mine(pid)) continue;
+    try {
+      out.set(pid, { label: processLabel(pid), cpuMs: cpuMs(pid) });
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return out;
+}
+
+/**
+ * Share of one core each kind of descendant process used between two {@link descendantCpu}
+ * snapshots `ms` apart, largest first, e.g. [["chromium renderer", 87], ["relay", 31], ...].
+ */
+export function cpuShares(before: Map<number, { label: string; cpuMs: number }>, after: Map<number, { label: string; cpuMs: number }>, ms: number): [string, number][] {
+  const byLabel = new Map<string, number>();
+  for (const [pid, a] of after) {
+    const used = a.cpuMs - (before.get(pid)?.cpuMs ?? 0);
+    byLabel.set(a.label, (byLabel.get(a.label) ?? 0) + used);
+  }
+  return [...byLabel]
+    .map(([label, used]): [string, number] => [label, (100 * used) / ms])
+    .filter(([, pct]) => pct >= 0.5)
+    .sort((a, b) => b[1] - a[1]);
 }
