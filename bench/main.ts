@@ -1,7 +1,9 @@
 /**
  * `npm run bench [-- --quick] [-- --only NAME]`: runs every bench module, each of which measures
  * wgweb next to a baseline in the same run, and writes `bench-results/latest.json` plus a Markdown
- * table (`bench-results/latest.md`) that is also copied into docs/benchmarks.md between markers.
+ * table (`bench-results/latest.md`). A full run of every module also keeps them as
+ * `bench-results/full.{json,md}` and copies the table into docs/benchmarks.md between markers.
+ * `--only NAME` runs the modules whose file name contains NAME.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -113,19 +115,26 @@ async function main(): Promise<void> {
     }
     process.stderr.write(`  (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
   }
-  const report = { environment, seconds: (Date.now() - started) / 1000, entries, failures };
+  const loadAverageAtEnd = Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
+  const report = { environment: { ...environment, loadAverageAtEnd }, seconds: (Date.now() - started) / 1000, entries, failures };
   const outDir = new URL('../bench-results/', import.meta.url);
   mkdirSync(outDir, { recursive: true });
   writeFileSync(new URL('latest.json', outDir), JSON.stringify(report, null, 2) + '\n');
   const commit = `${environment.commit}${uncommitted.length ? ` + uncommitted changes in ${uncommitted.length} file${uncommitted.length > 1 ? 's' : ''}` : ''}`;
   const env =
-    `Ran ${environment.date} on ${environment.cpu}, ${environment.memoryGiB} GiB, Linux ${environment.kernel}, load average ${environment.loadAverage} at start; ` +
+    `Ran ${environment.date} on ${environment.cpu}, ${environment.memoryGiB} GiB, Linux ${environment.kernel}, load average ${environment.loadAverage} at start and ${loadAverageAtEnd} at the end; ` +
     `node ${environment.node}, ${environment.chromium} (playwright-core ${environment.playwrightCore}), wireguard-go ${environment.wireguardGo}; ` +
     `commit ${commit}; ${environment.mode} mode, ${report.seconds.toFixed(0)} s.`;
   const md = `${env}\n\n${markdownTable(entries)}\n${failures.length ? `\nFailed modules: ${failures.map((f) => `${f.module} (${f.error})`).join('; ')}\n` : ''}`;
   writeFileSync(new URL('latest.md', outDir), md);
+  // A quick run must not clobber the last full run's figures.
+  if (!quick && !only) {
+    writeFileSync(new URL('full.json', outDir), JSON.stringify(report, null, 2) + '\n');
+    writeFileSync(new URL('full.md', outDir), md);
+  }
   const docs = new URL('../docs/benchmarks.md', import.meta.url);
-  if (existsSync(docs) && !quick) {
+  // Only a full run of every module replaces the table (an --only run would drop the other rows).
+  if (existsSync(docs) && !quick && !only) {
     const text = readFileSync(docs, 'utf8');
     const start = '<!-- bench:start -->';
     const end = '<!-- bench:end -->';
