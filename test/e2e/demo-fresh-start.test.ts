@@ -72,7 +72,12 @@ describe('a fresh start: wgweb relay, the page, and "Try the demo"', { skip }, (
   test('one click on "Try the demo" fills in a config and brings the tunnel up', async () => {
     const { page } = ui;
     await page.getByRole('button', { name: 'Try the demo' }).click();
-    await page.waitForFunction(async () => (await window.wgweb.status())?.state === 'up', null, { timeout: 30_000 });
+    // Poll from Node: waitForFunction would treat the async predicate's promise as truthy.
+    const deadline = Date.now() + 30_000;
+    while ((await page.evaluate(() => window.wgweb.status()))?.state !== 'up') {
+      assert.ok(Date.now() < deadline, 'the tunnel came up within 30 s');
+      await new Promise((r) => setTimeout(r, 100));
+    }
     const status = await page.evaluate(() => window.wgweb.status());
     assert.deepEqual(status?.peers[0].allowedIPs, ['10.44.0.0/24', 'fd44::/64']);
     assert.ok(status?.peers[0].latestHandshakeAt, 'a handshake completed');
