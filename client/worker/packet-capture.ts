@@ -11,9 +11,9 @@
  * exceeded the oldest packets go first. Frame numbers (`index`) count from 1 since the last clear
  * and never repeat, so a list can ask for "from frame N" across evictions.
  */
-import { formatPrefix, prefixContains, type IpPrefix } from '../../shared/ip-address.ts';
+import { formatIp, formatPrefix, prefixContains, type IpPrefix } from '../../shared/ip-address.ts';
 import { compilePacketFilter } from './packet-filter.ts';
-import { summarizePacket, type PacketSummary } from './packet-summary.ts';
+import { summarizePacket, tcpInfo, type PacketSummary } from './packet-summary.ts';
 import { LinkType, PcapngWriter, concatBlocks } from './pcapng-writer.ts';
 
 /** Default packet limit of a capture. */
@@ -120,6 +120,8 @@ export interface PcapngExportOptions {
 const MAX_PAGE = 1000;
 /** Compact the backing array once this many evicted slots pile up at its front. */
 const COMPACT_AFTER = 4096;
+/** TCP initial sequence numbers remembered (one per direction of a connection), oldest forgotten. */
+const MAX_ISNS = 4096;
 
 function checkLimit(value: number | undefined, fallback: number, what: string): number {
   if (value === undefined) return fallback;
@@ -139,6 +141,8 @@ export class PacketCapture {
   #nextIndex = 1;
   #evicted = 0;
   #firstAt: number | undefined;
+  /** Initial sequence number per sending direction ("src|sport|dst|dport"), from SYNs recorded. */
+  readonly #isns = new Map<string, number>();
   readonly #interfaces: CaptureInterface[] = [];
 
   constructor(options: PacketCaptureOptions = {}) {
@@ -172,6 +176,7 @@ export class PacketCapture {
     this.#nextIndex = 1;
     this.#evicted = 0;
     this.#firstAt = undefined;
+    this.#isns.clear();
   }
 
   /** Declares a tunnel session; packets recorded afterwards belong to it by default. */
@@ -200,6 +205,7 @@ export class PacketCapture {
     const rec: CaptureRecord = { index: this.#nextIndex++, at: atEpochMs, direction, iface: ifaceId, data: data.slice() };
     this.#items.push(rec);
     this.#bytes += rec.data.length;
+    this.#learnIsn(rec.data);
     while (this.size > this.maxPackets || (this.#bytes > this.maxBytes && this.size > 1)) this.#evictOldest();
     return true;
   }
@@ -237,9 +243,49 @@ export class PacketCapture {
     return start < end ? (this.#items.slice(start, end) as CaptureRecord[]) : [];
   }
 
-  /** The summary of a held record (computed once). */
+  /** The summary of a held record (computed once), with relative TCP numbers when the SYNs were seen. */
   summary(rec: CaptureRecord): PacketSummary {
-    return (rec.summary ??= summarizePacket(rec.data));
+    if (rec.summary) return rec.summary;
+    const s = summarizePacket(rec.data);
+    const tcp = s.tcp;
+    if (tcp && s.srcPort !== undefined && s.dstPort !== undefined && !s.fragment) {
+      const mine = this.#isns.get(`${s.src}|${s.srcPort}|${s.dst}|${s.dstPort}`);
+      const theirs = this.#isns.get(`${s.dst}|${s.dstPort}|${s.src}|${s.srcPort}`);
+      if (mine !== undefined) tcp.relativeSeq = (tcp.seq - mine) >>> 0;
+      if (theirs !== undefined) tcp.relativeAck = (tcp.ack - theirs) >>> 0;
+      if (mine !== undefined || theirs !== undefined) s.info = tcpInfo(s.srcPort, s.dstPort, tcp);
+    }
+    rec.summary = s;
+    return s;
+  }
+
+  /**
+   * Remembers the initial sequence number of a SYN (RFC 9293 §3.4.1) so later segments of that
+   * connection show relative numbers. Reads a few bytes only; IPv6 extension headers are skipped
+   * over (such SYNs just keep absolute numbers).
+   */
+  #learnIsn(b: Uint8Array): void {
+    const v = b.length ? b[0] >> 4 : 0;
+    let at: number;
+    let src: Uint8Array;
+    let dst: Uint8Array;
+    if (v === 4 && b.length >= 20 && b[9] === 6 && (((b[6] << 8) | b[7]) & 0x3fff) === 0) {
+      at = (b[0] & 15) << 2;
+      src = b.subarray(12, 16);
+      dst = b.subarray(16, 20);
+    } else if (v === 6 && b.length >= 40 && b[6] === 6) {
+      at = 40;
+      src = b.subarray(8, 24);
+      dst = b.subarray(24, 40);
+    } else {
+      return;
+    }
+    if (b.length < at + 14 || !(b[at + 13] & 0x02)) return; // not a SYN
+    const key = `${formatIp(src)}|${(b[at] << 8) | b[at + 1]}|${formatIp(dst)}|${(b[at + 2] << 8) | b[at + 3]}`;
+    const isn = ((b[at + 4] << 24) | (b[at + 5] << 16) | (b[at + 6] << 8) | b[at + 7]) >>> 0;
+    this.#isns.delete(key);
+    this.#isns.set(key, isn);
+    if (this.#isns.size > MAX_ISNS) this.#isns.delete(this.#isns.keys().next().value!);
   }
 
   /** A page of rows in filtered order (see {@link CaptureRowsQuery}). */

@@ -33,6 +33,10 @@ export interface TcpSummary {
   flagNames: string[];
   seq: number;
   ack: number;
+  /** `seq` minus the sender's initial sequence number, when the capture saw the SYN (RFC 9293 §3.4.1). */
+  relativeSeq?: number;
+  /** `ack` minus the other side's initial sequence number, when the capture saw its SYN. */
+  relativeAck?: number;
   /** The raw 16-bit window field (not scaled). */
   window: number;
   payloadLength: number;
@@ -345,14 +349,22 @@ function summarizeTcp(s: PacketSummary, payload: Uint8Array): void {
     if (repr.sackBlocks) tcp.sackBlocks = repr.sackBlocks.length / 2;
   }
   s.tcp = tcp;
-  const parts = [`${packet.srcPort} → ${packet.dstPort}`, `[${tcp.flagNames.join(', ') || 'none'}]`, `Seq=${tcp.seq}`];
-  if (flags & TcpFlag.ACK) parts.push(`Ack=${tcp.ack}`);
+  s.info = tcpInfo(packet.srcPort, packet.dstPort, tcp);
+}
+
+/**
+ * The Info text of a TCP segment: ports, flags, then sequence and acknowledgement numbers
+ * (relative to the connection's initial sequence numbers when known, as analysers show them).
+ */
+export function tcpInfo(srcPort: number, dstPort: number, tcp: TcpSummary): string {
+  const parts = [`${srcPort} → ${dstPort}`, `[${tcp.flagNames.join(', ') || 'none'}]`, `Seq=${tcp.relativeSeq ?? tcp.seq}`];
+  if (tcp.flags & TcpFlag.ACK) parts.push(`Ack=${tcp.relativeAck ?? tcp.ack}`);
   parts.push(`Win=${tcp.window}`, `Len=${tcp.payloadLength}`);
   if (tcp.mss !== undefined) parts.push(`MSS=${tcp.mss}`);
   if (tcp.windowScale !== undefined) parts.push(`WS=${2 ** tcp.windowScale}`);
   if (tcp.sackPermitted) parts.push('SACK_PERM');
   if (tcp.sackBlocks) parts.push(`SACK×${tcp.sackBlocks}`);
-  s.info = parts.join(' ');
+  return parts.join(' ');
 }
 
 const DNS_PORT = 53;

@@ -496,7 +496,9 @@ export class WgPacketList extends LitElement {
     if (s.fragment) facts.push(['Fragment', `offset ${s.fragment.offset}, ${s.fragment.more ? 'more follow' : 'last'}, ID 0x${s.fragment.id.toString(16)}`]);
     if (s.tcp) {
       facts.push(['TCP', `${s.srcPort} → ${s.dstPort}, flags ${s.tcp.flagNames.join(' ') || 'none'}`]);
-      facts.push(['Sequence', `seq ${s.tcp.seq}, ack ${s.tcp.ack}, window ${s.tcp.window}, ${s.tcp.payloadLength} bytes of data`]);
+      const t = s.tcp;
+      const num = (rel: number | undefined, raw: number) => (rel === undefined ? `${raw}` : `${rel} (raw ${raw})`);
+      facts.push(['Sequence', `seq ${num(t.relativeSeq, t.seq)}, ack ${num(t.relativeAck, t.ack)}, window ${t.window}, ${t.payloadLength} bytes of data`]);
       const opts = [
         s.tcp.mss !== undefined ? `MSS ${s.tcp.mss}` : '',
         s.tcp.windowScale !== undefined ? `window scale ${s.tcp.windowScale}` : '',

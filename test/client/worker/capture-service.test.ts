@@ -107,7 +107,8 @@ describe('the capture through TunnelClient ⇄ TunnelService', () => {
         [2, 'in', 'ICMP'],
         [3, 'out', 'TCP'],
       ]);
-      assert.equal(page.rows[1].summary.info, '51234 → 80 [SYN] Seq=1000 Win=65535 Len=0 MSS=1380');
+      // Relative sequence numbers: the capture saw this SYN.
+      assert.equal(page.rows[1].summary.info, '51234 → 80 [SYN] Seq=0 Win=65535 Len=0 MSS=1380');
       assert.equal((await client.capturePage({ filter: 'icmp' })).matched, 2);
 
       const one = await client.capturedPacket(3);

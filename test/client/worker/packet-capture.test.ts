@@ -166,6 +166,39 @@ describe('PacketCapture: pages for the live list', () => {
   });
 });
 
+describe('PacketCapture: relative TCP sequence numbers', () => {
+  for (const [ours, theirs] of [
+    ['10.8.0.2', '10.8.0.1'],
+    ['fd00::2', 'fd00::1'],
+  ]) {
+    test(`numbers count from each side's SYN (${ours.includes(':') ? 'IPv6' : 'IPv4'}), wrapping past 2^32`, () => {
+      const c = new PacketCapture({ running: true });
+      const isnA = 0xfffffff0; // our ISN close to the wrap
+      const isnB = 5000;
+      c.record('out', tcpPacket(ours, theirs, { srcPort: 40000, dstPort: 80, flags: TcpFlag.SYN, seq: isnA }), T0);
+      c.record('in', tcpPacket(theirs, ours, { srcPort: 80, dstPort: 40000, flags: TcpFlag.SYN | TcpFlag.ACK, seq: isnB, ack: (isnA + 1) >>> 0 }), T0 + 1);
+      c.record('out', tcpPacket(ours, theirs, { srcPort: 40000, dstPort: 80, flags: TcpFlag.ACK | TcpFlag.PSH, seq: (isnA + 1) >>> 0, ack: isnB + 1, payload: new Uint8Array(100) }), T0 + 2);
+      c.record('in', tcpPacket(theirs, ours, { srcPort: 80, dstPort: 40000, flags: TcpFlag.ACK, seq: isnB + 1, ack: (isnA + 101) >>> 0 }), T0 + 3);
+      // Another connection whose SYN was never seen keeps absolute numbers.
+      c.record('in', tcpPacket(theirs, ours, { srcPort: 80, dstPort: 40001, flags: TcpFlag.ACK, seq: 777, ack: 888 }), T0 + 4);
+      const info = c.rows().rows.map((r) => r.summary.info.replace(/ Win=.*$/, ''));
+      assert.deepEqual(info, [
+        '40000 → 80 [SYN] Seq=0',
+        '80 → 40000 [SYN, ACK] Seq=0 Ack=1',
+        '40000 → 80 [PSH, ACK] Seq=1 Ack=1',
+        '80 → 40000 [ACK] Seq=1 Ack=101',
+        '80 → 40001 [ACK] Seq=777 Ack=888',
+      ]);
+      const third = c.get(3)!;
+      assert.equal(c.summary(third).tcp?.seq, 0xfffffff1, 'the absolute number is kept beside it');
+      assert.equal(c.summary(third).tcp?.relativeSeq, 1);
+      c.clear();
+      c.record('out', tcpPacket(ours, theirs, { srcPort: 40000, dstPort: 80, flags: TcpFlag.ACK, seq: 5, ack: 6 }), T0);
+      assert.match(c.rows().rows[0].summary.info, /Seq=5 Ack=6/, 'clear forgets the connections');
+    });
+  }
+});
+
 describe('PacketCapture: pcapng export', () => {
   test('one interface per session that has packets; each packet names its peer by AllowedIPs', () => {
     const c = new PacketCapture({ running: true });
