@@ -8,8 +8,9 @@
  *   AEAD(k, n, p, a)   ChaCha20-Poly1305 (RFC 8439) with nonce = 32 zero bits ‖ 64-bit LE counter
  *   XAEAD(k, n, p, a)  XChaCha20-Poly1305 (draft-irtf-cfrg-xchacha) with a 24-byte random nonce
  *
- * Transport data does not go through these helpers: keypair.ts drives ChaCha20-Poly1305 directly
- * with reusable nonce buffers and caller-provided output to stay allocation-light.
+ * Transport data does not go through these helpers: keypair.ts seals and opens packets in place
+ * with transport-aead.ts, a ChaCha20-Poly1305 specialised for that nonce and empty AD (the header
+ * of that file says why it is not noble there). The handshake and cookies stay on noble.
  */
 import { blake2s } from '@noble/hashes/blake2.js';
 import { hmac as nobleHmac } from '@noble/hashes/hmac.js';
