@@ -8,6 +8,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
+import { browseScripts } from './client/browse/vite-plugin.ts';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
 /** Where `npm run dev` expects the relay (`npx wgweb relay --port 8080`); override with WGWEB_RELAY. */
@@ -19,6 +20,8 @@ export default defineConfig({
   // Relative asset URLs: the build works from any path the relay (or a static host) serves it at.
   base: './',
   clearScreen: false,
+  // The browse view's Service Worker, bridge and frame agent (dist/ui/__wgweb/; docs/browse.md).
+  plugins: [browseScripts(`${root}dist/ui`)],
   build: {
     outDir: `${root}dist/ui`,
     emptyOutDir: true,

@@ -17,6 +17,8 @@ import { RelayServer, type RelayRoutes, type RelayStats } from './relay-server.t
 // --- demo (demo/, docs/demo.md): the built-in demo peer; loaded lazily when on -------------------
 import { decideDemoMode, demoDisabledRoutes } from '../demo/demo-mode.ts';
 import type { DemoOptions, DemoPeer } from '../demo/index.ts';
+// --- browse (docs/browse.md): the second origin the browse view frames intranet pages on ---------
+import { startBrowseOrigin, type BrowseOriginHandle } from './browse-origin.ts';
 
 export type { RelayStats, RelayRoutes } from './relay-server.ts';
 export type { AllowRule, Resolver } from './destination-policy.ts';
@@ -91,6 +93,11 @@ export interface RelayOptions {
   demo?: boolean | DemoOptions;
   /** Without `demo`: the reason `/api/demo/*` gives (404 JSON). */
   demoDisabledReason?: string;
+  /**
+   * The browse view's origin (docs/browse.md): a second listener on the same host (default on,
+   * port 0 = any free port) and `GET /api/browse` telling the app where it is. `false` turns it off.
+   */
+  browse?: boolean | { port?: number; publicOrigin?: string; appOrigins?: string[] };
 }
 
 /** A running relay. */
@@ -107,6 +114,8 @@ export interface RelayHandle {
   readonly server: http.Server;
   /** The built-in demo peer, when started with `demo`. */
   readonly demo: DemoPeer | undefined;
+  /** The browse view's origin listener, unless started with `browse: false`. */
+  readonly browse: BrowseOriginHandle | undefined;
   stats(): RelayStats;
   /** Closes every session with 1001, the UDP sockets and the listener. Idempotent. */
   close(): Promise<void>;
@@ -157,6 +166,20 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayHandl
     const extra = options.routes;
     routes = (req, res) => (extra?.(req, res) ?? false) || disabled(req, res);
   }
+  // --- browse: its listener first, so /api/browse can name its port --------------------------------
+  let browse: BrowseOriginHandle | undefined;
+  if (options.browse !== false) {
+    const b = typeof options.browse === 'object' ? options.browse : {};
+    try {
+      browse = await startBrowseOrigin({ host, port: b.port ?? 0, publicOrigin: b.publicOrigin, appOrigins: b.appOrigins, staticDirs: options.staticDirs ?? defaultStaticDirs(), log });
+    } catch (e) {
+      await demo?.close();
+      throw e;
+    }
+    const inner = routes;
+    const browseRoutes = browse.routes;
+    routes = (req, res) => browseRoutes(req, res) || (inner?.(req, res) ?? false);
+  }
   const server = new RelayServer({
     host,
     port,
@@ -181,6 +204,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayHandl
   try {
     bound = await server.listen();
   } catch (e) {
+    await browse?.close();
     await demo?.close();
     throw e;
   }
@@ -208,9 +232,11 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayHandl
     policy,
     server: server.http,
     demo,
+    browse,
     stats: () => server.stats(),
     close: async () => {
       await server.close();
+      await browse?.close();
       await demo?.close();
     },
   };
@@ -241,6 +267,9 @@ Options:
   --no-demo              do not start the demo peer
   --public               this relay faces the internet (also a loopback relay behind a reverse
                          proxy): no demo peer, and --demo is refused
+  --browse-port PORT     port of the browse view's origin, on the same host (default: any free port)
+  --browse-origin URL    the browse origin as browsers reach it behind a proxy (https://browse.example.com)
+  --no-browse            no browse view origin
   -h, --help             show this help
 
 Behind a TLS reverse proxy the browser uses wss://; see docs/relay.md.
@@ -314,6 +343,9 @@ export async function relayCommand(args: string[]): Promise<number> {
         demo: { type: 'boolean' },
         'no-demo': { type: 'boolean' },
         public: { type: 'boolean' },
+        'browse-port': { type: 'string' },
+        'browse-origin': { type: 'string' },
+        'no-browse': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -340,6 +372,12 @@ export async function relayCommand(args: string[]): Promise<number> {
       logger: createLogger({ level }),
       demo: demoMode.enabled,
       demoDisabledReason: demoMode.enabled ? undefined : demoMode.reason,
+      browse: values['no-browse']
+        ? false
+        : {
+            port: values['browse-port'] === undefined ? undefined : parsePort(values['browse-port']),
+            publicOrigin: values['browse-origin'],
+          },
     };
     if (demoMode.enabled && demoMode.warning) opts.logger?.warn('demo.exposed', { message: demoMode.warning });
     for (const d of values.static ?? []) if (!existsSync(d)) throw new RangeError(`--static ${d}: no such directory`);
@@ -356,6 +394,7 @@ export async function relayCommand(args: string[]): Promise<number> {
     return e instanceof RangeError ? 2 : 1;
   }
   process.stdout.write(`wgweb relay listening on ${handle.url} (WebSocket ${handle.wsUrl})\n`);
+  if (handle.browse) process.stdout.write(`browse view origin on ${handle.browse.originFor(undefined)}/ (intranet pages are framed there)\n`);
   if (handle.demo) {
     process.stdout.write(
       `demo peer (wgweb's own WireGuard) on udp ${formatEndpoint(handle.demo.endpoint)}, public key ${handle.demo.publicKey}\n` +

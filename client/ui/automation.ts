@@ -11,6 +11,7 @@
 import { ErrorCode, WgwebError } from '../../shared/errors.ts';
 import type { DnsRecordType, DnsResult, PingReply, PingSummary, TcpingResult, TunnelEvent, TunnelStatus } from '../worker/tunnel-api.ts';
 import { toWgwebError, type TunnelRequestInit } from './tunnel-client.ts';
+import type { BrowseResult } from '../browse/browse-host.ts';
 import { createCaptureAutomation, type WgwebCaptureAutomation } from './capture-automation.ts';
 import type { CaptureController } from './controllers/capture-controller.ts';
 
@@ -25,6 +26,8 @@ export interface AutomationTarget {
   tcping(host: string, port: number): Promise<TcpingResult>;
   fetch(url: string, init: TunnelRequestInit): Promise<Response>;
   events(): TunnelEvent[];
+  /** Opens the browse view at `url`; resolves when the document has loaded (client/browse/browse-host.ts). */
+  browse?(url: string): Promise<BrowseResult>;
   /** The packet capture behind `wgweb.capture` (absent: those calls reject). */
   readonly capture?: CaptureController;
 }
@@ -45,6 +48,12 @@ export interface WgwebAutomation {
   tcping(host: string, port: number): Promise<TcpingResult>;
   /** A copy of the event log. */
   events(): TunnelEvent[];
+  /**
+   * Opens the browse view at `url` (an http:// address inside the tunnel) and resolves when the
+   * document has loaded: `{ url, title, status?, error?, outside? }`; an in-frame error page
+   * (tunnel down, refused, DNS…) resolves too, with `error.code` saying why.
+   */
+  browse(url: string): Promise<BrowseResult>;
   /** The packet capture: start/stop/clear, packet summaries, the pcapng file (capture-automation.ts). */
   readonly capture: WgwebCaptureAutomation;
 }
@@ -98,6 +107,12 @@ export function createAutomation(target: AutomationTarget): WgwebAutomation {
         return target.tcping(host, port);
       }),
     events: () => target.events().map((e) => structuredClone(e)),
+    browse: (url) =>
+      coded(async () => {
+        if (typeof url !== 'string' && !((url as unknown) instanceof URL)) throw usage('wgweb.browse(url): url must be a string such as "http://10.0.0.1/"');
+        if (!target.browse) throw usage('wgweb.browse: this page has no browse view');
+        return structuredClone(await target.browse(String(url)));
+      }),
     capture: createCaptureAutomation(target.capture),
   };
   return Object.freeze(api);

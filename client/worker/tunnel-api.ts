@@ -127,6 +127,11 @@ export interface FetchResponseHead {
   statusText: string;
   /** In arrival order, names lower-cased, repeated names kept (e.g. several set-cookie). */
   headers: [string, string][];
+  /**
+   * The final response's field lines as sent (original case, Set-Cookie included, which a
+   * browser's `Response` hides): the browse view keeps intranet cookies from these.
+   */
+  rawHeaders?: [string, string][];
   redirected: boolean;
   timing: {
     /** Epoch ms when the worker started the request. */

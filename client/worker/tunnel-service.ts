@@ -157,8 +157,10 @@ export class TunnelService implements TunnelApi {
     const session = this.#requireSession();
     const startedAt = Date.now();
     const t0 = performance.now();
+    let rawHeaders: [string, string][] | undefined;
     const response = await this.#run(request.operationId, (signal) => {
-      const init: HttpRequestInit = { method, signal };
+      // The last head seen is the final response's (one call per redirect hop).
+      const init: HttpRequestInit = { method, signal, onResponseHead: (h) => (rawHeaders = h.headers) };
       if (request.headers) init.headers = request.headers;
       if (request.body !== undefined && request.body !== null) init.body = request.body;
       if (request.redirect) init.redirect = request.redirect;
@@ -186,6 +188,7 @@ export class TunnelService implements TunnelApi {
       },
       body: response.body,
     };
+    if (rawHeaders) result.head.rawHeaders = rawHeaders;
     return transfer(result, result.body ? [result.body as unknown as Transferable] : []);
   }
 

@@ -21,6 +21,9 @@ import './wg-event-log.ts';
 import './wg-learn.ts';
 import './wg-status-panel.ts';
 import './wg-tools.ts';
+import './wg-browse.ts';
+import type { WgBrowse } from './wg-browse.ts';
+import type { BrowseResult } from '../../browse/browse-host.ts';
 
 const STATE_BADGE: Record<string, { text: string; cls: string }> = {
   down: { text: 'Disconnected', cls: '' },
@@ -193,6 +196,15 @@ export class WgApp extends LitElement implements AutomationTarget {
     return this.tunnel.log;
   }
 
+  /** Opens the Browse card at `url` (client/browse/, docs/browse.md); resolves once the page has loaded. */
+  async browse(url: string): Promise<BrowseResult> {
+    await this.updateComplete;
+    const view = this.renderRoot.querySelector<WgBrowse>('wg-browse');
+    if (!view) throw new Error('the browse view is not on the page');
+    view.scrollIntoView({ block: 'start' });
+    return view.browse(url);
+  }
+
   // ---- rendering ----
 
   override render() {
@@ -259,6 +271,7 @@ export class WgApp extends LitElement implements AutomationTarget {
           <wg-tools .tunnel=${t} ?connected=${t.connected}></wg-tools>
           <wg-event-log .entries=${t.log} @wg-clear-log=${() => t.clearLog()}></wg-event-log>
         </div>
+        <wg-browse .tunnel=${t} .status=${t.status} ?connected=${t.connected}></wg-browse>
         <wg-learn .entries=${t.log} .capture=${this.capture} .localLabel=${t.status?.interface.addresses.join(', ') ?? ''}></wg-learn>
       </main>
       <footer>wgweb runs WireGuard in this page's Web Worker; the relay only sees encrypted packets. WireGuard is a registered trademark of Jason A. Donenfeld.</footer>

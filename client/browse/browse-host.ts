@@ -1,0 +1,375 @@
+/**
+ * The browse view's engine on the app page: finds the browse origin, embeds the bridge (which
+ * registers the Service Worker there), hands the Service Worker its backend port, drives the
+ * viewport frame and keeps the state the address bar and the progress line show.
+ *
+ *   start():     GET /api/browse ──▶ browse origin ──▶ hidden <iframe bridge.html?app=…> ──ready──▶ port
+ *   navigate(u): viewport.src = <browse origin>/browse/http/… ──▶ (Service Worker ⇄ BrowseBackend ⇄ tunnel)
+ *                ──▶ iframe load + frame agent "loaded" ──▶ resolves { url, title, status, error? }
+ *   frame agent: committed / url / title / navigating / loaded ──▶ view state (address bar, title)
+ *   backend activity: requests, bytes ──▶ progress line
+ *
+ * Messages are only taken from the browse origin *and* from the exact window expected (the
+ * bridge's or the viewport's), so another frame cannot pose as either.
+ */
+import { ErrorCode, WgwebError } from '../../shared/errors.ts';
+import type { TunnelStatus } from '../worker/tunnel-api.ts';
+import { BrowseBackend, type BrowseActivity, type BrowseFetchHead } from './browse-backend.ts';
+import { BROWSE_MESSAGE_TAG, isBrowseMessage, isFrameMessage, type FrameCommand, type FrameMessage, type PortMessage } from './browse-protocol.ts';
+import { BRIDGE_PATH, browsePath, intranetUrlOf, parseOutsidePath } from './browse-url.ts';
+
+/** The page's side of a fetch through the tunnel (TunnelClient.fetchWithHead's shape). */
+export interface BrowseFetchWithHead {
+  fetchWithHead(
+    url: string,
+    init: { method: string; headers: [string, string][]; body?: ArrayBuffer; redirect: 'manual'; signal: AbortSignal },
+  ): Promise<{ response: Response; head: BrowseFetchHead }>;
+}
+
+/** What the browse view needs from the app's TunnelController. */
+export interface BrowseTunnel extends BrowseFetchWithHead {
+  readonly connected: boolean;
+  readonly status: TunnelStatus | null;
+  /** The worker client, when the controller exposes it: browse traffic then skips the event log. */
+  readonly client?: BrowseFetchWithHead;
+}
+
+/** What `navigate()` (and `window.wgweb.browse`) resolves with. */
+export interface BrowseResult {
+  /** The intranet URL the frame shows (after redirects). */
+  url: string;
+  title: string;
+  /** HTTP status of the document, when the app saw it. */
+  status?: number;
+  /** Set when the frame shows an error page (tunnel down, refused, DNS…) instead of the site. */
+  error?: { code: string; message: string };
+  /** Set when the frame shows the "leaves the tunnel" interstitial for this address. */
+  outside?: string;
+}
+
+export interface BrowseViewState {
+  phase: 'idle' | 'starting' | 'ready' | 'failed';
+  setupError?: string;
+  browseOrigin?: string;
+  /** Intranet URL of the framed document ('' before the first page). */
+  url: string;
+  title: string;
+  loading: boolean;
+  error?: { code: string; message: string };
+  outside?: string;
+  /** Requests of the current page load, and their body bytes. */
+  requests: number;
+  bytes: number;
+  /** Requests in flight. */
+  active: number;
+}
+
+export interface BrowseHostOptions {
+  tunnel: () => BrowseTunnel | undefined;
+  /** Where the hidden bridge frame goes. */
+  bridgeParent: () => HTMLElement | null;
+  viewport: () => HTMLIFrameElement | null;
+  onChange: () => void;
+  /** Finds the browse origin; default GET /api/browse on this page's origin (the relay). */
+  discover?: () => Promise<string>;
+}
+
+/** How long after the frame's load event the agent's own "loaded" report is awaited. */
+const AGENT_GRACE_MS = 250;
+
+/** See the module comment. One per browse view. */
+export class BrowseHost {
+  readonly backend: BrowseBackend;
+  readonly state: BrowseViewState = { phase: 'idle', url: '', title: '', loading: false, requests: 0, bytes: 0, active: 0 };
+  readonly #options: BrowseHostOptions;
+  #bridge: HTMLIFrameElement | undefined;
+  #starting: Promise<void> | undefined;
+  #readyResolve: (() => void) | undefined;
+  #readyReject: ((e: Error) => void) | undefined;
+  #waiters: { resolve: (r: BrowseResult) => void; reject: (e: Error) => void }[] = [];
+  /** Counts page loads (a navigation started, in the frame or by navigate()). */
+  #load = 0;
+  #agentLoaded = false;
+  #agentCommitted = false;
+  #statusByUrl = new Map<string, number>();
+  #lastNavigation: string | undefined;
+  readonly #onMessage = (e: MessageEvent): void => this.#message(e);
+  readonly #onLoad = (): void => void this.#frameLoaded();
+  #viewportSeen: HTMLIFrameElement | null = null;
+
+  constructor(options: BrowseHostOptions) {
+    this.#options = options;
+    this.backend = new BrowseBackend({
+      fetch: async (url, init) => {
+        const tunnel = options.tunnel();
+        if (!tunnel) throw new WgwebError(ErrorCode.NOT_CONNECTED, 'The tunnel worker is not running.');
+        const via = tunnel.client ?? tunnel;
+        const { response, head } = await via.fetchWithHead(url, {
+          method: init.method,
+          headers: init.headers,
+          ...(init.body ? { body: init.body } : {}),
+          redirect: 'manual',
+          signal: init.signal,
+        });
+        return { head, body: response.body };
+      },
+      tunnel: () => {
+        const t = options.tunnel();
+        const status = t?.status;
+        return { connected: !!t?.connected && !!status, allowedIPs: status ? status.peers.flatMap((p) => p.allowedIPs) : [] };
+      },
+      onActivity: (a) => this.#activity(a),
+    });
+    window.addEventListener('message', this.#onMessage);
+  }
+
+  /** Finds the browse origin and brings up the bridge; resolves once the Service Worker is active. */
+  start(): Promise<void> {
+    this.#starting ??= this.#start().catch((e: Error) => {
+      this.state.phase = 'failed';
+      this.state.setupError = e.message;
+      this.#starting = undefined;
+      this.#bridge?.remove();
+      this.#bridge = undefined;
+      this.#options.onChange();
+      throw e;
+    });
+    return this.#starting;
+  }
+
+  /** Shows `url` (an intranet http: URL) in the viewport; resolves when the document has loaded. */
+  async navigate(url: URL): Promise<BrowseResult> {
+    await this.start();
+    const viewport = this.#viewport();
+    if (!viewport) throw new WgwebError(ErrorCode.INTERNAL, 'The browse view is not on the page.');
+    const result = new Promise<BrowseResult>((resolve, reject) => this.#waiters.push({ resolve, reject }));
+    this.#beginLoad();
+    this.state.url = url.href;
+    this.state.title = '';
+    this.#options.onChange();
+    viewport.src = `${this.state.browseOrigin}${browsePath(url)}`;
+    return result;
+  }
+
+  /** Back, forward or reload inside the frame (carried out by the frame agent). */
+  command(command: FrameCommand['command']): void {
+    const viewport = this.#viewport();
+    if (!viewport?.contentWindow || !this.state.browseOrigin) return;
+    if (command === 'reload' && this.state.url && !this.#agentCommitted) {
+      void this.navigate(new URL(this.state.url)).catch(() => {});
+      return;
+    }
+    const message: FrameCommand = { wgweb: 'browse-command', command };
+    viewport.contentWindow.postMessage(message, this.state.browseOrigin);
+  }
+
+  /** Cookies the jar holds for the framed host. */
+  cookieCount(): number {
+    if (!this.state.url) return 0;
+    try {
+      return this.backend.jar.list(Date.now(), new URL(this.state.url).hostname).length;
+    } catch {
+      return 0;
+    }
+  }
+
+  dispose(): void {
+    window.removeEventListener('message', this.#onMessage);
+    this.#viewportSeen?.removeEventListener('load', this.#onLoad);
+    this.backend.close();
+    this.#bridge?.remove();
+    for (const w of this.#waiters.splice(0)) w.reject(new WgwebError(ErrorCode.ABORTED, 'The browse view was closed.'));
+  }
+
+  async #start(): Promise<void> {
+    this.state.phase = 'starting';
+    this.state.setupError = undefined;
+    this.#options.onChange();
+    const origin = await (this.#options.discover ?? discoverBrowseOrigin)();
+    this.state.browseOrigin = origin;
+    const parent = this.#options.bridgeParent();
+    if (!parent) throw new Error('The browse view is not on the page.');
+    const ready = new Promise<void>((resolve, reject) => {
+      this.#readyResolve = resolve;
+      this.#readyReject = reject;
+    });
+    const bridge = document.createElement('iframe');
+    bridge.hidden = true;
+    bridge.title = 'wgweb browse bridge';
+    bridge.setAttribute('aria-hidden', 'true');
+    bridge.tabIndex = -1;
+    bridge.src = `${origin}${BRIDGE_PATH}?app=${encodeURIComponent(location.origin)}`;
+    this.#bridge = bridge;
+    parent.append(bridge);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`The browse origin ${origin} did not answer: is the wgweb relay running it?`)), 20_000);
+    });
+    try {
+      await Promise.race([ready, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+    this.state.phase = 'ready';
+    this.#options.onChange();
+  }
+
+  #viewport(): HTMLIFrameElement | null {
+    const v = this.#options.viewport();
+    if (v !== this.#viewportSeen) {
+      this.#viewportSeen?.removeEventListener('load', this.#onLoad);
+      v?.addEventListener('load', this.#onLoad);
+      this.#viewportSeen = v;
+    }
+    return v;
+  }
+
+  #sendPort(): void {
+    const bridge = this.#bridge?.contentWindow;
+    const origin = this.state.browseOrigin;
+    if (!bridge || !origin) return;
+    const { port1, port2 } = new MessageChannel();
+    this.backend.attach(port1);
+    const message: PortMessage = { wgweb: BROWSE_MESSAGE_TAG, type: 'port' };
+    bridge.postMessage(message, origin, [port2]);
+  }
+
+  #message(e: MessageEvent): void {
+    const origin = this.state.browseOrigin;
+    if (!origin || e.origin !== origin) return;
+    if (this.#bridge && e.source === this.#bridge.contentWindow && isBrowseMessage(e.data)) {
+      if (e.data.type === 'ready') {
+        this.#sendPort();
+        this.#readyResolve?.();
+      } else if (e.data.type === 'need-port') {
+        this.#sendPort();
+      } else if (e.data.type === 'failed') {
+        const text = (e.data as unknown as { message?: unknown }).message;
+        const message = typeof text === 'string' ? text : 'the bridge failed';
+        this.#readyReject?.(new Error(message));
+      }
+      return;
+    }
+    const viewport = this.#viewport();
+    if (viewport && e.source === viewport.contentWindow && isFrameMessage(e.data)) this.#frame(e.data, origin);
+  }
+
+  #frame(m: FrameMessage, origin: string): void {
+    const intranet = intranetUrlOf(m.url, origin);
+    const outside = (() => {
+      try {
+        const u = new URL(m.url);
+        return u.origin === origin ? parseOutsidePath(u.pathname + u.search) : undefined;
+      } catch {
+        return undefined;
+      }
+    })();
+    if (m.type === 'cookie') {
+      if (intranet && m.cookie !== undefined) this.backend.setScriptCookie(m.cookie, intranet);
+      return;
+    }
+    if (m.type === 'navigating') {
+      this.#beginLoad();
+      this.#options.onChange();
+      return;
+    }
+    if (m.type === 'committed') {
+      this.#agentCommitted = true;
+      this.state.error = m.error;
+    }
+    if (intranet) this.state.url = intranet.href;
+    this.state.outside = outside;
+    if (outside) this.state.url = outside;
+    this.state.title = m.title;
+    if (m.type === 'loaded') {
+      this.#agentLoaded = true;
+      this.state.error = m.error;
+      this.#finish();
+    }
+    this.#options.onChange();
+  }
+
+  #beginLoad(): void {
+    this.#load++;
+    this.state.loading = true;
+    this.state.requests = 0;
+    this.state.bytes = 0;
+    this.state.error = undefined;
+    this.state.outside = undefined;
+    this.#agentLoaded = false;
+    this.#agentCommitted = false;
+  }
+
+  async #frameLoaded(): Promise<void> {
+    const viewport = this.#viewportSeen;
+    if (!viewport || !viewport.src || viewport.src === 'about:blank') return;
+    if (!this.#agentLoaded) {
+      // The agent reports right before the frame's load event; give its message a moment. A page
+      // whose CSP keeps the agent out reports nothing: what the Service Worker saw has to do.
+      const load = this.#load;
+      await new Promise((r) => setTimeout(r, this.#agentCommitted ? AGENT_GRACE_MS * 4 : AGENT_GRACE_MS));
+      // A newer load began meanwhile: this one is not its end.
+      if (load !== this.#load) return;
+      if (!this.#agentLoaded) {
+        if (!this.#agentCommitted && this.#lastNavigation) this.state.url = this.#lastNavigation;
+        this.#finish();
+      }
+    }
+  }
+
+  #finish(): void {
+    if (!this.state.loading && this.#waiters.length === 0) return;
+    this.state.loading = false;
+    const result: BrowseResult = { url: this.state.url, title: this.state.title };
+    const status = this.#statusByUrl.get(this.state.url);
+    if (status !== undefined) result.status = status;
+    if (this.state.error) result.error = { ...this.state.error };
+    if (this.state.outside) result.outside = this.state.outside;
+    for (const w of this.#waiters.splice(0)) w.resolve(result);
+    this.#options.onChange();
+  }
+
+  #activity(a: BrowseActivity): void {
+    switch (a.type) {
+      case 'request':
+        if (a.navigate && (a.destination === 'iframe' || a.destination === 'document')) {
+          if (!this.state.loading) this.#beginLoad();
+        }
+        this.state.requests++;
+        this.state.active = this.backend.inflight + 1;
+        break;
+      case 'response':
+        if (a.navigate) {
+          this.#statusByUrl.set(a.url, a.status);
+          if (this.#statusByUrl.size > 50) this.#statusByUrl.delete(this.#statusByUrl.keys().next().value as string);
+          if (a.status < 300 || a.status >= 400) this.#lastNavigation = a.url;
+        }
+        break;
+      case 'body':
+        this.state.bytes += a.bytes;
+        break;
+      case 'error':
+      case 'done':
+        this.state.active = this.backend.inflight;
+        break;
+    }
+    this.#options.onChange();
+  }
+}
+
+/** The browse origin the relay offers next to this page (GET /api/browse → { origin }). */
+export async function discoverBrowseOrigin(): Promise<string> {
+  let response: Response;
+  try {
+    response = await fetch(new URL('api/browse', location.href), { headers: { accept: 'application/json' }, cache: 'no-store' });
+  } catch (e) {
+    throw new Error(`The wgweb relay could not be asked for its browse origin: ${(e as Error).message}`);
+  }
+  if (!response.ok) {
+    throw new Error('This server does not offer a browse origin: the browse view needs the wgweb relay (npm start or wgweb relay), not a plain file server.');
+  }
+  const body = (await response.json().catch(() => ({}))) as { origin?: unknown };
+  if (typeof body.origin !== 'string' || !/^https?:\/\/[^/]+$/.test(body.origin)) throw new Error('The relay gave no usable browse origin.');
+  if (body.origin === location.origin) throw new Error('The browse origin must differ from the app origin (intranet pages must not be able to script the app).');
+  return body.origin;
+}

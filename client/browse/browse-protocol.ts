@@ -1,0 +1,156 @@
+/**
+ * The messages of the browse view, between three realms on two origins:
+ *
+ *   app page (app origin)                 bridge page (browse origin, hidden iframe)     Service Worker (browse origin)
+ *   ┌──────────────────────┐  postMessage   ┌──────────────────────┐  postMessage          ┌──────────────────────────┐
+ *   │ wg-browse            │ ◀── ready ──── │ registers the SW     │ ◀── need-port ─────── │ fetch event: no backend? │
+ *   │ BrowseBackend ◀─port─┼─── port ─────▶ │ hands the port on    │ ──── port ──────────▶ │ BackendLink(port)        │
+ *   │ (cookie jar,         │                └──────────────────────┘                       │                          │
+ *   │  TunnelController)   │ ◀════════ MessagePort: fetch / abort ⇄ response (+ transferred body stream) / error ════│
+ *   └──────────────────────┘                                                               └──────────────────────────┘
+ *          ▲ frame events (url, title, loaded, error) from the frame agent in the framed document
+ *
+ * Everything that arrives from the browse origin is untrusted (intranet pages share that origin)
+ * and is validated by the receiver. The only capability the app hands over is "fetch this http
+ * URL through the tunnel"; keys, config and the rest of the tunnel API never cross.
+ */
+
+/** Marks every window message of the browse view (`{ wgweb: 'browse', ... }`). */
+export const BROWSE_MESSAGE_TAG = 'browse';
+
+/** Bridge → app: the Service Worker is active. */
+export interface BridgeReadyMessage {
+  wgweb: typeof BROWSE_MESSAGE_TAG;
+  type: 'ready';
+}
+
+/** Bridge → app: the Service Worker needs a (new) backend port. */
+export interface BridgeNeedPortMessage {
+  wgweb: typeof BROWSE_MESSAGE_TAG;
+  type: 'need-port';
+}
+
+/** Bridge → app: the Service Worker could not be registered. */
+export interface BridgeFailedMessage {
+  wgweb: typeof BROWSE_MESSAGE_TAG;
+  type: 'failed';
+  message: string;
+}
+
+/** App → bridge (with the port transferred); bridge → Service Worker (with `appOrigin`). */
+export interface PortMessage {
+  wgweb: typeof BROWSE_MESSAGE_TAG;
+  type: 'port';
+  appOrigin?: string;
+}
+
+/** Service Worker → bridge. */
+export interface NeedPortMessage {
+  wgweb: typeof BROWSE_MESSAGE_TAG;
+  type: 'need-port';
+}
+
+/** Frame agent → app: what the framed top document is and does. `url` is its browse-origin URL. */
+export interface FrameMessage {
+  wgweb: 'browse-frame';
+  type: 'committed' | 'loaded' | 'url' | 'title' | 'navigating' | 'cookie';
+  url: string;
+  title: string;
+  /** For `cookie`: what a script assigned to document.cookie. */
+  cookie?: string;
+  /** Set on in-frame error pages. */
+  error?: { code: string; message: string };
+}
+
+/** App → frame agent. */
+export interface FrameCommand {
+  wgweb: 'browse-command';
+  command: 'back' | 'forward' | 'reload';
+}
+
+// ---- over the backend MessagePort ----------------------------------------------------------------
+
+/** Service Worker → app: one request to send through the tunnel. */
+export interface BrowseFetchMessage {
+  type: 'fetch';
+  id: number;
+  /** The intranet URL (http:). */
+  url: string;
+  method: string;
+  /** Already filtered by the Service Worker (requestHeaders in framed-response.ts); filtered again by the app. */
+  headers: [string, string][];
+  /** Request body (forms, uploads), buffered; null for GET/HEAD. */
+  body: ArrayBuffer | null;
+  /** The intranet URL of the document that made the request (Referer, Origin, SameSite); null when the user did. */
+  initiator: string | null;
+  /** A navigation of a frame (not a subresource). */
+  navigate: boolean;
+  /** `Request.destination` (document, iframe, image, script, style, empty…). */
+  destination: string;
+}
+
+/** Service Worker → app: the page went away or cancelled the request. */
+export interface BrowseAbortMessage {
+  type: 'abort';
+  id: number;
+}
+
+export type ServiceWorkerToBackend = BrowseFetchMessage | BrowseAbortMessage;
+
+/** App → Service Worker: the head of a response; the body stream is transferred beside it. */
+export interface BrowseResponseMessage {
+  type: 'response';
+  id: number;
+  url: string;
+  status: number;
+  statusText: string;
+  /** Lower-case names; Set-Cookie already removed (the jar took it). */
+  headers: [string, string][];
+  body: ReadableStream<Uint8Array> | null;
+  /** AllowedIPs of the tunnel now (for link mapping). */
+  allowedIPs: string[];
+  /** For documents: what `document.cookie` shows their scripts (the jar's non-HttpOnly cookies). */
+  scriptCookies?: string;
+}
+
+/** App → Service Worker: the request failed, with the worker's error code. */
+export interface BrowseErrorMessage {
+  type: 'error';
+  id: number;
+  code: string;
+  message: string;
+  /** The destination is outside the tunnel (AllowedIPs, or no DNS in the tunnel for a name). */
+  outside: boolean;
+  allowedIPs: string[];
+}
+
+/** App → Service Worker, right after a port is attached and when AllowedIPs change. */
+export interface BrowseScopeMessage {
+  type: 'scope';
+  allowedIPs: string[];
+}
+
+export type BackendToServiceWorker = BrowseResponseMessage | BrowseErrorMessage | BrowseScopeMessage;
+
+/** Error code of the browse view itself: the app page that carries the tunnel is not open. */
+export const BROWSE_UNAVAILABLE = 'BROWSE_UNAVAILABLE';
+
+/** True for a `{ wgweb: 'browse', type }` window message. */
+export function isBrowseMessage(data: unknown): data is { wgweb: 'browse'; type: string } {
+  return typeof data === 'object' && data !== null && (data as { wgweb?: unknown }).wgweb === BROWSE_MESSAGE_TAG && typeof (data as { type?: unknown }).type === 'string';
+}
+
+/** True for a frame agent message with the expected field types. */
+export function isFrameMessage(data: unknown): data is FrameMessage {
+  if (typeof data !== 'object' || data === null) return false;
+  const m = data as Partial<FrameMessage>;
+  return (
+    m.wgweb === 'browse-frame' &&
+    ['committed', 'loaded', 'url', 'title', 'navigating', 'cookie'].includes(m.type as string) &&
+    typeof m.url === 'string' &&
+    m.url.length < 16384 &&
+    typeof m.title === 'string' &&
+    (m.cookie === undefined || (typeof m.cookie === 'string' && m.cookie.length < 8192)) &&
+    (m.error === undefined || (typeof m.error === 'object' && m.error !== null && typeof m.error.code === 'string' && typeof m.error.message === 'string'))
+  );
+}

@@ -1,0 +1,118 @@
+/**
+ * The frame agent: a small script the Service Worker injects into every framed document (and its
+ * own error pages). In the top framed document only (the one whose parent is the app), it tells
+ * the app what the frame shows, since a cross-origin frame's URL and title are otherwise hidden:
+ *
+ *   committed (script ran) · url (same-document navigation: pushState, #hash) · title (changed)
+ *   navigating (leaving the page) · loaded (load event; with the error code on error pages)
+ *
+ * and it carries out back/forward/reload for the address bar. In every framed document it also
+ * serves document.cookie from the app's cookie jar (see shadowCookies). It reads nothing else and
+ * needs no permission; a page whose CSP forbids it simply reports nothing (the app falls back on
+ * what the Service Worker saw).
+ */
+import type { FrameCommand, FrameMessage } from './browse-protocol.ts';
+
+/**
+ * document.cookie for intranet scripts: the app's jar (non-HttpOnly cookies of this document's
+ * intranet URL, handed in by the Service Worker) instead of the browse origin's own cookies, which
+ * belong to the browse origin's host and must not show. Writes update the view and go to the jar.
+ */
+function shadowCookies(initial: string, report: (line: string) => void): void {
+  const jar = new Map<string, string>();
+  for (const part of initial.split(';')) {
+    const t = part.trim();
+    if (!t) continue;
+    const eq = t.indexOf('=');
+    jar.set(eq < 0 ? '' : t.slice(0, eq), eq < 0 ? t : t.slice(eq + 1));
+  }
+  try {
+    Object.defineProperty(document, 'cookie', {
+      configurable: true,
+      get: () => [...jar].map(([n, v]) => (n ? `${n}=${v}` : v)).join('; '),
+      set: (value: unknown) => {
+        const line = String(value);
+        const [pair, ...attrs] = line.split(';');
+        const eq = pair.indexOf('=');
+        const name = eq < 0 ? '' : pair.slice(0, eq).trim();
+        const v = (eq < 0 ? pair : pair.slice(eq + 1)).trim();
+        const lower = attrs.map((a) => a.trim().toLowerCase());
+        // Scripts cannot create HttpOnly cookies (RFC 6265 §5.3 step 10).
+        if (lower.some((a) => a === 'httponly')) return;
+        const maxAge = lower.find((a) => a.startsWith('max-age='));
+        const expires = lower.find((a) => a.startsWith('expires='));
+        const gone = (maxAge !== undefined && Number(maxAge.slice(8)) <= 0) || (expires !== undefined && Date.parse(expires.slice(8)) <= Date.now());
+        if (gone) jar.delete(name);
+        else jar.set(name, v);
+        report(line);
+      },
+    });
+  } catch {
+    // A page that locked document.cookie keeps its own.
+  }
+}
+
+(() => {
+  if (window.parent === window) return;
+  const script = document.currentScript as HTMLScriptElement | null;
+  let topFramed = false;
+  shadowCookies(script?.dataset.cookies ?? '', (line) => {
+    if (topFramed) window.parent.postMessage({ wgweb: 'browse-frame', type: 'cookie', url: location.href, title: document.title, cookie: line } satisfies FrameMessage, appOrigin());
+  });
+  const appOrigin = (): string => {
+    const ancestors = (location as Location & { ancestorOrigins?: DOMStringList }).ancestorOrigins;
+    return ancestors && ancestors.length > 0 ? ancestors[0] : '*';
+  };
+  let parentIsOtherOrigin = false;
+  try {
+    void window.parent.location.href;
+  } catch {
+    parentIsOtherOrigin = true;
+  }
+  // Nested intranet frames have a same-origin parent (the browse origin): they stay quiet.
+  if (!parentIsOtherOrigin) return;
+  topFramed = true;
+
+  const errorOf = (): FrameMessage['error'] => {
+    const code = document.querySelector<HTMLMetaElement>('meta[name="wgweb-error"]')?.content;
+    if (!code) return undefined;
+    return { code, message: document.querySelector<HTMLMetaElement>('meta[name="wgweb-error-message"]')?.content ?? '' };
+  };
+  const post = (type: FrameMessage['type']): void => {
+    const message: FrameMessage = { wgweb: 'browse-frame', type, url: location.href, title: document.title };
+    const error = type === 'loaded' || type === 'committed' ? errorOf() : undefined;
+    if (error) message.error = error;
+    window.parent.postMessage(message, appOrigin());
+  };
+
+  post('committed');
+  if (document.readyState === 'complete') queueMicrotask(() => post('loaded'));
+  else window.addEventListener('load', () => post('loaded'), { once: true });
+  window.addEventListener('pagehide', () => post('navigating'));
+  window.addEventListener('hashchange', () => post('url'));
+  window.addEventListener('popstate', () => post('url'));
+  for (const name of ['pushState', 'replaceState'] as const) {
+    const original = history[name];
+    history[name] = function (this: History, ...args: Parameters<History['pushState']>) {
+      const r = original.apply(this, args);
+      post('url');
+      return r;
+    };
+  }
+  let lastTitle = document.title;
+  new MutationObserver(() => {
+    if (document.title !== lastTitle) {
+      lastTitle = document.title;
+      post('title');
+    }
+  }).observe(document, { subtree: true, childList: true, characterData: true });
+
+  window.addEventListener('message', (e: MessageEvent) => {
+    if (e.source !== window.parent || (appOrigin() !== '*' && e.origin !== appOrigin())) return;
+    const c = e.data as Partial<FrameCommand>;
+    if (c?.wgweb !== 'browse-command') return;
+    if (c.command === 'back') history.back();
+    else if (c.command === 'forward') history.forward();
+    else if (c.command === 'reload') location.reload();
+  });
+})();
