@@ -252,7 +252,8 @@ export class PacketCapture {
       const mine = this.#isns.get(`${s.src}|${s.srcPort}|${s.dst}|${s.dstPort}`);
       const theirs = this.#isns.get(`${s.dst}|${s.dstPort}|${s.src}|${s.srcPort}`);
       if (mine !== undefined) tcp.relativeSeq = (tcp.seq - mine) >>> 0;
-      if (theirs !== undefined) tcp.relativeAck = (tcp.ack - theirs) >>> 0;
+      // The acknowledgement field means something only with ACK set (RFC 9293 §3.1).
+      if (theirs !== undefined && tcp.flagNames.includes('ACK')) tcp.relativeAck = (tcp.ack - theirs) >>> 0;
       if (mine !== undefined || theirs !== undefined) s.info = tcpInfo(s.srcPort, s.dstPort, tcp);
     }
     rec.summary = s;

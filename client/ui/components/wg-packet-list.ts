@@ -101,7 +101,7 @@ export class WgPacketList extends LitElement {
         border-radius: var(--wg-radius-sm);
         overflow: auto;
         position: relative;
-        height: 24rem;
+        height: clamp(18rem, 50vh, 32rem);
         background: var(--wg-surface);
         font-size: 0.78rem;
       }
@@ -498,7 +498,8 @@ export class WgPacketList extends LitElement {
       facts.push(['TCP', `${s.srcPort} → ${s.dstPort}, flags ${s.tcp.flagNames.join(' ') || 'none'}`]);
       const t = s.tcp;
       const num = (rel: number | undefined, raw: number) => (rel === undefined ? `${raw}` : `${rel} (raw ${raw})`);
-      facts.push(['Sequence', `seq ${num(t.relativeSeq, t.seq)}, ack ${num(t.relativeAck, t.ack)}, window ${t.window}, ${t.payloadLength} bytes of data`]);
+      const ack = t.flagNames.includes('ACK') ? `, ack ${num(t.relativeAck, t.ack)}` : '';
+      facts.push(['Sequence', `seq ${num(t.relativeSeq, t.seq)}${ack}, window ${t.window}, ${t.payloadLength} bytes of data`]);
       const opts = [
         s.tcp.mss !== undefined ? `MSS ${s.tcp.mss}` : '',
         s.tcp.windowScale !== undefined ? `window scale ${s.tcp.windowScale}` : '',

@@ -192,6 +192,7 @@ describe('PacketCapture: relative TCP sequence numbers', () => {
       const third = c.get(3)!;
       assert.equal(c.summary(third).tcp?.seq, 0xfffffff1, 'the absolute number is kept beside it');
       assert.equal(c.summary(third).tcp?.relativeSeq, 1);
+      assert.equal(c.summary(c.get(1)!).tcp?.relativeAck, undefined, 'a SYN without ACK has no acknowledgement number');
       c.clear();
       c.record('out', tcpPacket(ours, theirs, { srcPort: 40000, dstPort: 80, flags: TcpFlag.ACK, seq: 5, ack: 6 }), T0);
       assert.match(c.rows().rows[0].summary.info, /Seq=5 Ack=6/, 'clear forgets the connections');
