@@ -274,6 +274,9 @@ export class BrowseHost {
       return;
     }
     if (m.type === 'committed') {
+      // A page the Service Worker made itself (interstitial, error page) comes without a tunnel
+      // request; if the old page's "navigating" was lost, start the count here.
+      if (!this.state.loading) this.#beginLoad();
       this.#agentCommitted = true;
       this.state.error = m.error;
     }
