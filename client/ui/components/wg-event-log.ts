@@ -151,11 +151,19 @@ export class WgEventLog extends LitElement {
   }
 
   override updated(changed: PropertyValues<this>): void {
-    if (changed.has('entries') || changed.has('_problemsOnly')) {
-      const list = this.renderRoot.querySelector<HTMLElement>('.list');
-      if (list && this.#stickToBottom) list.scrollTop = list.scrollHeight;
+    if ((changed.has('entries') || changed.has('_problemsOnly')) && !this.#scrollQueued) {
+      // Reading scrollHeight forces a layout; do it once per frame, when the browser lays out
+      // anyway, instead of once per batch of events (a connect brings dozens of them).
+      this.#scrollQueued = true;
+      requestAnimationFrame(() => {
+        this.#scrollQueued = false;
+        const list = this.renderRoot.querySelector<HTMLElement>('.list');
+        if (list && this.#stickToBottom) list.scrollTop = list.scrollHeight;
+      });
     }
   }
+
+  #scrollQueued = false;
 
   #onScroll(e: Event) {
     const list = e.currentTarget as HTMLElement;
