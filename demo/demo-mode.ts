@@ -67,8 +67,11 @@ export function demoDisabledRoutes(reason: string): (req: IncomingMessage, res: 
   return (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path !== '/api/demo' && !path.startsWith('/api/demo/')) return false;
+    // `info` is a question the UI asks on every page load: "no demo here" is a normal answer
+    // (200), not an error a browser would log; everything else under /api/demo is 404.
+    const status = path === '/api/demo/info' ? 200 : 404;
     const body = JSON.stringify({ enabled: false, error: { code: 'DEMO_DISABLED', message: reason } }) + '\n';
-    res.writeHead(404, {
+    res.writeHead(status, {
       'Content-Type': 'application/json; charset=utf-8',
       'Content-Length': Buffer.byteLength(body),
       'Cache-Control': 'no-store',

@@ -230,13 +230,16 @@ describe('the demo API refuses', () => {
   });
 });
 
-test('a relay without the demo answers /api/demo/* with 404 and the reason', async () => {
+test('a relay without the demo answers /api/demo/config with 404 and the reason, and /api/demo/info with enabled: false', async () => {
   const relay = await startRelay({ port: 0, logger: silentLogger, demoDisabledReason: 'this relay was started with --no-demo' });
   try {
     assert.equal(relay.demo, undefined);
     const r = await fetch(`${relay.url}api/demo/config`);
     assert.equal(r.status, 404);
     assert.deepEqual(await r.json(), { enabled: false, error: { code: 'DEMO_DISABLED', message: 'this relay was started with --no-demo' } });
+    const info = await fetch(`${relay.url}api/demo/info`);
+    assert.equal(info.status, 200, 'the UI asks on every page load; "no demo" is not an error');
+    assert.equal(((await info.json()) as { enabled: boolean }).enabled, false);
   } finally {
     await relay.close();
   }

@@ -34,6 +34,11 @@ export async function serveStatic(rootDir: string): Promise<StaticServer> {
   const server: Server = createServer(async (req, res) => {
     try {
       const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+      if (path === '/api/demo/info') {
+        // Answer like a relay started with --no-demo, so the page's demo probe is not a 404.
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"enabled":false}');
+        return;
+      }
       let file = normalize(join(root, path));
       if (file !== root && !file.startsWith(root + sep)) {
         res.writeHead(403).end();
