@@ -22,6 +22,7 @@ const MODULES = [
   'relay-load-bench.ts',
   'tunnel-bench.ts',
   'browser-bench.ts',
+  'browse-bench.ts',
 ];
 
 function version(cmd: string, args: string[]): string {

@@ -1,0 +1,147 @@
+/**
+ * The browse view, measured in headless Chromium: how long a page with 30 subresources (10
+ * stylesheets, 10 images, 10 scripts, ~2 KiB each) takes to render through the tunnel, next to the
+ * same page from the same server code loaded directly from loopback in the same run.
+ *
+ *   ours:     wgweb.browse(url): frame (browse origin) ─▶ Service Worker ─▶ app page ─▶ tunnel worker
+ *             (WireGuard + TCP/IP) ─ws─▶ relay process ─UDP─▶ wireguard-go (namespace) ─▶ intranet site
+ *   baseline: an <iframe> of the app page loading the same page from the same site script run on
+ *             127.0.0.1 (the browser's own network stack, no tunnel)
+ *
+ *   browse.page-30   time from navigation start to the frame's load event (every subresource
+ *                    loaded), median of N alternating runs after a warm-up of each; ratio =
+ *                    direct / tunnel (1.0 would be "as fast as no tunnel at all").
+ *
+ * Loopback and the bench's own namespace only; every child stops with the run.
+ *
+ *   node --import tsx bench/browse-bench.ts [--quick]
+ */
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { closeAllNamespaces } from '../test/helpers/netns.ts';
+import { startWireguardGoPeer } from '../test/helpers/wireguard-go-peer.ts';
+import { startIntranetSite } from '../test/helpers/intranet-site.ts';
+import { browserSkipReason, interopSkipReason } from '../test/helpers/requirements.ts';
+import { DIST_UI, ensureUiBuilt, launchBrowser } from '../test/e2e/helpers/browser.ts';
+import { formatEndpoint } from '../shared/ip-address.ts';
+import { startBenchChild, startRelayProcess } from './bench-child.ts';
+import { lowerIsBetter, type BenchEntry, type BenchModule, type BenchOptions } from './bench-entry.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const SITE_SCRIPT = fileURLToPath(new URL('../test/helpers/servers/intranet-site.ts', import.meta.url));
+const SUBRESOURCES = 30;
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+async function run(options: BenchOptions): Promise<BenchEntry[]> {
+  const reason = browserSkipReason() ?? interopSkipReason();
+  if (reason) throw new Error(`skipped: ${reason}`);
+  const rounds = options.quick ? 5 : 15;
+  const closers: (() => Promise<unknown> | void)[] = [];
+  try {
+    await ensureUiBuilt();
+    const peer = await startWireguardGoPeer({ name: 'brbench', logLevel: 'error', address6: null });
+    closers.push(() => peer.close());
+    const site = await startIntranetSite(peer);
+    closers.push(() => site.close());
+    // The same site script on loopback for the direct baseline (its port from its ready line).
+    const direct = await startBenchChild(
+      [
+        '--import',
+        'tsx',
+        SITE_SCRIPT,
+        JSON.stringify({ main: { hosts: ['127.0.0.1'], port: 0 }, second: { hosts: [], port: 0 }, links: { main: 'http://127.0.0.1', second: 'http://127.0.0.1', outside: 'http://198.51.100.7/' } }),
+      ],
+      /"event":"ready".*"port":(\d+)/,
+      { name: 'direct site' },
+    );
+    closers.push(() => direct.stop());
+    const directBase = `http://127.0.0.1:${direct.match[1]}`;
+    const client = await peer.addClient();
+    const relay = await startRelayProcess({ allow: [formatEndpoint(peer.endpoint)], args: ['--static', DIST_UI, '--static', join(ROOT, 'public')] });
+    closers.push(() => relay.close());
+    const browser = await launchBrowser();
+    closers.push(() => browser.close());
+    const page = browser.page;
+    await page.goto(relay.url);
+    await page.waitForFunction(() => typeof window.wgweb === 'object');
+    await page.evaluate(() => window.wgweb.ready);
+    await page.evaluate((config) => window.wgweb.connect(config), client.config);
+    await page.waitForFunction(async () => (await window.wgweb.status())?.state === 'up', undefined, { polling: 100, timeout: 60_000 });
+
+    const tunnelLoad = (tag: string): Promise<number> =>
+      page.evaluate(
+        async ([url]) => {
+          const t0 = performance.now();
+          const r = await window.wgweb.browse(url);
+          if (r.error) throw new Error(`${r.error.code}: ${r.error.message}`);
+          return performance.now() - t0;
+        },
+        [`${site.main}/bench/page?n=${SUBRESOURCES}&t=${tag}`],
+      );
+    const directLoad = (tag: string): Promise<number> =>
+      page.evaluate(
+        ([url]) =>
+          new Promise<number>((resolve, reject) => {
+            const frame = document.createElement('iframe');
+            frame.style.cssText = 'position:fixed;left:0;top:0;width:800px;height:600px;border:0;visibility:hidden';
+            const t0 = performance.now();
+            frame.onload = () => {
+              resolve(performance.now() - t0);
+              frame.remove();
+            };
+            frame.onerror = () => reject(new Error(`${url} did not load`));
+            frame.src = url;
+            document.body.append(frame);
+          }),
+        [`${directBase}/bench/page?n=${SUBRESOURCES}&t=${tag}`],
+      );
+
+    // Warm-up: the Service Worker, its backend port and the tunnel's TCP connections; the direct
+    // server's sockets likewise.
+    await tunnelLoad('warm');
+    await directLoad('warm');
+    const tunnel: number[] = [];
+    const plain: number[] = [];
+    for (let i = 0; i < rounds; i++) {
+      tunnel.push(await tunnelLoad(`t${i}`));
+      plain.push(await directLoad(`d${i}`));
+    }
+    const subresourcesSeen = site.events().filter((e) => e.path.startsWith('/bench/r/')).length;
+    const ours = median(tunnel);
+    const base = median(plain);
+    return [
+      {
+        name: 'browse.page-30',
+        measured: `a page with ${SUBRESOURCES} subresources (CSS, images, scripts) until its load event in the browse view through the tunnel, median of ${rounds} after a warm-up; baseline the same page from the same server script loaded directly from loopback in an iframe of the same page`,
+        ours: { label: 'wgweb browse view (Service Worker → tunnel worker → wireguard-go)', value: ours, unit: 'ms' },
+        baseline: { label: 'direct load on loopback, no tunnel', value: base, unit: 'ms' },
+        ratio: lowerIsBetter(ours, base),
+        goal: 'ratio ≥ 0.1 (a tenth of an unencrypted loopback load)',
+        notes: `tunnel min/max ${Math.min(...tunnel).toFixed(0)}/${Math.max(...tunnel).toFixed(0)} ms, direct ${Math.min(...plain).toFixed(0)}/${Math.max(...plain).toFixed(0)} ms; ${subresourcesSeen} subresource requests reached the intranet server`,
+      },
+    ];
+  } finally {
+    for (const close of closers.reverse()) {
+      try {
+        await close();
+      } catch {
+        // keep closing
+      }
+    }
+    await closeAllNamespaces();
+  }
+}
+
+export const bench: BenchModule = { title: 'Browse view (headless Chromium, Service Worker through the tunnel)', run };
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const entries = await run({ quick: process.argv.includes('--quick') });
+  for (const e of entries) {
+    process.stdout.write(`${e.name}: ${e.ours.value.toFixed(1)} ${e.ours.unit} vs ${e.baseline?.value.toFixed(1)} ${e.baseline?.unit}, ratio ${e.ratio?.toFixed(3)}\n  ${e.notes}\n`);
+  }
+}
