@@ -5,7 +5,7 @@
  *   send(datagram) ──▶ open?        ws.send (one binary message = one datagram)
  *                      connecting?  small bounded queue, flushed on open (else dropped, counted)
  *                      closed?      dropped (false)
- *   ws message ──▶ onDatagram(bytes)
+ *   ws message ──▶ onDatagram(bytes)   (binary only: ArrayBuffer in browsers, a Buffer view from `ws`)
  *   ws close   ──▶ by close code (shared/relay-protocol.ts, RELAY_CLOSE_CODES):
  *                    refused (not allowed, bad request, ...)  → 'closed' + WgwebError RELAY_REFUSED
  *                    transient (relay restart, drop, full)    → 'reconnecting', backoff + jitter
@@ -253,7 +253,13 @@ export class RelayTransport {
       return;
     }
     this.ws = ws;
-    ws.binaryType = 'arraybuffer';
+    // Binary messages as bytes. The `ws` package (Node) copies every message into a new
+    // ArrayBuffer for 'arraybuffer' but hands over a view of the socket read for 'nodebuffer': in
+    // a bulk download that copy was 8–9% of the client's CPU (docs/benchmarks.md). The platform's
+    // own WebSocket only takes 'blob' | 'arraybuffer' (Chromium warns in the console about any
+    // other value), so only other implementations are probed.
+    if (this.impl !== (globalThis as { WebSocket?: unknown }).WebSocket) ws.binaryType = 'nodebuffer';
+    if (ws.binaryType !== 'nodebuffer') ws.binaryType = 'arraybuffer';
     ws.onopen = () => {
       if (this.ws !== ws) return;
       if (this.connectTimer !== undefined) this.timers.clearTimeout(this.connectTimer);
@@ -268,15 +274,19 @@ export class RelayTransport {
     ws.onmessage = (ev: { data: unknown }) => {
       if (this.ws !== ws) return;
       const data = ev.data;
-      if (!(data instanceof ArrayBuffer)) {
+      let bytes: Uint8Array;
+      if (data instanceof ArrayBuffer) bytes = new Uint8Array(data);
+      // A Buffer from `ws`: re-viewed as a plain Uint8Array, whose slice() copies as callers expect.
+      else if (data instanceof Uint8Array) bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+      else {
         this.drops.text++;
         return;
       }
       // The relay delivered something: the path works, so the next failure starts a fresh backoff.
       this.failures = 0;
       this.received++;
-      this.bytesReceived += data.byteLength;
-      this.onDatagram(new Uint8Array(data));
+      this.bytesReceived += bytes.length;
+      this.onDatagram(bytes);
     };
     ws.onerror = () => {
       // Always followed by a close event, which carries the information.

@@ -264,8 +264,27 @@ describe('RelayTransport retry logic (scripted WebSocket, fake timers)', () => {
     assert.equal(ScriptedWs.all.length, 1);
     assert.equal(s.ws().url, 'wss://relay.example/wg?to=192.0.2.1%3A51820');
     assert.equal(s.ws().protocols, 'wgweb.v1');
-    assert.equal(s.ws().binaryType, 'arraybuffer');
+    assert.equal(s.ws().binaryType, 'nodebuffer', 'an implementation that takes nodebuffer (ws) gets it: no copy per message');
     assert.deepEqual(s.states.map((x) => x.state), ['connecting']);
+  });
+
+  test("a browser-like WebSocket, which ignores 'nodebuffer', is set to 'arraybuffer'", async () => {
+    class BrowserLikeWs extends ScriptedWs {
+      constructor(url: string, protocols?: string | string[]) {
+        super(url, protocols);
+        let type = 'blob';
+        // Like the DOM's enumerated attribute: unknown values are ignored, not thrown.
+        Object.defineProperty(this, 'binaryType', {
+          get: () => type,
+          set: (v: string) => {
+            if (v === 'blob' || v === 'arraybuffer') type = v;
+          },
+        });
+      }
+    }
+    const s = scripted({ WebSocketImpl: BrowserLikeWs });
+    await s.flush();
+    assert.equal(s.ws().binaryType, 'arraybuffer');
   });
 
   test('backoff doubles per failure with equal jitter, capped, and resets once data flows', async () => {
@@ -402,8 +421,15 @@ describe('RelayTransport retry logic (scripted WebSocket, fake timers)', () => {
     s.ws().accept();
     s.ws().deliver('hello');
     s.ws().deliver(new Uint8Array([4, 0, 0, 0]).buffer);
+    // What `ws` hands over with 'nodebuffer': a Buffer viewing part of a socket read.
+    const read = Buffer.from([9, 4, 0, 0, 0, 7, 9]);
+    s.ws().deliver(read.subarray(1, 6));
     assert.equal(s.t.stats().drops.text, 1);
-    assert.deepEqual(s.datagrams, [new Uint8Array([4, 0, 0, 0])]);
+    assert.deepEqual(s.datagrams, [new Uint8Array([4, 0, 0, 0]), new Uint8Array([4, 0, 0, 0, 7])]);
+    const viewed = s.datagrams[1];
+    assert.equal(Object.getPrototypeOf(viewed), Uint8Array.prototype, 'a plain Uint8Array, not a Buffer (whose slice() would not copy)');
+    assert.equal(viewed.buffer, read.buffer, 'a view, not a copy');
+    assert.equal(s.t.stats().bytesReceived, 9);
   });
 
   test('close() is final and idempotent, from any state, and cancels retries', async () => {
