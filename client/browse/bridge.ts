@@ -11,16 +11,19 @@
  * from (and sent to) that origin.
  */
 import { BROWSE_MESSAGE_TAG, isBrowseMessage, type BridgeFailedMessage, type BridgeNeedPortMessage, type BridgeReadyMessage, type PortMessage } from './browse-protocol.ts';
-import { SERVICE_WORKER_PATH } from './browse-url.ts';
+import { SERVICE_WORKER_PATH, SESSION_ID } from './browse-url.ts';
 
-const appOrigin = new URLSearchParams(location.search).get('app') ?? '';
+const params = new URLSearchParams(location.search);
+const appOrigin = params.get('app') ?? '';
+/** The app tab's browse session (the Service Worker asks the bridge of the right tab for ports). */
+const session = params.get('session') ?? '';
 
 function toApp(message: BridgeReadyMessage | BridgeNeedPortMessage | BridgeFailedMessage): void {
   window.parent.postMessage(message, appOrigin);
 }
 
 async function start(): Promise<void> {
-  if (window.parent === window || !/^https?:\/\/[^/]+$/.test(appOrigin)) {
+  if (window.parent === window || !/^https?:\/\/[^/]+$/.test(appOrigin) || !SESSION_ID.test(session)) {
     document.body.textContent = 'This page connects the wgweb app to its browse view; it does nothing on its own.';
     return;
   }
@@ -44,7 +47,7 @@ async function start(): Promise<void> {
     if (e.origin !== appOrigin || e.source !== window.parent || !isBrowseMessage(e.data) || e.data.type !== 'port' || !e.ports[0]) return;
     const port = e.ports[0];
     void active().then((sw) => {
-      const message: PortMessage = { wgweb: BROWSE_MESSAGE_TAG, type: 'port', appOrigin };
+      const message: PortMessage = { wgweb: BROWSE_MESSAGE_TAG, type: 'port', appOrigin, session };
       if (sw) sw.postMessage(message, [port]);
       else port.close();
     });

@@ -16,7 +16,7 @@ import { ErrorCode, WgwebError } from '../../shared/errors.ts';
 import type { TunnelStatus } from '../worker/tunnel-api.ts';
 import { BrowseBackend, type BrowseActivity, type BrowseFetchHead } from './browse-backend.ts';
 import { BROWSE_MESSAGE_TAG, isBrowseMessage, isFrameMessage, type FrameCommand, type FrameMessage, type PortMessage } from './browse-protocol.ts';
-import { BRIDGE_PATH, browsePath, intranetUrlOf, parseOutsidePath } from './browse-url.ts';
+import { BRIDGE_PATH, browseLocationOf, browsePath, parseOutsidePath } from './browse-url.ts';
 
 /** The page's side of a fetch through the tunnel (TunnelClient.fetchWithHead's shape). */
 export interface BrowseFetchWithHead {
@@ -80,6 +80,8 @@ const AGENT_GRACE_MS = 250;
 /** See the module comment. One per browse view. */
 export class BrowseHost {
   readonly backend: BrowseBackend;
+  /** This tab's browse session: its frames are served by this tab's tunnel and cookie jar only. */
+  readonly session = randomSession();
   readonly state: BrowseViewState = { phase: 'idle', url: '', title: '', loading: false, requests: 0, bytes: 0, active: 0 };
   readonly #options: BrowseHostOptions;
   #bridge: HTMLIFrameElement | undefined;
@@ -147,7 +149,7 @@ export class BrowseHost {
     this.state.url = url.href;
     this.state.title = '';
     this.#options.onChange();
-    viewport.src = `${this.state.browseOrigin}${browsePath(url)}`;
+    viewport.src = `${this.state.browseOrigin}${browsePath(url, this.session)}`;
     return result;
   }
 
@@ -198,7 +200,7 @@ export class BrowseHost {
     bridge.title = 'wgweb browse bridge';
     bridge.setAttribute('aria-hidden', 'true');
     bridge.tabIndex = -1;
-    bridge.src = `${origin}${BRIDGE_PATH}?app=${encodeURIComponent(location.origin)}`;
+    bridge.src = `${origin}${BRIDGE_PATH}?app=${encodeURIComponent(location.origin)}&session=${this.session}`;
     this.#bridge = bridge;
     parent.append(bridge);
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -255,7 +257,8 @@ export class BrowseHost {
   }
 
   #frame(m: FrameMessage, origin: string): void {
-    const intranet = intranetUrlOf(m.url, origin);
+    const where = browseLocationOf(m.url, origin);
+    const intranet = where?.session === this.session ? where.url : undefined;
     const outside = (() => {
       try {
         const u = new URL(m.url);
@@ -358,6 +361,13 @@ export class BrowseHost {
     }
     this.#options.onChange();
   }
+}
+
+function randomSession(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(8));
+  let s = '';
+  for (const b of bytes) s += b.toString(16).padStart(2, '0');
+  return s;
 }
 
 /** The browse origin the relay offers next to this page (GET /api/browse → { origin }). */

@@ -37,11 +37,13 @@ export interface BridgeFailedMessage {
   message: string;
 }
 
-/** App → bridge (with the port transferred); bridge → Service Worker (with `appOrigin`). */
+/** App → bridge (with the port transferred); bridge → Service Worker (with `appOrigin` and `session`). */
 export interface PortMessage {
   wgweb: typeof BROWSE_MESSAGE_TAG;
   type: 'port';
   appOrigin?: string;
+  /** The app tab's browse session. */
+  session?: string;
 }
 
 /** Service Worker → bridge. */

@@ -7,10 +7,10 @@
  *   fetch event
  *     ├─ /__wgweb/outside?url=…        → the "leaves the tunnel" interstitial
  *     ├─ /__wgweb/* (bridge, agent…)   → network (the relay's browse listener)
- *     ├─ /browse/http/<host>/<path>    → the tunnel
+ *     ├─ /browse/<session>/http/<host>/<path>  → the tunnel of that session's app tab
  *     ├─ other paths of this origin    → root-absolute URL of a framed page: mapped onto the intranet
- *     │                                  origin of the requesting document (client URL, else Referer);
- *     │                                  navigations are redirected to the canonical browse path
+ *     │                                  origin (and session) of the requesting document (client URL,
+ *     │                                  else Referer); navigations are redirected to the browse path
  *     ├─ http://<address in AllowedIPs or a name>/…  (absolute URL of a subresource) → the tunnel
  *     └─ everything else (https:, addresses outside AllowedIPs) → network, the open web as usual
  *
@@ -34,11 +34,13 @@ import {
   BROWSE_PREFIX,
   CONTROL_PREFIX,
   OUTSIDE_PATH,
+  SESSION_ID,
+  browseLocationOf,
   browsePath,
-  intranetUrlOf,
   mapLink,
   parseBrowsePath,
   parseOutsidePath,
+  type BrowseLocation,
 } from './browse-url.ts';
 import { errorPage, outsidePage, ownPageCsp, type OutsideReason } from './error-page.ts';
 import { frameAgentTag, planFramedResponse, requestHeaders } from './framed-response.ts';
@@ -92,25 +94,27 @@ let scope = TunnelScope.none;
 /** True once the app told us its AllowedIPs (before that, "outside" cannot be decided yet). */
 let scopeKnown = false;
 let appOrigin = '';
-/** The intranet URL of the latest framed document: the last resort for mapping a root-absolute URL. */
-let lastDocument: URL | undefined;
+/** The latest framed document (the last resort for mapping a root-absolute navigation). */
+let lastDocument: BrowseLocation | undefined;
 
 // ---- the backend link ------------------------------------------------------------------------------
 
 type Reply = BrowseResponseMessage | BrowseErrorMessage;
 
-/** The Service Worker's end of the app's MessagePort. */
+/** The Service Worker's end of one app tab's MessagePort. */
 class BackendLink {
   readonly port: MessagePort;
   /** The bridge client that handed the port over (gone = the app page is gone). */
   readonly bridgeId: string;
+  readonly session: string;
   readonly #pending = new Map<number, (reply: Reply) => void>();
   #nextId = 1;
   #closed = false;
 
-  constructor(port: MessagePort, bridgeId: string) {
+  constructor(port: MessagePort, bridgeId: string, session: string) {
     this.port = port;
     this.bridgeId = bridgeId;
+    this.session = session;
     port.onmessage = (e) => this.#onMessage(e.data as BackendToServiceWorker);
     port.addEventListener('close', () => this.fail());
     port.start();
@@ -176,28 +180,38 @@ function unavailable(id: number): BrowseErrorMessage {
   };
 }
 
-let backend: BackendLink | undefined;
-let waiting: { promise: Promise<BackendLink>; resolve: (b: BackendLink) => void } | undefined;
+/** Each app tab's backend, by browse session. */
+const backends = new Map<string, BackendLink>();
+const waiting = new Map<string, { promise: Promise<BackendLink>; resolve: (b: BackendLink) => void }>();
 
-/** The current backend, asking the app for a (new) port when there is none or its page is gone. */
-async function getBackend(): Promise<BackendLink | undefined> {
-  if (backend && !backend.closed && (await sw.clients.get(backend.bridgeId))) return backend;
-  backend?.fail();
-  backend = undefined;
-  if (!waiting) {
+function bridgeSession(client: SwClient): string | undefined {
+  const u = new URL(client.url);
+  const session = u.searchParams.get('session') ?? '';
+  return u.pathname === BRIDGE_PATH && SESSION_ID.test(session) ? session : undefined;
+}
+
+/** The session's backend, asking its app tab for a (new) port when there is none or its page is gone. */
+async function getBackend(session: string): Promise<BackendLink | undefined> {
+  const current = backends.get(session);
+  if (current && !current.closed && (await sw.clients.get(current.bridgeId))) return current;
+  current?.fail();
+  backends.delete(session);
+  let wait = waiting.get(session);
+  if (!wait) {
     let resolve!: (b: BackendLink) => void;
     const promise = new Promise<BackendLink>((r) => (resolve = r));
-    waiting = { promise, resolve };
+    wait = { promise, resolve };
+    waiting.set(session, wait);
   }
   const bridges = (await sw.clients.matchAll({ includeUncontrolled: true, type: 'window' })).filter(
-    (c) => new URL(c.url).pathname === BRIDGE_PATH && c.frameType === 'nested',
+    (c) => c.frameType === 'nested' && bridgeSession(c) === session,
   );
   if (bridges.length === 0) return undefined;
   const ask: NeedPortMessage = { wgweb: BROWSE_MESSAGE_TAG, type: 'need-port' };
   for (const b of bridges) b.postMessage(ask);
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), PORT_WAIT_MS)));
-  const got = await Promise.race([waiting.promise, timeout]);
+  const got = await Promise.race([wait.promise, timeout]);
   clearTimeout(timer);
   return got;
 }
@@ -210,16 +224,17 @@ sw.addEventListener('message', (e) => {
   if (!data || data.wgweb !== BROWSE_MESSAGE_TAG || data.type !== 'port') return;
   const port = e.ports[0];
   const source = e.source;
-  // Ports come from the bridge page the app embeds (its CSP lets only the app frame it).
-  if (!port || !source || new URL(source.url).pathname !== BRIDGE_PATH) return;
+  // Ports come from the bridge page the app embeds (its CSP lets only the app frame it), for the
+  // session in the bridge's own URL.
+  const session = source ? bridgeSession(source) : undefined;
+  if (!port || !source || !session) return;
   if (typeof data.appOrigin === 'string' && /^https?:\/\/[^/]+$/.test(data.appOrigin)) appOrigin = data.appOrigin;
   // The previous link keeps serving the requests it already carries (its page may well be alive:
   // a second port also comes when a request asked for one while the first was on its way).
-  backend = new BackendLink(port, source.id);
-  if (waiting) {
-    waiting.resolve(backend);
-    waiting = undefined;
-  }
+  const link = new BackendLink(port, source.id, session);
+  backends.set(session, link);
+  waiting.get(session)?.resolve(link);
+  waiting.delete(session);
 });
 
 // ---- routing ---------------------------------------------------------------------------------------
@@ -244,53 +259,58 @@ sw.addEventListener('fetch', (event) => {
   if (url.protocol !== 'http:') return;
   // An absolute http URL a framed page asked for: the tunnel when AllowedIPs (or DNS) say so.
   if (scopeKnown && scope.place(url.hostname) === 'outside') return;
-  event.respondWith(intranet(event, url, { mayLeave: true }));
+  event.respondWith(
+    documentOf(event).then((doc) => (doc ? intranet(event, { session: doc.session, url }, { mayLeave: true }) : fetch(event.request))),
+  );
 });
 
 async function ownOrigin(event: FetchEvent, url: URL): Promise<Response> {
   const request = event.request;
   const navigate = request.mode === 'navigate';
   if (url.pathname.startsWith(BROWSE_PREFIX)) {
-    const target = parseBrowsePath(url.pathname + url.search);
-    if (!target) return ownPage(errorPage({ code: ErrorCode.USAGE, message: `${url.pathname} is not a browse address (/browse/http/<host[:port]>/<path>).`, url: url.href, nonce: nonce() }), 400);
-    return intranet(event, target, { mayLeave: false });
+    const location = parseBrowsePath(url.pathname + url.search);
+    if (!location) return ownPage(errorPage({ code: ErrorCode.USAGE, message: `${url.pathname} is not a browse address (/browse/<session>/http/<host[:port]>/<path>).`, url: url.href, nonce: nonce() }), 400);
+    return intranet(event, location, { mayLeave: false });
   }
   // A root-absolute URL (/x) of a framed page: the page's intranet origin, from the page itself.
-  const base = await documentOf(event);
-  if (!base) {
+  const doc = await documentOf(event);
+  if (!doc) {
     if (!navigate) return new Response('not found\n', { status: 404, headers: { 'content-type': 'text/plain' } });
     return ownPage(errorPage({ code: ErrorCode.USAGE, message: `${url.pathname} does not belong to a page browsed through the tunnel.`, url: url.href, nonce: nonce() }), 404);
   }
-  const target = new URL(url.pathname + url.search, base.origin);
+  const target = new URL(url.pathname + url.search, doc.url.origin);
   if (navigate) {
     // Make the frame's URL canonical so its relative links resolve inside the browse path.
     // 307 keeps the method and body of a form post.
     const status = request.method === 'GET' || request.method === 'HEAD' ? 302 : 307;
-    return new Response(null, { status, headers: { location: browsePath(target), 'referrer-policy': 'same-origin' } });
+    return new Response(null, { status, headers: { location: browsePath(target, doc.session), 'referrer-policy': 'same-origin' } });
   }
-  return intranet(event, target, { mayLeave: false });
+  return intranet(event, { session: doc.session, url: target }, { mayLeave: false });
 }
 
-/** The intranet URL of the document that made this request. */
-async function documentOf(event: FetchEvent): Promise<URL | undefined> {
+/** The session and intranet URL of the document that made this request. */
+async function documentOf(event: FetchEvent): Promise<BrowseLocation | undefined> {
   if (event.clientId) {
     const client = await sw.clients.get(event.clientId);
-    const u = client ? intranetUrlOf(client.url, ORIGIN) : undefined;
+    const u = client ? browseLocationOf(client.url, ORIGIN) : undefined;
     if (u) return u;
   }
-  const fromReferrer = event.request.referrer ? intranetUrlOf(event.request.referrer, ORIGIN) : undefined;
+  const fromReferrer = event.request.referrer ? browseLocationOf(event.request.referrer, ORIGIN) : undefined;
   if (fromReferrer) return fromReferrer;
   return event.request.mode === 'navigate' ? lastDocument : undefined;
 }
 
-async function intranet(event: FetchEvent, target: URL, options: { mayLeave: boolean }): Promise<Response> {
+async function intranet(event: FetchEvent, location: BrowseLocation, options: { mayLeave: boolean }): Promise<Response> {
+  const { session, url: target } = location;
   const request = event.request;
   const navigate = request.mode === 'navigate';
   const destination = request.destination;
-  const link = await getBackend();
-  if (!link) return failure(event, target, BROWSE_UNAVAILABLE, 'The wgweb page that carries the tunnel is not open: open wgweb and browse from its Browse view.');
+  const link = await getBackend(session);
+  if (!link) return failure(event, location, BROWSE_UNAVAILABLE, 'The wgweb page that carries the tunnel is not open: open wgweb and browse from its Browse view.');
   if (options.mayLeave && scope.place(target.hostname) === 'outside') return fetch(request);
-  const initiator = navigate ? (request.referrer ? intranetUrlOf(request.referrer, ORIGIN) : undefined) : await documentOf(event);
+  const initiatorDoc = navigate ? (request.referrer ? browseLocationOf(request.referrer, ORIGIN) : undefined) : await documentOf(event);
+  // A document of another session (another app tab) is no initiator of this one's requests.
+  const initiator = initiatorDoc?.session === session ? initiatorDoc.url : undefined;
   const headers = requestHeaders(request.headers);
   if (!headers.some(([n]) => n === 'user-agent')) headers.push(['user-agent', sw.navigator.userAgent]);
   if (!headers.some(([n]) => n === 'accept-language') && sw.navigator.languages?.length) {
@@ -307,7 +327,7 @@ async function intranet(event: FetchEvent, target: URL, options: { mayLeave: boo
       if (!navigate && options.mayLeave) return fetch(request);
       return outsideResponse(target.href, reply.code === ErrorCode.DNS_FAILURE ? 'no-dns' : 'allowed-ips', reply.message);
     }
-    return failure(event, target, reply.code, reply.message);
+    return failure(event, location, reply.code, reply.message);
   }
   const n = nonce();
   const plan = planFramedResponse({
@@ -318,6 +338,7 @@ async function intranet(event: FetchEvent, target: URL, options: { mayLeave: boo
     statusText: reply.statusText,
     headers: reply.headers,
     scope,
+    session,
     appOrigin,
     browseOrigin: ORIGIN,
     nonce: n,
@@ -328,9 +349,9 @@ async function intranet(event: FetchEvent, target: URL, options: { mayLeave: boo
     stream = null;
   } else if (stream && plan.rewriteHtml) {
     const scopeNow = scope;
-    stream = stream.pipeThrough(htmlRewriteStream({ documentUrl: target, mapUrl: (v, b) => mapLink(v, b, scopeNow), inject: frameAgentTag(n, reply.scriptCookies ?? '') }));
+    stream = stream.pipeThrough(htmlRewriteStream({ documentUrl: target, mapUrl: (v, b) => mapLink(v, b, scopeNow, session), inject: frameAgentTag(n, reply.scriptCookies ?? '') }));
   }
-  if (navigate && NAVIGATION_DESTINATIONS.has(destination) && !plan.headers.some(([h]) => h === 'location')) lastDocument = target;
+  if (navigate && NAVIGATION_DESTINATIONS.has(destination) && !plan.headers.some(([h]) => h === 'location')) lastDocument = location;
   try {
     return new Response(stream, { status: plan.status, statusText: plan.statusText, headers: plan.headers });
   } catch {
@@ -340,9 +361,9 @@ async function intranet(event: FetchEvent, target: URL, options: { mayLeave: boo
 }
 
 /** A failed request: an error page in the frame for a navigation, a network error otherwise. */
-function failure(event: FetchEvent, target: URL, code: string, message: string): Response {
+function failure(event: FetchEvent, location: BrowseLocation, code: string, message: string): Response {
   if (event.request.mode !== 'navigate') return Response.error();
-  return ownPage(errorPage({ code, message, url: target.href, retryPath: browsePath(target), nonce: nonce() }), 502);
+  return ownPage(errorPage({ code, message, url: location.url.href, retryPath: browsePath(location.url, location.session), nonce: nonce() }), 502);
 }
 
 function outsideResponse(url: string, reason: OutsideReason, detail?: string): Response {

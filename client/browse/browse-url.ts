@@ -1,11 +1,13 @@
 /**
  * How intranet URLs live on the browse origin, and how links are mapped into that space.
  *
- *   http://10.0.0.1:8080/app/?q=1   ⇄   <browse origin>/browse/http/10.0.0.1:8080/app/?q=1
+ *   http://10.0.0.1:8080/app/?q=1   ⇄   <browse origin>/browse/<session>/http/10.0.0.1:8080/app/?q=1
  *   https://example.com/x, or an http address outside AllowedIPs
  *                                   →   <browse origin>/__wgweb/outside?url=<percent-encoded>
  *   <browse origin>/__wgweb/…       the browse view's own files (bridge, Service Worker, frame agent)
  *
+ * The session names the app tab whose tunnel and cookie jar serve the page: two wgweb tabs (two
+ * tunnels, perhaps) share one Service Worker, and their pages must never be served by the other's.
  * The scheme gets a path segment of its own so the mapping stays unambiguous for every host form
  * (names, IPv4, bracketed IPv6, ports). Link mapping works on the attribute text itself rather than
  * through `new URL()`: path and query bytes pass through untouched, so a document keeps its
@@ -27,29 +29,45 @@ export const BRIDGE_SCRIPT_PATH = `${CONTROL_PREFIX}bridge.js`;
 /** The small script injected into framed documents (address bar, title, load reports). */
 export const FRAME_AGENT_PATH = `${CONTROL_PREFIX}frame-agent.js`;
 
-const HTTP_PREFIX = `${BROWSE_PREFIX}http/`;
+/** A browse session id: one app tab (random, lower-case letters and digits). */
+export const SESSION_ID = /^[a-z0-9]{8,32}$/;
 const SCHEME = /^([a-zA-Z][a-zA-Z0-9+.-]*):/;
 /** What HTML strips around URL attribute values, and the URL parser inside them. */
 const EDGE_SPACE = /^[\x00-\x20]+|[\x00-\x20]+$/g;
 const INNER_TAB_NEWLINE = /[\t\n\r]/g;
 
-/**
- * The browse path of an intranet URL: `/browse/http/<host[:port]><path>?<query>#<fragment>`.
- * @throws {RangeError} for anything but an http: URL with a host.
- */
-export function browsePath(url: URL | string): string {
-  const u = typeof url === 'string' ? new URL(url) : url;
-  if (u.protocol !== 'http:' || !u.host) throw new RangeError(`only http:// URLs with a host can be browsed through the tunnel, not ${u.href}`);
-  return `${HTTP_PREFIX}${u.host}${u.pathname}${u.search}${u.hash}`;
+function httpPrefix(session: string): string {
+  if (!SESSION_ID.test(session)) throw new RangeError(`"${session}" is not a browse session id`);
+  return `${BROWSE_PREFIX}${session}/http/`;
+}
+
+/** An intranet URL and the browse session (app tab) it belongs to. */
+export interface BrowseLocation {
+  session: string;
+  url: URL;
 }
 
 /**
- * The intranet URL a browse path stands for (`pathname + search [+ hash]` of a browse-origin URL),
- * or `undefined` when it is not one. `/browse/http/host` without a path means `http://host/`.
+ * The browse path of an intranet URL: `/browse/<session>/http/<host[:port]><path>?<query>#<fragment>`.
+ * @throws {RangeError} for anything but an http: URL with a host, or a malformed session id.
  */
-export function parseBrowsePath(pathAndQuery: string): URL | undefined {
-  if (!pathAndQuery.startsWith(HTTP_PREFIX)) return undefined;
-  const rest = pathAndQuery.slice(HTTP_PREFIX.length);
+export function browsePath(url: URL | string, session: string): string {
+  const u = typeof url === 'string' ? new URL(url) : url;
+  if (u.protocol !== 'http:' || !u.host) throw new RangeError(`only http:// URLs with a host can be browsed through the tunnel, not ${u.href}`);
+  return `${httpPrefix(session)}${u.host}${u.pathname}${u.search}${u.hash}`;
+}
+
+/**
+ * The session and intranet URL a browse path stands for (`pathname + search [+ hash]` of a
+ * browse-origin URL), or `undefined` when it is not one. `/browse/<s>/http/host` means `http://host/`.
+ */
+export function parseBrowsePath(pathAndQuery: string): BrowseLocation | undefined {
+  if (!pathAndQuery.startsWith(BROWSE_PREFIX)) return undefined;
+  const slash = pathAndQuery.indexOf('/', BROWSE_PREFIX.length);
+  if (slash < 0) return undefined;
+  const session = pathAndQuery.slice(BROWSE_PREFIX.length, slash);
+  if (!SESSION_ID.test(session) || !pathAndQuery.startsWith('/http/', slash)) return undefined;
+  const rest = pathAndQuery.slice(slash + '/http/'.length);
   const end = rest.search(/[/?#]/);
   const authority = end < 0 ? rest : rest.slice(0, end);
   // User info or backslashes in the authority would let the URL parser pick a different host.
@@ -57,14 +75,14 @@ export function parseBrowsePath(pathAndQuery: string): URL | undefined {
   const tail = end < 0 ? '/' : rest[end] === '/' ? rest.slice(end) : `/${rest.slice(end)}`;
   try {
     const u = new URL(`http://${authority}${tail}`);
-    return u.host ? u : undefined;
+    return u.host ? { session, url: u } : undefined;
   } catch {
     return undefined;
   }
 }
 
-/** The intranet URL of a page on the browse origin (e.g. a Service Worker client's URL). */
-export function intranetUrlOf(url: string | URL, browseOrigin: string): URL | undefined {
+/** The session and intranet URL of a page on the browse origin (e.g. a Service Worker client's URL). */
+export function browseLocationOf(url: string | URL, browseOrigin: string): BrowseLocation | undefined {
   let u: URL;
   try {
     u = typeof url === 'string' ? new URL(url) : url;
@@ -107,9 +125,8 @@ export function parseAddressInput(text: string): URL {
 
 /**
  * Maps a navigational URL found in a document (an `<a href>`, a form action, a frame source, a
- * `<base href>`, a refresh target) into the browse space, or returns `undefined` to leave it
- * as written. `value` is the attribute text with character references already decoded; `base` is
- * the document's intranet base URL.
+ * `<base href>`, a refresh target) into the browse space of `session`, or returns `undefined` to
+ * leave it as written. `value` is the attribute text; `base` is the document's intranet base URL.
  *
  * - relative (`page.html`, `../x`, `?q`, `#top`): left alone; it resolves inside the browse path
  * - root-absolute (`/x`): the base's host, inside the browse path
@@ -118,7 +135,7 @@ export function parseAddressInput(text: string): URL {
  * - `https://…` and http addresses outside AllowedIPs: the outside interstitial
  * - every other scheme (`mailto:`, `javascript:`, `data:`): left alone
  */
-export function mapLink(value: string, base: URL, scope: TunnelScope): string | undefined {
+export function mapLink(value: string, base: URL, scope: TunnelScope, session: string): string | undefined {
   const v = value.replace(EDGE_SPACE, '').replace(INNER_TAB_NEWLINE, '');
   if (v === '') return undefined;
   let scheme: string;
@@ -136,7 +153,7 @@ export function mapLink(value: string, base: URL, scope: TunnelScope): string | 
     rest = v.slice(2);
   } else if (v[0] === '/' || v[0] === '\\') {
     if (base.protocol !== 'http:') return undefined;
-    return `${HTTP_PREFIX}${base.host}${v}`;
+    return `${httpPrefix(session)}${base.host}${v}`;
   } else {
     return undefined;
   }
@@ -153,7 +170,7 @@ export function mapLink(value: string, base: URL, scope: TunnelScope): string | 
   if (scheme !== 'http' || scope.place(parsed.hostname) === 'outside') {
     return outsidePath(`${scheme}://${parsed.host}${tail.startsWith('/') || tail === '' ? tail || '/' : `/${tail}`}`);
   }
-  return `${HTTP_PREFIX}${parsed.host}${tail === '' ? '/' : tail[0] === '/' || tail[0] === '\\' ? tail : `/${tail}`}`;
+  return `${httpPrefix(session)}${parsed.host}${tail === '' ? '/' : tail[0] === '/' || tail[0] === '\\' ? tail : `/${tail}`}`;
 }
 
 /**
@@ -161,7 +178,7 @@ export function mapLink(value: string, base: URL, scope: TunnelScope): string | 
  * an absolute browse-origin path, or the outside interstitial.
  * @returns `undefined` when the Location is not a URL at all.
  */
-export function mapLocation(location: string, responseUrl: URL, scope: TunnelScope): string | undefined {
+export function mapLocation(location: string, responseUrl: URL, scope: TunnelScope, session: string): string | undefined {
   let u: URL;
   try {
     u = new URL(location, responseUrl);
@@ -171,7 +188,7 @@ export function mapLocation(location: string, responseUrl: URL, scope: TunnelSco
   if (u.protocol === 'http:' && u.host && scope.place(u.hostname) !== 'outside') {
     u.username = '';
     u.password = '';
-    return browsePath(u);
+    return browsePath(u, session);
   }
   return outsidePath(u.href);
 }

@@ -107,6 +107,8 @@ export interface FramedResponseInput {
   /** Lower-case names. */
   headers: readonly [string, string][];
   scope: TunnelScope;
+  /** The browse session (app tab) the page belongs to: redirects stay in it. */
+  session: string;
   /** The app's origin: the only one (besides the browse origin) allowed to frame intranet pages. */
   appOrigin: string;
   /** Origin of the browse origin, for the agent's CSP source. */
@@ -144,12 +146,12 @@ export function planFramedResponse(input: FramedResponseInput): FramedResponsePl
     }
     if (name === 'location') {
       if (!isRedirect) continue;
-      const mapped = mapLocation(value.trim(), input.url, input.scope);
+      const mapped = mapLocation(value.trim(), input.url, input.scope, input.session);
       if (mapped !== undefined) headers.push(['location', mapped]);
       continue;
     }
     if (name === 'refresh') {
-      const mapped = mapRefreshHeader(value, input.url, input.scope);
+      const mapped = mapRefreshHeader(value, input.url, input.scope, input.session);
       if (mapped !== undefined) headers.push(['refresh', mapped]);
       continue;
     }
@@ -173,11 +175,11 @@ function isHtml(contentType: string): boolean {
 }
 
 /** `Refresh: 5; url=/next` with the URL mapped like a Location. */
-function mapRefreshHeader(value: string, base: URL, scope: TunnelScope): string | undefined {
+function mapRefreshHeader(value: string, base: URL, scope: TunnelScope, session: string): string | undefined {
   const m = /^(\s*[0-9.]+\s*[;,]?\s*(?:url\s*=\s*)?)(['"]?)(.*?)\2\s*$/i.exec(value);
   if (!m) return undefined;
   if (m[3] === '') return value;
-  const mapped = mapLocation(m[3], base, scope);
+  const mapped = mapLocation(m[3], base, scope, session);
   return mapped === undefined ? undefined : `${m[1]}${mapped}`;
 }
 

@@ -15,6 +15,16 @@ import type { TunnelStatus } from '../../worker/tunnel-api.ts';
 import { formatBytes } from '../lib/format-bytes.ts';
 import { sharedStyles } from '../styles/shared-styles.ts';
 
+/**
+ * The viewport's sandbox: everything a web app needs, and its own origin kept (allow-same-origin:
+ * an opaque origin would leave the Service Worker's control), but no navigating the app's page
+ * away (no allow-top-navigation*). Links that leave the tunnel open unsandboxed in a new tab.
+ */
+const FRAME_SANDBOX =
+  'allow-scripts allow-same-origin allow-forms allow-modals allow-popups allow-popups-to-escape-sandbox allow-downloads allow-pointer-lock';
+/** Powerful features stay off for intranet pages (they are on the browse origin, not the app's). */
+const FRAME_PERMISSIONS = "camera 'none'; microphone 'none'; geolocation 'none'; usb 'none'; serial 'none'; hid 'none'; payment 'none'";
+
 export class WgBrowse extends LitElement {
   static override properties = {
     tunnel: { attribute: false },
@@ -252,7 +262,14 @@ export class WgBrowse extends LitElement {
           data-testid="browse-progress"
         ></div>
         <div class="frame">
-          <iframe class="viewport" title="Intranet page (through the tunnel)" referrerpolicy="no-referrer" ?hidden=${!started || !s.url}></iframe>
+          <iframe
+            class="viewport"
+            title="Intranet page (through the tunnel)"
+            referrerpolicy="no-referrer"
+            sandbox=${FRAME_SANDBOX}
+            allow=${FRAME_PERMISSIONS}
+            ?hidden=${!started || !s.url}
+          ></iframe>
           ${started && s.url
             ? nothing
             : html`<div class="placeholder">

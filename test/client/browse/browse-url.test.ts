@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import {
   browsePath,
   encodeBytes,
-  intranetUrlOf,
+  browseLocationOf,
   mapLink,
   mapLocation,
   outsidePath,
@@ -14,39 +14,45 @@ import {
 import { TunnelScope } from '../../../client/browse/tunnel-scope.ts';
 
 const scope = TunnelScope.from(['10.77.0.0/24', 'fd77::/64']);
+/** A browse session (one app tab). */
+const S = 'tab00001';
 const base = new URL('http://10.77.0.1/docs/page.html');
 
 describe('an intranet URL and its browse path map both ways', () => {
   const cases: [string, string][] = [
-    ['http://10.77.0.1/', '/browse/http/10.77.0.1/'],
-    ['http://10.77.0.1:8080/a/b?c=1#top', '/browse/http/10.77.0.1:8080/a/b?c=1#top'],
-    ['http://10.77.0.1:80/x', '/browse/http/10.77.0.1/x'],
-    ['http://[fd77::1]:8080/v6', '/browse/http/[fd77::1]:8080/v6'],
-    ['http://Intranet.Corp/Path%20With%20Spaces', '/browse/http/intranet.corp/Path%20With%20Spaces'],
+    ['http://10.77.0.1/', '/browse/tab00001/http/10.77.0.1/'],
+    ['http://10.77.0.1:8080/a/b?c=1#top', '/browse/tab00001/http/10.77.0.1:8080/a/b?c=1#top'],
+    ['http://10.77.0.1:80/x', '/browse/tab00001/http/10.77.0.1/x'],
+    ['http://[fd77::1]:8080/v6', '/browse/tab00001/http/[fd77::1]:8080/v6'],
+    ['http://Intranet.Corp/Path%20With%20Spaces', '/browse/tab00001/http/intranet.corp/Path%20With%20Spaces'],
   ];
   for (const [url, path] of cases) {
     test(`${url} ⇄ ${path}`, () => {
-      assert.equal(browsePath(url), path);
-      assert.equal(parseBrowsePath(path)?.href, new URL(url).href);
+      assert.equal(browsePath(url, S), path);
+      assert.equal(parseBrowsePath(path)?.url.href, new URL(url).href);
+      assert.equal(parseBrowsePath(path)?.session, S);
     });
   }
   test('a bare authority means its root; a query right after it too', () => {
-    assert.equal(parseBrowsePath('/browse/http/10.77.0.1')?.href, 'http://10.77.0.1/');
-    assert.equal(parseBrowsePath('/browse/http/10.77.0.1?x=1')?.href, 'http://10.77.0.1/?x=1');
+    assert.equal(parseBrowsePath('/browse/tab00001/http/10.77.0.1')?.url.href, 'http://10.77.0.1/');
+    assert.equal(parseBrowsePath('/browse/tab00001/http/10.77.0.1?x=1')?.url.href, 'http://10.77.0.1/?x=1');
   });
   test('anything else is not a browse path', () => {
-    for (const p of ['/', '/browse/', '/browse/http/', '/browse/ftp/host/', '/browse/http/user@host/', '/browse/http/a\\b/', '/x/browse/http/h/']) {
+    for (const p of ['/', '/browse/', '/browse/tab00001/http/', '/browse/tab00001/ftp/host/', '/browse/http/10.77.0.1/', '/browse/SHOUT123/http/h/', '/browse/ab/http/h/', '/browse/tab00001/http/user@host/', '/browse/tab00001/http/a\\b/', '/x/browse/tab00001/http/h/']) {
       assert.equal(parseBrowsePath(p), undefined, p);
     }
   });
-  test('only http URLs with a host have a browse path', () => {
-    assert.throws(() => browsePath('https://10.77.0.1/'), RangeError);
-    assert.throws(() => browsePath('mailto:a@b'), RangeError);
+  test('only http URLs with a host, and well-formed session ids, have a browse path', () => {
+    assert.throws(() => browsePath('https://10.77.0.1/', S), RangeError);
+    assert.throws(() => browsePath('mailto:a@b', S), RangeError);
+    assert.throws(() => browsePath('http://10.77.0.1/', '../x'), RangeError);
   });
-  test('a client URL on the browse origin gives its intranet URL; other origins give nothing', () => {
-    assert.equal(intranetUrlOf('http://127.0.0.1:9001/browse/http/10.77.0.1/a?b', 'http://127.0.0.1:9001')?.href, 'http://10.77.0.1/a?b');
-    assert.equal(intranetUrlOf('http://127.0.0.1:9000/browse/http/10.77.0.1/a', 'http://127.0.0.1:9001'), undefined);
-    assert.equal(intranetUrlOf('about:blank', 'http://127.0.0.1:9001'), undefined);
+  test('a client URL on the browse origin gives its session and intranet URL; other origins give nothing', () => {
+    const loc = browseLocationOf('http://127.0.0.1:9001/browse/tab00001/http/10.77.0.1/a?b', 'http://127.0.0.1:9001');
+    assert.equal(loc?.url.href, 'http://10.77.0.1/a?b');
+    assert.equal(loc?.session, S);
+    assert.equal(browseLocationOf('http://127.0.0.1:9000/browse/tab00001/http/10.77.0.1/a', 'http://127.0.0.1:9001'), undefined);
+    assert.equal(browseLocationOf('about:blank', 'http://127.0.0.1:9001'), undefined);
   });
 });
 
@@ -58,15 +64,15 @@ describe('links in a document are mapped by their form', () => {
     ['?q=1', undefined],
     ['#frag', undefined],
     // 2. root-absolute: the document's host
-    ['/root/x?y=1', '/browse/http/10.77.0.1/root/x?y=1'],
+    ['/root/x?y=1', '/browse/tab00001/http/10.77.0.1/root/x?y=1'],
     // 3. absolute to the same or another host inside AllowedIPs
-    ['http://10.77.0.1/abs', '/browse/http/10.77.0.1/abs'],
-    ['HTTP://10.77.0.5:8080', '/browse/http/10.77.0.5:8080/'],
-    ['http://10.77.0.5?q', '/browse/http/10.77.0.5/?q'],
-    ['//10.77.0.6/scheme-relative', '/browse/http/10.77.0.6/scheme-relative'],
-    ['http://[fd77::9]/v6', '/browse/http/[fd77::9]/v6'],
+    ['http://10.77.0.1/abs', '/browse/tab00001/http/10.77.0.1/abs'],
+    ['HTTP://10.77.0.5:8080', '/browse/tab00001/http/10.77.0.5:8080/'],
+    ['http://10.77.0.5?q', '/browse/tab00001/http/10.77.0.5/?q'],
+    ['//10.77.0.6/scheme-relative', '/browse/tab00001/http/10.77.0.6/scheme-relative'],
+    ['http://[fd77::9]/v6', '/browse/tab00001/http/[fd77::9]/v6'],
     // 4. host names stay in the tunnel (its DNS decides)
-    ['http://wiki.corp/page', '/browse/http/wiki.corp/page'],
+    ['http://wiki.corp/page', '/browse/tab00001/http/wiki.corp/page'],
     // 5. outside AllowedIPs, or https: the marked interstitial
     ['http://192.0.2.7/x', '/__wgweb/outside?url=http://192.0.2.7/x'],
     ['https://example.com/a?b=c&d', '/__wgweb/outside?url=https://example.com/a%3Fb%3Dc%26d'],
@@ -76,33 +82,33 @@ describe('links in a document are mapped by their form', () => {
     ['data:text/html,hi', undefined],
     ['http:relative-to-an-http-base', undefined],
     // 7. whitespace around the URL is ignored, as HTML does
-    ['  /spaced  ', '/browse/http/10.77.0.1/spaced'],
+    ['  /spaced  ', '/browse/tab00001/http/10.77.0.1/spaced'],
     ['', undefined],
   ];
   table.forEach(([value, want], n) => {
     test(`${n + 1}. ${JSON.stringify(value)} → ${want ?? '(unchanged)'}`, () => {
-      assert.equal(mapLink(value, base, scope), want);
+      assert.equal(mapLink(value, base, scope, S), want);
     });
   });
   test('path and query bytes are copied as written (no re-encoding of a byte string)', () => {
     // "é" in UTF-8 as a byte string, and a literal percent sequence.
-    assert.equal(mapLink('/caf\xc3\xa9?x=%41', base, scope), '/browse/http/10.77.0.1/caf\xc3\xa9?x=%41');
+    assert.equal(mapLink('/caf\xc3\xa9?x=%41', base, scope, S), '/browse/tab00001/http/10.77.0.1/caf\xc3\xa9?x=%41');
   });
   test('a root-absolute link under another base uses that base', () => {
-    assert.equal(mapLink('/x', new URL('http://10.77.0.9:81/sub/'), scope), '/browse/http/10.77.0.9:81/x');
+    assert.equal(mapLink('/x', new URL('http://10.77.0.9:81/sub/'), scope, S), '/browse/tab00001/http/10.77.0.9:81/x');
   });
 });
 
 describe('redirect targets', () => {
   const from = new URL('http://10.77.0.1/login');
   test('relative and absolute Locations land in the browse space', () => {
-    assert.equal(mapLocation('/account', from, scope), '/browse/http/10.77.0.1/account');
-    assert.equal(mapLocation('next?x=1', from, scope), '/browse/http/10.77.0.1/next?x=1');
-    assert.equal(mapLocation('http://10.77.0.2:8080/', from, scope), '/browse/http/10.77.0.2:8080/');
+    assert.equal(mapLocation('/account', from, scope, S), '/browse/tab00001/http/10.77.0.1/account');
+    assert.equal(mapLocation('next?x=1', from, scope, S), '/browse/tab00001/http/10.77.0.1/next?x=1');
+    assert.equal(mapLocation('http://10.77.0.2:8080/', from, scope, S), '/browse/tab00001/http/10.77.0.2:8080/');
   });
   test('leaving the tunnel goes through the interstitial', () => {
-    assert.equal(mapLocation('https://sso.example.com/', from, scope), outsidePath('https://sso.example.com/'));
-    assert.equal(parseOutsidePath(mapLocation('http://198.51.100.1/?a=1&b=2', from, scope)!), 'http://198.51.100.1/?a=1&b=2');
+    assert.equal(mapLocation('https://sso.example.com/', from, scope, S), outsidePath('https://sso.example.com/'));
+    assert.equal(parseOutsidePath(mapLocation('http://198.51.100.1/?a=1&b=2', from, scope, S)!), 'http://198.51.100.1/?a=1&b=2');
   });
   test('the interstitial only carries http(s) URLs', () => {
     assert.equal(parseOutsidePath('/__wgweb/outside?url=javascript%3Aalert(1)'), undefined);

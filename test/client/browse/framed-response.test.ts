@@ -11,6 +11,7 @@ const base: FramedResponseInput = {
   statusText: 'OK',
   headers: [['content-type', 'text/html; charset=utf-8']],
   scope: TunnelScope.from(['10.77.0.0/24']),
+  session: 'tab00001',
   appOrigin: 'http://127.0.0.1:8080',
   browseOrigin: 'http://127.0.0.1:8081',
   nonce: 'n0nce',
@@ -24,7 +25,7 @@ describe('request headers into the tunnel', () => {
       ['Cookie', 'app=1'],
       ['Host', '127.0.0.1:8081'],
       ['Origin', 'http://127.0.0.1:8081'],
-      ['Referer', 'http://127.0.0.1:8081/browse/http/10.77.0.1/'],
+      ['Referer', 'http://127.0.0.1:8081/browse/tab00001/http/10.77.0.1/'],
       ['Connection', 'keep-alive'],
       ['Accept-Encoding', 'br'],
       ['Sec-Fetch-Mode', 'navigate'],
@@ -88,9 +89,9 @@ describe('response headers out to the frame', () => {
 
 describe('redirects and refreshes are mapped into the browse space', () => {
   const table: [number, string, string][] = [
-    [302, '/account', '/browse/http/10.77.0.1/account'],
-    [303, 'next', '/browse/http/10.77.0.1/next'],
-    [301, 'http://10.77.0.200:8080/', '/browse/http/10.77.0.200:8080/'],
+    [302, '/account', '/browse/tab00001/http/10.77.0.1/account'],
+    [303, 'next', '/browse/tab00001/http/10.77.0.1/next'],
+    [301, 'http://10.77.0.200:8080/', '/browse/tab00001/http/10.77.0.200:8080/'],
     [307, 'https://sso.example.com/x', '/__wgweb/outside?url=https://sso.example.com/x'],
     [308, 'http://198.51.100.1/', '/__wgweb/outside?url=http://198.51.100.1/'],
   ];
@@ -103,7 +104,7 @@ describe('redirects and refreshes are mapped into the browse space', () => {
   }
   test('a Location on a non-redirect is dropped; Refresh is mapped', () => {
     assert.deepEqual(header(plan({ headers: [['location', '/x']] }).headers, 'location'), []);
-    assert.deepEqual(header(plan({ headers: [['refresh', '5; url=/later']] }).headers, 'refresh'), ['5; url=/browse/http/10.77.0.1/later']);
+    assert.deepEqual(header(plan({ headers: [['refresh', '5; url=/later']] }).headers, 'refresh'), ['5; url=/browse/tab00001/http/10.77.0.1/later']);
   });
 });
 

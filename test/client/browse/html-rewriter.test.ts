@@ -5,11 +5,13 @@ import { mapLink } from '../../../client/browse/browse-url.ts';
 import { TunnelScope } from '../../../client/browse/tunnel-scope.ts';
 
 const scope = TunnelScope.from(['10.77.0.0/24']);
+/** A browse session (one app tab). */
+const S = 'tab00001';
 const documentUrl = new URL('http://10.77.0.1/docs/index.html');
 const AGENT = '<script src="/__wgweb/frame-agent.js" async></script>';
 
 function rewrite(html: string, options: { inject?: string; chunk?: number } = {}): string {
-  const rw = new HtmlRewriter({ documentUrl, mapUrl: (v, base) => mapLink(v, base, scope), inject: options.inject });
+  const rw = new HtmlRewriter({ documentUrl, mapUrl: (v, base) => mapLink(v, base, scope, S), inject: options.inject });
   const size = options.chunk ?? html.length;
   let out = '';
   for (let i = 0; i < html.length; i += size) out += rw.write(html.slice(i, i + size));
@@ -18,26 +20,26 @@ function rewrite(html: string, options: { inject?: string; chunk?: number } = {}
 
 describe('navigational URLs are mapped, everything else is left byte for byte', () => {
   const table: [string, string][] = [
-    ['<a href="/x">', '<a href="/browse/http/10.77.0.1/x">'],
-    ["<a href='/x'>", "<a href='/browse/http/10.77.0.1/x'>"],
-    ['<a href=/x>', '<a href="/browse/http/10.77.0.1/x">'],
-    ['<A HREF="http://10.77.0.2:8080/y">', '<A HREF="/browse/http/10.77.0.2:8080/y">'],
+    ['<a href="/x">', '<a href="/browse/tab00001/http/10.77.0.1/x">'],
+    ["<a href='/x'>", "<a href='/browse/tab00001/http/10.77.0.1/x'>"],
+    ['<a href=/x>', '<a href="/browse/tab00001/http/10.77.0.1/x">'],
+    ['<A HREF="http://10.77.0.2:8080/y">', '<A HREF="/browse/tab00001/http/10.77.0.2:8080/y">'],
     ['<a href="page.html">', '<a href="page.html">'],
     ['<a href="https://example.com/">', '<a href="/__wgweb/outside?url=https://example.com/">'],
-    ['<a class=x href = "/x" id=y>', '<a class=x href = "/browse/http/10.77.0.1/x" id=y>'],
-    ['<area href="/map">', '<area href="/browse/http/10.77.0.1/map">'],
-    ['<form method=post action="/login">', '<form method=post action="/browse/http/10.77.0.1/login">'],
-    ['<button formaction="/other">', '<button formaction="/browse/http/10.77.0.1/other">'],
-    ['<iframe src="http://10.77.0.3/"></iframe>', '<iframe src="/browse/http/10.77.0.3/"></iframe>'],
+    ['<a class=x href = "/x" id=y>', '<a class=x href = "/browse/tab00001/http/10.77.0.1/x" id=y>'],
+    ['<area href="/map">', '<area href="/browse/tab00001/http/10.77.0.1/map">'],
+    ['<form method=post action="/login">', '<form method=post action="/browse/tab00001/http/10.77.0.1/login">'],
+    ['<button formaction="/other">', '<button formaction="/browse/tab00001/http/10.77.0.1/other">'],
+    ['<iframe src="http://10.77.0.3/"></iframe>', '<iframe src="/browse/tab00001/http/10.77.0.3/"></iframe>'],
     ['<img src="/logo.png">', '<img src="/logo.png">'],
     ['<link rel=stylesheet href="/s.css">', '<link rel=stylesheet href="/s.css">'],
     ['<script src="/app.js"></script>', '<script src="/app.js"></script>'],
-    ['<meta http-equiv="refresh" content="0; url=/next">', '<meta http-equiv="refresh" content="0; url=/browse/http/10.77.0.1/next">'],
-    ['<a href="/q?a=1&amp;b=2">', '<a href="/browse/http/10.77.0.1/q?a=1&amp;b=2">'],
+    ['<meta http-equiv="refresh" content="0; url=/next">', '<meta http-equiv="refresh" content="0; url=/browse/tab00001/http/10.77.0.1/next">'],
+    ['<a href="/q?a=1&amp;b=2">', '<a href="/browse/tab00001/http/10.77.0.1/q?a=1&amp;b=2">'],
     ['<a href="https://example.com/?a=1&amp;b=2">', '<a href="/__wgweb/outside?url=https://example.com/%3Fa%3D1%26b%3D2">'],
-    ['<a data-x="a>b" href="/gt">', '<a data-x="a>b" href="/browse/http/10.77.0.1/gt">'],
-    ['<a href="/first" href="/second">', '<a href="/browse/http/10.77.0.1/first" href="/second">'],
-    ['<a href=/x?q=\'y\'>', '<a href="/browse/http/10.77.0.1/x?q=\'y\'">'],
+    ['<a data-x="a>b" href="/gt">', '<a data-x="a>b" href="/browse/tab00001/http/10.77.0.1/gt">'],
+    ['<a href="/first" href="/second">', '<a href="/browse/tab00001/http/10.77.0.1/first" href="/second">'],
+    ['<a href=/x?q=\'y\'>', '<a href="/browse/tab00001/http/10.77.0.1/x?q=\'y\'">'],
   ];
   table.forEach(([input, want], n) => {
     test(`${n + 1}. ${input}`, () => assert.equal(rewrite(input), want));
@@ -53,24 +55,24 @@ describe('the tokenizer does not rewrite what is not a tag', () => {
   });
   test('an end tag needs its name and a delimiter: "</scripts" does not end a script', () => {
     const html = '<script>x="</scripts>"; y="<a href=/no>"</script><a href="/yes">';
-    assert.equal(rewrite(html), '<script>x="</scripts>"; y="<a href=/no>"</script><a href="/browse/http/10.77.0.1/yes">');
+    assert.equal(rewrite(html), '<script>x="</scripts>"; y="<a href=/no>"</script><a href="/browse/tab00001/http/10.77.0.1/yes">');
   });
   test('empty comments close at once', () => {
-    assert.equal(rewrite('<!--><a href="/x"><!---><a href="/y">'), '<!--><a href="/browse/http/10.77.0.1/x"><!---><a href="/browse/http/10.77.0.1/y">');
+    assert.equal(rewrite('<!--><a href="/x"><!---><a href="/y">'), '<!--><a href="/browse/tab00001/http/10.77.0.1/x"><!---><a href="/browse/tab00001/http/10.77.0.1/y">');
   });
   test('a stray "<" is text', () => {
-    assert.equal(rewrite('1 < 2 <3 <a href="/x">'), '1 < 2 <3 <a href="/browse/http/10.77.0.1/x">');
+    assert.equal(rewrite('1 < 2 <3 <a href="/x">'), '1 < 2 <3 <a href="/browse/tab00001/http/10.77.0.1/x">');
   });
 });
 
 describe('<base href>', () => {
   test('an absolute base is mapped and becomes the base of root-absolute links', () => {
     const out = rewrite('<base href="http://10.77.0.9:81/app/"><a href="/x">');
-    assert.equal(out, '<base href="/browse/http/10.77.0.9:81/app/"><a href="/browse/http/10.77.0.9:81/x">');
+    assert.equal(out, '<base href="/browse/tab00001/http/10.77.0.9:81/app/"><a href="/browse/tab00001/http/10.77.0.9:81/x">');
   });
   test('a root-absolute base resolves against the document; only the first base counts', () => {
     const out = rewrite('<base href="/sub/"><base href="http://10.77.0.5/"><a href="/x">');
-    assert.equal(out, '<base href="/browse/http/10.77.0.1/sub/"><base href="http://10.77.0.5/"><a href="/browse/http/10.77.0.1/x">');
+    assert.equal(out, '<base href="/browse/tab00001/http/10.77.0.1/sub/"><base href="http://10.77.0.5/"><a href="/browse/tab00001/http/10.77.0.1/x">');
   });
 });
 
@@ -98,14 +100,14 @@ describe('streaming: any chunking gives the same output, and output does not wai
     test(`chunks of ${size}`, () => assert.equal(rewrite(html, { inject: AGENT, chunk: size }), whole));
   }
   test('text before an incomplete tag is emitted at once', () => {
-    const rw = new HtmlRewriter({ documentUrl, mapUrl: (v, b) => mapLink(v, b, scope) });
+    const rw = new HtmlRewriter({ documentUrl, mapUrl: (v, b) => mapLink(v, b, scope, S) });
     assert.equal(rw.write('<p>first part</p><a hr'), '<p>first part</p>');
-    assert.equal(rw.write('ef="/x">'), '<a href="/browse/http/10.77.0.1/x">');
+    assert.equal(rw.write('ef="/x">'), '<a href="/browse/tab00001/http/10.77.0.1/x">');
   });
   test('an oversized tag passes through unrewritten, its quotes respected, and the document goes on', () => {
     const big = `<img src="data:image/png;base64,${'A'.repeat(MAX_PENDING_TAG + 10)}>" alt=">">`;
     const input = `${big}<a href="/after">`;
-    assert.equal(rewrite(input, { chunk: 4096 }), `${big}<a href="/browse/http/10.77.0.1/after">`);
+    assert.equal(rewrite(input, { chunk: 4096 }), `${big}<a href="/browse/tab00001/http/10.77.0.1/after">`);
   });
 });
 
@@ -126,7 +128,7 @@ describe('bytes', () => {
         c.close();
       },
     });
-    const out = await new Response(source.pipeThrough(htmlRewriteStream({ documentUrl, mapUrl: (v, b) => mapLink(v, b, scope) }))).text();
-    assert.equal(out, '<html><body><a href="/browse/http/10.77.0.1/x">caf\u00e9</a></body></html>');
+    const out = await new Response(source.pipeThrough(htmlRewriteStream({ documentUrl, mapUrl: (v, b) => mapLink(v, b, scope, S) }))).text();
+    assert.equal(out, '<html><body><a href="/browse/tab00001/http/10.77.0.1/x">caf\u00e9</a></body></html>');
   });
 });
