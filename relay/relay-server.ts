@@ -21,7 +21,15 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type ServerOptions, type WebSocket } from 'ws';
 import { WgwebError } from '../shared/errors.ts';
 import { formatEndpoint, formatIp } from '../shared/ip-address.ts';
-import { parseRelayRequest, RELAY_PATH, RELAY_SUBPROTOCOL, RelayCloseCode, truncateCloseReason } from '../shared/relay-protocol.ts';
+import {
+  parseRelayRequest,
+  RELAY_PATH,
+  RELAY_SUBPROTOCOL,
+  RELAY_SUBPROTOCOL_V2,
+  RELAY_V2_MAX_MESSAGE,
+  RelayCloseCode,
+  truncateCloseReason,
+} from '../shared/relay-protocol.ts';
 import type { DestinationPolicy } from './destination-policy.ts';
 import type { Logger } from './log.ts';
 import { addCounters, emptyCounters, openConnectedUdp, RelaySession, type SessionCounters, type SessionInfo, type SessionLimits } from './relay-session.ts';
@@ -94,14 +102,24 @@ export class RelayServer {
     // dropped after 5 s instead of the default 30 s.
     const wsOptions: ServerOptions & { closeTimeout?: number } = {
       noServer: true,
-      maxPayload: cfg.maxMessage,
+      // The frame-level bound (ws answers 1009 from the frame header, before buffering the
+      // payload). A wgweb.v2 batch may hold up to RELAY_V2_MAX_MESSAGE bytes whatever
+      // --max-message says; the session enforces --max-message per datagram in both framings.
+      maxPayload: Math.max(cfg.maxMessage, RELAY_V2_MAX_MESSAGE),
       perMessageDeflate: false,
       clientTracking: true,
       closeTimeout: 5000,
-      // A client offering only other subprotocols (say a future wgweb.v2) gets its first one echoed
+      // RFC 6455 §4.2.2: the server picks one of the offered subprotocols. wgweb.v2 (batched) only
+      // when the client offers it, so a v1-only client keeps the one-message-one-datagram framing.
+      // A client offering only other subprotocols (say a future wgweb.v3) gets its first one echoed
       // back, solely so that it accepts the upgrade and can read our BAD_REQUEST reason: a
       // WebSocket client fails the connection, reason unseen, when no offered protocol is selected.
-      handleProtocols: (protocols) => (protocols.has(RELAY_SUBPROTOCOL) ? RELAY_SUBPROTOCOL : (protocols.values().next().value ?? false)),
+      handleProtocols: (protocols) =>
+        protocols.has(RELAY_SUBPROTOCOL_V2)
+          ? RELAY_SUBPROTOCOL_V2
+          : protocols.has(RELAY_SUBPROTOCOL)
+            ? RELAY_SUBPROTOCOL
+            : (protocols.values().next().value ?? false),
     };
     this.wss = new WebSocketServer(wsOptions);
     // Slowloris: headers must be complete within 10 s, a whole request within 30 s; Node checks
@@ -203,7 +221,7 @@ export class RelayServer {
     }
     const path = (req.url ?? '/').split('?')[0];
     if (path === RELAY_PATH) {
-      sendText(res, 426, `this is the wgweb relay WebSocket (subprotocol ${RELAY_SUBPROTOCOL})`, { Upgrade: 'websocket', Connection: 'Upgrade' });
+      sendText(res, 426, `this is the wgweb relay WebSocket (subprotocol ${RELAY_SUBPROTOCOL} or ${RELAY_SUBPROTOCOL_V2})`, { Upgrade: 'websocket', Connection: 'Upgrade' });
       return;
     }
     if (path === '/healthz') {
@@ -251,7 +269,7 @@ export class RelayServer {
     const endpoint = formatEndpoint(parsed.endpoint);
     if (!offersSubprotocol(req)) {
       const offered = req.headers['sec-websocket-protocol'];
-      const reason = `this relay speaks WebSocket subprotocol ${RELAY_SUBPROTOCOL}; the client offered ${offered ? `"${offered}"` : 'none'}`;
+      const reason = `this relay speaks WebSocket subprotocol ${RELAY_SUBPROTOCOL} or ${RELAY_SUBPROTOCOL_V2}; the client offered ${offered ? `"${offered}"` : 'none'}`;
       return { endpoint, refusal: { code: RelayCloseCode.BAD_REQUEST, reason } };
     }
     if (this.sessions.size + this.pendingSessions >= this.cfg.maxSessions) {
@@ -306,11 +324,13 @@ export class RelayServer {
       const session = new RelaySession({
         id: this.nextId++,
         ws,
+        protocol: ws.protocol === RELAY_SUBPROTOCOL_V2 ? RELAY_SUBPROTOCOL_V2 : RELAY_SUBPROTOCOL,
         udp: prep.udp,
         client,
         endpoint: prep.endpoint,
         destination: prep.destination,
         limits: this.cfg.limits,
+        maxMessage: this.cfg.maxMessage,
         log: this.cfg.log,
         now: this.cfg.now,
         onEnd: (s) => {
@@ -320,7 +340,14 @@ export class RelayServer {
       });
       this.sessions.add(session);
       this.openedSessions++;
-      this.cfg.log.info('session.open', { id: session.id, client, endpoint: prep.endpoint, destination: prep.destination, local: session.local });
+      this.cfg.log.info('session.open', {
+        id: session.id,
+        client,
+        endpoint: prep.endpoint,
+        destination: prep.destination,
+        local: session.local,
+        protocol: session.protocol,
+      });
     });
     // ws answers malformed upgrades itself (400) without calling back; the socket must not leak.
     if (!accepted) prep.udp?.close();
@@ -354,7 +381,7 @@ interface Preparation {
 function offersSubprotocol(req: http.IncomingMessage): boolean {
   const h = req.headers['sec-websocket-protocol'];
   if (typeof h !== 'string') return false;
-  return h.split(',').some((p) => p.trim() === RELAY_SUBPROTOCOL);
+  return h.split(',').some((p) => p.trim() === RELAY_SUBPROTOCOL || p.trim() === RELAY_SUBPROTOCOL_V2);
 }
 
 /** The checks ws would make, done before any work so a bad upgrade costs nothing. */

@@ -2,24 +2,36 @@
  * One relay session: one WebSocket ⇄ one connected UDP socket.
  *
  *   browser ──binary msg──▶ fromClient: text? → close 1003
+ *                                       wgweb.v2: split into datagrams (malformed → close 1007)
+ *                          per datagram: larger than --max-message? → close 1009
  *                                       WireGuard shape? (else drop "notWireguard")
  *                                       token bucket    (else drop "rateLimited"; sustained → 4005)
  *                                       UDP send queue  (else drop "udpQueueFull")
  *                                       udp.send ──▶ endpoint
  *   browser ◀──binary msg── fromPeer:   WireGuard shape? (else drop "peerNotWireguard")
- *                                       ws.bufferedAmount ≤ bound (else drop "backpressure")
- *                                       ws.send ◀── udp "message" ◀── endpoint
+ *                                       ws.bufferedAmount (+ pending batch) ≤ bound (else drop "backpressure")
+ *                                       wgweb.v1: ws.send, one message per datagram
+ *                                       wgweb.v2: append to the batch; flushed by setImmediate (after
+ *                                                 every datagram of this socket read) or when full
+ *                                       ◀── udp "message" ◀── endpoint
  *
  * The UDP socket is connect()ed to the one allowed address, so the kernel delivers only datagrams
  * from exactly that address and port: nobody else can inject into the session through the relay.
  * Drops follow UDP semantics (WireGuard and TCP inside it recover); nothing is buffered without
- * bound. Oversize messages never get here: the WebSocket server's maxPayload closes with 1009.
+ * bound. Messages above the WebSocket server's maxPayload never get here (ws closes with 1009).
  */
 
 import dgram from 'node:dgram';
 import type { RawData, WebSocket } from 'ws';
 import { formatIp, type IpAddress } from '../shared/ip-address.ts';
-import { RelayCloseCode, truncateCloseReason, wireguardMessageShape } from '../shared/relay-protocol.ts';
+import { DatagramBatchWriter, parseDatagramBatch } from '../shared/datagram-batch.ts';
+import {
+  RELAY_SUBPROTOCOL_V2,
+  RelayCloseCode,
+  truncateCloseReason,
+  wireguardMessageShape,
+  type RelaySubprotocol,
+} from '../shared/relay-protocol.ts';
 import type { Logger } from './log.ts';
 import { RateLimiter } from './rate-limiter.ts';
 
@@ -98,6 +110,8 @@ export interface SessionInfo {
   readonly destination: string;
   /** The relay's own UDP address:port for this session (what the endpoint sees as the source). */
   readonly local: string;
+  /** The framing negotiated for this session. */
+  readonly protocol: RelaySubprotocol;
   readonly counters: SessionCounters;
 }
 
@@ -134,11 +148,15 @@ export function openConnectedUdp(address: IpAddress, port: number): Promise<dgra
 export interface RelaySessionOptions {
   readonly id: number;
   readonly ws: WebSocket;
+  /** The negotiated subprotocol: `wgweb.v1` one datagram per message, `wgweb.v2` batches. */
+  readonly protocol: RelaySubprotocol;
   readonly udp: dgram.Socket;
   readonly client: string;
   readonly endpoint: string;
   readonly destination: string;
   readonly limits: SessionLimits;
+  /** --max-message: the largest datagram, in either framing. */
+  readonly maxMessage: number;
   readonly log: Logger;
   /** Monotonic ms. */
   readonly now: () => number;
@@ -154,6 +172,7 @@ export class RelaySession {
   readonly destination: string;
   /** The relay's UDP source address:port, as the endpoint sees it (modulo NAT). */
   readonly local: string;
+  readonly protocol: RelaySubprotocol;
   readonly counters: SessionCounters = emptyCounters();
   /** Cleared by the relay's ping sweep, set by any pong or message. */
   alive = true;
@@ -161,6 +180,7 @@ export class RelaySession {
   private readonly ws: WebSocket;
   private readonly udp: dgram.Socket;
   private readonly limits: SessionLimits;
+  private readonly maxMessage: number;
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly onEnd: (session: RelaySession) => void;
@@ -172,6 +192,9 @@ export class RelaySession {
   private windowDrops = 0;
   private ended = false;
   private udpClosed = false;
+  /** wgweb.v2: datagrams from the peer waiting for the flush; undefined with wgweb.v1. */
+  private readonly batch: DatagramBatchWriter | undefined;
+  private flushScheduled = false;
 
   constructor(o: RelaySessionOptions) {
     this.id = o.id;
@@ -182,7 +205,10 @@ export class RelaySession {
     this.destination = o.destination;
     const la = o.udp.address();
     this.local = la.family === 'IPv6' ? `[${la.address}]:${la.port}` : `${la.address}:${la.port}`;
+    this.protocol = o.protocol;
+    this.batch = o.protocol === RELAY_SUBPROTOCOL_V2 ? new DatagramBatchWriter() : undefined;
     this.limits = o.limits;
+    this.maxMessage = o.maxMessage;
     this.log = o.log;
     this.now = o.now;
     this.onEnd = o.onEnd;
@@ -239,6 +265,7 @@ export class RelaySession {
       endpoint: this.endpoint,
       destination: this.destination,
       local: this.local,
+      protocol: this.protocol,
       counters: { ...this.counters, drops: { ...this.counters.drops } },
     };
   }
@@ -252,6 +279,32 @@ export class RelaySession {
     }
     // With the default binaryType ("nodebuffer") ws hands over one Buffer per message.
     const buf = data as Buffer;
+    if (!this.batch) {
+      this.datagramFromClient(buf);
+      return;
+    }
+    const parsed = parseDatagramBatch(buf);
+    if (!parsed.ok) {
+      // RFC 6455 §7.4.1: 1007, data inconsistent with the type of the message. A broken frame
+      // means the client's framing is off: guessing where the next record starts could forward
+      // garbage, so the session ends (one bad *datagram* inside a good frame is only dropped).
+      this.close(RelayCloseCode.INVALID_PAYLOAD, `malformed wgweb.v2 batch: ${parsed.reason}`);
+      return;
+    }
+    for (const d of parsed.datagrams) {
+      this.datagramFromClient(d);
+      if (this.ended) return;
+    }
+  }
+
+  /** One datagram from the browser, in either framing: size, shape, rate, queue, send. */
+  private datagramFromClient(buf: Uint8Array): void {
+    // In wgweb.v1 ws's maxPayload usually enforces this already (1009); it is repeated here because
+    // maxPayload also admits wgweb.v2 batches, and in v2 it bounds each datagram.
+    if (buf.length > this.maxMessage) {
+      this.close(RelayCloseCode.MESSAGE_TOO_BIG, `a ${buf.length}-byte datagram (--max-message ${this.maxMessage})`);
+      return;
+    }
     if (wireguardMessageShape(buf) === undefined) {
       this.counters.drops.notWireguard++;
       return;
@@ -286,15 +339,36 @@ export class RelaySession {
       return;
     }
     if (this.ws.readyState !== this.ws.OPEN) return;
-    // UDP semantics instead of unbounded buffering when the browser reads slower than the peer sends.
-    if (this.ws.bufferedAmount > this.limits.maxBufferedBytes) {
+    // UDP semantics instead of unbounded buffering when the browser reads slower than the peer
+    // sends; per datagram in both framings (a pending batch counts as already buffered).
+    if (this.ws.bufferedAmount + (this.batch?.byteLength ?? 0) > this.limits.maxBufferedBytes) {
       this.counters.drops.backpressure++;
       return;
     }
-    this.ws.send(msg, { binary: true });
+    if (this.batch) {
+      if (!this.batch.fits(msg.length)) this.flush();
+      this.batch.add(msg);
+      // Coalesce what arrives close together: libuv delivers every datagram of one socket read
+      // in the poll phase, and setImmediate runs right after it, so a batch collects one read's
+      // worth and a lone datagram waits no more than that one turn of the event loop.
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => {
+          this.flushScheduled = false;
+          this.flush();
+        });
+      }
+    } else this.ws.send(msg, { binary: true });
     this.counters.datagramsFromPeer++;
     this.counters.bytesFromPeer += msg.length;
     this.lastActivity = this.now();
+  }
+
+  /** wgweb.v2: sends the pending batch as one message. */
+  private flush(): void {
+    const message = this.batch?.take();
+    if (!message || this.ended || this.ws.readyState !== this.ws.OPEN) return;
+    this.ws.send(message, { binary: true });
   }
 
   private armIdle(ms: number): void {

@@ -6,10 +6,12 @@
  * the upgrade request:
  *
  *   GET /wg?to=<host:port>          (IPv6 as [v6]:port; the value URL-encoded)
- *   Sec-WebSocket-Protocol: wgweb.v1
+ *   Sec-WebSocket-Protocol: wgweb.v2, wgweb.v1
  *
- * Every binary WebSocket message is exactly one UDP datagram, in both directions. Text messages are
- * a protocol error. The relay closes a session with one of the {@link RelayCloseCode}s and a short
+ * The subprotocol the relay selects (RFC 6455 §4.2.2) fixes the framing of binary messages:
+ * `wgweb.v1`, every message is exactly one UDP datagram; `wgweb.v2` (opt-in: only when offered),
+ * every message is a batch of length-prefixed datagrams (shared/datagram-batch.ts). Text messages
+ * are a protocol error. The relay closes a session with one of the {@link RelayCloseCode}s and a short
  * reason; the table is stable (documented in docs/relay.md) so clients can react to it.
  */
 
@@ -19,8 +21,26 @@ import { formatEndpoint, parseEndpoint, tryParseIp, type Endpoint } from './ip-a
 export const RELAY_PATH = '/wg';
 /** The query parameter that names the WireGuard endpoint. */
 export const RELAY_ENDPOINT_PARAM = 'to';
-/** The WebSocket subprotocol (RFC 6455 §1.9); bumped only on an incompatible change. */
+/**
+ * The WebSocket subprotocol of the original framing, one message = one datagram (RFC 6455 §1.9).
+ * Every relay speaks it; it is what a client gets unless it offers {@link RELAY_SUBPROTOCOL_V2}.
+ */
 export const RELAY_SUBPROTOCOL = 'wgweb.v1';
+/** The batched framing: one message = one or more `[u16 length][datagram]` records. */
+export const RELAY_SUBPROTOCOL_V2 = 'wgweb.v2';
+/** The subprotocols a relay speaks, preferred first. */
+export const RELAY_SUBPROTOCOLS: readonly string[] = [RELAY_SUBPROTOCOL_V2, RELAY_SUBPROTOCOL];
+/** The framing a session speaks. */
+export type RelaySubprotocol = typeof RELAY_SUBPROTOCOL | typeof RELAY_SUBPROTOCOL_V2;
+
+/**
+ * Largest `wgweb.v2` message, in bytes. Fixed by the protocol, not by `--max-message` (which bounds
+ * each datagram), so a client never needs to know a relay's setting to batch: 64 KiB amortises the
+ * per-message cost (one browser task, one WebSocket frame) over ~45 full-size datagrams.
+ */
+export const RELAY_V2_MAX_MESSAGE = 65535;
+/** Most datagrams in one `wgweb.v2` message (bounds the work one message can cause). */
+export const RELAY_V2_MAX_DATAGRAMS = 64;
 
 /**
  * WebSocket close codes used by the relay. 1000–1011 are RFC 6455 §7.4.1 codes; 4000–4999 is the
@@ -33,11 +53,13 @@ export const RelayCloseCode = {
   GOING_AWAY: 1001,
   /** A text message arrived; the relay only carries binary datagrams. */
   UNSUPPORTED_DATA: 1003,
+  /** A `wgweb.v2` message broke the framing (truncated record, zero length, too many records). */
+  INVALID_PAYLOAD: 1007,
   /** A message was larger than the relay's --max-message. */
   MESSAGE_TOO_BIG: 1009,
   /** The relay failed internally (e.g. its UDP socket broke). */
   INTERNAL_ERROR: 1011,
-  /** The upgrade request was malformed: no or bad `to`, or no `wgweb.v1` subprotocol. */
+  /** The upgrade request was malformed: no or bad `to`, or neither `wgweb.v1` nor `wgweb.v2` offered. */
   BAD_REQUEST: 4000,
   /** The relay's --allow rules do not permit this destination. */
   DESTINATION_NOT_ALLOWED: 4001,
@@ -87,9 +109,15 @@ const CLOSE_TABLE: readonly RelayCloseInfo[] = [
     retry: 'never',
   },
   {
+    code: 1007,
+    name: 'INVALID_PAYLOAD',
+    explanation: 'The client sent a malformed wgweb.v2 batch (a bug in the client); reload, or force wgweb.v1.',
+    retry: 'never',
+  },
+  {
     code: 1009,
     name: 'MESSAGE_TOO_BIG',
-    explanation: 'A datagram was larger than the relay allows (--max-message); lower the MTU in the config or raise the limit on the relay.',
+    explanation: 'A datagram (or a wgweb.v2 batch above 65535 bytes) was larger than the relay allows (--max-message); lower the MTU in the config or raise the limit on the relay.',
     retry: 'never',
   },
   {
@@ -101,7 +129,7 @@ const CLOSE_TABLE: readonly RelayCloseInfo[] = [
   {
     code: 4000,
     name: 'BAD_REQUEST',
-    explanation: 'The relay could not read the endpoint from the request; check the Endpoint (host:port, [v6]:port for IPv6) and that the client speaks wgweb.v1.',
+    explanation: 'The relay could not read the endpoint from the request; check the Endpoint (host:port, [v6]:port for IPv6) and that the client speaks wgweb.v1 or wgweb.v2.',
     retry: 'never',
   },
   {

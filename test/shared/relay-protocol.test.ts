@@ -65,6 +65,7 @@ describe('close codes are a stable, documented table', () => {
         NORMAL: 1000,
         GOING_AWAY: 1001,
         UNSUPPORTED_DATA: 1003,
+        INVALID_PAYLOAD: 1007,
         MESSAGE_TOO_BIG: 1009,
         INTERNAL_ERROR: 1011,
         BAD_REQUEST: 4000,

@@ -1,0 +1,115 @@
+/**
+ * The `wgweb.v2` framing: several UDP datagrams in one binary WebSocket message. Isomorphic.
+ *
+ *   message = record+            (at least one record, no trailing bytes)
+ *   record  = length  datagram   (length: u16 big-endian, 1..65535; datagram: exactly that many bytes)
+ *
+ * Why: in a browser every WebSocket message is its own task, so one message per 1452-byte datagram
+ * caps a bulk download at the browser's message rate long before the CPU is busy; a batch of
+ * datagrams costs one task. The datagrams inside stay separate UDP datagrams (each one shape-checked
+ * and forwarded, or dropped and counted, on its own); only the framing is shared. Limits:
+ * {@link RELAY_V2_MAX_MESSAGE} bytes and {@link RELAY_V2_MAX_DATAGRAMS} records per message.
+ *
+ *   parseDatagramBatch(bytes)   → { ok, datagrams: views into bytes } | { ok: false, reason }
+ *   DatagramBatchWriter         records appended one by one, take() → one message
+ */
+
+import { RELAY_V2_MAX_DATAGRAMS, RELAY_V2_MAX_MESSAGE } from './relay-protocol.ts';
+
+/** Bytes of a record's length prefix. */
+export const BATCH_RECORD_HEADER = 2;
+
+/** The outcome of {@link parseDatagramBatch}. */
+export type DatagramBatch =
+  | { readonly ok: true; readonly datagrams: Uint8Array[] }
+  | { readonly ok: false; readonly reason: string };
+
+/**
+ * Splits one `wgweb.v2` message into its datagrams (views into `bytes`, no copies). The whole
+ * message is checked before anything is returned, so a malformed message forwards nothing.
+ * Never throws.
+ */
+export function parseDatagramBatch(bytes: Uint8Array): DatagramBatch {
+  const n = bytes.length;
+  if (n === 0) return { ok: false, reason: 'empty message (a batch holds at least one datagram)' };
+  if (n > RELAY_V2_MAX_MESSAGE) return { ok: false, reason: `message of ${n} bytes (at most ${RELAY_V2_MAX_MESSAGE})` };
+  const datagrams: Uint8Array[] = [];
+  let at = 0;
+  while (at < n) {
+    if (datagrams.length === RELAY_V2_MAX_DATAGRAMS) return { ok: false, reason: `more than ${RELAY_V2_MAX_DATAGRAMS} datagrams in one message` };
+    if (n - at < BATCH_RECORD_HEADER) return { ok: false, reason: `truncated length at byte ${at}` };
+    const len = (bytes[at] << 8) | bytes[at + 1];
+    at += BATCH_RECORD_HEADER;
+    if (len === 0) return { ok: false, reason: `zero-length datagram at byte ${at - BATCH_RECORD_HEADER}` };
+    if (len > n - at) return { ok: false, reason: `datagram of ${len} bytes at byte ${at - BATCH_RECORD_HEADER} runs past the end (${n - at} left)` };
+    datagrams.push(bytes.subarray(at, at + len));
+    at += len;
+  }
+  return { ok: true, datagrams };
+}
+
+/**
+ * Builds `wgweb.v2` messages record by record, copying each datagram in as it is added (callers
+ * may reuse their buffers right away). The buffer starts at the previous message's size and
+ * doubles, so a lone keepalive does not cost a 64 KiB allocation.
+ */
+export class DatagramBatchWriter {
+  private buf: Uint8Array = new Uint8Array(0);
+  private used = 0;
+  private records = 0;
+  /** The last message's size: the next buffer starts there (a bulk flow has similar batches). */
+  private sizeHint = 4096;
+
+  /** Datagrams in the pending message. */
+  get count(): number {
+    return this.records;
+  }
+
+  /** Bytes of the pending message. */
+  get byteLength(): number {
+    return this.used;
+  }
+
+  /** Whether a datagram of `length` bytes still fits the pending message. */
+  fits(length: number): boolean {
+    return this.records < RELAY_V2_MAX_DATAGRAMS && this.used + BATCH_RECORD_HEADER + length <= RELAY_V2_MAX_MESSAGE;
+  }
+
+  /**
+   * Appends one datagram. Check {@link fits} first (and {@link take} the message when it does not).
+   * @throws {RangeError} for an empty datagram, one that cannot fit any message, or a full batch.
+   */
+  add(datagram: Uint8Array): void {
+    const len = datagram.length;
+    if (len === 0) throw new RangeError('a wgweb.v2 record cannot be empty');
+    if (len > RELAY_V2_MAX_MESSAGE - BATCH_RECORD_HEADER) throw new RangeError(`a ${len}-byte datagram does not fit a wgweb.v2 message (at most ${RELAY_V2_MAX_MESSAGE - BATCH_RECORD_HEADER})`);
+    if (!this.fits(len)) throw new RangeError('the batch is full: take() it first');
+    const need = this.used + BATCH_RECORD_HEADER + len;
+    if (need > this.buf.length) {
+      let size = Math.max(this.sizeHint, this.buf.length);
+      while (size < need) size *= 2;
+      const bigger = new Uint8Array(Math.min(size, RELAY_V2_MAX_MESSAGE));
+      bigger.set(this.buf.subarray(0, this.used));
+      this.buf = bigger;
+    }
+    this.buf[this.used] = len >>> 8;
+    this.buf[this.used + 1] = len & 0xff;
+    this.buf.set(datagram, this.used + BATCH_RECORD_HEADER);
+    this.used = need;
+    this.records++;
+  }
+
+  /**
+   * The pending message (a view the writer no longer touches), or `undefined` when empty; the
+   * writer starts a new one with a fresh buffer.
+   */
+  take(): Uint8Array | undefined {
+    if (this.records === 0) return undefined;
+    const message = this.buf.subarray(0, this.used);
+    this.sizeHint = Math.max(4096, this.used);
+    this.buf = new Uint8Array(0);
+    this.used = 0;
+    this.records = 0;
+    return message;
+  }
+}

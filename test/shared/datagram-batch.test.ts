@@ -1,0 +1,82 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fromHex, toHex } from '../../shared/bytes.ts';
+import { DatagramBatchWriter, parseDatagramBatch } from '../../shared/datagram-batch.ts';
+import { RELAY_V2_MAX_DATAGRAMS, RELAY_V2_MAX_MESSAGE } from '../../shared/relay-protocol.ts';
+
+/** `(n)xx` repeats byte xx n times, so fixtures stay readable. */
+function hex(spec: string): Uint8Array {
+  return fromHex(spec.replace(/\s/g, '').replace(/\((\d+)\)([0-9a-fA-F]{2})/g, (_, n: string, b: string) => b.repeat(Number(n))));
+}
+
+describe('parseDatagramBatch splits [u16 length][datagram] records, or names the problem', () => {
+  // [row, hex, datagrams (hex) or error pattern, why]
+  const rows: [number, string, string[] | RegExp, string][] = [
+    [1, '0001 aa', ['aa'], 'one 1-byte record'],
+    [2, '0002 aabb 0003 ccddee', ['aabb', 'ccddee'], 'two records'],
+    [3, '', /empty/, 'no record at all'],
+    [4, '00', /truncated length at byte 0/, 'half a length'],
+    [5, '0001 aa 00', /truncated length at byte 3/, 'a record, then half a length'],
+    [6, '0000', /zero-length datagram at byte 0/, 'a zero length'],
+    [7, '0003 aabb', /3 bytes at byte 0 runs past the end \(2 left\)/, 'a record cut short'],
+    [8, '0001aa'.repeat(RELAY_V2_MAX_DATAGRAMS), Array(RELAY_V2_MAX_DATAGRAMS).fill('aa'), 'the most records a message may hold'],
+    [9, '0001aa'.repeat(RELAY_V2_MAX_DATAGRAMS + 1), /more than 64 datagrams/, 'one record too many'],
+    [10, `fffd (${RELAY_V2_MAX_MESSAGE - 2})11`, [`(${RELAY_V2_MAX_MESSAGE - 2})11`], 'the largest datagram: the message is exactly 65535 bytes'],
+    [11, `fffe (${RELAY_V2_MAX_MESSAGE - 1})11`, /message of 65536 bytes/, 'one byte over the message limit'],
+  ];
+  for (const [row, input, expected, why] of rows) {
+    test(`${row}. ${why}`, () => {
+      const r = parseDatagramBatch(hex(input));
+      if (expected instanceof RegExp) {
+        assert.equal(r.ok, false);
+        assert.match((r as { reason: string }).reason, expected);
+      } else {
+        assert.ok(r.ok);
+        assert.deepEqual(r.datagrams.map(toHex), expected.map((e) => toHex(hex(e))));
+      }
+    });
+  }
+
+  test('12. datagrams are views into the message, not copies', () => {
+    const msg = hex('0002 aabb');
+    const r = parseDatagramBatch(msg);
+    assert.ok(r.ok);
+    assert.equal(r.datagrams[0].buffer, msg.buffer);
+    assert.equal(r.datagrams[0].byteOffset, msg.byteOffset + 2);
+  });
+});
+
+describe('DatagramBatchWriter', () => {
+  test('writes what parseDatagramBatch reads, copying each datagram in', () => {
+    const w = new DatagramBatchWriter();
+    const reused = hex('04000000 (28)44');
+    w.add(reused);
+    reused.fill(0); // the caller reuses its buffer at once
+    w.add(hex('0100'));
+    assert.equal(w.count, 2);
+    assert.equal(w.byteLength, 2 + 32 + 2 + 2);
+    const msg = w.take();
+    assert.equal(toHex(msg!), toHex(hex('0020 04000000 (28)44 0002 0100')));
+    assert.equal(w.take(), undefined, 'empty after take');
+    assert.equal(w.count, 0);
+  });
+
+  test('fits() says when the next datagram needs a new message (bytes or record count)', () => {
+    const w = new DatagramBatchWriter();
+    for (let i = 0; i < 45; i++) w.add(new Uint8Array(1452).fill(4));
+    assert.equal(w.byteLength, 45 * 1454);
+    assert.equal(w.fits(1452), false, '46 × 1454 > 65535');
+    assert.equal(w.fits(RELAY_V2_MAX_MESSAGE - w.byteLength - 2), true);
+    const r = parseDatagramBatch(w.take()!);
+    assert.ok(r.ok && r.datagrams.length === 45);
+    for (let i = 0; i < RELAY_V2_MAX_DATAGRAMS; i++) w.add(new Uint8Array([1]));
+    assert.equal(w.fits(1), false, 'record limit');
+    assert.throws(() => w.add(new Uint8Array([1])), RangeError);
+  });
+
+  test('bad input is a RangeError', () => {
+    const w = new DatagramBatchWriter();
+    assert.throws(() => w.add(new Uint8Array(0)), /cannot be empty/);
+    assert.throws(() => w.add(new Uint8Array(RELAY_V2_MAX_MESSAGE - 1)), /does not fit/);
+  });
+});
