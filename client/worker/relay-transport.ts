@@ -2,15 +2,22 @@
  * The client side of the relay: one WebSocket to `wgweb relay`, carrying the UDP flow to one
  * WireGuard endpoint. Isomorphic (browser Web Worker or Node with the `ws` package).
  *
- *   send(datagram) ──▶ open?        ws.send (one binary message = one datagram)
+ *   send(datagram) ──▶ open?        wgweb.v1: ws.send (one binary message = one datagram)
+ *                                   wgweb.v2: appended to a batch, sent in a microtask (or when full)
  *                      connecting?  small bounded queue, flushed on open (else dropped, counted)
  *                      closed?      dropped (false)
- *   ws message ──▶ onDatagram(bytes)   (binary only: ArrayBuffer in browsers, a Buffer view from `ws`)
+ *   ws message ──▶ onDatagram(bytes) per datagram  (wgweb.v2: per record of the batch)
+ *                  (binary only: ArrayBuffer in browsers, a Buffer view from `ws`)
  *   ws close   ──▶ by close code (shared/relay-protocol.ts, RELAY_CLOSE_CODES):
  *                    refused (not allowed, bad request, ...)  → 'closed' + WgwebError RELAY_REFUSED
  *                    transient (relay restart, drop, full)    → 'reconnecting', backoff + jitter
  *                    idle timeout                             → 'reconnecting', on the next send
  *                  never opened → RELAY_UNREACHABLE ('closed' after `connectAttempts` failures)
+ *
+ * The framing is negotiated per connection (RFC 6455 §4.2.2): the transport offers wgweb.v2 (batches,
+ * docs/relay.md) and wgweb.v1, and reads the relay's choice from `ws.protocol`. Batching matters in
+ * browsers, where every WebSocket message is a task of its own: one message per datagram capped a
+ * bulk download at the message rate.
  *
  * Besides the event loop this is the one client piece that owns I/O, so it owns timers too
  * (injectable for tests). Datagram loss is fine (UDP semantics: WireGuard retransmits handshakes,
@@ -19,7 +26,8 @@
 
 import { ErrorCode, WgwebError } from '../../shared/errors.ts';
 import type { Endpoint } from '../../shared/ip-address.ts';
-import { buildRelayUrl, describeCloseCode, RELAY_SUBPROTOCOL } from '../../shared/relay-protocol.ts';
+import { BATCH_RECORD_HEADER, DatagramBatchWriter, parseDatagramBatch } from '../../shared/datagram-batch.ts';
+import { buildRelayUrl, describeCloseCode, RELAY_SUBPROTOCOL, RELAY_SUBPROTOCOL_V2, RELAY_SUBPROTOCOLS, RELAY_V2_MAX_MESSAGE } from '../../shared/relay-protocol.ts';
 
 /** Transport states, reported through `onState`. */
 export type RelayTransportState = 'connecting' | 'open' | 'reconnecting' | 'closed';
@@ -47,6 +55,8 @@ export interface RelayStateDetail {
 /** The subset of the WebSocket API used here (the DOM WebSocket and `ws` both provide it). */
 export interface RelayWebSocket {
   binaryType: string;
+  /** The subprotocol the server selected ('' or absent before open / when none). */
+  readonly protocol?: string;
   readonly readyState: number;
   readonly bufferedAmount: number;
   // Event parameters are typed loosely so that both the DOM and the `ws` classes fit.
@@ -88,6 +98,12 @@ export interface RelayTransportOptions {
   connectAttempts?: number;
   /** An attempt that has not opened by then counts as failed; default 10000 ms. */
   connectTimeoutMs?: number;
+  /**
+   * Offer the batched framing wgweb.v2 (several datagrams per WebSocket message) besides wgweb.v1;
+   * default true. false offers wgweb.v1 alone (one message per datagram), e.g. for an old relay
+   * behind a proxy that mangles subprotocol lists, or to compare.
+   */
+  batching?: boolean;
   /** Datagrams kept while (re)connecting; default 16. 0 disables the queue. */
   maxQueue?: number;
   /** Above this many bytes waiting in the WebSocket, send() drops; default 4 MiB. */
@@ -101,11 +117,25 @@ export interface RelayTransportOptions {
 export interface RelayTransportStats {
   readonly state: RelayTransportState;
   readonly attempts: number;
+  /** The framing of the current (or last) connection; '' before the first open. */
+  readonly protocol: string;
+  /** WebSocket messages, which with wgweb.v2 carry several datagrams each. */
+  readonly messagesSent: number;
+  readonly messagesReceived: number;
   readonly datagramsSent: number;
   readonly bytesSent: number;
   readonly datagramsReceived: number;
   readonly bytesReceived: number;
-  readonly drops: { readonly closed: number; readonly queueFull: number; readonly backpressure: number; readonly text: number };
+  readonly drops: {
+    readonly closed: number;
+    readonly queueFull: number;
+    readonly backpressure: number;
+    readonly text: number;
+    /** wgweb.v2 messages from the relay that broke the framing (dropped whole). */
+    readonly malformed: number;
+    /** wgweb.v2: a datagram above 65533 bytes, which no batch can carry. */
+    readonly tooBig: number;
+  };
 }
 
 const defaultTimers: TransportTimers = {
@@ -128,10 +158,16 @@ export class RelayTransport {
   private readonly connectTimeoutMs: number;
   private readonly maxQueue: number;
   private readonly maxBufferedAmount: number;
+  private readonly offer: string | string[];
   private readonly timers: TransportTimers;
   private readonly random: () => number;
 
   private ws: RelayWebSocket | undefined;
+  /** The negotiated framing of `ws`. */
+  private protocol = '';
+  /** wgweb.v2: datagrams sent in this task, flushed as one message in a microtask. */
+  private batch: DatagramBatchWriter | undefined;
+  private flushQueued = false;
   private currentState: RelayTransportState = 'connecting';
   private queue: Uint8Array[] = [];
   private attempt = 0;
@@ -146,7 +182,9 @@ export class RelayTransport {
   private bytesSent = 0;
   private received = 0;
   private bytesReceived = 0;
-  private readonly drops = { closed: 0, queueFull: 0, backpressure: 0, text: 0 };
+  private messagesSent = 0;
+  private messagesReceived = 0;
+  private readonly drops = { closed: 0, queueFull: 0, backpressure: 0, text: 0, malformed: 0, tooBig: 0 };
 
   /**
    * Starts connecting (in a microtask, so `onState` never runs before the constructor returns).
@@ -167,6 +205,8 @@ export class RelayTransport {
     this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
     this.maxQueue = options.maxQueue ?? 16;
     this.maxBufferedAmount = options.maxBufferedAmount ?? 4 << 20;
+    // A single string for v1 alone: exactly what clients sent before wgweb.v2 existed.
+    this.offer = options.batching === false ? RELAY_SUBPROTOCOL : [...RELAY_SUBPROTOCOLS];
     this.timers = options.timers ?? defaultTimers;
     this.random = options.random ?? Math.random;
     if (!(this.initialDelay > 0) || !(this.maxDelay >= this.initialDelay)) throw new RangeError('retry delays must satisfy 0 < initial ≤ max');
@@ -190,11 +230,34 @@ export class RelayTransport {
     if (!(data instanceof Uint8Array)) throw new TypeError('send() takes a Uint8Array');
     const ws = this.ws;
     if (this.currentState === 'open' && ws && ws.readyState === OPEN) {
-      if (ws.bufferedAmount > this.maxBufferedAmount) {
+      const batch = this.batch;
+      if (ws.bufferedAmount + (batch?.byteLength ?? 0) > this.maxBufferedAmount) {
         this.drops.backpressure++;
         return false;
       }
-      ws.send(data);
+      if (!batch) {
+        ws.send(data);
+        this.messagesSent++;
+      } else {
+        if (data.length === 0) return true; // nothing to carry (and a v2 record cannot be empty)
+        if (data.length > RELAY_V2_MAX_MESSAGE - BATCH_RECORD_HEADER) {
+          // Cannot be framed; above IPv4's 65507-byte UDP payload it could not be sent anyway.
+          this.drops.tooBig++;
+          return false;
+        }
+        if (!batch.fits(data.length)) this.flush();
+        // Copied into the batch, so the caller may reuse its buffer at once (as with ws.send).
+        batch.add(data);
+        // Everything the event loop emits in this task (a step's ACKs, a handshake and its queued
+        // packets) leaves as one message once the task's synchronous work is done.
+        if (!this.flushQueued) {
+          this.flushQueued = true;
+          queueMicrotask(() => {
+            this.flushQueued = false;
+            this.flush();
+          });
+        }
+      }
       this.sent++;
       this.bytesSent += data.length;
       return true;
@@ -230,12 +293,24 @@ export class RelayTransport {
     return {
       state: this.currentState,
       attempts: this.attempt,
+      protocol: this.protocol,
+      messagesSent: this.messagesSent,
+      messagesReceived: this.messagesReceived,
       datagramsSent: this.sent,
       bytesSent: this.bytesSent,
       datagramsReceived: this.received,
       bytesReceived: this.bytesReceived,
       drops: { ...this.drops },
     };
+  }
+
+  /** wgweb.v2: sends the pending batch as one message (dropped if the connection went away). */
+  private flush(): void {
+    const message = this.batch?.take();
+    const ws = this.ws;
+    if (!message || !ws || ws.readyState !== OPEN) return;
+    ws.send(message);
+    this.messagesSent++;
   }
 
   private connect(): void {
@@ -246,7 +321,7 @@ export class RelayTransport {
     this.setState(this.everOpened ? 'reconnecting' : 'connecting', {}, this.attempt === 1);
     let ws: RelayWebSocket;
     try {
-      ws = new this.impl(this.url, RELAY_SUBPROTOCOL);
+      ws = new this.impl(this.url, this.offer);
     } catch (e) {
       // e.g. a browser refusing ws: from an https: page (mixed content).
       this.failed(undefined, undefined, e);
@@ -266,6 +341,10 @@ export class RelayTransport {
       this.connectTimer = undefined;
       this.openedThisAttempt = true;
       this.everOpened = true;
+      // RFC 6455 §4.1: the protocol the server selected; an implementation without the attribute,
+      // or a relay that predates v2, means one message per datagram.
+      this.protocol = ws.protocol === RELAY_SUBPROTOCOL_V2 ? RELAY_SUBPROTOCOL_V2 : RELAY_SUBPROTOCOL;
+      this.batch = this.protocol === RELAY_SUBPROTOCOL_V2 ? new DatagramBatchWriter() : undefined;
       this.setState('open', {});
       const pending = this.queue;
       this.queue = [];
@@ -284,9 +363,25 @@ export class RelayTransport {
       }
       // The relay delivered something: the path works, so the next failure starts a fresh backoff.
       this.failures = 0;
-      this.received++;
-      this.bytesReceived += bytes.length;
-      this.onDatagram(bytes);
+      this.messagesReceived++;
+      if (!this.batch) {
+        this.received++;
+        this.bytesReceived += bytes.length;
+        this.onDatagram(bytes);
+        return;
+      }
+      const parsed = parseDatagramBatch(bytes);
+      if (!parsed.ok) {
+        this.drops.malformed++;
+        return;
+      }
+      for (const d of parsed.datagrams) {
+        // onDatagram may close() the transport (or a reconnect may replace ws): stop delivering.
+        if (this.ws !== ws) return;
+        this.received++;
+        this.bytesReceived += d.length;
+        this.onDatagram(d);
+      }
     };
     ws.onerror = () => {
       // Always followed by a close event, which carries the information.
@@ -294,6 +389,7 @@ export class RelayTransport {
     ws.onclose = (ev: { code?: number; reason?: string }) => {
       if (this.ws !== ws) return;
       this.ws = undefined;
+      this.batch = undefined;
       this.onClosed(typeof ev.code === 'number' ? ev.code : 1006, typeof ev.reason === 'string' ? ev.reason : '');
     };
     this.connectTimer = this.timers.setTimeout(() => {
@@ -373,7 +469,10 @@ export class RelayTransport {
   private detachAndClose(code?: number, reason?: string): void {
     const ws = this.ws;
     if (!ws) return;
+    // What was sent in this task still goes out ahead of the close frame, as it would with v1.
+    this.flush();
     this.ws = undefined;
+    this.batch = undefined;
     ws.onopen = ws.onmessage = ws.onclose = null;
     // Keep a no-op error handler: some implementations report the aborted handshake as an error.
     ws.onerror = () => {};

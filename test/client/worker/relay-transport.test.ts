@@ -15,7 +15,7 @@ import {
   type TransportTimers,
 } from '../../../client/worker/relay-transport.ts';
 import type { RelayHandle } from '../../../relay/main.ts';
-import { markerOf, testRelay, transportMessage, udpPeer, waitUntil, type UdpPeer } from '../../relay/relay-fixtures.ts';
+import { hexBytes, markerOf, testRelay, transportMessage, udpPeer, waitUntil, type UdpPeer } from '../../relay/relay-fixtures.ts';
 
 type Seen = { state: RelayTransportState; detail: RelayStateDetail };
 
@@ -70,6 +70,52 @@ describe('RelayTransport against a real relay', () => {
     t.close();
     assert.equal(t.state, 'closed');
     assert.equal(t.send(transportMessage(32, 9)), false, 'dropped after close');
+  });
+
+  test('wgweb.v2 by default: datagrams sent in one task leave as one message, echoes arrive one by one', async () => {
+    const { t, datagrams } = transport({ relayUrl: relay.url, endpoint });
+    await waitUntil(() => t.state === 'open', 'open');
+    assert.equal(t.stats().protocol, 'wgweb.v2');
+    await waitUntil(() => relay.stats().sessions.length === 1, 'session');
+    assert.equal(relay.stats().sessions[0].protocol, 'wgweb.v2');
+    for (let i = 0; i < 10; i++) assert.equal(t.send(transportMessage(i === 9 ? 1452 : 100, 300 + i)), true);
+    await waitUntil(() => datagrams.length === 10, 'ten echoes');
+    assert.deepEqual(datagrams.map(markerOf), Array.from({ length: 10 }, (_, i) => 300 + i));
+    const s = t.stats();
+    assert.equal(s.datagramsSent, 10);
+    assert.equal(s.messagesSent, 1, 'one batch');
+    assert.equal(s.datagramsReceived, 10);
+    assert.ok(s.messagesReceived <= 10);
+    assert.equal(relay.stats().sessions[0].counters.datagramsToPeer, 10, 'the relay forwarded each datagram on its own');
+    assert.equal(peer.received.slice(-10).map((r) => r.data.length).join(), '100,100,100,100,100,100,100,100,100,1452');
+    t.close();
+    await waitUntil(() => relay.stats().sessions.length === 0, 'session gone');
+  });
+
+  test('batching: false offers wgweb.v1 alone and sends one message per datagram', async () => {
+    const { t, datagrams } = transport({ relayUrl: relay.url, endpoint, batching: false });
+    await waitUntil(() => t.state === 'open', 'open');
+    assert.equal(t.stats().protocol, 'wgweb.v1');
+    await waitUntil(() => relay.stats().sessions.length === 1, 'session');
+    assert.equal(relay.stats().sessions[0].protocol, 'wgweb.v1');
+    for (let i = 0; i < 5; i++) t.send(transportMessage(64, 400 + i));
+    await waitUntil(() => datagrams.length === 5, 'five echoes');
+    assert.deepEqual(datagrams.map(markerOf), [400, 401, 402, 403, 404]);
+    assert.equal(t.stats().messagesSent, 5);
+    assert.equal(t.stats().messagesReceived, 5);
+    t.close();
+    await waitUntil(() => relay.stats().sessions.length === 0, 'session gone');
+  });
+
+  test('a batch pending when close() is called still goes out before the close frame', async () => {
+    const { t } = transport({ relayUrl: relay.url, endpoint });
+    await waitUntil(() => t.state === 'open', 'open');
+    const before = peer.received.length;
+    t.send(transportMessage(32, 500));
+    t.send(transportMessage(32, 501));
+    t.close();
+    await waitUntil(() => peer.received.length === before + 2, 'both datagrams at the endpoint');
+    assert.deepEqual(peer.received.slice(before).map((r) => markerOf(r.data)), [500, 501]);
   });
 
   test('datagrams sent while connecting are queued and flushed on open', async () => {
@@ -263,7 +309,7 @@ describe('RelayTransport retry logic (scripted WebSocket, fake timers)', () => {
     await s.flush();
     assert.equal(ScriptedWs.all.length, 1);
     assert.equal(s.ws().url, 'wss://relay.example/wg?to=192.0.2.1%3A51820');
-    assert.equal(s.ws().protocols, 'wgweb.v1');
+    assert.deepEqual(s.ws().protocols, ['wgweb.v2', 'wgweb.v1'], 'the batched framing first, wgweb.v1 as the fallback');
     assert.equal(s.ws().binaryType, 'nodebuffer', 'an implementation that takes nodebuffer (ws) gets it: no copy per message');
     assert.deepEqual(s.states.map((x) => x.state), ['connecting']);
   });
@@ -430,6 +476,102 @@ describe('RelayTransport retry logic (scripted WebSocket, fake timers)', () => {
     assert.equal(Object.getPrototypeOf(viewed), Uint8Array.prototype, 'a plain Uint8Array, not a Buffer (whose slice() would not copy)');
     assert.equal(viewed.buffer, read.buffer, 'a view, not a copy');
     assert.equal(s.t.stats().bytesReceived, 9);
+  });
+
+  test('without a protocol attribute (or a relay that predates v2) the framing is wgweb.v1', async () => {
+    const s = scripted();
+    await s.flush();
+    s.ws().accept();
+    s.t.send(transportMessage(32, 1));
+    s.t.send(transportMessage(32, 2));
+    assert.equal(s.t.stats().protocol, 'wgweb.v1');
+    assert.equal(s.ws().sent.length, 2, 'sent at once, one message each');
+  });
+
+  describe('when the relay selects wgweb.v2', () => {
+    class V2Ws extends ScriptedWs {
+      protocol = '';
+      override accept(): void {
+        this.protocol = 'wgweb.v2';
+        super.accept();
+      }
+    }
+    async function v2(options: Partial<RelayTransportOptions> = {}) {
+      const s = scripted({ WebSocketImpl: V2Ws, ...options });
+      await s.flush();
+      s.ws().accept();
+      return s;
+    }
+
+    test('incoming batches are unpacked: onDatagram once per record, in order', async () => {
+      const s = await v2();
+      s.ws().deliver(hexBytes('0020 04000000 (28)44 0005 0400000001').buffer);
+      assert.deepEqual(s.datagrams, [hexBytes('04000000 (28)44'), hexBytes('0400000001')]);
+      const st = s.t.stats();
+      assert.equal(st.datagramsReceived, 2);
+      assert.equal(st.messagesReceived, 1);
+      assert.equal(st.bytesReceived, 37);
+    });
+
+    test('a malformed batch from the relay is dropped whole and counted', async () => {
+      const s = await v2();
+      for (const bad of ['', '0021 04000000 (28)44', '0000', '0020 04000000 (28)44 00']) s.ws().deliver(hexBytes(bad).buffer);
+      assert.deepEqual(s.datagrams, []);
+      assert.equal(s.t.stats().drops.malformed, 4);
+    });
+
+    test('datagrams sent in one task become one message in a microtask; copies, so buffers may be reused', async () => {
+      const s = await v2();
+      const buf = transportMessage(32, 1);
+      s.t.send(buf);
+      buf.fill(0);
+      s.t.send(transportMessage(40, 2));
+      assert.equal(s.ws().sent.length, 0, 'not yet: more may come in this task');
+      await s.flush();
+      assert.equal(s.ws().sent.length, 1);
+      const msg = s.ws().sent[0];
+      assert.equal(msg.length, 2 + 32 + 2 + 40);
+      assert.deepEqual([...msg.subarray(0, 2)], [0, 32]);
+      assert.equal(markerOf(msg.subarray(2, 34)), 1);
+      assert.deepEqual([...msg.subarray(34, 36)], [0, 40]);
+      assert.equal(markerOf(msg.subarray(36)), 2);
+    });
+
+    test('a full batch is sent at once and the next one started (64 KiB / 64 records)', async () => {
+      const s = await v2();
+      for (let i = 0; i < 50; i++) s.t.send(transportMessage(1452, i));
+      assert.equal(s.ws().sent.length, 1, '45 × 1454 bytes filled the first message');
+      await s.flush();
+      assert.deepEqual(s.ws().sent.map((m) => m.length), [45 * 1454, 5 * 1454]);
+      for (let i = 0; i < 70; i++) s.t.send(transportMessage(32, i));
+      await s.flush();
+      assert.deepEqual(s.ws().sent.slice(2).map((m) => m.length), [64 * 34, 6 * 34]);
+      assert.equal(s.t.stats().datagramsSent, 120);
+      assert.equal(s.t.stats().messagesSent, 4);
+    });
+
+    test('datagrams queued while connecting go out as one batch after open', async () => {
+      const s = scripted({ WebSocketImpl: V2Ws });
+      s.t.send(transportMessage(148, 1));
+      s.t.send(transportMessage(32, 2));
+      await s.flush();
+      s.ws().accept();
+      await s.flush();
+      assert.equal(s.ws().sent.length, 1);
+      assert.equal(s.ws().sent[0].length, 2 + 148 + 2 + 32);
+    });
+
+    test('backpressure counts the pending batch; a datagram no batch can carry is dropped', async () => {
+      const s = await v2({ maxBufferedAmount: 1000 });
+      s.ws().bufferedAmount = 900;
+      assert.equal(s.t.send(transportMessage(64, 1)), true);
+      assert.equal(s.t.send(transportMessage(64, 2)), true);
+      assert.equal(s.t.send(transportMessage(64, 3)), false, '900 + 132 pending > 1000');
+      assert.equal(s.t.stats().drops.backpressure, 1);
+      s.ws().bufferedAmount = 0;
+      assert.equal(s.t.send(new Uint8Array(65534)), false);
+      assert.equal(s.t.stats().drops.tooBig, 1);
+    });
   });
 
   test('close() is final and idempotent, from any state, and cancels retries', async () => {
