@@ -202,7 +202,7 @@ async function run(options: BenchOptions): Promise<BenchEntry[]> {
   const wsEcho = await startChild(['--input-type=module', '-e', WS_ECHO], /^PORT (\d+)/);
   const endpoint = `127.0.0.1:${udpEcho.value}`;
   const relay = await startChild(
-    ['bin/wgweb.js', 'relay', '--listen', '127.0.0.1:0', '--allow', endpoint, '--max-pps', '10000000', '--max-sessions', '1024', '--log-level', 'warn'],
+    ['bin/wgweb.js', 'relay', '--no-demo', '--listen', '127.0.0.1:0', '--allow', endpoint, '--max-pps', '10000000', '--max-sessions', '1024', '--log-level', 'warn'],
     /listening on (http:\/\/\S+)/,
   );
   const relayPid = relay.proc.pid!;
