@@ -71,8 +71,8 @@ export interface BrowseOriginHandle {
  * @throws {WgwebError} USAGE when the port cannot be bound; RangeError for a bad option.
  */
 export async function startBrowseOrigin(options: BrowseOriginOptions): Promise<BrowseOriginHandle> {
-  const publicOrigin = options.publicOrigin === undefined ? undefined : checkOrigin(options.publicOrigin, 'publicOrigin');
-  const appOrigins = new Set((options.appOrigins ?? []).map((o) => checkOrigin(o, 'appOrigins')));
+  const publicOrigin = options.publicOrigin === undefined ? undefined : checkOrigin(options.publicOrigin, 'browse origin', 'https://browse.example.com');
+  const appOrigins = new Set((options.appOrigins ?? []).map((o) => checkOrigin(o, 'browse app origin', 'https://vpn.example.com')));
   const roots = options.staticDirs.map((d) => resolve(d, CONTROL_DIR));
   const server = http.createServer({ headersTimeout: 10_000, requestTimeout: 30_000, connectionsCheckingInterval: 2000 }, (req, res) => {
     handle(req, res, roots, appOrigins).catch((e: Error) => {
@@ -226,15 +226,15 @@ function defaultHost(listenHost: string): string {
   return listenHost.includes(':') ? `[${listenHost}]` : listenHost;
 }
 
-function checkOrigin(text: string, what: string): string {
+function checkOrigin(text: string, what: string, example: string): string {
   let u: URL;
   try {
     u = new URL(text);
   } catch {
-    throw new RangeError(`${what}: "${text}" is not an origin (write it like https://browse.example.com)`);
+    throw new RangeError(`${what} "${text}" is not an origin (write it like ${example})`);
   }
   if ((u.protocol !== 'http:' && u.protocol !== 'https:') || u.pathname !== '/' || u.search || u.hash || u.username) {
-    throw new RangeError(`${what}: "${text}" must be just scheme://host[:port]`);
+    throw new RangeError(`${what} "${text}" must be just scheme://host[:port], like ${example}`);
   }
   return u.origin;
 }

@@ -269,6 +269,8 @@ Options:
                          proxy): no demo peer, and --demo is refused
   --browse-port PORT     port of the browse view's origin, on the same host (default: any free port)
   --browse-origin URL    the browse origin as browsers reach it behind a proxy (https://browse.example.com)
+  --browse-app-origin URL  an app origin on another host name that may use the browse origin
+                         (https://vpn.example.com); repeatable. Default: the same host name only
   --no-browse            no browse view origin
   -h, --help             show this help
 
@@ -345,6 +347,7 @@ export async function relayCommand(args: string[]): Promise<number> {
         public: { type: 'boolean' },
         'browse-port': { type: 'string' },
         'browse-origin': { type: 'string' },
+        'browse-app-origin': { type: 'string', multiple: true },
         'no-browse': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -377,6 +380,7 @@ export async function relayCommand(args: string[]): Promise<number> {
         : {
             port: values['browse-port'] === undefined ? undefined : parsePort(values['browse-port']),
             publicOrigin: values['browse-origin'],
+            appOrigins: values['browse-app-origin'],
           },
     };
     if (demoMode.enabled && demoMode.warning) opts.logger?.warn('demo.exposed', { message: demoMode.warning });
