@@ -242,7 +242,10 @@ export class BrowseBackend {
     };
     // A document gets the cookies its scripts may read (no HttpOnly): the frame agent serves them
     // as document.cookie, in place of the browse origin's own.
-    if (m.navigate || DOCUMENT_DESTINATIONS.has(m.destination)) message.scriptCookies = this.jar.cookieHeader(url, this.#now(), { script: true });
+    if (m.navigate || DOCUMENT_DESTINATIONS.has(m.destination)) {
+      message.scriptCookies = this.jar.cookieHeader(url, this.#now(), { script: true });
+      message.httpOnlyCookies = this.jar.cookiesFor(url, this.#now()).filter((c) => c.httpOnly).map((c) => c.name);
+    }
     try {
       port.postMessage(message, body ? [body as unknown as Transferable] : []);
     } catch {

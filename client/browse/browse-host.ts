@@ -268,7 +268,7 @@ export class BrowseHost {
       }
     })();
     if (m.type === 'cookie') {
-      if (intranet && m.cookie !== undefined) this.backend.setScriptCookie(m.cookie, intranet);
+      if (intranet && m.cookie !== undefined && this.backend.setScriptCookie(m.cookie, intranet)) this.#options.onChange();
       return;
     }
     if (m.type === 'navigating') {

@@ -113,6 +113,8 @@ export interface BrowseResponseMessage {
   allowedIPs: string[];
   /** For documents: what `document.cookie` shows their scripts (the jar's non-HttpOnly cookies). */
   scriptCookies?: string;
+  /** For documents: names of the HttpOnly cookies that apply (scripts cannot overwrite them). */
+  httpOnlyCookies?: string[];
 }
 
 /** App → Service Worker: the request failed, with the worker's error code. */

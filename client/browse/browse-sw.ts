@@ -349,7 +349,7 @@ async function intranet(event: FetchEvent, location: BrowseLocation, options: { 
     stream = null;
   } else if (stream && plan.rewriteHtml) {
     const scopeNow = scope;
-    stream = stream.pipeThrough(htmlRewriteStream({ documentUrl: target, mapUrl: (v, b) => mapLink(v, b, scopeNow, session), inject: frameAgentTag(n, reply.scriptCookies ?? '') }));
+    stream = stream.pipeThrough(htmlRewriteStream({ documentUrl: target, mapUrl: (v, b) => mapLink(v, b, scopeNow, session), inject: frameAgentTag(n, reply.scriptCookies ?? '', reply.httpOnlyCookies ?? []) }));
   }
   if (navigate && NAVIGATION_DESTINATIONS.has(destination) && !plan.headers.some(([h]) => h === 'location')) lastDocument = location;
   try {

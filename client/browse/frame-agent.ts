@@ -18,7 +18,7 @@ import type { FrameCommand, FrameMessage } from './browse-protocol.ts';
  * intranet URL, handed in by the Service Worker) instead of the browse origin's own cookies, which
  * belong to the browse origin's host and must not show. Writes update the view and go to the jar.
  */
-function shadowCookies(initial: string, report: (line: string) => void): void {
+function shadowCookies(initial: string, httpOnly: ReadonlySet<string>, report: (line: string) => void): void {
   const jar = new Map<string, string>();
   for (const part of initial.split(';')) {
     const t = part.trim();
@@ -37,8 +37,8 @@ function shadowCookies(initial: string, report: (line: string) => void): void {
         const name = eq < 0 ? '' : pair.slice(0, eq).trim();
         const v = (eq < 0 ? pair : pair.slice(eq + 1)).trim();
         const lower = attrs.map((a) => a.trim().toLowerCase());
-        // Scripts cannot create HttpOnly cookies (RFC 6265 §5.3 step 10).
-        if (lower.some((a) => a === 'httponly')) return;
+        // Scripts cannot create HttpOnly cookies, nor replace one (RFC 6265 §5.3 steps 10-11).
+        if (lower.some((a) => a === 'httponly') || httpOnly.has(name)) return;
         const maxAge = lower.find((a) => a.startsWith('max-age='));
         const expires = lower.find((a) => a.startsWith('expires='));
         const gone = (maxAge !== undefined && Number(maxAge.slice(8)) <= 0) || (expires !== undefined && Date.parse(expires.slice(8)) <= Date.now());
@@ -53,12 +53,21 @@ function shadowCookies(initial: string, report: (line: string) => void): void {
 }
 
 (() => {
-  if (window.parent === window) return;
   const script = document.currentScript as HTMLScriptElement | null;
   let topFramed = false;
-  shadowCookies(script?.dataset.cookies ?? '', (line) => {
+  // Every framed document (also one opened in a tab of its own) sees the jar, not the browse
+  // origin's cookies; only the app's own frame can report writes back to the jar.
+  let httpOnly: string[] = [];
+  try {
+    const parsed: unknown = JSON.parse(script?.dataset.httponly ?? '[]');
+    if (Array.isArray(parsed)) httpOnly = parsed.filter((n): n is string => typeof n === 'string');
+  } catch {
+    // none
+  }
+  shadowCookies(script?.dataset.cookies ?? '', new Set(httpOnly), (line) => {
     if (topFramed) window.parent.postMessage({ wgweb: 'browse-frame', type: 'cookie', url: location.href, title: document.title, cookie: line } satisfies FrameMessage, appOrigin());
   });
+  if (window.parent === window) return;
   const appOrigin = (): string => {
     const ancestors = (location as Location & { ancestorOrigins?: DOMStringList }).ancestorOrigins;
     return ancestors && ancestors.length > 0 ? ancestors[0] : '*';

@@ -241,7 +241,8 @@ function allowAgent(directives: [string, string[]][], agent: { source: string; n
  * document's scripts see as document.cookie. ASCII only (non-ASCII as character references), so it
  * fits a document of any charset.
  */
-export function frameAgentTag(nonce: string, cookies = ''): string {
-  const attr = cookies.replace(/[&<>"'\u0080-\uffff]/g, (c) => `&#${c.charCodeAt(0)};`);
-  return `<script src="${FRAME_AGENT_PATH}" nonce="${nonce}" data-cookies="${attr}" async></script>`;
+export function frameAgentTag(nonce: string, cookies = '', httpOnlyNames: readonly string[] = []): string {
+  const attr = (text: string) => text.replace(/[&<>"'\u0080-\uffff]/g, (c) => `&#${c.charCodeAt(0)};`);
+  const httpOnly = httpOnlyNames.length ? ` data-httponly="${attr(JSON.stringify(httpOnlyNames))}"` : '';
+  return `<script src="${FRAME_AGENT_PATH}" nonce="${nonce}" data-cookies="${attr(cookies)}"${httpOnly} async></script>`;
 }

@@ -162,6 +162,18 @@ describe('the browse view through a real wireguard-go peer', { skip }, () => {
     assert.deepEqual(appCookies.filter((c) => c.name === 'session' || c.name === 'theme'), []);
     await page.getByTestId('browse-status').filter({ hasText: /2 cookies for this host/ }).waitFor();
     await shot(page, 'browse-login');
+    // A script's document.cookie write lands in the jar and goes to the server; HttpOnly stays safe.
+    await f.evaluate(() => {
+      document.cookie = 'fromjs=42; Path=/';
+      document.cookie = 'session=stolen; Path=/';
+    });
+    assert.equal(await f.evaluate(() => document.cookie), 'theme=dark; fromjs=42');
+    await page.getByTestId('browse-status').filter({ hasText: /3 cookies for this host/ }).waitFor();
+    await page.evaluate((u) => window.wgweb.browse(u), `${site.main}/cookies`);
+    const sent = (JSON.parse((await frame.locator('body').textContent()) ?? '{}') as { cookie: string }).cookie;
+    assert.match(sent, /fromjs=42/);
+    assert.match(sent, /session=[0-9a-f]{24}/, 'the HttpOnly session was not overwritten by the script');
+    assert.doesNotMatch(sent, /stolen/);
     // A fresh load still knows the user (the jar sends the session).
     const again = await page.evaluate((u) => window.wgweb.browse(u), `${site.main}/account`);
     assert.equal(again.title, 'Account');

@@ -106,6 +106,7 @@ describe('requests into the tunnel', () => {
       const r = (await s.send({ url: 'http://10.77.0.1/next' })) as BrowseResponseMessage;
       assert.equal(headerOf(s.calls[1].init, 'cookie'), 'sid=abc; ui=blue');
       assert.equal(r.scriptCookies, 'ui=blue');
+      assert.deepEqual(r.httpOnlyCookies, ['sid']);
       assert.equal(s.backend.jar.size(T0), 2);
       await s.send({ url: 'http://10.77.0.200:8080/' });
       assert.equal(headerOf(s.calls[2].init, 'cookie'), undefined, 'another host gets none');

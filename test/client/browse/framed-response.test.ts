@@ -128,7 +128,8 @@ describe('the intranet CSP, for the browse origin', () => {
     assert.equal(editContentSecurityPolicy("default-src 'self'; frame-ancestors 'none'"), "default-src 'self'");
     assert.equal(editContentSecurityPolicy('frame-ancestors *'), '');
   });
-  test('the agent tag carries the nonce and the script-visible cookies, ASCII only', () => {
+  test('the agent tag carries the nonce, the script-visible cookies and the HttpOnly names, ASCII only', () => {
     assert.equal(frameAgentTag('n1', 'a=1; b="x<y"; c=\u00e9'), '<script src="/__wgweb/frame-agent.js" nonce="n1" data-cookies="a=1; b=&#34;x&#60;y&#34;; c=&#233;" async></script>');
+    assert.equal(frameAgentTag('n1', '', ['sid']), '<script src="/__wgweb/frame-agent.js" nonce="n1" data-cookies="" data-httponly="[&#34;sid&#34;]" async></script>');
   });
 });
