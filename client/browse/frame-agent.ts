@@ -7,11 +7,48 @@
  *   navigating (leaving the page) · loaded (load event; with the error code on error pages)
  *
  * and it carries out back/forward/reload for the address bar. In every framed document it also
- * serves document.cookie from the app's cookie jar (see shadowCookies). It reads nothing else and
+ * serves document.cookie from the app's cookie jar (see shadowCookies) and keeps scripted
+ * navigations inside the browse space (keepNavigationsInside). It reads nothing else and
  * needs no permission; a page whose CSP forbids it simply reports nothing (the app falls back on
  * what the Service Worker saw).
  */
 import type { FrameCommand, FrameMessage } from './browse-protocol.ts';
+import { BROWSE_PREFIX, outsidePath } from './browse-url.ts';
+
+interface NavigateEventLike extends Event {
+  readonly cancelable: boolean;
+  readonly hashChange: boolean;
+  readonly formData: FormData | null;
+  readonly downloadRequest: string | null;
+  readonly destination: { readonly url: string };
+}
+
+/**
+ * Navigations a script starts to an absolute URL (`location.href = 'http://10.0.0.9/'`, a link it
+ * built and clicked) would leave the browse space, and the browse origin's Service Worker would
+ * never see them: through the Navigation API they are turned into the same navigation inside it
+ * (http), or into the outside interstitial (https). Links in the HTML were rewritten already; form
+ * posts are left alone (their body cannot be re-sent from here).
+ */
+function keepNavigationsInside(): void {
+  const navigation = (window as unknown as { navigation?: EventTarget }).navigation;
+  const m = /^\/browse\/([a-z0-9]{8,32})\/http\//.exec(location.pathname);
+  if (!navigation || !m) return;
+  const session = m[1];
+  navigation.addEventListener('navigate', (event) => {
+    const e = event as NavigateEventLike;
+    if (!e.cancelable || e.hashChange || e.formData !== null || e.downloadRequest !== null) return;
+    let url: URL;
+    try {
+      url = new URL(e.destination.url);
+    } catch {
+      return;
+    }
+    if (url.origin === location.origin || (url.protocol !== 'http:' && url.protocol !== 'https:')) return;
+    e.preventDefault();
+    location.assign(url.protocol === 'http:' ? `${BROWSE_PREFIX}${session}/http/${url.host}${url.pathname}${url.search}${url.hash}` : outsidePath(url.href));
+  });
+}
 
 /**
  * document.cookie for intranet scripts: the app's jar (non-HttpOnly cookies of this document's
@@ -67,6 +104,7 @@ function shadowCookies(initial: string, httpOnly: ReadonlySet<string>, report: (
   shadowCookies(script?.dataset.cookies ?? '', new Set(httpOnly), (line) => {
     if (topFramed) window.parent.postMessage({ wgweb: 'browse-frame', type: 'cookie', url: location.href, title: document.title, cookie: line } satisfies FrameMessage, appOrigin());
   });
+  keepNavigationsInside();
   if (window.parent === window) return;
   const appOrigin = (): string => {
     const ancestors = (location as Location & { ancestorOrigins?: DOMStringList }).ancestorOrigins;

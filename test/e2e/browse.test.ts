@@ -196,6 +196,12 @@ describe('the browse view through a real wireguard-go peer', { skip }, () => {
     assert.equal(await frame.locator('#cookies').textContent(), 'none');
     await frame.locator('#back').click();
     await addressIs(`${site.main}/`);
+    // A navigation a script starts to an absolute intranet URL stays in the tunnel too.
+    await frame.locator('#root').click();
+    await addressIs(`${site.main}/docs/page2.html`);
+    await frame.locator('#jsnav').click();
+    await addressIs(`${site.second}/`);
+    assert.equal(await frame.locator('h1').textContent(), 'Second intranet host');
   });
 
   test('host names resolve through the tunnel\'s DNS', async () => {

@@ -174,7 +174,15 @@ async function mainSite(req: IncomingMessage, res: ServerResponse): Promise<void
     return;
   }
   if (path === '/docs/page2.html') {
-    html(res, 200, page('Page 2', `<h1>Page 2</h1><p class="shade">nested page</p><a id="home" href="/">Home</a>`));
+    html(
+      res,
+      200,
+      page(
+        'Page 2',
+        `<h1>Page 2</h1><p class="shade">nested page</p><a id="home" href="/">Home</a>
+        <button id="jsnav" type="button" onclick="location.href = '${SECOND}/'">To the second host by script</button>`,
+      ),
+    );
     return;
   }
   if (path === '/about') {
