@@ -10,15 +10,17 @@
  *                                        ─ only if equal: ChaCha20 in place ─▶ plaintext
  *
  * Why hand-written instead of @noble/ciphers (which the rest of wgweb uses: handshake AEAD,
- * XChaCha20 cookies, BLAKE2s, X25519): the bulk-download profile spent half of the client's CPU in
- * noble's chacha20poly1305, about half of it in generic overhead around the arithmetic (per
- * packet: a dozen typed-array allocations and views, key copies, a copy of every Poly1305 input,
- * a BigInt length block, 16-bit limb loads). This file does the same arithmetic with none of that
- * and a cheaper Poly1305 limb layout; bench/wireguard-bench.ts (crypto.transport-aead) measures it
- * against noble in the same run, and docs/benchmarks.md ("Profile of the bulk download") has the
- * figures that justified it. Browsers' Web Crypto has no ChaCha20-Poly1305, so this is the data
- * path in the browser too. Byte-exactness is pinned by the RFC 8439 vectors and a seeded
- * differential test against noble (test/client/wireguard/transport-aead.test.ts).
+ * XChaCha20 cookies, BLAKE2s, X25519): in the bulk-download profile noble's chacha20poly1305 was
+ * 58 % of the client's CPU, and more than 40 % of that was generic overhead around the arithmetic
+ * (per packet: typed-array allocations and views, key copies, a copy of every Poly1305 input, a
+ * BigInt length block), which noble's API offers no way around. This file does the same
+ * arithmetic without that and with a cheaper Poly1305 limb layout. Measured in the same run
+ * (bench/wireguard-bench.ts, crypto.transport-aead-*): 3.1× noble on 1420-byte packets, 5.5× on
+ * 48-byte ones. The client's CPU per MB in the tunnel download went from 27 to 11 ms. Keep it only
+ * while that ratio stays ≥ 1.3 (docs/benchmarks.md, "Profile of the bulk download").
+ * Browsers' Web Crypto has no ChaCha20-Poly1305, so this is the data path in the browser too.
+ * Byte-exactness is pinned by RFC 8439 vectors, a seeded differential test against noble and a
+ * BigInt Poly1305 reference (test/client/wireguard/transport-aead.test.ts).
  *
  * Implementation notes:
  * - Words are read through a Uint32Array view of the caller's buffer, so the region must start
