@@ -238,6 +238,8 @@ export class RelaySession {
   close(code: number, reason: string): void {
     if (this.ended) return;
     const r = truncateCloseReason(reason);
+    // Datagrams already accepted for the client go out ahead of the close frame (wgweb.v2).
+    this.flush();
     if (this.ws.readyState === this.ws.OPEN || this.ws.readyState === this.ws.CONNECTING) this.ws.close(code, r);
     this.finish('relay', code, r);
   }
