@@ -235,6 +235,7 @@ describe('the browse view through a real wireguard-go peer', { skip }, () => {
     assert.equal(await frame.locator('#part2').count(), 0);
     assert.match((await page.getByTestId('browse-progress').getAttribute('class')) ?? '', /\bon\b/);
     await page.getByTestId('browse-status').filter({ hasText: /Loading…/ }).waitFor();
+    await shot(page, 'browse-loading');
     // Release the second half through the tunnel (window.wgweb.fetch), then the page completes.
     await page.evaluate(async (u) => (await window.wgweb.fetch(u)).text(), `${site.main}/release`);
     await frame.locator('#part2').waitFor({ timeout: 30_000 });
