@@ -90,9 +90,15 @@ const ORIGIN = sw.location.origin;
 const PORT_WAIT_MS = 10_000;
 const NAVIGATION_DESTINATIONS = new Set(['document', 'iframe', 'frame']);
 
-let scope = TunnelScope.none;
-/** True once the app told us its AllowedIPs (before that, "outside" cannot be decided yet). */
-let scopeKnown = false;
+/**
+ * Each session's AllowedIPs, as its app tab reported them (tabs may be connected to different
+ * tunnels). Absent until the tab said: "outside" cannot be decided before.
+ */
+const scopes = new Map<string, TunnelScope>();
+
+function scopeOf(session: string): TunnelScope {
+  return scopes.get(session) ?? TunnelScope.none;
+}
 let appOrigin = '';
 /** The latest framed document (the last resort for mapping a root-absolute navigation). */
 let lastDocument: BrowseLocation | undefined;
@@ -155,8 +161,7 @@ class BackendLink {
   #onMessage(m: BackendToServiceWorker): void {
     if (typeof m !== 'object' || m === null) return;
     if (Array.isArray((m as { allowedIPs?: unknown }).allowedIPs)) {
-      scope = TunnelScope.from(m.allowedIPs);
-      scopeKnown = true;
+      scopes.set(this.session, TunnelScope.from(m.allowedIPs));
     }
     if (m.type === 'scope') return;
     const resolve = this.#pending.get(m.id);
@@ -176,7 +181,7 @@ function unavailable(id: number): BrowseErrorMessage {
     code: BROWSE_UNAVAILABLE,
     message: 'The wgweb page that carries the tunnel is closed or was reloaded.',
     outside: false,
-    allowedIPs: [...scope.allowedIPs],
+    allowedIPs: [],
   };
 }
 
@@ -249,7 +254,9 @@ sw.addEventListener('fetch', (event) => {
   }
   if (url.origin === ORIGIN) {
     if (url.pathname === OUTSIDE_PATH) {
-      event.respondWith(outsideResponse(parseOutsidePath(url.pathname + url.search) ?? '', 'other'));
+      event.respondWith(
+        documentOf(event).then((doc) => outsideResponse(parseOutsidePath(url.pathname + url.search) ?? '', 'other', doc ? scopeOf(doc.session) : TunnelScope.none)),
+      );
       return;
     }
     if (url.pathname.startsWith(CONTROL_PREFIX)) return;
@@ -258,7 +265,8 @@ sw.addEventListener('fetch', (event) => {
   }
   if (url.protocol !== 'http:') return;
   // An absolute http URL a framed page asked for: the tunnel when AllowedIPs (or DNS) say so.
-  if (scopeKnown && scope.place(url.hostname) === 'outside') return;
+  // Decided here only when every tab's tunnel leaves it out; else per session, below.
+  if (scopes.size > 0 && [...scopes.values()].every((s) => s.place(url.hostname) === 'outside')) return;
   event.respondWith(
     documentOf(event).then((doc) => (doc ? intranet(event, { session: doc.session, url }, { mayLeave: true }) : fetch(event.request))),
   );
@@ -307,7 +315,7 @@ async function intranet(event: FetchEvent, location: BrowseLocation, options: { 
   const destination = request.destination;
   const link = await getBackend(session);
   if (!link) return failure(event, location, BROWSE_UNAVAILABLE, 'The wgweb page that carries the tunnel is not open: open wgweb and browse from its Browse view.');
-  if (options.mayLeave && scope.place(target.hostname) === 'outside') return fetch(request);
+  if (options.mayLeave && scopes.has(session) && scopeOf(session).place(target.hostname) === 'outside') return fetch(request);
   const initiatorDoc = navigate ? (request.referrer ? browseLocationOf(request.referrer, ORIGIN) : undefined) : await documentOf(event);
   // A document of another session (another app tab) is no initiator of this one's requests.
   const initiator = initiatorDoc?.session === session ? initiatorDoc.url : undefined;
@@ -325,7 +333,7 @@ async function intranet(event: FetchEvent, location: BrowseLocation, options: { 
   if (reply.type === 'error') {
     if (reply.outside) {
       if (!navigate && options.mayLeave) return fetch(request);
-      return outsideResponse(target.href, reply.code === ErrorCode.DNS_FAILURE ? 'no-dns' : 'allowed-ips', reply.message);
+      return outsideResponse(target.href, reply.code === ErrorCode.DNS_FAILURE ? 'no-dns' : 'allowed-ips', scopeOf(session), reply.message);
     }
     return failure(event, location, reply.code, reply.message);
   }
@@ -337,7 +345,7 @@ async function intranet(event: FetchEvent, location: BrowseLocation, options: { 
     status: reply.status,
     statusText: reply.statusText,
     headers: reply.headers,
-    scope,
+    scope: scopeOf(session),
     session,
     appOrigin,
     browseOrigin: ORIGIN,
@@ -348,7 +356,7 @@ async function intranet(event: FetchEvent, location: BrowseLocation, options: { 
     void stream?.cancel().catch(() => {});
     stream = null;
   } else if (stream && plan.rewriteHtml) {
-    const scopeNow = scope;
+    const scopeNow = scopeOf(session);
     stream = stream.pipeThrough(htmlRewriteStream({ documentUrl: target, mapUrl: (v, b) => mapLink(v, b, scopeNow, session), inject: frameAgentTag(n, reply.scriptCookies ?? '', reply.httpOnlyCookies ?? []) }));
   }
   if (navigate && NAVIGATION_DESTINATIONS.has(destination) && !plan.headers.some(([h]) => h === 'location')) lastDocument = location;
@@ -366,7 +374,7 @@ function failure(event: FetchEvent, location: BrowseLocation, code: string, mess
   return ownPage(errorPage({ code, message, url: location.url.href, retryPath: browsePath(location.url, location.session), nonce: nonce() }), 502);
 }
 
-function outsideResponse(url: string, reason: OutsideReason, detail?: string): Response {
+function outsideResponse(url: string, reason: OutsideReason, scope: TunnelScope, detail?: string): Response {
   let why = reason;
   if (reason === 'other' && url.startsWith('https:')) why = 'https';
   else if (reason === 'other' && url.startsWith('http:')) {
