@@ -275,11 +275,10 @@ sw.addEventListener('fetch', (event) => {
 async function ownOrigin(event: FetchEvent, url: URL): Promise<Response> {
   const request = event.request;
   const navigate = request.mode === 'navigate';
-  if (url.pathname.startsWith(BROWSE_PREFIX)) {
-    const location = parseBrowsePath(url.pathname + url.search);
-    if (!location) return ownPage(errorPage({ code: ErrorCode.USAGE, message: `${url.pathname} is not a browse address (/browse/<session>/http/<host[:port]>/<path>).`, url: url.href, nonce: nonce() }), 400);
-    return intranet(event, location, { mayLeave: false });
-  }
+  // A browse path; anything else (an intranet app's own /browse/KEY-1 included) is a root-absolute
+  // URL of the page that asked for it.
+  const location = url.pathname.startsWith(BROWSE_PREFIX) ? parseBrowsePath(url.pathname + url.search) : undefined;
+  if (location) return intranet(event, location, { mayLeave: false });
   // A root-absolute URL (/x) of a framed page: the page's intranet origin, from the page itself.
   const doc = await documentOf(event);
   if (!doc) {

@@ -118,6 +118,9 @@ describe('the browse view through a real wireguard-go peer', { skip }, () => {
       await frame.locator(`#${id}`).filter({ hasText: 'alpha,beta,gamma' }).waitFor({ timeout: 30_000 });
     }
     await frame.locator('#out-post').filter({ hasText: 'tunnel yes' }).waitFor({ timeout: 30_000 });
+    // The site's own /browse/ route (like Jira's /browse/KEY-1) is not mistaken for the browse space.
+    const f = await viewportFrame();
+    assert.deepEqual(await f.evaluate(async () => (await fetch('/browse/KEY-1')).json()), { issue: 'KEY-1' });
     await frame.locator('#page2').click();
     await addressIs(`${site.main}/docs/page2.html`);
     assert.equal(await frame.locator('h1').textContent(), 'Page 2');

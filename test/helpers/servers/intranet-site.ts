@@ -253,6 +253,11 @@ async function mainSite(req: IncomingMessage, res: ServerResponse): Promise<void
     send(res, 200, JSON.stringify(req.headers), 'application/json');
     return;
   }
+  if (path.startsWith('/browse/')) {
+    // An intranet app with a /browse/ route of its own (Jira has /browse/KEY-1).
+    send(res, 200, JSON.stringify({ issue: path.slice('/browse/'.length) }), 'application/json');
+    return;
+  }
   if (path === '/api/data.json') {
     send(res, 200, JSON.stringify({ items: ['alpha', 'beta', 'gamma'], via: url.searchParams.get('via') ?? 'root' }), 'application/json');
     return;
