@@ -41,6 +41,9 @@ export default defineConfig({
     strictPort: false,
     proxy: {
       '/wg': { target: relayTarget, ws: true, changeOrigin: false },
+      // The browse view asks the relay where its browse origin is (docs/browse.md; the relay serves
+      // that origin's scripts from its dist/ui, so run `npm run build` once).
+      '/api/browse': { target: relayTarget, changeOrigin: false },
     },
   },
   preview: {
