@@ -48,6 +48,8 @@ export async function openTunnel(command: string, values: TunnelOptionValues, io
     config,
     relayUrl: values.relay ?? DEFAULT_RELAY_URL,
     WebSocketImpl: WebSocket as unknown as RelayWebSocketConstructor,
+    // ws hands over a socket read's messages in one burst already: v1 measured as fast or faster.
+    relayBatching: false,
   });
   if (values.verbose) {
     session.onEvent((e) => void io.stderr.write(`[${new Date(e.at).toISOString().slice(11, 23)}] ${e.message}\n`));

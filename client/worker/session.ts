@@ -44,6 +44,12 @@ export interface SessionOptions {
   onPacket?: (direction: 'in' | 'out', packet: Uint8Array, atEpochMs: number) => void;
   /** Max events kept for late subscribers (default 500). */
   eventHistory?: number;
+  /**
+   * Offer the relay's batched `wgweb.v2` framing (default true). It lifts the browser's
+   * message-rate ceiling; Node's `ws` already delivers a socket read's messages in one burst, so
+   * the CLI turns it off (docs/relay.md).
+   */
+  relayBatching?: boolean;
 }
 
 /** One captured inner packet. */
@@ -69,6 +75,7 @@ export class Session {
   private readonly listeners = new Set<(e: TunnelEvent) => void>();
   private readonly history: TunnelEvent[] = [];
   private readonly historyLimit: number;
+  private readonly relayBatching: boolean;
   private readonly publicKey: string;
   private established = false;
   private closed = false;
@@ -80,6 +87,7 @@ export class Session {
     this.config = config;
     this.relayUrl = options.relayUrl;
     this.historyLimit = options.eventHistory ?? 500;
+    this.relayBatching = options.relayBatching ?? true;
     const mtu = config.interface.mtu ?? 1420;
     const tunnel = new Tunnel(
       {
@@ -394,6 +402,7 @@ export class Session {
       relayUrl: this.relayUrl,
       endpoint,
       WebSocketImpl,
+      batching: this.relayBatching,
       onDatagram: (data) => this.loop.datagramIn(data, endpoint),
       onState: (state, detail) => this.onRelayState(key, state, detail),
     });
