@@ -8,45 +8,13 @@
  * little-endian hosts that Node and browsers run on here). Not cryptographic; never for keys.
  */
 import { createHash } from 'node:crypto';
+import { deterministicChunks } from '../../demo/deterministic-bytes.ts';
 
-/** Size of one independently seeded block. */
-export const DETERMINISTIC_BLOCK = 64 * 1024;
-
-function blockSeed(seed: number, block: number): number {
-  // splitmix-style mixing so neighbouring (seed, block) pairs start far apart.
-  let z = (Math.imul(seed | 0, 0x9e3779b9) ^ Math.imul(block + 1, 0x85ebca6b)) >>> 0;
-  z = Math.imul(z ^ (z >>> 16), 0x7feb352d) >>> 0;
-  z = Math.imul(z ^ (z >>> 15), 0x846ca68b) >>> 0;
-  z = (z ^ (z >>> 16)) >>> 0;
-  return z === 0 ? 1 : z;
-}
-
-/** Block `block` of the stream for `seed` (always {@link DETERMINISTIC_BLOCK} bytes). */
-export function deterministicBlock(seed: number, block: number): Uint8Array {
-  const words = new Uint32Array(DETERMINISTIC_BLOCK / 4);
-  let x = blockSeed(seed, block);
-  for (let i = 0; i < words.length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    words[i] = x;
-  }
-  return new Uint8Array(words.buffer);
-}
+// One definition of the stream: the demo peer serves it, the test servers and tests recompute it.
+export { DETERMINISTIC_BLOCK, deterministicBlock, deterministicChunks } from '../../demo/deterministic-bytes.ts';
 
 function checkLength(length: number): void {
   if (!Number.isSafeInteger(length) || length < 0) throw new RangeError(`length must be a non-negative safe integer, got ${length}`);
-}
-
-/** The first `length` bytes of the stream for `seed`, in chunks of at most one block. */
-export function* deterministicChunks(length: number, seed = 1): Generator<Uint8Array> {
-  checkLength(length);
-  for (let block = 0, left = length; left > 0; block++) {
-    const b = deterministicBlock(seed, block);
-    const n = Math.min(left, b.length);
-    yield n === b.length ? b : b.subarray(0, n);
-    left -= n;
-  }
 }
 
 /** The first `length` bytes of the stream for `seed`, as one array. */
