@@ -1,0 +1,82 @@
+/**
+ * The relay goes away mid-session and comes back: the page's worker reconnects with backoff and
+ * carries on with the same WireGuard session (roaming, WireGuard paper §2.1: wireguard-go learns
+ * the relay's new UDP source port from our next authenticated packet), and the UI says so.
+ *
+ *   Chromium (page ⇄ worker) ──ws──▶ relay #1 ──UDP──▶ wireguard-go (namespace)
+ *                             ──ws──▶ relay #2, same port, after a restart
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Page } from 'playwright-core';
+import { browserSkipReason, interopSkipReason } from '../helpers/requirements.ts';
+import { closeAllNamespaces } from '../helpers/netns.ts';
+import { startSessionFixture, type SessionFixture } from '../interop/session-fixture.ts';
+import { startRelay, type RelayHandle } from '../../relay/main.ts';
+import { createLogger } from '../../relay/log.ts';
+import { formatEndpoint } from '../../shared/ip-address.ts';
+import { ensureUiBuilt, openUi, type UiSession } from './helpers/browser.ts';
+
+const skip = browserSkipReason() ?? interopSkipReason();
+
+async function eventually<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 45_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe('a relay restart in the middle of a browser session', { skip }, () => {
+  let fx: SessionFixture;
+  let ui: UiSession;
+  let page: Page;
+  let second: RelayHandle | undefined;
+
+  before(async () => {
+    await ensureUiBuilt();
+    fx = await startSessionFixture({ name: 'restart', session: false, servers: ['http'] });
+    ui = await openUi({ url: fx.relay.url });
+    page = ui.page;
+  });
+  after(async () => {
+    await ui?.close();
+    await second?.close();
+    await fx?.close();
+    await closeAllNamespaces();
+  });
+
+  test('the worker reconnects, the same WireGuard session carries on, and the event log shows the reconnect', async () => {
+    await page.evaluate((config) => window.wgweb.connect(config), fx.configText);
+    const before = await page.evaluate(() => window.wgweb.status());
+    assert.equal(before?.state, 'up');
+    const handshakeAt = before!.peers[0].latestHandshakeAt;
+    const first = await page.evaluate((a) => window.wgweb.ping(a, 2), fx.peer.tunnelAddress4!);
+    assert.equal(first.received, 2);
+
+    const port = fx.relay.port;
+    await fx.relay.close();
+    await eventually('the UI to notice the lost relay', async () =>
+      (await page.evaluate(() => window.wgweb.events().some((e) => e.type === 'relay-reconnecting'))) || undefined,
+    );
+
+    second = await startRelay({ port, allow: [formatEndpoint(fx.endpoint)], logger: createLogger({ level: 'error' }), demo: false });
+    await eventually('the worker to reconnect', async () =>
+      (await page.evaluate(() => window.wgweb.events().some((e) => e.type === 'relay-reconnected'))) || undefined,
+    );
+    await eventually('pings through the new relay', async () => {
+      const r = await page.evaluate((a) => window.wgweb.ping(a, 1), fx.peer.tunnelAddress4!);
+      return r.received === 1;
+    });
+
+    const after = await page.evaluate(() => window.wgweb.status());
+    assert.equal(after?.state, 'up');
+    assert.equal(after?.peers[0].latestHandshakeAt, handshakeAt, 'no new handshake was needed: the keys were still valid');
+    const res = await page.evaluate(async (u) => (await window.wgweb.fetch(u)).status, fx.http.url('/hello.txt'));
+    assert.equal(res, 200);
+    await page.getByText(/Relay reconnected/).first().waitFor();
+    assert.deepEqual(ui.errors, []);
+  });
+});
