@@ -3,7 +3,8 @@
  * thrown away, which makes it the simplest upload sink for throughput tests (the receive window
  * stays open as fast as the netstack can read).
  */
-import { TcpStreamConnection } from '../../client/worker/tcp-stream-connection.ts';
+import type { TcpStreamConnection } from '../../client/worker/tcp-stream-connection.ts';
+import { acceptTcpConnections } from './tcp-acceptor.ts';
 import { DISCARD_PORT, SERVER_TCP_OPTIONS } from '../constants.ts';
 import type { StreamService, StreamServiceOptions } from './echo-service.ts';
 
@@ -17,8 +18,6 @@ export function startDiscardService(options: StreamServiceOptions): StreamServic
       // discarded
     }
   };
-  const listener = tcp.listen({ port, backlog: 32, options: SERVER_TCP_OPTIONS });
-  const live = new Set<TcpStreamConnection>();
   const serve = async (conn: TcpStreamConnection): Promise<void> => {
     const reader = conn.readable.getReader();
     try {
@@ -32,28 +31,19 @@ export function startDiscardService(options: StreamServiceOptions): StreamServic
       conn.close();
     }
   };
-  listener.onEvent = () => {
-    for (let s = listener.accept(); s; s = listener.accept()) {
-      if (live.size >= maxConnections) {
-        s.abort();
-        continue;
-      }
-      const conn = new TcpStreamConnection(s, wake);
-      live.add(conn);
-      void serve(conn).finally(() => live.delete(conn));
-    }
-    wake();
-  };
+  const acceptor = acceptTcpConnections({
+    listener: tcp.listen({ port, backlog: 32, options: SERVER_TCP_OPTIONS }),
+    wake,
+    maxConnections,
+    serve,
+  });
   return {
     get connections() {
-      return live.size;
+      return acceptor.connections;
     },
     close() {
       udp.close();
-      listener.close();
-      for (const c of live) c.abort();
-      live.clear();
-      wake();
+      acceptor.close();
     },
   };
 }

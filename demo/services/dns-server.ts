@@ -8,7 +8,8 @@
 import type { NetInterface } from '../../client/netstack/net-interface.ts';
 import type { TcpSocketTable } from '../../client/netstack/socket/tcp-socket-table.ts';
 import type { UdpSocket } from '../../client/netstack/socket/udp-socket.ts';
-import { TcpStreamConnection } from '../../client/worker/tcp-stream-connection.ts';
+import type { TcpStreamConnection } from '../../client/worker/tcp-stream-connection.ts';
+import { acceptTcpConnections } from './tcp-acceptor.ts';
 import { ByteReader, READ_TIMEOUT } from '../http/byte-reader.ts';
 import { DNS_PORT, SERVER_TCP_OPTIONS } from '../constants.ts';
 import type { DnsZone } from './dns-zone.ts';
@@ -49,8 +50,6 @@ export function startDnsServer(options: DnsServerOptions): DnsServer {
     wake();
   };
 
-  const listener = tcp.listen({ port, backlog: 32, options: SERVER_TCP_OPTIONS });
-  const live = new Set<TcpStreamConnection>();
   const serve = async (conn: TcpStreamConnection): Promise<void> => {
     const reader = new ByteReader(conn.readable.getReader());
     const writer = conn.writable.getWriter();
@@ -76,26 +75,17 @@ export function startDnsServer(options: DnsServerOptions): DnsServer {
       conn.close();
     }
   };
-  listener.onEvent = () => {
-    for (let s = listener.accept(); s; s = listener.accept()) {
-      if (live.size >= maxConnections) {
-        s.abort();
-        continue;
-      }
-      const conn = new TcpStreamConnection(s, wake);
-      live.add(conn);
-      void serve(conn).finally(() => live.delete(conn));
-    }
-    wake();
-  };
+  const acceptor = acceptTcpConnections({
+    listener: tcp.listen({ port, backlog: 32, options: SERVER_TCP_OPTIONS }),
+    wake,
+    maxConnections,
+    serve,
+  });
   return {
     udp,
     close() {
       udp.close();
-      listener.close();
-      for (const c of live) c.abort();
-      live.clear();
-      wake();
+      acceptor.close();
     },
   };
 }

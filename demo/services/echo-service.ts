@@ -7,7 +7,7 @@
  */
 import type { NetInterface } from '../../client/netstack/net-interface.ts';
 import type { TcpSocketTable } from '../../client/netstack/socket/tcp-socket-table.ts';
-import { TcpStreamConnection } from '../../client/worker/tcp-stream-connection.ts';
+import { acceptTcpConnections } from './tcp-acceptor.ts';
 import { ECHO_PORT, SERVER_TCP_OPTIONS } from '../constants.ts';
 
 export interface StreamServiceOptions {
@@ -41,36 +41,20 @@ export function startEchoService(options: StreamServiceOptions): StreamService {
     }
     wake();
   };
-  const listener = tcp.listen({ port, backlog: 32, options: SERVER_TCP_OPTIONS });
-  const live = new Set<TcpStreamConnection>();
-  listener.onEvent = () => {
-    for (let s = listener.accept(); s; s = listener.accept()) {
-      if (live.size >= maxConnections) {
-        s.abort();
-        continue;
-      }
-      const conn = new TcpStreamConnection(s, wake);
-      live.add(conn);
-      conn.readable
-        .pipeTo(conn.writable)
-        .catch(() => conn.abort())
-        .finally(() => {
-          conn.close();
-          live.delete(conn);
-        });
-    }
-    wake();
-  };
+  const acceptor = acceptTcpConnections({
+    listener: tcp.listen({ port, backlog: 32, options: SERVER_TCP_OPTIONS }),
+    wake,
+    maxConnections,
+    // The client's FIN ends the readable, which closes the writable: our FIN follows its own.
+    serve: (conn) => conn.readable.pipeTo(conn.writable).finally(() => conn.close()),
+  });
   return {
     get connections() {
-      return live.size;
+      return acceptor.connections;
     },
     close() {
       udp.close();
-      listener.close();
-      for (const c of live) c.abort();
-      live.clear();
-      wake();
+      acceptor.close();
     },
   };
 }
