@@ -10,6 +10,7 @@ import { formatMs } from '../lib/format-time.ts';
 import { sharedStyles } from '../styles/shared-styles.ts';
 import { toolStyles } from './tool-styles.ts';
 import './wg-copy-button.ts';
+import { renderTextField } from './text-field.ts';
 
 export class WgDnsTool extends LitElement {
   static override properties = {
@@ -47,20 +48,7 @@ export class WgDnsTool extends LitElement {
     const e = this._error;
     return html`
       <form @submit=${this.#onSubmit}>
-        <div class="field">
-          <label for="dns-name">Name</label>
-          <input
-            id="dns-name"
-            class="mono"
-            type="text"
-            .value=${this._name}
-            placeholder="example.internal"
-            spellcheck="false"
-            autocomplete="off"
-            autocapitalize="off"
-            @input=${(ev: Event) => (this._name = (ev.target as HTMLInputElement).value)}
-          />
-        </div>
+        ${renderTextField({ id: 'dns-name', label: 'Name', value: this._name, placeholder: 'example.internal', onInput: (v) => (this._name = v) })}
         <div class="field narrow">
           <label for="dns-type">Type</label>
           <select id="dns-type" .value=${this._type} @change=${(ev: Event) => (this._type = (ev.target as HTMLSelectElement).value as DnsRecordType)}>

@@ -11,6 +11,7 @@ import { formatMs } from '../lib/format-time.ts';
 import { hintsForError } from '../lib/error-hints.ts';
 import { sharedStyles } from '../styles/shared-styles.ts';
 import { toolStyles } from './tool-styles.ts';
+import { renderTextField } from './text-field.ts';
 
 export class WgPingTool extends LitElement {
   static override properties = {
@@ -109,19 +110,7 @@ export class WgPingTool extends LitElement {
     const countOk = Number.isInteger(count) && count >= 1 && count <= 1000;
     return html`
       <form @submit=${this.#onSubmit}>
-        <div class="field">
-          <label for="ping-address">Address</label>
-          <input
-            id="ping-address"
-            class="mono"
-            type="text"
-            .value=${this._address}
-            placeholder="10.8.0.1 or fd00::1"
-            spellcheck="false"
-            autocomplete="off"
-            @input=${(e: Event) => (this._address = (e.target as HTMLInputElement).value)}
-          />
-        </div>
+        ${renderTextField({ id: 'ping-address', label: 'Address', value: this._address, placeholder: '10.8.0.1 or fd00::1', onInput: (v) => (this._address = v) })}
         <div class="field narrow">
           <label for="ping-count">Count</label>
           <input

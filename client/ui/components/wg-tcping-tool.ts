@@ -10,6 +10,7 @@ import { describeTcping } from '../lib/activity-messages.ts';
 import { hintsForError } from '../lib/error-hints.ts';
 import { sharedStyles } from '../styles/shared-styles.ts';
 import { toolStyles } from './tool-styles.ts';
+import { renderTextField } from './text-field.ts';
 
 const OUTCOME_CLASS: Record<TcpingResult['result'], string> = { open: 'ok', refused: 'err', timeout: 'warn', unreachable: 'err' };
 
@@ -66,20 +67,7 @@ export class WgTcpingTool extends LitElement {
     const e = this._error;
     return html`
       <form @submit=${this.#onSubmit}>
-        <div class="field">
-          <label for="tcp-host">Host</label>
-          <input
-            id="tcp-host"
-            class="mono"
-            type="text"
-            .value=${this._host}
-            placeholder="10.8.0.1"
-            spellcheck="false"
-            autocomplete="off"
-            autocapitalize="off"
-            @input=${(ev: Event) => (this._host = (ev.target as HTMLInputElement).value)}
-          />
-        </div>
+        ${renderTextField({ id: 'tcp-host', label: 'Host', value: this._host, placeholder: '10.8.0.1', onInput: (v) => (this._host = v) })}
         <div class="field narrow">
           <label for="tcp-port">Port</label>
           <input
