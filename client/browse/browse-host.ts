@@ -91,6 +91,8 @@ export class BrowseHost {
   #waiters: { resolve: (r: BrowseResult) => void; reject: (e: Error) => void }[] = [];
   /** Counts page loads (a navigation started, in the frame or by navigate()). */
   #load = 0;
+  /** navigate() set a new source and its document has not committed yet. */
+  #awaitingCommit = false;
   #agentLoaded = false;
   #agentCommitted = false;
   #statusByUrl = new Map<string, number>();
@@ -146,6 +148,9 @@ export class BrowseHost {
     if (!viewport) throw new WgwebError(ErrorCode.INTERNAL, 'The browse view is not on the page.');
     const result = new Promise<BrowseResult>((resolve, reject) => this.#waiters.push({ resolve, reject }));
     this.#beginLoad();
+    // Until the new document commits, a late "loaded" from the one being replaced (its message
+    // can still be in flight) must not resolve this navigation with the old page.
+    this.#awaitingCommit = true;
     this.state.url = url.href;
     this.state.title = '';
     this.#options.onChange();
@@ -281,8 +286,10 @@ export class BrowseHost {
       // request; if the old page's "navigating" was lost, start the count here.
       if (!this.state.loading) this.#beginLoad();
       this.#agentCommitted = true;
+      this.#awaitingCommit = false;
       this.state.error = m.error;
     }
+    if (this.#awaitingCommit) return; // a message of the document navigate() is replacing
     if (intranet) this.state.url = intranet.href;
     this.state.outside = outside;
     if (outside) this.state.url = outside;
@@ -318,6 +325,7 @@ export class BrowseHost {
       if (load !== this.#load) return;
       if (!this.#agentLoaded) {
         if (!this.#agentCommitted && this.#lastNavigation) this.state.url = this.#lastNavigation;
+        this.#awaitingCommit = false; // a page the agent cannot run in: its load event ends it
         this.#finish();
       }
     }
