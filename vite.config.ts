@@ -1,5 +1,5 @@
 /**
- * Vite builds the browser app: the Lit UI (client/ui/index.html → main.ts) and the tunnel worker
+ * Vite builds the browser app: the Lit UI (src/browser/ui/index.html → main.ts) and the tunnel worker
  * (an ES module worker, found through `new Worker(new URL(...), { type: 'module' })`) into
  * dist/ui/, which `wgweb relay` serves beside its WebSocket endpoint.
  *
@@ -8,14 +8,14 @@
  */
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
-import { browseScripts } from './client/browse/vite-plugin.ts';
+import { browseScripts } from './src/browser/browse/vite-plugin.ts';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
 /** Where `npm run dev` expects the relay (`npx wgweb relay --port 8080`); override with WGWEB_RELAY. */
 const relayTarget = process.env.WGWEB_RELAY ?? 'http://127.0.0.1:8080';
 
 export default defineConfig({
-  root: `${root}client/ui`,
+  root: `${root}src/browser/ui`,
   publicDir: `${root}public`,
   // Relative asset URLs: the build works from any path the relay (or a static host) serves it at.
   base: './',

@@ -23,7 +23,7 @@ import { startWireguardGoPeer } from '../test/helpers/wireguard-go-peer.ts';
 import { startIntranetSite } from '../test/helpers/intranet-site.ts';
 import { browserSkipReason, interopSkipReason } from '../test/helpers/requirements.ts';
 import { DIST_UI, ensureUiBuilt, launchBrowser } from '../test/e2e/helpers/browser.ts';
-import { formatEndpoint } from '../shared/ip-address.ts';
+import { formatEndpoint } from '../src/shared/ip-address.ts';
 import { startBenchChild, startRelayProcess } from './bench-child.ts';
 import { lowerIsBetter, type BenchEntry, type BenchModule, type BenchOptions } from './bench-entry.ts';
 

@@ -49,8 +49,8 @@ import { startHttpServer } from '../test/helpers/ns-servers.ts';
 import { browserSkipReason, interopSkipReason } from '../test/helpers/requirements.ts';
 import { deterministicChunks } from '../test/helpers/deterministic-bytes.ts';
 import { DIST_UI, ensureUiBuilt, launchBrowser, type Browser } from '../test/e2e/helpers/browser.ts';
-import { buildRelayUrl } from '../shared/relay-protocol.ts';
-import { formatEndpoint, type Endpoint } from '../shared/ip-address.ts';
+import { buildRelayUrl } from '../src/shared/relay-protocol.ts';
+import { formatEndpoint, type Endpoint } from '../src/shared/ip-address.ts';
 import { cpuShares, descendantCpu, startRelayProcess, type RelayProcess } from './bench-child.ts';
 import { higherIsBetter, lowerIsBetter, type BenchEntry, type BenchModule, type BenchOptions } from './bench-entry.ts';
 
@@ -536,7 +536,7 @@ function contributor(source: string): string {
     return parts[0].startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0];
   }
   const parts = source.replace(/^(\.\.\/)+/, '').split('/');
-  if (parts[0] === 'client' && parts.length > 2) return `${parts[0]}/${parts[1]}/`;
+  if (parts[0] === 'src' && parts.length > 2) return `${parts[0]}/${parts[1]}/`;
   return parts.length > 1 ? `${parts[0]}/` : parts[0];
 }
 

@@ -18,7 +18,7 @@ import { startWireguardGoPeer, type WgGoPeer } from '../test/helpers/wireguard-g
 import { startHttpServer } from '../test/helpers/ns-servers.ts';
 import { startImpairmentHop, type ImpairmentHop } from '../test/helpers/impairment-hop.ts';
 import { interopSkipReason } from '../test/helpers/requirements.ts';
-import type { Endpoint } from '../shared/ip-address.ts';
+import type { Endpoint } from '../src/shared/ip-address.ts';
 
 export interface KernelBaselineOptions {
   /** Bytes to download (default 64 MiB). */

@@ -22,7 +22,7 @@ import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import WebSocket from 'ws';
-import { buildRelayUrl, RELAY_SUBPROTOCOL } from '../shared/relay-protocol.ts';
+import { buildRelayUrl, RELAY_SUBPROTOCOL } from '../src/shared/relay-protocol.ts';
 import { higherIsBetter, lowerIsBetter, type BenchEntry, type BenchModule, type BenchOptions } from './bench-entry.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));

@@ -32,7 +32,7 @@
  *   node --import tsx bench/relay-load-bench.ts [--quick]
  */
 import { pathToFileURL } from 'node:url';
-import { buildRelayUrl, RELAY_SUBPROTOCOL } from '../shared/relay-protocol.ts';
+import { buildRelayUrl, RELAY_SUBPROTOCOL } from '../src/shared/relay-protocol.ts';
 import { cpuMs, openFileLimit, peakRssKiB, rssKiB, startBenchChild, startRelayProcess, type BenchChild, type RelayProcess } from './bench-child.ts';
 import { higherIsBetter, lowerIsBetter, type BenchEntry, type BenchModule, type BenchOptions } from './bench-entry.ts';
 import { LoadGenerator, MIXED_SIZES, type LoadResult } from './load-generator.ts';

@@ -20,11 +20,11 @@
  *   node --import tsx bench/tcp-bench.ts [--quick]
  */
 import { pathToFileURL } from 'node:url';
-import { parseIp } from '../shared/ip-address.ts';
-import { finishChecksum, pseudoHeaderSum, sumBytes } from '../client/netstack/wire/checksum.ts';
-import { verifyTcpChecksum } from '../client/netstack/wire/tcp.ts';
-import { TcpSocketTable } from '../client/netstack/socket/tcp-socket-table.ts';
-import type { TcpSocket, TcpSocketOptions } from '../client/netstack/socket/tcp-socket.ts';
+import { parseIp } from '../src/shared/ip-address.ts';
+import { finishChecksum, pseudoHeaderSum, sumBytes } from '../src/netstack/wire/checksum.ts';
+import { verifyTcpChecksum } from '../src/netstack/wire/tcp.ts';
+import { TcpSocketTable } from '../src/netstack/socket/tcp-socket-table.ts';
+import type { TcpSocket, TcpSocketOptions } from '../src/netstack/socket/tcp-socket.ts';
 import { FakeClock } from '../test/helpers/fake-clock.ts';
 import { ImpairmentLink, SeededRandom, TransportPair, type TransportSegment } from '../test/helpers/impairment-link.ts';
 import { higherIsBetter, type BenchEntry, type BenchModule, type BenchOptions } from './bench-entry.ts';

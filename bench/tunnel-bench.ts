@@ -36,10 +36,10 @@ import { closeAllNamespaces, type NsProcess } from '../test/helpers/netns.ts';
 import { startWireguardGoPeer, type WgClient, type WgGoPeer } from '../test/helpers/wireguard-go-peer.ts';
 import { startHttpServer, type NsHttpServer } from '../test/helpers/ns-servers.ts';
 import { interopSkipReason } from '../test/helpers/requirements.ts';
-import { Session } from '../client/worker/session.ts';
-import type { RelayWebSocketConstructor } from '../client/worker/relay-transport.ts';
-import { buildRelayUrl, RELAY_SUBPROTOCOL } from '../shared/relay-protocol.ts';
-import { formatEndpoint, type Endpoint } from '../shared/ip-address.ts';
+import { Session } from '../src/session/session.ts';
+import type { RelayWebSocketConstructor } from '../src/engine/relay-transport.ts';
+import { buildRelayUrl, RELAY_SUBPROTOCOL } from '../src/shared/relay-protocol.ts';
+import { formatEndpoint, type Endpoint } from '../src/shared/ip-address.ts';
 import { kernelBaselineDownload } from './kernel-baseline.ts';
 import { higherIsBetter, lowerIsBetter, type BenchEntry, type BenchModule, type BenchOptions } from './bench-entry.ts';
 

@@ -9,7 +9,7 @@
  *                              encrypt + decrypt of the same bytes (goal: ratio ≥ 0.8)
  *   wireguard.transport-1420-native   the same Tunnel figure against Node's native
  *                              createCipheriv('chacha20-poly1305') (C/assembly; informational)
- *   crypto.transport-aead-1420 the data path's AEAD alone (client/wireguard/transport-aead.ts) against
+ *   crypto.transport-aead-1420 the data path's AEAD alone (src/wireguard/transport-aead.ts) against
  *   crypto.transport-aead-48   @noble/ciphers chacha20poly1305 driven the way keypair.ts drove it
  *                              before (one instance per packet, caller-provided output), seal +
  *                              open of a 1420-byte packet and of a 48-byte one (a padded TCP ACK);
@@ -24,10 +24,10 @@ import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { x25519 } from '@noble/curves/ed25519.js';
-import { parsePrefix } from '../shared/ip-address.ts';
-import { generatePrivateKey, publicKeyFromPrivate, type RandomBytes } from '../client/wireguard/noise-keys.ts';
-import { Tunnel } from '../client/wireguard/tunnel.ts';
-import { TAG_SIZE, TransportAead } from '../client/wireguard/transport-aead.ts';
+import { parsePrefix } from '../src/shared/ip-address.ts';
+import { generatePrivateKey, publicKeyFromPrivate, type RandomBytes } from '../src/wireguard/noise-keys.ts';
+import { Tunnel } from '../src/wireguard/tunnel.ts';
+import { TAG_SIZE, TransportAead } from '../src/wireguard/transport-aead.ts';
 import { higherIsBetter, lowerIsBetter, type BenchEntry, type BenchModule, type BenchOptions } from './bench-entry.ts';
 
 const PACKET_SIZE = 1420;
@@ -222,7 +222,7 @@ function benchTransportAead(opts: BenchOptions): BenchEntry[] {
     const mbps = (r: number) => (r * size) / 1e6;
     entries.push({
       name: `crypto.transport-aead-${size}`,
-      measured: `ChaCha20-Poly1305 seal + open of ${size}-byte packets with WireGuard's nonce and no AD, in place in a fresh message, plaintext into a fresh buffer: client/wireguard/transport-aead.ts vs @noble/ciphers as keypair.ts drove it before (an instance per packet, caller-provided output)`,
+      measured: `ChaCha20-Poly1305 seal + open of ${size}-byte packets with WireGuard's nonce and no AD, in place in a fresh message, plaintext into a fresh buffer: src/wireguard/transport-aead.ts vs @noble/ciphers as keypair.ts drove it before (an instance per packet, caller-provided output)`,
       ours: { label: 'wgweb transport-aead', value: mbps(oursRate), unit: 'MB/s' },
       baseline: { label: '@noble/ciphers chacha20poly1305', value: mbps(nobleRate), unit: 'MB/s' },
       ratio: higherIsBetter(oursRate, nobleRate),

@@ -13,7 +13,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const outDir = join(root, 'dist', 'ui');
 /** Everything the bundle is made from. */
-const SOURCES = ['client', 'shared', 'public', 'vite.config.ts', 'package.json', 'package-lock.json', 'scripts/build.mjs'];
+const SOURCES = ['src', 'public', 'vite.config.ts', 'package.json', 'package-lock.json', 'scripts/build.mjs'];
 
 function newestMtime(path) {
   if (!existsSync(path)) return { mtime: 0, path };

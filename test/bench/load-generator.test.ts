@@ -7,9 +7,9 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { once } from 'node:events';
-import { startRelay, type RelayHandle } from '../../relay/main.ts';
-import { createLogger } from '../../relay/log.ts';
-import { buildRelayUrl, RELAY_SUBPROTOCOL, wireguardMessageShape } from '../../shared/relay-protocol.ts';
+import { startRelay, type RelayHandle } from '../../src/node/relay/main.ts';
+import { createLogger } from '../../src/node/relay/log.ts';
+import { buildRelayUrl, RELAY_SUBPROTOCOL, wireguardMessageShape } from '../../src/shared/relay-protocol.ts';
 import { FULL_DATAGRAM, LoadGenerator, MIXED_SIZES, transportDatagram } from '../../bench/load-generator.ts';
 
 describe('transportDatagram', () => {

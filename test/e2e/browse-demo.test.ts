@@ -12,8 +12,8 @@ import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { FrameLocator, Page } from 'playwright-core';
 import { browserSkipReason } from '../helpers/requirements.ts';
-import { startRelay, type RelayHandle } from '../../relay/main.ts';
-import { createLogger } from '../../relay/log.ts';
+import { startRelay, type RelayHandle } from '../../src/node/relay/main.ts';
+import { createLogger } from '../../src/node/relay/log.ts';
 import { ensureUiBuilt, openUi, type UiSession } from './helpers/browser.ts';
 
 const SHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));

@@ -21,9 +21,9 @@ import { closeAllNamespaces } from '../helpers/netns.ts';
 import { startWireguardGoPeer, type WgClient, type WgGoPeer } from '../helpers/wireguard-go-peer.ts';
 import { startDnsServer, type NsDnsServer } from '../helpers/ns-servers.ts';
 import { startIntranetSite, type IntranetSite } from '../helpers/intranet-site.ts';
-import { startRelay, type RelayHandle } from '../../relay/main.ts';
-import { createLogger } from '../../relay/log.ts';
-import { formatEndpoint } from '../../shared/ip-address.ts';
+import { startRelay, type RelayHandle } from '../../src/node/relay/main.ts';
+import { createLogger } from '../../src/node/relay/log.ts';
+import { formatEndpoint } from '../../src/shared/ip-address.ts';
 import { ensureUiBuilt, openUi, type UiSession } from './helpers/browser.ts';
 
 const SHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));

@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { browserSkipReason } from '../helpers/requirements.ts';
-import { startRelay, type RelayHandle } from '../../relay/main.ts';
-import { createLogger } from '../../relay/log.ts';
+import { startRelay, type RelayHandle } from '../../src/node/relay/main.ts';
+import { createLogger } from '../../src/node/relay/log.ts';
 import { ensureUiBuilt, openUi, type UiSession } from './helpers/browser.ts';
 
 const CONFIG = `[Interface]

@@ -12,9 +12,9 @@ import type { Page } from 'playwright-core';
 import { browserSkipReason, interopSkipReason } from '../helpers/requirements.ts';
 import { closeAllNamespaces } from '../helpers/netns.ts';
 import { startSessionFixture, type SessionFixture } from '../interop/session-fixture.ts';
-import { startRelay, type RelayHandle } from '../../relay/main.ts';
-import { createLogger } from '../../relay/log.ts';
-import { formatEndpoint } from '../../shared/ip-address.ts';
+import { startRelay, type RelayHandle } from '../../src/node/relay/main.ts';
+import { createLogger } from '../../src/node/relay/log.ts';
+import { formatEndpoint } from '../../src/shared/ip-address.ts';
 import { ensureUiBuilt, openUi, type UiSession } from './helpers/browser.ts';
 
 const skip = browserSkipReason() ?? interopSkipReason();

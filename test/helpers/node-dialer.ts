@@ -17,9 +17,9 @@ import {
   type TcpConnection,
   type UdpDatagram,
   type UdpEndpointSocket,
-} from '../../client/netstack/dialer.ts';
-import { WgwebError, ErrorCode } from '../../shared/errors.ts';
-import { formatIp, parseIp, type IpAddress } from '../../shared/ip-address.ts';
+} from '../../src/engine/dialer.ts';
+import { WgwebError, ErrorCode } from '../../src/shared/errors.ts';
+import { formatIp, parseIp, type IpAddress } from '../../src/shared/ip-address.ts';
 
 /** Counters a test can assert on. */
 export interface NodeDialerStats {

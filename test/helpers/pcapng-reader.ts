@@ -1,6 +1,6 @@
 /**
  * A small, strict pcapng reader (draft-ietf-opsawg-pcapng) for tests, written from the draft and
- * independent of client/worker/pcapng-writer.ts: it checks what a writer must get right (block
+ * independent of src/browser/capture/pcapng-writer.ts: it checks what a writer must get right (block
  * framing, the trailing length, 32-bit alignment, option lists ending in opt_endofopt) and returns
  * every field. Also `tshark` helpers, for reading files with Wireshark's own parser.
  */

@@ -11,10 +11,10 @@
  * ```
  */
 import assert from 'node:assert/strict';
-import { parseIp, type IpAddress } from '../../shared/ip-address.ts';
-import { emitTcp, parseTcp, TcpFlag, verifyTcpChecksum, type TcpRepr } from '../../client/netstack/wire/tcp.ts';
-import { TcpSocketTable, type TcpSocketTableOptions } from '../../client/netstack/socket/tcp-socket-table.ts';
-import type { TcpSocket, TcpSocketEvent } from '../../client/netstack/socket/tcp-socket.ts';
+import { parseIp, type IpAddress } from '../../src/shared/ip-address.ts';
+import { emitTcp, parseTcp, TcpFlag, verifyTcpChecksum, type TcpRepr } from '../../src/netstack/wire/tcp.ts';
+import { TcpSocketTable, type TcpSocketTableOptions } from '../../src/netstack/socket/tcp-socket-table.ts';
+import type { TcpSocket, TcpSocketEvent } from '../../src/netstack/socket/tcp-socket.ts';
 import { FakeClock } from './fake-clock.ts';
 import { SeededRandom } from './impairment-link.ts';
 

@@ -17,8 +17,8 @@ import { fileURLToPath } from 'node:url';
 import { interopSkipReason } from '../helpers/requirements.ts';
 import { closeAllNamespaces } from '../helpers/netns.ts';
 import { deterministicSha256 } from '../helpers/deterministic-bytes.ts';
-import { main } from '../../cli/main.ts';
-import { createMemoryIo, type MemoryIo } from '../../cli/cli-io.ts';
+import { main } from '../../src/node/cli/main.ts';
+import { createMemoryIo, type MemoryIo } from '../../src/node/cli/cli-io.ts';
 import { startSessionFixture, type SessionFixture } from './session-fixture.ts';
 
 const SLOW = { timeout: 120_000 };

@@ -11,8 +11,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { browserSkipReason } from '../helpers/requirements.ts';
-import { startRelay, type RelayHandle } from '../../relay/main.ts';
-import { silentLogger } from '../../relay/log.ts';
+import { startRelay, type RelayHandle } from '../../src/node/relay/main.ts';
+import { silentLogger } from '../../src/node/relay/log.ts';
 import { ensureUiBuilt, openUi, type UiSession } from '../e2e/helpers/browser.ts';
 
 describe('the demo peer from the browser app', { skip: browserSkipReason() }, () => {

@@ -12,12 +12,12 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import WebSocket from 'ws';
-import { startRelay, type RelayHandle } from '../../relay/main.ts';
-import { silentLogger } from '../../relay/log.ts';
-import { Session } from '../../client/worker/session.ts';
-import type { RelayWebSocketConstructor } from '../../client/worker/relay-transport.ts';
-import { parseWgQuickConfig } from '../../shared/wg-quick-config.ts';
-import { formatEndpoint, parseIp } from '../../shared/ip-address.ts';
+import { startRelay, type RelayHandle } from '../../src/node/relay/main.ts';
+import { silentLogger } from '../../src/node/relay/log.ts';
+import { Session } from '../../src/session/session.ts';
+import type { RelayWebSocketConstructor } from '../../src/engine/relay-transport.ts';
+import { parseWgQuickConfig } from '../../src/shared/wg-quick-config.ts';
+import { formatEndpoint, parseIp } from '../../src/shared/ip-address.ts';
 import { startImpairmentHop, type ImpairmentHop } from '../helpers/impairment-hop.ts';
 import { deterministicBytes, deterministicSha256 } from '../helpers/deterministic-bytes.ts';
 

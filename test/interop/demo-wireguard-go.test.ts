@@ -17,9 +17,9 @@ import { interopSkipReason } from '../helpers/requirements.ts';
 import { closeAllNamespaces } from '../helpers/netns.ts';
 import { startWireguardGoPeer, type WgGoPeer } from '../helpers/wireguard-go-peer.ts';
 import { deterministicBytes, deterministicSha256, sha256Hex } from '../helpers/deterministic-bytes.ts';
-import { DemoPeer, type DemoClientConfig } from '../../demo/demo-peer.ts';
-import { parseWgQuickConfig } from '../../shared/wg-quick-config.ts';
-import { formatIp } from '../../shared/ip-address.ts';
+import { DemoPeer, type DemoClientConfig } from '../../src/node/demo/demo-peer.ts';
+import { parseWgQuickConfig } from '../../src/shared/wg-quick-config.ts';
+import { formatIp } from '../../src/shared/ip-address.ts';
 
 const skip = interopSkipReason(['curl', 'ping', 'dig']);
 

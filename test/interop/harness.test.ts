@@ -17,7 +17,7 @@ import { startWireguardGoPeer, type WgGoPeer } from '../helpers/wireguard-go-pee
 import { curlInNamespace, startDnsServer, startEchoServer, startHttpServer } from '../helpers/ns-servers.ts';
 import { startImpairmentHop, type ImpairmentHop, type ImpairmentHopOptions } from '../helpers/impairment-hop.ts';
 import { deterministicSha256 } from '../helpers/deterministic-bytes.ts';
-import type { Endpoint } from '../../shared/ip-address.ts';
+import type { Endpoint } from '../../src/shared/ip-address.ts';
 
 const skip = interopSkipReason(['curl', 'ping']);
 const SLOW = { timeout: 180_000 };

@@ -14,8 +14,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket, type Socket } from 'node:dgram';
-import { parseIp, parsePrefix } from '../../shared/ip-address.ts';
-import { NetInterface } from '../../client/netstack/net-interface.ts';
+import { parseIp, parsePrefix } from '../../src/shared/ip-address.ts';
+import { NetInterface } from '../../src/netstack/net-interface.ts';
 import { closeAllNamespaces, createNamespace, waitFor, type Namespace } from '../helpers/netns.ts';
 import { interopSkipReason } from '../helpers/requirements.ts';
 

@@ -9,8 +9,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WebSocket as NodeWebSocket } from 'ws';
-import { Session } from '../../client/worker/session.ts';
-import type { RelayWebSocketConstructor } from '../../client/worker/relay-transport.ts';
+import { Session } from '../../src/session/session.ts';
+import type { RelayWebSocketConstructor } from '../../src/engine/relay-transport.ts';
 import { interopSkipReason } from '../helpers/requirements.ts';
 import { closeAllNamespaces } from '../helpers/netns.ts';
 import { deterministicSha256 } from '../helpers/deterministic-bytes.ts';

@@ -21,13 +21,13 @@ import WebSocket from 'ws';
 import { startWireguardGoPeer, type WgClient, type WgGoPeer } from '../helpers/wireguard-go-peer.ts';
 import { startDnsServer, startEchoServer, startHttpServer, type NsDnsServer, type NsHttpServer, type NsServer } from '../helpers/ns-servers.ts';
 import { startImpairmentHop, type ImpairmentHop, type ImpairmentHopOptions } from '../helpers/impairment-hop.ts';
-import { startRelay, type RelayHandle } from '../../relay/main.ts';
-import { createLogger } from '../../relay/log.ts';
-import { Session } from '../../client/worker/session.ts';
-import type { RelayWebSocketConstructor } from '../../client/worker/relay-transport.ts';
-import { formatEndpoint, type Endpoint } from '../../shared/ip-address.ts';
+import { startRelay, type RelayHandle } from '../../src/node/relay/main.ts';
+import { createLogger } from '../../src/node/relay/log.ts';
+import { Session } from '../../src/session/session.ts';
+import type { RelayWebSocketConstructor } from '../../src/engine/relay-transport.ts';
+import { formatEndpoint, type Endpoint } from '../../src/shared/ip-address.ts';
 
-/** `ws` in Node, typed as the WebSocket the relay transport expects (as cli/tunnel-options.ts does). */
+/** `ws` in Node, typed as the WebSocket the relay transport expects (as src/node/cli/tunnel-options.ts does). */
 export const NodeWebSocket = WebSocket as unknown as RelayWebSocketConstructor;
 
 export interface SessionFixtureOptions {

@@ -10,8 +10,8 @@ import assert from 'node:assert/strict';
 import { interopSkipReason } from '../helpers/requirements.ts';
 import { closeAllNamespaces, waitFor } from '../helpers/netns.ts';
 import { deterministicBytes, deterministicSha256 } from '../helpers/deterministic-bytes.ts';
-import { ErrorCode, WgwebError } from '../../shared/errors.ts';
-import { parseIp } from '../../shared/ip-address.ts';
+import { ErrorCode, WgwebError } from '../../src/shared/errors.ts';
+import { parseIp } from '../../src/shared/ip-address.ts';
 import { digestBody, startSessionFixture, type SessionFixture } from './session-fixture.ts';
 
 const SLOW = { timeout: 120_000 };
@@ -168,7 +168,7 @@ describe('Session services through the relay and wireguard-go, answered by the k
     });
 
     test('a server resetting the connection mid-body is HTTP_CLOSED_EARLY naming the server and the byte counts, after at most the half it sent', SLOW, async () => {
-      // The HTTP client's contract (test/client/netstack/http-client.test.ts): a FIN or an RST
+      // The HTTP client's contract (test/protocols/http/http-client.test.ts): a FIN or an RST
       // before the promised length is HTTP_CLOSED_EARLY (the reset is its cause). /close-mid-body resets.
       const size = 2 * 1024 * 1024;
       const res = await fx.session.fetch(fx.http.url(`/close-mid-body/${size}`));

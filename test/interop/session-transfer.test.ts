@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { interopSkipReason } from '../helpers/requirements.ts';
 import { closeAllNamespaces, waitFor } from '../helpers/netns.ts';
 import { deterministicChunks, deterministicSha256 } from '../helpers/deterministic-bytes.ts';
-import { HttpClient } from '../../client/netstack/http-client.ts';
+import { HttpClient } from '../../src/protocols/http/http-client.ts';
 import { digestBody, startSessionFixture, streamOf, type SessionFixture } from './session-fixture.ts';
 
 const SLOW = { timeout: 240_000 };

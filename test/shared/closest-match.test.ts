@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { closestMatch } from '../../shared/closest-match.ts';
+import { closestMatch } from '../../src/shared/closest-match.ts';
 
 const KEYS = ['PrivateKey', 'Address', 'DNS', 'MTU', 'ListenPort', 'PublicKey', 'AllowedIPs', 'PersistentKeepalive'];
 

@@ -1,8 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fromHex, toHex } from '../../shared/bytes.ts';
-import { DatagramBatchWriter, parseDatagramBatch } from '../../shared/datagram-batch.ts';
-import { RELAY_V2_MAX_DATAGRAMS, RELAY_V2_MAX_MESSAGE } from '../../shared/relay-protocol.ts';
+import { fromHex, toHex } from '../../src/shared/bytes.ts';
+import { DatagramBatchWriter, parseDatagramBatch } from '../../src/shared/datagram-batch.ts';
+import { RELAY_V2_MAX_DATAGRAMS, RELAY_V2_MAX_MESSAGE } from '../../src/shared/relay-protocol.ts';
 
 /** `(n)xx` repeats byte xx n times, so fixtures stay readable. */
 function hex(spec: string): Uint8Array {

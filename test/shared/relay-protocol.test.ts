@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fromHex } from '../../shared/bytes.ts';
+import { fromHex } from '../../src/shared/bytes.ts';
 import {
   buildRelayUrl,
   checkEndpointHost,
@@ -14,7 +14,7 @@ import {
   RelayCloseCode,
   truncateCloseReason,
   wireguardMessageShape,
-} from '../../shared/relay-protocol.ts';
+} from '../../src/shared/relay-protocol.ts';
 
 /** `(n)xx` repeats byte xx n times, so fixtures stay readable. */
 function hex(spec: string): Uint8Array {

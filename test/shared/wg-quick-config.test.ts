@@ -6,11 +6,11 @@ import {
   formatWgQuickConfig,
   parseWgQuickConfig,
   type WgQuickConfig,
-} from '../../shared/wg-quick-config.ts';
-import { ErrorCode, WgwebError } from '../../shared/errors.ts';
-import { fromBase64, toBase64 } from '../../shared/bytes.ts';
-import { formatIp, formatPrefix, parseIp } from '../../shared/ip-address.ts';
-import { publicKeyFromPrivate } from '../../client/wireguard/noise-keys.ts';
+} from '../../src/shared/wg-quick-config.ts';
+import { ErrorCode, WgwebError } from '../../src/shared/errors.ts';
+import { fromBase64, toBase64 } from '../../src/shared/bytes.ts';
+import { formatIp, formatPrefix, parseIp } from '../../src/shared/ip-address.ts';
+import { publicKeyFromPrivate } from '../../src/wireguard/noise-keys.ts';
 import { findBinary } from '../helpers/requirements.ts';
 
 // Fixture keys printed by real `wg genkey | tee priv | wg pubkey` and `wg genpsk` (wireguard-tools).

@@ -3,7 +3,7 @@
  * capture-kernel-packets.py (provenance in test/vectors/README.md).
  */
 import { readFileSync } from 'node:fs';
-import { fromHex } from '../../../shared/bytes.ts';
+import { fromHex } from '../../../src/shared/bytes.ts';
 
 interface Fixture {
   description: string;

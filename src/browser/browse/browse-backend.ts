@@ -1,0 +1,339 @@
+/**
+ * The app-side end of the browse view: it answers the Service Worker's requests through the
+ * tunnel worker, playing the browser's part for intranet sites (cookies, Referer, Origin).
+ *
+ *   MessagePort (from the Service Worker, via the bridge)
+ *     └▶ fetch message ──validate──▶ tunnel up? IP inside AllowedIPs? ──▶ headers: + Cookie (jar),
+ *        Referer, Origin of the *intranet* initiator ──▶ fetcher (TunnelController, redirect: manual)
+ *     ◀── response: head (Set-Cookie taken into the jar, then removed) + body stream, transferred
+ *     ◀── error: the worker's code (CONNECTION_REFUSED, DNS_NXDOMAIN, NOT_CONNECTED…), or "outside"
+ *
+ * Redirects are not followed here: the Service Worker hands each 3xx (Location mapped into the
+ * browse space) to the browser, which follows it as usual, so cookies set on a redirect are stored
+ * before the next request, the address bar shows where the frame ended up, and 303/307 semantics
+ * are the browser's own.
+ *
+ * DOM-free: tests drive it over a Node MessageChannel with a scripted fetcher.
+ */
+import { ErrorCode } from '../../shared/errors.ts';
+import type { BrowseAbortMessage, BrowseErrorMessage, BrowseFetchMessage, BrowseResponseMessage, BrowseScopeMessage } from './browse-protocol.ts';
+import { CookieJar } from './cookie-jar.ts';
+import { requestHeaders } from './framed-response.ts';
+import { TunnelScope } from './tunnel-scope.ts';
+
+/** A response head as the tunnel worker reports it (src/browser/worker/tunnel-api.ts FetchResponseHead). */
+export interface BrowseFetchHead {
+  url: string;
+  status: number;
+  statusText: string;
+  /** Lower-case names (what a `Response` shows: no Set-Cookie in browsers). */
+  headers: [string, string][];
+  /** As sent, Set-Cookie included, when the worker reports them. */
+  rawHeaders?: [string, string][];
+}
+
+export interface BrowseFetchInit {
+  method: string;
+  headers: [string, string][];
+  body: ArrayBuffer | null;
+  signal: AbortSignal;
+}
+
+/** Sends one request through the tunnel with `redirect: 'manual'`; rejects with a coded error. */
+export type BrowseFetcher = (url: string, init: BrowseFetchInit) => Promise<{ head: BrowseFetchHead; body: ReadableStream<Uint8Array> | null }>;
+
+/** What the browse view shows while pages load. */
+export type BrowseActivity =
+  | { type: 'request'; id: number; url: string; navigate: boolean; destination: string }
+  | { type: 'response'; id: number; url: string; status: number; navigate: boolean }
+  | { type: 'error'; id: number; url: string; code: string; message: string; navigate: boolean; outside: boolean }
+  | { type: 'body'; id: number; bytes: number }
+  | { type: 'done'; id: number; bytes: number; ok: boolean };
+
+export interface BrowseBackendOptions {
+  fetch: BrowseFetcher;
+  /** The session now: up or not, and every peer's AllowedIPs. */
+  tunnel: () => { connected: boolean; allowedIPs: readonly string[] };
+  jar?: CookieJar;
+  /** Epoch ms (cookie expiry). */
+  now?: () => number;
+  onActivity?: (activity: BrowseActivity) => void;
+}
+
+/** Largest request body accepted from the browse origin (forms, uploads). */
+export const MAX_REQUEST_BODY = 64 * 1024 * 1024;
+const MAX_HEADERS = 200;
+const METHOD = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const FORBIDDEN_METHODS = new Set(['CONNECT', 'TRACE', 'TRACK']);
+const DOCUMENT_DESTINATIONS = new Set(['document', 'iframe', 'frame']);
+
+/** See the module comment. One per app page; any number of ports (one per Service Worker instance). */
+export class BrowseBackend {
+  readonly jar: CookieJar;
+  readonly #options: BrowseBackendOptions;
+  readonly #now: () => number;
+  readonly #ports = new Set<MessagePort>();
+  readonly #inflight = new Map<string, AbortController>();
+  #portCounter = 0;
+  #lastScope = '';
+
+  constructor(options: BrowseBackendOptions) {
+    this.#options = options;
+    this.jar = options.jar ?? new CookieJar();
+    this.#now = options.now ?? (() => Date.now());
+  }
+
+  /** Serves requests arriving on `port` (the Service Worker's end was handed over by the bridge). */
+  attach(port: MessagePort): void {
+    const portId = ++this.#portCounter;
+    this.#ports.add(port);
+    port.onmessage = (event: MessageEvent) => this.#onMessage(port, portId, event.data);
+    port.start?.();
+    this.#sendScope(port);
+  }
+
+  /** Tells every attached Service Worker about new AllowedIPs (call on status changes). */
+  refreshScope(): void {
+    const scope = this.#scope();
+    const key = scope.join(',');
+    if (key === this.#lastScope) return;
+    this.#lastScope = key;
+    for (const port of this.#ports) this.#sendScope(port);
+  }
+
+  /** Cancels every request and closes every port. */
+  close(): void {
+    for (const c of this.#inflight.values()) c.abort();
+    this.#inflight.clear();
+    for (const port of this.#ports) port.close();
+    this.#ports.clear();
+  }
+
+  /**
+   * A cookie a framed page's script wrote (`document.cookie = line`, relayed by the frame agent)
+   * for the document at `url`: stored like a browser would, HttpOnly cookies untouchable.
+   */
+  setScriptCookie(line: string, url: URL): boolean {
+    if (typeof line !== 'string' || line.length > 8192 || url.protocol !== 'http:') return false;
+    return this.jar.setCookie(line, url, this.#now(), { script: true });
+  }
+
+  /** Requests in flight (head not yet answered, or body still streaming). */
+  get inflight(): number {
+    return this.#inflight.size;
+  }
+
+  #scope(): string[] {
+    const t = this.#options.tunnel();
+    return t.connected ? [...t.allowedIPs] : [];
+  }
+
+  #sendScope(port: MessagePort): void {
+    const message: BrowseScopeMessage = { type: 'scope', allowedIPs: this.#scope() };
+    port.postMessage(message);
+  }
+
+  #onMessage(port: MessagePort, portId: number, data: unknown): void {
+    if (typeof data !== 'object' || data === null) return;
+    const type = (data as { type?: unknown }).type;
+    const id = (data as { id?: unknown }).id;
+    if (!Number.isSafeInteger(id)) return;
+    const key = `${portId}:${id as number}`;
+    if (type === 'abort') {
+      this.#inflight.get(key)?.abort();
+      this.#inflight.delete(key);
+      return;
+    }
+    if (type !== 'fetch') return;
+    const problem = invalidFetch(data as BrowseFetchMessage);
+    if (problem) {
+      this.#replyError(port, id as number, ErrorCode.USAGE, problem, false);
+      return;
+    }
+    void this.#fetch(port, key, data as BrowseFetchMessage);
+  }
+
+  async #fetch(port: MessagePort, key: string, m: BrowseFetchMessage): Promise<void> {
+    const activity = this.#options.onActivity;
+    const url = new URL(m.url);
+    activity?.({ type: 'request', id: m.id, url: url.href, navigate: m.navigate, destination: m.destination });
+    const fail = (code: string, message: string, outside: boolean): void => {
+      activity?.({ type: 'error', id: m.id, url: url.href, code, message, navigate: m.navigate, outside });
+      this.#replyError(port, m.id, code, message, outside);
+    };
+    const tunnel = this.#options.tunnel();
+    if (!tunnel.connected) {
+      fail(ErrorCode.NOT_CONNECTED, 'The tunnel is down: connect in wgweb first.', false);
+      return;
+    }
+    const scope = TunnelScope.from(tunnel.allowedIPs);
+    if (scope.place(url.hostname) === 'outside') {
+      fail(ErrorCode.HOST_UNREACHABLE, `${url.host} is outside the tunnel: no peer's AllowedIPs include it.`, true);
+      return;
+    }
+    const headers = this.#headersFor(url, m);
+    const controller = new AbortController();
+    this.#inflight.set(key, controller);
+    let result: Awaited<ReturnType<BrowseFetcher>>;
+    try {
+      result = await this.#options.fetch(url.href, { method: m.method, headers, body: m.body, signal: controller.signal });
+    } catch (e) {
+      this.#inflight.delete(key);
+      const { code, message } = codeOf(e);
+      fail(code, message, isOutside(code, message, e, scope));
+      return;
+    }
+    const { head } = result;
+    const now = this.#now();
+    for (const [name, value] of head.rawHeaders ?? head.headers) {
+      if (name.toLowerCase() === 'set-cookie') this.jar.setCookie(value, url, now);
+    }
+    activity?.({ type: 'response', id: m.id, url: url.href, status: head.status, navigate: m.navigate });
+    let body = result.body;
+    if (body) {
+      let bytes = 0;
+      const done = (ok: boolean): void => {
+        if (this.#inflight.get(key) === controller) this.#inflight.delete(key);
+        activity?.({ type: 'done', id: m.id, bytes, ok });
+      };
+      const reader = body.getReader();
+      body = new ReadableStream<Uint8Array>(
+        {
+          async pull(c) {
+            let r: ReadableStreamReadResult<Uint8Array>;
+            try {
+              r = await reader.read();
+            } catch (e) {
+              c.error(e);
+              done(false);
+              return;
+            }
+            if (r.done) {
+              c.close();
+              done(true);
+              return;
+            }
+            bytes += r.value.byteLength;
+            activity?.({ type: 'body', id: m.id, bytes: r.value.byteLength });
+            c.enqueue(r.value);
+          },
+          cancel: (reason) => {
+            // The frame navigated away or the browser gave up: stop the transfer in the tunnel too.
+            controller.abort();
+            done(false);
+            return reader.cancel(reason);
+          },
+        },
+        { highWaterMark: 0 },
+      );
+    } else {
+      this.#inflight.delete(key);
+      activity?.({ type: 'done', id: m.id, bytes: 0, ok: true });
+    }
+    const message: BrowseResponseMessage = {
+      type: 'response',
+      id: m.id,
+      url: head.url || url.href,
+      status: head.status,
+      statusText: head.statusText,
+      headers: head.headers.filter(([n]) => n !== 'set-cookie' && n !== 'set-cookie2'),
+      body,
+      allowedIPs: [...scope.allowedIPs],
+    };
+    // A document gets the cookies its scripts may read (no HttpOnly): the frame agent serves them
+    // as document.cookie, in place of the browse origin's own.
+    if (m.navigate || DOCUMENT_DESTINATIONS.has(m.destination)) {
+      message.scriptCookies = this.jar.cookieHeader(url, this.#now(), { script: true });
+      message.httpOnlyCookies = this.jar.cookiesFor(url, this.#now()).filter((c) => c.httpOnly).map((c) => c.name);
+    }
+    try {
+      port.postMessage(message, body ? [body as unknown as Transferable] : []);
+    } catch {
+      // The Service Worker's end is gone: nobody will read the body.
+      this.#inflight.delete(key);
+      void body?.cancel().catch(() => {});
+    }
+  }
+
+  /** The request as a browser would send it to the intranet host. */
+  #headersFor(url: URL, m: BrowseFetchMessage): [string, string][] {
+    const headers = requestHeaders(m.headers);
+    let initiator: URL | undefined;
+    try {
+      initiator = m.initiator ? new URL(m.initiator) : undefined;
+    } catch {
+      initiator = undefined;
+    }
+    if (initiator && initiator.protocol !== 'http:') initiator = undefined;
+    const cookie = this.jar.cookieHeader(url, this.#now(), {
+      initiatorHost: initiator?.hostname,
+      navigation: m.navigate,
+      method: m.method,
+    });
+    if (cookie) headers.push(['cookie', cookie]);
+    if (initiator) {
+      // strict-origin-when-cross-origin (the Fetch default): the full URL within one origin, the origin across.
+      const sameOrigin = initiator.origin === url.origin;
+      initiator.hash = '';
+      headers.push(['referer', sameOrigin ? initiator.href : `${initiator.origin}/`]);
+      const method = m.method.toUpperCase();
+      if (method !== 'GET' && method !== 'HEAD') headers.push(['origin', initiator.origin]);
+      else if (!sameOrigin && !m.navigate && m.destination === '') headers.push(['origin', initiator.origin]);
+    }
+    return headers;
+  }
+
+  #replyError(port: MessagePort, id: number, code: string, message: string, outside: boolean): void {
+    const reply: BrowseErrorMessage = { type: 'error', id, code, message, outside, allowedIPs: this.#scope() };
+    try {
+      port.postMessage(reply);
+    } catch {
+      // closed
+    }
+  }
+}
+
+/** Why a fetch message from the browse origin is refused, or undefined when it is well-formed. */
+function invalidFetch(m: BrowseFetchMessage): string | undefined {
+  if (typeof m.url !== 'string' || m.url.length > 16384) return 'the request has no URL';
+  let url: URL;
+  try {
+    url = new URL(m.url);
+  } catch {
+    return `"${m.url.slice(0, 200)}" is not a URL`;
+  }
+  if (url.protocol !== 'http:') return `only http:// can be fetched through the tunnel, not ${url.protocol}`;
+  if (typeof m.method !== 'string' || !METHOD.test(m.method) || FORBIDDEN_METHODS.has(m.method.toUpperCase())) return 'the request method is not allowed';
+  if (!Array.isArray(m.headers) || m.headers.length > MAX_HEADERS) return 'the request headers are malformed';
+  for (const h of m.headers) {
+    if (!Array.isArray(h) || h.length !== 2 || typeof h[0] !== 'string' || typeof h[1] !== 'string' || !METHOD.test(h[0])) return 'the request headers are malformed';
+  }
+  if (m.body !== null && !(m.body instanceof ArrayBuffer)) return 'the request body must be an ArrayBuffer';
+  if (m.body && m.body.byteLength > MAX_REQUEST_BODY) return `the request body is larger than ${MAX_REQUEST_BODY} bytes`;
+  if (m.body && (m.method.toUpperCase() === 'GET' || m.method.toUpperCase() === 'HEAD')) return 'a GET or HEAD request cannot have a body';
+  if (m.initiator !== null && typeof m.initiator !== 'string') return 'the initiator must be a URL or null';
+  if (typeof m.navigate !== 'boolean' || typeof m.destination !== 'string') return 'the request kind is malformed';
+  return undefined;
+}
+
+function codeOf(e: unknown): { code: string; message: string } {
+  const x = e as { code?: unknown; message?: unknown };
+  const code = typeof x?.code === 'string' ? x.code : ErrorCode.INTERNAL;
+  const message = typeof x?.message === 'string' && x.message ? x.message : String(e);
+  return { code, message };
+}
+
+/**
+ * The tunnel could not carry it, and the open web might: an address outside every AllowedIPs (a
+ * name that resolved there), or a name while the config has no DNS server (wg-quick would resolve
+ * it outside the tunnel too).
+ */
+function isOutside(code: string, message: string, e: unknown, scope: TunnelScope): boolean {
+  if (code === ErrorCode.HOST_UNREACHABLE) {
+    const address = (e as { detail?: { address?: unknown } })?.detail?.address;
+    if (typeof address === 'string' && scope.place(address) === 'outside') return true;
+    return /AllowedIPs/.test(message);
+  }
+  if (code === ErrorCode.DNS_FAILURE) return /no DNS/i.test(message);
+  return false;
+}

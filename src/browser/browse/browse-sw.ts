@@ -1,0 +1,408 @@
+/**
+ * The browse view's Service Worker, on the browse origin (scope `/`). It answers every request of
+ * the framed intranet pages through the tunnel, which lives in the app page's worker: a Service
+ * Worker cannot reach a dedicated worker, so the app hands it a MessagePort (via the bridge page)
+ * and answers on it (src/browser/browse/browse-backend.ts).
+ *
+ *   fetch event
+ *     ├─ /__wgweb/outside?url=…        → the "leaves the tunnel" interstitial
+ *     ├─ /__wgweb/* (bridge, agent…)   → network (the relay's browse listener)
+ *     ├─ /browse/<session>/http/<host>/<path>  → the tunnel of that session's app tab
+ *     ├─ other paths of this origin    → root-absolute URL of a framed page: mapped onto the intranet
+ *     │                                  origin (and session) of the requesting document (client URL,
+ *     │                                  else Referer); navigations are redirected to the browse path
+ *     ├─ http://<address in AllowedIPs or a name>/…  (absolute URL of a subresource) → the tunnel
+ *     └─ everything else (https:, addresses outside AllowedIPs) → network, the open web as usual
+ *
+ *   the tunnel: BackendLink.request ─▶ app: fetch through the worker ─▶ head + transferred body
+ *     ─▶ planFramedResponse (headers, Location) ─▶ HTML? pipe through the rewriter + frame agent
+ *     ─▶ respondWith(new Response(stream)): the body streams; nothing is buffered whole
+ *     errors ─▶ in-frame error page for navigations, a network error for subresources
+ */
+import { ErrorCode } from '../../shared/errors.ts';
+import {
+  BROWSE_MESSAGE_TAG,
+  BROWSE_UNAVAILABLE,
+  type BackendToServiceWorker,
+  type BrowseErrorMessage,
+  type BrowseFetchMessage,
+  type BrowseResponseMessage,
+  type NeedPortMessage,
+} from './browse-protocol.ts';
+import {
+  BRIDGE_PATH,
+  BROWSE_PREFIX,
+  CONTROL_PREFIX,
+  OUTSIDE_PATH,
+  SESSION_ID,
+  browseLocationOf,
+  browsePath,
+  mapLink,
+  parseBrowsePath,
+  parseOutsidePath,
+  type BrowseLocation,
+} from './browse-url.ts';
+import { errorPage, outsidePage, ownPageCsp, type OutsideReason } from './error-page.ts';
+import { frameAgentTag, planFramedResponse, requestHeaders } from './framed-response.ts';
+import { htmlRewriteStream } from './html-rewriter.ts';
+import { TunnelScope } from './tunnel-scope.ts';
+
+// ---- the few Service Worker types the DOM lib lacks ------------------------------------------------
+
+interface SwClient {
+  readonly id: string;
+  readonly url: string;
+  readonly frameType: string;
+  postMessage(message: unknown, transfer?: Transferable[]): void;
+}
+interface SwClients {
+  get(id: string): Promise<SwClient | undefined>;
+  matchAll(options?: { includeUncontrolled?: boolean; type?: string }): Promise<readonly SwClient[]>;
+  claim(): Promise<void>;
+}
+interface ExtendableEvent extends Event {
+  waitUntil(promise: Promise<unknown>): void;
+}
+interface FetchEvent extends ExtendableEvent {
+  readonly request: Request;
+  readonly clientId: string;
+  readonly resultingClientId: string;
+  respondWith(response: Response | Promise<Response>): void;
+}
+interface SwMessageEvent extends ExtendableEvent {
+  readonly data: unknown;
+  readonly ports: readonly MessagePort[];
+  readonly source: SwClient | null;
+}
+interface SwScope {
+  readonly location: Location;
+  readonly clients: SwClients;
+  readonly navigator: Navigator;
+  skipWaiting(): Promise<void>;
+  addEventListener(type: 'install' | 'activate', listener: (e: ExtendableEvent) => void): void;
+  addEventListener(type: 'fetch', listener: (e: FetchEvent) => void): void;
+  addEventListener(type: 'message', listener: (e: SwMessageEvent) => void): void;
+}
+
+const sw = globalThis as unknown as SwScope;
+const ORIGIN = sw.location.origin;
+/** How long a request waits for the app to hand over a backend port. */
+const PORT_WAIT_MS = 10_000;
+const NAVIGATION_DESTINATIONS = new Set(['document', 'iframe', 'frame']);
+
+/**
+ * Each session's AllowedIPs, as its app tab reported them (tabs may be connected to different
+ * tunnels). Absent until the tab said: "outside" cannot be decided before.
+ */
+const scopes = new Map<string, TunnelScope>();
+
+function scopeOf(session: string): TunnelScope {
+  return scopes.get(session) ?? TunnelScope.none;
+}
+let appOrigin = '';
+/** The latest framed document (the last resort for mapping a root-absolute navigation). */
+let lastDocument: BrowseLocation | undefined;
+
+// ---- the backend link ------------------------------------------------------------------------------
+
+type Reply = BrowseResponseMessage | BrowseErrorMessage;
+
+/** The Service Worker's end of one app tab's MessagePort. */
+class BackendLink {
+  readonly port: MessagePort;
+  /** The bridge client that handed the port over (gone = the app page is gone). */
+  readonly bridgeId: string;
+  readonly session: string;
+  readonly #pending = new Map<number, (reply: Reply) => void>();
+  #nextId = 1;
+  #closed = false;
+
+  constructor(port: MessagePort, bridgeId: string, session: string) {
+    this.port = port;
+    this.bridgeId = bridgeId;
+    this.session = session;
+    port.onmessage = (e) => this.#onMessage(e.data as BackendToServiceWorker);
+    port.addEventListener('close', () => this.fail());
+    port.start();
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  request(message: Omit<BrowseFetchMessage, 'id' | 'type'>, signal: AbortSignal | undefined): Promise<Reply> {
+    const id = this.#nextId++;
+    return new Promise<Reply>((resolve) => {
+      if (this.#closed) {
+        resolve(unavailable(id));
+        return;
+      }
+      this.#pending.set(id, resolve);
+      const full: BrowseFetchMessage = { type: 'fetch', id, ...message };
+      this.port.postMessage(full, full.body ? [full.body] : []);
+      signal?.addEventListener(
+        'abort',
+        () => {
+          if (!this.#pending.has(id)) return;
+          this.port.postMessage({ type: 'abort', id });
+        },
+        { once: true },
+      );
+    });
+  }
+
+  /** The app went away: every waiting request gets an error. */
+  fail(): void {
+    this.#closed = true;
+    for (const [id, resolve] of this.#pending) resolve(unavailable(id));
+    this.#pending.clear();
+  }
+
+  #onMessage(m: BackendToServiceWorker): void {
+    if (typeof m !== 'object' || m === null) return;
+    if (Array.isArray((m as { allowedIPs?: unknown }).allowedIPs)) {
+      scopes.set(this.session, TunnelScope.from(m.allowedIPs));
+    }
+    if (m.type === 'scope') return;
+    const resolve = this.#pending.get(m.id);
+    if (!resolve) {
+      if (m.type === 'response') void m.body?.cancel().catch(() => {});
+      return;
+    }
+    this.#pending.delete(m.id);
+    resolve(m);
+  }
+}
+
+function unavailable(id: number): BrowseErrorMessage {
+  return {
+    type: 'error',
+    id,
+    code: BROWSE_UNAVAILABLE,
+    message: 'The wgweb page that carries the tunnel is closed or was reloaded.',
+    outside: false,
+    allowedIPs: [],
+  };
+}
+
+/** Each app tab's backend, by browse session. */
+const backends = new Map<string, BackendLink>();
+const waiting = new Map<string, { promise: Promise<BackendLink>; resolve: (b: BackendLink) => void }>();
+
+function bridgeSession(client: SwClient): string | undefined {
+  const u = new URL(client.url);
+  const session = u.searchParams.get('session') ?? '';
+  return u.pathname === BRIDGE_PATH && SESSION_ID.test(session) ? session : undefined;
+}
+
+/** The session's backend, asking its app tab for a (new) port when there is none or its page is gone. */
+async function getBackend(session: string): Promise<BackendLink | undefined> {
+  const current = backends.get(session);
+  if (current && !current.closed && (await sw.clients.get(current.bridgeId))) return current;
+  current?.fail();
+  backends.delete(session);
+  let wait = waiting.get(session);
+  if (!wait) {
+    let resolve!: (b: BackendLink) => void;
+    const promise = new Promise<BackendLink>((r) => (resolve = r));
+    wait = { promise, resolve };
+    waiting.set(session, wait);
+  }
+  const bridges = (await sw.clients.matchAll({ includeUncontrolled: true, type: 'window' })).filter(
+    (c) => c.frameType === 'nested' && bridgeSession(c) === session,
+  );
+  if (bridges.length === 0) return undefined;
+  const ask: NeedPortMessage = { wgweb: BROWSE_MESSAGE_TAG, type: 'need-port' };
+  for (const b of bridges) b.postMessage(ask);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), PORT_WAIT_MS)));
+  const got = await Promise.race([wait.promise, timeout]);
+  clearTimeout(timer);
+  return got;
+}
+
+sw.addEventListener('install', (e) => e.waitUntil(sw.skipWaiting()));
+sw.addEventListener('activate', (e) => e.waitUntil(sw.clients.claim()));
+
+sw.addEventListener('message', (e) => {
+  const data = e.data as { wgweb?: unknown; type?: unknown; appOrigin?: unknown } | null;
+  if (!data || data.wgweb !== BROWSE_MESSAGE_TAG || data.type !== 'port') return;
+  const port = e.ports[0];
+  const source = e.source;
+  // Ports come from the bridge page the app embeds (its CSP lets only the app frame it), for the
+  // session in the bridge's own URL.
+  const session = source ? bridgeSession(source) : undefined;
+  if (!port || !source || !session) return;
+  if (typeof data.appOrigin === 'string' && /^https?:\/\/[^/]+$/.test(data.appOrigin)) appOrigin = data.appOrigin;
+  // The previous link keeps serving the requests it already carries (its page may well be alive:
+  // a second port also comes when a request asked for one while the first was on its way).
+  const link = new BackendLink(port, source.id, session);
+  backends.set(session, link);
+  waiting.get(session)?.resolve(link);
+  waiting.delete(session);
+});
+
+// ---- routing ---------------------------------------------------------------------------------------
+
+sw.addEventListener('fetch', (event) => {
+  const request = event.request;
+  let url: URL;
+  try {
+    url = new URL(request.url);
+  } catch {
+    return;
+  }
+  if (url.origin === ORIGIN) {
+    if (url.pathname === OUTSIDE_PATH) {
+      event.respondWith(
+        documentOf(event).then((doc) => outsideResponse(parseOutsidePath(url.pathname + url.search) ?? '', 'other', doc ? scopeOf(doc.session) : TunnelScope.none)),
+      );
+      return;
+    }
+    if (url.pathname.startsWith(CONTROL_PREFIX)) return;
+    event.respondWith(ownOrigin(event, url));
+    return;
+  }
+  if (url.protocol !== 'http:') return;
+  // An absolute http URL a framed page asked for: the tunnel when AllowedIPs (or DNS) say so.
+  // Decided here only when every tab's tunnel leaves it out; else per session, below.
+  if (scopes.size > 0 && [...scopes.values()].every((s) => s.place(url.hostname) === 'outside')) return;
+  event.respondWith(
+    documentOf(event).then((doc) => (doc ? intranet(event, { session: doc.session, url }, { mayLeave: true }) : fetch(event.request))),
+  );
+});
+
+async function ownOrigin(event: FetchEvent, url: URL): Promise<Response> {
+  const request = event.request;
+  const navigate = request.mode === 'navigate';
+  // A browse path; anything else (an intranet app's own /browse/KEY-1 included) is a root-absolute
+  // URL of the page that asked for it.
+  const location = url.pathname.startsWith(BROWSE_PREFIX) ? parseBrowsePath(url.pathname + url.search) : undefined;
+  if (location) return intranet(event, location, { mayLeave: false });
+  // A root-absolute URL (/x) of a framed page: the page's intranet origin, from the page itself.
+  const doc = await documentOf(event);
+  if (!doc) {
+    if (!navigate) return new Response('not found\n', { status: 404, headers: { 'content-type': 'text/plain' } });
+    return ownPage(errorPage({ code: ErrorCode.USAGE, message: `${url.pathname} does not belong to a page browsed through the tunnel.`, url: url.href, nonce: nonce() }), 404);
+  }
+  const target = new URL(url.pathname + url.search, doc.url.origin);
+  if (navigate) {
+    // Make the frame's URL canonical so its relative links resolve inside the browse path.
+    // 307 keeps the method and body of a form post.
+    const status = request.method === 'GET' || request.method === 'HEAD' ? 302 : 307;
+    return new Response(null, { status, headers: { location: browsePath(target, doc.session), 'referrer-policy': 'same-origin' } });
+  }
+  return intranet(event, { session: doc.session, url: target }, { mayLeave: false });
+}
+
+/** The session and intranet URL of the document that made this request. */
+async function documentOf(event: FetchEvent): Promise<BrowseLocation | undefined> {
+  if (event.clientId) {
+    const client = await sw.clients.get(event.clientId);
+    const u = client ? browseLocationOf(client.url, ORIGIN) : undefined;
+    if (u) return u;
+  }
+  const fromReferrer = event.request.referrer ? browseLocationOf(event.request.referrer, ORIGIN) : undefined;
+  if (fromReferrer) return fromReferrer;
+  return event.request.mode === 'navigate' ? lastDocument : undefined;
+}
+
+async function intranet(event: FetchEvent, location: BrowseLocation, options: { mayLeave: boolean }): Promise<Response> {
+  const { session, url: target } = location;
+  const request = event.request;
+  const navigate = request.mode === 'navigate';
+  const destination = request.destination;
+  const link = await getBackend(session);
+  if (!link) return failure(event, location, BROWSE_UNAVAILABLE, 'The wgweb page that carries the tunnel is not open: open wgweb and browse from its Browse view.');
+  if (options.mayLeave && scopes.has(session) && scopeOf(session).place(target.hostname) === 'outside') return fetch(request);
+  const initiatorDoc = navigate ? (request.referrer ? browseLocationOf(request.referrer, ORIGIN) : undefined) : await documentOf(event);
+  // A document of another session (another app tab) is no initiator of this one's requests.
+  const initiator = initiatorDoc?.session === session ? initiatorDoc.url : undefined;
+  const headers = requestHeaders(request.headers);
+  if (!headers.some(([n]) => n === 'user-agent')) headers.push(['user-agent', sw.navigator.userAgent]);
+  if (!headers.some(([n]) => n === 'accept-language') && sw.navigator.languages?.length) {
+    headers.push(['accept-language', sw.navigator.languages.map((l, i) => (i === 0 ? l : `${l};q=${Math.max(0.1, 1 - i * 0.1).toFixed(1)}`)).join(', ')]);
+  }
+  const method = request.method;
+  const body = method === 'GET' || method === 'HEAD' ? null : await request.arrayBuffer();
+  const reply = await link.request(
+    { url: target.href, method, headers, body, initiator: initiator?.href ?? null, navigate, destination },
+    request.signal,
+  );
+  if (reply.type === 'error') {
+    if (reply.outside) {
+      if (!navigate && options.mayLeave) return fetch(request);
+      return outsideResponse(target.href, reply.code === ErrorCode.DNS_FAILURE ? 'no-dns' : 'allowed-ips', scopeOf(session), reply.message);
+    }
+    return failure(event, location, reply.code, reply.message);
+  }
+  const n = nonce();
+  const plan = planFramedResponse({
+    url: target,
+    method,
+    destination,
+    status: reply.status,
+    statusText: reply.statusText,
+    headers: reply.headers,
+    scope: scopeOf(session),
+    session,
+    appOrigin,
+    browseOrigin: ORIGIN,
+    nonce: n,
+  });
+  let stream: ReadableStream<Uint8Array> | null = reply.body;
+  if (plan.nullBody) {
+    void stream?.cancel().catch(() => {});
+    stream = null;
+  } else if (stream && plan.rewriteHtml) {
+    const scopeNow = scopeOf(session);
+    stream = stream.pipeThrough(htmlRewriteStream({ documentUrl: target, mapUrl: (v, b) => mapLink(v, b, scopeNow, session), inject: frameAgentTag(n, reply.scriptCookies ?? '', reply.httpOnlyCookies ?? []) }));
+  }
+  if (navigate && NAVIGATION_DESTINATIONS.has(destination) && !plan.headers.some(([h]) => h === 'location')) lastDocument = location;
+  try {
+    return new Response(stream, { status: plan.status, statusText: plan.statusText, headers: plan.headers });
+  } catch {
+    // A status text outside the reason-phrase grammar: keep the response, drop the phrase.
+    return new Response(stream, { status: plan.status, headers: plan.headers });
+  }
+}
+
+/** A failed request: an error page in the frame for a navigation, a network error otherwise. */
+function failure(event: FetchEvent, location: BrowseLocation, code: string, message: string): Response {
+  if (event.request.mode !== 'navigate') return Response.error();
+  return ownPage(errorPage({ code, message, url: location.url.href, retryPath: browsePath(location.url, location.session), nonce: nonce() }), 502);
+}
+
+function outsideResponse(url: string, reason: OutsideReason, scope: TunnelScope, detail?: string): Response {
+  let why = reason;
+  if (reason === 'other' && url.startsWith('https:')) why = 'https';
+  else if (reason === 'other' && url.startsWith('http:')) {
+    try {
+      if (scope.place(new URL(url).hostname) === 'outside') why = 'allowed-ips';
+    } catch {
+      // not a URL: "other"
+    }
+  }
+  if (!url) return ownPage(errorPage({ code: ErrorCode.USAGE, message: 'This interstitial has no address to open.', url: '', nonce: nonce() }), 400);
+  return ownPage(outsidePage({ url, reason: why, detail, nonce: nonce() }), 200);
+}
+
+function ownPage(html: string, status: number): Response {
+  const n = /nonce="([^"]+)"/.exec(html)?.[1] ?? '';
+  return new Response(html, {
+    status,
+    headers: {
+      'content-type': 'text/html; charset=utf-8',
+      'content-security-policy': ownPageCsp(appOrigin, n),
+      'referrer-policy': 'no-referrer',
+      'cache-control': 'no-store',
+    },
+  });
+}
+
+function nonce(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(12));
+  let s = '';
+  for (const b of bytes) s += b.toString(16).padStart(2, '0');
+  return s;
+}

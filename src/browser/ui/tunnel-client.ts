@@ -1,0 +1,255 @@
+/**
+ * The page's side of the worker contract: wraps the comlink proxy of {@link TunnelApi} so callers
+ * get ordinary promises, `WgwebError`s with codes, `AbortSignal` support and a standard `Response`.
+ *
+ *   caller ──▶ TunnelClient ──▶ comlink ──▶ worker TunnelService
+ *          ◀── WgwebError (from a plain { code, message })   ◀── thrown plain error
+ *          ◀── Response (rebuilt from head + transferred body stream)
+ *
+ * DOM-free (Web platform globals only), so tests run it in Node against a real TunnelService over
+ * a MessageChannel.
+ */
+import { proxy, releaseProxy, transfer, wrap, type Endpoint, type Remote } from 'comlink';
+import { ErrorCode, WgwebError } from '../../shared/errors.ts';
+import {
+  isPlainError,
+  type DnsRecordType,
+  type DnsResult,
+  type FetchRequest,
+  type FetchResponseHead,
+  type FetchTiming,
+  type KeyPair,
+  type PingOptions,
+  type PingReply,
+  type PingSummary,
+  type TcpingResult,
+  type TunnelApi,
+  type TunnelEvent,
+  type TunnelStatus,
+} from '../worker/tunnel-api.ts';
+import type { CapturePage, CaptureRow, CaptureRowsQuery, CaptureStatus } from '../capture/capture-api.ts';
+
+/** `RequestInit` plus the tunnel's own timeout and, for the HTTP tool, per-exchange timing reports. */
+export type TunnelRequestInit = RequestInit & { timeoutMs?: number; onTiming?: (timing: FetchTiming) => void };
+
+/** A response with the raw head kept beside it (the HTTP tool shows every header and the timing). */
+export interface TunnelFetchResult {
+  response: Response;
+  head: FetchResponseHead;
+}
+
+/** Statuses whose responses never have a body (Fetch standard, "null body status"). */
+const NULL_BODY_STATUS = new Set([204, 205, 304]);
+
+let operationCounter = 0;
+
+/** Turns whatever a worker call rejected with into a `WgwebError` with a code. */
+export function toWgwebError(error: unknown): WgwebError {
+  if (error instanceof WgwebError) return error;
+  if (isPlainError(error)) {
+    const detail = typeof error.detail === 'object' && error.detail !== null ? error.detail : {};
+    return new WgwebError(error.code as ErrorCode, error.message, detail);
+  }
+  if (error instanceof Error) {
+    if (error.name === 'AbortError') return new WgwebError(ErrorCode.ABORTED, 'The operation was cancelled.');
+    if (error.name === 'DataCloneError') return new WgwebError(ErrorCode.USAGE, `This value cannot be sent to the tunnel: ${error.message}`);
+    if (error instanceof TypeError || error instanceof RangeError) return new WgwebError(ErrorCode.USAGE, error.message);
+    return new WgwebError(ErrorCode.INTERNAL, error.message || String(error), {}, { cause: error });
+  }
+  return new WgwebError(ErrorCode.INTERNAL, String(error));
+}
+
+async function coded<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw toWgwebError(e);
+  }
+}
+
+/** See the module comment. */
+export class TunnelClient {
+  readonly #api: Remote<TunnelApi>;
+
+  constructor(endpoint: Endpoint) {
+    this.#api = wrap<TunnelApi>(endpoint);
+  }
+
+  connect(configText: string, relayUrl: string): Promise<TunnelStatus> {
+    return coded(() => this.#api.connect(configText, relayUrl));
+  }
+
+  disconnect(): Promise<void> {
+    return coded(() => this.#api.disconnect());
+  }
+
+  status(): Promise<TunnelStatus | null> {
+    return coded(() => this.#api.status());
+  }
+
+  /** Pings `address`; `onReply` sees each reply as it arrives; `signal` stops waiting. */
+  async ping(address: string, options: PingOptions = {}, onReply?: (reply: PingReply) => void, signal?: AbortSignal): Promise<PingSummary> {
+    const callback = onReply ? proxy((reply: PingReply) => onReply(reply)) : undefined;
+    return this.#cancellable(signal, (id) => this.#api.ping(address, options, callback, id));
+  }
+
+  dns(name: string, type: DnsRecordType = 'A', signal?: AbortSignal): Promise<DnsResult> {
+    return this.#cancellable(signal, (id) => this.#api.dns(name, type, id));
+  }
+
+  tcping(host: string, port: number, options: { timeoutMs?: number } = {}, signal?: AbortSignal): Promise<TcpingResult> {
+    return this.#cancellable(signal, (id) => this.#api.tcping(host, port, options, id));
+  }
+
+  /** `fetch()` through the tunnel: a standard `Response` whose body streams from the worker. */
+  async fetch(input: string | URL | Request, init: TunnelRequestInit = {}): Promise<Response> {
+    return (await this.fetchWithHead(input, init)).response;
+  }
+
+  /** Like {@link TunnelClient.fetch}, also returning the raw head (all headers, timing). */
+  async fetchWithHead(input: string | URL | Request, init: TunnelRequestInit = {}): Promise<TunnelFetchResult> {
+    const request = await toFetchRequest(input, init);
+    const transfers = request.body instanceof ArrayBuffer ? [request.body] : [];
+    const signal = init.signal ?? (input instanceof Request ? input.signal : undefined);
+    const onTiming = init.onTiming;
+    const timingCallback = onTiming ? proxy((t: FetchTiming) => onTiming(t)) : undefined;
+    const { head, body } = await this.#cancellable(signal ?? undefined, (id) =>
+      this.#api.fetch(transfer({ ...request, operationId: id }, transfers), timingCallback),
+    );
+    if (signal) {
+      // Cancelling after the head arrived cancels the body stream (and the worker's socket with it).
+      signal.addEventListener('abort', () => void body?.cancel(signal.reason).catch(() => {}), { once: true });
+    }
+    return { response: buildResponse(head, body), head };
+  }
+
+  /** Calls `listener` with each batch of session events; resolves with the unsubscribe function. */
+  async subscribe(listener: (events: TunnelEvent[]) => void): Promise<() => Promise<void>> {
+    const id = await coded(() => this.#api.subscribe(proxy(listener)));
+    return () => coded(() => this.#api.unsubscribe(id));
+  }
+
+  generateKeyPair(): Promise<KeyPair> {
+    return coded(() => this.#api.generateKeyPair());
+  }
+
+  generatePresharedKey(): Promise<string> {
+    return coded(() => this.#api.generatePresharedKey());
+  }
+
+  derivePublicKey(privateKey: string): Promise<string> {
+    return coded(() => this.#api.derivePublicKey(privateKey));
+  }
+
+  // ---- packet capture (src/browser/capture/capture-api.ts) ----
+
+  startCapture(): Promise<CaptureStatus> {
+    return coded(() => this.#api.startCapture());
+  }
+
+  stopCapture(): Promise<CaptureStatus> {
+    return coded(() => this.#api.stopCapture());
+  }
+
+  clearCapture(): Promise<CaptureStatus> {
+    return coded(() => this.#api.clearCapture());
+  }
+
+  captureStatus(): Promise<CaptureStatus> {
+    return coded(() => this.#api.captureStatus());
+  }
+
+  capturePage(query: CaptureRowsQuery = {}): Promise<CapturePage> {
+    return coded(() => this.#api.capturePage(query));
+  }
+
+  /** One captured packet with its bytes, or null once the capture dropped it. */
+  async capturedPacket(index: number): Promise<{ row: CaptureRow; bytes: Uint8Array } | null> {
+    const p = await coded(() => this.#api.capturedPacket(index));
+    return p ? { row: p.row, bytes: new Uint8Array(p.bytes) } : null;
+  }
+
+  /** The capture as a pcapng file (the bytes were transferred, not copied). */
+  async downloadCapture(options: { filter?: string } = {}): Promise<{ filename: string; bytes: Uint8Array; packets: number }> {
+    const file = await coded(() => this.#api.downloadCapture(options));
+    return { filename: file.filename, bytes: new Uint8Array(file.bytes), packets: file.packets };
+  }
+
+  /** Releases the comlink proxy (the worker itself is terminated by its owner). */
+  dispose(): void {
+    this.#api[releaseProxy]();
+  }
+
+  async #cancellable<T>(signal: AbortSignal | undefined, call: (operationId: string) => Promise<T>): Promise<T> {
+    if (signal?.aborted) throw new WgwebError(ErrorCode.ABORTED, 'The operation was cancelled.');
+    const id = `op-${++operationCounter}`;
+    const onAbort = () => void this.#api.abort(id).catch(() => {});
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      return await coded(() => call(id));
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+}
+
+/**
+ * Normalises `fetch()` arguments into the structured-clone-safe {@link FetchRequest}. Headers go
+ * through `Headers` without the "request" guard, so a tool may set Host or Cookie: the request is
+ * made by wgweb's own HTTP client inside the tunnel, not by the browser.
+ */
+export async function toFetchRequest(input: string | URL | Request, init: TunnelRequestInit = {}): Promise<FetchRequest> {
+  const fromRequest = input instanceof Request ? input : undefined;
+  const url = fromRequest ? fromRequest.url : String(input);
+  const method = (init.method ?? fromRequest?.method ?? 'GET').toUpperCase();
+  const headers = new Headers(init.headers ?? fromRequest?.headers);
+  let body: ArrayBuffer | null = null;
+  const rawBody = init.body ?? null;
+  if (rawBody !== null) {
+    if (method === 'GET' || method === 'HEAD') throw new WgwebError(ErrorCode.USAGE, `A ${method} request cannot have a body.`);
+    // Response's constructor is the platform's own body extraction: strings, buffers, Blobs,
+    // URLSearchParams, FormData and streams, with the matching Content-Type.
+    const extracted = new Response(rawBody as BodyInit);
+    const type = extracted.headers.get('content-type');
+    if (type && !headers.has('content-type')) headers.set('content-type', type);
+    body = await extracted.arrayBuffer();
+  } else if (fromRequest?.body) {
+    body = await fromRequest.clone().arrayBuffer();
+  }
+  const request: FetchRequest = { url, method, headers: [...headers] };
+  if (body !== null) request.body = body;
+  if (init.redirect) request.redirect = init.redirect;
+  if (init.timeoutMs !== undefined) request.timeoutMs = init.timeoutMs;
+  return request;
+}
+
+/** A standard `Response` from the worker's head and the transferred body stream. */
+export function buildResponse(head: FetchResponseHead, body: ReadableStream<Uint8Array> | null): Response {
+  if (!Number.isInteger(head.status) || head.status < 200 || head.status > 599) {
+    void body?.cancel().catch(() => {});
+    throw new WgwebError(ErrorCode.HTTP_PROTOCOL, `The server answered with status ${head.status}, which is not a final HTTP status.`);
+  }
+  const headers = new Headers();
+  for (const [name, value] of head.headers) {
+    try {
+      headers.append(name, value);
+    } catch {
+      // A header the platform cannot represent; the raw list in `head` still has it.
+    }
+  }
+  const nullBody = NULL_BODY_STATUS.has(head.status);
+  if (nullBody) void body?.cancel().catch(() => {});
+  const status = head.status;
+  let response: Response;
+  try {
+    response = new Response(nullBody ? null : body, { status, statusText: head.statusText, headers });
+  } catch {
+    // statusText outside the reason-phrase grammar: keep the response, drop the phrase.
+    response = new Response(nullBody ? null : body, { status, headers });
+  }
+  // url and redirected are read-only getters that are empty on a constructed Response; own
+  // properties shadow them so scripts see where the response came from.
+  Object.defineProperty(response, 'url', { value: head.url, enumerable: true });
+  Object.defineProperty(response, 'redirected', { value: head.redirected, enumerable: true });
+  return response;
+}

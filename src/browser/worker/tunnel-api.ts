@@ -1,0 +1,249 @@
+/**
+ * The typed contract between the page and the tunnel worker, spoken over comlink.
+ *
+ * This is the only module the UI imports from `src/browser/worker/` (everything else there is imported
+ * for types only, or not at all). It holds plain data types and the two helpers that carry errors
+ * across the boundary; it never imports the Session, so the page bundle stays free of the protocol.
+ *
+ * Flow of one call:
+ *
+ *   page: TunnelClient ──comlink──▶ worker: TunnelService ──▶ Session (one event loop)
+ *         ◀── plain data, or a thrown plain { code, message } (re-thrown on the page as WgwebError)
+ *
+ * Bulk data (HTTP bodies) crosses as transferable `ReadableStream`s and `ArrayBuffer`s, never as
+ * one message per chunk. Progress (ping replies, session events) flows back through
+ * `comlink.proxy` callbacks; events are batched per task.
+ */
+import type { ProxyMarked } from 'comlink';
+import type { HttpTiming } from '../../protocols/http/http-timing.ts';
+import type { CaptureApi } from '../capture/capture-api.ts';
+
+/**
+ * One HTTP exchange's timing marks (DNS, connect, request sent, first byte, done), reported when
+ * the exchange is over; one per redirect hop. See src/protocols/http/http-timing.ts.
+ */
+export type FetchTiming = HttpTiming;
+
+/** The connection as a whole, as `Session.status().state` reports it. */
+export type TunnelState = 'connecting' | 'handshaking' | 'up' | 'reconnecting' | 'down';
+
+/** One peer, as `wg show` would print it. Keys are base64; times are epoch ms. */
+export interface PeerStatus {
+  publicKey: string;
+  endpoint: string;
+  allowedIPs: string[];
+  /** Epoch ms of the latest completed handshake; absent before the first one. */
+  latestHandshakeAt?: number;
+  rxBytes: number;
+  txBytes: number;
+  /** Seconds; absent or 0 when off. */
+  persistentKeepalive?: number;
+  /** Age of the current session keys in ms; absent without keys. */
+  keyAgeMs?: number;
+}
+
+/** The status snapshot the UI polls once a second. */
+export interface TunnelStatus {
+  state: TunnelState;
+  relay: { url: string; state: string };
+  interface: { publicKey: string; addresses: string[] };
+  peers: PeerStatus[];
+}
+
+/** One line for the event log, in plain words. */
+export interface TunnelEvent {
+  /** Epoch ms. */
+  at: number;
+  /** Stable machine-readable kind, e.g. `handshake-sent`, `relay-reconnect`. */
+  type: string;
+  level: 'info' | 'warn' | 'error';
+  message: string;
+  detail?: Record<string, unknown>;
+}
+
+/** One ping reply as it arrives: an answer, a timeout, or an error for that sequence number. */
+export type PingReply =
+  | { seq: number; from: string; bytes: number; ttl?: number; rttMs: number }
+  | { seq: number; timeout: true }
+  | { seq: number; error: string };
+
+export interface PingSummary {
+  address: string;
+  transmitted: number;
+  received: number;
+  lossPercent: number;
+  rttMinMs?: number;
+  rttAvgMs?: number;
+  rttMaxMs?: number;
+  rttMdevMs?: number;
+}
+
+export interface PingOptions {
+  count?: number;
+  intervalMs?: number;
+  timeoutMs?: number;
+}
+
+export type DnsRecordType = 'A' | 'AAAA';
+
+export interface DnsResult {
+  name: string;
+  type: string;
+  addresses: string[];
+  ttl: number;
+  server: string;
+  elapsedMs: number;
+}
+
+export type TcpingOutcome = 'open' | 'refused' | 'timeout' | 'unreachable';
+
+export interface TcpingResult {
+  host: string;
+  address: string;
+  port: number;
+  result: TcpingOutcome;
+  elapsedMs: number;
+}
+
+/**
+ * A request in structured-clone-safe form. The page normalises any `RequestInit` into this: headers
+ * as pairs, the body buffered into one transferred `ArrayBuffer` (request bodies from the tools
+ * and scripts are small), and an `operationId` so `abort()` can cancel it.
+ */
+export interface FetchRequest {
+  url: string;
+  method?: string;
+  headers?: [string, string][];
+  body?: string | ArrayBuffer | null;
+  redirect?: RequestRedirect;
+  timeoutMs?: number;
+  operationId?: string;
+}
+
+/** The serialisable part of a response; the body travels beside it as a transferred stream. */
+export interface FetchResponseHead {
+  url: string;
+  status: number;
+  statusText: string;
+  /** In arrival order, names lower-cased, repeated names kept (e.g. several set-cookie). */
+  headers: [string, string][];
+  /**
+   * The final response's field lines as sent (original case, Set-Cookie included, which a
+   * browser's `Response` hides): the browse view keeps intranet cookies from these.
+   */
+  rawHeaders?: [string, string][];
+  redirected: boolean;
+  timing: {
+    /** Epoch ms when the worker started the request. */
+    startedAt: number;
+    /** ms from start until the response head was parsed (DNS, connect, request and first byte). */
+    headersMs: number;
+  };
+}
+
+export interface FetchResult {
+  head: FetchResponseHead;
+  /** Transferred, not copied; `null` for responses without a body. */
+  body: ReadableStream<Uint8Array> | null;
+}
+
+export interface KeyPair {
+  privateKey: string;
+  publicKey: string;
+}
+
+/** How an error crosses the worker boundary. */
+export interface PlainError {
+  code: string;
+  message: string;
+  detail?: Record<string, unknown>;
+}
+
+/** A callback the worker calls back on the page (wrap with `comlink.proxy`). */
+export type ProxiedCallback<T extends (...args: never[]) => unknown> = T & ProxyMarked;
+
+/**
+ * What the worker exposes. Every method either resolves with plain data or rejects with a
+ * {@link PlainError} (the page client turns that into a `WgwebError`). The packet capture's calls
+ * are in {@link CaptureApi} (capture-api.ts).
+ */
+export interface TunnelApi extends CaptureApi {
+  /** Parses the config, opens the relay and starts the handshake. Replaces a running session. */
+  connect(configText: string, relayUrl: string): Promise<TunnelStatus>;
+  /** Closes the session; resolves once it is down. A no-op without a session. */
+  disconnect(): Promise<void>;
+  /** The current snapshot, or `null` when there is no session. */
+  status(): Promise<TunnelStatus | null>;
+  /** ICMP echo through the tunnel; `onReply` sees each reply as it arrives. */
+  ping(
+    address: string,
+    options?: PingOptions,
+    onReply?: ProxiedCallback<(reply: PingReply) => void>,
+    operationId?: string,
+  ): Promise<PingSummary>;
+  dns(name: string, type?: DnsRecordType, operationId?: string): Promise<DnsResult>;
+  tcping(host: string, port: number, options?: { timeoutMs?: number }, operationId?: string): Promise<TcpingResult>;
+  /**
+   * HTTP through the tunnel; the result's body is a transferred stream. `onTiming` receives each
+   * exchange's phase marks once it is over (after the body has been read), for a waterfall view.
+   */
+  fetch(request: FetchRequest, onTiming?: ProxiedCallback<(timing: FetchTiming) => void>): Promise<FetchResult>;
+  /** Cancels the operation started with this id: it rejects with code `ABORTED`. */
+  abort(operationId: string): Promise<void>;
+  /**
+   * Session events, batched. Events of every session go to the same listener (subscribe once).
+   * Resolves with an id for {@link TunnelApi.unsubscribe}.
+   */
+  subscribe(listener: ProxiedCallback<(events: TunnelEvent[]) => void>): Promise<number>;
+  unsubscribe(id: number): Promise<void>;
+  /** A new key pair, as `wg genkey | tee private | wg pubkey` would give. */
+  generateKeyPair(): Promise<KeyPair>;
+  /** A new preshared key (`wg genpsk`). */
+  generatePresharedKey(): Promise<string>;
+  /** `wg pubkey`. Rejects with `KEY_INVALID` for anything but 32 bytes of base64. */
+  derivePublicKey(privateKey: string): Promise<string>;
+}
+
+const FALLBACK_CODE = 'INTERNAL';
+
+/**
+ * The plain form of any thrown value, safe to structured-clone. Caller-input errors
+ * (`TypeError`/`RangeError`) become `USAGE`; aborts become `ABORTED`; anything without a code
+ * becomes `INTERNAL`. Only a detail that survives structured cloning is kept.
+ */
+export function toPlainError(error: unknown): PlainError {
+  if (typeof error === 'object' && error !== null) {
+    const e = error as { code?: unknown; message?: unknown; name?: unknown; detail?: unknown };
+    const message = typeof e.message === 'string' && e.message ? e.message : String(error);
+    if (typeof e.code === 'string' && /^[A-Z][A-Z0-9_]*$/.test(e.code)) {
+      const plain: PlainError = { code: e.code, message };
+      const detail = cloneableDetail(e.detail);
+      if (detail) plain.detail = detail;
+      return plain;
+    }
+    if (e.name === 'AbortError') return { code: 'ABORTED', message: 'The operation was cancelled.' };
+    if (e.name === 'TimeoutError') return { code: 'TIMEOUT', message };
+    if (error instanceof TypeError || error instanceof RangeError) return { code: 'USAGE', message };
+    return { code: FALLBACK_CODE, message };
+  }
+  return { code: FALLBACK_CODE, message: String(error) };
+}
+
+/** True for the plain error shape produced by {@link toPlainError}. */
+export function isPlainError(value: unknown): value is PlainError {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as PlainError).code === 'string' &&
+    typeof (value as PlainError).message === 'string'
+  );
+}
+
+function cloneableDetail(detail: unknown): Record<string, unknown> | undefined {
+  if (typeof detail !== 'object' || detail === null || Object.keys(detail).length === 0) return undefined;
+  try {
+    return structuredClone(detail) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}

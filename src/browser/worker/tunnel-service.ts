@@ -1,0 +1,351 @@
+/**
+ * The worker-side implementation of {@link TunnelApi}: a thin, stateful adapter from comlink calls
+ * to one `Session` at a time. It owns no timers and no sockets; the Session is the event loop.
+ *
+ *   comlink call ──▶ TunnelService ──▶ session.ping / dns / tcping / fetch ──▶ plain result
+ *                          │  errors ──▶ toPlainError ──▶ thrown plain { code, message }
+ *   session.onEvent ──▶ batch per task ──▶ every subscribed page listener
+ *
+ * It is written against the structural {@link SessionLike} rather than importing `session.ts`, so
+ * that it can be tested in Node with a scripted session; `tunnel-worker.ts` wires in the real one.
+ */
+import { releaseProxy, transfer } from 'comlink';
+import { ErrorCode } from '../../shared/errors.ts';
+import type { HttpRequestInit } from '../../protocols/http/http-client.ts';
+import {
+  formatKey,
+  generatePresharedKey,
+  generatePrivateKey,
+  parseKey,
+  publicKeyFromPrivate,
+} from '../../wireguard/noise-keys.ts';
+import {
+  toPlainError,
+  type DnsRecordType,
+  type DnsResult,
+  type FetchRequest,
+  type FetchResult,
+  type FetchTiming,
+  type KeyPair,
+  type PingOptions,
+  type PingReply,
+  type PingSummary,
+  type PlainError,
+  type ProxiedCallback,
+  type TcpingResult,
+  type TunnelApi,
+  type TunnelEvent,
+  type TunnelStatus,
+} from './tunnel-api.ts';
+import type { CaptureFile, CapturedPacket, CapturePage, CaptureRowsQuery, CaptureStatus } from '../capture/capture-api.ts';
+import { CaptureService, type PacketHook } from '../capture/capture-service.ts';
+
+/** The part of `Session` (src/session/session.ts) this service uses. */
+export interface SessionLike {
+  status(): TunnelStatus;
+  onEvent(listener: (event: TunnelEvent) => void): () => void;
+  ping(address: string, options?: PingOptions, onReply?: (reply: PingReply) => void, signal?: AbortSignal): Promise<PingSummary>;
+  dns(name: string, type?: DnsRecordType, signal?: AbortSignal): Promise<DnsResult>;
+  tcping(host: string, port: number, options?: { timeoutMs?: number }, signal?: AbortSignal): Promise<TcpingResult>;
+  fetch(url: string, init?: HttpRequestInit): Promise<Response>;
+  close(): Promise<void>;
+}
+
+/** `Session.start`, or a test double. */
+export type StartSession = (options: { configText: string; relayUrl: string; onPacket?: PacketHook }) => Promise<SessionLike>;
+
+/** Events kept while no page listener is subscribed. */
+const BACKLOG_LIMIT = 500;
+const HTTP_METHOD = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** See the module comment. One instance per worker. */
+export class TunnelService implements TunnelApi {
+  readonly #start: StartSession;
+  #session: SessionLike | undefined;
+  #unlisten: (() => void) | undefined;
+  /** Bumped by every connect/disconnect so a slow connect that lost the race closes itself. */
+  #generation = 0;
+  readonly #listeners = new Map<number, ProxiedCallback<(events: TunnelEvent[]) => void>>();
+  #nextListenerId = 1;
+  #pending: TunnelEvent[] = [];
+  #flushScheduled = false;
+  readonly #operations = new Map<string, AbortController>();
+
+  readonly #capture: CaptureService;
+
+  /** @param capture the packet capture fed by every session (capture-service.ts). */
+  constructor(start: StartSession, capture: CaptureService = new CaptureService()) {
+    this.#start = start;
+    this.#capture = capture;
+  }
+
+  async connect(configText: string, relayUrl: string): Promise<TunnelStatus> {
+    if (typeof configText !== 'string') throw usage('connect: configText must be a string');
+    if (typeof relayUrl !== 'string' || relayUrl === '') throw usage('connect: relayUrl must be a non-empty string');
+    const generation = ++this.#generation;
+    await this.#closeSession();
+    let session: SessionLike;
+    try {
+      session = await this.#start({ configText, relayUrl, onPacket: this.#capture.hookFor(configText) });
+    } catch (e) {
+      throw toPlainError(e);
+    }
+    if (generation !== this.#generation) {
+      await session.close().catch(() => {});
+      throw plain(ErrorCode.ABORTED, 'This connect was cancelled by a later connect or disconnect.');
+    }
+    this.#session = session;
+    this.#unlisten = session.onEvent((event) => this.#queueEvent(event));
+    return session.status();
+  }
+
+  async disconnect(): Promise<void> {
+    this.#generation++;
+    for (const controller of this.#operations.values()) controller.abort();
+    this.#operations.clear();
+    await this.#closeSession();
+  }
+
+  async status(): Promise<TunnelStatus | null> {
+    return this.#session ? this.#session.status() : null;
+  }
+
+  async ping(
+    address: string,
+    options?: PingOptions,
+    onReply?: ProxiedCallback<(reply: PingReply) => void>,
+    operationId?: string,
+  ): Promise<PingSummary> {
+    if (typeof address !== 'string' || address.trim() === '') throw usage('ping: give an IPv4 or IPv6 address');
+    const session = this.#requireSession();
+    try {
+      return await this.#run(operationId, (signal) =>
+        session.ping(
+          address.trim(),
+          options,
+          (reply) => {
+            if (!signal.aborted && onReply) void Promise.resolve(onReply(reply)).catch(() => {});
+          },
+          signal,
+        ),
+      );
+    } finally {
+      release(onReply);
+    }
+  }
+
+  async dns(name: string, type: DnsRecordType = 'A', operationId?: string): Promise<DnsResult> {
+    if (typeof name !== 'string' || name.trim() === '') throw usage('dns: give a name to look up');
+    if (type !== 'A' && type !== 'AAAA') throw usage(`dns: type must be A or AAAA, not ${String(type)}`);
+    const session = this.#requireSession();
+    return this.#run(operationId, (signal) => session.dns(name.trim(), type, signal));
+  }
+
+  async tcping(host: string, port: number, options?: { timeoutMs?: number }, operationId?: string): Promise<TcpingResult> {
+    if (typeof host !== 'string' || host.trim() === '') throw usage('tcping: give a host');
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw usage('tcping: port must be a whole number from 1 to 65535');
+    const session = this.#requireSession();
+    return this.#run(operationId, (signal) => session.tcping(host.trim(), port, options, signal));
+  }
+
+  async fetch(request: FetchRequest, onTiming?: ProxiedCallback<(timing: FetchTiming) => void>): Promise<FetchResult> {
+    if (typeof request !== 'object' || request === null || typeof request.url !== 'string') {
+      throw usage('fetch: request.url must be a string');
+    }
+    const method = (request.method ?? 'GET').toUpperCase();
+    if (!HTTP_METHOD.test(method)) throw usage(`fetch: "${request.method}" is not an HTTP method`);
+    const session = this.#requireSession();
+    const startedAt = Date.now();
+    const t0 = performance.now();
+    let rawHeaders: [string, string][] | undefined;
+    const response = await this.#run(request.operationId, (signal) => {
+      // The last head seen is the final response's (one call per redirect hop).
+      const init: HttpRequestInit = { method, signal, onResponseHead: (h) => (rawHeaders = h.headers) };
+      if (request.headers) init.headers = request.headers;
+      if (request.body !== undefined && request.body !== null) init.body = request.body;
+      if (request.redirect) init.redirect = request.redirect;
+      if (request.timeoutMs !== undefined) init.timeoutMs = request.timeoutMs;
+      if (onTiming) {
+        // Passed through to the HTTP client; one report per exchange (redirect hop), the last one
+        // being a non-redirect or a failure, after which the page's callback port is released.
+        init.onTiming = (timing) => {
+          void Promise.resolve(onTiming(timing)).catch(() => {});
+          const redirect = timing.status !== undefined && timing.status >= 300 && timing.status < 400;
+          if (timing.outcome !== 'complete' || !redirect) release(onTiming);
+        };
+      }
+      return session.fetch(request.url, init);
+    });
+    const headersMs = performance.now() - t0;
+    const result: FetchResult = {
+      head: {
+        url: response.url || request.url,
+        status: response.status,
+        statusText: response.statusText,
+        headers: [...response.headers].map(([name, value]) => [name.toLowerCase(), value]),
+        redirected: response.redirected,
+        timing: { startedAt, headersMs },
+      },
+      body: response.body,
+    };
+    if (rawHeaders) result.head.rawHeaders = rawHeaders;
+    return transfer(result, result.body ? [result.body as unknown as Transferable] : []);
+  }
+
+  async abort(operationId: string): Promise<void> {
+    this.#operations.get(operationId)?.abort();
+  }
+
+  async subscribe(listener: ProxiedCallback<(events: TunnelEvent[]) => void>): Promise<number> {
+    if (typeof listener !== 'function') throw usage('subscribe: listener must be a function (wrap it in comlink.proxy)');
+    const id = this.#nextListenerId++;
+    this.#listeners.set(id, listener);
+    if (this.#pending.length && !this.#flushScheduled) {
+      this.#flushScheduled = true;
+      setTimeout(() => this.#flush(), 0);
+    }
+    return id;
+  }
+
+  async unsubscribe(id: number): Promise<void> {
+    const listener = this.#listeners.get(id);
+    this.#listeners.delete(id);
+    release(listener);
+  }
+
+  async startCapture(): Promise<CaptureStatus> {
+    return this.#capture.start();
+  }
+
+  async stopCapture(): Promise<CaptureStatus> {
+    return this.#capture.stop();
+  }
+
+  async clearCapture(): Promise<CaptureStatus> {
+    return this.#capture.clear();
+  }
+
+  async captureStatus(): Promise<CaptureStatus> {
+    return this.#capture.status();
+  }
+
+  async capturePage(query: CaptureRowsQuery = {}): Promise<CapturePage> {
+    if (typeof query !== 'object' || query === null) throw usage('capturePage: query must be an object such as { offset: 0, limit: 100 }');
+    return this.#capture.page(query);
+  }
+
+  async capturedPacket(index: number): Promise<CapturedPacket | null> {
+    if (!Number.isInteger(index)) throw usage('capturedPacket: index must be a frame number');
+    const packet = this.#capture.packet(index);
+    return packet ? transfer(packet, [packet.bytes]) : null;
+  }
+
+  async downloadCapture(options: { filter?: string } = {}): Promise<CaptureFile> {
+    const file = this.#capture.download(typeof options === 'object' && options !== null ? options : {});
+    return transfer(file, [file.bytes]);
+  }
+
+  async generateKeyPair(): Promise<KeyPair> {
+    const privateKey = generatePrivateKey();
+    return { privateKey: formatKey(privateKey), publicKey: formatKey(publicKeyFromPrivate(privateKey)) };
+  }
+
+  async generatePresharedKey(): Promise<string> {
+    return formatKey(generatePresharedKey());
+  }
+
+  async derivePublicKey(privateKey: string): Promise<string> {
+    let bytes: Uint8Array;
+    try {
+      bytes = parseKey(String(privateKey), 'PrivateKey');
+    } catch (e) {
+      throw plain(ErrorCode.KEY_INVALID, (e as Error).message);
+    }
+    return formatKey(publicKeyFromPrivate(bytes));
+  }
+
+  #requireSession(): SessionLike {
+    if (!this.#session) throw plain(ErrorCode.NOT_CONNECTED, 'Not connected: connect with a WireGuard config first.');
+    return this.#session;
+  }
+
+  async #closeSession(): Promise<void> {
+    const session = this.#session;
+    this.#session = undefined;
+    if (!session) return;
+    try {
+      await session.close();
+    } finally {
+      // Unsubscribe after close so the session's own closing events still reach the log.
+      this.#unlisten?.();
+      this.#unlisten = undefined;
+      this.#flush();
+    }
+  }
+
+  /** Runs one cancellable operation; every failure leaves as a plain error. */
+  async #run<T>(operationId: string | undefined, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const controller = new AbortController();
+    if (operationId !== undefined) {
+      this.#operations.get(operationId)?.abort();
+      this.#operations.set(operationId, controller);
+    }
+    const aborted = new Promise<never>((_, reject) => {
+      controller.signal.addEventListener('abort', () => reject(plain(ErrorCode.ABORTED, 'The operation was cancelled.')), {
+        once: true,
+      });
+    });
+    aborted.catch(() => {});
+    try {
+      return await Promise.race([fn(controller.signal), aborted]);
+    } catch (e) {
+      throw toPlainError(e);
+    } finally {
+      if (operationId !== undefined && this.#operations.get(operationId) === controller) this.#operations.delete(operationId);
+    }
+  }
+
+  #queueEvent(event: TunnelEvent): void {
+    this.#pending.push(event);
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    setTimeout(() => this.#flush(), 0);
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    // Nobody listening yet (the page subscribes once the worker answers): keep the latest events.
+    if (this.#listeners.size === 0) {
+      if (this.#pending.length > BACKLOG_LIMIT) this.#pending.splice(0, this.#pending.length - BACKLOG_LIMIT);
+      return;
+    }
+    if (this.#pending.length === 0) return;
+    const batch = this.#pending;
+    this.#pending = [];
+    for (const [id, listener] of this.#listeners) {
+      Promise.resolve(listener(batch)).catch(() => {
+        // The page side went away (reload, closed port): stop calling it.
+        this.#listeners.delete(id);
+      });
+    }
+  }
+}
+
+function plain(code: string, message: string): PlainError {
+  return { code, message };
+}
+
+function usage(message: string): PlainError {
+  return plain(ErrorCode.USAGE, message);
+}
+
+function release(callback: unknown): void {
+  const r = (callback as { [releaseProxy]?: () => void } | undefined)?.[releaseProxy];
+  if (typeof r === 'function') {
+    try {
+      r.call(callback);
+    } catch {
+      // Already released.
+    }
+  }
+}

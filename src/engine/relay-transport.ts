@@ -1,0 +1,497 @@
+/**
+ * The client side of the relay: one WebSocket to `wgweb relay`, carrying the UDP flow to one
+ * WireGuard endpoint. Isomorphic (browser Web Worker or Node with the `ws` package).
+ *
+ *   send(datagram) ──▶ open?        wgweb.v1: ws.send (one binary message = one datagram)
+ *                                   wgweb.v2: appended to a batch, sent in a microtask (or when full)
+ *                      connecting?  small bounded queue, flushed on open (else dropped, counted)
+ *                      closed?      dropped (false)
+ *   ws message ──▶ onDatagram(bytes) per datagram  (wgweb.v2: per record of the batch)
+ *                  (binary only: ArrayBuffer in browsers, a Buffer view from `ws`)
+ *   ws close   ──▶ by close code (src/shared/relay-protocol.ts, RELAY_CLOSE_CODES):
+ *                    refused (not allowed, bad request, ...)  → 'closed' + WgwebError RELAY_REFUSED
+ *                    transient (relay restart, drop, full)    → 'reconnecting', backoff + jitter
+ *                    idle timeout                             → 'reconnecting', on the next send
+ *                  never opened → RELAY_UNREACHABLE ('closed' after `connectAttempts` failures)
+ *
+ * The framing is negotiated per connection (RFC 6455 §4.2.2): the transport offers wgweb.v2 (batches,
+ * docs/relay.md) and wgweb.v1, and reads the relay's choice from `ws.protocol`. Batching matters in
+ * browsers, where every WebSocket message is a task of its own: one message per datagram capped a
+ * bulk download at the message rate.
+ *
+ * Besides the event loop this is the one client piece that owns I/O, so it owns timers too
+ * (injectable for tests). Datagram loss is fine (UDP semantics: WireGuard retransmits handshakes,
+ * TCP retransmits data); unbounded buffering is not.
+ */
+
+import { ErrorCode, WgwebError } from '../shared/errors.ts';
+import type { Endpoint } from '../shared/ip-address.ts';
+import { BATCH_RECORD_HEADER, DatagramBatchWriter, parseDatagramBatch } from '../shared/datagram-batch.ts';
+import { buildRelayUrl, describeCloseCode, RELAY_SUBPROTOCOL, RELAY_SUBPROTOCOL_V2, RELAY_SUBPROTOCOLS, RELAY_V2_MAX_MESSAGE } from '../shared/relay-protocol.ts';
+
+/** Transport states, reported through `onState`. */
+export type RelayTransportState = 'connecting' | 'open' | 'reconnecting' | 'closed';
+
+/** What accompanies a state change. */
+export interface RelayStateDetail {
+  /** The session URL (`ws://relay/wg?to=...`). */
+  readonly url: string;
+  /** Connection attempts so far (1 for the first). */
+  readonly attempt: number;
+  /** 'reconnecting': ms until the next attempt; absent when waiting for the next send (idle). */
+  readonly retryInMs?: number;
+  /** 'reconnecting' after an idle timeout: the next send() reconnects. */
+  readonly onDemand?: boolean;
+  /** The close code and reason from the relay that caused this state, if any. */
+  readonly closeCode?: number;
+  readonly closeReason?: string;
+  /**
+   * 'closed' by failure: RELAY_REFUSED, RELAY_UNREACHABLE or RELAY_CLOSED. 'reconnecting': the
+   * cause, for display. Absent when close() was called.
+   */
+  readonly error?: WgwebError;
+}
+
+/** The subset of the WebSocket API used here (the DOM WebSocket and `ws` both provide it). */
+export interface RelayWebSocket {
+  binaryType: string;
+  /** The subprotocol the server selected ('' or absent before open / when none). */
+  readonly protocol?: string;
+  readonly readyState: number;
+  readonly bufferedAmount: number;
+  // Event parameters are typed loosely so that both the DOM and the `ws` classes fit.
+  /* eslint-disable @typescript-eslint/no-explicit-any */
+  onopen: ((event: any) => void) | null;
+  onmessage: ((event: any) => void) | null;
+  onclose: ((event: any) => void) | null;
+  onerror: ((event: any) => void) | null;
+  /* eslint-enable @typescript-eslint/no-explicit-any */
+  send(data: Uint8Array): void;
+  close(code?: number, reason?: string): void;
+}
+
+/** A WebSocket class: `globalThis.WebSocket`, or `WebSocket` from the `ws` package in Node. */
+export type RelayWebSocketConstructor = new (url: string, protocols?: string | string[]) => RelayWebSocket;
+
+/** Timer functions (same shape as the event loop's), injectable for tests. */
+export interface TransportTimers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export interface RelayTransportOptions {
+  /** The relay: `ws://host:8080`, `wss://relay.example/`, an `http(s)://` page URL, or a full `/wg` URL. */
+  relayUrl: string;
+  /** The WireGuard endpoint the relay should forward to (`host:port`, `[v6]:port`). */
+  endpoint: Endpoint | string;
+  /** Default `globalThis.WebSocket`; Node passes `WebSocket` from `ws`. */
+  WebSocketImpl?: RelayWebSocketConstructor;
+  /** One datagram from the endpoint. Must not throw. */
+  onDatagram(data: Uint8Array): void;
+  /** State changes (and each scheduled retry). May call close(). */
+  onState?(state: RelayTransportState, detail: RelayStateDetail): void;
+  /** First retry delay; default 250 ms; doubles per failure up to `maxRetryDelayMs`. */
+  initialRetryDelayMs?: number;
+  /** Default 30000 ms. */
+  maxRetryDelayMs?: number;
+  /** Failed attempts before giving up when the relay was never reached; default 1. */
+  connectAttempts?: number;
+  /** An attempt that has not opened by then counts as failed; default 10000 ms. */
+  connectTimeoutMs?: number;
+  /**
+   * Offer the batched framing wgweb.v2 (several datagrams per WebSocket message) besides wgweb.v1;
+   * default true. false offers wgweb.v1 alone (one message per datagram), e.g. for an old relay
+   * behind a proxy that mangles subprotocol lists, or to compare.
+   */
+  batching?: boolean;
+  /** Datagrams kept while (re)connecting; default 16. 0 disables the queue. */
+  maxQueue?: number;
+  /** Above this many bytes waiting in the WebSocket, send() drops; default 4 MiB. */
+  maxBufferedAmount?: number;
+  timers?: TransportTimers;
+  /** Jitter source in [0, 1); default Math.random. */
+  random?: () => number;
+}
+
+/** Counters for stats and tests. */
+export interface RelayTransportStats {
+  readonly state: RelayTransportState;
+  readonly attempts: number;
+  /** The framing of the current (or last) connection; '' before the first open. */
+  readonly protocol: string;
+  /** WebSocket messages, which with wgweb.v2 carry several datagrams each. */
+  readonly messagesSent: number;
+  readonly messagesReceived: number;
+  readonly datagramsSent: number;
+  readonly bytesSent: number;
+  readonly datagramsReceived: number;
+  readonly bytesReceived: number;
+  readonly drops: {
+    readonly closed: number;
+    readonly queueFull: number;
+    readonly backpressure: number;
+    readonly text: number;
+    /** wgweb.v2 messages from the relay that broke the framing (dropped whole). */
+    readonly malformed: number;
+    /** wgweb.v2: a datagram above 65533 bytes, which no batch can carry. */
+    readonly tooBig: number;
+  };
+}
+
+const defaultTimers: TransportTimers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+};
+
+const OPEN = 1;
+
+/** One relay session (WebSocket) to one WireGuard endpoint, with reconnects. */
+export class RelayTransport {
+  /** The session URL including `?to=`. */
+  readonly url: string;
+  private readonly impl: RelayWebSocketConstructor;
+  private readonly onDatagram: (data: Uint8Array) => void;
+  private readonly onStateCb?: (state: RelayTransportState, detail: RelayStateDetail) => void;
+  private readonly initialDelay: number;
+  private readonly maxDelay: number;
+  private readonly connectAttempts: number;
+  private readonly connectTimeoutMs: number;
+  private readonly maxQueue: number;
+  private readonly maxBufferedAmount: number;
+  private readonly offer: string | string[];
+  private readonly timers: TransportTimers;
+  private readonly random: () => number;
+
+  private ws: RelayWebSocket | undefined;
+  /** The negotiated framing of `ws`. */
+  private protocol = '';
+  /** wgweb.v2: datagrams sent in this task, flushed as one message in a microtask. */
+  private batch: DatagramBatchWriter | undefined;
+  private flushQueued = false;
+  private currentState: RelayTransportState = 'connecting';
+  private queue: Uint8Array[] = [];
+  private attempt = 0;
+  /** Consecutive failures since the relay last delivered a datagram (drives the backoff). */
+  private failures = 0;
+  private everOpened = false;
+  private openedThisAttempt = false;
+  private waitingForSend = false;
+  private retryTimer: unknown;
+  private connectTimer: unknown;
+  private sent = 0;
+  private bytesSent = 0;
+  private received = 0;
+  private bytesReceived = 0;
+  private messagesSent = 0;
+  private messagesReceived = 0;
+  private readonly drops = { closed: 0, queueFull: 0, backpressure: 0, text: 0, malformed: 0, tooBig: 0 };
+
+  /**
+   * Starts connecting (in a microtask, so `onState` never runs before the constructor returns).
+   * @throws {TypeError} for a bad relay URL or when no WebSocket implementation is available.
+   * @throws {RangeError} for a bad endpoint.
+   */
+  constructor(options: RelayTransportOptions) {
+    this.url = buildRelayUrl(options.relayUrl, options.endpoint);
+    const impl = options.WebSocketImpl ?? (globalThis as { WebSocket?: RelayWebSocketConstructor }).WebSocket;
+    if (!impl) throw new TypeError('no WebSocket implementation: in Node pass WebSocketImpl (WebSocket from the ws package)');
+    if (typeof options.onDatagram !== 'function') throw new TypeError('onDatagram must be a function');
+    this.impl = impl;
+    this.onDatagram = options.onDatagram;
+    this.onStateCb = options.onState;
+    this.initialDelay = options.initialRetryDelayMs ?? 250;
+    this.maxDelay = options.maxRetryDelayMs ?? 30_000;
+    this.connectAttempts = options.connectAttempts ?? 1;
+    this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+    this.maxQueue = options.maxQueue ?? 16;
+    this.maxBufferedAmount = options.maxBufferedAmount ?? 4 << 20;
+    // A single string for v1 alone: exactly what clients sent before wgweb.v2 existed.
+    this.offer = options.batching === false ? RELAY_SUBPROTOCOL : [...RELAY_SUBPROTOCOLS];
+    this.timers = options.timers ?? defaultTimers;
+    this.random = options.random ?? Math.random;
+    if (!(this.initialDelay > 0) || !(this.maxDelay >= this.initialDelay)) throw new RangeError('retry delays must satisfy 0 < initial ≤ max');
+    if (!(this.connectAttempts >= 1)) throw new RangeError('connectAttempts must be at least 1');
+    queueMicrotask(() => {
+      if (this.currentState === 'connecting' && !this.ws) this.connect();
+    });
+  }
+
+  /** The current state. */
+  get state(): RelayTransportState {
+    return this.currentState;
+  }
+
+  /**
+   * Sends one datagram. UDP semantics: returns false when it was dropped (closed, queue full,
+   * or the WebSocket is backed up), true when sent or queued for the connection being opened.
+   * @throws {TypeError} when `data` is not a Uint8Array.
+   */
+  send(data: Uint8Array): boolean {
+    if (!(data instanceof Uint8Array)) throw new TypeError('send() takes a Uint8Array');
+    const ws = this.ws;
+    if (this.currentState === 'open' && ws && ws.readyState === OPEN) {
+      const batch = this.batch;
+      if (ws.bufferedAmount + (batch?.byteLength ?? 0) > this.maxBufferedAmount) {
+        this.drops.backpressure++;
+        return false;
+      }
+      if (!batch) {
+        ws.send(data);
+        this.messagesSent++;
+      } else {
+        if (data.length === 0) return true; // nothing to carry (and a v2 record cannot be empty)
+        if (data.length > RELAY_V2_MAX_MESSAGE - BATCH_RECORD_HEADER) {
+          // Cannot be framed; above IPv4's 65507-byte UDP payload it could not be sent anyway.
+          this.drops.tooBig++;
+          return false;
+        }
+        if (!batch.fits(data.length)) this.flush();
+        // Copied into the batch, so the caller may reuse its buffer at once (as with ws.send).
+        batch.add(data);
+        // Everything the event loop emits in this task (a step's ACKs, a handshake and its queued
+        // packets) leaves as one message once the task's synchronous work is done.
+        if (!this.flushQueued) {
+          this.flushQueued = true;
+          queueMicrotask(() => {
+            this.flushQueued = false;
+            this.flush();
+          });
+        }
+      }
+      this.sent++;
+      this.bytesSent += data.length;
+      return true;
+    }
+    if (this.currentState === 'closed') {
+      this.drops.closed++;
+      return false;
+    }
+    if (this.queue.length >= this.maxQueue) {
+      this.drops.queueFull++;
+      return false;
+    }
+    // Copied: the caller may reuse its buffer before the connection opens.
+    this.queue.push(data.slice());
+    if (this.waitingForSend) {
+      this.waitingForSend = false;
+      this.connect();
+    }
+    return true;
+  }
+
+  /** Closes for good (normal closure, 1000). Idempotent; queued datagrams are discarded. */
+  close(): void {
+    if (this.currentState === 'closed') return;
+    this.clearTimers();
+    this.detachAndClose(1000, 'client closed');
+    this.queue = [];
+    this.setState('closed', {});
+  }
+
+  /** Counters. */
+  stats(): RelayTransportStats {
+    return {
+      state: this.currentState,
+      attempts: this.attempt,
+      protocol: this.protocol,
+      messagesSent: this.messagesSent,
+      messagesReceived: this.messagesReceived,
+      datagramsSent: this.sent,
+      bytesSent: this.bytesSent,
+      datagramsReceived: this.received,
+      bytesReceived: this.bytesReceived,
+      drops: { ...this.drops },
+    };
+  }
+
+  /** wgweb.v2: sends the pending batch as one message (dropped if the connection went away). */
+  private flush(): void {
+    const message = this.batch?.take();
+    const ws = this.ws;
+    if (!message || !ws || ws.readyState !== OPEN) return;
+    ws.send(message);
+    this.messagesSent++;
+  }
+
+  private connect(): void {
+    this.clearTimers();
+    this.attempt++;
+    this.openedThisAttempt = false;
+    // The first attempt announces 'connecting'; later ones were announced by scheduleRetry.
+    this.setState(this.everOpened ? 'reconnecting' : 'connecting', {}, this.attempt === 1);
+    let ws: RelayWebSocket;
+    try {
+      ws = new this.impl(this.url, this.offer);
+    } catch (e) {
+      // e.g. a browser refusing ws: from an https: page (mixed content).
+      this.failed(undefined, undefined, e);
+      return;
+    }
+    this.ws = ws;
+    // Binary messages as bytes. The `ws` package (Node) copies every message into a new
+    // ArrayBuffer for 'arraybuffer' but hands over a view of the socket read for 'nodebuffer': in
+    // a bulk download that copy was 8–9% of the client's CPU (docs/benchmarks.md). The platform's
+    // own WebSocket only takes 'blob' | 'arraybuffer' (Chromium warns in the console about any
+    // other value), so only other implementations are probed.
+    if (this.impl !== (globalThis as { WebSocket?: unknown }).WebSocket) ws.binaryType = 'nodebuffer';
+    if (ws.binaryType !== 'nodebuffer') ws.binaryType = 'arraybuffer';
+    ws.onopen = () => {
+      if (this.ws !== ws) return;
+      if (this.connectTimer !== undefined) this.timers.clearTimeout(this.connectTimer);
+      this.connectTimer = undefined;
+      this.openedThisAttempt = true;
+      this.everOpened = true;
+      // RFC 6455 §4.1: the protocol the server selected; an implementation without the attribute,
+      // or a relay that predates v2, means one message per datagram.
+      this.protocol = ws.protocol === RELAY_SUBPROTOCOL_V2 ? RELAY_SUBPROTOCOL_V2 : RELAY_SUBPROTOCOL;
+      this.batch = this.protocol === RELAY_SUBPROTOCOL_V2 ? new DatagramBatchWriter() : undefined;
+      this.setState('open', {});
+      const pending = this.queue;
+      this.queue = [];
+      for (const d of pending) if (this.currentState === 'open') this.send(d);
+    };
+    ws.onmessage = (ev: { data: unknown }) => {
+      if (this.ws !== ws) return;
+      const data = ev.data;
+      let bytes: Uint8Array;
+      if (data instanceof ArrayBuffer) bytes = new Uint8Array(data);
+      // A Buffer from `ws`: re-viewed as a plain Uint8Array, whose slice() copies as callers expect.
+      else if (data instanceof Uint8Array) bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+      else {
+        this.drops.text++;
+        return;
+      }
+      // The relay delivered something: the path works, so the next failure starts a fresh backoff.
+      this.failures = 0;
+      this.messagesReceived++;
+      if (!this.batch) {
+        this.received++;
+        this.bytesReceived += bytes.length;
+        this.onDatagram(bytes);
+        return;
+      }
+      const parsed = parseDatagramBatch(bytes);
+      if (!parsed.ok) {
+        this.drops.malformed++;
+        return;
+      }
+      for (const d of parsed.datagrams) {
+        // onDatagram may close() the transport (or a reconnect may replace ws): stop delivering.
+        if (this.ws !== ws) return;
+        this.received++;
+        this.bytesReceived += d.length;
+        this.onDatagram(d);
+      }
+    };
+    ws.onerror = () => {
+      // Always followed by a close event, which carries the information.
+    };
+    ws.onclose = (ev: { code?: number; reason?: string }) => {
+      if (this.ws !== ws) return;
+      this.ws = undefined;
+      this.batch = undefined;
+      this.onClosed(typeof ev.code === 'number' ? ev.code : 1006, typeof ev.reason === 'string' ? ev.reason : '');
+    };
+    this.connectTimer = this.timers.setTimeout(() => {
+      if (this.ws !== ws || this.openedThisAttempt) return;
+      this.detachAndClose();
+      this.failed(undefined, undefined, new Error(`no answer within ${this.connectTimeoutMs} ms`));
+    }, this.connectTimeoutMs);
+  }
+
+  private onClosed(code: number, reason: string): void {
+    if (this.connectTimer !== undefined) this.timers.clearTimeout(this.connectTimer);
+    this.connectTimer = undefined;
+    if (this.currentState === 'closed') return;
+    if (!this.openedThisAttempt) {
+      this.failed(code, reason);
+      return;
+    }
+    const info = describeCloseCode(code);
+    const detail = { closeCode: code, closeReason: reason };
+    const relaySaid = reason ? ` The relay said: "${reason}".` : '';
+    if (info.retry === 'never') {
+      const errCode = code === 1000 ? ErrorCode.RELAY_CLOSED : ErrorCode.RELAY_REFUSED;
+      const error = new WgwebError(errCode, `${info.explanation}${relaySaid}`, { url: this.url, closeCode: code, closeName: info.name, reason });
+      this.queue = [];
+      this.setState('closed', { ...detail, error });
+      return;
+    }
+    const error = new WgwebError(ErrorCode.RELAY_CLOSED, `${info.explanation}${relaySaid}`, {
+      url: this.url,
+      closeCode: code,
+      closeName: info.name,
+      reason,
+    });
+    if (info.retry === 'on-demand') {
+      this.failures = 0;
+      if (this.queue.length > 0) {
+        this.connect();
+        return;
+      }
+      this.waitingForSend = true;
+      this.setState('reconnecting', { ...detail, onDemand: true, error });
+      return;
+    }
+    this.scheduleRetry({ ...detail, error });
+  }
+
+  /** An attempt that never opened (unreachable, HTTP-level refusal, timeout, mixed content). */
+  private failed(code: number | undefined, reason: string | undefined, cause?: unknown): void {
+    const error = new WgwebError(
+      ErrorCode.RELAY_UNREACHABLE,
+      `Cannot connect to the relay at ${this.url.split('?')[0]}: check the relay URL and that the relay (wgweb relay) is running and reachable.`,
+      { url: this.url, closeCode: code, reason },
+      cause === undefined ? undefined : { cause },
+    );
+    const detail = { closeCode: code, closeReason: reason || undefined, error };
+    if (!this.everOpened && this.attempt >= this.connectAttempts) {
+      this.queue = [];
+      this.setState('closed', detail);
+      return;
+    }
+    this.scheduleRetry(detail);
+  }
+
+  private scheduleRetry(detail: Omit<RelayStateDetail, 'url' | 'attempt'>): void {
+    this.failures++;
+    const base = Math.min(this.maxDelay, this.initialDelay * 2 ** Math.min(this.failures - 1, 30));
+    // "Equal jitter": half fixed, half random, so a relay restart is not met by a synchronized stampede.
+    const delay = Math.round(base / 2 + (base / 2) * this.random());
+    this.retryTimer = this.timers.setTimeout(() => {
+      this.retryTimer = undefined;
+      if (this.currentState !== 'closed') this.connect();
+    }, delay);
+    // Before the relay was ever reached this is still the first connection, not a reconnect.
+    this.setState(this.everOpened ? 'reconnecting' : 'connecting', { ...detail, retryInMs: delay }, true);
+  }
+
+  private detachAndClose(code?: number, reason?: string): void {
+    const ws = this.ws;
+    if (!ws) return;
+    // What was sent in this task still goes out ahead of the close frame, as it would with v1.
+    this.flush();
+    this.ws = undefined;
+    this.batch = undefined;
+    ws.onopen = ws.onmessage = ws.onclose = null;
+    // Keep a no-op error handler: some implementations report the aborted handshake as an error.
+    ws.onerror = () => {};
+    try {
+      ws.close(code, reason);
+    } catch {
+      // Closing a socket that is still connecting may throw in some implementations; it is gone either way.
+    }
+  }
+
+  private clearTimers(): void {
+    if (this.retryTimer !== undefined) this.timers.clearTimeout(this.retryTimer);
+    if (this.connectTimer !== undefined) this.timers.clearTimeout(this.connectTimer);
+    this.retryTimer = this.connectTimer = undefined;
+  }
+
+  private setState(state: RelayTransportState, detail: Omit<RelayStateDetail, 'url' | 'attempt'>, always = false): void {
+    const changed = state !== this.currentState;
+    this.currentState = state;
+    if (changed || always) this.onStateCb?.(state, { url: this.url, attempt: this.attempt, ...detail });
+  }
+}

@@ -1,0 +1,253 @@
+/**
+ * The browse origin: a second HTTP listener of the relay (same host, another port) that the
+ * browse view frames intranet pages on. A separate origin is what keeps intranet content away from
+ * the app: a framed page cannot read the app's DOM, storage or keys, nor script it (docs/browse.md).
+ *
+ *   GET /__wgweb/bridge.html?app=<app origin>   the bridge page, frameable by that app origin only
+ *   GET /__wgweb/browse-sw.js                   the Service Worker (Service-Worker-Allowed: /)
+ *   GET /__wgweb/bridge.js, frame-agent.js      their scripts (dist/ui/__wgweb/, built by Vite)
+ *   anything else                               a short page: this origin is only served through
+ *                                               the app's browse view (the Service Worker answers
+ *                                               /browse/… itself; requests reach here only without it)
+ *
+ * And on the app's listener, `GET /api/browse` → `{ "origin": "http://<host>:<port>" }` tells the
+ * app where its browse origin is (the host as the browser named it, so the two stay same-site:
+ * Service Workers are refused in cross-site frames).
+ */
+import { createReadStream } from 'node:fs';
+import { realpath, stat } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, resolve, sep } from 'node:path';
+import { WgwebError } from '../../shared/errors.ts';
+import { formatEndpoint } from '../../shared/ip-address.ts';
+import type { Logger } from './log.ts';
+import type { RelayRoutes } from './relay-server.ts';
+import { sendText } from './static-files.ts';
+
+/** The files of dist/ui/__wgweb/ the browse origin serves, and their types. */
+const FILES: Readonly<Record<string, string>> = {
+  'browse-sw.js': 'text/javascript; charset=utf-8',
+  'bridge.js': 'text/javascript; charset=utf-8',
+  'frame-agent.js': 'text/javascript; charset=utf-8',
+  'browse-sw.js.map': 'application/json; charset=utf-8',
+  'bridge.js.map': 'application/json; charset=utf-8',
+  'frame-agent.js.map': 'application/json; charset=utf-8',
+};
+const CONTROL_DIR = '__wgweb';
+const API_PATH = '/api/browse';
+
+export interface BrowseOriginOptions {
+  /** Listen address (the relay's). */
+  host: string;
+  /** Listen port; 0 (default) picks a free one. */
+  port?: number;
+  /** Roots holding `__wgweb/` (the relay's static dirs: dist/ui first). */
+  staticDirs: readonly string[];
+  /**
+   * The browse origin as browsers reach it, when a reverse proxy stands in front
+   * (e.g. `https://browse.example.com`); default `http://<the app's host>:<port>`.
+   */
+  publicOrigin?: string;
+  /** App origins allowed to embed the bridge besides those on the same host (e.g. behind a proxy). */
+  appOrigins?: readonly string[];
+  log: Logger;
+}
+
+/** A running browse origin listener. */
+export interface BrowseOriginHandle {
+  readonly host: string;
+  readonly port: number;
+  readonly server: http.Server;
+  /** The browse origin for an app reached under `appHost` (a Host header), e.g. `http://127.0.0.1:43211`. */
+  originFor(appHost: string | undefined): string;
+  /** `GET /api/browse` for the app's listener. */
+  readonly routes: RelayRoutes;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the browse origin listener.
+ * @throws {WgwebError} USAGE when the port cannot be bound; RangeError for a bad option.
+ */
+export async function startBrowseOrigin(options: BrowseOriginOptions): Promise<BrowseOriginHandle> {
+  const publicOrigin = options.publicOrigin === undefined ? undefined : checkOrigin(options.publicOrigin, 'browse origin', 'https://browse.example.com');
+  const appOrigins = new Set((options.appOrigins ?? []).map((o) => checkOrigin(o, 'browse app origin', 'https://vpn.example.com')));
+  const roots = options.staticDirs.map((d) => resolve(d, CONTROL_DIR));
+  const server = http.createServer({ headersTimeout: 10_000, requestTimeout: 30_000, connectionsCheckingInterval: 2000 }, (req, res) => {
+    handle(req, res, roots, appOrigins).catch((e: Error) => {
+      options.log.error('browse.request_error', { error: e.message });
+      sendText(res, 500, 'internal error');
+    });
+  });
+  const port = await new Promise<number>((resolveListen, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      reject(new WgwebError('USAGE', `cannot listen for the browse origin on ${formatEndpoint({ host: options.host, port: options.port ?? 0 })}: ${err.code ?? err.message}`));
+    });
+    server.listen({ host: options.host, port: options.port ?? 0 }, () => resolveListen((server.address() as AddressInfo).port));
+  });
+  server.on('error', (err) => options.log.error('browse.http_error', { error: err.message }));
+  const originFor = (appHost: string | undefined): string => {
+    if (publicOrigin) return publicOrigin;
+    const host = hostnameOf(appHost) ?? defaultHost(options.host);
+    return `http://${host}:${port}`;
+  };
+  const routes: RelayRoutes = (req, res) => {
+    const path = (req.url ?? '').split('?')[0];
+    if (path !== API_PATH) return false;
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      sendText(res, 405, 'method not allowed', { Allow: 'GET, HEAD' });
+      return true;
+    }
+    const body = Buffer.from(`${JSON.stringify({ origin: originFor(req.headers.host) })}\n`);
+    res.writeHead(200, {
+      'Content-Type': 'application/json; charset=utf-8',
+      'Content-Length': body.length,
+      'Cache-Control': 'no-store',
+      'X-Content-Type-Options': 'nosniff',
+    });
+    res.end(req.method === 'HEAD' ? undefined : body);
+    return true;
+  };
+  options.log.info('browse.listening', { listen: formatEndpoint({ host: options.host, port }) });
+  let closing: Promise<void> | undefined;
+  return {
+    host: options.host,
+    port,
+    server,
+    originFor,
+    routes,
+    close() {
+      closing ??= new Promise<void>((done) => {
+        server.close(() => done());
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}
+
+async function handle(req: http.IncomingMessage, res: http.ServerResponse, roots: string[], appOrigins: Set<string>): Promise<void> {
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    sendText(res, 405, 'method not allowed', { Allow: 'GET, HEAD' });
+    return;
+  }
+  const url = new URL(req.url ?? '/', 'http://browse.invalid');
+  const path = url.pathname;
+  if (path === `/${CONTROL_DIR}/bridge.html`) {
+    const app = url.searchParams.get('app') ?? '';
+    if (!bridgeAllowed(app, req.headers.host, appOrigins)) {
+      sendText(res, 403, `the browse bridge only works inside the wgweb app of this host (app origin "${app.slice(0, 200)}" is not allowed)`);
+      return;
+    }
+    const html =
+      '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>wgweb browse bridge</title>' +
+      `<script src="/${CONTROL_DIR}/bridge.js"></script></head><body></body></html>\n`;
+    const body = Buffer.from(html);
+    res.writeHead(200, {
+      'Content-Type': 'text/html; charset=utf-8',
+      'Content-Length': body.length,
+      // Only the app may embed the bridge: another page embedding it could hand the Service Worker
+      // a backend of its own.
+      'Content-Security-Policy': `default-src 'none'; script-src 'self'; frame-ancestors ${app}`,
+      'Cache-Control': 'no-store',
+      'Referrer-Policy': 'no-referrer',
+      'X-Content-Type-Options': 'nosniff',
+    });
+    res.end(req.method === 'HEAD' ? undefined : body);
+    return;
+  }
+  const prefix = `/${CONTROL_DIR}/`;
+  if (path.startsWith(prefix) && Object.hasOwn(FILES, path.slice(prefix.length))) {
+    const name = path.slice(prefix.length);
+    for (const root of roots) {
+      const file = await locate(root, name);
+      if (!file) continue;
+      const headers: Record<string, string | number> = {
+        'Content-Type': FILES[name],
+        'Content-Length': file.size,
+        'Cache-Control': 'no-cache',
+        'X-Content-Type-Options': 'nosniff',
+      };
+      // The worker's script lives in /__wgweb/ but controls the whole origin.
+      if (name === 'browse-sw.js') headers['Service-Worker-Allowed'] = '/';
+      res.writeHead(200, headers);
+      if (req.method === 'HEAD') {
+        res.end();
+        return;
+      }
+      const stream = createReadStream(file.path);
+      stream.on('error', () => res.destroy());
+      stream.pipe(res);
+      return;
+    }
+    sendText(res, 404, `${name} is missing: build the UI (npm run build)`);
+    return;
+  }
+  const html =
+    '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>wgweb browse origin</title></head><body style="font:15px/1.5 system-ui,sans-serif;padding:2rem">' +
+    '<h1 style="font-size:1.2rem">wgweb browse origin</h1><p>Pages on this address are fetched through a WireGuard tunnel by the wgweb app. ' +
+    'Open wgweb, connect, and use its Browse view (keep the wgweb tab open).</p></body></html>\n';
+  const body = Buffer.from(html);
+  res.writeHead(404, {
+    'Content-Type': 'text/html; charset=utf-8',
+    'Content-Length': body.length,
+    'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'",
+    'Cache-Control': 'no-store',
+    'X-Content-Type-Options': 'nosniff',
+  });
+  res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+/** The app origin may embed the bridge when it is on the same host (another port) or configured. */
+function bridgeAllowed(app: string, browseHost: string | undefined, appOrigins: Set<string>): boolean {
+  let u: URL;
+  try {
+    u = new URL(app);
+  } catch {
+    return false;
+  }
+  if ((u.protocol !== 'http:' && u.protocol !== 'https:') || u.origin !== app) return false;
+  if (appOrigins.has(app)) return true;
+  const host = hostnameOf(browseHost);
+  return host !== undefined && u.hostname === host;
+}
+
+/** The host name of a Host header (brackets kept for IPv6), or undefined when it is not a plain host. */
+function hostnameOf(hostHeader: string | undefined): string | undefined {
+  if (!hostHeader) return undefined;
+  const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(?::[0-9]{1,5})?$/.exec(hostHeader.trim());
+  return m ? m[1].toLowerCase() : undefined;
+}
+
+function defaultHost(listenHost: string): string {
+  if (listenHost === '0.0.0.0') return '127.0.0.1';
+  if (listenHost === '::') return '[::1]';
+  return listenHost.includes(':') ? `[${listenHost}]` : listenHost;
+}
+
+function checkOrigin(text: string, what: string, example: string): string {
+  let u: URL;
+  try {
+    u = new URL(text);
+  } catch {
+    throw new RangeError(`${what} "${text}" is not an origin (write it like ${example})`);
+  }
+  if ((u.protocol !== 'http:' && u.protocol !== 'https:') || u.pathname !== '/' || u.search || u.hash || u.username) {
+    throw new RangeError(`${what} "${text}" must be just scheme://host[:port], like ${example}`);
+  }
+  return u.origin;
+}
+
+async function locate(root: string, name: string): Promise<{ path: string; size: number } | undefined> {
+  const candidate = join(root, name);
+  try {
+    const real = await realpath(candidate);
+    const realRoot = await realpath(root);
+    if (!real.startsWith(realRoot + sep)) return undefined;
+    const st = await stat(real);
+    return st.isFile() ? { path: real, size: st.size } : undefined;
+  } catch {
+    return undefined;
+  }
+}

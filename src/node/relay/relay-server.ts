@@ -1,0 +1,421 @@
+/**
+ * The relay's server: one HTTP server on one port for the UI's static files and the WebSocket
+ * upgrade on `/wg`.
+ *
+ *   upgrade ─▶ path /wg? (else HTTP 404)  upgrade headers sane? (else HTTP 400)
+ *          ─▶ under the connection cap? (else HTTP 503, no upgrade at all)
+ *          ─▶ reserve a session slot ─▶ parse ?to= ─▶ policy: resolve + allow ─▶ connect UDP socket
+ *          ─▶ complete the upgrade ─▶ refused? close(code, reason) : new RelaySession
+ *
+ * Refusals happen after the upgrade completes, on purpose: a browser never sees HTTP status codes
+ * of a failed upgrade, only a close code and reason, and wgweb wants to tell the user *why*. The
+ * connection cap (max sessions plus a small overflow for refusals in flight) keeps a handshake
+ * flood from turning that into unbounded work; Node's header timeout bounds slowloris.
+ *
+ * The UDP socket is connected before the WebSocket opens, so a client's first datagram (its
+ * handshake initiation) is never lost to session setup.
+ */
+
+import http from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type ServerOptions, type WebSocket } from 'ws';
+import { WgwebError } from '../../shared/errors.ts';
+import { formatEndpoint, formatIp } from '../../shared/ip-address.ts';
+import {
+  parseRelayRequest,
+  RELAY_PATH,
+  RELAY_SUBPROTOCOL,
+  RELAY_SUBPROTOCOL_V2,
+  RELAY_V2_MAX_MESSAGE,
+  RelayCloseCode,
+  truncateCloseReason,
+} from '../../shared/relay-protocol.ts';
+import type { DestinationPolicy } from './destination-policy.ts';
+import type { Logger } from './log.ts';
+import { addCounters, emptyCounters, openConnectedUdp, RelaySession, type SessionCounters, type SessionInfo, type SessionLimits } from './relay-session.ts';
+import { createStaticHandler, sendText } from './static-files.ts';
+
+/**
+ * Extra HTTP handlers tried before the static files (e.g. `/api/demo/config`). Return true when
+ * the request was handled (the handler then owns the response, also asynchronously).
+ */
+export type RelayRoutes = (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
+
+/** Fully resolved server settings (see startRelay for the defaults). */
+export interface RelayServerConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly policy: DestinationPolicy;
+  readonly maxSessions: number;
+  readonly maxMessage: number;
+  readonly pingIntervalMs: number;
+  readonly limits: SessionLimits;
+  readonly staticDirs: readonly string[];
+  readonly routes?: RelayRoutes;
+  readonly log: Logger;
+  readonly now: () => number;
+}
+
+/** Relay-wide counters. */
+export interface RelayStats {
+  /** Sessions forwarding now. */
+  readonly activeSessions: number;
+  /** Upgrades being resolved/checked. */
+  readonly pendingSessions: number;
+  /** Sessions opened since start. */
+  readonly openedSessions: number;
+  /** Refusals since start, by close-code name (plus `OVERLOAD` for HTTP 503s). */
+  readonly refused: Readonly<Record<string, number>>;
+  /** Counters summed over all sessions, open and ended. */
+  readonly totals: SessionCounters;
+  /** The open sessions. */
+  readonly sessions: readonly SessionInfo[];
+}
+
+const CLOSE_NAMES: Record<number, string> = Object.fromEntries(Object.entries(RelayCloseCode).map(([k, v]) => [v, k]));
+
+/** HTTP + WebSocket front of the relay. */
+export class RelayServer {
+  readonly http: http.Server;
+  readonly policy: DestinationPolicy;
+  private readonly cfg: RelayServerConfig;
+  private readonly wss: WebSocketServer;
+  private readonly serveStatic: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>;
+  private readonly sessions = new Set<RelaySession>();
+  private readonly hardCap: number;
+  private pendingUpgrades = 0;
+  private pendingSessions = 0;
+  private openedSessions = 0;
+  private nextId = 1;
+  private readonly endedTotals = emptyCounters();
+  private readonly refused: Record<string, number> = {};
+  private pingTimer: ReturnType<typeof setInterval> | undefined;
+  private closing: Promise<void> | undefined;
+
+  constructor(cfg: RelayServerConfig) {
+    this.cfg = cfg;
+    this.policy = cfg.policy;
+    // Refusals in flight (accepted, then closed with a code) need a little room above maxSessions.
+    this.hardCap = cfg.maxSessions + Math.max(16, Math.ceil(cfg.maxSessions / 4));
+    this.serveStatic = createStaticHandler(cfg.staticDirs);
+    // closeTimeout (ws ≥ 8.17, missing from @types/ws): a client that ignores our close frame is
+    // dropped after 5 s instead of the default 30 s.
+    const wsOptions: ServerOptions & { closeTimeout?: number } = {
+      noServer: true,
+      // The frame-level bound (ws answers 1009 from the frame header, before buffering the
+      // payload). A wgweb.v2 batch may hold up to RELAY_V2_MAX_MESSAGE bytes whatever
+      // --max-message says; the session enforces --max-message per datagram in both framings.
+      maxPayload: Math.max(cfg.maxMessage, RELAY_V2_MAX_MESSAGE),
+      perMessageDeflate: false,
+      clientTracking: true,
+      closeTimeout: 5000,
+      // RFC 6455 §4.2.2: the server picks one of the offered subprotocols. wgweb.v2 (batched) only
+      // when the client offers it, so a v1-only client keeps the one-message-one-datagram framing.
+      // A client offering only other subprotocols (say a future wgweb.v3) gets its first one echoed
+      // back, solely so that it accepts the upgrade and can read our BAD_REQUEST reason: a
+      // WebSocket client fails the connection, reason unseen, when no offered protocol is selected.
+      handleProtocols: (protocols) =>
+        protocols.has(RELAY_SUBPROTOCOL_V2)
+          ? RELAY_SUBPROTOCOL_V2
+          : protocols.has(RELAY_SUBPROTOCOL)
+            ? RELAY_SUBPROTOCOL
+            : (protocols.values().next().value ?? false),
+    };
+    this.wss = new WebSocketServer(wsOptions);
+    // Slowloris: headers must be complete within 10 s, a whole request within 30 s; Node checks
+    // every connectionsCheckingInterval.
+    this.http = http.createServer(
+      { headersTimeout: 10_000, requestTimeout: 30_000, connectionsCheckingInterval: 2000 },
+      (req, res) => this.onRequest(req, res),
+    );
+    this.http.maxConnections = this.hardCap + 256;
+    this.http.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
+  }
+
+  /**
+   * Starts listening.
+   * @throws {WgwebError} USAGE when the address cannot be bound (in use, not local, no permission).
+   */
+  listen(): Promise<{ host: string; port: number }> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException): void => {
+        const where = formatEndpoint({ host: this.cfg.host, port: this.cfg.port });
+        const why =
+          err.code === 'EADDRINUSE'
+            ? 'the address is already in use (another relay running? choose another with --listen)'
+            : err.code === 'EADDRNOTAVAIL'
+              ? 'that address is not on this machine'
+              : err.code === 'EACCES'
+                ? 'permission denied (ports below 1024 need privileges)'
+                : (err.code ?? err.message);
+        reject(new WgwebError('USAGE', `cannot listen on ${where}: ${why}`, { code: err.code }, { cause: err }));
+      };
+      this.http.once('error', onError);
+      this.http.listen({ host: this.cfg.host, port: this.cfg.port }, () => {
+        this.http.off('error', onError);
+        this.http.on('error', (err) => this.cfg.log.error('relay.http_error', { error: err.message }));
+        const addr = this.http.address();
+        const port = typeof addr === 'object' && addr ? addr.port : this.cfg.port;
+        this.pingTimer = setInterval(() => this.sweep(), this.cfg.pingIntervalMs);
+        this.pingTimer.unref();
+        resolve({ host: this.cfg.host, port });
+      });
+    });
+  }
+
+  /** Counters and the open sessions. */
+  stats(): RelayStats {
+    const totals = emptyCounters();
+    addCounters(totals, this.endedTotals);
+    const sessions: SessionInfo[] = [];
+    for (const s of this.sessions) {
+      const info = s.info();
+      sessions.push(info);
+      addCounters(totals, info.counters);
+    }
+    return {
+      activeSessions: this.sessions.size,
+      pendingSessions: this.pendingSessions,
+      openedSessions: this.openedSessions,
+      refused: { ...this.refused },
+      totals,
+      sessions,
+    };
+  }
+
+  /**
+   * Stops accepting, closes every session with 1001 (going away), waits briefly for the close
+   * handshakes, then drops what is left. Idempotent.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    if (this.pingTimer) clearInterval(this.pingTimer);
+    const httpClosed = new Promise<void>((resolve) => this.http.close(() => resolve()));
+    this.http.closeIdleConnections();
+    for (const s of [...this.sessions]) s.close(RelayCloseCode.GOING_AWAY, 'relay shutting down');
+    const clients = [...this.wss.clients];
+    for (const ws of clients) if (ws.readyState === ws.OPEN) ws.close(RelayCloseCode.GOING_AWAY, 'relay shutting down');
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      Promise.all(clients.map((ws) => (ws.readyState === ws.CLOSED ? undefined : new Promise((r) => ws.once('close', r))))),
+      new Promise((r) => (timer = setTimeout(r, 2000))),
+    ]);
+    clearTimeout(timer);
+    for (const ws of this.wss.clients) ws.terminate();
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    this.http.closeAllConnections();
+    await httpClosed;
+  }
+
+  private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+    try {
+      if (this.cfg.routes?.(req, res)) return;
+    } catch (e) {
+      this.cfg.log.error('relay.route_error', { url: safeUrl(req.url), error: (e as Error).message });
+      sendText(res, 500, 'internal error');
+      return;
+    }
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === RELAY_PATH) {
+      sendText(res, 426, `this is the wgweb relay WebSocket (subprotocol ${RELAY_SUBPROTOCOL} or ${RELAY_SUBPROTOCOL_V2})`, { Upgrade: 'websocket', Connection: 'Upgrade' });
+      return;
+    }
+    if (path === '/healthz') {
+      sendText(res, 200, 'ok', { 'Cache-Control': 'no-store' });
+      return;
+    }
+    this.serveStatic(req, res).catch((e: unknown) => {
+      this.cfg.log.error('relay.static_error', { url: safeUrl(req.url), error: (e as Error).message });
+      sendText(res, 500, 'internal error');
+    });
+  }
+
+  private onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    // A reset from a hostile or vanished client must never become an uncaught 'error'.
+    socket.on('error', () => {});
+    const client = clientAddress(req);
+    if (this.closing) return rejectUpgrade(socket, 503, 'relay shutting down');
+    const parsed = parseRelayRequest(req.url ?? '');
+    if (!parsed.ok && parsed.status === 404) return rejectUpgrade(socket, 404, 'not found');
+    const problem = upgradeProblem(req);
+    if (problem) return rejectUpgrade(socket, 400, problem);
+    if (this.wss.clients.size + this.pendingUpgrades >= this.hardCap) {
+      this.count('OVERLOAD');
+      this.cfg.log.warn('session.overload', { client });
+      return rejectUpgrade(socket, 503, 'relay overloaded');
+    }
+    this.pendingUpgrades++;
+    void this.prepare(req, parsed, client)
+      .then((prep) => this.complete(req, socket, head, client, prep))
+      .catch((e: unknown) => {
+        this.cfg.log.error('session.setup_error', { client, error: (e as Error).message });
+        socket.destroy();
+      })
+      .finally(() => {
+        this.pendingUpgrades--;
+      });
+  }
+
+  private async prepare(
+    req: http.IncomingMessage,
+    parsed: ReturnType<typeof parseRelayRequest>,
+    client: string,
+  ): Promise<Preparation> {
+    if (!parsed.ok) return { refusal: { code: parsed.closeCode, reason: parsed.reason } };
+    const endpoint = formatEndpoint(parsed.endpoint);
+    if (!offersSubprotocol(req)) {
+      const offered = req.headers['sec-websocket-protocol'];
+      const reason = `this relay speaks WebSocket subprotocol ${RELAY_SUBPROTOCOL} or ${RELAY_SUBPROTOCOL_V2}; the client offered ${offered ? `"${offered}"` : 'none'}`;
+      return { endpoint, refusal: { code: RelayCloseCode.BAD_REQUEST, reason } };
+    }
+    if (this.sessions.size + this.pendingSessions >= this.cfg.maxSessions) {
+      return { endpoint, refusal: { code: RelayCloseCode.TOO_MANY_SESSIONS, reason: `relay is full (${this.cfg.maxSessions} sessions)` } };
+    }
+    this.pendingSessions++;
+    try {
+      const decision = await this.cfg.policy.decide(parsed.endpoint);
+      if (!decision.allowed) return { endpoint, refusal: { code: decision.code, reason: decision.reason } };
+      const destination = formatEndpoint({ host: formatIp(decision.address), port: decision.port });
+      try {
+        const udp = await openConnectedUdp(decision.address, decision.port);
+        return { endpoint, destination, udp };
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code ?? 'error';
+        this.cfg.log.warn('session.udp_connect_failed', { client, endpoint, destination, code });
+        // No route / no such address family is about the destination; anything else (EMFILE,
+        // ENOBUFS, ...) is the relay's own trouble and worth a retry.
+        const unreachable = ['ENETUNREACH', 'EHOSTUNREACH', 'EADDRNOTAVAIL', 'EAFNOSUPPORT', 'EINVAL', 'EACCES', 'EPERM'].includes(code);
+        return {
+          endpoint,
+          refusal: unreachable
+            ? { code: RelayCloseCode.DESTINATION_UNREACHABLE, reason: `cannot reach ${destination}: ${code}` }
+            : { code: RelayCloseCode.INTERNAL_ERROR, reason: `relay cannot open a UDP socket: ${code}` },
+        };
+      }
+    } finally {
+      // complete() runs in the same microtask checkpoint, before any other upgrade can look at
+      // the counts, so releasing the reservation here cannot let a session in over the limit.
+      this.pendingSessions--;
+    }
+  }
+
+  private complete(req: http.IncomingMessage, socket: Duplex, head: Buffer, client: string, prep: Preparation): void {
+    if (this.closing || socket.destroyed || !socket.writable) {
+      prep.udp?.close();
+      socket.destroy();
+      return;
+    }
+    let accepted = false;
+    this.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+      accepted = true;
+      if (prep.refusal || !prep.udp || !prep.destination || !prep.endpoint) {
+        const code = prep.refusal?.code ?? RelayCloseCode.INTERNAL_ERROR;
+        const reason = truncateCloseReason(prep.refusal?.reason ?? 'internal error');
+        this.count(CLOSE_NAMES[code] ?? String(code));
+        this.cfg.log.info('session.refused', { client, endpoint: prep.endpoint ?? safeUrl(req.url), code, reason });
+        ws.close(code, reason);
+        prep.udp?.close();
+        return;
+      }
+      const session = new RelaySession({
+        id: this.nextId++,
+        ws,
+        protocol: ws.protocol === RELAY_SUBPROTOCOL_V2 ? RELAY_SUBPROTOCOL_V2 : RELAY_SUBPROTOCOL,
+        udp: prep.udp,
+        client,
+        endpoint: prep.endpoint,
+        destination: prep.destination,
+        limits: this.cfg.limits,
+        maxMessage: this.cfg.maxMessage,
+        log: this.cfg.log,
+        now: this.cfg.now,
+        onEnd: (s) => {
+          this.sessions.delete(s);
+          addCounters(this.endedTotals, s.counters);
+        },
+      });
+      this.sessions.add(session);
+      this.openedSessions++;
+      this.cfg.log.info('session.open', {
+        id: session.id,
+        client,
+        endpoint: prep.endpoint,
+        destination: prep.destination,
+        local: session.local,
+        protocol: session.protocol,
+      });
+    });
+    // ws answers malformed upgrades itself (400) without calling back; the socket must not leak.
+    if (!accepted) prep.udp?.close();
+  }
+
+  /** Liveness: a session that answered no ping (and sent nothing) since the last sweep is dropped. */
+  private sweep(): void {
+    for (const s of this.sessions) {
+      if (!s.alive) {
+        this.cfg.log.info('session.dead', { id: s.id, client: s.client });
+        s.terminate();
+        continue;
+      }
+      s.alive = false;
+      s.ping();
+    }
+  }
+
+  private count(name: string): void {
+    this.refused[name] = (this.refused[name] ?? 0) + 1;
+  }
+}
+
+interface Preparation {
+  endpoint?: string;
+  destination?: string;
+  udp?: import('node:dgram').Socket;
+  refusal?: { code: number; reason: string };
+}
+
+function offersSubprotocol(req: http.IncomingMessage): boolean {
+  const h = req.headers['sec-websocket-protocol'];
+  if (typeof h !== 'string') return false;
+  return h.split(',').some((p) => p.trim() === RELAY_SUBPROTOCOL || p.trim() === RELAY_SUBPROTOCOL_V2);
+}
+
+/** The checks ws would make, done before any work so a bad upgrade costs nothing. */
+function upgradeProblem(req: http.IncomingMessage): string | undefined {
+  if (req.method !== 'GET') return 'WebSocket upgrades use GET';
+  if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') return 'expected Upgrade: websocket';
+  const key = req.headers['sec-websocket-key'];
+  if (typeof key !== 'string' || !/^[+/0-9A-Za-z]{22}==$/.test(key)) return 'missing or invalid Sec-WebSocket-Key';
+  const version = req.headers['sec-websocket-version'];
+  if (version !== '13' && version !== '8') return 'unsupported Sec-WebSocket-Version (use 13)';
+  return undefined;
+}
+
+function rejectUpgrade(socket: Duplex, status: number, message: string): void {
+  const body = `${message}\n`;
+  const text = http.STATUS_CODES[status] ?? 'Error';
+  if (socket.writable) {
+    socket.once('finish', () => socket.destroy());
+    socket.end(
+      `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+    // A client that never reads must not hold the socket.
+    setTimeout(() => socket.destroy(), 5000).unref();
+  } else socket.destroy();
+}
+
+function clientAddress(req: http.IncomingMessage): string {
+  const a = req.socket.remoteAddress ?? '?';
+  const p = req.socket.remotePort ?? 0;
+  return a.includes(':') ? `[${a}]:${p}` : `${a}:${p}`;
+}
+
+/** A request target for logs: bounded length, no control characters. */
+function safeUrl(url: string | undefined): string {
+  return (url ?? '').slice(0, 200).replace(/[\x00-\x1f\x7f]/g, '?');
+}

@@ -1,0 +1,419 @@
+/**
+ * One relay session: one WebSocket ⇄ one connected UDP socket.
+ *
+ *   browser ──binary msg──▶ fromClient: text? → close 1003
+ *                                       wgweb.v2: split into datagrams (malformed → close 1007)
+ *                          per datagram: larger than --max-message? → close 1009
+ *                                       WireGuard shape? (else drop "notWireguard")
+ *                                       token bucket    (else drop "rateLimited"; sustained → 4005)
+ *                                       UDP send queue  (else drop "udpQueueFull")
+ *                                       udp.send ──▶ endpoint
+ *   browser ◀──binary msg── fromPeer:   WireGuard shape? (else drop "peerNotWireguard")
+ *                                       ws.bufferedAmount (+ pending batch) ≤ bound (else drop "backpressure")
+ *                                       wgweb.v1: ws.send, one message per datagram
+ *                                       wgweb.v2: append to the batch; flushed by setImmediate (after
+ *                                                 every datagram of this socket read) or when full
+ *                                       ◀── udp "message" ◀── endpoint
+ *
+ * The UDP socket is connect()ed to the one allowed address, so the kernel delivers only datagrams
+ * from exactly that address and port: nobody else can inject into the session through the relay.
+ * Drops follow UDP semantics (WireGuard and TCP inside it recover); nothing is buffered without
+ * bound. Messages above the WebSocket server's maxPayload never get here (ws closes with 1009).
+ */
+
+import dgram from 'node:dgram';
+import type { RawData, WebSocket } from 'ws';
+import { formatIp, type IpAddress } from '../../shared/ip-address.ts';
+import { DatagramBatchWriter, parseDatagramBatch } from '../../shared/datagram-batch.ts';
+import {
+  RELAY_SUBPROTOCOL_V2,
+  RelayCloseCode,
+  truncateCloseReason,
+  wireguardMessageShape,
+  type RelaySubprotocol,
+} from '../../shared/relay-protocol.ts';
+import type { Logger } from './log.ts';
+import { RateLimiter } from './rate-limiter.ts';
+
+/** Why a datagram was dropped (counted, never thrown). */
+export type SessionDropReason =
+  | 'notWireguard'
+  | 'rateLimited'
+  | 'udpQueueFull'
+  | 'backpressure'
+  | 'peerNotWireguard';
+
+export const SESSION_DROP_REASONS: readonly SessionDropReason[] = [
+  'notWireguard',
+  'rateLimited',
+  'udpQueueFull',
+  'backpressure',
+  'peerNotWireguard',
+];
+
+/** Per-session limits, resolved from the relay options. */
+export interface SessionLimits {
+  /** Token bucket rate for browser → endpoint datagrams. */
+  readonly maxPps: number;
+  /** Token bucket depth. */
+  readonly burst: number;
+  /** Rate-limited drops within one second that make the relay close with RATE_LIMITED. */
+  readonly rateAbuseDrops: number;
+  /** Close with IDLE_TIMEOUT after this long without a forwarded datagram. */
+  readonly idleTimeoutMs: number;
+  /** Above this many bytes waiting on the WebSocket, datagrams from the endpoint are dropped. */
+  readonly maxBufferedBytes: number;
+  /** Above this many datagrams waiting in the UDP socket, datagrams from the browser are dropped. */
+  readonly maxUdpQueue: number;
+}
+
+/** Counters of one session. */
+export interface SessionCounters {
+  datagramsToPeer: number;
+  bytesToPeer: number;
+  datagramsFromPeer: number;
+  bytesFromPeer: number;
+  /** Socket errors reported by the kernel (e.g. ICMP port unreachable from the endpoint). */
+  udpErrors: number;
+  drops: Record<SessionDropReason, number>;
+}
+
+export function emptyCounters(): SessionCounters {
+  return {
+    datagramsToPeer: 0,
+    bytesToPeer: 0,
+    datagramsFromPeer: 0,
+    bytesFromPeer: 0,
+    udpErrors: 0,
+    drops: { notWireguard: 0, rateLimited: 0, udpQueueFull: 0, backpressure: 0, peerNotWireguard: 0 },
+  };
+}
+
+/** Adds `b` into `a`. */
+export function addCounters(a: SessionCounters, b: SessionCounters): void {
+  a.datagramsToPeer += b.datagramsToPeer;
+  a.bytesToPeer += b.bytesToPeer;
+  a.datagramsFromPeer += b.datagramsFromPeer;
+  a.bytesFromPeer += b.bytesFromPeer;
+  a.udpErrors += b.udpErrors;
+  for (const r of SESSION_DROP_REASONS) a.drops[r] += b.drops[r];
+}
+
+/** A snapshot of one session for stats(). */
+export interface SessionInfo {
+  readonly id: number;
+  /** The client's address:port as seen by the relay. */
+  readonly client: string;
+  /** The endpoint as the client named it. */
+  readonly endpoint: string;
+  /** The address:port the UDP socket is connected to. */
+  readonly destination: string;
+  /** The relay's own UDP address:port for this session (what the endpoint sees as the source). */
+  readonly local: string;
+  /** The framing negotiated for this session. */
+  readonly protocol: RelaySubprotocol;
+  readonly counters: SessionCounters;
+}
+
+/**
+ * Opens a UDP socket connected to `address`:`port` (so it only receives from there).
+ * @throws the socket error (e.g. ENETUNREACH) when the kernel refuses the connect.
+ */
+export function openConnectedUdp(address: IpAddress, port: number): Promise<dgram.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = dgram.createSocket({ type: address.length === 4 ? 'udp4' : 'udp6' });
+    const fail = (err: Error): void => {
+      try {
+        socket.close();
+      } catch {
+        // already closed
+      }
+      reject(err);
+    };
+    socket.once('error', fail);
+    socket.connect(port, formatIp(address), () => {
+      socket.off('error', fail);
+      // Bigger kernel buffers absorb bursts of a bulk transfer; the kernel caps them at rmem_max/wmem_max.
+      try {
+        socket.setRecvBufferSize(1 << 20);
+        socket.setSendBufferSize(1 << 20);
+      } catch {
+        // Not fatal: the defaults work, just with more drops under bursts.
+      }
+      resolve(socket);
+    });
+  });
+}
+
+export interface RelaySessionOptions {
+  readonly id: number;
+  readonly ws: WebSocket;
+  /** The negotiated subprotocol: `wgweb.v1` one datagram per message, `wgweb.v2` batches. */
+  readonly protocol: RelaySubprotocol;
+  readonly udp: dgram.Socket;
+  readonly client: string;
+  readonly endpoint: string;
+  readonly destination: string;
+  readonly limits: SessionLimits;
+  /** --max-message: the largest datagram, in either framing. */
+  readonly maxMessage: number;
+  readonly log: Logger;
+  /** Monotonic ms. */
+  readonly now: () => number;
+  /** Called once when the session has ended (either side). */
+  readonly onEnd: (session: RelaySession) => void;
+}
+
+/** One WebSocket ⇄ one connected UDP socket. Created after the policy allowed the endpoint. */
+export class RelaySession {
+  readonly id: number;
+  readonly client: string;
+  readonly endpoint: string;
+  readonly destination: string;
+  /** The relay's UDP source address:port, as the endpoint sees it (modulo NAT). */
+  readonly local: string;
+  readonly protocol: RelaySubprotocol;
+  readonly counters: SessionCounters = emptyCounters();
+  /** Cleared by the relay's ping sweep, set by any pong or message. */
+  alive = true;
+
+  private readonly ws: WebSocket;
+  private readonly udp: dgram.Socket;
+  private readonly limits: SessionLimits;
+  private readonly maxMessage: number;
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private readonly onEnd: (session: RelaySession) => void;
+  private readonly limiter: RateLimiter;
+  private readonly openedAt: number;
+  private lastActivity: number;
+  private idleTimer: ReturnType<typeof setTimeout> | undefined;
+  private windowStart: number;
+  private windowDrops = 0;
+  private ended = false;
+  private udpClosed = false;
+  /** wgweb.v2: datagrams from the peer waiting for the flush; undefined with wgweb.v1. */
+  private readonly batch: DatagramBatchWriter | undefined;
+  private flushScheduled = false;
+
+  constructor(o: RelaySessionOptions) {
+    this.id = o.id;
+    this.ws = o.ws;
+    this.udp = o.udp;
+    this.client = o.client;
+    this.endpoint = o.endpoint;
+    this.destination = o.destination;
+    const la = o.udp.address();
+    this.local = la.family === 'IPv6' ? `[${la.address}]:${la.port}` : `${la.address}:${la.port}`;
+    this.protocol = o.protocol;
+    this.batch = o.protocol === RELAY_SUBPROTOCOL_V2 ? new DatagramBatchWriter() : undefined;
+    this.limits = o.limits;
+    this.maxMessage = o.maxMessage;
+    this.log = o.log;
+    this.now = o.now;
+    this.onEnd = o.onEnd;
+    this.limiter = new RateLimiter({ ratePerSecond: o.limits.maxPps, burst: o.limits.burst });
+    this.openedAt = this.lastActivity = this.windowStart = this.now();
+
+    this.ws.on('message', (data, isBinary) => this.fromClient(data, isBinary));
+    this.ws.on('pong', () => {
+      this.alive = true;
+    });
+    this.ws.on('close', (code, reason) => this.finish('client', code, reason.toString('utf8')));
+    this.ws.on('error', (err) => this.log.debug('session.ws_error', { id: this.id, error: err.message }));
+    this.udp.on('message', (msg) => this.fromPeer(msg));
+    // Without a send callback, send errors arrive here too; ICMP errors on a connected socket
+    // (port unreachable) arrive as recvmsg errors. Neither is fatal for a UDP flow.
+    this.udp.on('error', (err: NodeJS.ErrnoException) => {
+      this.counters.udpErrors++;
+      if (this.counters.udpErrors <= 3) this.log.debug('session.udp_error', { id: this.id, code: err.code, syscall: err.syscall });
+    });
+    this.udp.on('close', () => {
+      this.udpClosed = true;
+    });
+    this.armIdle(this.limits.idleTimeoutMs);
+  }
+
+  /** Closes the session from the relay side with `code` and `reason` (sent to the client). */
+  close(code: number, reason: string): void {
+    if (this.ended) return;
+    const r = truncateCloseReason(reason);
+    // Datagrams already accepted for the client go out ahead of the close frame (wgweb.v2).
+    this.flush();
+    if (this.ws.readyState === this.ws.OPEN || this.ws.readyState === this.ws.CONNECTING) this.ws.close(code, r);
+    this.finish('relay', code, r);
+  }
+
+  /** Drops the TCP connection without a close handshake (shutdown deadline, dead peer). */
+  terminate(): void {
+    this.ws.terminate();
+    this.finish('relay', 1006, 'terminated');
+  }
+
+  /** Sends a WebSocket ping (the relay's liveness sweep). */
+  ping(): void {
+    if (this.ws.readyState === this.ws.OPEN) this.ws.ping();
+  }
+
+  get isEnded(): boolean {
+    return this.ended;
+  }
+
+  /** A snapshot for stats(). */
+  info(): SessionInfo {
+    return {
+      id: this.id,
+      client: this.client,
+      endpoint: this.endpoint,
+      destination: this.destination,
+      local: this.local,
+      protocol: this.protocol,
+      counters: { ...this.counters, drops: { ...this.counters.drops } },
+    };
+  }
+
+  private fromClient(data: RawData, isBinary: boolean): void {
+    if (this.ended) return;
+    this.alive = true;
+    if (!isBinary) {
+      this.close(RelayCloseCode.UNSUPPORTED_DATA, 'text message: the relay carries binary datagrams only');
+      return;
+    }
+    // With the default binaryType ("nodebuffer") ws hands over one Buffer per message.
+    const buf = data as Buffer;
+    if (!this.batch) {
+      this.datagramFromClient(buf);
+      return;
+    }
+    const parsed = parseDatagramBatch(buf);
+    if (!parsed.ok) {
+      // RFC 6455 §7.4.1: 1007, data inconsistent with the type of the message. A broken frame
+      // means the client's framing is off: guessing where the next record starts could forward
+      // garbage, so the session ends (one bad *datagram* inside a good frame is only dropped).
+      this.close(RelayCloseCode.INVALID_PAYLOAD, `malformed wgweb.v2 batch: ${parsed.reason}`);
+      return;
+    }
+    for (const d of parsed.datagrams) {
+      this.datagramFromClient(d);
+      if (this.ended) return;
+    }
+  }
+
+  /** One datagram from the browser, in either framing: size, shape, rate, queue, send. */
+  private datagramFromClient(buf: Uint8Array): void {
+    // In wgweb.v1 ws's maxPayload usually enforces this already (1009); it is repeated here because
+    // maxPayload also admits wgweb.v2 batches, and in v2 it bounds each datagram.
+    if (buf.length > this.maxMessage) {
+      this.close(RelayCloseCode.MESSAGE_TOO_BIG, `a ${buf.length}-byte datagram (--max-message ${this.maxMessage})`);
+      return;
+    }
+    if (wireguardMessageShape(buf) === undefined) {
+      this.counters.drops.notWireguard++;
+      return;
+    }
+    const now = this.now();
+    if (!this.limiter.take(now)) {
+      this.counters.drops.rateLimited++;
+      if (now - this.windowStart >= 1000) {
+        this.windowStart = now;
+        this.windowDrops = 0;
+      }
+      if (++this.windowDrops > this.limits.rateAbuseDrops) {
+        this.close(RelayCloseCode.RATE_LIMITED, `more than ${this.limits.maxPps} datagrams per second`);
+      }
+      return;
+    }
+    if (this.udpClosed) return;
+    if (this.udp.getSendQueueCount() > this.limits.maxUdpQueue) {
+      this.counters.drops.udpQueueFull++;
+      return;
+    }
+    this.udp.send(buf);
+    this.counters.datagramsToPeer++;
+    this.counters.bytesToPeer += buf.length;
+    this.lastActivity = now;
+  }
+
+  private fromPeer(msg: Buffer): void {
+    if (this.ended) return;
+    if (wireguardMessageShape(msg) === undefined) {
+      this.counters.drops.peerNotWireguard++;
+      return;
+    }
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    // UDP semantics instead of unbounded buffering when the browser reads slower than the peer
+    // sends; per datagram in both framings (a pending batch counts as already buffered).
+    if (this.ws.bufferedAmount + (this.batch?.byteLength ?? 0) > this.limits.maxBufferedBytes) {
+      this.counters.drops.backpressure++;
+      return;
+    }
+    if (this.batch) {
+      if (!this.batch.fits(msg.length)) this.flush();
+      this.batch.add(msg);
+      // Coalesce what arrives close together: libuv delivers every datagram of one socket read
+      // in the poll phase, and setImmediate runs right after it, so a batch collects one read's
+      // worth and a lone datagram waits no more than that one turn of the event loop.
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => {
+          this.flushScheduled = false;
+          this.flush();
+        });
+      }
+    } else this.ws.send(msg, { binary: true });
+    this.counters.datagramsFromPeer++;
+    this.counters.bytesFromPeer += msg.length;
+    this.lastActivity = this.now();
+  }
+
+  /** wgweb.v2: sends the pending batch as one message. */
+  private flush(): void {
+    const message = this.batch?.take();
+    if (!message || this.ended || this.ws.readyState !== this.ws.OPEN) return;
+    this.ws.send(message, { binary: true });
+  }
+
+  private armIdle(ms: number): void {
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined;
+      if (this.ended) return;
+      const idle = this.now() - this.lastActivity;
+      if (idle >= this.limits.idleTimeoutMs) {
+        this.close(RelayCloseCode.IDLE_TIMEOUT, `idle for ${Math.round(this.limits.idleTimeoutMs / 1000)} s`);
+      } else this.armIdle(this.limits.idleTimeoutMs - idle);
+    }, Math.max(1, ms));
+  }
+
+  private finish(by: 'client' | 'relay', code: number, reason: string): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
+    if (!this.udpClosed) {
+      try {
+        this.udp.close();
+      } catch {
+        // already closed
+      }
+      this.udpClosed = true;
+    }
+    const c = this.counters;
+    this.log.info('session.close', {
+      id: this.id,
+      client: this.client,
+      endpoint: this.endpoint,
+      destination: this.destination,
+      local: this.local,
+      by,
+      code,
+      reason,
+      durationMs: Math.round(this.now() - this.openedAt),
+      toPeer: c.datagramsToPeer,
+      fromPeer: c.datagramsFromPeer,
+      bytesToPeer: c.bytesToPeer,
+      bytesFromPeer: c.bytesFromPeer,
+      udpErrors: c.udpErrors,
+      drops: c.drops,
+    });
+    this.onEnd(this);
+  }
+}

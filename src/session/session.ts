@@ -1,0 +1,497 @@
+/**
+ * A wgweb session: one wg-quick config brought up over the relay. The same class runs in the
+ * browser's Web Worker and in the CLI (Node, with the `ws` package as WebSocket).
+ *
+ *   config text ──▶ parseWgQuickConfig ──▶ Tunnel (src/wireguard) + NetInterface (src/netstack)
+ *   EventLoop (one timer) ◀──▶ RelayTransport per peer endpoint (one WebSocket = one UDP flow)
+ *   apps: ping (ICMP echo socket), dns (DnsResolver), tcping / fetch (NetstackDialer, HttpClient)
+ *   events: TunnelEvent + relay state ──▶ plain-words SessionEvent for the log and timeline
+ */
+import { ErrorCode, WgwebError } from '../shared/errors.ts';
+import { formatEndpoint, formatIp, formatPrefix, prefixContains, tryParseIp, type Endpoint, type IpAddress } from '../shared/ip-address.ts';
+import { parseWgQuickConfig, type WgQuickConfig } from '../shared/wg-quick-config.ts';
+import { DnsResolver } from '../protocols/dns/dns-resolver.ts';
+import { HttpClient, type HttpRequestInit } from '../protocols/http/http-client.ts';
+import { NetInterface } from '../netstack/net-interface.ts';
+import type { EchoEvent } from '../netstack/socket/icmp-socket.ts';
+import { TcpSocketTable } from '../netstack/socket/tcp-socket-table.ts';
+import { Tunnel, type PeerId, type TunnelEvent as CoreEvent } from '../wireguard/tunnel.ts';
+import { EventLoop } from '../engine/event-loop.ts';
+import { NetstackDialer, NO_PEER_FOR_ADDRESS } from '../engine/netstack-dialer.ts';
+import { RelayTransport, type RelayStateDetail, type RelayTransportState, type RelayWebSocketConstructor } from '../engine/relay-transport.ts';
+import type {
+  DnsRecordType,
+  DnsResult,
+  PingOptions,
+  PingReply,
+  PingSummary,
+  TcpingResult,
+  TunnelEvent,
+  TunnelState,
+  TunnelStatus,
+} from '../browser/worker/tunnel-api.ts';
+import { describeTunnelEvent } from './tunnel-event-text.ts';
+
+export interface SessionOptions {
+  /** wg-quick text; or pass an already parsed `config`. */
+  configText?: string;
+  config?: WgQuickConfig;
+  /** `ws://host:port`, an http(s) page URL, or a full `/wg` URL. */
+  relayUrl: string;
+  /** Default `globalThis.WebSocket`; Node passes `WebSocket` from `ws`. */
+  WebSocketImpl?: RelayWebSocketConstructor;
+  /** Called for every inner IP packet (capture, teaching views). */
+  onPacket?: (direction: 'in' | 'out', packet: Uint8Array, atEpochMs: number) => void;
+  /** Max events kept for late subscribers (default 500). */
+  eventHistory?: number;
+  /**
+   * Offer the relay's batched `wgweb.v2` framing (default true). It lifts the browser's
+   * message-rate ceiling; Node's `ws` already delivers a socket read's messages in one burst, so
+   * the CLI turns it off (docs/relay.md).
+   */
+  relayBatching?: boolean;
+}
+
+/** One captured inner packet. */
+export interface CapturedPacket {
+  direction: 'in' | 'out';
+  at: number;
+  data: Uint8Array;
+}
+
+const now = (): number => performance.now();
+const epoch = (t: number): number => Math.round(performance.timeOrigin + t);
+
+/** See the module comment. */
+export class Session {
+  readonly config: WgQuickConfig;
+  readonly relayUrl: string;
+  readonly loop: EventLoop;
+  readonly net: NetInterface<TcpSocketTable>;
+  readonly dialer: NetstackDialer;
+  readonly http: HttpClient;
+  private readonly resolver: DnsResolver | undefined;
+  private readonly transports = new Map<string, RelayTransport>();
+  private readonly listeners = new Set<(e: TunnelEvent) => void>();
+  private readonly history: TunnelEvent[] = [];
+  private readonly historyLimit: number;
+  private readonly relayBatching: boolean;
+  private readonly publicKey: string;
+  private established = false;
+  private closed = false;
+  private relayState: RelayTransportState = 'connecting';
+  private handshakeWaiters: { resolve: () => void; reject: (e: WgwebError) => void }[] = [];
+  private lastFailure: WgwebError | undefined;
+
+  private constructor(options: SessionOptions, config: WgQuickConfig) {
+    this.config = config;
+    this.relayUrl = options.relayUrl;
+    this.historyLimit = options.eventHistory ?? 500;
+    this.relayBatching = options.relayBatching ?? true;
+    const mtu = config.interface.mtu ?? 1420;
+    const tunnel = new Tunnel(
+      {
+        privateKey: config.interface.privateKey,
+        peers: config.peers.map((p) => ({
+          publicKey: p.publicKey,
+          presharedKey: p.presharedKey,
+          endpoint: p.endpoint,
+          allowedIPs: p.allowedIPs,
+          persistentKeepalive: p.persistentKeepalive,
+        })),
+      },
+      { wallClockOffsetMs: performance.timeOrigin, mtu },
+    );
+    // The tunnel derived it already: a second X25519 here cost ~2-10 ms of every connect.
+    this.publicKey = tunnel.publicKey;
+    this.net = new NetInterface<TcpSocketTable>({
+      addresses: config.interface.addresses,
+      mtu,
+      tcp: new TcpSocketTable({ mtu }),
+    });
+    const onPacket = options.onPacket;
+    this.loop = new EventLoop({
+      tunnel,
+      net: this.net,
+      clock: now,
+      output: (data, endpoint) => this.transportFor(endpoint, options.WebSocketImpl).send(data),
+      onTunnelEvent: (e) => this.onCoreEvent(e),
+      // Unrounded: a packet capture wants sub-millisecond timestamps.
+      onPacket: onPacket ? (dir, p, at) => onPacket(dir, p, performance.timeOrigin + at) : undefined,
+    });
+    const wake = (): void => this.loop.wake();
+    this.dialer = new NetstackDialer(this.net, wake, now, { routable: (a) => this.routable(a) });
+    const servers = config.interface.dnsServers;
+    this.resolver = servers.length
+      ? new DnsResolver({ dialer: this.dialer, servers, searchDomains: config.interface.dnsSearch, now })
+      : undefined;
+    this.http = new HttpClient({
+      dialer: this.dialer,
+      resolver: { lookup: (name, o) => this.lookup(name, o?.signal) },
+      userAgent: 'wgweb',
+      now,
+    });
+    for (const p of config.peers) if (p.endpoint) this.transportFor(p.endpoint, options.WebSocketImpl);
+  }
+
+  /**
+   * Parses the config, opens a relay session per peer endpoint and starts the handshake.
+   * Resolves once the relay accepted us; {@link waitForHandshake} waits for the tunnel itself.
+   * @throws {WgwebError} CONFIG_INVALID, RELAY_REFUSED or RELAY_UNREACHABLE.
+   */
+  static async start(options: SessionOptions): Promise<Session> {
+    let config = options.config;
+    if (!config) {
+      if (typeof options.configText !== 'string') throw new TypeError('Session.start needs configText or config');
+      config = parseWgQuickConfig(options.configText).config;
+    }
+    if (!config.peers.some((p) => p.endpoint)) {
+      throw new WgwebError(
+        ErrorCode.CONFIG_INVALID,
+        'no [Peer] has an Endpoint: wgweb connects out through the relay, so at least one peer needs Endpoint = host:port',
+      );
+    }
+    const session = new Session(options, config);
+    try {
+      await session.waitForRelay();
+    } catch (e) {
+      await session.close();
+      throw e;
+    }
+    session.loop.connect();
+    return session;
+  }
+
+  /** Resolves on the first completed handshake; rejects when the tunnel gives up or after `timeoutMs`. */
+  waitForHandshake(timeoutMs = 90_000): Promise<void> {
+    if (this.established) return Promise.resolve();
+    // A refusal can arrive right after the relay opened (it closes with the reason), possibly
+    // before anyone waits: report it rather than a timeout.
+    if (this.lastFailure && this.relayState === 'closed') return Promise.reject(this.lastFailure);
+    if (this.closed) return Promise.reject(new WgwebError(ErrorCode.NOT_CONNECTED, 'the session is closed'));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.handshakeWaiters = this.handshakeWaiters.filter((w) => w !== waiter);
+        reject(this.noHandshakeError());
+      }, timeoutMs);
+      const waiter = {
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        reject: (e: WgwebError) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      };
+      this.handshakeWaiters.push(waiter);
+    });
+  }
+
+  /** Subscribes to events; replays the history first so a late UI sees how we got here. */
+  onEvent(listener: (e: TunnelEvent) => void): () => void {
+    for (const e of this.history) listener(e);
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** A `wg show`-like snapshot. */
+  status(): TunnelStatus {
+    const stats = this.loop.tunnel.stats(now());
+    const t = now();
+    let state: TunnelState;
+    if (this.closed) state = 'down';
+    else if (this.relayState === 'reconnecting') state = 'reconnecting';
+    else if (this.relayState === 'connecting') state = 'connecting';
+    else if (this.relayState === 'closed') state = 'down';
+    else state = stats.peers.some((p) => p.session === 'established') ? 'up' : 'handshaking';
+    return {
+      state,
+      relay: { url: this.relayUrl, state: this.relayState },
+      interface: { publicKey: this.publicKey, addresses: this.config.interface.addresses.map(formatPrefix) },
+      peers: stats.peers.map((p) => ({
+        publicKey: p.publicKey,
+        endpoint: p.endpoint ? formatEndpoint(p.endpoint) : '(none)',
+        allowedIPs: p.allowedIPs.map(formatPrefix),
+        latestHandshakeAt: p.latestHandshakeAt === undefined ? undefined : epoch(p.latestHandshakeAt),
+        rxBytes: p.rxBytes,
+        txBytes: p.txBytes,
+        persistentKeepalive: p.persistentKeepalive || undefined,
+        keyAgeMs: p.currentKeyAgeMs,
+      })),
+    };
+    void t;
+  }
+
+  /** Counters of every layer, for diagnostics (`wgweb ... --verbose`, the UI's details pane). */
+  diagnostics(): Record<string, unknown> {
+    return {
+      tunnel: this.loop.tunnel.stats(now()),
+      net: this.net.stats(),
+      relay: [...this.transports.values()].map((t) => t.stats()),
+      dns: this.resolver?.stats(),
+      http: this.http.stats(),
+    };
+  }
+
+  /** ICMP echo through the tunnel, like ping(8): one request per interval, each with its own timeout. */
+  async ping(address: string, options: PingOptions = {}, onReply?: (r: PingReply) => void, signal?: AbortSignal): Promise<PingSummary> {
+    this.checkOpen();
+    const count = options.count ?? 4;
+    const intervalMs = options.intervalMs ?? 1000;
+    const timeoutMs = options.timeoutMs ?? 2000;
+    if (!Number.isInteger(count) || count < 1 || count > 100_000) throw new RangeError(`ping count must be 1 to 100000, not ${count}`);
+    if (!(intervalMs >= 10)) throw new RangeError(`ping interval must be at least 10 ms, not ${intervalMs}`);
+    const target = (await this.lookup(address, signal))[0];
+    if (!this.routable(target)) {
+      throw new WgwebError(ErrorCode.NO_ROUTE, `cannot ping ${formatIp(target)}: ${NO_PEER_FOR_ADDRESS}`, { address: formatIp(target) });
+    }
+    const socket = this.net.icmpEcho();
+    const rtts: number[] = [];
+    const pending = new Map<number, { resolve: (e: EchoEvent | undefined) => void }>();
+    socket.onReadable = () => {
+      for (let ev = socket.recv(); ev; ev = socket.recv()) {
+        if (ev.kind === 'reply' && ev.duplicate) continue;
+        const p = pending.get(ev.sequence);
+        if (p) {
+          pending.delete(ev.sequence);
+          p.resolve(ev);
+        }
+      }
+    };
+    const one = async (seq: number): Promise<void> => {
+      const reply = new Promise<EchoEvent | undefined>((resolve) => {
+        pending.set(seq, { resolve });
+        setTimeout(() => {
+          if (pending.delete(seq)) resolve(undefined);
+        }, timeoutMs);
+      });
+      try {
+        socket.sendEcho(target, { sequence: seq }, now());
+      } catch (e) {
+        pending.delete(seq);
+        onReply?.({ seq, error: e instanceof Error ? e.message : String(e) });
+        return;
+      }
+      this.loop.wake();
+      const ev = await reply;
+      if (!ev) onReply?.({ seq, timeout: true });
+      else if (ev.kind === 'reply') {
+        const rttMs = ev.receivedAt - (ev.sentAt ?? ev.receivedAt);
+        rtts.push(rttMs);
+        onReply?.({ seq, from: formatIp(ev.from), bytes: ev.data.length + 8, ttl: ev.ttl, rttMs });
+      } else {
+        onReply?.({ seq, error: `${ev.type} from ${formatIp(ev.reporter)} (ICMPv${ev.icmpVersion} code ${ev.code})` });
+      }
+    };
+    const inflight: Promise<void>[] = [];
+    try {
+      for (let seq = 1; seq <= count; seq++) {
+        if (signal?.aborted || this.closed) break;
+        inflight.push(one(seq));
+        if (seq < count) await sleep(intervalMs, signal);
+      }
+      await Promise.all(inflight);
+    } finally {
+      socket.close();
+    }
+    const transmitted = inflight.length;
+    const received = rtts.length;
+    const summary: PingSummary = {
+      address: formatIp(target),
+      transmitted,
+      received,
+      lossPercent: transmitted ? Math.round(((transmitted - received) / transmitted) * 1000) / 10 : 0,
+    };
+    if (received) {
+      const min = Math.min(...rtts);
+      const max = Math.max(...rtts);
+      const avg = rtts.reduce((a, b) => a + b, 0) / received;
+      const mdev = Math.sqrt(rtts.reduce((a, b) => a + (b - avg) ** 2, 0) / received);
+      Object.assign(summary, { rttMinMs: min, rttAvgMs: avg, rttMaxMs: max, rttMdevMs: mdev });
+    }
+    return summary;
+  }
+
+  /** A DNS lookup through the tunnel to the config's DNS servers. */
+  async dns(name: string, type: DnsRecordType = 'A', signal?: AbortSignal): Promise<DnsResult> {
+    this.checkOpen();
+    const resolver = this.requireResolver(name);
+    const r = await resolver.resolve(name, type, { signal });
+    return {
+      name: r.name,
+      type,
+      addresses: r.addresses.map(formatIp),
+      ttl: r.ttl,
+      server: r.server ? formatIp(r.server) : r.source,
+      elapsedMs: r.elapsedMs,
+    };
+  }
+
+  /** Tries a TCP connection and reports open / refused / timeout / unreachable with the connect time. */
+  async tcping(host: string, port: number, options: { timeoutMs?: number } = {}, signal?: AbortSignal): Promise<TcpingResult> {
+    this.checkOpen();
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new RangeError(`port must be 1 to 65535, not ${port}`);
+    const address = (await this.lookup(host, signal))[0];
+    const started = now();
+    const base = { host, address: formatIp(address), port };
+    try {
+      const conn = await this.dialer.connectTcp(address, port, { timeoutMs: options.timeoutMs ?? 5000, signal });
+      const elapsedMs = now() - started;
+      conn.close();
+      return { ...base, result: 'open', elapsedMs };
+    } catch (e) {
+      const elapsedMs = now() - started;
+      const code = (e as { code?: string }).code;
+      if (code === ErrorCode.CONNECTION_REFUSED) return { ...base, result: 'refused', elapsedMs };
+      if (code === ErrorCode.TIMEOUT) return { ...base, result: 'timeout', elapsedMs };
+      if (code === ErrorCode.HOST_UNREACHABLE) return { ...base, result: 'unreachable', elapsedMs };
+      throw e;
+    }
+  }
+
+  /** HTTP/1.1 through the tunnel; a standard `Response` with a streaming body. */
+  fetch(url: string, init: HttpRequestInit = {}): Promise<Response> {
+    this.checkOpen();
+    return this.http.fetch(url, init);
+  }
+
+  /** Resolves a host name or literal to addresses (literals bypass DNS). */
+  async lookup(host: string, signal?: AbortSignal): Promise<IpAddress[]> {
+    const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+    const literal = tryParseIp(bare);
+    if (literal) return [literal];
+    return this.requireResolver(host).lookup(bare, { signal });
+  }
+
+  /** Closes the relay sessions and zeroes the keys. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.http.close();
+    for (const t of this.transports.values()) t.close();
+    this.loop.close();
+    this.emit({ type: 'session-closed', level: 'info', message: 'Disconnected.' });
+    for (const w of this.handshakeWaiters.splice(0)) w.reject(new WgwebError(ErrorCode.NOT_CONNECTED, 'the session was closed'));
+  }
+
+  /** Cryptokey routing (WireGuard paper §2): does some peer's AllowedIPs hold `address`? */
+  private routable(address: IpAddress): boolean {
+    return this.config.peers.some((p) => p.allowedIPs.some((prefix) => prefixContains(prefix, address)));
+  }
+
+  private requireResolver(name: string): DnsResolver {
+    if (!this.resolver) {
+      throw new WgwebError(
+        ErrorCode.DNS_FAILURE,
+        `cannot resolve ${name}: the config has no DNS = servers (add DNS = <server inside the tunnel> to [Interface], or use an IP address)`,
+      );
+    }
+    return this.resolver;
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new WgwebError(ErrorCode.NOT_CONNECTED, 'not connected: connect first');
+  }
+
+  private transportFor(endpoint: Endpoint, WebSocketImpl?: RelayWebSocketConstructor): RelayTransport {
+    const key = formatEndpoint(endpoint);
+    let t = this.transports.get(key);
+    if (t) return t;
+    t = new RelayTransport({
+      relayUrl: this.relayUrl,
+      endpoint,
+      WebSocketImpl,
+      batching: this.relayBatching,
+      onDatagram: (data) => this.loop.datagramIn(data, endpoint),
+      onState: (state, detail) => this.onRelayState(key, state, detail),
+    });
+    this.transports.set(key, t);
+    return t;
+  }
+
+  private relayOpenWaiters: { resolve: () => void; reject: (e: WgwebError) => void }[] = [];
+
+  private waitForRelay(): Promise<void> {
+    if (this.relayState === 'open') return Promise.resolve();
+    return new Promise((resolve, reject) => this.relayOpenWaiters.push({ resolve, reject }));
+  }
+
+  private onRelayState(endpoint: string, state: RelayTransportState, detail: RelayStateDetail): void {
+    const previous = this.relayState;
+    this.relayState = state;
+    if (state === 'open') {
+      for (const w of this.relayOpenWaiters.splice(0)) w.resolve();
+      if (previous === 'reconnecting') {
+        this.emit({ type: 'relay-reconnected', level: 'info', message: `Relay reconnected (attempt ${detail.attempt}); the WireGuard session carries on.`, detail: { endpoint } });
+        // Roaming: the peer learns our new relay source port from our next authenticated packet.
+        this.loop.wake();
+      } else {
+        this.emit({ type: 'relay-open', level: 'info', message: `Relay session open to ${endpoint}.`, detail: { endpoint, url: detail.url } });
+      }
+    } else if (state === 'reconnecting') {
+      const why = detail.error ? `: ${detail.error.message}` : detail.closeReason ? `: ${detail.closeReason}` : '';
+      this.emit({
+        type: 'relay-reconnecting',
+        level: 'warn',
+        message: detail.onDemand
+          ? `Relay closed the idle session${why}; it reconnects on the next packet.`
+          : `Relay connection lost${why}; reconnecting${detail.retryInMs !== undefined ? ` in ${Math.round(detail.retryInMs)} ms` : ''}.`,
+        detail: { endpoint, closeCode: detail.closeCode },
+      });
+    } else if (state === 'closed' && detail.error && !this.closed) {
+      this.lastFailure = detail.error;
+      this.emit({ type: 'relay-failed', level: 'error', message: detail.error.message, detail: { endpoint, code: detail.error.code, closeCode: detail.closeCode } });
+      for (const w of this.relayOpenWaiters.splice(0)) w.reject(detail.error);
+      for (const w of this.handshakeWaiters.splice(0)) w.reject(detail.error);
+    }
+  }
+
+  private onCoreEvent(e: CoreEvent): void {
+    if (e.type === 'session-established' && !this.established) {
+      this.established = true;
+      for (const w of this.handshakeWaiters.splice(0)) w.resolve();
+    }
+    if (e.type === 'handshake-failed') {
+      const err = this.noHandshakeError(e.peer);
+      this.lastFailure = err;
+      for (const w of this.handshakeWaiters.splice(0)) w.reject(err);
+    }
+    const text = describeTunnelEvent(e);
+    this.emit({ ...text, at: epoch(e.at) });
+  }
+
+  private noHandshakeError(peer?: PeerId): WgwebError {
+    const stats = this.loop.tunnel.stats(now());
+    const p = stats.peers.find((x) => x.publicKey === peer) ?? stats.peers.find((x) => x.endpoint);
+    const where = p?.endpoint ? formatEndpoint(p.endpoint) : 'the peer';
+    return new WgwebError(
+      ErrorCode.HANDSHAKE_TIMEOUT,
+      `no handshake response from ${where}: check the peer's PublicKey, Endpoint and firewall`,
+      { endpoint: where, attempts: p?.handshakeAttempts },
+    );
+  }
+
+  private emit(e: Omit<TunnelEvent, 'at'> & { at?: number }): void {
+    const event: TunnelEvent = { at: e.at ?? Date.now(), type: e.type, level: e.level, message: e.message, detail: e.detail };
+    this.history.push(event);
+    if (this.history.length > this.historyLimit) this.history.shift();
+    for (const l of this.listeners) {
+      try {
+        l(event);
+      } catch {
+        // A listener's bug must not break the event loop.
+      }
+    }
+  }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(t);
+      resolve();
+    }, { once: true });
+  });
+}

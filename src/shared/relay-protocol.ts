@@ -1,0 +1,389 @@
+/**
+ * The wgweb relay wire protocol, shared by the relay (Node) and the client transport (browser or
+ * Node). Isomorphic: no DOM and no Node APIs.
+ *
+ * One WebSocket session carries one UDP flow to one WireGuard endpoint that the client names in
+ * the upgrade request:
+ *
+ *   GET /wg?to=<host:port>          (IPv6 as [v6]:port; the value URL-encoded)
+ *   Sec-WebSocket-Protocol: wgweb.v2, wgweb.v1
+ *
+ * The subprotocol the relay selects (RFC 6455 §4.2.2) fixes the framing of binary messages:
+ * `wgweb.v1`, every message is exactly one UDP datagram; `wgweb.v2` (opt-in: only when offered),
+ * every message is a batch of length-prefixed datagrams (src/shared/datagram-batch.ts). Text messages
+ * are a protocol error. The relay closes a session with one of the {@link RelayCloseCode}s and a short
+ * reason; the table is stable (documented in docs/relay.md) so clients can react to it.
+ */
+
+import { formatEndpoint, parseEndpoint, tryParseIp, type Endpoint } from './ip-address.ts';
+
+/** The HTTP path of the WebSocket endpoint. */
+export const RELAY_PATH = '/wg';
+/** The query parameter that names the WireGuard endpoint. */
+export const RELAY_ENDPOINT_PARAM = 'to';
+/**
+ * The WebSocket subprotocol of the original framing, one message = one datagram (RFC 6455 §1.9).
+ * Every relay speaks it; it is what a client gets unless it offers {@link RELAY_SUBPROTOCOL_V2}.
+ */
+export const RELAY_SUBPROTOCOL = 'wgweb.v1';
+/** The batched framing: one message = one or more `[u16 length][datagram]` records. */
+export const RELAY_SUBPROTOCOL_V2 = 'wgweb.v2';
+/** The subprotocols a relay speaks, preferred first. */
+export const RELAY_SUBPROTOCOLS: readonly string[] = [RELAY_SUBPROTOCOL_V2, RELAY_SUBPROTOCOL];
+/** The framing a session speaks. */
+export type RelaySubprotocol = typeof RELAY_SUBPROTOCOL | typeof RELAY_SUBPROTOCOL_V2;
+
+/**
+ * Largest `wgweb.v2` message, in bytes. Fixed by the protocol, not by `--max-message` (which bounds
+ * each datagram), so a client never needs to know a relay's setting to batch: 64 KiB amortises the
+ * per-message cost (one browser task, one WebSocket frame) over ~45 full-size datagrams.
+ */
+export const RELAY_V2_MAX_MESSAGE = 65535;
+/** Most datagrams in one `wgweb.v2` message (bounds the work one message can cause). */
+export const RELAY_V2_MAX_DATAGRAMS = 64;
+
+/**
+ * WebSocket close codes used by the relay. 1000–1011 are RFC 6455 §7.4.1 codes; 4000–4999 is the
+ * range RFC 6455 §7.4.2 leaves to applications. Stable: never renumber, only add.
+ */
+export const RelayCloseCode = {
+  /** Normal closure (the client or relay ended the session on purpose). */
+  NORMAL: 1000,
+  /** The relay is shutting down or restarting; reconnecting later is expected to work. */
+  GOING_AWAY: 1001,
+  /** A text message arrived; the relay only carries binary datagrams. */
+  UNSUPPORTED_DATA: 1003,
+  /** A `wgweb.v2` message broke the framing (truncated record, zero length, too many records). */
+  INVALID_PAYLOAD: 1007,
+  /** A message was larger than the relay's --max-message. */
+  MESSAGE_TOO_BIG: 1009,
+  /** The relay failed internally (e.g. its UDP socket broke). */
+  INTERNAL_ERROR: 1011,
+  /** The upgrade request was malformed: no or bad `to`, or neither `wgweb.v1` nor `wgweb.v2` offered. */
+  BAD_REQUEST: 4000,
+  /** The relay's --allow rules do not permit this destination. */
+  DESTINATION_NOT_ALLOWED: 4001,
+  /** The relay could not resolve the endpoint's host name. */
+  RESOLVE_FAILED: 4002,
+  /** The relay already serves --max-sessions sessions. */
+  TOO_MANY_SESSIONS: 4003,
+  /** Nothing was forwarded in either direction for --idle-timeout. */
+  IDLE_TIMEOUT: 4004,
+  /** The client kept sending far above --max-pps. */
+  RATE_LIMITED: 4005,
+  /** The relay could not open a UDP socket to the endpoint (e.g. no route from the relay). */
+  DESTINATION_UNREACHABLE: 4006,
+} as const;
+
+export type RelayCloseCode = (typeof RelayCloseCode)[keyof typeof RelayCloseCode];
+
+/**
+ * What a client should do after a close:
+ * - `never`: the relay refused this request; retrying the same request cannot succeed;
+ * - `backoff`: transient; reconnect with exponential backoff;
+ * - `on-demand`: reconnect when there is something to send (idle timeout).
+ */
+export type RelayRetryPolicy = 'never' | 'backoff' | 'on-demand';
+
+/** A row of the close code table. */
+export interface RelayCloseInfo {
+  readonly code: number;
+  readonly name: string;
+  /** A user-facing explanation that says what to check. */
+  readonly explanation: string;
+  readonly retry: RelayRetryPolicy;
+}
+
+const CLOSE_TABLE: readonly RelayCloseInfo[] = [
+  { code: 1000, name: 'NORMAL', explanation: 'The session was closed normally.', retry: 'never' },
+  {
+    code: 1001,
+    name: 'GOING_AWAY',
+    explanation: 'The relay is shutting down or restarting; wgweb reconnects automatically.',
+    retry: 'backoff',
+  },
+  {
+    code: 1003,
+    name: 'UNSUPPORTED_DATA',
+    explanation: 'The relay only accepts binary WebSocket messages (one per WireGuard datagram); the client sent text.',
+    retry: 'never',
+  },
+  {
+    code: 1007,
+    name: 'INVALID_PAYLOAD',
+    explanation: 'The client sent a malformed wgweb.v2 batch (a bug in the client); reload, or force wgweb.v1.',
+    retry: 'never',
+  },
+  {
+    code: 1009,
+    name: 'MESSAGE_TOO_BIG',
+    explanation: 'A datagram (or a wgweb.v2 batch above 65535 bytes) was larger than the relay allows (--max-message); lower the MTU in the config or raise the limit on the relay.',
+    retry: 'never',
+  },
+  {
+    code: 1011,
+    name: 'INTERNAL_ERROR',
+    explanation: 'The relay hit an internal error; wgweb reconnects automatically. See the relay log.',
+    retry: 'backoff',
+  },
+  {
+    code: 4000,
+    name: 'BAD_REQUEST',
+    explanation: 'The relay could not read the endpoint from the request; check the Endpoint (host:port, [v6]:port for IPv6) and that the client speaks wgweb.v1 or wgweb.v2.',
+    retry: 'never',
+  },
+  {
+    code: 4001,
+    name: 'DESTINATION_NOT_ALLOWED',
+    explanation: "The relay does not allow this endpoint; check the Endpoint in the config or ask the relay's operator to --allow it.",
+    retry: 'never',
+  },
+  {
+    code: 4002,
+    name: 'RESOLVE_FAILED',
+    explanation: "The relay could not resolve the endpoint's host name; check the Endpoint's spelling or use an IP address.",
+    retry: 'never',
+  },
+  {
+    code: 4003,
+    name: 'TOO_MANY_SESSIONS',
+    explanation: 'The relay is full (--max-sessions); wgweb retries with backoff.',
+    retry: 'backoff',
+  },
+  {
+    code: 4004,
+    name: 'IDLE_TIMEOUT',
+    explanation: 'Nothing was sent for a while, so the relay closed the session; wgweb reconnects on the next packet (PersistentKeepalive keeps it open).',
+    retry: 'on-demand',
+  },
+  {
+    code: 4005,
+    name: 'RATE_LIMITED',
+    explanation: 'The client sent far more datagrams per second than the relay allows (--max-pps); wgweb retries with backoff.',
+    retry: 'backoff',
+  },
+  {
+    code: 4006,
+    name: 'DESTINATION_UNREACHABLE',
+    explanation: 'The relay has no route to the endpoint; check the Endpoint address and the network of the relay.',
+    retry: 'never',
+  },
+];
+
+/** Every close code the relay uses, with its name, explanation and retry policy. */
+export const RELAY_CLOSE_CODES: readonly RelayCloseInfo[] = CLOSE_TABLE;
+
+/**
+ * The table row for `code`. Codes outside the table (e.g. 1006, an abnormal drop without a close
+ * frame) are described as transient.
+ */
+export function describeCloseCode(code: number): RelayCloseInfo {
+  const row = CLOSE_TABLE.find((r) => r.code === code);
+  if (row) return row;
+  if (code === 1006) {
+    return {
+      code,
+      name: 'ABNORMAL_CLOSURE',
+      explanation: 'The connection to the relay dropped without a close frame; check the relay URL and that the relay runs.',
+      retry: 'backoff',
+    };
+  }
+  return { code, name: 'UNKNOWN', explanation: `The relay closed the session with code ${code}.`, retry: 'backoff' };
+}
+
+/** RFC 6455 §5.5: a control frame payload is ≤ 125 bytes, 2 of which hold the close code. */
+export const MAX_CLOSE_REASON_BYTES = 123;
+
+/** Cuts `reason` so its UTF-8 form fits a close frame (never splitting a character). */
+export function truncateCloseReason(reason: string): string {
+  const enc = new TextEncoder();
+  if (enc.encode(reason).length <= MAX_CLOSE_REASON_BYTES) return reason;
+  let out = '';
+  let bytes = 0;
+  for (const ch of reason) {
+    const n = enc.encode(ch).length;
+    if (bytes + n > MAX_CLOSE_REASON_BYTES - 3) break;
+    out += ch;
+    bytes += n;
+  }
+  return `${out}...`;
+}
+
+// --- Sizes -------------------------------------------------------------------------------------
+
+/** WireGuard message types and fixed sizes (WireGuard paper §5.4.2–§5.4.7). */
+export const WG_MESSAGE_INITIATION_SIZE = 148;
+export const WG_MESSAGE_RESPONSE_SIZE = 92;
+export const WG_MESSAGE_COOKIE_REPLY_SIZE = 64;
+/** Transport header: type+reserved (4), receiver index (4), counter (8). */
+export const WG_TRANSPORT_HEADER_SIZE = 16;
+/** Smallest transport message: header plus the Poly1305 tag of an empty (keepalive) payload. */
+export const WG_TRANSPORT_MIN_SIZE = 32;
+
+/**
+ * The largest message the relay can ever forward: a WebSocket message becomes one UDP datagram,
+ * and `--max-message` may not exceed this. (IPv4 UDP carries at most 65507 payload bytes; larger
+ * datagrams are refused by the kernel and counted as send errors.)
+ */
+export const RELAY_MAX_MESSAGE_LIMIT = 65535;
+/**
+ * Default `--max-message`. Generous on purpose: a WireGuard interface MTU can legitimately be far
+ * above 1420 (wg-quick derives it from the route MTU), and an oversize message closes the whole
+ * session with 1009. Memory stays bounded by --max-sessions × this.
+ */
+export const RELAY_DEFAULT_MAX_MESSAGE = 65535;
+
+// --- WireGuard shape check -----------------------------------------------------------------------
+
+/** The four WireGuard message kinds. */
+export type WireguardMessageShape = 'initiation' | 'response' | 'cookie' | 'transport';
+
+/**
+ * Classifies `bytes` by the WireGuard framing rules alone (no cryptography): the first byte is the
+ * message type and the next three are reserved zeros (paper §5.4); handshake initiation (1),
+ * response (2) and cookie reply (3) have fixed sizes of 148, 92 and 64 bytes; a transport message
+ * (4) has a 16-byte header and at least a 16-byte tag.
+ *
+ * The transport length is deliberately not required to be 16 + a multiple of 16: the paper pads
+ * the plaintext to a multiple of 16, but both wireguard-go and the Linux module cap the padded
+ * length at the interface MTU, so with the default MTU 1420 a full-size packet is 16+1420+16 = 1452
+ * bytes. Requiring the multiple would drop real traffic.
+ *
+ * @returns the shape, or `undefined` when `bytes` cannot be a WireGuard message.
+ */
+export function wireguardMessageShape(bytes: Uint8Array): WireguardMessageShape | undefined {
+  const n = bytes.length;
+  if (n < WG_TRANSPORT_MIN_SIZE) return undefined;
+  if (bytes[1] !== 0 || bytes[2] !== 0 || bytes[3] !== 0) return undefined;
+  switch (bytes[0]) {
+    case 1:
+      return n === WG_MESSAGE_INITIATION_SIZE ? 'initiation' : undefined;
+    case 2:
+      return n === WG_MESSAGE_RESPONSE_SIZE ? 'response' : undefined;
+    case 3:
+      return n === WG_MESSAGE_COOKIE_REPLY_SIZE ? 'cookie' : undefined;
+    case 4:
+      return 'transport';
+    default:
+      return undefined;
+  }
+}
+
+// --- Naming the endpoint -------------------------------------------------------------------------
+
+const LABEL = /^[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$/;
+
+/**
+ * Validates the host part of a relay endpoint: an IPv4 literal, an IPv6 literal without a zone, or
+ * a DNS name (RFC 1123 labels, ≤ 253 characters). A name whose last label is numeric must be a
+ * dotted-quad IPv4 address, so legacy forms such as `127.1` or `0x7f.1` never reach a resolver.
+ *
+ * @returns an error message, or `undefined` when the host is acceptable.
+ */
+export function checkEndpointHost(host: string): string | undefined {
+  if (host.includes(':')) {
+    if (host.includes('%')) return `IPv6 zone identifiers are not supported ("${host}")`;
+    return tryParseIp(host) ? undefined : `"${host}" is not an IPv6 address`;
+  }
+  const name = host.endsWith('.') ? host.slice(0, -1) : host;
+  if (name.length === 0 || name.length > 253) return `"${host}" is not a valid host name`;
+  const labels = name.split('.');
+  const last = labels[labels.length - 1];
+  if (/^[0-9]+$/.test(last) || /^0x[0-9a-f]*$/i.test(last)) {
+    return tryParseIp(name) ? undefined : `"${host}" is not a valid IPv4 address`;
+  }
+  for (const label of labels) if (!LABEL.test(label)) return `"${host}" is not a valid host name`;
+  return undefined;
+}
+
+/**
+ * Parses the `to` value of a relay request: `host:port` or `[v6]:port`, with the host checked by
+ * {@link checkEndpointHost}.
+ * @throws {RangeError} naming the problem.
+ */
+export function parseRelayEndpoint(text: string): Endpoint {
+  if (text.length > 300) throw new RangeError('the endpoint is too long');
+  if (text.trim() !== text) throw new RangeError(`"${text}" has surrounding white space`);
+  const ep = parseEndpoint(text);
+  const problem = checkEndpointHost(ep.host);
+  if (problem) throw new RangeError(problem);
+  return ep;
+}
+
+/**
+ * The WebSocket URL for a session to `endpoint` through the relay at `base`.
+ *
+ * `base` may be the relay's page URL (`http://relay:8080/`, mapped to `ws:`; `https:` to `wss:`), a
+ * `ws:`/`wss:` URL, or already end in `/wg`. A path prefix (a relay behind a reverse proxy at
+ * `https://host/wgweb/`) is kept: the session URL becomes `wss://host/wgweb/wg?to=...`.
+ *
+ * @throws {TypeError} when `base` is not an http(s)/ws(s) URL.
+ * @throws {RangeError} when `endpoint` is not a valid endpoint.
+ */
+export function buildRelayUrl(base: string, endpoint: Endpoint | string): string {
+  let url: URL;
+  try {
+    url = new URL(base);
+  } catch {
+    throw new TypeError(`"${base}" is not a URL; a relay URL looks like ws://127.0.0.1:8080 or https://relay.example`);
+  }
+  if (url.protocol === 'http:') url.protocol = 'ws:';
+  else if (url.protocol === 'https:') url.protocol = 'wss:';
+  else if (url.protocol !== 'ws:' && url.protocol !== 'wss:') {
+    throw new TypeError(`"${base}" is not a relay URL: use ws:, wss:, http: or https:`);
+  }
+  const ep = typeof endpoint === 'string' ? parseRelayEndpoint(endpoint) : endpoint;
+  const problem = checkEndpointHost(ep.host);
+  if (problem) throw new RangeError(problem);
+  if (!Number.isInteger(ep.port) || ep.port < 1 || ep.port > 65535) throw new RangeError(`${ep.port} is not a port (1 to 65535)`);
+  if (!url.pathname.endsWith(RELAY_PATH)) {
+    url.pathname = (url.pathname.endsWith('/') ? url.pathname : `${url.pathname}/`) + RELAY_PATH.slice(1);
+  }
+  url.hash = '';
+  url.searchParams.set(RELAY_ENDPOINT_PARAM, formatEndpoint(ep));
+  return url.toString();
+}
+
+/** The outcome of {@link parseRelayRequest}. */
+export type RelayRequest =
+  | { readonly ok: true; readonly endpoint: Endpoint }
+  | {
+      readonly ok: false;
+      /** 404: not the relay path at all (answer over HTTP); 400: the relay path with a bad request. */
+      readonly status: 404 | 400;
+      /** For status 400, the close code to send after accepting the upgrade (so browsers see it). */
+      readonly closeCode: number;
+      readonly reason: string;
+    };
+
+/**
+ * Reads an upgrade request target (`/wg?to=...`, or an absolute URL). Never throws.
+ */
+export function parseRelayRequest(url: string): RelayRequest {
+  let parsed: URL;
+  try {
+    parsed = new URL(url, 'http://relay.invalid');
+  } catch {
+    return { ok: false, status: 400, closeCode: RelayCloseCode.BAD_REQUEST, reason: 'malformed request URL' };
+  }
+  if (parsed.pathname !== RELAY_PATH) {
+    return { ok: false, status: 404, closeCode: RelayCloseCode.BAD_REQUEST, reason: `no relay at ${parsed.pathname}` };
+  }
+  const values = parsed.searchParams.getAll(RELAY_ENDPOINT_PARAM);
+  if (values.length === 0) {
+    return { ok: false, status: 400, closeCode: RelayCloseCode.BAD_REQUEST, reason: 'missing ?to=host:port' };
+  }
+  if (values.length > 1) {
+    return { ok: false, status: 400, closeCode: RelayCloseCode.BAD_REQUEST, reason: 'more than one ?to=' };
+  }
+  try {
+    return { ok: true, endpoint: parseRelayEndpoint(values[0]) };
+  } catch (e) {
+    return {
+      ok: false,
+      status: 400,
+      closeCode: RelayCloseCode.BAD_REQUEST,
+      reason: truncateCloseReason(`bad endpoint: ${(e as Error).message}`),
+    };
+  }
+}

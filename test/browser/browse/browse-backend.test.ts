@@ -1,0 +1,282 @@
+/**
+ * BrowseBackend over a real MessageChannel (structured clone, transferred body streams), with a
+ * scripted fetcher standing in for the tunnel worker: what goes into the tunnel (cookies, Referer,
+ * Origin), what comes back to the Service Worker, and what is refused.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { WgwebError } from '../../../src/shared/errors.ts';
+import { BrowseBackend, type BrowseFetchInit, type BrowseFetcher } from '../../../src/browser/browse/browse-backend.ts';
+import type { BackendToServiceWorker, BrowseErrorMessage, BrowseFetchMessage, BrowseResponseMessage } from '../../../src/browser/browse/browse-protocol.ts';
+
+const T0 = Date.UTC(2026, 0, 1);
+
+interface Call {
+  url: string;
+  init: BrowseFetchInit;
+}
+
+function setup(options: { fetch?: BrowseFetcher; connected?: boolean } = {}) {
+  const calls: Call[] = [];
+  const fetcher: BrowseFetcher =
+    options.fetch ??
+    (async (url, init) => {
+      calls.push({ url, init });
+      return {
+        head: {
+          url,
+          status: 200,
+          statusText: 'OK',
+          headers: [['content-type', 'text/html'], ['set-cookie', 'hidden=1']],
+          rawHeaders: [['Content-Type', 'text/html'], ['Set-Cookie', 'sid=abc; Path=/; HttpOnly'], ['Set-Cookie', 'ui=blue; Path=/']],
+        },
+        body: new Response('<p>hello</p>').body,
+      };
+    });
+  const backend = new BrowseBackend({
+    fetch: async (url, init) => {
+      if (options.fetch) calls.push({ url, init });
+      return fetcher(url, init);
+    },
+    tunnel: () => ({ connected: options.connected ?? true, allowedIPs: ['10.77.0.0/24'] }),
+    now: () => T0,
+  });
+  const { port1, port2 } = new MessageChannel();
+  backend.attach(port1);
+  const inbox: BackendToServiceWorker[] = [];
+  const waiters: (() => void)[] = [];
+  port2.onmessage = (e) => {
+    inbox.push(e.data as BackendToServiceWorker);
+    for (const w of waiters.splice(0)) w();
+  };
+  const next = async (id: number): Promise<BrowseResponseMessage | BrowseErrorMessage> => {
+    for (;;) {
+      const m = inbox.find((x) => x.type !== 'scope' && x.id === id);
+      if (m) return m as BrowseResponseMessage | BrowseErrorMessage;
+      await new Promise<void>((r) => waiters.push(r));
+    }
+  };
+  let id = 0;
+  const send = (m: Partial<BrowseFetchMessage>): Promise<BrowseResponseMessage | BrowseErrorMessage> => {
+    const full: BrowseFetchMessage = {
+      type: 'fetch',
+      id: ++id,
+      url: 'http://10.77.0.1/',
+      method: 'GET',
+      headers: [],
+      body: null,
+      initiator: null,
+      navigate: true,
+      destination: 'iframe',
+      ...m,
+    };
+    port2.postMessage(full, full.body instanceof ArrayBuffer ? [full.body] : []);
+    return next(full.id);
+  };
+  const close = () => {
+    backend.close();
+    port2.close();
+  };
+  return { backend, calls, inbox, send, port2, close };
+}
+
+const headerOf = (init: BrowseFetchInit, name: string) => init.headers.find(([n]) => n === name)?.[1];
+
+describe('requests into the tunnel', () => {
+  test('the AllowedIPs go to the Service Worker first, then each response carries its head and streamed body', async () => {
+    const s = setup();
+    try {
+      const r = (await s.send({})) as BrowseResponseMessage;
+      assert.deepEqual(s.inbox[0], { type: 'scope', allowedIPs: ['10.77.0.0/24'] });
+      assert.equal(r.type, 'response');
+      assert.equal(r.status, 200);
+      assert.equal(await new Response(r.body).text(), '<p>hello</p>');
+      assert.deepEqual(r.headers, [['content-type', 'text/html']], 'Set-Cookie never reaches the browse origin');
+      assert.equal(r.scriptCookies, 'ui=blue', "a document's scripts see what its own response set, minus HttpOnly");
+      assert.equal(s.calls[0].init.method, 'GET');
+    } finally {
+      s.close();
+    }
+  });
+
+  test('Set-Cookie lines go into the jar and come back on the next request; scripts see only non-HttpOnly ones', async () => {
+    const s = setup();
+    try {
+      await s.send({});
+      const r = (await s.send({ url: 'http://10.77.0.1/next' })) as BrowseResponseMessage;
+      assert.equal(headerOf(s.calls[1].init, 'cookie'), 'sid=abc; ui=blue');
+      assert.equal(r.scriptCookies, 'ui=blue');
+      assert.deepEqual(r.httpOnlyCookies, ['sid']);
+      assert.equal(s.backend.jar.size(T0), 2);
+      await s.send({ url: 'http://10.77.0.200:8080/' });
+      assert.equal(headerOf(s.calls[2].init, 'cookie'), undefined, 'another host gets none');
+    } finally {
+      s.close();
+    }
+  });
+
+  test('Referer and Origin are the initiator\'s intranet URL and origin, never the browse origin\'s', async () => {
+    const s = setup();
+    try {
+      await s.send({ url: 'http://10.77.0.1/b', initiator: 'http://10.77.0.1/a?x#frag', navigate: false, destination: 'image' });
+      assert.equal(headerOf(s.calls[0].init, 'referer'), 'http://10.77.0.1/a?x');
+      assert.equal(headerOf(s.calls[0].init, 'origin'), undefined);
+      await s.send({ url: 'http://10.77.0.200:8080/api', initiator: 'http://10.77.0.1/a', navigate: false, destination: '' });
+      assert.equal(headerOf(s.calls[1].init, 'referer'), 'http://10.77.0.1/', 'cross-origin: the origin only');
+      assert.equal(headerOf(s.calls[1].init, 'origin'), 'http://10.77.0.1');
+      await s.send({ url: 'http://10.77.0.1/login', method: 'POST', body: new TextEncoder().encode('a=1').buffer as ArrayBuffer, initiator: 'http://10.77.0.1/login' });
+      assert.equal(headerOf(s.calls[2].init, 'origin'), 'http://10.77.0.1');
+      assert.equal(new TextDecoder().decode(s.calls[2].init.body!), 'a=1');
+    } finally {
+      s.close();
+    }
+  });
+
+  test('headers the Service Worker passes are filtered once more (a compromised browse origin cannot set Cookie or Host)', async () => {
+    const s = setup();
+    try {
+      await s.send({ headers: [['cookie', 'forged=1'], ['host', 'evil'], ['x-ok', '1']] });
+      assert.deepEqual(s.calls[0].init.headers, [['x-ok', '1']]);
+    } finally {
+      s.close();
+    }
+  });
+});
+
+describe('refusals and errors carry a code', () => {
+  test('tunnel down: NOT_CONNECTED without touching the worker', async () => {
+    const s = setup({ connected: false });
+    try {
+      const r = (await s.send({})) as BrowseErrorMessage;
+      assert.equal(r.code, 'NOT_CONNECTED');
+      assert.equal(s.calls.length, 0);
+    } finally {
+      s.close();
+    }
+  });
+
+  test('an IP address outside AllowedIPs is "outside", not fetched', async () => {
+    const s = setup();
+    try {
+      const r = (await s.send({ url: 'http://198.51.100.1/' })) as BrowseErrorMessage;
+      assert.equal(r.outside, true);
+      assert.equal(s.calls.length, 0);
+    } finally {
+      s.close();
+    }
+  });
+
+  test('worker errors pass through; a name that resolved outside AllowedIPs, or no DNS in the tunnel, is "outside"', async () => {
+    const errors: Record<string, WgwebError> = {
+      'http://refused/': new WgwebError('CONNECTION_REFUSED', 'connection refused by 10.77.0.1:81'),
+      'http://public.example/': new WgwebError('HOST_UNREACHABLE', "203.0.113.5:80 is unreachable: no [Peer]'s AllowedIPs include it", { address: '203.0.113.5', port: 80 }),
+      'http://nodns.example/': new WgwebError('DNS_FAILURE', 'cannot resolve nodns.example: the config has no DNS = servers'),
+      'http://nx.example/': new WgwebError('DNS_NXDOMAIN', 'nx.example: no such host'),
+    };
+    const s = setup({ fetch: async (url) => Promise.reject(errors[url]) });
+    try {
+      const got: Record<string, [string, boolean]> = {};
+      for (const url of Object.keys(errors)) {
+        const r = (await s.send({ url })) as BrowseErrorMessage;
+        got[url] = [r.code, r.outside];
+      }
+      assert.deepEqual(got, {
+        'http://refused/': ['CONNECTION_REFUSED', false],
+        'http://public.example/': ['HOST_UNREACHABLE', true],
+        'http://nodns.example/': ['DNS_FAILURE', true],
+        'http://nx.example/': ['DNS_NXDOMAIN', false],
+      });
+    } finally {
+      s.close();
+    }
+  });
+
+  const malformed: [string, Partial<BrowseFetchMessage>][] = [
+    ['an https URL', { url: 'https://10.77.0.1/' }],
+    ['not a URL', { url: 'nope' }],
+    ['CONNECT', { method: 'CONNECT' }],
+    ['a method with spaces', { method: 'GET /x' }],
+    ['a header name with a colon', { headers: [['x:y', '1']] }],
+    ['a body on GET', { body: new ArrayBuffer(1) }],
+    ['a body that is not bytes', { method: 'POST', body: 'text' as unknown as ArrayBuffer }],
+  ];
+  for (const [what, m] of malformed) {
+    test(`refuses ${what} from the browse origin with USAGE`, async () => {
+      const s = setup();
+      try {
+        const r = (await s.send(m)) as BrowseErrorMessage;
+        assert.equal(r.type, 'error');
+        assert.equal(r.code, 'USAGE');
+        assert.equal(s.calls.length, 0);
+      } finally {
+        s.close();
+      }
+    });
+  }
+});
+
+describe('cancellation reaches the tunnel', () => {
+  test('an abort message aborts the worker request', async () => {
+    let seen: AbortSignal | undefined;
+    const s = setup({
+      fetch: (_url, init) => {
+        seen = init.signal;
+        return new Promise((_, reject) => init.signal.addEventListener('abort', () => reject(new WgwebError('ABORTED', 'cancelled'))));
+      },
+    });
+    try {
+      const pending = s.send({});
+      while (!seen) await new Promise((r) => setImmediate(r));
+      s.port2.postMessage({ type: 'abort', id: 1 });
+      const r = (await pending) as BrowseErrorMessage;
+      assert.equal(r.code, 'ABORTED');
+      assert.equal(seen.aborted, true);
+    } finally {
+      s.close();
+    }
+  });
+
+  test('the Service Worker cancelling the body aborts the request and cancels the source stream', async () => {
+    let signal: AbortSignal | undefined;
+    let cancelled = false;
+    const s = setup({
+      fetch: async (url, init) => {
+        signal = init.signal;
+        const body = new ReadableStream<Uint8Array>({
+          pull(c) {
+            c.enqueue(new Uint8Array(1024));
+          },
+          cancel() {
+            cancelled = true;
+          },
+        });
+        return { head: { url, status: 200, statusText: 'OK', headers: [] }, body };
+      },
+    });
+    try {
+      const r = (await s.send({})) as BrowseResponseMessage;
+      const reader = r.body!.getReader();
+      await reader.read();
+      await reader.cancel('navigated away');
+      while (!cancelled) await new Promise((res) => setImmediate(res));
+      assert.equal(signal?.aborted, true);
+      assert.equal(s.backend.inflight, 0);
+    } finally {
+      s.close();
+    }
+  });
+});
+
+describe('script cookies (document.cookie via the frame agent)', () => {
+  test('stored for the document\'s URL; HttpOnly cookies cannot be overwritten by scripts', async () => {
+    const s = setup();
+    try {
+      await s.send({});
+      assert.equal(s.backend.setScriptCookie('ui=red; Path=/', new URL('http://10.77.0.1/x')), true);
+      assert.equal(s.backend.setScriptCookie('sid=forged; Path=/', new URL('http://10.77.0.1/x')), false);
+      assert.equal(s.backend.jar.cookieHeader('http://10.77.0.1/', T0), 'sid=abc; ui=red');
+    } finally {
+      s.close();
+    }
+  });
+});

@@ -1,0 +1,93 @@
+/**
+ * window.wgweb's argument checks and error shape, against a recording target: bad arguments are
+ * rejected with USAGE before anything reaches the tunnel; target failures keep their codes; ping
+ * gathers every reply in order.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { WgwebError } from '../../../src/shared/errors.ts';
+import { createAutomation, type AutomationTarget } from '../../../src/browser/ui/automation.ts';
+
+function target(overrides: Partial<AutomationTarget> = {}): AutomationTarget & { calls: string[] } {
+  const calls: string[] = [];
+  const t: AutomationTarget & { calls: string[] } = {
+    calls,
+    ready: Promise.resolve(),
+    connect: async (c, r) => (calls.push(`connect ${r ?? '(default)'}`), { state: 'connecting', relay: { url: '', state: '' }, interface: { publicKey: '', addresses: [] }, peers: [] }),
+    disconnect: async () => void calls.push('disconnect'),
+    status: async () => null,
+    ping: async (address, o, onReply) => {
+      calls.push(`ping ${address} ${o.count}`);
+      onReply({ seq: 2, timeout: true });
+      onReply({ seq: 1, from: address, bytes: 64, rttMs: 1 });
+      return { address, transmitted: 2, received: 1, lossPercent: 50 };
+    },
+    dns: async (n, ty) => (calls.push(`dns ${n} ${ty}`), { name: n, type: ty, addresses: [], ttl: 0, server: '', elapsedMs: 0 }),
+    tcping: async (h, p) => (calls.push(`tcping ${h} ${p}`), { host: h, address: h, port: p, result: 'open', elapsedMs: 1 }),
+    fetch: async (u) => (calls.push(`fetch ${u}`), new Response('x')),
+    events: () => [{ at: 1, type: 't', level: 'info', message: 'm', detail: { n: 1 } }],
+    ...overrides,
+  };
+  return t;
+}
+
+async function code(p: Promise<unknown>): Promise<string> {
+  return p.then(
+    () => 'resolved',
+    (e) => {
+      assert.ok(e instanceof Error, 'rejects with an Error');
+      return (e as WgwebError).code;
+    },
+  );
+}
+
+test('bad arguments reject with USAGE and never reach the tunnel', async () => {
+  const t = target();
+  const w = createAutomation(t);
+  assert.equal(await code(w.connect(42 as unknown as string)), 'USAGE');
+  assert.equal(await code(w.connect('cfg', 8080 as unknown as string)), 'USAGE');
+  assert.equal(await code(w.ping('')), 'USAGE');
+  assert.equal(await code(w.ping('10.0.0.1', 0)), 'USAGE');
+  assert.equal(await code(w.dns('example.com', 'MX' as 'A')), 'USAGE');
+  assert.equal(await code(w.tcping('h', 65536)), 'USAGE');
+  assert.equal(await code(w.fetch(undefined as unknown as string)), 'USAGE');
+  assert.deepEqual(t.calls, []);
+});
+
+test('defaults: relay from the UI, 4 pings, A records', async () => {
+  const t = target();
+  const w = createAutomation(t);
+  await w.connect('cfg');
+  await w.ping('10.0.0.1');
+  await w.dns('example.com');
+  assert.deepEqual(t.calls, ['connect (default)', 'ping 10.0.0.1 4', 'dns example.com A']);
+});
+
+test('ping resolves with the summary and every reply, in sequence order', async () => {
+  const r = await createAutomation(target()).ping('10.0.0.1', 2);
+  assert.equal(r.lossPercent, 50);
+  assert.deepEqual(r.replies.map((x) => x.seq), [1, 2]);
+});
+
+test('errors from the tunnel keep their code; plain ones become INTERNAL Errors', async () => {
+  const w = createAutomation(
+    target({
+      tcping: async () => {
+        throw new WgwebError('HOST_UNREACHABLE', 'no route');
+      },
+      status: async () => {
+        throw new Error('worker gone');
+      },
+    }),
+  );
+  assert.equal(await code(w.tcping('10.0.0.1', 22)), 'HOST_UNREACHABLE');
+  assert.equal(await code(w.status()), 'INTERNAL');
+});
+
+test('events() is a copy: scripts cannot change the log', () => {
+  const w = createAutomation(target());
+  const events = w.events();
+  (events[0].detail as { n: number }).n = 2;
+  assert.equal((w.events()[0].detail as { n: number }).n, 1);
+  assert.ok(Object.isFrozen(w));
+});

@@ -1,0 +1,34 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  describeDns,
+  describeHttp,
+  describePingReply,
+  describePingSummary,
+  describeTcping,
+  redactUrl,
+} from '../../../../src/browser/ui/lib/activity-messages.ts';
+
+test('ping lines read like ping(8)', () => {
+  assert.equal(describePingReply({ seq: 1, from: '10.8.0.1', bytes: 64, ttl: 64, rttMs: 12.34 }), '64 bytes from 10.8.0.1: seq=1 ttl=64 time=12.3 ms');
+  assert.equal(describePingReply({ seq: 2, timeout: true }), 'seq 2: no reply (timed out)');
+  assert.equal(
+    describePingSummary({ address: 'fd00::1', transmitted: 4, received: 3, lossPercent: 25, rttMinMs: 1, rttAvgMs: 2, rttMaxMs: 3.25, rttMdevMs: 1 }),
+    'Ping fd00::1: 4 sent, 3 received, 25% loss, rtt min/avg/max 1.0/2.0/3.3 ms',
+  );
+  assert.equal(describePingSummary({ address: '10.8.0.9', transmitted: 2, received: 0, lossPercent: 100 }), 'Ping 10.8.0.9: 2 sent, 0 received, 100% loss');
+});
+
+test('DNS and TCP lines', () => {
+  assert.equal(
+    describeDns({ name: 'example.com', type: 'A', addresses: ['192.0.2.1'], ttl: 300, server: '10.8.0.1', elapsedMs: 12 }),
+    'DNS example.com A: 192.0.2.1 (ttl 300 s, from 10.8.0.1, 12.0 ms)',
+  );
+  assert.equal(describeTcping({ host: 'fd00::1', address: 'fd00::1', port: 22, result: 'refused', elapsedMs: 2 }), 'TCP [fd00::1]:22 refused the connection (nothing listens there) after 2.0 ms');
+  assert.equal(describeTcping({ host: 'db', address: '10.8.0.5', port: 5432, result: 'open', elapsedMs: 3 }), 'TCP db (10.8.0.5):5432 is open after 3.0 ms');
+});
+
+test('HTTP lines keep tokens in query strings and credentials out of the log', () => {
+  assert.equal(describeHttp('GET', 'http://user:pw@10.8.0.1:8080/api?token=secret#x', 200, 'OK', 45), 'HTTP GET http://10.8.0.1:8080/api?…: 200 OK (45.0 ms)');
+  assert.equal(redactUrl('not a url?token=1'), 'not a url');
+});

@@ -1,0 +1,16 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { formatBytes } from '../../../../src/browser/ui/lib/format-bytes.ts';
+
+const table: [number, string][] = [
+  [0, '0 B'],
+  [1023, '1023 B'],
+  [1024, '1.00 KiB'],
+  [1240, '1.21 KiB'],
+  [3.4 * 1024 * 1024, '3.40 MiB'],
+  [5 * 1024 ** 3, '5.00 GiB'],
+  [2 * 1024 ** 6, '2048.00 PiB'],
+  [-1, '—'],
+  [NaN, '—'],
+];
+for (const [n, text] of table) test(`${n} bytes is "${text}"`, () => assert.equal(formatBytes(n), text));

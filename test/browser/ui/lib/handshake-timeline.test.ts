@@ -1,0 +1,189 @@
+/**
+ * The handshake timeline's model, fed what the page really receives: core TunnelEvents described
+ * by the worker's describeTunnelEvent (so the `detail` contract between the two is tested too),
+ * with `at` in epoch ms as Session emits them. A handshake under load (cookie reply, retry with
+ * MAC2), keepalives folding, a rekey, and a reconnect that starts over.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { describeTunnelEvent } from '../../../../src/session/tunnel-event-text.ts';
+import type { TunnelEvent as CoreEvent } from '../../../../src/wireguard/tunnel.ts';
+import { HandshakeTimeline, TIMELINE_LIMIT, formatInterval, hexIndex, type TimelineInput } from '../../../../src/browser/ui/lib/handshake-timeline.ts';
+
+const PEER = 'xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=';
+const ENDPOINT = { host: '192.0.2.1', port: 51820 };
+/** The worker's performance.timeOrigin in this story: epoch = monotonic + ORIGIN (Session rounds it). */
+const ORIGIN = 1_700_000_000_000.4;
+
+let nextId = 1;
+/** A core event without its peer (distributes over the union, unlike a plain Omit). */
+type WithoutPeer<T> = T extends unknown ? Omit<T, 'peer'> : never;
+/** An entry as the page's log holds it, from a core event at monotonic time `at`. */
+function core(e: WithoutPeer<CoreEvent>): TimelineInput {
+  const event = { peer: PEER, ...e } as CoreEvent;
+  const text = describeTunnelEvent(event);
+  return { id: nextId++, source: 'session', at: Math.round(ORIGIN + event.at), type: text.type, message: text.message, detail: text.detail };
+}
+function app(type: string, epoch: number): TimelineInput {
+  return { id: nextId++, source: 'app', at: epoch, type, message: type };
+}
+
+/** connect → relay → initiation → cookie → initiation with MAC2 → response → keys → keepalive. */
+function underLoad(): TimelineInput[] {
+  return [
+    app('connect', 1_700_000_000_100),
+    { id: nextId++, source: 'session', at: 1_700_000_000_150, type: 'relay-open', message: '', detail: { endpoint: '192.0.2.1:51820' } },
+    core({ type: 'handshake-initiation-sent', at: 150.25, size: 148, senderIndex: 0x1a2b3c4d, attempt: 1, trigger: 'connect', mac2: false, endpoint: ENDPOINT }),
+    core({ type: 'cookie-reply-received', at: 151.5, size: 64, receiverIndex: 0x1a2b3c4d, endpoint: ENDPOINT }),
+    core({ type: 'handshake-retry', at: 5150.25, attempt: 2, elapsedMs: 5000 }),
+    core({ type: 'handshake-initiation-sent', at: 5150.25, size: 148, senderIndex: 0x0badf00d, attempt: 2, trigger: 'retry', mac2: true, endpoint: ENDPOINT }),
+    core({ type: 'handshake-response-received', at: 5152, size: 92, senderIndex: 0xcafe0001, receiverIndex: 0x0badf00d, endpoint: ENDPOINT, rttMs: 1.75 }),
+    core({ type: 'session-established', at: 5152, role: 'initiator', localIndex: 0x0badf00d, remoteIndex: 0xcafe0001 }),
+    core({ type: 'keepalive-sent', at: 5152.125, size: 32, receiverIndex: 0xcafe0001, counter: 0, reason: 'handshake-complete' }),
+  ];
+}
+
+describe('HandshakeTimeline: a handshake under load', () => {
+  test('every message is a step with direction, type, size and indexes', () => {
+    const tl = new HandshakeTimeline();
+    assert.equal(tl.add(underLoad()), true);
+    assert.deepEqual(
+      tl.steps.map((s) => [s.type, s.direction, s.messageType, s.size, hexIndex(s.senderIndex), hexIndex(s.receiverIndex), s.highlight]),
+      [
+        ['connect', 'local', undefined, undefined, '', '', undefined],
+        ['relay-open', 'local', undefined, undefined, '', '', undefined],
+        ['handshake-initiation-sent', 'out', 1, 148, '0x1a2b3c4d', '', undefined],
+        ['cookie-reply-received', 'in', 3, 64, '', '0x1a2b3c4d', 'warn'],
+        ['handshake-retry', 'local', undefined, undefined, '', '', 'warn'],
+        ['handshake-initiation-sent', 'out', 1, 148, '0x0badf00d', '', 'warn'],
+        ['handshake-response-received', 'in', 2, 92, '0xcafe0001', '0x0badf00d', undefined],
+        ['session-established', 'local', undefined, undefined, '', '', 'ok'],
+        ['keepalive-sent', 'out', 4, 32, '', '0xcafe0001', undefined],
+      ],
+    );
+    assert.equal(tl.peerEndpoint, '192.0.2.1:51820');
+    const retry = tl.steps[5];
+    assert.deepEqual(retry.facts, ['attempt 2', 'with MAC2 (cookie)']);
+    assert.match(retry.explain, /MAC2/);
+    assert.deepEqual(tl.steps[6].facts, ['round trip 1.8 ms']);
+    assert.deepEqual(tl.steps[7].facts, ['we receive on 0x0badf00d', 'peer receives on 0xcafe0001']);
+    for (const s of tl.steps) assert.ok(s.explain.length > 20, `${s.type} explains itself`);
+  });
+
+  test('timings: since connect in epoch ms, between protocol steps exact from the monotonic clock', () => {
+    const tl = new HandshakeTimeline();
+    tl.add(underLoad());
+    const byType = (type: string, n = 0) => tl.steps.filter((s) => s.type === type)[n];
+    assert.equal(tl.steps[0].t, 0);
+    assert.equal(byType('relay-open').t, 50);
+    // The first protocol event anchors the monotonic clock to its epoch time, which Session
+    // rounds: 150.25 + ORIGIN = …150.65 → …151, so +51 ms after the connect.
+    assert.equal(byType('handshake-initiation-sent').t, 51);
+    assert.equal(byType('cookie-reply-received').dt, 1.25);
+    assert.equal(byType('handshake-response-received').dt, 1.75);
+    assert.equal(byType('keepalive-sent').dt, 0.125);
+    assert.equal(byType('handshake-response-received').t, 51 + (5152 - 150.25));
+    // From the first initiation of the series (attempt 1) to the keys.
+    assert.equal(tl.handshakeMs, 5152 - 150.25);
+  });
+
+  test('entries already seen are skipped (the page hands over its whole log each time)', () => {
+    const tl = new HandshakeTimeline();
+    const entries = underLoad();
+    tl.add(entries.slice(0, 4));
+    assert.equal(tl.add(entries.slice(0, 4)), false);
+    tl.add(entries);
+    assert.equal(tl.steps.length, entries.length);
+  });
+});
+
+describe('HandshakeTimeline: keepalives, rekeys and reconnects', () => {
+  test('repeated keepalives fold into one step with a count; a different kind starts a new step', () => {
+    const tl = new HandshakeTimeline();
+    tl.add(underLoad());
+    const before = tl.steps.length;
+    tl.add([
+      core({ type: 'keepalive-sent', at: 30_152, size: 32, receiverIndex: 1, counter: 1, reason: 'persistent' }),
+      core({ type: 'keepalive-sent', at: 55_152, size: 32, receiverIndex: 1, counter: 2, reason: 'persistent' }),
+      core({ type: 'keepalive-sent', at: 80_152, size: 32, receiverIndex: 1, counter: 3, reason: 'persistent' }),
+      core({ type: 'keepalive-received', at: 80_160, size: 32, localIndex: 2, counter: 9 }),
+      core({ type: 'keepalive-received', at: 90_160, size: 32, localIndex: 2, counter: 10 }),
+      core({ type: 'keepalive-sent', at: 95_152, size: 32, receiverIndex: 1, counter: 4, reason: 'persistent' }),
+    ]);
+    const added = tl.steps.slice(before);
+    assert.deepEqual(
+      added.map((s) => [s.type, s.direction, s.count]),
+      [
+        ['keepalive-sent', 'out', 3],
+        ['keepalive-received', 'in', 2],
+        ['keepalive-sent', 'out', 1],
+      ],
+    );
+    assert.equal(added[0].dt, 25_000, 'the interval of the latest repeat');
+    assert.match(added[0].explain, /PersistentKeepalive/);
+  });
+
+  test('a rekey reads as a reason, then a new handshake; a responder handshake reads from the other side', () => {
+    const tl = new HandshakeTimeline();
+    tl.add(underLoad());
+    tl.add([
+      core({ type: 'rekey-started', at: 125_152, reason: 'rekey-after-time', keyAgeMs: 120_000 }),
+      core({ type: 'handshake-initiation-received', at: 200_000, size: 148, senderIndex: 7, endpoint: ENDPOINT }),
+      core({ type: 'handshake-response-sent', at: 200_001, size: 92, senderIndex: 8, receiverIndex: 7, mac2: false, endpoint: ENDPOINT }),
+      core({ type: 'session-established', at: 200_001, role: 'responder', localIndex: 8, remoteIndex: 7 }),
+      core({ type: 'session-confirmed', at: 200_003, localIndex: 8, remoteIndex: 7 }),
+    ]);
+    const tail = tl.steps.slice(-5);
+    assert.deepEqual(tail.map((s) => [s.type, s.direction]), [
+      ['rekey-started', 'local'],
+      ['handshake-initiation-received', 'in'],
+      ['handshake-response-sent', 'out'],
+      ['session-established', 'local'],
+      ['session-confirmed', 'local'],
+    ]);
+    assert.deepEqual(tail[0].facts, ['the keys are 120 s old (REKEY_AFTER_TIME)']);
+    assert.match(tail[3].explain, /responder/);
+  });
+
+  test('a new connect starts a new timeline; a failure is an error step', () => {
+    const tl = new HandshakeTimeline();
+    tl.add(underLoad());
+    tl.add([app('connect', 1_700_000_100_000), core({ type: 'handshake-failed', at: 190_000, attempts: 18, elapsedMs: 90_000, endpoint: ENDPOINT, message: 'gave up' })]);
+    assert.deepEqual(tl.steps.map((s) => [s.type, s.highlight]), [
+      ['connect', undefined],
+      ['handshake-failed', 'error'],
+    ]);
+    assert.equal(tl.handshakeMs, undefined);
+    // A 'connect' that is not the app's (some other source) does not reset.
+    assert.equal(tl.add([{ id: nextId++, source: 'session', at: 1, type: 'connect' }]), false);
+  });
+
+  test('unknown event types are ignored; the number of steps is bounded', () => {
+    const tl = new HandshakeTimeline();
+    assert.equal(tl.add([{ at: 1, type: 'http' }, { at: 2, type: 'ping' }]), false);
+    const many: TimelineInput[] = [];
+    for (let i = 0; i < TIMELINE_LIMIT + 50; i++) many.push(core({ type: 'rekey-started', at: i, reason: 'no-reply', keyAgeMs: 1 }));
+    tl.add(many);
+    assert.equal(tl.steps.length, TIMELINE_LIMIT);
+  });
+});
+
+describe('formatInterval and hexIndex', () => {
+  const table: [number | undefined, string][] = [
+    [0, '0.00 ms'],
+    [0.125, '0.13 ms'],
+    [1.75, '1.8 ms'],
+    [99.94, '99.9 ms'],
+    [142.4, '142 ms'],
+    [1240, '1.24 s'],
+    [25_000, '25.0 s'],
+    [125_000, '2 min 5 s'],
+    [undefined, '—'],
+  ];
+  for (const [ms, text] of table) test(`${ms} → ${text}`, () => assert.equal(formatInterval(ms), text));
+  test('indexes are 8 hex digits', () => {
+    assert.equal(hexIndex(0xabc), '0x00000abc');
+    assert.equal(hexIndex(0xffffffff), '0xffffffff');
+    assert.equal(hexIndex(undefined), '');
+  });
+});

@@ -1,0 +1,67 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { SettingsStore, type StorageLike } from '../../../../src/browser/ui/lib/settings-store.ts';
+
+class MapStorage implements StorageLike {
+  map = new Map<string, string>();
+  getItem(k: string) {
+    return this.map.get(k) ?? null;
+  }
+  setItem(k: string, v: string) {
+    this.map.set(k, v);
+  }
+  removeItem(k: string) {
+    this.map.delete(k);
+  }
+}
+
+describe('SettingsStore', () => {
+  test('stores nothing secret by default: a fresh store remembers no config', () => {
+    const storage = new MapStorage();
+    const s = new SettingsStore(storage);
+    s.relayUrl = '/wg';
+    s.theme = 'dark';
+    assert.equal(s.remembersConfig, false);
+    assert.deepEqual([...storage.map.keys()].sort(), ['wgweb.relayUrl', 'wgweb.theme']);
+  });
+
+  test('the config is kept only on opt-in, and forgetting deletes it', () => {
+    const storage = new MapStorage();
+    const s = new SettingsStore(storage);
+    assert.equal(s.rememberConfig('[Interface]\nPrivateKey = x\n'), true);
+    assert.equal(s.remembersConfig, true);
+    assert.equal(new SettingsStore(storage).rememberedConfig, '[Interface]\nPrivateKey = x\n');
+    s.forgetConfig();
+    assert.equal(s.remembersConfig, false);
+    assert.equal(storage.map.size, 0);
+  });
+
+  test('theme "system" is the absence of a choice', () => {
+    const storage = new MapStorage();
+    const s = new SettingsStore(storage);
+    assert.equal(s.theme, 'system');
+    s.theme = 'light';
+    assert.equal(s.theme, 'light');
+    s.theme = 'system';
+    assert.equal(storage.map.has('wgweb.theme'), false);
+    storage.map.set('wgweb.theme', 'purple');
+    assert.equal(s.theme, 'system');
+  });
+
+  test('missing or throwing storage degrades to "nothing remembered"', () => {
+    const none = new SettingsStore(undefined);
+    assert.equal(none.rememberConfig('x'), false);
+    assert.equal(none.relayUrl, undefined);
+    const throwing = new SettingsStore({
+      getItem: () => {
+        throw new Error('SecurityError');
+      },
+      setItem: () => {
+        throw new Error('QuotaExceededError');
+      },
+      removeItem: () => {},
+    });
+    assert.equal(throwing.rememberConfig('x'), false);
+    assert.equal(throwing.remembersConfig, false);
+  });
+});

@@ -1,0 +1,296 @@
+/**
+ * The worker contract end to end, minus the protocol: the page's TunnelClient talks to a real
+ * TunnelService over a real MessageChannel (comlink, structured clone, transferred streams), with a
+ * scripted session standing in for Session. Checks that data, progress callbacks, events, coded
+ * errors, aborts and streamed HTTP bodies all cross the boundary intact.
+ */
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { expose } from 'comlink';
+import { WgwebError } from '../../../src/shared/errors.ts';
+import { TunnelService, type SessionLike } from '../../../src/browser/worker/tunnel-service.ts';
+import { TunnelClient } from '../../../src/browser/ui/tunnel-client.ts';
+import type { PingReply, TunnelEvent, TunnelStatus } from '../../../src/browser/worker/tunnel-api.ts';
+import type { HttpRequestInit } from '../../../src/protocols/http/http-client.ts';
+
+const STATUS: TunnelStatus = {
+  state: 'up',
+  relay: { url: 'ws://127.0.0.1:1/wg', state: 'open' },
+  interface: { publicKey: 'A'.repeat(43) + '=', addresses: ['10.8.0.2/32'] },
+  peers: [{ publicKey: 'B'.repeat(43) + '=', endpoint: '192.0.2.1:51820', allowedIPs: ['0.0.0.0/0'], rxBytes: 10, txBytes: 20 }],
+};
+
+class ScriptedSession implements SessionLike {
+  listeners = new Set<(e: TunnelEvent) => void>();
+  closed = false;
+  lastFetch?: { url: string; init?: HttpRequestInit; body?: string };
+  hangPing = false;
+  pingSignal?: AbortSignal;
+
+  status(): TunnelStatus {
+    return STATUS;
+  }
+  onEvent(listener: (e: TunnelEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+  emit(e: TunnelEvent): void {
+    for (const l of this.listeners) l(e);
+  }
+  async ping(address: string, options?: { count?: number }, onReply?: (r: PingReply) => void, signal?: AbortSignal) {
+    this.pingSignal = signal;
+    if (this.hangPing) return new Promise<never>(() => {});
+    const count = options?.count ?? 2;
+    for (let seq = 1; seq <= count; seq++) onReply?.({ seq, from: address, bytes: 64, ttl: 64, rttMs: seq });
+    return { address, transmitted: count, received: count, lossPercent: 0, rttMinMs: 1, rttAvgMs: 1.5, rttMaxMs: 2, rttMdevMs: 0.5 };
+  }
+  async dns(name: string, type: 'A' | 'AAAA' = 'A') {
+    if (name === 'nx.example') throw new WgwebError('DNS_NXDOMAIN', `${name} does not exist`, { rcode: 3 });
+    return { name, type, addresses: ['192.0.2.7'], ttl: 60, server: '10.8.0.1', elapsedMs: 3 };
+  }
+  async tcping(host: string, port: number) {
+    return { host, address: host, port, result: 'open' as const, elapsedMs: 2 };
+  }
+  async fetch(url: string, init?: HttpRequestInit) {
+    init?.onTiming?.({ url, method: init.method ?? 'GET', status: 201, reusedConnection: false, retried: false, startTime: 0, requestSent: 1, firstByte: 2, done: 3, bodyBytes: 200_000, outcome: 'complete' });
+    const body = init?.body ? new TextDecoder().decode(init.body as ArrayBuffer) : undefined;
+    this.lastFetch = { url, init, body };
+    const big = new Uint8Array(200_000).map((_, i) => i & 0xff);
+    const stream = new ReadableStream<Uint8Array>({
+      start(c) {
+        c.enqueue(big.subarray(0, 100_000));
+        c.enqueue(big.subarray(100_000));
+        c.close();
+      },
+    });
+    const response = new Response(stream, { status: 201, statusText: 'Created', headers: [['X-One', '1'], ['Content-Type', 'application/octet-stream']] });
+    return response;
+  }
+  async close() {
+    this.closed = true;
+    this.emit({ at: 1, type: 'closed', level: 'info', message: 'Session closed.' });
+  }
+}
+
+function pair(start: (o: { configText: string; relayUrl: string }) => Promise<SessionLike>) {
+  const { port1, port2 } = new MessageChannel();
+  const service = new TunnelService(start);
+  expose(service, port1 as unknown as Parameters<typeof expose>[1]);
+  const client = new TunnelClient(port2 as unknown as ConstructorParameters<typeof TunnelClient>[0]);
+  const done = () => {
+    client.dispose();
+    port1.close();
+    port2.close();
+  };
+  return { client, service, done };
+}
+
+/** Round-trips through the channel until `done()` holds: messages on other ports have then arrived. */
+async function settle(client: TunnelClient, done: () => boolean): Promise<void> {
+  for (let i = 0; i < 1000 && !done(); i++) {
+    await client.status();
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    assert.ok(e instanceof WgwebError, `expected a WgwebError, got ${String(e)}`);
+    return e.code;
+  }
+  assert.fail('expected a rejection');
+}
+
+describe('TunnelService through TunnelClient', () => {
+  test('before connect, status is null and tools reject with NOT_CONNECTED', async () => {
+    const { client, done } = pair(async () => new ScriptedSession());
+    assert.equal(await client.status(), null);
+    assert.equal(await codeOf(client.ping('10.0.0.1')), 'NOT_CONNECTED');
+    assert.equal(await codeOf(client.fetch('http://10.0.0.1/')), 'NOT_CONNECTED');
+    done();
+  });
+
+  test('connect hands config and relay URL to the session and returns its status', async () => {
+    let seen: { configText: string; relayUrl: string; onPacket?: unknown } | undefined;
+    const { client, done } = pair(async (o) => ((seen = o), new ScriptedSession()));
+    const status = await client.connect('[Interface]\n', 'ws://127.0.0.1:1/wg');
+    const { onPacket, ...rest } = seen ?? { configText: '', relayUrl: '' };
+    assert.deepEqual(rest, { configText: '[Interface]\n', relayUrl: 'ws://127.0.0.1:1/wg' });
+    assert.equal(typeof onPacket, 'function', 'the packet capture hook');
+    assert.deepEqual(status, STATUS);
+    assert.deepEqual(await client.status(), STATUS);
+    done();
+  });
+
+  test('a failing start crosses as a WgwebError with its code, message and detail', async () => {
+    const { client, done } = pair(async () => {
+      throw new WgwebError('CONFIG_INVALID', 'line 3: PublicKey must be 32 bytes of base64', { line: 3 });
+    });
+    try {
+      await client.connect('x', 'ws://127.0.0.1:1/wg');
+      assert.fail('connect should reject');
+    } catch (e) {
+      assert.ok(e instanceof WgwebError);
+      assert.equal(e.code, 'CONFIG_INVALID');
+      assert.equal(e.message, 'line 3: PublicKey must be 32 bytes of base64');
+      assert.deepEqual(e.detail, { line: 3 });
+    }
+    done();
+  });
+
+  test('bad caller input is USAGE; an uncoded crash is INTERNAL', async () => {
+    const { client, done } = pair(async () => {
+      throw new Error('boom');
+    });
+    assert.equal(await codeOf(client.connect('x', '')), 'USAGE');
+    assert.equal(await codeOf(client.connect('x', 'ws://h/wg')), 'INTERNAL');
+    done();
+  });
+
+  test('ping streams each reply through the callback, then resolves with the summary', async () => {
+    const { client, done } = pair(async () => new ScriptedSession());
+    await client.connect('c', 'ws://h/wg');
+    const replies: PingReply[] = [];
+    const summary = await client.ping('10.8.0.1', { count: 3 }, (r) => replies.push(r));
+    assert.equal(summary.received, 3);
+    // Callbacks travel on their own port; let them land.
+    await settle(client, () => replies.length === 3);
+    assert.deepEqual(replies.map((r) => r.seq), [1, 2, 3]);
+    done();
+  });
+
+  test('aborting a ping rejects it with ABORTED', async () => {
+    const session = new ScriptedSession();
+    session.hangPing = true;
+    const { client, done } = pair(async () => session);
+    await client.connect('c', 'ws://h/wg');
+    const ac = new AbortController();
+    const p = client.ping('10.8.0.1', {}, undefined, ac.signal);
+    ac.abort();
+    assert.equal(await codeOf(p), 'ABORTED');
+    assert.equal(session.pingSignal?.aborted, true, 'the session was told to stop');
+    done();
+  });
+
+  test('dns and tcping results and coded DNS errors cross intact', async () => {
+    const { client, done } = pair(async () => new ScriptedSession());
+    await client.connect('c', 'ws://h/wg');
+    assert.deepEqual((await client.dns('example.com', 'A')).addresses, ['192.0.2.7']);
+    assert.equal(await codeOf(client.dns('nx.example')), 'DNS_NXDOMAIN');
+    assert.equal(await codeOf(client.dns('example.com', 'MX' as 'A')), 'USAGE');
+    assert.equal((await client.tcping('10.8.0.1', 22)).result, 'open');
+    assert.equal(await codeOf(client.tcping('10.8.0.1', 70000)), 'USAGE');
+    done();
+  });
+
+  test('fetch sends method, headers and body, and returns a standard Response with a streamed body', async () => {
+    const session = new ScriptedSession();
+    const { client, done } = pair(async () => session);
+    await client.connect('c', 'ws://h/wg');
+    const response = await client.fetch('http://10.8.0.1/upload', {
+      method: 'post',
+      headers: { Host: 'internal.example', 'X-Test': 'yes' },
+      body: 'hello',
+    });
+    assert.equal(session.lastFetch?.init?.method, 'POST');
+    assert.equal(session.lastFetch?.body, 'hello');
+    const sent = new Headers(session.lastFetch?.init?.headers);
+    assert.equal(sent.get('host'), 'internal.example', 'Host is not filtered: the tunnel makes the request');
+    assert.equal(sent.get('content-type'), 'text/plain;charset=UTF-8');
+    assert.ok(response instanceof Response);
+    assert.equal(response.status, 201);
+    assert.equal(response.statusText, 'Created');
+    assert.equal(response.headers.get('x-one'), '1');
+    assert.equal(response.url, 'http://10.8.0.1/upload');
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    assert.equal(bytes.length, 200_000);
+    assert.equal(bytes[123_457], 123_457 & 0xff);
+    done();
+  });
+
+  test('fetch timing reports reach the page callback (the waterfall in the HTTP tool)', async () => {
+    const { client, done } = pair(async () => new ScriptedSession());
+    await client.connect('c', 'ws://h/wg');
+    const timings: { done?: number; status?: number }[] = [];
+    const { head, response } = await client.fetchWithHead('http://10.8.0.1/', { onTiming: (t) => timings.push(t) });
+    assert.equal(head.status, 201);
+    assert.ok(head.timing.headersMs >= 0);
+    await response.arrayBuffer();
+    await settle(client, () => timings.length === 1);
+    assert.deepEqual([timings[0].status, timings[0].done], [201, 3]);
+    done();
+  });
+
+  test('a GET with a body is refused on the page with USAGE', async () => {
+    const { client, done } = pair(async () => new ScriptedSession());
+    await client.connect('c', 'ws://h/wg');
+    assert.equal(await codeOf(client.fetch('http://10.8.0.1/', { body: 'x' })), 'USAGE');
+    done();
+  });
+
+  test('session events reach subscribers in batches, including those sent while closing', async () => {
+    const session = new ScriptedSession();
+    const { client, done } = pair(async () => session);
+    const seen: TunnelEvent[] = [];
+    let batches = 0;
+    const unsubscribe = await client.subscribe((events) => {
+      batches++;
+      seen.push(...events);
+    });
+    await client.connect('c', 'ws://h/wg');
+    session.emit({ at: 1, type: 'handshake-sent', level: 'info', message: 'Handshake sent.' });
+    session.emit({ at: 2, type: 'handshake-answered', level: 'info', message: 'Handshake answered.' });
+    await client.disconnect();
+    assert.equal(session.closed, true);
+    await settle(client, () => seen.length === 3);
+    assert.deepEqual(seen.map((e) => e.type), ['handshake-sent', 'handshake-answered', 'closed']);
+    assert.ok(batches <= 2, `expected batching, got ${batches} batches`);
+    assert.equal(await client.status(), null);
+    await unsubscribe();
+    done();
+  });
+
+  test('a second connect closes the first session', async () => {
+    const sessions: ScriptedSession[] = [];
+    const { client, done } = pair(async () => {
+      const s = new ScriptedSession();
+      sessions.push(s);
+      return s;
+    });
+    await client.connect('a', 'ws://h/wg');
+    await client.connect('b', 'ws://h/wg');
+    assert.deepEqual(sessions.map((s) => s.closed), [true, false]);
+    done();
+  });
+
+  test('key generation matches wg: 44-character base64 keys, and the public key derives from the private one', async () => {
+    const { client, done } = pair(async () => new ScriptedSession());
+    const pair1 = await client.generateKeyPair();
+    assert.match(pair1.privateKey, /^[A-Za-z0-9+/]{43}=$/);
+    assert.equal(await client.derivePublicKey(pair1.privateKey), pair1.publicKey);
+    // RFC 7748 §6.1 Alice's key pair.
+    assert.equal(
+      await client.derivePublicKey(Buffer.from('77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a', 'hex').toString('base64')),
+      Buffer.from('8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a', 'hex').toString('base64'),
+    );
+    assert.equal(await codeOf(client.derivePublicKey('not a key')), 'KEY_INVALID');
+    assert.match(await client.generatePresharedKey(), /^[A-Za-z0-9+/]{43}=$/);
+    done();
+  });
+});
+
+test('events from before the page subscribed are delivered once it does', async () => {
+  const session = new ScriptedSession();
+  const { client, done } = pair(async () => session);
+  await client.connect('c', 'ws://h/wg');
+  session.emit({ at: 1, type: 'early', level: 'info', message: 'Before anyone listened.' });
+  await client.status();
+  const seen: TunnelEvent[] = [];
+  const unsubscribe = await client.subscribe((events) => seen.push(...events));
+  await settle(client, () => seen.length === 1);
+  assert.equal(seen[0]?.type, 'early');
+  await unsubscribe();
+  done();
+});

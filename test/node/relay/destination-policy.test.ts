@@ -1,0 +1,206 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { formatIp, formatPrefix, parseIp, type IpAddress } from '../../../src/shared/ip-address.ts';
+import { RelayCloseCode } from '../../../src/shared/relay-protocol.ts';
+import { classifyAddress, DestinationPolicy, parseAllowRule, type Resolver } from '../../../src/node/relay/destination-policy.ts';
+
+/** A resolver from a table: no real DNS in tests. */
+function tableResolver(table: Record<string, string[]>, calls: string[] = []): Resolver {
+  return async (host) => {
+    calls.push(host);
+    const list = table[host];
+    if (!list) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' });
+    return list.map(parseIp);
+  };
+}
+
+function describeRule(text: string): string {
+  const r = parseAllowRule(text);
+  const target = r.kind === 'prefix' ? formatPrefix(r.prefix) : `host ${r.host}`;
+  return `${target} ports ${r.ports.from}-${r.ports.to}`;
+}
+
+describe('--allow rules parse', () => {
+  const rows: [string, string][] = [
+    ['192.0.2.10:51820', '192.0.2.10/32 ports 51820-51820'],
+    ['192.0.2.10', '192.0.2.10/32 ports 1-65535'],
+    ['10.0.0.0/8', '10.0.0.0/8 ports 1-65535'],
+    ['10.0.0.0/8:51820-51830', '10.0.0.0/8 ports 51820-51830'],
+    ['10.0.0.0/8:*', '10.0.0.0/8 ports 1-65535'],
+    ['0.0.0.0/0:51820', '0.0.0.0/0 ports 51820-51820'],
+    ['2001:db8::/32', '2001:db8::/32 ports 1-65535'],
+    ['::1', '::1/128 ports 1-65535'],
+    ['[2001:db8::/32]:51820', '2001:db8::/32 ports 51820-51820'],
+    ['[2001:db8::]/32:51820', '2001:db8::/32 ports 51820-51820'],
+    ['[::1]:51820', '::1/128 ports 51820-51820'],
+    ['[::ffff:192.0.2.1]:1', '192.0.2.1/32 ports 1-1'],
+    ['vpn.example.com:51820', 'host vpn.example.com ports 51820-51820'],
+    ['VPN.Example.com', 'host vpn.example.com ports 1-65535'],
+    ['localhost:51820', 'host localhost ports 51820-51820'],
+    ['  192.0.2.10:51820  ', '192.0.2.10/32 ports 51820-51820'],
+  ];
+  for (const [i, [text, expected]] of rows.entries()) {
+    test(`${i + 1}. "${text}" → ${expected}`, () => assert.equal(describeRule(text), expected));
+  }
+
+  const bad: [string, RegExp][] = [
+    ['', /needs a value/],
+    ['10.0.0.0/33', /prefix length/],
+    ['10.0.0.0/8:0', /ports must be/],
+    ['10.0.0.0/8:65536', /ports must be/],
+    ['10.0.0.0/8:51830-51820', /ports must be/],
+    ['10.0.0.0/8:abc', /not a port/],
+    ['[2001:db8::1', /missing "]"/],
+    ['[2001:db8::1]51820', /expected ":port"/],
+    ['[192.0.2.1]:1', /brackets are for IPv6/],
+    ['127.1:51820', /not a valid IPv4/],
+    ['bad host:1', /not a valid host name/],
+    [':51820', /missing address/],
+    ['fe80::1%eth0', /zone/],
+  ];
+  for (const [text, re] of bad) {
+    test(`"${text}" is refused with a RangeError naming the problem`, () => {
+      assert.throws(() => parseAllowRule(text), (e: unknown) => e instanceof RangeError && re.test(e.message));
+    });
+  }
+});
+
+describe('special addresses', () => {
+  const rows: [string, string][] = [
+    ['0.0.0.0', 'forbidden'],
+    ['0.1.2.3', 'forbidden'],
+    ['224.0.0.1', 'forbidden'],
+    ['239.255.255.250', 'forbidden'],
+    ['255.255.255.255', 'forbidden'],
+    ['240.0.0.1', 'forbidden'],
+    ['::', 'forbidden'],
+    ['ff02::1', 'forbidden'],
+    ['127.0.0.1', 'loopback'],
+    ['127.9.9.9', 'loopback'],
+    ['::1', 'loopback'],
+    ['::ffff:127.0.0.1', 'loopback'],
+    ['169.254.169.254', 'link-local'],
+    ['fe80::1', 'link-local'],
+    ['192.0.2.1', 'normal'],
+    ['10.1.2.3', 'normal'],
+    ['2001:db8::1', 'normal'],
+  ];
+  for (const [addr, cls] of rows) test(`${addr} is ${cls}`, () => assert.equal(classifyAddress(parseIp(addr)), cls));
+});
+
+describe('DestinationPolicy.allows', () => {
+  const p = new DestinationPolicy(['10.0.0.0/8:51820-51830', '192.0.2.10:51820', '[2001:db8::/32]:443', '0.0.0.0/0:9999', '127.0.0.1:7777']);
+  const rows: [string, number, boolean, string][] = [
+    ['10.1.2.3', 51820, true, 'inside the prefix and range'],
+    ['10.1.2.3', 51830, true, 'range upper bound'],
+    ['10.1.2.3', 51831, false, 'port above the range'],
+    ['11.1.2.3', 51820, false, 'outside the prefix'],
+    ['192.0.2.10', 51820, true, 'exact address'],
+    ['192.0.2.11', 51820, false, 'neighbour address'],
+    ['2001:db8:1::5', 443, true, 'IPv6 prefix'],
+    ['2001:db9::5', 443, false, 'outside the IPv6 prefix'],
+    ['::ffff:192.0.2.10', 51820, true, 'IPv4-mapped IPv6 counts as IPv4'],
+    ['203.0.113.7', 9999, true, 'a broad rule covers ordinary addresses'],
+    ['127.0.0.1', 9999, false, 'a broad rule never covers loopback'],
+    ['169.254.169.254', 9999, false, 'a broad rule never covers link-local (cloud metadata)'],
+    ['224.0.0.1', 9999, false, 'multicast is never relayed'],
+    ['0.0.0.0', 9999, false, 'the unspecified address is never relayed'],
+    ['127.0.0.1', 7777, true, 'an explicit loopback rule'],
+    ['127.0.0.2', 7777, false, 'another loopback address'],
+  ];
+  for (const [i, [addr, port, expected, why]] of rows.entries()) {
+    test(`${i + 1}. ${addr} port ${port}: ${expected ? 'allowed' : 'refused'} (${why})`, async () => {
+      assert.equal(await p.allows(parseIp(addr), port), expected);
+    });
+  }
+
+  test('an empty policy refuses everything', async () => {
+    assert.equal(await new DestinationPolicy().allows(parseIp('192.0.2.1'), 51820), false);
+  });
+});
+
+describe('DestinationPolicy.decide resolves names and checks the resolved address', () => {
+  const resolver = tableResolver({
+    'peer.test': ['192.0.2.10'],
+    'multi.test': ['198.51.100.1', '192.0.2.10'],
+    'v6.test': ['2001:db8::7'],
+    'evil.test': ['127.0.0.1'],
+    'allowed.test': ['192.0.2.20', '192.0.2.21'],
+    'empty.test': [],
+  });
+
+  test('a literal allowed address is chosen as is', async () => {
+    const d = await new DestinationPolicy(['192.0.2.10:51820'], { resolve: resolver }).decide({ host: '192.0.2.10', port: 51820 });
+    assert.ok(d.allowed);
+    if (d.allowed) assert.equal(formatIp(d.address), '192.0.2.10');
+  });
+
+  test('a client host name is resolved and its address must be allowed', async () => {
+    const p = new DestinationPolicy(['192.0.2.10:51820'], { resolve: resolver });
+    const d = await p.decide({ host: 'peer.test', port: 51820 });
+    assert.ok(d.allowed);
+    const e = await p.decide({ host: 'v6.test', port: 51820 });
+    assert.equal(e.allowed, false);
+    if (!e.allowed) {
+      assert.equal(e.code, RelayCloseCode.DESTINATION_NOT_ALLOWED);
+      assert.match(e.reason, /v6\.test:51820 = 2001:db8::7 is not allowed/);
+    }
+  });
+
+  test('the first allowed address of several is chosen', async () => {
+    const d = await new DestinationPolicy(['192.0.2.10:51820'], { resolve: resolver }).decide({ host: 'multi.test', port: 51820 });
+    assert.ok(d.allowed);
+    if (d.allowed) assert.equal(formatIp(d.address), '192.0.2.10');
+  });
+
+  test('a name that resolves to loopback is not let through a broad rule (rebinding to the relay host)', async () => {
+    const d = await new DestinationPolicy(['0.0.0.0/0:51820'], { resolve: resolver }).decide({ host: 'evil.test', port: 51820 });
+    assert.equal(d.allowed, false);
+    if (!d.allowed) assert.match(d.reason, /loopback needs an explicit rule/);
+  });
+
+  test('a host-name rule allows exactly the addresses the name resolves to', async () => {
+    const calls: string[] = [];
+    const p = new DestinationPolicy(['allowed.test:51820'], { resolve: tableResolver({ 'allowed.test': ['192.0.2.20', '192.0.2.21'] }, calls) });
+    assert.equal(await p.allows(parseIp('192.0.2.21'), 51820), true);
+    assert.equal(await p.allows(parseIp('192.0.2.22'), 51820), false);
+    assert.equal(await p.allows(parseIp('192.0.2.20'), 51821), false);
+    assert.deepEqual(calls, ['allowed.test'], 'the rule is resolved once and cached');
+  });
+
+  test('a host-name rule that does not resolve matches nothing (and does not throw)', async () => {
+    const p = new DestinationPolicy(['nowhere.test:51820'], { resolve: resolver });
+    assert.equal(await p.allows(parseIp('192.0.2.1'), 51820), false);
+  });
+
+  test('a client name that does not resolve is RESOLVE_FAILED', async () => {
+    const p = new DestinationPolicy(['0.0.0.0/0'], { resolve: resolver });
+    for (const host of ['nowhere.test', 'empty.test']) {
+      const d = await p.decide({ host, port: 1 });
+      assert.equal(d.allowed, false);
+      if (!d.allowed) {
+        assert.equal(d.code, RelayCloseCode.RESOLVE_FAILED);
+        assert.match(d.reason, new RegExp(`cannot resolve ${host.replace('.', '\\.')}`));
+      }
+    }
+  });
+
+  test('a lookup that hangs is cut off by the timeout', async () => {
+    const p = new DestinationPolicy(['0.0.0.0/0'], { resolve: () => new Promise<IpAddress[]>(() => {}), resolveTimeoutMs: 20 });
+    const d = await p.decide({ host: 'slow.test', port: 1 });
+    assert.equal(d.allowed, false);
+    if (!d.allowed) assert.match(d.reason, /timed out/);
+  });
+
+  test('rules can be added and removed at runtime', async () => {
+    const p = new DestinationPolicy([], { resolve: resolver });
+    assert.equal((await p.decide({ host: '192.0.2.5', port: 1 })).allowed, false);
+    const rule = p.add('192.0.2.5:1');
+    assert.equal((await p.decide({ host: '192.0.2.5', port: 1 })).allowed, true);
+    assert.equal(p.remove(rule), true);
+    assert.equal(p.size, 0);
+    p.add('192.0.2.5:1');
+    assert.equal(p.remove('192.0.2.5:1'), true);
+    assert.equal(p.remove('192.0.2.5:1'), false);
+  });
+});

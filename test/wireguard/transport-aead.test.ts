@@ -1,0 +1,228 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
+import { fromHex, toHex } from '../../src/shared/bytes.ts';
+import { TAG_SIZE, TransportAead } from '../../src/wireguard/transport-aead.ts';
+
+const vectors = JSON.parse(readFileSync(new URL('../vectors/wireguard/primitives.json', import.meta.url), 'utf8'));
+
+/** mulberry32: a small seeded generator, so every run checks the same cases. Not cryptographic. */
+function seeded(seed: number): { u32(): number; below(n: number): number; bytes(n: number): Uint8Array } {
+  let a = seed >>> 0;
+  const u32 = (): number => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (t ^ (t >>> 14)) >>> 0;
+  };
+  return {
+    u32,
+    below: (n) => u32() % n,
+    bytes: (n) => {
+      const b = new Uint8Array(n);
+      for (let i = 0; i < n; i++) b[i] = u32() & 0xff;
+      return b;
+    },
+  };
+}
+
+/** WireGuard's nonce (paper §5.4.6): 4 zero bytes, then the 64-bit counter little-endian. */
+function wireguardNonce(lo: number, hi: number): Uint8Array {
+  const n = new Uint8Array(12);
+  const v = new DataView(n.buffer);
+  v.setUint32(4, lo, true);
+  v.setUint32(8, hi, true);
+  return n;
+}
+
+function words(nonce: Uint8Array): [number, number, number] {
+  const v = new DataView(nonce.buffer, nonce.byteOffset, 12);
+  return [v.getUint32(0, true), v.getUint32(4, true), v.getUint32(8, true)];
+}
+
+/** Poly1305 straight from RFC 8439 §2.5.1 in BigInt, over `message` zero-padded to 16-byte blocks. */
+function poly1305Reference(key: Uint8Array, message: Uint8Array): string {
+  const le = (b: Uint8Array): bigint => b.reduceRight((x, byte) => (x << 8n) | BigInt(byte), 0n);
+  const p = (1n << 130n) - 5n;
+  const r = le(key.subarray(0, 16)) & 0x0ffffffc0ffffffc0ffffffc0fffffffn;
+  let h = 0n;
+  for (let i = 0; i < message.length; i += 16) {
+    const block = new Uint8Array(16);
+    block.set(message.subarray(i, i + 16));
+    h = ((h + le(block) + (1n << 128n)) * r) % p;
+  }
+  const tag = (h + le(key.subarray(16))) & ((1n << 128n) - 1n);
+  return toHex(Uint8Array.from({ length: 16 }, (_, i) => Number((tag >> BigInt(8 * i)) & 0xffn)));
+}
+
+describe('TransportAead', () => {
+  describe('RFC 8439 vectors', () => {
+    test('§2.8.2: the AEAD example (nonce 07000000 40..47, 12 bytes of AD) seals and opens byte for byte', () => {
+      const v = vectors.chacha20poly1305;
+      const aead = new TransportAead(fromHex(v.key));
+      const plaintext = fromHex(v.plaintext);
+      const [n0, n1, n2] = words(fromHex(v.nonce));
+      const buf = new Uint8Array(plaintext.length + TAG_SIZE);
+      buf.set(plaintext);
+      aead.sealWithNonce(buf, 0, plaintext.length, n0, n1, n2, fromHex(v.aad));
+      assert.equal(toHex(buf), v.ciphertext + v.tag);
+      const out = new Uint8Array(plaintext.length);
+      assert.equal(aead.openWithNonce(buf, 0, plaintext.length, out, 0, n0, n1, n2, fromHex(v.aad)), true);
+      assert.deepEqual(out, plaintext);
+      assert.equal(aead.openWithNonce(buf, 0, plaintext.length, out, 0, n0, n1, n2, fromHex(v.aad).subarray(1)), false, 'different AD');
+    });
+
+    // Appendix A.3 #5–#11 are the Poly1305 inputs that probe carries and the final reduction
+    // (partially reduced results, h exactly 2^130 − 5 and 2^130 − 6, s overflowing 2^128). All are
+    // whole 16-byte blocks, so the padded form computes plain Poly1305. Each tag is also checked
+    // against the BigInt reference above.
+    const zeros = (n: number) => '00'.repeat(n);
+    const polyVectors = [
+      { n: 5, key: '02' + zeros(31), msg: 'ff'.repeat(16), tag: '03' + zeros(15) },
+      { n: 6, key: '02' + zeros(15) + 'ff'.repeat(16), msg: '02' + zeros(15), tag: '03' + zeros(15) },
+      { n: 7, key: '01' + zeros(31), msg: 'ff'.repeat(16) + 'f0' + 'ff'.repeat(15) + '11' + zeros(15), tag: '05' + zeros(15) },
+      { n: 8, key: '01' + zeros(31), msg: 'ff'.repeat(16) + 'fb' + 'fe'.repeat(15) + '01'.repeat(16), tag: zeros(16) },
+      { n: 9, key: '02' + zeros(31), msg: 'fd' + 'ff'.repeat(15), tag: 'fa' + 'ff'.repeat(15) },
+      {
+        n: 10,
+        key: '0100000000000000' + '0400000000000000' + zeros(16),
+        msg: 'e33594d7505e43b9' + zeros(8) + '3394d7505e4379cd' + '0100000000000000' + zeros(16) + '0100000000000000' + zeros(8),
+        tag: '1400000000000000' + '5500000000000000',
+      },
+      {
+        n: 11,
+        key: '0100000000000000' + '0400000000000000' + zeros(16),
+        msg: 'e33594d7505e43b9' + zeros(8) + '3394d7505e4379cd' + '0100000000000000' + zeros(16),
+        tag: '13' + zeros(15),
+      },
+    ];
+    for (const v of polyVectors) {
+      test(`Appendix A.3 #${v.n}: Poly1305 edge case`, () => {
+        const aead = new TransportAead(new Uint8Array(32));
+        assert.equal(poly1305Reference(fromHex(v.key), fromHex(v.msg)), v.tag, 'the reference agrees with the RFC');
+        assert.equal(toHex(aead.poly1305Padded(fromHex(v.key), fromHex(v.msg))), v.tag);
+      });
+    }
+  });
+
+  test('Poly1305 limbs stay exact at their bounds: the largest clamped r, all-ones blocks, s = 2^128 − 1 (BigInt reference)', () => {
+    const rand = seeded(7);
+    const aead = new TransportAead(new Uint8Array(32));
+    const keys: Uint8Array[] = [new Uint8Array(32).fill(0xff), new Uint8Array(32), Uint8Array.from({ length: 32 }, (_, i) => (i < 16 ? 0xff : 0))];
+    for (let i = 0; i < 40; i++) keys.push(rand.bytes(32));
+    let cases = 0;
+    for (const key of keys) {
+      for (const length of [0, 1, 15, 16, 17, 32, 33, 48, 64, 1420, 2000]) {
+        for (const message of [new Uint8Array(length).fill(0xff), new Uint8Array(length), rand.bytes(length)]) {
+          assert.equal(toHex(aead.poly1305Padded(key, message)), poly1305Reference(key, message), `key ${toHex(key)}, ${length} bytes`);
+          cases++;
+        }
+      }
+    }
+    assert.equal(cases, 43 * 11 * 3);
+  });
+
+  test('matches @noble/ciphers chacha20poly1305 byte for byte: 4000 seeded cases of lengths 0..2000, any key and counter, aligned or not', () => {
+    const rand = seeded(0x5eed);
+    const counters: [number, number][] = [[0, 0], [1, 0], [0xffffffff, 0], [0, 1], [0xffffdfff, 0xffffffff]];
+    for (let i = 0; i < 4000; i++) {
+      const length = i < 2001 ? i : rand.below(2001);
+      const key = rand.bytes(32);
+      const [lo, hi] = i < counters.length ? counters[i] : [rand.u32(), rand.below(4) === 0 ? 0 : rand.u32()];
+      const plaintext = rand.bytes(length);
+      // Offsets 0..3 cover the in-place word path (aligned) and the scratch path (unaligned).
+      const offset = 16 + rand.below(4);
+      const buf = new Uint8Array(offset + length + TAG_SIZE + 3);
+      buf.set(plaintext, offset);
+      const aead = new TransportAead(key);
+      aead.seal(buf, offset, length, lo, hi);
+      const expected = chacha20poly1305(key, wireguardNonce(lo, hi)).encrypt(plaintext);
+      assert.equal(toHex(buf.subarray(offset, offset + length + TAG_SIZE)), toHex(expected), `case ${i}: ${length} bytes at offset ${offset}, counter ${hi}:${lo}`);
+      assert.deepEqual(buf.subarray(0, offset), new Uint8Array(offset), 'nothing written before the region');
+      assert.deepEqual(buf.subarray(offset + length + TAG_SIZE), new Uint8Array(3), 'nothing written after the tag');
+      const outOffset = rand.below(4);
+      const out = new Uint8Array(outOffset + length);
+      assert.equal(new TransportAead(key).open(buf, offset, length, out, outOffset, lo, hi), true, `case ${i}: opens`);
+      assert.deepEqual(out.subarray(outOffset), plaintext);
+    }
+  });
+
+  test('open accepts what noble sealed, in place too', () => {
+    const rand = seeded(11);
+    for (const length of [0, 1, 63, 64, 65, 1420]) {
+      const key = rand.bytes(32);
+      const plaintext = rand.bytes(length);
+      const sealed = chacha20poly1305(key, wireguardNonce(5, 6)).encrypt(plaintext);
+      assert.equal(new TransportAead(key).open(sealed, 0, length, sealed, 0, 5, 6), true);
+      assert.deepEqual(sealed.subarray(0, length), plaintext);
+    }
+  });
+
+  test('any single flipped bit in ciphertext or tag is rejected, and no plaintext is written', () => {
+    const key = seeded(3).bytes(32);
+    const plaintext = seeded(4).bytes(100);
+    const sealed = new Uint8Array(100 + TAG_SIZE);
+    sealed.set(plaintext);
+    new TransportAead(key).seal(sealed, 0, 100, 42, 0);
+    const opener = new TransportAead(key);
+    const out = new Uint8Array(100);
+    for (let bit = 0; bit < sealed.length * 8; bit++) {
+      const bad = sealed.slice();
+      bad[bit >>> 3] ^= 1 << (bit & 7);
+      assert.equal(opener.open(bad, 0, 100, out, 0, 42, 0), false, `bit ${bit}`);
+      assert.deepEqual(out, bad.subarray(0, 100), `bit ${bit}: out holds the ciphertext, not plaintext`);
+    }
+    assert.equal(opener.open(sealed, 0, 100, out, 0, 43, 0), false, 'wrong counter (low word)');
+    assert.equal(opener.open(sealed, 0, 100, out, 0, 42, 1), false, 'wrong counter (high word)');
+    assert.equal(new TransportAead(seeded(5).bytes(32)).open(sealed, 0, 100, out, 0, 42, 0), false, 'wrong key');
+    assert.equal(opener.open(sealed, 0, 100, out, 0, 42, 0), true, 'and the untouched message still opens');
+    assert.deepEqual(out, plaintext);
+  });
+
+  test('a tag that differs only in its last byte is rejected (every tag byte is compared)', () => {
+    const key = new Uint8Array(32).fill(9);
+    const sealed = new Uint8Array(32 + TAG_SIZE);
+    new TransportAead(key).seal(sealed, 0, 32, 0, 0);
+    for (let i = 0; i < TAG_SIZE; i++) {
+      const bad = sealed.slice();
+      bad[32 + i] = (bad[32 + i] + 1) & 0xff;
+      assert.equal(new TransportAead(key).open(bad, 0, 32, new Uint8Array(32), 0, 0, 0), false, `tag byte ${i}`);
+    }
+  });
+
+  test('one instance seals many packets in a row (no state leaks between packets)', () => {
+    const rand = seeded(21);
+    const key = rand.bytes(32);
+    const aead = new TransportAead(key);
+    for (let counter = 0; counter < 50; counter++) {
+      const plaintext = rand.bytes(rand.below(1500));
+      const buf = new Uint8Array(plaintext.length + TAG_SIZE);
+      buf.set(plaintext);
+      aead.seal(buf, 0, plaintext.length, counter, 0);
+      assert.deepEqual(buf, chacha20poly1305(key, wireguardNonce(counter, 0)).encrypt(plaintext));
+    }
+  });
+
+  test('zero() wipes the key: the instance then behaves as one keyed with 32 zero bytes', () => {
+    const aead = new TransportAead(new Uint8Array(32).fill(0xab));
+    aead.zero();
+    const a = new Uint8Array(20 + TAG_SIZE);
+    const b = new Uint8Array(20 + TAG_SIZE);
+    aead.seal(a, 0, 20, 0, 0);
+    new TransportAead(new Uint8Array(32)).seal(b, 0, 20, 0, 0);
+    assert.deepEqual(a, b);
+  });
+
+  test('bad caller input throws: key length, regions that do not fit', () => {
+    assert.throws(() => new TransportAead(new Uint8Array(31)), TypeError);
+    assert.throws(() => new TransportAead('k'.repeat(32) as unknown as Uint8Array), TypeError);
+    const aead = new TransportAead(new Uint8Array(32));
+    assert.throws(() => aead.seal(new Uint8Array(20), 0, 5, 0, 0), RangeError, 'no room for the tag');
+    assert.throws(() => aead.seal(new Uint8Array(40), -1, 5, 0, 0), RangeError);
+    assert.throws(() => aead.open(new Uint8Array(20), 0, 5, new Uint8Array(5), 0, 0, 0), RangeError, 'no tag after the ciphertext');
+    assert.throws(() => aead.open(new Uint8Array(40), 0, 5, new Uint8Array(4), 0, 0, 0), RangeError, 'output too small');
+    assert.throws(() => aead.poly1305Padded(new Uint8Array(16), new Uint8Array(0)), RangeError);
+  });
+});
