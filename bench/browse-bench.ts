@@ -18,17 +18,17 @@
  */
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { closeAllNamespaces } from '../test/helpers/netns.ts';
-import { startWireguardGoPeer } from '../test/helpers/wireguard-go-peer.ts';
-import { startIntranetSite } from '../test/helpers/intranet-site.ts';
-import { browserSkipReason, interopSkipReason } from '../test/helpers/requirements.ts';
-import { DIST_UI, ensureUiBuilt, launchBrowser } from '../test/e2e/helpers/browser.ts';
+import { closeAllNamespaces } from '../harness/netns.ts';
+import { startWireguardGoPeer } from '../harness/wireguard-go-peer.ts';
+import { startIntranetSite } from '../harness/intranet-site.ts';
+import { browserSkipReason, interopSkipReason } from '../harness/requirements.ts';
+import { DIST_UI, ensureUiBuilt, launchBrowser } from '../harness/browser.ts';
 import { formatEndpoint } from '../src/shared/ip-address.ts';
 import { startBenchChild, startRelayProcess } from './bench-child.ts';
 import { lowerIsBetter, type BenchEntry, type BenchModule, type BenchOptions } from './bench-entry.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const SITE_SCRIPT = fileURLToPath(new URL('../test/helpers/servers/intranet-site.ts', import.meta.url));
+const SITE_SCRIPT = fileURLToPath(new URL('../harness/servers/intranet-site.ts', import.meta.url));
 const SUBRESOURCES = 30;
 
 function median(values: number[]): number {

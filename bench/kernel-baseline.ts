@@ -13,11 +13,11 @@
  *   node --import tsx bench/kernel-baseline.ts [--bytes N] [--hop]     prints MB/s
  */
 import { pathToFileURL } from 'node:url';
-import { closeAllNamespaces, linkNamespaces } from '../test/helpers/netns.ts';
-import { startWireguardGoPeer, type WgGoPeer } from '../test/helpers/wireguard-go-peer.ts';
-import { startHttpServer } from '../test/helpers/ns-servers.ts';
-import { startImpairmentHop, type ImpairmentHop } from '../test/helpers/impairment-hop.ts';
-import { interopSkipReason } from '../test/helpers/requirements.ts';
+import { closeAllNamespaces, linkNamespaces } from '../harness/netns.ts';
+import { startWireguardGoPeer, type WgGoPeer } from '../harness/wireguard-go-peer.ts';
+import { startHttpServer } from '../harness/ns-servers.ts';
+import { startImpairmentHop, type ImpairmentHop } from '../harness/impairment-hop.ts';
+import { interopSkipReason } from '../harness/requirements.ts';
 import type { Endpoint } from '../src/shared/ip-address.ts';
 
 export interface KernelBaselineOptions {

@@ -25,8 +25,8 @@ import { finishChecksum, pseudoHeaderSum, sumBytes } from '../src/netstack/wire/
 import { verifyTcpChecksum } from '../src/netstack/wire/tcp.ts';
 import { TcpSocketTable } from '../src/netstack/socket/tcp-socket-table.ts';
 import type { TcpSocket, TcpSocketOptions } from '../src/netstack/socket/tcp-socket.ts';
-import { FakeClock } from '../test/helpers/fake-clock.ts';
-import { ImpairmentLink, SeededRandom, TransportPair, type TransportSegment } from '../test/helpers/impairment-link.ts';
+import { FakeClock } from '../harness/fake-clock.ts';
+import { ImpairmentLink, SeededRandom, TransportPair, type TransportSegment } from '../harness/impairment-link.ts';
 import { higherIsBetter, type BenchEntry, type BenchModule, type BenchOptions } from './bench-entry.ts';
 
 const A = parseIp('10.0.0.1');

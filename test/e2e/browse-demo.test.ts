@@ -11,10 +11,10 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { FrameLocator, Page } from 'playwright-core';
-import { browserSkipReason } from '../helpers/requirements.ts';
+import { browserSkipReason } from '../../harness/requirements.ts';
 import { startRelay, type RelayHandle } from '../../src/node/relay/main.ts';
 import { createLogger } from '../../src/node/relay/log.ts';
-import { ensureUiBuilt, openUi, type UiSession } from './helpers/browser.ts';
+import { ensureUiBuilt, openUi, type UiSession } from '../../harness/browser.ts';
 
 const SHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
 

@@ -15,8 +15,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { browserSkipReason, findBinary } from '../helpers/requirements.ts';
-import { openUi, type UiSession } from './helpers/browser.ts';
+import { browserSkipReason, findBinary } from '../../harness/requirements.ts';
+import { openUi, type UiSession } from '../../harness/browser.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const skip = browserSkipReason();

@@ -9,13 +9,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
-import { browserSkipReason, interopSkipReason } from '../helpers/requirements.ts';
-import { closeAllNamespaces } from '../helpers/netns.ts';
+import { browserSkipReason, interopSkipReason } from '../../harness/requirements.ts';
+import { closeAllNamespaces } from '../../harness/netns.ts';
 import { startSessionFixture, type SessionFixture } from '../interop/session-fixture.ts';
 import { startRelay, type RelayHandle } from '../../src/node/relay/main.ts';
 import { createLogger } from '../../src/node/relay/log.ts';
 import { formatEndpoint } from '../../src/shared/ip-address.ts';
-import { ensureUiBuilt, openUi, type UiSession } from './helpers/browser.ts';
+import { ensureUiBuilt, openUi, type UiSession } from '../../harness/browser.ts';
 
 const skip = browserSkipReason() ?? interopSkipReason();
 

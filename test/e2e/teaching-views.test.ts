@@ -17,11 +17,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
-import { browserSkipReason, interopSkipReason } from '../helpers/requirements.ts';
-import { closeAllNamespaces } from '../helpers/netns.ts';
+import { browserSkipReason, interopSkipReason } from '../../harness/requirements.ts';
+import { closeAllNamespaces } from '../../harness/netns.ts';
 import { readPcapng, tsharkFields, tsharkSkipReason } from '../helpers/pcapng-reader.ts';
 import { startSessionFixture, type SessionFixture } from '../interop/session-fixture.ts';
-import { ensureUiBuilt, openUi, type UiSession } from './helpers/browser.ts';
+import { ensureUiBuilt, openUi, type UiSession } from '../../harness/browser.ts';
 
 const SHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
 const skip = browserSkipReason() ?? interopSkipReason();

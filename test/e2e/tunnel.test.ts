@@ -14,11 +14,11 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
-import { browserSkipReason, interopSkipReason } from '../helpers/requirements.ts';
-import { closeAllNamespaces } from '../helpers/netns.ts';
-import { deterministicSha256 } from '../helpers/deterministic-bytes.ts';
+import { browserSkipReason, interopSkipReason } from '../../harness/requirements.ts';
+import { closeAllNamespaces } from '../../harness/netns.ts';
+import { deterministicSha256 } from '../../harness/deterministic-bytes.ts';
 import { startSessionFixture, type SessionFixture } from '../interop/session-fixture.ts';
-import { ensureUiBuilt, openUi, type UiSession } from './helpers/browser.ts';
+import { ensureUiBuilt, openUi, type UiSession } from '../../harness/browser.ts';
 
 const SHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
 async function shot(page: Page, name: string): Promise<void> {

@@ -12,8 +12,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
-import { browserSkipReason } from '../helpers/requirements.ts';
-import { openUi, type UiSession } from './helpers/browser.ts';
+import { browserSkipReason } from '../../harness/requirements.ts';
+import { openUi, type UiSession } from '../../harness/browser.ts';
 
 const SHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
 async function shot(page: Page, name: string): Promise<void> {

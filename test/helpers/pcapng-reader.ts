@@ -5,7 +5,7 @@
  * every field. Also `tshark` helpers, for reading files with Wireshark's own parser.
  */
 import { spawnSync } from 'node:child_process';
-import { findBinary } from './requirements.ts';
+import { findBinary } from '../../harness/requirements.ts';
 
 export interface PcapngOption {
   code: number;

@@ -15,8 +15,8 @@ import { parseIp, type IpAddress } from '../../src/shared/ip-address.ts';
 import { emitTcp, parseTcp, TcpFlag, verifyTcpChecksum, type TcpRepr } from '../../src/netstack/wire/tcp.ts';
 import { TcpSocketTable, type TcpSocketTableOptions } from '../../src/netstack/socket/tcp-socket-table.ts';
 import type { TcpSocket, TcpSocketEvent } from '../../src/netstack/socket/tcp-socket.ts';
-import { FakeClock } from './fake-clock.ts';
-import { SeededRandom } from './impairment-link.ts';
+import { FakeClock } from '../../harness/fake-clock.ts';
+import { SeededRandom } from '../../harness/impairment-link.ts';
 
 const FLAG_NAMES: [number, string][] = [
   [TcpFlag.SYN, 'SYN'],

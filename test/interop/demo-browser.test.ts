@@ -10,10 +10,10 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { browserSkipReason } from '../helpers/requirements.ts';
+import { browserSkipReason } from '../../harness/requirements.ts';
 import { startRelay, type RelayHandle } from '../../src/node/relay/main.ts';
 import { silentLogger } from '../../src/node/relay/log.ts';
-import { ensureUiBuilt, openUi, type UiSession } from '../e2e/helpers/browser.ts';
+import { ensureUiBuilt, openUi, type UiSession } from '../../harness/browser.ts';
 
 describe('the demo peer from the browser app', { skip: browserSkipReason() }, () => {
   let relay: RelayHandle;

@@ -18,8 +18,8 @@ import { Session } from '../../src/session/session.ts';
 import type { RelayWebSocketConstructor } from '../../src/engine/relay-transport.ts';
 import { parseWgQuickConfig } from '../../src/shared/wg-quick-config.ts';
 import { formatEndpoint, parseIp } from '../../src/shared/ip-address.ts';
-import { startImpairmentHop, type ImpairmentHop } from '../helpers/impairment-hop.ts';
-import { deterministicBytes, deterministicSha256 } from '../helpers/deterministic-bytes.ts';
+import { startImpairmentHop, type ImpairmentHop } from '../../harness/impairment-hop.ts';
+import { deterministicBytes, deterministicSha256 } from '../../harness/deterministic-bytes.ts';
 
 const WS = WebSocket as unknown as RelayWebSocketConstructor;
 

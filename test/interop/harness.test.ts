@@ -11,12 +11,12 @@
 import { after, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { interopSkipReason } from '../helpers/requirements.ts';
-import { closeAllNamespaces, createNamespace, linkNamespaces, liveNamespaces, sweepStaleNamespaces, type Namespace } from '../helpers/netns.ts';
-import { startWireguardGoPeer, type WgGoPeer } from '../helpers/wireguard-go-peer.ts';
-import { curlInNamespace, startDnsServer, startEchoServer, startHttpServer } from '../helpers/ns-servers.ts';
-import { startImpairmentHop, type ImpairmentHop, type ImpairmentHopOptions } from '../helpers/impairment-hop.ts';
-import { deterministicSha256 } from '../helpers/deterministic-bytes.ts';
+import { interopSkipReason } from '../../harness/requirements.ts';
+import { closeAllNamespaces, createNamespace, linkNamespaces, liveNamespaces, sweepStaleNamespaces, type Namespace } from '../../harness/netns.ts';
+import { startWireguardGoPeer, type WgGoPeer } from '../../harness/wireguard-go-peer.ts';
+import { curlInNamespace, startDnsServer, startEchoServer, startHttpServer } from '../../harness/ns-servers.ts';
+import { startImpairmentHop, type ImpairmentHop, type ImpairmentHopOptions } from '../../harness/impairment-hop.ts';
+import { deterministicSha256 } from '../../harness/deterministic-bytes.ts';
 import type { Endpoint } from '../../src/shared/ip-address.ts';
 
 const skip = interopSkipReason(['curl', 'ping']);
@@ -385,7 +385,7 @@ describe('impairment hop (loopback only)', () => {
 
 describe('requirements', () => {
   test('a missing part is a skip reason outside CI and an error in CI', async () => {
-    const { interopSkipReason: reason } = await import('../helpers/requirements.ts');
+    const { interopSkipReason: reason } = await import('../../harness/requirements.ts');
     const saved = process.env.CI;
     try {
       delete process.env.CI;

@@ -16,8 +16,8 @@ import assert from 'node:assert/strict';
 import { createSocket, type Socket } from 'node:dgram';
 import { parseIp, parsePrefix } from '../../src/shared/ip-address.ts';
 import { NetInterface } from '../../src/netstack/net-interface.ts';
-import { closeAllNamespaces, createNamespace, waitFor, type Namespace } from '../helpers/netns.ts';
-import { interopSkipReason } from '../helpers/requirements.ts';
+import { closeAllNamespaces, createNamespace, waitFor, type Namespace } from '../../harness/netns.ts';
+import { interopSkipReason } from '../../harness/requirements.ts';
 
 const BRIDGE_PORT = 7419;
 const KERNEL4 = '10.77.0.1';

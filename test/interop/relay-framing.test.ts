@@ -11,9 +11,9 @@ import assert from 'node:assert/strict';
 import { WebSocket as NodeWebSocket } from 'ws';
 import { Session } from '../../src/session/session.ts';
 import type { RelayWebSocketConstructor } from '../../src/engine/relay-transport.ts';
-import { interopSkipReason } from '../helpers/requirements.ts';
-import { closeAllNamespaces } from '../helpers/netns.ts';
-import { deterministicSha256 } from '../helpers/deterministic-bytes.ts';
+import { interopSkipReason } from '../../harness/requirements.ts';
+import { closeAllNamespaces } from '../../harness/netns.ts';
+import { deterministicSha256 } from '../../harness/deterministic-bytes.ts';
 import { digestBody, startSessionFixture, type SessionFixture } from './session-fixture.ts';
 
 const SLOW = { timeout: 180_000 };

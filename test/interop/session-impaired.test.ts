@@ -8,9 +8,9 @@
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { interopSkipReason } from '../helpers/requirements.ts';
-import { closeAllNamespaces } from '../helpers/netns.ts';
-import { deterministicChunks, deterministicSha256 } from '../helpers/deterministic-bytes.ts';
+import { interopSkipReason } from '../../harness/requirements.ts';
+import { closeAllNamespaces } from '../../harness/netns.ts';
+import { deterministicChunks, deterministicSha256 } from '../../harness/deterministic-bytes.ts';
 import { digestBody, startSessionFixture, streamOf } from './session-fixture.ts';
 
 const SLOW = { timeout: 300_000 };

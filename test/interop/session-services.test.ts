@@ -7,9 +7,9 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { interopSkipReason } from '../helpers/requirements.ts';
-import { closeAllNamespaces, waitFor } from '../helpers/netns.ts';
-import { deterministicBytes, deterministicSha256 } from '../helpers/deterministic-bytes.ts';
+import { interopSkipReason } from '../../harness/requirements.ts';
+import { closeAllNamespaces, waitFor } from '../../harness/netns.ts';
+import { deterministicBytes, deterministicSha256 } from '../../harness/deterministic-bytes.ts';
 import { ErrorCode, WgwebError } from '../../src/shared/errors.ts';
 import { parseIp } from '../../src/shared/ip-address.ts';
 import { digestBody, startSessionFixture, type SessionFixture } from './session-fixture.ts';

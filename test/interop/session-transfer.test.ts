@@ -2,7 +2,7 @@
  * Bulk and many-connection transfers: wgweb's userspace TCP (in this process, behind the Session)
  * against the Linux kernel's TCP in a wireguard-go namespace, through the real relay.
  *
- *   Session ──ws──▶ relay ──UDP──▶ wireguard-go ── kernel TCP ── HTTP server (test/helpers/servers)
+ *   Session ──ws──▶ relay ──UDP──▶ wireguard-go ── kernel TCP ── HTTP server (harness/servers)
  *
  * Every body is hashed as it streams and compared with the SHA-256 the server computed, so a
  * single lost, duplicated or reordered byte fails the test.
@@ -10,9 +10,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { interopSkipReason } from '../helpers/requirements.ts';
-import { closeAllNamespaces, waitFor } from '../helpers/netns.ts';
-import { deterministicChunks, deterministicSha256 } from '../helpers/deterministic-bytes.ts';
+import { interopSkipReason } from '../../harness/requirements.ts';
+import { closeAllNamespaces, waitFor } from '../../harness/netns.ts';
+import { deterministicChunks, deterministicSha256 } from '../../harness/deterministic-bytes.ts';
 import { HttpClient } from '../../src/protocols/http/http-client.ts';
 import { digestBody, startSessionFixture, streamOf, type SessionFixture } from './session-fixture.ts';
 

@@ -1,6 +1,6 @@
 /**
  * wgweb's TCP against the real Linux TCP stack: a TUN device inside a throwaway network namespace
- * (test/helpers/servers/tcp-tun-bridge.py) carries IP packets between the namespace's kernel and
+ * (harness/servers/tcp-tun-bridge.py) carries IP packets between the namespace's kernel and
  * a TcpSocketTable driven here by the real clock. Downloads from a Linux sender (CUBIC, SACK,
  * timestamps, window scaling), uploads to a Linux receiver, a Linux client against our listener,
  * IPv4 and IPv6, with and without seeded packet loss, and with Linux's options turned off by sysctl.
@@ -19,11 +19,11 @@ import { internetChecksum } from '../../src/netstack/wire/checksum.ts';
 import { verifyTcpChecksum } from '../../src/netstack/wire/tcp.ts';
 import { TcpSocketTable } from '../../src/netstack/socket/tcp-socket-table.ts';
 import type { TcpSocket, TcpSocketOptions } from '../../src/netstack/socket/tcp-socket.ts';
-import { interopSkipReason } from '../helpers/requirements.ts';
-import { closeAllNamespaces, createNamespace, type Namespace } from '../helpers/netns.ts';
-import { SeededRandom } from '../helpers/impairment-link.ts';
+import { interopSkipReason } from '../../harness/requirements.ts';
+import { closeAllNamespaces, createNamespace, type Namespace } from '../../harness/netns.ts';
+import { SeededRandom } from '../../harness/impairment-link.ts';
 
-const BRIDGE = fileURLToPath(new URL('../helpers/servers/tcp-tun-bridge.py', import.meta.url));
+const BRIDGE = fileURLToPath(new URL('../../harness/servers/tcp-tun-bridge.py', import.meta.url));
 const LINUX4 = '10.98.0.1';
 const OURS4 = '10.98.0.2';
 const LINUX6 = 'fd98::1';

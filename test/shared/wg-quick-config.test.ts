@@ -11,7 +11,7 @@ import { ErrorCode, WgwebError } from '../../src/shared/errors.ts';
 import { fromBase64, toBase64 } from '../../src/shared/bytes.ts';
 import { formatIp, formatPrefix, parseIp } from '../../src/shared/ip-address.ts';
 import { publicKeyFromPrivate } from '../../src/wireguard/noise-keys.ts';
-import { findBinary } from '../helpers/requirements.ts';
+import { findBinary } from '../../harness/requirements.ts';
 
 // Fixture keys printed by real `wg genkey | tee priv | wg pubkey` and `wg genpsk` (wireguard-tools).
 const CLIENT_PRIV = 'WAC5Q8HtooNmrK54XVHGptbvJsUm5IqVzBWa7SgoqGk=';

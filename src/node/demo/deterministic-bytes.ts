@@ -2,7 +2,7 @@
  * The bytes behind the demo's `GET /bytes/N?seed=S`: a pseudo-random stream anyone can recompute,
  * so a throughput test checks what arrived against an `x-sha256` header instead of trusting it.
  *
- * The test servers and tests use this same definition (test/helpers/deterministic-bytes.ts
+ * The test servers and tests use this same definition (harness/deterministic-bytes.ts
  * re-exports it): 64 KiB blocks, block i is xorshift32 output seeded from (seed, i),
  * little-endian words. Not cryptographic.
  *

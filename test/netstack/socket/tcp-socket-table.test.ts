@@ -11,9 +11,9 @@ import { TcpSocketTable } from '../../../src/netstack/socket/tcp-socket-table.ts
 import { IsnGenerator } from '../../../src/netstack/socket/tcp-isn.ts';
 import type { TcpSocket, TcpSocketOptions } from '../../../src/netstack/socket/tcp-socket.ts';
 import type { TcpListener } from '../../../src/netstack/socket/tcp-listener.ts';
-import { FakeClock } from '../../helpers/fake-clock.ts';
-import { ImpairmentLink, SeededRandom, TransportPair, type ImpairmentOptions, type TransportPairOptions, type TransportSegment } from '../../helpers/impairment-link.ts';
-import { deterministicBytes } from '../../helpers/deterministic-bytes.ts';
+import { FakeClock } from '../../../harness/fake-clock.ts';
+import { ImpairmentLink, SeededRandom, TransportPair, type ImpairmentOptions, type TransportPairOptions, type TransportSegment } from '../../../harness/impairment-link.ts';
+import { deterministicBytes } from '../../../harness/deterministic-bytes.ts';
 import { emitTcp, TcpFlag } from '../../../src/netstack/wire/tcp.ts';
 
 interface Setup {

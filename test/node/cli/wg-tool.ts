@@ -3,7 +3,7 @@
  * Outside CI a missing `wg` skips those tests with a reason; with CI=true it fails them instead.
  */
 import { spawnSync } from 'node:child_process';
-import { findBinary } from '../../helpers/requirements.ts';
+import { findBinary } from '../../../harness/requirements.ts';
 
 /** `undefined` when `wg` is installed, else why the reference tests skip. */
 export function wgSkipReason(): string | undefined {

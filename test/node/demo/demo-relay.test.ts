@@ -17,8 +17,8 @@ import type { RelayWebSocketConstructor } from '../../../src/engine/relay-transp
 import { parseWgQuickConfig } from '../../../src/shared/wg-quick-config.ts';
 import { formatKey, publicKeyFromPrivate } from '../../../src/wireguard/noise-keys.ts';
 import { parseIp } from '../../../src/shared/ip-address.ts';
-import { FakeClock } from '../../helpers/fake-clock.ts';
-import { deterministicSha256 } from '../../helpers/deterministic-bytes.ts';
+import { FakeClock } from '../../../harness/fake-clock.ts';
+import { deterministicSha256 } from '../../../harness/deterministic-bytes.ts';
 
 const WS = WebSocket as unknown as RelayWebSocketConstructor;
 

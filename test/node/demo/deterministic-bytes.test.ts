@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { deterministicBlock, deterministicChunks, deterministicSha256, deterministicStream } from '../../../src/node/demo/deterministic-bytes.ts';
-import * as helper from '../../helpers/deterministic-bytes.ts';
+import * as helper from '../../../harness/deterministic-bytes.ts';
 
 test('blocks equal the test helper’s for several seeds and block numbers', () => {
   for (const seed of [0, 1, 7, 0xffffffff]) {

@@ -16,7 +16,7 @@ import type { WgGoPeer } from './wireguard-go-peer.ts';
 import type { NsProcess } from './netns.ts';
 
 const SCRIPT = fileURLToPath(new URL('./servers/intranet-site.ts', import.meta.url));
-const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** A request as the intranet servers logged it. */
 export interface IntranetRequest {

@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import type { Namespace, NsProcess } from './netns.ts';
 
 const SERVER_SCRIPT = fileURLToPath(new URL('./servers/ns-server.ts', import.meta.url));
-const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MAX_EVENTS = 10_000;
 
 /** Where to run: a namespace, or a peer (then the defaults bind to its tunnel addresses). */

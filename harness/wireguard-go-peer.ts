@@ -22,7 +22,7 @@ import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createNamespace, waitFor, type Namespace, type NsProcess } from './netns.ts';
-import { formatKey, generatePresharedKey, generatePrivateKey, parseKey, publicKeyFromPrivate } from '../../src/wireguard/noise-keys.ts';
+import { formatKey, generatePresharedKey, generatePrivateKey, parseKey, publicKeyFromPrivate } from '../src/wireguard/noise-keys.ts';
 import {
   formatEndpoint,
   formatIp,
@@ -32,7 +32,7 @@ import {
   prefixContains,
   type Endpoint,
   type IpPrefix,
-} from '../../src/shared/ip-address.ts';
+} from '../src/shared/ip-address.ts';
 
 const UAPI_DIR = '/var/run/wireguard';
 

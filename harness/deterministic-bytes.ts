@@ -8,10 +8,10 @@
  * little-endian hosts that Node and browsers run on here). Not cryptographic; never for keys.
  */
 import { createHash } from 'node:crypto';
-import { deterministicChunks } from '../../src/node/demo/deterministic-bytes.ts';
+import { deterministicChunks } from '../src/node/demo/deterministic-bytes.ts';
 
 // One definition of the stream: the demo peer serves it, the test servers and tests recompute it.
-export { DETERMINISTIC_BLOCK, deterministicBlock, deterministicChunks } from '../../src/node/demo/deterministic-bytes.ts';
+export { DETERMINISTIC_BLOCK, deterministicBlock, deterministicChunks } from '../src/node/demo/deterministic-bytes.ts';
 
 function checkLength(length: number): void {
   if (!Number.isSafeInteger(length) || length < 0) throw new RangeError(`length must be a non-negative safe integer, got ${length}`);

@@ -14,10 +14,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { CHROMIUM_PATH } from '../../helpers/requirements.ts';
+import { CHROMIUM_PATH } from './requirements.ts';
 import { serveStatic, type StaticServer } from './static-server.ts';
 
-const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+const REPO = fileURLToPath(new URL('../', import.meta.url));
 export const DIST_UI = join(REPO, 'dist', 'ui');
 
 /** The flags the project runs Chromium with (see the developers' brief). */

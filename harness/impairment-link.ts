@@ -10,8 +10,8 @@
  * delivery time are broken by send order, so a run is a pure function of its inputs.
  * Not the same thing as impairment-hop.ts (a real UDP hop for interop tests).
  */
-import type { IpAddress } from '../../src/shared/ip-address.ts';
-import { verifyTcpChecksum } from '../../src/netstack/wire/tcp.ts';
+import type { IpAddress } from '../src/shared/ip-address.ts';
+import { verifyTcpChecksum } from '../src/netstack/wire/tcp.ts';
 import type { FakeClock } from './fake-clock.ts';
 
 /** Small seeded PRNG (xorshift32 on a splitmix-mixed seed); [0, 1) floats. */

@@ -20,7 +20,7 @@
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
-import type { Endpoint } from '../../src/shared/ip-address.ts';
+import type { Endpoint } from '../src/shared/ip-address.ts';
 
 /** What happens to each datagram in one direction. Probabilities are 0..1. */
 export interface Impairment {

@@ -1,6 +1,6 @@
 /**
  * A small multi-page "intranet" web site for the browse view's tests and bench, run as its own
- * Node process inside a test namespace (test/helpers/intranet-site.ts starts it) and bound to the
+ * Node process inside a test namespace (harness/intranet-site.ts starts it) and bound to the
  * WireGuard peer's tunnel addresses, so a browser can only reach it through the tunnel.
  *
  *   main host (http://MAIN/)                                  second host (http://SECOND/)
