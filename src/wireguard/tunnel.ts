@@ -45,7 +45,7 @@ import { CookieReplyView, InitiationView, messageType, readU32LE, ResponseView, 
 import { secureRandomBytes, type RandomBytes } from './noise-keys.ts';
 import { Peer, type IndexEntry, type PeerHost, type PeerStats } from './peer.ts';
 import { RandomPool } from './random-pool.ts';
-import { RateLimiter } from './rate-limiter.ts';
+import { HandshakeRateLimiter } from './handshake-rate-limiter.ts';
 import { validateEndpoint, validatePeerConfig, type PeerConfig, type TunnelConfig, type TunnelOptions } from './tunnel-config.ts';
 import { emptyDropCounters, emptyResult, type DropReason, type PeerId, type TunnelResult } from './tunnel-result.ts';
 
@@ -100,7 +100,7 @@ export class Tunnel implements PeerHost {
   private readonly drops = emptyDropCounters();
   private readonly cookieChecker: CookieChecker;
   private readonly load = new LoadDetector();
-  private readonly rateLimiter = new RateLimiter();
+  private readonly rateLimiter = new HandshakeRateLimiter();
   private readonly underLoadOverride: ((now: number) => boolean) | undefined;
   private wallClockOffsetMs: number | undefined;
   private lastNow = 0;

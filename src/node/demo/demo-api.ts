@@ -10,7 +10,7 @@
  * Every answer is `Cache-Control: no-store`; errors are JSON `{ "error": { "code", "message" } }`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { RateLimiter } from '../relay/rate-limiter.ts';
+import { KeyedTokenBuckets } from '../../shared/token-bucket.ts';
 import { CONFIG_RATE_BURST, CONFIG_RATE_INTERVAL_MS, CONFIG_RATE_TRACKED_IPS } from './constants.ts';
 import { DemoFullError, type DemoPeer } from './demo-peer.ts';
 
@@ -73,28 +73,6 @@ function crossSite(req: IncomingMessage): boolean {
   return false;
 }
 
-/** Per-IP token buckets, the least recently used forgotten first. */
-class IpRateLimiter {
-  private readonly buckets = new Map<string, RateLimiter>();
-  constructor(
-    private readonly burst: number,
-    private readonly intervalMs: number,
-    private readonly maxTracked: number,
-  ) {}
-
-  /** Takes a token; returns 0 when allowed, else the seconds until one is available. */
-  take(ip: string, now: number): number {
-    let b = this.buckets.get(ip);
-    if (b) this.buckets.delete(ip);
-    else b = new RateLimiter({ ratePerSecond: 1000 / this.intervalMs, burst: this.burst });
-    this.buckets.set(ip, b);
-    if (this.buckets.size > this.maxTracked) this.buckets.delete(this.buckets.keys().next().value!);
-    if (b.take(now)) return 0;
-    const missing = 1 - b.available(now);
-    return Math.max(1, Math.ceil((missing * this.intervalMs) / 1000));
-  }
-}
-
 /** Relay routes for a running demo peer. */
 export function createDemoRoutes(demo: DemoPeer, options: DemoApiOptions = {}): (req: IncomingMessage, res: ServerResponse) => boolean {
   const now = options.now ?? (() => performance.now());
@@ -102,7 +80,7 @@ export function createDemoRoutes(demo: DemoPeer, options: DemoApiOptions = {}): 
   const interval = options.rateIntervalMs ?? CONFIG_RATE_INTERVAL_MS;
   if (!Number.isInteger(burst) || burst < 1) throw new RangeError(`rateBurst must be a positive integer, not ${burst}`);
   if (!(Number.isFinite(interval) && interval > 0)) throw new RangeError(`rateIntervalMs must be a positive number, not ${interval}`);
-  const limiter = new IpRateLimiter(burst, interval, CONFIG_RATE_TRACKED_IPS);
+  const limiter = new KeyedTokenBuckets({ ratePerSecond: 1000 / interval, burst }, CONFIG_RATE_TRACKED_IPS);
 
   return (req, res) => {
     const url = req.url ?? '/';
@@ -130,8 +108,9 @@ export function createDemoRoutes(demo: DemoPeer, options: DemoApiOptions = {}): 
       return true;
     }
     const ip = clientIp(req);
-    const wait = limiter.take(ip, now());
-    if (wait > 0) {
+    const missing = limiter.take(ip, now());
+    if (missing > 0) {
+      const wait = Math.max(1, Math.ceil((missing * interval) / 1000));
       sendError(res, 429, 'RATE_LIMITED', `too many demo configs from ${ip}; try again in ${wait} s`, { 'Retry-After': String(wait) });
       return true;
     }

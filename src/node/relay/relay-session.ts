@@ -33,7 +33,7 @@ import {
   type RelaySubprotocol,
 } from '../../shared/relay-protocol.ts';
 import type { Logger } from './log.ts';
-import { RateLimiter } from './rate-limiter.ts';
+import { TokenBucket } from '../../shared/token-bucket.ts';
 
 /** Why a datagram was dropped (counted, never thrown). */
 export type SessionDropReason =
@@ -184,7 +184,7 @@ export class RelaySession {
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly onEnd: (session: RelaySession) => void;
-  private readonly limiter: RateLimiter;
+  private readonly limiter: TokenBucket;
   private readonly openedAt: number;
   private lastActivity: number;
   private idleTimer: ReturnType<typeof setTimeout> | undefined;
@@ -212,7 +212,7 @@ export class RelaySession {
     this.log = o.log;
     this.now = o.now;
     this.onEnd = o.onEnd;
-    this.limiter = new RateLimiter({ ratePerSecond: o.limits.maxPps, burst: o.limits.burst });
+    this.limiter = new TokenBucket({ ratePerSecond: o.limits.maxPps, burst: o.limits.burst });
     this.openedAt = this.lastActivity = this.windowStart = this.now();
 
     this.ws.on('message', (data, isBinary) => this.fromClient(data, isBinary));

@@ -16,7 +16,7 @@ interface Bucket {
 }
 
 /** Token buckets keyed by source (an IP address in text form). */
-export class RateLimiter {
+export class HandshakeRateLimiter {
   private readonly buckets = new Map<string, Bucket>();
   private lastSweep = -Infinity;
 
