@@ -29,7 +29,7 @@ import type {
   TunnelEvent,
   TunnelState,
   TunnelStatus,
-} from '../browser/worker/tunnel-api.ts';
+} from './session-types.ts';
 import { describeTunnelEvent } from './tunnel-event-text.ts';
 
 export interface SessionOptions {

@@ -42,6 +42,9 @@ import { startDnsServer, type DnsServer } from './services/dns-server.ts';
 import { DnsZone, type DnsZoneStats } from './services/dns-zone.ts';
 import { startEchoService, type StreamService } from './services/echo-service.ts';
 import { createIntranetSite } from './site/intranet-site.ts';
+import type { DemoInfo, DemoSiteHost, DemoVisitor } from './site/site-host.ts';
+
+export type { DemoInfo, DemoVisitor } from './site/site-host.ts';
 
 /** Where the demo peer's log lines go (the relay passes its JSON logger). */
 export interface DemoLogger {
@@ -95,32 +98,6 @@ export interface DemoClientConfig {
   idleTimeoutSeconds: number;
 }
 
-/** Public facts for the UI (`GET /api/demo/info`): nothing secret. */
-export interface DemoInfo {
-  publicKey: string;
-  endpoint: string;
-  /** `10.44.0.1`, `fd44::1`. */
-  address4: string;
-  address6: string;
-  /** `10.44.0.0/24`, `fd44::/64`: what a client routes into the tunnel. */
-  networks: string[];
-  zone: string;
-  /** Site URL inside the tunnel. */
-  siteUrl: string;
-  services: { name: string; protocol: string; port: number; description: string }[];
-  registrations: { count: number; capacity: number };
-  limits: { expiresIfUnusedInSeconds: number; idleTimeoutSeconds: number };
-}
-
-/** A registered visitor as the site shows them (public data only). */
-export interface DemoVisitor {
-  registration: DemoRegistration;
-  /** The demo peer's Tunnel.stats() row for the visitor's key. */
-  stats: PeerStats | undefined;
-  /** ms (registry clock) when the registration expires if nothing more is heard. */
-  expiresAt: number;
-}
-
 /** Why registration failed. */
 export class DemoFullError extends Error {
   constructor(readonly capacity: number) {
@@ -130,7 +107,7 @@ export class DemoFullError extends Error {
 }
 
 /** See the module comment. */
-export class DemoPeer {
+export class DemoPeer implements DemoSiteHost {
   readonly peer: UdpPeer;
   readonly registry: DemoRegistry;
   readonly publicKey: string;

@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import { formatEndpoint, formatIp } from '../../../shared/ip-address.ts';
 import { GUESTBOOK_ENTRIES, MAX_BYTES_RESPONSE, MAX_FORM_BYTES } from '../constants.ts';
-import type { DemoPeer, DemoVisitor } from '../demo-peer.ts';
+import type { DemoSiteHost, DemoVisitor } from './site-host.ts';
 import { deterministicSha256, deterministicStream } from '../deterministic-bytes.ts';
 import { errorResponse, HttpError, type HttpHandler, type HttpRequest, type HttpResponse } from '../http/http-server.ts';
 import { DIAGRAM_CSS, LOGO_SVG } from './drawings.ts';
@@ -90,7 +90,7 @@ export function parseSize(text: string): number | undefined {
   return Number.isSafeInteger(n) ? n : undefined;
 }
 
-function whoami(demo: DemoPeer, req: HttpRequest, visitor: DemoVisitor | undefined): unknown {
+function whoami(demo: DemoSiteHost, req: HttpRequest, visitor: DemoVisitor | undefined): unknown {
   const s = visitor?.stats;
   const r = visitor?.registration;
   return {
@@ -123,7 +123,7 @@ function whoami(demo: DemoPeer, req: HttpRequest, visitor: DemoVisitor | undefin
   };
 }
 
-function peerInfo(demo: DemoPeer): unknown {
+function peerInfo(demo: DemoSiteHost): unknown {
   const t = demo.peer.loop.tunnel.stats();
   const drops = Object.fromEntries(Object.entries(t.drops).filter(([, n]) => n > 0));
   return {
@@ -168,7 +168,7 @@ async function upload(req: HttpRequest): Promise<HttpResponse> {
 }
 
 /** The site's request handler. */
-export function createIntranetSite(demo: DemoPeer): HttpHandler {
+export function createIntranetSite(demo: DemoSiteHost): HttpHandler {
   const guestbook: GuestbookEntry[] = [];
 
   return async (req) => {

@@ -10,7 +10,7 @@
  *   /guestbook   a form (POST), a cookie and a redirect (303 See Other)
  */
 import { formatEndpoint, formatIp } from '../../../shared/ip-address.ts';
-import type { DemoPeer, DemoVisitor } from '../demo-peer.ts';
+import type { DemoSiteHost, DemoVisitor } from './site-host.ts';
 import type { HttpRequest } from '../http/http-server.ts';
 import { DEMO_ZONE, DISCARD_PORT, ECHO_PORT, MAX_BYTES_RESPONSE } from '../constants.ts';
 import { pathDiagram } from './drawings.ts';
@@ -18,7 +18,7 @@ import { html, type SafeHtml } from './html.ts';
 
 /** What every page is rendered from. */
 export interface PageContext {
-  demo: DemoPeer;
+  demo: DemoSiteHost;
   req: HttpRequest;
   visitor: DemoVisitor | undefined;
 }

@@ -1,0 +1,87 @@
+/**
+ * What a Session reports, as plain structured-clone-safe data: its status snapshot, its events in
+ * plain words, and the results of ping, DNS and TCP-ping. Both runtimes share these: the worker
+ * passes them to the page unchanged (src/browser/worker/tunnel-api.ts re-exports them), the CLI
+ * prints them.
+ */
+
+/** The connection as a whole, as `Session.status().state` reports it. */
+export type TunnelState = 'connecting' | 'handshaking' | 'up' | 'reconnecting' | 'down';
+
+/** One peer, as `wg show` would print it. Keys are base64; times are epoch ms. */
+export interface PeerStatus {
+  publicKey: string;
+  endpoint: string;
+  allowedIPs: string[];
+  /** Epoch ms of the latest completed handshake; absent before the first one. */
+  latestHandshakeAt?: number;
+  rxBytes: number;
+  txBytes: number;
+  /** Seconds; absent or 0 when off. */
+  persistentKeepalive?: number;
+  /** Age of the current session keys in ms; absent without keys. */
+  keyAgeMs?: number;
+}
+
+/** The status snapshot the UI polls once a second. */
+export interface TunnelStatus {
+  state: TunnelState;
+  relay: { url: string; state: string };
+  interface: { publicKey: string; addresses: string[] };
+  peers: PeerStatus[];
+}
+
+/** One line for the event log, in plain words. */
+export interface TunnelEvent {
+  /** Epoch ms. */
+  at: number;
+  /** Stable machine-readable kind, e.g. `handshake-sent`, `relay-reconnect`. */
+  type: string;
+  level: 'info' | 'warn' | 'error';
+  message: string;
+  detail?: Record<string, unknown>;
+}
+
+/** One ping reply as it arrives: an answer, a timeout, or an error for that sequence number. */
+export type PingReply =
+  | { seq: number; from: string; bytes: number; ttl?: number; rttMs: number }
+  | { seq: number; timeout: true }
+  | { seq: number; error: string };
+
+export interface PingSummary {
+  address: string;
+  transmitted: number;
+  received: number;
+  lossPercent: number;
+  rttMinMs?: number;
+  rttAvgMs?: number;
+  rttMaxMs?: number;
+  rttMdevMs?: number;
+}
+
+export interface PingOptions {
+  count?: number;
+  intervalMs?: number;
+  timeoutMs?: number;
+}
+
+export type DnsRecordType = 'A' | 'AAAA';
+
+export interface DnsResult {
+  name: string;
+  type: string;
+  addresses: string[];
+  ttl: number;
+  server: string;
+  elapsedMs: number;
+}
+
+export type TcpingOutcome = 'open' | 'refused' | 'timeout' | 'unreachable';
+
+export interface TcpingResult {
+  host: string;
+  address: string;
+  port: number;
+  result: TcpingOutcome;
+  elapsedMs: number;
+}
