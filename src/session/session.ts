@@ -4,7 +4,8 @@
  *
  *   config text ──▶ parseWgQuickConfig ──▶ Tunnel (src/wireguard) + NetInterface (src/netstack)
  *   EventLoop (one timer) ◀──▶ RelayTransport per peer endpoint (one WebSocket = one UDP flow)
- *   apps: ping (ICMP echo socket), dns (DnsResolver), tcping / fetch (NetstackDialer, HttpClient)
+ *   apps: ping (ICMP echo socket), dns (DnsResolver), tcping / fetch (NetstackDialer, HttpClient),
+ *         webSocket (WebSocketConnection, RFC 6455)
  *   events: TunnelEvent + relay state ──▶ plain-words SessionEvent for the log and timeline
  */
 import { ErrorCode, WgwebError } from '../shared/errors.ts';
@@ -12,6 +13,7 @@ import { formatEndpoint, formatIp, formatPrefix, prefixContains, tryParseIp, typ
 import { parseWgQuickConfig, type WgQuickConfig } from '../shared/wg-quick-config.ts';
 import { DnsResolver } from '../protocols/dns/dns-resolver.ts';
 import { HttpClient, type HttpRequestInit } from '../protocols/http/http-client.ts';
+import { WebSocketConnection } from '../protocols/websocket/websocket-connection.ts';
 import { NetInterface } from '../netstack/net-interface.ts';
 import type { EchoEvent } from '../netstack/socket/icmp-socket.ts';
 import { TcpSocketTable } from '../netstack/socket/tcp-socket-table.ts';
@@ -31,6 +33,20 @@ import type {
   TunnelStatus,
 } from './session-types.ts';
 import { describeTunnelEvent } from './tunnel-event-text.ts';
+
+/** Options for {@link Session.webSocket}. */
+export interface SessionWebSocketOptions {
+  /** Subprotocols, in order of preference. */
+  protocols?: readonly string[];
+  /** Extra handshake headers (Origin, Cookie, Authorization...). */
+  headers?: Iterable<[string, string]> | Record<string, string>;
+  /** Aborts the opening handshake. */
+  signal?: AbortSignal;
+  /** Limit on connect plus handshake (default 30 s). */
+  timeoutMs?: number;
+  /** Largest incoming message (default 64 MiB); a larger one closes the connection with 1009. */
+  maxMessageSize?: number;
+}
 
 export interface SessionOptions {
   /** wg-quick text; or pass an already parsed `config`. */
@@ -72,6 +88,7 @@ export class Session {
   readonly http: HttpClient;
   private readonly resolver: DnsResolver | undefined;
   private readonly transports = new Map<string, RelayTransport>();
+  private readonly webSockets = new Set<WebSocketConnection>();
   private readonly listeners = new Set<(e: TunnelEvent) => void>();
   private readonly history: TunnelEvent[] = [];
   private readonly historyLimit: number;
@@ -356,6 +373,28 @@ export class Session {
     return this.http.fetch(url, init);
   }
 
+  /**
+   * A WebSocket (RFC 6455) through the tunnel: `ws://` URLs (host names through the config's DNS).
+   * Resolves once the server accepted the opening handshake. Closing the session drops it (1006).
+   * @throws {WgwebError} USAGE, DNS_*, CONNECTION_REFUSED, TIMEOUT, ABORTED, WEBSOCKET_HANDSHAKE.
+   */
+  async webSocket(url: string, options: SessionWebSocketOptions = {}): Promise<WebSocketConnection> {
+    this.checkOpen();
+    const ws = await WebSocketConnection.connect(url, {
+      ...options,
+      dialer: this.dialer,
+      lookup: (host, signal) => this.lookup(host, signal),
+      now,
+    });
+    if (this.closed) {
+      ws.abort();
+      throw new WgwebError(ErrorCode.NOT_CONNECTED, 'the session was closed');
+    }
+    this.webSockets.add(ws);
+    void ws.closed.then(() => this.webSockets.delete(ws));
+    return ws;
+  }
+
   /** Resolves a host name or literal to addresses (literals bypass DNS). */
   async lookup(host: string, signal?: AbortSignal): Promise<IpAddress[]> {
     const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
@@ -369,6 +408,7 @@ export class Session {
     if (this.closed) return;
     this.closed = true;
     this.http.close();
+    for (const ws of this.webSockets) ws.abort();
     for (const t of this.transports.values()) t.close();
     this.loop.close();
     this.emit({ type: 'session-closed', level: 'info', message: 'Disconnected.' });

@@ -31,6 +31,8 @@ export const ErrorCode = {
   ABORTED: 'ABORTED',
   USAGE: 'USAGE',
   INTERNAL: 'INTERNAL',
+  /** The server did not accept the WebSocket opening handshake (RFC 6455 §4.1). */
+  WEBSOCKET_HANDSHAKE: 'WEBSOCKET_HANDSHAKE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
