@@ -33,6 +33,18 @@ export const ErrorCode = {
   INTERNAL: 'INTERNAL',
   /** The server did not accept the WebSocket opening handshake (RFC 6455 §4.1). */
   WEBSOCKET_HANDSHAKE: 'WEBSOCKET_HANDSHAKE',
+  /** The TLS handshake failed: no common parameters, a bad message, a fatal alert, or the server closed. */
+  TLS_HANDSHAKE_FAILED: 'TLS_HANDSHAKE_FAILED',
+  /** The server speaks no TLS version wgweb offers (TLS 1.2 and 1.3). */
+  TLS_PROTOCOL_VERSION: 'TLS_PROTOCOL_VERSION',
+  /** An established TLS connection broke: a record failed authentication or the peer sent a fatal alert. */
+  TLS_PROTOCOL: 'TLS_PROTOCOL',
+  TLS_CERT_UNTRUSTED: 'TLS_CERT_UNTRUSTED',
+  TLS_CERT_EXPIRED: 'TLS_CERT_EXPIRED',
+  TLS_CERT_NOT_YET_VALID: 'TLS_CERT_NOT_YET_VALID',
+  TLS_HOSTNAME_MISMATCH: 'TLS_HOSTNAME_MISMATCH',
+  TLS_PIN_CHANGED: 'TLS_PIN_CHANGED',
+  TLS_CERT_INVALID: 'TLS_CERT_INVALID',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -1,0 +1,124 @@
+/**
+ * The TLS record layer's framing (RFC 8446 §5.1, RFC 5246 §6.2): a 5-byte header (content type,
+ * legacy version, length) and a body. {@link RecordBuffer} collects bytes from the stream and cuts
+ * complete records with checked lengths; {@link emitRecord} frames outgoing bodies.
+ *
+ *   stream bytes ──▶ RecordBuffer.push ──▶ next() ──▶ { type, version, body } │ TlsDecodeError
+ */
+import { ContentType, MAX_CIPHERTEXT_12 } from './tls-constants.ts';
+import { TlsDecodeError } from './tls-codec.ts';
+
+export const RECORD_HEADER_BYTES = 5;
+
+/** One record as it came off the wire (body still protected once encryption is on). */
+export interface TlsRecord {
+  type: number;
+  version: number;
+  body: Uint8Array;
+}
+
+const KNOWN_TYPES = new Set<number>([ContentType.changeCipherSpec, ContentType.alert, ContentType.handshake, ContentType.applicationData]);
+
+/** Reassembles records from a byte stream. */
+export class RecordBuffer {
+  private buf = new Uint8Array(0);
+  private start = 0;
+  /** Upper bound on a record body; the default admits any TLS 1.2 ciphertext (2^14 + 2048). */
+  maxBody = MAX_CIPHERTEXT_12;
+
+  push(bytes: Uint8Array): void {
+    if (bytes.length === 0) return;
+    const pending = this.buf.length - this.start;
+    const next = new Uint8Array(pending + bytes.length);
+    next.set(this.buf.subarray(this.start));
+    next.set(bytes, pending);
+    this.buf = next;
+    this.start = 0;
+  }
+
+  /** Bytes received but not yet forming a complete record. */
+  get pending(): number {
+    return this.buf.length - this.start;
+  }
+
+  /**
+   * The next complete record, or undefined when more bytes are needed.
+   * @throws {TlsDecodeError} for an unknown content type or an oversized record (record_overflow).
+   */
+  next(): TlsRecord | undefined {
+    const avail = this.buf.length - this.start;
+    if (avail < RECORD_HEADER_BYTES) return undefined;
+    const b = this.buf;
+    const s = this.start;
+    const type = b[s]!;
+    const version = (b[s + 1]! << 8) | b[s + 2]!;
+    const length = (b[s + 3]! << 8) | b[s + 4]!;
+    if (!KNOWN_TYPES.has(type)) throw new TlsDecodeError(`received a record of unknown content type ${type} (is this a TLS server?)`, 10);
+    if (b[s + 1] !== 3) throw new TlsDecodeError(`received a record with version ${version.toString(16)} (is this a TLS server?)`, 70);
+    if (length > this.maxBody) throw new TlsDecodeError(`received a ${length}-byte record, more than the ${this.maxBody} allowed`, 22);
+    if (avail < RECORD_HEADER_BYTES + length) return undefined;
+    const body = b.slice(s + RECORD_HEADER_BYTES, s + RECORD_HEADER_BYTES + length);
+    this.start += RECORD_HEADER_BYTES + length;
+    if (this.start === this.buf.length) {
+      this.buf = new Uint8Array(0);
+      this.start = 0;
+    }
+    return { type, version, body };
+  }
+}
+
+/** A record: header + body. */
+export function emitRecord(type: number, version: number, body: Uint8Array): Uint8Array {
+  if (body.length > 0xffff) throw new RangeError(`a record body cannot exceed 65535 bytes (got ${body.length})`);
+  const out = new Uint8Array(RECORD_HEADER_BYTES + body.length);
+  out[0] = type;
+  out[1] = version >>> 8;
+  out[2] = version & 0xff;
+  out[3] = body.length >>> 8;
+  out[4] = body.length & 0xff;
+  out.set(body, RECORD_HEADER_BYTES);
+  return out;
+}
+
+/**
+ * Reassembles handshake messages that span records, or several in one record (RFC 8446 §5.1):
+ * a 4-byte header (type, 24-bit length) and the body.
+ */
+export class HandshakeBuffer {
+  private buf = new Uint8Array(0);
+  /** Refuses messages beyond this size (a certificate chain is the largest legitimate one). */
+  maxMessage = 256 * 1024;
+
+  push(bytes: Uint8Array): void {
+    const next = new Uint8Array(this.buf.length + bytes.length);
+    next.set(this.buf);
+    next.set(bytes, this.buf.length);
+    this.buf = next;
+  }
+
+  get empty(): boolean {
+    return this.buf.length === 0;
+  }
+
+  /** The next whole message: type, body and its full encoding (for the transcript). */
+  next(): { type: number; body: Uint8Array; raw: Uint8Array } | undefined {
+    if (this.buf.length < 4) return undefined;
+    const len = (this.buf[1]! << 16) | (this.buf[2]! << 8) | this.buf[3]!;
+    if (len > this.maxMessage) throw new TlsDecodeError(`a ${len}-byte handshake message exceeds the ${this.maxMessage}-byte limit`, 22);
+    if (this.buf.length < 4 + len) return undefined;
+    const raw = this.buf.slice(0, 4 + len);
+    this.buf = this.buf.slice(4 + len);
+    return { type: raw[0]!, body: raw.subarray(4), raw };
+  }
+}
+
+/** A handshake message: type, 24-bit length, body. */
+export function emitHandshake(type: number, body: Uint8Array): Uint8Array {
+  const out = new Uint8Array(4 + body.length);
+  out[0] = type;
+  out[1] = (body.length >>> 16) & 0xff;
+  out[2] = (body.length >>> 8) & 0xff;
+  out[3] = body.length & 0xff;
+  out.set(body, 4);
+  return out;
+}
