@@ -68,6 +68,16 @@ export function interopSkipReason(extraBinaries: readonly string[] = []): string
 }
 
 /**
+ * `undefined` when every binary is on PATH, else the reason to skip (for suites that run real
+ * servers on loopback, e.g. `openssl s_server`, without namespaces).
+ * @throws {Error} with the same reason when `CI=true`.
+ */
+export function binariesSkipReason(binaries: readonly string[], suite: string): string | undefined {
+  const missing = binaries.filter((b) => !findBinary(b));
+  return decide(missing.length ? [`binaries on PATH: ${missing.join(', ')}`] : [], suite);
+}
+
+/**
  * `undefined` when e2e (headless Chromium) tests can run here, else the reason to skip.
  * @throws {Error} with the same reason when `CI=true`.
  */

@@ -6,13 +6,15 @@
  *   EventLoop (one timer) ◀──▶ RelayTransport per peer endpoint (one WebSocket = one UDP flow)
  *   apps: ping (ICMP echo socket), dns (DnsResolver), tcping / fetch (NetstackDialer, HttpClient),
  *         webSocket (WebSocketConnection, RFC 6455)
+ *   https: the TLS code (src/protocols/tls) loads on the first https URL (dynamic import); its
+ *   handshake steps join the event stream, its secrets the key log (for a pcapng DSB)
  *   events: TunnelEvent + relay state ──▶ plain-words SessionEvent for the log and timeline
  */
 import { ErrorCode, WgwebError } from '../shared/errors.ts';
 import { formatEndpoint, formatIp, formatPrefix, prefixContains, tryParseIp, type Endpoint, type IpAddress } from '../shared/ip-address.ts';
 import { parseWgQuickConfig, type WgQuickConfig } from '../shared/wg-quick-config.ts';
 import { DnsResolver } from '../protocols/dns/dns-resolver.ts';
-import { HttpClient, type HttpRequestInit } from '../protocols/http/http-client.ts';
+import { HttpClient, type HttpRequestInit, type TlsConnector } from '../protocols/http/http-client.ts';
 import { WebSocketConnection } from '../protocols/websocket/websocket-connection.ts';
 import { NetInterface } from '../netstack/net-interface.ts';
 import type { EchoEvent } from '../netstack/socket/icmp-socket.ts';
@@ -99,6 +101,12 @@ export class Session {
   private relayState: RelayTransportState = 'connecting';
   private handshakeWaiters: { resolve: () => void; reject: (e: WgwebError) => void }[] = [];
   private lastFailure: WgwebError | undefined;
+  /** Loaded on the first https URL; recreated (fresh ticket cache) when the trust settings change. */
+  private tlsConnector: Promise<TlsConnector> | undefined;
+  /** SSLKEYLOGFILE lines of this session's TLS connections (bounded). */
+  private readonly tlsKeyLog: string[] = [];
+  /** Hosts whose TLS connections may use legacy suites (user opt-in, per host). */
+  private readonly legacyTlsHosts = new Set<string>();
 
   private constructor(options: SessionOptions, config: WgQuickConfig) {
     this.config = config;
@@ -147,6 +155,7 @@ export class Session {
       resolver: { lookup: (name, o) => this.lookup(name, o?.signal) },
       userAgent: 'wgweb',
       now,
+      tls: (tcp, p) => this.connectorForTls().then((connect) => connect(tcp, p)),
     });
     for (const p of config.peers) if (p.endpoint) this.transportFor(p.endpoint, options.WebSocketImpl);
   }
@@ -393,6 +402,43 @@ export class Session {
     this.webSockets.add(ws);
     void ws.closed.then(() => this.webSockets.delete(ws));
     return ws;
+  }
+
+  /**
+   * Lets TLS connections to `host` use legacy TLS 1.2 (CBC suites, SHA-1 signatures, no extended
+   * master secret) for old appliances. Weaker: show the user a warning when enabling it.
+   */
+  allowLegacyTls(host: string, allow = true): void {
+    const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+    if (allow) this.legacyTlsHosts.add(h);
+    else this.legacyTlsHosts.delete(h);
+    this.tlsConnector = undefined;
+  }
+
+  /** The TLS secrets of this session's connections in SSLKEYLOGFILE format (for Wireshark). */
+  tlsKeyLogLines(): string[] {
+    return [...this.tlsKeyLog];
+  }
+
+  private connectorForTls(): Promise<TlsConnector> {
+    this.tlsConnector ??= import('../protocols/tls/tls-connector.ts').then((m) =>
+      m.createTlsConnector({
+        trust: undefined,
+        legacyHosts: new Set(this.legacyTlsHosts),
+        onKeyLog: (line) => {
+          this.tlsKeyLog.push(line);
+          if (this.tlsKeyLog.length > 4096) this.tlsKeyLog.shift();
+        },
+        onEvent: (host, port, e) =>
+          this.emit({
+            type: `tls-${e.kind}`,
+            level: e.kind === 'alert-sent' || e.kind === 'alert-received' ? 'warn' : 'info',
+            message: `${host}:${port}: ${e.text}`,
+            detail: { host, port },
+          }),
+      }),
+    );
+    return this.tlsConnector;
   }
 
   /** Resolves a host name or literal to addresses (literals bypass DNS). */

@@ -12,6 +12,7 @@
  * `-WWW` (serves files relative to `cwd`), `-naccept N`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import type { Namespace, NsProcess } from './netns.ts';
 import type { TestCert } from './test-pki.ts';
 
@@ -43,8 +44,15 @@ export async function startOpensslServer(o: OpensslServerOptions): Promise<Opens
   const host = o.host ?? '127.0.0.1';
   const port = o.port ?? (ns ? 443 : 0);
   const bind = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-  // No -quiet: the ACCEPT line tells that it listens (and on which port).
-  const finalArgs = ['s_server', '-accept', bind, '-cert', o.cert.chainFile, '-key', o.cert.keyFile, ...(o.args ?? [])];
+  // No -quiet: the ACCEPT line tells that it listens (and on which port). -cert takes only the
+  // leaf; the intermediates go in -cert_chain.
+  const chainArgs: string[] = [];
+  if (o.cert.chain.length) {
+    const file = `${o.cert.certFile}.intermediates.pem`;
+    writeFileSync(file, o.cert.chain.map((c) => c.certPem).join(''));
+    chainArgs.push('-cert_chain', file);
+  }
+  const finalArgs = ['s_server', '-accept', bind, '-cert', o.cert.certFile, '-key', o.cert.keyFile, ...chainArgs, ...(o.args ?? [])];
   const lines: string[] = [];
   let onLine: ((l: string) => void) | undefined;
   const note = (l: string): void => {

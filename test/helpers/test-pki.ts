@@ -46,6 +46,7 @@ export interface TestCert {
   /** DER of this certificate. */
   der: Uint8Array;
   isCa: boolean;
+  keyType: KeyType;
   /** The intermediates in {@link chainFile}, nearest first. */
   chain: TestCert[];
   /** The issuing certificate (undefined for self-signed). */
@@ -119,7 +120,8 @@ export class TestPki {
     const cnf = join(dir, `${name}.cnf`);
     writeFileSync(cnf, `[req]\ndistinguished_name=dn\nprompt=no\n[dn]\nCN=${o.cn ?? name}\n[ext]\n${ext.join('\n')}\n`);
     const csr = join(dir, `${name}.csr`);
-    const ed = o.key === 'ed25519';
+    // The signer's key decides the digest: Ed25519 signs without a separate one (openssl ca -md must be absent).
+    const ed = (o.issuer ? o.issuer.keyType : (o.key ?? 'ec-p256')) === 'ed25519';
     openssl(['req', '-new', '-key', keyFile, '-config', cnf, '-out', csr], dir);
     // `openssl ca` would be the only way to set an arbitrary notBefore; a tiny CA database does it.
     const issuer = o.issuer;
@@ -129,9 +131,10 @@ export class TestPki {
     const caCnf = join(dir, `${name}.ca.cnf`);
     writeFileSync(
       caCnf,
-      `[ca]\ndefault_ca=c\n[c]\ndatabase=${db}\nnew_certs_dir=${dir}\nserial=${join(dir, `${name}.srl`)}\npolicy=p\nunique_subject=no\ncopy_extensions=none\n[p]\ncommonName=supplied\n[ext]\n${ext.join('\n')}\n`,
+      `[ca]\ndefault_ca=c\n[c]\ndatabase=${db}\nnew_certs_dir=${dir}\nserial=${join(dir, `${name}.srl`)}\ndefault_md=default\npolicy=p\nunique_subject=no\ncopy_extensions=none\n[p]\ncommonName=supplied\n[ext]\n${ext.join('\n')}\n`,
     );
-    writeFileSync(join(dir, `${name}.srl`), (this.serial++ * 7919 + 4096).toString(16).padStart(4, '0') + '\n');
+    const serial = (this.serial++ * 7919 + 4096).toString(16);
+    writeFileSync(join(dir, `${name}.srl`), (serial.length % 2 ? '0' : '') + serial + '\n');
     const args = [
       'ca', '-batch', '-config', caCnf, '-in', csr, '-out', certFile, '-extensions', 'ext', '-notext',
       '-startdate', asn1Time(-(o.startDays !== undefined ? -o.startDays : 1)), '-enddate', asn1Time(o.days ?? 30),
@@ -151,6 +154,6 @@ export class TestPki {
     }
     writeFileSync(chainFile, chainParts.join(''));
     const der = new Uint8Array(Buffer.from(certPem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64'));
-    return { name, keyFile, certFile, chainFile, certPem, keyPem: readFileSync(keyFile, 'utf8'), der, isCa, chain, issuerOf: issuer };
+    return { name, keyFile, certFile, chainFile, certPem, keyPem: readFileSync(keyFile, 'utf8'), der, isCa, keyType: o.key ?? 'ec-p256', chain, issuerOf: issuer };
   }
 }

@@ -57,8 +57,26 @@ export interface HostResolver {
   lookup(name: string, options?: { signal?: AbortSignal }): Promise<IpAddress[]>;
 }
 
+/** What {@link TlsConnector} needs to secure one connection. */
+export interface TlsConnectParams {
+  /** The URL's host (DNS name or IP literal, no brackets): SNI and the name the certificate must match. */
+  host: string;
+  port: number;
+  /** Skip certificate checks (the request's `insecure` option). */
+  insecure: boolean;
+  signal: AbortSignal;
+}
+
+/**
+ * Runs a TLS handshake over an established TCP connection and returns the plaintext connection.
+ * Kept behind this function so the TLS code loads only when the first https URL is fetched.
+ */
+export type TlsConnector = (tcp: TcpConnection, params: TlsConnectParams) => Promise<TcpConnection>;
+
 export interface HttpClientOptions {
   dialer: Dialer;
+  /** Enables https: URLs (default port 443); without it they fail with USAGE. */
+  tls?: TlsConnector;
   /** Needed for host names; IP-literal URLs work without it. */
   resolver?: HostResolver;
   /** Sent as User-Agent unless the request sets one. */
@@ -88,6 +106,8 @@ export interface HttpRequestInit {
   signal?: AbortSignal;
   /** Limit for the whole request, body included; the error has code TIMEOUT. */
   timeoutMs?: number;
+  /** https: accept any certificate (like curl -k). Connections made so are pooled apart from checked ones. */
+  insecure?: boolean;
   /** Receives one {@link HttpTiming} per exchange (redirect hops included) when it is over. */
   onTiming?: (timing: HttpTiming) => void;
   /**
@@ -127,17 +147,14 @@ function usage(message: string, detail: Record<string, unknown> = {}): WgwebErro
   return new WgwebError(ErrorCode.USAGE, message, detail);
 }
 
-/** Rejects anything but http: URLs with a sentence a user can act on. */
-function checkScheme(url: URL, context = ''): void {
-  if (url.protocol === 'http:') return;
+/** Rejects anything but http: (and https: with a TLS connector) with a sentence a user can act on. */
+function checkScheme(url: URL, tls: boolean, context = ''): void {
+  if (url.protocol === 'http:' || (url.protocol === 'https:' && tls)) return;
   const where = context ? `${context}: ` : '';
   if (url.protocol === 'https:') {
-    throw usage(
-      `${where}cannot fetch ${url.href}: https is not available inside the tunnel yet (there is no TLS in wgweb's network stack); use an http:// URL`,
-      { url: url.href },
-    );
+    throw usage(`${where}cannot fetch ${url.href}: this HTTP client has no TLS connector; use an http:// URL`, { url: url.href });
   }
-  throw usage(`${where}cannot fetch ${url.href}: only http:// URLs can be fetched through the tunnel`, { url: url.href });
+  throw usage(`${where}cannot fetch ${url.href}: only http:// and https:// URLs can be fetched through the tunnel`, { url: url.href });
 }
 
 function hostOf(url: URL): string {
@@ -157,6 +174,7 @@ function keepAliveTimeoutMs(head: ResponseHead): number | undefined {
 /** Fetch-like HTTP/1.1 client over a {@link Dialer}. */
 export class HttpClient {
   private readonly dialer: Dialer;
+  private readonly tls: TlsConnector | undefined;
   private readonly resolver: HostResolver | undefined;
   private readonly userAgent: string | undefined;
   private readonly idleTimeoutMs: number;
@@ -172,6 +190,7 @@ export class HttpClient {
   constructor(options: HttpClientOptions) {
     if (!options || !options.dialer) throw new TypeError('HttpClient needs a dialer');
     this.dialer = options.dialer;
+    this.tls = options.tls;
     this.resolver = options.resolver;
     this.userAgent = options.userAgent;
     const maxConns = options.maxConnectionsPerOrigin ?? 6;
@@ -214,7 +233,7 @@ export class HttpClient {
     } catch {
       throw usage(`"${String(input)}" is not a valid URL (write it like http://10.0.0.2:8080/path)`, { url: String(input) });
     }
-    checkScheme(url);
+    checkScheme(url, this.tls !== undefined);
     let method = normalizeMethod(init.method ?? 'GET');
     const headers = new Headers(init.headers);
     if (url.username || url.password) {
@@ -239,7 +258,7 @@ export class HttpClient {
     let redirected = false;
     try {
       for (let hop = 0; ; hop++) {
-        const { response, bodyDone } = await this.exchange(url, method, headers, body, scope, init.onTiming, init.onResponseHead);
+        const { response, bodyDone } = await this.exchange(url, method, headers, body, scope, init.onTiming, init.onResponseHead, init.insecure === true);
         const location = response.headers.get('location');
         if (!isRedirectStatus(response.status) || location === null || redirectMode === 'manual') {
           Object.defineProperty(response, 'url', { value: url.href, enumerable: true });
@@ -269,7 +288,7 @@ export class HttpClient {
             location: next.href,
           });
         }
-        checkScheme(next, `${url.href} redirects to ${next.href}`);
+        checkScheme(next, this.tls !== undefined, `${url.href} redirects to ${next.href}`);
         const status = response.status;
         // Fetch §4.4 "HTTP-redirect fetch": 303 (except HEAD), and 301/302 after POST, become GET without a body.
         if ((status === 303 && method !== 'HEAD') || ((status === 301 || status === 302) && method === 'POST')) {
@@ -311,7 +330,7 @@ export class HttpClient {
     return e;
   }
 
-  private async open(host: string, port: number, key: string, signal: AbortSignal, timing: TimingRecorder): Promise<HttpConnection> {
+  private async open(host: string, port: number, key: string, signal: AbortSignal, timing: TimingRecorder, tls?: { insecure: boolean }): Promise<HttpConnection> {
     let addresses: IpAddress[];
     const literal = tryParseIp(host);
     if (literal) {
@@ -341,7 +360,12 @@ export class HttpClient {
         continue;
       }
       timing.mark('connectEnd');
-      return new HttpConnection(tcp, key);
+      if (!tls) return new HttpConnection(tcp, key);
+      timing.mark('tlsStart');
+      // A TLS failure is about the server, not this address: no point trying the next one.
+      const secured = await this.tls!(tcp, { host, port, insecure: tls.insecure, signal });
+      timing.mark('tlsEnd');
+      return new HttpConnection(secured, key);
     }
     throw firstError ?? new WgwebError(ErrorCode.ABORTED, `connecting to ${host}:${port} was aborted`);
   }
@@ -425,10 +449,14 @@ export class HttpClient {
     scope: SignalScope,
     onTiming: ((t: HttpTiming) => void) | undefined,
     onResponseHead: ((h: HttpResponseHead) => void) | undefined,
+    insecure: boolean,
   ): Promise<ExchangeResult> {
     const host = hostOf(url);
-    const port = url.port ? Number(url.port) : 80;
-    const key = `${host.toLowerCase()}:${port}`;
+    const secure = url.protocol === 'https:';
+    const port = url.port ? Number(url.port) : secure ? 443 : 80;
+    // Scheme and trust options are part of the pool key: an unchecked connection never serves a checked request.
+    const key = `${secure ? 'https' : 'http'}://${host.toLowerCase()}:${port}${secure && insecure ? '#insecure' : ''}`;
+    const tls = secure ? { insecure } : undefined;
     const target = `${url.pathname || '/'}${url.search}`;
     const head = serializeRequestHead(method, target, this.requestFields(url, method, headers, body));
     const timing = new TimingRecorder(url.href, method, this.now, onTiming);
@@ -440,7 +468,7 @@ export class HttpClient {
       let conn: HttpConnection;
       let reused: boolean;
       try {
-        ({ conn, reused } = await this.pool.acquire(key, () => this.open(host, port, key, scope.signal, timing), {
+        ({ conn, reused } = await this.pool.acquire(key, () => this.open(host, port, key, scope.signal, timing, tls), {
           signal: scope.signal,
           fresh: attempt > 0,
         }));

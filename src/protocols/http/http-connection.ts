@@ -21,7 +21,7 @@ export class HttpConnection {
 
   constructor(
     readonly tcp: TcpConnection,
-    /** Pool key: `host:port` as in the URL. */
+    /** Pool key: `scheme://host:port` (plus trust options for https). */
     readonly originKey: string,
   ) {
     this.reader = tcp.readable.getReader();

@@ -22,6 +22,9 @@ export interface HttpTiming {
   dnsEnd?: number;
   connectStart?: number;
   connectEnd?: number;
+  /** https: the TLS handshake (Resource Timing's secureConnectionStart), inside connect…requestSent. */
+  tlsStart?: number;
+  tlsEnd?: number;
   /** The whole request (head and body) was handed to the connection. */
   requestSent?: number;
   /** The first response byte arrived. */
@@ -34,7 +37,7 @@ export interface HttpTiming {
   error?: { code?: string; message: string };
 }
 
-export type HttpTimingPhase = 'dnsStart' | 'dnsEnd' | 'connectStart' | 'connectEnd' | 'requestSent' | 'firstByte' | 'done';
+export type HttpTimingPhase = 'dnsStart' | 'dnsEnd' | 'connectStart' | 'connectEnd' | 'tlsStart' | 'tlsEnd' | 'requestSent' | 'firstByte' | 'done';
 
 /** Collects one exchange's marks and reports them once. */
 export class TimingRecorder {
@@ -56,7 +59,7 @@ export class TimingRecorder {
 
   /** Forgets connection phases before a retry on a fresh connection. */
   resetForRetry(): void {
-    for (const p of ['dnsStart', 'dnsEnd', 'connectStart', 'connectEnd', 'requestSent', 'firstByte'] as const) delete this.timing[p];
+    for (const p of ['dnsStart', 'dnsEnd', 'connectStart', 'connectEnd', 'tlsStart', 'tlsEnd', 'requestSent', 'firstByte'] as const) delete this.timing[p];
     this.timing.retried = true;
     this.timing.reusedConnection = false;
   }

@@ -456,7 +456,7 @@ export class TlsClient {
     if (data.length !== 2) throw new TlsDecodeError('a malformed alert', 50);
     const level = data[0]!;
     const desc = data[1]!;
-    this.events.push({ kind: 'alert-received', text: `TLS alert from the server: ${alertName(desc)}${level === 1 ? ' (warning)' : ''}` });
+    if (desc !== AlertDescription.closeNotify) this.events.push({ kind: 'alert-received', text: `TLS alert from the server: ${alertName(desc)}${level === 1 ? ' (warning)' : ''}` });
     if (desc === AlertDescription.closeNotify) {
       if (this.state === 'open' || this.state === 'closed') {
         this.peerClosed = true;

@@ -524,8 +524,8 @@ describe('redirects', () => {
     await rejectsWith(client().fetch(`${srv.base}/loop`), ErrorCode.HTTP_PROTOCOL, /too many redirects: more than 20/);
   });
 
-  test('a redirect to https explains that TLS is not available', async () => {
-    await rejectsWith(client().fetch(`${srv.base}/redirect?to=https://example.test/`), ErrorCode.USAGE, /https is not available inside the tunnel yet/);
+  test('a redirect to https explains that this client has no TLS connector', async () => {
+    await rejectsWith(client().fetch(`${srv.base}/redirect?to=https://example.test/`), ErrorCode.USAGE, /has no TLS connector/);
   });
 });
 
@@ -607,13 +607,13 @@ describe('request bodies and headers', () => {
 });
 
 describe('failures a user can act on', () => {
-  test('https: is refused with the reason', async () => {
+  test('https: without a TLS connector, and other schemes, are refused with the reason', async () => {
     await rejectsWith(
       client().fetch('https://10.0.0.2/'),
       ErrorCode.USAGE,
-      /^cannot fetch https:\/\/10\.0\.0\.2\/: https is not available inside the tunnel yet \(there is no TLS in wgweb's network stack\); use an http:\/\/ URL$/,
+      /^cannot fetch https:\/\/10\.0\.0\.2\/: this HTTP client has no TLS connector; use an http:\/\/ URL$/,
     );
-    await rejectsWith(client().fetch('ftp://10.0.0.2/'), ErrorCode.USAGE, /only http:\/\/ URLs/);
+    await rejectsWith(client().fetch('ftp://10.0.0.2/'), ErrorCode.USAGE, /only http:\/\/ and https:\/\/ URLs/);
     await rejectsWith(client().fetch('not a url'), ErrorCode.USAGE, /is not a valid URL/);
   });
 

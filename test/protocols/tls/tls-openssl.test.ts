@@ -1,0 +1,234 @@
+/**
+ * The TLS client against a real `openssl s_server` on loopback: every supported version, suite,
+ * group and key type; HelloRetryRequest; client-certificate requests; long chains; resumption;
+ * and the ways a handshake breaks. HTTPS goes through the real HttpClient + TLS connector.
+ * (The same server behind wireguard-go runs in test/interop/tls-https.test.ts.)
+ */
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import * as net from 'node:net';
+import { once } from 'node:events';
+import { ErrorCode, WgwebError } from '../../../src/shared/errors.ts';
+import { parseIp } from '../../../src/shared/ip-address.ts';
+import { HttpClient } from '../../../src/protocols/http/http-client.ts';
+import { createTlsConnector } from '../../../src/protocols/tls/tls-connector.ts';
+import { connectTls } from '../../../src/protocols/tls/tls-connection.ts';
+import type { TlsEvent } from '../../../src/protocols/tls/tls-client.ts';
+import { TlsTicketCache } from '../../../src/protocols/tls/tls-ticket-cache.ts';
+import { NodeDialer } from '../../helpers/node-dialer.ts';
+import { TestPki, type KeyType, type TestCert } from '../../helpers/test-pki.ts';
+import { startOpensslServer, type OpensslServer } from '../../helpers/openssl-server.ts';
+import { binariesSkipReason } from '../../helpers/requirements.ts';
+
+const skip = binariesSkipReason(['openssl'], 'TLS against openssl');
+const dialer = new NodeDialer();
+const loopback = parseIp('127.0.0.1');
+let pki: TestPki;
+const certs = new Map<string, TestCert>();
+const servers: OpensslServer[] = [];
+
+function leafOf(key: KeyType): TestCert {
+  let c = certs.get(key);
+  if (!c) {
+    c = pki.leaf(`leaf-${key}`, { issuer: certs.get('root')!, key, dns: ['intranet.test'], ips: ['127.0.0.1'] });
+    certs.set(key, c);
+  }
+  return c;
+}
+
+async function server(args: string[], cert: TestCert = leafOf('ec-p256')): Promise<OpensslServer> {
+  const s = await startOpensslServer({ cert, args: [...args, '-www'] });
+  servers.push(s);
+  return s;
+}
+
+/** An HttpClient whose https goes through the TLS connector (certificates unchecked: this suite is about the protocol). */
+function httpsClient(events: TlsEvent[], tickets = new TlsTicketCache()): HttpClient {
+  return new HttpClient({
+    dialer,
+    resolver: { lookup: async () => [loopback] },
+    tls: createTlsConnector({ trust: undefined, ticketCache: tickets, onEvent: (_h, _p, e) => events.push(e) }),
+  });
+}
+
+async function get(srv: OpensslServer, tickets?: TlsTicketCache): Promise<{ text: string; events: TlsEvent[] }> {
+  const events: TlsEvent[] = [];
+  const c = httpsClient(events, tickets);
+  try {
+    const r = await c.fetch(`https://intranet.test:${srv.port}/`, { insecure: true });
+    assert.equal(r.status, 200);
+    return { text: await r.text(), events };
+  } finally {
+    c.close();
+  }
+}
+
+function established(events: TlsEvent[]): string {
+  const e = events.find((x) => x.kind === 'established');
+  assert.ok(e, `no established event in ${JSON.stringify(events)}`);
+  return e.text;
+}
+
+describe('TLS client against openssl s_server (loopback)', { skip }, () => {
+  before(async () => {
+    pki = await TestPki.create();
+    certs.set('root', pki.ca('root'));
+  });
+  after(async () => {
+    for (const s of servers) await s.close();
+    dialer.destroyAll();
+    pki?.cleanup();
+  });
+
+  const matrix: { name: string; args: string[]; key?: KeyType; expect: RegExp }[] = [
+    { name: 'TLS 1.3 only, ECDSA P-256', args: ['-tls1_3'], expect: /TLS 1\.3, TLS_AES_128_GCM_SHA256, x25519/ },
+    { name: 'TLS 1.3 with AES-256-GCM-SHA384', args: ['-tls1_3', '-ciphersuites', 'TLS_AES_256_GCM_SHA384'], expect: /TLS 1\.3, TLS_AES_256_GCM_SHA384/ },
+    { name: 'TLS 1.3 preferring ChaCha20', args: ['-tls1_3', '-ciphersuites', 'TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256', '-serverpref'], expect: /TLS_CHACHA20_POLY1305_SHA256/ },
+    { name: 'TLS 1.3, RSA 2048 (RSA-PSS CertificateVerify)', args: ['-tls1_3'], key: 'rsa-2048', expect: /TLS 1\.3/ },
+    { name: 'TLS 1.3, RSA 4096', args: ['-tls1_3'], key: 'rsa-4096', expect: /TLS 1\.3/ },
+    { name: 'TLS 1.3, Ed25519 certificate', args: ['-tls1_3'], key: 'ed25519', expect: /TLS 1\.3/ },
+    { name: 'TLS 1.3, ECDSA P-384 certificate', args: ['-tls1_3'], key: 'ec-p384', expect: /TLS 1\.3/ },
+    { name: 'TLS 1.2 only, ECDHE-ECDSA AES-128-GCM', args: ['-tls1_2'], expect: /TLS 1\.2, TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, x25519/ },
+    { name: 'TLS 1.2, ECDHE-RSA AES-256-GCM (RSA 2048)', args: ['-tls1_2', '-cipher', 'ECDHE-RSA-AES256-GCM-SHA384'], key: 'rsa-2048', expect: /TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384/ },
+    { name: 'TLS 1.2, ECDHE-ECDSA ChaCha20-Poly1305', args: ['-tls1_2', '-cipher', 'ECDHE-ECDSA-CHACHA20-POLY1305'], expect: /TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256/ },
+    { name: 'TLS 1.2, ECDHE-RSA ChaCha20-Poly1305 (RSA 4096)', args: ['-tls1_2', '-cipher', 'ECDHE-RSA-CHACHA20-POLY1305'], key: 'rsa-4096', expect: /TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256/ },
+    { name: 'TLS 1.2 over P-384 ECDHE', args: ['-tls1_2', '-groups', 'P-384'], expect: /TLS 1\.2, .*P-384/ },
+    { name: 'a server with only P-384 forces a HelloRetryRequest', args: ['-tls1_3', '-groups', 'P-384'], expect: /TLS 1\.3, .*P-384/ },
+    { name: 'a server with only P-256 forces a HelloRetryRequest', args: ['-tls1_3', '-groups', 'P-256'], expect: /TLS 1\.3, .*P-256/ },
+    { name: 'a server asking for an optional client certificate (TLS 1.3) gets none', args: ['-tls1_3', '-verify', '1'], expect: /TLS 1\.3/ },
+    { name: 'a server asking for an optional client certificate (TLS 1.2) gets none', args: ['-tls1_2', '-verify', '1'], expect: /TLS 1\.2/ },
+  ];
+  for (const m of matrix) {
+    test(`HTTPS works: ${m.name}`, async () => {
+      const srv = await server(m.args, leafOf(m.key ?? 'ec-p256'));
+      const { text, events } = await get(srv);
+      assert.match(text, /s_server/);
+      assert.match(established(events), m.expect);
+      if (m.args.includes('-groups') && m.args.includes('-tls1_3')) assert.ok(events.some((e) => e.kind === 'hello-retry-request'));
+      await srv.close();
+    });
+  }
+
+  test('a certificate chain larger than one record (5 intermediates padded with 3 kB comments, leaf) is reassembled', async () => {
+    let issuer = certs.get('root')!;
+    const padding = [`nsComment=${'wgweb '.repeat(500)}`];
+    for (let i = 0; i < 5; i++) issuer = pki.ca(`big-inter-${i}`, { issuer, extensions: padding });
+    const leaf = pki.leaf('big-leaf', { issuer, dns: ['intranet.test'], extensions: padding });
+    for (const args of [['-tls1_3'], ['-tls1_2']]) {
+      const srv = await server(args, leaf);
+      const { events } = await get(srv);
+      const cert = events.find((e) => e.kind === 'certificate');
+      assert.match(cert?.text ?? '', /a chain of 6 certificates/);
+      const bytes = Number(/\((\d+) bytes\)/.exec(cert!.text)![1]);
+      assert.ok(bytes > 16384, `the chain (${bytes} bytes) must not fit one record`);
+      await srv.close();
+    }
+  });
+
+  for (const version of ['-tls1_3', '-tls1_2']) {
+    test(`a second connection resumes the session with a ticket (${version})`, async () => {
+      const srv = await server([version]);
+      const tickets = new TlsTicketCache();
+      const first = await get(srv, tickets);
+      assert.doesNotMatch(established(first.events), /resumed/);
+      assert.ok(tickets.size > 0, 'the server sent a ticket');
+      const second = await get(srv, tickets);
+      assert.match(established(second.events), /resumed/);
+      assert.ok(!second.events.some((e) => e.kind === 'certificate'), 'no certificate in a resumed handshake');
+      await srv.close();
+    });
+  }
+
+  test('a server speaking only TLS 1.3 refuses a TLS-1.2-only client: TLS_PROTOCOL_VERSION', async () => {
+    const srv = await server(['-tls1_3']);
+    const tcp = await dialer.connectTcp(loopback, srv.port);
+    await assert.rejects(connectTls(tcp, { serverName: 'intranet.test', tls13: false, verify: async () => ({}) }), (e: WgwebError) => {
+      assert.equal(e.code, ErrorCode.TLS_PROTOCOL_VERSION, e.message);
+      assert.match(e.message, /protocol_version/);
+      return true;
+    });
+    await srv.close();
+  });
+
+  test('ALPN: the server picking http/1.1 is recorded', async () => {
+    const srv = await server(['-tls1_3', '-alpn', 'http/1.1']);
+    const { events } = await get(srv);
+    assert.match(established(events), /ALPN http\/1\.1/);
+    await srv.close();
+  });
+
+  test('a certificate refused by the verifier ends the handshake with its error and an alert', async () => {
+    const srv = await server(['-tls1_3']);
+    const tcp = await dialer.connectTcp(loopback, srv.port);
+    const refusal = new WgwebError(ErrorCode.TLS_CERT_UNTRUSTED, 'not trusted (test)');
+    const events: TlsEvent[] = [];
+    await assert.rejects(
+      connectTls(tcp, { serverName: 'intranet.test', verify: async () => Promise.reject(refusal), onEvent: (e) => events.push(e) }),
+      (e) => e === refusal,
+    );
+    assert.ok(events.some((e) => e.kind === 'alert-sent' && /unknown_ca/.test(e.text)));
+    await srv.close();
+  });
+});
+
+/** A TCP server on loopback that answers a connection with `reply` (bytes or a function of the first chunk) and closes. */
+async function rawServer(reply: (first: Buffer) => Buffer | undefined): Promise<{ port: number; close: () => Promise<void> }> {
+  const srv = net.createServer((sock) => {
+    sock.once('data', (d) => {
+      const r = reply(d);
+      if (r) sock.end(r);
+      else sock.end();
+    });
+    sock.on('error', () => {});
+  });
+  srv.listen(0, '127.0.0.1');
+  await once(srv, 'listening');
+  return { port: (srv.address() as net.AddressInfo).port, close: () => new Promise((r) => srv.close(() => r())) };
+}
+
+describe('TLS handshakes that break (loopback raw servers)', () => {
+  after(() => dialer.destroyAll());
+
+  async function handshake(port: number): Promise<WgwebError> {
+    const tcp = await dialer.connectTcp(loopback, port);
+    try {
+      await connectTls(tcp, { serverName: 'broken.test', verify: async () => ({}) });
+    } catch (e) {
+      assert.ok(e instanceof WgwebError, String(e));
+      return e;
+    }
+    assert.fail('the handshake should fail');
+  }
+
+  test('a server that closes after the ClientHello: TLS_HANDSHAKE_FAILED saying it closed', async () => {
+    const s = await rawServer(() => undefined);
+    const e = await handshake(s.port);
+    assert.equal(e.code, ErrorCode.TLS_HANDSHAKE_FAILED);
+    assert.match(e.message, /closed the connection during the TLS handshake/);
+    await s.close();
+  });
+
+  test('a truncated ServerHello record, then close: TLS_HANDSHAKE_FAILED "in the middle of a record"', async () => {
+    const s = await rawServer(() => Buffer.from([22, 3, 3, 0, 90, 2, 0, 0, 86, 3, 3, 1, 2, 3]));
+    const e = await handshake(s.port);
+    assert.equal(e.code, ErrorCode.TLS_HANDSHAKE_FAILED);
+    assert.match(e.message, /in the middle of a record/);
+    await s.close();
+  });
+
+  test('a plain HTTP server on the port: TLS_HANDSHAKE_FAILED asking whether this is a TLS server', async () => {
+    const s = await rawServer(() => Buffer.from('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n'));
+    const e = await handshake(s.port);
+    assert.equal(e.code, ErrorCode.TLS_HANDSHAKE_FAILED);
+    assert.match(e.message, /is this a TLS server/);
+    await s.close();
+  });
+
+  test('a fatal handshake_failure alert from the server is explained', async () => {
+    const s = await rawServer(() => Buffer.from([21, 3, 3, 0, 2, 2, 40]));
+    const e = await handshake(s.port);
+    assert.equal(e.code, ErrorCode.TLS_HANDSHAKE_FAILED);
+    assert.match(e.message, /refused the TLS handshake \(handshake_failure\).*legacy TLS/);
+    await s.close();
+  });
+});
