@@ -16,9 +16,9 @@ import { connectTls } from '../../../src/protocols/tls/tls-connection.ts';
 import type { TlsEvent } from '../../../src/protocols/tls/tls-client.ts';
 import { TlsTicketCache } from '../../../src/protocols/tls/tls-ticket-cache.ts';
 import { NodeDialer } from '../../helpers/node-dialer.ts';
-import { TestPki, type KeyType, type TestCert } from '../../helpers/test-pki.ts';
-import { startOpensslServer, type OpensslServer } from '../../helpers/openssl-server.ts';
-import { binariesSkipReason } from '../../helpers/requirements.ts';
+import { TestPki, type KeyType, type TestCert } from '../../../harness/test-pki.ts';
+import { startOpensslServer, type OpensslServer } from '../../../harness/openssl-server.ts';
+import { binariesSkipReason } from '../../../harness/requirements.ts';
 
 const skip = binariesSkipReason(['openssl'], 'TLS against openssl');
 const dialer = new NodeDialer();
