@@ -25,10 +25,11 @@ import { pathToFileURL } from 'node:url';
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { x25519 } from '@noble/curves/ed25519.js';
 import { parsePrefix } from '../src/shared/ip-address.ts';
-import { generatePrivateKey, publicKeyFromPrivate, type RandomBytes } from '../src/wireguard/noise-keys.ts';
+import { generatePrivateKey, publicKeyFromPrivate } from '../src/wireguard/noise-keys.ts';
 import { Tunnel } from '../src/wireguard/tunnel.ts';
 import { TAG_SIZE, TransportAead } from '../src/wireguard/transport-aead.ts';
 import { higherIsBetter, lowerIsBetter, type BenchEntry, type BenchModule, type BenchOptions } from './bench-entry.ts';
+import type { RandomBytes } from '../src/shared/bytes.ts';
 
 const PACKET_SIZE = 1420;
 const ALICE = { host: '192.0.2.1', port: 51820 };

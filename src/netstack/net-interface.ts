@@ -44,12 +44,9 @@ import { type Ipv6Chain, walkIpv6Extensions } from './wire/ipv6-extension-header
 import { IPV6_FRAGMENT_HEADER_LENGTH, IPV6_HEADER_LENGTH, IPV6_MIN_MTU, Ipv6Packet, Ipv6Repr, fragmentIpv6 } from './wire/ipv6.ts';
 import { UDP_HEADER_LENGTH, UdpPacket, UdpRepr } from './wire/udp.ts';
 import type { WireResult } from './wire/wire-result.ts';
+import { DEFAULT_MTU } from '../shared/wg-quick-config.ts';
+import type { RandomBytes } from '../shared/bytes.ts';
 
-/** A source of random bytes (same shape as src/wireguard's `RandomBytes`). */
-export type RandomBytes = (length: number) => Uint8Array;
-
-/** The default MTU of a wg-quick interface (wg-quick's 1420: 1500 minus the largest overhead). */
-export const DEFAULT_MTU = 1420;
 
 /** An ICMP error that quotes one of our TCP segments, as handed to {@link TransportLayer.handleIcmpError}. */
 export interface IcmpErrorReport {

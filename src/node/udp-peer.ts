@@ -12,7 +12,7 @@
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { isIP } from 'node:net';
-import type { WgQuickConfig } from '../shared/wg-quick-config.ts';
+import { DEFAULT_MTU, type WgQuickConfig } from '../shared/wg-quick-config.ts';
 import type { Endpoint } from '../shared/ip-address.ts';
 import { Tunnel, type TunnelEvent } from '../wireguard/tunnel.ts';
 import { NetInterface } from '../netstack/net-interface.ts';
@@ -60,7 +60,7 @@ export class UdpPeer {
       },
       { wallClockOffsetMs: performance.timeOrigin, mtu: config.interface.mtu },
     );
-    const mtu = config.interface.mtu ?? 1420;
+    const mtu = config.interface.mtu ?? DEFAULT_MTU;
     const tcp = new TcpSocketTable({ mtu });
     const net = new NetInterface({ addresses: config.interface.addresses, mtu, tcp });
     let peer: UdpPeer | undefined;

@@ -32,7 +32,7 @@ export interface TunnelStatus {
 }
 
 /** One line for the event log, in plain words. */
-export interface TunnelEvent {
+export interface SessionEvent {
   /** Epoch ms. */
   at: number;
   /** Stable machine-readable kind, e.g. `handshake-sent`, `relay-reconnect`. */
@@ -65,7 +65,8 @@ export interface PingOptions {
   timeoutMs?: number;
 }
 
-export type DnsRecordType = 'A' | 'AAAA';
+import type { DnsRecordType } from '../protocols/dns/dns-resolver.ts';
+export type { DnsRecordType };
 
 export interface DnsResult {
   name: string;

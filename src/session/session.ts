@@ -12,14 +12,14 @@
  */
 import { ErrorCode, WgwebError } from '../shared/errors.ts';
 import { formatEndpoint, formatIp, formatPrefix, prefixContains, tryParseIp, type Endpoint, type IpAddress } from '../shared/ip-address.ts';
-import { parseWgQuickConfig, type WgQuickConfig } from '../shared/wg-quick-config.ts';
+import { DEFAULT_MTU, parseWgQuickConfig, type WgQuickConfig } from '../shared/wg-quick-config.ts';
 import { DnsResolver } from '../protocols/dns/dns-resolver.ts';
 import { HttpClient, type HttpRequestInit, type TlsConnector } from '../protocols/http/http-client.ts';
 import { WebSocketConnection } from '../protocols/websocket/websocket-connection.ts';
 import { NetInterface } from '../netstack/net-interface.ts';
 import type { EchoEvent } from '../netstack/socket/icmp-socket.ts';
 import { TcpSocketTable } from '../netstack/socket/tcp-socket-table.ts';
-import { Tunnel, type PeerId, type TunnelEvent as CoreEvent } from '../wireguard/tunnel.ts';
+import { Tunnel, type PeerId, type TunnelEvent } from '../wireguard/tunnel.ts';
 import { EventLoop } from '../engine/event-loop.ts';
 import { NetstackDialer, NO_PEER_FOR_ADDRESS } from '../engine/netstack-dialer.ts';
 import { RelayTransport, type RelayStateDetail, type RelayTransportState, type RelayWebSocketConstructor } from '../engine/relay-transport.ts';
@@ -30,7 +30,7 @@ import type {
   PingReply,
   PingSummary,
   TcpingResult,
-  TunnelEvent,
+  SessionEvent,
   TunnelState,
   TunnelStatus,
 } from './session-types.ts';
@@ -70,13 +70,6 @@ export interface SessionOptions {
   relayBatching?: boolean;
 }
 
-/** One captured inner packet. */
-export interface CapturedPacket {
-  direction: 'in' | 'out';
-  at: number;
-  data: Uint8Array;
-}
-
 const now = (): number => performance.now();
 const epoch = (t: number): number => Math.round(performance.timeOrigin + t);
 
@@ -91,8 +84,8 @@ export class Session {
   private readonly resolver: DnsResolver | undefined;
   private readonly transports = new Map<string, RelayTransport>();
   private readonly webSockets = new Set<WebSocketConnection>();
-  private readonly listeners = new Set<(e: TunnelEvent) => void>();
-  private readonly history: TunnelEvent[] = [];
+  private readonly listeners = new Set<(e: SessionEvent) => void>();
+  private readonly history: SessionEvent[] = [];
   private readonly historyLimit: number;
   private readonly relayBatching: boolean;
   private readonly publicKey: string;
@@ -113,7 +106,7 @@ export class Session {
     this.relayUrl = options.relayUrl;
     this.historyLimit = options.eventHistory ?? 500;
     this.relayBatching = options.relayBatching ?? true;
-    const mtu = config.interface.mtu ?? 1420;
+    const mtu = config.interface.mtu ?? DEFAULT_MTU;
     const tunnel = new Tunnel(
       {
         privateKey: config.interface.privateKey,
@@ -215,7 +208,7 @@ export class Session {
   }
 
   /** Subscribes to events; replays the history first so a late UI sees how we got here. */
-  onEvent(listener: (e: TunnelEvent) => void): () => void {
+  onEvent(listener: (e: SessionEvent) => void): () => void {
     for (const e of this.history) listener(e);
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -533,7 +526,7 @@ export class Session {
     }
   }
 
-  private onCoreEvent(e: CoreEvent): void {
+  private onCoreEvent(e: TunnelEvent): void {
     if (e.type === 'session-established' && !this.established) {
       this.established = true;
       for (const w of this.handshakeWaiters.splice(0)) w.resolve();
@@ -558,8 +551,8 @@ export class Session {
     );
   }
 
-  private emit(e: Omit<TunnelEvent, 'at'> & { at?: number }): void {
-    const event: TunnelEvent = { at: e.at ?? Date.now(), type: e.type, level: e.level, message: e.message, detail: e.detail };
+  private emit(e: Omit<SessionEvent, 'at'> & { at?: number }): void {
+    const event: SessionEvent = { at: e.at ?? Date.now(), type: e.type, level: e.level, message: e.message, detail: e.detail };
     this.history.push(event);
     if (this.history.length > this.historyLimit) this.history.shift();
     for (const l of this.listeners) {

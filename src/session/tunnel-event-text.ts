@@ -3,7 +3,7 @@
  * teaching timeline. The `detail` keeps the numbers (sizes, indexes, timings) the timeline draws.
  */
 import { formatEndpoint, type Endpoint } from '../shared/ip-address.ts';
-import type { TunnelEvent as CoreEvent } from '../wireguard/tunnel.ts';
+import type { TunnelEvent } from '../wireguard/tunnel.ts';
 
 /** A core event as a log line; `at` is added by the caller (epoch ms). */
 export interface EventText {
@@ -25,7 +25,7 @@ const REKEY_WHY: Record<string, string> = {
 };
 
 /** Describes one core event. */
-export function describeTunnelEvent(e: CoreEvent): EventText {
+export function describeTunnelEvent(e: TunnelEvent): EventText {
   const { type, peer, at, ...rest } = e;
   // `at` on the core's monotonic clock, unrounded: the handshake timeline measures the steps with it.
   const detail: Record<string, unknown> = { peer, ...rest, monotonicMs: at };

@@ -5,6 +5,9 @@
 
 const HEX = '0123456789abcdef';
 
+/** A source of `length` random bytes: Web Crypto in production, injected (seeded) in tests. */
+export type RandomBytes = (length: number) => Uint8Array;
+
 /** Lower-case hex encoding of `bytes`. */
 export function toHex(bytes: Uint8Array): string {
   let out = '';

@@ -37,6 +37,13 @@ import {
   type IpPrefix,
 } from './ip-address.ts';
 
+/**
+ * The interface MTU when a config has no `MTU =` line: wg-quick's 1420 (a 1500-byte path minus
+ * the largest overhead, IPv6 40 + UDP 8 + WireGuard 32). The one definition for the tunnel, the
+ * netstack and TCP's MSS.
+ */
+export const DEFAULT_MTU = 1420;
+
 /** The `[Interface]` section. */
 export interface WgQuickInterface {
   /** 32-byte Curve25519 private key (as `wg genkey` prints it). */

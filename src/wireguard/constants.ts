@@ -78,8 +78,6 @@ export const TAI64N_WHITENER_MASK = 0xffffff;
 // Implementation choices
 // ---------------------------------------------------------------------------------------------
 
-/** Default tunnel MTU, as wg-quick picks for IPv4/IPv6 over a 1500-byte path. */
-export const DEFAULT_MTU = 1420;
 /** Packets queued per peer while no session exists (kernel and wireguard-go use 128). */
 export const MAX_STAGED_PACKETS = 128;
 /**

@@ -16,7 +16,7 @@
  */
 import { constantTimeEqual, isAllZero, zeroize } from '../shared/bytes.ts';
 import { tryParseIp, type Endpoint } from '../shared/ip-address.ts';
-import type { RandomBytes } from './noise-keys.ts';
+import type { RandomBytes } from '../shared/bytes.ts';
 import { hash, mac, xaeadOpen, xaeadSeal } from './noise-primitives.ts';
 import { COOKIE_NONCE_SIZE, COOKIE_REFRESH_TIME_MS, COOKIE_REPLY_SIZE, LABEL_COOKIE, LABEL_MAC1, MAC_SIZE, MESSAGE_COOKIE_REPLY } from './constants.ts';
 import { COOKIE_REPLY, CookieReplyView, writeU32LE } from './messages.ts';

@@ -4,12 +4,10 @@
  */
 import { x25519 } from '@noble/curves/ed25519.js';
 import { fromBase64, isAllZero, toBase64 } from '../shared/bytes.ts';
+import type { RandomBytes } from '../shared/bytes.ts';
 
 /** Length of a Curve25519 key, a preshared key, and a BLAKE2s hash. */
 export const KEY_LENGTH = 32;
-
-/** A source of cryptographically secure random bytes (injected so tests can be deterministic). */
-export type RandomBytes = (length: number) => Uint8Array;
 
 /** Web Crypto's CSPRNG, available both in browsers/workers and in Node 20. */
 export const secureRandomBytes: RandomBytes = (length) => crypto.getRandomValues(new Uint8Array(length));

@@ -39,7 +39,8 @@ import { Handshake, type DecryptedInitiation, type StaticIdentity } from './hand
 import type { IndexTable } from './index-table.ts';
 import { Keypair } from './keypair.ts';
 import type { CookieReplyView, ResponseView } from './messages.ts';
-import { clampPrivateKey, KEY_LENGTH, type RandomBytes } from './noise-keys.ts';
+import { clampPrivateKey, KEY_LENGTH } from './noise-keys.ts';
+import type { RandomBytes } from '../shared/bytes.ts';
 import type { RandomPool } from './random-pool.ts';
 import { tai64n } from './tai64n.ts';
 import { PeerTimers } from './timers.ts';

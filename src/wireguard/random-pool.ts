@@ -3,7 +3,7 @@
  * indices), so the data path does not call the CSPRNG once per packet. Secrets (ephemeral keys,
  * cookie secrets and nonces) are drawn from the injected {@link RandomBytes} directly.
  */
-import type { RandomBytes } from './noise-keys.ts';
+import type { RandomBytes } from '../shared/bytes.ts';
 
 const POOL_SIZE = 256;
 

@@ -4,7 +4,7 @@
  * throws TypeError/RangeError with a message naming the field, as the brief's error tiers require.
  */
 import type { Endpoint, IpPrefix } from '../shared/ip-address.ts';
-import type { RandomBytes } from './noise-keys.ts';
+import type { RandomBytes } from '../shared/bytes.ts';
 import { KEY_LENGTH } from './noise-keys.ts';
 
 /** One `[Peer]`. */

@@ -26,7 +26,6 @@ import type { Endpoint } from '../shared/ip-address.ts';
 import { AllowedIps } from './allowed-ips.ts';
 import {
   COOKIE_REPLY_SIZE,
-  DEFAULT_MTU,
   INITIATION_SIZE,
   KEEPALIVE_SIZE,
   MAX_PACKET_SIZE,
@@ -42,12 +41,14 @@ import { decryptInitiationStatic, staticIdentity, type StaticIdentity } from './
 import { IndexTable } from './index-table.ts';
 import { LoadDetector } from './load-detector.ts';
 import { CookieReplyView, InitiationView, messageType, readU32LE, ResponseView, TRANSPORT } from './messages.ts';
-import { secureRandomBytes, type RandomBytes } from './noise-keys.ts';
+import { secureRandomBytes } from './noise-keys.ts';
+import type { RandomBytes } from '../shared/bytes.ts';
 import { Peer, type IndexEntry, type PeerHost, type PeerStats } from './peer.ts';
 import { RandomPool } from './random-pool.ts';
 import { HandshakeRateLimiter } from './handshake-rate-limiter.ts';
 import { validateEndpoint, validatePeerConfig, type PeerConfig, type TunnelConfig, type TunnelOptions } from './tunnel-config.ts';
 import { emptyDropCounters, emptyResult, type DropReason, type PeerId, type TunnelResult } from './tunnel-result.ts';
+import { DEFAULT_MTU } from '../shared/wg-quick-config.ts';
 
 export type { PeerConfig, TunnelConfig, TunnelOptions } from './tunnel-config.ts';
 export type { PeerStats } from './peer.ts';

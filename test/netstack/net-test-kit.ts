@@ -4,7 +4,7 @@
  * and a recording TCP layer.
  */
 import { type IpAddress, parsePrefix } from '../../src/shared/ip-address.ts';
-import { NetInterface, type IcmpErrorReport, type NetInterfaceOptions, type OutgoingSegment, type RandomBytes, type TransportLayer } from '../../src/netstack/net-interface.ts';
+import { NetInterface, type IcmpErrorReport, type NetInterfaceOptions, type OutgoingSegment, type TransportLayer } from '../../src/netstack/net-interface.ts';
 import { finishChecksum, pseudoHeaderSum, sumBytes } from '../../src/netstack/wire/checksum.ts';
 import { Icmpv4Repr } from '../../src/netstack/wire/icmpv4.ts';
 import { Icmpv6Repr } from '../../src/netstack/wire/icmpv6.ts';
@@ -13,6 +13,7 @@ import { Ipv4Packet, Ipv4Repr, type Ipv4EmitInput } from '../../src/netstack/wir
 import { walkIpv6Extensions } from '../../src/netstack/wire/ipv6-extension-headers.ts';
 import { Ipv6Packet, Ipv6Repr } from '../../src/netstack/wire/ipv6.ts';
 import { UdpRepr } from '../../src/netstack/wire/udp.ts';
+import type { RandomBytes } from '../../src/shared/bytes.ts';
 
 /** mulberry32: a tiny seeded PRNG, so fuzz runs and "random" ports are reproducible. */
 export function seededRandom(seed: number): { next: () => number; bytes: RandomBytes } {

@@ -3,8 +3,9 @@
  * IP packet builders, and a two-tunnel harness that carries datagrams between in-memory peers.
  */
 import { parsePrefix, type Endpoint } from '../../src/shared/ip-address.ts';
-import { generatePrivateKey, publicKeyFromPrivate, type RandomBytes } from '../../src/wireguard/noise-keys.ts';
+import { generatePrivateKey, publicKeyFromPrivate } from '../../src/wireguard/noise-keys.ts';
 import { Tunnel, type TunnelOptions, type TunnelResult } from '../../src/wireguard/tunnel.ts';
+import type { RandomBytes } from '../../src/shared/bytes.ts';
 
 /** sfc32: a small, fast, seedable PRNG. Not cryptographic; only for reproducible tests. */
 export function seededRandom(seed: number): RandomBytes {

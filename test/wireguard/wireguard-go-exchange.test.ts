@@ -8,8 +8,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fromHex, toHex } from '../../src/shared/bytes.ts';
 import { parsePrefix } from '../../src/shared/ip-address.ts';
-import { parseKey, publicKeyFromPrivate, type RandomBytes } from '../../src/wireguard/noise-keys.ts';
+import { parseKey, publicKeyFromPrivate } from '../../src/wireguard/noise-keys.ts';
 import { Tunnel, type TunnelResult } from '../../src/wireguard/tunnel.ts';
+import type { RandomBytes } from '../../src/shared/bytes.ts';
 
 const vector = JSON.parse(readFileSync(new URL('../vectors/wireguard/wireguard-go-exchange.json', import.meta.url), 'utf8'));
 

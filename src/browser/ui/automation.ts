@@ -9,7 +9,7 @@
  *   const r = await wgweb.fetch('http://10.8.0.1/'); await r.text()
  */
 import { ErrorCode, WgwebError } from '../../shared/errors.ts';
-import type { DnsRecordType, DnsResult, PingReply, PingSummary, TcpingResult, TunnelEvent, TunnelStatus } from '../worker/tunnel-api.ts';
+import type { DnsRecordType, DnsResult, PingReply, PingSummary, TcpingResult, SessionEvent, TunnelStatus } from '../worker/tunnel-api.ts';
 import { toWgwebError, type TunnelRequestInit } from './tunnel-client.ts';
 import type { BrowseResult } from '../browse/browse-host.ts';
 import { createCaptureAutomation, type WgwebCaptureAutomation } from './capture-automation.ts';
@@ -25,7 +25,7 @@ export interface AutomationTarget {
   dns(name: string, type: DnsRecordType): Promise<DnsResult>;
   tcping(host: string, port: number): Promise<TcpingResult>;
   fetch(url: string, init: TunnelRequestInit): Promise<Response>;
-  events(): TunnelEvent[];
+  events(): SessionEvent[];
   /** Opens the browse view at `url`; resolves when the document has loaded (src/browser/browse/browse-host.ts). */
   browse?(url: string): Promise<BrowseResult>;
   /** The packet capture behind `wgweb.capture` (absent: those calls reject). */
@@ -47,7 +47,7 @@ export interface WgwebAutomation {
   dns(name: string, type?: DnsRecordType): Promise<DnsResult>;
   tcping(host: string, port: number): Promise<TcpingResult>;
   /** A copy of the event log. */
-  events(): TunnelEvent[];
+  events(): SessionEvent[];
   /**
    * Opens the browse view at `url` (an http:// address inside the tunnel) and resolves when the
    * document has loaded: `{ url, title, status?, error?, outside? }`; an in-frame error page

@@ -24,7 +24,7 @@ import {
   type PingSummary,
   type TcpingResult,
   type TunnelApi,
-  type TunnelEvent,
+  type SessionEvent,
   type TunnelStatus,
 } from '../worker/tunnel-api.ts';
 import type { CapturePage, CaptureRow, CaptureRowsQuery, CaptureStatus } from '../capture/capture-api.ts';
@@ -124,7 +124,7 @@ export class TunnelClient {
   }
 
   /** Calls `listener` with each batch of session events; resolves with the unsubscribe function. */
-  async subscribe(listener: (events: TunnelEvent[]) => void): Promise<() => Promise<void>> {
+  async subscribe(listener: (events: SessionEvent[]) => void): Promise<() => Promise<void>> {
     const id = await coded(() => this.#api.subscribe(proxy(listener)));
     return () => coded(() => this.#api.unsubscribe(id));
   }

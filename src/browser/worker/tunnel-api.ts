@@ -29,7 +29,7 @@ export type {
   TunnelState,
   PeerStatus,
   TunnelStatus,
-  TunnelEvent,
+  SessionEvent,
   PingReply,
   PingSummary,
   PingOptions,
@@ -38,7 +38,7 @@ export type {
   TcpingOutcome,
   TcpingResult,
 } from '../../session/session-types.ts';
-import type { DnsRecordType, DnsResult, PingOptions, PingReply, PingSummary, TcpingResult, TunnelEvent, TunnelStatus } from '../../session/session-types.ts';
+import type { DnsRecordType, DnsResult, PingOptions, PingReply, PingSummary, TcpingResult, SessionEvent, TunnelStatus } from '../../session/session-types.ts';
 
 /**
  * A request in structured-clone-safe form. The page normalises any `RequestInit` into this: headers
@@ -129,7 +129,7 @@ export interface TunnelApi extends CaptureApi {
    * Session events, batched. Events of every session go to the same listener (subscribe once).
    * Resolves with an id for {@link TunnelApi.unsubscribe}.
    */
-  subscribe(listener: ProxiedCallback<(events: TunnelEvent[]) => void>): Promise<number>;
+  subscribe(listener: ProxiedCallback<(events: SessionEvent[]) => void>): Promise<number>;
   unsubscribe(id: number): Promise<void>;
   /** A new key pair, as `wg genkey | tee private | wg pubkey` would give. */
   generateKeyPair(): Promise<KeyPair>;

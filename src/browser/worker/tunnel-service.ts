@@ -34,7 +34,7 @@ import {
   type ProxiedCallback,
   type TcpingResult,
   type TunnelApi,
-  type TunnelEvent,
+  type SessionEvent,
   type TunnelStatus,
 } from './tunnel-api.ts';
 import type { CaptureFile, CapturedPacket, CapturePage, CaptureRowsQuery, CaptureStatus } from '../capture/capture-api.ts';
@@ -43,7 +43,7 @@ import { CaptureService, type PacketHook } from '../capture/capture-service.ts';
 /** The part of `Session` (src/session/session.ts) this service uses. */
 export interface SessionLike {
   status(): TunnelStatus;
-  onEvent(listener: (event: TunnelEvent) => void): () => void;
+  onEvent(listener: (event: SessionEvent) => void): () => void;
   ping(address: string, options?: PingOptions, onReply?: (reply: PingReply) => void, signal?: AbortSignal): Promise<PingSummary>;
   dns(name: string, type?: DnsRecordType, signal?: AbortSignal): Promise<DnsResult>;
   tcping(host: string, port: number, options?: { timeoutMs?: number }, signal?: AbortSignal): Promise<TcpingResult>;
@@ -65,9 +65,9 @@ export class TunnelService implements TunnelApi {
   #unlisten: (() => void) | undefined;
   /** Bumped by every connect/disconnect so a slow connect that lost the race closes itself. */
   #generation = 0;
-  readonly #listeners = new Map<number, ProxiedCallback<(events: TunnelEvent[]) => void>>();
+  readonly #listeners = new Map<number, ProxiedCallback<(events: SessionEvent[]) => void>>();
   #nextListenerId = 1;
-  #pending: TunnelEvent[] = [];
+  #pending: SessionEvent[] = [];
   #flushScheduled = false;
   readonly #operations = new Map<string, AbortController>();
 
@@ -196,7 +196,7 @@ export class TunnelService implements TunnelApi {
     this.#operations.get(operationId)?.abort();
   }
 
-  async subscribe(listener: ProxiedCallback<(events: TunnelEvent[]) => void>): Promise<number> {
+  async subscribe(listener: ProxiedCallback<(events: SessionEvent[]) => void>): Promise<number> {
     if (typeof listener !== 'function') throw usage('subscribe: listener must be a function (wrap it in comlink.proxy)');
     const id = this.#nextListenerId++;
     this.#listeners.set(id, listener);
@@ -305,7 +305,7 @@ export class TunnelService implements TunnelApi {
     }
   }
 
-  #queueEvent(event: TunnelEvent): void {
+  #queueEvent(event: SessionEvent): void {
     this.#pending.push(event);
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;

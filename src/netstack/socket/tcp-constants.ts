@@ -72,8 +72,6 @@ export const FIN_WAIT_2_TIMEOUT_MS = 60_000;
 export const DELAYED_ACK_MS = 40;
 /** Number of data segments acknowledged at once at the start of a connection (quick ACK), so slow start is not slowed. */
 export const QUICK_ACK_SEGMENTS = 16;
-/** Default MTU of the WireGuard interface (wg-quick's default). */
-export const DEFAULT_MTU = 1420;
 /** Smallest MSS we drop to after ICMP packet-too-big (IPv4 576-byte minimum reassembly size minus headers). */
 export const MIN_MSS_IPV4 = 536;
 /** Smallest MSS for IPv6 (1280-byte minimum MTU minus headers). */

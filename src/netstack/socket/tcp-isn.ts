@@ -7,9 +7,8 @@
  */
 import { blake2s } from '@noble/hashes/blake2.js';
 import { ISN_TICKS_PER_MS } from './tcp-constants.ts';
+import type { RandomBytes } from '../../shared/bytes.ts';
 
-/** Source of cryptographically secure random bytes (injected so tests are deterministic). */
-export type TcpRandomBytes = (length: number) => Uint8Array;
 
 /** What a connection's 4-tuple hashes to. */
 export interface IsnResult {
@@ -24,7 +23,7 @@ export class IsnGenerator {
   private readonly key: Uint8Array;
   private readonly input = new Uint8Array(36);
 
-  constructor(randomBytes: TcpRandomBytes) {
+  constructor(randomBytes: RandomBytes) {
     const key = randomBytes(32);
     if (!(key instanceof Uint8Array) || key.length !== 32) throw new TypeError('randomBytes(32) must return 32 bytes');
     this.key = Uint8Array.from(key);

@@ -14,11 +14,13 @@
  */
 import { ipEquals, type IpAddress } from '../../shared/ip-address.ts';
 import { emitTcp, parseTcp, TcpFlag, type TcpRepr } from '../wire/tcp.ts';
-import { DEFAULT_BACKLOG, DEFAULT_MTU, EPHEMERAL_PORT_MAX, EPHEMERAL_PORT_MIN } from './tcp-constants.ts';
-import { IsnGenerator, type TcpRandomBytes } from './tcp-isn.ts';
+import { DEFAULT_BACKLOG, EPHEMERAL_PORT_MAX, EPHEMERAL_PORT_MIN } from './tcp-constants.ts';
+import { IsnGenerator } from './tcp-isn.ts';
+import type { RandomBytes } from '../../shared/bytes.ts';
 import { TcpListener, type TcpListenerHost } from './tcp-listener.ts';
 import { resolveTcpOptions, TcpSocket, type ResolvedTcpOptions, type TcpOutput, type TcpSocketHost, type TcpSocketOptions } from './tcp-socket.ts';
 import { seqAdd } from './tcp-seq.ts';
+import { DEFAULT_MTU } from '../../shared/wg-quick-config.ts';
 
 /** ICMP error about a packet we sent, as NetInterface reports it (addresses/ports of the quoted packet). */
 export interface TransportIcmpError {
@@ -47,7 +49,7 @@ export interface TransportLayer {
 /** Options of a {@link TcpSocketTable}. */
 export interface TcpSocketTableOptions {
   /** CSPRNG for ISN keys and port choice (default Web Crypto). */
-  randomBytes?: TcpRandomBytes;
+  randomBytes?: RandomBytes;
   /** MTU of the interface (default 1420, WireGuard's): MSS = MTU - 40 (IPv4) or - 60 (IPv6). */
   mtu?: number;
   /** Defaults for every socket; per-connection options override them. */
@@ -82,7 +84,7 @@ export interface TcpTableStats {
   resetsSent: number;
 }
 
-const webCryptoRandom: TcpRandomBytes = (n) => crypto.getRandomValues(new Uint8Array(n));
+const webCryptoRandom: RandomBytes = (n) => crypto.getRandomValues(new Uint8Array(n));
 
 /** TCP for one network interface; see the file header for the flow. */
 export class TcpSocketTable implements TransportLayer, TcpSocketHost, TcpListenerHost {
@@ -94,7 +96,7 @@ export class TcpSocketTable implements TransportLayer, TcpSocketHost, TcpListene
   private spareAttention = new Set<TcpSocket>();
   private readonly listenerAttention = new Set<TcpListener>();
   private readonly isn: IsnGenerator;
-  private readonly random: TcpRandomBytes;
+  private readonly random: RandomBytes;
   private readonly defaults: ResolvedTcpOptions;
   private readonly mtu: number;
   private lastNow = 0;

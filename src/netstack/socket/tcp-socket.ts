@@ -25,7 +25,6 @@ import {
   CONNECT_TIMEOUT_MS,
   DEFAULT_MSS_IPV4,
   DEFAULT_MSS_IPV6,
-  DEFAULT_MTU,
   DELAYED_ACK_MS,
   DUP_ACK_THRESHOLD,
   FIN_WAIT_2_TIMEOUT_MS,
@@ -54,6 +53,7 @@ import { RttEstimator } from './tcp-rtt.ts';
 import { SackScoreboard, type Hole } from './tcp-sack-scoreboard.ts';
 import { SendBuffer } from './tcp-send-buffer.ts';
 import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt } from './tcp-seq.ts';
+import { DEFAULT_MTU } from '../../shared/wg-quick-config.ts';
 
 /** RFC 9293 §3.3.2 connection states. */
 export type TcpState =

@@ -11,8 +11,11 @@
  */
 import type { IpAddress } from '../../shared/ip-address.ts';
 
-/** One datagram received. Shaped like the Dialer's `UdpDatagram` (address, port, data) plus more. */
-export interface UdpDatagram {
+/**
+ * One datagram received: the Dialer's `UdpDatagram` (address, port, data; src/engine/dialer.ts)
+ * plus the local address it was sent to and when it arrived.
+ */
+export interface ReceivedDatagram {
   /** The sender's address. */
   readonly address: IpAddress;
   /** The sender's port. */
@@ -88,7 +91,7 @@ export class UdpSocket {
   onReadable: (() => void) | undefined = undefined;
 
   private readonly host: UdpSocketHost;
-  private readonly queue: UdpDatagram[] = [];
+  private readonly queue: ReceivedDatagram[] = [];
   private readonly errorQueue: UdpSocketError[] = [];
   private readonly queueLength: number;
   private readonly errorQueueLength: number;
@@ -130,7 +133,7 @@ export class UdpSocket {
   }
 
   /** The oldest received datagram, or `undefined` when none is waiting. */
-  recv(): UdpDatagram | undefined {
+  recv(): ReceivedDatagram | undefined {
     return this.queue.shift();
   }
 
@@ -151,7 +154,7 @@ export class UdpSocket {
   }
 
   /** @internal Called by the interface for each datagram to this port. */
-  deliver(datagram: UdpDatagram): void {
+  deliver(datagram: ReceivedDatagram): void {
     if (this.queue.length >= this.queueLength) {
       this.counters.dropped++;
       return;

@@ -34,7 +34,7 @@ import {
   ECHO_PORT,
   HTTP_PORT,
   SERVER_TCP_OPTIONS,
-} from './constants.ts';
+} from './demo-constants.ts';
 import { DemoRegistry, type DemoRegistration, type ExpiryReason } from './demo-registry.ts';
 import { HttpServer, type HttpServerStats } from './http/http-server.ts';
 import { startDiscardService } from './services/discard-service.ts';

@@ -35,6 +35,7 @@ import {
   type DnsParseFailure,
 } from './dns-message.ts';
 import { SignalScope, raceSignal } from '../../shared/signal-scope.ts';
+import type { RandomBytes } from '../../shared/bytes.ts';
 
 /** The port DNS servers listen on (RFC 1035 §4.2). */
 export const DNS_PORT = 53;
@@ -47,8 +48,6 @@ const MAX_CNAME_REQUERIES = 8;
 
 export type DnsRecordType = 'A' | 'AAAA';
 
-/** A source of random bytes (Web Crypto by default). */
-export type RandomBytes = (length: number) => Uint8Array;
 
 export interface DnsResolverOptions {
   dialer: Dialer;

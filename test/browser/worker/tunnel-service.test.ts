@@ -10,7 +10,7 @@ import { expose } from 'comlink';
 import { WgwebError } from '../../../src/shared/errors.ts';
 import { TunnelService, type SessionLike } from '../../../src/browser/worker/tunnel-service.ts';
 import { TunnelClient } from '../../../src/browser/ui/tunnel-client.ts';
-import type { PingReply, TunnelEvent, TunnelStatus } from '../../../src/browser/worker/tunnel-api.ts';
+import type { PingReply, SessionEvent, TunnelStatus } from '../../../src/browser/worker/tunnel-api.ts';
 import type { HttpRequestInit } from '../../../src/protocols/http/http-client.ts';
 
 const STATUS: TunnelStatus = {
@@ -21,7 +21,7 @@ const STATUS: TunnelStatus = {
 };
 
 class ScriptedSession implements SessionLike {
-  listeners = new Set<(e: TunnelEvent) => void>();
+  listeners = new Set<(e: SessionEvent) => void>();
   closed = false;
   lastFetch?: { url: string; init?: HttpRequestInit; body?: string };
   hangPing = false;
@@ -30,11 +30,11 @@ class ScriptedSession implements SessionLike {
   status(): TunnelStatus {
     return STATUS;
   }
-  onEvent(listener: (e: TunnelEvent) => void): () => void {
+  onEvent(listener: (e: SessionEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
-  emit(e: TunnelEvent): void {
+  emit(e: SessionEvent): void {
     for (const l of this.listeners) l(e);
   }
   async ping(address: string, options?: { count?: number }, onReply?: (r: PingReply) => void, signal?: AbortSignal) {
@@ -233,7 +233,7 @@ describe('TunnelService through TunnelClient', () => {
   test('session events reach subscribers in batches, including those sent while closing', async () => {
     const session = new ScriptedSession();
     const { client, done } = pair(async () => session);
-    const seen: TunnelEvent[] = [];
+    const seen: SessionEvent[] = [];
     let batches = 0;
     const unsubscribe = await client.subscribe((events) => {
       batches++;
@@ -287,7 +287,7 @@ test('events from before the page subscribed are delivered once it does', async 
   await client.connect('c', 'ws://h/wg');
   session.emit({ at: 1, type: 'early', level: 'info', message: 'Before anyone listened.' });
   await client.status();
-  const seen: TunnelEvent[] = [];
+  const seen: SessionEvent[] = [];
   const unsubscribe = await client.subscribe((events) => seen.push(...events));
   await settle(client, () => seen.length === 1);
   assert.equal(seen[0]?.type, 'early');

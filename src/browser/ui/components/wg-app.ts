@@ -7,7 +7,7 @@
  *   TunnelController.status/log ──properties──▶ wg-status-panel, wg-event-log, wg-tools
  */
 import { LitElement, css, html } from 'lit';
-import type { DnsRecordType, PingReply, TunnelEvent, TunnelStatus } from '../../worker/tunnel-api.ts';
+import type { DnsRecordType, PingReply, SessionEvent, TunnelStatus } from '../../worker/tunnel-api.ts';
 import { createAutomation, type AutomationTarget, type WgwebAutomation } from '../automation.ts';
 import { CaptureController } from '../controllers/capture-controller.ts';
 import { ThemeController } from '../controllers/theme-controller.ts';
@@ -192,7 +192,7 @@ export class WgApp extends LitElement implements AutomationTarget {
     return this.tunnel.fetch(url, init);
   }
 
-  events(): TunnelEvent[] {
+  events(): SessionEvent[] {
     return this.tunnel.log;
   }
 

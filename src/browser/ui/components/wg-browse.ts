@@ -12,7 +12,7 @@ import { ErrorCode, WgwebError } from '../../../shared/errors.ts';
 import { parseAddressInput } from '../../browse/browse-url.ts';
 import { BrowseHost, type BrowseResult, type BrowseTunnel } from '../../browse/browse-host.ts';
 import type { TunnelStatus } from '../../worker/tunnel-api.ts';
-import { formatBytes } from '../lib/format-bytes.ts';
+import { formatBytes } from '../../../shared/format-bytes.ts';
 import { sharedStyles } from '../styles/shared-styles.ts';
 
 /**

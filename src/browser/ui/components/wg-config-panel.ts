@@ -14,7 +14,7 @@ import type { WgwebError } from '../../../shared/errors.ts';
 import type { TunnelKeys } from '../controllers/tunnel-controller.ts';
 import { diagnoseConfig, findPrivateKey, type ConfigDiagnosis } from '../lib/config-diagnostics.ts';
 import { hintsForError } from '../lib/error-hints.ts';
-import { fetchDemoAvailability, fetchDemoConfig } from '../lib/demo-api.ts';
+import { fetchDemoAvailability, fetchDemoConfig } from '../lib/demo-client.ts';
 import { sharedStyles } from '../styles/shared-styles.ts';
 import { panelId, renderTablist, tabId } from './tablist.ts';
 import './wg-config-editor.ts';

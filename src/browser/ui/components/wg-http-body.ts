@@ -5,7 +5,7 @@
  */
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { classifyBody, decodeText, mediaType, prettyJson, sandboxedSrcdoc, type BodyKind } from '../lib/http-body.ts';
-import { formatBytes } from '../lib/format-bytes.ts';
+import { formatBytes } from '../../../shared/format-bytes.ts';
 import { hexDump } from '../lib/hex-dump.ts';
 import { sharedStyles } from '../styles/shared-styles.ts';
 import { panelId, renderTablist, tabId } from './tablist.ts';

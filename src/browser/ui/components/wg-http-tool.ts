@@ -9,7 +9,7 @@ import type { FetchResponseHead, FetchTiming } from '../../worker/tunnel-api.ts'
 import type { TunnelTools } from '../controllers/tunnel-controller.ts';
 import type { TunnelRequestInit } from '../tunnel-client.ts';
 import { hintsForError } from '../lib/error-hints.ts';
-import { formatBytes } from '../lib/format-bytes.ts';
+import { formatBytes } from '../../../shared/format-bytes.ts';
 import { formatMs } from '../lib/format-time.ts';
 import { parseHeaderLines } from '../lib/http-body.ts';
 import { timingPhases } from '../lib/timing-phases.ts';

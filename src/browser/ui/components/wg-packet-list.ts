@@ -12,7 +12,7 @@
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import type { CaptureRow, CaptureStatus, PacketSummary } from '../../capture/capture-api.ts';
 import { saveFile, type CaptureSource } from '../controllers/capture-controller.ts';
-import { formatBytes } from '../lib/format-bytes.ts';
+import { formatBytes } from '../../../shared/format-bytes.ts';
 import { hexDump } from '../lib/hex-dump.ts';
 import { sharedStyles } from '../styles/shared-styles.ts';
 import { toWgwebError } from '../tunnel-client.ts';

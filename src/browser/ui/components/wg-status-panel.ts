@@ -5,7 +5,7 @@
  */
 import { LitElement, css, html, nothing } from 'lit';
 import type { PeerStatus, TunnelStatus } from '../../worker/tunnel-api.ts';
-import { formatBytes } from '../lib/format-bytes.ts';
+import { formatBytes } from '../../../shared/format-bytes.ts';
 import { formatAgo, formatDuration } from '../lib/format-time.ts';
 import { sharedStyles } from '../styles/shared-styles.ts';
 import './wg-copy-button.ts';

@@ -17,7 +17,7 @@ import type {
   PingReply,
   PingSummary,
   TcpingResult,
-  TunnelEvent,
+  SessionEvent,
   TunnelStatus,
 } from '../../worker/tunnel-api.ts';
 import { TunnelClient, toWgwebError, type TunnelFetchResult, type TunnelRequestInit } from '../tunnel-client.ts';
@@ -25,7 +25,7 @@ import { describeDns, describeHttp, describePingSummary, describeTcping, redactU
 import { hintsForError } from '../lib/error-hints.ts';
 
 /** One line of the event log: a session event, or one the app adds (connect failures, tool results). */
-export interface LogEntry extends TunnelEvent {
+export interface LogEntry extends SessionEvent {
   id: number;
   source: 'session' | 'app';
   /** What to check, for errors. */
@@ -336,7 +336,7 @@ export class TunnelController implements ReactiveController, TunnelTools, Tunnel
     }
   }
 
-  #onSessionEvents(events: TunnelEvent[]): void {
+  #onSessionEvents(events: SessionEvent[]): void {
     const added = events.map((e) => {
       const entry: LogEntry = { ...e, id: this.#nextId++, source: 'session' };
       const code = typeof e.detail?.code === 'string' ? e.detail.code : undefined;

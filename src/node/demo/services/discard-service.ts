@@ -5,7 +5,7 @@
  */
 import type { TcpStreamConnection } from '../../../engine/tcp-stream-connection.ts';
 import { acceptTcpConnections } from './tcp-acceptor.ts';
-import { DISCARD_PORT, SERVER_TCP_OPTIONS } from '../constants.ts';
+import { DISCARD_PORT, SERVER_TCP_OPTIONS } from '../demo-constants.ts';
 import type { StreamService, StreamServiceOptions } from './echo-service.ts';
 
 export function startDiscardService(options: StreamServiceOptions): StreamService {

@@ -11,7 +11,7 @@ import type { UdpSocket } from '../../../netstack/socket/udp-socket.ts';
 import type { TcpStreamConnection } from '../../../engine/tcp-stream-connection.ts';
 import { acceptTcpConnections } from './tcp-acceptor.ts';
 import { ByteReader, READ_TIMEOUT } from '../http/byte-reader.ts';
-import { DNS_PORT, SERVER_TCP_OPTIONS } from '../constants.ts';
+import { DNS_PORT, SERVER_TCP_OPTIONS } from '../demo-constants.ts';
 import type { DnsZone } from './dns-zone.ts';
 
 export interface DnsServerOptions {

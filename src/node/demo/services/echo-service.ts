@@ -8,7 +8,7 @@
 import type { NetInterface } from '../../../netstack/net-interface.ts';
 import type { TcpSocketTable } from '../../../netstack/socket/tcp-socket-table.ts';
 import { acceptTcpConnections } from './tcp-acceptor.ts';
-import { ECHO_PORT, SERVER_TCP_OPTIONS } from '../constants.ts';
+import { ECHO_PORT, SERVER_TCP_OPTIONS } from '../demo-constants.ts';
 
 export interface StreamServiceOptions {
   net: NetInterface;

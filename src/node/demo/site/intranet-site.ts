@@ -12,7 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import { formatEndpoint, formatIp } from '../../../shared/ip-address.ts';
-import { GUESTBOOK_ENTRIES, MAX_BYTES_RESPONSE, MAX_FORM_BYTES } from '../constants.ts';
+import { GUESTBOOK_ENTRIES, MAX_BYTES_RESPONSE, MAX_FORM_BYTES } from '../demo-constants.ts';
 import type { DemoSiteHost, DemoVisitor } from './site-host.ts';
 import { deterministicSha256, deterministicStream } from '../deterministic-bytes.ts';
 import { errorResponse, HttpError, type HttpHandler, type HttpRequest, type HttpResponse } from '../http/http-server.ts';

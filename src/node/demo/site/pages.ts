@@ -9,10 +9,11 @@
  *   /services    things to try: ping, DNS names, downloads, the upload form, echo/discard, the API
  *   /guestbook   a form (POST), a cookie and a redirect (303 See Other)
  */
+import { formatBytes } from '../../../shared/format-bytes.ts';
 import { formatEndpoint, formatIp } from '../../../shared/ip-address.ts';
 import type { DemoSiteHost, DemoVisitor } from './site-host.ts';
 import type { HttpRequest } from '../http/http-server.ts';
-import { DEMO_ZONE, DISCARD_PORT, ECHO_PORT, MAX_BYTES_RESPONSE } from '../constants.ts';
+import { DEMO_ZONE, DISCARD_PORT, ECHO_PORT, MAX_BYTES_RESPONSE } from '../demo-constants.ts';
 import { pathDiagram } from './drawings.ts';
 import { html, type SafeHtml } from './html.ts';
 
@@ -68,18 +69,6 @@ ${body}
 
 // ---------------------------------------------------------------------------------------------
 // Formatting
-
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let u = -1;
-  do {
-    v /= 1024;
-    u++;
-  } while (v >= 1024 && u < units.length - 1);
-  return `${v.toFixed(v < 10 ? 2 : 1)} ${units[u]}`;
-}
 
 export function formatAge(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));

@@ -11,7 +11,7 @@ import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { WgwebError } from '../../../../src/shared/errors.ts';
 import { TunnelController } from '../../../../src/browser/ui/controllers/tunnel-controller.ts';
 import { TunnelService, type SessionLike } from '../../../../src/browser/worker/tunnel-service.ts';
-import type { TunnelEvent, TunnelStatus } from '../../../../src/browser/worker/tunnel-api.ts';
+import type { SessionEvent, TunnelStatus } from '../../../../src/browser/worker/tunnel-api.ts';
 
 class FakeHost implements ReactiveControllerHost {
   controllers: ReactiveController[] = [];
@@ -36,11 +36,11 @@ const STATUS: TunnelStatus = {
 };
 
 class Scripted implements SessionLike {
-  listener?: (e: TunnelEvent) => void;
+  listener?: (e: SessionEvent) => void;
   status() {
     return STATUS;
   }
-  onEvent(l: (e: TunnelEvent) => void) {
+  onEvent(l: (e: SessionEvent) => void) {
     this.listener = l;
     return () => (this.listener = undefined);
   }

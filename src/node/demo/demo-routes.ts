@@ -11,7 +11,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { KeyedTokenBuckets } from '../../shared/token-bucket.ts';
-import { CONFIG_RATE_BURST, CONFIG_RATE_INTERVAL_MS, CONFIG_RATE_TRACKED_IPS } from './constants.ts';
+import { CONFIG_RATE_BURST, CONFIG_RATE_INTERVAL_MS, CONFIG_RATE_TRACKED_IPS } from './demo-constants.ts';
 import { DemoFullError, type DemoPeer } from './demo-peer.ts';
 
 export const DEMO_CONFIG_PATH = '/api/demo/config';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatBytes } from '../../../../src/browser/ui/lib/format-bytes.ts';
+import { formatBytes } from '../../src/shared/format-bytes.ts';
 
 const table: [number, string][] = [
   [0, '0 B'],

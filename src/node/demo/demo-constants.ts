@@ -1,5 +1,5 @@
 /**
- * Numbers of the built-in demo peer (docs/demo.md). Split as the brief asks: what a protocol fixes
+ * Numbers of the built-in demo peer (docs/demo.md). Split into what a protocol fixes
  * (well-known ports, RFC 1035 limits live in src/protocols/dns/dns-message.ts) versus what this
  * implementation chose.
  */
