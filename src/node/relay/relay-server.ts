@@ -34,6 +34,7 @@ import type { DestinationPolicy } from './destination-policy.ts';
 import type { Logger } from './log.ts';
 import { addCounters, emptyCounters, openConnectedUdp, RelaySession, type SessionCounters, type SessionInfo, type SessionLimits } from './relay-session.ts';
 import { createStaticHandler, sendText } from './static-files.ts';
+import { setAppSecurityHeaders } from './app-security-headers.ts';
 
 /**
  * Extra HTTP handlers tried before the static files (e.g. `/api/demo/config`). Return true when
@@ -212,6 +213,7 @@ export class RelayServer {
   }
 
   private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+    setAppSecurityHeaders(res);
     try {
       if (this.cfg.routes?.(req, res)) return;
     } catch (e) {
