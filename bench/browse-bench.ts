@@ -62,7 +62,7 @@ async function run(options: BenchOptions): Promise<BenchEntry[]> {
     closers.push(() => direct.stop());
     const directBase = `http://127.0.0.1:${direct.match[1]}`;
     const client = await peer.addClient();
-    const relay = await startRelayProcess({ allow: [formatEndpoint(peer.endpoint)], args: ['--static', DIST_UI, '--static', join(ROOT, 'public')] });
+    const relay = await startRelayProcess({ allow: [formatEndpoint(peer.endpoint)], args: ['--static', DIST_UI] });
     closers.push(() => relay.close());
     const browser = await launchBrowser();
     closers.push(() => browser.close());

@@ -707,7 +707,7 @@ export async function runBrowserBench(options: BrowserBenchOptions): Promise<Ben
     const client = await peer.addClient();
     const relay: RelayProcess = await startRelayProcess({
       allow: [formatEndpoint(peer.endpoint), formatEndpoint(source.endpoint)],
-      args: ['--static', DIST_UI, '--static', join(ROOT, 'public'), '--static', staticDir],
+      args: ['--static', DIST_UI, '--static', staticDir],
     });
     closers.push(() => relay.close());
     const rawUrl = buildRelayUrl(relay.wsUrl, source.endpoint);

@@ -9,9 +9,6 @@
  * 70 an unexpected error (a bug, EX_SOFTWARE from sysexits.h); 130 interrupted by Ctrl-C.
  * Commands may return other codes of their own (ping: 1 when no reply came back).
  */
-import { readFile } from 'node:fs/promises';
-import { relative as relativePath } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { closestMatch } from '../../shared/closest-match.ts';
 import { ErrorCode, WgwebError } from '../../shared/errors.ts';
 import { table, UsageError } from './args.ts';
@@ -25,7 +22,11 @@ export interface CommandEntry {
   readonly name: string;
   /** One line for `wgweb --help`. */
   readonly summary: string;
-  /** Imports the command's module only when it runs, so `wgweb genkey` never loads the relay. */
+  /**
+   * Imports the command's module only when it runs, so `wgweb genkey` never loads the relay. Each is
+   * a static `import('./commands/x-command.ts')`, so the type checker and the bundler
+   * (scripts/build.mjs) see every command module.
+   */
   load(): Promise<CommandRun>;
 }
 
@@ -37,41 +38,6 @@ export const EXIT_INTERNAL = 70;
 /** 128 + SIGINT, what shells report for a command ended by Ctrl-C. */
 export const EXIT_INTERRUPTED = 130;
 
-/** The module shape of `cli/commands/<name>-command.ts`. */
-interface CommandModule {
-  run: CommandRun;
-}
-
-/**
- * Imports a module that another part of the tree provides, by a path relative to this file. The
- * specifier is computed so this file type-checks before that module exists; the expected export is
- * checked at run time instead.
- */
-async function importSibling<T>(relative: string, command: string, exportName: string): Promise<T> {
-  const url = new URL(relative, import.meta.url);
-  let mod: Record<string, unknown>;
-  try {
-    mod = (await import(url.href)) as Record<string, unknown>;
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    if (err?.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes(fileURLToPath(url))) {
-      const where = relativePath(fileURLToPath(new URL('../../..', import.meta.url)), fileURLToPath(url));
-      throw new WgwebError(ErrorCode.INTERNAL, `the ${command} command is not available in this build (${where} is missing)`);
-    }
-    throw e;
-  }
-  if (typeof mod[exportName] !== 'function') {
-    throw new WgwebError(ErrorCode.INTERNAL, `the ${command} command is broken: ${relative} does not export ${exportName}()`);
-  }
-  return mod as T;
-}
-
-const networkCommand = (name: string, summary: string): CommandEntry => ({
-  name,
-  summary,
-  load: async () => (await importSibling<CommandModule>(`./commands/${name}-command.ts`, name, 'run')).run,
-});
-
 /** The subcommands, in the order `wgweb --help` lists them. */
 export const COMMANDS: readonly CommandEntry[] = [
   {
@@ -82,11 +48,31 @@ export const COMMANDS: readonly CommandEntry[] = [
       return (args) => relayCommand(args);
     },
   },
-  networkCommand('ping', 'Send ICMP echo requests through a WireGuard tunnel'),
-  networkCommand('fetch', 'Make an HTTP request through a WireGuard tunnel'),
-  networkCommand('dns', 'Resolve a name with a DNS server inside a WireGuard tunnel'),
-  networkCommand('tcping', 'Time TCP connections through a WireGuard tunnel'),
-  networkCommand('peer', 'Listen as a WireGuard peer on a UDP port (wgweb\'s own implementation)'),
+  {
+    name: 'ping',
+    summary: 'Send ICMP echo requests through a WireGuard tunnel',
+    load: async () => (await import('./commands/ping-command.ts')).run,
+  },
+  {
+    name: 'fetch',
+    summary: 'Make an HTTP request through a WireGuard tunnel',
+    load: async () => (await import('./commands/fetch-command.ts')).run,
+  },
+  {
+    name: 'dns',
+    summary: 'Resolve a name with a DNS server inside a WireGuard tunnel',
+    load: async () => (await import('./commands/dns-command.ts')).run,
+  },
+  {
+    name: 'tcping',
+    summary: 'Time TCP connections through a WireGuard tunnel',
+    load: async () => (await import('./commands/tcping-command.ts')).run,
+  },
+  {
+    name: 'peer',
+    summary: "Listen as a WireGuard peer on a UDP port (wgweb's own implementation)",
+    load: async () => (await import('./commands/peer-command.ts')).run,
+  },
   {
     name: 'genkey',
     summary: 'Print a new private key (like wg genkey)',
@@ -243,6 +229,6 @@ function topLevelHelp(commands: readonly CommandEntry[]): string {
 }
 
 async function version(): Promise<string> {
-  const pkg = JSON.parse(await readFile(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
-  return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+  const { packageVersion } = await import('../package-files.ts');
+  return packageVersion();
 }

@@ -7,7 +7,6 @@
 
 import type http from 'node:http';
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { formatEndpoint } from '../../shared/ip-address.ts';
 import { RELAY_MAX_MESSAGE_LIMIT, RELAY_DEFAULT_MAX_MESSAGE, RELAY_PATH, WG_MESSAGE_INITIATION_SIZE } from '../../shared/relay-protocol.ts';
@@ -19,6 +18,7 @@ import { decideDemoMode, demoDisabledRoutes } from '../demo/demo-mode.ts';
 import type { DemoOptions, DemoPeer } from '../demo/index.ts';
 // --- browse (docs/browse.md): the second origin the browse view frames intranet pages on ---------
 import { startBrowseOrigin, type BrowseOriginHandle } from './browse-origin.ts';
+import { builtUiDir } from '../package-files.ts';
 
 export type { RelayStats, RelayRoutes } from './relay-server.ts';
 export type { AllowRule, Resolver } from './destination-policy.ts';
@@ -72,7 +72,7 @@ export interface RelayOptions {
   maxUdpQueue?: number;
   /** WebSocket ping period for dead-connection detection; default 30000. */
   pingIntervalMs?: number;
-  /** Static roots tried in order; default `dist/ui/` then `public/` of the repository. */
+  /** Static roots tried in order; default the package's built UI, `dist/ui/`. */
   staticDirs?: readonly string[];
   /** Extra HTTP handlers (e.g. the demo's `/api/demo/config`), tried before static files. */
   routes?: RelayRoutes;
@@ -121,11 +121,9 @@ export interface RelayHandle {
   close(): Promise<void>;
 }
 
-const REPO_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
-
-/** `dist/ui/` (the built UI) first, then `public/`. */
+/** The built UI, `dist/ui/` of the package (Vite copies `public/` into it). */
 export function defaultStaticDirs(): string[] {
-  return [`${REPO_ROOT}dist/ui`, `${REPO_ROOT}public`];
+  return [builtUiDir()];
 }
 
 function positiveInt(name: string, v: number | undefined, def: number, max = Number.MAX_SAFE_INTEGER): number {
@@ -261,7 +259,7 @@ Options:
   --idle-timeout SECS    close sessions idle this long (default ${RELAY_DEFAULTS.idleTimeoutMs / 1000})
   --max-message BYTES    largest datagram (default ${RELAY_DEFAULTS.maxMessage}, at most ${RELAY_MAX_MESSAGE_LIMIT})
   --max-buffer BYTES     per-session WebSocket send buffer before dropping (default ${RELAY_DEFAULTS.maxBufferedBytes})
-  --static DIR           serve the UI from DIR; repeatable, tried in order (default dist/ui, then public)
+  --static DIR           serve the UI from DIR; repeatable, tried in order (default the built UI, dist/ui)
   --log-level LEVEL      debug, info, warn, error or silent (default info); logs are JSON lines on stderr
   --demo                 start the built-in demo peer (default when listening on loopback)
   --no-demo              do not start the demo peer
