@@ -26,7 +26,7 @@ const INTEROP_BINARIES = ['wireguard-go', 'wg', 'ip', 'setpriv'] as const;
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 
 /** `.ci/packages.txt`, the one list of Debian packages CI installs (see its header). */
-export const CI_PACKAGES_FILE = fileURLToPath(new URL('../../.ci/packages.txt', import.meta.url));
+export const CI_PACKAGES_FILE = fileURLToPath(new URL('../.ci/packages.txt', import.meta.url));
 
 let listed: ReadonlyMap<string, string> | undefined;
 

@@ -32,6 +32,7 @@ export const LEVELS = [
   ['src/browser/browse/', 5.2],
   ['src/browser/ui/', 5.3],
   ['src/node/udp-peer.ts', 5.0],
+  ['src/node/package-files.ts', 5.0], // where the package's own files are (dist/ui, package.json)
   ['src/node/demo/', 5.1],
   ['src/node/relay/', 5.2],
   ['src/node/cli/', 5.3],

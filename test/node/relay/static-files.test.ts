@@ -83,7 +83,7 @@ describe('static files: compression, validators, caching', () => {
   });
 
   test('no Accept-Encoding, or only unknown codings, gets the file itself, still with Vary', async () => {
-    for (const headers of [{}, { 'Accept-Encoding': 'identity, zstd' }]) {
+    for (const headers of [{}, { 'Accept-Encoding': 'identity, zstd' }] as Record<string, string>[]) {
       const r = await get('/', headers);
       assert.equal(r.headers['content-encoding'], undefined);
       assert.equal(r.body.toString(), HTML);

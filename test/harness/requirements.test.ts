@@ -1,6 +1,6 @@
 /**
  * `.ci/packages.txt` is the one list of what a new CI machine installs: every binary a suite or
- * benchmark asks for (interopSkipReason([...]), findBinary, spawn/exec of a literal name) must be
+ * benchmark (or the harness they share) asks for (interopSkipReason([...]), findBinary, spawn/exec of a literal name) must be
  * listed there or come with an Essential Debian package.
  */
 import { describe, test } from 'node:test';
@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { assertCiProvides, ciPackages, ESSENTIAL_BINARIES, findBinary, interopSkipReason } from './requirements.ts';
+import { assertCiProvides, ciPackages, ESSENTIAL_BINARIES, findBinary, interopSkipReason } from '../../harness/requirements.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -46,9 +46,9 @@ function tsFiles(dir: string): string[] {
 }
 
 describe('.ci/packages.txt lists every binary the suites use', () => {
-  test('every binary named in test/ and bench/ is listed or Essential', () => {
+  test('every binary named in harness/, test/ and bench/ is listed or Essential', () => {
     const self = fileURLToPath(import.meta.url);
-    const uses = [...tsFiles(join(ROOT, 'test')), ...tsFiles(join(ROOT, 'bench'))]
+    const uses = ['harness', 'test', 'bench'].flatMap((d) => tsFiles(join(ROOT, d)))
       .filter((f) => f !== self)
       .flatMap((f) => binariesUsedIn(readFileSync(f, 'utf8'), relative(ROOT, f)));
     assert.ok(uses.some((u) => u.name === 'wireguard-go'), 'the scan finds the interop helpers\' spawns');
