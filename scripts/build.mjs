@@ -18,6 +18,7 @@
 // external so `dependencies` stay the real ones. It is already installed with vite and tsx.
 //
 // The freshness check lets `npm start` and bin/wgweb.js run it before every start at little cost.
+// Progress goes to stderr: `npm pack --json` runs this (prepack) and its stdout must stay JSON.
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { extname, join, relative } from 'node:path';
@@ -27,6 +28,8 @@ import { brotliCompress, constants as zlib, gzip } from 'node:zlib';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const uiDir = join(root, 'dist', 'ui');
+/** Written after Vite and the precompression finished: its time marks a complete UI build. */
+const UI_STAMP = join(root, 'dist', 'ui-build.json');
 const nodeDir = join(root, 'dist', 'node');
 /** The compiled CLI entry (exports `main`); bin/wgweb.js runs it. */
 export const NODE_ENTRY = join(nodeDir, 'wgweb.js');
@@ -63,16 +66,11 @@ function newestOf(paths) {
   return newest;
 }
 
-/**
- * Why dist/ui must be rebuilt, or undefined when it is up to date.
- * dist/ui/index.html is written by Vite, and touched again after precompression, so its time marks
- * a complete build.
- */
+/** Why dist/ui must be rebuilt, or undefined when it is up to date. */
 export function uiStaleReason() {
-  const stamp = join(uiDir, 'index.html');
-  if (!existsSync(stamp)) return 'dist/ui has no build yet';
+  if (!existsSync(UI_STAMP) || !existsSync(join(uiDir, 'index.html'))) return 'dist/ui has no build yet';
   const newest = newestOf(UI_SOURCES);
-  return newest.mtime > statSync(stamp).mtimeMs ? `${relative(root, newest.path)} changed since the last build` : undefined;
+  return newest.mtime > statSync(UI_STAMP).mtimeMs ? `${relative(root, newest.path)} changed since the last build` : undefined;
 }
 
 /** Why dist/node must be rebuilt, or undefined when it is up to date. Only stats the build's inputs. */
@@ -101,17 +99,16 @@ export const staleReason = uiStaleReason;
 export async function buildUi({ force = false, verbose = false } = {}) {
   const reason = force ? '--force' : uiStaleReason();
   if (!reason) {
-    if (verbose) console.log('dist/ui is up to date');
+    if (verbose) console.error('dist/ui is up to date');
     return false;
   }
-  if (verbose) console.log(`building dist/ui: ${reason}`);
+  if (verbose) console.error(`building dist/ui: ${reason}`);
   const { build } = await import('vite');
+  rmSync(UI_STAMP, { force: true });
   await build({ configFile: join(root, 'vite.config.ts'), logLevel: verbose ? 'info' : 'warn' });
   const saved = await precompress(uiDir);
-  if (verbose) console.log(`dist/ui: precompressed ${saved.files} files (brotli ${saved.raw} → ${saved.br} bytes)`);
-  // The stamp: index.html is older than the .br/.gz files now; mark the build complete.
-  const index = join(uiDir, 'index.html');
-  writeFileSync(index, readFileSync(index));
+  if (verbose) console.error(`dist/ui: precompressed ${saved.files} files (brotli ${saved.raw} → ${saved.br} bytes)`);
+  writeFileSync(UI_STAMP, JSON.stringify({ precompressed: saved }) + '\n');
   return true;
 }
 
@@ -119,10 +116,10 @@ export async function buildUi({ force = false, verbose = false } = {}) {
 export async function buildNode({ force = false, verbose = false } = {}) {
   const reason = force ? '--force' : nodeStaleReason();
   if (!reason) {
-    if (verbose) console.log('dist/node is up to date');
+    if (verbose) console.error('dist/node is up to date');
     return false;
   }
-  if (verbose) console.log(`building dist/node: ${reason}`);
+  if (verbose) console.error(`building dist/node: ${reason}`);
   const { build } = await import('esbuild');
   rmSync(nodeDir, { recursive: true, force: true });
   const result = await build({
@@ -201,7 +198,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   }
   try {
     const built = await buildAll({ force: args.includes('--force'), verbose: args.includes('--verbose') });
-    if (built.length && !args.includes('--verbose')) console.log(`built ${built.join(' and ')}`);
+    if (built.length && !args.includes('--verbose')) console.error(`built ${built.join(' and ')}`);
   } catch (e) {
     console.error(`build failed: ${e instanceof Error ? e.message : e}`);
     process.exit(1);

@@ -2,7 +2,8 @@
 // Runs the test suite with Node's built-in test runner, TypeScript loaded through tsx.
 //
 //   npm test                  every test: unit, interop (real wireguard-go) and e2e (headless Chromium)
-//   npm test -- --unit        only the in-memory unit tests (no root, no namespaces, no browser)
+//   npm test -- --unit        only the in-memory unit tests (no root, no namespaces, no browser,
+//                             no npm pack/install: test/package/ runs with the slow suites)
 //   npm test -- PATTERN...    only test files whose path contains one of the patterns
 //
 // Interop and e2e suites need root, wireguard-go and chromium. Outside CI they skip with a reason
@@ -27,7 +28,7 @@ function walk(dir) {
   return out;
 }
 
-const slow = (f) => /[\\/](interop|e2e)[\\/]/.test(f);
+const slow = (f) => /[\\/](interop|e2e|package)[\\/]/.test(f);
 let files = walk(join(root, 'test')).map((f) => relative(root, f)).sort();
 if (unitOnly) files = files.filter((f) => !slow(f));
 if (patterns.length) files = files.filter((f) => patterns.some((p) => f.includes(p)));

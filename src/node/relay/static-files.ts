@@ -140,11 +140,12 @@ async function serveFile(req: IncomingMessage, res: ServerResponse, file: FoundF
   const type = CONTENT_TYPES[extname(name).toLowerCase()] ?? 'application/octet-stream';
   // Vite puts content-hashed bundles under assets/: those never change; everything else revalidates.
   const immutable = /[\\/]assets[\\/]/.test(file.path) && /-[A-Za-z0-9_-]{8,}\./.test(name);
-  // Which precompressed siblings exist (only if they are not older than the file itself).
+  // Which precompressed siblings exist. They are trusted to match the file: the build writes them
+  // after Vite emptied dist/ui, and mtimes cannot tell (npm install extracts in any order).
   const variants: { coding: string; tag: string; path: string; size: number }[] = [];
   for (const e of ENCODINGS) {
     const st = await stat(file.path + e.suffix).catch(() => undefined);
-    if (st?.isFile() && st.mtimeMs >= file.mtimeMs) variants.push({ coding: e.coding, tag: e.tag, path: file.path + e.suffix, size: st.size });
+    if (st?.isFile()) variants.push({ coding: e.coding, tag: e.tag, path: file.path + e.suffix, size: st.size });
   }
   const accepted = acceptedCodings(req.headers['accept-encoding']);
   const chosen = variants.find((v) => accepted.has(v.coding));
