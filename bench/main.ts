@@ -20,6 +20,7 @@ const MODULES = [
   'tcp-bench.ts',
   'relay-bench.ts',
   'relay-load-bench.ts',
+  'startup-bench.ts',
   'tunnel-bench.ts',
   'browser-bench.ts',
   'browse-bench.ts',
