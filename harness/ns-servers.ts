@@ -39,7 +39,7 @@ export interface ServerEvent {
 }
 
 export interface NsServer {
-  readonly kind: 'http' | 'echo' | 'dns';
+  readonly kind: 'http' | 'echo' | 'dns' | 'websocket';
   readonly ns: Namespace;
   readonly hosts: readonly string[];
   readonly port: number;
@@ -159,18 +159,33 @@ async function startServer(
   };
 }
 
+/** `scheme://host[:port]/path` for the server's first host of `family` (the port left out when it is `defaultPort`). */
+function serverUrl(s: NsServer, scheme: 'http' | 'ws', defaultPort: number, path: string, family: 4 | 6): string {
+  const host = s.hosts.find((h) => h.includes(':') === (family === 6));
+  if (!host) throw new RangeError(`the ${s.kind} server has no IPv${family} address (hosts: ${s.hosts.join(', ')})`);
+  const h = family === 6 ? `[${host}]` : host;
+  return `${scheme}://${h}${s.port === defaultPort ? '' : `:${s.port}`}${path.startsWith('/') ? path : `/${path}`}`;
+}
+
 /** Starts the HTTP test server (default port 80) on the site's tunnel addresses. */
 export async function startHttpServer(site: ServerSite, options: NsServerOptions = {}): Promise<NsHttpServer> {
   const s = await startServer('http', site, options, 80);
-  return {
-    ...s,
-    url(path = '/', family: 4 | 6 = 4): string {
-      const host = s.hosts.find((h) => h.includes(':') === (family === 6));
-      if (!host) throw new RangeError(`the HTTP server has no IPv${family} address (hosts: ${s.hosts.join(', ')})`);
-      const h = family === 6 ? `[${host}]` : host;
-      return `http://${h}${s.port === 80 ? '' : `:${s.port}`}${path.startsWith('/') ? path : `/${path}`}`;
-    },
-  };
+  return { ...s, url: (path = '/', family: 4 | 6 = 4) => serverUrl(s, 'http', 80, path, family) };
+}
+
+export interface NsWebSocketServer extends NsServer {
+  /** `ws://host[:port]/path` for the first host of the given family (default: IPv4). */
+  url(path?: string, family?: 4 | 6): string;
+}
+
+/**
+ * Starts the WebSocket test server (the `ws` package; default port 8080) on the site's tunnel
+ * addresses: echo, subprotocols, server-side close/ping/fragmented/stream commands
+ * (servers/websocket-echo.ts).
+ */
+export async function startWebSocketServer(site: ServerSite, options: NsServerOptions = {}): Promise<NsWebSocketServer> {
+  const s = await startServer('websocket', site, options, 8080);
+  return { ...s, url: (path = '/', family: 4 | 6 = 4) => serverUrl(s, 'ws', 80, path, family) };
 }
 
 /** Starts a TCP echo server (default port 7) on the site's tunnel addresses. */

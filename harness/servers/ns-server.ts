@@ -15,6 +15,7 @@
  *         POST /upload              {"length":L,"sha256":"..."} of the request body
  *         POST /echo                the request body back, same Content-Type
  *   echo  TCP: every byte back; half-close is passed on (end after end)
+ *   websocket  WebSocket echo and commands (servers/websocket-echo.ts)
  *   dns   UDP and TCP (RFC 1035 §4.2.2 length prefix): A/AAAA from the configured records with
  *         AA set, NOERROR with no answers for a known name and another type, NXDOMAIN otherwise,
  *         FORMERR for what cannot be parsed.
@@ -29,6 +30,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { deterministicChunks, deterministicSha256 } from '../deterministic-bytes.ts';
+import { startWebSocketEcho } from './websocket-echo.ts';
 
 interface CommonConfig {
   readonly hosts: string[];
@@ -374,13 +376,14 @@ let cfg: CommonConfig;
 try {
   cfg = JSON.parse(json ?? '') as CommonConfig;
 } catch {
-  fail('usage: ns-server.ts http|echo|dns <json config>');
+  fail('usage: ns-server.ts http|echo|dns|websocket <json config>');
 }
 try {
   let listeners: (Server | UdpSocket)[];
   if (kind === 'http') listeners = await startHttp(cfg);
   else if (kind === 'echo') listeners = await startEcho(cfg);
   else if (kind === 'dns') listeners = await startDns(cfg as DnsConfig);
+  else if (kind === 'websocket') listeners = await startWebSocketEcho(cfg, emit);
   else fail(`unknown server kind "${kind}"`);
   const listening = listeners.map((l) => {
     const a = l.address() as AddressInfo;
