@@ -7,6 +7,7 @@
  *   await wgweb.connect(configText)            // relay defaults to the UI's relay field (/wg)
  *   await wgweb.ping('10.8.0.1', 3)            // { address, transmitted, received, …, replies }
  *   const r = await wgweb.fetch('http://10.8.0.1/'); await r.text()
+ *   const ws = wgweb.webSocket('ws://10.8.0.1:8080/', ['chat'])  // a WebSocket-compatible PortWebSocket
  */
 import { ErrorCode, WgwebError } from '../../shared/errors.ts';
 import type { DnsRecordType, DnsResult, PingReply, PingSummary, TcpingResult, SessionEvent, TunnelStatus } from '../worker/tunnel-api.ts';
@@ -14,6 +15,8 @@ import { toWgwebError, type TunnelRequestInit } from './tunnel-client.ts';
 import type { BrowseResult } from '../browse/browse-host.ts';
 import { createCaptureAutomation, type WgwebCaptureAutomation } from './capture-automation.ts';
 import type { CaptureController } from './controllers/capture-controller.ts';
+import { PortWebSocket, failPort } from '../browse/port-websocket.ts';
+import type { OpenWebSocketOptions } from '../worker/websocket-port-protocol.ts';
 
 /** What the automation drives: implemented by <wg-app> on top of its TunnelController. */
 export interface AutomationTarget {
@@ -25,6 +28,8 @@ export interface AutomationTarget {
   dns(name: string, type: DnsRecordType): Promise<DnsResult>;
   tcping(host: string, port: number): Promise<TcpingResult>;
   fetch(url: string, init: TunnelRequestInit): Promise<Response>;
+  /** Hands `port` to the worker's openWebSocket (TunnelClient.openWebSocket). */
+  openWebSocket?(url: string, options: OpenWebSocketOptions, port: MessagePort): Promise<void>;
   events(): SessionEvent[];
   /** Opens the browse view at `url`; resolves when the document has loaded (src/browser/browse/browse-host.ts). */
   browse?(url: string): Promise<BrowseResult>;
@@ -46,6 +51,12 @@ export interface WgwebAutomation {
   fetch(url: string, init?: RequestInit & { timeoutMs?: number }): Promise<Response>;
   dns(name: string, type?: DnsRecordType): Promise<DnsResult>;
   tcping(host: string, port: number): Promise<TcpingResult>;
+  /**
+   * A WebSocket through the tunnel that behaves as the browser's own (`readyState`, `send`,
+   * `close`, open/message/error/close events). Throws a SyntaxError DOMException for a bad URL
+   * or subprotocol, like `new WebSocket()`; connection failures arrive as error + close (1006).
+   */
+  webSocket(url: string, protocols?: string | string[]): PortWebSocket;
   /** A copy of the event log. */
   events(): SessionEvent[];
   /**
@@ -105,6 +116,13 @@ export function createAutomation(target: AutomationTarget): WgwebAutomation {
         if (typeof host !== 'string' || !host.trim()) throw usage('wgweb.tcping(host, port): host must be an address or name');
         if (!Number.isInteger(port) || port < 1 || port > 65535) throw usage('wgweb.tcping: port must be a whole number from 1 to 65535');
         return target.tcping(host, port);
+      }),
+    webSocket: (url, protocols = []) =>
+      new PortWebSocket(url, protocols, {
+        open: (request, port) => {
+          if (!target.openWebSocket) return failPort(port, 'wgweb.webSocket: this page cannot open tunnel WebSockets');
+          target.openWebSocket(request.url, { protocols: request.protocols }, port).catch((e) => failPort(port, toWgwebError(e).message));
+        },
       }),
     events: () => target.events().map((e) => structuredClone(e)),
     browse: (url) =>

@@ -10,6 +10,7 @@
  * a MessageChannel.
  */
 import { proxy, releaseProxy, transfer, wrap, type Endpoint, type Remote } from 'comlink';
+import type { OpenWebSocketOptions } from '../worker/websocket-port-protocol.ts';
 import { ErrorCode, WgwebError } from '../../shared/errors.ts';
 import {
   isPlainError,
@@ -121,6 +122,14 @@ export class TunnelClient {
       signal.addEventListener('abort', () => void body?.cancel(signal.reason).catch(() => {}), { once: true });
     }
     return { response: buildResponse(head, body), head };
+  }
+
+  /**
+   * Opens a tunnel WebSocket relayed over `port`, which is transferred to the worker (the page keeps
+   * the other end, normally in a PortWebSocket). Resolves once the worker has the port.
+   */
+  openWebSocket(url: string, options: OpenWebSocketOptions, port: MessagePort): Promise<void> {
+    return coded(() => this.#api.openWebSocket(url, options, transfer(port, [port])));
   }
 
   /** Calls `listener` with each batch of session events; resolves with the unsubscribe function. */

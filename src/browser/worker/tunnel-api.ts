@@ -17,6 +17,7 @@
 import type { ProxyMarked } from 'comlink';
 import type { HttpTiming } from '../../protocols/http/http-timing.ts';
 import type { CaptureApi } from '../capture/capture-api.ts';
+import type { OpenWebSocketOptions } from './websocket-port-protocol.ts';
 
 /**
  * One HTTP exchange's timing marks (DNS, connect, request sent, first byte, done), reported when
@@ -123,6 +124,12 @@ export interface TunnelApi extends CaptureApi {
    * exchange's phase marks once it is over (after the body has been read), for a waterfall view.
    */
   fetch(request: FetchRequest, onTiming?: ProxiedCallback<(timing: FetchTiming) => void>): Promise<FetchResult>;
+  /**
+   * Opens a WebSocket through the tunnel and relays it over `port` (transfer it), speaking
+   * websocket-port-protocol.ts; the page's end is PortWebSocket (src/browser/browse/port-websocket.ts).
+   * Resolves at once: the outcome (open, or error and close 1006) arrives on the port.
+   */
+  openWebSocket(url: string, options: OpenWebSocketOptions, port: MessagePort): Promise<void>;
   /** Cancels the operation started with this id: it rejects with code `ABORTED`. */
   abort(operationId: string): Promise<void>;
   /**

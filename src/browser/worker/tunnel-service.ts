@@ -39,6 +39,8 @@ import {
 } from './tunnel-api.ts';
 import type { CaptureFile, CapturedPacket, CapturePage, CaptureRowsQuery, CaptureStatus } from '../capture/capture-api.ts';
 import { CaptureService, type PacketHook } from '../capture/capture-service.ts';
+import { bridgeWebSocket, type WebSocketLike } from './websocket-port-bridge.ts';
+import type { OpenWebSocketOptions } from './websocket-port-protocol.ts';
 
 /** The part of `Session` (src/session/session.ts) this service uses. */
 export interface SessionLike {
@@ -48,6 +50,8 @@ export interface SessionLike {
   dns(name: string, type?: DnsRecordType, signal?: AbortSignal): Promise<DnsResult>;
   tcping(host: string, port: number, options?: { timeoutMs?: number }, signal?: AbortSignal): Promise<TcpingResult>;
   fetch(url: string, init?: HttpRequestInit): Promise<Response>;
+  /** RFC 6455 through the tunnel (Session.webSocket); optional so that test doubles may leave it out. */
+  webSocket?(url: string, options: { protocols?: readonly string[]; headers?: [string, string][]; signal?: AbortSignal }): Promise<WebSocketLike>;
   close(): Promise<void>;
 }
 
@@ -190,6 +194,30 @@ export class TunnelService implements TunnelApi {
     };
     if (rawHeaders) result.head.rawHeaders = rawHeaders;
     return transfer(result, result.body ? [result.body as unknown as Transferable] : []);
+  }
+
+  async openWebSocket(url: string, options: OpenWebSocketOptions, port: MessagePort): Promise<void> {
+    if (typeof port !== 'object' || port === null || typeof port.postMessage !== 'function') {
+      throw usage('openWebSocket: port must be a MessagePort, transferred with the call');
+    }
+    const session = this.#session;
+    void bridgeWebSocket(
+      async (signal) => {
+        if (typeof url !== 'string') throw usage('openWebSocket: url must be a string');
+        const protocols = options?.protocols ?? [];
+        if (!Array.isArray(protocols) || protocols.some((p) => typeof p !== 'string')) throw usage('openWebSocket: protocols must be an array of strings');
+        const headers = options?.headers ?? [];
+        if (!Array.isArray(headers)) throw usage('openWebSocket: headers must be an array of [name, value] pairs');
+        if (!session) throw plain(ErrorCode.NOT_CONNECTED, 'Not connected: connect first.');
+        if (!session.webSocket) throw plain(ErrorCode.USAGE, 'This session cannot open WebSockets.');
+        return session.webSocket(url, { protocols, headers, signal });
+      },
+      port,
+      (e) => {
+        const { message, code } = toPlainError(e);
+        return { message, code };
+      },
+    );
   }
 
   async abort(operationId: string): Promise<void> {

@@ -24,6 +24,8 @@ import './wg-tools.ts';
 import './wg-browse.ts';
 import type { WgBrowse } from './wg-browse.ts';
 import type { BrowseResult } from '../../browse/browse-host.ts';
+import type { OpenWebSocketOptions } from '../../worker/websocket-port-protocol.ts';
+import { ErrorCode, WgwebError } from '../../../shared/errors.ts';
 
 const STATE_BADGE: Record<string, { text: string; cls: string }> = {
   down: { text: 'Disconnected', cls: '' },
@@ -190,6 +192,12 @@ export class WgApp extends LitElement implements AutomationTarget {
 
   fetch(url: string, init: TunnelRequestInit): Promise<Response> {
     return this.tunnel.fetch(url, init);
+  }
+
+  async openWebSocket(url: string, options: OpenWebSocketOptions, port: MessagePort): Promise<void> {
+    const client = this.tunnel.client;
+    if (!client) throw new WgwebError(ErrorCode.NOT_CONNECTED, 'the tunnel worker is not running yet');
+    return client.openWebSocket(url, options, port);
   }
 
   events(): SessionEvent[] {
