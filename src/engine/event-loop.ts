@@ -45,6 +45,11 @@ export interface EventLoopOptions {
   onTunnelEvent?: (event: TunnelEvent) => void;
   /** Called for every inner IP packet, in and out (packet capture, teaching views). */
   onPacket?: (direction: 'in' | 'out', packet: Uint8Array, at: number) => void;
+  /**
+   * Errors thrown inside a step the loop ran on its own (its timer, a wake-up): reported here and
+   * contained, so one faulty socket owner cannot end the process. Without it they are rethrown.
+   */
+  onError?: (error: unknown) => void;
 }
 
 const defaultTimers: TimerFunctions = {
@@ -72,6 +77,7 @@ export class EventLoop {
   private readonly timers: TimerFunctions;
   private readonly onTunnelEvent?: (event: TunnelEvent) => void;
   private readonly onPacket?: (direction: 'in' | 'out', packet: Uint8Array, at: number) => void;
+  private readonly onError?: (error: unknown) => void;
   private timer: unknown = undefined;
   private timerAt = Infinity;
   private stepQueued = false;
@@ -88,6 +94,7 @@ export class EventLoop {
     this.timers = options.timers ?? defaultTimers;
     this.onTunnelEvent = options.onTunnelEvent;
     this.onPacket = options.onPacket;
+    this.onError = options.onError;
   }
 
   /** An encrypted datagram arrived from the network. */
@@ -117,7 +124,7 @@ export class EventLoop {
     this.stepQueued = true;
     queueMicrotask(() => {
       this.stepQueued = false;
-      this.step();
+      this.guarded(() => this.step());
     });
   }
 
@@ -174,7 +181,23 @@ export class EventLoop {
     this.timer = this.timers.setTimeout(() => {
       this.timer = undefined;
       this.timerAt = Infinity;
-      this.step();
+      this.guarded(() => this.step());
     }, delay);
+  }
+
+  /** Runs `fn` from the loop's own callbacks: errors go to onError when there is one. */
+  private guarded(fn: () => void): void {
+    if (!this.onError) return fn();
+    try {
+      fn();
+    } catch (e) {
+      this.onError(e);
+      // The step did not re-arm the timer: keep the loop alive for the next timeout.
+      try {
+        if (!this.closed && this.timer === undefined) this.arm(this.clock());
+      } catch (again) {
+        this.onError(again);
+      }
+    }
   }
 }

@@ -27,6 +27,11 @@ export interface UdpPeerOptions {
   port?: number;
   onTunnelEvent?: (event: TunnelEvent) => void;
   onPacket?: (direction: 'in' | 'out', packet: Uint8Array, at: number) => void;
+  /**
+   * An error thrown while handling a datagram or a timer (a service's bug, say): reported here and
+   * contained, the peer keeps serving. Default: logged to stderr.
+   */
+  onError?: (error: unknown) => void;
 }
 
 /** A listening WireGuard peer on a real UDP socket. */
@@ -64,7 +69,9 @@ export class UdpPeer {
     const tcp = new TcpSocketTable({ mtu });
     const net = new NetInterface({ addresses: config.interface.addresses, mtu, tcp });
     let peer: UdpPeer | undefined;
+    const onError = options.onError ?? ((e: unknown) => console.error('wgweb peer: internal error (still serving):', e));
     const loop = new EventLoop({
+      onError,
       tunnel,
       net,
       output: (data, endpoint) => peer?.sendTo(data, endpoint),
@@ -74,7 +81,14 @@ export class UdpPeer {
     peer = new UdpPeer(loop, socket);
     socket.on('message', (msg, rinfo) => {
       const data = new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength);
-      loop.datagramIn(data, { host: normaliseAddress(rinfo.address), port: rinfo.port });
+      // The boundary for everything one datagram sets off (tunnel, stack, the services' callbacks):
+      // an error here is this datagram's, never the process's.
+      try {
+        loop.datagramIn(data, { host: normaliseAddress(rinfo.address), port: rinfo.port });
+      } catch (e) {
+        onError(e);
+        loop.wake(); // the interrupted step re-arms the loop's timer
+      }
     });
     // A UDP socket error (e.g. ICMP port unreachable surfacing as ECONNREFUSED) must not end the peer.
     socket.on('error', () => {});

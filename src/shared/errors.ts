@@ -72,3 +72,12 @@ export class WgwebError extends Error {
 export function hasErrorCode(e: unknown, code: ErrorCode): boolean {
   return typeof e === 'object' && e !== null && (e as { code?: unknown }).code === code;
 }
+
+/**
+ * An unexpected error for a log line: name and message only (no stack), bounded, control
+ * characters replaced (the message may quote hostile input).
+ */
+export function describeError(e: unknown): string {
+  const text = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  return text.slice(0, 300).replace(/[\x00-\x1f\x7f]/g, '?');
+}

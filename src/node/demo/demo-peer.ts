@@ -41,6 +41,7 @@ import { startDiscardService } from './services/discard-service.ts';
 import { startDnsServer, type DnsServer } from './services/dns-server.ts';
 import { DnsZone, type DnsZoneStats } from './services/dns-zone.ts';
 import { startEchoService, type StreamService } from './services/echo-service.ts';
+import { ServiceGuard } from './services/service-guard.ts';
 import { createIntranetSite } from './site/intranet-site.ts';
 import type { DemoInfo, DemoSiteHost, DemoVisitor } from './site/site-host.ts';
 
@@ -116,6 +117,8 @@ export class DemoPeer implements DemoSiteHost {
   readonly prefix6: IpPrefix;
   readonly zone: DnsZone;
   readonly http: HttpServer;
+  /** Contains each service's errors (counted by service in stats().serviceErrors). */
+  readonly guard: ServiceGuard;
   /** When the peer started (registry clock), for the site's uptime. */
   readonly startedAt: number;
   readonly now: () => number;
@@ -132,6 +135,7 @@ export class DemoPeer implements DemoSiteHost {
     prefix6: IpPrefix,
     now: () => number,
     logger: DemoLogger | undefined,
+    guard: ServiceGuard,
   ) {
     this.peer = peer;
     this.registry = registry;
@@ -139,6 +143,7 @@ export class DemoPeer implements DemoSiteHost {
     this.prefix6 = prefix6;
     this.now = now;
     this.logger = logger;
+    this.guard = guard;
     this.startedAt = now();
     this.publicKey = peer.loop.tunnel.publicKey;
     const net = peer.loop.net;
@@ -158,12 +163,12 @@ export class DemoPeer implements DemoSiteHost {
       listener: tcp.listen({ port: HTTP_PORT, backlog: 128, options: SERVER_TCP_OPTIONS }),
       wake,
       handler: createIntranetSite(this),
-      onError: (e) => this.logger?.warn('demo.http_error', { error: e instanceof Error ? e.message : String(e) }),
+      onError: (e) => guard.record('http', e),
     });
     this.services = [
-      startEchoService({ net, tcp, wake }),
-      startDiscardService({ net, tcp, wake }),
-      startDnsServer({ net, tcp, zone: this.zone, wake }),
+      startEchoService({ net, tcp, wake, guard }),
+      startDiscardService({ net, tcp, wake, guard }),
+      startDnsServer({ net, tcp, zone: this.zone, wake, guard }),
     ];
   }
 
@@ -192,14 +197,17 @@ export class DemoPeer implements DemoSiteHost {
       peers: [],
     };
     let demo: DemoPeer | undefined;
+    const guard = new ServiceGuard(options.logger);
     const peer = await UdpPeer.start({
       config,
       host: options.host ?? '127.0.0.1',
       port: options.port ?? 0,
       onTunnelEvent: (e) => demo?.onTunnelEvent(e),
+      // Whatever a datagram sets off inside the peer (tunnel, stack, a service) stays there.
+      onError: (e) => guard.record('peer', e),
     });
     try {
-      demo = new DemoPeer(peer, registry, prefix4, prefix6, now, options.logger);
+      demo = new DemoPeer(peer, registry, prefix4, prefix6, now, options.logger, guard);
     } catch (e) {
       await peer.close();
       throw e;
@@ -353,8 +361,8 @@ export class DemoPeer implements DemoSiteHost {
   }
 
   /** Counters for diagnostics. */
-  stats(): { http: HttpServerStats; dns: DnsZoneStats; registrations: number } {
-    return { http: this.http.stats(), dns: this.zone.stats(), registrations: this.registry.size };
+  stats(): { http: HttpServerStats; dns: DnsZoneStats; registrations: number; serviceErrors: Record<string, number> } {
+    return { http: this.http.stats(), dns: this.zone.stats(), registrations: this.registry.size, serviceErrors: this.guard.stats() };
   }
 
   /** Stops the services and the UDP socket; keys are zeroed. Idempotent. */

@@ -8,6 +8,7 @@
 import type http from 'node:http';
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { describeError } from '../../shared/errors.ts';
 import { formatEndpoint } from '../../shared/ip-address.ts';
 import { RELAY_MAX_MESSAGE_LIMIT, RELAY_DEFAULT_MAX_MESSAGE, RELAY_PATH, WG_MESSAGE_INITIATION_SIZE } from '../../shared/relay-protocol.ts';
 import { DestinationPolicy, type AllowRule, type Resolver } from './destination-policy.ts';
@@ -404,6 +405,18 @@ export async function relayCommand(args: string[]): Promise<number> {
     );
   }
 
+  // The last resort, behind the boundaries of each session, upgrade and demo service: an error
+  // that still escapes is logged and the relay keeps serving everyone else.
+  let uncaught = 0;
+  const onUncaught = (kind: string) => (e: unknown): void => {
+    uncaught++;
+    opts.logger?.error('relay.uncaught', { kind, count: uncaught, error: describeError(e) });
+  };
+  const onException = onUncaught('exception');
+  const onRejection = onUncaught('rejection');
+  process.on('uncaughtException', onException);
+  process.on('unhandledRejection', onRejection);
+
   let onSignal: (signal: NodeJS.Signals) => void = () => {};
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     onSignal = resolve;
@@ -416,6 +429,8 @@ export async function relayCommand(args: string[]): Promise<number> {
   await handle.close();
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
+  process.off('uncaughtException', onException);
+  process.off('unhandledRejection', onRejection);
   opts.logger?.info('relay.stopped', {});
   return 0;
 }

@@ -19,7 +19,7 @@
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type ServerOptions, type WebSocket } from 'ws';
-import { WgwebError } from '../../shared/errors.ts';
+import { describeError, WgwebError } from '../../shared/errors.ts';
 import { formatEndpoint, formatIp } from '../../shared/ip-address.ts';
 import {
   parseRelayRequest,
@@ -71,6 +71,8 @@ export interface RelayStats {
   readonly totals: SessionCounters;
   /** The open sessions. */
   readonly sessions: readonly SessionInfo[];
+  /** Errors contained at a session or upgrade boundary since start (each ended only its session). */
+  readonly internalErrors: number;
 }
 
 const CLOSE_NAMES: Record<number, string> = Object.fromEntries(Object.entries(RelayCloseCode).map(([k, v]) => [v, k]));
@@ -91,6 +93,8 @@ export class RelayServer {
   private readonly endedTotals = emptyCounters();
   private readonly refused: Record<string, number> = {};
   private pingTimer: ReturnType<typeof setInterval> | undefined;
+  /** Errors contained at a session or upgrade boundary (see RelayStats.internalErrors). */
+  private internalErrors = 0;
   private closing: Promise<void> | undefined;
 
   constructor(cfg: RelayServerConfig) {
@@ -130,7 +134,16 @@ export class RelayServer {
       (req, res) => this.onRequest(req, res),
     );
     this.http.maxConnections = this.hardCap + 256;
-    this.http.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
+    this.http.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+      // The boundary of one upgrade: an error here ends this connection, nothing else.
+      try {
+        this.onUpgrade(req, socket, head);
+      } catch (e) {
+        this.internalErrors++;
+        this.cfg.log.error('session.setup_error', { client: clientAddress(req), error: describeError(e) });
+        socket.destroy();
+      }
+    });
   }
 
   /**
@@ -181,6 +194,7 @@ export class RelayServer {
       refused: { ...this.refused },
       totals,
       sessions,
+      internalErrors: this.internalErrors + [...this.sessions].reduce((n, s) => n + s.internalErrors, 0),
     };
   }
 
@@ -254,7 +268,8 @@ export class RelayServer {
     void this.prepare(req, parsed, client)
       .then((prep) => this.complete(req, socket, head, client, prep))
       .catch((e: unknown) => {
-        this.cfg.log.error('session.setup_error', { client, error: (e as Error).message });
+        this.internalErrors++;
+        this.cfg.log.error('session.setup_error', { client, error: describeError(e) });
         socket.destroy();
       })
       .finally(() => {
@@ -337,6 +352,7 @@ export class RelayServer {
         now: this.cfg.now,
         onEnd: (s) => {
           this.sessions.delete(s);
+          this.internalErrors += s.internalErrors;
           addCounters(this.endedTotals, s.counters);
         },
       });

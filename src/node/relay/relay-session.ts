@@ -23,6 +23,7 @@
 
 import dgram from 'node:dgram';
 import type { RawData, WebSocket } from 'ws';
+import { describeError } from '../../shared/errors.ts';
 import { formatIp, type IpAddress } from '../../shared/ip-address.ts';
 import { DatagramBatchWriter, parseDatagramBatch } from '../../shared/datagram-batch.ts';
 import {
@@ -215,13 +216,15 @@ export class RelaySession {
     this.limiter = new TokenBucket({ ratePerSecond: o.limits.maxPps, burst: o.limits.burst });
     this.openedAt = this.lastActivity = this.windowStart = this.now();
 
-    this.ws.on('message', (data, isBinary) => this.fromClient(data, isBinary));
+    // The session boundary: an error while handling one message ends this session (1011) and is
+    // logged; it never reaches the process or another session.
+    this.ws.on('message', (data, isBinary) => this.contained('fromClient', () => this.fromClient(data, isBinary)));
     this.ws.on('pong', () => {
       this.alive = true;
     });
     this.ws.on('close', (code, reason) => this.finish('client', code, reason.toString('utf8')));
     this.ws.on('error', (err) => this.log.debug('session.ws_error', { id: this.id, error: err.message }));
-    this.udp.on('message', (msg) => this.fromPeer(msg));
+    this.udp.on('message', (msg) => this.contained('fromPeer', () => this.fromPeer(msg)));
     // Without a send callback, send errors arrive here too; ICMP errors on a connected socket
     // (port unreachable) arrive as recvmsg errors. Neither is fatal for a UDP flow.
     this.udp.on('error', (err: NodeJS.ErrnoException) => {
@@ -232,6 +235,24 @@ export class RelaySession {
       this.udpClosed = true;
     });
     this.armIdle(this.limits.idleTimeoutMs);
+  }
+
+  /** Errors contained by this session's boundary (0 unless the relay has a bug). */
+  internalErrors = 0;
+
+  /** Runs one handler; an error ends this session only. */
+  private contained(where: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      this.internalErrors++;
+      this.log.error('session.internal_error', { id: this.id, client: this.client, where, error: describeError(e) });
+      try {
+        this.close(RelayCloseCode.INTERNAL_ERROR, 'relay internal error');
+      } catch {
+        this.terminate();
+      }
+    }
   }
 
   /** Closes the session from the relay side with `code` and `reason` (sent to the client). */

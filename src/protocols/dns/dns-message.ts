@@ -341,33 +341,77 @@ export function parseDnsMessage(bytes: Uint8Array): DnsParseResult {
 }
 
 /**
- * Splits a name into wire labels.
- * @throws {RangeError} for empty labels, labels over 63 bytes, names over 255 bytes on the wire, or
- *   characters outside printable ASCII (convert internationalized names to punycode first).
+ * Splits a name in presentation form into wire labels. The inverse of what the parser produces:
+ * `\.` and `\\` are a literal dot and backslash inside a label, `\DDD` is the byte DDD (RFC 1035
+ * §5.1), so a label of arbitrary bytes (RFC 1035 §3.1, RFC 4343 §2.1) survives parse then emit.
+ * @throws {RangeError} for empty labels, labels over 63 bytes, names over 255 bytes on the wire, a
+ *   broken escape, or unescaped characters outside printable ASCII (use punycode for international
+ *   names).
  */
 export function nameToLabels(name: string): Uint8Array[] {
   if (name === '.' || name === '') return [];
-  const text = name.endsWith('.') ? name.slice(0, -1) : name;
   const labels: Uint8Array[] = [];
   let wire = 1;
-  for (const label of text.split('.')) {
-    if (label.length === 0) throw new RangeError(`"${name}" is not a valid DNS name: it has an empty label`);
-    if (label.length > DNS_MAX_LABEL_LENGTH) {
-      throw new RangeError(`"${name}" is not a valid DNS name: the label "${label}" is longer than ${DNS_MAX_LABEL_LENGTH} characters`);
-    }
-    const bytes = new Uint8Array(label.length);
-    for (let i = 0; i < label.length; i++) {
-      const c = label.charCodeAt(i);
-      if (c <= 0x20 || c >= 0x7f) {
-        throw new RangeError(`"${name}" is not a valid DNS name: use printable ASCII (punycode for international names)`);
-      }
-      bytes[i] = c;
-    }
-    labels.push(bytes);
+  let label: number[] = [];
+  const bad = (why: string): never => {
+    throw new RangeError(`"${printable(name)}" is not a valid DNS name: ${why}`);
+  };
+  const endLabel = (): void => {
+    if (label.length === 0) bad('it has an empty label');
+    if (label.length > DNS_MAX_LABEL_LENGTH) bad(`a label is longer than ${DNS_MAX_LABEL_LENGTH} characters`);
+    labels.push(Uint8Array.from(label));
     wire += label.length + 1;
+    label = [];
+  };
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c === 0x2e) {
+      endLabel();
+      // A trailing dot marks the name as absolute; it adds no label.
+      if (i === name.length - 1) return checked(labels, wire, bad);
+    } else if (c === 0x5c) {
+      const d = /^[0-9]{3}/.exec(name.slice(i + 1, i + 4));
+      if (d) {
+        const v = Number(d[0]);
+        if (v > 255) bad(`the escape \\${d[0]} is not a byte (\\000 to \\255)`);
+        label.push(v);
+        i += 3;
+      } else {
+        const next = name.charCodeAt(i + 1);
+        if (Number.isNaN(next) || next <= 0x20 || next >= 0x7f) bad('a backslash escape must be followed by a printable character or three digits');
+        label.push(next);
+        i += 1;
+      }
+    } else if (c <= 0x20 || c >= 0x7f) {
+      bad('use printable ASCII (punycode for international names)');
+    } else label.push(c);
   }
-  if (wire > DNS_MAX_NAME_WIRE_LENGTH) throw new RangeError(`"${name}" is not a valid DNS name: it is longer than 253 characters`);
+  endLabel();
+  return checked(labels, wire, bad);
+}
+
+function checked(labels: Uint8Array[], wire: number, bad: (why: string) => never): Uint8Array[] {
+  if (wire > DNS_MAX_NAME_WIRE_LENGTH) bad('it is longer than 253 characters');
   return labels;
+}
+
+/** A name shortened and stripped of control characters for an error message. */
+function printable(name: string): string {
+  const s = name.replace(/[^\x20-\x7e]/g, '?');
+  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+}
+
+/**
+ * A key for a label sequence that no other label sequence shares: lengths prefix the labels, and
+ * ASCII letters fold to lower case (RFC 4343 §3: only A-Z and a-z compare case-insensitively).
+ */
+export function labelsKey(labels: readonly Uint8Array[]): string {
+  let key = '';
+  for (const l of labels) {
+    key += String.fromCharCode(l.length);
+    for (const b of l) key += String.fromCharCode(b >= 0x41 && b <= 0x5a ? b | 0x20 : b);
+  }
+  return key;
 }
 
 /** Growable output buffer with the compression table of RFC 1035 §4.1.4. */
@@ -415,7 +459,7 @@ class Writer {
     for (let i = 0; i < labels.length; i++) {
       if (this.compress) {
         // Names compare case-insensitively (RFC 1035 §2.3.3), so the table is keyed in lower case.
-        const key = labels.slice(i).map((l) => String.fromCharCode(...l).toLowerCase()).join('.');
+        const key = labelsKey(labels.slice(i));
         const at = this.offsets.get(key);
         if (at !== undefined) {
           this.u16(0xc000 | at);
@@ -507,9 +551,15 @@ export function ednsOptRecord(udpPayloadSize: number): DnsRecord {
   return { name: '.', type: DnsType.OPT, class: udpPayloadSize, ttl: 0, data: { kind: 'raw', bytes: new Uint8Array(0) } };
 }
 
-/** Case-insensitive name equality (RFC 1035 §2.3.3; RFC 4343). Trailing dots are ignored. */
+/**
+ * Name equality as DNS defines it (RFC 1035 §2.3.3, RFC 4343): label by label, ASCII letters
+ * without regard to case, escapes decoded (`\\065` is `A`; `a\\.b` is one label, not `a.b`).
+ * Trailing dots are ignored. A string that is not a valid name equals nothing.
+ */
 export function namesEqual(a: string, b: string): boolean {
-  const na = a.endsWith('.') && a !== '.' ? a.slice(0, -1) : a;
-  const nb = b.endsWith('.') && b !== '.' ? b.slice(0, -1) : b;
-  return na.length === nb.length && na.toLowerCase() === nb.toLowerCase();
+  try {
+    return labelsKey(nameToLabels(a)) === labelsKey(nameToLabels(b));
+  } catch {
+    return false;
+  }
 }

@@ -237,6 +237,44 @@ describe('names from callers', () => {
     assert.throws(() => nameToLabels('bücher.example'), /punycode/);
   });
 
+  test('presentation escapes map back to the exact label bytes (RFC 1035 §5.1): \\. \\\\ \\DDD', () => {
+    assert.deepEqual(nameToLabels('a\\.b.c').map((l) => [...l]), [[0x61, 0x2e, 0x62], [0x63]]);
+    assert.deepEqual(nameToLabels('\\\\\\000\\255.x').map((l) => [...l]), [[0x5c, 0, 255], [0x78]]);
+    assert.throws(() => nameToLabels('a\\256.b'), /escape/);
+    assert.throws(() => nameToLabels('a\\'), /escape/);
+  });
+
+  test('every byte value in every label position survives parse then emit, byte for byte', () => {
+    for (let b = 0; b < 256; b++) {
+      // Labels: [b, 'x', b] then a 63-byte label of b, then 'demo' (wire length stays under 255).
+      const name = [3, b, 0x78, b, 63, ...new Array(63).fill(b), 4, 0x64, 0x65, 0x6d, 0x6f, 0];
+      const wire = new Uint8Array([0, 1, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, ...name, 0, 1, 0, 1]);
+      const r = parseDnsMessage(wire);
+      assert.ok(r.ok, `byte ${b} parses`);
+      assert.deepEqual([...emitDnsMessage(r.message)], [...wire], `byte ${b} round-trips`);
+      assert.deepEqual([...emitDnsMessage(r.message, { compress: true })], [...wire], `byte ${b} round-trips with compression`);
+    }
+  });
+
+  test('a label holding a dot never compresses against the two labels it looks like', () => {
+    const m: DnsMessage = {
+      id: 1,
+      flags: queryFlags(),
+      questions: [{ name: 'a\\.b', type: 1, class: 1 }, { name: 'a.b', type: 1, class: 1 }],
+      answers: [],
+      authorities: [],
+      additionals: [],
+    };
+    const r = parseDnsMessage(emitDnsMessage(m, { compress: true }));
+    assert.ok(r.ok);
+    assert.deepEqual(r.message.questions.map((q) => q.name), ['a\\.b', 'a.b']);
+  });
+
+  test('namesEqual compares label bytes: \\065 is A, a\\.b is not a.b', () => {
+    assert.equal(namesEqual('\\065bc.test', 'abc.TEST'), true);
+    assert.equal(namesEqual('a\\.b', 'a.b'), false);
+  });
+
   test('namesEqual ignores case and a trailing dot', () => {
     assert.equal(namesEqual('WWW.Example.test.', 'www.example.TEST'), true);
     assert.equal(namesEqual('www.example.test', 'ww.example.test'), false);

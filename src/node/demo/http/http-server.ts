@@ -196,7 +196,14 @@ export class HttpServer {
     this.maxRequests = options.maxRequestsPerConnection ?? 1000;
     this.maxConnections = options.maxConnections ?? 256;
     this.onError = options.onError;
-    this.listener.onEvent = () => this.acceptAll();
+    // The service boundary: what goes wrong accepting or serving is reported, never thrown on.
+    this.listener.onEvent = () => {
+      try {
+        this.acceptAll();
+      } catch (e) {
+        this.onError?.(e, undefined);
+      }
+    };
     this.acceptAll();
   }
 
@@ -225,7 +232,12 @@ export class HttpServer {
       this.counters.acceptedConnections++;
       const conn = new TcpStreamConnection(socket, this.wake);
       this.live.add(conn);
-      void this.serve(conn).finally(() => this.live.delete(conn));
+      void this.serve(conn)
+        .catch((e: unknown) => {
+          this.onError?.(e, undefined);
+          conn.abort();
+        })
+        .finally(() => this.live.delete(conn));
     }
   }
 

@@ -7,17 +7,19 @@ import type { TcpStreamConnection } from '../../../engine/tcp-stream-connection.
 import { acceptTcpConnections } from './tcp-acceptor.ts';
 import { DISCARD_PORT, SERVER_TCP_OPTIONS } from '../demo-constants.ts';
 import type { StreamService, StreamServiceOptions } from './echo-service.ts';
+import { ServiceGuard } from './service-guard.ts';
 
 export function startDiscardService(options: StreamServiceOptions): StreamService {
   const { net, tcp, wake } = options;
   const port = options.port ?? DISCARD_PORT;
   const maxConnections = options.maxConnections ?? 64;
+  const guard = options.guard ?? new ServiceGuard();
   const udp = net.udpBind(port);
-  udp.onReadable = () => {
+  udp.onReadable = guard.wrap('discard/udp', () => {
     while (udp.recv() || udp.recvError()) {
       // discarded
     }
-  };
+  });
   const serve = async (conn: TcpStreamConnection): Promise<void> => {
     const reader = conn.readable.getReader();
     try {
@@ -36,6 +38,8 @@ export function startDiscardService(options: StreamServiceOptions): StreamServic
     wake,
     maxConnections,
     serve,
+    guard,
+    name: 'discard/tcp',
   });
   return {
     get connections() {

@@ -13,6 +13,7 @@ import { acceptTcpConnections } from './tcp-acceptor.ts';
 import { ByteReader, READ_TIMEOUT } from '../http/byte-reader.ts';
 import { DNS_PORT, SERVER_TCP_OPTIONS } from '../demo-constants.ts';
 import type { DnsZone } from './dns-zone.ts';
+import { ServiceGuard } from './service-guard.ts';
 
 export interface DnsServerOptions {
   net: NetInterface;
@@ -24,6 +25,8 @@ export interface DnsServerOptions {
   maxConnections?: number;
   /** Close a TCP connection idle this long (default 10 s). */
   idleTimeoutMs?: number;
+  /** Contains errors of this service (counted by name); default a guard of its own. */
+  guard?: ServiceGuard;
 }
 
 /** A running DNS service. */
@@ -38,17 +41,20 @@ export function startDnsServer(options: DnsServerOptions): DnsServer {
   const port = options.port ?? DNS_PORT;
   const idleTimeoutMs = options.idleTimeoutMs ?? 10_000;
   const maxConnections = options.maxConnections ?? 64;
+  const guard = options.guard ?? new ServiceGuard();
   const udp = net.udpBind(port, { queueLength: 256 });
-  udp.onReadable = () => {
-    for (let d = udp.recv(); d; d = udp.recv()) {
-      const reply = zone.answer(d.data, d.address, 'udp');
-      if (reply) udp.send(d.address, d.port, reply);
-    }
+  // One query's failure is that query's: the rest of the queue is still answered.
+  const answerOne = guard.wrap('dns/udp', (d: NonNullable<ReturnType<typeof udp.recv>>) => {
+    const reply = zone.answer(d.data, d.address, 'udp');
+    if (reply) udp.send(d.address, d.port, reply);
+  });
+  udp.onReadable = guard.wrap('dns/udp', () => {
+    for (let d = udp.recv(); d; d = udp.recv()) answerOne(d);
     while (udp.recvError()) {
       // ICMP errors about our replies (the asker went away): nothing to do.
     }
     wake();
-  };
+  });
 
   const serve = async (conn: TcpStreamConnection): Promise<void> => {
     const reader = new ByteReader(conn.readable.getReader());
@@ -60,7 +66,7 @@ export function startDnsServer(options: DnsServerOptions): DnsServer {
         const length = (prefix[0] << 8) | prefix[1];
         const message = await readExactly(reader, length, idleTimeoutMs);
         if (!message) break;
-        const reply = zone.answer(message, conn.remoteAddress, 'tcp');
+        const reply = guard.wrap('dns/tcp', () => zone.answer(message, conn.remoteAddress, 'tcp'))();
         if (!reply) break;
         const framed = new Uint8Array(2 + reply.length);
         framed[0] = reply.length >> 8;
@@ -80,6 +86,8 @@ export function startDnsServer(options: DnsServerOptions): DnsServer {
     wake,
     maxConnections,
     serve,
+    guard,
+    name: 'dns/tcp',
   });
   return {
     udp,

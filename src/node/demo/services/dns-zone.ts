@@ -19,7 +19,8 @@ import {
   DnsType,
   emitDnsMessage,
   ednsOptRecord,
-  namesEqual,
+  labelsKey,
+  nameToLabels,
   parseDnsMessage,
   type DnsFlags,
   type DnsMessage,
@@ -62,7 +63,10 @@ type Rrset = Map<number, DnsRecord['data'][]>;
 export class DnsZone {
   readonly zone: string;
   private readonly ttl: number;
+  /** Owner names by {@link labelsKey}: names are label sequences of arbitrary bytes, compared as such. */
   private readonly names = new Map<string, Rrset>();
+  private readonly zoneKey: string;
+  private readonly zoneLength: number;
   private readonly options: DnsZoneOptions;
   private readonly counters: DnsZoneStats = { queries: 0, answers: {}, drops: {} };
   private readonly soa: DnsRecord;
@@ -70,6 +74,8 @@ export class DnsZone {
   constructor(options: DnsZoneOptions) {
     this.options = options;
     this.zone = options.zone.toLowerCase().replace(/\.$/, '');
+    this.zoneKey = keyOf(this.zone);
+    this.zoneLength = nameToLabels(this.zone).length;
     this.ttl = options.ttl ?? 60;
     const z = this.zone;
     const addr = (): Rrset =>
@@ -88,11 +94,11 @@ export class DnsZone {
       data: { kind: 'soa', soa: { mname: `dns.${z}`, rname: `hostmaster.${z}`, serial: 1, refresh: 3600, retry: 600, expire: 86400, minimum: 30 } },
     };
     apex.set(DnsType.SOA, [this.soa.data]);
-    this.names.set(z, apex);
-    this.names.set(`www.${z}`, new Map([[DnsType.CNAME, [{ kind: 'name', name: z }]]]));
-    for (const label of ['echo', 'discard', 'dns']) this.names.set(`${label}.${z}`, addr());
-    this.names.set(`whoami.${z}`, new Map()); // filled per query
-    for (const a of [options.address4, options.address6]) this.names.set(reverseName(a), new Map([[DnsType.PTR, [{ kind: 'name', name: z }]]]));
+    this.names.set(keyOf(z), apex);
+    this.names.set(keyOf(`www.${z}`), new Map([[DnsType.CNAME, [{ kind: 'name', name: z }]]]));
+    for (const label of ['echo', 'discard', 'dns']) this.names.set(keyOf(`${label}.${z}`), addr());
+    this.names.set(keyOf(`whoami.${z}`), new Map()); // filled per query
+    for (const a of [options.address4, options.address6]) this.names.set(keyOf(reverseName(a)), new Map([[DnsType.PTR, [{ kind: 'name', name: z }]]]));
   }
 
   stats(): DnsZoneStats {
@@ -109,10 +115,20 @@ export class DnsZone {
     this.counters.queries++;
     if (query.length < DNS_HEADER_LENGTH) return this.drop('too-short');
     if (query[2] & 0x80) return this.drop('not-a-query');
-    const parsed = parseDnsMessage(query);
     const id = (query[0] << 8) | query[1];
     const rd = (query[2] & 0x01) !== 0;
     const opcode = (query[2] >> 3) & 0x0f;
+    try {
+      return this.respond(query, id, rd, opcode, from, transport);
+    } catch {
+      // The service boundary: whatever went wrong answers this one query with SERVFAIL (RFC 1035
+      // §4.1.1, "unable to process ... due to a problem with the name server") and nothing else.
+      return this.reply(bare(id, rd, opcode, DnsRcode.SERVFAIL), 'SERVFAIL');
+    }
+  }
+
+  private respond(query: Uint8Array, id: number, rd: boolean, opcode: number, from: IpAddress, transport: 'udp' | 'tcp'): Uint8Array | undefined {
+    const parsed = parseDnsMessage(query);
     if (!parsed.ok) return this.reply(bare(id, rd, opcode, DnsRcode.FORMERR), 'FORMERR');
     const q = parsed.message;
     const opt = q.additionals.find((r) => r.type === DnsType.OPT);
@@ -129,18 +145,21 @@ export class DnsZone {
     if (q.questions.length !== 1) return this.finish(response, DnsRcode.FORMERR, 'FORMERR', limit);
     const question = q.questions[0];
     if (question.class !== DNS_CLASS_IN && question.class !== CLASS_ANY) return this.finish(response, DnsRcode.REFUSED, 'REFUSED', limit);
-    const name = question.name.toLowerCase().replace(/\.$/, '');
-    const inZone = name === this.zone || name.endsWith(`.${this.zone}`);
-    const rrset = this.lookup(name, from);
+    // Labels, never a dotted string: a label may hold dots, backslashes or any byte.
+    const labels = nameToLabels(question.name);
+    const key = labelsKey(labels);
+    const inZone = labels.length >= this.zoneLength && labelsKey(labels.slice(labels.length - this.zoneLength)) === this.zoneKey;
+    const rrset = this.lookupKey(key, from);
     if (!rrset) {
-      if (inZone || this.names.has(name)) {
+      if (inZone || this.names.has(key)) {
         response.flags.aa = true;
         response.authorities.push(this.soa);
       }
       return this.finish(response, DnsRcode.NXDOMAIN, 'NXDOMAIN', limit);
     }
     response.flags.aa = true;
-    const owner = question.name.replace(/\.$/, '') || '.';
+    // The owner is the question's name as asked (its case and bytes), RFC 1034 §4.3.2.
+    const owner = question.name;
     const add = (ownerName: string, type: number, set: Rrset): boolean => {
       const data = set.get(type);
       if (!data) return false;
@@ -173,7 +192,11 @@ export class DnsZone {
   }
 
   private lookup(name: string, from: IpAddress): Rrset | undefined {
-    if (name === `whoami.${this.zone}`) {
+    return this.lookupKey(keyOf(name), from);
+  }
+
+  private lookupKey(key: string, from: IpAddress): Rrset | undefined {
+    if (key === keyOf(`whoami.${this.zone}`)) {
       // The answer depends on who asks; caching it is still right, as every client has its own resolver.
       const known = this.options.clientAddresses?.(from);
       const a4 = from.length === 4 ? from : known?.address4;
@@ -183,8 +206,7 @@ export class DnsZone {
       if (a6) set.set(DnsType.AAAA, [{ kind: 'address', address: a6 }]);
       return set;
     }
-    for (const [n, set] of this.names) if (namesEqual(n, name)) return set;
-    return undefined;
+    return this.names.get(key);
   }
 
   private finish(response: DnsMessage, rcode: number, outcome: string, limit: number): Uint8Array {
@@ -209,6 +231,11 @@ export class DnsZone {
     this.counters.drops[reason] = (this.counters.drops[reason] ?? 0) + 1;
     return undefined;
   }
+}
+
+/** The comparison key of a name the zone itself spells (always valid). */
+function keyOf(name: string): string {
+  return labelsKey(nameToLabels(name));
 }
 
 function flags(rd: boolean, opcode: number, rcode: number): DnsFlags {

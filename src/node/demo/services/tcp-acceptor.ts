@@ -8,6 +8,7 @@
  */
 import type { TcpListener } from '../../../netstack/socket/tcp-listener.ts';
 import { TcpStreamConnection } from '../../../engine/tcp-stream-connection.ts';
+import type { ServiceGuard } from './service-guard.ts';
 
 export interface TcpAcceptorOptions {
   listener: TcpListener;
@@ -17,6 +18,9 @@ export interface TcpAcceptorOptions {
   maxConnections: number;
   /** Serves one connection; the acceptor forgets it when the promise settles. */
   serve: (conn: TcpStreamConnection) => Promise<void>;
+  /** Contains (counts, logs) errors of the accept loop under `name`. */
+  guard?: ServiceGuard;
+  name?: string;
 }
 
 /** A running accept loop. */
@@ -29,7 +33,7 @@ export interface TcpAcceptor {
 export function acceptTcpConnections(options: TcpAcceptorOptions): TcpAcceptor {
   const { listener, wake, maxConnections, serve } = options;
   const live = new Set<TcpStreamConnection>();
-  listener.onEvent = () => {
+  const onEvent = (): void => {
     for (let s = listener.accept(); s; s = listener.accept()) {
       if (live.size >= maxConnections) {
         s.abort();
@@ -37,12 +41,15 @@ export function acceptTcpConnections(options: TcpAcceptorOptions): TcpAcceptor {
       }
       const conn = new TcpStreamConnection(s, wake);
       live.add(conn);
-      void serve(conn)
+      // A rejection is the connection's end (a reset, mostly): the connection goes, nothing else.
+      void Promise.resolve()
+        .then(() => serve(conn))
         .catch(() => conn.abort())
         .finally(() => live.delete(conn));
     }
     wake();
   };
+  listener.onEvent = options.guard ? options.guard.wrap(options.name ?? 'tcp', onEvent) : onEvent;
   return {
     get connections() {
       return live.size;

@@ -167,3 +167,73 @@ describe('DnsZone refuses', () => {
     assert.equal(m.flags.rcode, DnsRcode.REFUSED);
   });
 });
+
+describe('DnsZone and names made of arbitrary bytes (RFC 1035 §3.1, RFC 4343 §2.1)', () => {
+  /** A query whose question name is the given wire labels, built byte by byte (no emitter). */
+  function rawQuery(labels: number[][], type: number = DnsType.A): Uint8Array {
+    const name = labels.flatMap((l) => [l.length, ...l]);
+    return new Uint8Array([0x43, 0x21, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, ...name, 0, type >> 8, type & 0xff, 0, 1]);
+  }
+  const ascii = (s: string): number[] => [...s].map((c) => c.charCodeAt(0));
+  const intranet = [ascii('intranet'), ascii('demo')];
+  /** The question section of a query or response (after the 12-byte header, through QCLASS). */
+  const questionBytes = (m: Uint8Array): number[] => {
+    let p = 12;
+    while (m[p] !== 0) p += m[p] + 1;
+    return [...m.subarray(12, p + 5)];
+  };
+  const hostile: [string, number[][]][] = [
+    ['40 backslashes, then intranet.demo', [new Array(40).fill(0x5c), ...intranet]],
+    ['a label holding dots: "echo.intranet" then demo', [ascii('echo.intranet'), ascii('demo')]],
+    ['one label "echo.intranet.demo"', [ascii('echo.intranet.demo')]],
+    ['a label ending in a dot', [ascii('x.'), ...intranet]],
+    ['a label that is only a dot', [[0x2e], ...intranet]],
+    ['NUL, DEL, 0xff and spaces', [[0, 0x7f, 0xff, 0x20, 0x20], ...intranet]],
+    ['a 63-byte label of 0xff (252 characters in presentation form)', [new Array(63).fill(0xff), ...intranet]],
+    ['a label whose bytes imitate a length-prefixed "intranet"', [[0x58, 8, ...ascii('intranet')], ascii('demo')]],
+    ['backslash-digit look-alikes', [ascii('\\065\\'), ...intranet]],
+    ['whoami with a trailing-dot label', [ascii('whoami.'), ...intranet]],
+  ];
+  for (const transport of ['udp', 'tcp'] as const) {
+    for (const [what, labels] of hostile) {
+      test(`${transport}: ${what}: answered, question echoed byte for byte, and never taken for another name`, () => {
+        const q = rawQuery(labels);
+        const out = zone.answer(q, asker, transport);
+        assert.ok(out, 'an answer');
+        assert.deepEqual(questionBytes(out), questionBytes(q), 'the question section is the query’s own bytes');
+        const r = parseDnsMessage(out);
+        assert.ok(r.ok);
+        assert.equal(r.message.flags.rcode, DnsRcode.NXDOMAIN, 'none of these names exists');
+        assert.equal(r.message.answers.length, 0);
+        const underZone = labels.length > 2 && labels.slice(-2).every((l, i) => String.fromCharCode(...l) === ['intranet', 'demo'][i]);
+        assert.equal(r.message.flags.aa, underZone, 'authoritative only for names below intranet.demo');
+      });
+    }
+  }
+
+  test('real names still answer after the hostile ones, case-insensitively', () => {
+    const m = ask(rawQuery([ascii('ECHO'), ascii('Intranet'), ascii('DEMO')]));
+    assert.deepEqual(addresses(m), ['10.44.0.1']);
+    assert.equal(m.answers[0].name, 'ECHO.Intranet.DEMO', 'the owner keeps the asker’s case');
+  });
+
+  test('an error inside the zone becomes SERVFAIL for that query, counted, never an exception', () => {
+    const broken = new DnsZone({
+      zone: 'intranet.demo',
+      address4: parseIp('10.44.0.1'),
+      address6: parseIp('fd44::1'),
+      clientAddresses: () => {
+        throw new Error('registry exploded');
+      },
+    });
+    const out = broken.answer(query('whoami.intranet.demo', DnsType.A), parseIp('fd44::9'), 'udp');
+    assert.ok(out);
+    const r = parseDnsMessage(out);
+    assert.ok(r.ok);
+    assert.equal(r.message.id, 0x1234);
+    assert.equal(r.message.flags.rcode, DnsRcode.SERVFAIL);
+    assert.equal(broken.stats().answers.SERVFAIL, 1);
+    assert.equal(broken.stats().drops['internal-error'], undefined);
+    assert.deepEqual(addresses(ask(query('echo.intranet.demo', DnsType.A))), ['10.44.0.1']);
+  });
+});
