@@ -73,6 +73,10 @@ export const RelayCloseCode = {
   RATE_LIMITED: 4005,
   /** The relay could not open a UDP socket to the endpoint (e.g. no route from the relay). */
   DESTINATION_UNREACHABLE: 4006,
+  /** The page's origin (or the host name it used) may not use this relay (cross-site use, DNS rebinding). */
+  ORIGIN_NOT_ALLOWED: 4007,
+  /** This client address already holds as many sessions or pending upgrades as the relay allows one client. */
+  CLIENT_LIMIT: 4008,
 } as const;
 
 export type RelayCloseCode = (typeof RelayCloseCode)[keyof typeof RelayCloseCode];
@@ -167,6 +171,18 @@ const CLOSE_TABLE: readonly RelayCloseInfo[] = [
     name: 'DESTINATION_UNREACHABLE',
     explanation: 'The relay has no route to the endpoint; check the Endpoint address and the network of the relay.',
     retry: 'never',
+  },
+  {
+    code: 4007,
+    name: 'ORIGIN_NOT_ALLOWED',
+    explanation: "The relay only serves its own pages: open wgweb from the relay's address, or ask its operator to --allow-origin this site.",
+    retry: 'never',
+  },
+  {
+    code: 4008,
+    name: 'CLIENT_LIMIT',
+    explanation: 'Your address already has as many relay sessions as one client may hold (--max-sessions-per-client); close other tunnels or wait. wgweb retries with backoff.',
+    retry: 'backoff',
   },
 ];
 

@@ -75,6 +75,8 @@ describe('close codes are a stable, documented table', () => {
         IDLE_TIMEOUT: 4004,
         RATE_LIMITED: 4005,
         DESTINATION_UNREACHABLE: 4006,
+        ORIGIN_NOT_ALLOWED: 4007,
+        CLIENT_LIMIT: 4008,
       },
     );
   });

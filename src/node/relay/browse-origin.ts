@@ -14,6 +14,7 @@
  * app where its browse origin is (the host as the browser named it, so the two stay same-site:
  * Service Workers are refused in cross-site frames).
  */
+import { capConnectionsPerClient } from './client-limits.ts';
 import { createReadStream } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import http from 'node:http';
@@ -38,6 +39,8 @@ const CONTROL_DIR = '__wgweb';
 const API_PATH = '/api/browse';
 
 export interface BrowseOriginOptions {
+  /** TCP connections one client address may hold (the relay's per-client cap); default none. */
+  maxConnectionsPerClient?: number;
   /** Listen address (the relay's). */
   host: string;
   /** Listen port; 0 (default) picks a free one. */
@@ -80,6 +83,7 @@ export async function startBrowseOrigin(options: BrowseOriginOptions): Promise<B
       sendText(res, 500, 'internal error');
     });
   });
+  if (options.maxConnectionsPerClient !== undefined) capConnectionsPerClient(server, options.maxConnectionsPerClient);
   const port = await new Promise<number>((resolveListen, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
       reject(new WgwebError('USAGE', `cannot listen for the browse origin on ${formatEndpoint({ host: options.host, port: options.port ?? 0 })}: ${err.code ?? err.message}`));

@@ -169,7 +169,7 @@ export const systemResolver: Resolver = async (host) => {
 /** The outcome of {@link DestinationPolicy.decide}. */
 export type PolicyDecision =
   | { readonly allowed: true; readonly address: IpAddress; readonly port: number }
-  | { readonly allowed: false; readonly code: RelayCloseCode; readonly reason: string };
+  | { readonly allowed: false; readonly code: RelayCloseCode; readonly reason: string; readonly logDetail?: Record<string, unknown> };
 
 export interface DestinationPolicyOptions {
   /** Default: {@link systemResolver}. Tests inject a table. */
@@ -279,14 +279,16 @@ export class DestinationPolicy {
       const a = unmapIpv4(c);
       const cls = classifyAddress(a);
       if (cls === 'forbidden') {
-        hint = ` (${formatIp(a)} is never relayed)`;
+        hint = literal ? ` (${formatIp(a)} is never relayed)` : '';
         continue;
       }
       if (await this.allows(a, endpoint.port)) return { allowed: true, address: a, port: endpoint.port };
-      if (cls !== 'normal') hint = ` (${cls} needs an explicit rule like --allow ${formatIp(a)}:${endpoint.port})`;
+      // A literal is the client's own words; what a name resolves to is not the client's business:
+      // a close reason naming it would make the relay a DNS oracle for any page (logs keep it).
+      if (cls !== 'normal' && literal) hint = ` (${cls} needs an explicit rule like --allow ${formatIp(a)}:${endpoint.port})`;
     }
-    const shown = literal ? where : `${where} = ${candidates.map((c) => formatIp(unmapIpv4(c))).slice(0, 2).join(',')}`;
-    return refuse(RelayCloseCode.DESTINATION_NOT_ALLOWED, `${shown} is not allowed by this relay${hint}`);
+    const logDetail = literal ? undefined : { resolved: candidates.map((c) => formatIp(unmapIpv4(c))).slice(0, 8) };
+    return { ...refuse(RelayCloseCode.DESTINATION_NOT_ALLOWED, `${where} is not allowed by this relay${hint}`), logDetail } as PolicyDecision;
   }
 
   private ruleAddresses(host: string): Promise<IpAddress[]> {

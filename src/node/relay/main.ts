@@ -14,6 +14,7 @@ import { RELAY_MAX_MESSAGE_LIMIT, RELAY_DEFAULT_MAX_MESSAGE, RELAY_PATH, WG_MESS
 import { DestinationPolicy, type AllowRule, type Resolver } from './destination-policy.ts';
 import { createLogger, isLogLevel, type Logger } from './log.ts';
 import { RelayServer, type RelayRoutes, type RelayStats } from './relay-server.ts';
+import { normaliseOrigin, OriginPolicy } from './origin-policy.ts';
 // --- demo (demo/, docs/demo.md): the built-in demo peer; loaded lazily when on -------------------
 import { decideDemoMode, demoDisabledRoutes } from '../demo/demo-mode.ts';
 import type { DemoOptions, DemoPeer } from '../demo/index.ts';
@@ -43,6 +44,12 @@ export const RELAY_DEFAULTS = {
   maxBufferedBytes: 1 << 20,
   maxUdpQueue: 512,
   pingIntervalMs: 30_000,
+  /** Sessions one client address may hold: a tab or two with several peers each, not the relay. */
+  maxSessionsPerClient: 32,
+  /** Upgrades one client address may have in progress at once (resolving a name, checking). */
+  maxPendingPerClient: 16,
+  /** TCP connections to the relay port per client address (a browser uses ~6 plus its WebSockets). */
+  maxConnectionsPerClient: 64,
 } as const;
 
 /** Options of {@link startRelay}. Everything is optional. */
@@ -57,6 +64,19 @@ export interface RelayOptions {
   policy?: DestinationPolicy;
   /** Default 256. */
   maxSessions?: number;
+  /** Sessions one client address may hold; default 32 (at most maxSessions). */
+  maxSessionsPerClient?: number;
+  /** Upgrades in progress per client address; default 16. */
+  maxPendingPerClient?: number;
+  /** TCP connections per client address, on the relay and the browse origin; default 64. */
+  maxConnectionsPerClient?: number;
+  /**
+   * Origins besides the relay's own that may open sessions and call /api/ (`https://vpn.example.com`);
+   * their host names are also served (Host check). Requests without Origin (the CLI) are always allowed.
+   */
+  allowOrigins?: readonly string[];
+  /** A reverse proxy in front: per-client limits use its X-Forwarded-For; default false. */
+  trustProxy?: boolean;
   /** Per-session datagrams/s from the browser; default 25000. */
   maxPps?: number;
   /** Token bucket depth; default max(64, maxPps/5). */
@@ -147,6 +167,8 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayHandl
   if (maxMessage < WG_MESSAGE_INITIATION_SIZE) throw new RangeError(`maxMessage must be at least ${WG_MESSAGE_INITIATION_SIZE} (a handshake initiation)`);
   const now = options.now ?? (() => performance.now());
   const log = options.logger ?? createLogger();
+  const origins = new OriginPolicy({ listenHost: host, allowOrigins: options.allowOrigins });
+  const maxConnectionsPerClient = positiveInt('maxConnectionsPerClient', options.maxConnectionsPerClient, RELAY_DEFAULTS.maxConnectionsPerClient);
   const policy =
     options.policy ?? new DestinationPolicy(options.allow ?? [], { resolve: options.resolve, resolveTimeoutMs: options.resolveTimeoutMs });
   // --- demo: start the peer first, so its endpoint is allowed before the first session -----------
@@ -170,7 +192,15 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayHandl
   if (options.browse !== false) {
     const b = typeof options.browse === 'object' ? options.browse : {};
     try {
-      browse = await startBrowseOrigin({ host, port: b.port ?? 0, publicOrigin: b.publicOrigin, appOrigins: b.appOrigins, staticDirs: options.staticDirs ?? defaultStaticDirs(), log });
+      browse = await startBrowseOrigin({
+        host,
+        port: b.port ?? 0,
+        publicOrigin: b.publicOrigin,
+        appOrigins: b.appOrigins,
+        staticDirs: options.staticDirs ?? defaultStaticDirs(),
+        log,
+        maxConnectionsPerClient: options.trustProxy ? undefined : maxConnectionsPerClient,
+      });
     } catch (e) {
       await demo?.close();
       throw e;
@@ -179,11 +209,17 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayHandl
     const browseRoutes = browse.routes;
     routes = (req, res) => browseRoutes(req, res) || (inner?.(req, res) ?? false);
   }
+  const maxSessions = positiveInt('maxSessions', options.maxSessions, RELAY_DEFAULTS.maxSessions);
   const server = new RelayServer({
     host,
     port,
     policy,
-    maxSessions: positiveInt('maxSessions', options.maxSessions, RELAY_DEFAULTS.maxSessions),
+    origins,
+    maxSessions,
+    maxSessionsPerClient: positiveInt('maxSessionsPerClient', options.maxSessionsPerClient, Math.min(maxSessions, RELAY_DEFAULTS.maxSessionsPerClient)),
+    maxPendingPerClient: positiveInt('maxPendingPerClient', options.maxPendingPerClient, RELAY_DEFAULTS.maxPendingPerClient),
+    maxConnectionsPerClient,
+    trustProxy: options.trustProxy ?? false,
     maxMessage,
     pingIntervalMs: positiveInt('pingIntervalMs', options.pingIntervalMs, RELAY_DEFAULTS.pingIntervalMs),
     limits: {
@@ -256,6 +292,13 @@ Options:
                            HOSTNAME[:PORT]               e.g. vpn.example.com:51820 (resolved by the relay)
                          Loopback/link-local need a rule inside them (127.0.0.1:51820).
   --max-sessions N       concurrent sessions (default ${RELAY_DEFAULTS.maxSessions})
+  --max-sessions-per-client N
+                         sessions one client address may hold (default ${RELAY_DEFAULTS.maxSessionsPerClient})
+  --allow-origin URL     a web origin besides the relay's own that may use it (https://vpn.example.com);
+                         repeatable. Needed behind a reverse proxy reached by a host name.
+                         Requests without Origin (the wgweb CLI) are always allowed
+  --trust-proxy          a reverse proxy in front: per-client limits use the address it appends
+                         to X-Forwarded-For (and it caps connections itself). Default off
   --max-pps N            datagrams per second per session, browser to endpoint (default ${RELAY_DEFAULTS.maxPps})
   --idle-timeout SECS    close sessions idle this long (default ${RELAY_DEFAULTS.idleTimeoutMs / 1000})
   --max-message BYTES    largest datagram (default ${RELAY_DEFAULTS.maxMessage}, at most ${RELAY_MAX_MESSAGE_LIMIT})
@@ -335,6 +378,9 @@ export async function relayCommand(args: string[]): Promise<number> {
         listen: { type: 'string' },
         allow: { type: 'string', multiple: true },
         'max-sessions': { type: 'string' },
+        'max-sessions-per-client': { type: 'string' },
+        'allow-origin': { type: 'string', multiple: true },
+        'trust-proxy': { type: 'boolean' },
         'max-pps': { type: 'string' },
         'idle-timeout': { type: 'string' },
         'max-message': { type: 'string' },
@@ -366,6 +412,9 @@ export async function relayCommand(args: string[]): Promise<number> {
       // Parsed now so a bad rule is a usage error naming the rule, before anything listens.
       policy: new DestinationPolicy(values.allow ?? []),
       maxSessions: parseCount('--max-sessions', values['max-sessions']),
+      maxSessionsPerClient: parseCount('--max-sessions-per-client', values['max-sessions-per-client']),
+      allowOrigins: values['allow-origin'],
+      trustProxy: values['trust-proxy'],
       maxPps: parseCount('--max-pps', values['max-pps']),
       idleTimeoutMs: parseSeconds('--idle-timeout', values['idle-timeout']),
       maxMessage: parseCount('--max-message', values['max-message']),
@@ -384,6 +433,7 @@ export async function relayCommand(args: string[]): Promise<number> {
     };
     if (demoMode.enabled && demoMode.warning) opts.logger?.warn('demo.exposed', { message: demoMode.warning });
     for (const d of values.static ?? []) if (!existsSync(d)) throw new RangeError(`--static ${d}: no such directory`);
+    for (const o of values['allow-origin'] ?? []) normaliseOrigin(o);
   } catch (e) {
     process.stderr.write(`wgweb relay: ${(e as Error).message}\nRun "wgweb relay --help" for the options.\n`);
     return 2;

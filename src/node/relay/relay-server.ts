@@ -35,6 +35,8 @@ import type { Logger } from './log.ts';
 import { addCounters, emptyCounters, openConnectedUdp, RelaySession, type SessionCounters, type SessionInfo, type SessionLimits } from './relay-session.ts';
 import { createStaticHandler, sendText } from './static-files.ts';
 import { setAppSecurityHeaders } from './app-security-headers.ts';
+import { capConnectionsPerClient, ClientCounter, requestClient } from './client-limits.ts';
+import type { OriginPolicy } from './origin-policy.ts';
 
 /**
  * Extra HTTP handlers tried before the static files (e.g. `/api/demo/config`). Return true when
@@ -55,6 +57,16 @@ export interface RelayServerConfig {
   readonly routes?: RelayRoutes;
   readonly log: Logger;
   readonly now: () => number;
+  /** Which pages and host names may use the relay (WebSocket upgrades and /api/). */
+  readonly origins: OriginPolicy;
+  /** Sessions (open or being set up) one client address may hold. */
+  readonly maxSessionsPerClient: number;
+  /** Upgrades one client address may have in progress (resolving, checking) at once. */
+  readonly maxPendingPerClient: number;
+  /** TCP connections one client address may hold on the listener (not applied with trustProxy). */
+  readonly maxConnectionsPerClient: number;
+  /** Key per-client limits by the last X-Forwarded-For entry (a reverse proxy in front). */
+  readonly trustProxy: boolean;
 }
 
 /** Relay-wide counters. */
@@ -92,6 +104,8 @@ export class RelayServer {
   private nextId = 1;
   private readonly endedTotals = emptyCounters();
   private readonly refused: Record<string, number> = {};
+  private readonly clientSessions: ClientCounter;
+  private readonly clientPending: ClientCounter;
   private pingTimer: ReturnType<typeof setInterval> | undefined;
   /** Errors contained at a session or upgrade boundary (see RelayStats.internalErrors). */
   private internalErrors = 0;
@@ -134,6 +148,15 @@ export class RelayServer {
       (req, res) => this.onRequest(req, res),
     );
     this.http.maxConnections = this.hardCap + 256;
+    this.clientSessions = new ClientCounter(cfg.maxSessionsPerClient);
+    this.clientPending = new ClientCounter(cfg.maxPendingPerClient);
+    // Behind a trusted proxy every connection is the proxy's: it caps connections itself.
+    if (!cfg.trustProxy) {
+      capConnectionsPerClient(this.http, cfg.maxConnectionsPerClient, (client) => {
+        this.count('CONNECTION_LIMIT');
+        this.cfg.log.debug('relay.connection_limit', { client });
+      });
+    }
     this.http.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
       // The boundary of one upgrade: an error here ends this connection, nothing else.
       try {
@@ -228,6 +251,16 @@ export class RelayServer {
 
   private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
     setAppSecurityHeaders(res);
+    const path0 = (req.url ?? '/').split('?')[0];
+    if (path0.startsWith('/api/')) {
+      const problem = this.cfg.origins.hostProblem(req.headers.host) ?? this.cfg.origins.originProblem(req.headers.origin, req.headers.host);
+      if (problem) {
+        this.count('ORIGIN_NOT_ALLOWED');
+        this.cfg.log.info('relay.api_refused', { client: clientAddress(req), origin: safeUrl(req.headers.origin), host: safeUrl(req.headers.host), problem });
+        sendText(res, 403, problem, { 'Cache-Control': 'no-store' });
+        return;
+      }
+    }
     try {
       if (this.cfg.routes?.(req, res)) return;
     } catch (e) {
@@ -264,16 +297,30 @@ export class RelayServer {
       this.cfg.log.warn('session.overload', { client });
       return rejectUpgrade(socket, 503, 'relay overloaded');
     }
+    const ip = requestClient(req, this.cfg.trustProxy);
+    // Upgrades in progress per client bound what one client can make the relay resolve at once.
+    if (!this.clientPending.tryAcquire(ip)) {
+      this.count('CLIENT_PENDING_LIMIT');
+      this.cfg.log.info('session.client_pending_limit', { client });
+      return rejectUpgrade(socket, 429, 'too many relay sessions being set up from your address');
+    }
     this.pendingUpgrades++;
-    void this.prepare(req, parsed, client)
-      .then((prep) => this.complete(req, socket, head, client, prep))
+    let prepared: Preparation | undefined;
+    void this.prepare(req, parsed, client, ip)
+      .then((prep) => {
+        prepared = prep;
+        this.complete(req, socket, head, client, prep);
+      })
       .catch((e: unknown) => {
         this.internalErrors++;
         this.cfg.log.error('session.setup_error', { client, error: describeError(e) });
+        if (prepared?.clientSlot && !prepared.slotOwned) this.clientSessions.release(prepared.clientSlot);
+        prepared?.udp?.close();
         socket.destroy();
       })
       .finally(() => {
         this.pendingUpgrades--;
+        this.clientPending.release(ip);
       });
   }
 
@@ -281,7 +328,19 @@ export class RelayServer {
     req: http.IncomingMessage,
     parsed: ReturnType<typeof parseRelayRequest>,
     client: string,
+    ip: string,
   ): Promise<Preparation> {
+    // Browsers always send Origin on a WebSocket handshake (RFC 6455 §4.1): a page that is not
+    // the relay's own, or that reached it under a rebound host name, learns nothing but this.
+    // Clients without Origin (the CLI) are not web pages and may name the relay as they like.
+    const originProblem =
+      req.headers.origin === undefined
+        ? undefined
+        : (this.cfg.origins.hostProblem(req.headers.host) ?? this.cfg.origins.originProblem(req.headers.origin, req.headers.host));
+    if (originProblem) {
+      this.cfg.log.info('session.origin_refused', { client, origin: safeUrl(req.headers.origin), host: safeUrl(req.headers.host) });
+      return { refusal: { code: RelayCloseCode.ORIGIN_NOT_ALLOWED, reason: originProblem } };
+    }
     if (!parsed.ok) return { refusal: { code: parsed.closeCode, reason: parsed.reason } };
     const endpoint = formatEndpoint(parsed.endpoint);
     if (!offersSubprotocol(req)) {
@@ -292,14 +351,26 @@ export class RelayServer {
     if (this.sessions.size + this.pendingSessions >= this.cfg.maxSessions) {
       return { endpoint, refusal: { code: RelayCloseCode.TOO_MANY_SESSIONS, reason: `relay is full (${this.cfg.maxSessions} sessions)` } };
     }
+    if (!this.clientSessions.tryAcquire(ip)) {
+      return {
+        endpoint,
+        refusal: { code: RelayCloseCode.CLIENT_LIMIT, reason: `your address holds ${this.cfg.maxSessionsPerClient} sessions on this relay already` },
+      };
+    }
+    let keepSlot = false;
     this.pendingSessions++;
     try {
       const decision = await this.cfg.policy.decide(parsed.endpoint);
-      if (!decision.allowed) return { endpoint, refusal: { code: decision.code, reason: decision.reason } };
+      if (!decision.allowed) {
+        // What a name resolved to stays in the log: the close reason must not be a DNS oracle.
+        if (decision.logDetail) this.cfg.log.info('session.policy_detail', { client, endpoint, ...decision.logDetail });
+        return { endpoint, refusal: { code: decision.code, reason: decision.reason } };
+      }
       const destination = formatEndpoint({ host: formatIp(decision.address), port: decision.port });
       try {
         const udp = await openConnectedUdp(decision.address, decision.port);
-        return { endpoint, destination, udp };
+        keepSlot = true;
+        return { endpoint, destination, udp, clientSlot: ip };
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code ?? 'error';
         this.cfg.log.warn('session.udp_connect_failed', { client, endpoint, destination, code });
@@ -309,7 +380,7 @@ export class RelayServer {
         return {
           endpoint,
           refusal: unreachable
-            ? { code: RelayCloseCode.DESTINATION_UNREACHABLE, reason: `cannot reach ${destination}: ${code}` }
+            ? { code: RelayCloseCode.DESTINATION_UNREACHABLE, reason: `cannot reach ${endpoint}: ${code}` }
             : { code: RelayCloseCode.INTERNAL_ERROR, reason: `relay cannot open a UDP socket: ${code}` },
         };
       }
@@ -317,11 +388,17 @@ export class RelayServer {
       // complete() runs in the same microtask checkpoint, before any other upgrade can look at
       // the counts, so releasing the reservation here cannot let a session in over the limit.
       this.pendingSessions--;
+      if (!keepSlot) this.clientSessions.release(ip);
     }
   }
 
   private complete(req: http.IncomingMessage, socket: Duplex, head: Buffer, client: string, prep: Preparation): void {
+    const dropSlot = (): void => {
+      if (prep.clientSlot && !prep.slotOwned) this.clientSessions.release(prep.clientSlot);
+      prep.clientSlot = undefined;
+    };
     if (this.closing || socket.destroyed || !socket.writable) {
+      dropSlot();
       prep.udp?.close();
       socket.destroy();
       return;
@@ -330,6 +407,7 @@ export class RelayServer {
     this.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       accepted = true;
       if (prep.refusal || !prep.udp || !prep.destination || !prep.endpoint) {
+        dropSlot();
         const code = prep.refusal?.code ?? RelayCloseCode.INTERNAL_ERROR;
         const reason = truncateCloseReason(prep.refusal?.reason ?? 'internal error');
         this.count(CLOSE_NAMES[code] ?? String(code));
@@ -338,6 +416,8 @@ export class RelayServer {
         prep.udp?.close();
         return;
       }
+      const slot = prep.clientSlot ?? '?';
+      prep.slotOwned = true;
       const session = new RelaySession({
         id: this.nextId++,
         ws,
@@ -352,6 +432,7 @@ export class RelayServer {
         now: this.cfg.now,
         onEnd: (s) => {
           this.sessions.delete(s);
+          this.clientSessions.release(slot);
           this.internalErrors += s.internalErrors;
           addCounters(this.endedTotals, s.counters);
         },
@@ -368,7 +449,10 @@ export class RelayServer {
       });
     });
     // ws answers malformed upgrades itself (400) without calling back; the socket must not leak.
-    if (!accepted) prep.udp?.close();
+    if (!accepted) {
+      dropSlot();
+      prep.udp?.close();
+    }
   }
 
   /** Liveness: a session that answered no ping (and sent nothing) since the last sweep is dropped. */
@@ -394,6 +478,10 @@ interface Preparation {
   destination?: string;
   udp?: import('node:dgram').Socket;
   refusal?: { code: number; reason: string };
+  /** The client whose per-client session slot this preparation holds (released unless a session takes it). */
+  clientSlot?: string;
+  /** A session took over the slot (it releases it when it ends). */
+  slotOwned?: boolean;
 }
 
 function offersSubprotocol(req: http.IncomingMessage): boolean {

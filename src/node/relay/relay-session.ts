@@ -17,6 +17,9 @@
  *
  * The UDP socket is connect()ed to the one allowed address, so the kernel delivers only datagrams
  * from exactly that address and port: nobody else can inject into the session through the relay.
+ * Idle time counts only datagrams from the peer: a live WireGuard session always hears from its
+ * peer (handshake responses at every rekey, at the latest every 2 min, plus data and keepalives),
+ * while junk from the client never gets an answer.
  * Drops follow UDP semantics (WireGuard and TCP inside it recover); nothing is buffered without
  * bound. Messages above the WebSocket server's maxPayload never get here (ws closes with 1009).
  */
@@ -60,7 +63,7 @@ export interface SessionLimits {
   readonly burst: number;
   /** Rate-limited drops within one second that make the relay close with RATE_LIMITED. */
   readonly rateAbuseDrops: number;
-  /** Close with IDLE_TIMEOUT after this long without a forwarded datagram. */
+  /** Close with IDLE_TIMEOUT after this long without a datagram from the peer (client datagrams do not count). */
   readonly idleTimeoutMs: number;
   /** Above this many bytes waiting on the WebSocket, datagrams from the endpoint are dropped. */
   readonly maxBufferedBytes: number;
@@ -352,7 +355,8 @@ export class RelaySession {
     this.udp.send(buf);
     this.counters.datagramsToPeer++;
     this.counters.bytesToPeer += buf.length;
-    this.lastActivity = now;
+    // Not activity: only what the peer sends back keeps a session alive, so a client firing
+    // WireGuard-shaped junk (that no peer answers) still meets the idle timeout.
   }
 
   private fromPeer(msg: Buffer): void {

@@ -60,10 +60,10 @@ describe('refusals are close codes with a reason the browser can show', () => {
     assert.equal((await closeOf(`127.0.0.1:${peer.port + 1 === 65536 ? 1 : peer.port + 1}`)).code, RelayCloseCode.DESTINATION_NOT_ALLOWED);
   });
 
-  test('a name resolving to a disallowed address: 4001 naming both', async () => {
+  test('a name resolving to a disallowed address: 4001 naming the name, never what it resolves to', async () => {
     const r = await closeOf('v6only.test:51820');
     assert.equal(r.code, RelayCloseCode.DESTINATION_NOT_ALLOWED);
-    assert.match(r.reason, /v6only\.test:51820 = ::1 is not allowed/);
+    assert.equal(r.reason, 'v6only.test:51820 is not allowed by this relay');
   });
 
   test('a name that does not resolve: RESOLVE_FAILED (4002)', async () => {
