@@ -20,7 +20,7 @@ import { Session } from '../../../src/session/session.ts';
 import type { RelayWebSocketConstructor } from '../../../src/engine/relay-transport.ts';
 import { parseIp, type IpAddress } from '../../../src/shared/ip-address.ts';
 import { internetChecksum } from '../../../src/netstack/wire/checksum.ts';
-import { deterministicBytes } from '../../helpers/deterministic-bytes.ts';
+import { deterministicBytes } from '../../../harness/deterministic-bytes.ts';
 
 const WS = WebSocket as unknown as RelayWebSocketConstructor;
 const DEMO4 = parseIp('10.44.0.1');
