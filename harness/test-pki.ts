@@ -31,8 +31,16 @@ export interface CertOptions {
   startDays?: number;
   /** Signature digest (default sha256; 'sha1' for the refused-algorithm case). */
   digest?: 'sha256' | 'sha384' | 'sha1';
-  /** Extra lines for the extensions section. */
+  /** Extra lines for the extensions section (e.g. `nameConstraints=critical,permitted;DNS:corp.test`). */
   extensions?: readonly string[];
+  /** CA only: basicConstraints pathlen. */
+  pathLen?: number;
+  /** Replace the default basicConstraints / keyUsage / extendedKeyUsage value; `null` leaves it out. */
+  basicConstraints?: string | null;
+  keyUsage?: string | null;
+  extKeyUsage?: string | null;
+  /** Sign with RSA-PSS, salt length = digest length (the issuer's key must be RSA). */
+  pss?: boolean;
 }
 
 export interface TestCert {
@@ -108,10 +116,14 @@ export class TestPki {
     const chainFile = join(dir, `${name}.chain.crt`);
     openssl(['genpkey', ...keyArgs(o.key ?? 'ec-p256'), '-out', keyFile], dir);
     const sans = [...(o.dns ?? []).map((d) => `DNS:${d}`), ...(o.ips ?? []).map((i) => `IP:${i}`)];
+    const pick = (v: string | null | undefined, dflt: string | null, key: string): string[] => {
+      const value = v === undefined ? dflt : v;
+      return value === null ? [] : [`${key}=${value}`];
+    };
     const ext = [
-      isCa ? 'basicConstraints=critical,CA:TRUE' : 'basicConstraints=critical,CA:FALSE',
-      isCa ? 'keyUsage=critical,keyCertSign,cRLSign' : 'keyUsage=critical,digitalSignature,keyEncipherment',
-      ...(isCa ? [] : ['extendedKeyUsage=serverAuth']),
+      ...pick(o.basicConstraints, isCa ? `critical,CA:TRUE${o.pathLen !== undefined ? `,pathlen:${o.pathLen}` : ''}` : 'critical,CA:FALSE', 'basicConstraints'),
+      ...pick(o.keyUsage, isCa ? 'critical,keyCertSign,cRLSign' : 'critical,digitalSignature,keyEncipherment', 'keyUsage'),
+      ...pick(o.extKeyUsage, isCa ? null : 'serverAuth', 'extendedKeyUsage'),
       'subjectKeyIdentifier=hash',
       ...(o.issuer ? ['authorityKeyIdentifier=keyid'] : []),
       ...(sans.length ? [`subjectAltName=${sans.join(',')}`] : []),
@@ -143,6 +155,7 @@ export class TestPki {
     if (issuer) args.push('-cert', issuer.certFile);
     else args.push('-selfsign');
     if (!ed) args.push('-md', o.digest ?? 'sha256');
+    if (o.pss) args.push('-sigopt', 'rsa_padding_mode:pss', '-sigopt', 'rsa_pss_saltlen:digest');
     openssl(args, dir);
     const certPem = readFileSync(certFile, 'utf8').replace(/^[\s\S]*?(?=-----BEGIN CERTIFICATE-----)/, '');
     writeFileSync(certFile, certPem);

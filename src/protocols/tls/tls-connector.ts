@@ -13,11 +13,12 @@ import type { TlsConnectParams, TlsConnector } from '../http/http-client.ts';
 import { connectTls } from './tls-connection.ts';
 import type { TlsEvent, VerificationRequest } from './tls-client.ts';
 import { TlsTicketCache } from './tls-ticket-cache.ts';
-import { verifyHandshakeSignature, verifyServerCertificates } from './verifier-stub.ts';
+import { verifyHandshakeSignature, verifyServerCertificates } from './certificate-verifier.ts';
+import { TrustStore } from './trust-store.ts';
 
 export interface TlsConnectorSettings {
-  /** The trust store certificates are checked against (CAs and pins). */
-  trust: unknown;
+  /** The trust store certificates are checked against (CAs and pins); none = an empty store (trust nothing). */
+  trust: TrustStore | undefined;
   /** Shared across connections so they resume; cleared by the caller when trust changes. */
   ticketCache?: TlsTicketCache;
   /** Hosts (lower-case names or addresses) for which legacy TLS 1.2 suites are enabled. */
@@ -30,12 +31,21 @@ export interface TlsConnectorSettings {
   now?: () => Date;
 }
 
+const EMPTY_TRUST = new TrustStore();
+
 /** Checks what the TLS client asks to be checked: the chain, then the server's signature with the leaf key. */
-export async function verifyRequest(request: VerificationRequest, trust: unknown, insecure: boolean, now: Date): Promise<unknown> {
-  const summary = await verifyServerCertificates(request.chain, { serverName: request.serverName, trust: trust as never, now, insecure });
+export async function verifyRequest(
+  request: VerificationRequest,
+  trust: TrustStore | undefined,
+  insecure: boolean,
+  now: Date,
+  legacy = false,
+): Promise<unknown> {
+  const summary = await verifyServerCertificates(request.chain, { serverName: request.serverName, trust: trust ?? EMPTY_TRUST, now, insecure });
   if (request.signature) {
     const { scheme, signedData, signature } = request.signature;
-    const ok = await verifyHandshakeSignature(request.chain[0]!, scheme, signedData, signature);
+    // SHA-1 signature schemes are offered only to legacy hosts, so only they may use them.
+    const ok = await verifyHandshakeSignature(request.chain[0]!, scheme, signedData, signature, { allowSha1: legacy });
     if (!ok) {
       throw new WgwebError(
         ErrorCode.TLS_HANDSHAKE_FAILED,
@@ -61,7 +71,7 @@ export function createTlsConnector(settings: TlsConnectorSettings): TlsConnector
       signal: p.signal,
       onKeyLog: settings.onKeyLog,
       onEvent: settings.onEvent ? (e) => settings.onEvent!(p.host, p.port, e) : undefined,
-      verify: (request) => verifyRequest(request, settings.trust, p.insecure, settings.now?.() ?? new Date()),
+      verify: (request) => verifyRequest(request, settings.trust, p.insecure, settings.now?.() ?? new Date(), settings.legacyHosts?.has(host) ?? false),
     });
   };
 }

@@ -41,6 +41,7 @@ export class WgApp extends LitElement implements AutomationTarget {
     _configText: { state: true },
     _relayInput: { state: true },
     _remember: { state: true },
+    _trustJson: { state: true },
   };
   static override styles = [
     sharedStyles,
@@ -131,6 +132,8 @@ export class WgApp extends LitElement implements AutomationTarget {
   declare _configText: string;
   declare _relayInput: string;
   declare _remember: boolean;
+  /** HTTPS trust (TrustStore.toJSON() data), persisted with the config when the user opted in. */
+  declare _trustJson: unknown;
   readonly tunnel: TunnelController;
   readonly automation: WgwebAutomation;
   /** The worker's packet capture (the packet list and `wgweb.capture`). */
@@ -145,6 +148,7 @@ export class WgApp extends LitElement implements AutomationTarget {
     this._configText = this.#settings.rememberedConfig ?? '';
     this._relayInput = this.#settings.relayUrl ?? DEFAULT_RELAY_PATH;
     this._remember = this.#settings.remembersConfig;
+    this._trustJson = this.#settings.rememberedTrust;
     this.#theme = new ThemeController(this, this.#settings);
     this.tunnel = new TunnelController(this, {
       createWorker:
@@ -267,6 +271,8 @@ export class WgApp extends LitElement implements AutomationTarget {
             .lastError=${t.lastError}
             .sessionEnded=${t.lastErrorFromSession}
             .keys=${t}
+            .trustJson=${this._trustJson}
+            @wg-trust-change=${(e: CustomEvent<{ json: unknown }>) => this.#setTrust(e.detail.json)}
             @wg-config-input=${(e: CustomEvent<{ value: string }>) => this.#setConfig(e.detail.value)}
             @wg-relay-input=${(e: CustomEvent<{ value: string }>) => this.#setRelay(e.detail.value)}
             @wg-remember-change=${(e: CustomEvent<{ remember: boolean }>) => this.#setRemember(e.detail.remember)}
@@ -302,8 +308,23 @@ export class WgApp extends LitElement implements AutomationTarget {
 
   #setRemember(remember: boolean) {
     this._remember = remember;
-    if (remember) this.#settings.rememberConfig(this._configText);
-    else this.#settings.forgetConfig();
+    if (remember) {
+      this.#settings.rememberConfig(this._configText);
+      if (this._trustJson !== undefined) this.#settings.rememberTrust(this._trustJson);
+    } else {
+      this.#settings.forgetConfig();
+      this.#settings.forgetTrust();
+    }
+  }
+
+  /** The HTTPS trust the user set up (imported certificates, pins): TrustStore.toJSON() data. */
+  get trustJson(): unknown {
+    return this._trustJson;
+  }
+
+  #setTrust(json: unknown) {
+    this._trustJson = json;
+    if (this._remember) this.#settings.rememberTrust(json);
   }
 
   #onConnect() {

@@ -4,7 +4,8 @@
  * Connect / Disconnect. Properties down, events up:
  *
  *   wg-config-input { value }   wg-relay-input { value }   wg-remember-change { remember }
- *   wg-connect                  wg-disconnect
+ *   wg-connect                  wg-disconnect               wg-trust-change { json } (from the
+ *                                                            "Certificates" tab: HTTPS trust)
  *
  * "Try the demo" (shown when the relay runs its built-in demo peer) fetches a fresh client config
  * from the relay, then raises the same two events a user would: wg-config-input, wg-connect.
@@ -32,6 +33,7 @@ export class WgConfigPanel extends LitElement {
     lastError: { attribute: false },
     sessionEnded: { attribute: false },
     keys: { attribute: false },
+    trustJson: { attribute: false },
     _tab: { state: true },
     _publicKey: { state: true },
     _demo: { state: true },
@@ -119,13 +121,16 @@ export class WgConfigPanel extends LitElement {
   /** lastError describes a session that ended by itself, not a connect that failed. */
   declare sessionEnded: boolean;
   declare keys: TunnelKeys | undefined;
-  declare _tab: 'file' | 'keygen';
+  /** HTTPS trust (TrustStore.toJSON() data) shown and edited in the "Certificates" tab. */
+  declare trustJson: unknown;
+  declare _tab: 'file' | 'keygen' | 'certs';
   declare _publicKey: string;
   declare _demo: boolean;
   declare _demoBusy: boolean;
   declare _demoError: string;
   #diagnosis: ConfigDiagnosis = diagnoseConfig('');
   #derivingFor: string | undefined;
+  #certsLoaded = false;
 
   constructor() {
     super();
@@ -137,6 +142,7 @@ export class WgConfigPanel extends LitElement {
     this.lastError = undefined;
     this.sessionEnded = false;
     this.keys = undefined;
+    this.trustJson = undefined;
     this._tab = 'file';
     this._publicKey = '';
     this._demo = false;
@@ -163,6 +169,7 @@ export class WgConfigPanel extends LitElement {
     const tabs = [
       { id: 'file', label: 'Config file' },
       { id: 'keygen', label: 'New key pair' },
+      { id: 'certs', label: 'Certificates' },
     ];
     return html`<section class="card" aria-labelledby="config-title">
       <div class="card-head">
@@ -173,7 +180,7 @@ export class WgConfigPanel extends LitElement {
           tabs,
           selected: this._tab,
           idPrefix: 'cfg',
-          onSelect: (id) => this.#selectTab(id as 'file' | 'keygen'),
+          onSelect: (id) => this.#selectTab(id as 'file' | 'keygen' | 'certs'),
         })}
       </div>
       <div class="card-body">
@@ -191,6 +198,11 @@ export class WgConfigPanel extends LitElement {
         </div>
         <div role="tabpanel" id=${panelId('cfg', 'keygen')} aria-labelledby=${tabId('cfg', 'keygen')} ?hidden=${this._tab !== 'keygen'}>
           <wg-keygen .keys=${this.keys} @wg-use-config=${this.#onUseConfig}></wg-keygen>
+        </div>
+        <div role="tabpanel" id=${panelId('cfg', 'certs')} aria-labelledby=${tabId('cfg', 'certs')} ?hidden=${this._tab !== 'certs'}>
+          ${this._tab === 'certs' || this.#certsLoaded
+            ? html`<wg-trusted-certificates .trustJson=${this.trustJson}></wg-trusted-certificates>`
+            : nothing}
         </div>
       </div>
     </section>`;
@@ -288,9 +300,19 @@ export class WgConfigPanel extends LitElement {
     </div>`;
   }
 
-  #selectTab(id: 'file' | 'keygen') {
-    // Key generation (and its QR encoder) is a separate chunk, loaded the first time it is shown.
+  /** Opens the "Certificates" tab (e.g. from a certificate prompt's "manage trust" link). */
+  showCertificates(): void {
+    this.#selectTab('certs');
+  }
+
+  #selectTab(id: 'file' | 'keygen' | 'certs') {
+    // Key generation (and its QR encoder) is a separate chunk, loaded the first time it is shown;
+    // so is the certificate list with its X.509 decoder.
     if (id === 'keygen') void import('./wg-keygen.ts');
+    if (id === 'certs') {
+      this.#certsLoaded = true;
+      void import('./wg-trusted-certificates.ts');
+    }
     this._tab = id;
   }
 

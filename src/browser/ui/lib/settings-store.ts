@@ -17,6 +17,7 @@ const KEY = {
   relayUrl: 'wgweb.relayUrl',
   theme: 'wgweb.theme',
   config: 'wgweb.config',
+  trust: 'wgweb.trust',
 } as const;
 
 export class SettingsStore {
@@ -60,6 +61,29 @@ export class SettingsStore {
 
   forgetConfig(): void {
     this.#put(KEY.config, undefined);
+  }
+
+  /**
+   * The remembered HTTPS trust (TrustStore.toJSON() data: imported certificates, host pins), kept
+   * under the same opt-in as the config; `undefined` when none or unreadable.
+   */
+  get rememberedTrust(): unknown {
+    const t = this.#get(KEY.trust);
+    if (t === null) return undefined;
+    try {
+      return JSON.parse(t);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Stores the trust data (call only when the user opted in to remembering). False if refused. */
+  rememberTrust(json: unknown): boolean {
+    return this.#put(KEY.trust, JSON.stringify(json));
+  }
+
+  forgetTrust(): void {
+    this.#put(KEY.trust, undefined);
   }
 
   #get(key: string): string | null {
