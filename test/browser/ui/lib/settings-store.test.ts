@@ -64,4 +64,15 @@ describe('SettingsStore', () => {
     assert.equal(throwing.rememberConfig('x'), false);
     assert.equal(throwing.remembersConfig, false);
   });
+  test('keeps HTTPS trust data as JSON, forgets it, and treats damaged text as none', () => {
+    const storage = new MapStorage();
+    const s = new SettingsStore(storage);
+    assert.equal(s.rememberedTrust, undefined);
+    assert.equal(s.rememberTrust({ version: 1, certificates: [], pins: { 'nas.test': 'ab' }, insecureHosts: [] }), true);
+    assert.deepEqual(s.rememberedTrust, { version: 1, certificates: [], pins: { 'nas.test': 'ab' }, insecureHosts: [] });
+    s.forgetTrust();
+    assert.equal(storage.map.has('wgweb.trust'), false);
+    storage.setItem('wgweb.trust', '{not json');
+    assert.equal(s.rememberedTrust, undefined);
+  });
 });
