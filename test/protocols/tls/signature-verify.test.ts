@@ -5,7 +5,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { constants, createPrivateKey, sign, type KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { TestPki, type TestCert, type KeyType } from '../../../harness/test-pki.ts';
 import { binariesSkipReason } from '../../../harness/requirements.ts';
 import { verifyHandshakeSignature } from '../../../src/protocols/tls/certificate-verifier.ts';
@@ -58,7 +61,8 @@ describe('verifyHandshakeSignature', { skip: binariesSkipReason(['openssl'], 'ce
     const rsa = certs.get('rsa-2048')!;
     const sig = pkcs1('sha256')(rsa.key);
     assert.equal(await verifyHandshakeSignature(rsa.cert.der, S.ecdsa_secp256r1_sha256, data, sig), false);
-    assert.equal(await verifyHandshakeSignature(rsa.cert.der, 0x0809, data, sig), false);
+    assert.equal(await verifyHandshakeSignature(rsa.cert.der, S.rsa_pss_pss_sha256, data, pss('sha256', 32)(rsa.key)), false);
+    assert.equal(await verifyHandshakeSignature(rsa.cert.der, 0x0a0a, data, sig), false);
     const ec = certs.get('ec-p256')!;
     assert.equal(await verifyHandshakeSignature(ec.cert.der, S.rsa_pkcs1_sha256, data, ecdsa('sha256')(ec.key)), false);
   });
@@ -79,6 +83,25 @@ describe('verifyHandshakeSignature', { skip: binariesSkipReason(['openssl'], 'ce
 
   it('returns false for an unreadable certificate', async () => {
     assert.equal(await verifyHandshakeSignature(Uint8Array.of(1, 2, 3), S.ed25519, data, new Uint8Array(64)), false);
+  });
+});
+
+describe('RSASSA-PSS keys (RFC 4055)', { skip: binariesSkipReason(['openssl'], 'certificate') }, () => {
+  it('verify rsa_pss_pss_* signatures and refuse rsa_pss_rsae_* and PKCS#1 with them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wgweb-pss-'));
+    try {
+      const run = (...a: string[]) => execFileSync('openssl', a, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+      run('genpkey', '-algorithm', 'RSA-PSS', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', 'pss.key');
+      run('req', '-x509', '-new', '-key', 'pss.key', '-subj', '/CN=pss.test', '-days', '30', '-out', 'pss.crt');
+      const der = new Uint8Array(run('x509', '-in', 'pss.crt', '-outform', 'DER'));
+      const key = createPrivateKey(readFileSync(join(dir, 'pss.key')));
+      const sig = sign('sha256', data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 });
+      assert.equal(await verifyHandshakeSignature(der, S.rsa_pss_pss_sha256, data, sig), true);
+      assert.equal(await verifyHandshakeSignature(der, S.rsa_pss_rsae_sha256, data, sig), false);
+      assert.equal(await verifyHandshakeSignature(der, S.rsa_pkcs1_sha256, data, sig), false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
