@@ -31,6 +31,9 @@ export default defineConfig({
     // One small app: keep the main bundle in one file, no preload polyfill.
     modulePreload: { polyfill: false },
     chunkSizeWarningLimit: 200,
+    // Rolldown's "slow plugin" report fires on a loaded machine and says nothing about the code;
+    // `npm start` output stays the relay's own.
+    rolldownOptions: { checks: { bundlerTimings: false } },
   },
   worker: {
     format: 'es',
