@@ -9,6 +9,7 @@
  *          └▶ bodyFraming ─▶ body stream (pull-based) ─▶ gzip/deflate decoding ─▶ Response
  *          └▶ body read to the end ─▶ connection back to the pool (keep-alive) │ else discarded
  *          └▶ pooled connection found closed before any response byte ─▶ idempotent request sent once more
+ *     └▶ 401 + WWW-Authenticate and URL credentials ─▶ the same request once more with Authorization (http-auth.ts)
  *     └▶ 301/302/303/307/308 + Location ─▶ next exchange (up to 20), or the 3xx itself (redirect: 'manual')
  *
  * Failures reach the caller as {@link WgwebError}s with codes a user can act on (CONNECTION_REFUSED,
@@ -17,7 +18,7 @@
  */
 import { WgwebError, ErrorCode } from '../../shared/errors.ts';
 import { tryParseIp, type IpAddress } from '../../shared/ip-address.ts';
-import { toBase64 } from '../../shared/bytes.ts';
+import { Authenticator, chooseChallenge, parseChallenges, type Credentials } from './http-auth.ts';
 import type { Dialer, TcpConnection } from '../../engine/dialer.ts';
 import { ConnectionPool, type ConnectionPoolStats } from './connection-pool.ts';
 import { HttpConnection } from './http-connection.ts';
@@ -236,13 +237,16 @@ export class HttpClient {
     checkScheme(url, this.tls !== undefined);
     let method = normalizeMethod(init.method ?? 'GET');
     const headers = new Headers(init.headers);
+    // Like curl: credentials in the URL answer the server's 401 challenge, once, with the strongest
+    // scheme it offers (Digest, RFC 7616, before Basic, RFC 7617); they are never sent unasked.
+    let credentials: Credentials | undefined;
     if (url.username || url.password) {
-      // Like curl: credentials in the URL become Basic authentication (RFC 7617).
-      const creds = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
-      if (!headers.has('authorization')) headers.set('authorization', `Basic ${toBase64(new TextEncoder().encode(creds))}`);
+      credentials = { username: safeDecode(url.username), password: safeDecode(url.password) };
       url.username = '';
       url.password = '';
+      if (headers.has('authorization')) credentials = undefined; // the caller's own header wins
     }
+    const credentialsOrigin = url.origin;
     let body = prepareBody(init.body, method, headers);
     const redirectMode = init.redirect ?? 'follow';
     if (redirectMode !== 'follow' && redirectMode !== 'manual' && redirectMode !== 'error') {
@@ -259,6 +263,17 @@ export class HttpClient {
     try {
       for (let hop = 0; ; hop++) {
         const { response, bodyDone } = await this.exchange(url, method, headers, body, scope, init.onTiming, init.onResponseHead, init.insecure === true);
+        if (response.status === 401 && credentials && url.origin === credentialsOrigin && body.kind !== 'stream') {
+          const challenge = chooseChallenge(parseChallenges(response.headers.get('www-authenticate') ?? ''));
+          if (challenge) {
+            const authenticator = new Authenticator(challenge, credentials);
+            credentials = undefined; // one answer: wrong credentials leave the server's 401 to the caller
+            await discardBody(response);
+            headers.set('authorization', authenticator.authorization(method, `${url.pathname || '/'}${url.search}`));
+            hop--; // an authentication round, not a redirect
+            continue;
+          }
+        }
         const location = response.headers.get('location');
         if (!isRedirectStatus(response.status) || location === null || redirectMode === 'manual') {
           Object.defineProperty(response, 'url', { value: url.href, enumerable: true });
@@ -676,6 +691,15 @@ function abortErrorFor(reason: unknown, url: string): WgwebError {
     return new WgwebError(ErrorCode.TIMEOUT, `${url} timed out (the request's AbortSignal fired a TimeoutError)`, { url }, { cause: reason });
   }
   return new WgwebError(ErrorCode.ABORTED, `the request to ${url} was aborted`, { url }, { cause: reason });
+}
+
+/** Percent-decoding of URL userinfo that keeps malformed escapes as written. */
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
 }
 
 function normalizeMethod(method: string): string {

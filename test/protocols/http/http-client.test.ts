@@ -593,9 +593,32 @@ describe('request bodies and headers', () => {
     assert.equal(vhost.headers.host, 'intranet.example');
   });
 
-  test('URL credentials become Basic authentication', async () => {
+  test('URL credentials answer a Basic challenge once, like curl, and are never sent unasked', async () => {
+    const seen: (string | undefined)[] = [];
+    const good = `Basic ${Buffer.from('user:p@ss').toString('base64')}`;
+    const server = http.createServer((req, res) => {
+      seen.push(req.headers.authorization);
+      if (req.headers.authorization === good) res.end('welcome');
+      else {
+        res.writeHead(401, { 'www-authenticate': 'Basic realm="test", charset="UTF-8"' });
+        res.end('who are you?');
+      }
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    cleanups.push(() => server.close());
+    const port = (server.address() as net.AddressInfo).port;
+    const ok = await client().fetch(`http://user:p%40ss@127.0.0.1:${port}/private`);
+    assert.equal(await ok.text(), 'welcome');
+    assert.deepEqual(seen, [undefined, good]);
+    seen.length = 0;
+    const wrong = await client().fetch(`http://user:nope@127.0.0.1:${port}/private`);
+    assert.equal(wrong.status, 401, 'wrong credentials: the server\'s 401 comes back after one answer');
+    assert.equal(await wrong.text(), 'who are you?');
+    assert.equal(seen.length, 2);
+    seen.length = 0;
     const echo = await (await client().fetch(`http://user:p%40ss@127.0.0.1:${srv.port}/echo`)).json();
-    assert.equal(echo.headers.authorization, `Basic ${Buffer.from('user:p@ss').toString('base64')}`);
+    assert.equal(echo.headers.authorization, undefined, 'a server that does not ask gets no credentials');
   });
 
   test('caller mistakes are TypeErrors', async () => {
