@@ -22,6 +22,7 @@
 import { lookup } from 'node:dns/promises';
 import { formatEndpoint, formatIp, parsePrefix, prefixContains, tryParseIp, type Endpoint, type IpAddress, type IpPrefix } from '../../shared/ip-address.ts';
 import { checkEndpointHost, RelayCloseCode, truncateCloseReason } from '../../shared/relay-protocol.ts';
+import { createHostResolver } from './host-resolver.ts';
 
 /** Inclusive UDP port range. */
 export interface PortRange {
@@ -155,7 +156,10 @@ function portAllowed(r: PortRange, port: number): boolean {
 /** Resolves a host name to addresses (all families, resolver order). */
 export type Resolver = (host: string) => Promise<IpAddress[]>;
 
-/** The operating system's resolver (getaddrinfo, so /etc/hosts applies). */
+/**
+ * The operating system's resolver (getaddrinfo, so /etc/hosts applies). Not the default: it runs
+ * on libuv's small threadpool, which hung lookups exhaust (see host-resolver.ts).
+ */
 export const systemResolver: Resolver = async (host) => {
   const results = await lookup(host, { all: true, verbatim: true });
   const out: IpAddress[] = [];
@@ -172,7 +176,7 @@ export type PolicyDecision =
   | { readonly allowed: false; readonly code: RelayCloseCode; readonly reason: string; readonly logDetail?: Record<string, unknown> };
 
 export interface DestinationPolicyOptions {
-  /** Default: {@link systemResolver}. Tests inject a table. */
+  /** Default: {@link createHostResolver} (c-ares with its own timeout, /etc/hosts first). Tests inject a table. */
   resolve?: Resolver;
   /** Per lookup; default 5000 ms. */
   resolveTimeoutMs?: number;
@@ -201,8 +205,9 @@ export class DestinationPolicy {
 
   /** @throws {RangeError} when a rule does not parse. */
   constructor(rules: Iterable<string | AllowRule> = [], options: DestinationPolicyOptions = {}) {
-    this.resolver = options.resolve ?? systemResolver;
     this.resolveTimeoutMs = options.resolveTimeoutMs ?? 5000;
+    // Not getaddrinfo: its threadpool let a few hung names starve every other lookup (host-resolver.ts).
+    this.resolver = options.resolve ?? createHostResolver({ timeoutMs: Math.max(1, Math.floor(this.resolveTimeoutMs / 2)), tries: 2 });
     this.ruleCacheMs = options.ruleCacheMs ?? 30_000;
     this.now = options.now ?? (() => performance.now());
     for (const r of rules) this.add(r);
