@@ -115,6 +115,14 @@ export class EventLoop {
     this.step();
   }
 
+  /** Sends a keepalive now (our relay session reopened: the peer must learn the new source port). */
+  keepalive(peer?: PeerId): void {
+    if (this.closed) return;
+    const now = this.clock();
+    this.handle(this.tunnel.keepalive(now, peer), now);
+    this.step();
+  }
+
   /**
    * Something changed on the application side (a socket write, a new connection): run a step
    * soon. Calls in the same tick are coalesced.

@@ -503,8 +503,12 @@ export class Session {
       for (const w of this.relayOpenWaiters.splice(0)) w.resolve();
       if (previous === 'reconnecting') {
         this.emit({ type: 'relay-reconnected', level: 'info', message: `Relay reconnected (attempt ${detail.attempt}); the WireGuard session carries on.`, detail: { endpoint } });
-        // Roaming: the peer learns our new relay source port from our next authenticated packet.
-        this.loop.wake();
+        // Roaming (WireGuard paper §2.1): the peer learns our new relay source port from our next
+        // authenticated packet, so send one now. Waiting for the next data or keepalive left the
+        // peer sending into the old relay socket until the next rekey (~13 s stalls).
+        for (const p of this.loop.tunnel.stats().peers) {
+          if (p.endpoint && formatEndpoint(p.endpoint) === endpoint) this.loop.keepalive(p.publicKey);
+        }
       } else {
         this.emit({ type: 'relay-open', level: 'info', message: `Relay session open to ${endpoint}.`, detail: { endpoint, url: detail.url } });
       }

@@ -63,7 +63,9 @@ export function describeTunnelEvent(e: TunnelEvent): EventText {
           ? 'Persistent keepalive sent.'
           : e.reason === 'handshake-complete'
             ? 'Keepalive sent to confirm the new session.'
-            : 'Keepalive sent (data arrived and nothing went back for 10 s).',
+            : e.reason === 'endpoint-changed'
+              ? 'Keepalive sent so the peer learns our new relay address at once.'
+              : 'Keepalive sent (data arrived and nothing went back for 10 s).',
       );
     case 'keepalive-received':
       return info('Keepalive received.');

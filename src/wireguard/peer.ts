@@ -230,6 +230,14 @@ export class Peer {
     else this.event(out, now, { type: 'keepalive-sent', size: msg.length, receiverIndex: kp.remoteIndex, counter, reason: keepalive ?? 'passive' });
   }
 
+  /**
+   * Sends a keepalive now (or the queued data, which does the same job); without a usable session
+   * this starts a handshake, which tells the peer our address just as well.
+   */
+  keepaliveNow(now: number, out: TunnelResult, reason: KeepaliveReason): void {
+    this.sendKeepalive(now, out, reason);
+  }
+
   /** Queues a keepalive unless data is already waiting (it would do the same job), then flushes. */
   private sendKeepalive(now: number, out: TunnelResult, reason: KeepaliveReason): void {
     if (this.staged.length === 0) this.stage({ data: EMPTY, keepalive: reason });

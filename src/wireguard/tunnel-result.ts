@@ -91,7 +91,13 @@ export type KeepaliveReason =
   /** PersistentKeepalive interval. */
   | 'persistent'
   /** Initiator confirming a fresh session right after the response (nothing else to send). */
-  | 'handshake-complete';
+  | 'handshake-complete'
+  /**
+   * Our outside address changed (a new relay session, so a new UDP source port): the peer learns
+   * it from this authenticated packet at once (roaming, WireGuard paper §2.1) instead of sending
+   * into the old one until the next rekey.
+   */
+  | 'endpoint-changed';
 
 interface EventBase {
   /** The peer concerned; '' for device-level events about unauthenticated sources. */

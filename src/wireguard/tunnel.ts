@@ -378,6 +378,21 @@ export class Tunnel implements PeerHost {
     return out;
   }
 
+  /**
+   * Sends a keepalive to one peer, or to every peer with an endpoint, right away: for when our
+   * own outside address changed (the relay session reopened). See KeepaliveReason 'endpoint-changed'.
+   * @throws {RangeError} for an unknown peer.
+   */
+  keepalive(now: number, publicKey?: PeerId): TunnelResult {
+    checkNow(now);
+    const out = emptyResult();
+    this.checkOpen();
+    this.lastNow = now;
+    const peers = publicKey !== undefined ? [this.getPeer(publicKey)] : [...this.peers.values()];
+    for (const peer of peers) if (peer.endpoint) peer.keepaliveNow(now, out, 'endpoint-changed');
+    return out;
+  }
+
   /** Per-peer `wg show` data and drop counters. `now` defaults to the latest time seen. */
   stats(now: number = this.lastNow): TunnelStats {
     return {
