@@ -2,7 +2,7 @@
  * The relay's HTTP API for the demo peer (docs/demo.md), as extra relay routes:
  *
  *   GET|POST /api/demo/config[?format=json]
- *       same-origin?  (Sec-Fetch-Site / Origin; else 403)  ─▶ per-client-IP token bucket (else 429)
+ *       same-origin?  (Sec-Fetch-Site / Origin; else 403)  ─▶ token bucket per client /24 or /64 (else 429)
  *       ─▶ DemoPeer.register ─▶ 200 wg-quick text (or JSON) | 503 when every slot is taken
  *   GET|HEAD /api/demo/info       public facts for the UI: keys' public halves, endpoint, addresses,
  *                                 services, registrations count, limits
@@ -11,6 +11,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { KeyedTokenBuckets } from '../../shared/token-bucket.ts';
+import { formatPrefix, tryParseIp } from '../../shared/ip-address.ts';
 import { CONFIG_RATE_BURST, CONFIG_RATE_INTERVAL_MS, CONFIG_RATE_TRACKED_IPS } from './demo-constants.ts';
 import { DemoFullError, type DemoPeer } from './demo-peer.ts';
 
@@ -52,6 +53,20 @@ function sendError(res: ServerResponse, status: number, code: DemoApiErrorCode, 
 function clientIp(req: IncomingMessage): string {
   const a = req.socket.remoteAddress ?? 'unknown';
   return a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a;
+}
+
+/**
+ * The rate-limit bucket of a client: its /24 (IPv4) or /64 (IPv6). One machine commands a whole
+ * /64 (SLAAC, privacy addresses) and often many IPv4 addresses of its /24 (all of 127/8 on
+ * loopback): per address, 50 of them filled every registration in a second.
+ */
+export function clientNetwork(ip: string): string {
+  const a = tryParseIp(ip);
+  if (!a) return ip;
+  const length = a.length === 4 ? 24 : 64;
+  const masked = Uint8Array.from(a);
+  for (let bit = length; bit < masked.length * 8; bit++) masked[bit >> 3] &= ~(0x80 >> (bit & 7));
+  return formatPrefix({ address: masked, prefixLength: length });
 }
 
 /**
@@ -108,10 +123,11 @@ export function createDemoRoutes(demo: DemoPeer, options: DemoApiOptions = {}): 
       return true;
     }
     const ip = clientIp(req);
-    const missing = limiter.take(ip, now());
+    const network = clientNetwork(ip);
+    const missing = limiter.take(network, now());
     if (missing > 0) {
       const wait = Math.max(1, Math.ceil((missing * interval) / 1000));
-      sendError(res, 429, 'RATE_LIMITED', `too many demo configs from ${ip}; try again in ${wait} s`, { 'Retry-After': String(wait) });
+      sendError(res, 429, 'RATE_LIMITED', `too many demo configs from ${network}; try again in ${wait} s`, { 'Retry-After': String(wait) });
       return true;
     }
     let issued;

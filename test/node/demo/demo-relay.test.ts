@@ -298,3 +298,29 @@ describe('registrations expire (fake clock)', () => {
     }
   });
 });
+
+test('demo configs are rate-limited per /24 and /64, not per address: 50 loopback addresses share one bucket', async () => {
+  const { clientNetwork } = await import('../../../src/node/demo/demo-routes.ts');
+  assert.equal(clientNetwork('127.0.0.9'), '127.0.0.0/24');
+  assert.equal(clientNetwork('2001:db8:1:2:aaaa::1'), '2001:db8:1:2::/64');
+  const relay = await startRelay({ port: 0, logger: silentLogger, browse: false, demo: { api: { rateBurst: 3 } } });
+  try {
+    const http = await import('node:http');
+    const statusFrom = (localAddress: string): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const req = http.request({ host: '127.0.0.1', port: relay.port, path: '/api/demo/config', localAddress }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    const statuses: number[] = [];
+    for (let i = 2; i < 52; i++) statuses.push(await statusFrom(`127.0.0.${i}`));
+    assert.deepEqual(statuses.slice(0, 3), [200, 200, 200]);
+    assert.ok(statuses.slice(3).every((s) => s === 429), `the 4th and later are refused: ${statuses.join(',')}`);
+    assert.equal(relay.demo!.registry.size, 3);
+  } finally {
+    await relay.close();
+  }
+});
