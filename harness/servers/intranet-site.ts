@@ -8,6 +8,7 @@
  *   /docs/            nested page; script fetches JSON (root-absolute, relative, absolute, XHR)
  *   /docs/page2.html  reached by relative and root-absolute links
  *   /about            absolute link target; shows the Referer it got
+ *   /early            an inline script first in <head> records what it sees of cookies (window.__early)
  *   /old-docs         302 → /docs/ (relative Location);  /moved → 301 absolute Location
  *   /login            GET form; POST checks the password, sets cookies, 303 → /account
  *   /account          needs the session cookie (else 302 → /login);  /logout clears it
@@ -182,6 +183,18 @@ async function mainSite(req: IncomingMessage, res: ServerResponse): Promise<void
         `<h1>Page 2</h1><p class="shade">nested page</p><a id="home" href="/">Home</a>
         <button id="jsnav" type="button" onclick="location.href = '${SECOND}/'">To the second host by script</button>`,
       ),
+    );
+    return;
+  }
+  if (path === '/early') {
+    // An inline script before anything else: what it can see of cookies (browse-attacks e2e).
+    html(
+      res,
+      200,
+      '<!doctype html><html><head><script>' +
+        'var proto;try{proto=Object.getOwnPropertyDescriptor(Document.prototype,"cookie").get.call(document)}catch(e){proto="threw"}' +
+        'window.__early={cookie:document.cookie,proto:proto,store:typeof window.cookieStore};' +
+        '</script><title>Early</title></head><body><h1>Early</h1></body></html>',
     );
     return;
   }

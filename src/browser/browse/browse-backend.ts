@@ -16,7 +16,7 @@
  * DOM-free: tests drive it over a Node MessageChannel with a scripted fetcher.
  */
 import { ErrorCode } from '../../shared/errors.ts';
-import type { BrowseAbortMessage, BrowseErrorMessage, BrowseFetchMessage, BrowseResponseMessage, BrowseScopeMessage } from './browse-protocol.ts';
+import { DOCUMENT_TOKEN, newDocumentToken, type BrowseAbortMessage, type BrowseErrorMessage, type BrowseFetchMessage, type BrowsePageMessage, type BrowseResponseMessage, type BrowseScopeMessage } from './browse-protocol.ts';
 import { CookieJar } from './cookie-jar.ts';
 import { requestHeaders } from './framed-response.ts';
 import { TunnelScope } from './tunnel-scope.ts';
@@ -58,7 +58,22 @@ export interface BrowseBackendOptions {
   /** Epoch ms (cookie expiry). */
   now?: () => number;
   onActivity?: (activity: BrowseActivity) => void;
+  /** The Service Worker accepted a port (its first message on it). */
+  onBound?: () => void;
 }
+
+/** What a document token stands for: the document the app (or the Service Worker) served under it. */
+export interface BrowseDocument {
+  /** The intranet URL served ('' for the outside interstitial). */
+  url: string;
+  /** The address of the outside interstitial. */
+  outside?: string;
+  /** The error an error page shows. */
+  error?: { code: string; message: string };
+}
+
+/** How many document tokens are remembered (a frame's messages name the newest ones). */
+const MAX_DOCUMENTS = 128;
 
 /** Largest request body accepted from the browse origin (forms, uploads). */
 export const MAX_REQUEST_BODY = 64 * 1024 * 1024;
@@ -76,6 +91,7 @@ export class BrowseBackend {
   readonly #inflight = new Map<string, AbortController>();
   #portCounter = 0;
   #lastScope = '';
+  readonly #documents = new Map<string, BrowseDocument>();
 
   constructor(options: BrowseBackendOptions) {
     this.#options = options;
@@ -118,6 +134,16 @@ export class BrowseBackend {
     return this.jar.setCookie(line, url, this.#now(), { script: true });
   }
 
+  /** The document a frame agent's token stands for, or undefined for a token this app never issued. */
+  documentFor(token: string): BrowseDocument | undefined {
+    return typeof token === 'string' && DOCUMENT_TOKEN.test(token) ? this.#documents.get(token) : undefined;
+  }
+
+  #remember(token: string, doc: BrowseDocument): void {
+    this.#documents.set(token, doc);
+    if (this.#documents.size > MAX_DOCUMENTS) this.#documents.delete(this.#documents.keys().next().value as string);
+  }
+
   /** Requests in flight (head not yet answered, or body still streaming). */
   get inflight(): number {
     return this.#inflight.size;
@@ -136,6 +162,21 @@ export class BrowseBackend {
   #onMessage(port: MessagePort, portId: number, data: unknown): void {
     if (typeof data !== 'object' || data === null) return;
     const type = (data as { type?: unknown }).type;
+    if (type === 'bound') {
+      this.#options.onBound?.();
+      return;
+    }
+    if (type === 'page') {
+      const page = data as Partial<BrowsePageMessage>;
+      const okError = page.error === undefined || (typeof page.error?.code === 'string' && typeof page.error.message === 'string');
+      if (typeof page.token === 'string' && DOCUMENT_TOKEN.test(page.token) && typeof page.url === 'string' && (page.outside === undefined || typeof page.outside === 'string') && okError) {
+        const doc: BrowseDocument = { url: page.url };
+        if (page.outside) doc.outside = page.outside;
+        if (page.error) doc.error = { code: page.error.code, message: page.error.message };
+        this.#remember(page.token, doc);
+      }
+      return;
+    }
     const id = (data as { id?: unknown }).id;
     if (!Number.isSafeInteger(id)) return;
     const key = `${portId}:${id as number}`;
@@ -245,6 +286,8 @@ export class BrowseBackend {
     if (m.navigate || DOCUMENT_DESTINATIONS.has(m.destination)) {
       message.scriptCookies = this.jar.cookieHeader(url, this.#now(), { script: true });
       message.httpOnlyCookies = this.jar.cookiesFor(url, this.#now()).filter((c) => c.httpOnly).map((c) => c.name);
+      message.documentToken = newDocumentToken();
+      this.#remember(message.documentToken, { url: url.href });
     }
     try {
       port.postMessage(message, body ? [body as unknown as Transferable] : []);

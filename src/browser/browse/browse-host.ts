@@ -3,19 +3,24 @@
  * registers the Service Worker there), hands the Service Worker its backend port, drives the
  * viewport frame and keeps the state the address bar and the progress line show.
  *
- *   start():     GET /api/browse ──▶ browse origin ──▶ hidden <iframe bridge.html?app=…> ──ready──▶ port
+ *   start():     GET /api/browse ──▶ browse origin ──▶ hidden <iframe bridge.html?app=…&session=…&n=…>
+ *                ──ready──▶ port ──▶ (Service Worker: bound) ──▶ ready. Every further port (the worker
+ *                was stopped and asks again) comes with a fresh load of the bridge: the worker takes
+ *                one port per bridge load it saw the app start (#11).
  *   navigate(u): viewport.src = <browse origin>/browse/http/… ──▶ (Service Worker ⇄ BrowseBackend ⇄ tunnel)
  *                ──▶ iframe load + frame agent "loaded" ──▶ resolves { url, title, status, error? }
  *   frame agent: committed / url / title / navigating / loaded ──▶ view state (address bar, title)
  *   backend activity: requests, bytes ──▶ progress line
  *
  * Messages are only taken from the browse origin *and* from the exact window expected (the
- * bridge's or the viewport's), so another frame cannot pose as either.
+ * bridge's or the viewport's), so another frame cannot pose as either; and a viewport message
+ * speaks only for the document its token was minted for (the backend knows which intranet URL
+ * that is): claims about another host are ignored.
  */
 import { ErrorCode, WgwebError } from '../../shared/errors.ts';
 import type { TunnelStatus } from '../worker/tunnel-api.ts';
 import { BrowseBackend, type BrowseActivity, type BrowseFetchHead } from './browse-backend.ts';
-import { BROWSE_MESSAGE_TAG, isBrowseMessage, isFrameMessage, type FrameCommand, type FrameMessage, type PortMessage } from './browse-protocol.ts';
+import { BROWSE_MESSAGE_TAG, BROWSE_NOT_SERVED, isBrowseMessage, isFrameMessage, type FrameCommand, type FrameMessage, type PortMessage } from './browse-protocol.ts';
 import { BRIDGE_PATH, browseLocationOf, browsePath, parseOutsidePath } from './browse-url.ts';
 
 /** The page's side of a fetch through the tunnel (TunnelClient.fetchWithHead's shape). */
@@ -76,6 +81,8 @@ export interface BrowseHostOptions {
 
 /** How long after the frame's load event the agent's own "loaded" report is awaited. */
 const AGENT_GRACE_MS = 250;
+/** At most one bridge load per this long when the Service Worker (or anyone) asks for a port. */
+const BRIDGE_RELOAD_MIN_MS = 500;
 
 /** See the module comment. One per browse view. */
 export class BrowseHost {
@@ -87,6 +94,7 @@ export class BrowseHost {
   #bridge: HTMLIFrameElement | undefined;
   #starting: Promise<void> | undefined;
   #readyResolve: (() => void) | undefined;
+  #bound: Promise<void> | undefined;
   #readyReject: ((e: Error) => void) | undefined;
   #waiters: { resolve: (r: BrowseResult) => void; reject: (e: Error) => void }[] = [];
   /** Counts page loads (a navigation started, in the frame or by navigate()). */
@@ -97,6 +105,12 @@ export class BrowseHost {
   #agentCommitted = false;
   #statusByUrl = new Map<string, number>();
   #lastNavigation: string | undefined;
+  /** The backend saw a document navigation during this load (else the Service Worker did not serve it). */
+  #navigationSeen = false;
+  /** The last load was not served through the Service Worker: load the bridge again (re-claim) first. */
+  #reclaim = false;
+  #bridgeLoads = 0;
+  #lastBridgeLoad = 0;
   readonly #onMessage = (e: MessageEvent): void => this.#message(e);
   readonly #onLoad = (): void => void this.#frameLoaded();
   #viewportSeen: HTMLIFrameElement | null = null;
@@ -123,6 +137,7 @@ export class BrowseHost {
         return { connected: !!t?.connected && !!status, allowedIPs: status ? status.peers.flatMap((p) => p.allowedIPs) : [] };
       },
       onActivity: (a) => this.#activity(a),
+      onBound: () => this.#readyResolve?.(),
     });
     window.addEventListener('message', this.#onMessage);
   }
@@ -144,6 +159,10 @@ export class BrowseHost {
   /** Shows `url` (an intranet http: URL) in the viewport; resolves when the document has loaded. */
   async navigate(url: URL): Promise<BrowseResult> {
     await this.start();
+    if (this.#reclaim) {
+      this.#reclaim = false;
+      await this.#reloadBridge(true).catch(() => {});
+    }
     const viewport = this.#viewport();
     if (!viewport) throw new WgwebError(ErrorCode.INTERNAL, 'The browse view is not on the page.');
     const result = new Promise<BrowseResult>((resolve, reject) => this.#waiters.push({ resolve, reject }));
@@ -194,20 +213,50 @@ export class BrowseHost {
     this.#options.onChange();
     const origin = await (this.#options.discover ?? discoverBrowseOrigin)();
     this.state.browseOrigin = origin;
+    await this.#reloadBridge(true);
+    this.state.phase = 'ready';
+    this.#options.onChange();
+  }
+
+  /**
+   * (Re)loads the bridge with a fresh URL; with `wait`, resolves once the Service Worker has bound
+   * a port from it. The worker takes a port only from a bridge load it saw this page start.
+   */
+  async #reloadBridge(wait: boolean): Promise<void> {
+    const origin = this.state.browseOrigin;
     const parent = this.#options.bridgeParent();
+    if (!origin) return;
     if (!parent) throw new Error('The browse view is not on the page.');
-    const ready = new Promise<void>((resolve, reject) => {
-      this.#readyResolve = resolve;
-      this.#readyReject = reject;
+    this.#lastBridgeLoad = Date.now();
+    // One pending wait for a bound port, whichever bridge load brings it.
+    this.#bound ??= new Promise<void>((resolve, reject) => {
+      this.#readyResolve = () => {
+        this.#bound = undefined;
+        resolve();
+      };
+      this.#readyReject = (e) => {
+        this.#bound = undefined;
+        reject(e);
+      };
     });
-    const bridge = document.createElement('iframe');
-    bridge.hidden = true;
-    bridge.title = 'wgweb browse bridge';
-    bridge.setAttribute('aria-hidden', 'true');
-    bridge.tabIndex = -1;
-    bridge.src = `${origin}${BRIDGE_PATH}?app=${encodeURIComponent(location.origin)}&session=${this.session}`;
-    this.#bridge = bridge;
-    parent.append(bridge);
+    const ready = this.#bound;
+    let bridge = this.#bridge;
+    if (!bridge || !bridge.isConnected) {
+      bridge = document.createElement('iframe');
+      bridge.hidden = true;
+      bridge.title = 'wgweb browse bridge';
+      bridge.setAttribute('aria-hidden', 'true');
+      bridge.tabIndex = -1;
+      // The Service Worker checks that the app started the bridge's navigation by its Referer.
+      bridge.referrerPolicy = 'origin';
+      this.#bridge = bridge;
+      parent.append(bridge);
+    }
+    bridge.src = `${origin}${BRIDGE_PATH}?app=${encodeURIComponent(location.origin)}&session=${this.session}&n=${++this.#bridgeLoads}`;
+    if (!wait) {
+      void ready.catch(() => {});
+      return;
+    }
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`The browse origin ${origin} did not answer: is the wgweb relay running it?`)), 20_000);
@@ -217,8 +266,6 @@ export class BrowseHost {
     } finally {
       clearTimeout(timer);
     }
-    this.state.phase = 'ready';
-    this.#options.onChange();
   }
 
   #viewport(): HTMLIFrameElement | null {
@@ -247,9 +294,10 @@ export class BrowseHost {
     if (this.#bridge && e.source === this.#bridge.contentWindow && isBrowseMessage(e.data)) {
       if (e.data.type === 'ready') {
         this.#sendPort();
-        this.#readyResolve?.();
+      } else if (e.data.type === 'reload') {
+        void this.#reloadBridge(false);
       } else if (e.data.type === 'need-port') {
-        this.#sendPort();
+        if (Date.now() - this.#lastBridgeLoad >= BRIDGE_RELOAD_MIN_MS) void this.#reloadBridge(false);
       } else if (e.data.type === 'failed') {
         const text = (e.data as unknown as { message?: unknown }).message;
         const message = typeof text === 'string' ? text : 'the bridge failed';
@@ -262,18 +310,19 @@ export class BrowseHost {
   }
 
   #frame(m: FrameMessage, origin: string): void {
+    // The document the token was minted for is what this frame shows; a token this app never
+    // issued (or none: the agent ran without the Service Worker) speaks for nothing.
+    const doc = this.backend.documentFor(m.token);
+    if (!doc) return;
+    const docUrl = doc.url ? new URL(doc.url) : undefined;
+    // The frame's own URL may move within its origin (pushState, #hash); a claim about any other
+    // host (or session) is not believed.
     const where = browseLocationOf(m.url, origin);
-    const intranet = where?.session === this.session ? where.url : undefined;
-    const outside = (() => {
-      try {
-        const u = new URL(m.url);
-        return u.origin === origin ? parseOutsidePath(u.pathname + u.search) : undefined;
-      } catch {
-        return undefined;
-      }
-    })();
+    const claimed = where?.session === this.session ? where.url : undefined;
+    const intranet = docUrl && claimed && claimed.origin === docUrl.origin ? claimed : docUrl;
+    const outside = doc.outside;
     if (m.type === 'cookie') {
-      if (intranet && m.cookie !== undefined && this.backend.setScriptCookie(m.cookie, intranet)) this.#options.onChange();
+      if (intranet && !outside && m.cookie !== undefined && this.backend.setScriptCookie(m.cookie, intranet)) this.#options.onChange();
       return;
     }
     if (m.type === 'navigating') {
@@ -287,7 +336,7 @@ export class BrowseHost {
       if (!this.state.loading) this.#beginLoad();
       this.#agentCommitted = true;
       this.#awaitingCommit = false;
-      this.state.error = m.error;
+      this.state.error = doc.error;
     }
     if (this.#awaitingCommit) return; // a message of the document navigate() is replacing
     if (intranet) this.state.url = intranet.href;
@@ -296,7 +345,7 @@ export class BrowseHost {
     this.state.title = m.title;
     if (m.type === 'loaded') {
       this.#agentLoaded = true;
-      this.state.error = m.error;
+      this.state.error = doc.error;
       this.#finish();
     }
     this.#options.onChange();
@@ -311,6 +360,7 @@ export class BrowseHost {
     this.state.outside = undefined;
     this.#agentLoaded = false;
     this.#agentCommitted = false;
+    this.#navigationSeen = false;
   }
 
   async #frameLoaded(): Promise<void> {
@@ -324,7 +374,16 @@ export class BrowseHost {
       // A newer load began meanwhile: this one is not its end.
       if (load !== this.#load) return;
       if (!this.#agentLoaded) {
-        if (!this.#agentCommitted && this.#lastNavigation) this.state.url = this.#lastNavigation;
+        if (!this.#agentCommitted && !this.#navigationSeen) {
+          // Neither the agent nor a tunnel request: the browse Service Worker did not answer this
+          // navigation (unregistered, or displaced by another registration). Say so, and load the
+          // bridge again (which re-claims the origin) before the next navigation.
+          this.state.error = {
+            code: BROWSE_NOT_SERVED,
+            message: 'The page was not loaded through the tunnel: the browse view\'s Service Worker did not answer. Try again; if it persists, reload wgweb.',
+          };
+          this.#reclaim = true;
+        } else if (!this.#agentCommitted && this.#lastNavigation) this.state.url = this.#lastNavigation;
         this.#awaitingCommit = false; // a page the agent cannot run in: its load event ends it
         this.#finish();
       }
@@ -348,6 +407,7 @@ export class BrowseHost {
       case 'request':
         if (a.navigate && (a.destination === 'iframe' || a.destination === 'document')) {
           if (!this.state.loading) this.#beginLoad();
+          this.#navigationSeen = true;
         }
         this.state.requests++;
         this.state.active = this.backend.inflight + 1;

@@ -30,6 +30,12 @@ export interface BridgeNeedPortMessage {
   type: 'need-port';
 }
 
+/** Bridge → app: load me again (the Service Worker did not see this load, so it would refuse my port). */
+export interface BridgeReloadMessage {
+  wgweb: typeof BROWSE_MESSAGE_TAG;
+  type: 'reload';
+}
+
 /** Bridge → app: the Service Worker could not be registered. */
 export interface BridgeFailedMessage {
   wgweb: typeof BROWSE_MESSAGE_TAG;
@@ -37,13 +43,13 @@ export interface BridgeFailedMessage {
   message: string;
 }
 
-/** App → bridge (with the port transferred); bridge → Service Worker (with `appOrigin` and `session`). */
+/**
+ * App → bridge → Service Worker, with the port transferred. The Service Worker takes the session and
+ * app origin from what it saw of the bridge's navigation, never from a message.
+ */
 export interface PortMessage {
   wgweb: typeof BROWSE_MESSAGE_TAG;
   type: 'port';
-  appOrigin?: string;
-  /** The app tab's browse session. */
-  session?: string;
 }
 
 /** Service Worker → bridge. */
@@ -52,12 +58,19 @@ export interface NeedPortMessage {
   type: 'need-port';
 }
 
-/** Frame agent → app: what the framed top document is and does. `url` is its browse-origin URL. */
+/**
+ * Frame agent → app: what the framed top document is and does. `url` is its browse-origin URL.
+ * `token` names the document: the app minted it (or the Service Worker announced it, for its own
+ * pages) for the URL it served, and the agent got it inside its script, never in the page's DOM. The
+ * app believes a message only about that document's intranet origin (#11: a page posting another
+ * host's URL cannot plant cookies for it or put it in the address bar).
+ */
 export interface FrameMessage {
   wgweb: 'browse-frame';
   type: 'committed' | 'loaded' | 'url' | 'title' | 'navigating' | 'cookie';
   url: string;
   title: string;
+  token: string;
   /** For `cookie`: what a script assigned to document.cookie. */
   cookie?: string;
   /** Set on in-frame error pages. */
@@ -97,7 +110,24 @@ export interface BrowseAbortMessage {
   id: number;
 }
 
-export type ServiceWorkerToBackend = BrowseFetchMessage | BrowseAbortMessage;
+/** Service Worker → app, first message on a port it accepted: the port is bound to the session. */
+export interface BrowseBoundMessage {
+  type: 'bound';
+}
+
+/**
+ * Service Worker → app: a page the Service Worker made itself (error page, interstitial) is shown
+ * under `token`, for the intranet `url` (error pages) or the outside address (`outside`).
+ */
+export interface BrowsePageMessage {
+  type: 'page';
+  token: string;
+  url: string;
+  outside?: string;
+  error?: { code: string; message: string };
+}
+
+export type ServiceWorkerToBackend = BrowseFetchMessage | BrowseAbortMessage | BrowseBoundMessage | BrowsePageMessage;
 
 /** App → Service Worker: the head of a response; the body stream is transferred beside it. */
 export interface BrowseResponseMessage {
@@ -115,6 +145,8 @@ export interface BrowseResponseMessage {
   scriptCookies?: string;
   /** For documents: names of the HttpOnly cookies that apply (scripts cannot overwrite them). */
   httpOnlyCookies?: string[];
+  /** For documents: the token the frame agent speaks for this document with (see FrameMessage). */
+  documentToken?: string;
 }
 
 /** App → Service Worker: the request failed, with the worker's error code. */
@@ -139,6 +171,20 @@ export type BackendToServiceWorker = BrowseResponseMessage | BrowseErrorMessage 
 /** Error code of the browse view itself: the app page that carries the tunnel is not open. */
 export const BROWSE_UNAVAILABLE = 'BROWSE_UNAVAILABLE';
 
+/** Error code of the browse view itself: the frame's page did not come through the Service Worker. */
+export const BROWSE_NOT_SERVED = 'BROWSE_NOT_SERVED';
+
+/** A document token: 128 random bits, hex. */
+export const DOCUMENT_TOKEN = /^[0-9a-f]{32}$/;
+
+/** A fresh document token (crypto random). */
+export function newDocumentToken(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  let s = '';
+  for (const b of bytes) s += b.toString(16).padStart(2, '0');
+  return s;
+}
+
 /** True for a `{ wgweb: 'browse', type }` window message. */
 export function isBrowseMessage(data: unknown): data is { wgweb: 'browse'; type: string } {
   return typeof data === 'object' && data !== null && (data as { wgweb?: unknown }).wgweb === BROWSE_MESSAGE_TAG && typeof (data as { type?: unknown }).type === 'string';
@@ -153,6 +199,8 @@ export function isFrameMessage(data: unknown): data is FrameMessage {
     ['committed', 'loaded', 'url', 'title', 'navigating', 'cookie'].includes(m.type as string) &&
     typeof m.url === 'string' &&
     m.url.length < 16384 &&
+    typeof m.token === 'string' &&
+    DOCUMENT_TOKEN.test(m.token) &&
     typeof m.title === 'string' &&
     (m.cookie === undefined || (typeof m.cookie === 'string' && m.cookie.length < 8192)) &&
     (m.error === undefined || (typeof m.error === 'object' && m.error !== null && typeof m.error.code === 'string' && typeof m.error.message === 'string'))

@@ -4,8 +4,12 @@
  * Worker cannot reach a dedicated worker, so the app hands it a MessagePort (via the bridge page)
  * and answers on it (src/browser/browse/browse-backend.ts).
  *
+ *   install: refused unless at scope / with the exact script URL (a framed page may register copies)
  *   fetch event
  *     ├─ /__wgweb/outside?url=…        → the "leaves the tunnel" interstitial
+ *     ├─ /__wgweb/bridge.html (navigation) → network; a 200 for a navigation the app started (its
+ *     │                                  Referer) makes that document a genuine bridge: one port from it
+ *     ├─ /__wgweb/frame-agent.js?t=…   → the agent, with the token of the document that holds ticket t
  *     ├─ /__wgweb/* (bridge, agent…)   → network (the relay's browse listener)
  *     ├─ /browse/<session>/http/<host>/<path>  → the tunnel of that session's app tab
  *     ├─ other paths of this origin    → root-absolute URL of a framed page: mapped onto the intranet
@@ -24,13 +28,18 @@ import {
   BROWSE_MESSAGE_TAG,
   BROWSE_UNAVAILABLE,
   type BackendToServiceWorker,
+  type BrowseBoundMessage,
   type BrowseErrorMessage,
   type BrowseFetchMessage,
+  type BrowsePageMessage,
   type BrowseResponseMessage,
   type NeedPortMessage,
+  newDocumentToken,
 } from './browse-protocol.ts';
 import {
   BRIDGE_PATH,
+  FRAME_AGENT_PATH,
+  SERVICE_WORKER_PATH,
   BROWSE_PREFIX,
   CONTROL_PREFIX,
   OUTSIDE_PATH,
@@ -76,6 +85,7 @@ interface SwMessageEvent extends ExtendableEvent {
 }
 interface SwScope {
   readonly location: Location;
+  readonly registration: { readonly scope: string; unregister(): Promise<boolean> };
   readonly clients: SwClients;
   readonly navigator: Navigator;
   skipWaiting(): Promise<void>;
@@ -99,6 +109,7 @@ const scopes = new Map<string, TunnelScope>();
 function scopeOf(session: string): TunnelScope {
   return scopes.get(session) ?? TunnelScope.none;
 }
+/** The app's origin, as the genuine bridges' navigations showed it (frame-ancestors of framed pages). */
 let appOrigin = '';
 /** The latest framed document (the last resort for mapping a root-absolute navigation). */
 let lastDocument: BrowseLocation | undefined;
@@ -221,23 +232,69 @@ async function getBackend(session: string): Promise<BackendLink | undefined> {
   return got;
 }
 
-sw.addEventListener('install', (e) => e.waitUntil(sw.skipWaiting()));
-sw.addEventListener('activate', (e) => e.waitUntil(sw.clients.claim()));
+/**
+ * This worker only ever runs as the browse view's own: at scope `/`, from exactly its script URL.
+ * A framed page can register the same script elsewhere (`/__wgweb/browse-sw.js` at scope
+ * `/browse/`; the relay refuses other URLs): such a copy refuses to install and removes itself.
+ */
+function rightfulRegistration(): boolean {
+  return sw.registration.scope === `${ORIGIN}/` && sw.location.href === `${ORIGIN}${SERVICE_WORKER_PATH}`;
+}
+
+sw.addEventListener('install', (e) => {
+  if (!rightfulRegistration()) {
+    void sw.registration.unregister().catch(() => false);
+    e.waitUntil(Promise.reject(new Error('the browse Service Worker runs only at scope / from its own URL')));
+    return;
+  }
+  e.waitUntil(sw.skipWaiting());
+});
+sw.addEventListener('activate', (e) => e.waitUntil(rightfulRegistration() ? sw.clients.claim() : sw.registration.unregister()));
+
+/**
+ * Bridge documents whose navigation this worker saw the app start (by client id): the only
+ * senders a port is taken from, each once. A page cannot make itself one: changing its URL to the
+ * bridge's (history.replaceState), or framing the bridge from the browse origin, is not such a
+ * navigation (the relay serves the bridge only to the app's frame, and the Referer names who asked).
+ */
+const genuineBridges = new Map<string, { session: string; appOrigin: string }>();
+
+async function bridgeNavigation(event: FetchEvent, url: URL): Promise<Response> {
+  const response = await fetch(event.request);
+  const app = url.searchParams.get('app') ?? '';
+  const session = url.searchParams.get('session') ?? '';
+  let referrerOrigin = '';
+  try {
+    referrerOrigin = event.request.referrer ? new URL(event.request.referrer).origin : '';
+  } catch {
+    referrerOrigin = '';
+  }
+  if (response.status === 200 && event.resultingClientId && SESSION_ID.test(session) && /^https?:\/\/[^/]+$/.test(app) && app !== ORIGIN && referrerOrigin === app) {
+    genuineBridges.set(event.resultingClientId, { session, appOrigin: app });
+    if (genuineBridges.size > 64) genuineBridges.delete(genuineBridges.keys().next().value as string);
+  }
+  return response;
+}
 
 sw.addEventListener('message', (e) => {
-  const data = e.data as { wgweb?: unknown; type?: unknown; appOrigin?: unknown } | null;
+  const data = e.data as { wgweb?: unknown; type?: unknown } | null;
   if (!data || data.wgweb !== BROWSE_MESSAGE_TAG || data.type !== 'port') return;
   const port = e.ports[0];
   const source = e.source;
-  // Ports come from the bridge page the app embeds (its CSP lets only the app frame it), for the
-  // session in the bridge's own URL.
-  const session = source ? bridgeSession(source) : undefined;
-  if (!port || !source || !session) return;
-  if (typeof data.appOrigin === 'string' && /^https?:\/\/[^/]+$/.test(data.appOrigin)) appOrigin = data.appOrigin;
+  const bridge = source ? genuineBridges.get(source.id) : undefined;
+  if (!port || !source || !bridge) {
+    port?.close();
+    return;
+  }
+  // One port per genuine bridge document: the app loads the bridge again for the next one.
+  genuineBridges.delete(source.id);
+  appOrigin = bridge.appOrigin;
+  const { session } = bridge;
   // The previous link keeps serving the requests it already carries (its page may well be alive:
   // a second port also comes when a request asked for one while the first was on its way).
   const link = new BackendLink(port, source.id, session);
   backends.set(session, link);
+  port.postMessage({ type: 'bound' } satisfies BrowseBoundMessage);
   waiting.get(session)?.resolve(link);
   waiting.delete(session);
 });
@@ -255,8 +312,16 @@ sw.addEventListener('fetch', (event) => {
   if (url.origin === ORIGIN) {
     if (url.pathname === OUTSIDE_PATH) {
       event.respondWith(
-        documentOf(event).then((doc) => outsideResponse(parseOutsidePath(url.pathname + url.search) ?? '', 'other', doc ? scopeOf(doc.session) : TunnelScope.none)),
+        documentOf(event).then((doc) => outsideResponse(parseOutsidePath(url.pathname + url.search) ?? '', 'other', doc ? scopeOf(doc.session) : TunnelScope.none, undefined, doc?.session)),
       );
+      return;
+    }
+    if (url.pathname === BRIDGE_PATH && request.mode === 'navigate') {
+      event.respondWith(bridgeNavigation(event, url));
+      return;
+    }
+    if (url.pathname === FRAME_AGENT_PATH && url.search !== '') {
+      event.respondWith(agentScript(url.searchParams.get('t') ?? ''));
       return;
     }
     if (url.pathname.startsWith(CONTROL_PREFIX)) return;
@@ -332,7 +397,7 @@ async function intranet(event: FetchEvent, location: BrowseLocation, options: { 
   if (reply.type === 'error') {
     if (reply.outside) {
       if (!navigate && options.mayLeave) return fetch(request);
-      return outsideResponse(target.href, reply.code === ErrorCode.DNS_FAILURE ? 'no-dns' : 'allowed-ips', scopeOf(session), reply.message);
+      return outsideResponse(target.href, reply.code === ErrorCode.DNS_FAILURE ? 'no-dns' : 'allowed-ips', scopeOf(session), reply.message, session);
     }
     return failure(event, location, reply.code, reply.message);
   }
@@ -356,7 +421,7 @@ async function intranet(event: FetchEvent, location: BrowseLocation, options: { 
     stream = null;
   } else if (stream && plan.rewriteHtml) {
     const scopeNow = scopeOf(session);
-    stream = stream.pipeThrough(htmlRewriteStream({ documentUrl: target, mapUrl: (v, b) => mapLink(v, b, scopeNow, session), inject: frameAgentTag(n, reply.scriptCookies ?? '', reply.httpOnlyCookies ?? []) }));
+    stream = stream.pipeThrough(htmlRewriteStream({ documentUrl: target, mapUrl: (v, b) => mapLink(v, b, scopeNow, session), inject: frameAgentTag(n, reply.scriptCookies ?? '', reply.httpOnlyCookies ?? [], reply.documentToken ? ticketFor(reply.documentToken) : '') }));
   }
   if (navigate && NAVIGATION_DESTINATIONS.has(destination) && !plan.headers.some(([h]) => h === 'location')) lastDocument = location;
   try {
@@ -370,10 +435,58 @@ async function intranet(event: FetchEvent, location: BrowseLocation, options: { 
 /** A failed request: an error page in the frame for a navigation, a network error otherwise. */
 function failure(event: FetchEvent, location: BrowseLocation, code: string, message: string): Response {
   if (event.request.mode !== 'navigate') return Response.error();
-  return ownPage(errorPage({ code, message, url: location.url.href, retryPath: browsePath(location.url, location.session), nonce: nonce() }), 502);
+  const ticket = announcePage(location.session, { url: location.url.href, error: { code, message } });
+  return ownPage(errorPage({ code, message, url: location.url.href, retryPath: browsePath(location.url, location.session), nonce: nonce(), ticket }), 502);
 }
 
-function outsideResponse(url: string, reason: OutsideReason, scope: TunnelScope, detail?: string): Response {
+// ---- document tokens (what the app believes a frame's messages about) ------------------------------
+
+/** One-use tickets (in the agent's script URL) → the token of the document that holds them. */
+const tickets = new Map<string, string>();
+let agentSource: Promise<string> | undefined;
+
+function ticketFor(token: string): string {
+  const ticket = nonce();
+  tickets.set(ticket, token);
+  if (tickets.size > 256) tickets.delete(tickets.keys().next().value as string);
+  return ticket;
+}
+
+/**
+ * A page this worker made itself gets a token too, announced to the session's app over its port
+ * (the app trusts its ports, not the frame); without a live port there is nobody to tell.
+ */
+function announcePage(session: string | undefined, page: Omit<BrowsePageMessage, 'type' | 'token'>): string {
+  const link = session ? backends.get(session) : undefined;
+  if (!link || link.closed) return '';
+  const token = newDocumentToken();
+  const message: BrowsePageMessage = { type: 'page', token, ...page };
+  try {
+    link.port.postMessage(message);
+  } catch {
+    return '';
+  }
+  return ticketFor(token);
+}
+
+/** The frame agent with the token of the document whose ticket this is, inside its own scope. */
+async function agentScript(ticket: string): Promise<Response> {
+  const token = tickets.get(ticket) ?? '';
+  tickets.delete(ticket);
+  agentSource ??= fetch(`${ORIGIN}${FRAME_AGENT_PATH}`, { cache: 'no-store' }).then((r) => (r.ok ? r.text() : Promise.reject(new Error(`frame agent: HTTP ${r.status}`))));
+  let text: string;
+  try {
+    text = await agentSource;
+  } catch {
+    agentSource = undefined;
+    return new Response('', { status: 503, headers: { 'content-type': 'text/javascript; charset=utf-8' } });
+  }
+  return new Response(`(function(){var __wgwebToken=${JSON.stringify(token)};\n${text}\n})();\n`, {
+    headers: { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' },
+  });
+}
+
+function outsideResponse(url: string, reason: OutsideReason, scope: TunnelScope, detail?: string, session?: string): Response {
   let why = reason;
   if (reason === 'other' && url.startsWith('https:')) why = 'https';
   else if (reason === 'other' && url.startsWith('http:')) {
@@ -384,7 +497,8 @@ function outsideResponse(url: string, reason: OutsideReason, scope: TunnelScope,
     }
   }
   if (!url) return ownPage(errorPage({ code: ErrorCode.USAGE, message: 'This interstitial has no address to open.', url: '', nonce: nonce() }), 400);
-  return ownPage(outsidePage({ url, reason: why, detail, nonce: nonce() }), 200);
+  const ticket = announcePage(session, { url: '', outside: url });
+  return ownPage(outsidePage({ url, reason: why, detail, nonce: nonce(), ticket }), 200);
 }
 
 function ownPage(html: string, status: number): Response {

@@ -72,10 +72,10 @@ function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 }
 
-function page(options: { title: string; body: string; nonce: string; className?: string; meta?: string }): string {
+function page(options: { title: string; body: string; nonce: string; ticket?: string; className?: string; meta?: string }): string {
   return (
     `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">` +
-    `${options.meta ?? ''}<title>${escapeHtml(options.title)}</title><style>${STYLE}</style>${frameAgentTag(options.nonce)}</head>` +
+    `${options.meta ?? ''}<title>${escapeHtml(options.title)}</title><style>${STYLE}</style>${frameAgentTag(options.nonce, '', [], options.ticket ?? '')}</head>` +
     `<body class="${options.className ?? ''}"><main>${options.body}</main></body></html>`
   );
 }
@@ -84,7 +84,7 @@ function page(options: { title: string; body: string; nonce: string; className?:
  * The in-frame page for a failed navigation: the headline for the code, the worker's own sentence,
  * the address, and a retry link. `retryPath` is the browse path to load again.
  */
-export function errorPage(options: { code: string; message: string; url: string; retryPath?: string; nonce: string }): string {
+export function errorPage(options: { code: string; message: string; url: string; retryPath?: string; nonce: string; ticket?: string }): string {
   const { title, advice } = explainError(options.code);
   const body =
     `<span class="badge">${escapeHtml(options.code)}</span><h1>${escapeHtml(title)}</h1>` +
@@ -93,7 +93,7 @@ export function errorPage(options: { code: string; message: string; url: string;
     `<p>Address: <span class="url">${escapeHtml(options.url)}</span></p>` +
     (options.retryPath ? `<a class="button" href="${escapeHtml(options.retryPath)}">Try again</a>` : '');
   const meta = `<meta name="wgweb-error" content="${escapeHtml(options.code)}"><meta name="wgweb-error-message" content="${escapeHtml(options.message)}">`;
-  return page({ title: `${title} — wgweb`, body, nonce: options.nonce, meta });
+  return page({ title: `${title} — wgweb`, body, nonce: options.nonce, ticket: options.ticket, meta });
 }
 
 /** Why a link leaves the tunnel, for the interstitial. */
@@ -103,7 +103,7 @@ export type OutsideReason = 'https' | 'allowed-ips' | 'no-dns' | 'other';
  * The interstitial for a link that leaves the tunnel: it says so plainly, and opens the address
  * only on request, in a new tab, outside the tunnel (no referrer, no opener).
  */
-export function outsidePage(options: { url: string; reason: OutsideReason; detail?: string; nonce: string }): string {
+export function outsidePage(options: { url: string; reason: OutsideReason; detail?: string; nonce: string; ticket?: string }): string {
   const why =
     options.reason === 'https'
       ? 'It is an https:// address, and wgweb carries plain http:// only (there is no TLS inside the tunnel yet).'
@@ -122,6 +122,7 @@ export function outsidePage(options: { url: string; reason: OutsideReason; detai
     title: 'Outside the tunnel — wgweb',
     body,
     nonce: options.nonce,
+    ticket: options.ticket,
     className: 'outside',
     meta: `<meta name="wgweb-outside" content="${escapeHtml(options.url)}">`,
   });

@@ -11,8 +11,18 @@
  * navigations inside the browse space (keepNavigationsInside). It reads nothing else and
  * needs no permission; a page whose CSP forbids it simply reports nothing (the app falls back on
  * what the Service Worker saw).
+ *
+ * It is injected as a classic, non-async script before the page's first element that can run
+ * anything, so it runs before every page script (#11). Every message carries the document's token,
+ * which the Service Worker put in this script's own scope (`__wgwebToken`), not in the DOM; the app
+ * believes a message only about the intranet origin it minted that token for. Messages go to
+ * `top` (unforgeable, unlike `parent`), so a page that fools the agent of a nested frame into
+ * posting gets nothing: the app takes messages only from the viewport's own window.
  */
 import type { FrameCommand, FrameMessage } from './browse-protocol.ts';
+
+/** Set by the Service Worker around this script (see browse-sw.ts agentScript); absent otherwise. */
+declare const __wgwebToken: string | undefined;
 import { BROWSE_PREFIX, outsidePath } from './browse-url.ts';
 
 interface NavigateEventLike extends Event {
@@ -53,7 +63,10 @@ function keepNavigationsInside(): void {
 /**
  * document.cookie for intranet scripts: the app's jar (non-HttpOnly cookies of this document's
  * intranet URL, handed in by the Service Worker) instead of the browse origin's own cookies, which
- * belong to the browse origin's host and must not show. Writes update the view and go to the jar.
+ * belong to the browse origin's host (shared with every other service on it) and must not show.
+ * Writes update the view and go to the jar. Shadowed on the document and on Document.prototype
+ * (so the native getter cannot simply be called on the document), and the async Cookie Store API
+ * (`cookieStore`) is removed.
  */
 function shadowCookies(initial: string, httpOnly: ReadonlySet<string>, report: (line: string) => void): void {
   const jar = new Map<string, string>();
@@ -63,34 +76,48 @@ function shadowCookies(initial: string, httpOnly: ReadonlySet<string>, report: (
     const eq = t.indexOf('=');
     jar.set(eq < 0 ? '' : t.slice(0, eq), eq < 0 ? t : t.slice(eq + 1));
   }
-  try {
-    Object.defineProperty(document, 'cookie', {
-      configurable: true,
-      get: () => [...jar].map(([n, v]) => (n ? `${n}=${v}` : v)).join('; '),
-      set: (value: unknown) => {
-        const line = String(value);
-        const [pair, ...attrs] = line.split(';');
-        const eq = pair.indexOf('=');
-        const name = eq < 0 ? '' : pair.slice(0, eq).trim();
-        const v = (eq < 0 ? pair : pair.slice(eq + 1)).trim();
-        const lower = attrs.map((a) => a.trim().toLowerCase());
-        // Scripts cannot create HttpOnly cookies, nor replace one (RFC 6265 §5.3 steps 10-11).
-        if (lower.some((a) => a === 'httponly') || httpOnly.has(name)) return;
-        const maxAge = lower.find((a) => a.startsWith('max-age='));
-        const expires = lower.find((a) => a.startsWith('expires='));
-        const gone = (maxAge !== undefined && Number(maxAge.slice(8)) <= 0) || (expires !== undefined && Date.parse(expires.slice(8)) <= Date.now());
-        if (gone) jar.delete(name);
-        else jar.set(name, v);
-        report(line);
-      },
-    });
-  } catch {
-    // A page that locked document.cookie keeps its own.
+  const descriptor: PropertyDescriptor = {
+    configurable: false,
+    get: () => [...jar].map(([n, v]) => (n ? `${n}=${v}` : v)).join('; '),
+    set: (value: unknown) => {
+      const line = String(value);
+      const [pair, ...attrs] = line.split(';');
+      const eq = pair.indexOf('=');
+      const name = eq < 0 ? '' : pair.slice(0, eq).trim();
+      const v = (eq < 0 ? pair : pair.slice(eq + 1)).trim();
+      const lower = attrs.map((a) => a.trim().toLowerCase());
+      // Scripts cannot create HttpOnly cookies, nor replace one (RFC 6265 §5.3 steps 10-11).
+      if (lower.some((a) => a === 'httponly') || httpOnly.has(name)) return;
+      const maxAge = lower.find((a) => a.startsWith('max-age='));
+      const expires = lower.find((a) => a.startsWith('expires='));
+      const gone = (maxAge !== undefined && Number(maxAge.slice(8)) <= 0) || (expires !== undefined && Date.parse(expires.slice(8)) <= Date.now());
+      if (gone) jar.delete(name);
+      else jar.set(name, v);
+      report(line);
+    },
+  };
+  for (const target of [Document.prototype, HTMLDocument.prototype, document]) {
+    try {
+      Object.defineProperty(target, 'cookie', descriptor);
+    } catch {
+      // Already locked (a second agent in the same document): the first one's view stands.
+    }
+  }
+  for (const target of [window, Window.prototype]) {
+    try {
+      Object.defineProperty(target, 'cookieStore', { configurable: false, get: () => undefined });
+    } catch {
+      // not there
+    }
   }
 }
 
 (() => {
   const script = document.currentScript as HTMLScriptElement | null;
+  const token = typeof __wgwebToken === 'string' ? __wgwebToken : '';
+  // Captured before any page script can replace them.
+  const appWindow = window.top;
+  const postToApp = (message: FrameMessage, origin: string): void => appWindow?.postMessage(message, origin);
   let topFramed = false;
   // Every framed document (also one opened in a tab of its own) sees the jar, not the browse
   // origin's cookies; only the app's own frame can report writes back to the jar.
@@ -102,13 +129,13 @@ function shadowCookies(initial: string, httpOnly: ReadonlySet<string>, report: (
     // none
   }
   shadowCookies(script?.dataset.cookies ?? '', new Set(httpOnly), (line) => {
-    if (topFramed) window.parent.postMessage({ wgweb: 'browse-frame', type: 'cookie', url: location.href, title: document.title, cookie: line } satisfies FrameMessage, appOrigin());
+    if (topFramed) postToApp({ wgweb: 'browse-frame', type: 'cookie', url: location.href, title: document.title, cookie: line, token }, appOrigin());
   });
   keepNavigationsInside();
-  if (window.parent === window) return;
+  if (window.parent === window || !appWindow || appWindow === window) return;
   const appOrigin = (): string => {
     const ancestors = (location as Location & { ancestorOrigins?: DOMStringList }).ancestorOrigins;
-    return ancestors && ancestors.length > 0 ? ancestors[0] : '*';
+    return ancestors && ancestors.length > 0 ? ancestors[ancestors.length - 1] : '*';
   };
   let parentIsOtherOrigin = false;
   try {
@@ -126,10 +153,10 @@ function shadowCookies(initial: string, httpOnly: ReadonlySet<string>, report: (
     return { code, message: document.querySelector<HTMLMetaElement>('meta[name="wgweb-error-message"]')?.content ?? '' };
   };
   const post = (type: FrameMessage['type']): void => {
-    const message: FrameMessage = { wgweb: 'browse-frame', type, url: location.href, title: document.title };
+    const message: FrameMessage = { wgweb: 'browse-frame', type, url: location.href, title: document.title, token };
     const error = type === 'loaded' || type === 'committed' ? errorOf() : undefined;
     if (error) message.error = error;
-    window.parent.postMessage(message, appOrigin());
+    postToApp(message, appOrigin());
   };
 
   post('committed');
@@ -155,7 +182,7 @@ function shadowCookies(initial: string, httpOnly: ReadonlySet<string>, report: (
   }).observe(document, { subtree: true, childList: true, characterData: true });
 
   window.addEventListener('message', (e: MessageEvent) => {
-    if (e.source !== window.parent || (appOrigin() !== '*' && e.origin !== appOrigin())) return;
+    if (e.source !== appWindow || (appOrigin() !== '*' && e.origin !== appOrigin())) return;
     const c = e.data as Partial<FrameCommand>;
     if (c?.wgweb !== 'browse-command') return;
     if (c.command === 'back') history.back();

@@ -93,6 +93,8 @@ const DROP_RESPONSE = new Set([
 const DECODED_CODINGS = new Set(['gzip', 'x-gzip', 'deflate']);
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
+/** Document types besides HTML that can run script when navigated to. */
+const SCRIPTABLE_NON_HTML = /xml|svg|xsl/i;
 /** Destinations of documents (HTML rewriting and the frame agent apply to these only). */
 const DOCUMENT_DESTINATIONS = new Set(['document', 'iframe', 'frame']);
 
@@ -161,6 +163,11 @@ export function planFramedResponse(input: FramedResponseInput): FramedResponsePl
       continue;
     }
     headers.push([name, value]);
+  }
+  // A document the agent is not in but that can run script (SVG, XHTML, XML with XSLT): no script
+  // at all and an opaque origin, so it never sees the browse host's own cookies or the other pages.
+  if (DOCUMENT_DESTINATIONS.has(input.destination) && !rewriteHtml && !isRedirect && !nullBody && SCRIPTABLE_NON_HTML.test(contentType)) {
+    headers.push(['content-security-policy', 'sandbox']);
   }
   // Only the app (and the browse origin itself, for nested intranet frames) may frame intranet pages.
   headers.push(['content-security-policy', `frame-ancestors ${input.appOrigin || "'none'"} 'self'`]);
@@ -239,10 +246,14 @@ function allowAgent(directives: [string, string[]][], agent: { source: string; n
 /**
  * The `<script>` tag of the frame agent, injected into framed documents; `cookies` is what the
  * document's scripts see as document.cookie. ASCII only (non-ASCII as character references), so it
- * fits a document of any charset.
+ * fits a document of any charset. Not `async`: the agent runs before any script of the page (#11),
+ * so no page script sees the browse host's own cookies or an unwrapped History API. `ticket` (one
+ * use) lets the Service Worker serve this document's agent with its token inside the script, where
+ * page scripts cannot read it (the DOM only ever shows the spent ticket).
  */
-export function frameAgentTag(nonce: string, cookies = '', httpOnlyNames: readonly string[] = []): string {
+export function frameAgentTag(nonce: string, cookies = '', httpOnlyNames: readonly string[] = [], ticket = ''): string {
   const attr = (text: string) => text.replace(/[&<>"'\u0080-\uffff]/g, (c) => `&#${c.charCodeAt(0)};`);
   const httpOnly = httpOnlyNames.length ? ` data-httponly="${attr(JSON.stringify(httpOnlyNames))}"` : '';
-  return `<script src="${FRAME_AGENT_PATH}" nonce="${nonce}" data-cookies="${attr(cookies)}"${httpOnly} async></script>`;
+  const src = ticket ? `${FRAME_AGENT_PATH}?t=${encodeURIComponent(ticket)}` : FRAME_AGENT_PATH;
+  return `<script src="${attr(src)}" nonce="${nonce}" data-cookies="${attr(cookies)}"${httpOnly}></script>`;
 }

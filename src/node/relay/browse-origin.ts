@@ -3,8 +3,13 @@
  * browse view frames intranet pages on. A separate origin is what keeps intranet content away from
  * the app: a framed page cannot read the app's DOM, storage or keys, nor script it (docs/browse.md).
  *
- *   GET /__wgweb/bridge.html?app=<app origin>   the bridge page, frameable by that app origin only
- *   GET /__wgweb/browse-sw.js                   the Service Worker (Service-Worker-Allowed: /)
+ *   GET /__wgweb/bridge.html?app=<app origin>   the bridge page, frameable by that app origin only: one
+ *                                               the app's listener served /api/browse to, or configured;
+ *                                               never the browse origin itself (#11: a framed page that
+ *                                               framed the bridge could hand the Service Worker its port)
+ *   GET /__wgweb/browse-sw.js                   the Service Worker (Service-Worker-Allowed: /), at exactly
+ *                                               this URL: with a query it is not served, so a framed page
+ *                                               cannot register a second copy (`…/browse-sw.js?x`)
  *   GET /__wgweb/bridge.js, frame-agent.js      their scripts (dist/ui/__wgweb/, built by Vite)
  *   anything else                               a short page: this origin is only served through
  *                                               the app's browse view (the Service Worker answers
@@ -36,6 +41,8 @@ const FILES: Readonly<Record<string, string>> = {
   'frame-agent.js.map': 'application/json; charset=utf-8',
 };
 const CONTROL_DIR = '__wgweb';
+/** How many app origins (Host headers of /api/browse requests) are remembered. */
+const MAX_LEARNED_APP_ORIGINS = 32;
 const API_PATH = '/api/browse';
 
 export interface BrowseOriginOptions {
@@ -52,7 +59,10 @@ export interface BrowseOriginOptions {
    * (e.g. `https://browse.example.com`); default `http://<the app's host>:<port>`.
    */
   publicOrigin?: string;
-  /** App origins allowed to embed the bridge besides those on the same host (e.g. behind a proxy). */
+  /**
+   * App origins allowed to embed the bridge besides the ones the app's listener served
+   * `/api/browse` to (e.g. an app behind a proxy on another host name).
+   */
   appOrigins?: readonly string[];
   log: Logger;
 }
@@ -77,8 +87,19 @@ export async function startBrowseOrigin(options: BrowseOriginOptions): Promise<B
   const publicOrigin = options.publicOrigin === undefined ? undefined : checkOrigin(options.publicOrigin, 'browse origin', 'https://browse.example.com');
   const appOrigins = new Set((options.appOrigins ?? []).map((o) => checkOrigin(o, 'browse app origin', 'https://vpn.example.com')));
   const roots = options.staticDirs.map((d) => resolve(d, CONTROL_DIR));
+  // App origins as browsers named the app's listener when they asked it for /api/browse (its Host
+  // header; a page cannot choose another Host for a request it sends). Bounded: the oldest go first.
+  const learned = new Set<string>();
+  const learn = (hostHeader: string | undefined): void => {
+    const host = hostHeader ? /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?$/.exec(hostHeader.trim()) : null;
+    if (!host) return;
+    const origin = `http://${host[1].toLowerCase()}${host[2] ?? ''}`;
+    learned.delete(origin);
+    learned.add(origin);
+    if (learned.size > MAX_LEARNED_APP_ORIGINS) learned.delete(learned.values().next().value as string);
+  };
   const server = http.createServer({ headersTimeout: 10_000, requestTimeout: 30_000, connectionsCheckingInterval: 2000 }, (req, res) => {
-    handle(req, res, roots, appOrigins).catch((e: Error) => {
+    handle(req, res, roots, (app, browseHost) => app !== ownOrigin(browseHost) && app !== publicOrigin && (appOrigins.has(app) || learned.has(app))).catch((e: Error) => {
       options.log.error('browse.request_error', { error: e.message });
       sendText(res, 500, 'internal error');
     });
@@ -91,6 +112,11 @@ export async function startBrowseOrigin(options: BrowseOriginOptions): Promise<B
     server.listen({ host: options.host, port: options.port ?? 0 }, () => resolveListen((server.address() as AddressInfo).port));
   });
   server.on('error', (err) => options.log.error('browse.http_error', { error: err.message }));
+  /** The browse origin itself, as a request to it names it (never an app origin). */
+  const ownOrigin = (browseHost: string | undefined): string => {
+    const host = hostnameOf(browseHost);
+    return host ? `http://${host}:${port}` : '';
+  };
   const originFor = (appHost: string | undefined): string => {
     if (publicOrigin) return publicOrigin;
     const host = hostnameOf(appHost) ?? defaultHost(options.host);
@@ -103,6 +129,7 @@ export async function startBrowseOrigin(options: BrowseOriginOptions): Promise<B
       sendText(res, 405, 'method not allowed', { Allow: 'GET, HEAD' });
       return true;
     }
+    learn(req.headers.host);
     const body = Buffer.from(`${JSON.stringify({ origin: originFor(req.headers.host) })}\n`);
     res.writeHead(200, {
       'Content-Type': 'application/json; charset=utf-8',
@@ -131,7 +158,12 @@ export async function startBrowseOrigin(options: BrowseOriginOptions): Promise<B
   };
 }
 
-async function handle(req: http.IncomingMessage, res: http.ServerResponse, roots: string[], appOrigins: Set<string>): Promise<void> {
+async function handle(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  roots: string[],
+  isAppOrigin: (app: string, browseHost: string | undefined) => boolean,
+): Promise<void> {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     sendText(res, 405, 'method not allowed', { Allow: 'GET, HEAD' });
     return;
@@ -140,7 +172,7 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse, roots
   const path = url.pathname;
   if (path === `/${CONTROL_DIR}/bridge.html`) {
     const app = url.searchParams.get('app') ?? '';
-    if (!bridgeAllowed(app, req.headers.host, appOrigins)) {
+    if (!bridgeAllowed(app) || !isAppOrigin(app, req.headers.host)) {
       sendText(res, 403, `the browse bridge only works inside the wgweb app of this host (app origin "${app.slice(0, 200)}" is not allowed)`);
       return;
     }
@@ -162,7 +194,8 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse, roots
     return;
   }
   const prefix = `/${CONTROL_DIR}/`;
-  if (path.startsWith(prefix) && Object.hasOwn(FILES, path.slice(prefix.length))) {
+  // Exact URLs only: a query would make another Service Worker script URL (a second registration).
+  if (path.startsWith(prefix) && Object.hasOwn(FILES, path.slice(prefix.length)) && !(req.url ?? '').includes('?')) {
     const name = path.slice(prefix.length);
     for (const root of roots) {
       const file = await locate(root, name);
@@ -203,18 +236,15 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse, roots
   res.end(req.method === 'HEAD' ? undefined : body);
 }
 
-/** The app origin may embed the bridge when it is on the same host (another port) or configured. */
-function bridgeAllowed(app: string, browseHost: string | undefined, appOrigins: Set<string>): boolean {
+/** `app` is an origin (scheme://host[:port], nothing else) that could go into frame-ancestors. */
+function bridgeAllowed(app: string): boolean {
   let u: URL;
   try {
     u = new URL(app);
   } catch {
     return false;
   }
-  if ((u.protocol !== 'http:' && u.protocol !== 'https:') || u.origin !== app) return false;
-  if (appOrigins.has(app)) return true;
-  const host = hostnameOf(browseHost);
-  return host !== undefined && u.hostname === host;
+  return (u.protocol === 'http:' || u.protocol === 'https:') && u.origin === app;
 }
 
 /** The host name of a Host header (brackets kept for IPv6), or undefined when it is not a plain host. */

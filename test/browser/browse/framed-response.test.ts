@@ -129,7 +129,22 @@ describe('the intranet CSP, for the browse origin', () => {
     assert.equal(editContentSecurityPolicy('frame-ancestors *'), '');
   });
   test('the agent tag carries the nonce, the script-visible cookies and the HttpOnly names, ASCII only', () => {
-    assert.equal(frameAgentTag('n1', 'a=1; b="x<y"; c=\u00e9'), '<script src="/__wgweb/frame-agent.js" nonce="n1" data-cookies="a=1; b=&#34;x&#60;y&#34;; c=&#233;" async></script>');
-    assert.equal(frameAgentTag('n1', '', ['sid']), '<script src="/__wgweb/frame-agent.js" nonce="n1" data-cookies="" data-httponly="[&#34;sid&#34;]" async></script>');
+    assert.equal(frameAgentTag('n1', 'a=1; b="x<y"; c=\u00e9'), '<script src="/__wgweb/frame-agent.js" nonce="n1" data-cookies="a=1; b=&#34;x&#60;y&#34;; c=&#233;"></script>');
+    assert.equal(frameAgentTag('n1', '', ['sid']), '<script src="/__wgweb/frame-agent.js" nonce="n1" data-cookies="" data-httponly="[&#34;sid&#34;]"></script>');
+  });
+  test('the agent runs before any page script (#11): never async or deferred; its ticket is in its URL, its token never in the page', () => {
+    const tag = frameAgentTag('n1', '', [], 'abc123');
+    assert.doesNotMatch(tag, /\basync\b|\bdefer\b|type="module"/);
+    assert.equal(tag, '<script src="/__wgweb/frame-agent.js?t=abc123" nonce="n1" data-cookies=""></script>');
+  });
+  test('documents that can run script but get no agent (SVG, XML) are sandboxed: no script, an opaque origin', () => {
+    for (const type of ['image/svg+xml', 'application/xhtml+xml', 'text/xml']) {
+      const plan = planFramedResponse({ ...base, destination: 'iframe', headers: [['content-type', type]] });
+      assert.ok(plan.headers.some(([n, v]) => n === 'content-security-policy' && v === 'sandbox'), type);
+    }
+    for (const [destination, type] of [['iframe', 'text/html'], ['iframe', 'image/png'], ['image', 'image/svg+xml']]) {
+      const plan = planFramedResponse({ ...base, destination, headers: [['content-type', type]] });
+      assert.ok(!plan.headers.some(([n, v]) => n === 'content-security-policy' && v === 'sandbox'), `${destination} ${type}`);
+    }
   });
 });

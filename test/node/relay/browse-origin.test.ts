@@ -59,14 +59,42 @@ describe('the browse origin listener', () => {
     assert.equal((await get(browse.port, '/__wgweb/bridge.js')).body, '/* bridge */');
   });
 
-  test('the bridge page can be framed by the app on the same host (any port) or a configured app origin only', async () => {
+  test('the Service Worker script exists at exactly one URL: with a query it is not served (#11: a second registration)', async () => {
+    for (const path of ['/__wgweb/browse-sw.js?x', '/__wgweb/browse-sw.js?', '/__wgweb/bridge.js?v=2']) {
+      assert.equal((await get(browse.port, path)).status, 404, path);
+    }
+  });
+
+  test('the bridge page can be framed only by an app origin the relay served /api/browse to, or a configured one; never by the browse origin itself', async () => {
+    const before = await get(browse.port, '/__wgweb/bridge.html?app=http%3A%2F%2F127.0.0.1%3A8080');
+    assert.equal(before.status, 403, 'another port of the same host is not the app until it asked for /api/browse');
+    // The app's listener answers /api/browse for the app at 127.0.0.1:8080 (its Host header).
+    const http = await import('node:http');
+    const server = http.createServer((req, res) => void browse.routes(req, res));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const appPort = (server.address() as { port: number }).port;
+    try {
+      await get(appPort, '/api/browse', { host: '127.0.0.1:8080' });
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
     const ok = await get(browse.port, '/__wgweb/bridge.html?app=http%3A%2F%2F127.0.0.1%3A8080');
     assert.equal(ok.status, 200);
     assert.match(ok.body, /<script src="\/__wgweb\/bridge\.js"><\/script>/);
     assert.equal(ok.headers['content-security-policy'], "default-src 'none'; script-src 'self'; frame-ancestors http://127.0.0.1:8080");
     const configured = await get(browse.port, '/__wgweb/bridge.html?app=https%3A%2F%2Fvpn.example.com', { host: 'browse.example.com' });
     assert.equal(configured.status, 200);
-    for (const app of ['http://evil.example:8080', 'http://127.0.0.1:8080/path', "http://127.0.0.1:8080 'unsafe-inline'", 'javascript:alert(1)', '']) {
+    // #11: a framed page (on the browse origin) framing the bridge as its "app" could hand the
+    // Service Worker a port of its own.
+    for (const app of [
+      `http://127.0.0.1:${browse.port}`,
+      'http://127.0.0.1:9999',
+      'http://evil.example:8080',
+      'http://127.0.0.1:8080/path',
+      "http://127.0.0.1:8080 'unsafe-inline'",
+      'javascript:alert(1)',
+      '',
+    ]) {
       const r = await get(browse.port, `/__wgweb/bridge.html?app=${encodeURIComponent(app)}`);
       assert.equal(r.status, 403, app);
     }
