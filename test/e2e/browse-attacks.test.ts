@@ -19,14 +19,14 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Frame, Page } from 'playwright-core';
-import { browserSkipReason, interopSkipReason } from '../helpers/requirements.ts';
-import { closeAllNamespaces } from '../helpers/netns.ts';
-import { startWireguardGoPeer, type WgClient, type WgGoPeer } from '../helpers/wireguard-go-peer.ts';
-import { startIntranetSite, type IntranetSite } from '../helpers/intranet-site.ts';
+import { browserSkipReason, interopSkipReason } from '../../harness/requirements.ts';
+import { closeAllNamespaces } from '../../harness/netns.ts';
+import { startWireguardGoPeer, type WgClient, type WgGoPeer } from '../../harness/wireguard-go-peer.ts';
+import { startIntranetSite, type IntranetSite } from '../../harness/intranet-site.ts';
 import { startRelay, type RelayHandle } from '../../src/node/relay/main.ts';
 import { createLogger } from '../../src/node/relay/log.ts';
 import { formatEndpoint } from '../../src/shared/ip-address.ts';
-import { ensureUiBuilt, openUi, type UiSession } from './helpers/browser.ts';
+import { ensureUiBuilt, openUi, type UiSession } from '../../harness/browser.ts';
 
 const skip = browserSkipReason() ?? interopSkipReason();
 
