@@ -8,6 +8,7 @@
  *   /docs/            nested page; script fetches JSON (root-absolute, relative, absolute, XHR)
  *   /docs/page2.html  reached by relative and root-absolute links
  *   /about            absolute link target; shows the Referer it got
+ *   /blank            target=_blank link, window.open (relative and absolute), form target=_blank
  *   /early            an inline script first in <head> records what it sees of cookies (window.__early)
  *   /old-docs         302 → /docs/ (relative Location);  /moved → 301 absolute Location
  *   /login            GET form; POST checks the password, sets cookies, 303 → /account
@@ -182,6 +183,20 @@ async function mainSite(req: IncomingMessage, res: ServerResponse): Promise<void
         'Page 2',
         `<h1>Page 2</h1><p class="shade">nested page</p><a id="home" href="/">Home</a>
         <button id="jsnav" type="button" onclick="location.href = '${SECOND}/'">To the second host by script</button>`,
+      ),
+    );
+    return;
+  }
+  if (path === '/blank') {
+    html(
+      res,
+      200,
+      page(
+        'New windows',
+        `<h1>New windows</h1><a id="blank" href="/about" target="_blank">About, new window</a>
+        <button id="open" onclick="window.open('/docs/')">open docs</button>
+        <button id="open-second" onclick="window.open('${SECOND}/')">open second host</button>
+        <form action="/about" target="_blank"><button id="submit">submit to a new window</button></form>`,
       ),
     );
     return;

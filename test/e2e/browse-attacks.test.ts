@@ -90,7 +90,13 @@ describe('a hostile intranet page against the browse view', { skip }, () => {
     assert.equal(status, 403);
 
     const popupOpened = ui.context.waitForEvent('page');
-    await f.evaluate(() => void window.open('/__wgweb/outside?url=http%3A%2F%2Fexample.invalid%2F', '_blank'));
+    // A real browser window (window.open of a fresh realm: the agent keeps the page's own
+    // window.open in the browse view).
+    await f.evaluate(() => {
+      const realm = document.createElement('iframe');
+      document.body.append(realm);
+      void realm.contentWindow!.open('/__wgweb/outside?url=http%3A%2F%2Fexample.invalid%2F', '_blank');
+    });
     const popup = await popupOpened;
     await popup.waitForLoadState();
     const attack = async ([o, s, app]: string[]): Promise<string[]> => {
@@ -131,9 +137,9 @@ describe('a hostile intranet page against the browse view', { skip }, () => {
       out.push(offer(window));
       // The app's own bridge, scripted through the opener (same origin as this page), if the
       // browser lets a page find it (Chromium does not index frames inside a shadow root).
-      const top = (window.opener as Window).top!;
-      out.push(`app frames: ${top.length}`);
-      for (let i = 0; i < top.length; i++) {
+      const top = (window.opener as Window | null)?.top;
+      out.push(`app frames: ${top?.length ?? 'no opener'}`);
+      for (let i = 0; top && i < top.length; i++) {
         try {
           if (top[i].location.pathname === '/__wgweb/bridge.html') out.push(`app bridge: ${offer(top[i])}`);
         } catch {

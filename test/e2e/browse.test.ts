@@ -297,6 +297,23 @@ describe('the browse view through a real wireguard-go peer', { skip }, () => {
     await page.evaluate(() => localStorage.removeItem('wgweb.test-secret'));
   });
 
+  test('new windows stay in the browse view: target=_blank links and forms, window.open of relative and absolute intranet URLs (#14)', async () => {
+    const pagesBefore = ui.context.pages().length;
+    for (const [id, want] of [
+      ['#blank', `${site.main}/about`],
+      ['#open', `${site.main}/docs/`],
+      ['#submit', `${site.main}/about`],
+      ['#open-second', `${site.second}/`],
+    ]) {
+      await page.evaluate((u) => window.wgweb.browse(u), `${site.main}/blank`);
+      await frame.locator(id).click();
+      await addressIs(want).catch(async (e: Error) => {
+        throw new Error(`${id}: the address bar shows ${await address()}, not ${want} (${e.message})`);
+      });
+    }
+    assert.equal(ui.context.pages().length, pagesBefore, 'no browser tab was opened');
+  });
+
   test('in-frame error pages: the host refuses, DNS fails; each with the worker\'s code', async () => {
     const refused = await page.evaluate((u) => window.wgweb.browse(u), `${site.main}:81/`);
     assert.equal(refused.error?.code, 'CONNECTION_REFUSED');

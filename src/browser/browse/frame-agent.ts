@@ -23,7 +23,7 @@ import type { FrameCommand, FrameMessage } from './browse-protocol.ts';
 
 /** Set by the Service Worker around this script (see browse-sw.ts agentScript); absent otherwise. */
 declare const __wgwebToken: string | undefined;
-import { BROWSE_PREFIX, outsidePath } from './browse-url.ts';
+import { BROWSE_PREFIX, OUTSIDE_PATH, outsidePath } from './browse-url.ts';
 
 interface NavigateEventLike extends Event {
   readonly cancelable: boolean;
@@ -58,6 +58,90 @@ function keepNavigationsInside(): void {
     e.preventDefault();
     location.assign(url.protocol === 'http:' ? `${BROWSE_PREFIX}${session}/http/${url.host}${url.pathname}${url.search}${url.hash}` : outsidePath(url.href));
   });
+}
+
+/**
+ * New windows stay in the browse view (#14): a link or form with `target="_blank"` (or a target
+ * name no frame has), and `window.open(url)`, load in the viewport instead of a browser tab of the
+ * browse origin, as a one-tab browser would. The outside interstitial's own "open outside" link and
+ * targets naming a frame of the page keep the browser's behaviour.
+ */
+function keepNewWindowsInside(): void {
+  /** The viewport's document window: the highest same-origin ancestor (or this one). */
+  const viewport = (): Window => {
+    let w: Window = window;
+    while (w.parent !== w) {
+      try {
+        void w.parent.location.href;
+        w = w.parent;
+      } catch {
+        break;
+      }
+    }
+    return w;
+  };
+  const newWindowTarget = (target: string): boolean => {
+    const t = target.trim().toLowerCase();
+    if (t === '' || t === '_self' || t === '_parent' || t === '_top') return false;
+    if (t === '_blank') return true;
+    // A name: a frame of this page with it keeps the browser's behaviour.
+    for (let i = 0; i < window.length; i++) {
+      try {
+        if (window[i].name === target) return false;
+      } catch {
+        // cross-origin child: its name is still readable in browsers; if not, treat as new
+      }
+    }
+    return true;
+  };
+  const here = /^\/browse\/([a-z0-9]{8,32})\/http\/([^/]+)/.exec(location.pathname);
+  const session = here?.[1];
+  /** `href` as a URL of the browse space (an absolute intranet http URL mapped into it), or undefined. */
+  const inBrowseSpace = (href: string): URL | undefined => {
+    let u: URL;
+    try {
+      u = new URL(href, document.baseURI);
+    } catch {
+      return undefined;
+    }
+    if (u.origin === location.origin) {
+      if (u.pathname.startsWith(BROWSE_PREFIX) || u.pathname === OUTSIDE_PATH) return u;
+      // A root-absolute URL a script built (`/docs/`): on this document's intranet host.
+      if (!here || u.pathname.startsWith('/__wgweb/')) return undefined;
+      return new URL(`${BROWSE_PREFIX}${here[1]}/http/${here[2]}${u.pathname}${u.search}${u.hash}`, location.origin);
+    }
+    if (!session) return undefined;
+    if (u.protocol === 'http:') return new URL(`${BROWSE_PREFIX}${session}/http/${u.host}${u.pathname}${u.search}${u.hash}`, location.origin);
+    if (u.protocol === 'https:') return new URL(outsidePath(u.href), location.origin);
+    return undefined;
+  };
+  window.addEventListener('click', (e) => {
+    if (e.defaultPrevented || e.button !== 0 || e.ctrlKey || e.metaKey || e.shiftKey || e.altKey) return;
+    const link = (e.target as Element | null)?.closest?.('a[href], area[href]') as HTMLAnchorElement | HTMLAreaElement | null;
+    if (!link || link.hasAttribute('data-wgweb-outside') || link.hasAttribute('download')) return;
+    const base = document.querySelector('base[target]')?.getAttribute('target') ?? '';
+    if (!newWindowTarget(link.getAttribute('target') ?? base)) return;
+    const url = inBrowseSpace(link.href);
+    if (!url) return;
+    e.preventDefault();
+    viewport().location.assign(url.href);
+  });
+  document.addEventListener('submit', (e) => {
+    const form = e.target as HTMLFormElement | null;
+    if (!form || !newWindowTarget(form.getAttribute('target') ?? '')) return;
+    // The viewport's own document: the form's response replaces it.
+    if (viewport() === window) form.target = '_self';
+  }, true);
+  const open = window.open;
+  window.open = function (url?: string | URL, target?: string, features?: string): Window | null {
+    const u = url === undefined || url === '' ? undefined : inBrowseSpace(String(url));
+    if (u && newWindowTarget(target ?? '_blank')) {
+      const w = viewport();
+      w.location.assign(u.href);
+      return w;
+    }
+    return open.call(window, url, target, features);
+  };
 }
 
 /**
@@ -132,6 +216,7 @@ function shadowCookies(initial: string, httpOnly: ReadonlySet<string>, report: (
     if (topFramed) postToApp({ wgweb: 'browse-frame', type: 'cookie', url: location.href, title: document.title, cookie: line, token }, appOrigin());
   });
   keepNavigationsInside();
+  keepNewWindowsInside();
   if (window.parent === window || !appWindow || appWindow === window) return;
   const appOrigin = (): string => {
     const ancestors = (location as Location & { ancestorOrigins?: DOMStringList }).ancestorOrigins;
