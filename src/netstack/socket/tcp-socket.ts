@@ -54,6 +54,8 @@ import { SackScoreboard, type Hole } from './tcp-sack-scoreboard.ts';
 import { SendBuffer } from './tcp-send-buffer.ts';
 import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt } from './tcp-seq.ts';
 import { DEFAULT_MTU } from '../../shared/wg-quick-config.ts';
+import { TcpTimers } from './tcp-timers.ts';
+import { ReceiveAutoTuner } from './tcp-receive-tuning.ts';
 
 /** RFC 9293 §3.3.2 connection states. */
 export type TcpState =
@@ -264,6 +266,13 @@ type Recovery = 'open' | 'recovery' | 'loss';
  * A TCP connection. Created by {@link TcpSocketTable.connect} or handed out by
  * {@link TcpListener.accept}; never constructed by applications.
  */
+/** A segment as the arrival steps trim it (RFC 9293 §3.10.7.4): flags, first sequence number, text. */
+interface InboundSegment {
+  flags: number;
+  seq: number;
+  payload: Uint8Array;
+}
+
 export class TcpSocket {
   readonly localAddress: IpAddress;
   readonly localPort: number;
@@ -360,15 +369,8 @@ export class TcpSocket {
   private cwndLimited = false;
   private softError: TcpErrorCode | undefined = undefined;
 
-  // --- timers (absolute ms, Infinity when off)
-  private rtoAt = Infinity;
-  private persistAt = Infinity;
-  private delackAt = Infinity;
-  private keepaliveAt = Infinity;
-  /** TIME-WAIT end or FIN-WAIT-2 timeout. */
-  private lingerAt = Infinity;
-  private connectDeadline = Infinity;
-  private keepaliveSent = 0;
+  // --- timers (tcp-timers.ts)
+  private readonly timers = new TcpTimers();
 
   // --- ACK policy
   private ackNow = false;
@@ -379,11 +381,8 @@ export class TcpSocket {
   private sendProbe = false;
   private pendingRst = false;
 
-  // --- auto-tuning
-  private rcvSpaceTime = 0;
-  private rcvSpaceStart = 0;
-  /** Receiver-side RTT estimate from the TSecr of arriving data (ms), like Linux's rcv_rtt. */
-  private rcvRtt: number | undefined = undefined;
+  // --- receive auto-tuning (tcp-receive-tuning.ts)
+  private readonly autoTune: ReceiveAutoTuner;
 
   // --- bookkeeping
   private dirty = false;
@@ -439,6 +438,7 @@ export class TcpSocket {
     this.rcvMss = Math.min(this.advMss, DEFAULT_MSS_IPV4);
     this.sendBuf = new SendBuffer(options.sendBufferSize);
     this.rcvBuf = new ReceiveBuffer(options.receiveBufferSize);
+    this.autoTune = new ReceiveAutoTuner(options.maxReceiveBufferSize);
     this.rtt = new RttEstimator({ minRtoMs: options.minRtoMs, maxRtoMs: options.maxRtoMs, initialRtoMs: options.initialRtoMs });
     this.cc = createCongestionControl(options.congestionControl, this.advMss);
     if (options.windowScaling) {
@@ -554,7 +554,7 @@ export class TcpSocket {
       return;
     }
     this.shutdownWrite();
-    if (this._state === 'FIN-WAIT-2' && this.lingerAt === Infinity) this.lingerAt = this.lastNow + this.opts.finWait2TimeoutMs;
+    if (this._state === 'FIN-WAIT-2' && this.timers.linger === Infinity) this.timers.linger = this.lastNow + this.opts.finWait2TimeoutMs;
   }
 
   /** Aborts: RST to the peer when synchronized (RFC 9293 §3.10.5), queued data discarded. */
@@ -606,12 +606,7 @@ export class TcpSocket {
   /** @internal Absolute ms at which dispatch must run (Infinity when idle). */
   pollAt(): number {
     if (this.dirty) return this.lastNow;
-    let t = this.rtoAt;
-    if (this.persistAt < t) t = this.persistAt;
-    if (this.delackAt < t) t = this.delackAt;
-    if (this.keepaliveAt < t) t = this.keepaliveAt;
-    if (this.lingerAt < t) t = this.lingerAt;
-    return t;
+    return this.timers.next();
   }
 
   /** @internal Delivers queued events to `onEvent`. */
@@ -628,7 +623,7 @@ export class TcpSocket {
   openActive(now: number): void {
     this.lastNow = now;
     this.setState('SYN-SENT');
-    this.connectDeadline = now + this.opts.connectTimeoutMs;
+    this.timers.connectDeadline = now + this.opts.connectTimeoutMs;
     this.rcvAdvEdge = 0;
     this.markDirty();
   }
@@ -645,7 +640,7 @@ export class TcpSocket {
     this.maxSndWnd = this.sndWnd;
     this.sndWl1 = seg.seq;
     this.setState('SYN-RECEIVED');
-    this.connectDeadline = now + this.opts.connectTimeoutMs;
+    this.timers.connectDeadline = now + this.opts.connectTimeoutMs;
     this.markDirty();
   }
 
@@ -754,8 +749,8 @@ export class TcpSocket {
       this.sndWl1 = seg.seq;
       this.sndWl2 = seg.ack;
       this.retransmits = 0;
-      this.rtoAt = Infinity;
-      this.connectDeadline = Infinity;
+      this.timers.rto = Infinity;
+      this.timers.connectDeadline = Infinity;
       this.establish();
       this.ackNow = true;
       this.markDirty();
@@ -769,164 +764,187 @@ export class TcpSocket {
     this.sndWl1 = seg.seq;
     this.setState('SYN-RECEIVED');
     this.sndNxt = this.iss;
-    this.rtoAt = Infinity;
+    this.timers.rto = Infinity;
     this.markDirty();
   }
 
+  /**
+   * Segment arrival in a synchronized state (RFC 9293 §3.10.7.4), one function per step. The
+   * steps share `s`: the segment as trimmed so far (flags, sequence number and text shrink as
+   * duplicates and bytes beyond the window are cut off).
+   */
   private receiveSynchronized(seg: TcpRepr, now: number): void {
-    let f = seg.flags;
-    let seq = seg.seq;
-    let payload = seg.payload;
-    const state = this._state;
+    const s: InboundSegment = { flags: seg.flags, seq: seg.seq, payload: seg.payload };
+    if (this.isPawsDuplicate(seg)) return;
+    if (this.handleHandshakeDuplicate(s)) return;
+    if (!this.checkSequenceNumber(seg, s, now)) return; // first
+    if (s.flags & TcpFlag.RST) return this.processRst(s, now); // second
+    // third, the security check, does not apply: no IP security compartments here
+    if (s.flags & TcpFlag.SYN) return this.challengeAck(now); // fourth: RFC 5961 §4, challenge ACK and drop
+    if (!(s.flags & TcpFlag.ACK)) return; // fifth: a segment without ACK is dropped
+    if (!this.processAckStep(seg, s, now)) return;
+    if (this._state === 'CLOSED') return;
+    this.sampleReceiverRtt(seg, s, now);
+    this.processTextAndFin(s.seq, s.payload, (s.flags & TcpFlag.FIN) !== 0, now); // sixth to eighth
+  }
 
-    // RFC 7323 §5.3 PAWS: a timestamp older than TS.Recent marks an old duplicate.
-    if (this.tsOk && seg.tsVal !== undefined && !(f & TcpFlag.RST) && seqLt(seg.tsVal, this.tsRecent)) {
-      this.ackNow = true;
-      this.markDirty();
-      return;
-    }
+  /** RFC 7323 §5.3 PAWS: a timestamp older than TS.Recent marks an old duplicate; ACK and drop. */
+  private isPawsDuplicate(seg: TcpRepr): boolean {
+    if (!(this.tsOk && seg.tsVal !== undefined && !(seg.flags & TcpFlag.RST) && seqLt(seg.tsVal, this.tsRecent))) return false;
+    this.ackNow = true;
+    this.markDirty();
+    return true;
+  }
 
-    // A retransmitted SYN in SYN-RECEIVED: our SYN-ACK was lost, send it again.
-    if (state === 'SYN-RECEIVED' && f & TcpFlag.SYN && !(f & TcpFlag.ACK) && seq === this.irs) {
+  /**
+   * Repeats of the handshake's SYN. True when the segment is fully handled: a retransmitted SYN
+   * in SYN-RECEIVED (our SYN-ACK was lost; send it again). A SYN at IRS in any other
+   * synchronized state is an old duplicate (a retransmitted SYN-ACK, or the peer's SYN-ACK in a
+   * simultaneous open): its SYN bit is dropped and an ACK sent, as BSD's trimming does.
+   */
+  private handleHandshakeDuplicate(s: InboundSegment): boolean {
+    if (this._state === 'SYN-RECEIVED' && s.flags & TcpFlag.SYN && !(s.flags & TcpFlag.ACK) && s.seq === this.irs) {
       this.sndNxt = this.iss;
       this.markDirty();
-      return;
+      return true;
     }
-
-    // A SYN at IRS is an old duplicate of the handshake (a retransmitted SYN-ACK, or the peer's
-    // SYN-ACK in a simultaneous open): drop the SYN bit and ACK, as BSD's trimming does.
-    if (f & TcpFlag.SYN && seq === this.irs) {
-      f &= ~TcpFlag.SYN;
-      seq = seqAdd(seq, 1);
+    if (s.flags & TcpFlag.SYN && s.seq === this.irs) {
+      s.flags &= ~TcpFlag.SYN;
+      s.seq = seqAdd(s.seq, 1);
       this.ackNow = true;
       this.markDirty();
     }
+    return false;
+  }
 
-    // --- first: sequence number check (RFC 9293 §3.10.7.4, table of four cases)
+  /**
+   * First step: the acceptability test (RFC 9293 §3.10.7.4, table of four cases), then trimming
+   * `s` to the window and updating TS.Recent (RFC 7323 §4.3). False when the segment is dropped
+   * (after queueing the ACK the RFC asks for).
+   */
+  private checkSequenceNumber(seg: TcpRepr, s: InboundSegment, now: number): boolean {
     const rcvWnd = Math.max(0, seqDiff(this.rcvAdvEdge, this.rcvNxt));
-    let segLen = payload.length + (f & TcpFlag.SYN ? 1 : 0) + (f & TcpFlag.FIN ? 1 : 0);
+    const segLen = s.payload.length + (s.flags & TcpFlag.SYN ? 1 : 0) + (s.flags & TcpFlag.FIN ? 1 : 0);
     let acceptable: boolean;
     if (segLen === 0) {
-      acceptable = rcvWnd === 0 ? seq === this.rcvNxt : seqGe(seq, this.rcvNxt) && seqLt(seq, seqAdd(this.rcvNxt, rcvWnd));
+      acceptable = rcvWnd === 0 ? s.seq === this.rcvNxt : seqGe(s.seq, this.rcvNxt) && seqLt(s.seq, seqAdd(this.rcvNxt, rcvWnd));
     } else if (rcvWnd === 0) {
       acceptable = false;
     } else {
-      const last = seqAdd(seq, segLen - 1);
+      const last = seqAdd(s.seq, segLen - 1);
       const wndEnd = seqAdd(this.rcvNxt, rcvWnd);
-      acceptable = (seqGe(seq, this.rcvNxt) && seqLt(seq, wndEnd)) || (seqGe(last, this.rcvNxt) && seqLt(last, wndEnd));
+      acceptable = (seqGe(s.seq, this.rcvNxt) && seqLt(s.seq, wndEnd)) || (seqGe(last, this.rcvNxt) && seqLt(last, wndEnd));
     }
     if (!acceptable) {
-      if (rcvWnd === 0 && seq === this.rcvNxt) {
+      if (rcvWnd === 0 && s.seq === this.rcvNxt) {
         // Zero window: still process ACK and RST (RFC 9293 §3.10.7.4), drop the text.
-        payload = payload.subarray(0, 0);
-        f &= ~(TcpFlag.FIN | TcpFlag.SYN);
-        segLen = 0;
+        s.payload = s.payload.subarray(0, 0);
+        s.flags &= ~(TcpFlag.FIN | TcpFlag.SYN);
         if (seg.payload.length > 0) this.ackNow = true;
       } else {
-        if (!(f & TcpFlag.RST)) {
+        if (!(s.flags & TcpFlag.RST)) {
           this.ackNow = true;
           this.markDirty();
-          if (state === 'TIME-WAIT' && f & TcpFlag.FIN) this.lingerAt = now + this.opts.timeWaitMs;
+          if (this._state === 'TIME-WAIT' && s.flags & TcpFlag.FIN) this.timers.linger = now + this.opts.timeWaitMs;
         }
-        return;
+        return false;
       }
     }
+    this.trimToWindow(s, rcvWnd);
+    // RFC 7323 §4.3: TS.Recent follows segments that cover the left edge of the last ACK.
+    if (this.tsOk && seg.tsVal !== undefined && seqLe(s.seq, this.lastAckSent) && seqGe(seg.tsVal, this.tsRecent)) {
+      this.tsRecent = seg.tsVal;
+    }
+    return true;
+  }
 
-    // Trim to the window: the front (already received) and the back (beyond the window).
-    if (seqLt(seq, this.rcvNxt)) {
-      let drop = seqDiff(this.rcvNxt, seq);
-      if (f & TcpFlag.SYN) {
-        f &= ~TcpFlag.SYN;
+  /** Cuts off the front (already received) and the back (beyond the window) of `s`. */
+  private trimToWindow(s: InboundSegment, rcvWnd: number): void {
+    if (seqLt(s.seq, this.rcvNxt)) {
+      let drop = seqDiff(this.rcvNxt, s.seq);
+      if (s.flags & TcpFlag.SYN) {
+        s.flags &= ~TcpFlag.SYN;
         drop--;
-        seq = seqAdd(seq, 1);
+        s.seq = seqAdd(s.seq, 1);
       }
-      if (drop >= payload.length) {
-        if (drop > payload.length) f &= ~TcpFlag.FIN;
-        seq = seqAdd(seq, payload.length);
-        payload = payload.subarray(payload.length);
+      if (drop >= s.payload.length) {
+        if (drop > s.payload.length) s.flags &= ~TcpFlag.FIN;
+        s.seq = seqAdd(s.seq, s.payload.length);
+        s.payload = s.payload.subarray(s.payload.length);
       } else {
-        payload = payload.subarray(drop);
-        seq = seqAdd(seq, drop);
+        s.payload = s.payload.subarray(drop);
+        s.seq = seqAdd(s.seq, drop);
       }
       this.ackNow = true; // part of it was a duplicate: tell the sender at once
     }
-    const room = seqDiff(seqAdd(this.rcvNxt, rcvWnd), seq);
-    if (payload.length > room) {
-      payload = payload.subarray(0, Math.max(0, room));
-      f &= ~TcpFlag.FIN;
+    const room = seqDiff(seqAdd(this.rcvNxt, rcvWnd), s.seq);
+    if (s.payload.length > room) {
+      s.payload = s.payload.subarray(0, Math.max(0, room));
+      s.flags &= ~TcpFlag.FIN;
       this.ackNow = true;
     }
+  }
 
-    // RFC 7323 §4.3: TS.Recent follows segments that cover the left edge of the last ACK.
-    if (this.tsOk && seg.tsVal !== undefined && seqLe(seq, this.lastAckSent) && seqGe(seg.tsVal, this.tsRecent)) {
-      this.tsRecent = seg.tsVal;
-    }
-
-    // --- second: RST (RFC 5961 §3.2: exact match resets, otherwise challenge ACK)
-    if (f & TcpFlag.RST) {
-      if (seq !== this.rcvNxt) {
-        this.challengeAck(now);
-        return;
-      }
-      switch (state) {
-        case 'SYN-RECEIVED':
-          if (this.passive) this.terminate(undefined); // back to LISTEN: the listener forgets it
-          else this.fail('refused', 'connection refused: the peer reset the simultaneous open');
-          return;
-        case 'ESTABLISHED':
-        case 'FIN-WAIT-1':
-        case 'FIN-WAIT-2':
-        case 'CLOSE-WAIT':
-          this.fail('reset', 'connection reset by the peer');
-          return;
-        default:
-          // CLOSING, LAST-ACK, TIME-WAIT: the connection was ending anyway (RFC 9293).
-          this.terminate(undefined);
-          return;
-      }
-    }
-
-    // --- fourth: SYN in a synchronized state (RFC 5961 §4): challenge ACK, drop.
-    if (f & TcpFlag.SYN) {
+  /** Second step: RST (RFC 5961 §3.2: an exact match resets, anything else gets a challenge ACK). */
+  private processRst(s: InboundSegment, now: number): void {
+    if (s.seq !== this.rcvNxt) {
       this.challengeAck(now);
       return;
     }
-
-    // --- fifth: ACK
-    if (!(f & TcpFlag.ACK)) return;
-    if (state === 'SYN-RECEIVED') {
-      if (seqLt(this.sndUna, seg.ack) && seqLe(seg.ack, this.sndMax)) {
-        this.synAcked = true;
-        this.sampleRttOnAck(seg, now);
-        if (this.retransmits > 0) this.rtt.resetAfterSynTimeout();
-        this.sndUna = seqAdd(this.iss, 1);
-        if (seqLt(this.sndNxt, this.sndUna)) this.sndNxt = this.sndUna;
-        this.retransmits = 0;
-        this.rtoAt = Infinity;
-        this.connectDeadline = Infinity;
-        this.sndWnd = seg.window << this.sndWscale;
-        this.maxSndWnd = this.sndWnd;
-        this.sndWl1 = seq;
-        this.sndWl2 = seg.ack;
-        this.establish();
-        // The same ACK may acknowledge data too (not for a SYN-ACK, but keep it general).
-        if (seqGt(seg.ack, this.sndUna)) this.processAck(seg, seq, payload.length, f, now);
-      } else {
-        this.sendRstFor(seg.ack, 0, false);
+    switch (this._state) {
+      case 'SYN-RECEIVED':
+        if (this.passive) this.terminate(undefined); // back to LISTEN: the listener forgets it
+        else this.fail('refused', 'connection refused: the peer reset the simultaneous open');
         return;
-      }
-    } else if (!this.processAck(seg, seq, payload.length, f, now)) {
-      return;
+      case 'ESTABLISHED':
+      case 'FIN-WAIT-1':
+      case 'FIN-WAIT-2':
+      case 'CLOSE-WAIT':
+        this.fail('reset', 'connection reset by the peer');
+        return;
+      default:
+        // CLOSING, LAST-ACK, TIME-WAIT: the connection was ending anyway (RFC 9293).
+        this.terminate(undefined);
+        return;
     }
-    if (this._state === 'CLOSED') return;
+  }
 
-    if (this.tsOk && payload.length > 0 && seg.tsEcr !== undefined && seg.tsEcr !== 0) {
-      // Data echoes the TSval of one of our ACKs: the time since is the round trip as the sender
-      // sees it, even when we send no data of our own to time (a pure download).
-      const sample = seqDiff(this.tsNow(now), seg.tsEcr);
-      if (sample >= 0 && sample < 60_000) this.rcvRtt = this.rcvRtt === undefined ? sample : this.rcvRtt + (sample - this.rcvRtt) / 8;
+  /**
+   * Fifth step, ACK: in SYN-RECEIVED an acceptable ACK establishes the connection (an
+   * unacceptable one gets a reset); otherwise {@link processAck}. False when the segment is dropped.
+   */
+  private processAckStep(seg: TcpRepr, s: InboundSegment, now: number): boolean {
+    if (this._state !== 'SYN-RECEIVED') return this.processAck(seg, s.seq, s.payload.length, s.flags, now);
+    if (!(seqLt(this.sndUna, seg.ack) && seqLe(seg.ack, this.sndMax))) {
+      this.sendRstFor(seg.ack, 0, false);
+      return false;
     }
-    this.processTextAndFin(seq, payload, (f & TcpFlag.FIN) !== 0, now);
+    this.synAcked = true;
+    this.sampleRttOnAck(seg, now);
+    if (this.retransmits > 0) this.rtt.resetAfterSynTimeout();
+    this.sndUna = seqAdd(this.iss, 1);
+    if (seqLt(this.sndNxt, this.sndUna)) this.sndNxt = this.sndUna;
+    this.retransmits = 0;
+    this.timers.rto = Infinity;
+    this.timers.connectDeadline = Infinity;
+    this.sndWnd = seg.window << this.sndWscale;
+    this.maxSndWnd = this.sndWnd;
+    this.sndWl1 = s.seq;
+    this.sndWl2 = seg.ack;
+    this.establish();
+    // The same ACK may acknowledge data too (not for a SYN-ACK, but keep it general).
+    if (seqGt(seg.ack, this.sndUna)) this.processAck(seg, s.seq, s.payload.length, s.flags, now);
+    return true;
+  }
+
+  /**
+   * Data echoes the TSval of one of our ACKs: the time since is the round trip as the sender sees
+   * it, even when we send no data of our own to time (a pure download). Feeds auto-tuning.
+   */
+  private sampleReceiverRtt(seg: TcpRepr, s: InboundSegment, now: number): void {
+    if (this.tsOk && s.payload.length > 0 && seg.tsEcr !== undefined && seg.tsEcr !== 0) {
+      this.autoTune.sampleRtt(seqDiff(this.tsNow(now), seg.tsEcr));
+    }
   }
 
   /** Step five for synchronized states; false when the segment must be dropped. */
@@ -971,8 +989,8 @@ export class TcpSocket {
       if (window > this.maxSndWnd) this.maxSndWnd = window;
       if (opened) {
         this.markDirty();
-        if (this.persistAt !== Infinity && window > 0) {
-          this.persistAt = Infinity;
+        if (this.timers.persist !== Infinity && window > 0) {
+          this.timers.persist = Infinity;
           this.persistBackoff = 0;
         }
       }
@@ -984,7 +1002,7 @@ export class TcpSocket {
       switch (state) {
         case 'FIN-WAIT-1':
           this.setState('FIN-WAIT-2');
-          if (this.userClosed) this.lingerAt = now + this.opts.finWait2TimeoutMs;
+          if (this.userClosed) this.timers.linger = now + this.opts.finWait2TimeoutMs;
           break;
         case 'CLOSING':
           this.enterTimeWait(now);
@@ -1015,7 +1033,7 @@ export class TcpSocket {
     this.retransmits = 0;
     this.dupAcks = 0;
     // RFC 6298 §5.2-5.3.
-    this.rtoAt = this.sndUna === this.sndMax ? Infinity : now + this.rtt.rto;
+    this.timers.rto = this.sndUna === this.sndMax ? Infinity : now + this.rtt.rto;
 
     const mss = this.effMss();
     if (this.recovery === 'recovery') {
@@ -1130,7 +1148,7 @@ export class TcpSocket {
         this.ackNow = true;
       }
     }
-    if (this.ackNow || this.delackAt !== Infinity) this.markDirty();
+    if (this.ackNow || this.timers.delayedAck !== Infinity) this.markDirty();
   }
 
   private storeText(seq: number, payload: Uint8Array, now: number): void {
@@ -1143,7 +1161,7 @@ export class TcpSocket {
       this.counters.bytesReceived += advanced;
       if (this.readClosed) this.rcvBuf.discard(advanced);
       else this.queueEvent('readable');
-      this.tuneReceiveBuffer(now);
+      this.autoTune.tune(this.rcvBuf, now, this.rtt.srtt);
       if (this.oooFinSeq !== undefined && this.oooFinSeq === this.rcvNxt) {
         this.oooFinSeq = undefined;
         this.processFin(now);
@@ -1171,8 +1189,8 @@ export class TcpSocket {
       this.ackNow = true;
     } else if (this.bytesSinceAck >= 2 * this.rcvMss) {
       this.ackNow = true;
-    } else if (this.delackAt === Infinity) {
-      this.delackAt = now + this.opts.delayedAckMs;
+    } else if (this.timers.delayedAck === Infinity) {
+      this.timers.delayedAck = now + this.opts.delayedAckMs;
     }
   }
 
@@ -1200,24 +1218,6 @@ export class TcpSocket {
     }
   }
 
-  /**
-   * Receive-window auto-tuning in the spirit of Linux's tcp_rcv_space_adjust: once per RTT,
-   * if the peer delivered more than half the buffer, double what it may send next RTT.
-   */
-  private tuneReceiveBuffer(now: number): void {
-    const cap = this.rcvBuf.capacity;
-    if (cap >= this.opts.maxReceiveBufferSize) return;
-    // One measurement per RTT (at least 1 ms: a timestamp-based sample can round to 0).
-    const rtt = Math.max(this.rcvRtt ?? this.rtt.srtt ?? 100, 1);
-    if (now - this.rcvSpaceTime < rtt) return;
-    const delivered = this.rcvBuf.contiguousEnd - this.rcvSpaceStart;
-    if (2 * delivered > cap) {
-      this.rcvBuf.growCapacity(Math.min(this.opts.maxReceiveBufferSize, Math.max(2 * cap, 2 * delivered)));
-    }
-    this.rcvSpaceTime = now;
-    this.rcvSpaceStart = this.rcvBuf.contiguousEnd;
-  }
-
   // =============================================================================================
   // Output
   // =============================================================================================
@@ -1227,23 +1227,23 @@ export class TcpSocket {
     this.lastNow = now;
     this.dirty = false;
     if (this._state === 'CLOSED') return;
-    if (now >= this.lingerAt) {
-      this.lingerAt = Infinity;
+    if (now >= this.timers.linger) {
+      this.timers.linger = Infinity;
       if (this._state === 'TIME-WAIT' || this._state === 'FIN-WAIT-2') {
         this.terminate(undefined);
         return;
       }
     }
-    if (now >= this.rtoAt) {
+    if (now >= this.timers.rto) {
       this.onRetransmissionTimeout(now);
       if (this.isClosed()) return;
     }
-    if (now >= this.persistAt) this.onPersistTimeout(now);
-    if (now >= this.delackAt) {
-      this.delackAt = Infinity;
+    if (now >= this.timers.persist) this.onPersistTimeout(now);
+    if (now >= this.timers.delayedAck) {
+      this.timers.delayedAck = Infinity;
       this.ackNow = true;
     }
-    if (now >= this.keepaliveAt) {
+    if (now >= this.timers.keepalive) {
       this.onKeepaliveTimeout(now);
       if (this.isClosed()) return;
     }
@@ -1272,7 +1272,7 @@ export class TcpSocket {
       this.emitSegment(out, this.sndMax, TcpFlag.ACK, 0, 0, false, now);
     }
     // Whatever blocked sending, data in flight always has a timer watching it (RFC 6298 §5.1).
-    if (this.sndUna !== this.sndMax && this.rtoAt === Infinity && this.persistAt === Infinity) this.rtoAt = now + this.rtt.rto;
+    if (this.sndUna !== this.sndMax && this.timers.rto === Infinity && this.timers.persist === Infinity) this.timers.rto = now + this.rtt.rto;
   }
 
   private emitSyn(out: TcpOutput[], now: number): void {
@@ -1308,7 +1308,7 @@ export class TcpSocket {
       this.rttSeq = this.iss;
       this.rttTime = now;
     }
-    if (this.rtoAt === Infinity) this.rtoAt = Math.min(now + this.rtt.rto, this.connectDeadline);
+    if (this.timers.rto === Infinity) this.timers.rto = Math.min(now + this.rtt.rto, this.timers.connectDeadline);
   }
 
   /** Sends retransmissions and new data; returns the number of segments sent. */
@@ -1455,9 +1455,9 @@ export class TcpSocket {
       this.rttSeq = nxt;
       this.rttTime = now;
     }
-    if (this.rtoAt === Infinity) this.rtoAt = now + this.rtt.rto;
-    if (this.persistAt !== Infinity) {
-      this.persistAt = Infinity;
+    if (this.timers.rto === Infinity) this.timers.rto = now + this.rtt.rto;
+    if (this.timers.persist !== Infinity) {
+      this.timers.persist = Infinity;
     }
     return true;
   }
@@ -1472,18 +1472,18 @@ export class TcpSocket {
     if (seqGt(end, this.rxtNext)) this.rxtNext = end;
     if (this.recovery === 'recovery' && this.sackOk && this.rxtLog.length < 8192) this.rxtLog.push(seq, this.sndMax);
     this.rttTiming = false;
-    if (this.rtoAt === Infinity) this.rtoAt = now + this.rtt.rto;
+    if (this.timers.rto === Infinity) this.timers.rto = now + this.rtt.rto;
   }
 
   private armPersist(now: number): void {
     // RFC 9293 §3.8.6.1: probe a closed (or uselessly small) window when nothing is in flight.
-    if (this.sndUna !== this.sndMax || this.persistAt !== Infinity) return;
+    if (this.sndUna !== this.sndMax || this.timers.persist !== Infinity) return;
     const base = this.rtt.rto;
-    this.persistAt = now + Math.min(base * 2 ** this.persistBackoff, this.opts.maxRtoMs);
+    this.timers.persist = now + Math.min(base * 2 ** this.persistBackoff, this.opts.maxRtoMs);
   }
 
   private onPersistTimeout(now: number): void {
-    this.persistAt = Infinity;
+    this.timers.persist = Infinity;
     this.persistProbes++;
     if (this.persistProbes > MAX_PERSIST_PROBES) {
       this.fail(this.softError ?? 'timeout', 'connection timed out: the peer stopped answering window probes');
@@ -1494,11 +1494,11 @@ export class TcpSocket {
     else this.forceSend = true;
     this.markDirty();
     // Re-arm; cleared when the window opens or data goes out.
-    this.persistAt = now + Math.min(this.rtt.rto * 2 ** this.persistBackoff, this.opts.maxRtoMs);
+    this.timers.persist = now + Math.min(this.rtt.rto * 2 ** this.persistBackoff, this.opts.maxRtoMs);
   }
 
   private onRetransmissionTimeout(now: number): void {
-    this.rtoAt = Infinity;
+    this.timers.rto = Infinity;
     if (this.sndUna === this.sndMax) return;
     if (this.synAcked && this.sndWnd === 0) {
       // The peer closed its window with our data in flight: nothing may be resent into it.
@@ -1511,12 +1511,12 @@ export class TcpSocket {
       }
       this.rtt.backoff();
       this.sendProbe = true;
-      this.rtoAt = now + this.rtt.rto;
+      this.timers.rto = now + this.rtt.rto;
       this.markDirty();
       return;
     }
     if (!this.synAcked) {
-      if (now >= this.connectDeadline) {
+      if (now >= this.timers.connectDeadline) {
         if (this.passive) this.terminate(undefined);
         else this.fail(this.softError ?? 'timeout', `connection timed out: no answer to ${this.retransmits + 1} SYNs in ${Math.round(this.opts.connectTimeoutMs / 1000)} s`);
         return;
@@ -1556,32 +1556,32 @@ export class TcpSocket {
   private onKeepaliveTimeout(now: number): void {
     const ka = this.opts.keepAlive;
     if (!ka) {
-      this.keepaliveAt = Infinity;
+      this.timers.keepalive = Infinity;
       return;
     }
     if (this.sndUna !== this.sndMax || this.sendBuf.length > 0) {
       // Data is outstanding: the retransmission timer watches the connection.
-      this.keepaliveAt = now + ka.idleMs;
+      this.timers.keepalive = now + ka.idleMs;
       return;
     }
-    if (this.keepaliveSent >= ka.probes) {
+    if (this.timers.keepaliveProbesSent >= ka.probes) {
       this.fail(this.softError ?? 'timeout', `connection timed out: ${ka.probes} keepalive probes went unanswered`);
       return;
     }
-    this.keepaliveSent++;
+    this.timers.keepaliveProbesSent++;
     this.sendProbe = true;
-    this.keepaliveAt = now + ka.intervalMs;
+    this.timers.keepalive = now + ka.intervalMs;
     this.markDirty();
   }
 
   private armKeepalive(): void {
     const ka = this.opts.keepAlive;
     if (!ka || (this._state !== 'ESTABLISHED' && this._state !== 'CLOSE-WAIT')) {
-      this.keepaliveAt = Infinity;
+      this.timers.keepalive = Infinity;
       return;
     }
-    this.keepaliveSent = 0;
-    this.keepaliveAt = this.lastReceiveAt + ka.idleMs;
+    this.timers.keepaliveProbesSent = 0;
+    this.timers.keepalive = this.lastReceiveAt + ka.idleMs;
   }
 
   /** Builds, checksums and queues one segment carrying ACK, window and options. */
@@ -1614,7 +1614,7 @@ export class TcpSocket {
     if (retransmission && (len > 0 || flags & (TcpFlag.FIN | TcpFlag.SYN))) this.counters.retransmittedSegments++;
     this.lastAckSent = this.rcvNxt;
     this.ackNow = false;
-    this.delackAt = Infinity;
+    this.timers.delayedAck = Infinity;
     this.bytesSinceAck = 0;
   }
 
@@ -1712,8 +1712,7 @@ export class TcpSocket {
   private establish(): void {
     this.setState('ESTABLISHED');
     this.cc.setMss(this.effMss());
-    this.rcvSpaceTime = this.lastNow;
-    this.rcvSpaceStart = this.rcvBuf.contiguousEnd;
+    this.autoTune.start(this.lastNow, this.rcvBuf);
     this.armKeepalive();
     if (this.passive) this.host.socketEstablished(this);
     else this.queueEvent('connected');
@@ -1727,11 +1726,11 @@ export class TcpSocket {
 
   private enterTimeWait(now: number): void {
     this.setState('TIME-WAIT');
-    this.rtoAt = Infinity;
-    this.persistAt = Infinity;
-    this.keepaliveAt = Infinity;
-    this.delackAt = Infinity;
-    this.lingerAt = now + this.opts.timeWaitMs;
+    this.timers.rto = Infinity;
+    this.timers.persist = Infinity;
+    this.timers.keepalive = Infinity;
+    this.timers.delayedAck = Infinity;
+    this.timers.linger = now + this.opts.timeWaitMs;
     this.queueEvent('closed');
   }
 
@@ -1799,7 +1798,7 @@ export class TcpSocket {
     this.setState('CLOSED');
     this.sendBuf.clear();
     if (this.error) this.rcvBuf.clear();
-    this.rtoAt = this.persistAt = this.delackAt = this.keepaliveAt = this.lingerAt = Infinity;
+    this.timers.rto = this.timers.persist = this.timers.delayedAck = this.timers.keepalive = this.timers.linger = Infinity;
     this.ackNow = false;
     this.dirty = false;
     if (!wasOver) this.queueEvent('closed');
