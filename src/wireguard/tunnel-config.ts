@@ -1,7 +1,8 @@
 /**
  * Configuration of a {@link Tunnel} (the `[Interface]` private key and `[Peer]` sections of a
  * wg-quick file, as bytes), the construction options, and their validation. Invalid caller input
- * throws TypeError/RangeError with a message naming the field, as the brief's error tiers require.
+ * throws TypeError/RangeError with a message naming the field (the caller-mistake tier of the
+ * error tiers in docs/contributing.md).
  */
 import type { Endpoint, IpPrefix } from '../shared/ip-address.ts';
 import type { RandomBytes } from '../shared/bytes.ts';

@@ -16,7 +16,7 @@
  *   positionals: [{ name: 'HOST' }],
  * } as const satisfies CommandSpec;
  * const { help, values, positionals } = parseCommandArgs(spec, args);  // values.count: number | undefined
- * if (help) return printHelp(io, spec);
+ * if (help) { await io.stdout.write(formatCommandHelp(spec)); return 0; }
  * ```
  */
 import { parseArgs } from 'node:util';
