@@ -10,7 +10,7 @@
  * user sees the same sentence whichever stack is underneath.
  */
 import { WgwebError, ErrorCode } from '../shared/errors.ts';
-import { formatIp, type IpAddress } from '../shared/ip-address.ts';
+import { formatEndpoint, formatIp, type IpAddress } from '../shared/ip-address.ts';
 
 /**
  * One established TCP connection.
@@ -88,8 +88,7 @@ export interface Dialer {
 
 /** `10.0.0.2:9090`, `[fd00::2]:9090`. */
 export function formatSocketAddress(address: IpAddress, port: number): string {
-  const ip = formatIp(address);
-  return address.length === 16 ? `[${ip}]:${port}` : `${ip}:${port}`;
+  return formatEndpoint({ host: formatIp(address), port });
 }
 
 /** The peer answered the SYN with RST (RFC 9293 §3.10.7.3): nothing listens there. */

@@ -10,7 +10,7 @@
  * describes, it does not judge). Garbage never throws: whatever cannot be read is named in
  * `malformed` and the rest of the summary says what could be read.
  */
-import { formatIp } from '../../shared/ip-address.ts';
+import { formatEndpoint, formatIp } from '../../shared/ip-address.ts';
 import { parseDnsMessage, rcodeName, typeName } from '../../protocols/dns/dns-message.ts';
 import { parseIcmpQuote } from '../../netstack/wire/icmp-quote.ts';
 import { Icmpv4Packet } from '../../netstack/wire/icmpv4.ts';
@@ -448,7 +448,7 @@ function summarizeIcmp(s: PacketSummary, payload: Uint8Array, version: 4 | 6): v
     if (quote) {
       const proto = PROTOCOL_NAMES[quote.protocol] ?? `protocol ${quote.protocol}`;
       const at = (a: Uint8Array, port: number | undefined): string =>
-        port === undefined ? formatIp(a) : version === 6 ? `[${formatIp(a)}]:${port}` : `${formatIp(a)}:${port}`;
+        port === undefined ? formatIp(a) : formatEndpoint({ host: formatIp(a), port });
       s.info += ` for ${proto} ${at(quote.src, quote.srcPort)} → ${at(quote.dst, quote.dstPort)}`;
     }
     if (packet instanceof Icmpv6Packet && type === 2) s.info += ` (MTU ${packet.word})`;

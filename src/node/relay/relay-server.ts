@@ -518,7 +518,7 @@ function rejectUpgrade(socket: Duplex, status: number, message: string): void {
 function clientAddress(req: http.IncomingMessage): string {
   const a = req.socket.remoteAddress ?? '?';
   const p = req.socket.remotePort ?? 0;
-  return a.includes(':') ? `[${a}]:${p}` : `${a}:${p}`;
+  return formatEndpoint({ host: a, port: p });
 }
 
 /** A request target for logs: bounded length, no control characters. */

@@ -27,7 +27,7 @@
 import dgram from 'node:dgram';
 import type { RawData, WebSocket } from 'ws';
 import { describeError } from '../../shared/errors.ts';
-import { formatIp, type IpAddress } from '../../shared/ip-address.ts';
+import { formatEndpoint, formatIp, type IpAddress } from '../../shared/ip-address.ts';
 import { DatagramBatchWriter, parseDatagramBatch } from '../../shared/datagram-batch.ts';
 import {
   RELAY_SUBPROTOCOL_V2,
@@ -208,7 +208,7 @@ export class RelaySession {
     this.endpoint = o.endpoint;
     this.destination = o.destination;
     const la = o.udp.address();
-    this.local = la.family === 'IPv6' ? `[${la.address}]:${la.port}` : `${la.address}:${la.port}`;
+    this.local = formatEndpoint({ host: la.address, port: la.port });
     this.protocol = o.protocol;
     this.batch = o.protocol === RELAY_SUBPROTOCOL_V2 ? new DatagramBatchWriter() : undefined;
     this.limits = o.limits;

@@ -36,6 +36,7 @@ import {
 } from './dns-message.ts';
 import { SignalScope, raceSignal } from '../../shared/signal-scope.ts';
 import type { RandomBytes } from '../../shared/bytes.ts';
+import { concatBytes } from '../../shared/bytes.ts';
 
 /** The port DNS servers listen on (RFC 1035 §4.2). */
 export const DNS_PORT = 53;
@@ -557,10 +558,7 @@ export class DnsResolver {
           this.countDrop('tcp-framing');
           return undefined;
         }
-        const next = new Uint8Array(buf.length + r.value.length);
-        next.set(buf);
-        next.set(r.value, buf.length);
-        buf = next;
+        buf = concatBytes(buf, r.value);
       }
     } catch (e) {
       if (scope.aborted && !signal.aborted) return undefined; // this attempt timed out

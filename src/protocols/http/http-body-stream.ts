@@ -11,6 +11,7 @@ import { WgwebError, ErrorCode } from '../../shared/errors.ts';
 import { ChunkedDecoder } from './chunked-decoder.ts';
 import type { HttpConnection } from './http-connection.ts';
 import type { BodyFraming } from './http-response-parser.ts';
+import { concatBytes } from '../../shared/bytes.ts';
 
 export type BodyEnd = { ok: true; bodyBytes: number } | { ok: false; bodyBytes: number; error: unknown; cancelled: boolean };
 
@@ -194,10 +195,7 @@ export function decodeContent(raw: ReadableStream<Uint8Array>, coding: ContentCo
         done = true;
         break;
       }
-      const next = new Uint8Array(head.length + r.value.length);
-      next.set(head);
-      next.set(r.value, head.length);
-      head = next;
+      head = concatBytes(head, r.value);
     }
     if (head.length === 0 && done) {
       // An empty body with a Content-Encoding (seen on some error pages): nothing to decode.

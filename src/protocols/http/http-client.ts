@@ -18,6 +18,7 @@
  */
 import { WgwebError, ErrorCode } from '../../shared/errors.ts';
 import { tryParseIp, type IpAddress } from '../../shared/ip-address.ts';
+import { concatBytes } from '../../shared/bytes.ts';
 import { Authenticator, chooseChallenge, parseChallenges, type Credentials } from './http-auth.ts';
 import type { Dialer, TcpConnection } from '../../engine/dialer.ts';
 import { ConnectionPool, type ConnectionPoolStats } from './connection-pool.ts';
@@ -426,10 +427,7 @@ export class HttpClient {
         timing.mark('firstByte');
         onFirstByte();
       }
-      const next = new Uint8Array(buf.length + chunk.length);
-      next.set(buf);
-      next.set(chunk, buf.length);
-      buf = next;
+      buf = concatBytes(buf, chunk);
     }
   }
 

@@ -6,6 +6,7 @@
  *   head + body ─▶ one write when small (fewer segments through the tunnel), else head then body
  */
 import type { HttpConnection } from './http-connection.ts';
+import { concatBytes } from '../../shared/bytes.ts';
 
 /** Request body as the client holds it: replayable bytes, or a one-shot stream. */
 export type RequestBody =
@@ -51,10 +52,7 @@ export async function writeRequest(conn: HttpConnection, head: Uint8Array, body:
   }
   if (body.kind === 'bytes') {
     if (body.bytes.length <= COALESCE_LIMIT) {
-      const both = new Uint8Array(head.length + body.bytes.length);
-      both.set(head);
-      both.set(body.bytes, head.length);
-      await conn.write(both);
+      await conn.write(concatBytes(head, body.bytes));
     } else {
       await conn.write(head);
       await conn.write(body.bytes);

@@ -97,7 +97,7 @@ export function ticketPsk(hash: CHash, resumptionMasterSecret: Uint8Array, nonce
 export function tls12Prf(hash: CHash, secret: Uint8Array, label: string, seed: Uint8Array, length: number): Uint8Array {
   const labelSeed = concatBytes(utf8.encode(label), seed);
   const out = new Uint8Array(length);
-  let a = labelSeed;
+  let a: Uint8Array = labelSeed;
   let filled = 0;
   const mac = (data: Uint8Array): Uint8Array => hmac(hash, secret, data);
   while (filled < length) {

@@ -16,6 +16,7 @@ import { formatBytes } from '../../../shared/format-bytes.ts';
 import { hexDump } from '../lib/hex-dump.ts';
 import { sharedStyles } from '../styles/shared-styles.ts';
 import { toWgwebError } from '../tunnel-client.ts';
+import { formatEndpoint } from '../../../shared/ip-address.ts';
 
 /** Row height in px: the virtual list positions rows by it. */
 const ROW = 26;
@@ -28,7 +29,7 @@ const FLAG_CLASS: Record<string, string> = { SYN: 'syn', FIN: 'fin', RST: 'rst' 
 /** `10.8.0.1:80`, `[fd00::1]:443`, or the bare address. */
 function endpoint(address: string, port: number | undefined): string {
   if (port === undefined) return address || '—';
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+  return formatEndpoint({ host: address, port });
 }
 
 export class WgPacketList extends LitElement {

@@ -4,6 +4,7 @@
  */
 import type { DnsResult, PingReply, PingSummary, TcpingResult } from '../../worker/tunnel-api.ts';
 import { formatMs } from './format-time.ts';
+import { formatEndpoint } from '../../../shared/ip-address.ts';
 
 export function describePingReply(reply: PingReply): string {
   if ('timeout' in reply) return `seq ${reply.seq}: no reply (timed out)`;
@@ -35,7 +36,7 @@ const TCPING_WORDS: Record<TcpingResult['result'], string> = {
 
 export function describeTcping(r: TcpingResult): string {
   const target = r.host === r.address ? r.address : `${r.host} (${r.address})`;
-  const port = r.address.includes(':') ? `[${target}]:${r.port}` : `${target}:${r.port}`;
+  const port = formatEndpoint({ host: target, port: r.port }); // brackets exactly when the address is IPv6
   return `TCP ${port} ${TCPING_WORDS[r.result] ?? r.result} after ${formatMs(r.elapsedMs)}`;
 }
 

@@ -2,7 +2,7 @@
  * `wgweb tcping`: opens TCP connections to HOST:PORT through the tunnel and reports each as
  * open (with the connect time), refused (RST) or no answer. Exit 0 when the port was open.
  */
-import { parseEndpoint } from '../../../shared/ip-address.ts';
+import { formatEndpoint, parseEndpoint } from '../../../shared/ip-address.ts';
 import { formatCommandHelp, parseCommandArgs, UsageError, type CommandSpec } from '../args.ts';
 import type { CliIo } from '../cli-io.ts';
 import { openTunnel, TUNNEL_OPTIONS } from '../tunnel-options.ts';
@@ -37,7 +37,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     const count = values.count ?? 1;
     for (let i = 0; i < count && !io.signal.aborted; i++) {
       const r = await session.tcping(target.host, target.port, { timeoutMs: (values.timeout ?? 5) * 1000 }, io.signal);
-      const where = `${r.address.includes(':') ? `[${r.address}]` : r.address}:${r.port}`;
+      const where = formatEndpoint({ host: r.address, port: r.port });
       const text =
         r.result === 'open'
           ? `${where} is open: connected in ${r.elapsedMs.toFixed(2)} ms`
