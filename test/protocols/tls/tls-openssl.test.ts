@@ -150,6 +150,22 @@ describe('TLS client against openssl s_server (loopback)', { skip }, () => {
     await srv.close();
   });
 
+  for (const [cipher, extra] of [['ECDHE-ECDSA-AES128-SHA', []], ['ECDHE-ECDSA-AES256-SHA', ['-no_etm']], ['ECDHE-ECDSA-AES128-SHA256', []]] as const) {
+    test(`legacy CBC suites work only when enabled: ${cipher}${extra.length ? ' without encrypt_then_mac' : ''}`, async () => {
+      const srv = await server(['-tls1_2', '-cipher', `${cipher}:@SECLEVEL=0`, ...extra]);
+      const refused = await dialer.connectTcp(loopback, srv.port);
+      await assert.rejects(connectTls(refused, { serverName: 'intranet.test', verify: async () => ({}) }), (e: WgwebError) => e.code === ErrorCode.TLS_HANDSHAKE_FAILED);
+      const tcp = await dialer.connectTcp(loopback, srv.port);
+      const tls = await connectTls(tcp, { serverName: 'intranet.test', legacy: true, verify: async () => ({}) });
+      assert.equal(tls.info.encryptThenMac, extra.length === 0);
+      const w = tls.writable.getWriter();
+      await w.write(new TextEncoder().encode('GET / HTTP/1.0\r\n\r\n'));
+      const text = await new Response(tls.readable).text();
+      assert.match(text, /^HTTP\/1\.0 200 ok/);
+      await srv.close();
+    });
+  }
+
   test('ALPN: the server picking http/1.1 is recorded', async () => {
     const srv = await server(['-tls1_3', '-alpn', 'http/1.1']);
     const { events } = await get(srv);
