@@ -94,9 +94,10 @@ export async function startOpensslServer(o: OpensslServerOptions): Promise<Opens
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`openssl s_server ${finalArgs.join(' ')} did not start within ${timeoutMs} ms:\n${lines.join('\n')}`)), timeoutMs);
     const check = (l: string): void => {
-      const m = /^ACCEPT .*:(\d+)\s*$/.exec(l);
+      // "ACCEPT 127.0.0.1:43139" for port 0; a bare "ACCEPT" for a fixed port.
+      const m = /^ACCEPT(?: .*:(\d+))?\s*$/.exec(l);
       if (m) {
-        actualPort = Number(m[1]);
+        if (m[1]) actualPort = Number(m[1]);
         clearTimeout(timer);
         resolve();
       }

@@ -47,8 +47,12 @@ export interface WgwebAutomation {
   status(): Promise<TunnelStatus | null>;
   /** `count` (default 4) echo requests; resolves with the summary and every reply. */
   ping(address: string, count?: number): Promise<PingSummary & { replies: PingReply[] }>;
-  /** A standard Response; the body streams from the worker. */
-  fetch(url: string, init?: RequestInit & { timeoutMs?: number }): Promise<Response>;
+  /**
+   * A standard Response; the body streams from the worker. https URLs are checked against the
+   * trusted certificates; `insecure: true` skips the checks (like curl -k). TLS failures reject
+   * with TLS_* codes.
+   */
+  fetch(url: string, init?: RequestInit & { timeoutMs?: number; insecure?: boolean }): Promise<Response>;
   dns(name: string, type?: DnsRecordType): Promise<DnsResult>;
   tcping(host: string, port: number): Promise<TcpingResult>;
   /**

@@ -31,7 +31,8 @@ import {
 import type { CapturePage, CaptureRow, CaptureRowsQuery, CaptureStatus } from '../capture/capture-api.ts';
 
 /** `RequestInit` plus the tunnel's own timeout and, for the HTTP tool, per-exchange timing reports. */
-export type TunnelRequestInit = RequestInit & { timeoutMs?: number; onTiming?: (timing: FetchTiming) => void };
+/** `insecure`: for https URLs, accept any certificate (like curl -k). */
+export type TunnelRequestInit = RequestInit & { timeoutMs?: number; insecure?: boolean; onTiming?: (timing: FetchTiming) => void };
 
 /** A response with the raw head kept beside it (the HTTP tool shows every header and the timing). */
 export interface TunnelFetchResult {
@@ -229,6 +230,7 @@ export async function toFetchRequest(input: string | URL | Request, init: Tunnel
   if (body !== null) request.body = body;
   if (init.redirect) request.redirect = init.redirect;
   if (init.timeoutMs !== undefined) request.timeoutMs = init.timeoutMs;
+  if (init.insecure === true) request.insecure = true;
   return request;
 }
 

@@ -53,6 +53,8 @@ export interface FetchRequest {
   body?: string | ArrayBuffer | null;
   redirect?: RequestRedirect;
   timeoutMs?: number;
+  /** https: skip certificate checks (like curl -k). */
+  insecure?: boolean;
   operationId?: string;
 }
 

@@ -169,6 +169,7 @@ export class TunnelService implements TunnelApi {
       if (request.body !== undefined && request.body !== null) init.body = request.body;
       if (request.redirect) init.redirect = request.redirect;
       if (request.timeoutMs !== undefined) init.timeoutMs = request.timeoutMs;
+      if (request.insecure === true) init.insecure = true;
       if (onTiming) {
         // Passed through to the HTTP client; one report per exchange (redirect hop), the last one
         // being a non-redirect or a failure, after which the page's callback port is released.

@@ -1,5 +1,5 @@
 /**
- * `wgweb fetch`: an HTTP/1.1 request through the tunnel, like a small curl. The body goes to
+ * `wgweb fetch`: an HTTP/1.1 request (http or https) through the tunnel, like a small curl. The body goes to
  * stdout (or `-o FILE`) as it streams; `-i` prints the response head first. Exit status 0 for a
  * 2xx/3xx response, 1 for 4xx/5xx or a failure.
  */
@@ -23,11 +23,13 @@ export const spec = {
     include: { type: 'boolean', short: 'i', description: 'print the status line and headers before the body' },
     'max-time': { type: 'number', short: 'm', valueName: 'SECONDS', min: 0.1, description: 'give up after this long' },
     'no-follow': { type: 'boolean', description: 'do not follow redirects' },
+    insecure: { type: 'boolean', short: 'k', description: 'https: accept any server certificate (no checks)' },
   },
   positionals: [{ name: 'URL' }],
   examples: [
     'wgweb fetch --config wg0.conf http://10.0.0.2/',
     'wgweb fetch --config wg0.conf -o big.iso http://files.corp/big.iso',
+    'wgweb fetch --config wg0.conf -k https://10.0.0.2/',
     "wgweb fetch --config wg0.conf -X POST -H 'Content-Type: application/json' --data @req.json http://10.0.0.2/api",
   ],
 } as const satisfies CommandSpec;
@@ -66,6 +68,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
       redirect: values['no-follow'] ? 'manual' : 'follow',
       signal: io.signal,
       timeoutMs: values['max-time'] !== undefined ? values['max-time'] * 1000 : undefined,
+      insecure: values.insecure === true,
     });
     if (values.include) {
       const head = [`HTTP/1.1 ${res.status} ${res.statusText}`];

@@ -1,0 +1,100 @@
+/**
+ * HTTPS through the whole stack: wgweb's Session (TLS client over its own TCP/IP) reaching real
+ * `openssl s_server`s inside the wireguard-go namespace, through the real relay.
+ *
+ *   Session.fetch('https://server.wgweb.test…') ──ws──▶ relay ──UDP──▶ wireguard-go ── kernel TCP ── openssl s_server
+ *
+ * Certificates are the harness PKI's (root + intermediate + leaf for server.wgweb.test and the
+ * tunnel address). Certificate *checking* is covered by the verifier's own suites; here requests
+ * run with `insecure: true` unless the trust store is wired.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
+import { interopSkipReason } from '../../harness/requirements.ts';
+import { closeAllNamespaces } from '../../harness/netns.ts';
+import { TestPki, type TestCert } from '../../harness/test-pki.ts';
+import { startOpensslServer, type OpensslServer } from '../../harness/openssl-server.ts';
+import { ErrorCode, WgwebError } from '../../src/shared/errors.ts';
+import type { TunnelEvent } from '../../src/browser/worker/tunnel-api.ts';
+import { digestBody, startSessionFixture, type SessionFixture } from './session-fixture.ts';
+
+const SLOW = { timeout: 120_000 };
+
+describe('HTTPS through the tunnel to openssl s_server behind wireguard-go', { skip: interopSkipReason(['openssl']) }, () => {
+  let fx: SessionFixture;
+  let pki: TestPki;
+  let leaf: TestCert;
+  let files: string;
+  const servers: OpensslServer[] = [];
+  const events: TunnelEvent[] = [];
+  const payload = randomBytes(512 * 1024);
+
+  async function serve(port: number, args: string[]): Promise<void> {
+    servers.push(await startOpensslServer({ site: fx.peer, host: fx.peer.tunnelAddress4!, port, cert: leaf, args, cwd: files }));
+  }
+
+  before(async () => {
+    pki = await TestPki.create();
+    const root = pki.ca('root');
+    const inter = pki.ca('inter', { issuer: root });
+    fx = await startSessionFixture({ name: 'tls', servers: ['dns'] });
+    leaf = pki.leaf('server', { issuer: inter, dns: ['server.wgweb.test'], ips: [fx.peer.tunnelAddress4!] });
+    files = mkdtempSync(join(tmpdir(), 'wgweb-tls-files-'));
+    writeFileSync(join(files, 'payload.bin'), payload);
+    fx.session.onEvent((e) => events.push(e));
+    await serve(443, ['-tls1_3', '-WWW']);
+    await serve(8443, ['-tls1_2', '-WWW']);
+    await serve(9443, ['-tls1_3', '-groups', 'P-384', '-www']);
+  }, SLOW);
+
+  after(async () => {
+    for (const s of servers) await s.close();
+    await fx?.close();
+    await closeAllNamespaces();
+    pki?.cleanup();
+    if (files) rmSync(files, { recursive: true, force: true });
+  });
+
+  for (const [port, version] of [
+    [443, 'TLS 1.3'],
+    [8443, 'TLS 1.2'],
+  ] as const) {
+    test(`a 512 KiB download over ${version} arrives intact, by host name (SNI) and by address`, SLOW, async () => {
+      for (const host of ['server.wgweb.test', fx.peer.tunnelAddress4!]) {
+        const before = events.length;
+        const res = await fx.session.fetch(`https://${host}:${port}/payload.bin`, { insecure: true });
+        assert.equal(res.status, 200);
+        const got = await digestBody(res.body);
+        assert.equal(got.length, payload.length);
+        assert.equal(got.sha256, createHash('sha256').update(payload).digest('hex'));
+        const tls = events.slice(before).filter((e) => e.type.startsWith('tls-'));
+        assert.ok(tls.some((e) => e.type === 'tls-client-hello' && (host.includes(':') || /\d$/.test(host) ? /no SNI/ : /SNI server\.wgweb\.test/).test(e.message)), JSON.stringify(tls));
+        assert.ok(tls.some((e) => e.type === 'tls-established' && e.message.includes(version)), JSON.stringify(tls));
+      }
+    });
+  }
+
+  test('a server that only accepts P-384 gets it after a HelloRetryRequest', SLOW, async () => {
+    const before = events.length;
+    const res = await fx.session.fetch('https://server.wgweb.test:9443/', { insecure: true });
+    assert.equal(res.status, 200);
+    assert.match(await res.text(), /s_server/);
+    const tls = events.slice(before);
+    assert.ok(tls.some((e) => e.type === 'tls-hello-retry-request'));
+    assert.ok(tls.some((e) => e.type === 'tls-established' && /P-384/.test(e.message)));
+  });
+
+  test('the session keeps the TLS secrets in SSLKEYLOGFILE form', () => {
+    const lines = fx.session.tlsKeyLogLines();
+    assert.ok(lines.some((l) => /^CLIENT_TRAFFIC_SECRET_0 [0-9a-f]{64} [0-9a-f]{64,96}$/.test(l)));
+    assert.ok(lines.some((l) => /^CLIENT_RANDOM [0-9a-f]{64} [0-9a-f]{96}$/.test(l)));
+  });
+
+  test('https to a port without a server is CONNECTION_REFUSED, as for http', SLOW, async () => {
+    await assert.rejects(fx.session.fetch('https://server.wgweb.test:4444/', { insecure: true }), (e: WgwebError) => e.code === ErrorCode.CONNECTION_REFUSED);
+  });
+});
