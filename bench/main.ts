@@ -24,6 +24,7 @@ const MODULES = [
   'tunnel-bench.ts',
   'browser-bench.ts',
   'browse-bench.ts',
+  'tls-bench.ts',
 ];
 
 function version(cmd: string, args: string[]): string {

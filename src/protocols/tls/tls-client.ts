@@ -137,6 +137,10 @@ export interface VerificationRequest {
   chain: Uint8Array[];
   /** The server's proof of key possession: absent only when a legacy RSA key exchange has none. */
   signature?: { scheme: number; signedData: Uint8Array; signature: Uint8Array };
+  /** TLS 1.3 binds ECDSA schemes to a curve (RFC 8446 §4.2.3); TLS 1.2 does not. */
+  tls13: boolean;
+  /** Legacy mode: SHA-1 signatures were offered (TLS 1.2 only). */
+  legacy: boolean;
 }
 
 /** Teaching-view events, in order. */
@@ -760,7 +764,7 @@ export class TlsClient {
         const signedData = certificateVerifyContent(this.transcriptHash());
         this.transcript.push(raw);
         this.state = 'verifying';
-        this.pendingVerification = { serverName: this.o.serverName, chain: this.serverChain, signature: { scheme, signedData, signature } };
+        this.pendingVerification = { serverName: this.o.serverName, chain: this.serverChain, signature: { scheme, signedData, signature }, tls13: true, legacy: false };
         return;
       }
       case 'finished': {
@@ -897,6 +901,8 @@ export class TlsClient {
           serverName: this.o.serverName,
           chain: this.serverChain,
           signature: { scheme: ske.scheme, signedData: concatBytes(this.clientRandom, this.serverRandom, ske.params), signature: ske.signature },
+          tls13: false,
+          legacy: this.o.legacy,
         };
         this.phase12 = 'server-hello-done';
         return;

@@ -44,8 +44,8 @@ export async function verifyRequest(
   const summary = await verifyServerCertificates(request.chain, { serverName: request.serverName, trust: trust ?? EMPTY_TRUST, now, insecure });
   if (request.signature) {
     const { scheme, signedData, signature } = request.signature;
-    // SHA-1 signature schemes are offered only to legacy hosts, so only they may use them.
-    const ok = await verifyHandshakeSignature(request.chain[0]!, scheme, signedData, signature, { allowSha1: legacy });
+    // SHA-1 schemes are offered only to legacy hosts; TLS 1.3 binds ECDSA schemes to a curve (RFC 8446 §4.2.3).
+    const ok = await verifyHandshakeSignature(request.chain[0]!, scheme, signedData, signature, { allowSha1: legacy || request.legacy, requireCurveMatch: request.tls13 });
     if (!ok) {
       throw new WgwebError(
         ErrorCode.TLS_HANDSHAKE_FAILED,

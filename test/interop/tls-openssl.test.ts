@@ -2,23 +2,24 @@
  * The TLS client against a real `openssl s_server` on loopback: every supported version, suite,
  * group and key type; HelloRetryRequest; client-certificate requests; long chains; resumption;
  * and the ways a handshake breaks. HTTPS goes through the real HttpClient + TLS connector.
- * (The same server behind wireguard-go runs in test/interop/tls-https.test.ts.)
+ * It lives with the interop suites because it starts dozens of real servers (slow on a loaded machine);
+ * the same server behind wireguard-go runs in tls-https.test.ts.
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { once } from 'node:events';
-import { ErrorCode, WgwebError } from '../../../src/shared/errors.ts';
-import { parseIp } from '../../../src/shared/ip-address.ts';
-import { HttpClient } from '../../../src/protocols/http/http-client.ts';
-import { createTlsConnector } from '../../../src/protocols/tls/tls-connector.ts';
-import { connectTls } from '../../../src/protocols/tls/tls-connection.ts';
-import type { TlsEvent } from '../../../src/protocols/tls/tls-client.ts';
-import { TlsTicketCache } from '../../../src/protocols/tls/tls-ticket-cache.ts';
-import { NodeDialer } from '../../helpers/node-dialer.ts';
-import { TestPki, type KeyType, type TestCert } from '../../../harness/test-pki.ts';
-import { startOpensslServer, type OpensslServer } from '../../../harness/openssl-server.ts';
-import { binariesSkipReason } from '../../../harness/requirements.ts';
+import { ErrorCode, WgwebError } from '../../src/shared/errors.ts';
+import { parseIp } from '../../src/shared/ip-address.ts';
+import { HttpClient } from '../../src/protocols/http/http-client.ts';
+import { createTlsConnector } from '../../src/protocols/tls/tls-connector.ts';
+import { connectTls } from '../../src/protocols/tls/tls-connection.ts';
+import type { TlsEvent } from '../../src/protocols/tls/tls-client.ts';
+import { TlsTicketCache } from '../../src/protocols/tls/tls-ticket-cache.ts';
+import { NodeDialer } from '../helpers/node-dialer.ts';
+import { TestPki, type KeyType, type TestCert } from '../../harness/test-pki.ts';
+import { startOpensslServer, type OpensslServer } from '../../harness/openssl-server.ts';
+import { binariesSkipReason } from '../../harness/requirements.ts';
 
 const skip = binariesSkipReason(['openssl'], 'TLS against openssl');
 const dialer = new NodeDialer();
