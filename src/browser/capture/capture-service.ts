@@ -28,6 +28,7 @@ export interface CaptureServiceOptions extends PacketCaptureOptions {
 export class CaptureService {
   readonly capture: PacketCapture;
   readonly #now: () => number;
+  readonly #keyLogSources = new Set<() => readonly string[]>();
 
   constructor(options: CaptureServiceOptions = {}) {
     this.capture = new PacketCapture({ running: true, ...options });
@@ -56,6 +57,12 @@ export class CaptureService {
     return (direction, packet, atEpochMs) => {
       this.capture.record(direction, packet, atEpochMs, iface);
     };
+  }
+
+  /** A session's TLS key log, embedded in downloads (Decryption Secrets Block); returns a remover. */
+  addTlsKeyLogSource(source: () => readonly string[]): () => void {
+    this.#keyLogSources.add(source);
+    return () => this.#keyLogSources.delete(source);
   }
 
   start(): CaptureStatus {
@@ -94,7 +101,8 @@ export class CaptureService {
   download(options: { filter?: string } = {}): CaptureFile {
     const filter = typeof options?.filter === 'string' ? options.filter : undefined;
     const blocks: Uint8Array[] = [];
-    const packets = this.capture.writePcapng((b) => blocks.push(b), { filter });
+    const tlsKeyLog = [...this.#keyLogSources].flatMap((s) => s());
+    const packets = this.capture.writePcapng((b) => blocks.push(b), { filter, tlsKeyLog });
     const bytes = concatBlocks(blocks);
     return { filename: captureFileName(this.#now()), bytes: bytes.buffer, packets };
   }

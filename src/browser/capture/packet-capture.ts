@@ -115,6 +115,8 @@ export interface PcapngExportOptions {
   comment?: string;
   /** Application name for shb_userappl (default `wgweb`). */
   application?: string;
+  /** TLS secrets (SSLKEYLOGFILE lines) to embed, so Wireshark decrypts the HTTPS in the file. */
+  tlsKeyLog?: readonly string[];
 }
 
 const MAX_PAGE = 1000;
@@ -324,6 +326,7 @@ export class PacketCapture {
         `Decrypted inner IP packets of a WireGuard tunnel, captured inside wgweb's Web Worker (before encryption / after decryption).${options.filter ? ` Filter: ${options.filter}.` : ''}${dropped}`,
       userApplication: options.application ?? 'wgweb',
     });
+    writer.writeTlsKeyLog(options.tlsKeyLog ?? []);
     const ids = new Map<number, number>();
     let n = 0;
     for (let i = this.#head; i < this.#items.length; i++) {

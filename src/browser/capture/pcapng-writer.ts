@@ -4,6 +4,7 @@
  *
  *   Section Header Block (byte-order magic, version 1.0, length unknown, comment, application)
  *   Interface Description Block per tunnel session (LINKTYPE_RAW, name, description, if_tsresol)
+ *   Decryption Secrets Block (TLS key log, SSLKEYLOGFILE format) when HTTPS ran in the tunnel (§4.7)
  *   Enhanced Packet Block per packet (interface, timestamp, lengths, data, epb_flags, comment)
  *
  * Streaming: every block is a self-contained byte string handed to the sink in file order, and the
@@ -17,7 +18,11 @@ export const PcapngBlockType = {
   InterfaceDescription: 0x00000001,
   InterfaceStatistics: 0x00000005,
   EnhancedPacket: 0x00000006,
+  DecryptionSecrets: 0x0000000a,
 } as const;
+
+/** Secrets type of a Decryption Secrets Block holding an NSS/SSLKEYLOGFILE TLS key log ("TLSK", §4.7). */
+export const SECRETS_TYPE_TLS_KEY_LOG = 0x544c534b;
 
 /** The byte-order magic of a Section Header Block (§4.1). */
 export const PCAPNG_BYTE_ORDER_MAGIC = 0x1a2b3c4d;
@@ -201,6 +206,18 @@ export function encodeEnhancedPacketBlock(p: PcapngPacket, resolution: 'us' | 'n
 }
 
 /**
+ * A Decryption Secrets Block (§4.7): secrets type, length, the secrets padded to 32 bits. With
+ * {@link SECRETS_TYPE_TLS_KEY_LOG}, Wireshark decrypts the TLS sessions in the file.
+ */
+export function encodeDecryptionSecretsBlock(secretsType: number, secrets: Uint8Array): Uint8Array {
+  return block(PcapngBlockType.DecryptionSecrets, 8 + pad4(secrets.length), (view, bytes, offset) => {
+    view.setUint32(offset, secretsType, true);
+    view.setUint32(offset + 4, secrets.length, true);
+    bytes.set(secrets, offset + 8);
+  });
+}
+
+/**
  * Writes one section block by block to a sink (a stream, an array of chunks). Interfaces may be
  * added at any point after the header; packets name an interface added before them.
  *
@@ -239,6 +256,12 @@ export class PcapngWriter {
     this.#emit(encodeInterfaceDescriptionBlock(o));
     this.#resolutions.push(o.timestampResolution ?? 'us');
     return this.#resolutions.length - 1;
+  }
+
+  /** Writes a TLS key log (SSLKEYLOGFILE lines) as a Decryption Secrets Block; put it before the packets it decrypts. */
+  writeTlsKeyLog(lines: readonly string[]): void {
+    if (lines.length === 0) return;
+    this.#emit(encodeDecryptionSecretsBlock(SECRETS_TYPE_TLS_KEY_LOG, new TextEncoder().encode(`${lines.join('\n')}\n`)));
   }
 
   /** Writes an Enhanced Packet Block. */

@@ -52,6 +52,8 @@ export interface SessionLike {
   fetch(url: string, init?: HttpRequestInit): Promise<Response>;
   /** RFC 6455 through the tunnel (Session.webSocket); optional so that test doubles may leave it out. */
   webSocket?(url: string, options: { protocols?: readonly string[]; headers?: [string, string][]; signal?: AbortSignal }): Promise<WebSocketLike>;
+  /** TLS secrets of the session's HTTPS connections (SSLKEYLOGFILE lines), for the pcapng export. */
+  tlsKeyLogLines?(): string[];
   close(): Promise<void>;
 }
 
@@ -100,6 +102,8 @@ export class TunnelService implements TunnelApi {
     }
     this.#session = session;
     this.#unlisten = session.onEvent((event) => this.#queueEvent(event));
+    // The capture keeps this session's TLS secrets for downloads even after a later connect.
+    if (session.tlsKeyLogLines) this.#capture.addTlsKeyLogSource(() => session.tlsKeyLogLines!());
     return session.status();
   }
 

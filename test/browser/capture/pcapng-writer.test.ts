@@ -13,6 +13,7 @@ import { toHex } from '../../../src/shared/bytes.ts';
 import {
   LinkType,
   PcapngWriter,
+  SECRETS_TYPE_TLS_KEY_LOG,
   concatBlocks,
   encodeEnhancedPacketBlock,
   encodeInterfaceDescriptionBlock,
@@ -179,5 +180,25 @@ describe('PcapngWriter read by tshark', { skip: tsharkSkipReason() }, () => {
     const path = join(dir, 'syn.pcapng');
     writeFileSync(path, concatBlocks(blocks));
     assert.deepEqual(tsharkFields(path, ['tcp.srcport', 'tcp.dstport', 'tcp.flags.syn', 'tcp.options.mss_val', 'tcp.options.wscale.shift']), [['51234', '80', '1', '1380', '7']]);
+  });
+});
+
+describe('Decryption Secrets Block (TLS key log)', () => {
+  test('holds the SSLKEYLOGFILE lines under secrets type TLSK, padded to 32 bits, framed by its length twice', () => {
+    const blocks: Uint8Array[] = [];
+    const w = new PcapngWriter((b) => blocks.push(b));
+    w.writeTlsKeyLog(['CLIENT_RANDOM 00 11']);
+    w.writeTlsKeyLog([]);
+    assert.equal(blocks.length, 2, 'section header + one secrets block; an empty log writes nothing');
+    const dsb = blocks[1]!;
+    const v = new DataView(dsb.buffer, dsb.byteOffset, dsb.byteLength);
+    const text = 'CLIENT_RANDOM 00 11\n';
+    assert.equal(v.getUint32(0, true), 0x0000000a);
+    assert.equal(v.getUint32(4, true), dsb.length);
+    assert.equal(v.getUint32(dsb.length - 4, true), dsb.length);
+    assert.equal(v.getUint32(8, true), SECRETS_TYPE_TLS_KEY_LOG);
+    assert.equal(v.getUint32(12, true), text.length);
+    assert.equal(new TextDecoder().decode(dsb.subarray(16, 16 + text.length)), text);
+    assert.equal(dsb.length % 4, 0);
   });
 });
