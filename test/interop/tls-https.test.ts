@@ -19,7 +19,7 @@ import { closeAllNamespaces } from '../../harness/netns.ts';
 import { TestPki, type TestCert } from '../../harness/test-pki.ts';
 import { startOpensslServer, type OpensslServer } from '../../harness/openssl-server.ts';
 import { ErrorCode, WgwebError } from '../../src/shared/errors.ts';
-import type { TunnelEvent } from '../../src/browser/worker/tunnel-api.ts';
+import type { SessionEvent } from '../../src/session/session-types.ts';
 import { digestBody, startSessionFixture, type SessionFixture } from './session-fixture.ts';
 
 const SLOW = { timeout: 120_000 };
@@ -30,7 +30,7 @@ describe('HTTPS through the tunnel to openssl s_server behind wireguard-go', { s
   let leaf: TestCert;
   let files: string;
   const servers: OpensslServer[] = [];
-  const events: TunnelEvent[] = [];
+  const events: SessionEvent[] = [];
   const payload = randomBytes(512 * 1024);
 
   async function serve(port: number, args: string[]): Promise<void> {
