@@ -15,6 +15,7 @@ import { formatEndpoint, formatIp, formatPrefix, prefixContains, tryParseIp, typ
 import { DEFAULT_MTU, parseWgQuickConfig, type WgQuickConfig } from '../shared/wg-quick-config.ts';
 import { DnsResolver } from '../protocols/dns/dns-resolver.ts';
 import { HttpClient, type HttpRequestInit, type TlsConnector } from '../protocols/http/http-client.ts';
+import type { TrustStore, TrustedCertificateInfo } from '../protocols/tls/trust-store.ts';
 import { WebSocketConnection } from '../protocols/websocket/websocket-connection.ts';
 import { NetInterface } from '../netstack/net-interface.ts';
 import type { EchoEvent } from '../netstack/socket/icmp-socket.ts';
@@ -98,6 +99,8 @@ export class Session {
   private tlsConnector: Promise<TlsConnector> | undefined;
   /** SSLKEYLOGFILE lines of this session's TLS connections (bounded). */
   private readonly tlsKeyLog: string[] = [];
+  /** CAs, trusted server certificates and pins for https (loaded with the TLS chunk). */
+  private trust: TrustStore | undefined;
   /** Hosts whose TLS connections may use legacy suites (user opt-in, per host). */
   private readonly legacyTlsHosts = new Set<string>();
 
@@ -408,6 +411,34 @@ export class Session {
     this.tlsConnector = undefined;
   }
 
+  /**
+   * Trusts a CA or a server certificate (PEM, one or more) for https. Resolves with what was added.
+   * Later connections use it; resumption tickets made under the old trust are dropped.
+   * @throws {WgwebError} TLS_CERT_INVALID when the text holds no usable certificate.
+   */
+  async addTrustedCertificate(pem: string): Promise<TrustedCertificateInfo[]> {
+    if (typeof pem !== 'string') throw new TypeError('addTrustedCertificate(pem): pem must be the text of a PEM certificate');
+    const store = await this.trustStore();
+    const added = store.addPem(pem);
+    this.tlsConnector = undefined;
+    return added;
+  }
+
+  /** Replaces the trust settings with a saved `TrustStore.toJSON()` form (the UI's Certificates tab). */
+  async setTrust(json: unknown): Promise<void> {
+    const { TrustStore } = await import('../protocols/tls/trust-store.ts');
+    this.trust = TrustStore.fromJSON(json);
+    this.tlsConnector = undefined;
+  }
+
+  private async trustStore(): Promise<TrustStore> {
+    if (!this.trust) {
+      const { TrustStore } = await import('../protocols/tls/trust-store.ts');
+      this.trust ??= new TrustStore();
+    }
+    return this.trust;
+  }
+
   /** The TLS secrets of this session's connections in SSLKEYLOGFILE format (for Wireshark). */
   tlsKeyLogLines(): string[] {
     return [...this.tlsKeyLog];
@@ -416,7 +447,7 @@ export class Session {
   private connectorForTls(): Promise<TlsConnector> {
     this.tlsConnector ??= import('../protocols/tls/tls-connector.ts').then((m) =>
       m.createTlsConnector({
-        trust: undefined,
+        trust: this.trust,
         legacyHosts: new Set(this.legacyTlsHosts),
         onKeyLog: (line) => {
           this.tlsKeyLog.push(line);

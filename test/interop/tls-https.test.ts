@@ -28,6 +28,7 @@ describe('HTTPS through the tunnel to openssl s_server behind wireguard-go', { s
   let fx: SessionFixture;
   let pki: TestPki;
   let leaf: TestCert;
+  let rootPem: string;
   let files: string;
   const servers: OpensslServer[] = [];
   const events: SessionEvent[] = [];
@@ -40,6 +41,7 @@ describe('HTTPS through the tunnel to openssl s_server behind wireguard-go', { s
   before(async () => {
     pki = await TestPki.create();
     const root = pki.ca('root');
+    rootPem = root.certPem;
     const inter = pki.ca('inter', { issuer: root });
     fx = await startSessionFixture({ name: 'tls', servers: ['dns'] });
     leaf = pki.leaf('server', { issuer: inter, dns: ['server.wgweb.test'], ips: [fx.peer.tunnelAddress4!] });
@@ -86,6 +88,18 @@ describe('HTTPS through the tunnel to openssl s_server behind wireguard-go', { s
     const tls = events.slice(before);
     assert.ok(tls.some((e) => e.type === 'tls-hello-retry-request'));
     assert.ok(tls.some((e) => e.type === 'tls-established' && /P-384/.test(e.message)));
+  });
+
+  test('without trust the certificate is refused (TLS_CERT_UNTRUSTED); after addTrustedCertificate(root CA) the same URL works', SLOW, async () => {
+    await assert.rejects(fx.session.fetch('https://server.wgweb.test/payload.bin'), (e: WgwebError) => {
+      assert.equal(e.code, ErrorCode.TLS_CERT_UNTRUSTED, e.message);
+      return true;
+    });
+    const added = await fx.session.addTrustedCertificate(rootPem);
+    assert.equal(added.length, 1);
+    const res = await fx.session.fetch('https://server.wgweb.test/payload.bin');
+    assert.equal(res.status, 200);
+    assert.equal((await digestBody(res.body)).length, payload.length);
   });
 
   test('the session keeps the TLS secrets in SSLKEYLOGFILE form', () => {

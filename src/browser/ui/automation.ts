@@ -27,6 +27,7 @@ export interface AutomationTarget {
   ping(address: string, options: { count: number }, onReply: (r: PingReply) => void): Promise<PingSummary>;
   dns(name: string, type: DnsRecordType): Promise<DnsResult>;
   tcping(host: string, port: number): Promise<TcpingResult>;
+  addTrustedCertificate?(pem: string): Promise<{ subject: string; sha256: string }[]>;
   fetch(url: string, init: TunnelRequestInit): Promise<Response>;
   /** Hands `port` to the worker's openWebSocket (TunnelClient.openWebSocket). */
   openWebSocket?(url: string, options: OpenWebSocketOptions, port: MessagePort): Promise<void>;
@@ -61,6 +62,11 @@ export interface WgwebAutomation {
    * or subprotocol, like `new WebSocket()`; connection failures arrive as error + close (1006).
    */
   webSocket(url: string, protocols?: string | string[]): PortWebSocket;
+  /**
+   * Trusts a CA or a self-signed server certificate (PEM text) for https in the tunnel; resolves
+   * with `{ subject, sha256 }` per certificate added. Needs a connected session.
+   */
+  addTrustedCertificate(pem: string): Promise<{ subject: string; sha256: string }[]>;
   /** A copy of the event log. */
   events(): SessionEvent[];
   /**
@@ -127,6 +133,12 @@ export function createAutomation(target: AutomationTarget): WgwebAutomation {
           if (!target.openWebSocket) return failPort(port, 'wgweb.webSocket: this page cannot open tunnel WebSockets');
           target.openWebSocket(request.url, { protocols: request.protocols }, port).catch((e) => failPort(port, toWgwebError(e).message));
         },
+      }),
+    addTrustedCertificate: (pem) =>
+      coded(async () => {
+        if (typeof pem !== 'string') throw usage('wgweb.addTrustedCertificate(pem): pem must be the text of a PEM certificate');
+        if (!target.addTrustedCertificate) throw usage('wgweb.addTrustedCertificate is not available here');
+        return target.addTrustedCertificate(pem);
       }),
     events: () => target.events().map((e) => structuredClone(e)),
     browse: (url) =>

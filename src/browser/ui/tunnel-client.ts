@@ -99,6 +99,10 @@ export class TunnelClient {
     return this.#cancellable(signal, (id) => this.#api.dns(name, type, id));
   }
 
+  addTrustedCertificate(pem: string): Promise<{ subject: string; sha256: string }[]> {
+    return this.#api.addTrustedCertificate(pem);
+  }
+
   tcping(host: string, port: number, options: { timeoutMs?: number } = {}, signal?: AbortSignal): Promise<TcpingResult> {
     return this.#cancellable(signal, (id) => this.#api.tcping(host, port, options, id));
   }

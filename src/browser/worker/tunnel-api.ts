@@ -122,6 +122,11 @@ export interface TunnelApi extends CaptureApi {
   dns(name: string, type?: DnsRecordType, operationId?: string): Promise<DnsResult>;
   tcping(host: string, port: number, options?: { timeoutMs?: number }, operationId?: string): Promise<TcpingResult>;
   /**
+   * Trusts the CA or server certificate(s) in `pem` for https, in this session and the next ones.
+   * Resolves with the subjects added; rejects with TLS_CERT_INVALID when the text holds none.
+   */
+  addTrustedCertificate(pem: string): Promise<{ subject: string; sha256: string }[]>;
+  /**
    * HTTP through the tunnel; the result's body is a transferred stream. `onTiming` receives each
    * exchange's phase marks once it is over (after the body has been read), for a waterfall view.
    */

@@ -54,6 +54,8 @@ export interface SessionLike {
   webSocket?(url: string, options: { protocols?: readonly string[]; headers?: [string, string][]; signal?: AbortSignal }): Promise<WebSocketLike>;
   /** TLS secrets of the session's HTTPS connections (SSLKEYLOGFILE lines), for the pcapng export. */
   tlsKeyLogLines?(): string[];
+  /** Trusts a CA / server certificate for https (Session.addTrustedCertificate). */
+  addTrustedCertificate?(pem: string): Promise<{ subject: string; sha256: string }[]>;
   close(): Promise<void>;
 }
 
@@ -67,6 +69,7 @@ const HTTP_METHOD = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** See the module comment. One instance per worker. */
 export class TunnelService implements TunnelApi {
   readonly #start: StartSession;
+  readonly #trustedPems: string[] = [];
   #session: SessionLike | undefined;
   #unlisten: (() => void) | undefined;
   /** Bumped by every connect/disconnect so a slow connect that lost the race closes itself. */
@@ -101,6 +104,8 @@ export class TunnelService implements TunnelApi {
       throw plain(ErrorCode.ABORTED, 'This connect was cancelled by a later connect or disconnect.');
     }
     this.#session = session;
+    // Certificates trusted through the page API carry over to every new session.
+    for (const pem of this.#trustedPems) await session.addTrustedCertificate?.(pem).catch(() => []);
     this.#unlisten = session.onEvent((event) => this.#queueEvent(event));
     // The capture keeps this session's TLS secrets for downloads even after a later connect.
     if (session.tlsKeyLogLines) this.#capture.addTlsKeyLogSource(() => session.tlsKeyLogLines!());
@@ -147,6 +152,20 @@ export class TunnelService implements TunnelApi {
     if (type !== 'A' && type !== 'AAAA') throw usage(`dns: type must be A or AAAA, not ${String(type)}`);
     const session = this.#requireSession();
     return this.#run(operationId, (signal) => session.dns(name.trim(), type, signal));
+  }
+
+  async addTrustedCertificate(pem: string): Promise<{ subject: string; sha256: string }[]> {
+    if (typeof pem !== 'string' || !pem.includes('-----BEGIN')) throw usage('addTrustedCertificate(pem): give the text of a PEM certificate (-----BEGIN CERTIFICATE-----)');
+    const session = this.#requireSession();
+    if (!session.addTrustedCertificate) throw usage('addTrustedCertificate: this session has no TLS support');
+    let added: { subject: string; sha256: string }[];
+    try {
+      added = (await session.addTrustedCertificate(pem)).map((c) => ({ subject: c.subject, sha256: c.sha256 }));
+    } catch (e) {
+      throw toPlainError(e);
+    }
+    this.#trustedPems.push(pem);
+    return added;
   }
 
   async tcping(host: string, port: number, options?: { timeoutMs?: number }, operationId?: string): Promise<TcpingResult> {

@@ -194,6 +194,10 @@ export class WgApp extends LitElement implements AutomationTarget {
     return this.tunnel.tcping(host, port);
   }
 
+  addTrustedCertificate(pem: string) {
+    return this.tunnel.addTrustedCertificate(pem);
+  }
+
   fetch(url: string, init: TunnelRequestInit): Promise<Response> {
     return this.tunnel.fetch(url, init);
   }

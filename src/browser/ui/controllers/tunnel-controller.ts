@@ -232,6 +232,15 @@ export class TunnelController implements ReactiveController, TunnelTools, Tunnel
     return (await this.fetchWithHead(url, init)).response;
   }
 
+  /** Trusts a CA / server certificate for https (wgweb.addTrustedCertificate). */
+  async addTrustedCertificate(pem: string): Promise<{ subject: string; sha256: string }[]> {
+    return this.#tool('trust certificate', async (client) => {
+      const added = await client.addTrustedCertificate(pem);
+      this.#appLog('info', 'tls', `Trusted for https: ${added.map((c) => c.subject).join('; ')}`);
+      return added;
+    });
+  }
+
   generateKeyPair(): Promise<KeyPair> {
     return this.#guard(this.#requireClient().generateKeyPair());
   }

@@ -24,12 +24,14 @@ export const spec = {
     'max-time': { type: 'number', short: 'm', valueName: 'SECONDS', min: 0.1, description: 'give up after this long' },
     'no-follow': { type: 'boolean', description: 'do not follow redirects' },
     insecure: { type: 'boolean', short: 'k', description: 'https: accept any server certificate (no checks)' },
+    cacert: { type: 'string', multiple: true, valueName: 'FILE', description: 'https: trust the CA or server certificate(s) in this PEM file (repeatable)' },
   },
   positionals: [{ name: 'URL' }],
   examples: [
     'wgweb fetch --config wg0.conf http://10.0.0.2/',
     'wgweb fetch --config wg0.conf -o big.iso http://files.corp/big.iso',
     'wgweb fetch --config wg0.conf -k https://10.0.0.2/',
+    'wgweb fetch --config wg0.conf --cacert corp-ca.pem https://intranet.corp/',
     "wgweb fetch --config wg0.conf -X POST -H 'Content-Type: application/json' --data @req.json http://10.0.0.2/api",
   ],
 } as const satisfies CommandSpec;
@@ -59,8 +61,17 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     } else body = values.data;
   }
   const method = values.request ?? (body !== undefined ? 'POST' : 'GET');
+  const trusted: string[] = [];
+  for (const file of values.cacert ?? []) {
+    try {
+      trusted.push(await readFile(file, 'utf8'));
+    } catch (e) {
+      throw new WgwebError(ErrorCode.USAGE, `fetch: cannot read --cacert file ${file}: ${(e as Error).message}`);
+    }
+  }
   const session = await openTunnel('fetch', values, io);
   try {
+    for (const pem of trusted) await session.addTrustedCertificate(pem);
     const res = await session.fetch(url, {
       method,
       headers,
