@@ -19,7 +19,9 @@
  * - "off" and 0 for PersistentKeepalive, FwMark and ListenPort all mean "not set" to wg, so they
  *   parse to `undefined`.
  *
- * Errors never echo key material: a message about a PrivateKey must be safe to paste in a bug report.
+ * Errors never echo key material: a message about a PrivateKey must be safe to paste in a bug report,
+ * and every message passes through {@link redactKeys}, so a key pasted where something else belongs
+ * (a bare key line, `PrivateKey <key>` without "=", `Address = <key>`, `[<key>]`) is not quoted.
  * Isomorphic: no DOM and no Node APIs (the UI shows the issues inline, the CLI prints them).
  */
 import { fromBase64, toBase64 } from './bytes.ts';
@@ -105,6 +107,12 @@ export interface WgQuickCheckOptions {
    * could never complete a handshake, and pasting your own public key there is a common slip.
    */
   publicKeyFromPrivate?: (privateKey: Uint8Array) => Uint8Array;
+  /**
+   * What the config is for. `client` (the default): wgweb dials out, so a config in which no
+   * [Peer] has an Endpoint looks like a server's and earns a warning. `listener` (`wgweb peer`):
+   * the config is a server's by design, so peers without an Endpoint are normal.
+   */
+  role?: 'client' | 'listener';
 }
 
 const KEY_LENGTH = 32;
@@ -536,7 +544,9 @@ function wholeFileChecks(iface: InterfaceDraft | undefined, peers: PeerDraft[], 
 
   const reachable = peers.filter((p) => p.endpoint);
   const complete = peers.filter((p) => p.publicKey);
-  if (complete.length > 0 && reachable.length === 0 && (iface?.listenPort !== undefined || complete.length > 1)) {
+  if (options.role === 'listener') {
+    // `wgweb peer` answers handshakes: its peers dial in, so they need no Endpoint.
+  } else if (complete.length > 0 && reachable.length === 0 && (iface?.listenPort !== undefined || complete.length > 1)) {
     warn(complete[0].line, 'no [Peer] has an Endpoint, so wgweb cannot start a handshake: this looks like a server\'s config. wgweb is a client: load the config made for this device, whose [Peer] is the server with its Endpoint', 'Endpoint');
   } else {
     for (const p of complete) {
@@ -554,6 +564,11 @@ function unknownKey(section: Section, rawKey: string, line: number, error: Repor
     warn(line, `${clip(rawKey)} is an AmneziaWG setting; wgweb speaks standard WireGuard and ignores it (a server with AmneziaWG obfuscation on will not answer)`, rawKey);
     return;
   }
+  if (redactKeys(rawKey) !== rawKey) {
+    // `<key>` alone on a line: its trailing "=" made it look like "Key = (empty)".
+    error(line, `this line holds what looks like a key with no name; write PrivateKey = <key> in [Interface] or PublicKey = <key> in [Peer]`);
+    return;
+  }
   const guess = closestMatch(rawKey, [...CANONICAL.values()]);
   if (guess) {
     error(line, `unknown key ${clip(rawKey)} in ${where}; did you mean ${guess}?`, rawKey);
@@ -568,7 +583,23 @@ function unknownKey(section: Section, rawKey: string, line: number, error: Repor
 type Report = (line: number, message: string, key?: string) => void;
 
 function issue(line: number, message: string, key?: string): ConfigIssue {
-  return key === undefined ? { line, message } : { line, key, message };
+  const safe = redactKeys(message);
+  return key === undefined ? { line, message: safe } : { line, key: redactKeys(key), message: safe };
+}
+
+/** What a redacted key-like value is replaced with in messages. */
+export const REDACTED_KEY = '<key hidden>';
+
+/**
+ * Replaces anything in `text` that could be key material with {@link REDACTED_KEY}: a run of 40 or
+ * more base64 or base64url characters (a 32-byte key is 43 characters and a "=", so this covers
+ * every key, with or without its padding, a key pasted twice, a key in hex, and a key cut short by
+ * a few characters). Config messages quote the user's text, and a private key pasted in the wrong
+ * place (`Address = <key>`, a bare key line, `[<key>]`) must not end up in a terminal log, a
+ * screenshot or a bug report. A host name label that long is hidden too, which costs nothing.
+ */
+export function redactKeys(text: string): string {
+  return text.replace(/[A-Za-z0-9+/_-]{40,}={0,2}/g, REDACTED_KEY);
 }
 
 /** `#` starts a comment in wg and wg-quick; `;` is the other INI convention and never appears in a value we use. */

@@ -563,3 +563,71 @@ function wgQuickSkipReason(): string | undefined {
   if (process.env.CI === 'true') throw new Error('wg-quick is required when CI=true');
   return 'wg-quick (wireguard-tools) is not installed';
 }
+
+describe('no message quotes a key pasted in the wrong place (issue #11 item 12)', () => {
+  // A private key in base64, its URL-safe and unpadded spellings, and the same 32 bytes in hex.
+  const leaks = (text: string) => {
+    const forms = [CLIENT_PRIV, CLIENT_PRIV.slice(0, 43), Buffer.from(fromBase64(CLIENT_PRIV)).toString('hex')];
+    // Any 16-character window of a form is already too much of the key to print.
+    return forms.some((f) => Array.from({ length: f.length - 15 }, (_, i) => f.slice(i, i + 16)).some((w) => text.includes(w)));
+  };
+  const head = `[Interface]\nPrivateKey = ${SERVER_PRIV}\nAddress = 10.0.0.2/32\n`;
+  const peer = `[Peer]\nPublicKey = ${SERVER_PUB}\nEndpoint = 192.0.2.1:51820\nAllowedIPs = 0.0.0.0/0\n`;
+  const hex = Buffer.from(fromBase64(CLIENT_PRIV)).toString('hex');
+  const cases: [string, string][] = [
+    ['a bare key line', `${head}${CLIENT_PRIV}\n${peer}`],
+    ['a bare key line without its "="', `${head}${CLIENT_PRIV.slice(0, 43)}\n${peer}`],
+    ['"PrivateKey <key>" without "="', `[Interface]\nPrivateKey ${CLIENT_PRIV}\nAddress = 10.0.0.2/32\n${peer}`],
+    ['"PrivateKey: <key>"', `[Interface]\nPrivateKey: ${CLIENT_PRIV}\nAddress = 10.0.0.2/32\n${peer}`],
+    ['Address = <key>', `[Interface]\nPrivateKey = ${SERVER_PRIV}\nAddress = ${CLIENT_PRIV}\n${peer}`],
+    ['a section header [<key>]', `${head}[${CLIENT_PRIV}]\n${peer}`],
+    ['a key as a key name', `${head}${CLIENT_PRIV.slice(0, 43)} = 1\n${peer}`],
+    ['DNS = <key>', `${head}DNS = ${CLIENT_PRIV}\n${peer}`],
+    ['MTU = <key>', `${head}MTU = ${CLIENT_PRIV}\n${peer}`],
+    ['ListenPort = <key>', `${head}ListenPort = ${CLIENT_PRIV}\n${peer}`],
+    ['FwMark = <key>', `${head}FwMark = ${CLIENT_PRIV}\n${peer}`],
+    ['Endpoint = <key>:51820', `${head}[Peer]\nPublicKey = ${SERVER_PUB}\nEndpoint = ${CLIENT_PRIV}:51820\nAllowedIPs = 0.0.0.0/0\n`],
+    ['AllowedIPs = <key>', `${head}[Peer]\nPublicKey = ${SERVER_PUB}\nAllowedIPs = ${CLIENT_PRIV}\n`],
+    ['PersistentKeepalive = <key>', `${head}${peer}PersistentKeepalive = ${CLIENT_PRIV}\n`],
+    ['a key pasted twice', `[Interface]\nPrivateKey = ${CLIENT_PRIV}${CLIENT_PRIV}\nAddress = 10.0.0.2/32\n${peer}`],
+    ['a hex key as an Address', `[Interface]\nPrivateKey = ${SERVER_PRIV}\nAddress = ${hex}\n${peer}`],
+    ['a URL-safe key before the first section', `${CLIENT_PRIV.replace(/\+/g, '-').replace(/\//g, '_')} = x\n${head}${peer}`],
+    ['a key in an unknown section name', `${head}[Interface ${CLIENT_PRIV}]\n${peer}`],
+    ['a key after the section header', `${head}[Peer] ${CLIENT_PRIV}\nPublicKey = ${SERVER_PUB}\n`],
+  ];
+  for (const [name, text] of cases) {
+    test(`${name}: reported without quoting the key`, () => {
+      const { errors, warnings } = checkWgQuickConfig(text);
+      assert.ok(errors.length + warnings.length > 0, 'the mistake is reported');
+      for (const i of [...errors, ...warnings]) {
+        assert.ok(!leaks(i.message), `message quotes the key: ${i.message}`);
+        assert.ok(!leaks(i.key ?? ''), `key field quotes the key: ${i.key}`);
+      }
+      if (errors.length > 0) {
+        assert.throws(() => parseWgQuickConfig(text), (e: unknown) => e instanceof WgwebError && !leaks(e.message) && !leaks(JSON.stringify(e.detail)));
+      }
+    });
+  }
+
+  test('a key alone on a line is an error that says what to write', () => {
+    const { errors } = checkWgQuickConfig(`${head}${CLIENT_PRIV}\n${peer}`);
+    assert.deepEqual(errors.map((e) => e.message), [
+      'line 4: this line holds what looks like a key with no name; write PrivateKey = <key> in [Interface] or PublicKey = <key> in [Peer]',
+    ]);
+  });
+
+  test('ordinary values are still quoted so the user can find them', () => {
+    const { errors } = checkWgQuickConfig(`${head}DNS = not_a..name\n${peer}`);
+    assert.ok(errors.some((e) => e.message.includes('"not_a..name"')), JSON.stringify(errors));
+  });
+});
+
+describe('the role option', () => {
+  const server = `[Interface]\nPrivateKey = ${SERVER_PRIV}\nListenPort = 51820\n[Peer]\nPublicKey = ${CLIENT_PUB}\nAllowedIPs = 10.0.0.2/32\n[Peer]\nPublicKey = ${PEER2_PUB}\nAllowedIPs = 10.0.0.3/32\n`;
+  test('a listener (wgweb peer) is not told that its dial-in peers lack an Endpoint', () => {
+    assert.deepEqual(checkWgQuickConfig(server, { role: 'listener' }).warnings.filter((w) => w.key === 'Endpoint'), []);
+  });
+  test('a client is', () => {
+    assert.equal(checkWgQuickConfig(server).warnings.filter((w) => w.key === 'Endpoint').length, 1);
+  });
+});

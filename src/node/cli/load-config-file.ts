@@ -22,6 +22,8 @@ export interface LoadConfigOptions {
    * wg-quick warns. Warnings are dropped when absent.
    */
   onWarning?: (message: string) => void;
+  /** Passed to the parser: `listener` for `wgweb peer`, whose peers dial in (no Endpoint needed). */
+  role?: 'client' | 'listener';
 }
 
 /**
@@ -34,7 +36,7 @@ export interface LoadConfigOptions {
 export async function loadConfigFile(path: string, options: LoadConfigOptions = {}): Promise<WgQuickConfig> {
   if (typeof path !== 'string' || path === '') throw new TypeError('config path must be a non-empty string');
   const { text, worldAccessible } = await readConfigText(path);
-  const { config, errors, warnings } = checkWgQuickConfig(text, { publicKeyFromPrivate });
+  const { config, errors, warnings } = checkWgQuickConfig(text, { publicKeyFromPrivate, role: options.role ?? 'client' });
   if (!config) {
     const first = errors[0];
     throw new WgwebError(ErrorCode.CONFIG_INVALID, `${path}: ${first.message}`, { path, line: first.line, errors });

@@ -16,7 +16,11 @@
  * reserved), and loopback and link-local addresses are reachable only through a rule that lies
  * inside them (`127.0.0.1:51820`, `localhost:51820`), never through a broad one such as
  * `0.0.0.0/0:51820`: a relay operator allowing "the internet" must not expose the relay host's own
- * loopback services or a cloud metadata address.
+ * loopback services or a cloud metadata address. IPv6 forms that carry an IPv4 address (NAT64
+ * `64:ff9b::/96` and `64:ff9b:1::/48`, 6to4 `2002::/16`, IPv4-compatible `::a.b.c.d`) are judged by
+ * that IPv4 address: under `[::/0]:51820` or `[2000::/3]:51820`, `64:ff9b::127.0.0.1`,
+ * `2002:a00:1::` (10.0.0.1) and `::169.254.169.254` stay refused; only a rule inside the translated
+ * range (`[64:ff9b::10.0.0.0/104]:51820`) reaches them.
  */
 
 import { lookup } from 'node:dns/promises';
@@ -45,14 +49,6 @@ function parsePorts(text: string, rule: string): PortRange {
   const to = m[2] === undefined ? from : Number(m[2]);
   if (from < 1 || to > 65535 || from > to) throw new RangeError(`--allow ${rule}: ports must be 1 to 65535, low-high`);
   return { from, to };
-}
-
-/** ::ffff:a.b.c.d → a.b.c.d; anything else unchanged. */
-export function unmapIpv4(address: IpAddress): IpAddress {
-  if (address.length !== 16) return address;
-  for (let i = 0; i < 10; i++) if (address[i] !== 0) return address;
-  if (address[10] !== 0xff || address[11] !== 0xff) return address;
-  return address.slice(12);
 }
 
 function parseTarget(text: string, rule: string): { prefix: IpPrefix } | { host: string } {
@@ -120,8 +116,12 @@ export function parseAllowRule(text: string): AllowRule {
 
 // --- Special addresses ---------------------------------------------------------------------------
 
-/** How the policy treats an address regardless of rules. */
-export type AddressClass = 'forbidden' | 'loopback' | 'link-local' | 'normal';
+/**
+ * How the policy treats an address regardless of rules. `private` (RFC 1918 and the RFC 6598
+ * shared range) is reachable through any rule that covers it, like `normal`, except through an
+ * IPv6 translation form (see {@link embeddedIpv4}).
+ */
+export type AddressClass = 'forbidden' | 'loopback' | 'link-local' | 'private' | 'normal';
 
 const FORBIDDEN: IpPrefix[] = [
   '0.0.0.0/8', // "this network": connecting to 0.0.0.0 reaches the relay host itself
@@ -132,14 +132,94 @@ const FORBIDDEN: IpPrefix[] = [
 ].map(parsePrefix);
 const LOOPBACK: IpPrefix[] = ['127.0.0.0/8', '::1/128'].map(parsePrefix);
 const LINK_LOCAL: IpPrefix[] = ['169.254.0.0/16', 'fe80::/10'].map(parsePrefix);
+const PRIVATE: IpPrefix[] = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10'].map(parsePrefix);
 
-/** Classifies a destination address (IPv4-mapped IPv6 is classified as IPv4). */
-export function classifyAddress(address: IpAddress): AddressClass {
-  const a = unmapIpv4(address);
+/**
+ * An IPv6 form that carries an IPv4 address in fixed bytes; traffic to it ends up at that IPv4
+ * address (through a NAT64 gateway, a 6to4 relay or an automatic tunnel), so it is judged by it.
+ */
+interface Ipv4Translation {
+  readonly prefix: IpPrefix;
+  /** Where the IPv4 address's four bytes sit in the IPv6 address. */
+  readonly octets: readonly [number, number, number, number];
+}
+
+const TRANSLATIONS: readonly Ipv4Translation[] = [
+  // RFC 6052 §2.1 well-known NAT64 prefix; /96 layout of §2.2: the IPv4 address is the last 32 bits.
+  { prefix: parsePrefix('64:ff9b::/96'), octets: [12, 13, 14, 15] },
+  // RFC 8215 local-use NAT64 prefix, /48 layout of RFC 6052 §2.2: bits 64-71 (byte 8) are the zero "u" octet.
+  { prefix: parsePrefix('64:ff9b:1::/48'), octets: [6, 7, 9, 10] },
+  // RFC 3056 §2: 6to4, 2002:V4ADDR::/48.
+  { prefix: parsePrefix('2002::/16'), octets: [2, 3, 4, 5] },
+  // RFC 4291 §2.5.5.1: deprecated IPv4-compatible addresses, ::a.b.c.d (:: and ::1 are classified first).
+  { prefix: parsePrefix('::/96'), octets: [12, 13, 14, 15] },
+];
+
+/** ::ffff:a.b.c.d → a.b.c.d; anything else unchanged. */
+export function unmapIpv4(address: IpAddress): IpAddress {
+  if (address.length !== 16) return address;
+  for (let i = 0; i < 10; i++) if (address[i] !== 0) return address;
+  if (address[10] !== 0xff || address[11] !== 0xff) return address;
+  return address.slice(12);
+}
+
+/**
+ * The IPv4 address an IPv6 address carries in a NAT64 (`64:ff9b::/96`, `64:ff9b:1::/48`), 6to4
+ * (`2002::/16`) or IPv4-compatible (`::a.b.c.d`) form, with that form; `undefined` for any other
+ * address (IPv4-mapped addresses are unmapped by {@link unmapIpv4} instead).
+ */
+export function embeddedIpv4(address: IpAddress): { ipv4: IpAddress; form: Ipv4Translation } | undefined {
+  if (address.length !== 16) return undefined;
+  const form = TRANSLATIONS.find((t) => prefixContains(t.prefix, address));
+  if (!form) return undefined;
+  return { ipv4: Uint8Array.from(form.octets, (i) => address[i]), form };
+}
+
+/** The IPv6 prefix that `v4` (an IPv4 prefix) takes in a translation form. */
+function translatePrefix(form: Ipv4Translation, v4: IpPrefix): IpPrefix {
+  const address = form.prefix.address.slice();
+  form.octets.forEach((at, i) => (address[at] = v4.address[i]));
+  if (v4.prefixLength === 0) return { address, prefixLength: form.prefix.prefixLength };
+  const last = v4.prefixLength - 1; // the prefix ends right after the IPv4 prefix's last bit
+  return { address, prefixLength: form.octets[last >> 3] * 8 + (last & 7) + 1 };
+}
+
+function classifyPlain(a: IpAddress): AddressClass {
   if (FORBIDDEN.some((p) => prefixContains(p, a))) return 'forbidden';
   if (LOOPBACK.some((p) => prefixContains(p, a))) return 'loopback';
   if (LINK_LOCAL.some((p) => prefixContains(p, a))) return 'link-local';
+  if (PRIVATE.some((p) => prefixContains(p, a))) return 'private';
   return 'normal';
+}
+
+/**
+ * Classifies a destination address. IPv4-mapped IPv6 is classified as IPv4, and the NAT64, 6to4
+ * and IPv4-compatible forms by the IPv4 address they carry: `64:ff9b::127.0.0.1` is loopback.
+ */
+export function classifyAddress(address: IpAddress): AddressClass {
+  const a = unmapIpv4(address);
+  const plain = classifyPlain(a);
+  if (plain !== 'normal') return plain;
+  const embedded = embeddedIpv4(a);
+  return embedded ? classifyPlain(embedded.ipv4) : 'normal';
+}
+
+/**
+ * The range a rule must lie inside to reach `a` of class `cls`, or `undefined` when any covering
+ * rule will do. Loopback and link-local need a rule inside their range; so does anything
+ * non-public carried in an IPv6 translation form: an operator allowing "public IPv6" has not
+ * allowed the relay's loopback or its private IPv4 network behind a NAT64 or 6to4 gateway.
+ */
+function requiredRange(a: IpAddress, cls: AddressClass): IpPrefix[] | undefined {
+  if (cls === 'normal') return undefined;
+  const embedded = classifyPlain(a) === 'normal' ? embeddedIpv4(a) : undefined;
+  if (embedded) {
+    const range = [...LOOPBACK, ...LINK_LOCAL, ...PRIVATE].find((p) => prefixContains(p, embedded.ipv4));
+    return range ? [translatePrefix(embedded.form, range)] : [];
+  }
+  if (cls === 'loopback') return LOOPBACK;
+  if (cls === 'link-local') return LINK_LOCAL;
+  return undefined;
 }
 
 /** True when every address of `inner` lies inside `outer`. */
@@ -245,12 +325,12 @@ export class DestinationPolicy {
     const a = unmapIpv4(address);
     const cls = classifyAddress(a);
     if (cls === 'forbidden') return false;
+    const required = requiredRange(a, cls);
     for (const rule of this.list) {
       if (!portAllowed(rule.ports, port)) continue;
       if (rule.kind === 'prefix') {
         if (!prefixContains(rule.prefix, a)) continue;
-        if (cls === 'loopback' && !LOOPBACK.some((p) => prefixInside(rule.prefix, p))) continue;
-        if (cls === 'link-local' && !LINK_LOCAL.some((p) => prefixInside(rule.prefix, p))) continue;
+        if (required && !required.some((p) => prefixInside(rule.prefix, p))) continue;
         return true;
       }
       // A host rule names its addresses explicitly, loopback included (`localhost:51820`).
@@ -290,7 +370,7 @@ export class DestinationPolicy {
       if (await this.allows(a, endpoint.port)) return { allowed: true, address: a, port: endpoint.port };
       // A literal is the client's own words; what a name resolves to is not the client's business:
       // a close reason naming it would make the relay a DNS oracle for any page (logs keep it).
-      if (cls !== 'normal' && literal) hint = ` (${cls} needs an explicit rule like --allow ${formatIp(a)}:${endpoint.port})`;
+      if (requiredRange(a, cls) && literal) hint = ` (${cls} needs an explicit rule like --allow ${formatEndpoint({ host: formatIp(a), port: endpoint.port })})`;
     }
     const logDetail = literal ? undefined : { resolved: candidates.map((c) => formatIp(unmapIpv4(c))).slice(0, 8) };
     return { ...refuse(RelayCloseCode.DESTINATION_NOT_ALLOWED, `${where} is not allowed by this relay${hint}`), logDetail } as PolicyDecision;

@@ -82,8 +82,23 @@ describe('special addresses', () => {
     ['169.254.169.254', 'link-local'],
     ['fe80::1', 'link-local'],
     ['192.0.2.1', 'normal'],
-    ['10.1.2.3', 'normal'],
+    ['10.1.2.3', 'private'],
+    ['100.64.0.1', 'private'],
     ['2001:db8::1', 'normal'],
+    // IPv6 forms that carry an IPv4 address are classified by that address (issue #11 item 12).
+    ['64:ff9b::127.0.0.1', 'loopback'],
+    ['64:ff9b::10.0.0.1', 'private'],
+    ['64:ff9b::169.254.169.254', 'link-local'],
+    ['64:ff9b::224.0.0.1', 'forbidden'],
+    ['64:ff9b::192.0.2.1', 'normal'],
+    ['64:ff9b:1:7f00:0:1::', 'loopback'], // RFC 6052 /48 layout: 127.0 | u octet | 0.1
+    ['64:ff9b:1:c0a8:1:1::', 'private'], // 192.168.1.1
+    ['2002:7f00:1::1', 'loopback'],
+    ['2002:a9fe:a9fe::', 'link-local'],
+    ['2002:c000:201::', 'normal'],
+    ['::127.0.0.1', 'loopback'],
+    ['::10.9.8.7', 'private'],
+    ['::ffff:10.9.8.7', 'private'],
   ];
   for (const [addr, cls] of rows) test(`${addr} is ${cls}`, () => assert.equal(classifyAddress(parseIp(addr)), cls));
 });
@@ -115,6 +130,60 @@ describe('DestinationPolicy.allows', () => {
   }
 
   test('an empty policy refuses everything', async () => {
+    assert.equal(await new DestinationPolicy().allows(parseIp('192.0.2.1'), 51820), false);
+  });
+});
+
+describe('a broad IPv6 rule does not reach loopback or private IPv4 through NAT64, 6to4 or IPv4-compatible forms', () => {
+  const broad = new DestinationPolicy(['[::/0]:51820', '[2000::/3]:51821', '0.0.0.0/0:51822']);
+  const refused = [
+    '64:ff9b::127.0.0.1',
+    '64:ff9b::10.0.0.1',
+    '64:ff9b::172.16.5.4',
+    '64:ff9b::192.168.1.1',
+    '64:ff9b::169.254.169.254',
+    '64:ff9b:1:7f00:0:1::',
+    '64:ff9b:1:a00:0:1::',
+    '::127.0.0.1',
+    '::10.0.0.1',
+    '::ffff:127.0.0.1',
+  ];
+  for (const addr of refused) {
+    test(`[::/0]:51820 refuses ${addr}`, async () => assert.equal(await broad.allows(parseIp(addr), 51820), false));
+  }
+  for (const addr of ['2002:7f00:1::', '2002:a00:1::1', '2002:c0a8:101::', '2002:a9fe:a9fe::']) {
+    test(`[2000::/3]:51821 refuses the 6to4 address ${addr}`, async () => assert.equal(await broad.allows(parseIp(addr), 51821), false));
+  }
+  test('public IPv4 in those forms stays reachable under the broad rule', async () => {
+    assert.equal(await broad.allows(parseIp('64:ff9b::192.0.2.1'), 51820), true);
+    assert.equal(await broad.allows(parseIp('2002:c000:201::1'), 51821), true);
+    assert.equal(await broad.allows(parseIp('2001:db8::1'), 51820), true);
+  });
+  test('a private IPv4 address itself stays reachable through an IPv4 rule that covers it', async () => {
+    assert.equal(await broad.allows(parseIp('10.0.0.1'), 51822), true);
+    assert.equal(await broad.allows(parseIp('127.0.0.1'), 51822), false);
+  });
+  test('a rule inside the translated range reaches exactly that range', async () => {
+    const p = new DestinationPolicy(['[64:ff9b::10.0.0.0/104]:51820', '[2002:7f00:1::/48]:51820']);
+    assert.equal(await p.allows(parseIp('64:ff9b::10.1.2.3'), 51820), true);
+    assert.equal(await p.allows(parseIp('64:ff9b::192.168.0.1'), 51820), false);
+    assert.equal(await p.allows(parseIp('2002:7f00:1::5'), 51820), true);
+  });
+  test('decide refuses a name that resolves to a NAT64 form of loopback', async () => {
+    const p = new DestinationPolicy(['[::/0]:51820'], { resolve: tableResolver({ 'sneaky.test': ['64:ff9b::127.0.0.1'] }) });
+    const d = await p.decide({ host: 'sneaky.test', port: 51820 });
+    assert.equal(d.allowed, false);
+    if (!d.allowed) assert.equal(d.code, RelayCloseCode.DESTINATION_NOT_ALLOWED);
+  });
+  test('decide refuses the literal, and says what rule would allow it', async () => {
+    const d = await new DestinationPolicy(['[::/0]:51820']).decide({ host: '64:ff9b::7f00:1', port: 51820 });
+    assert.equal(d.allowed, false);
+    if (!d.allowed) assert.match(d.reason, /loopback needs an explicit rule like --allow \[64:ff9b::7f00:1\]:51820/);
+  });
+});
+
+describe('an empty policy', () => {
+  test('refuses everything', async () => {
     assert.equal(await new DestinationPolicy().allows(parseIp('192.0.2.1'), 51820), false);
   });
 });

@@ -2,7 +2,7 @@
  * The config editor's view of `checkWgQuickConfig`: issues sorted by line for the list under the
  * editor, the set of lines to mark in the gutter, and a one-line summary for screen readers.
  */
-import { checkWgQuickConfig, type ConfigIssue, type WgQuickConfig } from '../../../shared/wg-quick-config.ts';
+import { checkWgQuickConfig, redactKeys, type ConfigIssue, type WgQuickConfig } from '../../../shared/wg-quick-config.ts';
 
 export interface Diagnostic {
   /** 1-based; 0 for whole-file issues ("no [Interface] section"). */
@@ -65,7 +65,7 @@ export function diagnoseConfig(text: string): ConfigDiagnosis {
   try {
     ({ config, errors, warnings } = checkWgQuickConfig(text));
   } catch (e) {
-    errors = [{ line: 0, message: `The config could not be read: ${(e as Error).message}` }];
+    errors = [{ line: 0, message: redactKeys(`The config could not be read: ${(e as Error).message}`) }];
     warnings = [];
   }
   const diagnostics = [...errors.map((i) => toDiagnostic(i, 'error')), ...warnings.map((i) => toDiagnostic(i, 'warning'))].sort(

@@ -29,7 +29,10 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     return 0;
   }
   if (!values.config) throw new UsageError('peer', 'missing --config FILE (a wg-quick .conf for this peer)');
-  const config = await loadConfigFile(values.config, { onWarning: (m) => void io.stderr.write(`wgweb: warning: ${m}\n`) });
+  const config = await loadConfigFile(values.config, {
+    role: 'listener',
+    onWarning: (m) => void io.stderr.write(`wgweb: warning: ${m}\n`),
+  });
   let host: string | undefined;
   let port: number | undefined;
   if (values.listen) {
