@@ -324,3 +324,47 @@ test('constants match RFC 1035 / RFC 3596', () => {
   assert.equal(DnsRcode.SERVFAIL, 2);
   assert.equal(typeName(99), 'TYPE99');
 });
+
+describe('names with dots, backslashes and other bytes inside labels (found by test/fuzz/dns.test.ts)', () => {
+  // Header (1 question) + QNAME a\.b . <40 backslashes> . \000\127\255 . demo + QTYPE A, QCLASS IN.
+  const wire = fromHex(
+    '123401000001000000000000' +
+      '03612e62' +
+      '28' + '5c'.repeat(40) +
+      '03007fff' +
+      '0464656d6f00' +
+      '00010001',
+  );
+  const name = `a\\.b.${'\\\\'.repeat(40)}.\\000\\127\\255.demo`;
+
+  test('parse writes them in RFC 1035 §5.1 escapes', () => {
+    const r = parseDnsMessage(wire);
+    assert.ok(r.ok);
+    assert.equal(r.message.questions[0].name, name);
+  });
+
+  test('emit reads the escapes back: parse → emit gives the same bytes (the demo DNS crash of issue #11 item 1)', () => {
+    const r = parseDnsMessage(wire);
+    assert.ok(r.ok);
+    assert.equal(toHex(emitDnsMessage(r.message)), toHex(wire));
+    assert.equal(toHex(emitDnsMessage(r.message, { compress: true })), toHex(wire));
+  });
+
+  test('nameToLabels decodes \\. \\\\ and \\DDD, and rejects bad escapes', () => {
+    assert.deepEqual(nameToLabels('a\\.b.c').map((l) => String.fromCharCode(...l)), ['a.b', 'c']);
+    assert.deepEqual(nameToLabels('\\065\\\\.x.').map((l) => Array.from(l)), [[0x41, 0x5c], [0x78]]);
+    assert.throws(() => nameToLabels('a\\256'), RangeError);
+    assert.throws(() => nameToLabels('a\\'), RangeError);
+    assert.throws(() => nameToLabels(`${'\\\\'.repeat(64)}.demo`), RangeError);
+  });
+
+  test('compression never merges a label holding a "." byte with two labels', () => {
+    const labelWithDot = emitDnsMessage(
+      { id: 1, flags: queryFlags(), questions: [{ name: 'a\\.b', type: DnsType.A, class: 1 }, { name: 'a.b', type: DnsType.A, class: 1 }], answers: [], authorities: [], additionals: [] },
+      { compress: true },
+    );
+    const r = parseDnsMessage(labelWithDot);
+    assert.ok(r.ok);
+    assert.deepEqual(r.message.questions.map((q) => q.name), ['a\\.b', 'a.b']);
+  });
+});
