@@ -36,6 +36,14 @@ const SCHEME = /^([a-zA-Z][a-zA-Z0-9+.-]*):/;
 const EDGE_SPACE = /^[\x00-\x20]+|[\x00-\x20]+$/g;
 const INNER_TAB_NEWLINE = /[\t\n\r]/g;
 
+/**
+ * A host of "." or ".." (also spelled `%2e`) is a valid URL host, but behind the browse prefix it
+ * is a dot segment: the browser would resolve `/browse/<s>/http/../x` to `/browse/<s>/x`.
+ */
+function isDotSegmentHost(host: string): boolean {
+  return host === '.' || host === '..';
+}
+
 function httpPrefix(session: string): string {
   if (!SESSION_ID.test(session)) throw new RangeError(`"${session}" is not a browse session id`);
   return `${BROWSE_PREFIX}${session}/http/`;
@@ -53,7 +61,9 @@ export interface BrowseLocation {
  */
 export function browsePath(url: URL | string, session: string): string {
   const u = typeof url === 'string' ? new URL(url) : url;
-  if (u.protocol !== 'http:' || !u.host) throw new RangeError(`only http:// URLs with a host can be browsed through the tunnel, not ${u.href}`);
+  if (u.protocol !== 'http:' || !u.host || isDotSegmentHost(u.host)) {
+    throw new RangeError(`only http:// URLs with a host can be browsed through the tunnel, not ${u.href}`);
+  }
   return `${httpPrefix(session)}${u.host}${u.pathname}${u.search}${u.hash}`;
 }
 
@@ -75,7 +85,7 @@ export function parseBrowsePath(pathAndQuery: string): BrowseLocation | undefine
   const tail = end < 0 ? '/' : rest[end] === '/' ? rest.slice(end) : `/${rest.slice(end)}`;
   try {
     const u = new URL(`http://${authority}${tail}`);
-    return u.host ? { session, url: u } : undefined;
+    return u.host && !isDotSegmentHost(u.host) ? { session, url: u } : undefined;
   } catch {
     return undefined;
   }
@@ -153,7 +163,7 @@ export function mapLink(value: string, base: URL, scope: TunnelScope, session: s
     rest = v.slice(2);
   } else if (v[0] === '/' || v[0] === '\\') {
     if (base.protocol !== 'http:') return undefined;
-    return `${httpPrefix(session)}${base.host}${v}`;
+    return `${httpPrefix(session)}${base.host}${resolveDotSegments(v)}`;
   } else {
     return undefined;
   }
@@ -166,11 +176,36 @@ export function mapLink(value: string, base: URL, scope: TunnelScope, session: s
   } catch {
     return undefined;
   }
-  if (!parsed.host) return undefined;
+  if (!parsed.host || isDotSegmentHost(parsed.host)) return undefined;
   if (scheme !== 'http' || scope.place(parsed.hostname) === 'outside') {
     return outsidePath(`${scheme}://${parsed.host}${tail.startsWith('/') || tail === '' ? tail || '/' : `/${tail}`}`);
   }
-  return `${httpPrefix(session)}${parsed.host}${tail === '' ? '/' : tail[0] === '/' || tail[0] === '\\' ? tail : `/${tail}`}`;
+  return `${httpPrefix(session)}${parsed.host}${resolveDotSegments(tail)}`;
+}
+
+/**
+ * A link's path (and query) with its dot segments resolved as the browser would resolve them on
+ * the intranet host (URL standard path state: `.`, `..` and their `%2e` spellings, `\` as `/`),
+ * bytes otherwise untouched. Left raw behind the browse prefix, `http://host/../../x` would climb
+ * out of that host's part of the browse space (to another host, another session or /__wgweb/)
+ * once the browser resolved it, instead of stopping at the host's root.
+ */
+function resolveDotSegments(tail: string): string {
+  const cut = tail.search(/[?#]/);
+  const path = cut < 0 ? tail : tail.slice(0, cut);
+  const segments = path.replace(/\\/g, '/').split('/').slice(1);
+  const out: string[] = [];
+  segments.forEach((segment, i) => {
+    const s = segment.toLowerCase();
+    const last = i === segments.length - 1;
+    if (s === '..' || s === '.%2e' || s === '%2e.' || s === '%2e%2e') {
+      out.pop();
+      if (last) out.push('');
+    } else if (s === '.' || s === '%2e') {
+      if (last) out.push('');
+    } else out.push(segment);
+  });
+  return `/${out.join('/')}${cut < 0 ? '' : tail.slice(cut)}`;
 }
 
 /**
@@ -185,7 +220,7 @@ export function mapLocation(location: string, responseUrl: URL, scope: TunnelSco
   } catch {
     return undefined;
   }
-  if (u.protocol === 'http:' && u.host && scope.place(u.hostname) !== 'outside') {
+  if (u.protocol === 'http:' && u.host && !isDotSegmentHost(u.host) && scope.place(u.hostname) !== 'outside') {
     u.username = '';
     u.password = '';
     return browsePath(u, session);
@@ -214,11 +249,12 @@ const KEEP = /[A-Za-z0-9\-._~!$'()*,;:@/]/;
  */
 export function encodeBytes(text: string): string {
   let out = '';
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    const ch = text[i];
+  // By code point: a character beyond U+FFFF is one UTF-8 sequence, not two halves.
+  for (const ch of text) {
+    const c = ch.codePointAt(0)!;
     if (c < 0x80 && KEEP.test(ch)) out += ch;
     else if (c < 0x100) out += `%${c.toString(16).toUpperCase().padStart(2, '0')}`;
+    else if (c >= 0xd800 && c <= 0xdfff) out += '%EF%BF%BD'; // a lone surrogate has no UTF-8 form: U+FFFD, as TextEncoder writes it
     else out += encodeURIComponent(ch);
   }
   return out;

@@ -145,3 +145,24 @@ describe('tunnel scope', () => {
     assert.deepEqual(TunnelScope.from(['nope', '10.0.0.0/8']).allowedIPs, ['10.0.0.0/8']);
   });
 });
+
+describe('links cannot climb out of their host in the browse space (found by test/fuzz/browse.test.ts)', () => {
+  const b = new URL('http://10.77.0.1/a/b/page.html');
+  const sc = TunnelScope.from(['10.77.0.0/16']);
+  test('dot segments, also %2e and backslash spellings, resolve at the intranet host as a browser would', () => {
+    assert.equal(mapLink('http://10.77.0.1/../../../__wgweb/bridge.html', b, sc, S), '/browse/tab00001/http/10.77.0.1/__wgweb/bridge.html');
+    assert.equal(mapLink('http://10.77.0.1/%2e%2e/%2E%2e/x?a/../b', b, sc, S), '/browse/tab00001/http/10.77.0.1/x?a/../b');
+    assert.equal(mapLink('/x/./y/..\\..\\..\\z', b, sc, S), '/browse/tab00001/http/10.77.0.1/z');
+    assert.equal(mapLink('//10.77.0.2/a/..', b, sc, S), '/browse/tab00001/http/10.77.0.2/');
+  });
+  test('a host that is itself a dot segment is never mapped', () => {
+    assert.equal(mapLink('\\\\./428/x', b, sc, S), undefined);
+    assert.equal(mapLink('http://%2e%2e/x', b, sc, S), undefined);
+    assert.throws(() => browsePath('http://../x', S), RangeError);
+    assert.equal(parseBrowsePath('/browse/tab00001/http/../x'), undefined);
+  });
+  test('characters beyond U+FFFF and lone surrogates are encoded, not thrown on', () => {
+    assert.equal(outsidePath('http://192.0.2.1/\u{1F600}'), '/__wgweb/outside?url=http://192.0.2.1/%F0%9F%98%80');
+    assert.equal(outsidePath('http://192.0.2.1/\uD800'), '/__wgweb/outside?url=http://192.0.2.1/%EF%BF%BD');
+  });
+});
