@@ -155,19 +155,24 @@ describe('RelayTransport against a real relay', () => {
   });
 
   test('after an idle timeout it reconnects on the next send, and that datagram gets through', async () => {
-    const idle = await testRelay({ allow: [endpoint], idleTimeoutMs: 30 });
+    // Long enough that the reopened session sees its echo before it idles out again on a loaded
+    // machine; the cleanup runs even when an assertion fails, so a failure never hangs the file.
+    const idle = await testRelay({ allow: [endpoint], idleTimeoutMs: 500 });
     const { t, states, datagrams } = transport({ relayUrl: idle.url, endpoint });
-    await waitUntil(() => t.state === 'reconnecting', 'idle close');
-    const r = states[states.length - 1].detail;
-    assert.equal(r.closeCode, RelayCloseCode.IDLE_TIMEOUT);
-    assert.equal(r.onDemand, true);
-    assert.equal(r.retryInMs, undefined);
-    assert.equal(t.stats().attempts, 1, 'no reconnect without traffic');
-    assert.equal(t.send(transportMessage(148, 7)), true);
-    await waitUntil(() => datagrams.some((d) => markerOf(d) === 7), 'echo after reconnect');
-    assert.equal(t.stats().attempts, 2);
-    t.close();
-    await idle.close();
+    try {
+      await waitUntil(() => t.state === 'reconnecting', 'idle close');
+      const r = states[states.length - 1].detail;
+      assert.equal(r.closeCode, RelayCloseCode.IDLE_TIMEOUT);
+      assert.equal(r.onDemand, true);
+      assert.equal(r.retryInMs, undefined);
+      assert.equal(t.stats().attempts, 1, 'no reconnect without traffic');
+      assert.equal(t.send(transportMessage(148, 7)), true);
+      await waitUntil(() => datagrams.some((d) => markerOf(d) === 7), 'echo after reconnect');
+      assert.equal(t.stats().attempts, 2);
+    } finally {
+      t.close();
+      await idle.close();
+    }
   });
 
   test('a relay full of sessions is retried with backoff until a slot frees', async () => {
