@@ -123,3 +123,11 @@ export async function openUi(options: LaunchOptions & { url?: string } = {}): Pr
     },
   };
 }
+
+/** Starts the app over as on a first visit: clears localStorage, reloads, waits for the worker. */
+export async function reloadFresh(page: Page): Promise<void> {
+  await page.evaluate(() => localStorage.clear());
+  await page.reload();
+  await page.waitForFunction(() => typeof window.wgweb === 'object');
+  await page.evaluate(() => window.wgweb.ready);
+}

@@ -13,7 +13,7 @@ import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { browserSkipReason } from '../../harness/requirements.ts';
-import { openUi, type UiSession } from '../../harness/browser.ts';
+import { openUi, reloadFresh, type UiSession } from '../../harness/browser.ts';
 
 const SHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
 async function shot(page: Page, name: string): Promise<void> {
@@ -58,12 +58,7 @@ describe('the browser app', { skip: browserSkipReason() }, () => {
     await ui?.close();
   });
 
-  async function fresh(): Promise<void> {
-    await page.evaluate(() => localStorage.clear());
-    await page.reload();
-    await page.waitForFunction(() => typeof window.wgweb === 'object');
-    await page.evaluate(() => window.wgweb.ready);
-  }
+  const fresh = (): Promise<void> => reloadFresh(page);
 
   test('renders its four parts, disconnected, with no console errors', async () => {
     await fresh();

@@ -33,6 +33,8 @@ export class WgConfigEditor extends LitElement {
         position: relative;
         display: grid;
         grid-template-columns: auto 1fr;
+        /* The row is as tall as the textarea; the gutter never stretches it (see .gutter). */
+        align-items: stretch;
         border: 1px solid var(--wg-border-strong);
         border-radius: var(--wg-radius-sm);
         background: var(--wg-surface);
@@ -51,11 +53,26 @@ export class WgConfigEditor extends LitElement {
         border-style: dashed;
         background: var(--wg-accent-soft);
       }
+      /* The gutter and the textarea share one font, size and line height (the --editor-* values),
+         so line n of the gutter sits beside line n of the text. The gutter takes no height of its
+         own (height 0, min-height 100%): it is clipped to the textarea's height, and #syncScroll
+         moves it with the textarea's scrollTop. */
+      .frame {
+        --editor-font: var(--wg-mono);
+        --editor-size: 0.8125rem;
+        --editor-line: 1.5;
+        --editor-pad-y: 0.5rem;
+      }
       .gutter {
-        font-family: var(--wg-mono);
-        font-size: 0.8125rem;
-        line-height: 1.5;
-        padding: 0.5rem 0;
+        font-family: var(--editor-font);
+        font-size: var(--editor-size);
+        line-height: var(--editor-line);
+        /* Extra room at the bottom so the gutter can scroll as far as the textarea, whose
+           horizontal scrollbar adds to its scroll range. */
+        padding: var(--editor-pad-y) 0 calc(var(--editor-pad-y) + 2rem);
+        height: 0;
+        min-height: 100%;
+        box-sizing: border-box;
         background: var(--wg-surface-2);
         border-right: 1px solid var(--wg-border);
         color: var(--wg-muted);
@@ -84,7 +101,10 @@ export class WgConfigEditor extends LitElement {
         box-shadow: none !important;
         min-height: 15.5rem;
         height: 15.5rem;
-        padding: 0.5rem 0.75rem;
+        font-family: var(--editor-font);
+        font-size: var(--editor-size);
+        line-height: var(--editor-line);
+        padding: var(--editor-pad-y) 0.75rem;
         white-space: pre;
         overflow: auto;
         tab-size: 4;
