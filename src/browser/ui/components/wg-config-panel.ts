@@ -219,11 +219,21 @@ export class WgConfigPanel extends LitElement {
     </div>`;
   }
 
+  /** The demo config this page already got: clicking again reuses it (the relay keeps a few per address). */
+  #demoConfig: string | undefined;
+
   async #tryDemo(): Promise<void> {
+    // Never silently replace what the user typed or loaded.
+    const current = this.configText.trim();
+    if (current && current !== this.#demoConfig?.trim()) {
+      const ok = window.confirm('Replace the config in the editor with the demo config?\n\nYour config is not saved anywhere else; copy it first if you need it.');
+      if (!ok) return;
+    }
     this._demoBusy = true;
     this._demoError = '';
     try {
-      const text = await fetchDemoConfig();
+      const text = this.#demoConfig ?? (await fetchDemoConfig());
+      this.#demoConfig = text;
       this.#emit('wg-config-input', { value: text });
       await this.updateComplete;
       this.#emit('wg-connect', {});
