@@ -14,8 +14,9 @@ export const spec = {
     type: { type: 'string', short: 't', valueName: 'A|AAAA', description: 'record type (default A)' },
     json: { type: 'boolean', description: 'print the result as JSON' },
   },
-  positionals: [{ name: 'NAME' }],
-  examples: ['wgweb dns --config wg0.conf intranet.example', 'wgweb dns --config wg0.conf --type AAAA wiki.corp'],
+  // TYPE after NAME, the way dig takes it (`wgweb dns wiki.corp AAAA`); --type says the same.
+  positionals: [{ name: 'NAME' }, { name: 'TYPE', required: false }],
+  examples: ['wgweb dns --config wg0.conf intranet.example', 'wgweb dns --config wg0.conf wiki.corp AAAA', 'wgweb dns --config wg0.conf --type AAAA wiki.corp'],
 } as const satisfies CommandSpec;
 
 export async function run(args: string[], io: CliIo): Promise<number> {
@@ -24,8 +25,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     await io.stdout.write(formatCommandHelp(spec));
     return 0;
   }
-  const type = (values.type ?? 'A').toUpperCase();
-  if (type !== 'A' && type !== 'AAAA') throw new UsageError('dns', `--type must be A or AAAA, not "${values.type}"`);
+  const type = recordType(values.type, positionals[1]);
   const session = await openTunnel('dns', values, io);
   try {
     const r = await session.dns(positionals[0], type, io.signal);
@@ -42,4 +42,20 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   } finally {
     await session.close();
   }
+}
+
+/**
+ * The record type from `--type` or the TYPE positional (either, case-insensitive; A when neither).
+ * @throws {UsageError} for a type other than A/AAAA, or two different types.
+ */
+export function recordType(option: string | undefined, positional: string | undefined): 'A' | 'AAAA' {
+  if (option !== undefined && positional !== undefined && option.toUpperCase() !== positional.toUpperCase()) {
+    throw new UsageError('dns', `two record types given: --type ${option} and ${positional}; give one`);
+  }
+  const given = option ?? positional;
+  const type = (given ?? 'A').toUpperCase();
+  if (type !== 'A' && type !== 'AAAA') {
+    throw new UsageError('dns', `the record type must be A or AAAA, not "${given}"`);
+  }
+  return type;
 }
