@@ -93,6 +93,8 @@ describe('top level: help, version, usage errors', () => {
       assert.equal(r.code, 0, `${name}: ${r.stderr}`);
       // The relay prints its help on the process's stdout (checked as a real process below).
       if (name !== 'relay') assert.match(r.stdout, new RegExp(`^Usage: wgweb ${name}\\b`));
+      // args.ts adds "(repeatable)" to repeatable options; a description must not say it again.
+      for (const line of r.stdout.split('\n')) assert.doesNotMatch(line, /repeatable.*repeatable/i, `${name} --help: ${line}`);
     }
   });
 });

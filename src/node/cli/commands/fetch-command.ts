@@ -17,7 +17,7 @@ export const spec = {
   options: {
     ...TUNNEL_OPTIONS,
     request: { type: 'string', short: 'X', valueName: 'METHOD', description: 'request method (default GET, or POST with --data)' },
-    header: { type: 'string', short: 'H', multiple: true, valueName: "'Name: value'", description: 'add a request header (repeatable)' },
+    header: { type: 'string', short: 'H', multiple: true, valueName: "'Name: value'", description: 'add a request header' },
     data: { type: 'string', short: 'd', valueName: '@FILE|TEXT', description: 'request body: text, or @FILE to send a file' },
     output: { type: 'string', short: 'o', valueName: 'FILE', description: 'write the body to FILE instead of stdout' },
     include: { type: 'boolean', short: 'i', description: 'print the status line and headers before the body' },
