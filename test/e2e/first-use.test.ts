@@ -84,14 +84,16 @@ describe('first use of the app', { skip: browserSkipReason() }, () => {
   test('the event log shows the newest of 200 entries, and stays put once the user scrolls up', async () => {
     await fresh();
     const log = page.locator('wg-event-log');
-    for (let batch = 0; batch < 20; batch++) {
-      await log.evaluate((el, batch) => {
-        const host = el as HTMLElement & { entries: { at: number; level: string; message: string }[] };
-        const more = Array.from({ length: 10 }, (_, i) => ({ at: Date.now(), level: 'info', message: `entry ${batch * 10 + i + 1}` }));
-        host.entries = [...host.entries, ...more];
-      }, batch);
-      await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
-    }
+    // One entry per task, as events stream in during a connect: renders land between the log's
+    // own scroll and the scroll event it causes.
+    await log.evaluate(async (el) => {
+      const host = el as HTMLElement & { entries: { at: number; level: string; message: string }[] };
+      for (let i = 1; i <= 200; i++) {
+        host.entries = [...host.entries, { at: Date.now(), level: 'info', message: `entry ${i}` }];
+        await new Promise((r) => setTimeout(r, i % 3));
+      }
+    });
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
     const list = page.getByRole('log', { name: 'Events' });
     const newest = list.getByText('entry 200', { exact: true });
     const inView = () =>
