@@ -24,7 +24,7 @@ export const spec = {
     'max-time': { type: 'number', short: 'm', valueName: 'SECONDS', min: 0.1, description: 'give up after this long' },
     'no-follow': { type: 'boolean', description: 'do not follow redirects' },
     insecure: { type: 'boolean', short: 'k', description: 'https: accept any server certificate (no checks)' },
-    cacert: { type: 'string', multiple: true, valueName: 'FILE', description: 'https: trust the CA or server certificate(s) in this PEM file (repeatable)' },
+    cacert: { type: 'string', multiple: true, valueName: 'FILE', description: 'https: trust the CA or server certificate(s) in this PEM file' },
   },
   positionals: [{ name: 'URL' }],
   examples: [
