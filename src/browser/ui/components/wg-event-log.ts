@@ -158,16 +158,27 @@ export class WgEventLog extends LitElement {
       requestAnimationFrame(() => {
         this.#scrollQueued = false;
         const list = this.renderRoot.querySelector<HTMLElement>('.list');
-        if (list && this.#stickToBottom) list.scrollTop = list.scrollHeight;
+        if (list && this.#stickToBottom) {
+          list.scrollTop = list.scrollHeight;
+          this.#autoScrollTop = list.scrollTop;
+        }
       });
     }
   }
 
   #scrollQueued = false;
 
+  /** Where the log last scrolled itself to (the newest entry). */
+  #autoScrollTop = 0;
+
   #onScroll(e: Event) {
     const list = e.currentTarget as HTMLElement;
-    this.#stickToBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 24;
+    // The scroll event for our own scroll arrives a frame later, when more entries may already
+    // have made the list taller: that is not the user scrolling up. Only a move above where the
+    // log put itself stops the following; scrolling back to the bottom resumes it.
+    const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 24;
+    const userScrolledUp = list.scrollTop < this.#autoScrollTop - 1;
+    this.#stickToBottom = atBottom || !userScrolledUp;
   }
 
   #clear() {
