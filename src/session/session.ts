@@ -95,6 +95,12 @@ export class Session {
   private relayState: RelayTransportState = 'connecting';
   private handshakeWaiters: { resolve: () => void; reject: (e: WgwebError) => void }[] = [];
   private lastFailure: WgwebError | undefined;
+  /**
+   * Why the relay has not carried traffic, and since when (ms epoch): set by the first failed or
+   * refused attempt, cleared when the relay delivers a datagram. A full relay (4003) accepts the
+   * WebSocket and then closes it, so 'open' alone does not mean the relay works.
+   */
+  private relayTrouble: { error: WgwebError; since: number } | undefined;
   /** Loaded on the first https URL; recreated (fresh ticket cache) when the trust settings change. */
   private tlsConnector: Promise<TlsConnector> | undefined;
   /** SSLKEYLOGFILE lines of this session's TLS connections (bounded). */
@@ -513,7 +519,10 @@ export class Session {
       endpoint,
       WebSocketImpl,
       batching: this.relayBatching,
-      onDatagram: (data) => this.loop.datagramIn(data, endpoint),
+      onDatagram: (data) => {
+        this.relayTrouble = undefined;
+        this.loop.datagramIn(data, endpoint);
+      },
       onState: (state, detail) => this.onRelayState(key, state, detail),
     });
     this.transports.set(key, t);
@@ -530,6 +539,10 @@ export class Session {
   private onRelayState(endpoint: string, state: RelayTransportState, detail: RelayStateDetail): void {
     const previous = this.relayState;
     this.relayState = state;
+    if (detail.error && !detail.onDemand && state !== 'open') {
+      if (this.relayTrouble) this.relayTrouble.error = detail.error;
+      else this.relayTrouble = { error: detail.error, since: Date.now() };
+    }
     if (state === 'open') {
       for (const w of this.relayOpenWaiters.splice(0)) w.resolve();
       if (previous === 'reconnecting') {
@@ -575,7 +588,37 @@ export class Session {
     this.emit({ ...text, at: epoch(e.at) });
   }
 
+  /**
+   * When the relay has been failing (refusing, full, unreachable) since some time: a
+   * {@link WgwebError} that names that cause, the relay URL and how long it has lasted; else
+   * undefined. RELAY_FULL for 4003/4008, RELAY_REFUSED for other refusals, else RELAY_UNREACHABLE.
+   */
+  relayProblem(at = Date.now()): WgwebError | undefined {
+    const t = this.relayTrouble;
+    if (!t) return undefined;
+    const closeCode = t.error.detail.closeCode;
+    const url = String(t.error.detail.url ?? this.relayUrl).split('?')[0];
+    const seconds = Math.max(0, Math.round((at - t.since) / 1000));
+    const since = `since ${new Date(t.since).toISOString().slice(11, 19)} UTC (${seconds} s)`;
+    let code: ErrorCode;
+    let what: string;
+    if (closeCode === 4003 || closeCode === 4008) {
+      code = ErrorCode.RELAY_FULL;
+      what = `The relay at ${url} is full and has refused this session ${since}`;
+    } else if (t.error.code === ErrorCode.RELAY_REFUSED) {
+      code = ErrorCode.RELAY_REFUSED;
+      what = `The relay at ${url} has refused this session ${since}`;
+    } else {
+      code = ErrorCode.RELAY_UNREACHABLE;
+      what = `The relay at ${url} has been unreachable ${since}`;
+    }
+    return new WgwebError(code, `${what}: ${t.error.message}`, { ...t.error.detail, url, since: t.since, seconds }, { cause: t.error });
+  }
+
   private noHandshakeError(peer?: PeerId): WgwebError {
+    // No handshake because the relay never carried it: say so rather than blame the peer.
+    const relay = this.relayProblem();
+    if (relay) return relay;
     const stats = this.loop.tunnel.stats(now());
     const p = stats.peers.find((x) => x.publicKey === peer) ?? stats.peers.find((x) => x.endpoint);
     const where = p?.endpoint ? formatEndpoint(p.endpoint) : 'the peer';

@@ -45,6 +45,8 @@ export const ErrorCode = {
   TLS_HOSTNAME_MISMATCH: 'TLS_HOSTNAME_MISMATCH',
   TLS_PIN_CHANGED: 'TLS_PIN_CHANGED',
   TLS_CERT_INVALID: 'TLS_CERT_INVALID',
+  /** The relay accepted the connection but is full: --max-sessions (4003) or the per-client limit (4008). */
+  RELAY_FULL: 'RELAY_FULL',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -4,9 +4,14 @@
  *
  *   --config FILE ─▶ loadConfigFile ─▶ Session.start (relay) ─▶ waitForHandshake ─▶ command
  *   --verbose      ─▶ every session event on stderr, as the UI's event log shows it
+ *   guardTunnelCommand ─▶ the command body raced against
+ *                           --deadline (overall limit; per-command default) ─▶ TIMEOUT, exit 1
+ *                           relay failing for RELAY_GIVE_UP_MS               ─▶ RELAY_*, exit 1
+ *                         (the body gets a signal that aborts then; the race ends it even if it hangs)
  */
 import WebSocket from 'ws';
 import { Session } from '../../session/session.ts';
+import { ErrorCode, WgwebError } from '../../shared/errors.ts';
 import type { RelayWebSocketConstructor } from '../../engine/relay-transport.ts';
 import type { OptionSpec } from './args.ts';
 import type { CliIo } from './cli-io.ts';
@@ -26,6 +31,12 @@ export const TUNNEL_OPTIONS = {
     max: 90,
     description: 'give up when no handshake completes within this time (default 15)',
   },
+  deadline: {
+    type: 'number',
+    valueName: 'SECONDS',
+    min: 0,
+    description: 'end the whole command (exit 1) after this long; 0 for no limit (default per command, below)',
+  },
   verbose: { type: 'boolean', short: 'v', description: 'print handshake and relay events on stderr' },
 } as const satisfies Record<string, OptionSpec>;
 
@@ -33,6 +44,7 @@ export interface TunnelOptionValues {
   config?: string;
   relay?: string;
   'handshake-timeout'?: number;
+  deadline?: number;
   verbose: boolean;
 }
 
@@ -40,7 +52,7 @@ export interface TunnelOptionValues {
  * Loads the config, opens the relay and waits for the WireGuard handshake.
  * @throws {WgwebError} CONFIG_*, RELAY_REFUSED, RELAY_UNREACHABLE or HANDSHAKE_TIMEOUT.
  */
-export async function openTunnel(command: string, values: TunnelOptionValues, io: CliIo): Promise<Session> {
+export async function openTunnel(command: string, values: TunnelOptionValues, io: CliIo, onSession?: (s: Session) => void): Promise<Session> {
   const { UsageError } = await import('./args.ts');
   if (!values.config) throw new UsageError(command, 'missing --config FILE (a wg-quick .conf for this client)');
   const config = await loadConfigFile(values.config, { onWarning: (m) => void io.stderr.write(`wgweb: warning: ${m}\n`) });
@@ -51,6 +63,7 @@ export async function openTunnel(command: string, values: TunnelOptionValues, io
     // ws hands over a socket read's messages in one burst already: v1 measured as fast or faster.
     relayBatching: false,
   });
+  onSession?.(session);
   if (values.verbose) {
     session.onEvent((e) => void io.stderr.write(`[${new Date(e.at).toISOString().slice(11, 23)}] ${e.message}\n`));
   }
@@ -63,4 +76,67 @@ export async function openTunnel(command: string, values: TunnelOptionValues, io
     throw e;
   }
   return session;
+}
+
+/** A relay that fails (refuses, is full, unreachable) for this long ends a network command. */
+export const RELAY_GIVE_UP_MS = 30_000;
+
+/** How often the relay watchdog looks at the session. */
+const WATCHDOG_INTERVAL_MS = 1_000;
+
+/**
+ * Runs a network command's body with an overall deadline and a relay watchdog, so that no command
+ * hangs on a relay that is gone (issue #11): `--deadline` (or `defaultDeadlineS`; 0 = none) ends it
+ * with TIMEOUT; a relay that has failed for {@link RELAY_GIVE_UP_MS} ends it with the relay's own
+ * error (RELAY_FULL, RELAY_REFUSED, RELAY_UNREACHABLE). The body gets an `io` whose signal aborts
+ * then (and on Ctrl-C); the race makes the command end even if the body ignores the signal.
+ * @param body receives the guarded io and `track`, to hand over the session once it exists.
+ */
+export async function guardTunnelCommand(
+  command: string,
+  values: TunnelOptionValues,
+  io: CliIo,
+  defaultDeadlineS: number,
+  body: (io: CliIo, track: (s: Session) => void) => Promise<number>,
+): Promise<number> {
+  const deadlineS = values.deadline ?? defaultDeadlineS;
+  const controller = new AbortController();
+  const onAbort = (): void => controller.abort(io.signal.reason);
+  if (io.signal.aborted) onAbort();
+  else io.signal.addEventListener('abort', onAbort, { once: true });
+  let session: Session | undefined;
+  let fail!: (e: WgwebError) => void;
+  const failure = new Promise<never>((_, reject) => (fail = reject));
+  const stop = (e: WgwebError): void => {
+    if (controller.signal.aborted) return;
+    controller.abort(e);
+    fail(e);
+  };
+  const deadlineTimer =
+    deadlineS > 0
+      ? setTimeout(
+          () =>
+            stop(
+              session?.relayProblem() ??
+                new WgwebError(ErrorCode.TIMEOUT, `${command}: gave up after the --deadline of ${deadlineS} s; pass a larger --deadline (0 for none)`, { deadline: deadlineS }),
+            ),
+          deadlineS * 1000,
+        )
+      : undefined;
+  const watchdog = setInterval(() => {
+    const problem = session?.relayProblem();
+    if (problem && (problem.detail.seconds as number) * 1000 >= RELAY_GIVE_UP_MS) stop(problem);
+  }, WATCHDOG_INTERVAL_MS);
+  const guarded: CliIo = Object.create(io, { signal: { value: controller.signal } });
+  const run = body(guarded, (s) => (session = s));
+  // The body may still reject after the race was lost: nobody waits for it then.
+  run.catch(() => {});
+  try {
+    return await Promise.race([run, failure]);
+  } finally {
+    clearTimeout(deadlineTimer);
+    clearInterval(watchdog);
+    io.signal.removeEventListener('abort', onAbort);
+    await session?.close();
+  }
 }

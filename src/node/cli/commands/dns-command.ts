@@ -4,13 +4,14 @@
  */
 import { formatCommandHelp, parseCommandArgs, UsageError, type CommandSpec } from '../args.ts';
 import type { CliIo } from '../cli-io.ts';
-import { openTunnel, TUNNEL_OPTIONS } from '../tunnel-options.ts';
+import { guardTunnelCommand, openTunnel, TUNNEL_OPTIONS } from '../tunnel-options.ts';
 
 export const spec = {
   name: 'dns',
   summary: 'Resolve a name with a DNS server inside a WireGuard tunnel.',
   options: {
     ...TUNNEL_OPTIONS,
+    deadline: { ...TUNNEL_OPTIONS.deadline, description: 'end the whole command (exit 1) after this long; 0 for no limit (default 30)' },
     type: { type: 'string', short: 't', valueName: 'A|AAAA', description: 'record type (default A)' },
     json: { type: 'boolean', description: 'print the result as JSON' },
   },
@@ -26,7 +27,8 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     return 0;
   }
   const type = recordType(values.type, positionals[1]);
-  const session = await openTunnel('dns', values, io);
+  return guardTunnelCommand('dns', values, io, 30, async (io, track) => {
+  const session = await openTunnel('dns', values, io, track);
   try {
     const r = await session.dns(positionals[0], type, io.signal);
     if (values.json) {
@@ -42,6 +44,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   } finally {
     await session.close();
   }
+  });
 }
 
 /**

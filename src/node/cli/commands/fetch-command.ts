@@ -9,13 +9,14 @@ import { Writable } from 'node:stream';
 import { ErrorCode, WgwebError } from '../../../shared/errors.ts';
 import { formatCommandHelp, parseCommandArgs, UsageError, type CommandSpec } from '../args.ts';
 import type { CliIo } from '../cli-io.ts';
-import { openTunnel, TUNNEL_OPTIONS } from '../tunnel-options.ts';
+import { guardTunnelCommand, openTunnel, TUNNEL_OPTIONS } from '../tunnel-options.ts';
 
 export const spec = {
   name: 'fetch',
   summary: 'Make an HTTP request through a WireGuard tunnel.',
   options: {
     ...TUNNEL_OPTIONS,
+    deadline: { ...TUNNEL_OPTIONS.deadline, description: 'end the whole command (exit 1) after this long; 0 for no limit (default 300, or --max-time plus the handshake time)' },
     request: { type: 'string', short: 'X', valueName: 'METHOD', description: 'request method (default GET, or POST with --data)' },
     header: { type: 'string', short: 'H', multiple: true, valueName: "'Name: value'", description: 'add a request header' },
     data: { type: 'string', short: 'd', valueName: '@FILE|TEXT', description: 'request body: text, or @FILE to send a file' },
@@ -69,7 +70,8 @@ export async function run(args: string[], io: CliIo): Promise<number> {
       throw new WgwebError(ErrorCode.USAGE, `fetch: cannot read --cacert file ${file}: ${(e as Error).message}`);
     }
   }
-  const session = await openTunnel('fetch', values, io);
+  return guardTunnelCommand('fetch', values, io, (values['max-time'] !== undefined ? values['max-time'] + (values['handshake-timeout'] ?? 15) + 5 : 300), async (io, track) => {
+  const session = await openTunnel('fetch', values, io, track);
   try {
     for (const pem of trusted) await session.addTrustedCertificate(pem);
     const res = await session.fetch(url, {
@@ -107,4 +109,5 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   } finally {
     await session.close();
   }
+  });
 }

@@ -4,7 +4,7 @@
  */
 import { formatCommandHelp, parseCommandArgs, type CommandSpec } from '../args.ts';
 import type { CliIo } from '../cli-io.ts';
-import { openTunnel, TUNNEL_OPTIONS } from '../tunnel-options.ts';
+import { guardTunnelCommand, openTunnel, TUNNEL_OPTIONS } from '../tunnel-options.ts';
 
 export const spec = {
   name: 'ping',
@@ -12,6 +12,7 @@ export const spec = {
   description: 'Connects through the relay, completes the WireGuard handshake, then pings ADDRESS (an IPv4 or\nIPv6 address inside the tunnel, or a name resolved with the config\'s DNS servers).',
   options: {
     ...TUNNEL_OPTIONS,
+    deadline: { ...TUNNEL_OPTIONS.deadline, description: 'end the whole command (exit 1) after this long; 0 for no limit (default: handshake + count × interval + timeout + 10 s)' },
     count: { type: 'integer', short: 'c', valueName: 'COUNT', min: 1, max: 100000, description: 'stop after COUNT replies or timeouts (default 4)' },
     interval: { type: 'number', short: 'i', valueName: 'SECONDS', min: 0.01, max: 60, description: 'wait between requests (default 1)' },
     timeout: { type: 'number', short: 'W', valueName: 'SECONDS', min: 0.01, max: 60, description: 'wait for each reply (default 2)' },
@@ -27,7 +28,8 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     return 0;
   }
   const target = positionals[0];
-  const session = await openTunnel('ping', values, io);
+  return guardTunnelCommand('ping', values, io, (values['handshake-timeout'] ?? 15) + (values.count ?? 4) * (values.interval ?? 1) + (values.timeout ?? 2) + 10, async (io, track) => {
+  const session = await openTunnel('ping', values, io, track);
   try {
     const count = values.count ?? 4;
     await io.stdout.write(`PING ${target} through ${session.relayUrl}: 56 data bytes\n`);
@@ -57,4 +59,5 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   } finally {
     await session.close();
   }
+  });
 }

@@ -5,13 +5,14 @@
 import { formatEndpoint, parseEndpoint } from '../../../shared/ip-address.ts';
 import { formatCommandHelp, parseCommandArgs, UsageError, type CommandSpec } from '../args.ts';
 import type { CliIo } from '../cli-io.ts';
-import { openTunnel, TUNNEL_OPTIONS } from '../tunnel-options.ts';
+import { guardTunnelCommand, openTunnel, TUNNEL_OPTIONS } from '../tunnel-options.ts';
 
 export const spec = {
   name: 'tcping',
   summary: 'Time TCP connections through a WireGuard tunnel.',
   options: {
     ...TUNNEL_OPTIONS,
+    deadline: { ...TUNNEL_OPTIONS.deadline, description: 'end the whole command (exit 1) after this long; 0 for no limit (default: handshake + count × timeout + 10 s)' },
     count: { type: 'integer', short: 'c', valueName: 'COUNT', min: 1, max: 10000, description: 'connection attempts (default 1)' },
     timeout: { type: 'number', short: 'W', valueName: 'SECONDS', min: 0.1, max: 120, description: 'wait for each connection (default 5)' },
   },
@@ -31,7 +32,8 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   } catch (e) {
     throw new UsageError('tcping', `${(e as Error).message}`);
   }
-  const session = await openTunnel('tcping', values, io);
+  return guardTunnelCommand('tcping', values, io, (values['handshake-timeout'] ?? 15) + (values.count ?? 1) * (values.timeout ?? 5) + 10, async (io, track) => {
+  const session = await openTunnel('tcping', values, io, track);
   let open = 0;
   try {
     const count = values.count ?? 1;
@@ -53,4 +55,5 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     await session.close();
   }
   return open > 0 ? 0 : 1;
+  });
 }
