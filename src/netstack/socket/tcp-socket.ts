@@ -21,7 +21,6 @@ import { finishChecksum, sumBytes } from '../wire/checksum.ts';
 import { emitTcpHeader, TcpFlag, tcpHeaderLength, type TcpRepr } from '../wire/tcp.ts';
 import { createCongestionControl, type CongestionAlgorithm, type CongestionControl } from './tcp-congestion.ts';
 import {
-  CHALLENGE_ACK_LIMIT_PER_SECOND,
   CONNECT_TIMEOUT_MS,
   DEFAULT_MSS_IPV4,
   DEFAULT_MSS_IPV6,
@@ -42,7 +41,6 @@ import {
   MIN_MSS_IPV4,
   MIN_MSS_IPV6,
   MIN_RTO_MS,
-  QUICK_ACK_SEGMENTS,
   RECEIVE_BUFFER_INITIAL,
   RECEIVE_BUFFER_MAX,
   SEND_BUFFER_DEFAULT,
@@ -56,6 +54,8 @@ import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt } from './tcp-seq.ts';
 import { DEFAULT_MTU } from '../../shared/wg-quick-config.ts';
 import { TcpTimers } from './tcp-timers.ts';
 import { ReceiveAutoTuner } from './tcp-receive-tuning.ts';
+import { AckPolicy } from './tcp-ack-policy.ts';
+import { LossRecovery } from './tcp-loss-recovery.ts';
 
 /** RFC 9293 §3.3.2 connection states. */
 export type TcpState =
@@ -260,8 +260,6 @@ const EVENT_ORDER: TcpSocketEvent[] = ['connected', 'readable', 'writable', 'err
 /** Bytes of the timestamps option with its padding (NOP NOP TS). */
 const TS_OPTION_BYTES = 12;
 
-type Recovery = 'open' | 'recovery' | 'loss';
-
 /**
  * A TCP connection. Created by {@link TcpSocketTable.connect} or handed out by
  * {@link TcpListener.accept}; never constructed by applications.
@@ -349,20 +347,11 @@ export class TcpSocket {
   private readonly rtt: RttEstimator;
   private readonly cc: CongestionControl;
   private readonly scoreboard = new SackScoreboard();
-  private recovery: Recovery = 'open';
-  private recoveryPoint = 0;
-  private dupAcks = 0;
-  /** RFC 6675 HighRxt + 1: retransmissions in this recovery reached here. */
-  private rxtNext = 0;
-  /** Retransmissions of this recovery as flat [seq, SND.MAX when sent] pairs, oldest first. */
-  private rxtLog: number[] = [];
-  /** Holes whose retransmission was itself lost, to retransmit again. */
-  private relost: number[] = [];
-  private forceRetransmit = false;
+  /** Phase, duplicate ACKs, recovery point, RTO backoff count (tcp-loss-recovery.ts). */
+  private readonly recovery = new LossRecovery();
   private rttTiming = false;
   private rttSeq = 0;
   private rttTime = 0;
-  private retransmits = 0;
   private persistProbes = 0;
   private persistBackoff = 0;
   private forceSend = false;
@@ -372,12 +361,8 @@ export class TcpSocket {
   // --- timers (tcp-timers.ts)
   private readonly timers = new TcpTimers();
 
-  // --- ACK policy
-  private ackNow = false;
-  private quickAcks = QUICK_ACK_SEGMENTS;
-  private bytesSinceAck = 0;
-  private challengeWindowStart = 0;
-  private challengeCount = 0;
+  // --- ACK policy: delayed/quick ACKs and the challenge-ACK limit (tcp-ack-policy.ts)
+  private readonly ack: AckPolicy;
   private sendProbe = false;
   private pendingRst = false;
 
@@ -439,6 +424,7 @@ export class TcpSocket {
     this.sendBuf = new SendBuffer(options.sendBufferSize);
     this.rcvBuf = new ReceiveBuffer(options.receiveBufferSize);
     this.autoTune = new ReceiveAutoTuner(options.maxReceiveBufferSize);
+    this.ack = new AckPolicy(options.delayedAckMs);
     this.rtt = new RttEstimator({ minRtoMs: options.minRtoMs, maxRtoMs: options.maxRtoMs, initialRtoMs: options.initialRtoMs });
     this.cc = createCongestionControl(options.congestionControl, this.advMss);
     if (options.windowScaling) {
@@ -606,7 +592,7 @@ export class TcpSocket {
   /** @internal Absolute ms at which dispatch must run (Infinity when idle). */
   pollAt(): number {
     if (this.dirty) return this.lastNow;
-    return this.timers.next();
+    return Math.min(this.timers.next(), this.ack.deadline);
   }
 
   /** @internal Delivers queued events to `onEvent`. */
@@ -675,7 +661,7 @@ export class TcpSocket {
         this.sndNxt = this.sndUna;
         this.scoreboard.clear();
         this.rttTiming = false;
-        if (this.recovery === 'recovery') this.recovery = 'loss';
+        this.recovery.onPathMtuDrop();
       }
       this.markDirty();
       return;
@@ -741,18 +727,18 @@ export class TcpSocket {
     if (f & TcpFlag.ACK) {
       this.synAcked = true;
       this.sampleRttOnAck(seg, now);
-      if (this.retransmits > 0) this.rtt.resetAfterSynTimeout();
+      if (this.recovery.timeouts > 0) this.rtt.resetAfterSynTimeout();
       this.sndUna = seg.ack;
       if (seqLt(this.sndNxt, this.sndUna)) this.sndNxt = this.sndUna;
       this.sndWnd = seg.window; // unscaled in a SYN
       this.maxSndWnd = this.sndWnd;
       this.sndWl1 = seg.seq;
       this.sndWl2 = seg.ack;
-      this.retransmits = 0;
+      this.recovery.resetTimeouts();
       this.timers.rto = Infinity;
       this.timers.connectDeadline = Infinity;
       this.establish();
-      this.ackNow = true;
+      this.ack.ackNow();
       this.markDirty();
       // Data or FIN riding on the SYN-ACK (rare): continue with the text and FIN steps.
       if (seg.payload.length > 0 || f & TcpFlag.FIN) this.processTextAndFin(seqAdd(seg.seq, 1), seg.payload, (f & TcpFlag.FIN) !== 0, now);
@@ -791,7 +777,7 @@ export class TcpSocket {
   /** RFC 7323 §5.3 PAWS: a timestamp older than TS.Recent marks an old duplicate; ACK and drop. */
   private isPawsDuplicate(seg: TcpRepr): boolean {
     if (!(this.tsOk && seg.tsVal !== undefined && !(seg.flags & TcpFlag.RST) && seqLt(seg.tsVal, this.tsRecent))) return false;
-    this.ackNow = true;
+    this.ack.ackNow();
     this.markDirty();
     return true;
   }
@@ -811,7 +797,7 @@ export class TcpSocket {
     if (s.flags & TcpFlag.SYN && s.seq === this.irs) {
       s.flags &= ~TcpFlag.SYN;
       s.seq = seqAdd(s.seq, 1);
-      this.ackNow = true;
+      this.ack.ackNow();
       this.markDirty();
     }
     return false;
@@ -840,10 +826,10 @@ export class TcpSocket {
         // Zero window: still process ACK and RST (RFC 9293 §3.10.7.4), drop the text.
         s.payload = s.payload.subarray(0, 0);
         s.flags &= ~(TcpFlag.FIN | TcpFlag.SYN);
-        if (seg.payload.length > 0) this.ackNow = true;
+        if (seg.payload.length > 0) this.ack.ackNow();
       } else {
         if (!(s.flags & TcpFlag.RST)) {
-          this.ackNow = true;
+          this.ack.ackNow();
           this.markDirty();
           if (this._state === 'TIME-WAIT' && s.flags & TcpFlag.FIN) this.timers.linger = now + this.opts.timeWaitMs;
         }
@@ -875,13 +861,13 @@ export class TcpSocket {
         s.payload = s.payload.subarray(drop);
         s.seq = seqAdd(s.seq, drop);
       }
-      this.ackNow = true; // part of it was a duplicate: tell the sender at once
+      this.ack.ackNow(); // part of it was a duplicate: tell the sender at once
     }
     const room = seqDiff(seqAdd(this.rcvNxt, rcvWnd), s.seq);
     if (s.payload.length > room) {
       s.payload = s.payload.subarray(0, Math.max(0, room));
       s.flags &= ~TcpFlag.FIN;
-      this.ackNow = true;
+      this.ack.ackNow();
     }
   }
 
@@ -921,10 +907,10 @@ export class TcpSocket {
     }
     this.synAcked = true;
     this.sampleRttOnAck(seg, now);
-    if (this.retransmits > 0) this.rtt.resetAfterSynTimeout();
+    if (this.recovery.timeouts > 0) this.rtt.resetAfterSynTimeout();
     this.sndUna = seqAdd(this.iss, 1);
     if (seqLt(this.sndNxt, this.sndUna)) this.sndNxt = this.sndUna;
-    this.retransmits = 0;
+    this.recovery.resetTimeouts();
     this.timers.rto = Infinity;
     this.timers.connectDeadline = Infinity;
     this.sndWnd = seg.window << this.sndWscale;
@@ -967,7 +953,7 @@ export class TcpSocket {
     let newSack = 0;
     if (this.sackOk && seg.sackBlocks !== undefined && seqLt(this.sndUna, this.sndMax)) {
       newSack = this.scoreboard.update(seg.sackBlocks, this.sndUna, this.sndMax);
-      if (newSack > 0 && this.recovery === 'recovery' && this.rxtLog.length > 0) this.detectLostRetransmissions();
+      if (newSack > 0) this.recovery.onSackUpdate(this.scoreboard, this.sndUna, this.sndMax, this.effMss());
     }
 
     if (seqGt(ack, this.sndUna)) {
@@ -975,7 +961,7 @@ export class TcpSocket {
     } else if (ack === this.sndUna && seqLt(this.sndUna, this.sndMax) && textLen === 0 && !(f & (TcpFlag.SYN | TcpFlag.FIN)) && (window === this.sndWnd || newSack > 0)) {
       this.onDupAck(now);
     }
-    if (this.recovery === 'open' && this.sackOk && this.scoreboard.sacked > 0 && seqLt(this.sndUna, this.sndMax)) {
+    if (this.recovery.phase === 'open' && this.sackOk && this.scoreboard.sacked > 0 && seqLt(this.sndUna, this.sndMax)) {
       // RFC 6675 §5 entry without three duplicate ACKs: enough data SACKed above SND.UNA.
       if (seqGt(this.scoreboard.lostBoundary(this.sndUna, this.effMss(), DUP_ACK_THRESHOLD), this.sndUna)) this.enterRecovery(now);
     }
@@ -1030,28 +1016,26 @@ export class TcpSocket {
     if (seqLt(this.sndNxt, ack)) this.sndNxt = ack;
     this.scoreboard.advance(ack);
     this.sampleRttOnAck(seg, now);
-    this.retransmits = 0;
-    this.dupAcks = 0;
+    this.recovery.resetTimeouts();
     // RFC 6298 §5.2-5.3.
     this.timers.rto = this.sndUna === this.sndMax ? Infinity : now + this.rtt.rto;
 
     const mss = this.effMss();
-    if (this.recovery === 'recovery') {
-      if (seqGe(ack, this.recoveryPoint)) {
-        this.recovery = 'open';
-        if (!this.sackOk) {
-          // RFC 6582 §3.2 step 3 (full acknowledgment), option (1).
-          this.cc.cwnd = Math.min(this.cc.ssthresh, Math.max(seqDiff(this.sndMax, this.sndUna), mss) + mss);
-        } else {
-          this.cc.onRecoveryEnd(now);
-        }
-      } else if (!this.sackOk) {
+    const outcome = this.recovery.onNewAck(ack);
+    if (outcome === 'recovered') {
+      if (!this.sackOk) {
+        // RFC 6582 §3.2 step 3 (full acknowledgment), option (1).
+        this.cc.cwnd = Math.min(this.cc.ssthresh, Math.max(seqDiff(this.sndMax, this.sndUna), mss) + mss);
+      } else {
+        this.cc.onRecoveryEnd(now);
+      }
+    } else if (outcome === 'partial') {
+      if (!this.sackOk) {
         // RFC 6582 §3.2 step 5: partial ACK, retransmit the next hole, deflate the window.
-        this.forceRetransmit = true;
+        this.recovery.requestRetransmit();
         this.cc.cwnd = Math.max(this.cc.cwnd - acked + (acked >= mss ? mss : 0), mss);
       }
     } else {
-      if (this.recovery === 'loss' && seqGe(ack, this.recoveryPoint)) this.recovery = 'open';
       const limited = this.cwndLimited || flightBefore + mss > this.cc.cwnd || (this.cc.cwnd < this.cc.ssthresh && 2 * flightBefore >= this.cc.cwnd);
       this.cc.onAck(acked, now, this.rtt.srtt ?? 100, limited);
       this.cwndLimited = false;
@@ -1064,52 +1048,33 @@ export class TcpSocket {
   }
 
   private onDupAck(now: number): void {
-    if (this.recovery === 'open') {
-      this.dupAcks++;
-      if (this.dupAcks >= DUP_ACK_THRESHOLD) this.enterRecovery(now);
-      else this.markDirty(); // RFC 3042 limited transmit
-    } else if (this.recovery === 'recovery') {
-      this.dupAcks++;
-      // RFC 6582 §3.2 step 4: each further duplicate ACK inflates the window by one segment.
-      if (!this.sackOk) this.cc.cwnd += this.effMss();
-      this.markDirty();
+    switch (this.recovery.onDupAck()) {
+      case 'enter-recovery':
+        this.enterRecovery(now);
+        break;
+      case 'limited-transmit':
+        this.markDirty(); // RFC 3042 limited transmit
+        break;
+      case 'inflate':
+        // RFC 6582 §3.2 step 4: each further duplicate ACK inflates the window by one segment.
+        if (!this.sackOk) this.cc.cwnd += this.effMss();
+        this.markDirty();
+        break;
+      case 'ignored':
+        break;
     }
   }
 
   private enterRecovery(now: number): void {
     const flight = seqDiff(this.sndMax, this.sndUna);
-    this.recovery = 'recovery';
-    this.recoveryPoint = this.sndMax;
+    this.recovery.enterFastRecovery(this.sndUna, this.sndMax);
     this.counters.fastRecoveries++;
     this.cc.onCongestionEvent(now, flight);
     this.rttTiming = false;
     this.sndNxt = this.sndMax;
-    this.rxtNext = this.sndUna;
-    this.rxtLog = [];
-    this.relost = [];
-    this.forceRetransmit = true;
     // RFC 6582 §3.2 step 2: cwnd = ssthresh + 3*SMSS for the segments that left the network.
     if (!this.sackOk) this.cc.cwnd = this.cc.ssthresh + DUP_ACK_THRESHOLD * this.effMss();
     this.markDirty();
-  }
-
-  /**
-   * A retransmission is lost when data first sent after it has been SACKed well beyond it while
-   * the hole is still open (the idea of Linux's lost-retransmit marking; RFC 6675 alone would
-   * wait for the RTO). Those holes are queued for another retransmission.
-   */
-  private detectLostRetransmissions(): void {
-    const log = this.rxtLog;
-    const margin = (DUP_ACK_THRESHOLD - 1) * this.effMss();
-    let k = 0;
-    for (; k < log.length; k += 2) {
-      const seq = log[k];
-      const sentAtMax = log[k + 1];
-      if (seqLt(seq, this.sndUna) || this.scoreboard.isSacked(seq)) continue; // delivered
-      if (this.scoreboard.sackedIn(sentAtMax, this.sndMax) <= margin) break; // not yet decidable (later entries neither)
-      this.relost.push(seq);
-    }
-    if (k > 0) log.splice(0, k);
   }
 
   private sampleRttOnAck(seg: TcpRepr, now: number): void {
@@ -1137,7 +1102,7 @@ export class TcpSocket {
         this.storeText(seq, payload, now);
       } else {
         // CLOSE-WAIT and later: the peer already sent FIN, text is ignored (RFC 9293).
-        this.ackNow = true;
+        this.ack.ackNow();
       }
     }
     if (fin) {
@@ -1145,10 +1110,10 @@ export class TcpSocket {
       if (finSeq === this.rcvNxt) this.processFin(now);
       else if (seqGt(finSeq, this.rcvNxt)) {
         this.oooFinSeq = finSeq;
-        this.ackNow = true;
+        this.ack.ackNow();
       }
     }
-    if (this.ackNow || this.timers.delayedAck !== Infinity) this.markDirty();
+    if (this.ack.pending) this.markDirty();
   }
 
   private storeText(seq: number, payload: Uint8Array, now: number): void {
@@ -1180,25 +1145,17 @@ export class TcpSocket {
     }
     if (islandsBefore > 0) {
       // Data filling a hole is acknowledged at once too (RFC 5681 §4.2).
-      this.ackNow = true;
+      this.ack.ackNow();
       return;
     }
-    this.bytesSinceAck += payload.length;
-    if (this.quickAcks > 0) {
-      this.quickAcks--;
-      this.ackNow = true;
-    } else if (this.bytesSinceAck >= 2 * this.rcvMss) {
-      this.ackNow = true;
-    } else if (this.timers.delayedAck === Infinity) {
-      this.timers.delayedAck = now + this.opts.delayedAckMs;
-    }
+    this.ack.onInOrderData(payload.length, this.rcvMss, now);
   }
 
   private processFin(now: number): void {
     if (this.finReceived) return;
     this.finReceived = true;
     this.rcvNxt = seqAdd(this.rcvNxt, 1);
-    this.ackNow = true;
+    this.ack.ackNow();
     this.markDirty();
     if (!this.readClosed) this.queueEvent('readable');
     switch (this._state) {
@@ -1239,16 +1196,13 @@ export class TcpSocket {
       if (this.isClosed()) return;
     }
     if (now >= this.timers.persist) this.onPersistTimeout(now);
-    if (now >= this.timers.delayedAck) {
-      this.timers.delayedAck = Infinity;
-      this.ackNow = true;
-    }
+    this.ack.onTimer(now);
     if (now >= this.timers.keepalive) {
       this.onKeepaliveTimeout(now);
       if (this.isClosed()) return;
     }
     if (this._state === 'TIME-WAIT') {
-      if (this.ackNow) this.emitSegment(out, this.sndMax, TcpFlag.ACK, 0, 0, false, now);
+      if (this.ack.due) this.emitSegment(out, this.sndMax, TcpFlag.ACK, 0, 0, false, now);
       return;
     }
 
@@ -1267,7 +1221,7 @@ export class TcpSocket {
       this.emitSegment(out, seqAdd(this.sndUna, -1 >>> 0), TcpFlag.ACK, 0, 0, false, now);
       sent++;
     }
-    if (sent === 0 && this.ackNow && this._state !== 'SYN-SENT') {
+    if (sent === 0 && this.ack.due && this._state !== 'SYN-SENT') {
       // Pure ACKs carry SND.MAX so they stay acceptable while SND.NXT is pulled back (BSD does the same).
       this.emitSegment(out, this.sndMax, TcpFlag.ACK, 0, 0, false, now);
     }
@@ -1297,13 +1251,13 @@ export class TcpSocket {
     if (synAck) {
       this.rcvAdvEdge = seqAdd(this.rcvNxt, repr.window);
       this.lastAckSent = this.rcvNxt;
-      this.ackNow = false;
+      this.ack.onAckSent();
     }
     this.finishSegment(out, repr, 0, 0);
-    if (this.retransmits > 0 || seqGt(this.sndMax, this.iss)) this.counters.retransmittedSegments++;
+    if (this.recovery.timeouts > 0 || seqGt(this.sndMax, this.iss)) this.counters.retransmittedSegments++;
     this.sndNxt = seqAdd(this.iss, 1);
     if (seqLt(this.sndMax, this.sndNxt)) this.sndMax = this.sndNxt;
-    if (!this.tsOk && !this.rttTiming && this.retransmits === 0) {
+    if (!this.tsOk && !this.rttTiming && this.recovery.timeouts === 0) {
       this.rttTiming = true;
       this.rttSeq = this.iss;
       this.rttTime = now;
@@ -1318,26 +1272,20 @@ export class TcpSocket {
     const mss = this.payloadRoom();
     let sent = 0;
 
-    if (this.recovery === 'recovery' && this.sackOk) {
+    if (this.recovery.inFastRecovery && this.sackOk) {
       const lost = this.scoreboard.lostBoundary(this.sndUna, mss, DUP_ACK_THRESHOLD);
       for (let guard = 0; guard < 10_000; guard++) {
-        const pipe = this.scoreboard.pipe(this.sndUna, this.sndMax, lost, this.rxtNext);
-        if (!this.forceRetransmit && this.cc.cwnd - pipe < mss) {
+        const pipe = this.scoreboard.pipe(this.sndUna, this.sndMax, lost, this.recovery.nextRetransmitFrom(this.sndUna));
+        if (!this.recovery.retransmitPending && this.cc.cwnd - pipe < mss) {
           this.cwndLimited = true;
           break;
         }
-        const force = this.forceRetransmit;
-        this.forceRetransmit = false;
+        const force = this.recovery.takeForcedRetransmit();
         // NextSeg rule 1: the first lost hole not yet retransmitted (on entry, RFC 6675 §5 step 3:
         // the first un-SACKed segment whatever the scoreboard says). Before it, holes whose
-        // retransmission was lost too (see detectLostRetransmissions).
-        const from = seqLt(this.rxtNext, this.sndUna) ? this.sndUna : this.rxtNext;
-        let hole: Hole | undefined;
-        while (this.relost.length > 0 && !hole) {
-          const s = this.relost.shift()!;
-          if (seqLt(s, this.sndUna) || this.scoreboard.isSacked(s)) continue;
-          hole = this.scoreboard.nextHole(s, this.sndMax);
-        }
+        // retransmission was lost too (see LossRecovery.onSackUpdate).
+        const from = this.recovery.nextRetransmitFrom(this.sndUna);
+        let hole: Hole | undefined = this.recovery.takeRelostHole(this.scoreboard, this.sndUna, this.sndMax);
         if (hole) {
           // (re-retransmission of a hole whose first retransmission was lost)
         } else if (force) hole = this.scoreboard.nextHole(this.sndUna, this.sndMax);
@@ -1358,9 +1306,8 @@ export class TcpSocket {
       return sent;
     }
 
-    if (this.forceRetransmit) {
+    if (this.recovery.takeForcedRetransmit()) {
       // NewReno fast retransmit / partial ACK: the first unacknowledged segment, cwnd aside.
-      this.forceRetransmit = false;
       const len = Math.min(mss, Math.max(0, seqDiff(this.sndMax, this.sndUna)));
       if (len > 0) {
         this.retransmitRange(out, this.sndUna, len, now);
@@ -1397,9 +1344,9 @@ export class TcpSocket {
     const inFlight = seqDiff(nxt, this.sndUna);
     let cwnd = this.cc.cwnd;
     // RFC 3042 limited transmit: one more segment for each of the first two duplicate ACKs.
-    if (this.recovery === 'open' && this.dupAcks > 0 && this.dupAcks < DUP_ACK_THRESHOLD) cwnd += this.dupAcks * mss;
-    const flight = this.recovery === 'recovery' && !this.sackOk ? seqDiff(this.sndMax, this.sndUna) : inFlight;
-    const cwndAvail = this.recovery === 'recovery' && this.sackOk ? mss : cwnd - flight;
+    cwnd += this.recovery.limitedTransmitSegments() * mss;
+    const flight = this.recovery.inFastRecovery && !this.sackOk ? seqDiff(this.sndMax, this.sndUna) : inFlight;
+    const cwndAvail = this.recovery.inFastRecovery && this.sackOk ? mss : cwnd - flight;
     let segMax = mss;
     if (seqLt(nxt, this.sndMax) && this.scoreboard.sacked > 0) {
       const hole = this.scoreboard.nextHole(nxt, this.sndMax);
@@ -1469,8 +1416,7 @@ export class TcpSocket {
     const fin = this.finQueued && this.finSent && dataLen === avail;
     this.emitSegment(out, seq, TcpFlag.ACK | (fin ? TcpFlag.FIN : 0), offset, dataLen, true, now);
     const end = seqAdd(seq, dataLen + (fin ? 1 : 0));
-    if (seqGt(end, this.rxtNext)) this.rxtNext = end;
-    if (this.recovery === 'recovery' && this.sackOk && this.rxtLog.length < 8192) this.rxtLog.push(seq, this.sndMax);
+    this.recovery.noteRetransmission(seq, end, this.sndMax, this.sackOk);
     this.rttTiming = false;
     if (this.timers.rto === Infinity) this.timers.rto = now + this.rtt.rto;
   }
@@ -1518,10 +1464,10 @@ export class TcpSocket {
     if (!this.synAcked) {
       if (now >= this.timers.connectDeadline) {
         if (this.passive) this.terminate(undefined);
-        else this.fail(this.softError ?? 'timeout', `connection timed out: no answer to ${this.retransmits + 1} SYNs in ${Math.round(this.opts.connectTimeoutMs / 1000)} s`);
+        else this.fail(this.softError ?? 'timeout', `connection timed out: no answer to ${this.recovery.timeouts + 1} SYNs in ${Math.round(this.opts.connectTimeoutMs / 1000)} s`);
         return;
       }
-      this.retransmits++;
+      this.recovery.noteTimeout();
       this.counters.timeouts++;
       this.rtt.backoff();
       this.rttTiming = false;
@@ -1529,27 +1475,22 @@ export class TcpSocket {
       this.markDirty();
       return;
     }
-    this.retransmits++;
+    const timeouts = this.recovery.noteTimeout();
     this.counters.timeouts++;
-    if (this.retransmits > this.opts.maxRetransmissions) {
+    if (timeouts > this.opts.maxRetransmissions) {
       const why = this.softError === 'unreachable' ? 'host unreachable' : 'connection timed out';
       this.fail(this.softError ?? 'timeout', `${why}: ${this.opts.maxRetransmissions} retransmissions went unacknowledged`);
       return;
     }
     const flight = seqDiff(this.sndMax, this.sndUna);
     // RFC 5681 §3.1 eq. (4) only on the first timeout of an episode; later ones keep ssthresh.
-    if (this.retransmits === 1) this.cc.onRetransmissionTimeout(now, flight);
+    if (timeouts === 1) this.cc.onRetransmissionTimeout(now, flight);
     else this.cc.cwnd = this.effMss();
     this.rtt.backoff();
-    this.recovery = 'loss';
-    this.recoveryPoint = this.sndMax;
+    this.recovery.enterLoss(this.sndMax);
     this.scoreboard.clear(); // RFC 2018 §8: the receiver may have reneged
-    this.rxtLog = [];
-    this.relost = [];
-    this.dupAcks = 0;
     this.rttTiming = false;
     this.sndNxt = this.sndUna;
-    this.forceRetransmit = false;
     this.markDirty();
   }
 
@@ -1613,9 +1554,7 @@ export class TcpSocket {
     this.counters.bytesSent += retransmission ? 0 : len;
     if (retransmission && (len > 0 || flags & (TcpFlag.FIN | TcpFlag.SYN))) this.counters.retransmittedSegments++;
     this.lastAckSent = this.rcvNxt;
-    this.ackNow = false;
-    this.timers.delayedAck = Infinity;
-    this.bytesSinceAck = 0;
+    this.ack.onAckSent();
   }
 
   private finishSegment(out: TcpOutput[], repr: TcpRepr, offset: number, len: number): void {
@@ -1658,7 +1597,7 @@ export class TcpSocket {
     const free = Math.min(this.rcvBuf.free, MAX_UNSCALED_WINDOW << this.rcvWscale);
     const threshold = Math.min(this.rcvBuf.capacity / 2, 2 * this.rcvMss);
     if (free - current >= threshold && (free >= 2 * current || current < 2 * this.rcvMss)) {
-      this.ackNow = true;
+      this.ack.ackNow();
       this.markDirty();
     }
   }
@@ -1729,21 +1668,14 @@ export class TcpSocket {
     this.timers.rto = Infinity;
     this.timers.persist = Infinity;
     this.timers.keepalive = Infinity;
-    this.timers.delayedAck = Infinity;
+    this.ack.cancelDelayed();
     this.timers.linger = now + this.opts.timeWaitMs;
     this.queueEvent('closed');
   }
 
   private challengeAck(now: number): void {
     // RFC 5961 §7: bound the ACKs an attacker can elicit.
-    if (now - this.challengeWindowStart >= 1000) {
-      this.challengeWindowStart = now;
-      this.challengeCount = 0;
-    }
-    if (this.challengeCount >= CHALLENGE_ACK_LIMIT_PER_SECOND) return;
-    this.challengeCount++;
-    this.ackNow = true;
-    this.markDirty();
+    if (this.ack.allowChallengeAck(now)) this.markDirty();
   }
 
   /** RST for a bad segment in SYN-SENT/SYN-RECEIVED: <SEQ=SEG.ACK><CTL=RST>. */
@@ -1798,8 +1730,8 @@ export class TcpSocket {
     this.setState('CLOSED');
     this.sendBuf.clear();
     if (this.error) this.rcvBuf.clear();
-    this.timers.rto = this.timers.persist = this.timers.delayedAck = this.timers.keepalive = this.timers.linger = Infinity;
-    this.ackNow = false;
+    this.timers.rto = this.timers.persist = this.timers.keepalive = this.timers.linger = Infinity;
+    this.ack.cancel();
     this.dirty = false;
     if (!wasOver) this.queueEvent('closed');
     this.host.socketReleased(this);

@@ -5,15 +5,16 @@
  *
  *   rto        retransmission timeout (RFC 6298 §5), also the SYN retry timer
  *   persist    zero-window probe (RFC 9293 §3.8.6.1)
- *   delayedAck delayed ACK (RFC 9293 §3.8.6.3, RFC 1122 §4.2.3.2)
  *   keepalive  idle probe (RFC 1122 §4.2.3.6)
  *   linger     TIME-WAIT end (RFC 9293 §3.10.7.4, 2×MSL) or the FIN-WAIT-2 timeout
  *   connectDeadline  the whole handshake's deadline, checked when the RTO fires
+ *
+ * The delayed-ACK deadline belongs to the ACK policy (tcp-ack-policy.ts); TcpSocket.pollAt takes
+ * the earlier of the two.
  */
 export class TcpTimers {
   rto = Infinity;
   persist = Infinity;
-  delayedAck = Infinity;
   keepalive = Infinity;
   linger = Infinity;
   connectDeadline = Infinity;
@@ -24,7 +25,6 @@ export class TcpTimers {
   next(): number {
     let t = this.rto;
     if (this.persist < t) t = this.persist;
-    if (this.delayedAck < t) t = this.delayedAck;
     if (this.keepalive < t) t = this.keepalive;
     if (this.linger < t) t = this.linger;
     return t;
