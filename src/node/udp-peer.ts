@@ -12,12 +12,11 @@
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { isIP } from 'node:net';
-import { DEFAULT_MTU, type WgQuickConfig } from '../shared/wg-quick-config.ts';
+import type { WgQuickConfig } from '../shared/wg-quick-config.ts';
 import type { Endpoint } from '../shared/ip-address.ts';
-import { Tunnel, type TunnelEvent } from '../wireguard/tunnel.ts';
-import { NetInterface } from '../netstack/net-interface.ts';
-import { TcpSocketTable } from '../netstack/socket/tcp-socket-table.ts';
+import type { TunnelEvent } from '../wireguard/tunnel.ts';
 import { EventLoop } from '../engine/event-loop.ts';
+import { createStack } from '../engine/stack.ts';
 
 export interface UdpPeerOptions {
   config: WgQuickConfig;
@@ -52,22 +51,7 @@ export class UdpPeer {
     const family = isIP(host) === 6 ? 'udp6' : 'udp4';
     // A large receive buffer absorbs bursts while the event loop is busy (RcvbufErrors otherwise).
     const socket = createSocket({ type: family, ipv6Only: false, recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 });
-    const tunnel = new Tunnel(
-      {
-        privateKey: config.interface.privateKey,
-        peers: config.peers.map((p) => ({
-          publicKey: p.publicKey,
-          presharedKey: p.presharedKey,
-          endpoint: p.endpoint,
-          allowedIPs: p.allowedIPs,
-          persistentKeepalive: p.persistentKeepalive,
-        })),
-      },
-      { wallClockOffsetMs: performance.timeOrigin, mtu: config.interface.mtu },
-    );
-    const mtu = config.interface.mtu ?? DEFAULT_MTU;
-    const tcp = new TcpSocketTable({ mtu });
-    const net = new NetInterface({ addresses: config.interface.addresses, mtu, tcp });
+    const { tunnel, net } = createStack(config);
     let peer: UdpPeer | undefined;
     const onError = options.onError ?? ((e: unknown) => console.error('wgweb peer: internal error (still serving):', e));
     const loop = new EventLoop({

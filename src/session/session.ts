@@ -2,7 +2,7 @@
  * A wgweb session: one wg-quick config brought up over the relay. The same class runs in the
  * browser's Web Worker and in the CLI (Node, with the `ws` package as WebSocket).
  *
- *   config text ──▶ parseWgQuickConfig ──▶ Tunnel (src/wireguard) + NetInterface (src/netstack)
+ *   config text ──▶ parseWgQuickConfig ──▶ createStack: Tunnel (src/wireguard) + NetInterface (src/netstack)
  *   EventLoop (one timer) ◀──▶ RelayTransport per peer endpoint (one WebSocket = one UDP flow)
  *   apps: ping (ICMP echo socket), dns (DnsResolver), tcping / fetch (NetstackDialer, HttpClient),
  *         webSocket (WebSocketConnection, RFC 6455)
@@ -12,16 +12,17 @@
  */
 import { ErrorCode, WgwebError } from '../shared/errors.ts';
 import { formatEndpoint, formatIp, formatPrefix, prefixContains, tryParseIp, type Endpoint, type IpAddress } from '../shared/ip-address.ts';
-import { DEFAULT_MTU, parseWgQuickConfig, type WgQuickConfig } from '../shared/wg-quick-config.ts';
+import { parseWgQuickConfig, type WgQuickConfig } from '../shared/wg-quick-config.ts';
 import { DnsResolver } from '../protocols/dns/dns-resolver.ts';
 import { HttpClient, type HttpRequestInit, type TlsConnector } from '../protocols/http/http-client.ts';
 import type { TrustStore, TrustedCertificateInfo } from '../protocols/tls/trust-store.ts';
 import { WebSocketConnection } from '../protocols/websocket/websocket-connection.ts';
-import { NetInterface } from '../netstack/net-interface.ts';
+import type { NetInterface } from '../netstack/net-interface.ts';
 import type { EchoEvent } from '../netstack/socket/icmp-socket.ts';
-import { TcpSocketTable } from '../netstack/socket/tcp-socket-table.ts';
-import { Tunnel, type PeerId, type TunnelEvent } from '../wireguard/tunnel.ts';
+import type { TcpSocketTable } from '../netstack/socket/tcp-socket-table.ts';
+import type { PeerId, TunnelEvent } from '../wireguard/tunnel.ts';
 import { EventLoop } from '../engine/event-loop.ts';
+import { createStack } from '../engine/stack.ts';
 import { NetstackDialer, NO_PEER_FOR_ADDRESS } from '../engine/netstack-dialer.ts';
 import { RelayTransport, type RelayStateDetail, type RelayTransportState, type RelayWebSocketConstructor } from '../engine/relay-transport.ts';
 import type {
@@ -115,27 +116,10 @@ export class Session {
     this.relayUrl = options.relayUrl;
     this.historyLimit = options.eventHistory ?? 500;
     this.relayBatching = options.relayBatching ?? true;
-    const mtu = config.interface.mtu ?? DEFAULT_MTU;
-    const tunnel = new Tunnel(
-      {
-        privateKey: config.interface.privateKey,
-        peers: config.peers.map((p) => ({
-          publicKey: p.publicKey,
-          presharedKey: p.presharedKey,
-          endpoint: p.endpoint,
-          allowedIPs: p.allowedIPs,
-          persistentKeepalive: p.persistentKeepalive,
-        })),
-      },
-      { wallClockOffsetMs: performance.timeOrigin, mtu },
-    );
+    const { tunnel, net } = createStack(config);
     // The tunnel derived it already: a second X25519 here cost ~2-10 ms of every connect.
     this.publicKey = tunnel.publicKey;
-    this.net = new NetInterface<TcpSocketTable>({
-      addresses: config.interface.addresses,
-      mtu,
-      tcp: new TcpSocketTable({ mtu }),
-    });
+    this.net = net;
     const onPacket = options.onPacket;
     this.loop = new EventLoop({
       tunnel,

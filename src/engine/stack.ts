@@ -1,0 +1,43 @@
+/**
+ * The one place a wg-quick config becomes a running stack: the WireGuard {@link Tunnel} (keys,
+ * peers, AllowedIPs) and the {@link NetInterface} with its TCP table, sized by the config's MTU
+ * (wg-quick's default when absent). The Session (browser worker and CLI) and the Node UDP peer
+ * both build theirs here, then drive it with an EventLoop.
+ *
+ *   WgQuickConfig ─▶ Tunnel (src/wireguard) + NetInterface + TcpSocketTable (src/netstack)
+ */
+import { DEFAULT_MTU, type WgQuickConfig } from '../shared/wg-quick-config.ts';
+import { NetInterface } from '../netstack/net-interface.ts';
+import { TcpSocketTable } from '../netstack/socket/tcp-socket-table.ts';
+import { Tunnel } from '../wireguard/tunnel.ts';
+
+/** A stack built from a config. */
+export interface WgStack {
+  tunnel: Tunnel;
+  net: NetInterface<TcpSocketTable>;
+  /** The interface MTU in use. */
+  mtu: number;
+}
+
+/**
+ * Builds the tunnel and the network interface for `config`. Wall-clock time for TAI64N is the
+ * monotonic clock plus `performance.timeOrigin`, as in both runtimes' event loops.
+ */
+export function createStack(config: WgQuickConfig): WgStack {
+  const mtu = config.interface.mtu ?? DEFAULT_MTU;
+  const tunnel = new Tunnel(
+    {
+      privateKey: config.interface.privateKey,
+      peers: config.peers.map((p) => ({
+        publicKey: p.publicKey,
+        presharedKey: p.presharedKey,
+        endpoint: p.endpoint,
+        allowedIPs: p.allowedIPs,
+        persistentKeepalive: p.persistentKeepalive,
+      })),
+    },
+    { wallClockOffsetMs: performance.timeOrigin, mtu },
+  );
+  const net = new NetInterface<TcpSocketTable>({ addresses: config.interface.addresses, mtu, tcp: new TcpSocketTable({ mtu }) });
+  return { tunnel, net, mtu };
+}
