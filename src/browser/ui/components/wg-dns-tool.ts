@@ -2,15 +2,15 @@
  * <wg-dns-tool>: A/AAAA lookups through the tunnel, asked of the DNS server in the config.
  */
 import { LitElement, html, nothing } from 'lit';
-import type { WgwebError } from '../../../shared/errors.ts';
 import type { DnsRecordType, DnsResult } from '../../worker/tunnel-api.ts';
 import type { TunnelTools } from '../controllers/tunnel-controller.ts';
-import { hintsForError } from '../lib/error-hints.ts';
+import { ToolRunController } from '../controllers/tool-run-controller.ts';
 import { formatMs } from '../lib/format-time.ts';
 import { sharedStyles } from '../styles/shared-styles.ts';
 import { toolStyles } from './tool-styles.ts';
 import './wg-copy-button.ts';
 import { renderTextField } from './text-field.ts';
+import { renderToolError } from './tool-error.ts';
 
 export class WgDnsTool extends LitElement {
   static override properties = {
@@ -18,9 +18,6 @@ export class WgDnsTool extends LitElement {
     connected: { type: Boolean },
     _name: { state: true },
     _type: { state: true },
-    _result: { state: true },
-    _running: { state: true },
-    _error: { state: true },
   };
   static override styles = [sharedStyles, toolStyles];
 
@@ -28,9 +25,7 @@ export class WgDnsTool extends LitElement {
   declare connected: boolean;
   declare _name: string;
   declare _type: DnsRecordType;
-  declare _result: DnsResult | undefined;
-  declare _running: boolean;
-  declare _error: WgwebError | undefined;
+  readonly #run = new ToolRunController<DnsResult>(this);
 
   constructor() {
     super();
@@ -38,14 +33,11 @@ export class WgDnsTool extends LitElement {
     this.connected = false;
     this._name = '';
     this._type = 'A';
-    this._result = undefined;
-    this._running = false;
-    this._error = undefined;
   }
 
   override render() {
-    const r = this._result;
-    const e = this._error;
+    const r = this.#run.value;
+    const running = this.#run.running;
     return html`
       <form @submit=${this.#onSubmit}>
         ${renderTextField({ id: 'dns-name', label: 'Name', value: this._name, placeholder: 'example.internal', onInput: (v) => (this._name = v) })}
@@ -57,8 +49,8 @@ export class WgDnsTool extends LitElement {
           </select>
         </div>
         <div class="actions">
-          <button type="submit" class="primary" ?disabled=${!this.connected || !this._name.trim() || this._running}>
-            ${this._running ? 'Looking up…' : 'Look up'}
+          <button type="submit" class="primary" ?disabled=${!this.connected || !this._name.trim() || running}>
+            ${running ? 'Looking up…' : 'Look up'}
           </button>
         </div>
       </form>
@@ -81,28 +73,17 @@ export class WgDnsTool extends LitElement {
             ${r.addresses.length ? html`<div style="margin-top:0.6rem"><wg-copy-button .text=${r.addresses.join('\n')} label="Copy addresses"></wg-copy-button></div>` : nothing}
           </div>`
         : nothing}
-      ${e
-        ? html`<div class="alert err error" role="alert">
-            ${e.message}
-            ${hintsForError(e.code).length ? html`<ul>${hintsForError(e.code).map((h) => html`<li>${h}</li>`)}</ul>` : nothing}
-          </div>`
-        : nothing}
+      ${renderToolError(this.#run.error)}
     `;
   }
 
-  async #onSubmit(ev: Event) {
+  #onSubmit(ev: Event) {
     ev.preventDefault();
-    if (!this.tunnel || this._running) return;
-    this._running = true;
-    this._result = undefined;
-    this._error = undefined;
-    try {
-      this._result = await this.tunnel.dns(this._name.trim(), this._type);
-    } catch (err) {
-      this._error = err as WgwebError;
-    } finally {
-      this._running = false;
-    }
+    const tunnel = this.tunnel;
+    if (!tunnel) return;
+    const name = this._name.trim();
+    const type = this._type;
+    void this.#run.run(() => tunnel.dns(name, type));
   }
 }
 customElements.define('wg-dns-tool', WgDnsTool);

@@ -4,17 +4,17 @@
  * streams from the worker (a transferred ReadableStream) and is read here with a progress count.
  */
 import { LitElement, css, html, nothing } from 'lit';
-import type { WgwebError } from '../../../shared/errors.ts';
 import type { FetchResponseHead, FetchTiming } from '../../worker/tunnel-api.ts';
 import type { TunnelTools } from '../controllers/tunnel-controller.ts';
+import { isAbortError, ToolRunController } from '../controllers/tool-run-controller.ts';
 import type { TunnelRequestInit } from '../tunnel-client.ts';
-import { hintsForError } from '../lib/error-hints.ts';
 import { formatBytes } from '../../../shared/format-bytes.ts';
 import { formatMs } from '../lib/format-time.ts';
 import { parseHeaderLines } from '../lib/http-body.ts';
 import { timingPhases } from '../lib/timing-phases.ts';
 import { sharedStyles } from '../styles/shared-styles.ts';
 import { toolStyles } from './tool-styles.ts';
+import { renderToolError } from './tool-error.ts';
 import './wg-http-body.ts';
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
@@ -42,9 +42,7 @@ export class WgHttpTool extends LitElement {
     _headers: { state: true },
     _body: { state: true },
     _timeout: { state: true },
-    _running: { state: true },
     _exchange: { state: true },
-    _error: { state: true },
   };
   static override styles = [
     sharedStyles,
@@ -219,10 +217,9 @@ export class WgHttpTool extends LitElement {
   declare _headers: string;
   declare _body: string;
   declare _timeout: string;
-  declare _running: boolean;
+  /** The exchange streams in as tool state while it runs; Cancel shows "Cancelled.". */
   declare _exchange: Exchange | undefined;
-  declare _error: WgwebError | { code?: string; message: string } | undefined;
-  #abort: AbortController | undefined;
+  readonly #run = new ToolRunController<void>(this, { abortedMessage: 'Cancelled.' });
 
   constructor() {
     super();
@@ -233,9 +230,7 @@ export class WgHttpTool extends LitElement {
     this._headers = '';
     this._body = '';
     this._timeout = '30';
-    this._running = false;
     this._exchange = undefined;
-    this._error = undefined;
   }
 
   override render() {
@@ -268,8 +263,8 @@ export class WgHttpTool extends LitElement {
           />
         </div>
         <div class="actions">
-          ${this._running
-            ? html`<button type="button" class="danger" @click=${() => this.#abort?.abort()}>Cancel</button>`
+          ${this.#run.running
+            ? html`<button type="button" class="danger" @click=${() => this.#run.abort()}>Cancel</button>`
             : html`<button type="submit" class="primary" ?disabled=${!this.connected || !!urlProblem || headerCheck.problems.length > 0}>Send</button>`}
         </div>
       </form>
@@ -311,12 +306,7 @@ export class WgHttpTool extends LitElement {
         </div>
       </details>
       ${this._exchange ? this.#renderExchange(this._exchange) : nothing}
-      ${this._error
-        ? html`<div class="alert err error" role="alert">
-            ${this._error.message}
-            ${hintsForError(this._error.code).length ? html`<ul>${hintsForError(this._error.code).map((h) => html`<li>${h}</li>`)}</ul>` : nothing}
-          </div>`
-        : nothing}
+      ${renderToolError(this.#run.error)}
     `;
   }
 
@@ -401,16 +391,18 @@ export class WgHttpTool extends LitElement {
     </div>`;
   }
 
-  async #onSubmit(e: Event) {
+  #onSubmit(e: Event) {
     e.preventDefault();
-    if (!this.tunnel || this._running || this.#urlProblem()) return;
+    const tunnel = this.tunnel;
+    if (!tunnel || this.#run.running || this.#urlProblem()) return;
     const { headers, problems } = parseHeaderLines(this._headers);
     if (problems.length) return;
-    this.#abort = new AbortController();
-    const signal = this.#abort.signal;
-    this._running = true;
     this._exchange = undefined;
-    this._error = undefined;
+    void this.#run.run((signal) => this.#exchange(tunnel, headers, signal));
+  }
+
+  /** One request: the head, then the body read into `_exchange` as it arrives. */
+  async #exchange(tunnel: TunnelTools, headers: [string, string][], signal: AbortSignal): Promise<void> {
     const timeoutS = Number(this._timeout);
     try {
       let hops = 0;
@@ -423,20 +415,16 @@ export class WgHttpTool extends LitElement {
       const init: TunnelRequestInit = { method: this._method, headers, signal, onTiming };
       if (this._method !== 'GET' && this._method !== 'HEAD' && this._body) init.body = this._body;
       if (Number.isFinite(timeoutS) && timeoutS > 0) init.timeoutMs = timeoutS * 1000;
-      const { response, head } = await this.tunnel.fetchWithHead(this._url.trim(), init);
+      const { response, head } = await tunnel.fetchWithHead(this._url.trim(), init);
       const started = performance.now();
       const exchange: Exchange = { head, bytes: new Uint8Array(), received: 0, done: false, truncated: false, hops: 0 };
       this._exchange = exchange;
       await this.#readBody(response, exchange);
       this._exchange = { ...exchange, done: true, downloadMs: performance.now() - started, timing: latestTiming, hops };
     } catch (err) {
-      const error = err as WgwebError;
-      if (error.code === 'ABORTED' || (err as Error).name === 'AbortError') {
-        this._error = { code: 'ABORTED', message: 'Cancelled.' };
-        if (this._exchange) this._exchange = { ...this._exchange, done: true };
-      } else this._error = error;
-    } finally {
-      this._running = false;
+      // Cancelled mid-body: what arrived so far is shown as the final state (the controller says "Cancelled.").
+      if (isAbortError(err) && this._exchange) this._exchange = { ...this._exchange, done: true };
+      throw err;
     }
   }
 

@@ -3,15 +3,15 @@
  * chart, and the ping(8)-style summary. Stop cancels the wait.
  */
 import { LitElement, css, html, nothing, svg } from 'lit';
-import type { WgwebError } from '../../../shared/errors.ts';
 import type { PingReply, PingSummary } from '../../worker/tunnel-api.ts';
 import type { TunnelTools } from '../controllers/tunnel-controller.ts';
+import { ToolRunController } from '../controllers/tool-run-controller.ts';
 import { describePingReply } from '../lib/activity-messages.ts';
 import { formatMs } from '../lib/format-time.ts';
-import { hintsForError } from '../lib/error-hints.ts';
 import { sharedStyles } from '../styles/shared-styles.ts';
 import { toolStyles } from './tool-styles.ts';
 import { renderTextField } from './text-field.ts';
+import { renderToolError } from './tool-error.ts';
 
 export class WgPingTool extends LitElement {
   static override properties = {
@@ -20,9 +20,6 @@ export class WgPingTool extends LitElement {
     _address: { state: true },
     _count: { state: true },
     _replies: { state: true },
-    _summary: { state: true },
-    _running: { state: true },
-    _error: { state: true },
   };
   static override styles = [
     sharedStyles,
@@ -88,10 +85,8 @@ export class WgPingTool extends LitElement {
   declare _address: string;
   declare _count: string;
   declare _replies: PingReply[];
-  declare _summary: PingSummary | undefined;
-  declare _running: boolean;
-  declare _error: WgwebError | undefined;
-  #abort: AbortController | undefined;
+  /** The run: its value is the ping(8)-style summary; a stopped run shows no error. */
+  readonly #run = new ToolRunController<PingSummary>(this);
 
   constructor() {
     super();
@@ -100,9 +95,6 @@ export class WgPingTool extends LitElement {
     this._address = '';
     this._count = '4';
     this._replies = [];
-    this._summary = undefined;
-    this._running = false;
-    this._error = undefined;
   }
 
   override render() {
@@ -124,8 +116,8 @@ export class WgPingTool extends LitElement {
           />
         </div>
         <div class="actions">
-          ${this._running
-            ? html`<button type="button" class="danger" @click=${() => this.#abort?.abort()}>Stop</button>`
+          ${this.#run.running
+            ? html`<button type="button" class="danger" @click=${() => this.#run.abort()}>Stop</button>`
             : html`<button type="submit" class="primary" ?disabled=${!this.connected || !this._address.trim() || !countOk}>Ping</button>`}
         </div>
       </form>
@@ -134,7 +126,7 @@ export class WgPingTool extends LitElement {
   }
 
   #renderResults() {
-    const e = this._error;
+    const summary = this.#run.value;
     return html`
       ${this._replies.length
         ? html`<div class="result">
@@ -144,13 +136,8 @@ export class WgPingTool extends LitElement {
             </ol>
           </div>`
         : nothing}
-      ${this._summary ? this.#renderSummary(this._summary) : nothing}
-      ${e
-        ? html`<div class="alert err error" role="alert">
-            ${e.message}
-            ${hintsForError(e.code).length ? html`<ul>${hintsForError(e.code).map((h) => html`<li>${h}</li>`)}</ul>` : nothing}
-          </div>`
-        : nothing}
+      ${summary ? this.#renderSummary(summary) : nothing}
+      ${renderToolError(this.#run.error)}
     `;
   }
 
@@ -177,27 +164,14 @@ export class WgPingTool extends LitElement {
     </div>`;
   }
 
-  async #onSubmit(e: Event) {
+  #onSubmit(e: Event) {
     e.preventDefault();
-    if (!this.tunnel || this._running) return;
-    this.#abort = new AbortController();
-    this._running = true;
+    const tunnel = this.tunnel;
+    if (!tunnel || this.#run.running) return;
+    const address = this._address.trim();
+    const count = Number(this._count);
     this._replies = [];
-    this._summary = undefined;
-    this._error = undefined;
-    try {
-      this._summary = await this.tunnel.ping(
-        this._address.trim(),
-        { count: Number(this._count) },
-        (r) => (this._replies = [...this._replies, r]),
-        this.#abort.signal,
-      );
-    } catch (err) {
-      const error = err as WgwebError;
-      if (error.code !== 'ABORTED') this._error = error;
-    } finally {
-      this._running = false;
-    }
+    void this.#run.run((signal) => tunnel.ping(address, { count }, (r) => (this._replies = [...this._replies, r]), signal));
   }
 }
 customElements.define('wg-ping-tool', WgPingTool);

@@ -3,14 +3,14 @@
  * userspace TCP stack and reports open / refused / timeout / unreachable with the time taken.
  */
 import { LitElement, css, html, nothing } from 'lit';
-import type { WgwebError } from '../../../shared/errors.ts';
 import type { TcpingResult } from '../../worker/tunnel-api.ts';
 import type { TunnelTools } from '../controllers/tunnel-controller.ts';
+import { ToolRunController } from '../controllers/tool-run-controller.ts';
 import { describeTcping } from '../lib/activity-messages.ts';
-import { hintsForError } from '../lib/error-hints.ts';
 import { sharedStyles } from '../styles/shared-styles.ts';
 import { toolStyles } from './tool-styles.ts';
 import { renderTextField } from './text-field.ts';
+import { renderToolError } from './tool-error.ts';
 
 const OUTCOME_CLASS: Record<TcpingResult['result'], string> = { open: 'ok', refused: 'err', timeout: 'warn', unreachable: 'err' };
 
@@ -20,9 +20,6 @@ export class WgTcpingTool extends LitElement {
     connected: { type: Boolean },
     _host: { state: true },
     _port: { state: true },
-    _result: { state: true },
-    _running: { state: true },
-    _error: { state: true },
   };
   static override styles = [
     sharedStyles,
@@ -45,9 +42,7 @@ export class WgTcpingTool extends LitElement {
   declare connected: boolean;
   declare _host: string;
   declare _port: string;
-  declare _result: TcpingResult | undefined;
-  declare _running: boolean;
-  declare _error: WgwebError | undefined;
+  readonly #run = new ToolRunController<TcpingResult>(this);
 
   constructor() {
     super();
@@ -55,16 +50,13 @@ export class WgTcpingTool extends LitElement {
     this.connected = false;
     this._host = '';
     this._port = '';
-    this._result = undefined;
-    this._running = false;
-    this._error = undefined;
   }
 
   override render() {
     const port = Number(this._port);
     const portOk = Number.isInteger(port) && port >= 1 && port <= 65535;
-    const r = this._result;
-    const e = this._error;
+    const r = this.#run.value;
+    const running = this.#run.running;
     return html`
       <form @submit=${this.#onSubmit}>
         ${renderTextField({ id: 'tcp-host', label: 'Host', value: this._host, placeholder: '10.8.0.1', onInput: (v) => (this._host = v) })}
@@ -82,8 +74,8 @@ export class WgTcpingTool extends LitElement {
           />
         </div>
         <div class="actions">
-          <button type="submit" class="primary" ?disabled=${!this.connected || !this._host.trim() || !portOk || this._running}>
-            ${this._running ? 'Checking…' : 'Check port'}
+          <button type="submit" class="primary" ?disabled=${!this.connected || !this._host.trim() || !portOk || running}>
+            ${running ? 'Checking…' : 'Check port'}
           </button>
         </div>
       </form>
@@ -93,28 +85,17 @@ export class WgTcpingTool extends LitElement {
             <span>${describeTcping(r)}</span>
           </div>`
         : nothing}
-      ${e
-        ? html`<div class="alert err error" role="alert">
-            ${e.message}
-            ${hintsForError(e.code).length ? html`<ul>${hintsForError(e.code).map((h) => html`<li>${h}</li>`)}</ul>` : nothing}
-          </div>`
-        : nothing}
+      ${renderToolError(this.#run.error)}
     `;
   }
 
-  async #onSubmit(ev: Event) {
+  #onSubmit(ev: Event) {
     ev.preventDefault();
-    if (!this.tunnel || this._running) return;
-    this._running = true;
-    this._result = undefined;
-    this._error = undefined;
-    try {
-      this._result = await this.tunnel.tcping(this._host.trim(), Number(this._port));
-    } catch (err) {
-      this._error = err as WgwebError;
-    } finally {
-      this._running = false;
-    }
+    const tunnel = this.tunnel;
+    if (!tunnel) return;
+    const host = this._host.trim();
+    const port = Number(this._port);
+    void this.#run.run(() => tunnel.tcping(host, port));
   }
 }
 customElements.define('wg-tcping-tool', WgTcpingTool);
