@@ -5,6 +5,7 @@
  *
  *   stream bytes ──▶ RecordBuffer.push ──▶ next() ──▶ { type, version, body } │ TlsDecodeError
  */
+import { concatBytes } from '../../shared/bytes.ts';
 import { ContentType, MAX_CIPHERTEXT_12 } from './tls-constants.ts';
 import { TlsDecodeError } from './tls-codec.ts';
 
@@ -28,11 +29,7 @@ export class RecordBuffer {
 
   push(bytes: Uint8Array): void {
     if (bytes.length === 0) return;
-    const pending = this.buf.length - this.start;
-    const next = new Uint8Array(pending + bytes.length);
-    next.set(this.buf.subarray(this.start));
-    next.set(bytes, pending);
-    this.buf = next;
+    this.buf = concatBytes(this.buf.subarray(this.start), bytes);
     this.start = 0;
   }
 
@@ -90,10 +87,7 @@ export class HandshakeBuffer {
   maxMessage = 256 * 1024;
 
   push(bytes: Uint8Array): void {
-    const next = new Uint8Array(this.buf.length + bytes.length);
-    next.set(this.buf);
-    next.set(bytes, this.buf.length);
-    this.buf = next;
+    this.buf = concatBytes(this.buf, bytes);
   }
 
   get empty(): boolean {

@@ -15,6 +15,7 @@
  *
  * `bufferedAmount` counts application bytes accepted by {@link send} and not yet handed to TCP.
  */
+import { concatBytes } from '../../shared/bytes.ts';
 import { ErrorCode, WgwebError } from '../../shared/errors.ts';
 import { tryParseIp, type IpAddress } from '../../shared/ip-address.ts';
 import { SignalScope, raceSignal, unrefTimer } from '../../shared/signal-scope.ts';
@@ -381,9 +382,6 @@ async function readHead(reader: ReadableStreamDefaultReader<Uint8Array>, url: st
     if (r.done) {
       throw new WgwebError(ErrorCode.WEBSOCKET_HANDSHAKE, `the server closed the connection before answering the WebSocket handshake for ${url}`, { url, received: buf.length });
     }
-    const next = new Uint8Array(buf.length + r.value.length);
-    next.set(buf);
-    next.set(r.value, buf.length);
-    buf = next;
+    buf = concatBytes(buf, r.value);
   }
 }
