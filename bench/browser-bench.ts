@@ -41,14 +41,14 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import type { CDPSession, Page } from 'playwright-core';
 import { WebSocketServer } from 'ws';
 import { closeAllNamespaces, type NsProcess } from '../harness/netns.ts';
 import { startWireguardGoPeer, type WgGoPeer } from '../harness/wireguard-go-peer.ts';
 import { startHttpServer } from '../harness/ns-servers.ts';
 import { browserSkipReason, interopSkipReason } from '../harness/requirements.ts';
 import { deterministicChunks } from '../harness/deterministic-bytes.ts';
-import { DIST_UI, ensureUiBuilt, launchBrowser, type Browser } from '../harness/browser.ts';
+import { DIST_UI, ensureUiBuilt } from '../harness/browser.ts';
+import { launchCdpChromium, type CdpBrowser, type CdpPage, type CdpSession } from '../harness/cdp-chromium.ts';
 import { buildRelayUrl } from '../src/shared/relay-protocol.ts';
 import { formatEndpoint, type Endpoint } from '../src/shared/ip-address.ts';
 import { cpuShares, descendantCpu, startRelayProcess, type RelayProcess } from './bench-child.ts';
@@ -276,51 +276,26 @@ interface HeapUsage {
 }
 
 /**
- * A CDP session to a dedicated worker: Playwright exposes CDP sessions for pages only, so this
- * attaches to the worker target through the page's session (non-flat: messages travel wrapped in
- * Target.sendMessageToTarget / receivedMessageFromTarget).
+ * DevTools sessions to the tunnel worker and to the page (harness/cdp-chromium.ts: only the
+ * domains used here are enabled, so the worker's WebSocket frames are not reported to anyone).
  */
 class WorkerInspector {
-  /** The page's own CDP session (main thread). */
-  readonly page: CDPSession;
-  readonly #cdp: CDPSession;
-  readonly #sessionId: string;
-  readonly #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  #nextId = 1;
+  /** The page's own session (main thread). */
+  readonly page: CdpSession;
+  readonly #worker: CdpSession;
 
-  private constructor(cdp: CDPSession, sessionId: string) {
-    this.page = cdp;
-    this.#cdp = cdp;
-    this.#sessionId = sessionId;
-    cdp.on('Target.receivedMessageFromTarget', (ev: { sessionId: string; message: string }) => {
-      if (ev.sessionId !== this.#sessionId) return;
-      const m = JSON.parse(ev.message) as { id?: number; result?: unknown; error?: { message: string } };
-      const p = m.id !== undefined ? this.#pending.get(m.id) : undefined;
-      if (!p) return;
-      this.#pending.delete(m.id!);
-      if (m.error) p.reject(new Error(m.error.message));
-      else p.resolve(m.result);
-    });
+  private constructor(page: CdpSession, worker: CdpSession) {
+    this.page = page;
+    this.#worker = worker;
   }
 
   /** Attaches to the page's worker whose script URL contains `urlPart`. */
-  static async attach(page: Page, urlPart: string): Promise<WorkerInspector> {
-    const cdp = await page.context().newCDPSession(page);
-    const { targetInfos } = (await cdp.send('Target.getTargets')) as { targetInfos: { targetId: string; type: string; url: string }[] };
-    const target = targetInfos.find((t) => t.type === 'worker' && t.url.includes(urlPart));
-    if (!target) throw new Error(`no worker target with "${urlPart}" in its URL (targets: ${targetInfos.map((t) => t.url).join(', ')})`);
-    const { sessionId } = (await cdp.send('Target.attachToTarget', { targetId: target.targetId, flatten: false })) as { sessionId: string };
-    return new WorkerInspector(cdp, sessionId);
+  static async attach(browser: CdpBrowser, urlPart: string): Promise<WorkerInspector> {
+    return new WorkerInspector(browser.page, await browser.attachWorker(urlPart));
   }
 
   send<T>(method: string, params: Record<string, unknown> = {}): Promise<T> {
-    const id = this.#nextId++;
-    const reply = new Promise<T>((resolve, reject) => this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject }));
-    void this.#cdp.send('Target.sendMessageToTarget', { sessionId: this.#sessionId, message: JSON.stringify({ id, method, params }) }).catch((e: Error) => {
-      this.#pending.get(id)?.reject(e);
-      this.#pending.delete(id);
-    });
-    return withTimeout(reply, 30_000, `CDP ${method} on the worker`);
+    return withTimeout(this.#worker.send<T>(method, params), 30_000, `CDP ${method} on the worker`);
   }
 
   heap(): Promise<HeapUsage> {
@@ -350,7 +325,7 @@ interface PageDownload {
  * Reads `url` to the end in the page, through `wgweb.fetch` (tunnel) or the browser's own fetch
  * (native), hashing it block by block with crypto.subtle and watching the main thread.
  */
-function pageDownload(page: Page, args: { url: string; via: 'tunnel' | 'native'; block: number }): Promise<PageDownload> {
+function pageDownload(page: CdpPage, args: { url: string; via: 'tunnel' | 'native'; block: number }): Promise<PageDownload> {
   return page.evaluate(async ({ url, via, block: blockSize }) => {
     const longTasks: number[] = [];
     const observer = new PerformanceObserver((list) => {
@@ -414,7 +389,7 @@ function pageDownload(page: Page, args: { url: string; via: 'tunnel' | 'native';
 }
 
 /** The same main-thread watch on the page doing nothing for `ms`: the machine's noise floor. */
-function pageIdle(page: Page, ms: number): Promise<PageDownload> {
+function pageIdle(page: CdpPage, ms: number): Promise<PageDownload> {
   return page.evaluate(async (ms) => {
     const longTasks: number[] = [];
     const observer = new PerformanceObserver((list) => {
@@ -438,7 +413,7 @@ function pageIdle(page: Page, ms: number): Promise<PageDownload> {
 }
 
 /** Runs one job in the bench-only raw WebSocket worker (created once per page). */
-function rawWorker<T>(page: Page, job: Record<string, unknown>): Promise<T> {
+function rawWorker<T>(page: CdpPage, job: Record<string, unknown>): Promise<T> {
   return page.evaluate(
     async ({ file, job }) => {
       const w = window as unknown as { __wgwebBenchRaw?: Worker };
@@ -712,7 +687,10 @@ export async function runBrowserBench(options: BrowserBenchOptions): Promise<Ben
     closers.push(() => relay.close());
     const rawUrl = buildRelayUrl(relay.wsUrl, source.endpoint);
 
-    const browser: Browser = await launchBrowser();
+    // A bare DevTools pipe, not Playwright: Playwright enables the Network domain in every worker,
+    // and DevTools then copies each of the tunnel's WebSocket frames to the driver (see
+    // harness/cdp-chromium.ts); that made the browser process the second-largest CPU user.
+    const browser: CdpBrowser = await launchCdpChromium();
     closers.push(() => browser.close());
     const page = browser.page;
     await withTimeout(
@@ -724,7 +702,7 @@ export async function runBrowserBench(options: BrowserBenchOptions): Promise<Ben
       60_000,
       'loading the UI',
     );
-    const inspector = await WorkerInspector.attach(page, 'tunnel-worker');
+    const inspector = await WorkerInspector.attach(browser, 'tunnel-worker');
 
     // --- connect → first reply, alternating with the raw floor ------------------------------------
     const tunnelConnect: number[] = [];
