@@ -41,7 +41,10 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { WebSocketServer } from 'ws';
+import { WebSocket as NodeWebSocket, WebSocketServer } from 'ws';
+import { Session } from '../src/session/session.ts';
+import type { RelayWebSocketConstructor } from '../src/engine/relay-transport.ts';
+import { kernelBaselineDownload } from './kernel-baseline.ts';
 import { closeAllNamespaces, type NsProcess } from '../harness/netns.ts';
 import { startWireguardGoPeer, type WgGoPeer } from '../harness/wireguard-go-peer.ts';
 import { startHttpServer } from '../harness/ns-servers.ts';
@@ -68,6 +71,13 @@ const UDP_SOURCE_PORT = 9998;
 const RAW_WINDOW = 64;
 const RAW_CREDIT_EVERY = 16;
 const RAW_WORKER_FILE = 'bench-raw-ws.js';
+/**
+ * #19's sweep: WebSocket message sizes from one datagram per message to 256 KiB, received by a
+ * worker of the page from a `ws` server on loopback. In flight: about 1 MiB (at least 4 messages).
+ */
+const SWEEP_SIZES = [FULL_DATAGRAM, 4096, 16384, 65535, 262144];
+const MAX_SWEEP_MESSAGE = 262144;
+const SWEEP_WINDOW_BYTES = MiB;
 const NATIVE_FILE = 'bench-native.bin';
 
 // -----------------------------------------------------------------------------------------------
@@ -98,7 +108,7 @@ s.bind(${UDP_SOURCE_PORT}, process.argv[1], () => {
 const RAW_WORKER = `// wgweb bench only (bench/browser-bench.ts): a raw WebSocket through the relay.
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const shaped = (size) => { const d = new Uint8Array(size); d[0] = 4; return d; };
-const credit = (n) => { const d = shaped(36); d.set([0x47, 0x49, 0x56, 0x45], 16); new DataView(d.buffer).setUint32(20, n, true); return d; };
+const credit = (n, size) => { const d = shaped(36); d.set([0x47, 0x49, 0x56, 0x45], 16); new DataView(d.buffer).setUint32(20, n, true); if (size) new DataView(d.buffer).setUint32(24, size, true); return d; };
 function open(url) {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, 'wgweb.v1');
@@ -109,17 +119,17 @@ function open(url) {
     ws.onclose = (e) => { clearTimeout(timer); reject(new Error('raw WebSocket closed ' + e.code + ' ' + e.reason)); };
   });
 }
-async function download({ url, ms, warmupMs, window, every }) {
+async function download({ url, ms, warmupMs, window, every, size }) {
   const ws = await open(url);
-  let bytes = 0, since = 0, measuring = false, last = performance.now();
+  let bytes = 0, messages = 0, since = 0, measuring = false, last = performance.now();
   ws.onmessage = (e) => {
     last = performance.now();
-    if (measuring) bytes += e.data.byteLength;
-    if (++since >= every) { since = 0; ws.send(credit(every)); }
+    if (measuring) { bytes += e.data.byteLength; messages++; }
+    if (++since >= every) { since = 0; ws.send(credit(every, size)); }
   };
-  ws.send(credit(window));
+  ws.send(credit(window, size));
   // The relay drops instead of buffering: a window lost on a saturated path is granted again.
-  const restart = setInterval(() => { if (performance.now() - last > 200) { since = 0; ws.send(credit(window)); } }, 100);
+  const restart = setInterval(() => { if (performance.now() - last > 200) { since = 0; ws.send(credit(window, size)); } }, 100);
   await sleep(warmupMs);
   measuring = true;
   const t0 = performance.now();
@@ -128,7 +138,7 @@ async function download({ url, ms, warmupMs, window, every }) {
   const t1 = performance.now();
   clearInterval(restart);
   ws.close();
-  return { bytes, seconds: (t1 - t0) / 1000 };
+  return { bytes, messages, seconds: (t1 - t0) / 1000 };
 }
 async function firstReply({ url, size }) {
   const t0 = performance.now();
@@ -156,11 +166,21 @@ onmessage = async ({ data }) => {
 async function startWsSource(): Promise<{ url: string; close(): Promise<void> }> {
   const full = Buffer.alloc(FULL_DATAGRAM);
   full[0] = 4;
+  const bySize = new Map<number, Buffer>();
+  const sized = (size: number): Buffer => {
+    let b = bySize.get(size);
+    if (!b) bySize.set(size, (b = Buffer.alloc(Math.min(size, MAX_SWEEP_MESSAGE), 4)));
+    return b;
+  };
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false, handleProtocols: (p) => p.values().next().value ?? false });
   wss.on('connection', (ws) => {
     ws.on('message', (m: Buffer) => {
-      if (m.length === 36 && m.toString('latin1', 16, 20) === 'GIVE') for (let i = m.readUInt32LE(20); i > 0; i--) ws.send(full);
-      else ws.send(m);
+      if (m.length === 36 && m.toString('latin1', 16, 20) === 'GIVE') {
+        // Message size at 24 (0: a full-size datagram), for the message-size sweep.
+        const size = m.readUInt32LE(24);
+        const msg = size ? sized(size) : full;
+        for (let i = m.readUInt32LE(20); i > 0; i--) ws.send(msg);
+      } else ws.send(m);
     });
     ws.on('error', () => undefined);
   });
@@ -412,6 +432,39 @@ function pageIdle(page: CdpPage, ms: number): Promise<PageDownload> {
   }, ms);
 }
 
+interface PageUpload {
+  readonly ms: number;
+  /** What the server said it received. */
+  readonly length: number;
+  readonly ok: boolean;
+}
+
+/**
+ * POSTs `bytes` pseudo-random bytes (made and hashed in the page before the clock starts) with
+ * `wgweb.fetch` to the HTTP server's /upload, which answers with the length and SHA-256 it
+ * received; timed from the call until that answer is parsed.
+ */
+function pageUpload(page: CdpPage, args: { url: string; bytes: number; seed: number }): Promise<PageUpload> {
+  return page.evaluate(async ({ url, bytes, seed }) => {
+    const body = new Uint8Array(bytes);
+    const words = new Uint32Array(body.buffer, 0, bytes >>> 2);
+    let x = seed >>> 0 || 1;
+    for (let i = 0; i < words.length; i++) {
+      // xorshift32: cheap, and not something a compressor or a cache could shortcut.
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      words[i] = x >>> 0;
+    }
+    const sha = [...new Uint8Array(await crypto.subtle.digest('SHA-256', body))].map((b) => b.toString(16).padStart(2, '0')).join('');
+    const t0 = performance.now();
+    const res = await window.wgweb.fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/octet-stream' } });
+    const answer = (await res.json()) as { length: number; sha256: string };
+    const ms = performance.now() - t0;
+    return { ms, length: answer.length, ok: res.status === 200 && answer.length === bytes && answer.sha256 === sha };
+  }, args);
+}
+
 /** Runs one job in the bench-only raw WebSocket worker (created once per page). */
 function rawWorker<T>(page: CdpPage, job: Record<string, unknown>): Promise<T> {
   return page.evaluate(
@@ -642,6 +695,45 @@ function printProfile(what: string, profile: CpuProfile): void {
 // -----------------------------------------------------------------------------------------------
 // The run
 
+/**
+ * The Node client on the same path: a Session in this process (the `ws` package as its WebSocket,
+ * the browser's default framing), `rounds` downloads and uploads, best of each in bytes/s.
+ */
+async function nodeTransfers(
+  configText: string,
+  relayUrl: string,
+  downloadUrl: string,
+  uploadUrl: string,
+  bytes: number,
+  uploadBytes: number,
+  rounds: number,
+): Promise<{ download: number; upload: number }> {
+  const session = await Session.start({ configText, relayUrl, WebSocketImpl: NodeWebSocket as unknown as RelayWebSocketConstructor });
+  try {
+    await session.waitForHandshake(20_000);
+    const body = new Uint8Array(uploadBytes).fill(0x5a);
+    let download = 0;
+    let upload = 0;
+    for (let r = 0; r < rounds; r++) {
+      let t0 = performance.now();
+      const res = await session.fetch(downloadUrl);
+      let n = 0;
+      const reader = res.body!.getReader();
+      for (let c = await reader.read(); !c.done; c = await reader.read()) n += c.value.length;
+      if (n !== bytes) throw new Error(`Node client download: ${n} bytes, expected ${bytes}`);
+      download = Math.max(download, (bytes / (performance.now() - t0)) * 1000);
+      t0 = performance.now();
+      const up = await session.fetch(uploadUrl, { method: 'POST', body, headers: [['content-type', 'application/octet-stream']] });
+      const answer = (await up.json()) as { length: number };
+      if (answer.length !== uploadBytes) throw new Error(`Node client upload: the server received ${answer.length} bytes, expected ${uploadBytes}`);
+      upload = Math.max(upload, (uploadBytes / (performance.now() - t0)) * 1000);
+    }
+    return { download, upload };
+  } finally {
+    await session.close();
+  }
+}
+
 export interface BrowserBenchOptions extends BenchOptions {
   /**
    * Profile the connects, and one more download after the measured rounds, in the worker and the
@@ -660,6 +752,8 @@ export async function runBrowserBench(options: BrowserBenchOptions): Promise<Ben
   const rounds = options.quick ? 1 : 2;
   const rawMs = options.quick ? 1500 : 3000;
   const connects = options.quick ? 3 : 7;
+  /** #19: a 20 MB upload from the page, measured like the download. */
+  const uploadBytes = 20 * MiB;
   const sizeText = bytes % MiB === 0 ? `${bytes / MiB} MiB` : `${bytes} bytes`;
   const entries: BenchEntry[] = [];
   const closers: (() => Promise<unknown> | void)[] = [];
@@ -782,6 +876,20 @@ export async function runBrowserBench(options: BrowserBenchOptions): Promise<Ben
       }
       if (!worst || longTaskShare(d) > longTaskShare(worst)) worst = d;
     }
+    // --- the upload: 20 MiB from the page, POSTed through the tunnel --------------------------------
+    let bestUpload = 0;
+    let uploadShares: [string, number][] = [];
+    for (let r = 0; r < rounds; r++) {
+      const cpu0 = descendantCpu();
+      const t0 = performance.now();
+      const u = await withTimeout(pageUpload(page, { url: http.url('/upload'), bytes: uploadBytes, seed: 7 + r }), 600_000, 'tunnel upload');
+      const shares = cpuShares(cpu0, descendantCpu(), performance.now() - t0);
+      if (!u.ok) throw new Error(`browser upload: the server received ${u.length} bytes or other bytes than sent (${uploadBytes})`);
+      if ((uploadBytes / u.ms) * 1000 > bestUpload) {
+        bestUpload = (uploadBytes / u.ms) * 1000;
+        uploadShares = shares;
+      }
+    }
     const heapAfter = await inspector.heap();
     const heapAfterGc = await inspector.heapAfterGc();
     if (profiling) {
@@ -808,11 +916,29 @@ export async function runBrowserBench(options: BrowserBenchOptions): Promise<Ben
       direct = Math.max(direct, d.bytes / d.seconds);
     }
 
+    const sweep: { size: number; bytesPerSecond: number; messagesPerSecond: number }[] = [];
+    for (const size of SWEEP_SIZES) {
+      const window = Math.max(4, Math.round(SWEEP_WINDOW_BYTES / size));
+      const d = await withTimeout(
+        rawWorker<{ bytes: number; messages: number; seconds: number }>(page, { op: 'download', url: wsSource.url, ms: rawMs, warmupMs: 300, window, every: Math.max(1, window >> 2), size }),
+        rawMs + 30_000,
+        `${size}-byte message sweep`,
+      );
+      sweep.push({ size, bytesPerSecond: d.bytes / d.seconds, messagesPerSecond: d.messages / d.seconds });
+    }
+
     // --- the browser's own fetch of the same bytes (main-thread baseline) -------------------------
     const native = await withTimeout(pageDownload(page, { url: `./${NATIVE_FILE}`, via: 'native', block: HASH_BLOCK }), 300_000, 'native fetch');
     if (native.bytes !== bytes || native.sha256 !== expected) throw new Error(`native fetch: got ${native.bytes} bytes, SHA ${native.sha256}`);
     const idleMs = options.quick ? 2000 : 5000;
     const idle = await withTimeout(pageIdle(page, idleMs), idleMs + 30_000, 'idle page');
+
+    // --- the same transfers from the Node client (Session in this process), same relay and peer ---
+    const nodeClient = await peer.addClient();
+    const node = await nodeTransfers(nodeClient.config, relay.wsUrl, url(bytes), http.url('/upload'), bytes, uploadBytes, rounds);
+
+    // --- the goal's baseline: two wireguard-go peers with the kernel's TCP (own namespaces) ---------
+    const kernel = await kernelBaselineDownload({ bytes, repeats: rounds, uploadBytes });
 
     // --- entries ----------------------------------------------------------------------------------
     entries.push({
@@ -824,6 +950,34 @@ export async function runBrowserBench(options: BrowserBenchOptions): Promise<Ben
       notes:
         `the same raw download straight from a ws server on loopback (no relay): ${(direct / MB).toFixed(1)} MB/s; the browser's own fetch() of the same bytes from the relay's static files: ${((bytes / native.ms) * 1000 / MB).toFixed(0)} MB/s; ` +
         `CPU during the best tunnel download, % of one core (${cpus().length} cores): ${bestShares.map(([l, p]) => `${l} ${p.toFixed(0)}`).join(', ')}`,
+    });
+    const mbs = (v: number): string => `${(v / MB).toFixed(1)} MB/s`;
+    entries.push({
+      name: 'browser.download-vs-kernel',
+      measured: `the browser download above (${sizeText}, read and checked in the page, best of ${rounds}); baseline: the same download between two wireguard-go peers with the kernel's TCP on both ends (curl, direct veth, best of ${rounds}), same run`,
+      ours: { label: 'wgweb in Chromium', value: best / MB, unit: 'MB/s' },
+      baseline: { label: 'kernel TCP over wireguard-go ⇄ wireguard-go', value: kernel.bytesPerSecond / MB, unit: 'MB/s' },
+      ratio: higherIsBetter(best, kernel.bytesPerSecond),
+      goal: 'ratio ≥ 0.6 (#19); the project aims at 1.0',
+      notes: `the Node client (Session, same relay and peer) ${mbs(node.download)}, so Chromium reaches ${(best / node.download).toFixed(2)} of Node; the browser's own fetch() of the same bytes from the relay ${mbs((bytes / native.ms) * 1000)}`,
+    });
+    entries.push({
+      name: 'browser.upload',
+      measured: `HTTP upload of ${uploadBytes / MiB} MiB from the page: wgweb.fetch POST to the HTTP server next to wireguard-go, which answers with the length and SHA-256 it received (checked), timed until that answer is parsed, best of ${rounds}; baseline: curl POSTing the same size between two wireguard-go peers with the kernel's TCP (direct veth), same run`,
+      ours: { label: 'wgweb in Chromium', value: bestUpload / MB, unit: 'MB/s' },
+      baseline: { label: 'kernel TCP over wireguard-go ⇄ wireguard-go', value: kernel.upload!.bytesPerSecond / MB, unit: 'MB/s' },
+      ratio: higherIsBetter(bestUpload, kernel.upload!.bytesPerSecond),
+      goal: 'ratio ≥ 0.6 (#19), as for the download',
+      notes: `the Node client (Session, same relay and peer) ${mbs(node.upload)}, so Chromium reaches ${(bestUpload / node.upload).toFixed(2)} of Node; CPU during the best upload, % of one core (${cpus().length} cores): ${uploadShares.map(([l, p]) => `${l} ${p.toFixed(0)}`).join(', ')}`,
+    });
+    const sweepAt = (size: number) => sweep.find((p) => p.size === size)!;
+    entries.push({
+      name: 'browser.message-size',
+      measured: `WebSocket messages of ${SWEEP_SIZES.join(', ')} bytes from a ws server on loopback to a worker of the page (about 1 MiB in flight, credit per quarter window), ${rawMs / 1000} s each; ours: 65535-byte messages (the wgweb.v2 batch limit); baseline: ${FULL_DATAGRAM}-byte messages (one datagram per message, wgweb.v1)`,
+      ours: { label: '65535-byte messages', value: sweepAt(65535).bytesPerSecond / MB, unit: 'MB/s' },
+      baseline: { label: `${FULL_DATAGRAM}-byte messages`, value: sweepAt(FULL_DATAGRAM).bytesPerSecond / MB, unit: 'MB/s' },
+      ratio: higherIsBetter(sweepAt(65535).bytesPerSecond, sweepAt(FULL_DATAGRAM).bytesPerSecond),
+      notes: `MB/s (messages/s) by message size: ${sweep.map((p) => `${p.size} B ${(p.bytesPerSecond / MB).toFixed(1)} (${p.messagesPerSecond.toFixed(0)})`).join(', ')}`,
     });
     const totalMs = (d: PageDownload): number => d.longTasks.reduce((a, b) => a + b, 0);
     const watch = (d: PageDownload): string =>

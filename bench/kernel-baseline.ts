@@ -10,15 +10,23 @@
  * `path: 'hop'` puts a (clean) userspace UDP forwarder in the root namespace in between, which is
  * closer to wgweb's shape (a Node relay forwards every datagram).
  *
- *   node --import tsx bench/kernel-baseline.ts [--bytes N] [--hop]     prints MB/s
+ *   node --import tsx bench/kernel-baseline.ts [--bytes N] [--hop] [--upload N]     prints MB/s
  */
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { deterministicChunks } from '../harness/deterministic-bytes.ts';
 import { closeAllNamespaces, linkNamespaces } from '../harness/netns.ts';
 import { startWireguardGoPeer, type WgGoPeer } from '../harness/wireguard-go-peer.ts';
 import { startHttpServer } from '../harness/ns-servers.ts';
 import { startImpairmentHop, type ImpairmentHop } from '../harness/impairment-hop.ts';
 import { interopSkipReason } from '../harness/requirements.ts';
 import type { Endpoint } from '../src/shared/ip-address.ts';
+
+/** Seed of the uploaded bytes (any: the server hashes what arrives). */
+const UPLOAD_SEED = 5;
 
 export interface KernelBaselineOptions {
   /** Bytes to download (default 64 MiB). */
@@ -27,12 +35,19 @@ export interface KernelBaselineOptions {
   readonly path?: 'veth' | 'hop';
   /** Downloads to run; the best one is reported (default 1). */
   readonly repeats?: number;
+  /**
+   * Also upload this many bytes (curl POST to /upload, the server hashes the body), as many times
+   * as `repeats`, best reported in {@link KernelBaselineResult.upload}.
+   */
+  readonly uploadBytes?: number;
 }
 
 export interface KernelBaselineResult {
   readonly bytesPerSecond: number;
   /** Transfer time of the reported download, as curl measured it (connect to last byte). */
   readonly seconds: number;
+  /** With `uploadBytes`: the best upload (curl: connect until the server's answer arrived). */
+  readonly upload?: { readonly bytesPerSecond: number; readonly seconds: number };
 }
 
 /**
@@ -81,6 +96,7 @@ export async function kernelBaselineDownload(options: KernelBaselineOptions = {}
       const result = { bytesPerSecond: bytes / secs, seconds: secs };
       if (!best || result.bytesPerSecond > best.bytesPerSecond) best = result;
     }
+    if (options.uploadBytes !== undefined) return { ...best!, upload: await upload(client, http.url('/upload'), options.uploadBytes, repeats) };
     return best!;
   } finally {
     await hop?.close();
@@ -89,17 +105,48 @@ export async function kernelBaselineDownload(options: KernelBaselineOptions = {}
   }
 }
 
+/** POSTs `bytes` deterministic bytes from a file with curl in the client namespace; the best of `repeats`. */
+async function upload(client: WgGoPeer, url: string, bytes: number, repeats: number): Promise<{ bytesPerSecond: number; seconds: number }> {
+  if (!Number.isSafeInteger(bytes) || bytes <= 0) throw new RangeError(`uploadBytes must be a positive integer, got ${bytes}`);
+  const dir = mkdtempSync(join(tmpdir(), 'wgweb-kernel-upload-'));
+  try {
+    const file = join(dir, 'body.bin');
+    writeFileSync(file, Buffer.concat([...deterministicChunks(bytes, UPLOAD_SEED)]));
+    const sha256 = createHash('sha256').update(readFileSync(file)).digest('hex');
+    let best: { bytesPerSecond: number; seconds: number } | undefined;
+    for (let i = 0; i < repeats; i++) {
+      const r = await client.ns.exec(
+        'curl',
+        ['-sS', '--noproxy', '*', '--max-time', '600', '-H', 'Content-Type: application/octet-stream', '-H', 'Expect:', '--data-binary', `@${file}`, '-w', '\n%{size_upload} %{time_total}', url],
+        { timeoutMs: 620_000 },
+      );
+      const [answer, figures] = r.stdout.trim().split('\n');
+      const { length, sha256: got } = JSON.parse(answer) as { length: number; sha256: string };
+      if (length !== bytes || got !== sha256) throw new Error(`kernel baseline: the server received ${length} bytes (SHA-256 ${got}), expected ${bytes} (${sha256})`);
+      const secs = Number(figures.split(' ')[1]);
+      const result = { bytesPerSecond: bytes / secs, seconds: secs };
+      if (!best || result.bytesPerSecond > best.bytesPerSecond) best = result;
+    }
+    return best!;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const at = args.indexOf('--bytes');
   const bytes = at >= 0 ? Number(args[at + 1]) : undefined;
   const path = args.includes('--hop') ? 'hop' : 'veth';
+  const up = args.indexOf('--upload');
+  const uploadBytes = up >= 0 ? Number(args[up + 1]) : undefined;
   try {
-    const r = await kernelBaselineDownload({ bytes, path });
+    const r = await kernelBaselineDownload({ bytes, path, uploadBytes });
     const mb = r.bytesPerSecond / 1e6;
     console.log(
       `kernel baseline (${path}): ${mb.toFixed(1)} MB/s (${(bytes ?? 64 * 1024 * 1024).toLocaleString('en')} bytes in ${r.seconds.toFixed(3)} s)`,
     );
+    if (r.upload) console.log(`upload: ${(r.upload.bytesPerSecond / 1e6).toFixed(1)} MB/s (${uploadBytes!.toLocaleString('en')} bytes in ${r.upload.seconds.toFixed(3)} s)`);
   } finally {
     await closeAllNamespaces();
   }
