@@ -916,15 +916,21 @@ export async function runBrowserBench(options: BrowserBenchOptions): Promise<Ben
       direct = Math.max(direct, d.bytes / d.seconds);
     }
 
-    const sweep: { size: number; bytesPerSecond: number; messagesPerSecond: number }[] = [];
+    const sweep: { size: number; bytesPerSecond: number; messagesPerSecond: number; rendererMsPerMB: number }[] = [];
     for (const size of SWEEP_SIZES) {
       const window = Math.max(4, Math.round(SWEEP_WINDOW_BYTES / size));
+      const cpu0 = descendantCpu();
+      const t0 = performance.now();
       const d = await withTimeout(
         rawWorker<{ bytes: number; messages: number; seconds: number }>(page, { op: 'download', url: wsSource.url, ms: rawMs, warmupMs: 300, window, every: Math.max(1, window >> 2), size }),
         rawMs + 30_000,
         `${size}-byte message sweep`,
       );
-      sweep.push({ size, bytesPerSecond: d.bytes / d.seconds, messagesPerSecond: d.messages / d.seconds });
+      // The renderer's CPU over the whole job (warm-up included) per MB received in the measured part.
+      const wall = performance.now() - t0;
+      const renderer = cpuShares(cpu0, descendantCpu(), wall).find(([label]) => label === 'chromium renderer')?.[1] ?? 0;
+      const received = (d.bytes / d.seconds) * (wall / 1000);
+      sweep.push({ size, bytesPerSecond: d.bytes / d.seconds, messagesPerSecond: d.messages / d.seconds, rendererMsPerMB: ((renderer / 100) * wall) / (received / MB) });
     }
 
     // --- the browser's own fetch of the same bytes (main-thread baseline) -------------------------
@@ -949,7 +955,8 @@ export async function runBrowserBench(options: BrowserBenchOptions): Promise<Ben
       ratio: higherIsBetter(best, rawBest),
       notes:
         `the same raw download straight from a ws server on loopback (no relay): ${(direct / MB).toFixed(1)} MB/s; the browser's own fetch() of the same bytes from the relay's static files: ${((bytes / native.ms) * 1000 / MB).toFixed(0)} MB/s; ` +
-        `CPU during the best tunnel download, % of one core (${cpus().length} cores): ${bestShares.map(([l, p]) => `${l} ${p.toFixed(0)}`).join(', ')}`,
+        `CPU during the best tunnel download, % of one core (${cpus().length} cores): ${bestShares.map(([l, p]) => `${l} ${p.toFixed(0)}`).join(', ')}; ` +
+        `the same as CPU ms per MB: ${bestShares.map(([l, p]) => `${l} ${((p * 10) / (best / MB)).toFixed(0)}`).join(', ')}`,
     });
     const mbs = (v: number): string => `${(v / MB).toFixed(1)} MB/s`;
     entries.push({
@@ -968,7 +975,7 @@ export async function runBrowserBench(options: BrowserBenchOptions): Promise<Ben
       baseline: { label: 'kernel TCP over wireguard-go ⇄ wireguard-go', value: kernel.upload!.bytesPerSecond / MB, unit: 'MB/s' },
       ratio: higherIsBetter(bestUpload, kernel.upload!.bytesPerSecond),
       goal: 'ratio ≥ 0.6 (#19), as for the download',
-      notes: `the Node client (Session, same relay and peer) ${mbs(node.upload)}, so Chromium reaches ${(bestUpload / node.upload).toFixed(2)} of Node; CPU during the best upload, % of one core (${cpus().length} cores): ${uploadShares.map(([l, p]) => `${l} ${p.toFixed(0)}`).join(', ')}`,
+      notes: `the Node client (Session, same relay and peer) ${mbs(node.upload)}, so Chromium reaches ${(bestUpload / node.upload).toFixed(2)} of Node; CPU during the best upload, % of one core (${cpus().length} cores): ${uploadShares.map(([l, p]) => `${l} ${p.toFixed(0)}`).join(', ')}; as CPU ms per MB: ${uploadShares.map(([l, p]) => `${l} ${((p * 10) / (bestUpload / MB)).toFixed(0)}`).join(', ')}`,
     });
     const sweepAt = (size: number) => sweep.find((p) => p.size === size)!;
     entries.push({
@@ -977,7 +984,7 @@ export async function runBrowserBench(options: BrowserBenchOptions): Promise<Ben
       ours: { label: '65535-byte messages', value: sweepAt(65535).bytesPerSecond / MB, unit: 'MB/s' },
       baseline: { label: `${FULL_DATAGRAM}-byte messages`, value: sweepAt(FULL_DATAGRAM).bytesPerSecond / MB, unit: 'MB/s' },
       ratio: higherIsBetter(sweepAt(65535).bytesPerSecond, sweepAt(FULL_DATAGRAM).bytesPerSecond),
-      notes: `MB/s (messages/s) by message size: ${sweep.map((p) => `${p.size} B ${(p.bytesPerSecond / MB).toFixed(1)} (${p.messagesPerSecond.toFixed(0)})`).join(', ')}`,
+      notes: `MB/s (messages/s; Chromium renderer CPU ms per MB) by message size: ${sweep.map((p) => `${p.size} B ${(p.bytesPerSecond / MB).toFixed(1)} (${p.messagesPerSecond.toFixed(0)}/s; ${p.rendererMsPerMB.toFixed(0)} ms/MB)`).join(', ')}`,
     });
     const totalMs = (d: PageDownload): number => d.longTasks.reduce((a, b) => a + b, 0);
     const watch = (d: PageDownload): string =>
