@@ -8,6 +8,14 @@
 /** The connection as a whole, as `Session.status().state` reports it. */
 export type TunnelState = 'connecting' | 'handshaking' | 'up' | 'reconnecting' | 'down';
 
+/**
+ * One peer on its own (#11 item 13): 'up' with a session; 'handshaking' while its relay session
+ * is open and no handshake completed yet; 'connecting'/'reconnecting' with its relay session;
+ * 'down' when the relay refused its endpoint or its handshake attempts ran out (see `problem`);
+ * 'waiting' without an endpoint (it has to contact us first).
+ */
+export type PeerState = 'up' | 'handshaking' | 'connecting' | 'reconnecting' | 'down' | 'waiting';
+
 /** One peer, as `wg show` would print it. Keys are base64; times are epoch ms. */
 export interface PeerStatus {
   publicKey: string;
@@ -21,13 +29,19 @@ export interface PeerStatus {
   persistentKeepalive?: number;
   /** Age of the current session keys in ms; absent without keys. */
   keyAgeMs?: number;
+  state: PeerState;
+  /** The state of this peer's own relay session (one per endpoint); absent without an endpoint. */
+  relayState?: string;
+  /** Why the peer is not up, when known: the relay's refusal, or no handshake response. */
+  problem?: { code: string; message: string };
 }
 
 /** The status snapshot the UI polls once a second. */
 export interface TunnelStatus {
   state: TunnelState;
   relay: { url: string; state: string };
-  interface: { publicKey: string; addresses: string[] };
+  /** `mtu`: the tunnel MTU in use (the config's `MTU =` or the default); `dns`: the config's `DNS =` servers and search domains. */
+  interface: { publicKey: string; addresses: string[]; mtu?: number; dns?: string[] };
   peers: PeerStatus[];
 }
 

@@ -30,6 +30,7 @@ import type {
   DnsResult,
   PingOptions,
   PingReply,
+  PeerState,
   PingSummary,
   TcpingResult,
   SessionEvent,
@@ -93,15 +94,16 @@ export class Session {
   private readonly publicKey: string;
   private established = false;
   private closed = false;
+  /**
+   * The relay session of each peer endpoint (#11 item 13): one refused endpoint fails only the
+   * peers behind it. The session's own relay state is their best ({@link aggregateRelayState}).
+   */
+  private readonly relayStates = new Map<string, RelayEndpointState>();
   private relayState: RelayTransportState = 'connecting';
   private handshakeWaiters: { resolve: () => void; reject: (e: WgwebError) => void }[] = [];
   private lastFailure: WgwebError | undefined;
-  /**
-   * Why the relay has not carried traffic, and since when (ms epoch): set by the first failed or
-   * refused attempt, cleared when the relay delivers a datagram. A full relay (4003) accepts the
-   * WebSocket and then closes it, so 'open' alone does not mean the relay works.
-   */
-  private relayTrouble: { error: WgwebError; since: number } | undefined;
+  /** Peers whose handshake attempts ran out (REKEY_ATTEMPT_TIME), until one succeeds. */
+  private readonly peerFailures = new Map<PeerId, WgwebError>();
   /** Loaded on the first https URL; recreated (fresh ticket cache) when the trust settings change. */
   private tlsConnector: Promise<TlsConnector> | undefined;
   /** SSLKEYLOGFILE lines of this session's TLS connections (bounded). */
@@ -207,10 +209,9 @@ export class Session {
     return () => this.listeners.delete(listener);
   }
 
-  /** A `wg show`-like snapshot. */
+  /** A `wg show`-like snapshot, with each peer's own state and, when it is not up, why. */
   status(): TunnelStatus {
     const stats = this.loop.tunnel.stats(now());
-    const t = now();
     let state: TunnelState;
     if (this.closed) state = 'down';
     else if (this.relayState === 'reconnecting') state = 'reconnecting';
@@ -220,19 +221,37 @@ export class Session {
     return {
       state,
       relay: { url: this.relayUrl, state: this.relayState },
-      interface: { publicKey: this.publicKey, addresses: this.config.interface.addresses.map(formatPrefix) },
-      peers: stats.peers.map((p) => ({
-        publicKey: p.publicKey,
-        endpoint: p.endpoint ? formatEndpoint(p.endpoint) : '(none)',
-        allowedIPs: p.allowedIPs.map(formatPrefix),
-        latestHandshakeAt: p.latestHandshakeAt === undefined ? undefined : epoch(p.latestHandshakeAt),
-        rxBytes: p.rxBytes,
-        txBytes: p.txBytes,
-        persistentKeepalive: p.persistentKeepalive || undefined,
-        keyAgeMs: p.currentKeyAgeMs,
-      })),
+      interface: {
+        publicKey: this.publicKey,
+        addresses: this.config.interface.addresses.map(formatPrefix),
+        mtu: stats.mtu,
+        dns: [...this.config.interface.dnsServers.map(formatIp), ...this.config.interface.dnsSearch],
+      },
+      peers: stats.peers.map((p, i) => {
+        const configured = this.config.peers[i]?.endpoint;
+        const relay = configured ? this.relayStates.get(formatEndpoint(configured)) : undefined;
+        const problem = (relay?.trouble && this.describeRelayTrouble(relay.trouble, Date.now())) ?? this.peerFailures.get(p.publicKey);
+        let peerState: PeerState;
+        if (this.closed) peerState = 'down';
+        else if (p.session === 'established') peerState = 'up';
+        else if (relay?.state === 'closed' || this.peerFailures.has(p.publicKey)) peerState = 'down';
+        else if (!relay) peerState = p.endpoint ? 'handshaking' : 'waiting';
+        else peerState = relay.state === 'open' ? 'handshaking' : relay.state;
+        return {
+          publicKey: p.publicKey,
+          endpoint: p.endpoint ? formatEndpoint(p.endpoint) : '(none)',
+          allowedIPs: p.allowedIPs.map(formatPrefix),
+          latestHandshakeAt: p.latestHandshakeAt === undefined ? undefined : epoch(p.latestHandshakeAt),
+          rxBytes: p.rxBytes,
+          txBytes: p.txBytes,
+          persistentKeepalive: p.persistentKeepalive || undefined,
+          keyAgeMs: p.currentKeyAgeMs,
+          state: peerState,
+          relayState: relay?.state,
+          ...(peerState !== 'up' && problem ? { problem: { code: problem.code, message: problem.message } } : {}),
+        };
+      }),
     };
-    void t;
   }
 
   /** Counters of every layer, for diagnostics (`wgweb ... --verbose`, the UI's details pane). */
@@ -258,6 +277,7 @@ export class Session {
     if (!this.routable(target)) {
       throw new WgwebError(ErrorCode.NO_ROUTE, `cannot ping ${formatIp(target)}: ${NO_PEER_FOR_ADDRESS}`, { address: formatIp(target) });
     }
+    this.checkPeerFor(target, 'ping');
     const socket = this.net.icmpEcho();
     const rtts: number[] = [];
     const pending = new Map<number, { resolve: (e: EchoEvent | undefined) => void }>();
@@ -345,6 +365,7 @@ export class Session {
     this.checkOpen();
     if (!Number.isInteger(port) || port < 1 || port > 65535) throw new RangeError(`port must be 1 to 65535, not ${port}`);
     const address = (await this.lookup(host, signal))[0];
+    this.checkPeerFor(address, 'reach');
     const started = now();
     const base = { host, address: formatIp(address), port };
     try {
@@ -480,6 +501,21 @@ export class Session {
     return this.config.peers.some((p) => p.allowedIPs.some((prefix) => prefixContains(prefix, address)));
   }
 
+  /**
+   * Fails fast, with the reason, when the peer that routes `address` (cryptokey routing) is one
+   * whose relay session was refused or failed for good: waiting for replies that cannot come would
+   * only end in a timeout that hides why (#11 item 13).
+   */
+  private checkPeerFor(address: IpAddress, verb: string): void {
+    const peer = this.loop.tunnel.routes.lookup(address);
+    if (!peer?.endpoint) return;
+    const key = formatEndpoint(peer.endpoint);
+    const relay = this.relayStates.get(key);
+    if (relay?.state !== 'closed' || !relay.trouble) return;
+    const e = this.describeRelayTrouble(relay.trouble, Date.now());
+    throw new WgwebError(e.code, `cannot ${verb} ${formatIp(address)}: it is routed to ${this.peersAt(key)}, which is down. ${e.message}`, { ...e.detail, address: formatIp(address) }, { cause: e });
+  }
+
   private requireResolver(name: string): DnsResolver {
     if (!this.resolver) {
       throw new WgwebError(
@@ -498,13 +534,15 @@ export class Session {
     const key = formatEndpoint(endpoint);
     let t = this.transports.get(key);
     if (t) return t;
+    const relay: RelayEndpointState = { state: 'connecting', trouble: undefined };
+    this.relayStates.set(key, relay);
     t = new RelayTransport({
       relayUrl: this.relayUrl,
       endpoint,
       WebSocketImpl,
       batching: this.relayBatching,
       onDatagram: (data) => {
-        this.relayTrouble = undefined;
+        relay.trouble = undefined;
         this.loop.datagramIn(data, endpoint);
       },
       onState: (state, detail) => this.onRelayState(key, state, detail),
@@ -515,22 +553,36 @@ export class Session {
 
   private relayOpenWaiters: { resolve: () => void; reject: (e: WgwebError) => void }[] = [];
 
+  /** Resolves once some peer's relay session is open; rejects once every one has failed. */
   private waitForRelay(): Promise<void> {
     if (this.relayState === 'open') return Promise.resolve();
     return new Promise((resolve, reject) => this.relayOpenWaiters.push({ resolve, reject }));
   }
 
+  /** The session's relay state: the best of its endpoints' (open > reconnecting > connecting > closed). */
+  private aggregateRelayState(): RelayTransportState {
+    const states = [...this.relayStates.values()].map((r) => r.state);
+    for (const s of ['open', 'reconnecting', 'connecting'] as const) if (states.includes(s)) return s;
+    return 'closed';
+  }
+
   private onRelayState(endpoint: string, state: RelayTransportState, detail: RelayStateDetail): void {
-    const previous = this.relayState;
-    this.relayState = state;
+    const relay = this.relayStates.get(endpoint);
+    if (!relay) return;
+    const previous = relay.state;
+    relay.state = state;
+    this.relayState = this.aggregateRelayState();
     if (detail.error && !detail.onDemand && state !== 'open') {
-      if (this.relayTrouble) this.relayTrouble.error = detail.error;
-      else this.relayTrouble = { error: detail.error, since: Date.now() };
+      if (relay.trouble) relay.trouble.error = detail.error;
+      else relay.trouble = { error: detail.error, since: Date.now() };
     }
+    const peers = this.peersAt(endpoint);
+    const several = this.config.peers.length > 1;
+    const whose = several ? `${peers} ` : '';
     if (state === 'open') {
       for (const w of this.relayOpenWaiters.splice(0)) w.resolve();
       if (previous === 'reconnecting') {
-        this.emit({ type: 'relay-reconnected', level: 'info', message: `Relay reconnected (attempt ${detail.attempt}); the WireGuard session carries on.`, detail: { endpoint } });
+        this.emit({ type: 'relay-reconnected', level: 'info', message: `Relay reconnected ${several ? `for ${peers} ` : ''}(attempt ${detail.attempt}); the WireGuard session carries on.`, detail: { endpoint } });
         // Roaming (WireGuard paper §2.1): the peer learns our new relay source port from our next
         // authenticated packet, so send one now. Waiting for the next data or keepalive left the
         // peer sending into the old relay socket until the next rekey (~13 s stalls).
@@ -546,16 +598,44 @@ export class Session {
         type: 'relay-reconnecting',
         level: 'warn',
         message: detail.onDemand
-          ? `Relay closed the idle session${why}; it reconnects on the next packet.`
-          : `Relay connection lost${why}; reconnecting${detail.retryInMs !== undefined ? ` in ${Math.round(detail.retryInMs)} ms` : ''}.`,
+          ? `Relay closed the idle session${several ? ` of ${peers}` : ''}${why}; it reconnects on the next packet.`
+          : `Relay connection ${several ? `of ${peers} ` : ''}lost${why}; reconnecting${detail.retryInMs !== undefined ? ` in ${Math.round(detail.retryInMs)} ms` : ''}.`,
         detail: { endpoint, closeCode: detail.closeCode },
       });
     } else if (state === 'closed' && detail.error && !this.closed) {
-      this.lastFailure = detail.error;
-      this.emit({ type: 'relay-failed', level: 'error', message: detail.error.message, detail: { endpoint, code: detail.error.code, closeCode: detail.closeCode } });
-      for (const w of this.relayOpenWaiters.splice(0)) w.reject(detail.error);
-      for (const w of this.handshakeWaiters.splice(0)) w.reject(detail.error);
+      const allFailed = this.relayState === 'closed';
+      // With several peers, one refused endpoint fails only the peers behind it (#11 item 13):
+      // say whose it is, and keep the others (and anyone waiting for them) going.
+      this.emit({
+        type: 'relay-failed',
+        level: 'error',
+        message: several ? `${whose}is down: ${detail.error.message}` : detail.error.message,
+        detail: { endpoint, code: detail.error.code, closeCode: detail.closeCode, closeReason: detail.closeReason, peers: this.peerKeysAt(endpoint) },
+      });
+      if (allFailed) {
+        this.lastFailure = detail.error;
+        for (const w of this.relayOpenWaiters.splice(0)) w.reject(detail.error);
+        for (const w of this.handshakeWaiters.splice(0)) w.reject(detail.error);
+      }
     }
+  }
+
+  /** The public keys of the config's peers whose endpoint is `endpoint`. */
+  private peerKeysAt(endpoint: string): string[] {
+    return this.loop.tunnel
+      .stats()
+      .peers.filter((p, i) => {
+        const e = this.config.peers[i]?.endpoint ?? p.endpoint;
+        return e !== undefined && formatEndpoint(e) === endpoint;
+      })
+      .map((p) => p.publicKey);
+  }
+
+  /** "peer ABCD…= (endpoint)" for messages; keys shortened like the UI shows them. */
+  private peersAt(endpoint: string): string {
+    const keys = this.peerKeysAt(endpoint);
+    const names = keys.map((k) => `${k.slice(0, 8)}…`).join(', ');
+    return `${keys.length === 1 ? 'peer' : 'peers'} ${names || '?'} (${endpoint})`;
   }
 
   private onCoreEvent(e: TunnelEvent): void {
@@ -565,9 +645,16 @@ export class Session {
     }
     if (e.type === 'handshake-failed') {
       const err = this.noHandshakeError(e.peer);
-      this.lastFailure = err;
-      for (const w of this.handshakeWaiters.splice(0)) w.reject(err);
+      this.peerFailures.set(e.peer, err);
+      // One peer giving up fails the wait only when no peer is left that could still answer.
+      const stats = this.loop.tunnel.stats(now());
+      const hope = stats.peers.some((p) => p.session === 'established' || (p.endpoint && !this.peerFailures.has(p.publicKey) && this.relayStates.get(formatEndpoint(p.endpoint))?.state !== 'closed'));
+      if (!hope) {
+        this.lastFailure = err;
+        for (const w of this.handshakeWaiters.splice(0)) w.reject(err);
+      }
     }
+    if (e.type === 'session-established') this.peerFailures.delete(e.peer);
     const text = describeTunnelEvent(e);
     this.emit({ ...text, at: epoch(e.at) });
   }
@@ -578,8 +665,19 @@ export class Session {
    * undefined. RELAY_FULL for 4003/4008, RELAY_REFUSED for other refusals, else RELAY_UNREACHABLE.
    */
   relayProblem(at = Date.now()): WgwebError | undefined {
-    const t = this.relayTrouble;
-    if (!t) return undefined;
+    // Failing means failing for every peer: while one endpoint's relay session carries traffic
+    // the session works (a refused second peer is that peer's problem, shown in its status).
+    // It has been failing since the last endpoint began to fail.
+    let t: { error: WgwebError; since: number } | undefined;
+    for (const r of this.relayStates.values()) {
+      if (!r.trouble) return undefined;
+      if (!t || r.trouble.since > t.since) t = r.trouble;
+    }
+    return t && this.describeRelayTrouble(t, at);
+  }
+
+  /** {@link relayProblem}'s error for one endpoint's trouble. */
+  private describeRelayTrouble(t: { error: WgwebError; since: number }, at: number): WgwebError {
     const closeCode = t.error.detail.closeCode;
     const url = String(t.error.detail.url ?? this.relayUrl).split('?')[0];
     const seconds = Math.max(0, Math.round((at - t.since) / 1000));
@@ -601,10 +699,12 @@ export class Session {
 
   private noHandshakeError(peer?: PeerId): WgwebError {
     // No handshake because the relay never carried it: say so rather than blame the peer.
-    const relay = this.relayProblem();
-    if (relay) return relay;
     const stats = this.loop.tunnel.stats(now());
     const p = stats.peers.find((x) => x.publicKey === peer) ?? stats.peers.find((x) => x.endpoint);
+    const trouble = p?.endpoint ? this.relayStates.get(formatEndpoint(p.endpoint))?.trouble : undefined;
+    if (trouble) return this.describeRelayTrouble(trouble, Date.now());
+    const relay = this.relayProblem();
+    if (relay) return relay;
     const where = p?.endpoint ? formatEndpoint(p.endpoint) : 'the peer';
     return new WgwebError(
       ErrorCode.HANDSHAKE_TIMEOUT,
@@ -625,6 +725,17 @@ export class Session {
       }
     }
   }
+}
+
+/** One peer endpoint's relay session, as the Session tracks it. */
+interface RelayEndpointState {
+  state: RelayTransportState;
+  /**
+   * Why this relay session has not carried traffic, and since when (ms epoch): set by the first
+   * failed or refused attempt, cleared when a datagram arrives. A full relay (4003) accepts the
+   * WebSocket and then closes it, so 'open' alone does not mean the relay works.
+   */
+  trouble: { error: WgwebError; since: number } | undefined;
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

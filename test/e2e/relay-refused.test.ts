@@ -58,3 +58,43 @@ describe('a relay that refuses the endpoint', { skip: browserSkipReason() }, () 
     }
   });
 });
+
+describe('two peers, the relay refuses one (issue #11 item 13)', { skip: browserSkipReason() }, () => {
+  let relay: RelayHandle;
+  let ui: UiSession;
+  before(async () => {
+    await ensureUiBuilt();
+    relay = await startRelay({ port: 0, demo: true, logger: createLogger({ level: 'error' }) });
+    ui = await openUi({ url: relay.url });
+  });
+  after(async () => {
+    await ui?.close();
+    await relay?.close();
+  });
+
+  test('the other peer comes up and works; the status card says which peer is down and the relay reason', async () => {
+    const page = ui.page;
+    const demoConfig = await page.evaluate(async () => (await fetch('/api/demo/config')).text());
+    const refusedKey = 'xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=';
+    const config = `${demoConfig}\n[Peer]\nPublicKey = ${refusedKey}\nAllowedIPs = 10.99.0.0/24\nEndpoint = 127.0.0.1:9\n`;
+    await page.getByLabel('wg-quick config', { exact: true }).fill(config);
+    await page.getByRole('button', { name: 'Connect', exact: true }).click();
+    await page.waitForFunction(async () => (await window.wgweb.status())?.state === 'up', undefined, { polling: 200, timeout: 60_000 });
+    const summary = await page.evaluate(() => window.wgweb.ping('10.44.0.1', 1));
+    assert.equal(summary.received, 1, 'the demo peer answers through the tunnel');
+
+    const states = page.getByTestId('peer-state');
+    await states.nth(1).filter({ hasText: 'down' }).waitFor({ timeout: 30_000 });
+    assert.equal(await states.nth(0).textContent(), 'up');
+    const problem = (await page.getByTestId('peer-problem').textContent()) ?? '';
+    assert.match(problem, /refused this session/);
+    assert.match(problem, /127\.0\.0\.1:9 is not allowed/, 'the relay\'s own reason is shown');
+    assert.equal(await page.getByTestId('state').textContent(), 'Connected', 'the tunnel as a whole is up');
+    assert.deepEqual(ui.errors, []);
+    if (process.env.WGWEB_SCREENSHOTS) {
+      const dir = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
+      mkdirSync(dir, { recursive: true });
+      await page.locator('wg-status-panel').screenshot({ path: `${dir}one-peer-refused.png` });
+    }
+  });
+});

@@ -49,6 +49,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     },
   },
   {
+    name: 'up',
+    summary: 'Bring a tunnel up and show which peers are up, and why the others are not',
+    load: async () => (await import('./commands/up-command.ts')).run,
+  },
+  {
     name: 'ping',
     summary: 'Send ICMP echo requests through a WireGuard tunnel',
     load: async () => (await import('./commands/ping-command.ts')).run,

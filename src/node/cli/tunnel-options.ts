@@ -53,6 +53,22 @@ export interface TunnelOptionValues {
  * @throws {WgwebError} CONFIG_*, RELAY_REFUSED, RELAY_UNREACHABLE or HANDSHAKE_TIMEOUT.
  */
 export async function openTunnel(command: string, values: TunnelOptionValues, io: CliIo, onSession?: (s: Session) => void): Promise<Session> {
+  const session = await startTunnelSession(command, values, io, onSession);
+  try {
+    await session.waitForHandshake((values['handshake-timeout'] ?? 15) * 1000);
+  } catch (e) {
+    await session.close();
+    throw e;
+  }
+  return session;
+}
+
+/**
+ * Loads the config and opens the relay sessions (handshakes start; nothing waits for them); with
+ * --verbose every session event goes to stderr. Ctrl-C closes the session.
+ * @throws {WgwebError} CONFIG_*, RELAY_REFUSED or RELAY_UNREACHABLE.
+ */
+export async function startTunnelSession(command: string, values: TunnelOptionValues, io: CliIo, onSession?: (s: Session) => void): Promise<Session> {
   const { UsageError } = await import('./args.ts');
   if (!values.config) throw new UsageError(command, 'missing --config FILE (a wg-quick .conf for this client)');
   const config = await loadConfigFile(values.config, { onWarning: (m) => void io.stderr.write(`wgweb: warning: ${m}\n`) });
@@ -69,12 +85,6 @@ export async function openTunnel(command: string, values: TunnelOptionValues, io
   }
   const onAbort = (): void => void session.close();
   io.signal.addEventListener('abort', onAbort, { once: true });
-  try {
-    await session.waitForHandshake((values['handshake-timeout'] ?? 15) * 1000);
-  } catch (e) {
-    await session.close();
-    throw e;
-  }
   return session;
 }
 

@@ -17,7 +17,7 @@ const STATUS: TunnelStatus = {
   state: 'up',
   relay: { url: 'ws://127.0.0.1:1/wg', state: 'open' },
   interface: { publicKey: 'A'.repeat(43) + '=', addresses: ['10.8.0.2/32'] },
-  peers: [{ publicKey: 'B'.repeat(43) + '=', endpoint: '192.0.2.1:51820', allowedIPs: ['0.0.0.0/0'], rxBytes: 10, txBytes: 20 }],
+  peers: [{ publicKey: 'B'.repeat(43) + '=', endpoint: '192.0.2.1:51820', allowedIPs: ['0.0.0.0/0'], rxBytes: 10, txBytes: 20, state: 'up' }],
 };
 
 class ScriptedSession implements SessionLike {

@@ -1,7 +1,9 @@
 /**
- * <wg-status-panel .status .now .state>: the live view, laid out like `wg show`: the interface,
- * then each peer with endpoint, allowed IPs, latest handshake ("12 s ago"), transfer, persistent
- * keepalive and key age. Re-rendered by the controller's 1 s poll.
+ * <wg-status-panel .status .now .state>: the live view, laid out like `wg show`: the interface
+ * (addresses, MTU, DNS, relay), then each peer with its own state (up, handshaking, down) and,
+ * when it is not up, why (the relay refused its endpoint, no handshake answer: issue #11 item 13),
+ * endpoint, allowed IPs, latest handshake ("12 s ago"), transfer, persistent keepalive and key age.
+ * Re-rendered by the controller's 1 s poll.
  */
 import { LitElement, css, html, nothing } from 'lit';
 import type { PeerStatus, TunnelStatus } from '../../worker/tunnel-api.ts';
@@ -71,6 +73,18 @@ export class WgStatusPanel extends LitElement {
       .arrow {
         color: var(--wg-muted);
       }
+      .peer-state {
+        flex: none;
+        font-weight: 600;
+        color: var(--wg-muted);
+      }
+      .peer-state.up {
+        color: var(--wg-ok);
+      }
+      .peer-state.down,
+      .problem {
+        color: var(--wg-err);
+      }
     `,
   ];
 
@@ -111,6 +125,9 @@ export class WgStatusPanel extends LitElement {
         <dd>${s.interface.publicKey}</dd>
         <dt>addresses</dt>
         <dd>${s.interface.addresses.join(', ') || '(none)'}</dd>
+        ${s.interface.mtu ? html`<dt>mtu</dt><dd data-testid="status-mtu">${s.interface.mtu}</dd>` : nothing}
+        <dt>dns</dt>
+        <dd data-testid="status-dns">${s.interface.dns?.length ? s.interface.dns.join(', ') : html`<span class="muted">(none: names do not resolve; add DNS = to [Interface])</span>`}</dd>
         <dt>relay</dt>
         <dd>${s.relay.url} <span class="muted">(${s.relay.state})</span></dd>
       </dl>
@@ -121,8 +138,15 @@ export class WgStatusPanel extends LitElement {
     const since = p.latestHandshakeAt ? this.now - p.latestHandshakeAt : undefined;
     const handshakeClass = since === undefined ? 'stale' : since > STALE_HANDSHAKE_MS ? 'stale' : 'good';
     return html`<div class="section">
-      <p class="title"><span class="kind">peer:</span><span class="key" title=${p.publicKey}>${p.publicKey}</span></p>
+      <p class="title">
+        <span class="kind">peer:</span><span class="key" title=${p.publicKey}>${p.publicKey}</span>
+        ${p.state ? html`<span class="peer-state ${p.state}" data-testid="peer-state">${p.state}</span>` : nothing}
+      </p>
       <dl>
+        ${p.state && p.state !== 'up' && (p.problem || p.state === 'down')
+          ? html`<dt>why not up</dt>
+              <dd class="problem" data-testid="peer-problem">${p.problem?.message ?? 'no handshake answer'}</dd>`
+          : nothing}
         <dt>endpoint</dt>
         <dd>${p.endpoint || '(none)'}</dd>
         <dt>allowed ips</dt>
