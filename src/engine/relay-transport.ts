@@ -3,7 +3,9 @@
  * WireGuard endpoint. Isomorphic (browser Web Worker or Node with the `ws` package).
  *
  *   send(datagram) ──▶ open?        wgweb.v1: ws.send (one binary message = one datagram)
- *                                   wgweb.v2: appended to a batch, sent in a microtask (or when full)
+ *                                   wgweb.v2: appended to a batch, sent in a microtask (or when full);
+ *                                     replies to a received message (ACKs): after the messages
+ *                                     already queued behind it (zero-delay timer, coalesceReplies)
  *                      connecting?  small bounded queue, flushed on open (else dropped, counted)
  *                      closed?      dropped (false)
  *   ws message ──▶ onDatagram(bytes) per datagram  (wgweb.v2: per record of the batch)
@@ -104,6 +106,18 @@ export interface RelayTransportOptions {
    * behind a proxy that mangles subprotocol lists, or to compare.
    */
   batching?: boolean;
+  /**
+   * wgweb.v2: a batch started while a received message is being handled (in its task, its
+   * microtasks included: the TCP ACKs it causes) is flushed by a zero-delay timer instead of a
+   * microtask. A browser delivers every WebSocket message as its own task, and the tasks already
+   * queued run before a newly posted timer, so one upstream message carries the replies to every
+   * message that was waiting instead of one message per received message (#19: each message costs
+   * the renderer, the network service and the relay a task of their own). The delay is at most
+   * the time to handle the messages already received. Default: on with the platform's WebSocket,
+   * off with other implementations (the `ws` package delivers a whole socket read in one task,
+   * and Node's timers would add a millisecond).
+   */
+  coalesceReplies?: boolean;
   /** Datagrams kept while (re)connecting; default 16. 0 disables the queue. */
   maxQueue?: number;
   /** Above this many bytes waiting in the WebSocket, send() drops; default 4 MiB. */
@@ -159,6 +173,7 @@ export class RelayTransport {
   private readonly maxQueue: number;
   private readonly maxBufferedAmount: number;
   private readonly offer: string | string[];
+  private readonly coalesceReplies: boolean;
   private readonly timers: TransportTimers;
   private readonly random: () => number;
 
@@ -168,6 +183,8 @@ export class RelayTransport {
   /** wgweb.v2: datagrams sent in this task, flushed as one message in a microtask. */
   private batch: DatagramBatchWriter | undefined;
   private flushQueued = false;
+  /** True from a received message until the microtasks it queued have run (see coalesceReplies). */
+  private inReceiveTask = false;
   private currentState: RelayTransportState = 'connecting';
   private queue: Uint8Array[] = [];
   private attempt = 0;
@@ -207,6 +224,7 @@ export class RelayTransport {
     this.maxBufferedAmount = options.maxBufferedAmount ?? 4 << 20;
     // A single string for v1 alone: exactly what clients sent before wgweb.v2 existed.
     this.offer = options.batching === false ? RELAY_SUBPROTOCOL : [...RELAY_SUBPROTOCOLS];
+    this.coalesceReplies = options.coalesceReplies ?? impl === (globalThis as { WebSocket?: unknown }).WebSocket;
     this.timers = options.timers ?? defaultTimers;
     this.random = options.random ?? Math.random;
     if (!(this.initialDelay > 0) || !(this.maxDelay >= this.initialDelay)) throw new RangeError('retry delays must satisfy 0 < initial ≤ max');
@@ -252,10 +270,14 @@ export class RelayTransport {
         // packets) leaves as one message once the task's synchronous work is done.
         if (!this.flushQueued) {
           this.flushQueued = true;
-          queueMicrotask(() => {
+          const flush = (): void => {
             this.flushQueued = false;
             this.flush();
-          });
+          };
+          // Replies to received messages wait for the received messages already queued (see
+          // coalesceReplies); everything else (app writes, handshakes, timers) leaves at once.
+          if (this.coalesceReplies && this.inReceiveTask) this.timers.setTimeout(flush, 0);
+          else queueMicrotask(flush);
         }
       }
       this.sent++;
@@ -302,6 +324,28 @@ export class RelayTransport {
       bytesReceived: this.bytesReceived,
       drops: { ...this.drops },
     };
+  }
+
+  /** Hands one received message's datagrams to onDatagram (wgweb.v2: one call per record). */
+  private deliver(ws: RelayWebSocket, bytes: Uint8Array): void {
+    if (!this.batch) {
+      this.received++;
+      this.bytesReceived += bytes.length;
+      this.onDatagram(bytes);
+      return;
+    }
+    const parsed = parseDatagramBatch(bytes);
+    if (!parsed.ok) {
+      this.drops.malformed++;
+      return;
+    }
+    for (const d of parsed.datagrams) {
+      // onDatagram may close() the transport (or a reconnect may replace ws): stop delivering.
+      if (this.ws !== ws) return;
+      this.received++;
+      this.bytesReceived += d.length;
+      this.onDatagram(d);
+    }
   }
 
   /** wgweb.v2: sends the pending batch as one message (dropped if the connection went away). */
@@ -364,24 +408,19 @@ export class RelayTransport {
       // The relay delivered something: the path works, so the next failure starts a fresh backoff.
       this.failures = 0;
       this.messagesReceived++;
-      if (!this.batch) {
-        this.received++;
-        this.bytesReceived += bytes.length;
-        this.onDatagram(bytes);
+      if (this.coalesceReplies) {
+        // Sends from here until the microtasks queued by this delivery have run are replies: the
+        // event loop's step (and its ACKs) runs in a microtask queued during onDatagram, before
+        // the one queued here, which ends the reply window.
+        this.inReceiveTask = true;
+        try {
+          this.deliver(ws, bytes);
+        } finally {
+          queueMicrotask(() => (this.inReceiveTask = false));
+        }
         return;
       }
-      const parsed = parseDatagramBatch(bytes);
-      if (!parsed.ok) {
-        this.drops.malformed++;
-        return;
-      }
-      for (const d of parsed.datagrams) {
-        // onDatagram may close() the transport (or a reconnect may replace ws): stop delivering.
-        if (this.ws !== ws) return;
-        this.received++;
-        this.bytesReceived += d.length;
-        this.onDatagram(d);
-      }
+      this.deliver(ws, bytes);
     };
     ws.onerror = () => {
       // Always followed by a close event, which carries the information.

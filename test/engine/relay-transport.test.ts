@@ -542,6 +542,60 @@ describe('RelayTransport retry logic (scripted WebSocket, fake timers)', () => {
       assert.equal(markerOf(msg.subarray(36)), 2);
     });
 
+    /** A v2 transport whose onDatagram answers every datagram with a 32-byte reply (as a TCP ACK would). */
+    async function replying(options: Partial<RelayTransportOptions> = {}) {
+      let transport: RelayTransport | undefined;
+      let n = 0;
+      const s = await v2({ onDatagram: () => void queueMicrotask(() => transport!.send(transportMessage(32, n++))), ...options });
+      transport = s.t;
+      return s;
+    }
+    const oneRecord = (): ArrayBuffer => hexBytes('0005 0400000001').buffer as ArrayBuffer;
+
+    test('coalesceReplies: replies to received messages wait for a zero-delay timer, so the messages queued behind share one upstream message', async () => {
+      const s = await replying({ coalesceReplies: true });
+      s.ws().deliver(oneRecord());
+      await s.flush();
+      await s.flush();
+      assert.equal(s.ws().sent.length, 0, 'the reply waits: more received messages may be queued');
+      assert.ok(s.timers.delays().includes(0), `a zero-delay flush timer (pending: ${s.timers.delays().join(', ')})`);
+      s.ws().deliver(oneRecord());
+      s.ws().deliver(oneRecord());
+      await s.flush();
+      await s.flush();
+      assert.equal(s.ws().sent.length, 0);
+      s.timers.fire(0);
+      assert.equal(s.ws().sent.length, 1, 'one message for three replies');
+      assert.equal(s.ws().sent[0].length, 3 * (2 + 32));
+      assert.equal(s.t.stats().messagesSent, 1);
+      assert.equal(s.t.stats().datagramsSent, 3);
+    });
+
+    test('coalesceReplies: what is sent outside a received message (app writes, timers) still leaves in a microtask', async () => {
+      const s = await replying({ coalesceReplies: true });
+      s.ws().deliver(oneRecord());
+      await s.flush();
+      await s.flush();
+      s.timers.fire(0);
+      assert.equal(s.ws().sent.length, 1);
+      // A later task with no received message: the app writes.
+      s.t.send(transportMessage(148, 9));
+      await s.flush();
+      assert.equal(s.ws().sent.length, 2, 'sent at once');
+      assert.ok(!s.timers.delays().includes(0), 'no flush timer');
+    });
+
+    test('without coalesceReplies (the default for WebSocket classes other than the platform one) a reply leaves in its own message', async () => {
+      const s = await replying();
+      for (let i = 0; i < 2; i++) {
+        s.ws().deliver(oneRecord());
+        await s.flush();
+        await s.flush();
+      }
+      assert.equal(s.ws().sent.length, 2, 'one message per received message, as before');
+      assert.ok(!s.timers.delays().includes(0));
+    });
+
     test('a full batch is sent at once and the next one started (64 KiB / 64 records)', async () => {
       const s = await v2();
       for (let i = 0; i < 50; i++) s.t.send(transportMessage(1452, i));
