@@ -10,6 +10,11 @@
  *     "stream COUNT SIZE"     COUNT binary messages of SIZE bytes, then the text "done"
  *   /reject        403 to the upgrade
  *
+ * Plain HTTP: GET /page is a small HTML page that sets the HttpOnly cookie `wsauth=ok` (the browse
+ * view's tests open WebSockets from it and check the handshake's Origin and Cookie); GET /events is
+ * a server-sent event stream (text/event-stream: "one", "two", "three" 100 ms apart, then open until
+ * the client leaves, at most 60 s); anything else 426.
+ *
  * Events (stdout, one JSON per line): ws-open {path, protocol, headers}, ws-pong {data},
  * ws-close {code, reason}, ws-message {binary, length}.
  */
@@ -69,7 +74,21 @@ export async function startWebSocketEcho(cfg: WebSocketEchoConfig, emit: (e: Rec
     cfg.hosts.map(
       (host) =>
         new Promise<Server>((resolve, reject) => {
-          const server = createServer((_req, res) => {
+          const server = createServer((req, res) => {
+            if (req.url === '/page') {
+              res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'set-cookie': 'wsauth=ok; Path=/; HttpOnly' });
+              res.end('<!doctype html><html><head><title>WebSocket page</title></head><body><h1>WebSocket page</h1></body></html>\n');
+              return;
+            }
+            if (req.url === '/events') {
+              res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
+              const timers = ['one', 'two', 'three'].map((word, i) => setTimeout(() => res.write(`data: ${word}\n\n`), 100 * i));
+              const end = setTimeout(() => res.end(), 60_000);
+              req.on('close', () => {
+                for (const t of [...timers, end]) clearTimeout(t);
+              });
+              return;
+            }
             res.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' });
             res.end('this is a WebSocket server\n');
           });

@@ -7,6 +7,8 @@
  *        Referer, Origin of the *intranet* initiator ──▶ fetcher (TunnelController, redirect: manual)
  *     ◀── response: head (Set-Cookie taken into the jar, then removed) + body stream, transferred
  *     ◀── error: the worker's code (CONNECTION_REFUSED, DNS_NXDOMAIN, NOT_CONNECTED…), or "outside"
+ *     └▶ websocket message (+ the page's socket port) ──validate──▶ headers: Origin and Cookie of the
+ *        intranet document, as a browser's handshake carries them ──▶ openWebSocket(url, port)
  *
  * Redirects are not followed here: the Service Worker hands each 3xx (Location mapped into the
  * browse space) to the browser, which follows it as usual, so cookies set on a redirect are stored
@@ -16,8 +18,10 @@
  * DOM-free: tests drive it over a Node MessageChannel with a scripted fetcher.
  */
 import { ErrorCode } from '../../shared/errors.ts';
-import { DOCUMENT_TOKEN, newDocumentToken, type BrowseAbortMessage, type BrowseErrorMessage, type BrowseFetchMessage, type BrowsePageMessage, type BrowseResponseMessage, type BrowseScopeMessage } from './browse-protocol.ts';
+import type { OpenWebSocketOptions } from '../worker/websocket-port-protocol.ts';
+import { DOCUMENT_TOKEN, newDocumentToken, type BrowseWebSocketMessage, type BrowseAbortMessage, type BrowseErrorMessage, type BrowseFetchMessage, type BrowsePageMessage, type BrowseResponseMessage, type BrowseScopeMessage } from './browse-protocol.ts';
 import { CookieJar } from './cookie-jar.ts';
+import { failPort } from './port-websocket.ts';
 import { requestHeaders } from './framed-response.ts';
 import { TunnelScope } from './tunnel-scope.ts';
 
@@ -60,6 +64,11 @@ export interface BrowseBackendOptions {
   onActivity?: (activity: BrowseActivity) => void;
   /** The Service Worker accepted a port (its first message on it). */
   onBound?: () => void;
+  /**
+   * Opens a WebSocket through the tunnel and relays it over `port` (TunnelClient.openWebSocket);
+   * without it, framed pages' WebSockets fail (error, then close 1006).
+   */
+  openWebSocket?: (url: string, options: OpenWebSocketOptions, port: MessagePort) => Promise<void>;
 }
 
 /** What a document token stands for: the document the app (or the Service Worker) served under it. */
@@ -175,6 +184,10 @@ export class BrowseBackend {
         if (page.error) doc.error = { code: page.error.code, message: page.error.message };
         this.#remember(page.token, doc);
       }
+      return;
+    }
+    if (type === 'websocket') {
+      this.#webSocket(data as BrowseWebSocketMessage);
       return;
     }
     const id = (data as { id?: unknown }).id;
@@ -298,6 +311,30 @@ export class BrowseBackend {
     }
   }
 
+  /**
+   * A framed page's WebSocket: the handshake carries what a browser's would (RFC 6455 §4.1): the
+   * document's origin as Origin (servers such as Jupyter check it against Host) and the jar's
+   * cookies for the socket's URL; the rest (Host, Sec-WebSocket-*) the worker's client adds.
+   */
+  #webSocket(m: BrowseWebSocketMessage): void {
+    const port: unknown = m.port;
+    if (typeof MessagePort === 'undefined' || !(port instanceof MessagePort)) return;
+    const problem = invalidWebSocket(m);
+    if (problem) return failPort(port, problem);
+    const url = new URL(m.url);
+    const initiator = new URL(m.initiator);
+    const tunnel = this.#options.tunnel();
+    if (!tunnel.connected) return failPort(port, 'The tunnel is down: connect in wgweb first.');
+    if (TunnelScope.from(tunnel.allowedIPs).place(url.hostname) === 'outside') return failPort(port, `${url.host} is outside the tunnel: no peer's AllowedIPs include it.`);
+    const open = this.#options.openWebSocket;
+    if (!open) return failPort(port, 'This page cannot open WebSockets through the tunnel.');
+    const httpUrl = new URL(url.href.replace(/^ws/, 'http'));
+    const headers: [string, string][] = [['origin', initiator.origin]];
+    const cookie = this.jar.cookieHeader(httpUrl, this.#now(), { initiatorHost: initiator.hostname, navigation: false, method: 'GET' });
+    if (cookie) headers.push(['cookie', cookie]);
+    open(url.href, { protocols: [...m.protocols], headers }, port).catch((e: unknown) => failPort(port, codeOf(e).message));
+  }
+
   /** The request as a browser would send it to the intranet host. */
   #headersFor(url: URL, m: BrowseFetchMessage): [string, string][] {
     const headers = requestHeaders(m.headers);
@@ -356,6 +393,26 @@ function invalidFetch(m: BrowseFetchMessage): string | undefined {
   if (m.body && (m.method.toUpperCase() === 'GET' || m.method.toUpperCase() === 'HEAD')) return 'a GET or HEAD request cannot have a body';
   if (m.initiator !== null && typeof m.initiator !== 'string') return 'the initiator must be a URL or null';
   if (typeof m.navigate !== 'boolean' || typeof m.destination !== 'string') return 'the request kind is malformed';
+  return undefined;
+}
+
+const WS_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** Why a websocket message from the browse origin is refused, or undefined when it is well-formed. */
+function invalidWebSocket(m: BrowseWebSocketMessage): string | undefined {
+  if (typeof m.url !== 'string' || m.url.length > 16384 || typeof m.initiator !== 'string') return 'the WebSocket request is malformed';
+  let url: URL;
+  let initiator: URL;
+  try {
+    url = new URL(m.url);
+    initiator = new URL(m.initiator);
+  } catch {
+    return 'the WebSocket URL is not a URL';
+  }
+  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') return `only ws:// and wss:// WebSockets can be opened, not ${url.protocol}`;
+  if (url.hash) return 'a WebSocket URL has no fragment';
+  if (initiator.protocol !== 'http:') return 'the WebSocket was opened by no intranet document';
+  if (!Array.isArray(m.protocols) || m.protocols.length > 32 || m.protocols.some((p) => typeof p !== 'string' || !WS_TOKEN.test(p))) return 'the WebSocket subprotocols are malformed';
   return undefined;
 }
 

@@ -19,6 +19,7 @@
  */
 import { ErrorCode, WgwebError } from '../../shared/errors.ts';
 import type { TunnelStatus } from '../worker/tunnel-api.ts';
+import type { OpenWebSocketOptions } from '../worker/websocket-port-protocol.ts';
 import { BrowseBackend, type BrowseActivity, type BrowseFetchHead } from './browse-backend.ts';
 import { BROWSE_MESSAGE_TAG, BROWSE_NOT_SERVED, isBrowseMessage, isFrameMessage, type FrameCommand, type FrameMessage, type PortMessage } from './browse-protocol.ts';
 import { BRIDGE_PATH, browseLocationOf, browsePath, parseOutsidePath } from './browse-url.ts';
@@ -31,12 +32,17 @@ export interface BrowseFetchWithHead {
   ): Promise<{ response: Response; head: BrowseFetchHead }>;
 }
 
+/** Opens a tunnel WebSocket relayed over `port` (TunnelClient.openWebSocket's shape). */
+export interface BrowseWebSocketOpener {
+  openWebSocket(url: string, options: OpenWebSocketOptions, port: MessagePort): Promise<void>;
+}
+
 /** What the browse view needs from the app's TunnelController. */
 export interface BrowseTunnel extends BrowseFetchWithHead {
   readonly connected: boolean;
   readonly status: TunnelStatus | null;
   /** The worker client, when the controller exposes it: browse traffic then skips the event log. */
-  readonly client?: BrowseFetchWithHead;
+  readonly client?: BrowseFetchWithHead & Partial<BrowseWebSocketOpener>;
 }
 
 /** What `navigate()` (and `window.wgweb.browse`) resolves with. */
@@ -135,6 +141,11 @@ export class BrowseHost {
         const t = options.tunnel();
         const status = t?.status;
         return { connected: !!t?.connected && !!status, allowedIPs: status ? status.peers.flatMap((p) => p.allowedIPs) : [] };
+      },
+      openWebSocket: async (url, init, port) => {
+        const client = options.tunnel()?.client;
+        if (!client?.openWebSocket) throw new WgwebError(ErrorCode.NOT_CONNECTED, 'The tunnel worker is not running.');
+        await client.openWebSocket(url, init, port);
       },
       onActivity: (a) => this.#activity(a),
       onBound: () => this.#readyResolve?.(),

@@ -127,7 +127,34 @@ export interface BrowsePageMessage {
   error?: { code: string; message: string };
 }
 
-export type ServiceWorkerToBackend = BrowseFetchMessage | BrowseAbortMessage | BrowseBoundMessage | BrowsePageMessage;
+/**
+ * Frame agent → Service Worker (with the socket's MessagePort transferred): a framed page's script
+ * opened a WebSocket. The Service Worker takes the document from the message's sender (its client
+ * URL), never from the message, and passes the request on as a {@link BrowseWebSocketMessage}.
+ */
+export interface FrameWebSocketMessage {
+  wgweb: typeof BROWSE_MESSAGE_TAG;
+  type: 'websocket';
+  /** The intranet ws:// URL (the agent mapped browse-origin URLs onto the document's intranet host). */
+  url: string;
+  protocols: string[];
+}
+
+/**
+ * Service Worker → app (with the socket's MessagePort transferred): open a WebSocket through the
+ * tunnel for the document at `initiator` and relay it over the port (websocket-port-protocol.ts).
+ */
+export interface BrowseWebSocketMessage {
+  type: 'websocket';
+  url: string;
+  protocols: string[];
+  /** The intranet URL of the document that opened it (Origin, cookies). */
+  initiator: string;
+  /** The page's socket port (transferred with the message). */
+  port: MessagePort;
+}
+
+export type ServiceWorkerToBackend = BrowseFetchMessage | BrowseAbortMessage | BrowseBoundMessage | BrowsePageMessage | BrowseWebSocketMessage;
 
 /** App → Service Worker: the head of a response; the body stream is transferred beside it. */
 export interface BrowseResponseMessage {

@@ -18,6 +18,8 @@
  *     ├─ http://<address in AllowedIPs or a name>/…  (absolute URL of a subresource) → the tunnel
  *     └─ everything else (https:, addresses outside AllowedIPs) → network, the open web as usual
  *
+ *   message "websocket" (+ port) from a framed document ─▶ its session's app opens it through the tunnel
+ *
  *   the tunnel: BackendLink.request ─▶ app: fetch through the worker ─▶ head + transferred body
  *     ─▶ planFramedResponse (headers, Location) ─▶ HTML? pipe through the rewriter + frame agent
  *     ─▶ respondWith(new Response(stream)): the body streams; nothing is buffered whole
@@ -33,6 +35,8 @@ import {
   type BrowseFetchMessage,
   type BrowsePageMessage,
   type BrowseResponseMessage,
+  type BrowseWebSocketMessage,
+  type FrameWebSocketMessage,
   type NeedPortMessage,
   newDocumentToken,
 } from './browse-protocol.ts';
@@ -54,6 +58,7 @@ import {
 import { errorPage, outsidePage, ownPageCsp, type OutsideReason } from './error-page.ts';
 import { frameAgentTag, planFramedResponse, requestHeaders } from './framed-response.ts';
 import { htmlRewriteStream } from './html-rewriter.ts';
+import { failPort } from './port-websocket.ts';
 import { TunnelScope } from './tunnel-scope.ts';
 
 // ---- the few Service Worker types the DOM lib lacks ------------------------------------------------
@@ -278,6 +283,10 @@ async function bridgeNavigation(event: FetchEvent, url: URL): Promise<Response> 
 
 sw.addEventListener('message', (e) => {
   const data = e.data as { wgweb?: unknown; type?: unknown } | null;
+  if (data?.wgweb === BROWSE_MESSAGE_TAG && data.type === 'websocket') {
+    e.waitUntil(webSocketFromFrame(e));
+    return;
+  }
   if (!data || data.wgweb !== BROWSE_MESSAGE_TAG || data.type !== 'port') return;
   const port = e.ports[0];
   const source = e.source;
@@ -298,6 +307,34 @@ sw.addEventListener('message', (e) => {
   waiting.get(session)?.resolve(link);
   waiting.delete(session);
 });
+
+/**
+ * A framed page's script opened a WebSocket (the frame agent's replacement of `WebSocket`, which
+ * sends the socket's port here): passed on to the app of the document's session, which opens it
+ * through the tunnel. The document (its session, and the intranet origin the handshake speaks for)
+ * is the sender's own client URL, as for its fetches; the message names only the target.
+ */
+async function webSocketFromFrame(e: SwMessageEvent): Promise<void> {
+  const port = e.ports[0];
+  if (!port) return;
+  const m = e.data as Partial<FrameWebSocketMessage>;
+  const doc = e.source ? browseLocationOf(e.source.url, ORIGIN) : undefined;
+  if (!doc) return failPort(port, 'Only pages browsed through the tunnel can open tunnel WebSockets.');
+  const link = await getBackend(doc.session);
+  if (!link || link.closed) return failPort(port, 'The wgweb page that carries the tunnel is closed or was reloaded.');
+  const message: BrowseWebSocketMessage = {
+    type: 'websocket',
+    url: typeof m.url === 'string' ? m.url : '',
+    protocols: Array.isArray(m.protocols) ? m.protocols.filter((p): p is string => typeof p === 'string') : [],
+    initiator: doc.url.href,
+    port,
+  };
+  try {
+    link.port.postMessage(message, [port]);
+  } catch {
+    failPort(port, 'The wgweb page that carries the tunnel is closed or was reloaded.');
+  }
+}
 
 // ---- routing ---------------------------------------------------------------------------------------
 

@@ -7,8 +7,9 @@
  *   navigating (leaving the page) · loaded (load event; with the error code on error pages)
  *
  * and it carries out back/forward/reload for the address bar. In every framed document it also
- * serves document.cookie from the app's cookie jar (see shadowCookies) and keeps scripted
- * navigations inside the browse space (keepNavigationsInside). It reads nothing else and
+ * serves document.cookie from the app's cookie jar (see shadowCookies), keeps scripted
+ * navigations inside the browse space (keepNavigationsInside), and replaces `WebSocket` with one
+ * whose connection runs through the tunnel (tunnelWebSockets). It reads nothing else and
  * needs no permission; a page whose CSP forbids it simply reports nothing (the app falls back on
  * what the Service Worker saw).
  *
@@ -19,11 +20,12 @@
  * `top` (unforgeable, unlike `parent`), so a page that fools the agent of a nested frame into
  * posting gets nothing: the app takes messages only from the viewport's own window.
  */
-import type { FrameCommand, FrameMessage } from './browse-protocol.ts';
+import { BROWSE_MESSAGE_TAG, type FrameCommand, type FrameMessage, type FrameWebSocketMessage } from './browse-protocol.ts';
+import { PortWebSocket, failPort } from './port-websocket.ts';
 
 /** Set by the Service Worker around this script (see browse-sw.ts agentScript); absent otherwise. */
 declare const __wgwebToken: string | undefined;
-import { BROWSE_PREFIX, OUTSIDE_PATH, outsidePath } from './browse-url.ts';
+import { BROWSE_PREFIX, OUTSIDE_PATH, outsidePath, parseBrowsePath } from './browse-url.ts';
 
 interface NavigateEventLike extends Event {
   readonly cancelable: boolean;
@@ -145,6 +147,43 @@ function keepNewWindowsInside(): void {
 }
 
 /**
+ * `WebSocket` for intranet scripts (#14): a Service Worker never sees WebSocket connections, so the
+ * page's `WebSocket` becomes a {@link PortWebSocket} (same events, readyState, protocol,
+ * bufferedAmount, close codes) whose connection the app opens in the tunnel worker. Its port goes
+ * to this origin's Service Worker, which knows the document by its client URL and hands the port
+ * to the document's app tab (browse-backend.ts adds Origin and the jar's cookies).
+ *
+ * URLs are mapped as links are: the browse origin's own host (apps build `ws://${location.host}/api/…`,
+ * as Jupyter does) means the document's intranet host, a browse path names its host, anything
+ * else is taken as written (ws:// to an intranet address; wss:// fails until the tunnel has TLS).
+ * `url` still reads as the page gave it.
+ */
+function tunnelWebSockets(): void {
+  const here = parseBrowsePath(location.pathname + location.search);
+  const container = navigator.serviceWorker;
+  if (!here || !container) return;
+  const intranetUrl = (href: string): string => {
+    const u = new URL(href);
+    if (u.host !== location.host) return u.href;
+    const inside = parseBrowsePath(u.pathname + u.search);
+    const target = inside ? inside.url : new URL(u.pathname + u.search, here.url.origin);
+    return `ws:${target.href.slice('http:'.length)}`;
+  };
+  const open = (request: { url: string; protocols: string[] }, port: MessagePort): void => {
+    const controller = container.controller;
+    if (!controller) return failPort(port, 'This page is not served through the tunnel any more: reload it.');
+    const message: FrameWebSocketMessage = { wgweb: BROWSE_MESSAGE_TAG, type: 'websocket', url: intranetUrl(request.url), protocols: request.protocols };
+    controller.postMessage(message, [port]);
+  };
+  class WebSocket extends PortWebSocket {
+    constructor(url: string | URL, protocols?: string | string[]) {
+      super(url, protocols ?? [], { base: document.baseURI, open });
+    }
+  }
+  Object.defineProperty(window, 'WebSocket', { configurable: true, writable: true, enumerable: false, value: WebSocket });
+}
+
+/**
  * document.cookie for intranet scripts: the app's jar (non-HttpOnly cookies of this document's
  * intranet URL, handed in by the Service Worker) instead of the browse origin's own cookies, which
  * belong to the browse origin's host (shared with every other service on it) and must not show.
@@ -217,6 +256,7 @@ function shadowCookies(initial: string, httpOnly: ReadonlySet<string>, report: (
   });
   keepNavigationsInside();
   keepNewWindowsInside();
+  tunnelWebSockets();
   if (window.parent === window || !appWindow || appWindow === window) return;
   const appOrigin = (): string => {
     const ancestors = (location as Location & { ancestorOrigins?: DOMStringList }).ancestorOrigins;

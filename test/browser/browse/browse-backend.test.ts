@@ -7,7 +7,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WgwebError } from '../../../src/shared/errors.ts';
 import { BrowseBackend, type BrowseFetchInit, type BrowseFetcher } from '../../../src/browser/browse/browse-backend.ts';
-import type { BackendToServiceWorker, BrowseErrorMessage, BrowseFetchMessage, BrowseResponseMessage } from '../../../src/browser/browse/browse-protocol.ts';
+import type { BackendToServiceWorker, BrowseErrorMessage, BrowseFetchMessage, BrowseResponseMessage, BrowseWebSocketMessage } from '../../../src/browser/browse/browse-protocol.ts';
+import type { OpenWebSocketOptions } from '../../../src/browser/worker/websocket-port-protocol.ts';
 
 const T0 = Date.UTC(2026, 0, 1);
 
@@ -277,6 +278,93 @@ describe('script cookies (document.cookie via the frame agent)', () => {
       assert.equal(s.backend.jar.cookieHeader('http://10.77.0.1/', T0), 'sid=abc; ui=red');
     } finally {
       s.close();
+    }
+  });
+});
+
+describe("framed pages' WebSockets", () => {
+  interface Opened {
+    url: string;
+    options: OpenWebSocketOptions;
+    port: MessagePort;
+  }
+  function wsSetup(connected = true) {
+    const opened: Opened[] = [];
+    const backend = new BrowseBackend({
+      fetch: async () => {
+        throw new Error('no fetch here');
+      },
+      tunnel: () => ({ connected, allowedIPs: ['10.77.0.0/24'] }),
+      now: () => T0,
+      openWebSocket: async (url, options, port) => {
+        opened.push({ url, options, port });
+      },
+    });
+    backend.jar.setCookie('sid=abc; Path=/; HttpOnly', new URL('http://10.77.0.1/'), T0);
+    backend.jar.setCookie('other=1; Path=/', new URL('http://10.77.0.9/'), T0);
+    const sw = new MessageChannel();
+    backend.attach(sw.port1);
+    /** Sends what the Service Worker would; resolves with the page end's messages once the socket closed or was opened. */
+    const open = async (m: Partial<BrowseWebSocketMessage>): Promise<{ page: MessagePort; replies: unknown[] }> => {
+      const socket = new MessageChannel();
+      const message = { type: 'websocket', url: 'ws://10.77.0.1:8888/api/kernels/k1/channels?session_id=s', protocols: ['v1.kernel.websocket.jupyter.org'], initiator: 'http://10.77.0.1:8888/notebooks/a.ipynb', port: socket.port2, ...m };
+      const replies: unknown[] = [];
+      socket.port1.onmessage = (e) => replies.push(e.data);
+      const before = opened.length;
+      sw.port2.postMessage(message, [socket.port2]);
+      // Either the opener got it, or the page end got error + close.
+      while (opened.length === before && replies.length < 2) await new Promise((r) => setImmediate(r));
+      return { page: socket.port1, replies };
+    };
+    const close = () => {
+      backend.close();
+      sw.port2.close();
+    };
+    return { opened, open, close };
+  }
+
+  test("the worker opens it with the document's intranet Origin and the jar's cookies for the socket's host", async () => {
+    const s = wsSetup();
+    try {
+      const { page } = await s.open({});
+      assert.equal(s.opened.length, 1);
+      assert.equal(s.opened[0].url, 'ws://10.77.0.1:8888/api/kernels/k1/channels?session_id=s');
+      assert.deepEqual(s.opened[0].options, {
+        protocols: ['v1.kernel.websocket.jupyter.org'],
+        headers: [
+          ['origin', 'http://10.77.0.1:8888'],
+          ['cookie', 'sid=abc'],
+        ],
+      });
+      // The page's port reached the opener: what the worker posts on it arrives at the page.
+      const got = new Promise((r) => (page.onmessage = (e) => r(e.data)));
+      s.opened[0].port.postMessage({ type: 'open', protocol: 'x', extensions: '' });
+      assert.deepEqual(await got, { type: 'open', protocol: 'x', extensions: '' });
+      page.close();
+      s.opened[0].port.close();
+    } finally {
+      s.close();
+    }
+  });
+
+  test('refused without opening: another scheme, a host outside AllowedIPs, a bad subprotocol, no intranet document, the tunnel down', async () => {
+    const cases: [Partial<BrowseWebSocketMessage>, boolean][] = [
+      [{ url: 'http://10.77.0.1/' }, true],
+      [{ url: 'ws://192.0.2.1/' }, true],
+      [{ protocols: ['bad proto'] }, true],
+      [{ initiator: 'https://10.77.0.1/' }, true],
+      [{}, false],
+    ];
+    for (const [m, connected] of cases) {
+      const s = wsSetup(connected);
+      try {
+        const { replies } = await s.open(m);
+        assert.equal(s.opened.length, 0, JSON.stringify(m));
+        assert.equal((replies[0] as { type: string }).type, 'error', JSON.stringify(m));
+        assert.deepEqual(replies[1], { type: 'close', code: 1006, reason: '', wasClean: false });
+      } finally {
+        s.close();
+      }
     }
   });
 });
