@@ -7,6 +7,8 @@
  *        Referer, Origin of the *intranet* initiator ──▶ fetcher (TunnelController, redirect: manual)
  *     ◀── response: head (Set-Cookie taken into the jar, then removed) + body stream, transferred
  *     ◀── error: the worker's code (CONNECTION_REFUSED, DNS_NXDOMAIN, NOT_CONNECTED…), or "outside"
+ *     401 + WWW-Authenticate (Basic/Digest) ──▶ the app's login dialog ──▶ the same request again with
+ *        Authorization (browse-auth.ts: credentials per origin and realm, this tab only)
  *     └▶ websocket message (+ the page's socket port) ──validate──▶ headers: Origin and Cookie of the
  *        intranet document, as a browser's handshake carries them ──▶ openWebSocket(url, port)
  *
@@ -20,6 +22,8 @@
 import { ErrorCode } from '../../shared/errors.ts';
 import type { OpenWebSocketOptions } from '../worker/websocket-port-protocol.ts';
 import { DOCUMENT_TOKEN, newDocumentToken, type BrowseWebSocketMessage, type BrowseAbortMessage, type BrowseErrorMessage, type BrowseFetchMessage, type BrowsePageMessage, type BrowseResponseMessage, type BrowseScopeMessage } from './browse-protocol.ts';
+import type { Credentials } from '../../protocols/http/http-auth.ts';
+import { BrowseAuth, type CredentialsRequest } from './browse-auth.ts';
 import { CookieJar } from './cookie-jar.ts';
 import { failPort } from './port-websocket.ts';
 import { requestHeaders } from './framed-response.ts';
@@ -69,6 +73,11 @@ export interface BrowseBackendOptions {
    * without it, framed pages' WebSockets fail (error, then close 1006).
    */
   openWebSocket?: (url: string, options: OpenWebSocketOptions, port: MessagePort) => Promise<void>;
+  /**
+   * The app's login dialog for a 401 (Basic/Digest) of a navigation: resolves with what the user
+   * typed, or undefined for Cancel (the server's 401 page is shown). Without it, 401s pass through.
+   */
+  askCredentials?: (request: CredentialsRequest) => Promise<Credentials | undefined>;
 }
 
 /** What a document token stands for: the document the app (or the Service Worker) served under it. */
@@ -90,6 +99,8 @@ const MAX_HEADERS = 200;
 const METHOD = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const FORBIDDEN_METHODS = new Set(['CONNECT', 'TRACE', 'TRACK']);
 const DOCUMENT_DESTINATIONS = new Set(['document', 'iframe', 'frame']);
+/** 401s answered per request at most (URL credentials, a stale nonce, the user's tries). */
+const MAX_AUTH_ATTEMPTS = 8;
 
 /** See the module comment. One per app page; any number of ports (one per Service Worker instance). */
 export class BrowseBackend {
@@ -101,6 +112,10 @@ export class BrowseBackend {
   #portCounter = 0;
   #lastScope = '';
   readonly #documents = new Map<string, BrowseDocument>();
+  /** HTTP authentication: this tab's credentials per intranet origin (memory only). */
+  readonly auth = new BrowseAuth();
+  /** The login dialog open per origin. */
+  readonly #prompts = new Map<string, Promise<Credentials | undefined>>();
 
   constructor(options: BrowseBackendOptions) {
     this.#options = options;
@@ -229,19 +244,29 @@ export class BrowseBackend {
     const controller = new AbortController();
     this.#inflight.set(key, controller);
     let result: Awaited<ReturnType<BrowseFetcher>>;
-    try {
-      result = await this.#options.fetch(url.href, { method: m.method, headers, body: m.body, signal: controller.signal });
-    } catch (e) {
-      this.#inflight.delete(key);
-      const { code, message } = codeOf(e);
-      fail(code, message, isOutside(code, message, e, scope));
-      return;
+    // The page's own Authorization wins; else the protection space's, once the user logged in.
+    const ownAuthorization = headers.some(([n]) => n === 'authorization');
+    for (let attempt = 0; ; attempt++) {
+      const authorization = ownAuthorization ? undefined : this.auth.authorization(url, m.method);
+      const sent = authorization ? [...headers, ['authorization', authorization] as [string, string]] : headers;
+      try {
+        // A copy per attempt: the worker call may transfer (detach) the body, and a 401 sends it again.
+        result = await this.#options.fetch(url.href, { method: m.method, headers: sent, body: m.body ? m.body.slice(0) : null, signal: controller.signal });
+      } catch (e) {
+        this.#inflight.delete(key);
+        const { code, message } = codeOf(e);
+        fail(code, message, isOutside(code, message, e, scope));
+        return;
+      }
+      const now = this.#now();
+      for (const [name, value] of result.head.rawHeaders ?? result.head.headers) {
+        if (name.toLowerCase() === 'set-cookie') this.jar.setCookie(value, url, now);
+      }
+      if (result.head.status !== 401 || ownAuthorization || attempt >= MAX_AUTH_ATTEMPTS || controller.signal.aborted) break;
+      if (!(await this.#answer401(url, m, result.head, authorization))) break;
+      void result.body?.cancel().catch(() => {});
     }
     const { head } = result;
-    const now = this.#now();
-    for (const [name, value] of head.rawHeaders ?? head.headers) {
-      if (name.toLowerCase() === 'set-cookie') this.jar.setCookie(value, url, now);
-    }
     activity?.({ type: 'response', id: m.id, url: url.href, status: head.status, navigate: m.navigate });
     let body = result.body;
     if (body) {
@@ -309,6 +334,34 @@ export class BrowseBackend {
       this.#inflight.delete(key);
       void body?.cancel().catch(() => {});
     }
+  }
+
+  /**
+   * A 401 (RFC 9110 §11.6.1): true when the request should go again with credentials: the URL's,
+   * a fresh Digest nonce for known ones, or what the user typed into the app's login dialog.
+   * Only navigations ask the user (as browsers do for documents); one dialog per origin at a time,
+   * and requests that arrive meanwhile wait for its answer. Cancel keeps the server's 401 page.
+   */
+  async #answer401(url: URL, m: BrowseFetchMessage, head: BrowseFetchHead, sent: string | undefined): Promise<boolean> {
+    const challenges = head.headers.filter(([n]) => n === 'www-authenticate').map(([, v]) => v);
+    const waiting = this.#prompts.get(url.origin);
+    if (waiting) {
+      await waiting;
+      return this.auth.authorization(url, m.method) !== undefined;
+    }
+    const decision = this.auth.next(url, challenges, sent);
+    if (decision.action === 'retry') return true;
+    const ask = this.#options.askCredentials;
+    if (decision.action !== 'ask' || !ask || !m.navigate) return false;
+    const prompt = ask(decision.request).catch(() => undefined);
+    this.#prompts.set(url.origin, prompt);
+    let credentials: Credentials | undefined;
+    try {
+      credentials = await prompt;
+    } finally {
+      this.#prompts.delete(url.origin);
+    }
+    return !!credentials && this.auth.login(url, challenges, credentials);
   }
 
   /**

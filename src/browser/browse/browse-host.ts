@@ -20,7 +20,7 @@
 import { ErrorCode, WgwebError } from '../../shared/errors.ts';
 import type { TunnelStatus } from '../worker/tunnel-api.ts';
 import type { OpenWebSocketOptions } from '../worker/websocket-port-protocol.ts';
-import { BrowseBackend, type BrowseActivity, type BrowseFetchHead } from './browse-backend.ts';
+import { BrowseBackend, type BrowseActivity, type BrowseBackendOptions, type BrowseFetchHead } from './browse-backend.ts';
 import { BROWSE_MESSAGE_TAG, BROWSE_NOT_SERVED, isBrowseMessage, isFrameMessage, type FrameCommand, type FrameMessage, type PortMessage } from './browse-protocol.ts';
 import { BRIDGE_PATH, browseLocationOf, browsePath, parseOutsidePath } from './browse-url.ts';
 
@@ -83,6 +83,8 @@ export interface BrowseHostOptions {
   onChange: () => void;
   /** Finds the browse origin; default GET /api/browse on this page's origin (the relay). */
   discover?: () => Promise<string>;
+  /** The login dialog for a 401 of a framed page (BrowseBackendOptions.askCredentials). */
+  askCredentials?: BrowseBackendOptions['askCredentials'];
 }
 
 /** How long after the frame's load event the agent's own "loaded" report is awaited. */
@@ -147,6 +149,7 @@ export class BrowseHost {
         if (!client?.openWebSocket) throw new WgwebError(ErrorCode.NOT_CONNECTED, 'The tunnel worker is not running.');
         await client.openWebSocket(url, init, port);
       },
+      askCredentials: options.askCredentials,
       onActivity: (a) => this.#activity(a),
       onBound: () => this.#readyResolve?.(),
     });

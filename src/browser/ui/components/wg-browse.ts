@@ -11,6 +11,8 @@ import { LitElement, css, html, nothing } from 'lit';
 import { ErrorCode, WgwebError } from '../../../shared/errors.ts';
 import { parseAddressInput } from '../../browse/browse-url.ts';
 import { BrowseHost, type BrowseResult, type BrowseTunnel } from '../../browse/browse-host.ts';
+import type { CredentialsRequest } from '../../browse/browse-auth.ts';
+import type { Credentials } from '../../../protocols/http/http-auth.ts';
 import type { TunnelStatus } from '../../worker/tunnel-api.ts';
 import { formatBytes } from '../../../shared/format-bytes.ts';
 import { sharedStyles } from '../styles/shared-styles.ts';
@@ -33,6 +35,7 @@ export class WgBrowse extends LitElement {
     _address: { state: true },
     _inputError: { state: true },
     _tick: { state: true },
+    _login: { state: true },
   };
   static override styles = [
     sharedStyles,
@@ -107,6 +110,38 @@ export class WgBrowse extends LitElement {
         height: clamp(24rem, 70vh, 52rem);
         position: relative;
       }
+      .login {
+        position: absolute;
+        inset: 0;
+        display: grid;
+        place-items: center;
+        background: rgb(0 0 0 / 0.35);
+      }
+      .login form {
+        background: var(--wg-surface, #fff);
+        color: var(--wg-text, inherit);
+        border: 1px solid var(--wg-border);
+        border-radius: var(--wg-radius-sm);
+        padding: 1rem 1.25rem;
+        width: min(24rem, 90%);
+        display: grid;
+        gap: 0.5rem;
+        box-shadow: 0 0.5rem 2rem rgb(0 0 0 / 0.25);
+      }
+      .login h3 {
+        margin: 0;
+        font-size: 1rem;
+        overflow-wrap: anywhere;
+      }
+      .login label {
+        display: grid;
+        gap: 0.2rem;
+      }
+      .login .buttons {
+        display: flex;
+        gap: 0.5rem;
+        justify-content: flex-end;
+      }
       .frame iframe {
         display: block;
         width: 100%;
@@ -163,6 +198,8 @@ export class WgBrowse extends LitElement {
   declare _address: string;
   declare _inputError: string;
   declare _tick: number;
+  /** The login dialog for a 401, while it is open. */
+  declare _login: { request: CredentialsRequest; answer: (c: Credentials | undefined) => void } | undefined;
   readonly host: BrowseHost;
   #editing = false;
 
@@ -174,7 +211,19 @@ export class WgBrowse extends LitElement {
     this._address = '';
     this._inputError = '';
     this._tick = 0;
+    this._login = undefined;
     this.host = new BrowseHost({
+      askCredentials: (request) =>
+        new Promise<Credentials | undefined>((resolve) => {
+          this._login?.answer(undefined);
+          this._login = {
+            request,
+            answer: (c) => {
+              this._login = undefined;
+              resolve(c);
+            },
+          };
+        }),
       tunnel: () => this.tunnel,
       bridgeParent: () => this.renderRoot.querySelector<HTMLElement>('.bridges'),
       viewport: () => this.renderRoot.querySelector<HTMLIFrameElement>('iframe.viewport'),
@@ -197,6 +246,13 @@ export class WgBrowse extends LitElement {
    */
   async browse(url: string): Promise<BrowseResult> {
     let target: URL;
+    try {
+      // Credentials in the address (http://user:pass@host/) answer the host's login, as with curl.
+      const given = /^https?:\/\//i.test(String(url).trim()) ? new URL(String(url).trim()) : undefined;
+      if (given?.protocol === 'http:') this.host.backend.auth.rememberUrlCredentials(given);
+    } catch {
+      // parseAddressInput says why below
+    }
     try {
       target = parseAddressInput(url);
     } catch (e) {
@@ -278,6 +334,7 @@ export class WgBrowse extends LitElement {
                   <p class="small">Pages load through WireGuard from this tab; links that leave the tunnel are marked before they open.</p>
                 </div>
               </div>`}
+          ${this._login ? this.#loginDialog(this._login.request) : nothing}
         </div>
         <div class="statusline" data-testid="browse-status" aria-live="polite">
           ${s.title ? html`<span class="title" data-testid="browse-title" title=${s.title}>${s.title}</span>` : nothing}
@@ -297,6 +354,35 @@ export class WgBrowse extends LitElement {
         <div class="bridges" hidden></div>
       </div>
     </section>`;
+  }
+
+  /**
+   * The app's own login dialog for a 401 (Chromium shows none for a Service Worker's response):
+   * over the frame, never inside the framed page, naming the host and realm that ask.
+   */
+  #loginDialog(r: CredentialsRequest) {
+    const submit = (e: Event): void => {
+      e.preventDefault();
+      const form = e.target as HTMLFormElement;
+      const username = (form.elements.namedItem('username') as HTMLInputElement).value;
+      const password = (form.elements.namedItem('password') as HTMLInputElement).value;
+      this._login?.answer({ username, password });
+    };
+    return html`<div class="login">
+      <form role="dialog" aria-modal="true" aria-labelledby="browse-login-title" @submit=${submit} data-testid="browse-login">
+        <h3 id="browse-login-title">Sign in to ${r.origin}</h3>
+        <p class="small">${r.realm ? html`The site asks for a user name and password for “${r.realm}”.` : 'The site asks for a user name and password.'}
+          ${r.scheme === 'basic' ? 'It uses Basic authentication: the password travels unencrypted between the WireGuard peer and the site.' : ''}</p>
+        ${r.failed ? html`<p class="alert err" role="alert">The user name or password was not accepted. Try again, or cancel to see the site's own page.</p>` : nothing}
+        <label>User name <input name="username" autocomplete="off" spellcheck="false" .value=${r.username} required /></label>
+        <label>Password <input name="password" type="password" autocomplete="off" /></label>
+        <p class="small muted">Kept in this tab's memory only, for ${r.origin}.</p>
+        <div class="buttons">
+          <button type="button" @click=${() => this._login?.answer(undefined)}>Cancel</button>
+          <button type="submit" class="primary">Sign in</button>
+        </div>
+      </form>
+    </div>`;
   }
 
   #onSubmit(e: Event): void {
