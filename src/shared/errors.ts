@@ -47,6 +47,8 @@ export const ErrorCode = {
   TLS_CERT_INVALID: 'TLS_CERT_INVALID',
   /** The relay accepted the connection but is full: --max-sessions (4003) or the per-client limit (4008). */
   RELAY_FULL: 'RELAY_FULL',
+  /** A server could not listen on its address (in use, not on this machine, or a privileged port). */
+  LISTEN_FAILED: 'LISTEN_FAILED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -113,16 +113,8 @@ export function parseCommandArgs<S extends CommandSpec>(spec: S, args: readonly 
   for (const [name, o] of Object.entries(options)) {
     nodeOptions[name] = { type: o.type === 'boolean' ? 'boolean' : 'string', ...(o.short ? { short: o.short } : {}) };
   }
-  // strict: false only turns Node's own errors off; tokens still follow the option types.
-  const { tokens } = parseArgs({ args: [...args], options: nodeOptions, strict: false, allowPositionals: true, tokens: true });
-
-  let terminated = false;
-  for (const t of tokens) {
-    if (t.kind === 'option-terminator') terminated = true;
-    if (!terminated && t.kind === 'option' && t.name === 'help') {
-      return { help: true, values: emptyValues(spec), positionals: [] };
-    }
-  }
+  const tokens = tokenize(nodeOptions, args);
+  if (helpAsked(tokens)) return { help: true, values: emptyValues(spec), positionals: [] };
 
   const values = emptyValues(spec) as Record<string, unknown>;
   const seen = new Set<string>();
@@ -158,6 +150,31 @@ export function parseCommandArgs<S extends CommandSpec>(spec: S, args: readonly 
 
   checkPositionals(spec, positionals);
   return { help: false, values: values as OptionValues<S>, positionals };
+}
+
+/**
+ * True when `args` ask for help (-h/--help before any `--`), whatever else they hold: the CLI
+ * then prints {@link formatCommandHelp} instead of running the command.
+ */
+export function wantsHelp(spec: CommandSpec, args: readonly string[]): boolean {
+  const nodeOptions: Record<string, { type: 'boolean' | 'string'; short?: string }> = {};
+  for (const [name, o] of Object.entries(allOptions(spec))) nodeOptions[name] = { type: o.type === 'boolean' ? 'boolean' : 'string', ...(o.short ? { short: o.short } : {}) };
+  return helpAsked(tokenize(nodeOptions, args));
+}
+
+type Tokens = ReturnType<typeof parseArgs>['tokens'] & object;
+
+/** parseArgs as a tokenizer only; strict: false turns Node's own errors off, tokens still follow the option types. */
+function tokenize(nodeOptions: Record<string, { type: 'boolean' | 'string'; short?: string }>, args: readonly string[]): Tokens {
+  return parseArgs({ args: [...args], options: nodeOptions, strict: false, allowPositionals: true, tokens: true }).tokens;
+}
+
+function helpAsked(tokens: Tokens): boolean {
+  for (const t of tokens) {
+    if (t.kind === 'option-terminator') return false;
+    if (t.kind === 'option' && t.name === 'help') return true;
+  }
+  return false;
 }
 
 /** The `--help` text for `spec`: usage line, description, options, examples. */

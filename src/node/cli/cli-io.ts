@@ -35,7 +35,7 @@ export interface CliIo {
   readonly env: Readonly<Record<string, string | undefined>>;
   /**
    * Aborted on the first Ctrl-C (SIGINT) or SIGTERM, or when stdout's reader goes away; the reason
-   * is a `WgwebError` with code `ABORTED`. Long-running commands (ping) stop on it and print their
+   * is a `WgwebError` with code `ABORTED` (its `detail.signal` names the signal). Long-running commands (ping) stop on it and print their
    * summary; a second Ctrl-C ends the process with 130.
    */
   readonly signal: AbortSignal;
@@ -51,15 +51,15 @@ const DEFAULT_MAX_STDIN = 16 * 1024 * 1024;
 /** A {@link CliIo} over the real process; call `close()` when the command is done. */
 export function createProcessIo(): CliIo & { close(): void } {
   const controller = new AbortController();
-  const abort = (message: string) => {
-    if (!controller.signal.aborted) controller.abort(new WgwebError(ErrorCode.ABORTED, message));
+  const abort = (message: string, detail: Record<string, unknown> = {}) => {
+    if (!controller.signal.aborted) controller.abort(new WgwebError(ErrorCode.ABORTED, message, detail));
   };
   let interrupts = 0;
   const onSignal = (name: NodeJS.Signals) => {
     interrupts++;
     // A command that ignores the signal must not leave the user stuck: the second one ends it.
     if (interrupts > 1) process.exit(name === 'SIGINT' ? 130 : 143);
-    abort(name === 'SIGINT' ? 'interrupted' : 'terminated');
+    abort(name === 'SIGINT' ? 'interrupted' : 'terminated', { signal: name });
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);

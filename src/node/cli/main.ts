@@ -2,8 +2,9 @@
  * `wgweb <command> [args]`: the subcommand table, top-level help and version, and the one place
  * where errors become messages and exit codes.
  *
- *   argv ─▶ global flags (--help, --version) ─▶ COMMANDS[name].load() (lazy import) ─▶ run(args, io)
- *        ─▶ exit code; any throw ─▶ reportError ─▶ "wgweb: <message>" on stderr + exit code
+ *   argv ─▶ global flags (--help, --version) ─▶ COMMANDS[name].load() (lazy import: { spec, run })
+ *        ─▶ `<command> --help`: formatCommandHelp(spec), exit 0 (the one place help is printed)
+ *        ─▶ run(args, io) ─▶ exit code; any throw ─▶ reportError ─▶ "wgweb: <message>" on stderr + exit code
  *
  * Exit codes: 0 success; 1 a WgwebError (bad config, unreachable relay, ...); 2 usage error;
  * 70 an unexpected error (a bug, EX_SOFTWARE from sysexits.h); 130 interrupted by Ctrl-C.
@@ -11,11 +12,20 @@
  */
 import { closestMatch } from '../../shared/closest-match.ts';
 import { ErrorCode, WgwebError } from '../../shared/errors.ts';
-import { table, UsageError } from './args.ts';
+import { formatCommandHelp, table, UsageError, wantsHelp, type CommandSpec } from './args.ts';
 import { createProcessIo, type CliIo } from './cli-io.ts';
 
-/** A command's entry point, as the lazily imported modules export it. */
+/** A command's entry point: its arguments (after the command name) and the process boundary. */
 export type CommandRun = (args: string[], io: CliIo) => Promise<number>;
+
+/**
+ * What every command module exports: its `spec` (options, help text) and `run`. `run` is called
+ * only without `--help`; the help is printed here from the spec.
+ */
+export interface CommandModule {
+  readonly spec: CommandSpec;
+  readonly run: CommandRun;
+}
 
 /** One row of the subcommand table. */
 export interface CommandEntry {
@@ -27,7 +37,7 @@ export interface CommandEntry {
    * a static `import('./commands/x-command.ts')`, so the type checker and the bundler
    * (scripts/build.mjs) see every command module.
    */
-  load(): Promise<CommandRun>;
+  load(): Promise<CommandModule>;
 }
 
 export const EXIT_OK = 0;
@@ -43,10 +53,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'relay',
     summary: 'Run the WebSocket-to-UDP relay that browsers reach WireGuard peers through',
-    load: async () => {
-      const { relayCommand } = await import('../relay/main.ts');
-      return (args) => relayCommand(args);
-    },
+    load: () => import('./commands/relay-command.ts'),
   },
   {
     name: 'up',
@@ -56,42 +63,42 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'ping',
     summary: 'Send ICMP echo requests through a WireGuard tunnel',
-    load: async () => (await import('./commands/ping-command.ts')).run,
+    load: () => import('./commands/ping-command.ts'),
   },
   {
     name: 'fetch',
     summary: 'Make an HTTP request through a WireGuard tunnel',
-    load: async () => (await import('./commands/fetch-command.ts')).run,
+    load: () => import('./commands/fetch-command.ts'),
   },
   {
     name: 'dns',
     summary: 'Resolve a name with a DNS server inside a WireGuard tunnel',
-    load: async () => (await import('./commands/dns-command.ts')).run,
+    load: () => import('./commands/dns-command.ts'),
   },
   {
     name: 'tcping',
     summary: 'Time TCP connections through a WireGuard tunnel',
-    load: async () => (await import('./commands/tcping-command.ts')).run,
+    load: () => import('./commands/tcping-command.ts'),
   },
   {
     name: 'peer',
     summary: "Listen as a WireGuard peer on a UDP port (wgweb's own implementation)",
-    load: async () => (await import('./commands/peer-command.ts')).run,
+    load: () => import('./commands/peer-command.ts'),
   },
   {
     name: 'genkey',
     summary: 'Print a new private key (like wg genkey)',
-    load: async () => (await import('./commands/genkey-command.ts')).run,
+    load: () => import('./commands/genkey-command.ts'),
   },
   {
     name: 'pubkey',
     summary: 'Read a private key on stdin and print its public key (like wg pubkey)',
-    load: async () => (await import('./commands/pubkey-command.ts')).run,
+    load: () => import('./commands/pubkey-command.ts'),
   },
   {
     name: 'genpsk',
     summary: 'Print a new preshared key (like wg genpsk)',
-    load: async () => (await import('./commands/genpsk-command.ts')).run,
+    load: () => import('./commands/genpsk-command.ts'),
   },
 ];
 
@@ -134,15 +141,24 @@ export async function runCommandLine(argv: string[], cli: CliIo, commands: reado
     if (first === 'help') {
       const entry = findCommand(commands, rest[0]);
       command = entry.name;
-      return await (await entry.load())(['--help'], cli);
+      return await runCommand(await entry.load(), ['--help'], cli);
     }
     if (first.startsWith('-')) throw new UsageError('wgweb', `unknown option ${first}; options go after the command (wgweb <command> --help)`);
     const entry = findCommand(commands, first);
     command = entry.name;
-    return await (await entry.load())(rest, cli);
+    return await runCommand(await entry.load(), rest, cli);
   } catch (err) {
     return reportError(err, cli, command, wantsJson(argv));
   }
+}
+
+/** `--help` from the spec, anything else through the command's `run`. */
+async function runCommand(command: CommandModule, args: string[], io: CliIo): Promise<number> {
+  if (wantsHelp(command.spec, args)) {
+    await io.stdout.write(formatCommandHelp(command.spec));
+    return EXIT_OK;
+  }
+  return command.run(args, io);
 }
 
 function findCommand(commands: readonly CommandEntry[], name: string): CommandEntry {

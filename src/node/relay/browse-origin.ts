@@ -107,7 +107,7 @@ export async function startBrowseOrigin(options: BrowseOriginOptions): Promise<B
   if (options.maxConnectionsPerClient !== undefined) capConnectionsPerClient(server, options.maxConnectionsPerClient);
   const port = await new Promise<number>((resolveListen, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
-      reject(new WgwebError('USAGE', `cannot listen for the browse origin on ${formatEndpoint({ host: options.host, port: options.port ?? 0 })}: ${err.code ?? err.message}`));
+      reject(new WgwebError('LISTEN_FAILED', `cannot listen for the browse origin on ${formatEndpoint({ host: options.host, port: options.port ?? 0 })}: ${err.code ?? err.message}`));
     });
     server.listen({ host: options.host, port: options.port ?? 0 }, () => resolveListen((server.address() as AddressInfo).port));
   });

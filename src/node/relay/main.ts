@@ -1,22 +1,20 @@
 /**
- * `wgweb relay`: the WebSocket ⇄ UDP relay, as a command (`relayCommand`, lazily imported by the
- * CLI) and as a library (`startRelay`, used by tests, the bench and the demo mode).
+ * The WebSocket ⇄ UDP relay as a library: `startRelay`, used by the `wgweb relay` command
+ * (src/node/cli/commands/relay-command.ts), tests, the bench and the demo mode.
  *
  * See docs/relay.md for the protocol, the close codes and the security model.
  */
 
 import type http from 'node:http';
 import { existsSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import { describeError } from '../../shared/errors.ts';
 import { formatEndpoint } from '../../shared/ip-address.ts';
 import { RELAY_MAX_MESSAGE_LIMIT, RELAY_DEFAULT_MAX_MESSAGE, RELAY_PATH, WG_MESSAGE_INITIATION_SIZE } from '../../shared/relay-protocol.ts';
 import { DestinationPolicy, type AllowRule, type Resolver } from './destination-policy.ts';
-import { createLogger, isLogLevel, type Logger } from './log.ts';
+import { createLogger, type Logger } from './log.ts';
 import { RelayServer, type RelayRoutes, type RelayStats } from './relay-server.ts';
-import { normaliseOrigin, OriginPolicy } from './origin-policy.ts';
+import { OriginPolicy } from './origin-policy.ts';
 // --- demo (demo/, docs/demo.md): the built-in demo peer; loaded lazily when on -------------------
-import { decideDemoMode, demoDisabledRoutes } from '../demo/demo-mode.ts';
+import { demoDisabledRoutes } from '../demo/demo-mode.ts';
 import type { DemoOptions, DemoPeer } from '../demo/index.ts';
 // --- browse (docs/browse.md): the second origin the browse view frames intranet pages on ---------
 import { startBrowseOrigin, type BrowseOriginHandle } from './browse-origin.ts';
@@ -156,7 +154,7 @@ function positiveInt(name: string, v: number | undefined, def: number, max = Num
 /**
  * Starts a relay.
  * @throws {RangeError} for an invalid option or allow rule.
- * @throws {WgwebError} USAGE when the address cannot be bound.
+ * @throws {WgwebError} LISTEN_FAILED when the address cannot be bound.
  */
 export async function startRelay(options: RelayOptions = {}): Promise<RelayHandle> {
   const host = options.host ?? RELAY_DEFAULTS.host;
@@ -275,212 +273,4 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayHandl
       await demo?.close();
     },
   };
-}
-
-// --- The command ---------------------------------------------------------------------------------
-
-export const RELAY_USAGE = `Usage: wgweb relay [options]
-
-Serves the wgweb UI and relays WireGuard datagrams between browsers (WebSocket) and the
-WireGuard endpoints you allow (UDP). Deny by default: without --allow every session is refused.
-
-Options:
-  --listen HOST:PORT     address to listen on (default ${RELAY_DEFAULTS.host}:${RELAY_DEFAULTS.port}; [::1]:PORT for IPv6)
-  --allow RULE           allow a destination; repeatable. RULE is
-                           ADDRESS[/LEN][:PORT[-PORT]]   e.g. 192.0.2.10:51820, 10.0.0.0/8:51820-51830
-                           [IPV6[/LEN]]:PORT             e.g. [2001:db8::/32]:51820
-                           HOSTNAME[:PORT]               e.g. vpn.example.com:51820 (resolved by the relay)
-                         Loopback/link-local need a rule inside them (127.0.0.1:51820).
-  --max-sessions N       concurrent sessions (default ${RELAY_DEFAULTS.maxSessions})
-  --max-sessions-per-client N
-                         sessions one client address may hold (default ${RELAY_DEFAULTS.maxSessionsPerClient})
-  --allow-origin URL     a web origin besides the relay's own that may use it (https://vpn.example.com);
-                         repeatable. Needed behind a reverse proxy reached by a host name.
-                         Requests without Origin (the wgweb CLI) are always allowed
-  --trust-proxy          a reverse proxy in front: per-client limits use the address it appends
-                         to X-Forwarded-For (and it caps connections itself). Default off
-  --max-pps N            datagrams per second per session, browser to endpoint (default ${RELAY_DEFAULTS.maxPps})
-  --idle-timeout SECS    close sessions idle this long (default ${RELAY_DEFAULTS.idleTimeoutMs / 1000})
-  --max-message BYTES    largest datagram (default ${RELAY_DEFAULTS.maxMessage}, at most ${RELAY_MAX_MESSAGE_LIMIT})
-  --max-buffer BYTES     per-session WebSocket send buffer before dropping (default ${RELAY_DEFAULTS.maxBufferedBytes})
-  --static DIR           serve the UI from DIR; repeatable, tried in order (default the built UI, dist/ui)
-  --log-level LEVEL      debug, info, warn, error or silent (default info); logs are JSON lines on stderr
-  --demo                 start the built-in demo peer (default when listening on loopback)
-  --no-demo              do not start the demo peer
-  --public               this relay faces the internet (also a loopback relay behind a reverse
-                         proxy): no demo peer, and --demo is refused
-  --browse-port PORT     port of the browse view's origin, on the same host (default: any free port)
-  --browse-origin URL    the browse origin as browsers reach it behind a proxy (https://browse.example.com)
-  --browse-app-origin URL  an app origin on another host name that may use the browse origin
-                         (https://vpn.example.com); repeatable. Default: the same host name only
-  --no-browse            no browse view origin
-  -h, --help             show this help
-
-Behind a TLS reverse proxy the browser uses wss://; see docs/relay.md.
-`;
-
-function parseListen(text: string): { host: string; port: number } {
-  const t = text.trim();
-  if (/^[0-9]+$/.test(t)) return { host: RELAY_DEFAULTS.host, port: parsePort(t) };
-  let host: string;
-  let portText: string;
-  if (t.startsWith('[')) {
-    const close = t.indexOf(']');
-    if (close < 0 || t[close + 1] !== ':') throw new RangeError(`--listen ${t}: write [v6]:port`);
-    host = t.slice(1, close);
-    portText = t.slice(close + 2);
-  } else {
-    const colon = t.lastIndexOf(':');
-    if (colon < 0) throw new RangeError(`--listen ${t}: write host:port, e.g. 127.0.0.1:8080`);
-    host = t.slice(0, colon) || RELAY_DEFAULTS.host;
-    portText = t.slice(colon + 1);
-    if (host.includes(':')) throw new RangeError(`--listen ${t}: put an IPv6 address in brackets, [${host}]:port`);
-  }
-  return { host, port: parsePort(portText) };
-}
-
-function parsePort(text: string): number {
-  if (!/^[0-9]{1,5}$/.test(text) || Number(text) > 65535) throw new RangeError(`"${text}" is not a port (0 to 65535)`);
-  return Number(text);
-}
-
-function parseCount(flag: string, text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  if (!/^[0-9]+$/.test(text) || Number(text) < 1 || !Number.isSafeInteger(Number(text))) {
-    throw new RangeError(`${flag} must be a positive whole number, not "${text}"`);
-  }
-  return Number(text);
-}
-
-function parseSeconds(flag: string, text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const m = /^([0-9]+(?:\.[0-9]+)?)(ms|s|m)?$/.exec(text);
-  if (!m) throw new RangeError(`${flag} must be a duration in seconds (e.g. 180, 90s, 3m or 500ms), not "${text}"`);
-  const n = Number(m[1]);
-  const ms = m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000;
-  if (ms < 1) throw new RangeError(`${flag} must be at least 1 ms`);
-  return Math.round(ms);
-}
-
-/**
- * Runs `wgweb relay ARGS` until SIGINT/SIGTERM, then shuts down cleanly.
- * @returns the exit code: 0 after a clean shutdown (or --help), 2 for a usage error, 1 when the
- *   relay could not start.
- */
-export async function relayCommand(args: string[]): Promise<number> {
-  let opts: RelayOptions;
-  try {
-    const { values } = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        listen: { type: 'string' },
-        allow: { type: 'string', multiple: true },
-        'max-sessions': { type: 'string' },
-        'max-sessions-per-client': { type: 'string' },
-        'allow-origin': { type: 'string', multiple: true },
-        'trust-proxy': { type: 'boolean' },
-        'max-pps': { type: 'string' },
-        'idle-timeout': { type: 'string' },
-        'max-message': { type: 'string' },
-        'max-buffer': { type: 'string' },
-        static: { type: 'string', multiple: true },
-        'log-level': { type: 'string' },
-        demo: { type: 'boolean' },
-        'no-demo': { type: 'boolean' },
-        public: { type: 'boolean' },
-        'browse-port': { type: 'string' },
-        'browse-origin': { type: 'string' },
-        'browse-app-origin': { type: 'string', multiple: true },
-        'no-browse': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-    if (values.help) {
-      process.stdout.write(RELAY_USAGE);
-      return 0;
-    }
-    const level = values['log-level'] ?? 'info';
-    if (!isLogLevel(level)) throw new RangeError(`--log-level must be debug, info, warn, error or silent, not "${level}"`);
-    const listen = parseListen(values.listen ?? `${RELAY_DEFAULTS.host}:${RELAY_DEFAULTS.port}`);
-    // demo: on for loopback unless --no-demo/--public; a usage error for contradictory flags.
-    const demoMode = decideDemoMode({ demo: values.demo, noDemo: values['no-demo'], public: values.public }, listen.host);
-    opts = {
-      host: listen.host,
-      port: listen.port,
-      // Parsed now so a bad rule is a usage error naming the rule, before anything listens.
-      policy: new DestinationPolicy(values.allow ?? []),
-      maxSessions: parseCount('--max-sessions', values['max-sessions']),
-      maxSessionsPerClient: parseCount('--max-sessions-per-client', values['max-sessions-per-client']),
-      allowOrigins: values['allow-origin'],
-      trustProxy: values['trust-proxy'],
-      maxPps: parseCount('--max-pps', values['max-pps']),
-      idleTimeoutMs: parseSeconds('--idle-timeout', values['idle-timeout']),
-      maxMessage: parseCount('--max-message', values['max-message']),
-      maxBufferedBytes: parseCount('--max-buffer', values['max-buffer']),
-      staticDirs: values.static,
-      logger: createLogger({ level }),
-      demo: demoMode.enabled,
-      demoDisabledReason: demoMode.enabled ? undefined : demoMode.reason,
-      browse: values['no-browse']
-        ? false
-        : {
-            port: values['browse-port'] === undefined ? undefined : parsePort(values['browse-port']),
-            publicOrigin: values['browse-origin'],
-            appOrigins: values['browse-app-origin'],
-          },
-    };
-    if (demoMode.enabled && demoMode.warning) opts.logger?.warn('demo.exposed', { message: demoMode.warning });
-    for (const d of values.static ?? []) if (!existsSync(d)) throw new RangeError(`--static ${d}: no such directory`);
-    for (const o of values['allow-origin'] ?? []) normaliseOrigin(o);
-  } catch (e) {
-    process.stderr.write(`wgweb relay: ${(e as Error).message}\nRun "wgweb relay --help" for the options.\n`);
-    return 2;
-  }
-
-  let handle: RelayHandle;
-  try {
-    handle = await startRelay(opts);
-  } catch (e) {
-    process.stderr.write(`wgweb relay: ${(e as Error).message}\n`);
-    return e instanceof RangeError ? 2 : 1;
-  }
-  process.stdout.write(`wgweb relay listening on ${handle.url} (WebSocket ${handle.wsUrl})\n`);
-  if (handle.browse) process.stdout.write(`browse view origin on ${handle.browse.originFor(undefined)}/ (intranet pages are framed there)\n`);
-  if (handle.demo) {
-    process.stdout.write(
-      `demo peer (wgweb's own WireGuard) on udp ${formatEndpoint(handle.demo.endpoint)}, public key ${handle.demo.publicKey}\n` +
-        `  try it: open ${handle.url} and press "Try the demo", or: curl ${handle.url}api/demo/config\n`,
-    );
-  }
-
-  // The last resort, behind the boundaries of each session, upgrade and demo service: an error
-  // that still escapes is logged and the relay keeps serving everyone else.
-  let uncaught = 0;
-  const onUncaught = (kind: string) => (e: unknown): void => {
-    uncaught++;
-    opts.logger?.error('relay.uncaught', { kind, count: uncaught, error: describeError(e) });
-  };
-  const onException = onUncaught('exception');
-  const onRejection = onUncaught('rejection');
-  process.on('uncaughtException', onException);
-  process.on('unhandledRejection', onRejection);
-
-  let onSignal: (signal: NodeJS.Signals) => void = () => {};
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    onSignal = resolve;
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
-  opts.logger?.info('relay.shutdown', { signal, activeSessions: handle.stats().activeSessions });
-  // Keep our listeners during the (bounded, ~2 s) shutdown so a second signal cannot kill the
-  // process half-way; they are removed once everything is closed.
-  await handle.close();
-  process.off('SIGINT', onSignal);
-  process.off('SIGTERM', onSignal);
-  process.off('uncaughtException', onException);
-  process.off('unhandledRejection', onRejection);
-  opts.logger?.info('relay.stopped', {});
-  return 0;
 }

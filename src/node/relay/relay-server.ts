@@ -171,7 +171,7 @@ export class RelayServer {
 
   /**
    * Starts listening.
-   * @throws {WgwebError} USAGE when the address cannot be bound (in use, not local, no permission).
+   * @throws {WgwebError} LISTEN_FAILED when the address cannot be bound (in use, not local, no permission).
    */
   listen(): Promise<{ host: string; port: number }> {
     return new Promise((resolve, reject) => {
@@ -185,7 +185,7 @@ export class RelayServer {
               : err.code === 'EACCES'
                 ? 'permission denied (ports below 1024 need privileges)'
                 : (err.code ?? err.message);
-        reject(new WgwebError('USAGE', `cannot listen on ${where}: ${why}`, { code: err.code }, { cause: err }));
+        reject(new WgwebError('LISTEN_FAILED', `cannot listen on ${where}: ${why}`, { code: err.code }, { cause: err }));
       };
       this.http.once('error', onError);
       this.http.listen({ host: this.cfg.host, port: this.cfg.port }, () => {

@@ -10,7 +10,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import WebSocket from 'ws';
-import { startRelay, relayCommand, type RelayHandle } from '../../../src/node/relay/main.ts';
+import { startRelay, type RelayHandle } from '../../../src/node/relay/main.ts';
+import { main } from '../../../src/node/cli/main.ts';
+import { createMemoryIo } from '../../../src/node/cli/cli-io.ts';
 import { silentLogger } from '../../../src/node/relay/log.ts';
 import { Session } from '../../../src/session/session.ts';
 import type { RelayWebSocketConstructor } from '../../../src/engine/relay-transport.ts';
@@ -246,15 +248,9 @@ test('a relay without the demo answers /api/demo/config with 404 and the reason,
 });
 
 test('wgweb relay --demo --public is a usage error (exit 2) before anything listens', async () => {
-  const write = process.stderr.write;
-  let err = '';
-  process.stderr.write = ((chunk: string) => ((err += chunk), true)) as typeof process.stderr.write;
-  try {
-    assert.equal(await relayCommand(['--demo', '--public']), 2);
-  } finally {
-    process.stderr.write = write;
-  }
-  assert.match(err, /--demo cannot be used with --public/);
+  const io = createMemoryIo();
+  assert.equal(await main(['relay', '--demo', '--public'], io), 2);
+  assert.match(io.stderrText(), /--demo cannot be used with --public/);
 });
 
 describe('registrations expire (fake clock)', () => {

@@ -1,40 +1,33 @@
 /**
- * `wgweb relay` as a command: argument errors in-process, and a real spawned `node bin/wgweb.js
- * relay` that serves, forwards and shuts down cleanly on SIGTERM and SIGINT.
+ * `wgweb relay` as a command: argument errors in-process through the CLI's main (usage errors exit
+ * 2 with the same wording as every command), and a real spawned `node bin/wgweb.js relay` that
+ * serves, forwards and shuts down cleanly on SIGTERM and SIGINT.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { buildRelayUrl, RelayCloseCode } from '../../../src/shared/relay-protocol.ts';
-import { relayCommand, RELAY_USAGE } from '../../../src/node/relay/main.ts';
+import { main } from '../../../src/node/cli/main.ts';
+import { createMemoryIo } from '../../../src/node/cli/cli-io.ts';
 import { markerOf, sendBinary, testRelay, transportMessage, udpPeer, waitUntil, wsClient } from './relay-fixtures.ts';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 
-/** Runs relayCommand with stdout/stderr captured (only for runs that return on their own). */
+/** Runs `wgweb relay ARGS` in memory (only for runs that return on their own). */
 async function runCaptured(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = process.stdout.write.bind(process.stdout);
-  const e = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((chunk: string | Uint8Array) => ((out += String(chunk)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => ((err += String(chunk)), true)) as typeof process.stderr.write;
-  try {
-    const code = await relayCommand(args);
-    return { code, out, err };
-  } finally {
-    process.stdout.write = o;
-    process.stderr.write = e;
-  }
+  const io = createMemoryIo();
+  const code = await main(['relay', ...args], io);
+  return { code, out: io.stdoutText(), err: io.stderrText() };
 }
 
-describe('relayCommand arguments', () => {
+describe('wgweb relay arguments', () => {
   test('--help prints the usage and exits 0', async () => {
     const r = await runCaptured(['--help']);
     assert.equal(r.code, 0);
-    assert.equal(r.out, RELAY_USAGE);
+    assert.match(r.out, /^Usage: wgweb relay \[options\]\n/);
     assert.match(r.out, /--allow RULE/);
+    assert.match(r.out, /HOSTNAME\[:PORT\]/, 'the rule grammar');
   });
 
   const bad: [string[], RegExp][] = [
@@ -43,22 +36,23 @@ describe('relayCommand arguments', () => {
     [['--listen', 'nowhere'], /--listen nowhere: write host:port/],
     [['--listen', '127.0.0.1:99999'], /not a port/],
     [['--listen', '::1:8080'], /brackets/],
-    [['--max-sessions', '0'], /--max-sessions must be a positive whole number/],
-    [['--max-pps', 'lots'], /--max-pps must be a positive whole number/],
+    [['--max-sessions', '0'], /--max-sessions must be a whole number of at least 1/],
+    [['--max-pps', 'lots'], /--max-pps must be a whole number/],
     [['--idle-timeout', 'soon'], /--idle-timeout must be a duration/],
     [['--max-message', '100'], /at least 148/],
     [['--max-message', '70000'], /1 to 65535/],
     [['--log-level', 'chatty'], /--log-level must be/],
     [['--static', '/nonexistent/wgweb'], /no such directory/],
-    [['--bogus'], /Unknown option '--bogus'/],
-    [['extra'], /positional/i],
+    [['--bogus'], /unknown option --bogus/],
+    [['extra'], /unexpected argument "extra"/],
   ];
   for (const [args, re] of bad) {
     test(`${args.join(' ')} → exit 2 with a message`, async () => {
       const r = await runCaptured(args);
       assert.equal(r.code, 2);
       assert.match(r.err, re);
-      assert.match(r.err, /^wgweb relay: /);
+      assert.match(r.err, /^wgweb: relay: /);
+      assert.match(r.err, /Try 'wgweb relay --help'\.\n$/);
     });
   }
 

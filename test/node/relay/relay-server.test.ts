@@ -394,7 +394,7 @@ describe('shutdown and logging', () => {
 
   test('a port already in use is a WgwebError naming the address', async () => {
     const first = await testRelay();
-    await assert.rejects(testRelay({ port: first.port }), (e: unknown) => (e as { code?: string }).code === 'USAGE' && /already in use/.test((e as Error).message));
+    await assert.rejects(testRelay({ port: first.port }), (e: unknown) => (e as { code?: string }).code === 'LISTEN_FAILED' && /already in use/.test((e as Error).message));
     await first.close();
   });
 });

@@ -2,7 +2,7 @@
  * `wgweb dns`: resolves NAME with the DNS servers of the config (`DNS =`), queried through the
  * tunnel (UDP, TCP on truncation), and prints the addresses with TTL, server and time.
  */
-import { formatCommandHelp, parseCommandArgs, UsageError, type CommandSpec } from '../args.ts';
+import { parseCommandArgs, UsageError, type CommandSpec } from '../args.ts';
 import type { CliIo } from '../cli-io.ts';
 import { guardTunnelCommand, openTunnel, TUNNEL_OPTIONS } from '../tunnel-options.ts';
 
@@ -21,11 +21,7 @@ export const spec = {
 } as const satisfies CommandSpec;
 
 export async function run(args: string[], io: CliIo): Promise<number> {
-  const { help, values, positionals } = parseCommandArgs(spec, args);
-  if (help) {
-    await io.stdout.write(formatCommandHelp(spec));
-    return 0;
-  }
+  const { values, positionals } = parseCommandArgs(spec, args);
   const type = recordType(values.type, positionals[1]);
   return guardTunnelCommand('dns', values, io, 30, async (io, track) => {
   const session = await openTunnel('dns', values, io, track);

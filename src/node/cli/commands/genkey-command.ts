@@ -3,7 +3,7 @@
  * (32 random bytes from the CSPRNG, clamped per RFC 7748 §5, standard base64 and a newline).
  */
 import { formatKey, generatePrivateKey } from '../../../wireguard/noise-keys.ts';
-import { formatCommandHelp, parseCommandArgs, type CommandSpec } from '../args.ts';
+import { parseCommandArgs, type CommandSpec } from '../args.ts';
 import { warnIfSecretGoesToSharedFile, type CliIo } from '../cli-io.ts';
 
 export const spec = {
@@ -16,10 +16,7 @@ export const spec = {
 
 /** Runs `wgweb genkey [args]`. */
 export async function run(args: string[], io: CliIo): Promise<number> {
-  if (parseCommandArgs(spec, args).help) {
-    await io.stdout.write(formatCommandHelp(spec));
-    return 0;
-  }
+  parseCommandArgs(spec, args); // no options besides --help (main prints it): rejects anything else
   await warnIfSecretGoesToSharedFile(io);
   await io.stdout.write(`${formatKey(generatePrivateKey())}\n`);
   return 0;

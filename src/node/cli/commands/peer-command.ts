@@ -7,7 +7,7 @@ import { parseEndpoint } from '../../../shared/ip-address.ts';
 import { describeTunnelEvent } from '../../../session/tunnel-event-text.ts';
 import { formatKey, publicKeyFromPrivate } from '../../../wireguard/noise-keys.ts';
 import { UdpPeer } from '../../udp-peer.ts';
-import { formatCommandHelp, parseCommandArgs, UsageError, type CommandSpec } from '../args.ts';
+import { parseCommandArgs, UsageError, type CommandSpec } from '../args.ts';
 import type { CliIo } from '../cli-io.ts';
 import { loadConfigFile } from '../load-config-file.ts';
 
@@ -23,11 +23,7 @@ export const spec = {
 } as const satisfies CommandSpec;
 
 export async function run(args: string[], io: CliIo): Promise<number> {
-  const { help, values } = parseCommandArgs(spec, args);
-  if (help) {
-    await io.stdout.write(formatCommandHelp(spec));
-    return 0;
-  }
+  const { values } = parseCommandArgs(spec, args);
   if (!values.config) throw new UsageError('peer', 'missing --config FILE (a wg-quick .conf for this peer)');
   const config = await loadConfigFile(values.config, {
     role: 'listener',

@@ -2,7 +2,7 @@
  * `wgweb ping`: ICMP echo (v4 or v6) to an address inside the tunnel, through the relay, printed
  * like ping(8). Exit status 0 when at least one reply came back, 1 otherwise.
  */
-import { formatCommandHelp, parseCommandArgs, type CommandSpec } from '../args.ts';
+import { parseCommandArgs, type CommandSpec } from '../args.ts';
 import type { CliIo } from '../cli-io.ts';
 import { guardTunnelCommand, openTunnel, TUNNEL_OPTIONS } from '../tunnel-options.ts';
 
@@ -22,11 +22,7 @@ export const spec = {
 } as const satisfies CommandSpec;
 
 export async function run(args: string[], io: CliIo): Promise<number> {
-  const { help, values, positionals } = parseCommandArgs(spec, args);
-  if (help) {
-    await io.stdout.write(formatCommandHelp(spec));
-    return 0;
-  }
+  const { values, positionals } = parseCommandArgs(spec, args);
   const target = positionals[0];
   return guardTunnelCommand('ping', values, io, (values['handshake-timeout'] ?? 15) + (values.count ?? 4) * (values.interval ?? 1) + (values.timeout ?? 2) + 10, async (io, track) => {
   const session = await openTunnel('ping', values, io, track);

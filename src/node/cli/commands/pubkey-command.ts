@@ -6,7 +6,7 @@
 import { fromBase64 } from '../../../shared/bytes.ts';
 import { ErrorCode, WgwebError } from '../../../shared/errors.ts';
 import { formatKey, KEY_LENGTH, publicKeyFromPrivate } from '../../../wireguard/noise-keys.ts';
-import { formatCommandHelp, parseCommandArgs, type CommandSpec } from '../args.ts';
+import { parseCommandArgs, type CommandSpec } from '../args.ts';
 import type { CliIo } from '../cli-io.ts';
 
 export const spec = {
@@ -23,10 +23,7 @@ const MAX_STDIN = 64 * 1024;
 
 /** Runs `wgweb pubkey [args]`. */
 export async function run(args: string[], io: CliIo): Promise<number> {
-  if (parseCommandArgs(spec, args).help) {
-    await io.stdout.write(formatCommandHelp(spec));
-    return 0;
-  }
+  parseCommandArgs(spec, args); // no options besides --help (main prints it): rejects anything else
   let input: Uint8Array;
   try {
     input = await io.readStdin({ maxBytes: MAX_STDIN });

@@ -3,7 +3,7 @@
  * open (with the connect time), refused (RST) or no answer. Exit 0 when the port was open.
  */
 import { formatEndpoint, parseEndpoint } from '../../../shared/ip-address.ts';
-import { formatCommandHelp, parseCommandArgs, UsageError, type CommandSpec } from '../args.ts';
+import { parseCommandArgs, UsageError, type CommandSpec } from '../args.ts';
 import type { CliIo } from '../cli-io.ts';
 import { guardTunnelCommand, openTunnel, TUNNEL_OPTIONS } from '../tunnel-options.ts';
 
@@ -21,11 +21,7 @@ export const spec = {
 } as const satisfies CommandSpec;
 
 export async function run(args: string[], io: CliIo): Promise<number> {
-  const { help, values, positionals } = parseCommandArgs(spec, args);
-  if (help) {
-    await io.stdout.write(formatCommandHelp(spec));
-    return 0;
-  }
+  const { values, positionals } = parseCommandArgs(spec, args);
   let target;
   try {
     target = parseEndpoint(positionals[0]);
