@@ -27,7 +27,8 @@ import { x25519 } from '@noble/curves/ed25519.js';
 import { parsePrefix } from '../src/shared/ip-address.ts';
 import { generatePrivateKey, publicKeyFromPrivate } from '../src/wireguard/noise-keys.ts';
 import { Tunnel } from '../src/wireguard/tunnel.ts';
-import { TAG_SIZE, TransportAead } from '../src/wireguard/transport-aead.ts';
+import { TransportAead } from '../src/wireguard/transport-aead.ts';
+import { AEAD_TAG_SIZE } from '../src/wireguard/constants.ts';
 import { higherIsBetter, lowerIsBetter, type BenchEntry, type BenchModule, type BenchOptions } from './bench-entry.ts';
 import type { RandomBytes } from '../src/shared/bytes.ts';
 
@@ -202,7 +203,7 @@ function benchTransportAead(opts: BenchOptions): BenchEntry[] {
     const opener = new TransportAead(key);
     let counter = 0;
     const ours = () => {
-      const msg = new Uint8Array(16 + size + TAG_SIZE);
+      const msg = new Uint8Array(16 + size + AEAD_TAG_SIZE);
       msg.set(packet, 16);
       sealer.seal(msg, 16, size, counter, 0);
       const out = new Uint8Array(size);
@@ -212,7 +213,7 @@ function benchTransportAead(opts: BenchOptions): BenchEntry[] {
     const receiveNonce = new Uint8Array(12);
     const noble = () => {
       new DataView(sendNonce.buffer).setUint32(4, counter, true);
-      const msg = new Uint8Array(16 + size + TAG_SIZE);
+      const msg = new Uint8Array(16 + size + AEAD_TAG_SIZE);
       msg.set(packet, 16);
       chacha20poly1305(key, sendNonce).encrypt(msg.subarray(16, 16 + size), msg.subarray(16));
       new DataView(receiveNonce.buffer).setUint32(4, counter++, true);

@@ -30,6 +30,16 @@
 import { toHex } from '../shared/bytes.ts';
 import { type IpAddress, type IpPrefix, ipEquals, prefixContains } from '../shared/ip-address.ts';
 import { PathMtuCache } from './path-mtu-cache.ts';
+import {
+  EPHEMERAL_PORT_MAX,
+  EPHEMERAL_PORT_MIN,
+  ICMP_ERROR_BURST,
+  ICMP_ERROR_RATE_PER_SECOND,
+  ICMPV4_ERROR_MAX_BYTES,
+  ICMPV4_ERROR_TOS,
+  MAX_DATAGRAM_LENGTH,
+  MTU_PLATEAUS,
+} from './netstack-constants.ts';
 import { IcmpEchoSocket, type IcmpEchoSocketHost, type IcmpEchoSocketOptions } from './socket/icmp-socket.ts';
 import { UdpSocket, type UdpSocketHost, type UdpSocketOptions } from './socket/udp-socket.ts';
 import { TokenBucket } from '../shared/token-bucket.ts';
@@ -155,22 +165,14 @@ interface FirstFragment {
 }
 
 /** RFC 1812 §4.3.2.3: an ICMPv4 error must not exceed 576 bytes (minus our 20 + 8 header bytes). */
-const ICMPV4_QUOTE_LIMIT = 576 - IPV4_HEADER_LENGTH - 8;
+const ICMPV4_QUOTE_LIMIT = ICMPV4_ERROR_MAX_BYTES - IPV4_HEADER_LENGTH - 8;
 /** RFC 4443 §2.4(c): an ICMPv6 error must not exceed the IPv6 minimum MTU. */
 const ICMPV6_QUOTE_LIMIT = IPV6_MIN_MTU - IPV6_HEADER_LENGTH - 8;
-/**
- * TOS of ICMPv4 errors: precedence 6, "internetwork control" (RFC 1812 §4.3.2.5), as Linux sends
- * them.
- */
-const ICMPV4_ERROR_TOS = 0xc0;
-/** RFC 1191 §7: MTU plateaus, to guess a path MTU when a router reports none. */
-const MTU_PLATEAUS = [32000, 17914, 8166, 4352, 2002, 1492, 1006, 508, 296, 68];
-const EPHEMERAL_FIRST = 49152;
-const EPHEMERAL_COUNT = 65536 - EPHEMERAL_FIRST;
+const EPHEMERAL_COUNT = EPHEMERAL_PORT_MAX - EPHEMERAL_PORT_MIN + 1;
 /** Largest UDP payload: 65535 minus IPv4 (20) and UDP (8) headers. */
-const MAX_UDP_PAYLOAD_V4 = 65535 - IPV4_HEADER_LENGTH - UDP_HEADER_LENGTH;
+const MAX_UDP_PAYLOAD_V4 = MAX_DATAGRAM_LENGTH - IPV4_HEADER_LENGTH - UDP_HEADER_LENGTH;
 /** Largest UDP payload over IPv6 when fragmented: 65535 minus Fragment (8) and UDP (8) headers. */
-const MAX_UDP_PAYLOAD_V6 = 65535 - IPV6_FRAGMENT_HEADER_LENGTH - UDP_HEADER_LENGTH;
+const MAX_UDP_PAYLOAD_V6 = MAX_DATAGRAM_LENGTH - IPV6_FRAGMENT_HEADER_LENGTH - UDP_HEADER_LENGTH;
 
 const defaultRandomBytes: RandomBytes = (n) => crypto.getRandomValues(new Uint8Array(n));
 
@@ -242,7 +244,7 @@ export class NetInterface<T extends TransportLayer = TransportLayer> {
     // IPv4: the reassembled payload plus a 20-byte header must fit the 16-bit total length.
     this.reassembler4 = new FragmentReassembler({ ...r, maxLength: 65535 - IPV4_HEADER_LENGTH, onDrop: onDrop('ipv4') });
     this.reassembler6 = new FragmentReassembler({ ...r, maxLength: 65535, onDrop: onDrop('ipv6') });
-    const rate = options.icmpErrorRate ?? { perSecond: 10, burst: 10 };
+    const rate = options.icmpErrorRate ?? { perSecond: ICMP_ERROR_RATE_PER_SECOND, burst: ICMP_ERROR_BURST };
     this.icmpErrors = new TokenBucket({ ratePerSecond: rate.perSecond, burst: rate.burst });
     this.maxQueued = options.maxQueuedPackets ?? 512;
     const seed = this.randomBytes(6);
@@ -275,7 +277,7 @@ export class NetInterface<T extends TransportLayer = TransportLayer> {
     let p = port ?? 0;
     if (!Number.isInteger(p) || p < 0 || p > 65535) throw new RangeError(`a UDP port is an integer from 1 to 65535, not ${port}`);
     if (p === 0) {
-      p = this.freeNumber(this.udpSockets, EPHEMERAL_FIRST, EPHEMERAL_COUNT);
+      p = this.freeNumber(this.udpSockets, EPHEMERAL_PORT_MIN, EPHEMERAL_COUNT);
       if (p < 0) throw new RangeError('no free ephemeral UDP port (49152-65535): close some sockets');
     } else if (this.udpSockets.has(p)) {
       throw new RangeError(`UDP port ${p} is already bound on this interface`);

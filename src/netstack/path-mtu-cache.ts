@@ -5,6 +5,7 @@
  */
 import { toHex } from '../shared/bytes.ts';
 import type { IpAddress } from '../shared/ip-address.ts';
+import { PATH_MTU_CACHE_ENTRIES, PATH_MTU_LIFETIME_MS } from './netstack-constants.ts';
 
 interface Entry {
   readonly mtu: number;
@@ -18,8 +19,8 @@ export class PathMtuCache {
   private readonly lifetimeMs: number;
 
   constructor(options: { maxEntries?: number; lifetimeMs?: number } = {}) {
-    this.maxEntries = options.maxEntries ?? 256;
-    this.lifetimeMs = options.lifetimeMs ?? 10 * 60_000;
+    this.maxEntries = options.maxEntries ?? PATH_MTU_CACHE_ENTRIES;
+    this.lifetimeMs = options.lifetimeMs ?? PATH_MTU_LIFETIME_MS;
   }
 
   /** Destinations with a learned MTU (expired ones included until looked up). */

@@ -30,7 +30,7 @@ export const INITIATION_SIZE = 148;
 export const RESPONSE_SIZE = 92;
 export const COOKIE_REPLY_SIZE = 64;
 export const TRANSPORT_HEADER_SIZE = 16;
-/** Poly1305 tag length. */
+/** Poly1305 tag length (RFC 8439 §2.5). */
 export const AEAD_TAG_SIZE = 16;
 /** An empty transport message: header plus tag. This is a keepalive (paper §6.5). */
 export const KEEPALIVE_SIZE = TRANSPORT_HEADER_SIZE + AEAD_TAG_SIZE;
@@ -67,17 +67,20 @@ export const REKEY_TIMEOUT_JITTER_MAX_MS = 334;
 export const KEEPALIVE_TIMEOUT_MS = 10_000;
 /** A cookie (and the responder's cookie secret) is good for two minutes (paper §5.4.7). */
 export const COOKIE_REFRESH_TIME_MS = 120_000;
-/** At most one initiation per peer is consumed per 1/50 s (wireguard-go HandshakeInitationRate). */
-export const HANDSHAKE_INITIATION_RATE_MS = 20;
 /** Transport plaintext is zero-padded to a multiple of 16 bytes (paper §5.4.6). */
 export const PADDING_MULTIPLE = 16;
-/** Whitening of TAI64N nanoseconds: the low 24 bits are cleared (about 16.8 ms granularity). */
-export const TAI64N_WHITENER_MASK = 0xffffff;
 
 // ---------------------------------------------------------------------------------------------
 // Implementation choices
 // ---------------------------------------------------------------------------------------------
 
+/** At most one initiation per peer is consumed per 1/50 s (wireguard-go HandshakeInitationRate; not in the paper). */
+export const HANDSHAKE_INITIATION_RATE_MS = 20;
+/**
+ * Whitening of TAI64N nanoseconds: the low 24 bits are cleared (about 16.8 ms granularity), as the
+ * kernel and wireguard-go do, so a timestamp does not reveal the sender's clock precisely.
+ */
+export const TAI64N_WHITENER_MASK = 0xffffff;
 /** Packets queued per peer while no session exists (kernel and wireguard-go use 128). */
 export const MAX_STAGED_PACKETS = 128;
 /**

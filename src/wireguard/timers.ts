@@ -113,6 +113,3 @@ export class PeerTimers {
     this.sentLastMinuteHandshake = false;
   }
 }
-
-/** Jitter bound re-exported for tests: REKEY_TIMEOUT + [0, 334) ms. */
-export const JITTER_MAX_MS = REKEY_TIMEOUT_JITTER_MAX_MS;

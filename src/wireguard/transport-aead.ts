@@ -35,9 +35,8 @@
  * - The one-time Poly1305 key only lives in locals and two small Float64Arrays that are
  *   overwritten per packet; the long-term key words are zeroed by {@link TransportAead.zero}.
  */
+import { AEAD_TAG_SIZE } from './constants.ts';
 
-/** Poly1305 tag length (RFC 8439 §2.5). */
-export const TAG_SIZE = 16;
 
 const IS_LE = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
 
@@ -90,7 +89,7 @@ export class TransportAead {
    * @throws {RangeError} when the region plus its tag does not fit in `buf`.
    */
   seal(buf: Uint8Array, offset: number, length: number, counterLo: number, counterHi: number): void {
-    checkRegion(buf, offset, length + TAG_SIZE);
+    checkRegion(buf, offset, length + AEAD_TAG_SIZE);
     this.sealWithNonce(buf, offset, length, 0, counterLo, counterHi, undefined);
   }
 
@@ -102,7 +101,7 @@ export class TransportAead {
    * @throws {RangeError} when a region does not fit in its buffer.
    */
   open(src: Uint8Array, offset: number, length: number, out: Uint8Array, outOffset: number, counterLo: number, counterHi: number): boolean {
-    checkRegion(src, offset, length + TAG_SIZE);
+    checkRegion(src, offset, length + AEAD_TAG_SIZE);
     checkRegion(out, outOffset, length);
     return this.openWithNonce(src, offset, length, out, outOffset, 0, counterLo, counterHi, undefined);
   }

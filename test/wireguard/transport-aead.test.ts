@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { fromHex, toHex } from '../../src/shared/bytes.ts';
-import { TAG_SIZE, TransportAead } from '../../src/wireguard/transport-aead.ts';
+import { TransportAead } from '../../src/wireguard/transport-aead.ts';
+import { AEAD_TAG_SIZE } from '../../src/wireguard/constants.ts';
 
 const vectors = JSON.parse(readFileSync(new URL('../vectors/wireguard/primitives.json', import.meta.url), 'utf8'));
 
@@ -64,7 +65,7 @@ describe('TransportAead', () => {
       const aead = new TransportAead(fromHex(v.key));
       const plaintext = fromHex(v.plaintext);
       const [n0, n1, n2] = words(fromHex(v.nonce));
-      const buf = new Uint8Array(plaintext.length + TAG_SIZE);
+      const buf = new Uint8Array(plaintext.length + AEAD_TAG_SIZE);
       buf.set(plaintext);
       aead.sealWithNonce(buf, 0, plaintext.length, n0, n1, n2, fromHex(v.aad));
       assert.equal(toHex(buf), v.ciphertext + v.tag);
@@ -134,14 +135,14 @@ describe('TransportAead', () => {
       const plaintext = rand.bytes(length);
       // Offsets 0..3 cover the in-place word path (aligned) and the scratch path (unaligned).
       const offset = 16 + rand.below(4);
-      const buf = new Uint8Array(offset + length + TAG_SIZE + 3);
+      const buf = new Uint8Array(offset + length + AEAD_TAG_SIZE + 3);
       buf.set(plaintext, offset);
       const aead = new TransportAead(key);
       aead.seal(buf, offset, length, lo, hi);
       const expected = chacha20poly1305(key, wireguardNonce(lo, hi)).encrypt(plaintext);
-      assert.equal(toHex(buf.subarray(offset, offset + length + TAG_SIZE)), toHex(expected), `case ${i}: ${length} bytes at offset ${offset}, counter ${hi}:${lo}`);
+      assert.equal(toHex(buf.subarray(offset, offset + length + AEAD_TAG_SIZE)), toHex(expected), `case ${i}: ${length} bytes at offset ${offset}, counter ${hi}:${lo}`);
       assert.deepEqual(buf.subarray(0, offset), new Uint8Array(offset), 'nothing written before the region');
-      assert.deepEqual(buf.subarray(offset + length + TAG_SIZE), new Uint8Array(3), 'nothing written after the tag');
+      assert.deepEqual(buf.subarray(offset + length + AEAD_TAG_SIZE), new Uint8Array(3), 'nothing written after the tag');
       const outOffset = rand.below(4);
       const out = new Uint8Array(outOffset + length);
       assert.equal(new TransportAead(key).open(buf, offset, length, out, outOffset, lo, hi), true, `case ${i}: opens`);
@@ -163,7 +164,7 @@ describe('TransportAead', () => {
   test('any single flipped bit in ciphertext or tag is rejected, and no plaintext is written', () => {
     const key = seeded(3).bytes(32);
     const plaintext = seeded(4).bytes(100);
-    const sealed = new Uint8Array(100 + TAG_SIZE);
+    const sealed = new Uint8Array(100 + AEAD_TAG_SIZE);
     sealed.set(plaintext);
     new TransportAead(key).seal(sealed, 0, 100, 42, 0);
     const opener = new TransportAead(key);
@@ -183,9 +184,9 @@ describe('TransportAead', () => {
 
   test('a tag that differs only in its last byte is rejected (every tag byte is compared)', () => {
     const key = new Uint8Array(32).fill(9);
-    const sealed = new Uint8Array(32 + TAG_SIZE);
+    const sealed = new Uint8Array(32 + AEAD_TAG_SIZE);
     new TransportAead(key).seal(sealed, 0, 32, 0, 0);
-    for (let i = 0; i < TAG_SIZE; i++) {
+    for (let i = 0; i < AEAD_TAG_SIZE; i++) {
       const bad = sealed.slice();
       bad[32 + i] = (bad[32 + i] + 1) & 0xff;
       assert.equal(new TransportAead(key).open(bad, 0, 32, new Uint8Array(32), 0, 0, 0), false, `tag byte ${i}`);
@@ -198,7 +199,7 @@ describe('TransportAead', () => {
     const aead = new TransportAead(key);
     for (let counter = 0; counter < 50; counter++) {
       const plaintext = rand.bytes(rand.below(1500));
-      const buf = new Uint8Array(plaintext.length + TAG_SIZE);
+      const buf = new Uint8Array(plaintext.length + AEAD_TAG_SIZE);
       buf.set(plaintext);
       aead.seal(buf, 0, plaintext.length, counter, 0);
       assert.deepEqual(buf, chacha20poly1305(key, wireguardNonce(counter, 0)).encrypt(plaintext));
@@ -208,8 +209,8 @@ describe('TransportAead', () => {
   test('zero() wipes the key: the instance then behaves as one keyed with 32 zero bytes', () => {
     const aead = new TransportAead(new Uint8Array(32).fill(0xab));
     aead.zero();
-    const a = new Uint8Array(20 + TAG_SIZE);
-    const b = new Uint8Array(20 + TAG_SIZE);
+    const a = new Uint8Array(20 + AEAD_TAG_SIZE);
+    const b = new Uint8Array(20 + AEAD_TAG_SIZE);
     aead.seal(a, 0, 20, 0, 0);
     new TransportAead(new Uint8Array(32)).seal(b, 0, 20, 0, 0);
     assert.deepEqual(a, b);

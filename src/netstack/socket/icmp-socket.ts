@@ -11,6 +11,7 @@
  * carries `sentAt` and `receivedAt` in the caller's clock, so `rtt = receivedAt - sentAt`.
  */
 import type { IpAddress } from '../../shared/ip-address.ts';
+import { DEFAULT_ECHO_PAYLOAD_BYTES } from '../netstack-constants.ts';
 
 /** An echo reply to one of our requests. */
 export interface EchoReply {
@@ -81,7 +82,7 @@ export interface IcmpEchoSocketOptions {
   rememberedSequences?: number;
 }
 
-const DEFAULT_PAYLOAD = Uint8Array.from({ length: 56 }, (_, i) => i);
+const DEFAULT_PAYLOAD = Uint8Array.from({ length: DEFAULT_ECHO_PAYLOAD_BYTES }, (_, i) => i);
 
 interface Sent {
   readonly at: number;

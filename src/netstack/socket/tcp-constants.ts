@@ -23,13 +23,8 @@ export const MAX_RTO_MS = 60_000;
 export const DUP_ACK_THRESHOLD = 3;
 /** RFC 6928: initial window of 10 segments. */
 export const INITIAL_WINDOW_SEGMENTS = 10;
-/** RFC 7323 §2.3: largest window-scale shift. */
-export const MAX_WINDOW_SCALE = 14;
 /** RFC 7323: the unscaled window field is 16 bits. */
 export const MAX_UNSCALED_WINDOW = 0xffff;
-/** Ephemeral port range (RFC 6335 §6, RFC 6056). */
-export const EPHEMERAL_PORT_MIN = 49152;
-export const EPHEMERAL_PORT_MAX = 65535;
 /** RFC 1122 §4.2.3.2: a delayed ACK waits less than 500 ms. */
 export const MAX_DELAYED_ACK_MS = 500;
 /** RFC 6528 §3: the ISN clock ticks every 4 microseconds, 250 ticks per millisecond. */

@@ -14,7 +14,8 @@
  */
 import { ipEquals, type IpAddress } from '../../shared/ip-address.ts';
 import { emitTcp, parseTcp, TcpFlag, type TcpRepr } from '../wire/tcp.ts';
-import { DEFAULT_BACKLOG, EPHEMERAL_PORT_MAX, EPHEMERAL_PORT_MIN } from './tcp-constants.ts';
+import { DEFAULT_BACKLOG } from './tcp-constants.ts';
+import { EPHEMERAL_PORT_MAX, EPHEMERAL_PORT_MIN } from '../netstack-constants.ts';
 import { IsnGenerator } from './tcp-isn.ts';
 import type { RandomBytes } from '../../shared/bytes.ts';
 import { TcpListener, type TcpListenerHost } from './tcp-listener.ts';

@@ -18,7 +18,7 @@
  */
 import type { IpAddress } from '../../shared/ip-address.ts';
 import { finishChecksum, sumBytes } from '../wire/checksum.ts';
-import { emitTcpHeader, TcpFlag, tcpHeaderLength, type TcpRepr } from '../wire/tcp.ts';
+import { emitTcpHeader, TCP_MAX_WINDOW_SCALE, TcpFlag, tcpHeaderLength, type TcpRepr } from '../wire/tcp.ts';
 import { createCongestionControl, type CongestionAlgorithm, type CongestionControl } from './tcp-congestion.ts';
 import {
   CONNECT_TIMEOUT_MS,
@@ -37,7 +37,6 @@ import {
   MAX_RETRANSMISSIONS,
   MAX_RTO_MS,
   MAX_UNSCALED_WINDOW,
-  MAX_WINDOW_SCALE,
   MIN_MSS_IPV4,
   MIN_MSS_IPV6,
   MIN_RTO_MS,
@@ -429,7 +428,7 @@ export class TcpSocket {
     this.cc = createCongestionControl(options.congestionControl, this.advMss);
     if (options.windowScaling) {
       let shift = 0;
-      while (shift < MAX_WINDOW_SCALE && options.maxReceiveBufferSize >> shift > MAX_UNSCALED_WINDOW) shift++;
+      while (shift < TCP_MAX_WINDOW_SCALE && options.maxReceiveBufferSize >> shift > MAX_UNSCALED_WINDOW) shift++;
       this.rcvWscale = shift;
     }
   }

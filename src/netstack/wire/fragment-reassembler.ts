@@ -19,6 +19,13 @@
  * Keys are opaque strings built by the caller (IPv4: source, destination, protocol, ID; IPv6:
  * source, destination, ID).
  */
+import {
+  FRAGMENT_MAX_BUFFERED_BYTES,
+  FRAGMENT_MAX_PER_DATAGRAM,
+  FRAGMENT_MAX_REASSEMBLIES,
+  FRAGMENT_TIMEOUT_MS,
+  MAX_DATAGRAM_LENGTH,
+} from '../netstack-constants.ts';
 
 /** Why fragments (or whole datagrams in reassembly) were dropped. */
 export type ReassemblyDrop =
@@ -90,11 +97,11 @@ export class FragmentReassembler<T> {
   private buffered = 0;
 
   constructor(options: FragmentReassemblerOptions = {}) {
-    this.maxReassemblies = positive(options.maxReassemblies ?? 16, 'maxReassemblies');
-    this.maxLength = positive(options.maxLength ?? 65535, 'maxLength');
-    this.timeoutMs = positive(options.timeoutMs ?? 30_000, 'timeoutMs');
-    this.maxFragments = positive(options.maxFragments ?? 64, 'maxFragments');
-    this.maxBufferedBytes = positive(options.maxBufferedBytes ?? 1 << 20, 'maxBufferedBytes');
+    this.maxReassemblies = positive(options.maxReassemblies ?? FRAGMENT_MAX_REASSEMBLIES, 'maxReassemblies');
+    this.maxLength = positive(options.maxLength ?? MAX_DATAGRAM_LENGTH, 'maxLength');
+    this.timeoutMs = positive(options.timeoutMs ?? FRAGMENT_TIMEOUT_MS, 'timeoutMs');
+    this.maxFragments = positive(options.maxFragments ?? FRAGMENT_MAX_PER_DATAGRAM, 'maxFragments');
+    this.maxBufferedBytes = positive(options.maxBufferedBytes ?? FRAGMENT_MAX_BUFFERED_BYTES, 'maxBufferedBytes');
     this.onDrop = options.onDrop ?? (() => {});
   }
 
