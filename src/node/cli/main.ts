@@ -58,7 +58,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'up',
     summary: 'Bring a tunnel up and show which peers are up, and why the others are not',
-    load: async () => (await import('./commands/up-command.ts')).run,
+    load: () => import('./commands/up-command.ts'),
   },
   {
     name: 'ping',

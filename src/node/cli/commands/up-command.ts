@@ -10,7 +10,7 @@
 import { formatBytes } from '../../../shared/format-bytes.ts';
 import type { PeerStatus, TunnelStatus } from '../../../session/session-types.ts';
 import type { Session } from '../../../session/session.ts';
-import { formatCommandHelp, parseCommandArgs, type CommandSpec } from '../args.ts';
+import { parseCommandArgs, type CommandSpec } from '../args.ts';
 import type { CliIo } from '../cli-io.ts';
 import { guardTunnelCommand, startTunnelSession, TUNNEL_OPTIONS } from '../tunnel-options.ts';
 
@@ -35,11 +35,7 @@ export const spec = {
 const POLL_MS = 100;
 
 export async function run(args: string[], io: CliIo): Promise<number> {
-  const { help, values } = parseCommandArgs(spec, args);
-  if (help) {
-    await io.stdout.write(formatCommandHelp(spec));
-    return 0;
-  }
+  const { values } = parseCommandArgs(spec, args);
   const handshakeS = values['handshake-timeout'] ?? 15;
   return guardTunnelCommand('up', values, io, values.watch ? 0 : handshakeS + 10, async (io, track) => {
     const session = await startTunnelSession('up', values, io, track);
