@@ -38,6 +38,7 @@ import type {
   TunnelStatus,
 } from './session-types.ts';
 import { describeTunnelEvent } from './tunnel-event-text.ts';
+import { diagnoseHandshake } from './handshake-diagnosis.ts';
 
 /** Options for {@link Session.webSocket}. */
 export interface SessionWebSocketOptions {
@@ -102,6 +103,8 @@ export class Session {
   private relayState: RelayTransportState = 'connecting';
   private handshakeWaiters: { resolve: () => void; reject: (e: WgwebError) => void }[] = [];
   private lastFailure: WgwebError | undefined;
+  /** Monotonic time of the first initiation of each peer's current attempt series. */
+  private readonly handshakeStartedAt = new Map<PeerId, number>();
   /** Peers whose handshake attempts ran out (REKEY_ATTEMPT_TIME), until one succeeds. */
   private readonly peerFailures = new Map<PeerId, WgwebError>();
   /** Loaded on the first https URL; recreated (fresh ticket cache) when the trust settings change. */
@@ -186,7 +189,15 @@ export class Session {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.handshakeWaiters = this.handshakeWaiters.filter((w) => w !== waiter);
-        reject(this.noHandshakeError());
+        const error = this.noHandshakeError();
+        // The log and the timeline show why, as it happens, not only the caller.
+        this.emit({
+          type: 'handshake-timeout',
+          level: 'error',
+          message: `Gave up waiting for the handshake after ${Math.round(timeoutMs / 1000)} s: ${error.message}`,
+          detail: { ...error.detail, code: error.code, waitedMs: timeoutMs },
+        });
+        reject(error);
       }, timeoutMs);
       const waiter = {
         resolve: () => {
@@ -655,7 +666,10 @@ export class Session {
       }
     }
     if (e.type === 'session-established') this.peerFailures.delete(e.peer);
+    if (e.type === 'handshake-initiation-sent' && (e.attempt === 1 || !this.handshakeStartedAt.has(e.peer))) this.handshakeStartedAt.set(e.peer, e.at);
     const text = describeTunnelEvent(e);
+    // After the retries ran out: the likely cause, not just "no response" (issue #15 item 6).
+    if (e.type === 'handshake-failed') text.message = this.peerFailures.get(e.peer)?.message ?? text.message;
     this.emit({ ...text, at: epoch(e.at) });
   }
 
@@ -706,11 +720,22 @@ export class Session {
     const relay = this.relayProblem();
     if (relay) return relay;
     const where = p?.endpoint ? formatEndpoint(p.endpoint) : 'the peer';
-    return new WgwebError(
-      ErrorCode.HANDSHAKE_TIMEOUT,
-      `no handshake response from ${where}: check the peer's PublicKey, Endpoint and firewall`,
-      { endpoint: where, attempts: p?.handshakeAttempts },
-    );
+    if (!p?.endpoint) {
+      return new WgwebError(ErrorCode.HANDSHAKE_TIMEOUT, `no handshake response from ${where}: check the peer's PublicKey, Endpoint and firewall`, { endpoint: where, attempts: p?.handshakeAttempts });
+    }
+    const started = this.handshakeStartedAt.get(p.publicKey);
+    const { cause, message } = diagnoseHandshake({
+      endpoint: where,
+      attempts: p.handshakeAttempts,
+      elapsedMs: started === undefined ? 0 : now() - started,
+      ourPublicKey: this.publicKey,
+      peerPublicKey: p.publicKey,
+      datagramsFromEndpoint: this.transports.get(where)?.stats().datagramsReceived ?? 0,
+      rejectedResponses: stats.drops['handshake-decrypt'],
+      cookieReply: p.hasCookie,
+      hasPresharedKey: p.hasPresharedKey,
+    });
+    return new WgwebError(ErrorCode.HANDSHAKE_TIMEOUT, `no handshake response from ${where}: ${message}`, { endpoint: where, attempts: p.handshakeAttempts, cause });
   }
 
   private emit(e: Omit<SessionEvent, 'at'> & { at?: number }): void {

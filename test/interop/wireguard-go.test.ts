@@ -108,7 +108,7 @@ describe('wgweb and a real wireguard-go', { skip }, () => {
     t.after(() => session.close());
     await assert.rejects(session.waitForHandshake(6_000), (e: Error & { code?: string }) => {
       assert.equal(e.code, 'HANDSHAKE_TIMEOUT');
-      assert.match(e.message, /no handshake response from 10\.201\.\d+\.\d+:51820: check the peer's PublicKey, Endpoint and firewall/);
+      assert.match(e.message, /no handshake response from 10\.201\.\d+\.\d+:51820: \d+ initiations in \d+ s went unanswered, through a relay that works\. .*the peer's public key is /);
       return true;
     });
   });

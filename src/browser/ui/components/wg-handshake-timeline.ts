@@ -352,11 +352,14 @@ export class WgHandshakeTimeline extends LitElement {
         ${this.#glossary()}`;
     }
     const took = this.#model.handshakeMs;
+    const failure = this.#model.failure;
     return html`
       <div class="summary" role="status">
         ${took !== undefined
           ? html`<span class="pill ok" data-testid="handshake-took">Handshake done in ${formatInterval(took)}</span>`
-          : html`<span class="pill warn busy">Waiting for the handshake…</span>`}
+          : failure
+            ? html`<span class="pill err" data-testid="handshake-failed">${failure.title}</span>`
+            : html`<span class="pill warn busy">Waiting for the handshake…</span>`}
         <span class="muted">${steps.length} step${steps.length === 1 ? '' : 's'} since connect</span>
         <span class="spacer"></span>
         <button type="button" class="small" @click=${this.#clear}>Clear</button>

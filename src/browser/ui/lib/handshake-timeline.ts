@@ -114,6 +114,19 @@ export class HandshakeTimeline {
     this.#lastFold = undefined;
   }
 
+  /**
+   * The step that ended the latest connection attempt without a session (the handshake gave up, the
+   * relay failed), if that is where it stands: the summary then says so instead of "Waiting".
+   */
+  get failure(): TimelineStep | undefined {
+    for (let i = this.steps.length - 1; i >= 0; i--) {
+      const s = this.steps[i];
+      if (s.type === 'session-established' || s.type === 'connect') return undefined;
+      if (s.type === 'handshake-timeout' || s.type === 'handshake-failed' || s.type === 'relay-failed') return s;
+    }
+    return undefined;
+  }
+
   /** ms from the first initiation to the session being established, for the latest handshake. */
   get handshakeMs(): number | undefined {
     let end: TimelineStep | undefined;
@@ -329,6 +342,15 @@ export class HandshakeTimeline {
           title: 'Peer endpoint changed',
           facts: [str(d.to) ?? ''].filter(Boolean),
           explain: 'Roaming: an authenticated packet came from a new address, so replies go there now.',
+        });
+      case 'handshake-timeout':
+        // The Session's likely cause (src/session/handshake-diagnosis.ts), as it gives up.
+        return this.#push(e, {
+          direction: 'local',
+          title: 'No handshake',
+          facts: [str(d.cause) === 'key-mismatch' ? 'keys disagree' : str(d.cause) === 'under-load' ? 'peer under load' : 'no answer'],
+          explain: e.message ?? 'No handshake response: check the peer’s public key, endpoint and firewall.',
+          highlight: 'error',
         });
       case 'relay-failed':
         return this.#push(e, { direction: 'local', title: 'Relay failed', explain: e.message ?? 'The relay refused or closed the session.', highlight: 'error' });

@@ -187,3 +187,28 @@ describe('formatInterval and hexIndex', () => {
     assert.equal(hexIndex(undefined), '');
   });
 });
+
+describe('HandshakeTimeline: a handshake that gets no answer', () => {
+  test('each initiation and retry is a step as it happens, then the give-up with the likely cause; the summary stops waiting', () => {
+    const t = new HandshakeTimeline();
+    t.add([
+      app('connect', 1_700_000_000_100),
+      core({ type: 'handshake-initiation-sent', at: 150, size: 148, senderIndex: 1, attempt: 1, trigger: 'connect', mac2: false, endpoint: ENDPOINT }),
+    ]);
+    assert.equal(t.failure, undefined, 'still waiting after the first initiation');
+    t.add([
+      core({ type: 'handshake-retry', at: 5150, attempt: 2, elapsedMs: 5000 }),
+      core({ type: 'handshake-initiation-sent', at: 5150, size: 148, senderIndex: 2, attempt: 2, trigger: 'retry', mac2: false, endpoint: ENDPOINT }),
+    ]);
+    assert.deepEqual(t.steps.map((s) => s.type), ['connect', 'handshake-initiation-sent', 'handshake-retry', 'handshake-initiation-sent']);
+    assert.equal(t.failure, undefined);
+    const cause = 'Gave up waiting for the handshake after 16 s: no handshake response from 192.0.2.1:51820: 3 initiations in 16 s went unanswered, through a relay that works.';
+    t.add([{ id: nextId++, source: 'session', at: 1_700_000_016_200, type: 'handshake-timeout', message: cause, detail: { cause: 'no-answer', code: 'HANDSHAKE_TIMEOUT' } }]);
+    const last = t.steps[t.steps.length - 1];
+    assert.deepEqual([last.title, last.facts, last.explain, last.highlight], ['No handshake', ['no answer'], cause, 'error']);
+    assert.equal(t.failure, last, 'the summary shows the failure instead of "Waiting"');
+    assert.equal(t.handshakeMs, undefined);
+    t.add([app('connect', 1_700_000_020_000)]);
+    assert.equal(t.failure, undefined, 'a new connect starts over');
+  });
+});
