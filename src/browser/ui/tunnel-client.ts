@@ -103,6 +103,11 @@ export class TunnelClient {
     return this.#api.addTrustedCertificate(pem);
   }
 
+  /** Replaces the worker's https trust settings (TrustStore.toJSON() data). */
+  setTrust(json: object): Promise<void> {
+    return coded(() => this.#api.setTrust(json));
+  }
+
   tcping(host: string, port: number, options: { timeoutMs?: number } = {}, signal?: AbortSignal): Promise<TcpingResult> {
     return this.#cancellable(signal, (id) => this.#api.tcping(host, port, options, id));
   }

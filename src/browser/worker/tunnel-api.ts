@@ -127,6 +127,12 @@ export interface TunnelApi extends CaptureApi {
    */
   addTrustedCertificate(pem: string): Promise<{ subject: string; sha256: string }[]>;
   /**
+   * Replaces the https trust settings (the Certificates tab's `TrustStore.toJSON()` data: imported
+   * CAs and server certificates, host pins, insecure hosts) for this session and the next ones.
+   * Certificates added with {@link TunnelApi.addTrustedCertificate} are kept on top of it.
+   */
+  setTrust(json: unknown): Promise<void>;
+  /**
    * HTTP through the tunnel; the result's body is a transferred stream. `onTiming` receives each
    * exchange's phase marks once it is over (after the body has been read), for a waterfall view.
    */

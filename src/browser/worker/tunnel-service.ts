@@ -56,6 +56,8 @@ export interface SessionLike {
   tlsKeyLogLines?(): string[];
   /** Trusts a CA / server certificate for https (Session.addTrustedCertificate). */
   addTrustedCertificate?(pem: string): Promise<{ subject: string; sha256: string }[]>;
+  /** Replaces the https trust settings (Session.setTrust). */
+  setTrust?(json: unknown): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -70,6 +72,8 @@ const HTTP_METHOD = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 export class TunnelService implements TunnelApi {
   readonly #start: StartSession;
   readonly #trustedPems: string[] = [];
+  /** The page's trust settings (TrustStore.toJSON() data), applied to every session. */
+  #trustJson: object | undefined;
   #session: SessionLike | undefined;
   #unlisten: (() => void) | undefined;
   /** Bumped by every connect/disconnect so a slow connect that lost the race closes itself. */
@@ -104,8 +108,9 @@ export class TunnelService implements TunnelApi {
       throw plain(ErrorCode.ABORTED, 'This connect was cancelled by a later connect or disconnect.');
     }
     this.#session = session;
-    // Certificates trusted through the page API carry over to every new session.
-    for (const pem of this.#trustedPems) await session.addTrustedCertificate?.(pem).catch(() => []);
+    // The Certificates tab's trust, then certificates trusted through the page API, carry over to
+    // every new session.
+    await this.#applyTrust(session).catch(() => {});
     this.#unlisten = session.onEvent((event) => this.#queueEvent(event));
     // The capture keeps this session's TLS secrets for downloads even after a later connect.
     if (session.tlsKeyLogLines) this.#capture.addTlsKeyLogSource(() => session.tlsKeyLogLines!());
@@ -166,6 +171,24 @@ export class TunnelService implements TunnelApi {
     }
     this.#trustedPems.push(pem);
     return added;
+  }
+
+  async setTrust(json: unknown): Promise<void> {
+    if (typeof json !== 'object' || json === null || Array.isArray(json)) throw usage('setTrust(json): give the trust settings object (TrustStore.toJSON() data)');
+    this.#trustJson = json;
+    const session = this.#session;
+    if (!session) return;
+    try {
+      await this.#applyTrust(session);
+    } catch (e) {
+      throw toPlainError(e);
+    }
+  }
+
+  /** The stored trust settings and the page API's certificates, onto `session`. */
+  async #applyTrust(session: SessionLike): Promise<void> {
+    if (this.#trustJson && session.setTrust) await session.setTrust(this.#trustJson);
+    for (const pem of this.#trustedPems) await session.addTrustedCertificate?.(pem).catch(() => []);
   }
 
   async tcping(host: string, port: number, options?: { timeoutMs?: number }, operationId?: string): Promise<TcpingResult> {

@@ -252,6 +252,34 @@ describe('TunnelService through TunnelClient', () => {
     done();
   });
 
+  test('trust settings set before connect reach every new session, with page-API certificates on top, and updates reach the running one', async () => {
+    const calls: string[][] = [];
+    let n = 0;
+    const { client, done } = pair(async () => {
+      const mine: string[] = [];
+      calls.push(mine);
+      n++;
+      return Object.assign(new ScriptedSession(), {
+        setTrust: async (json: unknown) => void mine.push(`set ${JSON.stringify(json)}`),
+        addTrustedCertificate: async (pem: string) => (mine.push(`add ${pem.length}`), [{ subject: 'CN=ca', sha256: 'ab' }]),
+      });
+    });
+    const pins = { version: 1, certificates: [], pins: { 'nas.lan': 'ab'.repeat(32) }, insecureHosts: [] };
+    await client.setTrust(pins);
+    await client.connect('[Interface]\n', 'ws://127.0.0.1:1/wg');
+    const pem = '-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n';
+    await client.addTrustedCertificate(pem);
+    assert.deepEqual(calls[0], [`set ${JSON.stringify(pins)}`, `add ${pem.length}`]);
+    const later = { ...pins, pins: {} };
+    await client.setTrust(later);
+    assert.deepEqual(calls[0]!.slice(2), [`set ${JSON.stringify(later)}`, `add ${pem.length}`], 'the running session gets the new settings, page-API certificates kept');
+    await client.connect('[Interface]\n', 'ws://127.0.0.1:1/wg');
+    assert.equal(n, 2);
+    assert.deepEqual(calls[1], [`set ${JSON.stringify(later)}`, `add ${pem.length}`], 'a new session starts with the latest settings');
+    assert.equal(await codeOf(client.setTrust('nope' as unknown as object)), 'USAGE');
+    done();
+  });
+
   test('a second connect closes the first session', async () => {
     const sessions: ScriptedSession[] = [];
     const { client, done } = pair(async () => {

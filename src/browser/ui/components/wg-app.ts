@@ -156,7 +156,10 @@ export class WgApp extends LitElement implements AutomationTarget {
         (() => {
           throw new Error('no worker factory: construct <wg-app> with new WgApp(createWorker)');
         }),
+      onPinCertificate: (host, sha256) => this.#pinCertificate(host, sha256),
     });
+    // The remembered trust reaches the worker before the first https request can be made.
+    if (this._trustJson !== undefined) this.tunnel.setTrust(this._trustJson as object).catch(() => {});
     this.capture = new CaptureController(() => this.tunnel.client);
     this.automation = createAutomation(this);
   }
@@ -329,6 +332,20 @@ export class WgApp extends LitElement implements AutomationTarget {
   #setTrust(json: unknown) {
     this._trustJson = json;
     if (this._remember) this.#settings.rememberTrust(json);
+    // The worker applies it to the running session and keeps it for the next ones.
+    if (typeof json === 'object' && json !== null) this.tunnel.setTrust(json).catch(() => {});
+  }
+
+  /** Trust on first use from a certificate prompt: the pin joins the profile's trust settings. */
+  async #pinCertificate(host: string, sha256: string): Promise<object> {
+    // Loaded on demand: the X.509 code is its own chunk (like the Certificates tab).
+    const { TrustStore } = await import('../../../protocols/tls/trust-store.ts');
+    const store = TrustStore.fromJSON(this._trustJson);
+    store.pin(host, sha256);
+    const json = store.toJSON();
+    this._trustJson = json;
+    if (this._remember) this.#settings.rememberTrust(json);
+    return json;
   }
 
   #onConnect() {

@@ -2,11 +2,15 @@
  * <wg-http-tool>: an HTTP request through the tunnel (wgweb's own HTTP/1.1 client on its own TCP
  * stack): method, URL, headers and body in; status, headers, timing and the body out. The body
  * streams from the worker (a transferred ReadableStream) and is read here with a progress count.
+ *
+ * An https request refused at the certificate shows <wg-certificate-prompt> (subject, issuer,
+ * validity, SHA-256) instead of a bare error: "Trust for HOST" pins that certificate for that host
+ * (tunnel.pinCertificate: the profile's trust settings, then the worker) and sends the request again.
  */
 import { LitElement, css, html, nothing } from 'lit';
 import type { FetchResponseHead, FetchTiming } from '../../worker/tunnel-api.ts';
 import type { TunnelTools } from '../controllers/tunnel-controller.ts';
-import { isAbortError, ToolRunController } from '../controllers/tool-run-controller.ts';
+import { isAbortError, ToolRunController, type ToolError } from '../controllers/tool-run-controller.ts';
 import type { TunnelRequestInit } from '../tunnel-client.ts';
 import { formatBytes } from '../../../shared/format-bytes.ts';
 import { formatMs } from '../lib/format-time.ts';
@@ -16,6 +20,7 @@ import { sharedStyles } from '../styles/shared-styles.ts';
 import { toolStyles } from './tool-styles.ts';
 import { renderToolError } from './tool-error.ts';
 import './wg-http-body.ts';
+import './wg-certificate-prompt.ts';
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 /** Bodies beyond this are cut off (and the download cancelled) to keep the page responsive. */
@@ -43,6 +48,7 @@ export class WgHttpTool extends LitElement {
     _body: { state: true },
     _timeout: { state: true },
     _exchange: { state: true },
+    _dismissed: { state: true },
   };
   static override styles = [
     sharedStyles,
@@ -219,6 +225,8 @@ export class WgHttpTool extends LitElement {
   declare _timeout: string;
   /** The exchange streams in as tool state while it runs; Cancel shows "Cancelled.". */
   declare _exchange: Exchange | undefined;
+  /** A certificate prompt the user closed (the run's error it was shown for). */
+  declare _dismissed: ToolError | undefined;
   readonly #run = new ToolRunController<void>(this, { abortedMessage: 'Cancelled.' });
 
   constructor() {
@@ -231,6 +239,7 @@ export class WgHttpTool extends LitElement {
     this._body = '';
     this._timeout = '30';
     this._exchange = undefined;
+    this._dismissed = undefined;
   }
 
   override render() {
@@ -306,8 +315,39 @@ export class WgHttpTool extends LitElement {
         </div>
       </details>
       ${this._exchange ? this.#renderExchange(this._exchange) : nothing}
-      ${renderToolError(this.#run.error)}
+      ${certificateProblem(this.#run.error)
+        ? this.#run.error === this._dismissed
+          ? nothing
+          : html`<wg-certificate-prompt
+              .host=${this.#host()}
+              .error=${this.#run.error}
+              @wg-certificate-trust=${this.#onTrust}
+              @wg-certificate-dismiss=${() => (this._dismissed = this.#run.error)}
+            ></wg-certificate-prompt>`
+        : renderToolError(this.#run.error)}
     `;
+  }
+
+  /** The URL's host as the TLS client names it (IPv6 without brackets). */
+  #host(): string {
+    try {
+      return new URL(this._url.trim()).hostname.replace(/^\[|\]$/g, '');
+    } catch {
+      return '';
+    }
+  }
+
+  /** "Trust for HOST": pin the certificate (profile trust, then the worker), then send again. */
+  #onTrust(e: CustomEvent<{ host: string; sha256: string }>) {
+    e.stopPropagation();
+    const tunnel = this.tunnel;
+    if (!tunnel?.pinCertificate) return;
+    const { headers } = parseHeaderLines(this._headers);
+    this._exchange = undefined;
+    void this.#run.run(async (signal) => {
+      await tunnel.pinCertificate!(e.detail.host, e.detail.sha256);
+      await this.#exchange(tunnel, headers, signal);
+    });
   }
 
   #urlProblem(): string | undefined {
@@ -393,6 +433,10 @@ export class WgHttpTool extends LitElement {
 
   #onSubmit(e: Event) {
     e.preventDefault();
+    this.#send();
+  }
+
+  #send() {
     const tunnel = this.tunnel;
     if (!tunnel || this.#run.running || this.#urlProblem()) return;
     const { headers, problems } = parseHeaderLines(this._headers);
@@ -460,3 +504,10 @@ export class WgHttpTool extends LitElement {
   }
 }
 customElements.define('wg-http-tool', WgHttpTool);
+
+/** A refused server certificate the user can look at (the error carries its summary). */
+function certificateProblem(e: ToolError | undefined): e is ToolError {
+  if (!e) return false;
+  const c = (e.detail as { certificate?: { sha256?: unknown } } | undefined)?.certificate;
+  return typeof e.code === 'string' && e.code.startsWith('TLS_') && typeof c?.sha256 === 'string';
+}

@@ -21,6 +21,8 @@ import { ErrorCode } from '../../../shared/errors.ts';
 export interface ToolError {
   code?: string;
   message: string;
+  /** The error's detail, when it has one (e.g. the refused certificate of a TLS error). */
+  detail?: Record<string, unknown>;
 }
 
 /** Where a run stands. */
@@ -107,6 +109,7 @@ export class ToolRunController<T> implements ReactiveController {
       } else {
         const e = err as Partial<ToolError> | null;
         this.#error = { code: typeof e?.code === 'string' ? e.code : undefined, message: typeof e?.message === 'string' ? e.message : String(err) };
+        if (typeof e?.detail === 'object' && e.detail !== null) this.#error.detail = e.detail;
         this.#status = 'failed';
       }
     } finally {

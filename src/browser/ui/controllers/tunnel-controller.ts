@@ -38,6 +38,11 @@ export interface TunnelTools {
   dns(name: string, type?: DnsRecordType, signal?: AbortSignal): Promise<DnsResult>;
   tcping(host: string, port: number, options?: { timeoutMs?: number }, signal?: AbortSignal): Promise<TcpingResult>;
   fetchWithHead(url: string, init?: TunnelRequestInit): Promise<TunnelFetchResult>;
+  /**
+   * Trust on first use: pins the certificate with SHA-256 `sha256` (hex) for `host` in the
+   * profile's trust settings and in the worker; resolves once later requests will accept it.
+   */
+  pinCertificate?(host: string, sha256: string): Promise<void>;
 }
 
 /** What key generation and the config panel need. */
@@ -54,6 +59,11 @@ export interface TunnelControllerOptions {
   logLimit?: number;
   /** Status poll period; the status panel's "12 s ago" ticks with it. */
   pollMs?: number;
+  /**
+   * Pins a certificate for a host in the profile's trust settings (the app owns and persists them)
+   * and resolves with the new settings; the controller then hands them to the worker.
+   */
+  onPinCertificate?: (host: string, sha256: string) => object | Promise<object>;
 }
 
 export class TunnelController implements ReactiveController, TunnelTools, TunnelKeys {
@@ -89,7 +99,7 @@ export class TunnelController implements ReactiveController, TunnelTools, Tunnel
 
   constructor(host: ReactiveControllerHost, options: TunnelControllerOptions) {
     this.#host = host;
-    this.#options = { logLimit: 500, pollMs: 1000, ...options };
+    this.#options = { logLimit: 500, pollMs: 1000, onPinCertificate: () => Promise.reject(new WgwebError(ErrorCode.USAGE, 'this app keeps no trust settings')), ...options };
     this.ready = new Promise<void>((resolve, reject) => {
       this.#resolveReady = resolve;
       this.#rejectReady = reject;
@@ -239,6 +249,21 @@ export class TunnelController implements ReactiveController, TunnelTools, Tunnel
       this.#appLog('info', 'tls', `Trusted for https: ${added.map((c) => c.subject).join('; ')}`);
       return added;
     });
+  }
+
+  /**
+   * Hands the profile's https trust settings (TrustStore.toJSON() data) to the worker, which keeps
+   * them for this session and the next ones.
+   */
+  async setTrust(json: object): Promise<void> {
+    await this.ready;
+    await this.#guard(this.#requireClient().setTrust(json));
+  }
+
+  async pinCertificate(host: string, sha256: string): Promise<void> {
+    const json = await this.#options.onPinCertificate(host, sha256);
+    await this.setTrust(json);
+    this.#appLog('warn', 'tls', `Pinned the certificate SHA-256 ${sha256.slice(0, 16)}… for ${host} (trust on first use)`);
   }
 
   generateKeyPair(): Promise<KeyPair> {
