@@ -295,11 +295,42 @@ export class TlsClient {
     return this.o.ticketKey ?? this.o.serverName;
   }
 
-  /** Feeds bytes received from the server. Never throws for their content. */
+  /** Feeds bytes received from the server (taken over, not copied). Never throws for their content. */
   receive(bytes: Uint8Array): void {
+    this.buffer(bytes);
+    this.process();
+  }
+
+  /**
+   * Keeps bytes from the server without processing them yet; {@link process} does. Lets an adapter
+   * open the complete records ahead ({@link recordsToPreopen}) between the two.
+   */
+  buffer(bytes: Uint8Array): void {
     if (this.state === 'failed' || this.state === 'closed') return;
     this.records.push(bytes);
+  }
+
+  /** Processes what {@link buffer} kept. Never throws for its content. */
+  process(): void {
+    if (this.state === 'failed' || this.state === 'closed') return;
     this.pump();
+  }
+
+  /**
+   * Once open: the complete records waiting and the cipher that will open them, for
+   * `cipher.preopen(records)` (asynchronous AES-GCM on WebCrypto). Undefined when there is nothing
+   * to gain (not open, a cipher without preopen, no complete record).
+   */
+  recordsToPreopen(): { cipher: RecordCipher & Required<Pick<RecordCipher, 'preopen'>>; records: { type: number; body: Uint8Array }[] } | undefined {
+    const cipher = this.readCipher;
+    if (this.state !== 'open' || !cipher?.preopen) return undefined;
+    let records: { type: number; body: Uint8Array }[];
+    try {
+      records = this.records.peekComplete();
+    } catch {
+      return undefined;
+    }
+    return records.length ? { cipher: cipher as RecordCipher & Required<Pick<RecordCipher, 'preopen'>>, records } : undefined;
   }
 
   /**

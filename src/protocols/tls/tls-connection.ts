@@ -7,7 +7,8 @@
  *                       ▲                                                            │
  *                       └── state verifying: await verify(request) ─▶ completeVerification
  *                   ─▶ open: TlsConnection { readable (decrypted), writable (encrypted) }
- *   readable.pull ─▶ client.read │ tcp read ─▶ receive ─▶ (post-handshake replies flushed)
+ *   readable.pull ─▶ client.read │ tcp read ─▶ buffer ─▶ preopen (WebCrypto AES-GCM) ─▶ process
+ *                                 ─▶ (post-handshake replies flushed)
  *   writable.write ─▶ client.write ─▶ tcp write;  close ─▶ close_notify + FIN
  */
 import { WgwebError, ErrorCode } from '../../shared/errors.ts';
@@ -125,7 +126,12 @@ export class TlsConnection implements TcpConnection {
         controller.close();
         return;
       }
-      this.client.receive(r.value);
+      this.client.buffer(r.value);
+      // AES-GCM records are opened ahead on WebCrypto (native AES), in parallel, before the state
+      // machine takes them in order; anything not done ahead is opened synchronously as before.
+      const ahead = this.client.recordsToPreopen();
+      if (ahead) await ahead.cipher.preopen(ahead.records);
+      this.client.process();
       this.flush().catch(() => {});
     }
   }

@@ -10,6 +10,13 @@
  *   Padding and MAC checks are not constant-time: that is one reason the CBC suites are opt-in.
  *
  * `open` returns undefined when authentication fails; the caller sends bad_record_mac.
+ *
+ * AES-GCM records can also be opened ahead, asynchronously, with WebCrypto (native AES, many times
+ * faster than the pure-JS cipher): the stream adapter calls {@link RecordCipher.preopen} with the
+ * complete records waiting, then the state machine's synchronous `open` takes the results by
+ * sequence number. A record that was not (or could not be) opened ahead, e.g. after a KeyUpdate
+ * replaced the cipher mid-batch, is opened synchronously as before; WebCrypto failures are never
+ * trusted as verdicts, only successes are used.
  */
 import { gcm, cbc } from '@noble/ciphers/aes.js';
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
@@ -29,6 +36,84 @@ export interface RecordCipher {
   open(type: number, body: Uint8Array): { type: number; data: Uint8Array } | undefined;
   /** Bytes a record adds to its plaintext at most (for sizing fragments). */
   readonly overhead: number;
+  /**
+   * Opens `records` (the next ones this cipher will see, in order) ahead with WebCrypto, so that
+   * `open` finds them done. Only where it pays (AES-GCM, WebCrypto present); never rejects.
+   */
+  preopen?(records: readonly { type: number; body: Uint8Array }[]): Promise<void>;
+}
+
+/** Byte equality of public data (ciphertexts); the same view of the same memory is equal at once. */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  if (a.buffer === b.buffer && a.byteOffset === b.byteOffset) return true;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Records smaller than this are opened synchronously: a WebCrypto call costs more than it saves. */
+const PREOPEN_MIN_BYTES = 512;
+
+function subtle(): SubtleCrypto | undefined {
+  return (globalThis as { crypto?: { subtle?: SubtleCrypto } }).crypto?.subtle;
+}
+
+/**
+ * AES-GCM results computed ahead by WebCrypto, by sequence number. A result is used only for a
+ * record whose ciphertext is byte for byte the one that was decrypted and authenticated.
+ */
+class Preopened {
+  private key: Promise<CryptoKey> | undefined;
+  private readonly done = new Map<number, { ct: Uint8Array; data: Uint8Array }>();
+
+  constructor(private readonly raw: Uint8Array) {}
+
+  static usable(suite: CipherSuite): boolean {
+    return suite.cipher !== 'chacha20-poly1305' && !suite.cipher.endsWith('cbc') && subtle() !== undefined;
+  }
+
+  /**
+   * Opens the application-data records among `records` (sequence numbers from `firstSeq`) that are
+   * big enough to pay and not done yet, in parallel; `job` gives each one's nonce, AAD and
+   * ciphertext. Only successes are kept: failures are left for the synchronous path to judge.
+   */
+  async openAhead(
+    records: readonly { type: number; body: Uint8Array }[],
+    firstSeq: number,
+    job: (seq: number, type: number, body: Uint8Array) => { nonce: Uint8Array; aad: Uint8Array; ct: Uint8Array },
+  ): Promise<void> {
+    const jobs: { seq: number; nonce: Uint8Array; aad: Uint8Array; ct: Uint8Array }[] = [];
+    records.forEach(({ type, body }, i) => {
+      // Only application data: a record of another type may change the keys (a Finished) first.
+      if (type === ContentType.applicationData && body.length >= PREOPEN_MIN_BYTES && !this.done.has(firstSeq + i)) jobs.push({ seq: firstSeq + i, ...job(firstSeq + i, type, body) });
+    });
+    const s = subtle();
+    if (!s || jobs.length === 0) return;
+    try {
+      this.key ??= s.importKey('raw', this.raw as BufferSource, { name: 'AES-GCM' }, false, ['decrypt']);
+      const key = await this.key;
+      await Promise.all(
+        jobs.map(async (j) => {
+          try {
+            const plain = new Uint8Array(await s.decrypt({ name: 'AES-GCM', iv: j.nonce as BufferSource, additionalData: j.aad as BufferSource, tagLength: 128 }, key, j.ct as BufferSource));
+            this.done.set(j.seq, { ct: j.ct, data: plain });
+          } catch {
+            // not authentic under this key (or a KeyUpdate came first): the sync path decides
+          }
+        }),
+      );
+    } catch {
+      this.key = undefined;
+    }
+  }
+
+  /** The result for record `seq` with ciphertext `ct`, taken out; undefined when not done ahead. */
+  take(seq: number, ct: Uint8Array): Uint8Array | undefined {
+    const r = this.done.get(seq);
+    if (!r) return undefined;
+    this.done.delete(seq);
+    return sameBytes(r.ct, ct) ? r.data : undefined;
+  }
 }
 
 function seqBytes(seq: number): Uint8Array {
@@ -65,11 +150,18 @@ function header(type: number, length: number): Uint8Array {
 export class Tls13RecordCipher implements RecordCipher {
   private seq = 0;
   readonly overhead = 1 + TAG;
+  private readonly ahead: Preopened | undefined;
   constructor(
     private readonly suite: CipherSuite,
     private readonly key: Uint8Array,
     private readonly iv: Uint8Array,
-  ) {}
+  ) {
+    if (Preopened.usable(suite)) this.ahead = new Preopened(key);
+  }
+
+  preopen(records: readonly { type: number; body: Uint8Array }[]): Promise<void> {
+    return this.ahead?.openAhead(records, this.seq, (seq, type, body) => ({ nonce: xorNonce(this.iv, seq), aad: header(type, body.length), ct: body })) ?? Promise.resolve();
+  }
 
   seal(type: number, plaintext: Uint8Array): Uint8Array {
     const inner = new Uint8Array(plaintext.length + 1);
@@ -85,11 +177,13 @@ export class Tls13RecordCipher implements RecordCipher {
 
   open(type: number, body: Uint8Array): { type: number; data: Uint8Array } | undefined {
     if (type !== ContentType.applicationData || body.length < TAG + 1) return undefined;
-    let inner: Uint8Array;
-    try {
-      inner = aead(this.suite, this.key, xorNonce(this.iv, this.seq), header(type, body.length)).decrypt(body);
-    } catch {
-      return undefined;
+    let inner = this.ahead?.take(this.seq, body);
+    if (!inner) {
+      try {
+        inner = aead(this.suite, this.key, xorNonce(this.iv, this.seq), header(type, body.length)).decrypt(body);
+      } catch {
+        return undefined;
+      }
     }
     this.seq++;
     // Strip the zero padding; the last non-zero byte is the real content type (RFC 8446 §5.4).
@@ -105,6 +199,7 @@ export class Tls12AeadRecordCipher implements RecordCipher {
   private seq = 0;
   readonly overhead: number;
   private readonly explicitNonce: boolean;
+  private readonly ahead: Preopened | undefined;
   constructor(
     private readonly suite: CipherSuite,
     private readonly key: Uint8Array,
@@ -112,6 +207,19 @@ export class Tls12AeadRecordCipher implements RecordCipher {
   ) {
     this.explicitNonce = suite.cipher !== 'chacha20-poly1305';
     this.overhead = TAG + (this.explicitNonce ? 8 : 0);
+    if (Preopened.usable(suite)) this.ahead = new Preopened(key);
+  }
+
+  preopen(records: readonly { type: number; body: Uint8Array }[]): Promise<void> {
+    return (
+      this.ahead?.openAhead(records, this.seq, (seq, type, body) => {
+        const nonce = new Uint8Array(12);
+        nonce.set(this.iv);
+        nonce.set(body.subarray(0, 8), 4);
+        const ct = body.subarray(8);
+        return { nonce, aad: this.aad(seqBytes(seq), type, ct.length - TAG), ct };
+      }) ?? Promise.resolve()
+    );
   }
 
   private aad(seq: Uint8Array, type: number, length: number): Uint8Array {
@@ -149,7 +257,7 @@ export class Tls12AeadRecordCipher implements RecordCipher {
       ct = body;
     }
     try {
-      const data = aead(this.suite, this.key, nonce, this.aad(seq, type, ct.length - TAG)).decrypt(ct);
+      const data = this.ahead?.take(this.seq, ct) ?? aead(this.suite, this.key, nonce, this.aad(seq, type, ct.length - TAG)).decrypt(ct);
       this.seq++;
       return { type, data };
     } catch {

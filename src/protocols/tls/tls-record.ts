@@ -20,22 +20,50 @@ export interface TlsRecord {
 
 const KNOWN_TYPES = new Set<number>([ContentType.changeCipherSpec, ContentType.alert, ContentType.handshake, ContentType.applicationData]);
 
-/** Reassembles records from a byte stream. */
+/**
+ * Reassembles records from a byte stream. Chunks are kept as they came and joined only when a
+ * record spans them, so a 16 KiB record arriving in MTU-sized pieces is copied once, not once per
+ * piece.
+ */
 export class RecordBuffer {
-  private buf = new Uint8Array(0);
+  private chunks: Uint8Array[] = [];
+  /** Offset into chunks[0] of the first unread byte. */
   private start = 0;
+  private total = 0;
   /** Upper bound on a record body; the default admits any TLS 1.2 ciphertext (2^14 + 2048). */
   maxBody = MAX_CIPHERTEXT_12;
 
+  /** Takes `bytes` over (kept as they are, not copied: do not change them afterwards). */
   push(bytes: Uint8Array): void {
     if (bytes.length === 0) return;
-    this.buf = concatBytes(this.buf.subarray(this.start), bytes);
-    this.start = 0;
+    this.chunks.push(bytes);
+    this.total += bytes.length;
   }
 
   /** Bytes received but not yet forming a complete record. */
   get pending(): number {
-    return this.buf.length - this.start;
+    return this.total;
+  }
+
+  /** Makes chunks[0] (from `start`) hold at least `n` bytes (n ≤ total), joining chunks as needed. */
+  private contiguous(n: number): Uint8Array {
+    const first = this.chunks[0]!;
+    if (first.length - this.start >= n) return first;
+    const joined = concatBytes(first.subarray(this.start), ...this.chunks.slice(1));
+    this.chunks = [joined];
+    this.start = 0;
+    return joined;
+  }
+
+  /** Checks a header at `s` of `b` (5 bytes there); its body length. */
+  private headerLength(b: Uint8Array, s: number): number {
+    const type = b[s]!;
+    const version = (b[s + 1]! << 8) | b[s + 2]!;
+    const length = (b[s + 3]! << 8) | b[s + 4]!;
+    if (!KNOWN_TYPES.has(type)) throw new TlsDecodeError(`received a record of unknown content type ${type} (is this a TLS server?)`, 10);
+    if (b[s + 1] !== 3) throw new TlsDecodeError(`received a record with version ${version.toString(16)} (is this a TLS server?)`, 70);
+    if (length > this.maxBody) throw new TlsDecodeError(`received a ${length}-byte record, more than the ${this.maxBody} allowed`, 22);
+    return length;
   }
 
   /**
@@ -43,24 +71,53 @@ export class RecordBuffer {
    * @throws {TlsDecodeError} for an unknown content type or an oversized record (record_overflow).
    */
   next(): TlsRecord | undefined {
-    const avail = this.buf.length - this.start;
-    if (avail < RECORD_HEADER_BYTES) return undefined;
-    const b = this.buf;
+    if (this.total < RECORD_HEADER_BYTES) return undefined;
+    let b = this.contiguous(RECORD_HEADER_BYTES);
+    const length = this.headerLength(b, this.start);
+    if (this.total < RECORD_HEADER_BYTES + length) return undefined;
+    b = this.contiguous(RECORD_HEADER_BYTES + length);
     const s = this.start;
     const type = b[s]!;
     const version = (b[s + 1]! << 8) | b[s + 2]!;
-    const length = (b[s + 3]! << 8) | b[s + 4]!;
-    if (!KNOWN_TYPES.has(type)) throw new TlsDecodeError(`received a record of unknown content type ${type} (is this a TLS server?)`, 10);
-    if (b[s + 1] !== 3) throw new TlsDecodeError(`received a record with version ${version.toString(16)} (is this a TLS server?)`, 70);
-    if (length > this.maxBody) throw new TlsDecodeError(`received a ${length}-byte record, more than the ${this.maxBody} allowed`, 22);
-    if (avail < RECORD_HEADER_BYTES + length) return undefined;
-    const body = b.slice(s + RECORD_HEADER_BYTES, s + RECORD_HEADER_BYTES + length);
-    this.start += RECORD_HEADER_BYTES + length;
-    if (this.start === this.buf.length) {
-      this.buf = new Uint8Array(0);
-      this.start = 0;
-    }
+    // A view: the same memory peekComplete showed, so a record opened ahead is matched at once.
+    const body = b.subarray(s + RECORD_HEADER_BYTES, s + RECORD_HEADER_BYTES + length);
+    this.consume(RECORD_HEADER_BYTES + length);
     return { type, version, body };
+  }
+
+  /**
+   * The complete records waiting, in order, without taking them (views, not copies): lets an
+   * adapter decrypt them ahead of {@link next} (see RecordCipher.preopen). Stops quietly at
+   * anything {@link next} would refuse.
+   */
+  peekComplete(): TlsRecord[] {
+    const out: TlsRecord[] = [];
+    if (this.total < RECORD_HEADER_BYTES) return out;
+    // Peeking may join chunks; next() then finds them joined already.
+    const b = this.contiguous(this.total);
+    let s = this.start;
+    while (b.length - s >= RECORD_HEADER_BYTES) {
+      let length: number;
+      try {
+        length = this.headerLength(b, s);
+      } catch {
+        break;
+      }
+      if (b.length - s < RECORD_HEADER_BYTES + length) break;
+      out.push({ type: b[s]!, version: (b[s + 1]! << 8) | b[s + 2]!, body: b.subarray(s + RECORD_HEADER_BYTES, s + RECORD_HEADER_BYTES + length) });
+      s += RECORD_HEADER_BYTES + length;
+    }
+    return out;
+  }
+
+  private consume(n: number): void {
+    this.total -= n;
+    this.start += n;
+    while (this.chunks.length && this.start >= this.chunks[0]!.length) {
+      this.start -= this.chunks[0]!.length;
+      this.chunks.shift();
+    }
+    if (this.chunks.length === 0) this.start = 0;
   }
 }
 
