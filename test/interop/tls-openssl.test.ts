@@ -14,7 +14,7 @@ import { parseIp } from '../../src/shared/ip-address.ts';
 import { HttpClient } from '../../src/protocols/http/http-client.ts';
 import { createTlsConnector } from '../../src/protocols/tls/tls-connector.ts';
 import { connectTls } from '../../src/protocols/tls/tls-connection.ts';
-import type { TlsEvent } from '../../src/protocols/tls/tls-client.ts';
+import type { TlsEvent, VerificationRequest } from '../../src/protocols/tls/tls-client.ts';
 import { TlsTicketCache } from '../../src/protocols/tls/tls-ticket-cache.ts';
 import { NodeDialer } from '../helpers/node-dialer.ts';
 import { TestPki, type KeyType, type TestCert } from '../../harness/test-pki.ts';
@@ -166,6 +166,32 @@ describe('TLS client against openssl s_server (loopback)', { skip }, () => {
       await srv.close();
     });
   }
+
+  for (const cipher of ['AES128-GCM-SHA256', 'AES256-SHA256', 'AES128-SHA']) {
+    test(`RSA key exchange (no forward secrecy) works only when legacy is enabled: ${cipher} with an RSA 2048 certificate`, async () => {
+      const srv = await server(['-tls1_2', '-cipher', `${cipher}:@SECLEVEL=0`], leafOf('rsa-2048'));
+      const refused = await dialer.connectTcp(loopback, srv.port);
+      await assert.rejects(connectTls(refused, { serverName: 'intranet.test', verify: async () => ({}) }), (e: WgwebError) => e.code === ErrorCode.TLS_HANDSHAKE_FAILED);
+      const tcp = await dialer.connectTcp(loopback, srv.port);
+      let checked: VerificationRequest | undefined;
+      const tls = await connectTls(tcp, { serverName: 'intranet.test', legacy: true, verify: async (r) => void (checked = r) });
+      assert.equal(tls.info.cipherSuite, `TLS_RSA_WITH_${cipher.replace(/^AES(\d+)-(GCM-)?SHA(\d*)$/, (_m, bits, gcm, sha) => `AES_${bits}_${gcm ? 'GCM' : 'CBC'}_SHA${sha}`)}`);
+      assert.equal(checked?.signature, undefined, 'no ServerKeyExchange signature: the chain alone was checked, before the premaster secret went out');
+      assert.equal(checked?.chain.length, 1);
+      const w = tls.writable.getWriter();
+      await w.write(new TextEncoder().encode('GET / HTTP/1.0\r\n\r\n'));
+      const text = await new Response(tls.readable).text();
+      assert.match(text, /^HTTP\/1\.0 200 ok/);
+      assert.match(text, new RegExp(`Cipher is ${cipher}|${cipher}`));
+      await srv.close();
+    });
+  }
+
+  test('RSA key exchange with an ECDSA certificate is refused with a reason', async () => {
+    // openssl would not even offer an RSA suite with an EC key; a raw check of our side instead.
+    const { rsaPublicKeyOf } = await import('../../src/protocols/tls/rsa-key-exchange.ts');
+    assert.throws(() => rsaPublicKeyOf(leafOf('ec-p256').der), /not an RSA encryption key/);
+  });
 
   test('ALPN: the server picking http/1.1 is recorded', async () => {
     const srv = await server(['-tls1_3', '-alpn', 'http/1.1']);

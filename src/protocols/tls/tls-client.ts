@@ -75,6 +75,7 @@ import {
   type ServerHello,
 } from './tls-handshake-messages.ts';
 import type { SessionTicket, TlsTicketCache } from './tls-ticket-cache.ts';
+import { rsaKeyExchange } from './rsa-key-exchange.ts';
 
 /** Signature schemes we accept in CertificateVerify / ServerKeyExchange, best first. */
 const SIGNATURE_SCHEMES: readonly number[] = [
@@ -277,7 +278,7 @@ export class TlsClient {
     this.clientRandom = this.random(32);
     // RFC 8446 §D.4 middlebox compatibility: a non-empty legacy_session_id.
     this.sessionId = this.random(32);
-    this.offered = offeredSuites({ tls13: this.o.tls13, tls12: this.o.tls12, legacy: this.o.legacy }).filter((s) => s.kx !== 'rsa');
+    this.offered = offeredSuites({ tls13: this.o.tls13, tls12: this.o.tls12, legacy: this.o.legacy });
     if (this.o.cipherSuites) {
       const want = this.o.cipherSuites;
       this.offered = want.map((id) => this.offered.find((s) => s.id === id)).filter((s): s is CipherSuite => s !== undefined);
@@ -910,6 +911,14 @@ export class TlsClient {
         this.serverChain = chain;
         this.transcript.push(raw);
         this.events.push({ kind: 'certificate', text: `Certificate: a chain of ${chain.length} certificate${chain.length === 1 ? '' : 's'} (${chain.reduce((n, c) => n + c.length, 0)} bytes)` });
+        if (this.suite!.kx === 'rsa') {
+          // RFC 5246 §7.4.3: no ServerKeyExchange with RSA key exchange; the chain is checked before
+          // the premaster secret is encrypted to its key.
+          this.state = 'verifying';
+          this.pendingVerification = { serverName: this.o.serverName, chain, tls13: false, legacy: this.o.legacy };
+          this.phase12 = 'server-hello-done';
+          return;
+        }
         this.phase12 = 'server-key-exchange';
         return;
       }
@@ -986,10 +995,23 @@ export class TlsClient {
   private sendClientFlight12(): void {
     const suite = this.suite!;
     if (this.certRequested12) this.sendHandshake(HandshakeType.certificate, Uint8Array.of(0, 0, 0), true);
-    if (!this.serverKx) throw unexpected(HandshakeType.serverHelloDone, 'ServerKeyExchange');
-    const share = generateKeyShare(this.serverKx.group, this.o.keyShareSecrets?.get(this.serverKx.group));
-    const pms = share.agree(this.serverKx.publicKey);
-    this.sendHandshake(HandshakeType.clientKeyExchange, new TlsWriter().vector(1, share.publicKey).finish(), true);
+    let pms: Uint8Array;
+    if (suite.kx === 'rsa') {
+      // RFC 5246 §7.4.7.1: EncryptedPreMasterSecret, a 2-byte length then the RSA ciphertext.
+      let kx: { premaster: Uint8Array; encrypted: Uint8Array };
+      try {
+        kx = rsaKeyExchange(this.serverChain[0]!, this.random);
+      } catch (e) {
+        throw new TlsFatal(AlertDescription.unsupportedCertificate, handshakeError(this.o.serverName, `chose RSA key exchange, but ${e instanceof Error ? e.message : String(e)}`, 'rsa_key'));
+      }
+      pms = kx.premaster;
+      this.sendHandshake(HandshakeType.clientKeyExchange, new TlsWriter().vector(2, kx.encrypted).finish(), true);
+    } else {
+      if (!this.serverKx) throw unexpected(HandshakeType.serverHelloDone, 'ServerKeyExchange');
+      const share = generateKeyShare(this.serverKx.group, this.o.keyShareSecrets?.get(this.serverKx.group));
+      pms = share.agree(this.serverKx.publicKey);
+      this.sendHandshake(HandshakeType.clientKeyExchange, new TlsWriter().vector(1, share.publicKey).finish(), true);
+    }
     // RFC 7627 §4: the master secret binds the whole handshake so far (session_hash).
     this.masterSecret = this.ems
       ? tls12Prf(suite.hash, pms, 'extended master secret', this.transcriptHash(), 48)
