@@ -5,7 +5,10 @@
  *   ChaCha20-Poly1305) and over HTTP (the harness HTTP server), both from the wireguard-go
  *   namespace through the relay; goal HTTPS ≥ 0.8 × HTTP.
  * - handshake: a full TLS 1.3 handshake (x25519, ECDSA P-256) over an open tunnel TCP connection
- *   (no baseline on the same path: openssl s_client cannot ride the userspace tunnel).
+ *   (no baseline on that path: openssl s_client cannot ride the userspace tunnel).
+ * - handshake-loopback: the same handshake over loopback TCP (Node sockets) against
+ *   `openssl s_time -new` to the same s_server in the same run: the TLS client's own cost next to
+ *   OpenSSL's, without the tunnel.
  * - bundle: the TLS chunk's minified and gzipped bytes (esbuild, what `import()` loads on first https).
  *
  *   node --import tsx bench/tls-bench.ts [--quick]
@@ -30,7 +33,12 @@ import { Session } from '../src/session/session.ts';
 import type { RelayWebSocketConstructor } from '../src/engine/relay-transport.ts';
 import { formatEndpoint, parseIp } from '../src/shared/ip-address.ts';
 import { connectTls } from '../src/protocols/tls/tls-connection.ts';
-import { higherIsBetter, type BenchEntry, type BenchModule, type BenchOptions } from './bench-entry.ts';
+import type { TcpConnection } from '../src/engine/dialer.ts';
+import * as net from 'node:net';
+import { Duplex } from 'node:stream';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { higherIsBetter, lowerIsBetter, type BenchEntry, type BenchModule, type BenchOptions } from './bench-entry.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -64,12 +72,62 @@ async function bundleEntry(): Promise<BenchEntry> {
   };
 }
 
+/** A loopback TCP connection as the Dialer contract's TcpConnection (Node's web-stream view of a socket). */
+async function loopbackTcp(port: number): Promise<TcpConnection> {
+  const socket = net.connect({ host: '127.0.0.1', port, noDelay: true });
+  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  const web = Duplex.toWeb(socket) as unknown as { readable: ReadableStream<Uint8Array>; writable: WritableStream<Uint8Array> };
+  return {
+    readable: web.readable,
+    writable: web.writable,
+    remoteAddress: parseIp('127.0.0.1'),
+    remotePort: port,
+    closed: new Promise<void>((resolve) => socket.once('close', () => resolve())),
+    close: () => void socket.end(),
+    abort: () => void socket.destroy(),
+  };
+}
+
+/** Full TLS 1.3 handshakes, ours against `openssl s_time -new`, to one loopback s_server. */
+async function loopbackHandshakeEntry(leaf: Parameters<typeof startOpensslServer>[0]['cert'], quick: boolean): Promise<BenchEntry> {
+  const server = await startOpensslServer({ cert: leaf, args: ['-tls1_3', '-ciphersuites', 'TLS_AES_128_GCM_SHA256'] });
+  try {
+    const n = quick ? 20 : 60;
+    const once = async (): Promise<void> => {
+      const tls = await connectTls(await loopbackTcp(server.port), { serverName: 'server.wgweb.test', verify: async () => ({}) });
+      tls.abort();
+    };
+    for (let i = 0; i < 5; i++) await once(); // JIT warm-up
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) await once();
+    const ours = (performance.now() - t0) / n;
+    const seconds = quick ? 2 : 5;
+    const { stdout } = await promisify(execFile)('openssl', ['s_time', '-connect', `127.0.0.1:${server.port}`, '-new', '-tls1_3', '-time', String(seconds)], { timeout: (seconds + 20) * 1000 });
+    // "1234 connections in 0.91s; 1356.04 connections/user sec, ..." (its CPU time), then
+    // "1234 connections in 5 real seconds, ..." (wall time, whole seconds): the wall figure, as ours.
+    const m = /(\d+) connections in (\d+) real seconds/.exec(stdout);
+    if (!m) throw new Error(`openssl s_time printed no result:\n${stdout}`);
+    const theirs = (Number(m[2]) / Number(m[1])) * 1000;
+    return {
+      name: 'tls.handshake-loopback',
+      measured: `mean full TLS 1.3 handshake (x25519, ECDSA P-256, AES-128-GCM, no certificate verification) over loopback TCP to one openssl s_server: ${n} of ours vs openssl s_time -new for ${seconds} s`,
+      ours: { label: 'wgweb TLS client (Node sockets)', value: ours, unit: 'ms' },
+      baseline: { label: 'openssl s_time -new (wall time per connection)', value: theirs, unit: 'ms' },
+      ratio: lowerIsBetter(ours, theirs),
+      notes: 's_time counts whole wall-clock seconds, so its figure is within about 1/time of the truth',
+    };
+  } finally {
+    await server.close();
+  }
+}
+
 export async function runTlsBench(options: BenchOptions): Promise<BenchEntry[]> {
   const entries: BenchEntry[] = [await bundleEntry()];
   const skip = interopSkipReason(['openssl']);
   if (skip) return entries;
   const bytes = options.quick ? 4 * 1024 * 1024 : 16 * 1024 * 1024;
   const pki = await TestPki.create();
+  entries.push(await loopbackHandshakeEntry(pki.leaf('loopback', { dns: ['server.wgweb.test'] }), options.quick));
   const files = mkdtempSync(join(tmpdir(), 'wgweb-tls-bench-'));
   const cleanups: (() => Promise<void> | void)[] = [() => pki.cleanup(), () => rmSync(files, { recursive: true, force: true })];
   try {
