@@ -109,7 +109,7 @@ export class ToolRunController<T> implements ReactiveController {
       } else {
         const e = err as Partial<ToolError> | null;
         this.#error = { code: typeof e?.code === 'string' ? e.code : undefined, message: typeof e?.message === 'string' ? e.message : String(err) };
-        if (typeof e?.detail === 'object' && e.detail !== null) this.#error.detail = e.detail;
+        if (typeof e?.detail === 'object' && e.detail !== null && Object.keys(e.detail).length > 0) this.#error.detail = e.detail;
         this.#status = 'failed';
       }
     } finally {

@@ -65,6 +65,15 @@ describe('ToolRunController', () => {
     assert.deepEqual(run.error, { code: ErrorCode.DNS_TIMEOUT, message: 'the DNS server did not answer' });
   });
 
+  test("a failure with a detail keeps it (the HTTP tool's certificate prompt reads the refused certificate there)", async () => {
+    const run = new ToolRunController<number>(new FakeHost());
+    const certificate = { subject: 'CN=nas', sha256: 'ab'.repeat(32) };
+    await run.run(async () => {
+      throw new WgwebError(ErrorCode.TLS_CERT_UNTRUSTED, 'not trusted', { certificate });
+    });
+    assert.deepEqual(run.error, { code: ErrorCode.TLS_CERT_UNTRUSTED, message: 'not trusted', detail: { certificate } });
+  });
+
   test('a submit while a run is in progress is ignored', async () => {
     const run = new ToolRunController<number>(new FakeHost());
     const d = deferred<number>();
