@@ -49,6 +49,16 @@ export const ErrorCode = {
   RELAY_FULL: 'RELAY_FULL',
   /** A server could not listen on its address (in use, not on this machine, or a privileged port). */
   LISTEN_FAILED: 'LISTEN_FAILED',
+  /** The SSH server's host key is not in the known hosts and none was given: `detail.fingerprint` is what `ssh` would show. */
+  SSH_HOST_KEY_UNKNOWN: 'SSH_HOST_KEY_UNKNOWN',
+  /** The SSH server's host key differs from the one on record: possible man-in-the-middle, hard refusal. */
+  SSH_HOST_KEY_CHANGED: 'SSH_HOST_KEY_CHANGED',
+  /** The SSH server refused every authentication method tried. */
+  SSH_AUTH_FAILED: 'SSH_AUTH_FAILED',
+  /** The SSH handshake or connection failed: no common algorithm, a bad packet, a MAC failure, a disconnect. */
+  SSH_PROTOCOL: 'SSH_PROTOCOL',
+  /** An SSH private key could not be read: unknown format, wrong passphrase, unsupported type. */
+  SSH_KEY_INVALID: 'SSH_KEY_INVALID',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
