@@ -8,6 +8,8 @@
  *         webSocket (WebSocketConnection, RFC 6455)
  *   https: the TLS code (src/protocols/tls) loads on the first https URL (dynamic import); its
  *   handshake steps join the event stream, its secrets the key log (for a pcapng DSB)
+ *   ssh: the SSH client (src/protocols/ssh) loads on the first `ssh()` (dynamic import); host keys
+ *   are checked against this session's known hosts (`setSshKnownHosts`, opt-in persistence upstairs)
  *   events: TunnelEvent + relay state ──▶ plain-words SessionEvent for the log and timeline
  */
 import { ErrorCode, WgwebError } from '../shared/errors.ts';
@@ -17,6 +19,9 @@ import { DnsResolver } from '../protocols/dns/dns-resolver.ts';
 import { HttpClient, type HttpRequestInit, type TlsConnector } from '../protocols/http/http-client.ts';
 import type { TrustStore, TrustedCertificateInfo } from '../protocols/tls/trust-store.ts';
 import { WebSocketConnection } from '../protocols/websocket/websocket-connection.ts';
+import type { SshConnection } from '../protocols/ssh/ssh-connection.ts';
+import type { SshConnectParams } from '../protocols/ssh/ssh-connector.ts';
+import type { KnownHosts } from '../protocols/ssh/known-hosts.ts';
 import type { NetInterface } from '../netstack/net-interface.ts';
 import type { EchoEvent } from '../netstack/socket/icmp-socket.ts';
 import type { TcpSocketTable } from '../netstack/socket/tcp-socket-table.ts';
@@ -54,6 +59,9 @@ export interface SessionWebSocketOptions {
   maxMessageSize?: number;
 }
 
+/** Options for {@link Session.ssh}: credentials, the expected host key, limits. */
+export type SessionSshOptions = Omit<SshConnectParams, 'host' | 'onEvent'>;
+
 export interface SessionOptions {
   /** wg-quick text; or pass an already parsed `config`. */
   configText?: string;
@@ -88,6 +96,9 @@ export class Session {
   private readonly resolver: DnsResolver | undefined;
   private readonly transports = new Map<string, RelayTransport>();
   private readonly webSockets = new Set<WebSocketConnection>();
+  private readonly sshConnections = new Set<SshConnection>();
+  /** Known SSH host keys (loaded with the SSH chunk). */
+  private knownHosts: KnownHosts | undefined;
   private readonly listeners = new Set<(e: SessionEvent) => void>();
   private readonly history: SessionEvent[] = [];
   private readonly historyLimit: number;
@@ -423,6 +434,62 @@ export class Session {
   }
 
   /**
+   * An SSH connection (RFC 4251-4254) through the tunnel to `host` (a name resolves through the
+   * config's DNS), authenticated with a password (also answering keyboard-interactive) or an
+   * OpenSSH private key. The host key must be the expected `hostKey` or one on record in the known
+   * hosts; an unknown key rejects with SSH_HOST_KEY_UNKNOWN and its fingerprint in `detail`.
+   * @throws {WgwebError} SSH_HOST_KEY_UNKNOWN, SSH_HOST_KEY_CHANGED, SSH_AUTH_FAILED, SSH_KEY_INVALID,
+   *   SSH_PROTOCOL, DNS_*, CONNECTION_REFUSED, TIMEOUT, ABORTED.
+   */
+  async ssh(host: string, options: SessionSshOptions): Promise<SshConnection> {
+    this.checkOpen();
+    if (typeof host !== 'string' || host === '') throw new TypeError('ssh(host, options): host is required');
+    const m = await import('../protocols/ssh/ssh-connector.ts');
+    const [address] = await this.lookup(host, options.signal);
+    const known = await this.sshKnownHosts();
+    const port = options.port ?? 22;
+    const conn = await m.connectSsh(this.dialer, address!, known, {
+      ...options,
+      host,
+      onEvent: (e) => {
+        if (e.type === 'banner') this.emit({ type: 'ssh-banner', level: 'info', message: `${host}: ${e.text.slice(0, 500)}`, detail: { host, port } });
+        if (e.type === 'kex-done') {
+          const n = e.negotiated;
+          this.emit({
+            type: e.rekey ? 'ssh-rekey' : 'ssh-kex',
+            level: 'info',
+            message: `${host}:${port}: ${e.rekey ? 'new keys' : 'SSH keys agreed'}: ${n.kex}, host key ${n.hostKey}, ${n.cipherServerToClient}${n.macServerToClient ? ' + ' + n.macServerToClient : ''}${n.strictKex ? ', strict KEX' : ''}`,
+            detail: { host, port, ...n },
+          });
+        }
+        if (e.type === 'authenticated') this.emit({ type: 'ssh-authenticated', level: 'info', message: `${host}:${port}: logged in as ${options.username} (${e.method})`, detail: { host, port, method: e.method } });
+      },
+    });
+    if (this.closed) {
+      conn.close();
+      throw new WgwebError(ErrorCode.NOT_CONNECTED, 'the session was closed');
+    }
+    this.sshConnections.add(conn);
+    void conn.closed.then(() => this.sshConnections.delete(conn));
+    return conn;
+  }
+
+  /** The known SSH host keys this session checks against (and records accepted keys in). */
+  async sshKnownHosts(): Promise<KnownHosts> {
+    if (!this.knownHosts) {
+      const { KnownHosts } = await import('../protocols/ssh/known-hosts.ts');
+      this.knownHosts ??= new KnownHosts();
+    }
+    return this.knownHosts;
+  }
+
+  /** Replaces the known hosts with a saved `KnownHosts.toJSON()` form (the profile's list). */
+  async setSshKnownHosts(json: unknown): Promise<void> {
+    const { KnownHosts } = await import('../protocols/ssh/known-hosts.ts');
+    this.knownHosts = KnownHosts.fromJSON(json);
+  }
+
+  /**
    * Lets TLS connections to `host` use legacy TLS 1.2 (CBC suites, SHA-1 signatures, no extended
    * master secret) for old appliances. Weaker: show the user a warning when enabling it.
    */
@@ -501,6 +568,7 @@ export class Session {
     this.closed = true;
     this.http.close();
     for (const ws of this.webSockets) ws.abort();
+    for (const c of this.sshConnections) c.close();
     for (const t of this.transports.values()) t.close();
     this.loop.close();
     this.emit({ type: 'session-closed', level: 'info', message: 'Disconnected.' });
