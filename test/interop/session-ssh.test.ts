@@ -20,6 +20,8 @@ import { closeAllNamespaces, run } from '../../harness/netns.ts';
 import { startDropbear, startSshd, type SshServer } from '../../harness/ssh-servers.ts';
 import { ErrorCode, WgwebError } from '../../src/shared/errors.ts';
 import type { SshConnection } from '../../src/protocols/ssh/ssh-connection.ts';
+import { main } from '../../src/node/cli/main.ts';
+import { createMemoryIo } from '../../src/node/cli/cli-io.ts';
 import { startSessionFixture, type SessionFixture } from './session-fixture.ts';
 
 const SLOW = { timeout: 180_000 };
@@ -189,6 +191,24 @@ describe('Session.ssh through wireguard-go to sshd and dropbear', { skip: intero
       assert.equal((await c.exec('true')).code, 0, name);
       c.close();
     }
+  });
+
+  test('wgweb ssh (CLI): exec with stdin, the remote exit status, an unknown host key exits 255 with the fingerprint, --accept-new', SLOW, async () => {
+    const base = ['ssh', '--config', fx.configFile(), '--relay', fx.relay.wsUrl, '--known-hosts', '/dev/null'];
+    const io = createMemoryIo({ env: { WGWEB_SSH_PASSWORD: PASSWORD }, stdin: 'piped in\n' });
+    const code = await main([...base, '--host-key', ed25519Fp(), `root@${host}`, '--', 'cat; echo to-stderr >&2; exit 3'], io);
+    assert.equal(code, 3, io.stderrText());
+    assert.equal(io.stdoutText(), 'piped in\n');
+    assert.match(io.stderrText(), /to-stderr/);
+
+    const unknown = createMemoryIo({ env: { WGWEB_SSH_PASSWORD: PASSWORD } });
+    assert.equal(await main([...base, `root@${host}`, 'true'], unknown), 255);
+    assert.match(unknown.stderrText(), new RegExp(`SSH_HOST_KEY_UNKNOWN|can't be established.*${ed25519Fp().replace(/[+/]/g, '\\$&')}`));
+
+    const accept = createMemoryIo();
+    assert.equal(await main([...base, '--accept-new', '-i', join(keyDir, 'ed25519'), `root@${host}`, 'echo', 'accepted'], accept), 0, accept.stderrText());
+    assert.equal(accept.stdoutText(), 'accepted\n');
+    assert.match(accept.stderrText(), new RegExp(`accepting the new host key .*${ed25519Fp().replace(/[+/]/g, '\\$&')}`));
   });
 
   test('50 MB through cat arrive intact (SHA-256)', SLOW, async () => {

@@ -8,6 +8,8 @@
  *   await wgweb.ping('10.8.0.1', 3)            // { address, transmitted, received, …, replies }
  *   const r = await wgweb.fetch('http://10.8.0.1/'); await r.text()
  *   const ws = wgweb.webSocket('ws://10.8.0.1:8080/', ['chat'])  // a WebSocket-compatible PortWebSocket
+ *   const sh = await wgweb.ssh('10.8.0.1', { username: 'root', password: '…', hostKey: 'SHA256:…' })
+ *   await sh.exec('uname -a')  // { stdout, stderr, code };  sh.write('ls\n'); await sh.output(); sh.close()
  */
 import { ErrorCode, WgwebError } from '../../shared/errors.ts';
 import type { DnsRecordType, DnsResult, PingReply, PingSummary, TcpingResult, SessionEvent, TunnelStatus } from '../worker/tunnel-api.ts';
@@ -17,6 +19,7 @@ import { createCaptureAutomation, type WgwebCaptureAutomation } from './capture-
 import type { CaptureController } from './controllers/capture-controller.ts';
 import { PortWebSocket, failPort } from '../browse/port-websocket.ts';
 import type { OpenWebSocketOptions } from '../worker/websocket-port-protocol.ts';
+import type { SshOpenOptions, SshOpenResult, SshOutputEvent } from '../worker/tunnel-api.ts';
 
 /** What the automation drives: implemented by <wg-app> on top of its TunnelController. */
 export interface AutomationTarget {
@@ -36,7 +39,41 @@ export interface AutomationTarget {
   browse?(url: string): Promise<BrowseResult>;
   /** The packet capture behind `wgweb.capture` (absent: those calls reject). */
   readonly capture?: CaptureController;
+  /** SSH consoles in the worker (TunnelClient.ssh*); absent: wgweb.ssh rejects. */
+  readonly sshTarget?: SshTarget;
 }
+
+/** The worker's SSH calls as the page client offers them. */
+export interface SshTarget {
+  sshConnect(host: string, options: SshOpenOptions, onOutput?: (e: SshOutputEvent) => void): Promise<SshOpenResult>;
+  sshWrite(id: number, text: string): Promise<void>;
+  sshResize(id: number, cols: number, rows: number): Promise<void>;
+  sshOutput(id: number): Promise<string>;
+  sshExec(id: number, command: string): Promise<{ stdout: string; stderr: string; code: number | null; signal?: string }>;
+  sshClose(id: number): Promise<void>;
+  sshKnownHosts(): Promise<string>;
+  importKnownHosts(text: string): Promise<{ added: number; skipped: { line: number; reason: string }[] }>;
+}
+
+/** What `wgweb.ssh()` resolves to: one SSH connection with a shell on a PTY. */
+export interface WgwebSsh {
+  /** Server version, host key type and fingerprint, negotiated algorithms. */
+  readonly info: Omit<SshOpenResult, 'id'>;
+  /** Sends keystrokes to the shell ("ls\n"). */
+  write(text: string): Promise<void>;
+  /** What the terminal has shown so far (the last MiB, with the shell's escape sequences). */
+  output(): Promise<string>;
+  /** Runs a command on its own channel: `{ stdout, stderr, code }` (code null when killed by `signal`). */
+  exec(command: string): Promise<{ stdout: string; stderr: string; code: number | null; signal?: string }>;
+  /** The terminal's size in characters (window-change). */
+  resize(cols: number, rows: number): Promise<void>;
+  /** Resolves when the shell ends: its exit status (or signal, or the connection's error). */
+  readonly exit: Promise<{ code: number | null; signal?: string; error?: { code: string; message: string } }>;
+  close(): Promise<void>;
+}
+
+/** Options of `wgweb.ssh()`. */
+export type WgwebSshOptions = Omit<SshOpenOptions, 'shell'>;
 
 export interface WgwebAutomation {
   /** Resolves once the tunnel worker is up (the UI is usable). */
@@ -77,6 +114,17 @@ export interface WgwebAutomation {
   browse(url: string): Promise<BrowseResult>;
   /** The packet capture: start/stop/clear, packet summaries, the pcapng file (capture-automation.ts). */
   readonly capture: WgwebCaptureAutomation;
+  /**
+   * An SSH connection through the tunnel, with a shell on a PTY (`cols`×`rows`, default 80×24).
+   * Authenticates with `password` (also answering keyboard-interactive) or `privateKey` (OpenSSH
+   * text, `passphrase` if protected). The host key must be `hostKey` (a `SHA256:…` fingerprint or
+   * a public key line) or on record; an unknown key rejects with SSH_HOST_KEY_UNKNOWN and
+   * `detail.fingerprint`, a different one with SSH_HOST_KEY_CHANGED.
+   */
+  ssh(host: string, options: WgwebSshOptions): Promise<WgwebSsh>;
+  /** The known SSH hosts (known_hosts format), and adding lines of an existing known_hosts file. */
+  sshKnownHosts(): Promise<string>;
+  importKnownHosts(text: string): Promise<{ added: number; skipped: { line: number; reason: string }[] }>;
 }
 
 function usage(message: string): WgwebError {
@@ -148,6 +196,39 @@ export function createAutomation(target: AutomationTarget): WgwebAutomation {
         return structuredClone(await target.browse(String(url)));
       }),
     capture: createCaptureAutomation(target.capture),
+    ssh: (host, options) =>
+      coded(async () => {
+        const t = target.sshTarget;
+        if (!t) throw usage('wgweb.ssh is not available here');
+        if (typeof host !== 'string' || !host.trim()) throw usage('wgweb.ssh(host, options): host must be an address or name');
+        if (typeof options !== 'object' || options === null || typeof options.username !== 'string') throw usage('wgweb.ssh(host, options): options.username is required');
+        if (options.password === undefined && options.privateKey === undefined) throw usage('wgweb.ssh: give options.password or options.privateKey');
+        let resolveExit!: (e: Awaited<WgwebSsh['exit']>) => void;
+        const exit = new Promise<Awaited<WgwebSsh['exit']>>((r) => (resolveExit = r));
+        const { id, ...info } = await t.sshConnect(host, { ...options, shell: true }, (e) => {
+          if ('exit' in e) resolveExit(structuredClone(e.exit));
+        });
+        const session: WgwebSsh = {
+          info,
+          write: (text) => coded(() => t.sshWrite(id, text)),
+          output: () => coded(() => t.sshOutput(id)),
+          exec: (command) => coded(() => t.sshExec(id, command)),
+          resize: (cols, rows) => coded(() => t.sshResize(id, cols, rows)),
+          exit,
+          close: () => coded(() => t.sshClose(id)),
+        };
+        return Object.freeze(session);
+      }),
+    sshKnownHosts: () =>
+      coded(async () => {
+        if (!target.sshTarget) throw usage('wgweb.sshKnownHosts is not available here');
+        return target.sshTarget.sshKnownHosts();
+      }),
+    importKnownHosts: (text) =>
+      coded(async () => {
+        if (!target.sshTarget) throw usage('wgweb.importKnownHosts is not available here');
+        return target.sshTarget.importKnownHosts(text);
+      }),
   };
   return Object.freeze(api);
 }

@@ -27,6 +27,9 @@ import {
   type TunnelApi,
   type SessionEvent,
   type TunnelStatus,
+  type SshOpenOptions,
+  type SshOpenResult,
+  type SshOutputEvent,
 } from '../worker/tunnel-api.ts';
 import type { CapturePage, CaptureRow, CaptureRowsQuery, CaptureStatus } from '../capture/capture-api.ts';
 
@@ -140,6 +143,39 @@ export class TunnelClient {
    */
   openWebSocket(url: string, options: OpenWebSocketOptions, port: MessagePort): Promise<void> {
     return coded(() => this.#api.openWebSocket(url, options, transfer(port, [port])));
+  }
+
+  /** An SSH console (worker SshService): `onOutput` gets the shell's text and, last, its exit. */
+  sshConnect(host: string, options: SshOpenOptions, onOutput?: (e: SshOutputEvent) => void): Promise<SshOpenResult> {
+    return coded(() => this.#api.sshConnect(host, options, onOutput ? proxy(onOutput) : undefined));
+  }
+
+  sshWrite(id: number, text: string): Promise<void> {
+    return coded(() => this.#api.sshWrite(id, text));
+  }
+
+  sshResize(id: number, cols: number, rows: number): Promise<void> {
+    return coded(() => this.#api.sshResize(id, cols, rows));
+  }
+
+  sshOutput(id: number): Promise<string> {
+    return coded(() => this.#api.sshOutput(id));
+  }
+
+  sshExec(id: number, command: string): Promise<{ stdout: string; stderr: string; code: number | null; signal?: string }> {
+    return coded(() => this.#api.sshExec(id, command));
+  }
+
+  sshClose(id: number): Promise<void> {
+    return coded(() => this.#api.sshClose(id));
+  }
+
+  sshKnownHosts(): Promise<string> {
+    return coded(() => this.#api.sshKnownHosts());
+  }
+
+  importKnownHosts(text: string): Promise<{ added: number; skipped: { line: number; reason: string }[] }> {
+    return coded(() => this.#api.importKnownHosts(text));
   }
 
   /** Calls `listener` with each batch of session events; resolves with the unsubscribe function. */

@@ -90,6 +90,34 @@ export interface KeyPair {
   publicKey: string;
 }
 
+/** What `sshConnect` takes from the page (plain data). */
+export interface SshOpenOptions {
+  port?: number;
+  username: string;
+  password?: string;
+  privateKey?: string;
+  passphrase?: string;
+  hostKey?: string;
+  /** Open an interactive shell with a PTY of this size (default true, 80×24). */
+  shell?: boolean;
+  cols?: number;
+  rows?: number;
+  term?: string;
+  timeoutMs?: number;
+}
+
+/** What `sshConnect` resolves to. */
+export interface SshOpenResult {
+  id: number;
+  serverVersion: string;
+  hostKeyType: string;
+  hostKeyFingerprint: string;
+  algorithms: { kex: string; hostKey: string; cipher: string; mac: string; strictKex: boolean };
+}
+
+/** What the page's output listener receives. */
+export type SshOutputEvent = { id: number; text: string } | { id: number; exit: { code: number | null; signal?: string; error?: PlainError } };
+
 /** How an error crosses the worker boundary. */
 export interface PlainError {
   code: string;
@@ -151,6 +179,25 @@ export interface TunnelApi extends CaptureApi {
    */
   subscribe(listener: ProxiedCallback<(events: SessionEvent[]) => void>): Promise<number>;
   unsubscribe(id: number): Promise<void>;
+  /**
+   * An SSH connection through the tunnel (Session.ssh) with, by default, a shell on a PTY whose
+   * output goes to `onOutput` as text. Rejects with SSH_HOST_KEY_UNKNOWN (detail.fingerprint),
+   * SSH_HOST_KEY_CHANGED, SSH_AUTH_FAILED, SSH_KEY_INVALID, SSH_PROTOCOL, CONNECTION_REFUSED, …
+   */
+  sshConnect(host: string, options: SshOpenOptions, onOutput?: ProxiedCallback<(e: SshOutputEvent) => void>): Promise<SshOpenResult>;
+  /** Keystrokes to the console's shell. */
+  sshWrite(id: number, text: string): Promise<void>;
+  /** The terminal's new size (window-change). */
+  sshResize(id: number, cols: number, rows: number): Promise<void>;
+  /** What the console's shell printed so far (the last MiB). */
+  sshOutput(id: number): Promise<string>;
+  /** Runs a command on the same connection (its own channel). */
+  sshExec(id: number, command: string): Promise<{ stdout: string; stderr: string; code: number | null; signal?: string }>;
+  sshClose(id: number): Promise<void>;
+  /** The known SSH hosts, in known_hosts format. */
+  sshKnownHosts(): Promise<string>;
+  /** Adds lines of a known_hosts file. */
+  importKnownHosts(text: string): Promise<{ added: number; skipped: { line: number; reason: string }[] }>;
   /** A new key pair, as `wg genkey | tee private | wg pubkey` would give. */
   generateKeyPair(): Promise<KeyPair>;
   /** A new preshared key (`wg genpsk`). */

@@ -41,9 +41,11 @@ import type { CaptureFile, CapturedPacket, CapturePage, CaptureRowsQuery, Captur
 import { CaptureService, type PacketHook } from '../capture/capture-service.ts';
 import { bridgeWebSocket, type WebSocketLike } from './websocket-port-bridge.ts';
 import type { OpenWebSocketOptions } from './websocket-port-protocol.ts';
+import { SshService, type SshSessionLike } from './ssh-service.ts';
+import type { SshOpenOptions, SshOpenResult, SshOutputEvent } from './tunnel-api.ts';
 
 /** The part of `Session` (src/session/session.ts) this service uses. */
-export interface SessionLike {
+export interface SessionLike extends SshSessionLike {
   status(): TunnelStatus;
   onEvent(listener: (event: SessionEvent) => void): () => void;
   ping(address: string, options?: PingOptions, onReply?: (reply: PingReply) => void, signal?: AbortSignal): Promise<PingSummary>;
@@ -85,6 +87,7 @@ export class TunnelService implements TunnelApi {
   readonly #operations = new Map<string, AbortController>();
 
   readonly #capture: CaptureService;
+  readonly #ssh = new SshService(() => this.#session);
 
   /** @param capture the packet capture fed by every session (capture-service.ts). */
   constructor(start: StartSession, capture: CaptureService = new CaptureService()) {
@@ -111,6 +114,7 @@ export class TunnelService implements TunnelApi {
     // The Certificates tab's trust, then certificates trusted through the page API, carry over to
     // every new session.
     await this.#applyTrust(session).catch(() => {});
+    await this.#ssh.attach(session);
     this.#unlisten = session.onEvent((event) => this.#queueEvent(event));
     // The capture keeps this session's TLS secrets for downloads even after a later connect.
     if (session.tlsKeyLogLines) this.#capture.addTlsKeyLogSource(() => session.tlsKeyLogLines!());
@@ -320,6 +324,38 @@ export class TunnelService implements TunnelApi {
     return transfer(file, [file.bytes]);
   }
 
+  sshConnect(host: string, options: SshOpenOptions, onOutput?: ProxiedCallback<(e: SshOutputEvent) => void>): Promise<SshOpenResult> {
+    return this.#ssh.sshConnect(host, options, onOutput);
+  }
+
+  sshWrite(id: number, text: string): Promise<void> {
+    return this.#ssh.sshWrite(id, text);
+  }
+
+  sshResize(id: number, cols: number, rows: number): Promise<void> {
+    return this.#ssh.sshResize(id, cols, rows);
+  }
+
+  sshOutput(id: number): Promise<string> {
+    return this.#ssh.sshOutput(id);
+  }
+
+  sshExec(id: number, command: string): Promise<{ stdout: string; stderr: string; code: number | null; signal?: string }> {
+    return this.#ssh.sshExec(id, command);
+  }
+
+  sshClose(id: number): Promise<void> {
+    return this.#ssh.sshClose(id);
+  }
+
+  sshKnownHosts(): Promise<string> {
+    return this.#ssh.sshKnownHosts();
+  }
+
+  importKnownHosts(text: string): Promise<{ added: number; skipped: { line: number; reason: string }[] }> {
+    return this.#ssh.importKnownHosts(text);
+  }
+
   async generateKeyPair(): Promise<KeyPair> {
     const privateKey = generatePrivateKey();
     return { privateKey: formatKey(privateKey), publicKey: formatKey(publicKeyFromPrivate(privateKey)) };
@@ -345,6 +381,7 @@ export class TunnelService implements TunnelApi {
   }
 
   async #closeSession(): Promise<void> {
+    if (this.#session) await this.#ssh.detach().catch(() => {});
     const session = this.#session;
     this.#session = undefined;
     if (!session) return;

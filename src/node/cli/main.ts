@@ -81,6 +81,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: () => import('./commands/tcping-command.ts'),
   },
   {
+    name: 'ssh',
+    summary: 'Run a command on an SSH server through a WireGuard tunnel',
+    load: async () => (await import('./commands/ssh-command.ts')).run,
+  },
+  {
     name: 'peer',
     summary: "Listen as a WireGuard peer on a UDP port (wgweb's own implementation)",
     load: () => import('./commands/peer-command.ts'),

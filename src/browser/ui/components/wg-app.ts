@@ -8,7 +8,7 @@
  */
 import { LitElement, css, html } from 'lit';
 import type { DnsRecordType, PingReply, SessionEvent, TunnelStatus } from '../../worker/tunnel-api.ts';
-import { createAutomation, type AutomationTarget, type WgwebAutomation } from '../automation.ts';
+import { createAutomation, type AutomationTarget, type SshTarget, type WgwebAutomation } from '../automation.ts';
 import { CaptureController } from '../controllers/capture-controller.ts';
 import { ThemeController } from '../controllers/theme-controller.ts';
 import { TunnelController } from '../controllers/tunnel-controller.ts';
@@ -211,6 +211,31 @@ export class WgApp extends LitElement implements AutomationTarget {
     return client.openWebSocket(url, options, port);
   }
 
+  /** The worker's SSH calls (window.wgweb.ssh); the tunnel worker must be running. */
+  get sshTarget(): SshTarget {
+    return (this.#sshTarget ??= this.#makeSshTarget());
+  }
+
+  #sshTarget: SshTarget | undefined;
+
+  #makeSshTarget(): SshTarget {
+    const client = () => {
+      const c = this.tunnel.client;
+      if (!c) throw new WgwebError(ErrorCode.NOT_CONNECTED, 'the tunnel worker is not running yet');
+      return c;
+    };
+    return {
+      sshConnect: (host, options, onOutput) => client().sshConnect(host, options, onOutput),
+      sshWrite: (id, text) => client().sshWrite(id, text),
+      sshResize: (id, cols, rows) => client().sshResize(id, cols, rows),
+      sshOutput: (id) => client().sshOutput(id),
+      sshExec: (id, command) => client().sshExec(id, command),
+      sshClose: (id) => client().sshClose(id),
+      sshKnownHosts: () => client().sshKnownHosts(),
+      importKnownHosts: (text) => client().importKnownHosts(text),
+    };
+  }
+
   events(): SessionEvent[] {
     return this.tunnel.log;
   }
@@ -289,7 +314,7 @@ export class WgApp extends LitElement implements AutomationTarget {
           <wg-status-panel .status=${t.status} .now=${t.now} .state=${state}></wg-status-panel>
         </div>
         <div class="col">
-          <wg-tools .tunnel=${t} ?connected=${t.connected}></wg-tools>
+          <wg-tools .tunnel=${t} .ssh=${this.sshTarget} ?connected=${t.connected}></wg-tools>
           <wg-event-log .entries=${t.log} @wg-clear-log=${() => t.clearLog()}></wg-event-log>
         </div>
         <wg-browse .tunnel=${t} .status=${t.status} ?connected=${t.connected}></wg-browse>

@@ -1,6 +1,6 @@
 /**
  * <wg-tools .tunnel .connected>: the "Tools" card, one tab per tool that works through the
- * tunnel: ping, DNS lookup, TCP port check, HTTP request. Tools keep their results when you switch
+ * tunnel: ping, DNS lookup, TCP port check, HTTP request, SSH consoles. Tools keep their results when you switch
  * tabs (panels are hidden, not removed).
  */
 import { LitElement, css, html, nothing } from 'lit';
@@ -11,17 +11,21 @@ import './wg-dns-tool.ts';
 import './wg-http-tool.ts';
 import './wg-ping-tool.ts';
 import './wg-tcping-tool.ts';
+import './wg-ssh-tool.ts';
+import type { SshTarget } from '../automation.ts';
 
 const TABS = [
   { id: 'ping', label: 'Ping' },
   { id: 'dns', label: 'DNS' },
   { id: 'tcp', label: 'TCP port' },
   { id: 'http', label: 'HTTP' },
+  { id: 'ssh', label: 'SSH' },
 ];
 
 export class WgTools extends LitElement {
   static override properties = {
     tunnel: { attribute: false },
+    ssh: { attribute: false },
     connected: { type: Boolean },
     _tab: { state: true },
   };
@@ -38,12 +42,14 @@ export class WgTools extends LitElement {
   ];
 
   declare tunnel: TunnelTools | undefined;
+  declare ssh: SshTarget | undefined;
   declare connected: boolean;
   declare _tab: string;
 
   constructor() {
     super();
     this.tunnel = undefined;
+    this.ssh = undefined;
     this.connected = false;
     this._tab = 'ping';
   }
@@ -63,6 +69,7 @@ export class WgTools extends LitElement {
         ${panel('dns', html`<wg-dns-tool .tunnel=${this.tunnel} ?connected=${this.connected}></wg-dns-tool>`)}
         ${panel('tcp', html`<wg-tcping-tool .tunnel=${this.tunnel} ?connected=${this.connected}></wg-tcping-tool>`)}
         ${panel('http', html`<wg-http-tool .tunnel=${this.tunnel} ?connected=${this.connected}></wg-http-tool>`)}
+        ${panel('ssh', html`<wg-ssh-tool .ssh=${this.ssh} ?connected=${this.connected}></wg-ssh-tool>`)}
       </div>
     </section>`;
   }

@@ -1,0 +1,89 @@
+/**
+ * `window.wgweb.ssh()` end to end: the SSH client runs in the tunnel worker (src/protocols/ssh over
+ * wgweb's TCP/IP), through the relay and a real wireguard-go, to OpenSSH's sshd in the namespace.
+ *
+ *   page: wgweb.ssh ──comlink──▶ worker: SshService ─▶ Session.ssh ──ws──▶ relay ──UDP──▶
+ *       wireguard-go (namespace) ── kernel TCP ── sshd :22 (harness/ssh-servers.ts)
+ */
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Page } from 'playwright-core';
+import { browserSkipReason, interopSkipReason } from '../../harness/requirements.ts';
+import { closeAllNamespaces } from '../../harness/netns.ts';
+import { startSshd, type SshServer } from '../../harness/ssh-servers.ts';
+import { startSessionFixture, type SessionFixture } from '../interop/session-fixture.ts';
+import { ensureUiBuilt, openUi, type UiSession } from '../../harness/browser.ts';
+
+const skip = browserSkipReason() ?? interopSkipReason(['sshd', 'ssh-keygen', 'unshare', 'mount', 'openssl']);
+const PASSWORD = 'e2e-ssh-pw';
+
+describe('wgweb.ssh from a page script through a real wireguard-go peer to sshd', { skip }, () => {
+  let fx: SessionFixture;
+  let sshd: SshServer;
+  let ui: UiSession;
+  let page: Page;
+
+  before(async () => {
+    await ensureUiBuilt();
+    fx = await startSessionFixture({ name: 'e2essh', session: false, servers: ['dns'] });
+    sshd = await startSshd(fx.peer, { host: fx.peer.tunnelAddress4!, password: PASSWORD, hostKeyTypes: ['ssh-ed25519'] });
+    ui = await openUi({ url: fx.relay.url });
+    page = ui.page;
+    await page.evaluate((config) => window.wgweb.connect(config), fx.configText);
+    await page.waitForFunction(async () => (await window.wgweb.status())?.state === 'up', undefined, { polling: 200, timeout: 60_000 });
+  });
+  after(async () => {
+    await ui?.close();
+    await sshd?.close();
+    await fx?.close();
+    await closeAllNamespaces();
+  });
+
+  test('an unknown host key rejects with SSH_HOST_KEY_UNKNOWN and the fingerprint ssh-keygen prints', async () => {
+    const r = await page.evaluate(async (host) => {
+      try {
+        await window.wgweb.ssh(host, { username: 'root', password: 'x' });
+        return { ok: true };
+      } catch (e) {
+        const err = e as { code?: string; detail?: { fingerprint?: string } };
+        return { ok: false, code: err.code, fingerprint: err.detail?.fingerprint };
+      }
+    }, fx.peer.tunnelAddress4!);
+    assert.deepEqual(r, { ok: false, code: 'SSH_HOST_KEY_UNKNOWN', fingerprint: sshd.hostKeys['ssh-ed25519']!.fingerprint });
+  });
+
+  test('with the fingerprint: exec, a PTY shell whose output() shows stty size and follows resize, exit status', async () => {
+    const r = await page.evaluate(
+      async ({ host, password, hostKey }) => {
+        const sh = await window.wgweb.ssh(host, { username: 'root', password, hostKey, cols: 90, rows: 33 });
+        const exec = await sh.exec('echo out; echo err >&2; exit 4');
+        const until = async (re: RegExp): Promise<string> => {
+          for (let i = 0; i < 200; i++) {
+            const o = await sh.output();
+            if (re.test(o)) return o;
+            await new Promise((r) => setTimeout(r, 100));
+          }
+          return sh.output();
+        };
+        await sh.write('stty size; echo DONE1\n');
+        const first = await until(/33 90\r?\n(?:.*\r?\n)?DONE1/);
+        await sh.resize(120, 40);
+        await sh.write('stty size; echo DONE2\n');
+        const second = await until(/40 120\r?\n(?:.*\r?\n)?DONE2/);
+        await sh.write('exit 6\n');
+        const exit = await sh.exit;
+        return { info: sh.info, exec, first: /33 90/.test(first), second: /40 120/.test(second), exit };
+      },
+      { host: fx.peer.tunnelAddress4!, password: PASSWORD, hostKey: sshd.hostKeys['ssh-ed25519']!.fingerprint },
+    );
+    assert.equal(r.info.hostKeyFingerprint, sshd.hostKeys['ssh-ed25519']!.fingerprint);
+    assert.equal(r.info.algorithms.strictKex, true);
+    assert.deepEqual(r.exec, { stdout: 'out\n', stderr: 'err\n', code: 4 });
+    assert.equal(r.first, true);
+    assert.equal(r.second, true);
+    assert.deepEqual(r.exit, { code: 6 });
+    // Accepted once: now in the known hosts, which the page can read.
+    const known = await page.evaluate(() => window.wgweb.sshKnownHosts());
+    assert.ok(known.includes(sshd.hostKeys['ssh-ed25519']!.line), known);
+  });
+});
