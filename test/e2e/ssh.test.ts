@@ -57,19 +57,23 @@ describe('wgweb.ssh from a page script through a real wireguard-go peer to sshd'
       async ({ host, password, hostKey }) => {
         const sh = await window.wgweb.ssh(host, { username: 'root', password, hostKey, cols: 90, rows: 33 });
         const exec = await sh.exec('echo out; echo err >&2; exit 4');
-        const until = async (re: RegExp): Promise<string> => {
-          for (let i = 0; i < 200; i++) {
-            const o = await sh.output();
-            if (re.test(o)) return o;
-            await new Promise((r) => setTimeout(r, 100));
+        // (No named functions inside evaluate: tsx's __name helper does not exist in the page.)
+        const texts: string[] = [];
+        for (const [input, re] of [
+          ['stty size; echo DONE1\n', /33 90\r?\n(?:.*\r?\n)?DONE1/],
+          ['stty size; echo DONE2\n', /40 120\r?\n(?:.*\r?\n)?DONE2/],
+        ] as const) {
+          if (texts.length === 1) await sh.resize(120, 40);
+          await sh.write(input);
+          let o = '';
+          for (let i = 0; i < 200 && !re.test(o); i++) {
+            o = await sh.output();
+            if (!re.test(o)) await new Promise((r) => setTimeout(r, 100));
           }
-          return sh.output();
-        };
-        await sh.write('stty size; echo DONE1\n');
-        const first = await until(/33 90\r?\n(?:.*\r?\n)?DONE1/);
-        await sh.resize(120, 40);
-        await sh.write('stty size; echo DONE2\n');
-        const second = await until(/40 120\r?\n(?:.*\r?\n)?DONE2/);
+          texts.push(o);
+        }
+        const first = texts[0]!;
+        const second = texts[1]!;
         await sh.write('exit 6\n');
         const exit = await sh.exit;
         return { info: sh.info, exec, first: /33 90/.test(first), second: /40 120/.test(second), exit };
