@@ -83,7 +83,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'ssh',
     summary: 'Run a command on an SSH server through a WireGuard tunnel',
-    load: async () => (await import('./commands/ssh-command.ts')).run,
+    load: () => import('./commands/ssh-command.ts'),
   },
   {
     name: 'peer',

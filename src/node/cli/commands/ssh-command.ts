@@ -14,7 +14,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCode, WgwebError, hasErrorCode } from '../../../shared/errors.ts';
-import { formatCommandHelp, parseCommandArgs, UsageError, type CommandSpec } from '../args.ts';
+import { parseCommandArgs, UsageError, type CommandSpec } from '../args.ts';
 import type { CliIo } from '../cli-io.ts';
 import { guardTunnelCommand, openTunnel, TUNNEL_OPTIONS } from '../tunnel-options.ts';
 
@@ -52,11 +52,7 @@ async function readText(file: string, what: string): Promise<string> {
 }
 
 export async function run(args: string[], io: CliIo): Promise<number> {
-  const { help, values, positionals } = parseCommandArgs(spec, args);
-  if (help) {
-    await io.stdout.write(formatCommandHelp(spec));
-    return 0;
-  }
+  const { values, positionals } = parseCommandArgs(spec, args);
   const target = positionals[0]!;
   const command = positionals.slice(1).join(' ');
   if (!command) throw new UsageError('ssh', 'give a COMMAND to run (interactive shells are in the browser console)');
