@@ -25,6 +25,7 @@ const MODULES = [
   'browser-bench.ts',
   'browse-bench.ts',
   'tls-bench.ts',
+  'ssh-bench.ts',
 ];
 
 function version(cmd: string, args: string[]): string {
