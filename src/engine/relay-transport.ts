@@ -13,8 +13,17 @@
  *   ws close   ──▶ by close code (src/shared/relay-protocol.ts, RELAY_CLOSE_CODES):
  *                    refused (not allowed, bad request, ...)  → 'closed' + WgwebError RELAY_REFUSED
  *                    transient (relay restart, drop, full)    → 'reconnecting', backoff + jitter
+ *                    draining (1012 service restart)          → 'reconnecting', at once
  *                    idle timeout                             → 'reconnecting', on the next send
  *                  never opened → RELAY_UNREACHABLE ('closed' after `connectAttempts` failures)
+ *
+ * Several relays (`relayUrl` a list): relays hold no session state, so a client that reconnects
+ * through another relay is just a roaming WireGuard peer (paper §2.1). The first connection races
+ * every relay and keeps the first to open (the best WebSocket-open RTT; the others are measured and
+ * closed); when the relay in use drains (1012), drops or cannot be reached, the transport moves to
+ * the next relay at once (lowest RTT first) and backs off only after every relay failed in a row.
+ * The session (session.ts) sends a keepalive right after any reconnect so the peer learns the
+ * relay's new UDP source at once, and the TCP connections inside the tunnel carry on.
  *
  * The framing is negotiated per connection (RFC 6455 §4.2.2): the transport offers wgweb.v2 (batches,
  * docs/relay.md) and wgweb.v1, and reads the relay's choice from `ws.protocol`. Batching matters in
@@ -29,7 +38,15 @@
 import { ErrorCode, WgwebError } from '../shared/errors.ts';
 import type { Endpoint } from '../shared/ip-address.ts';
 import { BATCH_RECORD_HEADER, DatagramBatchWriter, parseDatagramBatch } from '../shared/datagram-batch.ts';
-import { buildRelayUrl, describeCloseCode, RELAY_SUBPROTOCOL, RELAY_SUBPROTOCOL_V2, RELAY_SUBPROTOCOLS, RELAY_V2_MAX_MESSAGE } from '../shared/relay-protocol.ts';
+import {
+  buildRelayUrl,
+  describeCloseCode,
+  RELAY_SUBPROTOCOL,
+  RELAY_SUBPROTOCOL_V2,
+  RELAY_SUBPROTOCOLS,
+  RELAY_V2_MAX_MESSAGE,
+  relayTokenProtocol,
+} from '../shared/relay-protocol.ts';
 
 /** Transport states, reported through `onState`. */
 export type RelayTransportState = 'connecting' | 'open' | 'reconnecting' | 'closed';
@@ -82,8 +99,12 @@ export interface TransportTimers {
 }
 
 export interface RelayTransportOptions {
-  /** The relay: `ws://host:8080`, `wss://relay.example/`, an `http(s)://` page URL, or a full `/wg` URL. */
-  relayUrl: string;
+  /**
+   * The relay: `ws://host:8080`, `wss://relay.example/`, an `http(s)://` page URL, or a full `/wg`
+   * URL; or a list of them (interchangeable relays: the fastest to open is used, the others are the
+   * failover, see the module comment).
+   */
+  relayUrl: string | readonly string[];
   /** The WireGuard endpoint the relay should forward to (`host:port`, `[v6]:port`). */
   endpoint: Endpoint | string;
   /** Default `globalThis.WebSocket`; Node passes `WebSocket` from `ws`. */
@@ -118,6 +139,11 @@ export interface RelayTransportOptions {
    * and Node's timers would add a millisecond).
    */
   coalesceReplies?: boolean;
+  /**
+   * An access token for a relay with --auth static|signed. Sent as the extra offered subprotocol
+   * `wgweb.token.<token>` (never in the URL, which reaches logs); the relay never selects it.
+   */
+  token?: string;
   /** Datagrams kept while (re)connecting; default 16. 0 disables the queue. */
   maxQueue?: number;
   /** Above this many bytes waiting in the WebSocket, send() drops; default 4 MiB. */
@@ -127,9 +153,26 @@ export interface RelayTransportOptions {
   random?: () => number;
 }
 
+/** One relay of the list, for stats and the UI. */
+export interface RelayCandidateStats {
+  /** The session URL through this relay. */
+  readonly url: string;
+  /** WebSocket-open time of its last successful open, ms; undefined when never opened. */
+  readonly rttMs?: number;
+  /** Opens and failures (drops, refusals to open) so far. */
+  readonly opens: number;
+  readonly failures: number;
+}
+
 /** Counters for stats and tests. */
 export interface RelayTransportStats {
   readonly state: RelayTransportState;
+  /** The session URL of the relay in use (or last used). */
+  readonly url: string;
+  /** Every relay with its measured RTT; the one in use is `url`. */
+  readonly relays: readonly RelayCandidateStats[];
+  /** Moves from one relay to another (failovers). */
+  readonly relayMoves: number;
   readonly attempts: number;
   /** The framing of the current (or last) connection; '' before the first open. */
   readonly protocol: string;
@@ -159,10 +202,21 @@ const defaultTimers: TransportTimers = {
 
 const OPEN = 1;
 
+interface Candidate {
+  readonly url: string;
+  rttMs?: number;
+  opens: number;
+  failures: number;
+}
+
 /** One relay session (WebSocket) to one WireGuard endpoint, with reconnects. */
 export class RelayTransport {
-  /** The session URL including `?to=`. */
-  readonly url: string;
+  private readonly candidates: Candidate[];
+  /** Index into candidates of the relay in use. */
+  private current = 0;
+  private relayMoves = 0;
+  /** WebSockets of the opening race that have not opened yet (several relays, first connection). */
+  private racing = new Set<RelayWebSocket>();
   private readonly impl: RelayWebSocketConstructor;
   private readonly onDatagram: (data: Uint8Array) => void;
   private readonly onStateCb?: (state: RelayTransportState, detail: RelayStateDetail) => void;
@@ -209,7 +263,9 @@ export class RelayTransport {
    * @throws {RangeError} for a bad endpoint.
    */
   constructor(options: RelayTransportOptions) {
-    this.url = buildRelayUrl(options.relayUrl, options.endpoint);
+    const bases = typeof options.relayUrl === 'string' ? [options.relayUrl] : [...options.relayUrl];
+    if (bases.length === 0) throw new TypeError('relayUrl: give at least one relay URL');
+    this.candidates = [...new Set(bases.map((b) => buildRelayUrl(b, options.endpoint)))].map((url) => ({ url, opens: 0, failures: 0 }));
     const impl = options.WebSocketImpl ?? (globalThis as { WebSocket?: RelayWebSocketConstructor }).WebSocket;
     if (!impl) throw new TypeError('no WebSocket implementation: in Node pass WebSocketImpl (WebSocket from the ws package)');
     if (typeof options.onDatagram !== 'function') throw new TypeError('onDatagram must be a function');
@@ -223,7 +279,9 @@ export class RelayTransport {
     this.maxQueue = options.maxQueue ?? 16;
     this.maxBufferedAmount = options.maxBufferedAmount ?? 4 << 20;
     // A single string for v1 alone: exactly what clients sent before wgweb.v2 existed.
-    this.offer = options.batching === false ? RELAY_SUBPROTOCOL : [...RELAY_SUBPROTOCOLS];
+    const framings = options.batching === false ? [RELAY_SUBPROTOCOL] : [...RELAY_SUBPROTOCOLS];
+    if (options.token !== undefined) framings.push(relayTokenProtocol(options.token));
+    this.offer = framings.length === 1 ? framings[0] : framings;
     this.coalesceReplies = options.coalesceReplies ?? impl === (globalThis as { WebSocket?: unknown }).WebSocket;
     this.timers = options.timers ?? defaultTimers;
     this.random = options.random ?? Math.random;
@@ -232,6 +290,11 @@ export class RelayTransport {
     queueMicrotask(() => {
       if (this.currentState === 'connecting' && !this.ws) this.connect();
     });
+  }
+
+  /** The session URL (including `?to=`) of the relay in use, or of the last one used. */
+  get url(): string {
+    return this.candidates[this.current].url;
   }
 
   /** The current state. */
@@ -305,6 +368,15 @@ export class RelayTransport {
   close(): void {
     if (this.currentState === 'closed') return;
     this.clearTimers();
+    for (const ws of this.racing) {
+      ws.onopen = ws.onclose = null;
+      try {
+        ws.close(1000, 'client closed');
+      } catch {
+        // still connecting
+      }
+    }
+    this.racing.clear();
     this.detachAndClose(1000, 'client closed');
     this.queue = [];
     this.setState('closed', {});
@@ -314,6 +386,9 @@ export class RelayTransport {
   stats(): RelayTransportStats {
     return {
       state: this.currentState,
+      url: this.url,
+      relays: this.candidates.map((c) => ({ ...c })),
+      relayMoves: this.relayMoves,
       attempts: this.attempt,
       protocol: this.protocol,
       messagesSent: this.messagesSent,
@@ -363,15 +438,24 @@ export class RelayTransport {
     this.openedThisAttempt = false;
     // The first attempt announces 'connecting'; later ones were announced by scheduleRetry.
     this.setState(this.everOpened ? 'reconnecting' : 'connecting', {}, this.attempt === 1);
+    if (this.attempt === 1 && this.candidates.length > 1) {
+      this.race();
+      return;
+    }
     let ws: RelayWebSocket;
     try {
-      ws = new this.impl(this.url, this.offer);
+      ws = this.open(this.current);
     } catch (e) {
       // e.g. a browser refusing ws: from an https: page (mixed content).
       this.failed(undefined, undefined, e);
       return;
     }
-    this.ws = ws;
+    this.wire(ws);
+  }
+
+  /** A new WebSocket to candidate `i`, with the binary type set (see {@link wire}). */
+  private open(i: number): RelayWebSocket {
+    const ws = new this.impl(this.candidates[i].url, this.offer);
     // Binary messages as bytes. The `ws` package (Node) copies every message into a new
     // ArrayBuffer for 'arraybuffer' but hands over a view of the socket read for 'nodebuffer': in
     // a bulk download that copy was 8–9% of the client's CPU (docs/benchmarks.md). The platform's
@@ -379,8 +463,89 @@ export class RelayTransport {
     // other value), so only other implementations are probed.
     if (this.impl !== (globalThis as { WebSocket?: unknown }).WebSocket) ws.binaryType = 'nodebuffer';
     if (ws.binaryType !== 'nodebuffer') ws.binaryType = 'arraybuffer';
+    return ws;
+  }
+
+  /**
+   * The first connection with several relays: opens all at once and keeps the first to open (the
+   * lowest WebSocket-open RTT). The others are timed as they open and closed; their RTTs order the
+   * failover. When none opens, the attempt has failed as a single one would.
+   */
+  private race(): void {
+    const started = performance.now();
+    let pending = this.candidates.length;
+    const racers = new Map<RelayWebSocket, number>();
+    const lose = (i: number): void => {
+      this.candidates[i].failures++;
+      if (--pending === 0 && this.ws === undefined && this.currentState !== 'closed') {
+        this.racing.clear();
+        this.failed(undefined, undefined, new Error('no relay of the list could be reached'));
+      }
+    };
+    this.candidates.forEach((c, i) => {
+      let ws: RelayWebSocket;
+      try {
+        ws = this.open(i);
+      } catch {
+        lose(i);
+        return;
+      }
+      racers.set(ws, i);
+      this.racing.add(ws);
+      ws.onerror = () => {};
+      ws.onmessage = null;
+      ws.onclose = () => {
+        ws.onclose = null;
+        this.racing.delete(ws);
+        lose(i);
+      };
+      ws.onopen = () => {
+        this.racing.delete(ws);
+        c.rttMs = Math.round((performance.now() - started) * 10) / 10;
+        pending--;
+        if (this.ws !== undefined || this.currentState === 'closed') {
+          // A slower relay: measured, not used.
+          c.opens++;
+          ws.onclose = null;
+          ws.close(1000, 'another relay answered first');
+          return;
+        }
+        this.current = i;
+        // The winner becomes the connection; then the open is handled as for a single relay.
+        this.wire(ws, false);
+        ws.onopen?.({});
+      };
+    });
+    if (this.racing.size === 0 && this.ws === undefined && pending > 0) this.failed(undefined, undefined, new Error('no relay of the list could be opened'));
+    // One deadline for the whole race, as for a single attempt.
+    const timer = this.timers.setTimeout(() => {
+      if (this.ws !== undefined || this.currentState === 'closed') return;
+      for (const ws of this.racing) {
+        ws.onopen = ws.onclose = null;
+        try {
+          ws.close();
+        } catch {
+          // still connecting: gone either way
+        }
+      }
+      this.racing.clear();
+      this.failed(undefined, undefined, new Error(`no relay answered within ${this.connectTimeoutMs} ms`));
+    }, this.connectTimeoutMs);
+    this.connectTimer = timer;
+  }
+
+  /**
+   * Makes `ws` this transport's connection: its events drive the state machine.
+   * @param timeOpen measure the open as the relay's RTT (false: the race measured it).
+   */
+  private wire(ws: RelayWebSocket, timeOpen = true): void {
+    this.ws = ws;
+    const started = performance.now();
     ws.onopen = () => {
       if (this.ws !== ws) return;
+      const c = this.candidates[this.current];
+      c.opens++;
+      if (timeOpen) c.rttMs = Math.round((performance.now() - started) * 10) / 10;
       if (this.connectTimer !== undefined) this.timers.clearTimeout(this.connectTimer);
       this.connectTimer = undefined;
       this.openedThisAttempt = true;
@@ -431,6 +596,7 @@ export class RelayTransport {
       this.batch = undefined;
       this.onClosed(typeof ev.code === 'number' ? ev.code : 1006, typeof ev.reason === 'string' ? ev.reason : '');
     };
+    if (this.connectTimer !== undefined) this.timers.clearTimeout(this.connectTimer);
     this.connectTimer = this.timers.setTimeout(() => {
       if (this.ws !== ws || this.openedThisAttempt) return;
       this.detachAndClose();
@@ -462,6 +628,15 @@ export class RelayTransport {
       closeName: info.name,
       reason,
     });
+    if (info.retry === 'now') {
+      // The relay drains (1012): it asked us to move, so there is nothing to back off from.
+      this.candidates[this.current].failures++;
+      this.failures = 0;
+      this.moveToNextRelay();
+      this.setState('reconnecting', { ...detail, retryInMs: 0, error }, true);
+      this.connect();
+      return;
+    }
     if (info.retry === 'on-demand') {
       this.failures = 0;
       if (this.queue.length > 0) {
@@ -494,7 +669,20 @@ export class RelayTransport {
 
   private scheduleRetry(detail: Omit<RelayStateDetail, 'url' | 'attempt'>): void {
     this.failures++;
-    const base = Math.min(this.maxDelay, this.initialDelay * 2 ** Math.min(this.failures - 1, 30));
+    this.candidates[this.current].failures++;
+    // Several relays: a relay that failed is replaced by the next one at once; only when every
+    // relay has failed in a row does the backoff start (still rotating through the list).
+    if (this.candidates.length > 1) {
+      this.moveToNextRelay();
+      if (this.failures < this.candidates.length) {
+        this.setState(this.everOpened ? 'reconnecting' : 'connecting', { ...detail, retryInMs: 0 }, true);
+        this.connect();
+        return;
+      }
+    }
+    // Counted from the first failure that found no other relay to move to.
+    const n = Math.max(1, this.failures - (this.candidates.length - 1));
+    const base = Math.min(this.maxDelay, this.initialDelay * 2 ** Math.min(n - 1, 30));
     // "Equal jitter": half fixed, half random, so a relay restart is not met by a synchronized stampede.
     const delay = Math.round(base / 2 + (base / 2) * this.random());
     this.retryTimer = this.timers.setTimeout(() => {
@@ -503,6 +691,18 @@ export class RelayTransport {
     }, delay);
     // Before the relay was ever reached this is still the first connection, not a reconnect.
     this.setState(this.everOpened ? 'reconnecting' : 'connecting', { ...detail, retryInMs: delay }, true);
+  }
+
+  /** The next relay to try: the untried-or-fastest order of measured RTTs, wrapping around. */
+  private moveToNextRelay(): void {
+    if (this.candidates.length < 2) return;
+    const order = this.candidates
+      .map((c, i) => ({ i, rtt: c.rttMs ?? Number.POSITIVE_INFINITY }))
+      .sort((a, b) => a.rtt - b.rtt || a.i - b.i)
+      .map((x) => x.i);
+    const at = order.indexOf(this.current);
+    this.current = order[(at + 1) % order.length];
+    this.relayMoves++;
   }
 
   private detachAndClose(code?: number, reason?: string): void {

@@ -66,8 +66,11 @@ export interface SessionOptions {
   /** wg-quick text; or pass an already parsed `config`. */
   configText?: string;
   config?: WgQuickConfig;
-  /** `ws://host:port`, an http(s) page URL, or a full `/wg` URL. */
-  relayUrl: string;
+  /**
+   * `ws://host:port`, an http(s) page URL, or a full `/wg` URL; or several interchangeable relays
+   * (the fastest to open is used, the others take over within a moment when it fails or drains).
+   */
+  relayUrl: string | readonly string[];
   /** Default `globalThis.WebSocket`; Node passes `WebSocket` from `ws`. */
   WebSocketImpl?: RelayWebSocketConstructor;
   /** Called for every inner IP packet (capture, teaching views). */
@@ -80,6 +83,8 @@ export interface SessionOptions {
    * the CLI turns it off (docs/relay.md).
    */
   relayBatching?: boolean;
+  /** Access token for a relay with authentication (sent as a subprotocol value, never in the URL). */
+  relayToken?: string;
 }
 
 const now = (): number => performance.now();
@@ -88,7 +93,10 @@ const epoch = (t: number): number => Math.round(performance.timeOrigin + t);
 /** See the module comment. */
 export class Session {
   readonly config: WgQuickConfig;
+  /** The relay as given, the first of the list when several were given. */
   readonly relayUrl: string;
+  /** Every relay given (one for a single relay). */
+  readonly relayUrls: readonly string[];
   readonly loop: EventLoop;
   readonly net: NetInterface<TcpSocketTable>;
   readonly dialer: NetstackDialer;
@@ -103,6 +111,7 @@ export class Session {
   private readonly history: SessionEvent[] = [];
   private readonly historyLimit: number;
   private readonly relayBatching: boolean;
+  private readonly relayToken: string | undefined;
   private readonly publicKey: string;
   private established = false;
   private closed = false;
@@ -129,9 +138,12 @@ export class Session {
 
   private constructor(options: SessionOptions, config: WgQuickConfig) {
     this.config = config;
-    this.relayUrl = options.relayUrl;
+    this.relayUrls = typeof options.relayUrl === 'string' ? [options.relayUrl] : [...options.relayUrl];
+    if (this.relayUrls.length === 0) throw new TypeError('relayUrl: give at least one relay URL');
+    this.relayUrl = this.relayUrls[0];
     this.historyLimit = options.eventHistory ?? 500;
     this.relayBatching = options.relayBatching ?? true;
+    this.relayToken = options.relayToken || undefined;
     const { tunnel, net } = createStack(config);
     // The tunnel derived it already: a second X25519 here cost ~2-10 ms of every connect.
     this.publicKey = tunnel.publicKey;
@@ -242,7 +254,7 @@ export class Session {
     else state = stats.peers.some((p) => p.session === 'established') ? 'up' : 'handshaking';
     return {
       state,
-      relay: { url: this.relayUrl, state: this.relayState },
+      relay: { url: this.currentRelayUrl(), state: this.relayState },
       interface: {
         publicKey: this.publicKey,
         addresses: this.config.interface.addresses.map(formatPrefix),
@@ -616,10 +628,11 @@ export class Session {
     const relay: RelayEndpointState = { state: 'connecting', trouble: undefined };
     this.relayStates.set(key, relay);
     t = new RelayTransport({
-      relayUrl: this.relayUrl,
+      relayUrl: this.relayUrls,
       endpoint,
       WebSocketImpl,
       batching: this.relayBatching,
+      token: this.relayToken,
       onDatagram: (data) => {
         relay.trouble = undefined;
         this.loop.datagramIn(data, endpoint);
@@ -628,6 +641,15 @@ export class Session {
     });
     this.transports.set(key, t);
     return t;
+  }
+
+  /** The page URL of the relay carrying the (first) peer's traffic now. */
+  currentRelayUrl(): string {
+    const t = this.transports.values().next().value as RelayTransport | undefined;
+    if (!t || this.relayUrls.length === 1) return this.relayUrl;
+    const u = new URL(t.url);
+    u.search = '';
+    return u.toString();
   }
 
   private relayOpenWaiters: { resolve: () => void; reject: (e: WgwebError) => void }[] = [];
@@ -661,7 +683,13 @@ export class Session {
     if (state === 'open') {
       for (const w of this.relayOpenWaiters.splice(0)) w.resolve();
       if (previous === 'reconnecting') {
-        this.emit({ type: 'relay-reconnected', level: 'info', message: `Relay reconnected ${several ? `for ${peers} ` : ''}(attempt ${detail.attempt}); the WireGuard session carries on.`, detail: { endpoint } });
+        const via = this.relayUrls.length > 1 ? ` through ${new URL(detail.url).host}` : '';
+        this.emit({
+          type: 'relay-reconnected',
+          level: 'info',
+          message: `Relay reconnected${via} ${several ? `for ${peers} ` : ''}(attempt ${detail.attempt}); the WireGuard session carries on.`,
+          detail: { endpoint, url: detail.url.split('?')[0] },
+        });
         // Roaming (WireGuard paper §2.1): the peer learns our new relay source port from our next
         // authenticated packet, so send one now. Waiting for the next data or keepalive left the
         // peer sending into the old relay socket until the next rekey (~13 s stalls).
@@ -669,7 +697,8 @@ export class Session {
           if (p.endpoint && formatEndpoint(p.endpoint) === endpoint) this.loop.keepalive(p.publicKey);
         }
       } else {
-        this.emit({ type: 'relay-open', level: 'info', message: `Relay session open to ${endpoint}.`, detail: { endpoint, url: detail.url } });
+        const via = this.relayUrls.length > 1 ? ` through ${new URL(detail.url).host} (fastest of ${this.relayUrls.length} relays)` : '';
+        this.emit({ type: 'relay-open', level: 'info', message: `Relay session open to ${endpoint}${via}.`, detail: { endpoint, url: detail.url } });
       }
     } else if (state === 'reconnecting') {
       const why = detail.error ? `: ${detail.error.message}` : detail.closeReason ? `: ${detail.closeReason}` : '';

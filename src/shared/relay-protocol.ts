@@ -6,7 +6,12 @@
  * the upgrade request:
  *
  *   GET /wg?to=<host:port>          (IPv6 as [v6]:port; the value URL-encoded)
- *   Sec-WebSocket-Protocol: wgweb.v2, wgweb.v1
+ *   Sec-WebSocket-Protocol: wgweb.v2, wgweb.v1[, wgweb.token.<token>]
+ *
+ * A relay with authentication (docs/relay.md, "Authentication") reads the client's token from an
+ * extra offered subprotocol `wgweb.token.<token>`, never from the URL: request lines end up in
+ * proxy and server logs, while the Sec-WebSocket-Protocol header is not logged by default and is
+ * the one header a browser lets a page set on a WebSocket. The relay never selects it.
  *
  * The subprotocol the relay selects (RFC 6455 §4.2.2) fixes the framing of binary messages:
  * `wgweb.v1`, every message is exactly one UDP datagram; `wgweb.v2` (opt-in: only when offered),
@@ -32,6 +37,39 @@ export const RELAY_SUBPROTOCOL_V2 = 'wgweb.v2';
 export const RELAY_SUBPROTOCOLS: readonly string[] = [RELAY_SUBPROTOCOL_V2, RELAY_SUBPROTOCOL];
 /** The framing a session speaks. */
 export type RelaySubprotocol = typeof RELAY_SUBPROTOCOL | typeof RELAY_SUBPROTOCOL_V2;
+
+/** Prefix of the offered subprotocol that carries an access token (never selected by the relay). */
+export const RELAY_TOKEN_PROTOCOL_PREFIX = 'wgweb.token.';
+
+/** RFC 7230 §3.2.6 `token` characters: what a Sec-WebSocket-Protocol value may hold (RFC 6455 §4.1). */
+const TCHARS = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/**
+ * The subprotocol value that carries `token` to the relay.
+ * @throws {TypeError} when `token` is empty or holds characters a subprotocol cannot carry (a JWT
+ *   and the hex/base64url tokens `wgweb token` prints can always be carried).
+ */
+export function relayTokenProtocol(token: string): string {
+  if (typeof token !== 'string' || token.length === 0 || token.length > 4096 || !TCHARS.test(token)) {
+    throw new TypeError('a relay token must be 1 to 4096 characters of letters, digits and !#$%&\'*+-.^_`|~ (a JWT or a base64url string)');
+  }
+  return RELAY_TOKEN_PROTOCOL_PREFIX + token;
+}
+
+/**
+ * The token a client offered in a Sec-WebSocket-Protocol header, or undefined when none.
+ * More than one token is treated as none offered (`ambiguous`).
+ */
+export function readRelayToken(header: string | undefined): { token?: string; ambiguous?: true } {
+  if (!header) return {};
+  const tokens = header
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p.startsWith(RELAY_TOKEN_PROTOCOL_PREFIX))
+    .map((p) => p.slice(RELAY_TOKEN_PROTOCOL_PREFIX.length));
+  if (tokens.length > 1) return { ambiguous: true };
+  return tokens[0] ? { token: tokens[0] } : {};
+}
 
 /**
  * Largest `wgweb.v2` message, in bytes. Fixed by the protocol, not by `--max-message` (which bounds
@@ -59,6 +97,8 @@ export const RelayCloseCode = {
   MESSAGE_TOO_BIG: 1009,
   /** The relay failed internally (e.g. its UDP socket broke). */
   INTERNAL_ERROR: 1011,
+  /** Service restart (IANA WebSocket close code registry): the relay drains; move to another relay now. */
+  SERVICE_RESTART: 1012,
   /** The upgrade request was malformed: no or bad `to`, or neither `wgweb.v1` nor `wgweb.v2` offered. */
   BAD_REQUEST: 4000,
   /** The relay's --allow rules do not permit this destination. */
@@ -77,6 +117,12 @@ export const RelayCloseCode = {
   ORIGIN_NOT_ALLOWED: 4007,
   /** This client address already holds as many sessions or pending upgrades as the relay allows one client. */
   CLIENT_LIMIT: 4008,
+  /** The relay requires a token (--auth static|signed) and the client offered none. */
+  AUTH_REQUIRED: 4009,
+  /** The token is unknown, malformed, tampered with, expired, or not valid for this endpoint. */
+  AUTH_FAILED: 4010,
+  /** The (signed) token already carries as many sessions as it allows. */
+  TOKEN_SESSION_LIMIT: 4011,
 } as const;
 
 export type RelayCloseCode = (typeof RelayCloseCode)[keyof typeof RelayCloseCode];
@@ -85,9 +131,11 @@ export type RelayCloseCode = (typeof RelayCloseCode)[keyof typeof RelayCloseCode
  * What a client should do after a close:
  * - `never`: the relay refused this request; retrying the same request cannot succeed;
  * - `backoff`: transient; reconnect with exponential backoff;
- * - `on-demand`: reconnect when there is something to send (idle timeout).
+ * - `on-demand`: reconnect when there is something to send (idle timeout);
+ * - `now`: reconnect at once, without backoff (the relay drains: 1012); a client with several
+ *   relays moves to the next one.
  */
-export type RelayRetryPolicy = 'never' | 'backoff' | 'on-demand';
+export type RelayRetryPolicy = 'never' | 'backoff' | 'on-demand' | 'now';
 
 /** A row of the close code table. */
 export interface RelayCloseInfo {
@@ -129,6 +177,12 @@ const CLOSE_TABLE: readonly RelayCloseInfo[] = [
     name: 'INTERNAL_ERROR',
     explanation: 'The relay hit an internal error; wgweb reconnects automatically. See the relay log.',
     retry: 'backoff',
+  },
+  {
+    code: 1012,
+    name: 'SERVICE_RESTART',
+    explanation: 'The relay is restarting (draining its sessions); wgweb reconnects at once, to another relay if it has one.',
+    retry: 'now',
   },
   {
     code: 4000,
@@ -182,6 +236,24 @@ const CLOSE_TABLE: readonly RelayCloseInfo[] = [
     code: 4008,
     name: 'CLIENT_LIMIT',
     explanation: 'Your address already has as many relay sessions as one client may hold (--max-sessions-per-client); close other tunnels or wait. wgweb retries with backoff.',
+    retry: 'backoff',
+  },
+  {
+    code: 4009,
+    name: 'AUTH_REQUIRED',
+    explanation: 'This relay requires an access token: pass --token (CLI) or fill in the relay token field; ask the relay\'s operator for one.',
+    retry: 'never',
+  },
+  {
+    code: 4010,
+    name: 'AUTH_FAILED',
+    explanation: 'The relay did not accept the access token (unknown, expired, altered, or not valid for this endpoint); ask the relay\'s operator for a new one.',
+    retry: 'never',
+  },
+  {
+    code: 4011,
+    name: 'TOKEN_SESSION_LIMIT',
+    explanation: 'The access token already carries as many sessions as it allows; close other tunnels that use it or wait. wgweb retries with backoff.',
     retry: 'backoff',
   },
 ];

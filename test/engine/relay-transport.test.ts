@@ -670,3 +670,89 @@ describe('RelayTransport retry logic (scripted WebSocket, fake timers)', () => {
     t.close();
   });
 });
+
+describe('RelayTransport with a token and several relays (scripted WebSocket, fake timers)', () => {
+  test('a token is offered as the last subprotocol value, never in the URL', async () => {
+    const s = scripted({ token: 'eyJhbGciOiJIUzI1NiJ9.e30.sig-_' });
+    await s.flush();
+    assert.deepEqual(s.ws().protocols, ['wgweb.v2', 'wgweb.v1', 'wgweb.token.eyJhbGciOiJIUzI1NiJ9.e30.sig-_']);
+    assert.ok(!s.ws().url.includes('eyJ'));
+    assert.throws(() => scripted({ token: 'has space' }), TypeError);
+  });
+
+  test('1012 (the relay drains): reconnects at once, no backoff timer', async () => {
+    const s = scripted();
+    await s.flush();
+    s.ws().accept();
+    s.ws().drop(RelayCloseCode.SERVICE_RESTART, 'relay draining');
+    assert.equal(ScriptedWs.all.length, 2, 'a new connection right away');
+    assert.deepEqual(s.timers.delays(), [5000], 'only the connect timeout is pending');
+    assert.equal(s.t.state, 'reconnecting');
+    s.ws().accept();
+    assert.equal(s.t.state, 'open');
+  });
+
+  test('several relays: all are raced, the first to open carries the session, the others are closed', async () => {
+    const s = scripted({ relayUrl: ['wss://a.example/', 'wss://b.example/', 'wss://c.example/'] });
+    await s.flush();
+    assert.deepEqual(ScriptedWs.all.map((w) => new URL(w.url).host), ['a.example', 'b.example', 'c.example']);
+    const [a, b, c] = ScriptedWs.all;
+    b.accept();
+    assert.equal(s.t.state, 'open');
+    assert.equal(new URL(s.t.url).host, 'b.example');
+    a.accept();
+    assert.deepEqual(a.closedWith, [1000, 'another relay answered first']);
+    c.drop(1006);
+    assert.equal(s.t.state, 'open', 'a loser failing does not matter');
+    s.t.send(transportMessage(32, 1));
+    await s.flush();
+    assert.equal(b.sent.length, 1);
+    assert.equal(a.sent.length, 0);
+    const st = s.t.stats();
+    assert.deepEqual(st.relays.map((r) => [r.opens, r.failures]), [[1, 0], [1, 0], [0, 1]]);
+    assert.ok(st.relays[0].rttMs !== undefined && st.relays[1].rttMs !== undefined && st.relays[2].rttMs === undefined);
+  });
+
+  test('the relay in use fails: the next one is tried at once, backoff only after every relay failed', async () => {
+    const s = scripted({ relayUrl: ['wss://a.example/', 'wss://b.example/'] });
+    await s.flush();
+    const [a, b] = ScriptedWs.all;
+    a.accept();
+    b.accept();
+    s.ws().drop(1006);
+    assert.equal(s.t.state, 'open', 'the racing loser b was closed; a carries');
+    a.drop(1006);
+    assert.equal(s.t.state, 'reconnecting');
+    assert.equal(new URL(s.ws().url).host, 'b.example', 'moved to b without waiting');
+    assert.deepEqual(s.timers.delays(), [5000]);
+    s.ws().drop(1006);
+    // b failed too (2 of 2 relays in a row): now a backoff, towards a again.
+    assert.deepEqual(s.timers.delays().filter((d) => d !== 5000), [75]);
+    s.timers.fire(75);
+    assert.equal(new URL(s.ws().url).host, 'a.example');
+    s.ws().accept();
+    assert.equal(s.t.state, 'open');
+    assert.equal(s.t.stats().relayMoves, 2);
+  });
+
+  test('1012 from the relay in use: straight to the next relay', async () => {
+    const s = scripted({ relayUrl: ['wss://a.example/', 'wss://b.example/'] });
+    await s.flush();
+    const [a] = ScriptedWs.all;
+    a.accept();
+    a.drop(RelayCloseCode.SERVICE_RESTART, 'draining');
+    assert.equal(new URL(s.ws().url).host, 'b.example');
+    s.ws().accept();
+    assert.equal(s.t.state, 'open');
+    const reconnecting = s.states.find((x) => x.state === 'reconnecting');
+    assert.equal(reconnecting?.detail.closeCode, RelayCloseCode.SERVICE_RESTART);
+  });
+
+  test('no relay of the list answers: closed with RELAY_UNREACHABLE', async () => {
+    const s = scripted({ relayUrl: ['wss://a.example/', 'wss://b.example/'] });
+    await s.flush();
+    for (const w of [...ScriptedWs.all]) w.drop(1006);
+    assert.equal(s.t.state, 'closed');
+    assert.equal(s.states[s.states.length - 1].detail.error?.code, 'RELAY_UNREACHABLE');
+  });
+});

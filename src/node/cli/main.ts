@@ -91,6 +91,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: () => import('./commands/peer-command.ts'),
   },
   {
+    name: 'token',
+    summary: 'Print a signed, short-lived access token for a relay with --auth signed',
+    load: () => import('./commands/token-command.ts'),
+  },
+  {
     name: 'genkey',
     summary: 'Print a new private key (like wg genkey)',
     load: () => import('./commands/genkey-command.ts'),

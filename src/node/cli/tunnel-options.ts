@@ -13,6 +13,7 @@ import WebSocket from 'ws';
 import { Session } from '../../session/session.ts';
 import { ErrorCode, WgwebError } from '../../shared/errors.ts';
 import type { RelayWebSocketConstructor } from '../../engine/relay-transport.ts';
+import { relayTokenProtocol } from '../../shared/relay-protocol.ts';
 import type { OptionSpec } from './args.ts';
 import type { CliIo } from './cli-io.ts';
 import { loadConfigFile } from './load-config-file.ts';
@@ -23,7 +24,17 @@ export const DEFAULT_RELAY_URL = 'ws://127.0.0.1:8080';
 /** Options every network command takes. */
 export const TUNNEL_OPTIONS = {
   config: { type: 'string', valueName: 'FILE', description: 'wg-quick config of this client (required)' },
-  relay: { type: 'string', valueName: 'URL', description: `relay to reach the peer through (default ${DEFAULT_RELAY_URL})` },
+  relay: {
+    type: 'string',
+    multiple: true,
+    valueName: 'URL',
+    description: `relay to reach the peer through (default ${DEFAULT_RELAY_URL}); give several for failover: the fastest is used, the next takes over when it fails`,
+  },
+  token: {
+    type: 'string',
+    valueName: 'TOKEN',
+    description: 'access token for a relay that requires one (or set WGWEB_RELAY_TOKEN; sent as a WebSocket subprotocol value, never in the URL)',
+  },
   'handshake-timeout': {
     type: 'number',
     valueName: 'SECONDS',
@@ -42,7 +53,8 @@ export const TUNNEL_OPTIONS = {
 
 export interface TunnelOptionValues {
   config?: string;
-  relay?: string;
+  relay?: string[];
+  token?: string;
   'handshake-timeout'?: number;
   deadline?: number;
   verbose: boolean;
@@ -71,13 +83,22 @@ export async function openTunnel(command: string, values: TunnelOptionValues, io
 export async function startTunnelSession(command: string, values: TunnelOptionValues, io: CliIo, onSession?: (s: Session) => void): Promise<Session> {
   const { UsageError } = await import('./args.ts');
   if (!values.config) throw new UsageError(command, 'missing --config FILE (a wg-quick .conf for this client)');
+  const token = values.token ?? (process.env.WGWEB_RELAY_TOKEN || undefined);
+  if (token !== undefined) {
+    try {
+      relayTokenProtocol(token);
+    } catch (e) {
+      throw new UsageError(command, `--token: ${(e as Error).message}`);
+    }
+  }
   const config = await loadConfigFile(values.config, { onWarning: (m) => void io.stderr.write(`wgweb: warning: ${m}\n`) });
   const session = await Session.start({
     config,
-    relayUrl: values.relay ?? DEFAULT_RELAY_URL,
+    relayUrl: values.relay?.length ? values.relay : DEFAULT_RELAY_URL,
     WebSocketImpl: WebSocket as unknown as RelayWebSocketConstructor,
     // ws hands over a socket read's messages in one burst already: v1 measured as fast or faster.
     relayBatching: false,
+    relayToken: token,
   });
   onSession?.(session);
   if (values.verbose) {

@@ -13,6 +13,7 @@ import { DestinationPolicy, type AllowRule, type Resolver } from './destination-
 import { createLogger, type Logger } from './log.ts';
 import { RelayServer, type RelayRoutes, type RelayStats } from './relay-server.ts';
 import { OriginPolicy } from './origin-policy.ts';
+import { RelayAuth, type RelayAuthOptions } from './relay-auth.ts';
 // --- demo (demo/, docs/demo.md): the built-in demo peer; loaded lazily when on -------------------
 import { demoDisabledRoutes } from '../demo/demo-mode.ts';
 import type { DemoOptions, DemoPeer } from '../demo/index.ts';
@@ -48,6 +49,8 @@ export const RELAY_DEFAULTS = {
   maxPendingPerClient: 16,
   /** TCP connections to the relay port per client address (a browser uses ~6 plus its WebSockets). */
   maxConnectionsPerClient: 64,
+  /** SIGTERM drain: clients move within a second or two; stragglers (no close handshake) are cut here. */
+  drainTimeoutMs: 30_000,
 } as const;
 
 /** Options of {@link startRelay}. Everything is optional. */
@@ -75,6 +78,8 @@ export interface RelayOptions {
   allowOrigins?: readonly string[];
   /** A reverse proxy in front: per-client limits use its X-Forwarded-For; default false. */
   trustProxy?: boolean;
+  /** Who may open sessions (docs/relay.md, "Authentication"); default everyone (`none`). */
+  auth?: RelayAuth | RelayAuthOptions;
   /** Per-session datagrams/s from the browser; default 25000. */
   maxPps?: number;
   /** Token bucket depth; default max(64, maxPps/5). */
@@ -135,7 +140,16 @@ export interface RelayHandle {
   readonly demo: DemoPeer | undefined;
   /** The browse view's origin listener, unless started with `browse: false`. */
   readonly browse: BrowseOriginHandle | undefined;
+  /** The authentication in force (`auth.reload()` re-reads a --token-file). */
+  readonly auth: RelayAuth;
   stats(): RelayStats;
+  /** False while draining or closing (what /readyz answers). */
+  readonly ready: boolean;
+  /**
+   * Graceful drain: refuse new sessions, /readyz 503, 1012 to every client; resolves with the
+   * sessions left once all are gone or after `timeoutMs`. Call close() afterwards.
+   */
+  drain(timeoutMs: number): Promise<number>;
   /** Closes every session with 1001, the UDP sockets and the listener. Idempotent. */
   close(): Promise<void>;
 }
@@ -208,7 +222,16 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayHandl
     routes = (req, res) => browseRoutes(req, res) || (inner?.(req, res) ?? false);
   }
   const maxSessions = positiveInt('maxSessions', options.maxSessions, RELAY_DEFAULTS.maxSessions);
+  let auth: RelayAuth;
+  try {
+    auth = options.auth instanceof RelayAuth ? options.auth : new RelayAuth(options.auth ?? { mode: 'none' });
+  } catch (e) {
+    await browse?.close();
+    await demo?.close();
+    throw e;
+  }
   const server = new RelayServer({
+    auth,
     host,
     port,
     policy,
@@ -250,6 +273,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayHandl
     wsUrl,
     listen: formatEndpoint({ host: bound.host, port: bound.port }),
     allow: policy.rules.map((r) => r.text),
+    auth: auth.mode,
     staticDirs: (options.staticDirs ?? defaultStaticDirs()).filter((d) => existsSync(d)),
   });
   if (policy.size === 0 && options.warnIfNoRules !== false) {
@@ -266,7 +290,12 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayHandl
     server: server.http,
     demo,
     browse,
+    auth,
     stats: () => server.stats(),
+    get ready() {
+      return server.ready;
+    },
+    drain: (timeoutMs) => server.drain(timeoutMs),
     close: async () => {
       await server.close();
       await browse?.close();

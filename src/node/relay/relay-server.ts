@@ -4,7 +4,8 @@
  *
  *   upgrade ─▶ path /wg? (else HTTP 404)  upgrade headers sane? (else HTTP 400)
  *          ─▶ under the connection cap? (else HTTP 503, no upgrade at all)
- *          ─▶ reserve a session slot ─▶ parse ?to= ─▶ policy: resolve + allow ─▶ connect UDP socket
+ *          ─▶ reserve a session slot ─▶ parse ?to= ─▶ auth: token (relay-auth.ts) ─▶ policy: resolve + allow
+ *          ─▶ connect UDP socket
  *          ─▶ complete the upgrade ─▶ refused? close(code, reason) : new RelaySession
  *
  * Refusals happen after the upgrade completes, on purpose: a browser never sees HTTP status codes
@@ -37,6 +38,7 @@ import { createStaticHandler, sendText } from './static-files.ts';
 import { setAppSecurityHeaders } from './app-security-headers.ts';
 import { capConnectionsPerClient, ClientCounter, requestClient } from './client-limits.ts';
 import type { OriginPolicy } from './origin-policy.ts';
+import type { AuthGrant, RelayAuth } from './relay-auth.ts';
 
 /**
  * Extra HTTP handlers tried before the static files (e.g. `/api/demo/config`). Return true when
@@ -67,6 +69,8 @@ export interface RelayServerConfig {
   readonly maxConnectionsPerClient: number;
   /** Key per-client limits by the last X-Forwarded-For entry (a reverse proxy in front). */
   readonly trustProxy: boolean;
+  /** Who may open sessions (--auth); absent: everyone. */
+  readonly auth?: RelayAuth;
 }
 
 /** Relay-wide counters. */
@@ -110,6 +114,8 @@ export class RelayServer {
   /** Errors contained at a session or upgrade boundary (see RelayStats.internalErrors). */
   private internalErrors = 0;
   private closing: Promise<void> | undefined;
+  /** Set by drain(): no new sessions, /readyz answers 503. */
+  private draining = false;
 
   constructor(cfg: RelayServerConfig) {
     this.cfg = cfg;
@@ -221,6 +227,29 @@ export class RelayServer {
     };
   }
 
+  /** False once draining or closing: what /readyz reports. */
+  get ready(): boolean {
+    return !this.draining && !this.closing;
+  }
+
+  /**
+   * Graceful drain (SIGTERM): stops accepting sessions (upgrades get HTTP 503, /readyz 503 so load
+   * balancers stop sending new clients), tells every client to move with 1012 "service restart"
+   * (clients reconnect at once, to another relay when they have one), and resolves once every
+   * session is gone or after `timeoutMs`; the caller then closes the rest with close().
+   * @returns the sessions still open when it resolved.
+   */
+  async drain(timeoutMs: number): Promise<number> {
+    if (!this.draining) {
+      this.draining = true;
+      this.cfg.log.info('relay.draining', { activeSessions: this.sessions.size, timeoutMs });
+      for (const s of [...this.sessions]) s.close(RelayCloseCode.SERVICE_RESTART, 'relay draining: move to another relay');
+    }
+    const deadline = Date.now() + timeoutMs;
+    while (this.sessions.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    return this.sessions.size;
+  }
+
   /**
    * Stops accepting, closes every session with 1001 (going away), waits briefly for the close
    * handshakes, then drops what is left. Idempotent.
@@ -277,6 +306,12 @@ export class RelayServer {
       sendText(res, 200, 'ok', { 'Cache-Control': 'no-store' });
       return;
     }
+    // Readiness: whether new sessions are accepted (false while draining), for load balancers.
+    if (path === '/readyz') {
+      if (this.ready) sendText(res, 200, 'ready', { 'Cache-Control': 'no-store' });
+      else sendText(res, 503, 'draining', { 'Cache-Control': 'no-store' });
+      return;
+    }
     this.serveStatic(req, res).catch((e: unknown) => {
       this.cfg.log.error('relay.static_error', { url: safeUrl(req.url), error: (e as Error).message });
       sendText(res, 500, 'internal error');
@@ -288,6 +323,10 @@ export class RelayServer {
     socket.on('error', () => {});
     const client = clientAddress(req);
     if (this.closing) return rejectUpgrade(socket, 503, 'relay shutting down');
+    if (this.draining) {
+      this.count('DRAINING');
+      return rejectUpgrade(socket, 503, 'relay draining');
+    }
     const parsed = parseRelayRequest(req.url ?? '');
     if (!parsed.ok && parsed.status === 404) return rejectUpgrade(socket, 404, 'not found');
     const problem = upgradeProblem(req);
@@ -315,6 +354,7 @@ export class RelayServer {
         this.internalErrors++;
         this.cfg.log.error('session.setup_error', { client, error: describeError(e) });
         if (prepared?.clientSlot && !prepared.slotOwned) this.clientSessions.release(prepared.clientSlot);
+        if (prepared?.grant && !prepared.slotOwned) this.cfg.auth?.release(prepared.grant);
         prepared?.udp?.close();
         socket.destroy();
       })
@@ -348,6 +388,12 @@ export class RelayServer {
       const reason = `this relay speaks WebSocket subprotocol ${RELAY_SUBPROTOCOL} or ${RELAY_SUBPROTOCOL_V2}; the client offered ${offered ? `"${offered}"` : 'none'}`;
       return { endpoint, refusal: { code: RelayCloseCode.BAD_REQUEST, reason } };
     }
+    const auth = this.cfg.auth?.check(headerText(req.headers['sec-websocket-protocol']), parsed.endpoint);
+    if (auth && !auth.ok) {
+      this.cfg.log.info('session.auth_refused', { client, endpoint, code: auth.code, reason: auth.reason });
+      return { endpoint, refusal: { code: auth.code, reason: auth.reason } };
+    }
+    const grant = auth?.grant;
     if (this.sessions.size + this.pendingSessions >= this.cfg.maxSessions) {
       return { endpoint, refusal: { code: RelayCloseCode.TOO_MANY_SESSIONS, reason: `relay is full (${this.cfg.maxSessions} sessions)` } };
     }
@@ -369,8 +415,16 @@ export class RelayServer {
       const destination = formatEndpoint({ host: formatIp(decision.address), port: decision.port });
       try {
         const udp = await openConnectedUdp(decision.address, decision.port);
+        // The token's own cap, taken last so that no refusal above has to give it back.
+        if (grant && !this.cfg.auth!.acquire(grant)) {
+          udp.close();
+          return {
+            endpoint,
+            refusal: { code: RelayCloseCode.TOKEN_SESSION_LIMIT, reason: `this token holds ${grant.cap?.max} sessions on this relay already` },
+          };
+        }
         keepSlot = true;
-        return { endpoint, destination, udp, clientSlot: ip };
+        return { endpoint, destination, udp, clientSlot: ip, grant };
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code ?? 'error';
         this.cfg.log.warn('session.udp_connect_failed', { client, endpoint, destination, code });
@@ -395,13 +449,21 @@ export class RelayServer {
   private complete(req: http.IncomingMessage, socket: Duplex, head: Buffer, client: string, prep: Preparation): void {
     const dropSlot = (): void => {
       if (prep.clientSlot && !prep.slotOwned) this.clientSessions.release(prep.clientSlot);
+      if (prep.grant && !prep.slotOwned) this.cfg.auth?.release(prep.grant);
       prep.clientSlot = undefined;
+      prep.grant = undefined;
     };
     if (this.closing || socket.destroyed || !socket.writable) {
       dropSlot();
       prep.udp?.close();
       socket.destroy();
       return;
+    }
+    if (this.draining && !prep.refusal) {
+      // Set up while the drain began: the client is told to move like everyone else.
+      prep.udp?.close();
+      prep.udp = undefined;
+      prep.refusal = { code: RelayCloseCode.SERVICE_RESTART, reason: 'relay draining: move to another relay' };
     }
     let accepted = false;
     this.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
@@ -417,6 +479,7 @@ export class RelayServer {
         return;
       }
       const slot = prep.clientSlot ?? '?';
+      const grant = prep.grant;
       prep.slotOwned = true;
       const session = new RelaySession({
         id: this.nextId++,
@@ -433,6 +496,7 @@ export class RelayServer {
         onEnd: (s) => {
           this.sessions.delete(s);
           this.clientSessions.release(slot);
+          if (grant) this.cfg.auth?.release(grant);
           this.internalErrors += s.internalErrors;
           addCounters(this.endedTotals, s.counters);
         },
@@ -446,6 +510,7 @@ export class RelayServer {
         destination: prep.destination,
         local: session.local,
         protocol: session.protocol,
+        ...(grant && grant.label !== 'none' ? { auth: grant.label } : {}),
       });
     });
     // ws answers malformed upgrades itself (400) without calling back; the socket must not leak.
@@ -482,6 +547,13 @@ interface Preparation {
   clientSlot?: string;
   /** A session took over the slot (it releases it when it ends). */
   slotOwned?: boolean;
+  /** The token's grant whose cap slot this preparation holds (same ownership as clientSlot). */
+  grant?: AuthGrant;
+}
+
+/** A header that may arrive as a list, as one comma-separated string. */
+function headerText(h: string | string[] | undefined): string | undefined {
+  return Array.isArray(h) ? h.join(',') : h;
 }
 
 function offersSubprotocol(req: http.IncomingMessage): boolean {

@@ -28,7 +28,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   const session = await openTunnel('ping', values, io, track);
   try {
     const count = values.count ?? 4;
-    await io.stdout.write(`PING ${target} through ${session.relayUrl}: 56 data bytes\n`);
+    await io.stdout.write(`PING ${target} through ${session.currentRelayUrl()}: 56 data bytes\n`);
     const summary = await session.ping(
       target,
       { count, intervalMs: (values.interval ?? 1) * 1000, timeoutMs: (values.timeout ?? 2) * 1000 },

@@ -4,7 +4,8 @@
  *
  *   args ─▶ parseCommandArgs(spec) ─▶ RelayOptions (listen, allow rules, limits, demo, browse)
  *        ─▶ startRelay ─▶ "listening on …" on io.stdout ─▶ wait for io.signal (SIGINT/SIGTERM)
- *        ─▶ handle.close() ─▶ exit 0
+ *        ─▶ SIGTERM: handle.drain(--drain-timeout) (1012, clients move) ─▶ handle.close() ─▶ exit 0
+ *   SIGHUP ─▶ handle.auth.reload() (--token-file)
  *
  * A mistake in the arguments is a UsageError (exit 2) before anything listens; an address that
  * cannot be bound is LISTEN_FAILED (exit 1). Logs are JSON lines on stderr (relay/log.ts).
@@ -19,6 +20,7 @@ import { DestinationPolicy } from '../../relay/destination-policy.ts';
 import { createLogger, isLogLevel } from '../../relay/log.ts';
 import { RELAY_DEFAULTS, startRelay, type RelayHandle, type RelayOptions } from '../../relay/main.ts';
 import { normaliseOrigin } from '../../relay/origin-policy.ts';
+import { AUTH_MODES, RelayAuth, type AuthMode } from '../../relay/relay-auth.ts';
 import { parseCommandArgs, UsageError, type CommandSpec, type OptionValues } from '../args.ts';
 import type { CliIo } from '../cli-io.ts';
 
@@ -67,6 +69,23 @@ export const spec = {
       description: 'an app origin on another host name that may use the browse origin (https://vpn.example.com); default: the same host name only',
     },
     'no-browse': { type: 'boolean', description: 'no browse view origin' },
+    auth: {
+      type: 'string',
+      valueName: 'MODE',
+      description: 'who may open sessions: none (default), static (--token-file) or signed (--token-secret-file); clients send the token as a subprotocol value, not in the URL',
+    },
+    'token-file': { type: 'string', valueName: 'FILE', description: 'static tokens, one per line (# comments); re-read on SIGHUP' },
+    'token-secret-file': { type: 'string', valueName: 'FILE', description: 'the HMAC-SHA256 secret of signed tokens (mint them with wgweb token)' },
+    'metrics-listen': {
+      type: 'string',
+      valueName: 'HOST:PORT',
+      description: 'serve /metrics (Prometheus), /healthz and /readyz there; without it /metrics is on the main listener only when that is loopback',
+    },
+    'drain-timeout': {
+      type: 'string',
+      valueName: 'SECS',
+      description: `on SIGTERM: refuse new sessions, tell clients to move (1012), exit when the last is gone or after this long (default ${RELAY_DEFAULTS.drainTimeoutMs / 1000}); SIGINT exits at once`,
+    },
   },
   examples: ['wgweb relay --allow 192.0.2.10:51820', 'wgweb relay --listen 0.0.0.0:8080 --public --allow vpn.example.com:51820'],
 } as const satisfies CommandSpec;
@@ -75,6 +94,12 @@ export const spec = {
 export async function run(args: string[], io: CliIo): Promise<number> {
   const { values } = parseCommandArgs(spec, args);
   const opts = relayOptions(values);
+  let drainTimeoutMs: number;
+  try {
+    drainTimeoutMs = parseSeconds('--drain-timeout', values['drain-timeout']) ?? RELAY_DEFAULTS.drainTimeoutMs;
+  } catch (e) {
+    throw new UsageError('relay', (e as Error).message);
+  }
 
   let handle: RelayHandle;
   try {
@@ -104,18 +129,35 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   const onRejection = onUncaught('rejection');
   process.on('uncaughtException', onException);
   process.on('unhandledRejection', onRejection);
+  // SIGHUP re-reads --token-file; a bad file keeps the tokens in force (logged).
+  const onHangup = (): void => {
+    try {
+      opts.logger?.info('relay.tokens_reloaded', { tokens: handle.auth.reload() });
+    } catch (e) {
+      opts.logger?.error('relay.tokens_reload_failed', { error: (e as Error).message });
+    }
+  };
+  process.on('SIGHUP', onHangup);
   try {
     await new Promise<void>((resolve) => {
       if (io.signal.aborted) resolve();
       else io.signal.addEventListener('abort', () => resolve(), { once: true });
     });
-    opts.logger?.info('relay.shutdown', { signal: shutdownSignal(io.signal), activeSessions: handle.stats().activeSessions });
+    const signal = shutdownSignal(io.signal);
+    opts.logger?.info('relay.shutdown', { signal, activeSessions: handle.stats().activeSessions });
+    if (signal === 'SIGTERM') {
+      // Graceful drain (a service manager or Kubernetes stopping us): clients move to another
+      // relay on 1012; the rest are closed after --drain-timeout.
+      const left = await handle.drain(drainTimeoutMs);
+      opts.logger?.info('relay.drained', { activeSessions: left });
+    }
     // io keeps its signal handlers during the (bounded, ~2 s) shutdown, so a second Ctrl-C ends
     // the process with 130 instead of leaving it half-closed.
     await handle.close();
   } finally {
     process.off('uncaughtException', onException);
     process.off('unhandledRejection', onRejection);
+    process.off('SIGHUP', onHangup);
   }
   opts.logger?.info('relay.stopped', {});
   return 0;
@@ -131,6 +173,19 @@ function relayOptions(values: OptionValues<typeof spec>): RelayOptions {
     const demoMode = decideDemoMode({ demo: values.demo, noDemo: values['no-demo'], public: values.public }, listen.host);
     for (const d of values.static) if (!existsSync(d)) throw new RangeError(`--static ${d}: no such directory`);
     for (const o of values['allow-origin']) normaliseOrigin(o); // a bad origin is a usage error before anything listens
+    const authMode = (values.auth ?? (values['token-secret-file'] ? 'signed' : values['token-file'] ? 'static' : 'none')) as AuthMode;
+    if (!AUTH_MODES.includes(authMode)) throw new RangeError(`--auth must be none, static or signed, not "${values.auth}"`);
+    if (authMode !== 'static' && values['token-file']) throw new RangeError('--token-file goes with --auth static');
+    if (authMode !== 'signed' && values['token-secret-file']) throw new RangeError('--token-secret-file goes with --auth signed');
+    if (values.public && authMode === 'none') {
+      throw new RangeError('--public needs authentication: add --auth static --token-file FILE or --auth signed --token-secret-file FILE');
+    }
+    let auth: RelayAuth;
+    try {
+      auth = new RelayAuth({ mode: authMode, tokenFile: values['token-file'], secretFile: values['token-secret-file'] });
+    } catch (e) {
+      throw new RangeError((e as Error).message);
+    }
     const logger = createLogger({ level });
     if (demoMode.enabled && demoMode.warning) logger.warn('demo.exposed', { message: demoMode.warning });
     return {
@@ -142,6 +197,7 @@ function relayOptions(values: OptionValues<typeof spec>): RelayOptions {
       maxSessionsPerClient: values['max-sessions-per-client'],
       allowOrigins: values['allow-origin'],
       trustProxy: values['trust-proxy'],
+      auth,
       maxPps: values['max-pps'],
       idleTimeoutMs: parseSeconds('--idle-timeout', values['idle-timeout']),
       maxMessage: values['max-message'],
