@@ -13,6 +13,8 @@ import { DestinationPolicy, type AllowRule, type Resolver } from './destination-
 import { createLogger, type Logger } from './log.ts';
 import { RelayServer, type RelayRoutes, type RelayStats } from './relay-server.ts';
 import { OriginPolicy } from './origin-policy.ts';
+import { RelayMetrics, startMetricsListener, type MetricsListener } from './relay-metrics.ts';
+import { isLoopbackHost } from '../demo/demo-mode.ts';
 import { RelayAuth, type RelayAuthOptions } from './relay-auth.ts';
 // --- demo (demo/, docs/demo.md): the built-in demo peer; loaded lazily when on -------------------
 import { demoDisabledRoutes } from '../demo/demo-mode.ts';
@@ -80,6 +82,13 @@ export interface RelayOptions {
   trustProxy?: boolean;
   /** Who may open sessions (docs/relay.md, "Authentication"); default everyone (`none`). */
   auth?: RelayAuth | RelayAuthOptions;
+  /**
+   * A separate listener for `/metrics`, `/healthz` and `/readyz` (`--metrics-listen`). Without it,
+   * `/metrics` is served on the main listener only when that is a loopback address.
+   */
+  metricsListen?: { host: string; port: number };
+  /** Process metrics (CPU, memory, event loop lag) in /metrics; default true. */
+  processMetrics?: boolean;
   /** Per-session datagrams/s from the browser; default 25000. */
   maxPps?: number;
   /** Token bucket depth; default max(64, maxPps/5). */
@@ -142,6 +151,10 @@ export interface RelayHandle {
   readonly browse: BrowseOriginHandle | undefined;
   /** The authentication in force (`auth.reload()` re-reads a --token-file). */
   readonly auth: RelayAuth;
+  /** The Prometheus registry behind /metrics. */
+  readonly metrics: RelayMetrics;
+  /** Where /metrics is served: the --metrics-listen URL, the main listener's (loopback), or undefined. */
+  readonly metricsUrl: string | undefined;
   stats(): RelayStats;
   /** False while draining or closing (what /readyz answers). */
   readonly ready: boolean;
@@ -222,6 +235,14 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayHandl
     routes = (req, res) => browseRoutes(req, res) || (inner?.(req, res) ?? false);
   }
   const maxSessions = positiveInt('maxSessions', options.maxSessions, RELAY_DEFAULTS.maxSessions);
+  // --- metrics: read from the server at scrape time; on the main listener only for loopback ------
+  let source: RelayServer | undefined;
+  const metrics = new RelayMetrics(() => source, { processMetrics: options.processMetrics });
+  const metricsOnMain = !options.metricsListen && isLoopbackHost(host);
+  if (metricsOnMain) {
+    const inner = routes;
+    routes = (req, res) => metrics.route(req, res) || (inner?.(req, res) ?? false);
+  }
   let auth: RelayAuth;
   try {
     auth = options.auth instanceof RelayAuth ? options.auth : new RelayAuth(options.auth ?? { mode: 'none' });
@@ -232,6 +253,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayHandl
   }
   const server = new RelayServer({
     auth,
+    onSessionEnd: (ms) => metrics.observeSessionEnd(ms),
     host,
     port,
     policy,
@@ -256,10 +278,14 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayHandl
     log,
     now,
   });
+  source = server;
   let bound: { host: string; port: number };
+  let metricsListener: MetricsListener | undefined;
   try {
     bound = await server.listen();
+    if (options.metricsListen) metricsListener = await startMetricsListener(options.metricsListen.host, options.metricsListen.port, metrics, () => server.ready);
   } catch (e) {
+    await server.close();
     await browse?.close();
     await demo?.close();
     throw e;
@@ -274,6 +300,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayHandl
     listen: formatEndpoint({ host: bound.host, port: bound.port }),
     allow: policy.rules.map((r) => r.text),
     auth: auth.mode,
+    metrics: metricsListener?.url ?? (metricsOnMain ? `${url}metrics` : 'off (not loopback; use --metrics-listen)'),
     staticDirs: (options.staticDirs ?? defaultStaticDirs()).filter((d) => existsSync(d)),
   });
   if (policy.size === 0 && options.warnIfNoRules !== false) {
@@ -291,6 +318,8 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayHandl
     demo,
     browse,
     auth,
+    metrics,
+    metricsUrl: metricsListener?.url ?? (metricsOnMain ? `${url}metrics` : undefined),
     stats: () => server.stats(),
     get ready() {
       return server.ready;
@@ -298,6 +327,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayHandl
     drain: (timeoutMs) => server.drain(timeoutMs),
     close: async () => {
       await server.close();
+      await metricsListener?.close();
       await browse?.close();
       await demo?.close();
     },

@@ -71,6 +71,8 @@ export interface RelayServerConfig {
   readonly trustProxy: boolean;
   /** Who may open sessions (--auth); absent: everyone. */
   readonly auth?: RelayAuth;
+  /** Called once per ended session with its duration (the metrics' histogram). */
+  readonly onSessionEnd?: (durationMs: number) => void;
 }
 
 /** Relay-wide counters. */
@@ -497,6 +499,7 @@ export class RelayServer {
           this.sessions.delete(s);
           this.clientSessions.release(slot);
           if (grant) this.cfg.auth?.release(grant);
+          this.cfg.onSessionEnd?.(s.ageMs);
           this.internalErrors += s.internalErrors;
           addCounters(this.endedTotals, s.counters);
         },

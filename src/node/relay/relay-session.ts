@@ -279,6 +279,11 @@ export class RelaySession {
     if (this.ws.readyState === this.ws.OPEN) this.ws.ping();
   }
 
+  /** How long the session has been open (ms, the session's clock). */
+  get ageMs(): number {
+    return this.now() - this.openedAt;
+  }
+
   get isEnded(): boolean {
     return this.ended;
   }

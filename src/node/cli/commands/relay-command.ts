@@ -198,6 +198,7 @@ function relayOptions(values: OptionValues<typeof spec>): RelayOptions {
       allowOrigins: values['allow-origin'],
       trustProxy: values['trust-proxy'],
       auth,
+      metricsListen: values['metrics-listen'] === undefined ? undefined : parseListen(values['metrics-listen']),
       maxPps: values['max-pps'],
       idleTimeoutMs: parseSeconds('--idle-timeout', values['idle-timeout']),
       maxMessage: values['max-message'],
