@@ -2,6 +2,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fromHex } from '../../src/shared/bytes.ts';
 import {
+  readRelayToken,
+  relayTokenProtocol,
   buildRelayUrl,
   checkEndpointHost,
   describeCloseCode,
@@ -68,6 +70,7 @@ describe('close codes are a stable, documented table', () => {
         INVALID_PAYLOAD: 1007,
         MESSAGE_TOO_BIG: 1009,
         INTERNAL_ERROR: 1011,
+        SERVICE_RESTART: 1012,
         BAD_REQUEST: 4000,
         DESTINATION_NOT_ALLOWED: 4001,
         RESOLVE_FAILED: 4002,
@@ -77,6 +80,9 @@ describe('close codes are a stable, documented table', () => {
         DESTINATION_UNREACHABLE: 4006,
         ORIGIN_NOT_ALLOWED: 4007,
         CLIENT_LIMIT: 4008,
+        AUTH_REQUIRED: 4009,
+        AUTH_FAILED: 4010,
+        TOKEN_SESSION_LIMIT: 4011,
       },
     );
   });
@@ -102,6 +108,10 @@ describe('close codes are a stable, documented table', () => {
     assert.equal(describeCloseCode(1001).retry, 'backoff');
     assert.equal(describeCloseCode(4003).retry, 'backoff');
     assert.equal(describeCloseCode(4004).retry, 'on-demand');
+    assert.equal(describeCloseCode(1012).retry, 'now', 'a draining relay asks clients to move at once');
+    assert.equal(describeCloseCode(4009).retry, 'never');
+    assert.equal(describeCloseCode(4010).retry, 'never');
+    assert.equal(describeCloseCode(4011).retry, 'backoff');
   });
 
   test('unknown codes and 1006 are described as transient', () => {
@@ -210,5 +220,19 @@ describe('endpoint hosts', () => {
   test('parseRelayEndpoint rejects surrounding white space', () => {
     assert.throws(() => parseRelayEndpoint(' 1.2.3.4:1'), RangeError);
     assert.deepEqual(parseRelayEndpoint('1.2.3.4:1'), { host: '1.2.3.4', port: 1 });
+  });
+});
+
+describe('the access token travels as a subprotocol value', () => {
+  test('relayTokenProtocol prefixes it; readRelayToken finds it among the offered values', () => {
+    assert.equal(relayTokenProtocol('abc.def-_'), 'wgweb.token.abc.def-_');
+    assert.deepEqual(readRelayToken('wgweb.v2, wgweb.v1, wgweb.token.abc.def-_'), { token: 'abc.def-_' });
+    assert.deepEqual(readRelayToken('wgweb.v1'), {});
+    assert.deepEqual(readRelayToken(undefined), {});
+    assert.deepEqual(readRelayToken('wgweb.token.a, wgweb.token.b'), { ambiguous: true });
+  });
+
+  test('a token a header cannot carry is a TypeError', () => {
+    for (const bad of ['', 'a b', 'a,b', 'ä', 'a"b', 'x'.repeat(4097)]) assert.throws(() => relayTokenProtocol(bad), TypeError, JSON.stringify(bad));
   });
 });

@@ -90,7 +90,7 @@ async function spawnRelay(args: string[]) {
 }
 
 describe('a spawned `wgweb relay`', () => {
-  test('forwards, then shuts down on SIGTERM: sessions get 1001, exit code 0', async () => {
+  test('forwards, then drains on SIGTERM: sessions get 1012 (move), exit code 0 once they are gone', async () => {
     const peer = await udpPeer(4);
     const relay = await spawnRelay(['--allow', `127.0.0.1:${peer.port}`]);
     try {
@@ -103,7 +103,7 @@ describe('a spawned `wgweb relay`', () => {
 
       relay.child.kill('SIGTERM');
       const closed = await c.closed;
-      assert.equal(closed.code, RelayCloseCode.GOING_AWAY);
+      assert.equal(closed.code, RelayCloseCode.SERVICE_RESTART);
       const { code, signal } = await relay.exited;
       assert.equal(signal, null);
       assert.equal(code, 0, relay.stderr());
@@ -114,7 +114,7 @@ describe('a spawned `wgweb relay`', () => {
         .map((l) => JSON.parse(l) as { msg: string; signal?: string });
       assert.deepEqual(
         events.map((e) => e.msg).filter((m) => m.startsWith('relay.')),
-        ['relay.listening', 'relay.shutdown', 'relay.stopped'],
+        ['relay.listening', 'relay.shutdown', 'relay.draining', 'relay.drained', 'relay.stopped'],
       );
       assert.equal(events.find((e) => e.msg === 'relay.shutdown')?.signal, 'SIGTERM');
     } finally {
