@@ -151,7 +151,7 @@ export function peakRssKiB(pid: number): number {
 let clockTicks: number | undefined;
 
 /** User + system CPU time `pid` has used so far (/proc/PID/stat utime + stime), ms. */
-export function cpuMs(pid: number): number {
+export function cpuMs(pid: number, statPath = `/proc/${pid}/stat`): number {
   if (clockTicks === undefined) {
     try {
       clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
@@ -159,7 +159,7 @@ export function cpuMs(pid: number): number {
       clockTicks = 100;
     }
   }
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const stat = readFileSync(statPath, 'utf8');
   // Fields after the parenthesised command name (which may contain spaces): state is field 3,
   // utime and stime are fields 14 and 15 (proc(5)).
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -223,6 +223,36 @@ export function descendantCpu(): Map<number, { label: string; cpuMs: number }> {
       out.set(pid, { label: processLabel(pid), cpuMs: cpuMs(pid) });
     } catch {
       // exited meanwhile
+    }
+  }
+  return out;
+}
+
+/**
+ * CPU ms used so far by the threads of the descendant processes labelled `label` (see
+ * {@link descendantCpu}), summed by thread name (`/proc/PID/task/TID/comm`, trailing digits
+ * dropped, so a pool's threads count together; the process's first thread is "main thread"), e.g.
+ * Chromium's renderer: main thread (the page), DedicatedWorker (the tunnel worker), Chrome_ChildIOT
+ * (its IO thread), ThreadPoolForeg (its thread pool: crypto.subtle among others), V8 helpers.
+ */
+export function threadCpu(label: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [pid, p] of descendantCpu()) {
+    if (p.label !== label) continue;
+    let tids: string[];
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue;
+    }
+    for (const tid of tids) {
+      try {
+        // The main thread carries the process's own name: call it what it is.
+        const name = tid === String(pid) ? 'main thread' : readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim().replace(/[\d:/#-]+$/, '') || '?';
+        out.set(name, (out.get(name) ?? 0) + cpuMs(Number(tid), `/proc/${pid}/task/${tid}/stat`));
+      } catch {
+        // exited meanwhile
+      }
     }
   }
   return out;
