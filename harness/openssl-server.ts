@@ -36,6 +36,11 @@ export interface OpensslServer {
   port: number;
   /** Output lines so far (stdout and stderr). */
   output(): string;
+  /**
+   * Types a line on s_server's stdin (loopback only): in its interactive mode (no -www) text goes
+   * to the client, and `K` / `k` send a KeyUpdate with / without update_requested (TLS 1.3).
+   */
+  send(line: string): void;
   close(): Promise<void>;
 }
 
@@ -62,6 +67,9 @@ export async function startOpensslServer(o: OpensslServerOptions): Promise<Opens
   };
   let stop: () => Promise<void>;
   let exited: Promise<unknown>;
+  let send: (line: string) => void = () => {
+    throw new Error('send() works only for a loopback s_server');
+  };
   if (ns) {
     const proc: NsProcess = ns.spawn('openssl', finalArgs, { cwd: o.cwd, onLine: (l) => note(l) });
     stop = async () => {
@@ -81,6 +89,7 @@ export async function startOpensslServer(o: OpensslServerOptions): Promise<Opens
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
+    send = (line) => void child.stdin!.write(`${line}\n`);
     exited = new Promise((r) => child.once('exit', r));
     stop = async () => {
       if (child.exitCode === null && child.signalCode === null) {
@@ -110,5 +119,5 @@ export async function startOpensslServer(o: OpensslServerOptions): Promise<Opens
     });
   });
   onLine = undefined;
-  return { host, port: actualPort, output: () => lines.join('\n'), close: stop };
+  return { host, port: actualPort, output: () => lines.join('\n'), send, close: stop };
 }

@@ -193,6 +193,46 @@ describe('TLS client against openssl s_server (loopback)', { skip }, () => {
     assert.throws(() => rsaPublicKeyOf(leafOf('ec-p256').der), /not an RSA encryption key/);
   });
 
+  test('KeyUpdate from a real server: s_server asks for an update (K), wgweb answers with its own, data flows both ways under the new keys', async () => {
+    const srv = await startOpensslServer({ cert: leafOf('ec-p256'), args: ['-tls1_3'] });
+    servers.push(srv);
+    const tcp = await dialer.connectTcp(loopback, srv.port);
+    const events: TlsEvent[] = [];
+    const tls = await connectTls(tcp, { serverName: 'intranet.test', verify: async () => ({}), onEvent: (e) => events.push(e) });
+    const reader = tls.readable.getReader();
+    const writer = tls.writable.getWriter();
+    const readUntil = async (want: string): Promise<string> => {
+      let got = '';
+      while (!got.includes(want)) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        got += new TextDecoder().decode(value);
+      }
+      return got;
+    };
+    const waitOutput = async (re: RegExp): Promise<void> => {
+      for (let i = 0; i < 200 && !re.test(srv.output()); i++) await new Promise((r) => setTimeout(r, 50));
+      assert.match(srv.output(), re);
+    };
+    // Let s_server finish its side of the handshake (it reports the session first).
+    await writer.write(new TextEncoder().encode('before the update\n'));
+    await waitOutput(/before the update/);
+    srv.send('K');
+    srv.send('after the server update');
+    assert.match(await readUntil('after the server update'), /after the server update/);
+    assert.ok(events.some((e) => e.kind === 'key-update' && /asks us to update too/.test(e.text)), JSON.stringify(events));
+    // Our reply rolled our sending keys: the server still reads us.
+    await writer.write(new TextEncoder().encode('after our update\n'));
+    await waitOutput(/after our update/);
+    // And our own KeyUpdate, unasked.
+    tls.client.updateKeys(false);
+    await tls.flush();
+    await writer.write(new TextEncoder().encode('after a client-initiated update\n'));
+    await waitOutput(/after a client-initiated update/);
+    tls.abort();
+    await srv.close();
+  });
+
   test('ALPN: the server picking http/1.1 is recorded', async () => {
     const srv = await server(['-tls1_3', '-alpn', 'http/1.1']);
     const { events } = await get(srv);
