@@ -28,14 +28,15 @@ describe('HTTPS through the tunnel to openssl s_server behind wireguard-go', { s
   let fx: SessionFixture;
   let pki: TestPki;
   let leaf: TestCert;
+  let rsaLeaf: TestCert;
   let rootPem: string;
   let files: string;
   const servers: OpensslServer[] = [];
   const events: SessionEvent[] = [];
   const payload = randomBytes(512 * 1024);
 
-  async function serve(port: number, args: string[]): Promise<void> {
-    servers.push(await startOpensslServer({ site: fx.peer, host: fx.peer.tunnelAddress4!, port, cert: leaf, args, cwd: files }));
+  async function serve(port: number, args: string[], cert: TestCert = leaf): Promise<void> {
+    servers.push(await startOpensslServer({ site: fx.peer, host: fx.peer.tunnelAddress4!, port, cert, args, cwd: files }));
   }
 
   before(async () => {
@@ -51,6 +52,9 @@ describe('HTTPS through the tunnel to openssl s_server behind wireguard-go', { s
     await serve(443, ['-tls1_3', '-WWW']);
     await serve(8443, ['-tls1_2', '-WWW']);
     await serve(9443, ['-tls1_3', '-groups', 'P-384', '-www']);
+    // An old appliance: TLS 1.2 with RSA key exchange only.
+    rsaLeaf = pki.leaf('legacy', { issuer: inter, key: 'rsa-2048', dns: ['legacy.wgweb.test', 'server.wgweb.test'] });
+    await serve(7443, ['-tls1_2', '-cipher', 'AES128-GCM-SHA256:@SECLEVEL=0', '-www'], rsaLeaf);
   }, SLOW);
 
   after(async () => {
@@ -100,6 +104,32 @@ describe('HTTPS through the tunnel to openssl s_server behind wireguard-go', { s
     const res = await fx.session.fetch('https://server.wgweb.test/payload.bin');
     assert.equal(res.status, 200);
     assert.equal((await digestBody(res.body)).length, payload.length);
+  });
+
+  test('a legacy-only server (RSA key exchange) is refused until legacy TLS is allowed for its host, and its chain is still checked', SLOW, async () => {
+    const url = 'https://server.wgweb.test:7443/';
+    await assert.rejects(fx.session.fetch(url), (e: WgwebError) => {
+      assert.equal(e.code, ErrorCode.TLS_HANDSHAKE_FAILED, e.message);
+      assert.match(e.message, /legacy TLS/);
+      return true;
+    });
+    fx.session.allowLegacyTls('server.wgweb.test');
+    try {
+      const before = events.length;
+      // The root CA was trusted by the previous test: a verified chain, no `insecure`.
+      const res = await fx.session.fetch(url);
+      assert.equal(res.status, 200);
+      assert.match(await res.text(), /s_server/);
+      const done = events.slice(before).find((e) => e.type === 'tls-established');
+      assert.match(done?.message ?? '', /TLS 1\.2, TLS_RSA_WITH_AES_128_GCM_SHA256/);
+      // The certificate names no address: by address the chain verifies but the name does not.
+      const byAddress = fx.peer.tunnelAddress4!;
+      fx.session.allowLegacyTls(byAddress);
+      await assert.rejects(fx.session.fetch(`https://${byAddress}:7443/`), (e: WgwebError) => e.code === ErrorCode.TLS_HOSTNAME_MISMATCH);
+    } finally {
+      fx.session.allowLegacyTls('server.wgweb.test', false);
+      fx.session.allowLegacyTls(fx.peer.tunnelAddress4!, false);
+    }
   });
 
   test('the session keeps the TLS secrets in SSLKEYLOGFILE form', () => {
