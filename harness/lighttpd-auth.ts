@@ -12,6 +12,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Namespace, NsProcess } from './netns.ts';
+import { waitForListener } from './intranet-apps.ts';
 
 export const AUTH_USER = { username: 'alice', password: 'wonder land' } as const;
 export const AUTH_AREAS = ['basic', 'digest-md5', 'digest-sha256'] as const;
@@ -59,17 +60,11 @@ export async function startLighttpdAuth(site: { readonly ns: Namespace; readonly
     rmSync(dir, { recursive: true, force: true });
   };
   // Ready when something listens: lighttpd prints nothing on success in -D mode.
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const probe = site.ns.spawn('bash', ['-c', `exec 3<>/dev/tcp/${host}/${port}`]);
-    const info = await probe.exited;
-    if (info.code === 0) break;
-    const exited = await Promise.race([proc.exited.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 100))]);
-    if (exited || Date.now() > deadline) {
-      const out = proc.output(20);
-      await close();
-      throw new Error(`lighttpd did not start listening on ${host}:${port} in ${site.ns.name}: ${out}`);
-    }
+  try {
+    await waitForListener(site, host, port, proc, 15_000);
+  } catch (e) {
+    await close();
+    throw e;
   }
   return {
     host,
