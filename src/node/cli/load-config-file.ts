@@ -38,8 +38,10 @@ export async function loadConfigFile(path: string, options: LoadConfigOptions = 
   const { text, worldAccessible } = await readConfigText(path);
   const { config, errors, warnings } = checkWgQuickConfig(text, { publicKeyFromPrivate, role: options.role ?? 'client' });
   if (!config) {
+    // Every problem at once (issue #18 item 6): fixing one line at a time, one run each, is slow.
     const first = errors[0];
-    throw new WgwebError(ErrorCode.CONFIG_INVALID, `${path}: ${first.message}`, { path, line: first.line, errors });
+    const message = errors.length === 1 ? `${path}: ${first.message}` : `${path}: ${errors.length} problems:\n${errors.map((e) => `  ${e.message}`).join('\n')}`;
+    throw new WgwebError(ErrorCode.CONFIG_INVALID, message, { path, line: first.line, errors });
   }
   if (options.onWarning) {
     if (worldAccessible) options.onWarning(`${path} is readable by other users and holds a private key; run: chmod 600 ${path}`);

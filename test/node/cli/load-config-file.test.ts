@@ -76,6 +76,15 @@ describe('loadConfigFile', () => {
     }
   });
 
+  test('several problems are all reported at once, one line each, in file order', async () => {
+    const p = file('many.conf', GOOD.replace('Address = 10.0.0.2/32', 'Address = 10.0.0.2/40').replace(SERVER_PUB, 'abc'));
+    await rejectsWith(
+      loadConfigFile(p),
+      ErrorCode.CONFIG_INVALID,
+      `${p}: 2 problems:\n  line 3: Address "10.0.0.2/40" has a bad prefix length (0 to 32 for IPv4)\n  line 7: PublicKey must be 32 bytes of base64 (it is 3 characters long; a key is 44 characters ending in "=")`,
+    );
+  });
+
   test('your own public key as the peer\'s key is caught (the CLI has X25519 at hand)', async () => {
     const p = file('self.conf', GOOD.replace(SERVER_PUB, OWN_PUB));
     await rejectsWith(loadConfigFile(p), ErrorCode.CONFIG_INVALID, `${p}: line 7: PublicKey is this interface's own public key; put the other side's public key here`);
