@@ -79,7 +79,8 @@ describe('two peers, the relay refuses one (issue #11 item 13)', { skip: browser
     const config = `${demoConfig}\n[Peer]\nPublicKey = ${refusedKey}\nAllowedIPs = 10.99.0.0/24\nEndpoint = 127.0.0.1:9\n`;
     await page.getByLabel('wg-quick config', { exact: true }).fill(config);
     await page.getByRole('button', { name: 'Connect', exact: true }).click();
-    await page.waitForFunction(async () => (await window.wgweb.status())?.state === 'up', undefined, { polling: 200, timeout: 60_000 });
+    // Connected as the page sees it (the connect resolved), not only the worker's session state.
+    await page.getByTestId('state').filter({ hasText: /^Connected$/ }).waitFor({ timeout: 60_000 });
     const summary = await page.evaluate(() => window.wgweb.ping('10.44.0.1', 1));
     assert.equal(summary.received, 1, 'the demo peer answers through the tunnel');
 
@@ -95,6 +96,47 @@ describe('two peers, the relay refuses one (issue #11 item 13)', { skip: browser
       const dir = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
       mkdirSync(dir, { recursive: true });
       await page.locator('wg-status-panel').screenshot({ path: `${dir}one-peer-refused.png` });
+    }
+  });
+});
+
+describe('a handshake that gets no answer (issue #15 item 6, #18 item 5)', { skip: browserSkipReason() }, () => {
+  let relay: RelayHandle;
+  let ui: UiSession;
+  before(async () => {
+    await ensureUiBuilt();
+    relay = await startRelay({ port: 0, demo: true, logger: createLogger({ level: 'error' }) });
+    ui = await openUi({ url: relay.url });
+  });
+  after(async () => {
+    await ui?.close();
+    await relay?.close();
+  });
+
+  test('the timeline shows each initiation and retry, then "No handshake" with the likely cause; the log says it too', async () => {
+    const page = ui.page;
+    const demoConfig = await page.evaluate(async () => (await fetch('/api/demo/config')).text());
+    // The demo peer's endpoint, another public key: the demo never answers (WireGuard stays silent).
+    const wrongKey = 'xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=';
+    await page.getByLabel('wg-quick config', { exact: true }).fill(demoConfig.replace(/(\[Peer\]\s*PublicKey = )\S+/, `$1${wrongKey}`));
+    await page.getByRole('button', { name: 'Connect', exact: true }).click();
+    await page.getByRole('tab', { name: 'Handshake' }).click();
+    const timeline = page.locator('wg-handshake-timeline');
+    await timeline.locator('li[data-type="handshake-retry"]').first().waitFor({ timeout: 30_000 });
+    const failed = timeline.getByTestId('handshake-failed');
+    await failed.waitFor({ timeout: 40_000 });
+    assert.equal(await failed.textContent(), 'No handshake');
+    assert.ok((await timeline.locator('li[data-type="handshake-initiation-sent"]').count()) >= 2, 'every initiation is a step');
+    const step = (await timeline.locator('li[data-type="handshake-timeout"]').textContent()) ?? '';
+    assert.match(step, /went unanswered, through a relay that works/);
+    assert.match(step, new RegExp(`the peer's public key is ${wrongKey.replace(/[+/]/g, '\\$&')}`));
+    const log = await page.evaluate(() => window.wgweb.events().map((e) => e.type));
+    assert.ok(log.includes('handshake-retry') && log.includes('handshake-timeout'), `the event log has the retries and the give-up: ${log.join(', ')}`);
+    assert.deepEqual(ui.errors, []);
+    if (process.env.WGWEB_SCREENSHOTS) {
+      const dir = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
+      mkdirSync(dir, { recursive: true });
+      await page.locator('wg-learn').screenshot({ path: `${dir}handshake-no-answer.png` });
     }
   });
 });

@@ -63,8 +63,12 @@ export interface SessionLike extends SshSessionLike {
   close(): Promise<void>;
 }
 
-/** `Session.start`, or a test double. */
-export type StartSession = (options: { configText: string; relayUrl: string; onPacket?: PacketHook }) => Promise<SessionLike>;
+/**
+ * `Session.start` (and the wait for the first handshake), or a test double. `onEvent`, when the
+ * starter supports it, receives the session's events while the connect is still under way, so the
+ * page shows every initiation and retry as it happens, and why a connect failed (#18 item 5).
+ */
+export type StartSession = (options: { configText: string; relayUrl: string; onPacket?: PacketHook; onEvent?: (event: SessionEvent) => void }) => Promise<SessionLike>;
 
 /** Events kept while no page listener is subscribed. */
 const BACKLOG_LIMIT = 500;
@@ -101,10 +105,21 @@ export class TunnelService implements TunnelApi {
     const generation = ++this.#generation;
     await this.#closeSession();
     let session: SessionLike;
+    // Events during the connect go to the page at once; once connected, the session's own
+    // subscription replays its history, whose first `early` entries the page already has.
+    let early = 0;
+    let live = false;
+    const onEvent = (event: SessionEvent): void => {
+      if (live || generation !== this.#generation) return;
+      early++;
+      this.#queueEvent(event);
+    };
     try {
-      session = await this.#start({ configText, relayUrl, onPacket: this.#capture.hookFor(configText) });
+      session = await this.#start({ configText, relayUrl, onPacket: this.#capture.hookFor(configText), onEvent });
     } catch (e) {
       throw toPlainError(e);
+    } finally {
+      live = true;
     }
     if (generation !== this.#generation) {
       await session.close().catch(() => {});
@@ -115,7 +130,11 @@ export class TunnelService implements TunnelApi {
     // every new session.
     await this.#applyTrust(session).catch(() => {});
     await this.#ssh.attach(session);
-    this.#unlisten = session.onEvent((event) => this.#queueEvent(event));
+    let replayed = early;
+    this.#unlisten = session.onEvent((event) => {
+      if (replayed > 0) replayed--;
+      else this.#queueEvent(event);
+    });
     // The capture keeps this session's TLS secrets for downloads even after a later connect.
     if (session.tlsKeyLogLines) this.#capture.addTlsKeyLogSource(() => session.tlsKeyLogLines!());
     return session.status();

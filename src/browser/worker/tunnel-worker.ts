@@ -19,6 +19,8 @@ const CONNECT_HANDSHAKE_TIMEOUT_MS = 16_000;
 expose(
   new TunnelService(async (options) => {
     const session = await Session.start(options);
+    // Replays what happened so far, then follows: the page sees the handshake as it happens.
+    if (options.onEvent) session.onEvent(options.onEvent);
     try {
       await session.waitForHandshake(CONNECT_HANDSHAKE_TIMEOUT_MS);
     } catch (e) {

@@ -72,7 +72,7 @@ class ScriptedSession implements SessionLike {
   }
 }
 
-function pair(start: (o: { configText: string; relayUrl: string }) => Promise<SessionLike>) {
+function pair(start: (o: { configText: string; relayUrl: string; onEvent?: (e: SessionEvent) => void }) => Promise<SessionLike>) {
   const { port1, port2 } = new MessageChannel();
   const service = new TunnelService(start);
   expose(service, port1 as unknown as Parameters<typeof expose>[1]);
@@ -113,12 +113,13 @@ describe('TunnelService through TunnelClient', () => {
   });
 
   test('connect hands config and relay URL to the session and returns its status', async () => {
-    let seen: { configText: string; relayUrl: string; onPacket?: unknown } | undefined;
+    let seen: { configText: string; relayUrl: string; onPacket?: unknown; onEvent?: unknown } | undefined;
     const { client, done } = pair(async (o) => ((seen = o), new ScriptedSession()));
     const status = await client.connect('[Interface]\n', 'ws://127.0.0.1:1/wg');
-    const { onPacket, ...rest } = seen ?? { configText: '', relayUrl: '' };
+    const { onPacket, onEvent, ...rest } = seen ?? { configText: '', relayUrl: '' };
     assert.deepEqual(rest, { configText: '[Interface]\n', relayUrl: 'ws://127.0.0.1:1/wg' });
     assert.equal(typeof onPacket, 'function', 'the packet capture hook');
+    assert.equal(typeof onEvent, 'function', 'the events of the connect itself');
     assert.deepEqual(status, STATUS);
     assert.deepEqual(await client.status(), STATUS);
     done();
@@ -307,6 +308,63 @@ describe('TunnelService through TunnelClient', () => {
     assert.match(await client.generatePresharedKey(), /^[A-Za-z0-9+/]{43}=$/);
     done();
   });
+});
+
+/** A session whose onEvent replays its history first, as Session's does. */
+class ReplayingSession extends ScriptedSession {
+  history: SessionEvent[] = [];
+  override onEvent(listener: (e: SessionEvent) => void): () => void {
+    for (const e of this.history) listener(e);
+    return super.onEvent(listener);
+  }
+  override emit(e: SessionEvent): void {
+    this.history.push(e);
+    super.emit(e);
+  }
+}
+
+const event = (type: string, at: number): SessionEvent => ({ at, type, level: type === 'handshake-timeout' ? 'error' : 'info', message: type });
+
+test('the events of a connect reach the page as they happen, each once, whether it succeeds or fails (#18 item 5)', async () => {
+  // A starter like tunnel-worker.ts: subscribes onEvent, emits while the handshake runs, then resolves.
+  let release!: () => void;
+  const session = new ReplayingSession();
+  const { client, done } = pair(async (o) => {
+    const { onEvent } = o as { onEvent?: (e: SessionEvent) => void };
+    session.emit(event('relay-open', 1));
+    if (onEvent) session.onEvent(onEvent);
+    session.emit(event('handshake-initiation-sent', 2));
+    session.emit(event('handshake-retry', 3));
+    await new Promise<void>((r) => (release = r));
+    session.emit(event('session-established', 4));
+    return session;
+  });
+  const seen: string[] = [];
+  const unsubscribe = await client.subscribe((events) => seen.push(...events.map((e) => e.type)));
+  const connected = client.connect('c', 'ws://h/wg');
+  await settle(client, () => seen.length === 3);
+  assert.deepEqual(seen, ['relay-open', 'handshake-initiation-sent', 'handshake-retry'], 'shown while the connect is still waiting');
+  release();
+  await connected;
+  session.emit(event('keepalive-sent', 5));
+  await settle(client, () => seen.length === 5);
+  assert.deepEqual(seen, ['relay-open', 'handshake-initiation-sent', 'handshake-retry', 'session-established', 'keepalive-sent'], 'no duplicates from the replay');
+
+  const failing = pair(async (o) => {
+    const { onEvent } = o as { onEvent?: (e: SessionEvent) => void };
+    onEvent?.(event('handshake-initiation-sent', 1));
+    onEvent?.(event('handshake-timeout', 2));
+    throw new WgwebError('HANDSHAKE_TIMEOUT', 'no handshake response from 192.0.2.1:51820: ...');
+  });
+  const failed: string[] = [];
+  const unsubscribeFailed = await failing.client.subscribe((events) => failed.push(...events.map((e) => e.type)));
+  assert.equal(await codeOf(failing.client.connect('c', 'ws://h/wg')), 'HANDSHAKE_TIMEOUT');
+  await settle(failing.client, () => failed.length === 2);
+  assert.deepEqual(failed, ['handshake-initiation-sent', 'handshake-timeout'], 'a failed connect still shows its steps and why');
+  await unsubscribeFailed();
+  failing.done();
+  await unsubscribe();
+  done();
 });
 
 test('events from before the page subscribed are delivered once it does', async () => {
