@@ -15,8 +15,8 @@
  *              header: { type: 'string', short: 'H', multiple: true, valueName: 'LINE', description: 'Add a header' } },
  *   positionals: [{ name: 'HOST' }],
  * } as const satisfies CommandSpec;
- * const { help, values, positionals } = parseCommandArgs(spec, args);  // values.count: number | undefined
- * if (help) { await io.stdout.write(formatCommandHelp(spec)); return 0; }
+ * // main prints `--help` from the spec (wantsHelp + formatCommandHelp); run() only parses:
+ * const { values, positionals } = parseCommandArgs(spec, args);  // values.count: number | undefined
  * ```
  */
 import { parseArgs } from 'node:util';

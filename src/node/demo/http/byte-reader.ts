@@ -8,6 +8,7 @@
  * Every read waits at most `timeoutMs` (a stalled client must not hold a connection forever);
  * a timeout resolves as {@link READ_TIMEOUT}, never as an exception.
  */
+import { concatBytes } from '../../../shared/bytes.ts';
 import { findHeadEnd } from './http-request-head.ts';
 
 /** A read gave up waiting. */
@@ -41,10 +42,7 @@ export class ByteReader {
       this.pending = bytes;
       return;
     }
-    const merged = new Uint8Array(bytes.length + this.pending.length);
-    merged.set(bytes);
-    merged.set(this.pending, bytes.length);
-    this.pending = merged;
+    this.pending = concatBytes(bytes, this.pending);
   }
 
   /**
@@ -98,10 +96,7 @@ export class ByteReader {
       this.pending = chunk;
       return;
     }
-    const merged = new Uint8Array(this.pending.length + chunk.length);
-    merged.set(this.pending);
-    merged.set(chunk, this.pending.length);
-    this.pending = merged;
+    this.pending = concatBytes(this.pending, chunk);
   }
 
   private async readChunk(timeoutMs: number): Promise<Uint8Array | undefined | typeof READ_TIMEOUT> {

@@ -15,6 +15,7 @@
  * connection, concurrent connections (more are reset at once). Bodies of any size stream through
  * with TCP flow control; nothing is buffered beyond what a handler asks for.
  */
+import { concatBytes } from '../../../shared/bytes.ts';
 import { ChunkedDecoder } from '../../../protocols/http/chunked-decoder.ts';
 import type { TcpListener } from '../../../netstack/socket/tcp-listener.ts';
 import type { TcpSocket } from '../../../netstack/socket/tcp-socket.ts';
@@ -398,10 +399,7 @@ export class HttpServer {
     }
     if (fixed) {
       if (fixed.length <= COALESCE_LIMIT) {
-        const out = new Uint8Array(headBytes.length + fixed.length);
-        out.set(headBytes);
-        out.set(fixed, headBytes.length);
-        await writer.write(out);
+        await writer.write(concatBytes(headBytes, fixed));
       } else {
         await writer.write(headBytes);
         await writer.write(fixed);
@@ -458,12 +456,7 @@ export function errorResponse(status: number, message: string): HttpResponse {
 }
 
 function chunkFrame(chunk: Uint8Array): Uint8Array {
-  const size = encoder.encode(chunk.length.toString(16) + '\r\n');
-  const out = new Uint8Array(size.length + chunk.length + 2);
-  out.set(size);
-  out.set(chunk, size.length);
-  out.set(CRLF, size.length + chunk.length);
-  return out;
+  return concatBytes(encoder.encode(chunk.length.toString(16) + '\r\n'), chunk, CRLF);
 }
 
 async function* iterate(body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
@@ -546,13 +539,7 @@ class RequestBody {
     } finally {
       reader.releaseLock();
     }
-    const out = new Uint8Array(total);
-    let o = 0;
-    for (const p of parts) {
-      out.set(p, o);
-      o += p.length;
-    }
-    return out;
+    return concatBytes(...parts);
   }
 
   /** Reads and drops up to `limit` unread bytes; true when the body then ended cleanly. */
@@ -599,15 +586,7 @@ class RequestBody {
         if (out.rest.length > 0) this.reader.unread(out.rest);
         if (out.done) this.done = true;
         if (out.data.length > 0) {
-          let n = 0;
-          for (const d of out.data) n += d.length;
-          const merged = new Uint8Array(n);
-          let o = 0;
-          for (const d of out.data) {
-            merged.set(d, o);
-            o += d.length;
-          }
-          return merged;
+          return concatBytes(...out.data);
         }
         if (this.done) return undefined;
       }
