@@ -10,6 +10,7 @@
  * describes, it does not judge). Garbage never throws: whatever cannot be read is named in
  * `malformed` and the rest of the summary says what could be read.
  */
+import { DNS_PORT } from '../../protocols/dns/dns-constants.ts';
 import { formatEndpoint, formatIp } from '../../shared/ip-address.ts';
 import { parseDnsMessage, rcodeName, typeName } from '../../protocols/dns/dns-message.ts';
 import { parseIcmpQuote } from '../../netstack/wire/icmp-quote.ts';
@@ -367,7 +368,6 @@ export function tcpInfo(srcPort: number, dstPort: number, tcp: TcpSummary): stri
   return parts.join(' ');
 }
 
-const DNS_PORT = 53;
 
 function summarizeUdp(s: PacketSummary, payload: Uint8Array): void {
   s.protocol = 'UDP';

@@ -13,8 +13,6 @@ export const HTTP_PORT = 80;
 export const ECHO_PORT = 7;
 /** Discard Protocol (RFC 863), TCP and UDP. */
 export const DISCARD_PORT = 9;
-/** Domain name service (RFC 1035 §4.2), UDP and TCP. */
-export const DNS_PORT = 53;
 
 // ---------------------------------------------------------------------------------------------
 // Implementation choices.

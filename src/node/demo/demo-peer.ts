@@ -30,11 +30,11 @@ import {
   DEMO_ADDRESS6,
   DEMO_ZONE,
   DISCARD_PORT,
-  DNS_PORT,
   ECHO_PORT,
   HTTP_PORT,
   SERVER_TCP_OPTIONS,
 } from './demo-constants.ts';
+import { DNS_PORT } from '../../protocols/dns/dns-constants.ts';
 import { DemoRegistry, type DemoRegistration, type ExpiryReason } from './demo-registry.ts';
 import { HttpServer, type HttpServerStats } from './http/http-server.ts';
 import { startDiscardService } from './services/discard-service.ts';

@@ -14,6 +14,7 @@
  * Malformed or mismatched datagrams are dropped and counted in {@link DnsResolver.stats}; the
  * caller sees {@link WgwebError}s: DNS_NXDOMAIN, DNS_TIMEOUT, DNS_FAILURE, ABORTED.
  */
+import { DNS_PORT, EDNS_UDP_PAYLOAD_SIZE, MAX_CNAME_CHAIN, MAX_CNAME_REQUERIES } from './dns-constants.ts';
 import { WgwebError, ErrorCode } from '../../shared/errors.ts';
 import { formatIp, ipEquals, tryParseIp, type IpAddress } from '../../shared/ip-address.ts';
 import type { Dialer, TcpConnection, UdpEndpointSocket } from '../../engine/dialer.ts';
@@ -38,14 +39,6 @@ import { SignalScope, raceSignal } from '../../shared/signal-scope.ts';
 import type { RandomBytes } from '../../shared/bytes.ts';
 import { concatBytes } from '../../shared/bytes.ts';
 
-/** The port DNS servers listen on (RFC 1035 §4.2). */
-export const DNS_PORT = 53;
-/** EDNS(0) UDP payload size we advertise: the DNS Flag Day 2020 value, below the tunnel MTU. */
-export const EDNS_UDP_PAYLOAD_SIZE = 1232;
-/** CNAME links followed within one answer before giving up (loops are also detected). */
-const MAX_CNAME_CHAIN = 16;
-/** Re-queries for a CNAME target whose addresses were not in the answer. */
-const MAX_CNAME_REQUERIES = 8;
 
 export type DnsRecordType = 'A' | 'AAAA';
 

@@ -7,10 +7,9 @@
  * Chunk extensions and trailer fields are read and ignored (RFC 9112 §7.1.1, §7.1.2 allow that).
  * Bare LF line ends are accepted (RFC 9112 §2.2).
  */
+import { MAX_CHUNK_LINE_BYTES } from './http-constants.ts';
 import { HttpProtocolError } from './http-response-parser.ts';
 
-/** Longest chunk-size line (with extensions) accepted. */
-export const MAX_CHUNK_LINE_BYTES = 4096;
 
 type State = 'size' | 'data' | 'data-end' | 'trailer' | 'done';
 

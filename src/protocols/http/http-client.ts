@@ -16,6 +16,7 @@
  * TIMEOUT, DNS_*, HTTP_PROTOCOL, HTTP_CLOSED_EARLY, ABORTED, USAGE); mistakes in the call itself
  * (bad method, body with GET) as TypeError.
  */
+import { MAX_INTERIM_RESPONSES, MAX_REDIRECTS, REDIRECT_DRAIN_LIMIT } from './http-constants.ts';
 import { WgwebError, ErrorCode } from '../../shared/errors.ts';
 import { tryParseIp, type IpAddress } from '../../shared/ip-address.ts';
 import { concatBytes } from '../../shared/bytes.ts';
@@ -40,12 +41,6 @@ import { SignalScope } from '../../shared/signal-scope.ts';
 
 export type { HttpTiming } from './http-timing.ts';
 
-/** Redirects followed at most (the Fetch standard's limit). */
-export const MAX_REDIRECTS = 20;
-/** Interim (1xx) responses accepted before the final one; more is a server stuck in a loop. */
-const MAX_INTERIM_RESPONSES = 32;
-/** Redirect bodies up to this size are read and dropped so the connection can be reused. */
-const REDIRECT_DRAIN_LIMIT = 64 * 1024;
 /** Statuses whose Response must have a null body (Fetch "null body status"). */
 const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
 /** RFC 9110 §9.2.2: these may be sent again after a connection failure. */

@@ -5,6 +5,7 @@
  *   RequestBody ─▶ Content-Length (bytes known) or Transfer-Encoding: chunked (stream of unknown length)
  *   head + body ─▶ one write when small (fewer segments through the tunnel), else head then body
  */
+import { REQUEST_COALESCE_LIMIT } from './http-constants.ts';
 import type { HttpConnection } from './http-connection.ts';
 import { concatBytes } from '../../shared/bytes.ts';
 
@@ -22,8 +23,6 @@ export class RequestBodyError extends Error {
   }
 }
 
-/** Bodies up to this size are sent in the same write as the head. */
-const COALESCE_LIMIT = 16 * 1024;
 
 const encoder = new TextEncoder();
 
@@ -51,7 +50,7 @@ export async function writeRequest(conn: HttpConnection, head: Uint8Array, body:
     return;
   }
   if (body.kind === 'bytes') {
-    if (body.bytes.length <= COALESCE_LIMIT) {
+    if (body.bytes.length <= REQUEST_COALESCE_LIMIT) {
       await conn.write(concatBytes(head, body.bytes));
     } else {
       await conn.write(head);

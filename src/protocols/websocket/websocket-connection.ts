@@ -15,6 +15,7 @@
  *
  * `bufferedAmount` counts application bytes accepted by {@link send} and not yet handed to TCP.
  */
+import { MAX_HANDSHAKE_HEAD_BYTES } from './websocket-constants.ts';
 import { concatBytes } from '../../shared/bytes.ts';
 import { ErrorCode, WgwebError } from '../../shared/errors.ts';
 import { tryParseIp, type IpAddress } from '../../shared/ip-address.ts';
@@ -24,8 +25,6 @@ import { HttpProtocolError, findHeadEnd, headScanResume, parseResponseHead } fro
 import { createHandshake, validateHandshakeResponse } from './websocket-handshake.ts';
 import { WebSocketProtocol, type WebSocketProtocolStats, type WebSocketState } from './websocket-protocol.ts';
 
-/** Limit on the handshake response head. */
-const MAX_HEAD_BYTES = 64 * 1024;
 
 export interface WebSocketConnectOptions {
   dialer: Dialer;
@@ -373,10 +372,10 @@ async function readHead(reader: ReadableStreamDefaultReader<Uint8Array>, url: st
   for (;;) {
     const end = findHeadEnd(buf, scanned);
     if (end >= 0) {
-      const head = parseResponseHead(buf.subarray(0, end), { maxHeaderBytes: MAX_HEAD_BYTES, maxHeaderCount: 256 });
+      const head = parseResponseHead(buf.subarray(0, end), { maxHeaderBytes: MAX_HANDSHAKE_HEAD_BYTES, maxHeaderCount: 256 });
       return { head, rest: buf.slice(end) };
     }
-    if (buf.length > MAX_HEAD_BYTES) throw new HttpProtocolError(`the response headers are larger than ${MAX_HEAD_BYTES} bytes`);
+    if (buf.length > MAX_HANDSHAKE_HEAD_BYTES) throw new HttpProtocolError(`the response headers are larger than ${MAX_HANDSHAKE_HEAD_BYTES} bytes`);
     scanned = headScanResume(buf.length);
     const r = await reader.read();
     if (r.done) {

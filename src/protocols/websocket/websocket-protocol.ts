@@ -14,6 +14,7 @@
  * Bad network input is counted in {@link WebSocketProtocolStats} and fails the connection; it
  * never throws. Caller mistakes (sending after close, bad close codes) are TypeError/RangeError.
  */
+import { DEFAULT_CLOSE_TIMEOUT_MS, DEFAULT_FRAGMENT_SIZE, DEFAULT_MAX_MESSAGE_SIZE } from './websocket-constants.ts';
 import { concatBytes } from '../../shared/bytes.ts';
 import { MAX_CONTROL_PAYLOAD, Opcode, emitFrame, isControl, isFrameError, parseFrameHeader, type FrameHeader } from './websocket-frame.ts';
 
@@ -31,12 +32,6 @@ export const CloseCode = {
   INTERNAL_ERROR: 1011,
 } as const;
 
-/** Default limit on a reassembled incoming message. */
-export const DEFAULT_MAX_MESSAGE_SIZE = 64 * 1024 * 1024;
-/** Default size of the fragments a large outgoing message is cut into (§5.4). */
-export const DEFAULT_FRAGMENT_SIZE = 64 * 1024;
-/** Default wait for the peer's close frame, then for its TCP close. */
-export const DEFAULT_CLOSE_TIMEOUT_MS = 5_000;
 
 /**
  * Whether `code` may appear in a close frame on the wire (§7.4.1, §7.4.2): 1000-1003, 1007-1014

@@ -11,7 +11,8 @@ import type { UdpSocket } from '../../../netstack/socket/udp-socket.ts';
 import type { TcpStreamConnection } from '../../../engine/tcp-stream-connection.ts';
 import { acceptTcpConnections } from './tcp-acceptor.ts';
 import { ByteReader, READ_TIMEOUT } from '../http/byte-reader.ts';
-import { DNS_PORT, SERVER_TCP_OPTIONS } from '../demo-constants.ts';
+import { SERVER_TCP_OPTIONS } from '../demo-constants.ts';
+import { DNS_PORT } from '../../../protocols/dns/dns-constants.ts';
 import type { DnsZone } from './dns-zone.ts';
 import { ServiceGuard } from './service-guard.ts';
 
