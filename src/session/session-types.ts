@@ -100,3 +100,26 @@ export interface TcpingResult {
   result: TcpingOutcome;
   elapsedMs: number;
 }
+
+import type { Iperf3Summary } from '../protocols/iperf3/iperf3-client.ts';
+export type { Iperf3Summary, Iperf3Interval, Iperf3Total } from '../protocols/iperf3/iperf3-client.ts';
+export type { Iperf3Progress } from '../protocols/iperf3/iperf3-connection.ts';
+
+/** Options of {@link Session.iperf3}, named after iperf3's own flags. */
+export interface Iperf3Options {
+  /** `-t`: seconds of data (default 10). */
+  seconds?: number;
+  /** `-R`: the server sends and we receive. */
+  reverse?: boolean;
+  /** `-P`: parallel streams (default 1, at most 16). */
+  streams?: number;
+  /** `-p`: the server's port (default 5201). */
+  port?: number;
+}
+
+/** An iperf3 test's outcome: where it ran and iperf3's summary. */
+export interface Iperf3Result extends Iperf3Summary {
+  host: string;
+  address: string;
+  port: number;
+}

@@ -23,6 +23,8 @@ import type { SshConnection } from '../protocols/ssh/ssh-connection.ts';
 import type { SshConnectParams } from '../protocols/ssh/ssh-connector.ts';
 import type { KnownHosts } from '../protocols/ssh/known-hosts.ts';
 import type { NetInterface } from '../netstack/net-interface.ts';
+import { runIperf3, type Iperf3Progress } from '../protocols/iperf3/iperf3-connection.ts';
+import { TcpStreamConnection } from '../engine/tcp-stream-connection.ts';
 import type { EchoEvent } from '../netstack/socket/icmp-socket.ts';
 import type { TcpSocketTable } from '../netstack/socket/tcp-socket-table.ts';
 import type { PeerId, TunnelEvent } from '../wireguard/tunnel.ts';
@@ -33,6 +35,8 @@ import { RelayTransport, type RelayStateDetail, type RelayTransportState, type R
 import type {
   DnsRecordType,
   DnsResult,
+  Iperf3Options,
+  Iperf3Result,
   PingOptions,
   PingReply,
   PeerState,
@@ -415,6 +419,38 @@ export class Session {
       if (code === ErrorCode.HOST_UNREACHABLE) return { ...base, result: 'unreachable', elapsedMs };
       throw e;
     }
+  }
+
+  /**
+   * An iperf3 TCP test through the tunnel against a stock `iperf3 -s` (default port 5201):
+   * `seconds` (`-t`), `reverse` (`-R`, the server sends) and `streams` (`-P`). `onProgress` sees
+   * the phases and one interval per second; the result has iperf3's sender and receiver lines.
+   * @throws {WgwebError} NO_ROUTE, CONNECTION_REFUSED, TIMEOUT, IPERF3_FAILED, ABORTED, DNS_*.
+   */
+  async iperf3(host: string, options: Iperf3Options = {}, onProgress?: (p: Iperf3Progress) => void, signal?: AbortSignal): Promise<Iperf3Result> {
+    this.checkOpen();
+    const address = (await this.lookup(host, signal))[0];
+    if (!this.routable(address)) {
+      throw new WgwebError(ErrorCode.NO_ROUTE, `cannot reach ${formatIp(address)}: ${NO_PEER_FOR_ADDRESS}`, { address: formatIp(address) });
+    }
+    const port = options.port ?? 5201;
+    const summary = await runIperf3({
+      dialer: this.dialer,
+      address,
+      port,
+      seconds: options.seconds ?? 10,
+      reverse: options.reverse,
+      streams: options.streams,
+      signal,
+      now,
+      onProgress,
+      // Our own TCP knows what the server has not acknowledged yet and what it retransmitted.
+      inspect: (c) => {
+        if (!(c instanceof TcpStreamConnection)) return undefined;
+        return { unacknowledged: c.socket.sendQueued, retransmits: c.socket.stats().retransmittedSegments };
+      },
+    });
+    return { host, address: formatIp(address), port, ...summary };
   }
 
   /** HTTP/1.1 through the tunnel; a standard `Response` with a streaming body. */

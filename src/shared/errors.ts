@@ -59,6 +59,8 @@ export const ErrorCode = {
   SSH_PROTOCOL: 'SSH_PROTOCOL',
   /** An SSH private key could not be read: unknown format, wrong passphrase, unsupported type. */
   SSH_KEY_INVALID: 'SSH_KEY_INVALID',
+  /** An iperf3 test failed: the server was busy, reported an error, or spoke something else. */
+  IPERF3_FAILED: 'IPERF3_FAILED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
