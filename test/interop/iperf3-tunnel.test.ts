@@ -10,6 +10,8 @@ import assert from 'node:assert/strict';
 import { interopSkipReason } from '../../harness/requirements.ts';
 import { closeAllNamespaces } from '../../harness/netns.ts';
 import { ErrorCode } from '../../src/shared/errors.ts';
+import { main } from '../../src/node/cli/main.ts';
+import { createMemoryIo } from '../../src/node/cli/cli-io.ts';
 import { startSessionFixture, type SessionFixture } from './session-fixture.ts';
 
 const SLOW = { timeout: 120_000 };
@@ -86,5 +88,20 @@ describe('iperf3 through the tunnel against a stock iperf3 server', { skip: inte
 
   test('a port with no iperf3 server is refused', SLOW, async () => {
     await assert.rejects(fx.session.iperf3(fx.peer.tunnelAddress4!, { seconds: 1, port: 5209 }), (e: { code?: string }) => e.code === ErrorCode.CONNECTION_REFUSED);
+  });
+
+  // Last: the CLI's session reuses the config's key, so wireguard-go drops the fixture session's keys.
+  test('wgweb iperf3 HOST:PORT prints a line per second and iperf3\'s sender and receiver lines', SLOW, async () => {
+    const report = serveOnce(5203);
+    await listening(5203);
+    const io = createMemoryIo();
+    const code = await main(['iperf3', '--config', fx.configFile(), '--relay', fx.relay.wsUrl, '-t', '2', `${fx.peer.tunnelAddress4}:5203`], io);
+    const out = io.stdoutText();
+    assert.equal(code, 0, io.stderrText());
+    await report;
+    assert.match(out, /^Connecting to host 10\.77\.\d+\.1, port 5203$/m);
+    assert.equal(out.match(/^\s+\d\.00-\d\.00\s+sec\s+[\d.]+ [KMG]?i?B\s+[\d.]+ [kMG]?bit\/s\s+\d+$/gm)?.length, 2, out);
+    assert.match(out, /sec .* sender$/m);
+    assert.match(out, /sec .* receiver$/m);
   });
 });

@@ -86,6 +86,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: () => import('./commands/ssh-command.ts'),
   },
   {
+    name: 'iperf3',
+    summary: 'Measure TCP throughput against an iperf3 server through a WireGuard tunnel',
+    load: async () => (await import('./commands/iperf3-command.ts')).run,
+  },
+  {
     name: 'peer',
     summary: "Listen as a WireGuard peer on a UDP port (wgweb's own implementation)",
     load: () => import('./commands/peer-command.ts'),
