@@ -91,6 +91,39 @@ export interface DnsResult {
   elapsedMs: number;
 }
 
+/** One resource record in plain words: owner, type name, TTL and the data as a zone file shows it. */
+export interface DnsRecordLine {
+  name: string;
+  type: string;
+  ttl: number;
+  data: string;
+}
+
+/** A full DNS query's outcome (Session.dnsQuery): every section, the CNAME chain followed, timings. */
+export interface DnsQueryResult {
+  /** What was asked: the name (an address for PTR) and the type. */
+  name: string;
+  type: string;
+  /** The name put on the wire (the reverse name for a PTR of an address). */
+  question: string;
+  /** NOERROR, NXDOMAIN... of the last reply. */
+  rcode: string;
+  answers: DnsRecordLine[];
+  authorities: DnsRecordLine[];
+  /** Without the EDNS OPT pseudo-record. */
+  additionals: DnsRecordLine[];
+  /** Names the answer went through (CNAME targets), in order, when there were CNAMEs. */
+  cnameChain: string[];
+  server: string;
+  transport: 'udp' | 'tcp';
+  /** Total time of all queries. */
+  elapsedMs: number;
+  /** One entry per query sent (more than one when a CNAME target had to be asked separately). */
+  queries: { name: string; elapsedMs: number }[];
+}
+
+export type { LookupType } from '../protocols/dns/dns-presentation.ts';
+
 export type TcpingOutcome = 'open' | 'refused' | 'timeout' | 'unreachable';
 
 export interface TcpingResult {

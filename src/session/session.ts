@@ -16,6 +16,8 @@ import { ErrorCode, WgwebError } from '../shared/errors.ts';
 import { formatEndpoint, formatIp, formatPrefix, prefixContains, tryParseIp, type Endpoint, type IpAddress } from '../shared/ip-address.ts';
 import { parseWgQuickConfig, type WgQuickConfig } from '../shared/wg-quick-config.ts';
 import { DnsResolver } from '../protocols/dns/dns-resolver.ts';
+import { DnsRcode, DnsType, namesEqual, rcodeName, typeName, type DnsRecord } from '../protocols/dns/dns-message.ts';
+import { LOOKUP_TYPES, formatRdata, lookupTypeCode, reverseName, type LookupType } from '../protocols/dns/dns-presentation.ts';
 import { HttpClient, type HttpRequestInit, type TlsConnector } from '../protocols/http/http-client.ts';
 import type { TrustStore, TrustedCertificateInfo } from '../protocols/tls/trust-store.ts';
 import { WebSocketConnection } from '../protocols/websocket/websocket-connection.ts';
@@ -35,6 +37,8 @@ import { RelayTransport, type RelayStateDetail, type RelayTransportState, type R
 import type {
   DnsRecordType,
   DnsResult,
+  DnsQueryResult,
+  DnsRecordLine,
   Iperf3Options,
   Iperf3Result,
   PingOptions,
@@ -396,6 +400,70 @@ export class Session {
       server: r.server ? formatIp(r.server) : r.source,
       elapsedMs: r.elapsedMs,
     };
+  }
+
+  /**
+   * A DNS query as a diagnostic tool makes it: any of A, AAAA, CNAME, MX, TXT, SRV, NS, SOA, PTR
+   * (an address is turned into its reverse name), CAA; every section of the reply; CNAMEs
+   * followed (at most 8) when the server did not chase them; `server` (an address inside the
+   * tunnel) instead of the config's `DNS =`.
+   * @throws {WgwebError} DNS_TIMEOUT, DNS_FAILURE, NO_ROUTE, ABORTED; RangeError for a bad name.
+   */
+  async dnsQuery(name: string, type: LookupType = 'A', options: { server?: string } = {}, signal?: AbortSignal): Promise<DnsQueryResult> {
+    this.checkOpen();
+    if (!(LOOKUP_TYPES as readonly string[]).includes(type)) throw new RangeError(`DNS type must be one of ${LOOKUP_TYPES.join(', ')}, not ${String(type)}`);
+    let resolver: DnsResolver;
+    let servers: IpAddress[] | undefined;
+    if (options.server !== undefined) {
+      const server = tryParseIp(options.server.replace(/^\[|\]$/g, ''));
+      if (!server) throw new RangeError(`the DNS server must be an IP address, not "${options.server}"`);
+      if (!this.routable(server)) throw new WgwebError(ErrorCode.NO_ROUTE, `cannot ask ${formatIp(server)}: ${NO_PEER_FOR_ADDRESS}`, { address: formatIp(server) });
+      servers = [server];
+      resolver = this.resolver ?? new DnsResolver({ dialer: this.dialer, servers, now });
+    } else {
+      resolver = this.requireResolver(name);
+    }
+    const literal = tryParseIp(name.replace(/^\[|\]$/g, ''));
+    const question = type === 'PTR' && literal ? reverseName(literal) : name.replace(/\.$/, '');
+    const qtype = lookupTypeCode(type);
+    const line = (r: DnsRecord): DnsRecordLine => ({ name: r.name, type: typeName(r.type), ttl: r.ttl, data: formatRdata(r) });
+    const answers: DnsRecordLine[] = [];
+    const cnameChain: string[] = [];
+    const queries: { name: string; elapsedMs: number }[] = [];
+    let asked = question;
+    for (let hop = 0; ; hop++) {
+      const r = await resolver.queryMessage(asked, qtype, { servers, signal });
+      queries.push({ name: asked, elapsedMs: r.elapsedMs });
+      const m = r.message;
+      answers.push(...m.answers.map(line));
+      // Follow the chain inside this answer (RFC 1034 §3.6.2), then ask for the end of it if the
+      // server did not include the records themselves.
+      let owner = asked;
+      for (let guard = 0; guard < 16; guard++) {
+        const c = m.answers.find((a) => a.type === DnsType.CNAME && namesEqual(a.name, owner) && a.data.kind === 'name');
+        if (!c || c.data.kind !== 'name') break;
+        owner = c.data.name;
+        cnameChain.push(owner);
+      }
+      const done = type === 'CNAME' || m.flags.rcode !== DnsRcode.NOERROR || owner === asked || m.answers.some((a) => a.type === qtype && namesEqual(a.name, owner));
+      if (done || hop >= 8) {
+        return {
+          name,
+          type,
+          question,
+          rcode: rcodeName(m.flags.rcode),
+          answers,
+          authorities: m.authorities.map(line),
+          additionals: m.additionals.filter((a) => a.type !== DnsType.OPT).map(line),
+          cnameChain,
+          server: formatIp(r.server),
+          transport: r.source,
+          elapsedMs: queries.reduce((a, q) => a + q.elapsedMs, 0),
+          queries,
+        };
+      }
+      asked = owner;
+    }
   }
 
   /** Tries a TCP connection and reports open / refused / timeout / unreachable with the connect time. */

@@ -12,7 +12,7 @@
  *   await sh.exec('uname -a')  // { stdout, stderr, code };  sh.write('ls\n'); await sh.output(); sh.close()
  */
 import { ErrorCode, WgwebError } from '../../shared/errors.ts';
-import type { DnsRecordType, DnsResult, PingReply, PingSummary, TcpingResult, SessionEvent, TunnelStatus } from '../worker/tunnel-api.ts';
+import type { DnsRecordType, DnsResult, Iperf3Options, Iperf3Progress, Iperf3Result, PingReply, PingSummary, TcpingResult, SessionEvent, TunnelStatus } from '../worker/tunnel-api.ts';
 import { toWgwebError, type TunnelRequestInit } from './tunnel-client.ts';
 import type { BrowseResult } from '../browse/browse-host.ts';
 import { createCaptureAutomation, type WgwebCaptureAutomation } from './capture-automation.ts';
@@ -30,6 +30,7 @@ export interface AutomationTarget {
   ping(address: string, options: { count: number }, onReply: (r: PingReply) => void): Promise<PingSummary>;
   dns(name: string, type: DnsRecordType): Promise<DnsResult>;
   tcping(host: string, port: number): Promise<TcpingResult>;
+  iperf3?(host: string, options: Iperf3Options, onProgress: (p: Iperf3Progress) => void): Promise<Iperf3Result>;
   addTrustedCertificate?(pem: string): Promise<{ subject: string; sha256: string }[]>;
   fetch(url: string, init: TunnelRequestInit): Promise<Response>;
   /** Hands `port` to the worker's openWebSocket (TunnelClient.openWebSocket). */
@@ -93,6 +94,13 @@ export interface WgwebAutomation {
   fetch(url: string, init?: RequestInit & { timeoutMs?: number; insecure?: boolean }): Promise<Response>;
   dns(name: string, type?: DnsRecordType): Promise<DnsResult>;
   tcping(host: string, port: number): Promise<TcpingResult>;
+  /**
+   * An iperf3 TCP test against a stock `iperf3 -s` inside the tunnel (`host` or `host:port`
+   * in `options.port`): `{ seconds = 10, reverse, streams = 1, port = 5201 }`. Resolves with
+   * iperf3's sender and receiver lines, one entry per second in `intervals`, and `progress`, the
+   * phases in order.
+   */
+  iperf3(host: string, options?: Iperf3Options): Promise<Iperf3Result & { progress: string[] }>;
   /**
    * A WebSocket through the tunnel that behaves as the browser's own (`readyState`, `send`,
    * `close`, open/message/error/close events). Throws a SyntaxError DOMException for a bad URL
@@ -174,6 +182,15 @@ export function createAutomation(target: AutomationTarget): WgwebAutomation {
         if (typeof host !== 'string' || !host.trim()) throw usage('wgweb.tcping(host, port): host must be an address or name');
         if (!Number.isInteger(port) || port < 1 || port > 65535) throw usage('wgweb.tcping: port must be a whole number from 1 to 65535');
         return target.tcping(host, port);
+      }),
+    iperf3: (host, options = {}) =>
+      coded(async () => {
+        if (typeof host !== 'string' || !host.trim()) throw usage('wgweb.iperf3(host, options?): host must be the address or name of an iperf3 server');
+        if (typeof options !== 'object' || options === null) throw usage('wgweb.iperf3: options must be an object such as { seconds: 5, reverse: true, streams: 2 }');
+        if (!target.iperf3) throw usage('wgweb.iperf3 is not available here');
+        const progress: string[] = [];
+        const r = await target.iperf3(host, { ...options }, (p) => progress.push(p.type));
+        return { ...structuredClone(r), progress };
       }),
     webSocket: (url, protocols = []) =>
       new PortWebSocket(url, protocols, {

@@ -19,6 +19,9 @@ import {
   type FetchRequest,
   type FetchResponseHead,
   type FetchTiming,
+  type Iperf3Options,
+  type Iperf3Progress,
+  type Iperf3Result,
   type KeyPair,
   type PingOptions,
   type PingReply,
@@ -113,6 +116,12 @@ export class TunnelClient {
 
   tcping(host: string, port: number, options: { timeoutMs?: number } = {}, signal?: AbortSignal): Promise<TcpingResult> {
     return this.#cancellable(signal, (id) => this.#api.tcping(host, port, options, id));
+  }
+
+  /** An iperf3 test; `onProgress` sees the phases and each interval; `signal` ends it (CLIENT_TERMINATE). */
+  async iperf3(host: string, options: Iperf3Options = {}, onProgress?: (p: Iperf3Progress) => void, signal?: AbortSignal): Promise<Iperf3Result> {
+    const callback = onProgress ? proxy((p: Iperf3Progress) => onProgress(p)) : undefined;
+    return this.#cancellable(signal, (id) => this.#api.iperf3(host, options, callback, id));
   }
 
   /** `fetch()` through the tunnel: a standard `Response` whose body streams from the worker. */

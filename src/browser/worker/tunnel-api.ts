@@ -38,8 +38,13 @@ export type {
   DnsResult,
   TcpingOutcome,
   TcpingResult,
+  Iperf3Options,
+  Iperf3Progress,
+  Iperf3Result,
+  Iperf3Interval,
+  Iperf3Total,
 } from '../../session/session-types.ts';
-import type { DnsRecordType, DnsResult, PingOptions, PingReply, PingSummary, TcpingResult, SessionEvent, TunnelStatus } from '../../session/session-types.ts';
+import type { DnsRecordType, DnsResult, Iperf3Options, Iperf3Progress, Iperf3Result, PingOptions, PingReply, PingSummary, TcpingResult, SessionEvent, TunnelStatus } from '../../session/session-types.ts';
 
 /**
  * A request in structured-clone-safe form. The page normalises any `RequestInit` into this: headers
@@ -149,6 +154,8 @@ export interface TunnelApi extends CaptureApi {
   ): Promise<PingSummary>;
   dns(name: string, type?: DnsRecordType, operationId?: string): Promise<DnsResult>;
   tcping(host: string, port: number, options?: { timeoutMs?: number }, operationId?: string): Promise<TcpingResult>;
+  /** An iperf3 test against `iperf3 -s` at `host`; `onProgress` sees the phases and each interval. */
+  iperf3(host: string, options?: Iperf3Options, onProgress?: ProxiedCallback<(p: Iperf3Progress) => void>, operationId?: string): Promise<Iperf3Result>;
   /**
    * Trusts the CA or server certificate(s) in `pem` for https, in this session and the next ones.
    * Resolves with the subjects added; rejects with TLS_CERT_INVALID when the text holds none.

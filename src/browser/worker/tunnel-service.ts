@@ -26,6 +26,9 @@ import {
   type FetchRequest,
   type FetchResult,
   type FetchTiming,
+  type Iperf3Options,
+  type Iperf3Progress,
+  type Iperf3Result,
   type KeyPair,
   type PingOptions,
   type PingReply,
@@ -51,6 +54,8 @@ export interface SessionLike extends SshSessionLike {
   ping(address: string, options?: PingOptions, onReply?: (reply: PingReply) => void, signal?: AbortSignal): Promise<PingSummary>;
   dns(name: string, type?: DnsRecordType, signal?: AbortSignal): Promise<DnsResult>;
   tcping(host: string, port: number, options?: { timeoutMs?: number }, signal?: AbortSignal): Promise<TcpingResult>;
+  /** iperf3 through the tunnel (Session.iperf3); optional so that test doubles may leave it out. */
+  iperf3?(host: string, options?: Iperf3Options, onProgress?: (p: Iperf3Progress) => void, signal?: AbortSignal): Promise<Iperf3Result>;
   fetch(url: string, init?: HttpRequestInit): Promise<Response>;
   /** RFC 6455 through the tunnel (Session.webSocket); optional so that test doubles may leave it out. */
   webSocket?(url: string, options: { protocols?: readonly string[]; headers?: [string, string][]; signal?: AbortSignal }): Promise<WebSocketLike>;
@@ -219,6 +224,31 @@ export class TunnelService implements TunnelApi {
     if (!Number.isInteger(port) || port < 1 || port > 65535) throw usage('tcping: port must be a whole number from 1 to 65535');
     const session = this.#requireSession();
     return this.#run(operationId, (signal) => session.tcping(host.trim(), port, options, signal));
+  }
+
+  async iperf3(host: string, options: Iperf3Options = {}, onProgress?: ProxiedCallback<(p: Iperf3Progress) => void>, operationId?: string): Promise<Iperf3Result> {
+    try {
+      if (typeof host !== 'string' || host.trim() === '') throw usage('iperf3: give the host of an iperf3 server');
+      const { seconds = 10, streams = 1, port = 5201 } = options;
+      if (!Number.isInteger(seconds) || seconds < 1 || seconds > 3600) throw usage('iperf3: seconds must be a whole number from 1 to 3600');
+      if (!Number.isInteger(streams) || streams < 1 || streams > 16) throw usage('iperf3: streams must be a whole number from 1 to 16');
+      if (!Number.isInteger(port) || port < 1 || port > 65535) throw usage('iperf3: port must be a whole number from 1 to 65535');
+      const session = this.#requireSession();
+      if (!session.iperf3) throw usage('iperf3: this session cannot run iperf3');
+      const run = session.iperf3.bind(session);
+      return await this.#run(operationId, (signal) =>
+        run(
+          host.trim(),
+          { seconds, streams, port, reverse: options.reverse === true },
+          (p) => {
+            if (!signal.aborted && onProgress) void Promise.resolve(onProgress(p)).catch(() => {});
+          },
+          signal,
+        ),
+      );
+    } finally {
+      release(onProgress);
+    }
   }
 
   async fetch(request: FetchRequest, onTiming?: ProxiedCallback<(timing: FetchTiming) => void>): Promise<FetchResult> {

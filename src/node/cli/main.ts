@@ -88,7 +88,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'iperf3',
     summary: 'Measure TCP throughput against an iperf3 server through a WireGuard tunnel',
-    load: async () => (await import('./commands/iperf3-command.ts')).run,
+    load: () => import('./commands/iperf3-command.ts'),
   },
   {
     name: 'peer',

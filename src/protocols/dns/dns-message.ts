@@ -20,7 +20,7 @@ export const DNS_MAX_LABEL_LENGTH = 63;
 /** Largest message a plain UDP query/answer may carry without EDNS (RFC 1035 §4.2.1). */
 export const DNS_UDP_PLAIN_LIMIT = 512;
 
-/** Record types this stack names (RFC 1035 §3.2.2, RFC 3596 §2.1, RFC 6891 §6.1.1). */
+/** Record types this stack names (RFC 1035 §3.2.2, RFC 3596 §2.1, RFC 2782, RFC 6891 §6.1.1, RFC 8659). */
 export const DnsType = {
   A: 1,
   NS: 2,
@@ -30,7 +30,9 @@ export const DnsType = {
   MX: 15,
   TXT: 16,
   AAAA: 28,
+  SRV: 33,
   OPT: 41,
+  CAA: 257,
 } as const;
 
 /** Class IN (RFC 1035 §3.2.4). */
@@ -94,11 +96,18 @@ export interface DnsSoa {
   minimum: number;
 }
 
-/** RDATA by kind: addresses for A/AAAA, a name for CNAME/NS/PTR, SOA fields, otherwise raw bytes. */
+/**
+ * RDATA by kind: addresses for A/AAAA, a name for CNAME/NS/PTR, SOA fields, MX (RFC 1035
+ * §3.3.9), TXT character-strings (§3.3.14), SRV (RFC 2782), CAA (RFC 8659 §4.1), otherwise raw.
+ */
 export type DnsRdata =
   | { kind: 'address'; address: IpAddress }
   | { kind: 'name'; name: string }
   | { kind: 'soa'; soa: DnsSoa }
+  | { kind: 'mx'; preference: number; exchange: string }
+  | { kind: 'txt'; strings: Uint8Array[] }
+  | { kind: 'srv'; priority: number; weight: number; port: number; target: string }
+  | { kind: 'caa'; flags: number; tag: string; value: Uint8Array }
   | { kind: 'raw'; bytes: Uint8Array };
 
 export interface DnsRecord {
@@ -287,6 +296,43 @@ function readRecord(bytes: Uint8Array, offset: number): { record: DnsRecord; nex
           minimum: u32(bytes, o + 16),
         },
       };
+      break;
+    }
+    case DnsType.MX: {
+      if (rdlength < 3) throw new ParseError('bad-rdata');
+      const n = readName(bytes, start + 2, end);
+      if (n.next !== end) throw new ParseError('bad-rdata');
+      data = { kind: 'mx', preference: u16(bytes, start), exchange: n.name };
+      break;
+    }
+    case DnsType.TXT: {
+      // One or more <character-string>s: a length byte and that many bytes (RFC 1035 §3.3).
+      const strings: Uint8Array[] = [];
+      let o = start;
+      while (o < end) {
+        const len = bytes[o];
+        if (o + 1 + len > end) throw new ParseError('bad-rdata');
+        strings.push(bytes.slice(o + 1, o + 1 + len));
+        o += 1 + len;
+      }
+      if (strings.length === 0) throw new ParseError('bad-rdata');
+      data = { kind: 'txt', strings };
+      break;
+    }
+    case DnsType.SRV: {
+      if (rdlength < 7) throw new ParseError('bad-rdata');
+      const n = readName(bytes, start + 6, end);
+      if (n.next !== end) throw new ParseError('bad-rdata');
+      data = { kind: 'srv', priority: u16(bytes, start), weight: u16(bytes, start + 2), port: u16(bytes, start + 4), target: n.name };
+      break;
+    }
+    case DnsType.CAA: {
+      // Flags, tag length (1-15 per RFC 8659 §4.1, not enforced on input), tag, value to the end.
+      if (rdlength < 2) throw new ParseError('bad-rdata');
+      const tagLength = bytes[start + 1];
+      if (tagLength === 0 || start + 2 + tagLength > end) throw new ParseError('bad-rdata');
+      const tag = String.fromCharCode(...bytes.subarray(start + 2, start + 2 + tagLength));
+      data = { kind: 'caa', flags: bytes[start], tag, value: bytes.slice(start + 2 + tagLength, end) };
       break;
     }
     default:
@@ -502,6 +548,35 @@ function emitRecord(w: Writer, r: DnsRecord): void {
       w.u32(d.soa.retry);
       w.u32(d.soa.expire);
       w.u32(d.soa.minimum);
+      break;
+    case 'mx':
+      w.u16(d.preference);
+      w.name(d.exchange);
+      break;
+    case 'txt':
+      for (const s of d.strings) {
+        if (s.length > 255) throw new RangeError(`a TXT string holds at most 255 bytes, not ${s.length}`);
+        w.u8(s.length);
+        w.bytes(s);
+      }
+      break;
+    case 'srv':
+      w.u16(d.priority);
+      w.u16(d.weight);
+      w.u16(d.port);
+      // RFC 2782: the target is not compressed.
+      for (const label of nameToLabels(d.target)) {
+        w.u8(label.length);
+        w.bytes(label);
+      }
+      w.u8(0);
+      break;
+    case 'caa':
+      if (d.tag.length < 1 || d.tag.length > 15 || !/^[A-Za-z0-9]+$/.test(d.tag)) throw new RangeError(`a CAA tag is 1 to 15 letters and digits, not "${d.tag}"`);
+      w.u8(d.flags);
+      w.u8(d.tag.length);
+      w.bytes(new TextEncoder().encode(d.tag));
+      w.bytes(d.value);
       break;
     case 'raw':
       w.bytes(d.bytes);

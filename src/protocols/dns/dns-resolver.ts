@@ -32,6 +32,7 @@ import {
   parseDnsMessage,
   queryFlags,
   rcodeName,
+  typeName,
   type DnsMessage,
   type DnsParseFailure,
 } from './dns-message.ts';
@@ -362,6 +363,27 @@ export class DnsResolver {
     }
   }
 
+  /**
+   * One query as a diagnostic tool asks it: any type, the whole reply (answer, authority and
+   * additional sections, NXDOMAIN included), no cache and no search domains; `servers` replaces
+   * the configured ones for this query. UDP with TCP on truncation, retries as for lookups.
+   * @throws {WgwebError} DNS_TIMEOUT, DNS_FAILURE (SERVFAIL, REFUSED...), ABORTED.
+   * @throws {RangeError} when `name` is not a valid DNS name.
+   */
+  async queryMessage(
+    name: string,
+    qtype: number,
+    options: { servers?: readonly IpAddress[]; signal?: AbortSignal } = {},
+  ): Promise<{ message: DnsMessage; server: IpAddress; source: 'udp' | 'tcp'; elapsedMs: number }> {
+    nameToLabels(name);
+    if (!Number.isInteger(qtype) || qtype < 1 || qtype > 65535) throw new RangeError(`DNS type must be 1 to 65535, not ${qtype}`);
+    const servers = options.servers ?? this.servers;
+    if (servers.length === 0) throw new RangeError('queryMessage needs at least one server');
+    const started = this.now();
+    const reply = await this.query(name, qtype, options.signal ?? new AbortController().signal, servers);
+    return { ...reply, elapsedMs: this.now() - started };
+  }
+
   private countDrop(reason: DnsDropReason): void {
     this.counters.drops[reason] = (this.counters.drops[reason] ?? 0) + 1;
   }
@@ -419,11 +441,11 @@ export class DnsResolver {
    * Sends the query to the servers: `attempts` rounds, each server once per round. Servers that
    * answered SERVFAIL/REFUSED/NOTIMP are not asked again; silent ones are.
    */
-  private async query(name: string, qtype: number, signal: AbortSignal): Promise<Reply> {
+  private async query(name: string, qtype: number, signal: AbortSignal, servers: readonly IpAddress[] = this.servers): Promise<Reply> {
     const failures = new Map<string, { server: IpAddress; rcode: number }>();
     let lastError: unknown;
     for (let attempt = 0; attempt < this.attempts; attempt++) {
-      for (const server of this.servers) {
+      for (const server of servers) {
         const key = formatIp(server);
         if (failures.has(key)) continue;
         if (signal.aborted) throw aborted(`looking up ${name}`, signal.reason);
@@ -447,7 +469,7 @@ export class DnsResolver {
         if (rcode === DnsRcode.NOERROR || rcode === DnsRcode.NXDOMAIN) return reply;
         failures.set(key, { server, rcode });
       }
-      if (failures.size === this.servers.length) break;
+      if (failures.size === servers.length) break;
     }
     if (failures.size > 0) {
       const [{ server, rcode }] = failures.values();
@@ -464,7 +486,7 @@ export class DnsResolver {
         { cause: lastError },
       );
     }
-    const list = this.servers.map((s) => this.serverText(s));
+    const list = servers.map((s) => this.serverText(s));
     const who = list.length === 1 ? `DNS server ${list[0]}` : `DNS servers ${list.slice(0, -1).join(', ')} and ${list[list.length - 1]}`;
     const each = list.length === 1 ? '' : ' each';
     // A local failure (socket error, TCP fallback refused) is worth naming next to the advice.
@@ -566,7 +588,7 @@ export class DnsResolver {
 }
 
 function qtypeText(qtype: number): string {
-  return qtype === DnsType.A ? '(A)' : qtype === DnsType.AAAA ? '(AAAA)' : `(type ${qtype})`;
+  return `(${typeName(qtype)})`;
 }
 
 function hasSoaFor(m: DnsMessage): boolean {

@@ -187,8 +187,9 @@ export class Iperf3Client {
   countBytes(index: number, n: number, now: number): void {
     if (this.phase !== 'running') return;
     if (!(index >= 0 && index < this.streams)) throw new RangeError(`no iperf3 stream ${index}`);
-    // Data that arrives after the end is not part of the test (iperf3 stops counting at TEST_END).
-    if (now >= this.endsAt) return;
+    // Counted until TEST_END goes out (a late timer lengthens the test rather than losing bytes
+    // the sender's buffer still holds); afterwards nothing counts, as in iperf3.
+    void now;
     this.totals[index] += n;
     this.intervalBytes[index] += n;
   }
@@ -201,9 +202,10 @@ export class Iperf3Client {
       this.nextIntervalAt += this.intervalMs;
     }
     if (now >= this.endsAt) {
+      // The test ends now, which is later than planned when the timer ran late (a busy tab).
       // A last interval shorter than a tenth of the others is folded away, as iperf3 does.
-      if (this.endsAt - this.intervalStart >= this.intervalMs / 10) this.closeInterval(this.endsAt);
-      this.endedAt = this.endsAt;
+      if (now - this.intervalStart >= this.intervalMs / 10) this.closeInterval(now);
+      this.endedAt = now;
       this.phase = 'ending';
       this.out.push(Uint8Array.of(Iperf3State.TEST_END));
       this.events.push({ type: 'test-end' });

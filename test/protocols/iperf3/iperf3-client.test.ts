@@ -133,13 +133,17 @@ describe('Iperf3Client', () => {
     assert.equal(done.summary.receiver.bytes, 24_000, '12 ticks × 2000');
   });
 
-  it('ignores bytes counted after the end of the test', () => {
+  it('counts until TEST_END goes out, however late the timer ran, and nothing after it', () => {
     const c = new Iperf3Client({ seconds: 1, randomBytes: fixedRandom });
     drain(c);
     c.receive(Uint8Array.of(Iperf3State.PARAM_EXCHANGE, Iperf3State.CREATE_STREAMS, Iperf3State.TEST_START), 0);
     c.countBytes(0, 100, 500);
-    c.countBytes(0, 100, 1000);
-    assert.deepEqual(c.streamTotals(), [100]);
+    c.countBytes(0, 100, 1200);
+    c.handleTimeout(1300);
+    c.countBytes(0, 100, 1301);
+    assert.deepEqual(c.streamTotals(), [200]);
+    const last = drain(c).events.flatMap((e) => (e.type === 'interval' ? [e.interval] : []));
+    assert.deepEqual(last.map((i) => [i.start, i.end, i.bytes]), [[0, 1.3, 200]], 'one interval, closed when the test really ended');
   });
 
   it('reports a busy server, a server error with its codes, and a stranger on the port as IPERF3_FAILED', () => {

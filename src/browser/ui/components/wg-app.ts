@@ -7,7 +7,7 @@
  *   TunnelController.status/log ──properties──▶ wg-status-panel, wg-event-log, wg-tools
  */
 import { LitElement, css, html } from 'lit';
-import type { DnsRecordType, PingReply, SessionEvent, TunnelStatus } from '../../worker/tunnel-api.ts';
+import type { DnsRecordType, Iperf3Options, Iperf3Progress, PingReply, SessionEvent, TunnelStatus } from '../../worker/tunnel-api.ts';
 import { createAutomation, type AutomationTarget, type SshTarget, type WgwebAutomation } from '../automation.ts';
 import { CaptureController } from '../controllers/capture-controller.ts';
 import { ThemeController } from '../controllers/theme-controller.ts';
@@ -195,6 +195,10 @@ export class WgApp extends LitElement implements AutomationTarget {
 
   tcping(host: string, port: number) {
     return this.tunnel.tcping(host, port);
+  }
+
+  iperf3(host: string, options: Iperf3Options, onProgress: (p: Iperf3Progress) => void) {
+    return this.tunnel.iperf3(host, options, onProgress);
   }
 
   addTrustedCertificate(pem: string) {

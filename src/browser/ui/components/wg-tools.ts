@@ -1,6 +1,6 @@
 /**
  * <wg-tools .tunnel .connected>: the "Tools" card, one tab per tool that works through the
- * tunnel: ping, DNS lookup, TCP port check, HTTP request, SSH consoles. Tools keep their results when you switch
+ * tunnel: ping, DNS lookup, TCP port check, HTTP request, SSH consoles, throughput (iperf3). Tools keep their results when you switch
  * tabs (panels are hidden, not removed).
  */
 import { LitElement, css, html, nothing } from 'lit';
@@ -9,6 +9,7 @@ import { sharedStyles } from '../styles/shared-styles.ts';
 import { panelId, renderTablist, tabId } from './tablist.ts';
 import './wg-dns-tool.ts';
 import './wg-http-tool.ts';
+import './wg-iperf3-tool.ts';
 import './wg-ping-tool.ts';
 import './wg-tcping-tool.ts';
 import './wg-ssh-tool.ts';
@@ -20,6 +21,7 @@ const TABS = [
   { id: 'tcp', label: 'TCP port' },
   { id: 'http', label: 'HTTP' },
   { id: 'ssh', label: 'SSH' },
+  { id: 'iperf3', label: 'Throughput' },
 ];
 
 export class WgTools extends LitElement {
@@ -70,6 +72,7 @@ export class WgTools extends LitElement {
         ${panel('tcp', html`<wg-tcping-tool .tunnel=${this.tunnel} ?connected=${this.connected}></wg-tcping-tool>`)}
         ${panel('http', html`<wg-http-tool .tunnel=${this.tunnel} ?connected=${this.connected}></wg-http-tool>`)}
         ${panel('ssh', html`<wg-ssh-tool .ssh=${this.ssh} ?connected=${this.connected}></wg-ssh-tool>`)}
+        ${panel('iperf3', html`<wg-iperf3-tool .tunnel=${this.tunnel} ?connected=${this.connected}></wg-iperf3-tool>`)}
       </div>
     </section>`;
   }

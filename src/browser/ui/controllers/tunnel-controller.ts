@@ -12,6 +12,9 @@ import { ErrorCode, WgwebError } from '../../../shared/errors.ts';
 import type {
   DnsRecordType,
   DnsResult,
+  Iperf3Options,
+  Iperf3Progress,
+  Iperf3Result,
   KeyPair,
   PingOptions,
   PingReply,
@@ -21,7 +24,7 @@ import type {
   TunnelStatus,
 } from '../../worker/tunnel-api.ts';
 import { TunnelClient, toWgwebError, type TunnelFetchResult, type TunnelRequestInit } from '../tunnel-client.ts';
-import { describeDns, describeHttp, describePingSummary, describeTcping, redactUrl } from '../lib/activity-messages.ts';
+import { describeDns, describeHttp, describeIperf3, describePingSummary, describeTcping, redactUrl } from '../lib/activity-messages.ts';
 import { hintsForError } from '../lib/error-hints.ts';
 
 /** One line of the event log: a session event, or one the app adds (connect failures, tool results). */
@@ -37,6 +40,8 @@ export interface TunnelTools {
   ping(address: string, options?: PingOptions, onReply?: (reply: PingReply) => void, signal?: AbortSignal): Promise<PingSummary>;
   dns(name: string, type?: DnsRecordType, signal?: AbortSignal): Promise<DnsResult>;
   tcping(host: string, port: number, options?: { timeoutMs?: number }, signal?: AbortSignal): Promise<TcpingResult>;
+  /** iperf3 against a stock `iperf3 -s` (optional so that test doubles may leave it out). */
+  iperf3?(host: string, options?: Iperf3Options, onProgress?: (p: Iperf3Progress) => void, signal?: AbortSignal): Promise<Iperf3Result>;
   fetchWithHead(url: string, init?: TunnelRequestInit): Promise<TunnelFetchResult>;
   /**
    * Trust on first use: pins the certificate with SHA-256 `sha256` (hex) for `host` in the
@@ -224,6 +229,14 @@ export class TunnelController implements ReactiveController, TunnelTools, Tunnel
     return this.#tool(`TCP ${host}:${port}`, async (client) => {
       const result = await client.tcping(host, port, options, signal);
       this.#appLog(result.result === 'open' ? 'info' : 'warn', 'tcping', describeTcping(result));
+      return result;
+    });
+  }
+
+  async iperf3(host: string, options: Iperf3Options = {}, onProgress?: (p: Iperf3Progress) => void, signal?: AbortSignal): Promise<Iperf3Result> {
+    return this.#tool(`iperf3 ${host}`, async (client) => {
+      const result = await client.iperf3(host, options, onProgress, signal);
+      this.#appLog('info', 'iperf3', describeIperf3(result));
       return result;
     });
   }

@@ -2,7 +2,8 @@
  * Plain-words lines for what the tools did, shared by the tool panels and the event log (so a
  * scripted `window.wgweb.ping()` shows up in the log just like a click does).
  */
-import type { DnsResult, PingReply, PingSummary, TcpingResult } from '../../worker/tunnel-api.ts';
+import type { DnsResult, Iperf3Result, PingReply, PingSummary, TcpingResult } from '../../worker/tunnel-api.ts';
+import { formatBitrate } from '../../../protocols/iperf3/iperf3-format.ts';
 import { formatMs } from './format-time.ts';
 import { formatEndpoint } from '../../../shared/ip-address.ts';
 
@@ -20,6 +21,14 @@ export function describePingSummary(s: PingSummary): string {
     line += `, rtt min/avg/max ${s.rttMinMs.toFixed(1)}/${s.rttAvgMs.toFixed(1)}/${s.rttMaxMs.toFixed(1)} ms`;
   }
   return line;
+}
+
+/** `iperf3 10.0.0.2:5201 (reverse, 2 streams, 5 s): sender 76.1 Mbit/s (227 retransmits), receiver 75.9 Mbit/s`. */
+export function describeIperf3(r: Iperf3Result): string {
+  const target = r.host === r.address ? r.address : `${r.host} (${r.address})`;
+  const how = [r.reverse ? 'reverse' : '', r.streams > 1 ? `${r.streams} streams` : '', `${r.seconds} s`].filter(Boolean).join(', ');
+  const retr = r.sender.retransmits !== undefined ? ` (${r.sender.retransmits} retransmits)` : '';
+  return `iperf3 ${formatEndpoint({ host: target, port: r.port })} (${how}): sender ${formatBitrate(r.sender.bitsPerSecond)}${retr}, receiver ${formatBitrate(r.receiver.bitsPerSecond)}`;
 }
 
 export function describeDns(r: DnsResult): string {

@@ -6,7 +6,7 @@
 import { parseEndpoint } from '../../../shared/ip-address.ts';
 import { IPERF3_HEADER, formatIperf3Interval, formatIperf3Summary } from '../../../protocols/iperf3/iperf3-format.ts';
 import { DEFAULT_IPERF3_PORT } from '../../../protocols/iperf3/iperf3-messages.ts';
-import { formatCommandHelp, parseCommandArgs, UsageError, type CommandSpec } from '../args.ts';
+import { parseCommandArgs, UsageError, type CommandSpec } from '../args.ts';
 import type { CliIo } from '../cli-io.ts';
 import { guardTunnelCommand, openTunnel, TUNNEL_OPTIONS } from '../tunnel-options.ts';
 
@@ -37,11 +37,7 @@ export function parseIperf3Target(text: string): { host: string; port: number } 
 }
 
 export async function run(args: string[], io: CliIo): Promise<number> {
-  const { help, values, positionals } = parseCommandArgs(spec, args);
-  if (help) {
-    await io.stdout.write(formatCommandHelp(spec));
-    return 0;
-  }
+  const { values, positionals } = parseCommandArgs(spec, args);
   let target;
   try {
     target = parseIperf3Target(positionals[0]);
