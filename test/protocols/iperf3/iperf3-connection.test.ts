@@ -5,7 +5,7 @@
  */
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { binariesSkipReason } from '../../../harness/requirements.ts';
 import { runIperf3 } from '../../../src/protocols/iperf3/iperf3-connection.ts';
@@ -48,15 +48,11 @@ async function startIperf3Server(): Promise<ServerRun> {
       }
     });
   });
-  // Wait until it listens.
+  // Wait until it listens (ss looks; binding the port to probe it would race iperf3's own bind).
   for (let i = 0; i < 100; i++) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = createServer();
-      s.once('error', () => resolve(true));
-      s.listen(port, '127.0.0.1', () => s.close(() => resolve(false)));
-    });
-    if (ok) break;
-    await new Promise((r) => setTimeout(r, 50));
+    const r = spawnSync('ss', ['-Htln', `sport = :${port}`], { encoding: 'utf8' });
+    if (r.stdout.trim()) break;
+    await new Promise((res) => setTimeout(res, 50));
   }
   return { port, report, child };
 }
@@ -65,7 +61,7 @@ function within(actual: number, expected: number, fraction: number, what: string
   assert.ok(Math.abs(actual - expected) <= expected * fraction, `${what}: ${actual} vs ${expected} (more than ${fraction * 100} % apart)`);
 }
 
-describe('runIperf3 against a stock iperf3 server on loopback', { skip: binariesSkipReason(['iperf3'], 'iperf3') }, () => {
+describe('runIperf3 against a stock iperf3 server on loopback', { skip: binariesSkipReason(['iperf3', 'ss'], 'iperf3') }, () => {
   const children: ChildProcess[] = [];
   after(() => {
     for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
