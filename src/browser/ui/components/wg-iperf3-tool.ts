@@ -5,11 +5,11 @@
  * ends the test (the server is told, CLIENT_TERMINATE).
  */
 import { LitElement, css, html, nothing, svg } from 'lit';
-import type { WgwebError } from '../../../shared/errors.ts';
 import type { Iperf3Interval, Iperf3Result } from '../../worker/tunnel-api.ts';
 import type { TunnelTools } from '../controllers/tunnel-controller.ts';
 import { IPERF3_HEADER, formatBitrate, formatIperf3Interval, formatIperf3Summary } from '../../../protocols/iperf3/iperf3-format.ts';
-import { hintsForError } from '../lib/error-hints.ts';
+import { ToolRunController } from '../controllers/tool-run-controller.ts';
+import { renderToolError } from './tool-error.ts';
 import { sharedStyles } from '../styles/shared-styles.ts';
 import { toolStyles } from './tool-styles.ts';
 import { renderTextField } from './text-field.ts';
@@ -35,9 +35,7 @@ export class WgIperf3Tool extends LitElement {
     _streams: { state: true },
     _reverse: { state: true },
     _intervals: { state: true },
-    _result: { state: true },
     _phase: { state: true },
-    _error: { state: true },
   };
   static override styles = [
     sharedStyles,
@@ -118,10 +116,8 @@ export class WgIperf3Tool extends LitElement {
   declare _streams: string;
   declare _reverse: boolean;
   declare _intervals: LiveInterval[];
-  declare _result: Iperf3Result | undefined;
   declare _phase: Phase;
-  declare _error: WgwebError | undefined;
-  #abort: AbortController | undefined;
+  readonly #run = new ToolRunController<Iperf3Result>(this);
 
   constructor() {
     super();
@@ -133,15 +129,14 @@ export class WgIperf3Tool extends LitElement {
     this._streams = '1';
     this._reverse = false;
     this._intervals = [];
-    this._result = undefined;
     this._phase = 'idle';
-    this._error = undefined;
   }
 
   override render() {
     const int = (v: string, lo: number, hi: number) => Number.isInteger(Number(v)) && Number(v) >= lo && Number(v) <= hi;
     const ok = this._host.trim() !== '' && int(this._port, 1, 65535) && int(this._seconds, 1, 3600) && int(this._streams, 1, 16);
-    const running = this._phase !== 'idle';
+    const running = this.#run.running;
+    const result = this.#run.value;
     const num = (id: string, label: string, value: string, min: number, max: number, set: (v: string) => void) =>
       html`<div class="field narrow">
         <label for=${id}>${label}</label>
@@ -156,25 +151,19 @@ export class WgIperf3Tool extends LitElement {
         <label class="check"><input type="checkbox" .checked=${this._reverse} @change=${(ev: Event) => (this._reverse = (ev.target as HTMLInputElement).checked)} /> Reverse (server sends)</label>
         <div class="actions">
           ${running
-            ? html`<button type="button" class="danger" @click=${() => this.#abort?.abort()}>Stop</button>`
+            ? html`<button type="button" class="danger" @click=${() => this.#run.abort()}>Stop</button>`
             : html`<button type="submit" class="primary" ?disabled=${!this.connected || !ok}>Start</button>`}
         </div>
       </form>
       ${running ? html`<p class="phase" role="status">${PHASE_TEXT[this._phase]}</p>` : nothing}
-      ${this._intervals.length || this._result ? html`<div class="result">${this.#renderChart()} ${this.#renderLines()}</div>` : nothing}
-      ${this._result ? this.#renderSummary(this._result) : nothing}
-      ${this._error
-        ? html`<div class="alert err error" role="alert">
-            ${this._error.message}
-            ${hintsForError(this._error.code).length ? html`<ul>${hintsForError(this._error.code).map((h) => html`<li>${h}</li>`)}</ul>` : nothing}
-          </div>`
-        : nothing}
+      ${this._intervals.length || result ? html`<div class="result">${this.#renderChart(result)} ${this.#renderLines(result)}</div>` : nothing}
+      ${result ? this.#renderSummary(result) : nothing} ${renderToolError(this.#run.error)}
     `;
   }
 
-  #renderChart() {
+  #renderChart(result: Iperf3Result | undefined) {
     const iv = this._intervals;
-    const total = Math.max(iv.length, Number(this._result?.seconds ?? this._seconds) || 10);
+    const total = Math.max(iv.length, Number(result?.seconds ?? this._seconds) || 10);
     const max = Math.max(1, ...iv.map((i) => i.bitsPerSecond));
     const w = 100 / total;
     const maxRetr = Math.max(1, ...iv.map((i) => i.retransmits ?? 0));
@@ -188,9 +177,9 @@ export class WgIperf3Tool extends LitElement {
       <div class="chart-legend"><span>0 s</span><span>bars: Mbit/s per second (top ${formatBitrate(max)}); dots: retransmits</span><span>${total} s</span></div>`;
   }
 
-  #renderLines() {
+  #renderLines(result: Iperf3Result | undefined) {
     const lines = [IPERF3_HEADER, ...this._intervals.map((i) => formatIperf3Interval(i))];
-    if (this._result) lines.push('- - - - - - - - - - - - - - - - - - - - - - - - -', ...formatIperf3Summary(this._result));
+    if (result) lines.push('- - - - - - - - - - - - - - - - - - - - - - - - -', ...formatIperf3Summary(result));
     return html`<pre class="lines" aria-label="iperf3 report">${lines.join('\n')}</pre>`;
   }
 
@@ -204,34 +193,32 @@ export class WgIperf3Tool extends LitElement {
     </div>`;
   }
 
-  async #onSubmit(e: Event) {
+  #onSubmit(e: Event) {
     e.preventDefault();
-    if (!this.tunnel?.iperf3 || this._phase !== 'idle') return;
-    this.#abort = new AbortController();
-    this._phase = 'connecting';
+    const tunnel = this.tunnel;
+    if (!tunnel?.iperf3 || this.#run.running) return;
+    const host = this._host.trim();
+    const options = { port: Number(this._port), seconds: Number(this._seconds), streams: Number(this._streams), reverse: this._reverse };
     this._intervals = [];
-    this._result = undefined;
-    this._error = undefined;
-    try {
-      this._result = await this.tunnel.iperf3(
-        this._host.trim(),
-        { port: Number(this._port), seconds: Number(this._seconds), streams: Number(this._streams), reverse: this._reverse },
-        (p) => {
-          if (p.type === 'connected') this._phase = 'streams';
-          else if (p.type === 'started') this._phase = 'running';
-          else if (p.type === 'interval') this._intervals = [...this._intervals, p.interval];
-          else if (p.type === 'ended') this._phase = 'results';
-        },
-        this.#abort.signal,
-      );
-      // The live lines carry retransmits; the result's are the same intervals without them.
-      if (this._intervals.length === 0) this._intervals = [...this._result.intervals];
-    } catch (err) {
-      const error = err as WgwebError;
-      if (error.code !== 'ABORTED') this._error = error;
-    } finally {
-      this._phase = 'idle';
-    }
+    this._phase = 'connecting';
+    void this.#run
+      .run(async (signal) => {
+        const r = await tunnel.iperf3!(
+          host,
+          options,
+          (p) => {
+            if (p.type === 'connected') this._phase = 'streams';
+            else if (p.type === 'started') this._phase = 'running';
+            else if (p.type === 'interval') this._intervals = [...this._intervals, p.interval];
+            else if (p.type === 'ended') this._phase = 'results';
+          },
+          signal,
+        );
+        // The live lines carry retransmits; the result's are the same intervals without them.
+        if (this._intervals.length === 0) this._intervals = [...r.intervals];
+        return r;
+      })
+      .finally(() => (this._phase = 'idle'));
   }
 }
 customElements.define('wg-iperf3-tool', WgIperf3Tool);
