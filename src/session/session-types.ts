@@ -124,6 +124,22 @@ export interface DnsQueryResult {
 
 export type { LookupType } from '../protocols/dns/dns-presentation.ts';
 
+/** A port list checked (Session.tcpingPorts): each port's outcome, and the ports by outcome. */
+export interface PortCheckResult {
+  host: string;
+  address: string;
+  /** In the order the ports were given. */
+  results: TcpingResult[];
+  open: number[];
+  /** Answered with RST: nothing listens. */
+  closed: number[];
+  /** No answer within the timeout: a firewall drops the SYN (or the host is down). */
+  filtered: number[];
+  unreachable: number[];
+  /** Ports not tried because the check was stopped. */
+  skipped: number;
+}
+
 export type TcpingOutcome = 'open' | 'refused' | 'timeout' | 'unreachable';
 
 export interface TcpingResult {

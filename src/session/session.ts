@@ -39,6 +39,7 @@ import type {
   DnsResult,
   DnsQueryResult,
   DnsRecordLine,
+  PortCheckResult,
   Iperf3Options,
   Iperf3Result,
   PingOptions,
@@ -519,6 +520,56 @@ export class Session {
       },
     });
     return { host, address: formatIp(address), port, ...summary };
+  }
+
+  /**
+   * Checks a list of ports (`parsePortList` in src/shared/port-list.ts): at most `concurrency`
+   * connections at once (default 8), a new one every `intervalMs` at most (default 10 ms), so a
+   * range does not flood the peer; `onResult` sees each port as it is decided; `signal` stops
+   * starting new ones. open = SYN-ACK, closed = RST, filtered = silence until `timeoutMs`.
+   */
+  async tcpingPorts(
+    host: string,
+    ports: readonly number[],
+    options: { timeoutMs?: number; concurrency?: number; intervalMs?: number } = {},
+    onResult?: (r: TcpingResult) => void,
+    signal?: AbortSignal,
+  ): Promise<PortCheckResult> {
+    this.checkOpen();
+    if (!Array.isArray(ports) || ports.length === 0 || ports.length > 1024) throw new RangeError('give 1 to 1024 ports');
+    for (const p of ports) if (!Number.isInteger(p) || p < 1 || p > 65535) throw new RangeError(`port must be 1 to 65535, not ${p}`);
+    const concurrency = options.concurrency ?? 8;
+    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 32) throw new RangeError(`concurrency must be 1 to 32, not ${concurrency}`);
+    const intervalMs = options.intervalMs ?? 10;
+    const address = formatIp((await this.lookup(host, signal))[0]);
+    const results = new Array<TcpingResult | undefined>(ports.length);
+    let next = 0;
+    let lastStart = -Infinity;
+    const worker = async (): Promise<void> => {
+      for (;;) {
+        if (signal?.aborted || this.closed) return;
+        const i = next++;
+        if (i >= ports.length) return;
+        // Pacing: starts are at least intervalMs apart across all workers.
+        const wait = lastStart + intervalMs - now();
+        lastStart = Math.max(now(), lastStart + intervalMs);
+        if (wait > 0) await sleep(wait, signal);
+        if (signal?.aborted) return;
+        let r: TcpingResult;
+        try {
+          r = { ...(await this.tcping(address, ports[i], { timeoutMs: options.timeoutMs ?? 2000 }, signal)), host };
+        } catch (e) {
+          if (signal?.aborted) return;
+          throw e;
+        }
+        results[i] = r;
+        onResult?.(r);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, ports.length) }, worker));
+    const done = results.filter((r): r is TcpingResult => r !== undefined);
+    const by = (o: TcpingResult['result']): number[] => done.filter((r) => r.result === o).map((r) => r.port);
+    return { host, address, results: done, open: by('open'), closed: by('refused'), filtered: by('timeout'), unreachable: by('unreachable'), skipped: ports.length - done.length };
   }
 
   /** HTTP/1.1 through the tunnel; a standard `Response` with a streaming body. */
