@@ -15,7 +15,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { build } from 'esbuild';
 import { closeAllNamespaces, run } from '../harness/netns.ts';
@@ -28,7 +28,7 @@ import { createLogger } from '../src/node/relay/log.ts';
 import { Session } from '../src/session/session.ts';
 import type { RelayWebSocketConstructor } from '../src/engine/relay-transport.ts';
 import { formatEndpoint } from '../src/shared/ip-address.ts';
-import { higherIsBetter, lowerIsBetter, type BenchEntry, type BenchModule, type BenchOptions } from './bench-entry.ts';
+import { higherIsBetter, lowerIsBetter, runCleanups, runWhenMain, type BenchEntry, type BenchModule, type BenchOptions } from './bench-entry.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -143,13 +143,7 @@ async function runSshBench(options: BenchOptions): Promise<BenchEntry[]> {
     });
     return entries;
   } finally {
-    for (const fn of cleanups.reverse()) {
-      try {
-        await fn();
-      } catch {
-        // keep going
-      }
-    }
+    await runCleanups(cleanups);
     await closeAllNamespaces();
   }
 }
@@ -159,16 +153,4 @@ export const bench: BenchModule = {
   run: (options) => runSshBench(options),
 };
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  runSshBench({ quick: process.argv.includes('--quick') })
-    .then((entries) => {
-      for (const e of entries) {
-        const base = e.baseline ? `  baseline ${e.baseline.value.toFixed(2)} ${e.baseline.unit}` : '';
-        console.log(`${e.name}: ${e.ours.value.toFixed(2)} ${e.ours.unit}${base}${e.ratio !== undefined ? `  ratio ${e.ratio.toFixed(2)}` : ''}${e.notes ? `  (${e.notes})` : ''}`);
-      }
-    })
-    .catch((e: Error) => {
-      console.error(e.stack ?? e.message);
-      process.exitCode = 1;
-    });
-}
+runWhenMain(import.meta.url, runSshBench);

@@ -19,7 +19,6 @@
  *
  *   node --import tsx bench/tcp-bench.ts [--quick]
  */
-import { pathToFileURL } from 'node:url';
 import { parseIp } from '../src/shared/ip-address.ts';
 import { finishChecksum, pseudoHeaderSum, sumBytes } from '../src/netstack/wire/checksum.ts';
 import { verifyTcpChecksum } from '../src/netstack/wire/tcp.ts';
@@ -27,7 +26,7 @@ import { TcpSocketTable } from '../src/netstack/socket/tcp-socket-table.ts';
 import type { TcpSocket, TcpSocketOptions } from '../src/netstack/socket/tcp-socket.ts';
 import { FakeClock } from '../harness/fake-clock.ts';
 import { ImpairmentLink, SeededRandom, TransportPair, type TransportSegment } from '../harness/impairment-link.ts';
-import { higherIsBetter, type BenchEntry, type BenchModule, type BenchOptions } from './bench-entry.ts';
+import { higherIsBetter, runWhenMain, type BenchEntry, type BenchModule, type BenchOptions } from './bench-entry.ts';
 
 const A = parseIp('10.0.0.1');
 const B = parseIp('10.0.0.2');
@@ -205,10 +204,4 @@ export const bench: BenchModule = {
   },
 };
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const entries = await bench.run({ quick: process.argv.includes('--quick') });
-  for (const e of entries) {
-    const base = e.baseline ? `  baseline ${e.baseline.value.toFixed(2)} ${e.baseline.unit} (${e.baseline.label})` : '';
-    console.log(`${e.name}: ${e.ours.value.toFixed(2)} ${e.ours.unit}${base}  ratio ${e.ratio?.toFixed(2) ?? '—'}  goal ${e.goal ?? '—'}${e.notes ? `  [${e.notes}]` : ''}`);
-  }
-}
+runWhenMain(import.meta.url, (options) => bench.run(options));

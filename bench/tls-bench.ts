@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { build } from 'esbuild';
 import { closeAllNamespaces } from '../harness/netns.ts';
@@ -38,7 +38,7 @@ import * as net from 'node:net';
 import { Duplex } from 'node:stream';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { higherIsBetter, lowerIsBetter, type BenchEntry, type BenchModule, type BenchOptions } from './bench-entry.ts';
+import { higherIsBetter, lowerIsBetter, runCleanups, runWhenMain, type BenchEntry, type BenchModule, type BenchOptions } from './bench-entry.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -199,13 +199,7 @@ export async function runTlsBench(options: BenchOptions): Promise<BenchEntry[]> 
     });
     return entries;
   } finally {
-    for (const fn of cleanups.reverse()) {
-      try {
-        await fn();
-      } catch {
-        // keep going
-      }
-    }
+    await runCleanups(cleanups);
     await closeAllNamespaces();
   }
 }
@@ -215,16 +209,4 @@ export const bench: BenchModule = {
   run: (options) => runTlsBench(options),
 };
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  runTlsBench({ quick: process.argv.includes('--quick') })
-    .then((entries) => {
-      for (const e of entries) {
-        const base = e.baseline ? `  baseline ${e.baseline.value.toFixed(2)} ${e.baseline.unit}` : '';
-        console.log(`${e.name}: ${e.ours.value.toFixed(2)} ${e.ours.unit}${base}${e.ratio !== undefined ? `  ratio ${e.ratio.toFixed(2)}` : ''}${e.notes ? `  (${e.notes})` : ''}`);
-      }
-    })
-    .catch((e: Error) => {
-      console.error(e.stack ?? e.message);
-      process.exitCode = 1;
-    });
-}
+runWhenMain(import.meta.url, runTlsBench);

@@ -21,7 +21,6 @@
  *   node --import tsx bench/wireguard-bench.ts [--quick]
  */
 import { createCipheriv, createDecipheriv } from 'node:crypto';
-import { pathToFileURL } from 'node:url';
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { x25519 } from '@noble/curves/ed25519.js';
 import { parsePrefix } from '../src/shared/ip-address.ts';
@@ -29,7 +28,7 @@ import { generatePrivateKey, publicKeyFromPrivate } from '../src/wireguard/noise
 import { Tunnel } from '../src/wireguard/tunnel.ts';
 import { TransportAead } from '../src/wireguard/transport-aead.ts';
 import { AEAD_TAG_SIZE } from '../src/wireguard/constants.ts';
-import { higherIsBetter, lowerIsBetter, type BenchEntry, type BenchModule, type BenchOptions } from './bench-entry.ts';
+import { higherIsBetter, lowerIsBetter, runCleanups, runWhenMain, type BenchEntry, type BenchModule, type BenchOptions } from './bench-entry.ts';
 import type { RandomBytes } from '../src/shared/bytes.ts';
 
 const PACKET_SIZE = 1420;
@@ -242,10 +241,4 @@ export const bench: BenchModule = {
   },
 };
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const entries = await bench.run({ quick: process.argv.includes('--quick') });
-  for (const e of entries) {
-    const base = e.baseline ? `  baseline ${e.baseline.value.toFixed(3)} ${e.baseline.unit} (${e.baseline.label})` : '';
-    console.log(`${e.name}: ${e.ours.value.toFixed(3)} ${e.ours.unit}${base}  ratio ${e.ratio?.toFixed(2) ?? '—'}  goal ${e.goal ?? '—'}`);
-  }
-}
+runWhenMain(import.meta.url, (options) => bench.run(options));
