@@ -168,8 +168,11 @@ export function parseRequestHead(head: Uint8Array, limits: RequestHeadLimits = D
   const te = fieldValues(headers, 'transfer-encoding').map((c) => c.toLowerCase());
   const cls = headers.filter(([n]) => n === 'content-length').flatMap(([, v]) => v.split(',').map((x) => x.trim()));
   let body: RequestBodyFraming = { kind: 'none' };
-  if (te.length > 0) {
+  // A Transfer-Encoding line counts even when its value is empty: a proxy in front may read it
+  // differently, and a request framed two ways is how requests are smuggled (RFC 9112 §6.1, §11.2).
+  if (headers.some(([n]) => n === 'transfer-encoding')) {
     if (cls.length > 0) return fail(400, 'a request cannot have both Content-Length and Transfer-Encoding');
+    if (te.length === 0) return fail(400, 'the Transfer-Encoding header is empty');
     if (minorVersion === 0) return fail(400, 'Transfer-Encoding is not allowed in an HTTP/1.0 request');
     if (te[te.length - 1] !== 'chunked') return fail(400, 'the last transfer coding of a request must be chunked');
     if (te.length > 1) return fail(501, `the transfer coding ${te[0]} is not supported; send the body chunked or with Content-Length`);

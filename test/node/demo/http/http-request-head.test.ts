@@ -100,6 +100,10 @@ describe('parseRequestHead refuses', () => {
     [22, 'an unknown expectation', 'GET / HTTP/1.1\r\nHost: x\r\nExpect: magic\r\n\r\n', /417/],
     [23, 'more than 100 header lines', `GET / HTTP/1.1\r\nHost: x\r\n${'X: y\r\n'.repeat(100)}\r\n`, /431/],
     [24, 'a target over 8 KiB', `GET /${'a'.repeat(8200)} HTTP/1.1\r\nHost: x\r\n\r\n`, /414/],
+    // Found by the fuzz suite (seed 1592593182): an empty Transfer-Encoding line was ignored, so the
+    // request was framed by its Content-Length alone while a proxy may frame it otherwise.
+    [26, 'an empty Transfer-Encoding with Content-Length', 'POST / HTTP/1.0\r\nTransfer-Encoding: \r\nContent-Length: 11\r\n\r\n', /400.*both/],
+    [27, 'an empty Transfer-Encoding alone', 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding:\r\n\r\n', /400.*empty/],
   ];
   for (const [n, what, text, expected] of rows) {
     test(`${n}. ${what}`, () => {
