@@ -21,9 +21,11 @@ function parseMetrics(text: string): { samples: Samples; types: Map<string, stri
       continue;
     }
     if (line.startsWith('# HELP ')) continue;
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (-?[0-9.e+-]+|NaN|\+Inf|-Inf)( [0-9]+)?$/.exec(line);
+    // Values are Go floats to Prometheus, so NaN and Inf in any letter case (prom-client writes `Nan`
+    // for the event-loop lag before its first sample).
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (-?[0-9.e+-]+|[Nn][Aa][Nn]|[+-]?[Ii]nf)( [0-9]+)?$/.exec(line);
     assert.ok(m, `not a sample line: ${line}`);
-    samples.set(`${m[1]}${m[2] ?? ''}`, Number(m[3]));
+    samples.set(`${m[1]}${m[2] ?? ''}`, /^[Nn]/.test(m[3]) ? NaN : Number(m[3].replace(/inf$/i, 'Infinity')));
   }
   return { samples, types };
 }
