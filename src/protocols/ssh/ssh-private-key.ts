@@ -12,7 +12,7 @@
  */
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { p256 } from '@noble/curves/nist.js';
-import { ctr } from '@noble/ciphers/aes.js';
+import { ctr, gcm } from '@noble/ciphers/aes.js';
 import { WgwebError, ErrorCode } from '../../shared/errors.ts';
 import { fromBase64, toBase64, type RandomBytes } from '../../shared/bytes.ts';
 import { SshReader, SshWriter, bigintToBytes, bytesToBigint, SshDecodeError } from './ssh-codec.ts';
@@ -86,7 +86,9 @@ function parseKeyV1(raw: Uint8Array, passphrase: string | undefined): SshPrivate
     const ko = new SshReader(kdfOptions);
     const salt = ko.string();
     const rounds = ko.uint32();
-    section = decryptSection(cipher, section, passphrase, salt, rounds);
+    // aes256-gcm's 16-byte tag follows the section, outside its length (OpenSSH's key format).
+    const tag = cipher === 'aes256-gcm@openssh.com' ? r.raw(16) : undefined;
+    section = decryptSection(cipher, section, passphrase, salt, rounds, tag);
   }
   const s = new SshReader(section);
   if (s.uint32() !== s.uint32()) {
@@ -106,6 +108,8 @@ function parseKeyV1(raw: Uint8Array, passphrase: string | undefined): SshPrivate
       if (s.text() !== 'nistp256') throw invalid('malformed ecdsa-sha2-nistp256 private key');
       s.string();
       const d = s.mpint();
+      // SEC 1 §3.2.1: the private scalar lies in [1, n-1]; anything else is a damaged file.
+      if (d <= 0n || d >= p256.Point.Fn.ORDER) throw invalid('malformed ecdsa-sha2-nistp256 private key (the scalar is out of range)');
       key = ecdsaKey(bigintToBytes(d, 32), s.text());
       break;
     }
@@ -125,7 +129,7 @@ function parseKeyV1(raw: Uint8Array, passphrase: string | undefined): SshPrivate
   return key;
 }
 
-function decryptSection(cipher: string, section: Uint8Array, passphrase: string, salt: Uint8Array, rounds: number): Uint8Array {
+function decryptSection(cipher: string, section: Uint8Array, passphrase: string, salt: Uint8Array, rounds: number, tag?: Uint8Array): Uint8Array {
   if (rounds < 1 || rounds > 1 << 16) throw invalid(`implausible bcrypt rounds ${rounds}`);
   const pass = new TextEncoder().encode(passphrase);
   switch (cipher) {
@@ -137,23 +141,21 @@ function decryptSection(cipher: string, section: Uint8Array, passphrase: string,
       return ctr(km.subarray(0, kl), km.subarray(kl, kl + 16)).decrypt(section);
     }
     case 'aes256-gcm@openssh.com': {
-      // The 16-byte tag follows the section outside its length (OpenSSH sshkey.c); we were given
-      // only the string, so the tag check is covered by the check ints instead.
+      // Key and 12-byte IV from bcrypt-pbkdf, no associated data; the tag proves the passphrase
+      // and that the file is intact (a wrong one fails here, before the check ints).
       const km = bcryptPbkdf(pass, salt, 32 + 12, rounds);
-      const stream = ctr(km.subarray(0, 32), gcmCounter(km.subarray(32, 44)));
-      return stream.decrypt(section);
+      const sealed = new Uint8Array(section.length + 16);
+      sealed.set(section, 0);
+      sealed.set(tag!, section.length);
+      try {
+        return gcm(km.subarray(0, 32), km.subarray(32, 44)).decrypt(sealed);
+      } catch {
+        throw invalid('wrong passphrase for the private key (or the file is damaged)');
+      }
     }
     default:
       throw invalid(`unsupported private key cipher ${cipher}`);
   }
-}
-
-/** GCM's first keystream block for a 12-byte IV is counter 2 (counter 1 masks the tag). */
-function gcmCounter(iv: Uint8Array): Uint8Array {
-  const c = new Uint8Array(16);
-  c.set(iv, 0);
-  c[15] = 2;
-  return c;
 }
 
 function baseKey(publicKey: SshPublicKey, comment: string, algorithms: string[], sign: (data: Uint8Array, alg: string) => Uint8Array, privatePart: (w: SshWriter) => void): SshPrivateKey {

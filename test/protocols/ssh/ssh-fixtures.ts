@@ -14,3 +14,7 @@ export const ECDSA_FP = 'SHA256:hlBqX8dmZwy+5OKHB2Mxza3AKiibJRkcn3gSBx6CuZ4';
 export const RSA_FP = 'SHA256:Hf5f0LuFYQfcF5iia8iCBCyaXIR9GrvrB61+ignKKSQ';
 /** `host.example` → the ECDSA key, `[10.0.0.5]:2222` → the Ed25519 key, both hashed. */
 export const HASHED_KNOWN_HOSTS = "|1|mCsHzxNKCAXUkAGoDVSCvO+EGbU=|+cOZ3wAnR1mvKDr6JoBcqN0Q3NQ= ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBIWQ6HRSJHEIVjJ0W4E+s1tCwIIqco11tordGjr5MvHaieWIvcPrW2Kqr1kQACCM02m8iMNWjgssoX51NA2RVmY=\n|1|kd4zcwkh6TMpcGAWvDeBCzGpsME=|S3rkmi/xfPWBxy/fQUVyuulUOZk= ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIVzKb4qRgpYJq+6poEw/iAinQfeIVJZVN8uVFbOCv1/\n";
+
+/** `ssh-keygen -t ed25519 -Z aes256-gcm@openssh.com -N 'fixture pass'` (the tag follows the section). */
+export const ED25519_GCM_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAAFmFlczI1Ni1nY21Ab3BlbnNzaC5jb20AAAAGYmNyeXB0AA\nAAGAAAABBOndJodlCbtzV8sPLlZljcAAAAEAAAAAEAAAAzAAAAC3NzaC1lZDI1NTE5AAAA\nIDopwWTqA+KUuWmrzd19SNtesJniVApm9L0f04kfaeyIAAAAkFMxCskfVXA8VP9uY8XjaQ\nf2a/k/DydmbURMVLsr2SBFjoOZ4nfzWXL0pggWV5IcfdLbtTA4rDMYGHLoTQTVGwMf2CZi\nekaoQDj3Yi73xs/g5M3rJJSbTj23IIo+yGZ9jNLsVXICvX4XVEBMePdRTzxNkIabtBC87W\noLQRI+KQcaPnfZKa8AiTTwMbihwVYQ4SdGKNP4tA2ZXMmxGb1RxqM=\n-----END OPENSSH PRIVATE KEY-----\n";
+export const ED25519_GCM_PUB = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDopwWTqA+KUuWmrzd19SNtesJniVApm9L0f04kfaeyI fixture-gcm";

@@ -1,10 +1,11 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ErrorCode, WgwebError } from '../../../src/shared/errors.ts';
+import { fromBase64, toBase64 } from '../../../src/shared/bytes.ts';
 import { fingerprint, parsePublicKey, parsePublicKeyLine } from '../../../src/protocols/ssh/ssh-public-key.ts';
 import { generateEd25519Key, parsePrivateKey } from '../../../src/protocols/ssh/ssh-private-key.ts';
 import { bcryptPbkdf, piFractionWords } from '../../../src/protocols/ssh/bcrypt-pbkdf.ts';
-import { ECDSA_FP, ECDSA_KEY, ECDSA_PUB, ED25519_PASS_FP, ED25519_PASS_KEY, ED25519_PASS_PUB, ED25519_PASSPHRASE, RSA_FP, RSA_KEY, RSA_PUB } from './ssh-fixtures.ts';
+import { ECDSA_FP, ECDSA_KEY, ECDSA_PUB, ED25519_GCM_KEY, ED25519_GCM_PUB, ED25519_PASS_FP, ED25519_PASS_KEY, ED25519_PASS_PUB, ED25519_PASSPHRASE, RSA_FP, RSA_KEY, RSA_PUB } from './ssh-fixtures.ts';
 
 const data = new TextEncoder().encode('what the server asks us to sign');
 
@@ -17,6 +18,7 @@ describe('SSH keys: OpenSSH private keys, signatures, fingerprints', () => {
 
   for (const [name, text, pub, pass] of [
     ['ed25519 (passphrase, bcrypt-pbkdf + aes256-ctr)', ED25519_PASS_KEY, ED25519_PASS_PUB, ED25519_PASSPHRASE],
+    ['ed25519 (passphrase, bcrypt-pbkdf + aes256-gcm)', ED25519_GCM_KEY, ED25519_GCM_PUB, ED25519_PASSPHRASE],
     ['ecdsa-sha2-nistp256', ECDSA_KEY, ECDSA_PUB, undefined],
     ['rsa', RSA_KEY, RSA_PUB, undefined],
   ] as const) {
@@ -33,6 +35,16 @@ describe('SSH keys: OpenSSH private keys, signatures, fingerprints', () => {
       assert.equal(parsePrivateKey(key.toOpenSsh()).authorizedKeysLine(), pub);
     });
   }
+
+  test('an aes256-gcm key with a wrong passphrase or a changed byte is refused by its tag', () => {
+    const refused = (e: unknown): boolean => e instanceof WgwebError && e.code === ErrorCode.SSH_KEY_INVALID && /wrong passphrase/.test(e.message);
+    assert.throws(() => parsePrivateKey(ED25519_GCM_KEY, 'wrong'), refused);
+    const lines = ED25519_GCM_KEY.split('\n');
+    const raw = fromBase64(lines.slice(1, -2).join(''));
+    raw[raw.length - 20] ^= 1; // inside the encrypted section, before the tag
+    const body = toBase64(raw).replace(/.{70}/g, '$&\n');
+    assert.throws(() => parsePrivateKey(`${lines[0]}\n${body}\n${lines[lines.length - 2]}\n`, ED25519_PASSPHRASE), refused);
+  });
 
   test('a protected key needs its passphrase; a wrong one says so', () => {
     assert.throws(() => parsePrivateKey(ED25519_PASS_KEY), (e: unknown) => e instanceof WgwebError && e.code === ErrorCode.SSH_KEY_INVALID && /passphrase/.test(e.message));
