@@ -160,11 +160,15 @@ describe('the browser app', { skip: browserSkipReason() }, () => {
     assert.ok(seen.includes('relay'), `tab order: ${seen.join(' → ')}`);
     assert.ok(seen.includes('Connect'), `tab order: ${seen.join(' → ')}`);
 
-    // Tool tabs too.
+    // Tool tabs too: End selects the last one, ArrowRight from there wraps to the first.
+    const toolTabs = page.getByRole('tablist', { name: 'Tools' }).getByRole('tab');
     await page.getByRole('tab', { name: 'Ping' }).focus();
     await page.keyboard.press('End');
+    assert.equal(await toolTabs.last().getAttribute('aria-selected'), 'true');
+    await page.getByRole('tab', { name: 'HTTP' }).click();
     assert.equal(await page.getByRole('tab', { name: 'HTTP' }).getAttribute('aria-selected'), 'true');
     assert.equal(await page.getByLabel('URL', { exact: true }).isVisible(), true);
+    await page.keyboard.press('End');
     await page.keyboard.press('ArrowRight');
     assert.equal(await page.getByRole('tab', { name: 'Ping' }).getAttribute('aria-selected'), 'true');
   });

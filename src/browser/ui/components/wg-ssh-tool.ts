@@ -214,7 +214,7 @@ export class WgSshTool extends LitElement {
       <details class="result">
         <summary>Known hosts</summary>
         <p>Paste lines of an existing <code>known_hosts</code> file (hashed lines work too).</p>
-        <textarea .value=${this._knownText} @input=${(e: Event) => (this._knownText = (e.target as HTMLTextAreaElement).value)}></textarea>
+        <textarea aria-label="known_hosts lines" .value=${this._knownText} @input=${(e: Event) => (this._knownText = (e.target as HTMLTextAreaElement).value)}></textarea>
         <button type="button" ?disabled=${!this.connected || !this._knownText.trim()} @click=${() => this.#importKnown()}>Import</button>
         ${this._knownResult ? html`<span role="status">${this._knownResult}</span>` : nothing}
       </details>
