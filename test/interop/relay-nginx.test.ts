@@ -136,7 +136,12 @@ describe('nginx (deploy/nginx/wgweb-relays.conf) in front of two relays', { skip
     const session = await Session.start({ configText: fx.configText, relayUrl: url, WebSocketImpl: Wss });
     t.after(() => session.close());
     await session.waitForHandshake(30_000);
-    const carrying = relays.find((r) => r.stderr().includes('"msg":"session.open"'));
+    // The relay's log line travels through a pipe: it may arrive a moment after the handshake.
+    let carrying = relays.find((r) => r.stderr().includes('"msg":"session.open"'));
+    for (let i = 0; i < 50 && !carrying; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      carrying = relays.find((r) => r.stderr().includes('"msg":"session.open"'));
+    }
     assert.ok(carrying, 'one relay took the session through nginx');
     const other = relays.find((r) => r !== carrying)!;
     const size = 50 * MB;
