@@ -107,7 +107,13 @@ describe('nginx (deploy/nginx/wgweb-relays.conf) in front of two relays', { skip
     );
   });
   after(async () => {
-    nginx?.kill('SIGKILL');
+    // SIGTERM lets nginx's master stop its worker too (a SIGKILL left the worker running, orphaned).
+    if (nginx && nginx.exitCode === null && nginx.signalCode === null) {
+      const exited = new Promise((r) => nginx!.once('exit', r));
+      nginx.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
+      nginx.kill('SIGKILL');
+    }
     await Promise.all(relays.map((r) => r.close()));
     await fx?.close();
     pki?.cleanup();
