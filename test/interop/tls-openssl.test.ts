@@ -201,12 +201,19 @@ describe('TLS client against openssl s_server (loopback)', { skip }, () => {
     const tls = await connectTls(tcp, { serverName: 'intranet.test', verify: async () => ({}), onEvent: (e) => events.push(e) });
     const reader = tls.readable.getReader();
     const writer = tls.writable.getWriter();
+    // Every wait is bounded and says what it saw, so a lost line fails the test instead of hanging it.
     const readUntil = async (want: string): Promise<string> => {
       let got = '';
+      const deadline = Date.now() + 10_000;
       while (!got.includes(want)) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        got += new TextDecoder().decode(value);
+        const left = deadline - Date.now();
+        const next = await Promise.race([
+          reader.read(),
+          new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), Math.max(0, left))),
+        ]);
+        if (next === 'timeout') assert.fail(`no "${want}" within 10 s; read ${JSON.stringify(got)}; s_server said:\n${srv.output()}`);
+        if (next.done) break;
+        got += new TextDecoder().decode(next.value);
       }
       return got;
     };
@@ -214,12 +221,20 @@ describe('TLS client against openssl s_server (loopback)', { skip }, () => {
       for (let i = 0; i < 200 && !re.test(srv.output()); i++) await new Promise((r) => setTimeout(r, 50));
       assert.match(srv.output(), re);
     };
+    const waitEvent = async (re: RegExp): Promise<void> => {
+      for (let i = 0; i < 200 && !events.some((e) => re.test(e.text)); i++) await new Promise((r) => setTimeout(r, 50));
+      assert.ok(events.some((e) => re.test(e.text)), `no event matching ${re}: ${JSON.stringify(events)}`);
+    };
     // Let s_server finish its side of the handshake (it reports the session first).
     await writer.write(new TextEncoder().encode('before the update\n'));
     await waitOutput(/before the update/);
+    // s_server takes a stdin read that starts with "K\n" as the command and drops the rest of that
+    // read, so the next line goes only after our side has seen the KeyUpdate (CI lost it once).
+    const reading = readUntil('after the server update');
     srv.send('K');
+    await waitEvent(/asks us to update too/);
     srv.send('after the server update');
-    assert.match(await readUntil('after the server update'), /after the server update/);
+    assert.match(await reading, /after the server update/);
     assert.ok(events.some((e) => e.kind === 'key-update' && /asks us to update too/.test(e.text)), JSON.stringify(events));
     // Our reply rolled our sending keys: the server still reads us.
     await writer.write(new TextEncoder().encode('after our update\n'));
