@@ -90,4 +90,61 @@ describe('wgweb.ssh from a page script through a real wireguard-go peer to sshd'
     const known = await page.evaluate(() => window.wgweb.sshKnownHosts());
     assert.ok(known.includes(sshd.hostKeys['ssh-ed25519']!.line), known);
   });
+
+  test('kept with the profile only after opting in: after a reload it connects without a prompt, a changed key is still refused, and a removed one is asked again', async () => {
+    const host = fx.peer.tunnelAddress4!;
+    const line = sshd.hostKeys['ssh-ed25519']!.line;
+    // Accepted above, but the user has not opted in to remembering: nothing stored.
+    assert.equal(await page.evaluate(() => localStorage.getItem('wgweb.sshKnownHosts')), null);
+    await page.getByLabel('Remember this config on this device').check();
+    const stored = await page.evaluate(() => localStorage.getItem('wgweb.sshKnownHosts'));
+    assert.ok(stored?.includes(line), String(stored));
+
+    await page.reload();
+    await page.waitForFunction(() => typeof window.wgweb === 'object');
+    await page.evaluate(() => window.wgweb.ready);
+    // The list is in the SSH tab, with the fingerprint ssh-keygen -l prints.
+    await page.getByRole('tab', { name: 'SSH' }).click();
+    await page.getByText(/^Known hosts/).click();
+    const list = page.getByRole('list', { name: 'Known hosts' });
+    await list.waitFor({ timeout: 10_000 });
+    assert.match((await list.textContent()) ?? '', new RegExp(sshd.hostKeys['ssh-ed25519']!.fingerprint.replace(/[+/]/g, '\\$&')));
+    assert.ok((await page.getByLabel('As known_hosts lines').inputValue()).includes(line));
+
+    await page.evaluate((config) => window.wgweb.connect(config), fx.configText);
+    await page.waitForFunction(async () => (await window.wgweb.status())?.state === 'up', undefined, { polling: 200, timeout: 60_000 });
+    const again = await page.evaluate(
+      async ({ host, password }) => {
+        const sh = await window.wgweb.ssh(host, { username: 'root', password });
+        const r = await sh.exec('echo remembered');
+        sh.close();
+        return r.stdout;
+      },
+      { host, password: PASSWORD },
+    );
+    assert.equal(again, 'remembered\n');
+
+    // Same address, new host keys: refused, loudly, with no way around it.
+    await sshd.close();
+    sshd = await startSshd(fx.peer, { host, password: PASSWORD, hostKeyTypes: ['ssh-ed25519'] });
+    const codeOf = () =>
+      page.evaluate(
+        async ({ host, password }) => {
+          try {
+            await window.wgweb.ssh(host, { username: 'root', password });
+            return { code: 'resolved', fingerprint: undefined };
+          } catch (e) {
+            const err = e as { code?: string; detail?: { fingerprint?: string } };
+            return { code: err.code, fingerprint: err.detail?.fingerprint };
+          }
+        },
+        { host, password: PASSWORD },
+      );
+    assert.equal((await codeOf()).code, 'SSH_HOST_KEY_CHANGED');
+
+    // Removing the entry in the UI forgets it in the worker and in storage: the new key is asked for.
+    await page.getByRole('button', { name: `Remove ${host} ssh-ed25519` }).click();
+    await page.waitForFunction(() => !localStorage.getItem('wgweb.sshKnownHosts')?.includes('ssh-ed25519'), undefined, { polling: 100, timeout: 10_000 });
+    assert.deepEqual(await codeOf(), { code: 'SSH_HOST_KEY_UNKNOWN', fingerprint: sshd.hostKeys['ssh-ed25519']!.fingerprint });
+  });
 });

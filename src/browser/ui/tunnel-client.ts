@@ -187,6 +187,10 @@ export class TunnelClient {
     return coded(() => this.#api.importKnownHosts(text));
   }
 
+  setSshKnownHosts(lines: string): Promise<void> {
+    return coded(() => this.#api.setSshKnownHosts(lines));
+  }
+
   /** Calls `listener` with each batch of session events; resolves with the unsubscribe function. */
   async subscribe(listener: (events: SessionEvent[]) => void): Promise<() => Promise<void>> {
     const id = await coded(() => this.#api.subscribe(proxy(listener)));

@@ -5,7 +5,8 @@
  *   sshConnect(host, options, onOutput?) ─▶ session.ssh ─▶ shell (pty cols×rows) ─▶ id
  *     shell bytes ─▶ UTF-8 decoder (streaming, split characters kept) ─▶ output buffer + onOutput
  *   sshWrite / sshResize / sshExec / sshOutput / sshClose ─▶ by id
- *   known hosts: the session's list, carried over to the next session (like trusted certificates)
+ *   known hosts: the session's list, carried over to the next session (like trusted certificates);
+ *     setKnownHosts(lines) replaces it (the page's remembered list, or after a removal)
  *
  * A relay reconnect does not touch these connections: the WireGuard session and its TCP streams
  * carry on underneath (Session keeps them), so a console survives it.
@@ -176,6 +177,13 @@ export class SshService {
     const r = k.importLines(text);
     this.#knownHosts = k.toJSON();
     return r;
+  }
+
+  /** Replaces the known hosts (the page's remembered list, or the list after a removal). */
+  async setKnownHosts(lines: string): Promise<void> {
+    if (typeof lines !== 'string') throw plain(ErrorCode.USAGE, 'setSshKnownHosts(lines): lines must be known_hosts text');
+    this.#knownHosts = { version: 1, lines };
+    await this.session()?.setSshKnownHosts?.(this.#knownHosts);
   }
 
   #require(id: number): Console {

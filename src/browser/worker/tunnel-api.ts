@@ -205,6 +205,11 @@ export interface TunnelApi extends CaptureApi {
   sshKnownHosts(): Promise<string>;
   /** Adds lines of a known_hosts file. */
   importKnownHosts(text: string): Promise<{ added: number; skipped: { line: number; reason: string }[] }>;
+  /**
+   * Replaces the known SSH hosts with `lines` (known_hosts format: what the page remembered with
+   * the profile, or the list after the user removed an entry), in this session and the next ones.
+   */
+  setSshKnownHosts(lines: string): Promise<void>;
   /** A new key pair, as `wg genkey | tee private | wg pubkey` would give. */
   generateKeyPair(): Promise<KeyPair>;
   /** A new preshared key (`wg genpsk`). */

@@ -401,6 +401,10 @@ export class TunnelService implements TunnelApi {
     return this.#ssh.sshKnownHosts();
   }
 
+  setSshKnownHosts(lines: string): Promise<void> {
+    return this.#ssh.setKnownHosts(lines);
+  }
+
   importKnownHosts(text: string): Promise<{ added: number; skipped: { line: number; reason: string }[] }> {
     return this.#ssh.importKnownHosts(text);
   }

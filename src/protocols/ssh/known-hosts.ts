@@ -7,6 +7,7 @@
  *   check(host, port, key) ──▶ 'match' | 'changed' | 'unknown' (+ the fingerprints on record)
  *   add(host, port, key) ──▶ a plain `host keytype base64` line (what TOFU records)
  *   toLines() / toJSON() / fromJSON() ──▶ persistence is the caller's (opt-in, like the config)
+ *   list() / removeAt(i) ──▶ what a UI shows (hosts, type, fingerprint) and removes, hashed lines too
  *
  * A host known with a different key of the same type, or only with keys of other types, is
  * 'changed': the caller refuses hard (SSH_HOST_KEY_CHANGED) rather than ask.
@@ -136,9 +137,20 @@ export class KnownHosts {
     return before - this.entries.length;
   }
 
+  /** The entries in order, with each key's SHA256 fingerprint (what `ssh-keygen -l` prints). */
+  list(): { hosts: string; type: string; fingerprint: string; revoked: boolean; line: string }[] {
+    return this.entries.map((e) => ({ hosts: e.hosts, type: e.type, fingerprint: fingerprint(e.blob), revoked: e.revoked, line: lineOf(e) }));
+  }
+
+  /** Forgets the entry at `index` of {@link list} (any entry, hashed or pattern lines included). */
+  removeAt(index: number): void {
+    if (!Number.isInteger(index) || index < 0 || index >= this.entries.length) throw new RangeError(`removeAt(${index}): no such entry (0..${this.entries.length - 1})`);
+    this.entries.splice(index, 1);
+  }
+
   /** In known_hosts format. */
   toLines(): string {
-    return this.entries.map((e) => `${e.revoked ? '@revoked ' : ''}${e.hosts} ${e.type} ${toBase64(e.blob)}\n`).join('');
+    return this.entries.map((e) => lineOf(e) + '\n').join('');
   }
 
   toJSON(): { version: 1; lines: string } {
@@ -151,6 +163,10 @@ export class KnownHosts {
     if (typeof lines === 'string') k.importLines(lines);
     return k;
   }
+}
+
+function lineOf(e: KnownHostEntry): string {
+  return `${e.revoked ? '@revoked ' : ''}${e.hosts} ${e.type} ${toBase64(e.blob)}`;
 }
 
 function sameBlob(a: Uint8Array, b: Uint8Array): boolean {

@@ -50,4 +50,20 @@ describe('known hosts (sshd(8) SSH_KNOWN_HOSTS FILE FORMAT)', () => {
     assert.equal(again.remove('10.0.0.9', 2200), 1);
     assert.equal(again.check('10.0.0.9', 2200, ed).status, 'unknown');
   });
+
+  test('list() shows each entry with its fingerprint (hashed lines too) and removeAt forgets exactly that one', () => {
+    const k = new KnownHosts();
+    k.importLines(HASHED_KNOWN_HOSTS);
+    k.add('10.0.0.9', 2200, ed);
+    const list = k.list();
+    assert.equal(list.length, 3);
+    assert.equal(list[0]!.fingerprint, ECDSA_FP);
+    assert.match(list[0]!.hosts, /^\|1\|/);
+    assert.deepEqual(list[2], { hosts: '[10.0.0.9]:2200', type: 'ssh-ed25519', fingerprint: list[2]!.fingerprint, revoked: false, line: `[10.0.0.9]:2200 ${bare(ED25519_PASS_PUB)}` });
+    k.removeAt(0);
+    assert.equal(k.check('host.example', 22, ecdsa).status, 'unknown');
+    assert.equal(k.check('10.0.0.5', 2222, ed).status, 'match');
+    assert.equal(k.list().length, 2);
+    assert.throws(() => k.removeAt(2), RangeError);
+  });
 });

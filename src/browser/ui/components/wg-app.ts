@@ -42,6 +42,7 @@ export class WgApp extends LitElement implements AutomationTarget {
     _relayInput: { state: true },
     _remember: { state: true },
     _trustJson: { state: true },
+    _sshKnownHosts: { state: true },
   };
   static override styles = [
     sharedStyles,
@@ -134,6 +135,8 @@ export class WgApp extends LitElement implements AutomationTarget {
   declare _remember: boolean;
   /** HTTPS trust (TrustStore.toJSON() data), persisted with the config when the user opted in. */
   declare _trustJson: unknown;
+  /** SSH known hosts (known_hosts lines), persisted with the config when the user opted in. */
+  declare _sshKnownHosts: string;
   readonly tunnel: TunnelController;
   readonly automation: WgwebAutomation;
   /** The worker's packet capture (the packet list and `wgweb.capture`). */
@@ -149,6 +152,7 @@ export class WgApp extends LitElement implements AutomationTarget {
     this._relayInput = this.#settings.relayUrl ?? DEFAULT_RELAY_PATH;
     this._remember = this.#settings.remembersConfig;
     this._trustJson = this.#settings.rememberedTrust;
+    this._sshKnownHosts = this.#settings.rememberedSshKnownHosts ?? '';
     this.#theme = new ThemeController(this, this.#settings);
     this.tunnel = new TunnelController(this, {
       createWorker:
@@ -160,6 +164,8 @@ export class WgApp extends LitElement implements AutomationTarget {
     });
     // The remembered trust reaches the worker before the first https request can be made.
     if (this._trustJson !== undefined) this.tunnel.setTrust(this._trustJson as object).catch(() => {});
+    // Likewise the remembered SSH known hosts, before the first console can open.
+    if (this._sshKnownHosts) this.tunnel.setSshKnownHosts(this._sshKnownHosts).catch(() => {});
     this.capture = new CaptureController(() => this.tunnel.client);
     this.automation = createAutomation(this);
   }
@@ -228,15 +234,23 @@ export class WgApp extends LitElement implements AutomationTarget {
       if (!c) throw new WgwebError(ErrorCode.NOT_CONNECTED, 'the tunnel worker is not running yet');
       return c;
     };
+    // A connection or an import may have added keys: the page's copy (and the profile) follow.
+    const synced = async <T>(result: T): Promise<T> => {
+      const lines = await client()
+        .sshKnownHosts()
+        .catch(() => undefined);
+      if (lines !== undefined && lines !== this._sshKnownHosts) this.#keepSshKnownHosts(lines);
+      return result;
+    };
     return {
-      sshConnect: (host, options, onOutput) => client().sshConnect(host, options, onOutput),
+      sshConnect: async (host, options, onOutput) => synced(await client().sshConnect(host, options, onOutput)),
       sshWrite: (id, text) => client().sshWrite(id, text),
       sshResize: (id, cols, rows) => client().sshResize(id, cols, rows),
       sshOutput: (id) => client().sshOutput(id),
       sshExec: (id, command) => client().sshExec(id, command),
       sshClose: (id) => client().sshClose(id),
       sshKnownHosts: () => client().sshKnownHosts(),
-      importKnownHosts: (text) => client().importKnownHosts(text),
+      importKnownHosts: async (text) => synced(await client().importKnownHosts(text)),
     };
   }
 
@@ -318,7 +332,13 @@ export class WgApp extends LitElement implements AutomationTarget {
           <wg-status-panel .status=${t.status} .now=${t.now} .state=${state}></wg-status-panel>
         </div>
         <div class="col">
-          <wg-tools .tunnel=${t} .ssh=${this.sshTarget} ?connected=${t.connected}></wg-tools>
+          <wg-tools
+            .tunnel=${t}
+            .ssh=${this.sshTarget}
+            .sshKnownHosts=${this._sshKnownHosts}
+            ?connected=${t.connected}
+            @wg-ssh-known-hosts-change=${(e: CustomEvent<{ lines: string }>) => this.#setSshKnownHosts(e.detail.lines)}
+          ></wg-tools>
           <wg-event-log .entries=${t.log} @wg-clear-log=${() => t.clearLog()}></wg-event-log>
         </div>
         <wg-browse .tunnel=${t} .status=${t.status} ?connected=${t.connected}></wg-browse>
@@ -347,10 +367,24 @@ export class WgApp extends LitElement implements AutomationTarget {
     if (remember) {
       this.#settings.rememberConfig(this._configText);
       if (this._trustJson !== undefined) this.#settings.rememberTrust(this._trustJson);
+      if (this._sshKnownHosts) this.#settings.rememberSshKnownHosts(this._sshKnownHosts);
     } else {
       this.#settings.forgetConfig();
       this.#settings.forgetTrust();
+      this.#settings.forgetSshKnownHosts();
     }
+  }
+
+  /** The known hosts changed in the worker (a key accepted, lines imported): keep them. */
+  #keepSshKnownHosts(lines: string) {
+    this._sshKnownHosts = lines;
+    if (this._remember) this.#settings.rememberSshKnownHosts(lines);
+  }
+
+  /** The user edited the list (removed an entry): keep it and hand it to the worker. */
+  #setSshKnownHosts(lines: string) {
+    this.#keepSshKnownHosts(lines);
+    this.tunnel.setSshKnownHosts(lines).catch(() => {});
   }
 
   /** The HTTPS trust the user set up (imported certificates, pins): TrustStore.toJSON() data. */

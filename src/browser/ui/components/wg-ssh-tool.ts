@@ -7,7 +7,10 @@
  *   console tab ─▶ xterm.js (loaded on the first console: its own chunk) ⇄ sshWrite / output events
  *     FitAddon + ResizeObserver ─▶ sshResize (window-change); exit status shown when the shell ends
  *   "Generate key" ─▶ an Ed25519 key pair made in the page (the SSH chunk), with its authorized_keys line
- *   known hosts: import lines of an existing known_hosts file
+ *   known hosts (`knownHosts`, owned by <wg-app>, which keeps them with the profile when the user
+ *     opted in): listed with their fingerprints (the known-hosts code loads with the list), each
+ *     removable (─▶ wg-ssh-known-hosts-change { lines }), exported as known_hosts lines; import
+ *     lines of an existing known_hosts file
  */
 import { LitElement, css, html, nothing } from 'lit';
 import type { WgwebError } from '../../../shared/errors.ts';
@@ -16,6 +19,10 @@ import type { SshOpenResult, SshOutputEvent } from '../../worker/tunnel-api.ts';
 import { sharedStyles } from '../styles/shared-styles.ts';
 import { toolStyles } from './tool-styles.ts';
 import { renderTextField } from './text-field.ts';
+
+type KnownHostRow = { hosts: string; type: string; fingerprint: string; revoked: boolean };
+type KnownHostsModule = typeof import('../../../protocols/ssh/known-hosts.ts');
+let knownHostsCode: Promise<KnownHostsModule> | undefined;
 
 interface ConsoleTab {
   key: number;
@@ -45,6 +52,7 @@ function loadXterm(): Promise<{ xt: XtermModule; fit: FitModule; css: string }> 
 export class WgSshTool extends LitElement {
   static override properties = {
     ssh: { attribute: false },
+    knownHosts: { attribute: false },
     connected: { type: Boolean },
     _host: { state: true },
     _port: { state: true },
@@ -61,6 +69,7 @@ export class WgSshTool extends LitElement {
     _generated: { state: true },
     _knownText: { state: true },
     _knownResult: { state: true },
+    _knownRows: { state: true },
   };
   static override styles = [
     sharedStyles,
@@ -95,6 +104,13 @@ export class WgSshTool extends LitElement {
         min-height: 5rem;
         font-family: var(--wg-mono, monospace);
       }
+      ul.known {
+        padding-left: 1.1rem;
+        font-size: 0.85rem;
+      }
+      ul.known li {
+        margin-bottom: 0.3rem;
+      }
       .status-line {
         margin-top: 0.4rem;
         font-size: 0.85rem;
@@ -103,6 +119,8 @@ export class WgSshTool extends LitElement {
   ];
 
   declare ssh: SshTarget | undefined;
+  /** known_hosts lines (accepted and imported keys); the owner persists them. */
+  declare knownHosts: string;
   declare connected: boolean;
   declare _host: string;
   declare _port: string;
@@ -119,11 +137,13 @@ export class WgSshTool extends LitElement {
   declare _generated: string | undefined;
   declare _knownText: string;
   declare _knownResult: string | undefined;
+  declare _knownRows: KnownHostRow[];
   #nextKey = 1;
 
   constructor() {
     super();
     this.ssh = undefined;
+    this.knownHosts = '';
     this.connected = false;
     this._host = '';
     this._port = '22';
@@ -140,6 +160,11 @@ export class WgSshTool extends LitElement {
     this._generated = undefined;
     this._knownText = '';
     this._knownResult = undefined;
+    this._knownRows = [];
+  }
+
+  protected override willUpdate(changed: Map<string, unknown>): void {
+    if (changed.has('knownHosts')) void this.#listKnown(this.knownHosts);
   }
 
   override render() {
@@ -212,7 +237,20 @@ export class WgSshTool extends LitElement {
         </div>`,
       )}
       <details class="result">
-        <summary>Known hosts</summary>
+        <summary>Known hosts${this._knownRows.length ? ` (${this._knownRows.length})` : ''}</summary>
+        ${this._knownRows.length
+          ? html`<ul class="known" aria-label="Known hosts">
+                ${this._knownRows.map(
+                  (r, i) => html`<li>
+                    ${r.revoked ? html`<strong>revoked</strong> ` : nothing}<code>${r.hosts.startsWith('|1|') ? '(hashed name)' : r.hosts}</code> ${r.type}
+                    <span class="fingerprint">${r.fingerprint}</span>
+                    <button type="button" aria-label="Remove ${r.hosts} ${r.type}" @click=${() => void this.#removeKnown(i)}>Remove</button>
+                  </li>`,
+                )}
+              </ul>
+              <label for="ssh-known-export">As known_hosts lines</label>
+              <textarea id="ssh-known-export" readonly spellcheck="false" .value=${this.knownHosts}></textarea>`
+          : html`<p>No known hosts yet: a host key you accept is listed here (and kept with the profile when you chose to remember it).</p>`}
         <p>Paste lines of an existing <code>known_hosts</code> file (hashed lines work too).</p>
         <textarea aria-label="known_hosts lines" .value=${this._knownText} @input=${(e: Event) => (this._knownText = (e.target as HTMLTextAreaElement).value)}></textarea>
         <button type="button" ?disabled=${!this.connected || !this._knownText.trim()} @click=${() => this.#importKnown()}>Import</button>
@@ -338,6 +376,23 @@ export class WgSshTool extends LitElement {
     this._key = key.toOpenSsh();
     this._passphrase = '';
     this._generated = key.authorizedKeysLine();
+  }
+
+  async #listKnown(lines: string) {
+    if (!lines.trim()) {
+      this._knownRows = [];
+      return;
+    }
+    const { KnownHosts } = await (knownHostsCode ??= import('../../../protocols/ssh/known-hosts.ts'));
+    if (lines === this.knownHosts) this._knownRows = KnownHosts.fromJSON({ lines }).list();
+  }
+
+  async #removeKnown(index: number) {
+    const { KnownHosts } = await (knownHostsCode ??= import('../../../protocols/ssh/known-hosts.ts'));
+    const k = KnownHosts.fromJSON({ lines: this.knownHosts });
+    if (index >= k.size) return;
+    k.removeAt(index);
+    this.dispatchEvent(new CustomEvent('wg-ssh-known-hosts-change', { detail: { lines: k.toLines() }, bubbles: true, composed: true }));
   }
 
   async #importKnown() {

@@ -28,6 +28,7 @@ export class WgTools extends LitElement {
   static override properties = {
     tunnel: { attribute: false },
     ssh: { attribute: false },
+    sshKnownHosts: { attribute: false },
     connected: { type: Boolean },
     _tab: { state: true },
   };
@@ -45,6 +46,8 @@ export class WgTools extends LitElement {
 
   declare tunnel: TunnelTools | undefined;
   declare ssh: SshTarget | undefined;
+  /** The known SSH hosts (known_hosts lines) the page keeps with the profile. */
+  declare sshKnownHosts: string;
   declare connected: boolean;
   declare _tab: string;
 
@@ -52,6 +55,7 @@ export class WgTools extends LitElement {
     super();
     this.tunnel = undefined;
     this.ssh = undefined;
+    this.sshKnownHosts = '';
     this.connected = false;
     this._tab = 'ping';
   }
@@ -71,7 +75,7 @@ export class WgTools extends LitElement {
         ${panel('dns', html`<wg-dns-tool .tunnel=${this.tunnel} ?connected=${this.connected}></wg-dns-tool>`)}
         ${panel('tcp', html`<wg-tcping-tool .tunnel=${this.tunnel} ?connected=${this.connected}></wg-tcping-tool>`)}
         ${panel('http', html`<wg-http-tool .tunnel=${this.tunnel} ?connected=${this.connected}></wg-http-tool>`)}
-        ${panel('ssh', html`<wg-ssh-tool .ssh=${this.ssh} ?connected=${this.connected}></wg-ssh-tool>`)}
+        ${panel('ssh', html`<wg-ssh-tool .ssh=${this.ssh} .knownHosts=${this.sshKnownHosts} ?connected=${this.connected}></wg-ssh-tool>`)}
         ${panel('iperf3', html`<wg-iperf3-tool .tunnel=${this.tunnel} ?connected=${this.connected}></wg-iperf3-tool>`)}
       </div>
     </section>`;

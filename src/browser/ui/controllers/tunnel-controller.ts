@@ -273,6 +273,12 @@ export class TunnelController implements ReactiveController, TunnelTools, Tunnel
     await this.#guard(this.#requireClient().setTrust(json));
   }
 
+  /** Replaces the worker's SSH known hosts (known_hosts lines), once the worker is up. */
+  async setSshKnownHosts(lines: string): Promise<void> {
+    await this.ready;
+    await this.#guard(this.#requireClient().setSshKnownHosts(lines));
+  }
+
   async pinCertificate(host: string, sha256: string): Promise<void> {
     const json = await this.#options.onPinCertificate(host, sha256);
     await this.setTrust(json);

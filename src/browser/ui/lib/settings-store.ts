@@ -18,6 +18,7 @@ const KEY = {
   theme: 'wgweb.theme',
   config: 'wgweb.config',
   trust: 'wgweb.trust',
+  sshKnownHosts: 'wgweb.sshKnownHosts',
 } as const;
 
 export class SettingsStore {
@@ -68,13 +69,7 @@ export class SettingsStore {
    * under the same opt-in as the config; `undefined` when none or unreadable.
    */
   get rememberedTrust(): unknown {
-    const t = this.#get(KEY.trust);
-    if (t === null) return undefined;
-    try {
-      return JSON.parse(t);
-    } catch {
-      return undefined;
-    }
+    return this.#getJson(KEY.trust);
   }
 
   /** Stores the trust data (call only when the user opted in to remembering). False if refused. */
@@ -84,6 +79,34 @@ export class SettingsStore {
 
   forgetTrust(): void {
     this.#put(KEY.trust, undefined);
+  }
+
+  /**
+   * The remembered SSH known hosts (known_hosts lines the user accepted or imported), kept under
+   * the same opt-in as the config; `undefined` when none or unreadable.
+   */
+  get rememberedSshKnownHosts(): string | undefined {
+    const j = this.#getJson(KEY.sshKnownHosts) as { lines?: unknown } | undefined;
+    return typeof j?.lines === 'string' ? j.lines : undefined;
+  }
+
+  /** Stores the known_hosts lines (call only when the user opted in to remembering). False if refused. */
+  rememberSshKnownHosts(lines: string): boolean {
+    return this.#put(KEY.sshKnownHosts, JSON.stringify({ version: 1, lines }));
+  }
+
+  forgetSshKnownHosts(): void {
+    this.#put(KEY.sshKnownHosts, undefined);
+  }
+
+  #getJson(key: string): unknown {
+    const t = this.#get(key);
+    if (t === null) return undefined;
+    try {
+      return JSON.parse(t);
+    } catch {
+      return undefined;
+    }
   }
 
   #get(key: string): string | null {

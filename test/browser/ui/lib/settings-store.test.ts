@@ -75,4 +75,16 @@ describe('SettingsStore', () => {
     storage.setItem('wgweb.trust', '{not json');
     assert.equal(s.rememberedTrust, undefined);
   });
+  test('keeps SSH known_hosts lines, forgets them, and treats damaged text as none', () => {
+    const storage = new MapStorage();
+    const s = new SettingsStore(storage);
+    assert.equal(s.rememberedSshKnownHosts, undefined);
+    const lines = '10.0.0.2 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA==\n';
+    assert.equal(s.rememberSshKnownHosts(lines), true);
+    assert.equal(s.rememberedSshKnownHosts, lines);
+    s.forgetSshKnownHosts();
+    assert.equal(storage.map.has('wgweb.sshKnownHosts'), false);
+    storage.setItem('wgweb.sshKnownHosts', '{"lines":3}');
+    assert.equal(s.rememberedSshKnownHosts, undefined);
+  });
 });
