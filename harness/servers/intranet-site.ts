@@ -147,7 +147,7 @@ async function mainSite(req: IncomingMessage, res: ServerResponse): Promise<void
           <a id="login" href="/login">Sign in</a>
           <a id="account" href="/account">Account</a>
           <a id="outside" href="${cfg.links.outside}">Outside AllowedIPs</a>
-          <a id="https" href="https://example.com/">example.com (https)</a>
+          <a id="https" href="https://198.51.100.7/">198.51.100.7 (https, outside AllowedIPs)</a>
         </nav>`,
       ),
     );

@@ -228,8 +228,9 @@ describe('the browse view through a real wireguard-go peer', { skip }, () => {
     await page.evaluate((u) => window.wgweb.browse(u), `${site.main}/`);
     await frame.locator('#https').click();
     await frame.locator('a[data-wgweb-outside]').waitFor();
-    assert.equal(await frame.locator('a[data-wgweb-outside]').getAttribute('href'), 'https://example.com/');
-    assert.match((await frame.locator('body').textContent()) ?? '', /https/);
+    // https is carried like http now (the worker's TLS): only an address outside AllowedIPs leaves.
+    assert.equal(await frame.locator('a[data-wgweb-outside]').getAttribute('href'), 'https://198.51.100.7/');
+    assert.match((await frame.locator('body').textContent()) ?? '', /AllowedIPs/);
   });
 
   test('bodies stream: the first part of a slow page shows (with the progress bar) before the rest exists', async () => {

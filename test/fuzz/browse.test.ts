@@ -34,7 +34,7 @@ const URLS = [
 
 /** URL-shaped text from pieces that confuse parsers: schemes, slashes, user info, IPv6, escapes. */
 function generateUrl(rng: Rng): Uint8Array {
-  const parts = ['http:', 'https:', 'HtTp:', '//', '\\\\', '/', '@', ':', '[', ']', '::1', '10.0.0.1', '192.0.2.1', 'fd00::2', '%2f', '%40', '%00', '#', '?', '..', '.', ' ', '\t', '\n', 'é', 'xn--', '0x7f.1', '4294967295', 'localhost', BROWSE_PREFIX, SESSION, '/http/', OUTSIDE_PATH];
+  const parts = ['http:', 'https:', 'HtTp:', '//', '\\\\', '/', '@', ':', '[', ']', '::1', '10.0.0.1', '192.0.2.1', 'fd00::2', '%2f', '%40', '%00', '#', '?', '..', '.', ' ', '\t', '\n', 'é', 'xn--', '0x7f.1', '4294967295', 'localhost', BROWSE_PREFIX, SESSION, '/http/', '/https/', OUTSIDE_PATH];
   let s = '';
   for (let n = rng.range(1, 10); n > 0; n--) s += rng.pick(parts);
   return utf8.encode(s);
@@ -50,7 +50,7 @@ describe('fuzz: browse', () => {
       const loc = parseBrowsePath(text);
       if (!loc) return;
       const again = browsePath(loc.url, loc.session);
-      property(again.startsWith(`${BROWSE_PREFIX}${loc.session}/http/${loc.url.host}/`), 'the formatted path names the parsed host');
+      property(again.startsWith(`${BROWSE_PREFIX}${loc.session}/${loc.url.protocol.slice(0, -1)}/${loc.url.host}/`), 'the formatted path names the parsed scheme and host');
       const back = parseBrowsePath(again);
       // (An empty query or fragment, "?" or "#" alone, is not kept: URL.search and URL.hash are "".)
       // (Only an empty query or fragment is dropped; a fragment may itself end in "?" or "#".)
@@ -86,14 +86,14 @@ describe('fuzz: browse', () => {
     },
   });
 
-  fuzzTest('the address bar: RangeError for anything unusable, else an http URL without credentials', 'browse-address-input', {
+  fuzzTest('the address bar: RangeError for anything unusable, else an http(s) URL without credentials', 'browse-address-input', {
     corpus: URLS.map(utf8.encode),
     generate: generateUrl,
     maxLength: 512,
     allowed: [RangeError],
     check(input) {
       const u = parseAddressInput(utf8.decode(input));
-      property(u.protocol === 'http:' && u.host !== '' && u.username === '' && u.password === '', `a usable intranet URL: ${u.href}`);
+      property((u.protocol === 'http:' || u.protocol === 'https:') && u.host !== '' && u.username === '' && u.password === '', `a usable intranet URL: ${u.href}`);
       const out = parseOutsidePath(outsidePath(u.href));
       property(out === u.href, 'the interstitial path carries the URL unchanged');
     },

@@ -9,6 +9,9 @@
  *     ◀── error: the worker's code (CONNECTION_REFUSED, DNS_NXDOMAIN, NOT_CONNECTED…), or "outside"
  *     401 + WWW-Authenticate (Basic/Digest) ──▶ the app's login dialog ──▶ the same request again with
  *        Authorization (browse-auth.ts: credentials per origin and realm, this tab only)
+ *     https refused at the certificate (TLS_CERT_UNTRUSTED / TLS_PIN_CHANGED) ──▶ the app's certificate
+ *        prompt ──▶ "Trust for HOST" pinned (the app's trust settings, then the worker) ──▶ the same
+ *        request again; Cancel ──▶ the error page. Never accepted without the user.
  *     └▶ websocket message (+ the page's socket port) ──validate──▶ headers: Origin and Cookie of the
  *        intranet document, as a browser's handshake carries them ──▶ openWebSocket(url, port)
  *
@@ -26,6 +29,7 @@ import type { Credentials } from '../../protocols/http/http-auth.ts';
 import { BrowseAuth, type CredentialsRequest } from './browse-auth.ts';
 import { CookieJar } from './cookie-jar.ts';
 import { failPort } from './port-websocket.ts';
+import { isBrowsableScheme } from './browse-url.ts';
 import { requestHeaders } from './framed-response.ts';
 import { TunnelScope } from './tunnel-scope.ts';
 
@@ -78,7 +82,25 @@ export interface BrowseBackendOptions {
    * typed, or undefined for Cancel (the server's 401 page is shown). Without it, 401s pass through.
    */
   askCredentials?: (request: CredentialsRequest) => Promise<Credentials | undefined>;
+  /**
+   * The app's certificate prompt for an https navigation refused at the certificate (an unknown
+   * one, or a changed pin): resolves true once the user trusted it (pinned for the host, in the
+   * worker), false for Cancel (the error page is shown). Without it, the error page is shown.
+   */
+  askTrust?: (request: CertificateRequest) => Promise<boolean>;
 }
+
+/** What the certificate prompt shows: the host and the worker's TLS error (with `detail.certificate`). */
+export interface CertificateRequest {
+  /** The intranet origin (`https://nas.corp:8443`). */
+  origin: string;
+  /** The host name as the TLS client names it (IPv6 without brackets): what a pin is for. */
+  host: string;
+  error: { code: string; message: string; detail: Record<string, unknown> };
+}
+
+/** TLS refusals the user may answer with trust on first use (RFC 6125 names or dates are not). */
+const TRUSTABLE = new Set<string>([ErrorCode.TLS_CERT_UNTRUSTED, ErrorCode.TLS_PIN_CHANGED]);
 
 /** What a document token stands for: the document the app (or the Service Worker) served under it. */
 export interface BrowseDocument {
@@ -116,6 +138,8 @@ export class BrowseBackend {
   readonly auth = new BrowseAuth();
   /** The login dialog open per origin. */
   readonly #prompts = new Map<string, Promise<Credentials | undefined>>();
+  /** The certificate prompt open per host. */
+  readonly #trustPrompts = new Map<string, Promise<boolean>>();
 
   constructor(options: BrowseBackendOptions) {
     this.#options = options;
@@ -154,7 +178,7 @@ export class BrowseBackend {
    * for the document at `url`: stored like a browser would, HttpOnly cookies untouchable.
    */
   setScriptCookie(line: string, url: URL): boolean {
-    if (typeof line !== 'string' || line.length > 8192 || url.protocol !== 'http:') return false;
+    if (typeof line !== 'string' || line.length > 8192 || !isBrowsableScheme(url.protocol)) return false;
     return this.jar.setCookie(line, url, this.#now(), { script: true });
   }
 
@@ -253,6 +277,7 @@ export class BrowseBackend {
         // A copy per attempt: the worker call may transfer (detach) the body, and a 401 sends it again.
         result = await this.#options.fetch(url.href, { method: m.method, headers: sent, body: m.body ? m.body.slice(0) : null, signal: controller.signal });
       } catch (e) {
+        if (attempt < MAX_AUTH_ATTEMPTS && !controller.signal.aborted && (await this.#answerCertificate(url, m, e))) continue;
         this.#inflight.delete(key);
         const { code, message } = codeOf(e);
         fail(code, message, isOutside(code, message, e, scope));
@@ -365,6 +390,29 @@ export class BrowseBackend {
   }
 
   /**
+   * An https request refused at the certificate: true when it should go again because the user
+   * trusted the certificate in the app's prompt (which pinned it before resolving). Only
+   * navigations ask; requests for the same host that fail meanwhile wait for that answer.
+   */
+  async #answerCertificate(url: URL, m: BrowseFetchMessage, e: unknown): Promise<boolean> {
+    const { code, message } = codeOf(e);
+    const detail = (e as { detail?: unknown })?.detail;
+    if (url.protocol !== 'https:' || !TRUSTABLE.has(code) || typeof detail !== 'object' || detail === null) return false;
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    const waiting = this.#trustPrompts.get(host);
+    if (waiting) return waiting;
+    const ask = this.#options.askTrust;
+    if (!ask || !m.navigate) return false;
+    const prompt = ask({ origin: url.origin, host, error: { code, message, detail: detail as Record<string, unknown> } }).catch(() => false);
+    this.#trustPrompts.set(host, prompt);
+    try {
+      return await prompt;
+    } finally {
+      this.#trustPrompts.delete(host);
+    }
+  }
+
+  /**
    * A framed page's WebSocket: the handshake carries what a browser's would (RFC 6455 §4.1): the
    * document's origin as Origin (servers such as Jupyter check it against Host) and the jar's
    * cookies for the socket's URL; the rest (Host, Sec-WebSocket-*) the worker's client adds.
@@ -397,7 +445,7 @@ export class BrowseBackend {
     } catch {
       initiator = undefined;
     }
-    if (initiator && initiator.protocol !== 'http:') initiator = undefined;
+    if (initiator && !isBrowsableScheme(initiator.protocol)) initiator = undefined;
     const cookie = this.jar.cookieHeader(url, this.#now(), {
       initiatorHost: initiator?.hostname,
       navigation: m.navigate,
@@ -435,7 +483,7 @@ function invalidFetch(m: BrowseFetchMessage): string | undefined {
   } catch {
     return `"${m.url.slice(0, 200)}" is not a URL`;
   }
-  if (url.protocol !== 'http:') return `only http:// can be fetched through the tunnel, not ${url.protocol}`;
+  if (!isBrowsableScheme(url.protocol)) return `only http:// and https:// can be fetched through the tunnel, not ${url.protocol}`;
   if (typeof m.method !== 'string' || !METHOD.test(m.method) || FORBIDDEN_METHODS.has(m.method.toUpperCase())) return 'the request method is not allowed';
   if (!Array.isArray(m.headers) || m.headers.length > MAX_HEADERS) return 'the request headers are malformed';
   for (const h of m.headers) {
@@ -464,7 +512,7 @@ function invalidWebSocket(m: BrowseWebSocketMessage): string | undefined {
   }
   if (url.protocol !== 'ws:' && url.protocol !== 'wss:') return `only ws:// and wss:// WebSockets can be opened, not ${url.protocol}`;
   if (url.hash) return 'a WebSocket URL has no fragment';
-  if (initiator.protocol !== 'http:') return 'the WebSocket was opened by no intranet document';
+  if (!isBrowsableScheme(initiator.protocol)) return 'the WebSocket was opened by no intranet document';
   if (!Array.isArray(m.protocols) || m.protocols.length > 32 || m.protocols.some((p) => typeof p !== 'string' || !WS_TOKEN.test(p))) return 'the WebSocket subprotocols are malformed';
   return undefined;
 }

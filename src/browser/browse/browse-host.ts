@@ -43,6 +43,11 @@ export interface BrowseTunnel extends BrowseFetchWithHead {
   readonly status: TunnelStatus | null;
   /** The worker client, when the controller exposes it: browse traffic then skips the event log. */
   readonly client?: BrowseFetchWithHead & Partial<BrowseWebSocketOpener>;
+  /**
+   * Trust on first use (TunnelController.pinCertificate): pins the certificate with SHA-256
+   * `sha256` for `host` in the profile's trust settings and the worker.
+   */
+  pinCertificate?(host: string, sha256: string): Promise<void>;
 }
 
 /** What `navigate()` (and `window.wgweb.browse`) resolves with. */
@@ -85,6 +90,8 @@ export interface BrowseHostOptions {
   discover?: () => Promise<string>;
   /** The login dialog for a 401 of a framed page (BrowseBackendOptions.askCredentials). */
   askCredentials?: BrowseBackendOptions['askCredentials'];
+  /** The certificate prompt for an https page (BrowseBackendOptions.askTrust). */
+  askTrust?: BrowseBackendOptions['askTrust'];
 }
 
 /** How long after the frame's load event the agent's own "loaded" report is awaited. */
@@ -150,6 +157,7 @@ export class BrowseHost {
         await client.openWebSocket(url, init, port);
       },
       askCredentials: options.askCredentials,
+      askTrust: options.askTrust,
       onActivity: (a) => this.#activity(a),
       onBound: () => this.#readyResolve?.(),
     });
@@ -170,7 +178,7 @@ export class BrowseHost {
     return this.#starting;
   }
 
-  /** Shows `url` (an intranet http: URL) in the viewport; resolves when the document has loaded. */
+  /** Shows `url` (an intranet http: or https: URL) in the viewport; resolves when the document has loaded. */
   async navigate(url: URL): Promise<BrowseResult> {
     await this.start();
     if (this.#reclaim) {

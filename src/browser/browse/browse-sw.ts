@@ -11,12 +11,14 @@
  *     │                                  Referer) makes that document a genuine bridge: one port from it
  *     ├─ /__wgweb/frame-agent.js?t=…   → the agent, with the token of the document that holds ticket t
  *     ├─ /__wgweb/* (bridge, agent…)   → network (the relay's browse listener)
- *     ├─ /browse/<session>/http/<host>/<path>  → the tunnel of that session's app tab
+ *     ├─ /browse/<session>/http(s)/<host>/<path>  → the tunnel of that session's app tab (https: the
+ *     │                                  worker's TLS client, with the app's trust settings)
  *     ├─ other paths of this origin    → root-absolute URL of a framed page: mapped onto the intranet
  *     │                                  origin (and session) of the requesting document (client URL,
  *     │                                  else Referer); navigations are redirected to the browse path
- *     ├─ http://<address in AllowedIPs or a name>/…  (absolute URL of a subresource) → the tunnel
- *     └─ everything else (https:, addresses outside AllowedIPs) → network, the open web as usual
+ *     ├─ http(s)://<address in AllowedIPs or a name>/…  (absolute URL of a subresource) → the tunnel
+ *     └─ everything else (addresses outside AllowedIPs, names that resolve there) → network, the
+ *                                        open web as usual
  *
  *   message "websocket" (+ port) from a framed document ─▶ its session's app opens it through the tunnel
  *
@@ -50,6 +52,7 @@ import {
   SESSION_ID,
   browseLocationOf,
   browsePath,
+  isBrowsableScheme,
   mapLink,
   parseBrowsePath,
   parseOutsidePath,
@@ -365,8 +368,8 @@ sw.addEventListener('fetch', (event) => {
     event.respondWith(ownOrigin(event, url));
     return;
   }
-  if (url.protocol !== 'http:') return;
-  // An absolute http URL a framed page asked for: the tunnel when AllowedIPs (or DNS) say so.
+  if (!isBrowsableScheme(url.protocol)) return;
+  // An absolute http(s) URL a framed page asked for: the tunnel when AllowedIPs (or DNS) say so.
   // Decided here only when every tab's tunnel leaves it out; else per session, below.
   if (scopes.size > 0 && [...scopes.values()].every((s) => s.place(url.hostname) === 'outside')) return;
   event.respondWith(
@@ -525,8 +528,7 @@ async function agentScript(ticket: string): Promise<Response> {
 
 function outsideResponse(url: string, reason: OutsideReason, scope: TunnelScope, detail?: string, session?: string): Response {
   let why = reason;
-  if (reason === 'other' && url.startsWith('https:')) why = 'https';
-  else if (reason === 'other' && url.startsWith('http:')) {
+  if (reason === 'other' && /^https?:/.test(url)) {
     try {
       if (scope.place(new URL(url).hostname) === 'outside') why = 'allowed-ips';
     } catch {

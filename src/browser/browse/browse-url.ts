@@ -2,14 +2,16 @@
  * How intranet URLs live on the browse origin, and how links are mapped into that space.
  *
  *   http://10.0.0.1:8080/app/?q=1   ⇄   <browse origin>/browse/<session>/http/10.0.0.1:8080/app/?q=1
- *   https://example.com/x, or an http address outside AllowedIPs
- *                                   →   <browse origin>/__wgweb/outside?url=<percent-encoded>
+ *   https://nas.corp/x              ⇄   <browse origin>/browse/<session>/https/nas.corp/x
+ *   an address outside AllowedIPs   →   <browse origin>/__wgweb/outside?url=<percent-encoded>
  *   <browse origin>/__wgweb/…       the browse view's own files (bridge, Service Worker, frame agent)
  *
  * The session names the app tab whose tunnel and cookie jar serve the page: two wgweb tabs (two
  * tunnels, perhaps) share one Service Worker, and their pages must never be served by the other's.
  * The scheme gets a path segment of its own so the mapping stays unambiguous for every host form
- * (names, IPv4, bracketed IPv6, ports). Link mapping works on the attribute text itself rather than
+ * (names, IPv4, bracketed IPv6, ports), and so an https page stays https: its relative links,
+ * root-absolute URLs its scripts build, its `Secure` cookies and its redirects keep the scheme
+ * (https is carried by the tunnel worker's own TLS client, src/protocols/tls/). Link mapping works on the attribute text itself rather than
  * through `new URL()`: path and query bytes pass through untouched, so a document keeps its
  * charset and its percent-encoding (see html-rewriter.ts, which feeds it Latin-1 "byte strings").
  */
@@ -44,9 +46,14 @@ function isDotSegmentHost(host: string): boolean {
   return host === '.' || host === '..';
 }
 
-function httpPrefix(session: string): string {
+/** The schemes the tunnel carries (https through the worker's TLS client). */
+export function isBrowsableScheme(protocol: string): protocol is 'http:' | 'https:' {
+  return protocol === 'http:' || protocol === 'https:';
+}
+
+function schemePrefix(session: string, scheme: 'http' | 'https'): string {
   if (!SESSION_ID.test(session)) throw new RangeError(`"${session}" is not a browse session id`);
-  return `${BROWSE_PREFIX}${session}/http/`;
+  return `${BROWSE_PREFIX}${session}/${scheme}/`;
 }
 
 /** An intranet URL and the browse session (app tab) it belongs to. */
@@ -56,15 +63,15 @@ export interface BrowseLocation {
 }
 
 /**
- * The browse path of an intranet URL: `/browse/<session>/http/<host[:port]><path>?<query>#<fragment>`.
- * @throws {RangeError} for anything but an http: URL with a host, or a malformed session id.
+ * The browse path of an intranet URL: `/browse/<session>/<http|https>/<host[:port]><path>?<query>#<fragment>`.
+ * @throws {RangeError} for anything but an http: or https: URL with a host, or a malformed session id.
  */
 export function browsePath(url: URL | string, session: string): string {
   const u = typeof url === 'string' ? new URL(url) : url;
-  if (u.protocol !== 'http:' || !u.host || isDotSegmentHost(u.host)) {
-    throw new RangeError(`only http:// URLs with a host can be browsed through the tunnel, not ${u.href}`);
+  if (!isBrowsableScheme(u.protocol) || !u.host || isDotSegmentHost(u.host)) {
+    throw new RangeError(`only http:// and https:// URLs with a host can be browsed through the tunnel, not ${u.href}`);
   }
-  return `${httpPrefix(session)}${u.host}${u.pathname}${u.search}${u.hash}`;
+  return `${schemePrefix(session, u.protocol === 'https:' ? 'https' : 'http')}${u.host}${u.pathname}${u.search}${u.hash}`;
 }
 
 /**
@@ -76,15 +83,16 @@ export function parseBrowsePath(pathAndQuery: string): BrowseLocation | undefine
   const slash = pathAndQuery.indexOf('/', BROWSE_PREFIX.length);
   if (slash < 0) return undefined;
   const session = pathAndQuery.slice(BROWSE_PREFIX.length, slash);
-  if (!SESSION_ID.test(session) || !pathAndQuery.startsWith('/http/', slash)) return undefined;
-  const rest = pathAndQuery.slice(slash + '/http/'.length);
+  const scheme = pathAndQuery.startsWith('/http/', slash) ? 'http' : pathAndQuery.startsWith('/https/', slash) ? 'https' : undefined;
+  if (!SESSION_ID.test(session) || !scheme) return undefined;
+  const rest = pathAndQuery.slice(slash + scheme.length + 2);
   const end = rest.search(/[/?#]/);
   const authority = end < 0 ? rest : rest.slice(0, end);
   // User info or backslashes in the authority would let the URL parser pick a different host.
   if (authority === '' || /[@\\\s]/.test(authority)) return undefined;
   const tail = end < 0 ? '/' : rest[end] === '/' ? rest.slice(end) : `/${rest.slice(end)}`;
   try {
-    const u = new URL(`http://${authority}${tail}`);
+    const u = new URL(`${scheme}://${authority}${tail}`);
     return u.host && !isDotSegmentHost(u.host) ? { session, url: u } : undefined;
   } catch {
     return undefined;
@@ -110,8 +118,8 @@ export function outsidePath(url: string): string {
 
 /**
  * What a user typed into the address bar, as an intranet URL: `10.0.0.1:8080/x` means
- * `http://10.0.0.1:8080/x`.
- * @throws {RangeError} with a sentence for the user (not a URL, https, another scheme).
+ * `http://10.0.0.1:8080/x`; `https://…` is kept.
+ * @throws {RangeError} with a sentence for the user (not a URL, another scheme).
  */
 export function parseAddressInput(text: string): URL {
   const t = String(text ?? '').trim();
@@ -123,10 +131,7 @@ export function parseAddressInput(text: string): URL {
   } catch {
     throw new RangeError(`"${t}" is not a web address (write it like http://10.0.0.1:8080/path)`);
   }
-  if (u.protocol === 'https:') {
-    throw new RangeError(`${u.href}: https is not available inside the tunnel (wgweb's network stack has no TLS yet); try http://${u.host}${u.pathname}${u.search}`);
-  }
-  if (u.protocol !== 'http:') throw new RangeError(`${u.href}: only http:// addresses can be browsed through the tunnel`);
+  if (!isBrowsableScheme(u.protocol)) throw new RangeError(`${u.href}: only http:// and https:// addresses can be browsed through the tunnel`);
   if (!u.host) throw new RangeError(`"${t}" has no host name or address`);
   u.username = '';
   u.password = '';
@@ -140,9 +145,10 @@ export function parseAddressInput(text: string): URL {
  *
  * - relative (`page.html`, `../x`, `?q`, `#top`): left alone; it resolves inside the browse path
  * - root-absolute (`/x`): the base's host, inside the browse path
- * - `http://host/…` and `//host/…`: inside the browse path, unless the host is an IP address
- *   outside AllowedIPs; host names stay in the tunnel (its DNS decides when followed)
- * - `https://…` and http addresses outside AllowedIPs: the outside interstitial
+ * - `http://host/…`, `https://host/…` and `//host/…`: inside the browse path (scheme kept), unless
+ *   the host is an IP address outside AllowedIPs; host names stay in the tunnel (its DNS decides
+ *   when followed)
+ * - addresses outside AllowedIPs: the outside interstitial
  * - every other scheme (`mailto:`, `javascript:`, `data:`): left alone
  */
 export function mapLink(value: string, base: URL, scope: TunnelScope, session: string): string | undefined {
@@ -162,8 +168,8 @@ export function mapLink(value: string, base: URL, scope: TunnelScope, session: s
     scheme = base.protocol.slice(0, -1);
     rest = v.slice(2);
   } else if (v[0] === '/' || v[0] === '\\') {
-    if (base.protocol !== 'http:') return undefined;
-    return `${httpPrefix(session)}${base.host}${resolveDotSegments(v)}`;
+    if (!isBrowsableScheme(base.protocol)) return undefined;
+    return `${schemePrefix(session, base.protocol === 'https:' ? 'https' : 'http')}${base.host}${resolveDotSegments(v)}`;
   } else {
     return undefined;
   }
@@ -177,10 +183,10 @@ export function mapLink(value: string, base: URL, scope: TunnelScope, session: s
     return undefined;
   }
   if (!parsed.host || isDotSegmentHost(parsed.host)) return undefined;
-  if (scheme !== 'http' || scope.place(parsed.hostname) === 'outside') {
+  if (scope.place(parsed.hostname) === 'outside') {
     return outsidePath(`${scheme}://${parsed.host}${tail.startsWith('/') || tail === '' ? tail || '/' : `/${tail}`}`);
   }
-  return `${httpPrefix(session)}${parsed.host}${resolveDotSegments(tail)}`;
+  return `${schemePrefix(session, scheme === 'https' ? 'https' : 'http')}${parsed.host}${resolveDotSegments(tail)}`;
 }
 
 /**
@@ -220,7 +226,7 @@ export function mapLocation(location: string, responseUrl: URL, scope: TunnelSco
   } catch {
     return undefined;
   }
-  if (u.protocol === 'http:' && u.host && !isDotSegmentHost(u.host) && scope.place(u.hostname) !== 'outside') {
+  if (isBrowsableScheme(u.protocol) && u.host && !isDotSegmentHost(u.host) && scope.place(u.hostname) !== 'outside') {
     u.username = '';
     u.password = '';
     return browsePath(u, session);
@@ -235,7 +241,7 @@ export function parseOutsidePath(pathAndQuery: string): string | undefined {
   if (!url) return undefined;
   try {
     const u = new URL(url);
-    return u.protocol === 'http:' || u.protocol === 'https:' ? u.href : undefined;
+    return isBrowsableScheme(u.protocol) ? u.href : undefined;
   } catch {
     return undefined;
   }

@@ -97,7 +97,7 @@ export function errorPage(options: { code: string; message: string; url: string;
 }
 
 /** Why a link leaves the tunnel, for the interstitial. */
-export type OutsideReason = 'https' | 'allowed-ips' | 'no-dns' | 'other';
+export type OutsideReason = 'allowed-ips' | 'no-dns' | 'other';
 
 /**
  * The interstitial for a link that leaves the tunnel: it says so plainly, and opens the address
@@ -105,13 +105,11 @@ export type OutsideReason = 'https' | 'allowed-ips' | 'no-dns' | 'other';
  */
 export function outsidePage(options: { url: string; reason: OutsideReason; detail?: string; nonce: string; ticket?: string }): string {
   const why =
-    options.reason === 'https'
-      ? 'It is an https:// address, and wgweb carries plain http:// only (there is no TLS inside the tunnel yet).'
-      : options.reason === 'allowed-ips'
-        ? "Its address is not in any peer's AllowedIPs, so the tunnel does not carry it."
-        : options.reason === 'no-dns'
-          ? 'Its name cannot be resolved inside the tunnel (the config has no DNS server), so it would be looked up and reached outside.'
-          : 'It is not an address inside the tunnel.';
+    options.reason === 'allowed-ips'
+      ? "Its address is not in any peer's AllowedIPs, so the tunnel does not carry it."
+      : options.reason === 'no-dns'
+        ? 'Its name cannot be resolved inside the tunnel (the config has no DNS server), so it would be looked up and reached outside.'
+        : 'It is not an address inside the tunnel.';
   const body =
     `<span class="badge">OUTSIDE THE TUNNEL</span><h1>This link leaves the tunnel</h1>` +
     `<p class="url">${escapeHtml(options.url)}</p><p>${escapeHtml(why)}</p>` +

@@ -25,7 +25,7 @@ import { PortWebSocket, failPort } from './port-websocket.ts';
 
 /** Set by the Service Worker around this script (see browse-sw.ts agentScript); absent otherwise. */
 declare const __wgwebToken: string | undefined;
-import { BROWSE_PREFIX, OUTSIDE_PATH, outsidePath, parseBrowsePath } from './browse-url.ts';
+import { BROWSE_PREFIX, OUTSIDE_PATH, browsePath, isBrowsableScheme, parseBrowsePath } from './browse-url.ts';
 
 interface NavigateEventLike extends Event {
   readonly cancelable: boolean;
@@ -39,14 +39,15 @@ interface NavigateEventLike extends Event {
  * Navigations a script starts to an absolute URL (`location.href = 'http://10.0.0.9/'`, a link it
  * built and clicked) would leave the browse space, and the browse origin's Service Worker would
  * never see them: through the Navigation API they are turned into the same navigation inside it
- * (http), or into the outside interstitial (https). Links in the HTML were rewritten already; form
- * posts are left alone (their body cannot be re-sent from here).
+ * (http and https; the Service Worker shows the interstitial when the host is outside the tunnel).
+ * Links in the HTML were rewritten already; form posts are left alone (their body cannot be re-sent
+ * from here).
  */
 function keepNavigationsInside(): void {
   const navigation = (window as unknown as { navigation?: EventTarget }).navigation;
-  const m = /^\/browse\/([a-z0-9]{8,32})\/http\//.exec(location.pathname);
-  if (!navigation || !m) return;
-  const session = m[1];
+  const here = parseBrowsePath(location.pathname + location.search);
+  if (!navigation || !here) return;
+  const { session } = here;
   navigation.addEventListener('navigate', (event) => {
     const e = event as NavigateEventLike;
     if (!e.cancelable || e.hashChange || e.formData !== null || e.downloadRequest !== null) return;
@@ -56,9 +57,9 @@ function keepNavigationsInside(): void {
     } catch {
       return;
     }
-    if (url.origin === location.origin || (url.protocol !== 'http:' && url.protocol !== 'https:')) return;
+    if (url.origin === location.origin || !isBrowsableScheme(url.protocol) || !url.host) return;
     e.preventDefault();
-    location.assign(url.protocol === 'http:' ? `${BROWSE_PREFIX}${session}/http/${url.host}${url.pathname}${url.search}${url.hash}` : outsidePath(url.href));
+    location.assign(browsePath(url, session));
   });
 }
 
@@ -96,9 +97,9 @@ function keepNewWindowsInside(): void {
     }
     return true;
   };
-  const here = /^\/browse\/([a-z0-9]{8,32})\/http\/([^/]+)/.exec(location.pathname);
-  const session = here?.[1];
-  /** `href` as a URL of the browse space (an absolute intranet http URL mapped into it), or undefined. */
+  const here = parseBrowsePath(location.pathname + location.search);
+  const session = here?.session;
+  /** `href` as a URL of the browse space (an absolute intranet http(s) URL mapped into it), or undefined. */
   const inBrowseSpace = (href: string): URL | undefined => {
     let u: URL;
     try {
@@ -110,12 +111,10 @@ function keepNewWindowsInside(): void {
       if (u.pathname.startsWith(BROWSE_PREFIX) || u.pathname === OUTSIDE_PATH) return u;
       // A root-absolute URL a script built (`/docs/`): on this document's intranet host.
       if (!here || u.pathname.startsWith('/__wgweb/')) return undefined;
-      return new URL(`${BROWSE_PREFIX}${here[1]}/http/${here[2]}${u.pathname}${u.search}${u.hash}`, location.origin);
+      return new URL(browsePath(new URL(u.pathname + u.search + u.hash, here.url.origin), here.session), location.origin);
     }
-    if (!session) return undefined;
-    if (u.protocol === 'http:') return new URL(`${BROWSE_PREFIX}${session}/http/${u.host}${u.pathname}${u.search}${u.hash}`, location.origin);
-    if (u.protocol === 'https:') return new URL(outsidePath(u.href), location.origin);
-    return undefined;
+    if (!session || !isBrowsableScheme(u.protocol) || !u.host) return undefined;
+    return new URL(browsePath(u, session), location.origin);
   };
   window.addEventListener('click', (e) => {
     if (e.defaultPrevented || e.button !== 0 || e.ctrlKey || e.metaKey || e.shiftKey || e.altKey) return;
@@ -154,8 +153,9 @@ function keepNewWindowsInside(): void {
  * to the document's app tab (browse-backend.ts adds Origin and the jar's cookies).
  *
  * URLs are mapped as links are: the browse origin's own host (apps build `ws://${location.host}/api/…`,
- * as Jupyter does) means the document's intranet host, a browse path names its host, anything
- * else is taken as written (ws:// to an intranet address; wss:// fails until the tunnel has TLS).
+ * as Jupyter does) means the document's intranet origin (wss:// for an https document, whose
+ * server speaks TLS only; apps that pick the scheme from `location.protocol` see the browse
+ * origin's `http:`), a browse path names its origin, anything else is taken as written.
  * `url` still reads as the page gave it.
  */
 function tunnelWebSockets(): void {
@@ -167,7 +167,7 @@ function tunnelWebSockets(): void {
     if (u.host !== location.host) return u.href;
     const inside = parseBrowsePath(u.pathname + u.search);
     const target = inside ? inside.url : new URL(u.pathname + u.search, here.url.origin);
-    return `ws:${target.href.slice('http:'.length)}`;
+    return `${target.protocol === 'https:' ? 'wss' : 'ws'}:${target.href.slice(target.protocol.length)}`;
   };
   const open = (request: { url: string; protocols: string[] }, port: MessagePort): void => {
     const controller = container.controller;

@@ -5,8 +5,8 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { WgwebError } from '../../../src/shared/errors.ts';
-import { BrowseBackend, type BrowseFetchInit, type BrowseFetcher } from '../../../src/browser/browse/browse-backend.ts';
+import { ErrorCode, WgwebError } from '../../../src/shared/errors.ts';
+import { BrowseBackend, type BrowseFetchInit, type BrowseFetcher, type CertificateRequest } from '../../../src/browser/browse/browse-backend.ts';
 import type { BackendToServiceWorker, BrowseErrorMessage, BrowseFetchMessage, BrowseResponseMessage, BrowseWebSocketMessage } from '../../../src/browser/browse/browse-protocol.ts';
 import type { OpenWebSocketOptions } from '../../../src/browser/worker/websocket-port-protocol.ts';
 
@@ -17,7 +17,7 @@ interface Call {
   init: BrowseFetchInit;
 }
 
-function setup(options: { fetch?: BrowseFetcher; connected?: boolean } = {}) {
+function setup(options: { fetch?: BrowseFetcher; connected?: boolean; askTrust?: (r: CertificateRequest) => Promise<boolean> } = {}) {
   const calls: Call[] = [];
   const fetcher: BrowseFetcher =
     options.fetch ??
@@ -41,6 +41,7 @@ function setup(options: { fetch?: BrowseFetcher; connected?: boolean } = {}) {
     },
     tunnel: () => ({ connected: options.connected ?? true, allowedIPs: ['10.77.0.0/24'] }),
     now: () => T0,
+    ...(options.askTrust ? { askTrust: options.askTrust } : {}),
   });
   const { port1, port2 } = new MessageChannel();
   backend.attach(port1);
@@ -193,7 +194,8 @@ describe('refusals and errors carry a code', () => {
   });
 
   const malformed: [string, Partial<BrowseFetchMessage>][] = [
-    ['an https URL', { url: 'https://10.77.0.1/' }],
+    ['a ws URL', { url: 'ws://10.77.0.1/' }],
+    ['a file URL', { url: 'file:///etc/passwd' }],
     ['not a URL', { url: 'nope' }],
     ['CONNECT', { method: 'CONNECT' }],
     ['a method with spaces', { method: 'GET /x' }],
@@ -352,7 +354,7 @@ describe("framed pages' WebSockets", () => {
       [{ url: 'http://10.77.0.1/' }, true],
       [{ url: 'ws://192.0.2.1/' }, true],
       [{ protocols: ['bad proto'] }, true],
-      [{ initiator: 'https://10.77.0.1/' }, true],
+      [{ initiator: 'file:///x' }, true],
       [{}, false],
     ];
     for (const [m, connected] of cases) {
@@ -365,6 +367,124 @@ describe("framed pages' WebSockets", () => {
       } finally {
         s.close();
       }
+    }
+  });
+});
+
+describe('https pages: the tunnel worker\'s TLS, and the certificate prompt', () => {
+  const certificate = { subject: 'CN=nas', issuer: 'CN=nas', notBefore: '2026-01-01', notAfter: '2027-01-01', sha256: 'ab'.repeat(32) };
+  /** A fetcher that refuses https with `code` until `trusted` is set, then answers 200. */
+  function tls(code: string) {
+    const state = { trusted: false, tries: 0 };
+    const fetch: BrowseFetcher = async (url) => {
+      state.tries++;
+      if (url.startsWith('https:') && !state.trusted) throw new WgwebError(code as ErrorCode, `refused: ${code}`, { certificate });
+      return { head: { url, status: 200, statusText: 'OK', headers: [['content-type', 'text/plain']], rawHeaders: [['Set-Cookie', 'sid=s3; Secure; Path=/']] }, body: new Response('ok').body };
+    };
+    return { state, fetch };
+  }
+
+  test('an https URL goes through the tunnel like http, and its Secure cookie comes back over https only', async () => {
+    const t = tls(ErrorCode.TLS_CERT_UNTRUSTED);
+    t.state.trusted = true;
+    const s = setup({ fetch: t.fetch });
+    try {
+      const r = (await s.send({ url: 'https://10.77.0.1/' })) as BrowseResponseMessage;
+      assert.equal(r.type, 'response');
+      assert.equal(r.status, 200);
+      assert.equal(r.scriptCookies, 'sid=s3');
+      await s.send({ url: 'https://10.77.0.1/next' });
+      assert.equal(headerOf(s.calls[1].init, 'cookie'), 'sid=s3');
+      await s.send({ url: 'http://10.77.0.1/plain' });
+      assert.equal(headerOf(s.calls[2].init, 'cookie'), undefined, 'a Secure cookie is not sent over plain http');
+    } finally {
+      s.close();
+    }
+  });
+
+  test('an untrusted certificate asks the app once; trusting it sends the same request again', async () => {
+    const t = tls(ErrorCode.TLS_CERT_UNTRUSTED);
+    const asked: CertificateRequest[] = [];
+    const s = setup({
+      fetch: t.fetch,
+      askTrust: async (r) => {
+        asked.push(r);
+        t.state.trusted = true; // the app pinned it before answering
+        return true;
+      },
+    });
+    try {
+      const r = await s.send({ url: 'https://10.77.0.1:8443/' });
+      assert.equal(r.type, 'response');
+      assert.equal(asked.length, 1);
+      assert.equal(asked[0].host, '10.77.0.1');
+      assert.equal(asked[0].origin, 'https://10.77.0.1:8443');
+      assert.equal(asked[0].error.code, 'TLS_CERT_UNTRUSTED');
+      assert.deepEqual(asked[0].error.detail.certificate, certificate);
+      assert.equal(t.state.tries, 2);
+    } finally {
+      s.close();
+    }
+  });
+
+  test('Cancel keeps the refusal: the error reaches the Service Worker (an error page), nothing was accepted', async () => {
+    const t = tls(ErrorCode.TLS_PIN_CHANGED);
+    let asked = 0;
+    const s = setup({ fetch: t.fetch, askTrust: async () => (asked++, false) });
+    try {
+      const r = (await s.send({ url: 'https://10.77.0.1/' })) as BrowseErrorMessage;
+      assert.equal(r.type, 'error');
+      assert.equal(r.code, 'TLS_PIN_CHANGED');
+      assert.equal(r.outside, false);
+      assert.equal(asked, 1);
+      assert.equal(t.state.tries, 1);
+    } finally {
+      s.close();
+    }
+  });
+
+  test('subresources never open the prompt, and refusals trust cannot fix (wrong name, expired) never ask', async () => {
+    for (const [code, m] of [
+      [ErrorCode.TLS_CERT_UNTRUSTED, { navigate: false, destination: 'image' }],
+      [ErrorCode.TLS_HOSTNAME_MISMATCH, {}],
+      [ErrorCode.TLS_CERT_EXPIRED, {}],
+    ] as [string, Partial<BrowseFetchMessage>][]) {
+      const t = tls(code);
+      let asked = 0;
+      const s = setup({ fetch: t.fetch, askTrust: async () => (asked++, true) });
+      try {
+        const r = (await s.send({ url: 'https://10.77.0.1/', ...m })) as BrowseErrorMessage;
+        assert.equal(r.code, code);
+        assert.equal(asked, 0, code);
+      } finally {
+        s.close();
+      }
+    }
+  });
+
+  test('requests for the host that fail while the prompt is open wait for its answer', async () => {
+    const t = tls(ErrorCode.TLS_CERT_UNTRUSTED);
+    let answer!: (v: boolean) => void;
+    let asked = 0;
+    const s = setup({ fetch: t.fetch, askTrust: () => (asked++, new Promise<boolean>((r) => (answer = r))) });
+    try {
+      const page = s.send({ url: 'https://10.77.0.1/' });
+      const until = async (what: string, ok: () => boolean): Promise<void> => {
+        for (let i = 0; !ok(); i++) {
+          if (i > 1000) assert.fail(`never: ${what}`);
+          await new Promise((r) => setTimeout(r, 5));
+        }
+      };
+      await until('the prompt opened', () => asked > 0);
+      const image = s.send({ url: 'https://10.77.0.1/logo.png', navigate: false, destination: 'image' });
+      await until('the image was refused too', () => t.state.tries >= 2);
+      t.state.trusted = true;
+      answer(true);
+      assert.equal((await page).type, 'response');
+      assert.equal((await image).type, 'response');
+      assert.equal(asked, 1);
+    } finally {
+      s.close();
     }
   });
 });

@@ -25,6 +25,11 @@ describe('an intranet URL and its browse path map both ways', () => {
     ['http://10.77.0.1:80/x', '/browse/tab00001/http/10.77.0.1/x'],
     ['http://[fd77::1]:8080/v6', '/browse/tab00001/http/[fd77::1]:8080/v6'],
     ['http://Intranet.Corp/Path%20With%20Spaces', '/browse/tab00001/http/intranet.corp/Path%20With%20Spaces'],
+    // https keeps its scheme (its own path segment): links, redirects and Secure cookies see https
+    ['https://10.77.0.1/', '/browse/tab00001/https/10.77.0.1/'],
+    ['https://nas.corp:8443/a?b#c', '/browse/tab00001/https/nas.corp:8443/a?b#c'],
+    ['https://10.77.0.1:443/x', '/browse/tab00001/https/10.77.0.1/x'],
+    ['https://[fd77::1]/v6', '/browse/tab00001/https/[fd77::1]/v6'],
   ];
   for (const [url, path] of cases) {
     test(`${url} ⇄ ${path}`, () => {
@@ -36,14 +41,16 @@ describe('an intranet URL and its browse path map both ways', () => {
   test('a bare authority means its root; a query right after it too', () => {
     assert.equal(parseBrowsePath('/browse/tab00001/http/10.77.0.1')?.url.href, 'http://10.77.0.1/');
     assert.equal(parseBrowsePath('/browse/tab00001/http/10.77.0.1?x=1')?.url.href, 'http://10.77.0.1/?x=1');
+    assert.equal(parseBrowsePath('/browse/tab00001/https/10.77.0.1')?.url.href, 'https://10.77.0.1/');
   });
   test('anything else is not a browse path', () => {
-    for (const p of ['/', '/browse/', '/browse/tab00001/http/', '/browse/tab00001/ftp/host/', '/browse/http/10.77.0.1/', '/browse/SHOUT123/http/h/', '/browse/ab/http/h/', '/browse/tab00001/http/user@host/', '/browse/tab00001/http/a\\b/', '/x/browse/tab00001/http/h/']) {
+    for (const p of ['/', '/browse/', '/browse/tab00001/http/', '/browse/tab00001/ftp/host/', '/browse/http/10.77.0.1/', '/browse/SHOUT123/http/h/', '/browse/ab/http/h/', '/browse/tab00001/http/user@host/', '/browse/tab00001/http/a\\b/', '/x/browse/tab00001/http/h/', '/browse/tab00001/https/', '/browse/tab00001/httpsx/h/', '/browse/tab00001/https/user@h/', '/browse/tab00001/HTTPS/h/']) {
       assert.equal(parseBrowsePath(p), undefined, p);
     }
   });
-  test('only http URLs with a host, and well-formed session ids, have a browse path', () => {
-    assert.throws(() => browsePath('https://10.77.0.1/', S), RangeError);
+  test('only http(s) URLs with a host, and well-formed session ids, have a browse path', () => {
+    assert.throws(() => browsePath('ftp://10.77.0.1/', S), RangeError);
+    assert.throws(() => browsePath('ws://10.77.0.1/', S), RangeError);
     assert.throws(() => browsePath('mailto:a@b', S), RangeError);
     assert.throws(() => browsePath('http://10.77.0.1/', '../x'), RangeError);
   });
@@ -73,9 +80,12 @@ describe('links in a document are mapped by their form', () => {
     ['http://[fd77::9]/v6', '/browse/tab00001/http/[fd77::9]/v6'],
     // 4. host names stay in the tunnel (its DNS decides)
     ['http://wiki.corp/page', '/browse/tab00001/http/wiki.corp/page'],
-    // 5. outside AllowedIPs, or https: the marked interstitial
+    // 4b. https stays https, in the tunnel (the worker's TLS client)
+    ['https://10.77.0.5/secure', '/browse/tab00001/https/10.77.0.5/secure'],
+    ['HTTPS://nas.corp:8443?q', '/browse/tab00001/https/nas.corp:8443/?q'],
+    // 5. outside AllowedIPs: the marked interstitial
     ['http://192.0.2.7/x', '/__wgweb/outside?url=http://192.0.2.7/x'],
-    ['https://example.com/a?b=c&d', '/__wgweb/outside?url=https://example.com/a%3Fb%3Dc%26d'],
+    ['https://192.0.2.7/a?b=c&d', '/__wgweb/outside?url=https://192.0.2.7/a%3Fb%3Dc%26d'],
     // 6. other schemes are left alone
     ['mailto:someone@example.com', undefined],
     ['javascript:void(0)', undefined],
@@ -97,6 +107,12 @@ describe('links in a document are mapped by their form', () => {
   test('a root-absolute link under another base uses that base', () => {
     assert.equal(mapLink('/x', new URL('http://10.77.0.9:81/sub/'), scope, S), '/browse/tab00001/http/10.77.0.9:81/x');
   });
+  test('in an https document, root-absolute and scheme-relative links stay https', () => {
+    const secure = new URL('https://10.77.0.1/app/');
+    assert.equal(mapLink('/x', secure, scope, S), '/browse/tab00001/https/10.77.0.1/x');
+    assert.equal(mapLink('//10.77.0.2/y', secure, scope, S), '/browse/tab00001/https/10.77.0.2/y');
+    assert.equal(mapLink('http://10.77.0.1/plain', secure, scope, S), '/browse/tab00001/http/10.77.0.1/plain');
+  });
 });
 
 describe('redirect targets', () => {
@@ -106,8 +122,13 @@ describe('redirect targets', () => {
     assert.equal(mapLocation('next?x=1', from, scope, S), '/browse/tab00001/http/10.77.0.1/next?x=1');
     assert.equal(mapLocation('http://10.77.0.2:8080/', from, scope, S), '/browse/tab00001/http/10.77.0.2:8080/');
   });
+  test('a redirect from http to https keeps the scheme, and relative ones resolve against https', () => {
+    assert.equal(mapLocation('https://10.77.0.1/login', from, scope, S), '/browse/tab00001/https/10.77.0.1/login');
+    assert.equal(mapLocation('/home', new URL('https://10.77.0.1/login'), scope, S), '/browse/tab00001/https/10.77.0.1/home');
+    assert.equal(mapLocation('https://user:pw@sso.corp/', from, scope, S), '/browse/tab00001/https/sso.corp/');
+  });
   test('leaving the tunnel goes through the interstitial', () => {
-    assert.equal(mapLocation('https://sso.example.com/', from, scope, S), outsidePath('https://sso.example.com/'));
+    assert.equal(mapLocation('https://198.51.100.9/', from, scope, S), outsidePath('https://198.51.100.9/'));
     assert.equal(parseOutsidePath(mapLocation('http://198.51.100.1/?a=1&b=2', from, scope, S)!), 'http://198.51.100.1/?a=1&b=2');
   });
   test('the interstitial only carries http(s) URLs', () => {
@@ -125,9 +146,12 @@ describe('the address bar', () => {
     assert.equal(parseAddressInput(' 10.77.0.1:8080/x ').href, 'http://10.77.0.1:8080/x');
     assert.equal(parseAddressInput('wiki.corp').href, 'http://wiki.corp/');
   });
-  test('https, other schemes and empty input are refused with a sentence', () => {
-    assert.throws(() => parseAddressInput('https://10.77.0.1/'), /https is not available inside the tunnel/);
-    assert.throws(() => parseAddressInput('ftp://10.77.0.1/'), /only http:\/\//);
+  test('https is kept', () => {
+    assert.equal(parseAddressInput('https://10.77.0.1:8443/x').href, 'https://10.77.0.1:8443/x');
+    assert.equal(parseAddressInput('HTTPS://user:pw@nas.corp/').href, 'https://nas.corp/');
+  });
+  test('other schemes and empty input are refused with a sentence', () => {
+    assert.throws(() => parseAddressInput('ftp://10.77.0.1/'), /only http:\/\/ and https:\/\//);
     assert.throws(() => parseAddressInput(''), /Type the address/);
     assert.throws(() => parseAddressInput('http://[::1'), /not a web address/);
   });

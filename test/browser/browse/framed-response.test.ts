@@ -92,7 +92,8 @@ describe('redirects and refreshes are mapped into the browse space', () => {
     [302, '/account', '/browse/tab00001/http/10.77.0.1/account'],
     [303, 'next', '/browse/tab00001/http/10.77.0.1/next'],
     [301, 'http://10.77.0.200:8080/', '/browse/tab00001/http/10.77.0.200:8080/'],
-    [307, 'https://sso.example.com/x', '/__wgweb/outside?url=https://sso.example.com/x'],
+    [307, 'https://sso.example.com/x', '/browse/tab00001/https/sso.example.com/x'],
+    [307, 'https://198.51.100.1/x', '/__wgweb/outside?url=https://198.51.100.1/x'],
     [308, 'http://198.51.100.1/', '/__wgweb/outside?url=http://198.51.100.1/'],
   ];
   for (const [status, location, want] of table) {

@@ -6,16 +6,22 @@
  *
  *   address bar ──▶ BrowseHost.navigate(url) ──▶ frame (browse origin) ──▶ Service Worker ──▶ tunnel
  *   frame agent / backend activity ──▶ BrowseHost.state ──▶ address bar, progress line, title
+ *   401 (Basic/Digest) of a page ──▶ the login dialog over the frame
+ *   https page refused at the certificate ──▶ <wg-certificate-prompt> over the frame: "Trust for
+ *     HOST" pins it (tunnel.pinCertificate: profile trust, then the worker) and the page loads;
+ *     Cancel shows the error page (never a silent bypass)
  */
 import { LitElement, css, html, nothing } from 'lit';
 import { ErrorCode, WgwebError } from '../../../shared/errors.ts';
 import { parseAddressInput } from '../../browse/browse-url.ts';
 import { BrowseHost, type BrowseResult, type BrowseTunnel } from '../../browse/browse-host.ts';
 import type { CredentialsRequest } from '../../browse/browse-auth.ts';
+import type { CertificateRequest } from '../../browse/browse-backend.ts';
 import type { Credentials } from '../../../protocols/http/http-auth.ts';
 import type { TunnelStatus } from '../../worker/tunnel-api.ts';
 import { formatBytes } from '../../../shared/format-bytes.ts';
 import { sharedStyles } from '../styles/shared-styles.ts';
+import './wg-certificate-prompt.ts';
 
 /**
  * The viewport's sandbox: everything a web app needs, and its own origin kept (allow-same-origin:
@@ -36,6 +42,7 @@ export class WgBrowse extends LitElement {
     _inputError: { state: true },
     _tick: { state: true },
     _login: { state: true },
+    _trust: { state: true },
   };
   static override styles = [
     sharedStyles,
@@ -116,6 +123,16 @@ export class WgBrowse extends LitElement {
         display: grid;
         place-items: center;
         background: rgb(0 0 0 / 0.35);
+      }
+      .login wg-certificate-prompt {
+        display: block;
+        background: var(--wg-surface, #fff);
+        border-radius: var(--wg-radius-sm);
+        width: min(34rem, 92%);
+        max-height: 92%;
+        overflow: auto;
+        overflow-wrap: anywhere;
+        box-shadow: 0 0.5rem 2rem rgb(0 0 0 / 0.25);
       }
       .login form {
         background: var(--wg-surface, #fff);
@@ -200,6 +217,8 @@ export class WgBrowse extends LitElement {
   declare _tick: number;
   /** The login dialog for a 401, while it is open. */
   declare _login: { request: CredentialsRequest; answer: (c: Credentials | undefined) => void } | undefined;
+  /** The certificate prompt for an https page, while it is open. */
+  declare _trust: { request: CertificateRequest; answer: (trusted: boolean) => void } | undefined;
   readonly host: BrowseHost;
   #editing = false;
 
@@ -212,7 +231,19 @@ export class WgBrowse extends LitElement {
     this._inputError = '';
     this._tick = 0;
     this._login = undefined;
+    this._trust = undefined;
     this.host = new BrowseHost({
+      askTrust: (request) =>
+        new Promise<boolean>((resolve) => {
+          this._trust?.answer(false);
+          this._trust = {
+            request,
+            answer: (trusted) => {
+              this._trust = undefined;
+              resolve(trusted);
+            },
+          };
+        }),
       askCredentials: (request) =>
         new Promise<Credentials | undefined>((resolve) => {
           this._login?.answer(undefined);
@@ -239,7 +270,7 @@ export class WgBrowse extends LitElement {
   }
 
   /**
-   * Opens `url` (an intranet http:// address) in the frame; resolves when the document has loaded,
+   * Opens `url` (an intranet http:// or https:// address) in the frame; resolves when the document has loaded,
    * also when it is an in-frame error page (then `error` says why).
    * @throws {WgwebError} USAGE for an address that cannot be browsed; INTERNAL when the browse
    *   origin is not available (not served by the wgweb relay).
@@ -249,7 +280,7 @@ export class WgBrowse extends LitElement {
     try {
       // Credentials in the address (http://user:pass@host/) answer the host's login, as with curl.
       const given = /^https?:\/\//i.test(String(url).trim()) ? new URL(String(url).trim()) : undefined;
-      if (given?.protocol === 'http:') this.host.backend.auth.rememberUrlCredentials(given);
+      if (given?.protocol === 'http:' || given?.protocol === 'https:') this.host.backend.auth.rememberUrlCredentials(given);
     } catch {
       // parseAddressInput says why below
     }
@@ -335,6 +366,16 @@ export class WgBrowse extends LitElement {
                 </div>
               </div>`}
           ${this._login ? this.#loginDialog(this._login.request) : nothing}
+          ${this._trust
+            ? html`<div class="login">
+                <wg-certificate-prompt
+                  .host=${this._trust.request.host}
+                  .error=${this._trust.request.error}
+                  @wg-certificate-trust=${this.#onTrust}
+                  @wg-certificate-dismiss=${() => this._trust?.answer(false)}
+                ></wg-certificate-prompt>
+              </div>`
+            : nothing}
         </div>
         <div class="statusline" data-testid="browse-status" aria-live="polite">
           ${s.title ? html`<span class="title" data-testid="browse-title" title=${s.title}>${s.title}</span>` : nothing}
@@ -383,6 +424,21 @@ export class WgBrowse extends LitElement {
         </div>
       </form>
     </div>`;
+  }
+
+  /** "Trust for HOST": pinned in the profile's trust settings and the worker, then the page loads. */
+  #onTrust(e: CustomEvent<{ host: string; sha256: string }>): void {
+    e.stopPropagation();
+    const trust = this._trust;
+    const pin = this.tunnel?.pinCertificate;
+    if (!trust || !pin) {
+      trust?.answer(false);
+      return;
+    }
+    pin.call(this.tunnel, e.detail.host, e.detail.sha256).then(
+      () => trust.answer(true),
+      () => trust.answer(false),
+    );
   }
 
   #onSubmit(e: Event): void {
