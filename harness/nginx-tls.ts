@@ -72,7 +72,7 @@ http {
   fastcgi_temp_path ${join(dir, 'fastcgi')};
   uwsgi_temp_path ${join(dir, 'uwsgi')};
   scgi_temp_path ${join(dir, 'scgi')};
-  types { application/octet-stream bin; text/plain txt; text/html html; text/css css; text/javascript js; application/json json; image/svg+xml svg; }
+  types { application/octet-stream bin; text/plain txt; text/html html; text/css css; text/javascript js; application/json json; image/svg+xml svg; video/mp4 mp4; }
   default_type application/octet-stream;
   gzip on;
   gzip_types application/octet-stream;
