@@ -658,7 +658,8 @@ export class Session {
 
   /**
    * Lets TLS connections to `host` use legacy TLS 1.2 (CBC suites, SHA-1 signatures, no extended
-   * master secret) for old appliances. Weaker: show the user a warning when enabling it.
+   * master secret, RSA key exchange) for old appliances. Weaker: show the user a warning when
+   * enabling it. Hosts in the trust settings' `legacyTlsHosts` ({@link setTrust}) are allowed too.
    */
   allowLegacyTls(host: string, allow = true): void {
     const h = host.replace(/^\[|\]$/g, '').toLowerCase();
@@ -704,7 +705,8 @@ export class Session {
     this.tlsConnector ??= import('../protocols/tls/tls-connector.ts').then((m) =>
       m.createTlsConnector({
         trust: this.trust,
-        legacyHosts: new Set(this.legacyTlsHosts),
+        // Hosts allowed here (allowLegacyTls) and in the trust settings (the UI's Certificates tab).
+        legacyHosts: new Set([...this.legacyTlsHosts, ...(this.trust?.legacyTlsHosts() ?? [])]),
         onKeyLog: (line) => {
           this.tlsKeyLog.push(line);
           if (this.tlsKeyLog.length > 4096) this.tlsKeyLog.shift();
@@ -712,7 +714,7 @@ export class Session {
         onEvent: (host, port, e) =>
           this.emit({
             type: `tls-${e.kind}`,
-            level: e.kind === 'alert-sent' || e.kind === 'alert-received' ? 'warn' : 'info',
+            level: e.kind === 'alert-sent' || e.kind === 'alert-received' || e.warn ? 'warn' : 'info',
             message: `${host}:${port}: ${e.text}`,
             detail: { host, port },
           }),

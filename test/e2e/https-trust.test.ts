@@ -6,12 +6,16 @@
  *   Chromium (UI ─comlink─▶ worker: Session + TLS) ──ws──▶ relay ──UDP──▶ wireguard-go (namespace)
  *       ── 10.77.X.1:443  openssl s_server, self-signed appliance certificate (trust on first use)
  *       ── server.wgweb.test:8443 openssl s_server, leaf from an internal CA (Configuration → Certificates)
+ *       ── server.wgweb.test:7443 openssl s_server, TLS 1.2 RSA key exchange only (legacy TLS per host)
  *
  * - HTTP tool: an unknown self-signed certificate stops at the certificate prompt (subject,
  *   SHA-256 as openssl prints it); "Trust for HOST" pins it, the request is sent again and
  *   succeeds; the pin shows in the Certificates tab; wgweb.fetch works too.
  * - Certificates tab: importing the internal CA there makes the worker accept the CA-signed server
  *   (the UI's trust store reaches the worker); removing it refuses the server again.
+ * - Legacy TLS: an RSA-key-exchange-only s_server is refused until "Allow legacy TLS for HOST" in
+ *   the Certificates tab; the HTTP tool then marks the connection legacy; wgweb.allowLegacyTls(host,
+ *   false) takes it back.
  *
  * WGWEB_SCREENSHOTS=1 also saves docs/screenshots/https-certificate-prompt.png.
  */
@@ -72,6 +76,9 @@ describe('HTTPS trust in the browser app through a real wireguard-go peer', { sk
     const leaf = pki.leaf('corp-leaf', { issuer: ca, dns: ['server.wgweb.test'] });
     servers.push(await startOpensslServer({ site: fx.peer, host, port: 443, cert: appliance, args: ['-www'] }));
     servers.push(await startOpensslServer({ site: fx.peer, host, port: 8443, cert: leaf, args: ['-www'] }));
+    // An old appliance: TLS 1.2 with the RSA key exchange only (no forward secrecy).
+    const rsaLeaf = pki.leaf('corp-rsa', { issuer: ca, key: 'rsa-2048', dns: ['server.wgweb.test'] });
+    servers.push(await startOpensslServer({ site: fx.peer, host, port: 7443, cert: rsaLeaf, args: ['-tls1_2', '-cipher', 'AES128-GCM-SHA256:@SECLEVEL=0', '-www'] }));
     ui = await openUi({ url: fx.relay.url });
     page = ui.page;
     await page.evaluate(() => localStorage.clear());
@@ -131,6 +138,37 @@ describe('HTTPS trust in the browser app through a real wireguard-go peer', { sk
 
     await page.getByRole('button', { name: 'Remove CN=Corp Intranet CA' }).click();
     await page.waitForFunction(async (u) => (await window.wgweb.fetch(u, { timeoutMs: 20_000 }).then((r) => r.text().then(() => 'ok'), (e) => e.code)) === 'TLS_CERT_UNTRUSTED', url, { polling: 250, timeout: 60_000 });
+    assert.deepEqual(ui.errors, []);
+  });
+
+  test('legacy TLS allowed for one host in the Certificates tab reaches an RSA-key-exchange-only server, the HTTP tool marks the connection legacy, and wgweb.allowLegacyTls takes it back', async () => {
+    const url = 'https://server.wgweb.test:7443/';
+    await page.evaluate((pem) => window.wgweb.addTrustedCertificate(pem), ca.certPem);
+    assert.equal(await fetchOutcome(page, url), 'TLS_HANDSHAKE_FAILED', 'refused while legacy TLS is off');
+
+    await page.getByRole('tab', { name: 'Certificates' }).click();
+    assert.match((await page.getByTestId('trusted-certificates').textContent()) ?? '', /no forward secrecy/);
+    await page.getByLabel('Host to allow legacy TLS for').fill('server.wgweb.test');
+    await page.getByRole('button', { name: 'Allow legacy TLS for server.wgweb.test' }).click();
+    await page.getByTestId('legacy-tls-list').filter({ hasText: 'server.wgweb.test' }).waitFor();
+    await page.waitForFunction(async (u) => (await window.wgweb.fetch(u, { timeoutMs: 20_000 }).then((r) => r.text().then(() => r.status), () => 0)) === 200, url, { polling: 250, timeout: 60_000 });
+
+    await page.getByRole('tab', { name: 'HTTP' }).click();
+    await page.getByLabel('URL', { exact: true }).fill(url);
+    await page.getByRole('button', { name: 'Send' }).click();
+    const legacy = page.getByTestId('http-tls-legacy');
+    await legacy.waitFor({ timeout: 30_000 });
+    assert.match((await legacy.textContent()) ?? '', /legacy TLS.*RSA key exchange \(no forward secrecy\)/s);
+    assert.match((await page.getByTestId('http-tls').textContent()) ?? '', /TLS 1\.2 · TLS_RSA_WITH_AES_128_GCM_SHA256/);
+    if (process.env.WGWEB_SCREENSHOTS) {
+      mkdirSync(SHOTS, { recursive: true });
+      await page.getByTestId('http-tls').screenshot({ path: `${SHOTS}https-legacy-tls.png` });
+    }
+
+    await page.evaluate(() => window.wgweb.allowLegacyTls('server.wgweb.test', false));
+    assert.equal(await fetchOutcome(page, url), 'TLS_HANDSHAKE_FAILED', 'refused again once taken back');
+    await page.getByRole('tab', { name: 'Certificates' }).click();
+    assert.equal(await page.getByTestId('legacy-tls-list').count(), 0);
     assert.deepEqual(ui.errors, []);
   });
 });

@@ -20,6 +20,9 @@ import { TestPki, type TestCert } from '../../harness/test-pki.ts';
 import { startOpensslServer, type OpensslServer } from '../../harness/openssl-server.ts';
 import { ErrorCode, WgwebError } from '../../src/shared/errors.ts';
 import type { SessionEvent } from '../../src/session/session-types.ts';
+import type { HttpTiming } from '../../src/protocols/http/http-timing.ts';
+import { main } from '../../src/node/cli/main.ts';
+import { createMemoryIo } from '../../src/node/cli/cli-io.ts';
 import { digestBody, startSessionFixture, type SessionFixture } from './session-fixture.ts';
 
 const SLOW = { timeout: 120_000 };
@@ -117,11 +120,16 @@ describe('HTTPS through the tunnel to openssl s_server behind wireguard-go', { s
     try {
       const before = events.length;
       // The root CA was trusted by the previous test: a verified chain, no `insecure`.
-      const res = await fx.session.fetch(url);
+      let timing: HttpTiming | undefined;
+      const res = await fx.session.fetch(url, { onTiming: (t) => (timing = t) });
       assert.equal(res.status, 200);
       assert.match(await res.text(), /s_server/);
       const done = events.slice(before).find((e) => e.type === 'tls-established');
       assert.match(done?.message ?? '', /TLS 1\.2, TLS_RSA_WITH_AES_128_GCM_SHA256/);
+      // The connection says it is legacy: a warning in the event log and in the request's timing (the HTTP tool shows it).
+      assert.match(done?.message ?? '', /LEGACY TLS: RSA key exchange \(no forward secrecy\)/);
+      assert.equal(done?.level, 'warn');
+      assert.deepEqual(timing?.tls, { version: 'TLS 1.2', cipherSuite: 'TLS_RSA_WITH_AES_128_GCM_SHA256', legacy: ['RSA key exchange (no forward secrecy)'] });
       // The certificate names no address: by address the chain verifies but the name does not.
       const byAddress = fx.peer.tunnelAddress4!;
       fx.session.allowLegacyTls(byAddress);
@@ -132,6 +140,24 @@ describe('HTTPS through the tunnel to openssl s_server behind wireguard-go', { s
     }
   });
 
+  test('legacy TLS allowed in the trust settings (the Certificates tab, wgweb.allowLegacyTls) works the same; a modern server is not marked legacy', SLOW, async () => {
+    await fx.session.setTrust({ version: 1, certificates: [rootPem], pins: {}, insecureHosts: [], legacyTlsHosts: ['Server.WGWEB.test'] });
+    try {
+      let timing: HttpTiming | undefined;
+      const res = await fx.session.fetch('https://server.wgweb.test:7443/', { onTiming: (t) => (timing = t) });
+      assert.equal(res.status, 200);
+      await res.arrayBuffer();
+      assert.deepEqual(timing?.tls?.legacy, ['RSA key exchange (no forward secrecy)']);
+      const modern = await fx.session.fetch('https://server.wgweb.test:8443/payload.bin', { onTiming: (t) => (timing = t) });
+      await modern.arrayBuffer();
+      assert.equal(timing?.tls?.version, 'TLS 1.2');
+      assert.equal(timing?.tls?.legacy, undefined);
+    } finally {
+      await fx.session.setTrust({ version: 1, certificates: [rootPem], pins: {}, insecureHosts: [] });
+    }
+    await assert.rejects(fx.session.fetch('https://server.wgweb.test:7443/'), (e: WgwebError) => e.code === ErrorCode.TLS_HANDSHAKE_FAILED);
+  });
+
   test('the session keeps the TLS secrets in SSLKEYLOGFILE form', () => {
     const lines = fx.session.tlsKeyLogLines();
     assert.ok(lines.some((l) => /^CLIENT_TRAFFIC_SECRET_0 [0-9a-f]{64} [0-9a-f]{64,96}$/.test(l)));
@@ -140,5 +166,24 @@ describe('HTTPS through the tunnel to openssl s_server behind wireguard-go', { s
 
   test('https to a port without a server is CONNECTION_REFUSED, as for http', SLOW, async () => {
     await assert.rejects(fx.session.fetch('https://server.wgweb.test:4444/', { insecure: true }), (e: WgwebError) => e.code === ErrorCode.CONNECTION_REFUSED);
+  });
+
+  // Last: the CLI is a second WireGuard session with the same key, which takes over the peer.
+  test('wgweb fetch --allow-legacy-tls HOST reaches the RSA-key-exchange-only server, warns on stderr, and fails without it', SLOW, async () => {
+    const caFile = join(files, 'root.pem');
+    writeFileSync(caFile, rootPem);
+    const run = async (...args: string[]) => {
+      const io = createMemoryIo();
+      const code = await main(['fetch', '--config', fx.configFile(), '--relay', fx.relay.wsUrl, '--cacert', caFile, ...args, 'https://server.wgweb.test:7443/'], io);
+      return { code, io };
+    };
+    const refused = await run();
+    assert.equal(refused.code, 1, refused.io.stdoutText() + refused.io.stderrText());
+    assert.match(refused.io.stderrText(), /legacy TLS/);
+    await new Promise((r) => setTimeout(r, 50)); // a new handshake with the same key: past wireguard-go's flood limit
+    const allowed = await run('--allow-legacy-tls', 'server.wgweb.test');
+    assert.equal(allowed.code, 0, allowed.io.stderrText());
+    assert.match(allowed.io.stdoutText(), /s_server/);
+    assert.match(allowed.io.stderrText(), /warning: legacy TLS with server\.wgweb\.test: RSA key exchange \(no forward secrecy\)/);
   });
 });

@@ -32,6 +32,7 @@ export interface AutomationTarget {
   tcping(host: string, port: number): Promise<TcpingResult>;
   iperf3?(host: string, options: Iperf3Options, onProgress: (p: Iperf3Progress) => void): Promise<Iperf3Result>;
   addTrustedCertificate?(pem: string): Promise<{ subject: string; sha256: string }[]>;
+  allowLegacyTls?(host: string, allow: boolean): Promise<void>;
   fetch(url: string, init: TunnelRequestInit): Promise<Response>;
   /** Hands `port` to the worker's openWebSocket (TunnelClient.openWebSocket). */
   openWebSocket?(url: string, options: OpenWebSocketOptions, port: MessagePort): Promise<void>;
@@ -112,6 +113,12 @@ export interface WgwebAutomation {
    * with `{ subject, sha256 }` per certificate added. Needs a connected session.
    */
   addTrustedCertificate(pem: string): Promise<{ subject: string; sha256: string }[]>;
+  /**
+   * Allows legacy TLS 1.2 for `host` (RSA key exchange without forward secrecy, CBC suites, SHA-1
+   * signatures) for an old appliance, or takes it back with `allow = false`. Certificates are still
+   * checked. Kept in the trust settings (listed in Configuration → Certificates).
+   */
+  allowLegacyTls(host: string, allow?: boolean): Promise<void>;
   /** A copy of the event log. */
   events(): SessionEvent[];
   /**
@@ -204,6 +211,13 @@ export function createAutomation(target: AutomationTarget): WgwebAutomation {
         if (typeof pem !== 'string') throw usage('wgweb.addTrustedCertificate(pem): pem must be the text of a PEM certificate');
         if (!target.addTrustedCertificate) throw usage('wgweb.addTrustedCertificate is not available here');
         return target.addTrustedCertificate(pem);
+      }),
+    allowLegacyTls: (host, allow = true) =>
+      coded(async () => {
+        if (typeof host !== 'string' || host.trim() === '') throw usage('wgweb.allowLegacyTls(host, allow?): host must be a host name or address such as "printer.corp"');
+        if (typeof allow !== 'boolean') throw usage('wgweb.allowLegacyTls(host, allow?): allow must be true or false');
+        if (!target.allowLegacyTls) throw usage('wgweb.allowLegacyTls is not available here');
+        await target.allowLegacyTls(host, allow);
       }),
     events: () => target.events().map((e) => structuredClone(e)),
     browse: (url) =>

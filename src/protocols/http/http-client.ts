@@ -487,6 +487,7 @@ export class HttpClient {
       }
       timing.timing.reusedConnection = reused;
       timing.timing.remoteAddress = conn.remote;
+      if (secure) timing.timing.tls = tlsSummary(conn.tcp);
       conn.requests++;
 
       let writeFinished = false;
@@ -742,4 +743,11 @@ async function discardBody(response: Response): Promise<void> {
   } catch {
     // A broken redirect body does not matter: the connection is discarded and the redirect followed.
   }
+}
+
+/** The negotiated TLS parameters of a connection the TLS connector made (its `info`), as plain data. */
+function tlsSummary(tcp: TcpConnection): HttpTiming['tls'] {
+  const info = (tcp as { info?: { version?: string; cipherSuite?: string; legacy?: string[] } }).info;
+  if (!info) return undefined;
+  return { version: info.version, cipherSuite: info.cipherSuite, ...(info.legacy ? { legacy: [...info.legacy] } : {}) };
 }

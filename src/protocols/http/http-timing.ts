@@ -25,6 +25,11 @@ export interface HttpTiming {
   /** https: the TLS handshake (Resource Timing's secureConnectionStart), inside connect…requestSent. */
   tlsStart?: number;
   tlsEnd?: number;
+  /**
+   * https: what the connection negotiated (also on a reused connection); `legacy` lists the weak
+   * parts only a per-host legacy-TLS opt-in allows (e.g. "RSA key exchange (no forward secrecy)").
+   */
+  tls?: { version?: string; cipherSuite?: string; legacy?: string[] };
   /** The whole request (head and body) was handed to the connection. */
   requestSent?: number;
   /** The first response byte arrived. */

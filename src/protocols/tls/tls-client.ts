@@ -149,6 +149,8 @@ export interface TlsEvent {
   kind: 'client-hello' | 'hello-retry-request' | 'server-hello' | 'certificate' | 'established' | 'alert-sent' | 'alert-received' | 'key-update' | 'ticket';
   /** One line in plain words. */
   text: string;
+  /** Worth a warning (an `established` event of a connection that uses legacy TLS). */
+  warn?: boolean;
 }
 
 export type TlsState = 'idle' | 'handshaking' | 'verifying' | 'open' | 'closed' | 'failed';
@@ -165,6 +167,12 @@ export interface TlsSessionInfo {
   certificate?: unknown;
   extendedMasterSecret?: boolean;
   encryptThenMac?: boolean;
+  /**
+   * What this connection uses that only the per-host legacy opt-in allows, in plain words (RSA key
+   * exchange, CBC, a SHA-1 signature, no extended master secret, no renegotiation_info); absent
+   * when nothing legacy was used. The UI and CLI show it as a warning.
+   */
+  legacy?: string[];
 }
 
 /** Counted, never thrown: things we ignored. */
@@ -699,6 +707,8 @@ export class TlsClient {
     this.serverRandom = sh.random.slice();
     this.info.version = 'TLS 1.2';
     this.info.cipherSuite = suite.name;
+    if (suite.kx === 'rsa') this.noteLegacy('RSA key exchange (no forward secrecy)');
+    if (suite.cipher.endsWith('cbc')) this.noteLegacy('CBC encryption');
     const ext = sh.extensions;
     for (const t of ext.keys()) {
       if (![ExtensionType.serverName, ExtensionType.ecPointFormats, ExtensionType.alpn, ExtensionType.extendedMasterSecret, ExtensionType.renegotiationInfo, ExtensionType.sessionTicket, ExtensionType.encryptThenMac, ExtensionType.recordSizeLimit, ExtensionType.statusRequest, ExtensionType.maxFragmentLength].includes(t as never)) {
@@ -710,7 +720,9 @@ export class TlsClient {
     if (!reneg && !this.o.legacy) {
       throw new TlsFatal(AlertDescription.handshakeFailure, handshakeError(this.o.serverName, 'does not support secure renegotiation (RFC 5746); enable legacy TLS for this host if it is an old appliance you trust', 'renegotiation_info'));
     }
+    if (!reneg) this.noteLegacy('no secure renegotiation');
     this.ems = ext.has(ExtensionType.extendedMasterSecret);
+    if (!this.ems) this.noteLegacy('no extended master secret');
     if (!this.ems && !this.o.legacy) {
       throw new TlsFatal(AlertDescription.handshakeFailure, handshakeError(this.o.serverName, 'does not support the extended master secret (RFC 7627); enable legacy TLS for this host if it is an old appliance you trust', 'extended_master_secret'));
     }
@@ -933,6 +945,7 @@ export class TlsClient {
         if (!this.schemes().includes(ske.scheme)) throw new TlsDecodeError(`ServerKeyExchange is signed with scheme 0x${ske.scheme.toString(16)}, which was not offered`, AlertDescription.illegalParameter);
         const isEcdsaScheme = (ske.scheme & 0xff) === 3 || ske.scheme === SignatureScheme.ed25519;
         if ((this.suite!.kx === 'ecdhe-ecdsa') !== isEcdsaScheme) throw new TlsDecodeError('the ServerKeyExchange signature does not match the cipher suite', AlertDescription.illegalParameter);
+        if (LEGACY_SIGNATURE_SCHEMES.includes(ske.scheme)) this.noteLegacy('a SHA-1 signature');
         this.serverKx = { group: ske.group, publicKey: ske.publicKey };
         this.transcript.push(raw);
         this.info.group = groupName(ske.group);
@@ -1076,8 +1089,14 @@ export class TlsClient {
     this.state = 'open';
     this.events.push({
       kind: 'established',
-      text: `TLS established: ${this.info.version}, ${this.info.cipherSuite}${this.info.group ? `, ${this.info.group}` : ''}${this.info.alpn ? `, ALPN ${this.info.alpn}` : ''}${this.info.resumed ? ', resumed' : ''}`,
+      text: `TLS established: ${this.info.version}, ${this.info.cipherSuite}${this.info.group ? `, ${this.info.group}` : ''}${this.info.alpn ? `, ALPN ${this.info.alpn}` : ''}${this.info.resumed ? ', resumed' : ''}${this.info.legacy ? `; LEGACY TLS: ${this.info.legacy.join(', ')}` : ''}`,
+      ...(this.info.legacy ? { warn: true } : {}),
     });
+  }
+
+  /** Records a weakness only the legacy opt-in allows (shown with the connection). */
+  private noteLegacy(what: string): void {
+    (this.info.legacy ??= []).push(what);
   }
 
   private transcriptHash(): Uint8Array {

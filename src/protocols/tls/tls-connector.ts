@@ -15,6 +15,7 @@ import type { TlsEvent, VerificationRequest } from './tls-client.ts';
 import { TlsTicketCache } from './tls-ticket-cache.ts';
 import { verifyHandshakeSignature, verifyServerCertificates } from './certificate-verifier.ts';
 import { TrustStore } from './trust-store.ts';
+import { normalizeHost } from './hostname-match.ts';
 
 export interface TlsConnectorSettings {
   /** The trust store certificates are checked against (CAs and pins); none = an empty store (trust nothing). */
@@ -59,19 +60,22 @@ export async function verifyRequest(
 
 export function createTlsConnector(settings: TlsConnectorSettings): TlsConnector {
   const tickets = settings.ticketCache ?? new TlsTicketCache();
+  // One spelling per host (case, brackets, trailing dot, IPv6 forms), as the trust store keeps them.
+  const legacyHosts = new Set([...(settings.legacyHosts ?? [])].map(normalizeHost));
   return async (tcp: TcpConnection, p: TlsConnectParams): Promise<TcpConnection> => {
     const host = p.host.toLowerCase();
+    const legacy = legacyHosts.has(normalizeHost(p.host));
     return connectTls(tcp, {
       serverName: p.host,
       alpn: ['http/1.1'],
-      legacy: settings.legacyHosts?.has(host) ?? false,
+      legacy,
       ticketCache: tickets,
       // An unchecked session must never be resumed by a checked request.
       ticketKey: `${host}:${p.port}${p.insecure ? '#insecure' : ''}`,
       signal: p.signal,
       onKeyLog: settings.onKeyLog,
       onEvent: settings.onEvent ? (e) => settings.onEvent!(p.host, p.port, e) : undefined,
-      verify: (request) => verifyRequest(request, settings.trust, p.insecure, settings.now?.() ?? new Date(), settings.legacyHosts?.has(host) ?? false),
+      verify: (request) => verifyRequest(request, settings.trust, p.insecure, settings.now?.() ?? new Date(), legacy),
     });
   };
 }

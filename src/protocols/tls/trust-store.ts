@@ -1,7 +1,8 @@
 /**
  * What the user trusts for HTTPS inside the tunnel: imported certificates (internal CAs, or a
  * server's own self-signed certificate trusted as exactly that certificate), trust-on-first-use pins
- * per host (SHA-256 of the certificate, like SSH known_hosts), and hosts marked insecure.
+ * per host (SHA-256 of the certificate, like SSH known_hosts), hosts marked insecure, and hosts
+ * allowed legacy TLS 1.2 (RSA key exchange, CBC, SHA-1; a per-host opt-in for old appliances).
  *
  * Flow: `addPem` decodes every CERTIFICATE block of pasted text or a file → each becomes an entry
  * keyed by its SHA-256 → the verifier asks `anchors()` (every imported certificate, which path
@@ -33,6 +34,8 @@ export interface TrustStoreJson {
   certificates: string[];
   pins: Record<string, string>;
   insecureHosts: string[];
+  /** Hosts allowed legacy TLS (absent in data saved before it existed). */
+  legacyTlsHosts?: string[];
 }
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
@@ -53,6 +56,7 @@ export class TrustStore {
   readonly #certs = new Map<string, X509Certificate>();
   readonly #pins = new Map<string, string>();
   readonly #insecure = new Set<string>();
+  readonly #legacy = new Set<string>();
   readonly #listeners = new Set<() => void>();
 
   /**
@@ -168,6 +172,29 @@ export class TrustStore {
     return this.#insecure.has(normalizeHost(host));
   }
 
+  /**
+   * Allows `host` legacy TLS 1.2 (RSA key exchange without forward secrecy, CBC suites, SHA-1
+   * signatures, no extended master secret) or takes that back. The user's choice, per host.
+   * @throws {RangeError} when the host is empty.
+   */
+  setLegacyTls(host: string, allow: boolean): void {
+    const h = normalizeHost(host);
+    if (!h) throw new RangeError('setLegacyTls needs a host name');
+    if (allow) this.#legacy.add(h);
+    else this.#legacy.delete(h);
+    this.#changed();
+  }
+
+  /** True when the user allowed legacy TLS for `host`. */
+  allowsLegacyTls(host: string): boolean {
+    return this.#legacy.has(normalizeHost(host));
+  }
+
+  /** Hosts allowed legacy TLS, in the order they were added. */
+  legacyTlsHosts(): string[] {
+    return [...this.#legacy];
+  }
+
   /** Calls `listener` after every change (for persisting); returns an unsubscribe function. */
   onChange(listener: () => void): () => void {
     this.#listeners.add(listener);
@@ -178,13 +205,14 @@ export class TrustStore {
     for (const l of this.#listeners) l();
   }
 
-  /** Plain data for storage: certificates as PEM, pins, insecure hosts. */
+  /** Plain data for storage: certificates as PEM, pins, insecure hosts, legacy-TLS hosts. */
   toJSON(): TrustStoreJson {
     return {
       version: 1,
       certificates: [...this.#certs.values()].map((c) => toPem(c.der)),
       pins: Object.fromEntries(this.#pins),
       insecureHosts: [...this.#insecure],
+      legacyTlsHosts: [...this.#legacy],
     };
   }
 
@@ -215,6 +243,9 @@ export class TrustStore {
     }
     if (Array.isArray(o.insecureHosts)) {
       for (const h of o.insecureHosts) if (typeof h === 'string' && normalizeHost(h)) t.#insecure.add(normalizeHost(h));
+    }
+    if (Array.isArray(o.legacyTlsHosts)) {
+      for (const h of o.legacyTlsHosts) if (typeof h === 'string' && normalizeHost(h)) t.#legacy.add(normalizeHost(h));
     }
     return t;
   }

@@ -91,3 +91,14 @@ test('events() is a copy: scripts cannot change the log', () => {
   assert.equal((w.events()[0].detail as { n: number }).n, 1);
   assert.ok(Object.isFrozen(w));
 });
+
+test('allowLegacyTls(host) allows by default, takes back with false, and checks its arguments', async () => {
+  const calls: string[] = [];
+  const w = createAutomation(target({ allowLegacyTls: async (h, allow) => void calls.push(`${h} ${allow}`) }));
+  await w.allowLegacyTls('ups.corp');
+  await w.allowLegacyTls('ups.corp', false);
+  assert.equal(await code(w.allowLegacyTls('')), 'USAGE');
+  assert.equal(await code(w.allowLegacyTls('ups.corp', 'yes' as unknown as boolean)), 'USAGE');
+  assert.deepEqual(calls, ['ups.corp true', 'ups.corp false']);
+  assert.equal(await code(createAutomation(target()).allowLegacyTls('ups.corp')), 'USAGE');
+});

@@ -1,4 +1,4 @@
-/** TrustStore: PEM import (bundles, junk), pins, insecure hosts, and JSON round trips. */
+/** TrustStore: PEM import (bundles, junk), pins, insecure hosts, legacy-TLS hosts, and JSON round trips. */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { TestPki, type TestCert } from '../../../harness/test-pki.ts';
@@ -64,6 +64,26 @@ describe('TrustStore', { skip: binariesSkipReason(['openssl'], 'certificate') },
     assert.equal(back.isInsecure('LAB.test'), true);
     assert.equal(back.remove(t.list()[0].sha256), true);
     assert.equal(back.list().length, 0);
+  });
+
+  it('keeps the hosts allowed legacy TLS in one spelling, through JSON, and forgets them when turned off', () => {
+    const t = new TrustStore();
+    let changes = 0;
+    t.onChange(() => changes++);
+    t.setLegacyTls('UPS.Corp.', true);
+    t.setLegacyTls('[FE80::0:1]', true);
+    assert.equal(changes, 2);
+    assert.deepEqual(t.legacyTlsHosts(), ['ups.corp', 'fe80::1']);
+    assert.equal(t.allowsLegacyTls('ups.corp'), true);
+    assert.equal(t.allowsLegacyTls('other.corp'), false);
+    assert.throws(() => t.setLegacyTls('  ', true), RangeError);
+    const back = TrustStore.fromJSON(JSON.parse(JSON.stringify(t)));
+    assert.equal(back.allowsLegacyTls('fe80:0::1'), true);
+    back.setLegacyTls('ups.corp', false);
+    assert.deepEqual(back.toJSON().legacyTlsHosts, ['fe80::1']);
+    // Data saved before the field existed, and junk in it.
+    assert.deepEqual(TrustStore.fromJSON({ certificates: [], pins: {}, insecureHosts: [] }).legacyTlsHosts(), []);
+    assert.deepEqual(TrustStore.fromJSON({ legacyTlsHosts: [3, '', 'nas.test'] }).legacyTlsHosts(), ['nas.test']);
   });
 
   it('restores what it can from damaged stored data', () => {

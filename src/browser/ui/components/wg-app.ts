@@ -6,6 +6,7 @@
  *   wg-config-panel ──events──▶ wg-app ──▶ TunnelController ──▶ worker
  *   TunnelController.status/log ──properties──▶ wg-status-panel, wg-event-log, wg-tools
  */
+import type { TrustStore } from '../../../protocols/tls/trust-store.ts';
 import { LitElement, css, html } from 'lit';
 import type { DnsRecordType, Iperf3Options, Iperf3Progress, PingReply, SessionEvent, TunnelStatus } from '../../worker/tunnel-api.ts';
 import { createAutomation, type AutomationTarget, type SshTarget, type WgwebAutomation } from '../automation.ts';
@@ -215,6 +216,14 @@ export class WgApp extends LitElement implements AutomationTarget {
     return this.tunnel.fetch(url, init);
   }
 
+  /**
+   * wgweb.allowLegacyTls: allows (or takes back) legacy TLS for `host` in the profile's trust
+   * settings, exactly as the Certificates tab does, so it is listed there and kept with the profile.
+   */
+  async allowLegacyTls(host: string, allow: boolean): Promise<void> {
+    await this.tunnel.setTrust(await this.#editTrust((store) => store.setLegacyTls(host, allow)));
+  }
+
   async openWebSocket(url: string, options: OpenWebSocketOptions, port: MessagePort): Promise<void> {
     const client = this.tunnel.client;
     if (!client) throw new WgwebError(ErrorCode.NOT_CONNECTED, 'the tunnel worker is not running yet');
@@ -400,11 +409,16 @@ export class WgApp extends LitElement implements AutomationTarget {
   }
 
   /** Trust on first use from a certificate prompt: the pin joins the profile's trust settings. */
-  async #pinCertificate(host: string, sha256: string): Promise<object> {
+  #pinCertificate(host: string, sha256: string): Promise<object> {
+    return this.#editTrust((store) => store.pin(host, sha256));
+  }
+
+  /** Applies `edit` to the profile's trust settings and keeps (and remembers) the result. */
+  async #editTrust(edit: (store: TrustStore) => void): Promise<object> {
     // Loaded on demand: the X.509 code is its own chunk (like the Certificates tab).
     const { TrustStore } = await import('../../../protocols/tls/trust-store.ts');
     const store = TrustStore.fromJSON(this._trustJson);
-    store.pin(host, sha256);
+    edit(store);
     const json = store.toJSON();
     this._trustJson = json;
     if (this._remember) this.#settings.rememberTrust(json);

@@ -109,6 +109,9 @@ export class WgHttpTool extends LitElement {
         color: var(--wg-err);
         background: var(--wg-err-soft);
       }
+      .legacy {
+        color: var(--wg-err);
+      }
       .timing {
         margin: 0 0 1rem;
       }
@@ -428,6 +431,16 @@ export class WgHttpTool extends LitElement {
         ${t.reusedConnection ? html`<span>reused a kept-alive connection</span>` : nothing}
         ${hops > 1 ? html`<span>final hop of ${hops} (redirects)</span>` : nothing}
       </div>
+      ${t.tls
+        ? html`<div class="legend" data-testid="http-tls">
+            <span>${t.tls.version} · <code>${t.tls.cipherSuite}</code></span>
+            ${t.tls.legacy
+              ? html`<span class="legacy" role="note" data-testid="http-tls-legacy"
+                  ><strong>legacy TLS</strong>: ${t.tls.legacy.join(', ')} (allowed for this host in Certificates)</span
+                >`
+              : nothing}
+          </div>`
+        : nothing}
     </div>`;
   }
 

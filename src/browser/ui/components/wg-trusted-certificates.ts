@@ -2,7 +2,8 @@
  * <wg-trusted-certificates .trustJson=${json}>: the "Trusted certificates" list. Import a CA (or a
  * server's own certificate) by pasting PEM or opening a .pem/.crt/.cer file (PEM or DER), see each
  * one's subject, kind, expiry and SHA-256 fingerprint, remove it; see and remove host pins (trust on
- * first use) and hosts with checks turned off.
+ * first use) and hosts with checks turned off; allow legacy TLS 1.2 per host (old appliances: RSA key
+ * exchange without forward secrecy, CBC, SHA-1), with the warning next to the button.
  *
  * Data flow: `trustJson` (TrustStore.toJSON() form, owned by the parent so it can persist it with
  * the profile) → a TrustStore here → every change raises `wg-trust-change { json }` with the new
@@ -24,6 +25,7 @@ export class WgTrustedCertificates extends LitElement {
     _error: { state: true },
     _notice: { state: true },
     _version: { state: true },
+    _legacyHost: { state: true },
   };
   static override styles = [
     sharedStyles,
@@ -86,6 +88,7 @@ export class WgTrustedCertificates extends LitElement {
   declare _error: string;
   declare _notice: string;
   declare _version: number;
+  declare _legacyHost: string;
   #store = new TrustStore();
   #emitted: unknown;
 
@@ -96,6 +99,7 @@ export class WgTrustedCertificates extends LitElement {
     this._error = '';
     this._notice = '';
     this._version = 0;
+    this._legacyHost = '';
   }
 
   /** The store this list edits (for the parent and tests). */
@@ -181,7 +185,58 @@ export class WgTrustedCertificates extends LitElement {
               )}
             </ul>`
         : nothing}
+      ${this.#renderLegacy()}
     </div>`;
+  }
+
+  #renderLegacy() {
+    const hosts = this.#store.legacyTlsHosts();
+    const host = this._legacyHost.trim();
+    return html`<h3>Legacy TLS for old appliances (${hosts.length})</h3>
+      <p class="help" id="legacy-warning">
+        Some old appliances (printers, UPSes, switches, BMCs) only speak TLS 1.2 with the RSA key exchange or CBC
+        suites. Allowing legacy TLS for a host accepts them for that host only: <strong>no forward secrecy</strong>
+        (anyone who later gets the server's private key can decrypt recorded traffic), CBC encryption whose checks
+        are not constant-time, SHA-1 signatures, and no extended master secret. Certificates are still checked.
+      </p>
+      <div class="row">
+        <input
+          type="text"
+          spellcheck="false"
+          aria-label="Host to allow legacy TLS for"
+          aria-describedby="legacy-warning"
+          placeholder="printer.corp or 10.0.0.9"
+          .value=${this._legacyHost}
+          @input=${(e: Event) => (this._legacyHost = (e.target as HTMLInputElement).value)}
+          @keydown=${(e: KeyboardEvent) => e.key === 'Enter' && host && this.#allowLegacy(host)}
+        />
+        <button type="button" class="danger" data-testid="allow-legacy-tls" ?disabled=${!host} @click=${() => this.#allowLegacy(host)}>
+          Allow legacy TLS for ${host || 'this host'}
+        </button>
+      </div>
+      ${hosts.length
+        ? html`<ul data-testid="legacy-tls-list">
+            ${hosts.map(
+              (h) => html`<li>
+                <span><strong class="mono">${h}</strong> <span class="expired">legacy TLS allowed</span></span>
+                <button type="button" class="small" aria-label="Turn off legacy TLS for ${h}" @click=${() => (this.#store.setLegacyTls(h, false), this.#changed(`Legacy TLS is off again for ${h}.`))}>
+                  Turn off
+                </button>
+              </li>`,
+            )}
+          </ul>`
+        : nothing}`;
+  }
+
+  #allowLegacy(host: string) {
+    try {
+      this.#store.setLegacyTls(host, true);
+      this._legacyHost = '';
+      this.#changed(`Legacy TLS allowed for ${host}: no forward secrecy; turn it off when the appliance is updated.`);
+    } catch (e) {
+      this._notice = '';
+      this._error = e instanceof Error ? e.message : String(e);
+    }
   }
 
   #importText(text: string) {

@@ -26,6 +26,12 @@ export const spec = {
     'no-follow': { type: 'boolean', description: 'do not follow redirects' },
     insecure: { type: 'boolean', short: 'k', description: 'https: accept any server certificate (no checks)' },
     cacert: { type: 'string', multiple: true, valueName: 'FILE', description: 'https: trust the CA or server certificate(s) in this PEM file' },
+    'allow-legacy-tls': {
+      type: 'string',
+      multiple: true,
+      valueName: 'HOST',
+      description: 'https: allow legacy TLS 1.2 for HOST (old appliances: RSA key exchange without forward secrecy, CBC, SHA-1); certificates are still checked',
+    },
   },
   positionals: [{ name: 'URL' }],
   examples: [
@@ -33,6 +39,7 @@ export const spec = {
     'wgweb fetch --config wg0.conf -o big.iso http://files.corp/big.iso',
     'wgweb fetch --config wg0.conf -k https://10.0.0.2/',
     'wgweb fetch --config wg0.conf --cacert corp-ca.pem https://intranet.corp/',
+    'wgweb fetch --config wg0.conf --cacert corp-ca.pem --allow-legacy-tls ups.corp https://ups.corp/',
     "wgweb fetch --config wg0.conf -X POST -H 'Content-Type: application/json' --data @req.json http://10.0.0.2/api",
   ],
 } as const satisfies CommandSpec;
@@ -68,8 +75,14 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   }
   return guardTunnelCommand('fetch', values, io, (values['max-time'] !== undefined ? values['max-time'] + (values['handshake-timeout'] ?? 15) + 5 : 300), async (io, track) => {
   const session = await openTunnel('fetch', values, io, track);
+  // A connection that used what only the legacy opt-in allows is said on stderr, like a warning.
+  const stopWatching = session.onEvent((e) => {
+    const legacy = e.type === 'tls-established' ? /; LEGACY TLS: (.*)$/.exec(e.message) : null;
+    if (legacy) void io.stderr.write(`wgweb: fetch: warning: legacy TLS with ${String((e.detail as { host?: unknown } | undefined)?.host)}: ${legacy[1]}\n`);
+  });
   try {
     for (const pem of trusted) await session.addTrustedCertificate(pem);
+    for (const host of values['allow-legacy-tls'] ?? []) session.allowLegacyTls(host);
     const res = await session.fetch(url, {
       method,
       headers,
@@ -103,6 +116,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     }
     return 0;
   } finally {
+    stopWatching();
     await session.close();
   }
   });
