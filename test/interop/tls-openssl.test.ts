@@ -187,6 +187,24 @@ describe('TLS client against openssl s_server (loopback)', { skip }, () => {
     });
   }
 
+  test('RSA key exchange needs keyEncipherment when the certificate has a keyUsage (RFC 5246 §7.4.2): refused without it, accepted with no keyUsage at all', async () => {
+    const signOnly = pki.leaf('rsa-sign-only', { issuer: certs.get('root')!, key: 'rsa-2048', dns: ['intranet.test'], keyUsage: 'critical,digitalSignature' });
+    const srv = await server(['-tls1_2', '-cipher', 'AES128-GCM-SHA256:@SECLEVEL=0'], signOnly);
+    const tcp = await dialer.connectTcp(loopback, srv.port);
+    await assert.rejects(connectTls(tcp, { serverName: 'intranet.test', legacy: true, verify: async () => ({}) }), (e: WgwebError) => {
+      assert.equal(e.code, ErrorCode.TLS_HANDSHAKE_FAILED);
+      assert.match(e.message, /keyUsage does not allow key encipherment/);
+      return true;
+    });
+    await srv.close();
+    const unrestricted = pki.leaf('rsa-no-ku', { issuer: certs.get('root')!, key: 'rsa-2048', dns: ['intranet.test'], keyUsage: null });
+    const srv2 = await server(['-tls1_2', '-cipher', 'AES128-GCM-SHA256:@SECLEVEL=0'], unrestricted);
+    const tls = await connectTls(await dialer.connectTcp(loopback, srv2.port), { serverName: 'intranet.test', legacy: true, verify: async () => ({}) });
+    assert.equal(tls.info.cipherSuite, 'TLS_RSA_WITH_AES_128_GCM_SHA256');
+    tls.close();
+    await srv2.close();
+  });
+
   test('RSA key exchange with an ECDSA certificate is refused with a reason', async () => {
     // openssl would not even offer an RSA suite with an EC key; a raw check of our side instead.
     const { rsaPublicKeyOf } = await import('../../src/protocols/tls/rsa-key-exchange.ts');

@@ -4,18 +4,20 @@
  * certificate's RSA key with RSAES-PKCS1-v1_5 (RFC 8017 §7.2.1). No forward secrecy, which is why
  * it is opt-in per host.
  *
- *   leaf certificate DER ─▶ SPKI ─▶ RSAPublicKey (n, e) ─▶ EM = 00 02 PS 00 PMS ─▶ EM^e mod n
+ *   leaf certificate DER ─▶ keyUsage allows keyEncipherment? ─▶ SPKI ─▶ RSAPublicKey (n, e)
+ *       ─▶ EM = 00 02 PS 00 PMS ─▶ EM^e mod n
  *
  * WebCrypto has no PKCS#1 v1.5 encryption (only RSA-OAEP) and @noble has no RSA, so the public-key
  * operation is a BigInt modular exponentiation. It uses only public values (the key) and the
  * secret as the base, with a fixed exponent, so there is no secret-dependent branching to time.
  */
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { Certificate } from '@peculiar/asn1-x509';
+import { Certificate, KeyUsage } from '@peculiar/asn1-x509';
 import { RSAPublicKey } from '@peculiar/asn1-rsa';
 import { TLS12 } from './tls-constants.ts';
 
 const RSA_ENCRYPTION = '1.2.840.113549.1.1.1';
+const KEY_USAGE = '2.5.29.15';
 
 /** An RSA public key as integers, with the modulus length in bytes. */
 export interface RsaPublicKey {
@@ -53,11 +55,18 @@ function modPow(base: bigint, exp: bigint, mod: bigint): bigint {
 /**
  * The rsaEncryption key of a certificate (DER).
  * @throws {RangeError} when the certificate's key is not an rsaEncryption key (RSA-PSS-only keys may
- *   not encrypt, RFC 4055 §1.2) or is unreadable.
+ *   not encrypt, RFC 4055 §1.2) or is unreadable, or when its keyUsage extension is present without
+ *   keyEncipherment (RFC 5246 §7.4.2, RFC 5280 §4.2.1.3).
  */
 export function rsaPublicKeyOf(certificateDer: Uint8Array): RsaPublicKey {
   const cert = AsnConvert.parse(certificateDer, Certificate);
   const spki = cert.tbsCertificate.subjectPublicKeyInfo;
+  // RFC 5246 §7.4.2 and RFC 5280 §4.2.1.3: a key the premaster secret is encrypted to must allow
+  // keyEncipherment when the certificate limits its key usage at all.
+  const ku = cert.tbsCertificate.extensions?.find((e) => e.extnID === KEY_USAGE);
+  if (ku && !(AsnConvert.parse(ku.extnValue, KeyUsage).toJSON() as string[]).includes('keyEncipherment')) {
+    throw new RangeError(`the certificate's keyUsage does not allow key encipherment, which the RSA key exchange needs (RFC 5246 §7.4.2)`);
+  }
   if (spki.algorithm.algorithm !== RSA_ENCRYPTION) throw new RangeError(`the certificate's key (${spki.algorithm.algorithm}) is not an RSA encryption key`);
   const key = AsnConvert.parse(spki.subjectPublicKey, RSAPublicKey);
   let modulus = new Uint8Array(key.modulus);
