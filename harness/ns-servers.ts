@@ -160,7 +160,7 @@ async function startServer(
 }
 
 /** `scheme://host[:port]/path` for the server's first host of `family` (the port left out when it is `defaultPort`). */
-function serverUrl(s: NsServer, scheme: 'http' | 'ws', defaultPort: number, path: string, family: 4 | 6): string {
+function serverUrl(s: NsServer, scheme: 'http' | 'ws' | 'wss', defaultPort: number, path: string, family: 4 | 6): string {
   const host = s.hosts.find((h) => h.includes(':') === (family === 6));
   if (!host) throw new RangeError(`the ${s.kind} server has no IPv${family} address (hosts: ${s.hosts.join(', ')})`);
   const h = family === 6 ? `[${host}]` : host;
@@ -174,18 +174,26 @@ export async function startHttpServer(site: ServerSite, options: NsServerOptions
 }
 
 export interface NsWebSocketServer extends NsServer {
-  /** `ws://host[:port]/path` for the first host of the given family (default: IPv4). */
+  /** `ws://host[:port]/path` (`wss://` with `tls`) for the first host of the given family (default: IPv4). */
   url(path?: string, family?: 4 | 6): string;
+}
+
+export interface WebSocketServerOptions extends NsServerOptions {
+  /** Serve wss: TLS (Node's, OpenSSL) with this certificate chain and key (PEM files, e.g. a TestPki leaf's chainFile/keyFile). */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string };
+  /** Accept permessage-deflate (RFC 7692, the `ws` package's perMessageDeflate); `true` for its defaults. */
+  readonly deflate?: boolean | { readonly serverNoContextTakeover?: boolean; readonly clientNoContextTakeover?: boolean; readonly serverMaxWindowBits?: number };
 }
 
 /**
  * Starts the WebSocket test server (the `ws` package; default port 8080) on the site's tunnel
  * addresses: echo, subprotocols, server-side close/ping/fragmented/stream commands
- * (servers/websocket-echo.ts).
+ * (servers/websocket-echo.ts); optionally behind TLS and with permessage-deflate.
  */
-export async function startWebSocketServer(site: ServerSite, options: NsServerOptions = {}): Promise<NsWebSocketServer> {
-  const s = await startServer('websocket', site, options, 8080);
-  return { ...s, url: (path = '/', family: 4 | 6 = 4) => serverUrl(s, 'ws', 80, path, family) };
+export async function startWebSocketServer(site: ServerSite, options: WebSocketServerOptions = {}): Promise<NsWebSocketServer> {
+  const s = await startServer('websocket', site, options, 8080, { tls: options.tls, deflate: options.deflate ?? false });
+  const scheme = options.tls ? 'wss' : 'ws';
+  return { ...s, url: (path = '/', family: 4 | 6 = 4) => serverUrl(s, scheme, options.tls ? 443 : 80, path, family) };
 }
 
 /** Starts a TCP echo server (default port 7) on the site's tunnel addresses. */

@@ -1,6 +1,7 @@
 /**
  * A WebSocket test server for namespaces (the `ws` package, Node's most used implementation), run
- * by ns-server.ts as kind `websocket`. Every connection on any path but /reject is accepted:
+ * by ns-server.ts as kind `websocket`, optionally behind TLS (wss:, `tls`) and with permessage-deflate
+ * (`deflate`). Every connection on any path but /reject is accepted:
  *
  *   subprotocols   the first of "superchat", "chat", "echo" the client offers, in that (server) order
  *   text/binary    echoed back with the same type, except these text commands:
@@ -18,7 +19,9 @@
  * Events (stdout, one JSON per line): ws-open {path, protocol, headers}, ws-pong {data},
  * ws-close {code, reason}, ws-message {binary, length}.
  */
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { deterministicBytes } from '../deterministic-bytes.ts';
 
@@ -27,6 +30,10 @@ const SERVER_PROTOCOLS = ['superchat', 'chat', 'echo'];
 export interface WebSocketEchoConfig {
   readonly hosts: string[];
   readonly port: number;
+  /** wss: serve TLS with this certificate chain and key (PEM files). */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string };
+  /** The `ws` package's perMessageDeflate option (RFC 7692); default off. */
+  readonly deflate?: boolean | Record<string, unknown>;
 }
 
 function onConnection(ws: WebSocket, emit: (e: Record<string, unknown>) => void): void {
@@ -66,7 +73,8 @@ function onConnection(ws: WebSocket, emit: (e: Record<string, unknown>) => void)
 export async function startWebSocketEcho(cfg: WebSocketEchoConfig, emit: (e: Record<string, unknown>) => void): Promise<Server[]> {
   const wss = new WebSocketServer({
     noServer: true,
-    perMessageDeflate: false,
+    // Compress every message (threshold 0) so a test sees compressed frames for small ones too.
+    perMessageDeflate: cfg.deflate ? { threshold: 0, ...(typeof cfg.deflate === 'object' ? cfg.deflate : {}) } : false,
     maxPayload: 64 * 1024 * 1024,
     handleProtocols: (offered) => SERVER_PROTOCOLS.find((p) => offered.has(p)) ?? false,
   });
@@ -74,7 +82,8 @@ export async function startWebSocketEcho(cfg: WebSocketEchoConfig, emit: (e: Rec
     cfg.hosts.map(
       (host) =>
         new Promise<Server>((resolve, reject) => {
-          const server = createServer((req, res) => {
+          const tls = cfg.tls ? { cert: readFileSync(cfg.tls.certFile), key: readFileSync(cfg.tls.keyFile) } : undefined;
+          const handler: Parameters<typeof createServer>[1] = (req, res) => {
             if (req.url === '/page') {
               res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'set-cookie': 'wsauth=ok; Path=/; HttpOnly' });
               res.end('<!doctype html><html><head><title>WebSocket page</title></head><body><h1>WebSocket page</h1></body></html>\n');
@@ -91,7 +100,8 @@ export async function startWebSocketEcho(cfg: WebSocketEchoConfig, emit: (e: Rec
             }
             res.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' });
             res.end('this is a WebSocket server\n');
-          });
+          };
+          const server: Server = tls ? createTlsServer(tls, handler) : createServer(handler);
           server.on('upgrade', (req, socket, head) => {
             socket.on('error', () => socket.destroy());
             if (req.url === '/reject') {

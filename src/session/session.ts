@@ -66,6 +66,8 @@ export interface SessionWebSocketOptions {
   timeoutMs?: number;
   /** Largest incoming message (default 64 MiB); a larger one closes the connection with 1009. */
   maxMessageSize?: number;
+  /** wss: accept any server certificate (like curl -k). Default: checked against the trust settings, as for https. */
+  insecure?: boolean;
 }
 
 /** Options for {@link Session.ssh}: credentials, the expected host key, limits. */
@@ -178,7 +180,7 @@ export class Session {
       resolver: { lookup: (name, o) => this.lookup(name, o?.signal) },
       userAgent: 'wgweb',
       now,
-      tls: (tcp, p) => this.connectorForTls().then((connect) => connect(tcp, p)),
+      tls: this.secure,
     });
     for (const p of config.peers) if (p.endpoint) this.transportFor(p.endpoint, options.WebSocketImpl);
   }
@@ -579,14 +581,17 @@ export class Session {
   }
 
   /**
-   * A WebSocket (RFC 6455) through the tunnel: `ws://` URLs (host names through the config's DNS).
+   * A WebSocket (RFC 6455) through the tunnel: `ws://` and `wss://` URLs (host names through the
+   * config's DNS; wss with the same TLS client, trust and legacy settings as https).
    * Resolves once the server accepted the opening handshake. Closing the session drops it (1006).
-   * @throws {WgwebError} USAGE, DNS_*, CONNECTION_REFUSED, TIMEOUT, ABORTED, WEBSOCKET_HANDSHAKE.
+   * @throws {WgwebError} USAGE, DNS_*, CONNECTION_REFUSED, TIMEOUT, ABORTED, WEBSOCKET_HANDSHAKE,
+   *   TLS_* (wss: the certificate or the TLS handshake was refused).
    */
   async webSocket(url: string, options: SessionWebSocketOptions = {}): Promise<WebSocketConnection> {
     this.checkOpen();
     const ws = await WebSocketConnection.connect(url, {
       ...options,
+      tls: this.secure,
       dialer: this.dialer,
       lookup: (host, signal) => this.lookup(host, signal),
       now,
@@ -700,6 +705,9 @@ export class Session {
   tlsKeyLogLines(): string[] {
     return [...this.tlsKeyLog];
   }
+
+  /** TLS for https and wss: the lazily loaded connector, bound to this session's trust settings. */
+  private readonly secure: TlsConnector = (tcp, p) => this.connectorForTls().then((connect) => connect(tcp, p));
 
   private connectorForTls(): Promise<TlsConnector> {
     this.tlsConnector ??= import('../protocols/tls/tls-connector.ts').then((m) =>

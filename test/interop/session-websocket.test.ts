@@ -3,6 +3,7 @@
  * namespace: every frame crosses wgweb's TCP/IP stack, the relay and a real WireGuard tunnel.
  *
  *   Session ──ws──▶ relay ──UDP──▶ wireguard-go ── kernel TCP ── ws server :8080 (harness/servers/websocket-echo.ts)
+ *                                                              └── the same behind Node's TLS :8443 (wss:)
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +13,7 @@ import { startWebSocketServer, type NsWebSocketServer } from '../../harness/ns-s
 import { deterministicBytes, sha256Hex } from '../../harness/deterministic-bytes.ts';
 import { ErrorCode, WgwebError } from '../../src/shared/errors.ts';
 import type { WebSocketConnection } from '../../src/protocols/websocket/websocket-connection.ts';
+import { TestPki } from '../../harness/test-pki.ts';
 import { startSessionFixture, type SessionFixture } from './session-fixture.ts';
 
 const SLOW = { timeout: 120_000 };
@@ -28,17 +30,60 @@ function inbox(ws: WebSocketConnection): () => Promise<string | Uint8Array> {
   return () => (queue.length ? Promise.resolve(queue.shift()!) : new Promise((resolve) => waiters.push(resolve)));
 }
 
-describe('Session.webSocket through wireguard-go to the ws package', { skip: interopSkipReason() }, () => {
+describe('Session.webSocket through wireguard-go to the ws package', { skip: interopSkipReason(['openssl']) }, () => {
   let fx: SessionFixture;
   let server: NsWebSocketServer;
+  let secure: NsWebSocketServer;
+  let pki: TestPki;
+  let rootPem: string;
   before(async () => {
     fx = await startSessionFixture({ name: 'wsock', servers: ['dns'] });
     server = await startWebSocketServer(fx.peer);
+    pki = await TestPki.create();
+    const root = pki.ca('ws-root');
+    rootPem = root.certPem;
+    const leaf = pki.leaf('ws-server', { issuer: root, dns: ['server.wgweb.test'] });
+    secure = await startWebSocketServer(fx.peer, { port: 8443, tls: { certFile: leaf.chainFile, keyFile: leaf.keyFile } });
   }, SLOW);
   after(async () => {
     await server?.close();
+    await secure?.close();
     await fx?.close();
     await closeAllNamespaces();
+    pki?.cleanup();
+  });
+
+  test('wss: refused until the CA is trusted (as for https), then text and binary echo inside TLS; by address the name does not match unless insecure', SLOW, async () => {
+    const url = 'wss://server.wgweb.test:8443/echo';
+    await assert.rejects(fx.session.webSocket(url), (e: WgwebError) => e.code === ErrorCode.TLS_CERT_UNTRUSTED);
+    await fx.session.addTrustedCertificate(rootPem);
+    const events: string[] = [];
+    const stop = fx.session.onEvent((e) => events.push(`${e.type} ${e.message}`));
+    const ws = await fx.session.webSocket(url, { protocols: ['echo'] });
+    stop();
+    assert.equal(ws.protocol, 'echo');
+    assert.ok(events.some((e) => e.startsWith('tls-established') && e.includes('server.wgweb.test:8443')), events.join('\n'));
+    const next = inbox(ws);
+    ws.send('über TLS');
+    assert.equal(await next(), 'über TLS');
+    const data = deterministicBytes(200_000, 3);
+    ws.send(data);
+    assert.equal(sha256Hex((await next()) as Uint8Array), sha256Hex(data));
+    ws.close(1000);
+    assert.deepEqual(await ws.closed, { code: 1000, reason: '', wasClean: true });
+    // The server saw a WebSocket handshake for the name (Host without the default port rule: 8443 stays).
+    const open = secure.events().find((e) => e.event === 'ws-open');
+    assert.equal((open?.headers as Record<string, string>).host, 'server.wgweb.test:8443');
+
+    const byAddress = secure.url('/echo');
+    assert.match(byAddress, /^wss:\/\//);
+    await assert.rejects(fx.session.webSocket(byAddress), (e: WgwebError) => e.code === ErrorCode.TLS_HOSTNAME_MISMATCH);
+    const unchecked = await fx.session.webSocket(byAddress, { insecure: true });
+    const more = inbox(unchecked);
+    unchecked.send('unchecked');
+    assert.equal(await more(), 'unchecked');
+    unchecked.close(1000);
+    await unchecked.closed;
   });
 
   test('text and binary echo, with the subprotocol the server prefers among those offered', SLOW, async () => {

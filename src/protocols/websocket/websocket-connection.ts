@@ -3,7 +3,8 @@
  * Node sockets in tests): the thin I/O adapter around the sans-IO {@link WebSocketProtocol}.
  *
  *   WebSocketConnection.connect(url)
- *     └▶ lookup host ─▶ dialer.connectTcp ─▶ write handshake request (websocket-handshake.ts)
+ *     └▶ lookup host ─▶ dialer.connectTcp ─▶ (wss: options.tls, the session's TLS connector)
+ *        ─▶ write handshake request (websocket-handshake.ts)
  *     └▶ read response head ─▶ validate (101, Accept, subprotocol) ─▶ leftover bytes = first frames
  *   open:
  *     read loop:  tcp.readable ─▶ protocol.receive ─▶ pump
@@ -24,12 +25,17 @@ import { formatSocketAddress, type Dialer, type TcpConnection } from '../../engi
 import { HttpProtocolError, findHeadEnd, headScanResume, parseResponseHead } from '../http/http-response-parser.ts';
 import { createHandshake, validateHandshakeResponse } from './websocket-handshake.ts';
 import { WebSocketProtocol, type WebSocketProtocolStats, type WebSocketState } from './websocket-protocol.ts';
+import type { TlsConnector } from '../http/http-client.ts';
 
 
 export interface WebSocketConnectOptions {
   dialer: Dialer;
   /** Host names to addresses; literals need none. */
   lookup?: (host: string, signal?: AbortSignal) => Promise<IpAddress[]>;
+  /** Secures the TCP connection for wss: URLs (the session's TLS connector); without it wss: fails with USAGE. */
+  tls?: TlsConnector;
+  /** wss: accept any server certificate (like curl -k); default false. */
+  insecure?: boolean;
   /** Subprotocols, in order of preference. */
   protocols?: readonly string[];
   /** Extra handshake headers (Origin, Cookie, Authorization...). */
@@ -62,8 +68,8 @@ function usage(message: string, url: string): WgwebError {
 }
 
 /**
- * Parses and checks a WebSocket URL (WHATWG WebSockets §3.1 steps 1-7): ws: (or http:, as browsers
- * accept) with no fragment. wss: needs TLS, which the tunnel does not have yet.
+ * Parses and checks a WebSocket URL (WHATWG WebSockets §3.1 steps 1-7): ws: or wss: (or http: and
+ * https:, which browsers accept and map to them) with no fragment.
  */
 export function parseWebSocketUrl(input: string | URL): URL {
   let url: URL;
@@ -73,10 +79,8 @@ export function parseWebSocketUrl(input: string | URL): URL {
     throw usage(`"${String(input)}" is not a valid URL (write it like ws://10.0.0.2:8080/socket)`, String(input));
   }
   if (url.protocol === 'http:') url.protocol = 'ws:';
-  if (url.protocol === 'wss:' || url.protocol === 'https:') {
-    throw usage(`cannot open ${url.href}: wss:// needs TLS, which is not available inside the tunnel yet; use ws://`, url.href);
-  }
-  if (url.protocol !== 'ws:') throw usage(`cannot open ${url.href}: a WebSocket URL starts with ws://`, url.href);
+  else if (url.protocol === 'https:') url.protocol = 'wss:';
+  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw usage(`cannot open ${url.href}: a WebSocket URL starts with ws:// or wss://`, url.href);
   if (url.hash) throw usage(`cannot open ${url.href}: a WebSocket URL has no #fragment`, url.href);
   return url;
 }
@@ -135,6 +139,8 @@ export class WebSocketConnection {
    */
   static async connect(input: string | URL, options: WebSocketConnectOptions): Promise<WebSocketConnection> {
     const url = parseWebSocketUrl(input);
+    const secure = url.protocol === 'wss:';
+    if (secure && !options.tls) throw usage(`cannot open ${url.href}: wss:// needs TLS, which this connection was not given; use ws://`, url.href);
     const random = options.random ?? defaultRandom;
     const now = options.now ?? (() => performance.now());
     const handshake = createHandshake(url, { protocols: options.protocols, headers: options.headers }, random);
@@ -146,7 +152,7 @@ export class WebSocketConnection {
     let tcp: TcpConnection | undefined;
     try {
       const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-      const port = url.port ? Number(url.port) : 80;
+      const port = url.port ? Number(url.port) : secure ? 443 : 80;
       let addresses: IpAddress[];
       const literal = tryParseIp(host);
       if (literal) addresses = [literal];
@@ -163,6 +169,21 @@ export class WebSocketConnection {
         }
       }
       if (!tcp) throw scope.aborted ? toError(scope.signal.reason) : firstError ?? new WgwebError(ErrorCode.DNS_NXDOMAIN, `${host}: no address`, { name: host });
+      // RFC 6455 §4.1 step 5 (wss): the TLS handshake first (SNI and certificate for the URL's host),
+      // then the opening handshake inside it. A TLS failure is about the server: no other address is tried.
+      if (secure) {
+        const raw = tcp;
+        const onTlsAbort = (): void => raw.abort(scope.signal.reason);
+        scope.signal.addEventListener('abort', onTlsAbort, { once: true });
+        try {
+          tcp = await options.tls!(raw, { host, port, insecure: options.insecure === true, signal: scope.signal });
+        } catch (e) {
+          raw.abort(e);
+          throw e;
+        } finally {
+          scope.signal.removeEventListener('abort', onTlsAbort);
+        }
+      }
       const conn = tcp;
       const onAbort = (): void => conn.abort(scope.signal.reason);
       scope.signal.addEventListener('abort', onAbort, { once: true });

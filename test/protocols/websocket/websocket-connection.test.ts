@@ -103,11 +103,35 @@ describe('WebSocketConnection against the ws package on loopback', () => {
     });
   });
 
-  test('wss:, other schemes and fragments are USAGE errors; http: is taken as ws:', () => {
+  test('other schemes and fragments are USAGE errors; http: is taken as ws:, https: as wss:; wss: without a TLS connector is USAGE', async () => {
     assert.equal(parseWebSocketUrl('http://10.0.0.1/x').href, 'ws://10.0.0.1/x');
-    for (const bad of ['wss://10.0.0.1/', 'ftp://10.0.0.1/', 'ws://10.0.0.1/#frag', 'nonsense']) {
+    assert.equal(parseWebSocketUrl('https://10.0.0.1/x').href, 'wss://10.0.0.1/x');
+    for (const bad of ['ftp://10.0.0.1/', 'ws://10.0.0.1/#frag', 'nonsense']) {
       assert.throws(() => parseWebSocketUrl(bad), (e: unknown) => e instanceof WgwebError && e.code === ErrorCode.USAGE, bad);
     }
+    await assert.rejects(WebSocketConnection.connect('wss://10.0.0.1/', { dialer }), (e: unknown) => e instanceof WgwebError && e.code === ErrorCode.USAGE && /needs TLS/.test(e.message));
+  });
+
+  test('wss: secures the TCP connection with the given TLS connector (host, default port 443, insecure) before the opening handshake', async () => {
+    const { url } = await echoServer();
+    const port = Number(new URL(url).port);
+    const calls: unknown[] = [];
+    // A stand-in connector that passes the bytes through: the WebSocket must run over what it returns.
+    const ws = await WebSocketConnection.connect(`wss://127.0.0.1:${port}/`, {
+      dialer,
+      insecure: true,
+      tls: async (tcp, p) => (calls.push({ host: p.host, port: p.port, insecure: p.insecure }), tcp),
+    });
+    assert.deepEqual(calls, [{ host: '127.0.0.1', port, insecure: true }]);
+    ws.close(1000);
+    await ws.closed;
+    const failing = WebSocketConnection.connect(`wss://127.0.0.1:${port}/`, {
+      dialer,
+      tls: async () => {
+        throw new WgwebError(ErrorCode.TLS_CERT_UNTRUSTED, 'untrusted');
+      },
+    });
+    await assert.rejects(failing, (e: unknown) => e instanceof WgwebError && e.code === ErrorCode.TLS_CERT_UNTRUSTED);
   });
 
   test('an abort during the handshake rejects with ABORTED', async () => {
