@@ -100,7 +100,8 @@ describe('iperf3 through the tunnel against a stock iperf3 server', { skip: inte
     assert.equal(code, 0, io.stderrText());
     await report;
     assert.match(out, /^Connecting to host 10\.77\.\d+\.1, port 5203$/m);
-    assert.equal(out.match(/^\s+\d\.00-\d\.00\s+sec\s+[\d.]+ [KMG]?i?B\s+[\d.]+ [kMG]?bit\/s\s+\d+$/gm)?.length, 2, out);
+    // One line per interval; a loaded machine ends an interval a little late ("1.00-2.02 sec").
+    assert.equal(out.match(/^\s+\d\.\d\d-\d\.\d\d\s+sec\s+[\d.]+ [KMG]?i?B\s+[\d.]+ [kMG]?bit\/s\s+\d+$/gm)?.length, 2, out);
     assert.match(out, /sec .* sender$/m);
     assert.match(out, /sec .* receiver$/m);
   });
