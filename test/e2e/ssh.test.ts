@@ -7,6 +7,8 @@
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { browserSkipReason, interopSkipReason } from '../../harness/requirements.ts';
 import { closeAllNamespaces } from '../../harness/netns.ts';
@@ -89,6 +91,27 @@ describe('wgweb.ssh from a page script through a real wireguard-go peer to sshd'
     // Accepted once: now in the known hosts, which the page can read.
     const known = await page.evaluate(() => window.wgweb.sshKnownHosts());
     assert.ok(known.includes(sshd.hostKeys['ssh-ed25519']!.line), known);
+  });
+
+  test('the SSH tab: a console on a known host opens without a prompt, and 2.4 MB of output (more than one SSH window) through xterm ends with the next prompt', async () => {
+    await page.getByRole('tab', { name: 'SSH' }).click();
+    await page.locator('wg-ssh-tool #ssh-host').fill(fx.peer.tunnelAddress4!);
+    await page.locator('wg-ssh-tool #ssh-password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Open console' }).click();
+    const rows = page.locator('wg-ssh-tool .xterm-rows');
+    await rows.waitFor({ timeout: 30_000 });
+    await page.locator('wg-ssh-tool .xterm').click();
+    // The marker is computed remotely, so the echoed command line cannot match it.
+    await page.keyboard.type('seq 1 350000; echo END-$((6*7))\n');
+    await page.waitForFunction(() => {
+      const el = document.querySelector('wg-app')?.shadowRoot?.querySelector('wg-tools')?.shadowRoot?.querySelector('wg-ssh-tool')?.shadowRoot?.querySelector('.xterm-rows');
+      return /END-42/.test(el?.textContent ?? '');
+    }, undefined, { polling: 250, timeout: 120_000 });
+    const shown = (await rows.textContent()) ?? '';
+    assert.match(shown, /350000/);
+    await page.screenshot({ path: join(tmpdir(), 'wgweb-e2e-ssh-console.png') });
+    await page.locator('wg-ssh-tool [role=tab] [aria-label=close]').click();
+    await page.locator('wg-ssh-tool .xterm').waitFor({ state: 'detached', timeout: 10_000 });
   });
 
   test('kept with the profile only after opting in: after a reload it connects without a prompt, a changed key is still refused, and a removed one is asked again', async () => {

@@ -47,7 +47,7 @@ export interface AutomationTarget {
 
 /** The worker's SSH calls as the page client offers them. */
 export interface SshTarget {
-  sshConnect(host: string, options: SshOpenOptions, onOutput?: (e: SshOutputEvent) => void): Promise<SshOpenResult>;
+  sshConnect(host: string, options: SshOpenOptions, onOutput?: (e: SshOutputEvent) => void | Promise<void>): Promise<SshOpenResult>;
   sshWrite(id: number, text: string): Promise<void>;
   sshResize(id: number, cols: number, rows: number): Promise<void>;
   sshOutput(id: number): Promise<string>;

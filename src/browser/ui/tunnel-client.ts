@@ -155,7 +155,7 @@ export class TunnelClient {
   }
 
   /** An SSH console (worker SshService): `onOutput` gets the shell's text and, last, its exit. */
-  sshConnect(host: string, options: SshOpenOptions, onOutput?: (e: SshOutputEvent) => void): Promise<SshOpenResult> {
+  sshConnect(host: string, options: SshOpenOptions, onOutput?: (e: SshOutputEvent) => void | Promise<void>): Promise<SshOpenResult> {
     return coded(() => this.#api.sshConnect(host, options, onOutput ? proxy(onOutput) : undefined));
   }
 

@@ -4,6 +4,7 @@
  *
  *   sshConnect(host, options, onOutput?) ─▶ session.ssh ─▶ shell (pty cols×rows) ─▶ id
  *     shell bytes ─▶ UTF-8 decoder (streaming, split characters kept) ─▶ output buffer + onOutput
+ *       (the page's promise says when the terminal drained it: only then does the SSH window re-open)
  *   sshWrite / sshResize / sshExec / sshOutput / sshClose ─▶ by id
  *   known hosts: the session's list, carried over to the next session (like trusted certificates);
  *     setKnownHosts(lines) replaces it (the page's remembered list, or after a removal)
@@ -58,7 +59,7 @@ export class SshService {
     this.#consoles.clear();
   }
 
-  async sshConnect(host: string, options: SshOpenOptions, onOutput?: ProxiedCallback<(e: SshOutputEvent) => void>): Promise<SshOpenResult> {
+  async sshConnect(host: string, options: SshOpenOptions, onOutput?: ProxiedCallback<(e: SshOutputEvent) => void | Promise<void>>): Promise<SshOpenResult> {
     const session = this.session();
     if (!session?.ssh) throw plain(ErrorCode.NOT_CONNECTED, 'Not connected: connect the tunnel first.');
     if (typeof host !== 'string' || !host.trim()) throw plain(ErrorCode.USAGE, 'ssh(host, options): host must be an address or name');
@@ -80,11 +81,12 @@ export class SshService {
     const id = this.#nextId++;
     const entry: Console = { conn, shell: undefined, output: '' };
     this.#consoles.set(id, entry);
-    const emit = (e: SshOutputEvent): void => {
+    // Resolves when the page's listener has taken the event (the terminal wrote the text).
+    const emit = (e: SshOutputEvent): Promise<unknown> | undefined => {
       try {
-        void Promise.resolve(onOutput?.(e)).catch(() => {});
+        return Promise.resolve(onOutput?.(e)).catch(() => {});
       } catch {
-        // the page went away
+        return undefined; // the page went away
       }
     };
     if (options.shell ?? true) {
@@ -98,9 +100,10 @@ export class SshService {
       const decoder = new TextDecoder();
       entry.shell.onData = (bytes) => {
         const text = decoder.decode(bytes, { stream: true });
-        if (!text) return;
+        if (!text) return undefined;
         entry.output = (entry.output + text).slice(-OUTPUT_LIMIT);
-        emit({ id, text });
+        // Flow control: the server gets window back once the page's terminal has drained this.
+        return emit({ id, text });
       };
       void entry.shell.exit.then(async (exit) => {
         const error = await Promise.race([conn.closed, Promise.resolve(undefined)]);

@@ -188,10 +188,11 @@ export interface TunnelApi extends CaptureApi {
   unsubscribe(id: number): Promise<void>;
   /**
    * An SSH connection through the tunnel (Session.ssh) with, by default, a shell on a PTY whose
-   * output goes to `onOutput` as text. Rejects with SSH_HOST_KEY_UNKNOWN (detail.fingerprint),
+   * output goes to `onOutput` as text; a promise `onOutput` returns says when the text is drained
+   * (the terminal wrote it): the SSH window re-opens only then (flow control). Rejects with SSH_HOST_KEY_UNKNOWN (detail.fingerprint),
    * SSH_HOST_KEY_CHANGED, SSH_AUTH_FAILED, SSH_KEY_INVALID, SSH_PROTOCOL, CONNECTION_REFUSED, …
    */
-  sshConnect(host: string, options: SshOpenOptions, onOutput?: ProxiedCallback<(e: SshOutputEvent) => void>): Promise<SshOpenResult>;
+  sshConnect(host: string, options: SshOpenOptions, onOutput?: ProxiedCallback<(e: SshOutputEvent) => void | Promise<void>>): Promise<SshOpenResult>;
   /** Keystrokes to the console's shell. */
   sshWrite(id: number, text: string): Promise<void>;
   /** The terminal's new size (window-change). */

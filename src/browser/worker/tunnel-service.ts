@@ -373,7 +373,7 @@ export class TunnelService implements TunnelApi {
     return transfer(file, [file.bytes]);
   }
 
-  sshConnect(host: string, options: SshOpenOptions, onOutput?: ProxiedCallback<(e: SshOutputEvent) => void>): Promise<SshOpenResult> {
+  sshConnect(host: string, options: SshOpenOptions, onOutput?: ProxiedCallback<(e: SshOutputEvent) => void | Promise<void>>): Promise<SshOpenResult> {
     return this.#ssh.sshConnect(host, options, onOutput);
   }
 

@@ -85,7 +85,12 @@ const EXT_INFO_CLIENT = 'ext-info-c';
 /** RFC 4253 §6.1: implementations must take 35000-byte packets; OpenSSH sends up to 256 KiB. */
 const MAX_PACKET = 256 * 1024 + 1024;
 const MAX_PRE_VERSION_BYTES = 64 * 1024;
-const CHANNEL_WINDOW = 2 * 1024 * 1024;
+/**
+ * The receive window we advertise per channel (RFC 4254 §5.1): the most channel data the server
+ * may send that our consumer has not drained. We give window back only for drained bytes
+ * ({@link SshClient.consume}), so a slow reader holds at most this much per channel.
+ */
+export const CHANNEL_WINDOW = 2 * 1024 * 1024;
 const CHANNEL_MAX_PACKET = 32 * 1024;
 
 /** Algorithm lists the client offers (each list in preference order). */
@@ -94,6 +99,30 @@ export interface SshAlgorithms {
   hostKey: readonly string[];
   cipher: readonly string[];
   mac: readonly string[];
+}
+
+/**
+ * A KEXINIT payload (RFC 4253 §7.1): `cookie` (16 random bytes), the same cipher and MAC lists
+ * both ways, no compression, no languages, no guessed first packet.
+ */
+export function kexinitMessage(cookie: Uint8Array, a: SshAlgorithms): Uint8Array {
+  return sshPayload((w) =>
+    w
+      .byte(Msg.KEXINIT)
+      .raw(cookie)
+      .nameList(a.kex)
+      .nameList(a.hostKey)
+      .nameList(a.cipher)
+      .nameList(a.cipher)
+      .nameList(a.mac)
+      .nameList(a.mac)
+      .nameList(['none'])
+      .nameList(['none'])
+      .nameList([])
+      .nameList([])
+      .boolean(false)
+      .uint32(0),
+  );
 }
 
 export const DEFAULT_ALGORITHMS: SshAlgorithms = {
@@ -181,6 +210,8 @@ interface Channel {
   remoteWindow: number;
   remoteMaxPacket: number;
   localWindow: number;
+  /** Bytes the consumer drained that we have not given back as window yet. */
+  consumed: number;
   pending: Uint8Array[];
   eofPending: boolean;
   eofSent: boolean;
@@ -360,6 +391,7 @@ export class SshClient {
       remoteWindow: 0,
       remoteMaxPacket: 0,
       localWindow: CHANNEL_WINDOW,
+      consumed: 0,
       pending: [],
       eofPending: false,
       eofSent: false,
@@ -402,6 +434,25 @@ export class SshClient {
     if (c.eofPending || c.eofSent || c.closeSent) throw new TypeError('write after end of the channel');
     if (data.length) c.pending.push(data.slice());
     this.pump(c);
+  }
+
+  /**
+   * The consumer drained `bytes` of a channel's data (the terminal wrote them, a stream reader took
+   * them): that much window goes back to the server (RFC 4254 §5.2), in adjustments of at least a
+   * quarter of the window so a steady stream costs few messages. Never stalls: with everything
+   * drained and no adjustment due, the server still has three quarters of the window.
+   */
+  consume(channel: number, bytes: number): void {
+    if (!Number.isInteger(bytes) || bytes < 0) throw new RangeError(`consume(${bytes}): bytes must be a whole number`);
+    const c = this.channels.get(channel);
+    if (!c || c.state !== 'open' || c.closeSent) return;
+    c.consumed += bytes;
+    if (c.consumed < CHANNEL_WINDOW / 4) return;
+    const add = Math.min(c.consumed, CHANNEL_WINDOW - c.localWindow);
+    c.consumed = 0;
+    if (add <= 0) return;
+    c.localWindow += add;
+    this.send(sshPayload((w) => w.byte(Msg.CHANNEL_WINDOW_ADJUST).uint32(c.remote).uint32(add)));
   }
 
   /** Bytes queued on a channel that the server's window has not admitted yet. */
@@ -565,24 +616,7 @@ export class SshClient {
 
   private kexinitPayload(): Uint8Array {
     const a = this.algorithms;
-    const kex = this.firstKex ? [...a.kex, EXT_INFO_CLIENT, STRICT_CLIENT] : [...a.kex];
-    return sshPayload((w) =>
-      w
-        .byte(Msg.KEXINIT)
-        .raw(this.random(16))
-        .nameList(kex)
-        .nameList(a.hostKey)
-        .nameList(a.cipher)
-        .nameList(a.cipher)
-        .nameList(a.mac)
-        .nameList(a.mac)
-        .nameList(['none'])
-        .nameList(['none'])
-        .nameList([])
-        .nameList([])
-        .boolean(false)
-        .uint32(0),
-    );
+    return kexinitMessage(this.random(16), { ...a, kex: this.firstKex ? [...a.kex, EXT_INFO_CLIENT, STRICT_CLIENT] : [...a.kex] });
   }
 
   private startKex(): void {
@@ -895,13 +929,8 @@ export class SshClient {
         const data = r.string();
         if (data.length > c.localWindow) throw sshProtocolError('the server sent more channel data than the window allows');
         c.localWindow -= data.length;
+        // The window re-opens only as the consumer drains this (consume), RFC 4254 §5.2.
         this.events.push({ type: 'channel-data', channel: c.local, data: data.slice(), stderr });
-        // Keep the window open; the adapter's queue is the backpressure point above us.
-        if (c.localWindow < CHANNEL_WINDOW / 2 && !c.closeSent) {
-          const add = CHANNEL_WINDOW - c.localWindow;
-          c.localWindow += add;
-          this.send(sshPayload((w) => w.byte(Msg.CHANNEL_WINDOW_ADJUST).uint32(c.remote).uint32(add)));
-        }
         return;
       }
       case Msg.CHANNEL_EOF:

@@ -7,11 +7,15 @@
  *   connect(tcp) ─▶ client.start ─▶ flush ─▶ read tcp ─▶ client.receive ─▶ events ─▶ … 'authenticated'
  *   then one read loop: tcp bytes ─▶ client.receive ─▶ events routed to SshChannel by id ─▶ flush
  *   one timer: client.pollAt() (keepalives, rekey by time) ─▶ handleTimeout ─▶ flush
+ *   flow control (RFC 4254 §5.2): a channel's data goes to ONE consumer, `onData` if set (its
+ *     returned promise, if any, says when the bytes are drained) or else `readable` (drained as
+ *     it is read); only drained bytes give the server window back (client.consume), so a slow
+ *     consumer holds at most CHANNEL_WINDOW per channel and the server waits
  *   close ─▶ DISCONNECT + FIN; a dead TCP ─▶ every open channel ends with the connection's error
  */
 import { WgwebError, ErrorCode } from '../../shared/errors.ts';
 import { aborted, type TcpConnection } from '../../engine/dialer.ts';
-import { SshClient, sshProtocolError, type SshClientOptions, type SshEvent, type SshNegotiated } from './ssh-client.ts';
+import { CHANNEL_WINDOW, SshClient, sshProtocolError, type SshClientOptions, type SshEvent, type SshNegotiated } from './ssh-client.ts';
 import { fingerprint } from './ssh-public-key.ts';
 
 export interface ConnectSshOptions extends SshClientOptions {
@@ -58,15 +62,30 @@ export interface SshConnectionInfo {
   negotiated: SshNegotiated;
 }
 
+/**
+ * How far `readable` reads ahead: window goes back to the server while fewer bytes than this
+ * wait in its queue (the rest of CHANNEL_WINDOW is what the server may still have in flight).
+ */
+const READ_AHEAD = CHANNEL_WINDOW / 2;
+
 /** One session channel (a shell or a command). */
 export class SshChannel {
-  /** Output as the terminal shows it: stdout and stderr in arrival order. */
+  /**
+   * Output as the terminal shows it: stdout and stderr in arrival order, when no `onData` is set.
+   * The server sends more only as this is read (flow control).
+   */
   readonly readable: ReadableStream<Uint8Array>;
   /** Resolves when the channel closed, with the exit status if the server sent one. */
   readonly exit: Promise<SshExit>;
-  /** Called for every chunk (in addition to `readable`, which a caller may leave unread). */
-  onData: ((data: Uint8Array, stderr: boolean) => void) | undefined;
+  /**
+   * Takes every chunk instead of `readable`. Return a promise to say when the chunk is drained
+   * (e.g. the terminal has written it, the stdout write finished): until then it counts against
+   * the window we give the server, which stops sending once the window is full.
+   */
+  onData: ((data: Uint8Array, stderr: boolean) => unknown) | undefined;
   private controller!: ReadableStreamDefaultController<Uint8Array>;
+  /** Bytes put in `readable` and not yet given back to the server as window. */
+  private unread = 0;
   private resolveExit!: (e: SshExit) => void;
   private rejectOpen: ((e: unknown) => void) | undefined;
   private status: SshExit = { code: null };
@@ -77,12 +96,24 @@ export class SshChannel {
   /** @internal */
   constructor(private readonly conn: SshConnection, readonly id: number, streaming: boolean) {
     this.streaming = streaming;
-    this.readable = new ReadableStream<Uint8Array>({
-      start: (c) => {
-        this.controller = c;
+    this.readable = new ReadableStream<Uint8Array>(
+      {
+        start: (c) => {
+          this.controller = c;
+        },
+        // Called after each read while the queue is under READ_AHEAD: what left the queue is drained.
+        pull: () => {
+          const queued = READ_AHEAD - (this.controller.desiredSize ?? READ_AHEAD);
+          const drained = this.unread - Math.max(0, queued);
+          if (drained > 0) {
+            this.unread -= drained;
+            this.conn.consume(this.id, drained);
+          }
+        },
+        cancel: () => this.close(),
       },
-      cancel: () => this.close(),
-    });
+      { highWaterMark: READ_AHEAD, size: (chunk) => chunk.byteLength },
+    );
     this.exit = new Promise((resolve) => (this.resolveExit = resolve));
   }
 
@@ -146,10 +177,20 @@ export class SshChannel {
         this.rejectOpen?.(sshProtocolError(`the SSH server refused a session channel: ${e.description || `reason ${e.reason}`}`));
         this.finish();
         return;
-      case 'channel-data':
-        this.onData?.(e.data, e.stderr);
-        if (this.streaming) this.controller.enqueue(e.data);
+      case 'channel-data': {
+        const n = e.data.length;
+        if (this.onData) {
+          const drained = this.onData(e.data, e.stderr) as PromiseLike<unknown> | undefined;
+          if (typeof drained?.then === 'function') {
+            const credit = (): void => this.conn.consume(this.id, n);
+            drained.then(credit, credit);
+          } else this.conn.consume(this.id, n);
+        } else if (this.streaming && !this.closed) {
+          this.unread += n;
+          this.controller.enqueue(e.data);
+        } else this.conn.consume(this.id, n);
         return;
+      }
       case 'exit-status':
         this.status = { code: e.code };
         return;
@@ -309,10 +350,31 @@ export class SshConnection {
 
   /** @internal Sends whatever the client queued. */
   flush(): void {
+    this.writeOut();
+    // A consumer called from dispatch may act again (write, consume): its output goes out below.
+    if (this.dispatching) return;
+    this.dispatching = true;
+    try {
+      this.dispatch();
+    } finally {
+      this.dispatching = false;
+    }
+    this.writeOut();
+    this.arm();
+  }
+
+  /** @internal The consumer drained `bytes` of a channel: window back to the server (RFC 4254 §5.2). */
+  consume(channel: number, bytes: number): void {
+    if (this.ended) return;
+    this.client.consume(channel, bytes);
+    this.flush();
+  }
+
+  private dispatching = false;
+
+  private writeOut(): void {
     const out = this.client.takeOutput();
     if (out) void this.writer.write(out).catch(() => {});
-    this.dispatch();
-    this.arm();
   }
 
   private openChannel(streaming: boolean): SshChannel {
@@ -362,13 +424,15 @@ export class SshConnection {
 
   private dispatch(): void {
     if (this.client.state === 'handshake' || this.client.state === 'auth') return;
-    this.pendingEvents.push(...this.takeEvents());
-    for (const e of this.pendingEvents.splice(0)) {
-      if (e.type === 'closed') {
-        this.end(e.error);
-        continue;
+    // Until quiet: a consumer's reaction (closing a channel, say) can raise more events.
+    for (this.pendingEvents.push(...this.takeEvents()); this.pendingEvents.length; this.pendingEvents.push(...this.takeEvents())) {
+      for (const e of this.pendingEvents.splice(0)) {
+        if (e.type === 'closed') {
+          this.end(e.error);
+          continue;
+        }
+        if ('channel' in e) this.channels.get(e.channel)?.handle(e);
       }
-      if ('channel' in e) this.channels.get(e.channel)?.handle(e);
     }
   }
 

@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { ErrorCode, WgwebError } from '../../../src/shared/errors.ts';
-import { Msg, SshClient, type SshClientOptions, type SshEvent } from '../../../src/protocols/ssh/ssh-client.ts';
+import { Msg, SshClient, kexinitMessage, type SshClientOptions, type SshEvent } from '../../../src/protocols/ssh/ssh-client.ts';
 import { NoneOpener, NoneSealer } from '../../../src/protocols/ssh/ssh-packet-cipher.ts';
 import { SshReader, SshWriter, sshPayload } from '../../../src/protocols/ssh/ssh-codec.ts';
 import { exchangeHash } from '../../../src/protocols/ssh/ssh-kex.ts';
@@ -28,23 +28,7 @@ class ScriptedServer {
     return this.sealer.seal(this.seqOut++, payload);
   }
   kexinit(kex: string[], extra: { cipher?: string[] } = {}): Uint8Array {
-    return sshPayload((w) =>
-      w
-        .byte(Msg.KEXINIT)
-        .raw(new Uint8Array(16))
-        .nameList(kex)
-        .nameList(['ssh-ed25519'])
-        .nameList(extra.cipher ?? ['chacha20-poly1305@openssh.com'])
-        .nameList(extra.cipher ?? ['chacha20-poly1305@openssh.com'])
-        .nameList(['hmac-sha2-256'])
-        .nameList(['hmac-sha2-256'])
-        .nameList(['none'])
-        .nameList(['none'])
-        .nameList([])
-        .nameList([])
-        .boolean(false)
-        .uint32(0),
-    );
+    return kexinitMessage(new Uint8Array(16), { kex, hostKey: ['ssh-ed25519'], cipher: extra.cipher ?? ['chacha20-poly1305@openssh.com'], mac: ['hmac-sha2-256'] });
   }
 }
 

@@ -31,7 +31,8 @@ interface ConsoleTab {
   info: SshOpenResult | undefined;
   ended: string | undefined;
   element: HTMLDivElement;
-  write?: (text: string) => void;
+  /** Resolves once the terminal has processed the text (xterm's write callback). */
+  write?: (text: string) => Promise<void>;
   dispose?: () => void;
 }
 
@@ -281,15 +282,17 @@ export class WgSshTool extends LitElement {
     const tab: ConsoleTab = { key: this.#nextKey++, id: undefined, title: `${this._user.trim()}@${host}${port === 22 ? '' : ':' + port}`, info: undefined, ended: undefined, element: document.createElement('div') };
     tab.element.className = 'term';
     const buffered: string[] = [];
-    const onOutput = (ev: SshOutputEvent): void => {
+    // Returning the terminal's write keeps the SSH window closed until xterm has caught up.
+    const onOutput = (ev: SshOutputEvent): Promise<void> | undefined => {
       if ('text' in ev) {
-        if (tab.write) tab.write(ev.text);
-        else buffered.push(ev.text);
+        if (tab.write) return tab.write(ev.text);
+        buffered.push(ev.text);
       } else {
         const x = ev.exit;
         tab.ended = x.error ? `Connection lost: ${x.error.message}` : x.signal ? `Ended by signal ${x.signal}` : `Exited with status ${x.code ?? '?'}`;
         this._tabs = [...this._tabs];
       }
+      return undefined;
     };
     try {
       const [{ xt, fit, css: termCss }] = await Promise.all([loadXterm()]);
@@ -315,7 +318,7 @@ export class WgSshTool extends LitElement {
       const fitter = new fit.FitAddon();
       term.loadAddon(fitter);
       term.open(tab.element);
-      tab.write = (text) => term.write(text);
+      tab.write = (text) => new Promise<void>((resolve) => term.write(text, resolve));
       for (const t of buffered.splice(0)) term.write(t);
       term.onData((d) => void ssh.sshWrite(info.id, d).catch(() => {}));
       let last = '';

@@ -91,7 +91,12 @@ export async function run(args: string[], io: CliIo): Promise<number> {
       try {
         const channel = await conn.shell({ pty: false, command });
         const writes: Promise<void>[] = [];
-        channel.onData = (d, stderr) => void writes.push((stderr ? io.stderr : io.stdout).write(d));
+        // The returned write tells the channel when stdout took the bytes: a slow pipe slows the server.
+        channel.onData = (d, stderr) => {
+          const w = (stderr ? io.stderr : io.stdout).write(d);
+          writes.push(w);
+          return w;
+        };
         // Piped stdin goes to the command (bounded, as CliIo reads it); a terminal sends nothing.
         if (process.stdin.isTTY) channel.eof();
         else {
