@@ -27,7 +27,7 @@
  * Loopback and the bench's own namespace only; the browser, the relay and wireguard-go stop with
  * the run (also on failure: every child is tied to this process with --pdeathsig).
  *
- *   node --import tsx bench/browser-bench.ts [--quick] [--bytes N] [--profile DIR]
+ *   node --import tsx bench/browser-bench.ts [--quick] [--bytes N] [--profile DIR] [--relay-args '--batch-delay 0']
  *
  * `--profile DIR` runs the connects and one extra download with the V8 sampling profiler on in the
  * tunnel worker and the page (CDP), writes the .cpuprofile files to DIR and prints self time by
@@ -742,6 +742,8 @@ export interface BrowserBenchOptions extends BenchOptions {
   readonly profileDir?: string;
   /** Override the download size (bytes). */
   readonly bytes?: number;
+  /** Extra `wgweb relay` arguments (A/B runs of a relay option, e.g. `--batch-delay 0`). */
+  readonly relayArgs?: readonly string[];
 }
 
 /** Runs the browser benchmarks; see the module comment. */
@@ -776,7 +778,7 @@ export async function runBrowserBench(options: BrowserBenchOptions): Promise<Ben
     const client = await peer.addClient();
     const relay: RelayProcess = await startRelayProcess({
       allow: [formatEndpoint(peer.endpoint), formatEndpoint(source.endpoint)],
-      args: ['--static', DIST_UI, '--static', staticDir],
+      args: ['--static', DIST_UI, '--static', staticDir, ...(options.relayArgs ?? [])],
     });
     closers.push(() => relay.close());
     const rawUrl = buildRelayUrl(relay.wsUrl, source.endpoint);
@@ -1062,7 +1064,12 @@ export const bench: BenchModule = {
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const args = process.argv.slice(2);
   const value = (flag: string): string | undefined => (args.includes(flag) ? args[args.indexOf(flag) + 1] : undefined);
-  runBrowserBench({ quick: args.includes('--quick'), profileDir: value('--profile'), bytes: value('--bytes') ? Number(value('--bytes')) : undefined }).then(
+  runBrowserBench({
+    quick: args.includes('--quick'),
+    profileDir: value('--profile'),
+    bytes: value('--bytes') ? Number(value('--bytes')) : undefined,
+    relayArgs: value('--relay-args')?.split(' ').filter(Boolean),
+  }).then(
     (entries) => {
       for (const e of entries) {
         const base = e.baseline ? `  baseline ${e.baseline.value.toFixed(2)} ${e.baseline.unit} (${e.baseline.label})` : '';

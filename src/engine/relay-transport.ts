@@ -3,12 +3,12 @@
  * WireGuard endpoint. Isomorphic (browser Web Worker or Node with the `ws` package).
  *
  *   send(datagram) ──▶ open?        wgweb.v1: ws.send (one binary message = one datagram)
- *                                   wgweb.v2: appended to a batch, sent in a microtask (or when full);
+ *                                   wgweb.v2/v3: appended to a batch, sent in a microtask (or when full);
  *                                     replies to a received message (ACKs): after the messages
  *                                     already queued behind it (zero-delay timer, coalesceReplies)
  *                      connecting?  small bounded queue, flushed on open (else dropped, counted)
  *                      closed?      dropped (false)
- *   ws message ──▶ onDatagram(bytes) per datagram  (wgweb.v2: per record of the batch)
+ *   ws message ──▶ onDatagram(bytes) per datagram  (wgweb.v2/v3: per record of the batch)
  *                  (binary only: ArrayBuffer in browsers, a Buffer view from `ws`)
  *   ws close   ──▶ by close code (src/shared/relay-protocol.ts, RELAY_CLOSE_CODES):
  *                    refused (not allowed, bad request, ...)  → 'closed' + WgwebError RELAY_REFUSED
@@ -25,10 +25,10 @@
  * The session (session.ts) sends a keepalive right after any reconnect so the peer learns the
  * relay's new UDP source at once, and the TCP connections inside the tunnel carry on.
  *
- * The framing is negotiated per connection (RFC 6455 §4.2.2): the transport offers wgweb.v2 (batches,
- * docs/relay.md) and wgweb.v1, and reads the relay's choice from `ws.protocol`. Batching matters in
- * browsers, where every WebSocket message is a task of its own: one message per datagram capped a
- * bulk download at the message rate.
+ * The framing is negotiated per connection (RFC 6455 §4.2.2): the transport offers wgweb.v3 (batches
+ * up to 256 KiB from the relay), wgweb.v2 (batches up to 64 KiB, docs/relay.md) and wgweb.v1, and
+ * reads the relay's choice from `ws.protocol`. Batching matters in browsers, where every WebSocket
+ * message is a task of its own: one message per datagram capped a bulk download at the message rate.
  *
  * Besides the event loop this is the one client piece that owns I/O, so it owns timers too
  * (injectable for tests). Datagram loss is fine (UDP semantics: WireGuard retransmits handshakes,
@@ -37,15 +37,17 @@
 
 import { ErrorCode, WgwebError } from '../shared/errors.ts';
 import type { Endpoint } from '../shared/ip-address.ts';
-import { BATCH_RECORD_HEADER, DatagramBatchWriter, parseDatagramBatch } from '../shared/datagram-batch.ts';
+import { DatagramBatchWriter, parseDatagramBatch } from '../shared/datagram-batch.ts';
 import {
+  batchLimits,
   buildRelayUrl,
   describeCloseCode,
   RELAY_SUBPROTOCOL,
-  RELAY_SUBPROTOCOL_V2,
+  RELAY_SUBPROTOCOL_V3,
   RELAY_SUBPROTOCOLS,
-  RELAY_V2_MAX_MESSAGE,
+  relaySubprotocolOf,
   relayTokenProtocol,
+  type BatchLimits,
 } from '../shared/relay-protocol.ts';
 
 /** Transport states, reported through `onState`. */
@@ -122,11 +124,12 @@ export interface RelayTransportOptions {
   /** An attempt that has not opened by then counts as failed; default 10000 ms. */
   connectTimeoutMs?: number;
   /**
-   * Offer the batched framing wgweb.v2 (several datagrams per WebSocket message) besides wgweb.v1;
-   * default true. false offers wgweb.v1 alone (one message per datagram), e.g. for an old relay
-   * behind a proxy that mangles subprotocol lists, or to compare.
+   * Offer the batched framings wgweb.v3 and wgweb.v2 (several datagrams per WebSocket message)
+   * besides wgweb.v1; default true. `'v2'` offers wgweb.v2 and v1 only (64 KiB batches from the
+   * relay, to compare). false offers wgweb.v1 alone (one message per datagram), e.g. for an old
+   * relay behind a proxy that mangles subprotocol lists, or to compare.
    */
-  batching?: boolean;
+  batching?: boolean | 'v2';
   /**
    * wgweb.v2: a batch started while a received message is being handled (in its task, its
    * microtasks included: the TCP ACKs it causes) is flushed by a zero-delay timer instead of a
@@ -188,9 +191,9 @@ export interface RelayTransportStats {
     readonly queueFull: number;
     readonly backpressure: number;
     readonly text: number;
-    /** wgweb.v2 messages from the relay that broke the framing (dropped whole). */
+    /** wgweb.v2/v3 messages from the relay that broke the framing (dropped whole). */
     readonly malformed: number;
-    /** wgweb.v2: a datagram above 65533 bytes, which no batch can carry. */
+    /** wgweb.v2/v3: a datagram above 65533 bytes, which no batch can carry. */
     readonly tooBig: number;
   };
 }
@@ -234,8 +237,10 @@ export class RelayTransport {
   private ws: RelayWebSocket | undefined;
   /** The negotiated framing of `ws`. */
   private protocol = '';
-  /** wgweb.v2: datagrams sent in this task, flushed as one message in a microtask. */
+  /** wgweb.v2/v3: datagrams sent in this task, flushed as one message in a microtask. */
   private batch: DatagramBatchWriter | undefined;
+  /** wgweb.v2/v3: the bounds of a batch from the relay. */
+  private downLimits: BatchLimits | undefined;
   private flushQueued = false;
   /** True from a received message until the microtasks it queued have run (see coalesceReplies). */
   private inReceiveTask = false;
@@ -279,7 +284,12 @@ export class RelayTransport {
     this.maxQueue = options.maxQueue ?? 16;
     this.maxBufferedAmount = options.maxBufferedAmount ?? 4 << 20;
     // A single string for v1 alone: exactly what clients sent before wgweb.v2 existed.
-    const framings = options.batching === false ? [RELAY_SUBPROTOCOL] : [...RELAY_SUBPROTOCOLS];
+    const framings =
+      options.batching === false
+        ? [RELAY_SUBPROTOCOL]
+        : options.batching === 'v2'
+          ? RELAY_SUBPROTOCOLS.filter((p) => p !== RELAY_SUBPROTOCOL_V3)
+          : [...RELAY_SUBPROTOCOLS];
     if (options.token !== undefined) framings.push(relayTokenProtocol(options.token));
     this.offer = framings.length === 1 ? framings[0] : framings;
     this.coalesceReplies = options.coalesceReplies ?? impl === (globalThis as { WebSocket?: unknown }).WebSocket;
@@ -321,7 +331,7 @@ export class RelayTransport {
         this.messagesSent++;
       } else {
         if (data.length === 0) return true; // nothing to carry (and a v2 record cannot be empty)
-        if (data.length > RELAY_V2_MAX_MESSAGE - BATCH_RECORD_HEADER) {
+        if (data.length > batch.maxDatagram) {
           // Cannot be framed; above IPv4's 65507-byte UDP payload it could not be sent anyway.
           this.drops.tooBig++;
           return false;
@@ -409,7 +419,7 @@ export class RelayTransport {
       this.onDatagram(bytes);
       return;
     }
-    const parsed = parseDatagramBatch(bytes);
+    const parsed = parseDatagramBatch(bytes, this.downLimits);
     if (!parsed.ok) {
       this.drops.malformed++;
       return;
@@ -423,7 +433,7 @@ export class RelayTransport {
     }
   }
 
-  /** wgweb.v2: sends the pending batch as one message (dropped if the connection went away). */
+  /** wgweb.v2/v3: sends the pending batch as one message (dropped if the connection went away). */
   private flush(): void {
     const message = this.batch?.take();
     const ws = this.ws;
@@ -552,8 +562,11 @@ export class RelayTransport {
       this.everOpened = true;
       // RFC 6455 §4.1: the protocol the server selected; an implementation without the attribute,
       // or a relay that predates v2, means one message per datagram.
-      this.protocol = ws.protocol === RELAY_SUBPROTOCOL_V2 ? RELAY_SUBPROTOCOL_V2 : RELAY_SUBPROTOCOL;
-      this.batch = this.protocol === RELAY_SUBPROTOCOL_V2 ? new DatagramBatchWriter() : undefined;
+      const protocol = relaySubprotocolOf(ws.protocol);
+      this.protocol = protocol;
+      const up = batchLimits(protocol, 'up');
+      this.batch = up ? new DatagramBatchWriter(up) : undefined;
+      this.downLimits = batchLimits(protocol, 'down');
       this.setState('open', {});
       const pending = this.queue;
       this.queue = [];

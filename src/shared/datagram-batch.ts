@@ -1,5 +1,5 @@
 /**
- * The `wgweb.v2` framing: several UDP datagrams in one binary WebSocket message. Isomorphic.
+ * The `wgweb.v2` / `wgweb.v3` framing: several UDP datagrams in one binary WebSocket message. Isomorphic.
  *
  *   message = record+            (at least one record, no trailing bytes)
  *   record  = length  datagram   (length: u16 big-endian, 1..65535; datagram: exactly that many bytes)
@@ -7,14 +7,18 @@
  * Why: in a browser every WebSocket message is its own task, so one message per 1452-byte datagram
  * caps a bulk download at the browser's message rate long before the CPU is busy; a batch of
  * datagrams costs one task. The datagrams inside stay separate UDP datagrams (each one shape-checked
- * and forwarded, or dropped and counted, on its own); only the framing is shared. Limits:
- * {@link RELAY_V2_MAX_MESSAGE} bytes and {@link RELAY_V2_MAX_DATAGRAMS} records per message.
+ * and forwarded, or dropped and counted, on its own); only the framing is shared. Limits
+ * ({@link BatchLimits}): bytes and records per message, {@link V2_BATCH_LIMITS} (64 KiB, 64) unless the
+ * caller passes others (`wgweb.v3` relay → client: 256 KiB, 256; see relay-protocol.ts).
  *
- *   parseDatagramBatch(bytes)   → { ok, datagrams: views into bytes } | { ok: false, reason }
- *   DatagramBatchWriter         records appended one by one, take() → one message
+ *   parseDatagramBatch(bytes, limits)   → { ok, datagrams: views into bytes } | { ok: false, reason }
+ *   new DatagramBatchWriter(limits)     records appended one by one, take() → one message
  */
 
-import { RELAY_V2_MAX_DATAGRAMS, RELAY_V2_MAX_MESSAGE } from './relay-protocol.ts';
+import { V2_BATCH_LIMITS, type BatchLimits } from './relay-protocol.ts';
+
+/** The largest datagram one record can carry (its length is a u16). */
+const MAX_RECORD_DATAGRAM = 0xffff;
 
 /** Bytes of a record's length prefix. */
 export const BATCH_RECORD_HEADER = 2;
@@ -25,18 +29,19 @@ export type DatagramBatch =
   | { readonly ok: false; readonly reason: string };
 
 /**
- * Splits one `wgweb.v2` message into its datagrams (views into `bytes`, no copies). The whole
+ * Splits one batch message (`wgweb.v2`/`v3`, bounded by `limits`) into its datagrams (views into `bytes`, no copies). The whole
  * message is checked before anything is returned, so a malformed message forwards nothing.
  * Never throws.
  */
-export function parseDatagramBatch(bytes: Uint8Array): DatagramBatch {
+export function parseDatagramBatch(bytes: Uint8Array, limits: BatchLimits = V2_BATCH_LIMITS): DatagramBatch {
   const n = bytes.length;
+  const { maxMessage, maxDatagrams } = limits;
   if (n === 0) return { ok: false, reason: 'empty message (a batch holds at least one datagram)' };
-  if (n > RELAY_V2_MAX_MESSAGE) return { ok: false, reason: `message of ${n} bytes (at most ${RELAY_V2_MAX_MESSAGE})` };
+  if (n > maxMessage) return { ok: false, reason: `message of ${n} bytes (at most ${maxMessage})` };
   const datagrams: Uint8Array[] = [];
   let at = 0;
   while (at < n) {
-    if (datagrams.length === RELAY_V2_MAX_DATAGRAMS) return { ok: false, reason: `more than ${RELAY_V2_MAX_DATAGRAMS} datagrams in one message` };
+    if (datagrams.length === maxDatagrams) return { ok: false, reason: `more than ${maxDatagrams} datagrams in one message` };
     if (n - at < BATCH_RECORD_HEADER) return { ok: false, reason: `truncated length at byte ${at}` };
     const len = (bytes[at] << 8) | bytes[at + 1];
     at += BATCH_RECORD_HEADER;
@@ -49,11 +54,24 @@ export function parseDatagramBatch(bytes: Uint8Array): DatagramBatch {
 }
 
 /**
- * Builds `wgweb.v2` messages record by record, copying each datagram in as it is added (callers
+ * Builds batch messages record by record, copying each datagram in as it is added (callers
  * may reuse their buffers right away). The buffer starts at the previous message's size and
  * doubles, so a lone keepalive does not cost a 64 KiB allocation.
  */
 export class DatagramBatchWriter {
+  /** The bounds every message this writer builds respects. */
+  readonly limits: BatchLimits;
+  /** The largest datagram a record of this writer can carry. */
+  readonly maxDatagram: number;
+
+  /** @throws {RangeError} for limits that cannot hold one record. */
+  constructor(limits: BatchLimits = V2_BATCH_LIMITS) {
+    if (!Number.isInteger(limits.maxMessage) || limits.maxMessage <= BATCH_RECORD_HEADER) throw new RangeError(`maxMessage must be an integer above ${BATCH_RECORD_HEADER}`);
+    if (!Number.isInteger(limits.maxDatagrams) || limits.maxDatagrams < 1) throw new RangeError('maxDatagrams must be a positive integer');
+    this.limits = limits;
+    this.maxDatagram = Math.min(MAX_RECORD_DATAGRAM, limits.maxMessage - BATCH_RECORD_HEADER);
+  }
+
   private buf: Uint8Array = new Uint8Array(0);
   private used = 0;
   private records = 0;
@@ -72,7 +90,7 @@ export class DatagramBatchWriter {
 
   /** Whether a datagram of `length` bytes still fits the pending message. */
   fits(length: number): boolean {
-    return this.records < RELAY_V2_MAX_DATAGRAMS && this.used + BATCH_RECORD_HEADER + length <= RELAY_V2_MAX_MESSAGE;
+    return this.records < this.limits.maxDatagrams && this.used + BATCH_RECORD_HEADER + length <= this.limits.maxMessage;
   }
 
   /**
@@ -81,14 +99,14 @@ export class DatagramBatchWriter {
    */
   add(datagram: Uint8Array): void {
     const len = datagram.length;
-    if (len === 0) throw new RangeError('a wgweb.v2 record cannot be empty');
-    if (len > RELAY_V2_MAX_MESSAGE - BATCH_RECORD_HEADER) throw new RangeError(`a ${len}-byte datagram does not fit a wgweb.v2 message (at most ${RELAY_V2_MAX_MESSAGE - BATCH_RECORD_HEADER})`);
+    if (len === 0) throw new RangeError('a batch record cannot be empty');
+    if (len > this.maxDatagram) throw new RangeError(`a ${len}-byte datagram does not fit a batch message (at most ${this.maxDatagram})`);
     if (!this.fits(len)) throw new RangeError('the batch is full: take() it first');
     const need = this.used + BATCH_RECORD_HEADER + len;
     if (need > this.buf.length) {
       let size = Math.max(this.sizeHint, this.buf.length);
       while (size < need) size *= 2;
-      const bigger = new Uint8Array(Math.min(size, RELAY_V2_MAX_MESSAGE));
+      const bigger = new Uint8Array(Math.min(size, this.limits.maxMessage));
       bigger.set(this.buf.subarray(0, this.used));
       this.buf = bigger;
     }

@@ -6,7 +6,7 @@
  * the upgrade request:
  *
  *   GET /wg?to=<host:port>          (IPv6 as [v6]:port; the value URL-encoded)
- *   Sec-WebSocket-Protocol: wgweb.v2, wgweb.v1[, wgweb.token.<token>]
+ *   Sec-WebSocket-Protocol: wgweb.v3, wgweb.v2, wgweb.v1[, wgweb.token.<token>]
  *
  * A relay with authentication (docs/relay.md, "Authentication") reads the client's token from an
  * extra offered subprotocol `wgweb.token.<token>`, never from the URL: request lines end up in
@@ -15,7 +15,10 @@
  *
  * The subprotocol the relay selects (RFC 6455 §4.2.2) fixes the framing of binary messages:
  * `wgweb.v1`, every message is exactly one UDP datagram; `wgweb.v2` (opt-in: only when offered),
- * every message is a batch of length-prefixed datagrams (src/shared/datagram-batch.ts). Text messages
+ * every message is a batch of length-prefixed datagrams (src/shared/datagram-batch.ts); `wgweb.v3`
+ * (opt-in), the same records, but a relay → client batch may be four times larger (256 KiB, 256
+ * datagrams; client → relay keeps the `wgweb.v2` bounds, so the relay's per-session receive buffer
+ * does not grow). Text messages
  * are a protocol error. The relay closes a session with one of the {@link RelayCloseCode}s and a short
  * reason; the table is stable (documented in docs/relay.md) so clients can react to it.
  */
@@ -33,10 +36,21 @@ export const RELAY_ENDPOINT_PARAM = 'to';
 export const RELAY_SUBPROTOCOL = 'wgweb.v1';
 /** The batched framing: one message = one or more `[u16 length][datagram]` records. */
 export const RELAY_SUBPROTOCOL_V2 = 'wgweb.v2';
+/**
+ * The batched framing with bigger downstream messages: `wgweb.v2` records, relay → client batches up
+ * to {@link RELAY_V3_MAX_DOWNSTREAM_MESSAGE} bytes (#19: a browser pays per WebSocket message, and a
+ * 256 KiB message costs the renderer about a third of a 64 KiB one per byte).
+ */
+export const RELAY_SUBPROTOCOL_V3 = 'wgweb.v3';
 /** The subprotocols a relay speaks, preferred first. */
-export const RELAY_SUBPROTOCOLS: readonly string[] = [RELAY_SUBPROTOCOL_V2, RELAY_SUBPROTOCOL];
+export const RELAY_SUBPROTOCOLS: readonly string[] = [RELAY_SUBPROTOCOL_V3, RELAY_SUBPROTOCOL_V2, RELAY_SUBPROTOCOL];
 /** The framing a session speaks. */
-export type RelaySubprotocol = typeof RELAY_SUBPROTOCOL | typeof RELAY_SUBPROTOCOL_V2;
+export type RelaySubprotocol = typeof RELAY_SUBPROTOCOL | typeof RELAY_SUBPROTOCOL_V2 | typeof RELAY_SUBPROTOCOL_V3;
+
+/** The subprotocol named by a selected `Sec-WebSocket-Protocol` value; anything else is `wgweb.v1`. */
+export function relaySubprotocolOf(selected: string | undefined): RelaySubprotocol {
+  return selected === RELAY_SUBPROTOCOL_V3 ? RELAY_SUBPROTOCOL_V3 : selected === RELAY_SUBPROTOCOL_V2 ? RELAY_SUBPROTOCOL_V2 : RELAY_SUBPROTOCOL;
+}
 
 /** Prefix of the offered subprotocol that carries an access token (never selected by the relay). */
 export const RELAY_TOKEN_PROTOCOL_PREFIX = 'wgweb.token.';
@@ -79,6 +93,30 @@ export function readRelayToken(header: string | undefined): { token?: string; am
 export const RELAY_V2_MAX_MESSAGE = 65535;
 /** Most datagrams in one `wgweb.v2` message (bounds the work one message can cause). */
 export const RELAY_V2_MAX_DATAGRAMS = 64;
+/** Largest relay → client `wgweb.v3` message (client → relay stays at {@link RELAY_V2_MAX_MESSAGE}). */
+export const RELAY_V3_MAX_DOWNSTREAM_MESSAGE = 262144;
+/** Most datagrams in one relay → client `wgweb.v3` message (a full one holds ~180 of 1452 bytes). */
+export const RELAY_V3_MAX_DOWNSTREAM_DATAGRAMS = 256;
+
+/** The bounds of one batch message: bytes, and records. */
+export interface BatchLimits {
+  readonly maxMessage: number;
+  readonly maxDatagrams: number;
+}
+
+/** `wgweb.v2` both ways, and `wgweb.v3` client → relay. */
+export const V2_BATCH_LIMITS: BatchLimits = { maxMessage: RELAY_V2_MAX_MESSAGE, maxDatagrams: RELAY_V2_MAX_DATAGRAMS };
+/** `wgweb.v3` relay → client. */
+export const V3_DOWNSTREAM_BATCH_LIMITS: BatchLimits = { maxMessage: RELAY_V3_MAX_DOWNSTREAM_MESSAGE, maxDatagrams: RELAY_V3_MAX_DOWNSTREAM_DATAGRAMS };
+
+/**
+ * The bounds of a batch of `protocol` going `direction` (`up`: client → relay, `down`: relay →
+ * client), or undefined for `wgweb.v1` (one datagram per message).
+ */
+export function batchLimits(protocol: RelaySubprotocol, direction: 'up' | 'down'): BatchLimits | undefined {
+  if (protocol === RELAY_SUBPROTOCOL_V3) return direction === 'down' ? V3_DOWNSTREAM_BATCH_LIMITS : V2_BATCH_LIMITS;
+  return protocol === RELAY_SUBPROTOCOL_V2 ? V2_BATCH_LIMITS : undefined;
+}
 
 /**
  * WebSocket close codes used by the relay. 1000–1011 are RFC 6455 §7.4.1 codes; 4000–4999 is the
@@ -91,7 +129,7 @@ export const RelayCloseCode = {
   GOING_AWAY: 1001,
   /** A text message arrived; the relay only carries binary datagrams. */
   UNSUPPORTED_DATA: 1003,
-  /** A `wgweb.v2` message broke the framing (truncated record, zero length, too many records). */
+  /** A `wgweb.v2`/`wgweb.v3` message broke the framing (truncated record, zero length, too many records). */
   INVALID_PAYLOAD: 1007,
   /** A message was larger than the relay's --max-message. */
   MESSAGE_TOO_BIG: 1009,
@@ -99,7 +137,7 @@ export const RelayCloseCode = {
   INTERNAL_ERROR: 1011,
   /** Service restart (IANA WebSocket close code registry): the relay drains; move to another relay now. */
   SERVICE_RESTART: 1012,
-  /** The upgrade request was malformed: no or bad `to`, or neither `wgweb.v1` nor `wgweb.v2` offered. */
+  /** The upgrade request was malformed: no or bad `to`, or none of `wgweb.v1`, `wgweb.v2`, `wgweb.v3` offered. */
   BAD_REQUEST: 4000,
   /** The relay's --allow rules do not permit this destination. */
   DESTINATION_NOT_ALLOWED: 4001,
@@ -163,7 +201,7 @@ const CLOSE_TABLE: readonly RelayCloseInfo[] = [
   {
     code: 1007,
     name: 'INVALID_PAYLOAD',
-    explanation: 'The client sent a malformed wgweb.v2 batch (a bug in the client); reload, or force wgweb.v1.',
+    explanation: 'The client sent a malformed wgweb.v2/v3 batch (a bug in the client); reload, or force wgweb.v1.',
     retry: 'never',
   },
   {
@@ -187,7 +225,7 @@ const CLOSE_TABLE: readonly RelayCloseInfo[] = [
   {
     code: 4000,
     name: 'BAD_REQUEST',
-    explanation: 'The relay could not read the endpoint from the request; check the Endpoint (host:port, [v6]:port for IPv6) and that the client speaks wgweb.v1 or wgweb.v2.',
+    explanation: 'The relay could not read the endpoint from the request; check the Endpoint (host:port, [v6]:port for IPv6) and that the client speaks wgweb.v1, wgweb.v2 or wgweb.v3.',
     retry: 'never',
   },
   {

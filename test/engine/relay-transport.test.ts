@@ -72,12 +72,12 @@ describe('RelayTransport against a real relay', () => {
     assert.equal(t.send(transportMessage(32, 9)), false, 'dropped after close');
   });
 
-  test('wgweb.v2 by default: datagrams sent in one task leave as one message, echoes arrive one by one', async () => {
+  test('wgweb.v3 by default: datagrams sent in one task leave as one message, echoes arrive one by one', async () => {
     const { t, datagrams } = transport({ relayUrl: relay.url, endpoint });
     await waitUntil(() => t.state === 'open', 'open');
-    assert.equal(t.stats().protocol, 'wgweb.v2');
+    assert.equal(t.stats().protocol, 'wgweb.v3');
     await waitUntil(() => relay.stats().sessions.length === 1, 'session');
-    assert.equal(relay.stats().sessions[0].protocol, 'wgweb.v2');
+    assert.equal(relay.stats().sessions[0].protocol, 'wgweb.v3');
     for (let i = 0; i < 10; i++) assert.equal(t.send(transportMessage(i === 9 ? 1452 : 100, 300 + i)), true);
     await waitUntil(() => datagrams.length === 10, 'ten echoes');
     assert.deepEqual(datagrams.map(markerOf), Array.from({ length: 10 }, (_, i) => 300 + i));
@@ -314,7 +314,7 @@ describe('RelayTransport retry logic (scripted WebSocket, fake timers)', () => {
     await s.flush();
     assert.equal(ScriptedWs.all.length, 1);
     assert.equal(s.ws().url, 'wss://relay.example/wg?to=192.0.2.1%3A51820');
-    assert.deepEqual(s.ws().protocols, ['wgweb.v2', 'wgweb.v1'], 'the batched framing first, wgweb.v1 as the fallback');
+    assert.deepEqual(s.ws().protocols, ['wgweb.v3', 'wgweb.v2', 'wgweb.v1'], 'the batched framings first, newest first, wgweb.v1 as the fallback');
     assert.equal(s.ws().binaryType, 'nodebuffer', 'an implementation that takes nodebuffer (ws) gets it: no copy per message');
     assert.deepEqual(s.states.map((x) => x.state), ['connecting']);
   });
@@ -493,6 +493,61 @@ describe('RelayTransport retry logic (scripted WebSocket, fake timers)', () => {
     assert.equal(s.ws().sent.length, 2, 'sent at once, one message each');
   });
 
+  test("batching: 'v2' offers wgweb.v2 and wgweb.v1 only (64 KiB batches from the relay)", async () => {
+    const s = scripted({ batching: 'v2' });
+    await s.flush();
+    assert.deepEqual(s.ws().protocols, ['wgweb.v2', 'wgweb.v1']);
+  });
+
+  describe('when the relay selects wgweb.v3', () => {
+    class V3Ws extends ScriptedWs {
+      protocol = '';
+      override accept(): void {
+        this.protocol = 'wgweb.v3';
+        super.accept();
+      }
+    }
+    /** `n` records of `len`-byte datagrams, markers from 1. */
+    const batchOf = (n: number, len: number): Uint8Array => {
+      const out = new Uint8Array(n * (2 + len));
+      for (let i = 0; i < n; i++) {
+        out[i * (2 + len)] = len >> 8;
+        out[i * (2 + len) + 1] = len & 0xff;
+        out.set(transportMessage(len, i + 1), i * (2 + len) + 2);
+      }
+      return out;
+    };
+
+    test('a relay batch of up to 256 KiB and 256 records is unpacked; one byte or record more is dropped whole', async () => {
+      const s = scripted({ WebSocketImpl: V3Ws });
+      await s.flush();
+      s.ws().accept();
+      assert.equal(s.t.stats().protocol, 'wgweb.v3');
+      const big = batchOf(180, 1454); // 262080 bytes: more than v2 allows
+      s.ws().deliver(big.buffer);
+      assert.equal(s.datagrams.length, 180);
+      assert.deepEqual(s.datagrams.map(markerOf), Array.from({ length: 180 }, (_, i) => i + 1));
+      s.ws().deliver(batchOf(256, 32).buffer);
+      assert.equal(s.datagrams.length, 180 + 256);
+      s.ws().deliver(batchOf(257, 32).buffer);
+      s.ws().deliver(batchOf(3, 87380).buffer.slice(0, 262145));
+      assert.equal(s.datagrams.length, 180 + 256);
+      assert.equal(s.t.stats().drops.malformed, 2);
+    });
+
+    test('what it sends keeps the v2 bounds: 65 records leave as two messages, none above 65535 bytes', async () => {
+      const s = scripted({ WebSocketImpl: V3Ws });
+      await s.flush();
+      s.ws().accept();
+      for (let i = 0; i < 65; i++) s.t.send(transportMessage(32, i));
+      for (let i = 0; i < 50; i++) s.t.send(transportMessage(1452, 100 + i));
+      await s.flush();
+      assert.ok(s.ws().sent.length >= 3);
+      assert.ok(s.ws().sent.every((m) => m.length <= 65535));
+      assert.equal(s.t.stats().datagramsSent, 115);
+    });
+  });
+
   describe('when the relay selects wgweb.v2', () => {
     class V2Ws extends ScriptedWs {
       protocol = '';
@@ -523,6 +578,20 @@ describe('RelayTransport retry logic (scripted WebSocket, fake timers)', () => {
       for (const bad of ['', '0021 04000000 (28)44', '0000', '0020 04000000 (28)44 00']) s.ws().deliver(hexBytes(bad).buffer);
       assert.deepEqual(s.datagrams, []);
       assert.equal(s.t.stats().drops.malformed, 4);
+    });
+
+    test('a batch above 64 KiB (what only wgweb.v3 allows) is malformed under v2', async () => {
+      const s = await v2();
+      const len = 1452;
+      const big = new Uint8Array(46 * (2 + len));
+      for (let i = 0; i < 46; i++) {
+        big[i * (2 + len)] = len >> 8;
+        big[i * (2 + len) + 1] = len & 0xff;
+        big.set(transportMessage(len, i), i * (2 + len) + 2);
+      }
+      s.ws().deliver(big.buffer);
+      assert.deepEqual(s.datagrams, []);
+      assert.equal(s.t.stats().drops.malformed, 1);
     });
 
     test('datagrams sent in one task become one message in a microtask; copies, so buffers may be reused', async () => {
@@ -675,7 +744,7 @@ describe('RelayTransport with a token and several relays (scripted WebSocket, fa
   test('a token is offered as the last subprotocol value, never in the URL', async () => {
     const s = scripted({ token: 'eyJhbGciOiJIUzI1NiJ9.e30.sig-_' });
     await s.flush();
-    assert.deepEqual(s.ws().protocols, ['wgweb.v2', 'wgweb.v1', 'wgweb.token.eyJhbGciOiJIUzI1NiJ9.e30.sig-_']);
+    assert.deepEqual(s.ws().protocols, ['wgweb.v3', 'wgweb.v2', 'wgweb.v1', 'wgweb.token.eyJhbGciOiJIUzI1NiJ9.e30.sig-_']);
     assert.ok(!s.ws().url.includes('eyJ'));
     assert.throws(() => scripted({ token: 'has space' }), TypeError);
   });

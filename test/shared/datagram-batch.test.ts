@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fromHex, toHex } from '../../src/shared/bytes.ts';
 import { DatagramBatchWriter, parseDatagramBatch } from '../../src/shared/datagram-batch.ts';
-import { RELAY_V2_MAX_DATAGRAMS, RELAY_V2_MAX_MESSAGE } from '../../src/shared/relay-protocol.ts';
+import { RELAY_V2_MAX_DATAGRAMS, RELAY_V2_MAX_MESSAGE, V3_DOWNSTREAM_BATCH_LIMITS } from '../../src/shared/relay-protocol.ts';
 
 /** `(n)xx` repeats byte xx n times, so fixtures stay readable. */
 function hex(spec: string): Uint8Array {
@@ -78,5 +78,48 @@ describe('DatagramBatchWriter', () => {
     const w = new DatagramBatchWriter();
     assert.throws(() => w.add(new Uint8Array(0)), /cannot be empty/);
     assert.throws(() => w.add(new Uint8Array(RELAY_V2_MAX_MESSAGE - 1)), /does not fit/);
+  });
+
+  test('bad limits are a RangeError', () => {
+    assert.throws(() => new DatagramBatchWriter({ maxMessage: 2, maxDatagrams: 1 }), RangeError);
+    assert.throws(() => new DatagramBatchWriter({ maxMessage: 100, maxDatagrams: 0 }), RangeError);
+  });
+});
+
+describe('wgweb.v3 relay → client limits (256 KiB, 256 records) in both the writer and the parser', () => {
+  test('a writer with the v3 limits fills a message past 64 KiB that only the v3 parser accepts', () => {
+    const w = new DatagramBatchWriter(V3_DOWNSTREAM_BATCH_LIMITS);
+    let n = 0;
+    while (w.fits(1452)) {
+      w.add(new Uint8Array(1452).fill(n & 0xff));
+      n++;
+    }
+    assert.equal(n, 180, '180 × 1454 ≤ 262144 < 181 × 1454');
+    const msg = w.take()!;
+    assert.equal(msg.length, 180 * 1454);
+    const v3 = parseDatagramBatch(msg, V3_DOWNSTREAM_BATCH_LIMITS);
+    assert.ok(v3.ok && v3.datagrams.length === 180 && v3.datagrams[179][0] === 179);
+    assert.match((parseDatagramBatch(msg) as { reason: string }).reason, /message of 261720 bytes \(at most 65535\)/);
+  });
+
+  test('256 records pass, 257 do not; 262144 bytes pass, 262145 do not', () => {
+    const v3 = V3_DOWNSTREAM_BATCH_LIMITS;
+    assert.ok(parseDatagramBatch(hex('0001aa'.repeat(256)), v3).ok);
+    assert.match((parseDatagramBatch(hex('0001aa'.repeat(257)), v3) as { reason: string }).reason, /more than 256 datagrams/);
+    const records = (total: number): Uint8Array => {
+      const out = new Uint8Array(total);
+      for (let at = 0; at < total; ) {
+        const len = Math.min(65535, total - at - 2);
+        out[at] = len >> 8;
+        out[at + 1] = len & 0xff;
+        at += 2 + len;
+      }
+      return out;
+    };
+    assert.ok(parseDatagramBatch(records(262144), v3).ok);
+    assert.match((parseDatagramBatch(records(262145), v3) as { reason: string }).reason, /message of 262145 bytes/);
+    const w = new DatagramBatchWriter(v3);
+    assert.equal(w.maxDatagram, 65535, 'a record still carries at most a u16 length');
+    assert.throws(() => w.add(new Uint8Array(65536)), /does not fit/);
   });
 });

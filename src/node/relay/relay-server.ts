@@ -27,7 +27,10 @@ import {
   RELAY_PATH,
   RELAY_SUBPROTOCOL,
   RELAY_SUBPROTOCOL_V2,
+  RELAY_SUBPROTOCOL_V3,
+  RELAY_SUBPROTOCOLS,
   RELAY_V2_MAX_MESSAGE,
+  relaySubprotocolOf,
   RelayCloseCode,
   truncateCloseReason,
 } from '../../shared/relay-protocol.ts';
@@ -130,23 +133,21 @@ export class RelayServer {
     const wsOptions: ServerOptions & { closeTimeout?: number } = {
       noServer: true,
       // The frame-level bound (ws answers 1009 from the frame header, before buffering the
-      // payload). A wgweb.v2 batch may hold up to RELAY_V2_MAX_MESSAGE bytes whatever
-      // --max-message says; the session enforces --max-message per datagram in both framings.
+      // payload). A wgweb.v2/v3 batch from the client may hold up to RELAY_V2_MAX_MESSAGE bytes
+      // whatever --max-message says (only relay → client v3 batches are larger); the session
+      // enforces --max-message per datagram in every framing.
       maxPayload: Math.max(cfg.maxMessage, RELAY_V2_MAX_MESSAGE),
       perMessageDeflate: false,
       clientTracking: true,
       closeTimeout: 5000,
-      // RFC 6455 §4.2.2: the server picks one of the offered subprotocols. wgweb.v2 (batched) only
-      // when the client offers it, so a v1-only client keeps the one-message-one-datagram framing.
-      // A client offering only other subprotocols (say a future wgweb.v3) gets its first one echoed
+      // RFC 6455 §4.2.2: the server picks one of the offered subprotocols, the newest it speaks:
+      // wgweb.v3, then wgweb.v2 (batched) only when the client offers them, so a v1-only client keeps
+      // the one-message-one-datagram framing and a v2 client its 64 KiB batches.
+      // A client offering only other subprotocols (say a future wgweb.v4) gets its first one echoed
       // back, solely so that it accepts the upgrade and can read our BAD_REQUEST reason: a
       // WebSocket client fails the connection, reason unseen, when no offered protocol is selected.
       handleProtocols: (protocols) =>
-        protocols.has(RELAY_SUBPROTOCOL_V2)
-          ? RELAY_SUBPROTOCOL_V2
-          : protocols.has(RELAY_SUBPROTOCOL)
-            ? RELAY_SUBPROTOCOL
-            : (protocols.values().next().value ?? false),
+        RELAY_SUBPROTOCOLS.find((p) => protocols.has(p)) ?? protocols.values().next().value ?? false,
     };
     this.wss = new WebSocketServer(wsOptions);
     // Slowloris: headers must be complete within 10 s, a whole request within 30 s; Node checks
@@ -301,7 +302,7 @@ export class RelayServer {
     }
     const path = (req.url ?? '/').split('?')[0];
     if (path === RELAY_PATH) {
-      sendText(res, 426, `this is the wgweb relay WebSocket (subprotocol ${RELAY_SUBPROTOCOL} or ${RELAY_SUBPROTOCOL_V2})`, { Upgrade: 'websocket', Connection: 'Upgrade' });
+      sendText(res, 426, `this is the wgweb relay WebSocket (subprotocol ${RELAY_SUBPROTOCOL}, ${RELAY_SUBPROTOCOL_V2} or ${RELAY_SUBPROTOCOL_V3})`, { Upgrade: 'websocket', Connection: 'Upgrade' });
       return;
     }
     if (path === '/healthz') {
@@ -387,7 +388,7 @@ export class RelayServer {
     const endpoint = formatEndpoint(parsed.endpoint);
     if (!offersSubprotocol(req)) {
       const offered = req.headers['sec-websocket-protocol'];
-      const reason = `this relay speaks WebSocket subprotocol ${RELAY_SUBPROTOCOL} or ${RELAY_SUBPROTOCOL_V2}; the client offered ${offered ? `"${offered}"` : 'none'}`;
+      const reason = `this relay speaks WebSocket subprotocol ${RELAY_SUBPROTOCOL}, ${RELAY_SUBPROTOCOL_V2} or ${RELAY_SUBPROTOCOL_V3}; the client offered ${offered ? `"${offered}"` : 'none'}`;
       return { endpoint, refusal: { code: RelayCloseCode.BAD_REQUEST, reason } };
     }
     const auth = this.cfg.auth?.check(headerText(req.headers['sec-websocket-protocol']), parsed.endpoint);
@@ -486,7 +487,7 @@ export class RelayServer {
       const session = new RelaySession({
         id: this.nextId++,
         ws,
-        protocol: ws.protocol === RELAY_SUBPROTOCOL_V2 ? RELAY_SUBPROTOCOL_V2 : RELAY_SUBPROTOCOL,
+        protocol: relaySubprotocolOf(ws.protocol),
         udp: prep.udp,
         client,
         endpoint: prep.endpoint,
@@ -562,7 +563,7 @@ function headerText(h: string | string[] | undefined): string | undefined {
 function offersSubprotocol(req: http.IncomingMessage): boolean {
   const h = req.headers['sec-websocket-protocol'];
   if (typeof h !== 'string') return false;
-  return h.split(',').some((p) => p.trim() === RELAY_SUBPROTOCOL || p.trim() === RELAY_SUBPROTOCOL_V2);
+  return h.split(',').some((p) => RELAY_SUBPROTOCOLS.includes(p.trim()));
 }
 
 /** The checks ws would make, done before any work so a bad upgrade costs nothing. */

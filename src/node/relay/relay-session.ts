@@ -13,6 +13,9 @@
  *                                       wgweb.v1: ws.send, one message per datagram
  *                                       wgweb.v2: append to the batch; flushed by setImmediate (after
  *                                                 every datagram of this socket read) or when full
+ *                                       wgweb.v3: the same, but a read of a bulk flow (≥ 8 datagrams)
+ *                                                 holds the batch up to --batch-delay ms for the
+ *                                                 next reads (or until it is full, 256 KiB)
  *                                       ◀── udp "message" ◀── endpoint
  *
  * The UDP socket is connect()ed to the one allowed address, so the kernel delivers only datagrams
@@ -30,8 +33,10 @@ import { describeError } from '../../shared/errors.ts';
 import { formatEndpoint, formatIp, type IpAddress } from '../../shared/ip-address.ts';
 import { DatagramBatchWriter, parseDatagramBatch } from '../../shared/datagram-batch.ts';
 import {
-  RELAY_SUBPROTOCOL_V2,
+  batchLimits,
+  RELAY_SUBPROTOCOL_V3,
   RelayCloseCode,
+  type BatchLimits,
   truncateCloseReason,
   wireguardMessageShape,
   type RelaySubprotocol,
@@ -69,7 +74,18 @@ export interface SessionLimits {
   readonly maxBufferedBytes: number;
   /** Above this many datagrams waiting in the UDP socket, datagrams from the browser are dropped. */
   readonly maxUdpQueue: number;
+  /**
+   * `wgweb.v3`: how long (ms) a batch of a bulk flow may wait for more datagrams before it goes to
+   * the client (0: every batch leaves at the end of its UDP read, as with `wgweb.v2`).
+   */
+  readonly batchDelayMs: number;
 }
+
+/**
+ * `wgweb.v3`: a UDP read that brought at least this many datagrams is a bulk flow, whose batch may
+ * wait for the next reads; smaller reads (a ping, a handshake, interactive traffic) leave at once.
+ */
+export const BULK_READ_DATAGRAMS = 8;
 
 /** Counters of one session. */
 export interface SessionCounters {
@@ -196,9 +212,18 @@ export class RelaySession {
   private windowDrops = 0;
   private ended = false;
   private udpClosed = false;
-  /** wgweb.v2: datagrams from the peer waiting for the flush; undefined with wgweb.v1. */
+  /** wgweb.v2/v3: datagrams from the peer waiting for the flush; undefined with wgweb.v1. */
   private readonly batch: DatagramBatchWriter | undefined;
+  /** wgweb.v2/v3: the bounds of a client → relay batch. */
+  private readonly upLimits: BatchLimits | undefined;
   private flushScheduled = false;
+  /** wgweb.v3 with a batch delay: a held batch's deadline timer. */
+  private holdTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Datagrams added since the last end-of-read check (the size of this UDP read). */
+  private readCount = 0;
+  /** The last batch left because it was full: the flow is still a bulk one. */
+  private lastFlushFull = false;
+  private readonly batchDelayMs: number;
 
   constructor(o: RelaySessionOptions) {
     this.id = o.id;
@@ -210,7 +235,10 @@ export class RelaySession {
     const la = o.udp.address();
     this.local = formatEndpoint({ host: la.address, port: la.port });
     this.protocol = o.protocol;
-    this.batch = o.protocol === RELAY_SUBPROTOCOL_V2 ? new DatagramBatchWriter() : undefined;
+    const down = batchLimits(o.protocol, 'down');
+    this.batch = down ? new DatagramBatchWriter(down) : undefined;
+    this.upLimits = batchLimits(o.protocol, 'up');
+    this.batchDelayMs = o.protocol === RELAY_SUBPROTOCOL_V3 ? o.limits.batchDelayMs : 0;
     this.limits = o.limits;
     this.maxMessage = o.maxMessage;
     this.log = o.log;
@@ -314,12 +342,12 @@ export class RelaySession {
       this.datagramFromClient(buf);
       return;
     }
-    const parsed = parseDatagramBatch(buf);
+    const parsed = parseDatagramBatch(buf, this.upLimits);
     if (!parsed.ok) {
       // RFC 6455 §7.4.1: 1007, data inconsistent with the type of the message. A broken frame
       // means the client's framing is off: guessing where the next record starts could forward
       // garbage, so the session ends (one bad *datagram* inside a good frame is only dropped).
-      this.close(RelayCloseCode.INVALID_PAYLOAD, `malformed wgweb.v2 batch: ${parsed.reason}`);
+      this.close(RelayCloseCode.INVALID_PAYLOAD, `malformed ${this.protocol} batch: ${parsed.reason}`);
       return;
     }
     for (const d of parsed.datagrams) {
@@ -378,8 +406,9 @@ export class RelaySession {
       return;
     }
     if (this.batch) {
-      if (!this.batch.fits(msg.length)) this.flush();
+      if (!this.batch.fits(msg.length)) this.flush(true);
       this.batch.add(msg);
+      this.readCount++;
       // Coalesce what arrives close together: libuv delivers every datagram of one socket read
       // in the poll phase, and setImmediate runs right after it, so a batch collects one read's
       // worth and a lone datagram waits no more than that one turn of the event loop.
@@ -387,7 +416,7 @@ export class RelaySession {
         this.flushScheduled = true;
         setImmediate(() => {
           this.flushScheduled = false;
-          this.flush();
+          this.endOfRead();
         });
       }
     } else this.ws.send(msg, { binary: true });
@@ -396,8 +425,34 @@ export class RelaySession {
     this.lastActivity = this.now();
   }
 
-  /** wgweb.v2: sends the pending batch as one message. */
-  private flush(): void {
+  /**
+   * After the datagrams of one UDP read were batched. `wgweb.v2` (and v3 without a delay): the
+   * batch leaves now. `wgweb.v3`: a bulk read (or a flow whose last batch filled up) may hold the
+   * batch for `batchDelayMs` so the next reads join it: a browser pays per message, and a turn of
+   * this loop reads only ~15–30 datagrams (#19, docs/benchmarks.md). A held batch leaves when it is
+   * full or at the deadline; small reads never wait, so a ping's latency is unchanged.
+   */
+  private endOfRead(): void {
+    const read = this.readCount;
+    this.readCount = 0;
+    if (this.holdTimer !== undefined) return;
+    if (this.batchDelayMs > 0 && this.batch!.count > 0 && (read >= BULK_READ_DATAGRAMS || this.lastFlushFull)) {
+      this.holdTimer = setTimeout(() => {
+        this.holdTimer = undefined;
+        this.flush();
+      }, this.batchDelayMs);
+      return;
+    }
+    this.flush();
+  }
+
+  /** wgweb.v2/v3: sends the pending batch as one message (`full`: because the next datagram did not fit). */
+  private flush(full = false): void {
+    if (this.holdTimer !== undefined) {
+      clearTimeout(this.holdTimer);
+      this.holdTimer = undefined;
+    }
+    this.lastFlushFull = full;
     const message = this.batch?.take();
     if (!message || this.ended || this.ws.readyState !== this.ws.OPEN) return;
     this.ws.send(message, { binary: true });
@@ -418,6 +473,8 @@ export class RelaySession {
     if (this.ended) return;
     this.ended = true;
     if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
+    if (this.holdTimer !== undefined) clearTimeout(this.holdTimer);
+    this.holdTimer = undefined;
     if (!this.udpClosed) {
       try {
         this.udp.close();

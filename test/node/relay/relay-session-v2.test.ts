@@ -1,6 +1,6 @@
 /**
- * The batched framing `wgweb.v2`, end to end on loopback: a real relay, a real WebSocket client
- * offering wgweb.v2 and a real UDP socket standing in for the WireGuard endpoint. Frames are fed as
+ * The batched framings `wgweb.v2` and `wgweb.v3`, end to end on loopback: a real relay, a real
+ * WebSocket client offering them and a real UDP socket standing in for the WireGuard endpoint. Frames are fed as
  * hex; we assert exactly which datagrams reach UDP, what is dropped and counted, and which frames
  * end the session with which close code. (wgweb.v1 is covered, unchanged, by relay-session.test.ts.)
  */
@@ -11,8 +11,12 @@ import {
   buildRelayUrl,
   RELAY_SUBPROTOCOL,
   RELAY_SUBPROTOCOL_V2,
+  RELAY_SUBPROTOCOL_V3,
+  RELAY_SUBPROTOCOLS,
   RELAY_V2_MAX_DATAGRAMS,
+  RELAY_V3_MAX_DOWNSTREAM_MESSAGE,
   RelayCloseCode,
+  V3_DOWNSTREAM_BATCH_LIMITS,
 } from '../../../src/shared/relay-protocol.ts';
 import type { RelayHandle } from '../../../src/node/relay/main.ts';
 import { hexBytes, markerOf, sendBinary, testRelay, transportMessage, udpPeer, waitUntil, wsClient, type TestClient, type UdpPeer } from './relay-fixtures.ts';
@@ -39,7 +43,7 @@ function sessionLocalPort(relay: RelayHandle): number {
   return Number(s[0].local.slice(s[0].local.lastIndexOf(':') + 1));
 }
 
-describe('negotiation: wgweb.v2 only for clients that offer it', () => {
+describe('negotiation: wgweb.v3 and wgweb.v2 only for clients that offer them', () => {
   let peer: UdpPeer;
   let relay: RelayHandle;
   before(async () => {
@@ -58,6 +62,9 @@ describe('negotiation: wgweb.v2 only for clients that offer it', () => {
     [3, ['wgweb.v1', 'wgweb.v2'], 'wgweb.v2'],
     [4, ['wgweb.v2'], 'wgweb.v2'],
     [5, ['chat', 'wgweb.v1'], 'wgweb.v1'],
+    [6, ['wgweb.v3', 'wgweb.v2', 'wgweb.v1'], 'wgweb.v3'],
+    [7, ['wgweb.v1', 'wgweb.v2', 'wgweb.v3'], 'wgweb.v3'],
+    [8, ['wgweb.v3'], 'wgweb.v3'],
   ];
   for (const [row, offered, selected] of rows) {
     test(`${row}. offered ${offered.join(', ')} → ${selected}`, async () => {
@@ -157,23 +164,30 @@ describe('malformed v2 frames end the session: nothing of them reaches UDP', () 
     [6, good.repeat(RELAY_V2_MAX_DATAGRAMS + 1), RelayCloseCode.INVALID_PAYLOAD, /more than 64/, `${RELAY_V2_MAX_DATAGRAMS + 1} records`],
     [7, '(65536)00', RelayCloseCode.MESSAGE_TOO_BIG, /^/, 'a message of 65536 bytes, above the 65535 limit (ws, from the frame header)'],
   ];
-  for (const [row, hex, code, reason, why] of rows) {
-    test(`${row}. ${why} → ${code}`, async () => {
-      const relay = await testRelay({ allow: [`127.0.0.1:${peer.port}`] });
-      try {
-        const c = wsClient(buildRelayUrl(relay.url, `127.0.0.1:${peer.port}`), V2_FIRST);
-        await c.opened;
-        const before = peer.received.length;
-        c.ws.send(hexBytes(hex), { binary: true });
-        const closed = await c.closed;
-        assert.equal(closed.code, code);
-        assert.match(closed.reason, reason);
-        assert.equal(relay.stats().totals.datagramsToPeer, 0);
-        assert.equal(peer.received.length, before);
-      } finally {
-        await relay.close();
-      }
-    });
+  // wgweb.v3 only enlarges relay → client batches: what a v3 client sends has the v2 bounds.
+  for (const [protocol, rowsOf] of [
+    [RELAY_SUBPROTOCOL_V2, rows],
+    [RELAY_SUBPROTOCOL_V3, rows.filter(([row]) => row === 6 || row === 7)],
+  ] as const) {
+    for (const [row, hex, code, reason, why] of rowsOf) {
+      test(`${protocol} ${row}. ${why} → ${code}`, async () => {
+        const relay = await testRelay({ allow: [`127.0.0.1:${peer.port}`] });
+        try {
+          const c = wsClient(buildRelayUrl(relay.url, `127.0.0.1:${peer.port}`), [protocol]);
+          await c.opened;
+          assert.equal(c.protocol(), protocol);
+          const before = peer.received.length;
+          c.ws.send(hexBytes(hex), { binary: true });
+          const closed = await c.closed;
+          assert.equal(closed.code, code);
+          assert.match(closed.reason, reason);
+          assert.equal(relay.stats().totals.datagramsToPeer, 0);
+          assert.equal(peer.received.length, before);
+        } finally {
+          await relay.close();
+        }
+      });
+    }
   }
 
   test('8. a datagram above --max-message inside a frame closes with 1009; one at the limit passes', async () => {
@@ -255,5 +269,84 @@ describe('endpoint → browser: datagrams that arrive together share a message',
     assert.ok(c.messages.every((m) => m.length <= 65535 && parseDatagramBatch(m).ok));
     c.ws.close();
     await c.closed;
+  });
+});
+
+describe('endpoint → browser with wgweb.v3: the batches of a bulk flow grow past 64 KiB, a lone datagram still leaves at once', () => {
+  let peer: UdpPeer;
+  before(async () => {
+    peer = await udpPeer(4);
+  });
+  after(async () => {
+    await peer.close();
+  });
+
+  function burst(port: number, n: number, first: number, len = 1452): void {
+    for (let i = 0; i < n; i++) peer.socket.send(transportMessage(len, first + i), port, '127.0.0.1');
+  }
+  const datagramsOf = (messages: Uint8Array[]): Uint8Array[] =>
+    messages.flatMap((m) => {
+      const b = parseDatagramBatch(m, V3_DOWNSTREAM_BATCH_LIMITS);
+      assert.ok(b.ok, `every message is a well-formed v3 batch (${m.length} bytes)`);
+      return b.datagrams;
+    });
+
+  test('a burst of 200 full-size datagrams (several UDP reads) arrives in batches above 64 KiB, none above 256 KiB, in order', async () => {
+    // A minute's hold: only a full batch or the deadline sends a held batch, so the reads after the
+    // first (32 datagrams each) join it whatever the machine's load.
+    const relay = await testRelay({ allow: [`127.0.0.1:${peer.port}`], batchDelayMs: 60_000, maxBufferedBytes: 4 << 20 });
+    try {
+      const c = wsClient(buildRelayUrl(relay.url, `127.0.0.1:${peer.port}`), [...RELAY_SUBPROTOCOLS]);
+      await c.opened;
+      assert.equal(c.protocol(), RELAY_SUBPROTOCOL_V3);
+      await waitUntil(() => relay.stats().sessions.length === 1, 'session');
+      burst(sessionLocalPort(relay), 200, 3000);
+      // 180 full-size records fill a 256 KiB batch: that one leaves; the other 20 wait for the hold.
+      await waitUntil(() => c.messages.length >= 1, 'the first full batch');
+      const first = c.messages[0];
+      assert.ok(first.length > 65535 && first.length <= RELAY_V3_MAX_DOWNSTREAM_MESSAGE, `first batch of ${first.length} bytes`);
+      assert.deepEqual(datagramsOf([first]).map(markerOf), Array.from({ length: datagramsOf([first]).length }, (_, i) => 3000 + i));
+      assert.equal(relay.stats().sessions[0].counters.drops.backpressure, 0);
+      c.ws.close();
+      await c.closed;
+    } finally {
+      await relay.close();
+    }
+  });
+
+  test('a lone datagram is not held (the hold is for bulk reads only)', async () => {
+    const relay = await testRelay({ allow: [`127.0.0.1:${peer.port}`], batchDelayMs: 60_000 });
+    try {
+      const c = wsClient(buildRelayUrl(relay.url, `127.0.0.1:${peer.port}`), [RELAY_SUBPROTOCOL_V3]);
+      await c.opened;
+      await waitUntil(() => relay.stats().sessions.length === 1, 'session');
+      const port = sessionLocalPort(relay);
+      for (let i = 0; i < 3; i++) {
+        burst(port, 1, 700 + i, 32);
+        // Far less than the minute a held batch would wait.
+        await waitUntil(() => c.messages.length === i + 1, `lone keepalive ${i}`);
+      }
+      assert.deepEqual(datagramsOf(c.messages).map(markerOf), [700, 701, 702]);
+      c.ws.close();
+      await c.closed;
+    } finally {
+      await relay.close();
+    }
+  });
+
+  test('with batchDelayMs 0 a v3 session sends each UDP read at once, as v2 does', async () => {
+    const relay = await testRelay({ allow: [`127.0.0.1:${peer.port}`], batchDelayMs: 0 });
+    try {
+      const c = wsClient(buildRelayUrl(relay.url, `127.0.0.1:${peer.port}`), [RELAY_SUBPROTOCOL_V3]);
+      await c.opened;
+      await waitUntil(() => relay.stats().sessions.length === 1, 'session');
+      burst(sessionLocalPort(relay), 20, 800);
+      await waitUntil(() => datagramsOf(c.messages).length === 20, 'twenty datagrams');
+      assert.equal(c.messages.length, 1, 'one read, one message');
+      c.ws.close();
+      await c.closed;
+    } finally {
+      await relay.close();
+    }
   });
 });
