@@ -1,10 +1,12 @@
 /**
- * Both relay framings carry a real WireGuard session: wgweb.v2 (batched, what Session's transport
- * offers by default) and wgweb.v1 (one message per datagram, forced here by a WebSocket that offers
- * only wgweb.v1, as an older client would). Each one handshakes with wireguard-go through the real
- * relay and downloads 10 MB from the kernel's TCP, checked by SHA-256.
+ * Every relay framing carries a real WireGuard session: wgweb.v3 (batched, relay → client batches up
+ * to 256 KiB held for a bulk flow, what Session's transport offers by default), wgweb.v2 (64 KiB
+ * batches, forced here by a WebSocket that offers wgweb.v2 and wgweb.v1 as a client before v3 did)
+ * and wgweb.v1 (one message per datagram, a WebSocket that offers only wgweb.v1, as an older client
+ * would). Each one handshakes with wireguard-go through the real relay and downloads 10 MB from the
+ * kernel's TCP, checked by SHA-256.
  *
- *   Session ──ws (v1 | v2)──▶ relay ──UDP──▶ wireguard-go ── kernel TCP ── HTTP server
+ *   Session ──ws (v1 | v2 | v3)──▶ relay ──UDP──▶ wireguard-go ── kernel TCP ── HTTP server
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -26,6 +28,13 @@ class V1OnlyWebSocket extends NodeWebSocket {
   }
 }
 
+/** A `ws` WebSocket that offers wgweb.v2 and wgweb.v1: a client from before wgweb.v3. */
+class V2ClientWebSocket extends NodeWebSocket {
+  constructor(url: string, _protocols?: string | string[]) {
+    super(url, ['wgweb.v2', 'wgweb.v1']);
+  }
+}
+
 describe('a Session over each relay framing, against wireguard-go', { skip: interopSkipReason() }, () => {
   let fx: SessionFixture;
   before(async () => {
@@ -37,7 +46,8 @@ describe('a Session over each relay framing, against wireguard-go', { skip: inte
   });
 
   const rows: [string, RelayWebSocketConstructor, string][] = [
-    ['the default client', NodeWebSocket as unknown as RelayWebSocketConstructor, 'wgweb.v2'],
+    ['the default client', NodeWebSocket as unknown as RelayWebSocketConstructor, 'wgweb.v3'],
+    ['a client from before wgweb.v3', V2ClientWebSocket as unknown as RelayWebSocketConstructor, 'wgweb.v2'],
     ['a client forced to wgweb.v1', V1OnlyWebSocket as unknown as RelayWebSocketConstructor, 'wgweb.v1'],
   ];
   for (const [who, WebSocketImpl, protocol] of rows) {
