@@ -776,7 +776,13 @@ export async function runBrowserBench(options: BrowserBenchOptions): Promise<Ben
     const source = await startUdpSource(peer);
     closers.push(() => source.process.stop());
     const client = await peer.addClient();
+    // The relay's session.close lines (log level info) count what each session sent the browser.
+    const sessionCloses: Record<string, unknown>[] = [];
     const relay: RelayProcess = await startRelayProcess({
+      logLevel: 'info',
+      onLog: (e) => {
+        if (e.msg === 'session.close') sessionCloses.push(e);
+      },
       allow: [formatEndpoint(peer.endpoint), formatEndpoint(source.endpoint)],
       args: ['--static', DIST_UI, '--static', staticDir, ...(options.relayArgs ?? [])],
     });
@@ -907,11 +913,17 @@ export async function runBrowserBench(options: BrowserBenchOptions): Promise<Ben
       const d = await withTimeout(pageDownload(page, { url: url(bytes), via: 'tunnel', block: HASH_BLOCK }), 600_000, 'profiled download');
       await stopProfiles(inspector, options.profileDir!, 'download', `${sizeText} download at ${((bytes / d.ms) * 1000 / MB).toFixed(1)} MB/s (profiler on)`);
     }
+    const closesBefore = sessionCloses.length;
     await withTimeout(page.evaluate(() => window.wgweb.disconnect()), 30_000, 'disconnect');
     await sleep(200);
     await inspector.heapAfterGc();
     await sleep(1000);
     const heapClosed = await inspector.heapAfterGc();
+    // The tunnel session of the measured transfers (its close line came after the disconnect).
+    const tunnelClose = sessionCloses.slice(closesBefore).find((e) => e.protocol !== 'wgweb.v1');
+    const relayMessages = tunnelClose
+      ? `relay → browser over the measured session (${String(tunnelClose.protocol)}): ${Number(tunnelClose.fromPeer)} datagrams in ${Number(tunnelClose.messagesToClient)} WebSocket messages, ${(Number(tunnelClose.bytesFromPeer) / Math.max(1, Number(tunnelClose.messagesToClient)) / 1024).toFixed(1)} KiB per message on average (downloads, upload ACKs and pings together); `
+      : '';
 
     // --- the browser's WebSocket alone: the same credit protocol from a ws server on loopback -----
     const wsSource = await startWsSource();
@@ -967,7 +979,7 @@ export async function runBrowserBench(options: BrowserBenchOptions): Promise<Ben
         `the same raw download straight from a ws server on loopback (no relay): ${(direct / MB).toFixed(1)} MB/s; the browser's own fetch() of the same bytes from the relay's static files: ${((bytes / native.ms) * 1000 / MB).toFixed(0)} MB/s; ` +
         `CPU during the best tunnel download, % of one core (${cpus().length} cores): ${bestShares.map(([l, p]) => `${l} ${p.toFixed(0)}`).join(', ')}; ` +
         `the same as CPU ms per MB: ${bestShares.map(([l, p]) => `${l} ${((p * 10) / (best / MB)).toFixed(0)}`).join(', ')}; ` +
-        `the renderer's by thread, ms per MB: ${bestThreads.map(([name, v]) => `${name} ${v.toFixed(0)}`).join(', ')}`,
+        `the renderer's by thread, ms per MB: ${bestThreads.map(([name, v]) => `${name} ${v.toFixed(0)}`).join(', ')}${relayMessages ? `; ${relayMessages.slice(0, -2)}` : ''}`,
     });
     const mbs = (v: number): string => `${(v / MB).toFixed(1)} MB/s`;
     entries.push({

@@ -22,6 +22,7 @@
  * thread); on this 2-core machine it shares the CPUs with wireguard-go, the servers and the client.
  *
  *   node --import tsx bench/tunnel-bench.ts [--quick] [--only download|relay|handshake|ping|session] [--bytes N] [--profile DIR]
+ *                                           [--relay-args '--batch-delay 0']
  *
  * `--only session` runs just the Session download (no baselines), the shape to profile.
  *
@@ -68,7 +69,7 @@ interface Relay {
 }
 
 /** `wgweb relay` as a child process on a free loopback port, allowing `allow`. */
-async function startRelayProcess(allow: readonly string[], profileDir?: string): Promise<Relay> {
+async function startRelayProcess(allow: readonly string[], profileDir?: string, extraArgs: readonly string[] = []): Promise<Relay> {
   const args = [
     ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []),
     BIN,
@@ -78,6 +79,7 @@ async function startRelayProcess(allow: readonly string[], profileDir?: string):
     '--log-level',
     'error',
     ...allow.flatMap((a) => ['--allow', a]),
+    ...extraArgs,
   ];
   // setpriv --pdeathsig: the relay dies with this process even if it is killed without cleanup.
   const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', process.execPath, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -150,7 +152,7 @@ export interface Env {
   close(): Promise<void>;
 }
 
-export async function startEnv(profileDir?: string): Promise<Env> {
+export async function startEnv(profileDir?: string, relayArgs: readonly string[] = []): Promise<Env> {
   const closers: (() => Promise<void>)[] = [];
   const close = async (): Promise<void> => {
     for (const fn of closers.splice(0).reverse()) await fn().catch(() => undefined);
@@ -161,7 +163,7 @@ export async function startEnv(profileDir?: string): Promise<Env> {
     const http = await startHttpServer(peer, { hosts: [peer.tunnelAddress4!] });
     const echo = await startUdpEcho(peer);
     const client = await peer.addClient();
-    const relay = await startRelayProcess([formatEndpoint(peer.endpoint), formatEndpoint(echo.endpoint)], profileDir);
+    const relay = await startRelayProcess([formatEndpoint(peer.endpoint), formatEndpoint(echo.endpoint)], profileDir, relayArgs);
     closers.push(() => relay.close());
     return { peer, http, client, relay, echo: echo.endpoint, close };
   } catch (e) {
@@ -170,8 +172,8 @@ export async function startEnv(profileDir?: string): Promise<Env> {
   }
 }
 
-export async function startSession(env: Env): Promise<Session> {
-  const session = await Session.start({ configText: env.client.config, relayUrl: env.relay.wsUrl, WebSocketImpl: NodeWebSocket });
+export async function startSession(env: Env, maxDatagramsPerStep?: number): Promise<Session> {
+  const session = await Session.start({ configText: env.client.config, relayUrl: env.relay.wsUrl, WebSocketImpl: NodeWebSocket, maxDatagramsPerStep });
   try {
     await session.waitForHandshake(20_000);
   } catch (e) {
@@ -329,6 +331,10 @@ export interface TunnelBenchOptions extends BenchOptions {
   readonly profileDir?: string;
   /** Override the download size (bytes). */
   readonly bytes?: number;
+  /** Extra `wgweb relay` arguments (A/B runs of a relay option, e.g. `--batch-delay 0`). */
+  readonly relayArgs?: readonly string[];
+  /** The Session's EventLoop maxDatagramsPerStep (A/B of the receive coalescing, i.e. the ACK rate). */
+  readonly maxDatagramsPerStep?: number;
 }
 
 /** Runs the tunnel benchmarks; see the module comment. */
@@ -338,10 +344,10 @@ export async function runTunnelBench(options: TunnelBenchOptions): Promise<Bench
   const want = (part: string): boolean => !options.only?.length || options.only.includes(part);
   const bytes = options.bytes ?? (options.quick ? 20 * 1024 * 1024 : 100 * 1024 * 1024);
   const entries: BenchEntry[] = [];
-  const env = await startEnv(options.profileDir);
+  const env = await startEnv(options.profileDir, options.relayArgs);
   try {
     if (want('download') || want('relay') || options.only?.includes('session')) {
-      const session = await startSession(env);
+      const session = await startSession(env, options.maxDatagramsPerStep);
       let ours = 0;
       try {
         await sessionDownload(env, session, 4 * 1024 * 1024); // warm-up: JIT, congestion window
@@ -466,6 +472,8 @@ async function main(): Promise<void> {
     only,
     profileDir: value('--profile'),
     bytes: bytesText ? Number(bytesText) : undefined,
+    relayArgs: value('--relay-args')?.split(' ').filter(Boolean),
+    maxDatagramsPerStep: value('--step') ? Number(value('--step')) : undefined,
   });
   for (const e of entries) {
     const base = e.baseline ? `  baseline ${e.baseline.value.toFixed(2)} ${e.baseline.unit} (${e.baseline.label})` : '';

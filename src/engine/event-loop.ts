@@ -50,6 +50,8 @@ export interface EventLoopOptions {
    * contained, so one faulty socket owner cannot end the process. Without it they are rethrown.
    */
   onError?: (error: unknown) => void;
+  /** Datagrams of one burst fed to the stack before a step must run; default {@link MAX_DATAGRAMS_PER_STEP}. */
+  maxDatagramsPerStep?: number;
 }
 
 const defaultTimers: TimerFunctions = {
@@ -85,6 +87,7 @@ export class EventLoop {
   private running = false;
   /** Datagrams handled since the last step (see MAX_DATAGRAMS_PER_STEP). */
   private unpolled = 0;
+  private readonly maxDatagramsPerStep: number;
 
   constructor(options: EventLoopOptions) {
     this.tunnel = options.tunnel;
@@ -95,6 +98,10 @@ export class EventLoop {
     this.onTunnelEvent = options.onTunnelEvent;
     this.onPacket = options.onPacket;
     this.onError = options.onError;
+    this.maxDatagramsPerStep = options.maxDatagramsPerStep ?? MAX_DATAGRAMS_PER_STEP;
+    if (!Number.isInteger(this.maxDatagramsPerStep) || this.maxDatagramsPerStep < 1) {
+      throw new RangeError(`maxDatagramsPerStep must be a positive integer, not ${options.maxDatagramsPerStep}`);
+    }
   }
 
   /** An encrypted datagram arrived from the network. */
@@ -103,7 +110,7 @@ export class EventLoop {
     const now = this.clock();
     this.handle(this.tunnel.receiveDatagram(data, from, now), now);
     // The step (stack output, ACKs, timer) waits for the rest of this burst; see the module comment.
-    if (++this.unpolled >= MAX_DATAGRAMS_PER_STEP) this.step();
+    if (++this.unpolled >= this.maxDatagramsPerStep) this.step();
     else this.wake();
   }
 

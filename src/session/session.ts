@@ -96,6 +96,8 @@ export interface SessionOptions {
   relayBatching?: boolean;
   /** Access token for a relay with authentication (sent as a subprotocol value, never in the URL). */
   relayToken?: string;
+  /** Datagrams of one received burst handled before the stack is polled (its ACKs); see EventLoop. */
+  maxDatagramsPerStep?: number;
 }
 
 const now = (): number => performance.now();
@@ -168,6 +170,7 @@ export class Session {
       onTunnelEvent: (e) => this.onCoreEvent(e),
       // Unrounded: a packet capture wants sub-millisecond timestamps.
       onPacket: onPacket ? (dir, p, at) => onPacket(dir, p, performance.timeOrigin + at) : undefined,
+      maxDatagramsPerStep: options.maxDatagramsPerStep,
     });
     const wake = (): void => this.loop.wake();
     this.dialer = new NetstackDialer(this.net, wake, now, { routable: (a) => this.routable(a) });

@@ -13,9 +13,10 @@
  *                                       wgweb.v1: ws.send, one message per datagram
  *                                       wgweb.v2: append to the batch; flushed by setImmediate (after
  *                                                 every datagram of this socket read) or when full
- *                                       wgweb.v3: the same, but a read of a bulk flow (≥ 8 datagrams)
- *                                                 holds the batch up to --batch-delay ms for the
- *                                                 next reads (or until it is full, 256 KiB)
+ *                                       wgweb.v3: the same, but in a stream (a read that follows the
+ *                                                 last one within --batch-delay, or brought ≥ 8
+ *                                                 datagrams) the batch waits up to --batch-delay ms
+ *                                                 for the next reads (or until it is full, 256 KiB)
  *                                       ◀── udp "message" ◀── endpoint
  *
  * The UDP socket is connect()ed to the one allowed address, so the kernel delivers only datagrams
@@ -93,6 +94,8 @@ export interface SessionCounters {
   bytesToPeer: number;
   datagramsFromPeer: number;
   bytesFromPeer: number;
+  /** WebSocket messages sent to the client (wgweb.v2/v3 batches carry several datagrams each). */
+  messagesToClient: number;
   /** Socket errors reported by the kernel (e.g. ICMP port unreachable from the endpoint). */
   udpErrors: number;
   drops: Record<SessionDropReason, number>;
@@ -104,6 +107,7 @@ export function emptyCounters(): SessionCounters {
     bytesToPeer: 0,
     datagramsFromPeer: 0,
     bytesFromPeer: 0,
+    messagesToClient: 0,
     udpErrors: 0,
     drops: { notWireguard: 0, rateLimited: 0, udpQueueFull: 0, backpressure: 0, peerNotWireguard: 0 },
   };
@@ -115,6 +119,7 @@ export function addCounters(a: SessionCounters, b: SessionCounters): void {
   a.bytesToPeer += b.bytesToPeer;
   a.datagramsFromPeer += b.datagramsFromPeer;
   a.bytesFromPeer += b.bytesFromPeer;
+  a.messagesToClient += b.messagesToClient;
   a.udpErrors += b.udpErrors;
   for (const r of SESSION_DROP_REASONS) a.drops[r] += b.drops[r];
 }
@@ -223,6 +228,8 @@ export class RelaySession {
   private readCount = 0;
   /** The last batch left because it was full: the flow is still a bulk one. */
   private lastFlushFull = false;
+  /** When the last UDP read that brought datagrams ended (ms, the session's clock). */
+  private lastReadAt = -Infinity;
   private readonly batchDelayMs: number;
 
   constructor(o: RelaySessionOptions) {
@@ -419,7 +426,10 @@ export class RelaySession {
           this.endOfRead();
         });
       }
-    } else this.ws.send(msg, { binary: true });
+    } else {
+      this.ws.send(msg, { binary: true });
+      this.counters.messagesToClient++;
+    }
     this.counters.datagramsFromPeer++;
     this.counters.bytesFromPeer += msg.length;
     this.lastActivity = this.now();
@@ -427,16 +437,22 @@ export class RelaySession {
 
   /**
    * After the datagrams of one UDP read were batched. `wgweb.v2` (and v3 without a delay): the
-   * batch leaves now. `wgweb.v3`: a bulk read (or a flow whose last batch filled up) may hold the
-   * batch for `batchDelayMs` so the next reads join it: a browser pays per message, and a turn of
-   * this loop reads only ~15–30 datagrams (#19, docs/benchmarks.md). A held batch leaves when it is
-   * full or at the deadline; small reads never wait, so a ping's latency is unchanged.
+   * batch leaves now. `wgweb.v3`: in a stream the batch waits up to `batchDelayMs` so the next
+   * reads join it: a browser pays per message, and an ACK-clocked TCP flow arrives a few datagrams
+   * per read (#19: 8 datagrams, 10 KiB, per message on average in a browser download,
+   * docs/benchmarks.md). A stream is a read that follows the previous one within the delay, a
+   * read of at least {@link BULK_READ_DATAGRAMS}, or one after a batch that filled up. A held
+   * batch leaves when it is full or at the deadline. The first read after a quiet spell (a ping,
+   * a handshake, a keystroke) never waits, so idle latency is unchanged.
    */
   private endOfRead(): void {
     const read = this.readCount;
     this.readCount = 0;
+    const now = this.now();
+    const streaming = now - this.lastReadAt <= this.batchDelayMs;
+    this.lastReadAt = now;
     if (this.holdTimer !== undefined) return;
-    if (this.batchDelayMs > 0 && this.batch!.count > 0 && (read >= BULK_READ_DATAGRAMS || this.lastFlushFull)) {
+    if (this.batchDelayMs > 0 && this.batch!.count > 0 && (streaming || read >= BULK_READ_DATAGRAMS || this.lastFlushFull)) {
       this.holdTimer = setTimeout(() => {
         this.holdTimer = undefined;
         this.flush();
@@ -456,6 +472,7 @@ export class RelaySession {
     const message = this.batch?.take();
     if (!message || this.ended || this.ws.readyState !== this.ws.OPEN) return;
     this.ws.send(message, { binary: true });
+    this.counters.messagesToClient++;
   }
 
   private armIdle(ms: number): void {
@@ -490,6 +507,7 @@ export class RelaySession {
       endpoint: this.endpoint,
       destination: this.destination,
       local: this.local,
+      protocol: this.protocol,
       by,
       code,
       reason,
@@ -498,6 +516,7 @@ export class RelaySession {
       fromPeer: c.datagramsFromPeer,
       bytesToPeer: c.bytesToPeer,
       bytesFromPeer: c.bytesFromPeer,
+      messagesToClient: c.messagesToClient,
       udpErrors: c.udpErrors,
       drops: c.drops,
     });
