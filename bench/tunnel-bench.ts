@@ -352,7 +352,14 @@ export async function runTunnelBench(options: TunnelBenchOptions): Promise<Bench
       try {
         await sessionDownload(env, session, 4 * 1024 * 1024); // warm-up: JIT, congestion window
         const rounds = options.quick ? 1 : 2;
-        for (let i = 0; i < rounds; i++) ours = Math.max(ours, await sessionDownload(env, session, bytes));
+        for (let i = 0; i < rounds; i++) {
+          const cpu0 = process.cpuUsage();
+          const rate = await sessionDownload(env, session, bytes);
+          const cpu = process.cpuUsage(cpu0);
+          // The client's own CPU per MB (this process): the robust figure on a shared machine.
+          process.stderr.write(`  session download ${(rate / MB).toFixed(1)} MB/s, client CPU ${((cpu.user + cpu.system) / 1000 / (bytes / MB)).toFixed(1)} ms/MB\n`);
+          ours = Math.max(ours, rate);
+        }
       } finally {
         await session.close();
       }
