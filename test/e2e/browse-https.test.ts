@@ -20,6 +20,9 @@
  * - and what a real app needs besides (#14 item 5): a `Content-Disposition: attachment` download
  *   arrives with the right bytes (SHA-256), Back/Forward of the browse view keep the right page, a
  *   `Range` request gets 206 with the right slice (over plain http: nginx's /files/)
+ * - an https page's own WebSockets (root-absolute from `location.host`, relative, absolute wss://)
+ *   are wss:// through the tunnel (the `ws` package behind TLS on 10.x.y.1:9443), with the page's
+ *   https Origin and the jar's cookie
  * - a synchronous XHR is not handed to the Service Worker by Chromium (the known limit that stops
  *   Transmission's web UI), while an asynchronous XHR of the same URLs is
  *
@@ -36,6 +39,7 @@ import { closeAllNamespaces } from '../../harness/netns.ts';
 import { startWireguardGoPeer, type WgGoPeer } from '../../harness/wireguard-go-peer.ts';
 import { startNginxTls, type NginxTlsServer } from '../../harness/nginx-tls.ts';
 import { startOpensslServer, type OpensslServer } from '../../harness/openssl-server.ts';
+import { startWebSocketServer, type NsWebSocketServer } from '../../harness/ns-servers.ts';
 import { TestPki, type TestCert } from '../../harness/test-pki.ts';
 import { deterministicBytes, sha256Hex } from '../../harness/deterministic-bytes.ts';
 import { startRelay, type RelayHandle } from '../../src/node/relay/main.ts';
@@ -94,6 +98,7 @@ describe('https intranet sites in the browse view; downloads, history, Range and
   let appliance: TestCert;
   let nginx: NginxTlsServer;
   let openssl: OpensslServer;
+  let wss: NsWebSocketServer;
   let relay: RelayHandle;
   let ui: UiSession;
   let page: Page;
@@ -117,12 +122,16 @@ describe('https intranet sites in the browse view; downloads, history, Range and
       serverConfig: `location = /download/report.bin { rewrite ^ /clip.mp4 break; add_header Content-Disposition 'attachment; filename="report.bin"'; } location = /login { add_header Set-Cookie "sid=s3cret; Secure; HttpOnly; Path=/"; add_header Set-Cookie "ui=dark; Secure; Path=/"; return 302 /whoami; } ${WHOAMI}`,
       plainHttp: { port: 80, config: `${WHOAMI} location /files/ { rewrite ^/files/(.*)$ /$1 break; } location / { return 301 https://$host$request_uri; }` },
     });
+    wss = await startWebSocketServer(peer, { port: 9443, tls: { certFile: leaf.chainFile, keyFile: leaf.keyFile } });
     openssl = await startOpensslServer({ site: peer, host: applianceHost, port: 4443, cert: appliance, args: ['-www'] });
     const client = await peer.addClient({});
     relay = await startRelay({ port: 0, allow: [formatEndpoint(peer.endpoint)], logger: createLogger({ level: 'error' }) });
     ui = await openUi({ url: relay.url });
     page = ui.page;
     frame = page.frameLocator('wg-browse iframe.viewport');
+    await ui.context.addInitScript(() => {
+      (globalThis as unknown as { __name: <T>(f: T) => T }).__name = (f) => f;
+    });
     await page.evaluate(() => localStorage.clear());
     await page.evaluate((config) => window.wgweb.connect(config), client.config);
     await page.waitForFunction(async () => (await window.wgweb.status())?.state === 'up', undefined, { polling: 200, timeout: 60_000 });
@@ -131,6 +140,7 @@ describe('https intranet sites in the browse view; downloads, history, Range and
   after(async () => {
     await ui?.close();
     await openssl?.close();
+    await wss?.close();
     await nginx?.close();
     await relay?.close();
     await peer?.close();
@@ -204,6 +214,42 @@ describe('https intranet sites in the browse view; downloads, history, Range and
     await browse(`http://${host}/files/range.html`);
     const want = `206 bytes 1000-1999/${BLOB.length} 1000 ${Array.from(BLOB.subarray(1000, 1004)).join('.')}`;
     await frame.locator('#range').filter({ hasText: want }).waitFor({ timeout: 60_000 }).catch(async () => assert.fail(`the page says ${await frame.locator('#range').textContent()}, not ${want}`));
+  });
+
+  test("an https page's WebSockets are wss:// through the tunnel: built from location.host, relative and absolute, with its Origin and cookie", async () => {
+    const result = await browse(`https://${host}:9443/page`);
+    assert.equal(result.title, 'WebSocket page');
+    const viewport = await (await page.locator('wg-browse iframe.viewport').elementHandle())?.contentFrame();
+    assert.ok(viewport);
+    const echoes = await viewport.evaluate(async (absolute) => {
+      const out: string[] = [];
+      for (const url of [`ws://${location.host}/root-absolute`, 'relative', absolute]) {
+        const ws = new WebSocket(url);
+        await new Promise<void>((resolve, reject) => {
+          ws.onopen = () => resolve();
+          ws.onerror = () => reject(new Error(`error before open: ${url}`));
+        });
+        out.push(await new Promise<string>((resolve) => {
+          ws.onmessage = (e) => resolve(String(e.data));
+          ws.send(`hello ${url}`);
+        }));
+        ws.close();
+      }
+      return out;
+    }, `wss://${host}:9443/absolute`);
+    assert.equal(echoes.length, 3);
+    for (const e of echoes) assert.match(e, /^hello /);
+    const opens = () => wss.events().filter((e) => e.event === 'ws-open') as unknown as { path: string; headers: Record<string, string> }[];
+    for (let i = 0; opens().length < 3; i++) {
+      if (i > 100) assert.fail(`handshakes seen: ${JSON.stringify(opens())}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.deepEqual(opens().map((o) => o.path), ['/root-absolute', '/relative', '/absolute']);
+    for (const o of opens()) {
+      assert.equal(o.headers.origin, `https://${host}:9443`);
+      // (Cookies are per host, not per port: the host's Secure cookies from /login go along too.)
+      assert.match(o.headers.cookie ?? '', /(^|; )wsauth=ok($|;)/);
+    }
   });
 
   test('an untrusted certificate stops at the prompt with its fingerprint: Cancel refuses the page, "Trust for HOST" pins it and loads it', async () => {

@@ -14,8 +14,8 @@
  *     other than ws/wss/http/https, a #fragment, or bad/duplicate subprotocols throw a
  *     `DOMException` named SyntaxError, synchronously. Then it creates a MessageChannel and calls
  *     `open(request, port2)` once; the opener must transfer `port2` to the worker's
- *     `openWebSocket`. Failures (wss:, refused, handshake rejected) arrive later as `error` then
- *     `close` (code 1006), as in a browser.
+ *     `openWebSocket`. Failures (refused, an untrusted certificate, handshake rejected) arrive
+ *     later as `error` then `close` (code 1006), as in a browser.
  *   - `readyState` CONNECTING(0) → OPEN(1) → CLOSING(2) → CLOSED(3); `protocol`/`extensions` are set
  *     at `open`; `url` is the resolved URL; `binaryType` is 'blob' (default) or 'arraybuffer'.
  *   - `send(data)`: string, ArrayBuffer, ArrayBufferView or Blob. While CONNECTING it throws
