@@ -4,6 +4,9 @@
  *
  *   page: wgweb.ssh ──comlink──▶ worker: SshService ─▶ Session.ssh ──ws──▶ relay ──UDP──▶
  *       wireguard-go (namespace) ── kernel TCP ── sshd :22 (harness/ssh-servers.ts)
+ *
+ * Also: the SSH tab's console (xterm.js), a shell surviving a relay restart, known hosts kept
+ * with the profile.
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,6 +18,9 @@ import { closeAllNamespaces } from '../../harness/netns.ts';
 import { startSshd, type SshServer } from '../../harness/ssh-servers.ts';
 import { startSessionFixture, type SessionFixture } from '../interop/session-fixture.ts';
 import { ensureUiBuilt, openUi, type UiSession } from '../../harness/browser.ts';
+import { startRelay, type RelayHandle } from '../../src/node/relay/main.ts';
+import { createLogger } from '../../src/node/relay/log.ts';
+import { formatEndpoint } from '../../src/shared/ip-address.ts';
 
 const skip = browserSkipReason() ?? interopSkipReason(['sshd', 'ssh-keygen', 'unshare', 'mount', 'openssl']);
 const PASSWORD = 'e2e-ssh-pw';
@@ -24,6 +30,8 @@ describe('wgweb.ssh from a page script through a real wireguard-go peer to sshd'
   let sshd: SshServer;
   let ui: UiSession;
   let page: Page;
+  /** The relay started again on the same port by the restart test (it also serves the page). */
+  let relay2: RelayHandle | undefined;
 
   before(async () => {
     await ensureUiBuilt();
@@ -36,6 +44,7 @@ describe('wgweb.ssh from a page script through a real wireguard-go peer to sshd'
   });
   after(async () => {
     await ui?.close();
+    await relay2?.close();
     await sshd?.close();
     await fx?.close();
     await closeAllNamespaces();
@@ -112,6 +121,44 @@ describe('wgweb.ssh from a page script through a real wireguard-go peer to sshd'
     await page.screenshot({ path: join(tmpdir(), 'wgweb-e2e-ssh-console.png') });
     await page.locator('wg-ssh-tool [role=tab] [aria-label=close]').click();
     await page.locator('wg-ssh-tool .xterm').waitFor({ state: 'detached', timeout: 10_000 });
+  });
+
+  test('an open shell keeps working across a relay restart: what was typed during the outage and after it both run', async () => {
+    const host = fx.peer.tunnelAddress4!;
+    await page.evaluate(
+      async ({ host, password, hostKey }) => {
+        const w = window as unknown as { survivor?: Awaited<ReturnType<typeof window.wgweb.ssh>> };
+        w.survivor = await window.wgweb.ssh(host, { username: 'root', password, hostKey });
+      },
+      { host, password: PASSWORD, hostKey: sshd.hostKeys['ssh-ed25519']!.fingerprint },
+    );
+    // Markers are computed by the remote shell, so the echo of the typed line never matches them.
+    const type = (line: string) => page.evaluate((l) => (window as unknown as { survivor: { write(t: string): Promise<void> } }).survivor.write(l), line);
+    const shows = (re: RegExp, what: string) =>
+      page.waitForFunction(
+        async (src) => new RegExp(src).test(await (window as unknown as { survivor: { output(): Promise<string> } }).survivor.output()),
+        re.source,
+        { polling: 200, timeout: 60_000 },
+      ).catch((e: unknown) => assert.fail(`${what}: ${String(e)}`));
+    await type('echo BEFORE-$((1+1))\n');
+    await shows(/BEFORE-2/, 'the shell before the restart');
+
+    const port = fx.relay.port;
+    await fx.relay.close();
+    await page.waitForFunction(() => window.wgweb.events().some((e) => e.type === 'relay-reconnecting'), undefined, { polling: 200, timeout: 30_000 });
+    await type('echo DURING-$((2+2))\n');
+    relay2 = await startRelay({ port, allow: [formatEndpoint(fx.endpoint)], logger: createLogger({ level: 'error' }), demo: false });
+    await page.waitForFunction(() => window.wgweb.events().some((e) => e.type === 'relay-reconnected'), undefined, { polling: 200, timeout: 60_000 });
+    // TCP retransmits what was typed during the outage once datagrams flow again.
+    await shows(/DURING-4/, 'the line typed while the relay was down');
+    await type('echo AFTER-$((3+3))\n');
+    await shows(/AFTER-6/, 'the shell after the restart');
+    const exit = await page.evaluate(async () => {
+      const sh = (window as unknown as { survivor: Awaited<ReturnType<typeof window.wgweb.ssh>> }).survivor;
+      await sh.write('exit 3\n');
+      return sh.exit;
+    });
+    assert.deepEqual(exit, { code: 3 });
   });
 
   test('kept with the profile only after opting in: after a reload it connects without a prompt, a changed key is still refused, and a removed one is asked again', async () => {
