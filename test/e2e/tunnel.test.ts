@@ -159,7 +159,7 @@ describe('the browser app through a real wireguard-go peer', { skip }, () => {
     assert.ok(log.some((m) => /^HTTP GET http:\/\/.*\/json: 200/.test(m)), log.join('\n'));
   });
 
-  test('the DNS and TCP port tools in the UI: a record, a failure with its message, an open port', async () => {
+  test('the DNS and TCP port tools in the UI: a record, NXDOMAIN as an answer, a failure with its message, an open port', async () => {
     await page.getByRole('tab', { name: 'DNS' }).click();
     const dns = page.locator('wg-dns-tool');
     await dns.getByLabel('Name', { exact: true }).fill('server.wgweb.test');
@@ -167,15 +167,21 @@ describe('the browser app through a real wireguard-go peer', { skip }, () => {
     await dns.getByRole('status').filter({ hasText: fx.peer.tunnelAddress4! }).waitFor({ timeout: 30_000 });
     await dns.getByLabel('Name', { exact: true }).fill('nothing.wgweb.test');
     await dns.getByRole('button', { name: 'Look up' }).click();
+    await dns.getByRole('status').filter({ hasText: 'NXDOMAIN' }).waitFor({ timeout: 30_000 });
+    assert.match((await dns.getByRole('status').textContent()) ?? '', /nothing\.wgweb\.test does not exist/);
+    // A server outside the tunnel's AllowedIPs is refused before anything is sent.
+    await dns.getByLabel('Server', { exact: true }).fill('192.0.2.1');
+    await dns.getByRole('button', { name: 'Look up' }).click();
     await dns.getByRole('alert').waitFor({ timeout: 30_000 });
     assert.equal(await dns.getByRole('status').count(), 0, 'the failed lookup cleared the previous result');
+    await dns.getByLabel('Server', { exact: true }).fill('');
 
-    await page.getByRole('tab', { name: 'TCP port' }).click();
+    await page.getByRole('tab', { name: 'TCP ports' }).click();
     const tcp = page.locator('wg-tcping-tool');
     await tcp.getByLabel('Host', { exact: true }).fill(fx.peer.tunnelAddress4!);
-    await tcp.getByLabel('Port', { exact: true }).fill('80');
+    await tcp.getByLabel('Ports', { exact: true }).fill('80');
     await tcp.getByRole('button', { name: 'Check port' }).click();
-    await tcp.getByRole('status').filter({ hasText: 'open' }).waitFor({ timeout: 30_000 });
+    await tcp.getByRole('status').filter({ hasText: '1 open (80)' }).waitFor({ timeout: 30_000 });
     assert.equal(await tcp.getByRole('button', { name: 'Check port' }).isEnabled(), true, 'the button is back after the run');
   });
 

@@ -10,18 +10,12 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { interopSkipReason } from '../../harness/requirements.ts';
 import { closeAllNamespaces, type NsProcess } from '../../harness/netns.ts';
-import { nameToLabels } from '../../src/protocols/dns/dns-message.ts';
+import { diagZone, startDnsmasq as startDnsmasqIn } from '../../harness/dnsmasq.ts';
 import { main } from '../../src/node/cli/main.ts';
 import { createMemoryIo } from '../../src/node/cli/cli-io.ts';
 import { startSessionFixture, type SessionFixture } from './session-fixture.ts';
 
 const SLOW = { timeout: 60_000 };
-
-/** A name in wire form, as hex for dnsmasq's --dns-rr. */
-function hexName(name: string): string {
-  return nameToLabels(name).map((l) => l.length.toString(16).padStart(2, '0') + Buffer.from(l).toString('hex')).join('') + '00';
-}
-const u32hex = (n: number): string => n.toString(16).padStart(8, '0');
 
 describe('DNS record types against dnsmasq through the tunnel', { skip: interopSkipReason(['dnsmasq']) }, () => {
   let fx: SessionFixture;
@@ -30,44 +24,14 @@ describe('DNS record types against dnsmasq through the tunnel', { skip: interopS
   const procs: NsProcess[] = [];
 
   async function startDnsmasq(address: string, extra: string[] = []): Promise<void> {
-    const p = fx.peer.ns.spawn('dnsmasq', [
-      '--keep-in-foreground',
-      '--conf-file=/dev/null',
-      '--no-resolv',
-      '--no-hosts',
-      '--bind-interfaces',
-      `--listen-address=${address}`,
-      '--port=53',
-      '--user=root',
-      '--pid-file=',
-      '--log-facility=-',
-      '--local=/diag.test/',
-      ...extra,
-    ]);
-    procs.push(p);
-    for (let i = 0; i < 100; i++) {
-      const r = await fx.peer.ns.exec('ss', ['-Hlun', 'sport = :53'], { check: false });
-      if (r.stdout.includes(address)) return;
-      await new Promise((res) => setTimeout(res, 50));
-    }
-    throw new Error(`dnsmasq did not start: ${p.output()}`);
+    procs.push(await startDnsmasqIn(fx.peer.ns, address, extra));
   }
 
   before(async () => {
     fx = await startSessionFixture({ name: 'dnsrr', servers: [] });
     t4 = fx.peer.tunnelAddress4!;
     t6 = fx.peer.tunnelAddress6!;
-    const soa = hexName('ns.diag.test') + hexName('admin.diag.test') + [2026120701, 3600, 600, 86400, 300].map(u32hex).join('');
-    await startDnsmasq(t4, [
-      `--host-record=host.diag.test,${t4},${t6}`,
-      '--cname=alias.diag.test,host.diag.test',
-      '--mx-host=diag.test,mail.diag.test,10',
-      '--txt-record=diag.test,v=spf1 -all,second "string"',
-      '--srv-host=_sip._tcp.diag.test,sip.diag.test,5060,1,5',
-      `--dns-rr=diag.test,2,${hexName('ns.diag.test')}`,
-      `--dns-rr=diag.test,6,${soa}`,
-      '--caa-record=diag.test,0,issue,ca.diag.test',
-    ]);
+    await startDnsmasq(t4, diagZone(t4, t6));
     // A second server, only for --server: it knows one name the first does not.
     await startDnsmasq(t6, ['--host-record=other.diag.test,10.9.9.9']);
   });

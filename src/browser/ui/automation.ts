@@ -6,14 +6,17 @@
  *
  *   await wgweb.connect(configText)            // relay defaults to the UI's relay field (/wg)
  *   await wgweb.ping('10.8.0.1', 3)            // { address, transmitted, received, …, replies }
+ *   await wgweb.dns('corp.example', 'MX', { server: '10.8.0.53' })  // { rcode, answers, authorities, … }
+ *   await wgweb.tcping('10.8.0.1', '22,80,8000-8100')               // { open, closed, filtered, results }
  *   const r = await wgweb.fetch('http://10.8.0.1/'); await r.text()
  *   const ws = wgweb.webSocket('ws://10.8.0.1:8080/', ['chat'])  // a WebSocket-compatible PortWebSocket
  *   const sh = await wgweb.ssh('10.8.0.1', { username: 'root', password: '…', hostKey: 'SHA256:…' })
  *   await sh.exec('uname -a')  // { stdout, stderr, code };  sh.write('ls\n'); await sh.output(); sh.close()
  */
 import { ErrorCode, WgwebError } from '../../shared/errors.ts';
-import type { DnsRecordType, DnsResult, Iperf3Options, Iperf3Progress, Iperf3Result, PingReply, PingSummary, TcpingResult, SessionEvent, TunnelStatus } from '../worker/tunnel-api.ts';
+import type { DnsQueryResult, DnsRecordType, DnsResult, Iperf3Options, LookupType, PortCheckResult, Iperf3Progress, Iperf3Result, PingReply, PingSummary, TcpingResult, SessionEvent, TunnelStatus } from '../worker/tunnel-api.ts';
 import { toWgwebError, type TunnelRequestInit } from './tunnel-client.ts';
+import { parsePortList } from '../../shared/port-list.ts';
 import type { BrowseResult } from '../browse/browse-host.ts';
 import { createCaptureAutomation, type WgwebCaptureAutomation } from './capture-automation.ts';
 import type { CaptureController } from './controllers/capture-controller.ts';
@@ -30,6 +33,10 @@ export interface AutomationTarget {
   ping(address: string, options: { count: number }, onReply: (r: PingReply) => void): Promise<PingSummary>;
   dns(name: string, type: DnsRecordType): Promise<DnsResult>;
   tcping(host: string, port: number): Promise<TcpingResult>;
+  /** Every record type, any server (TunnelController.dnsQuery); absent: only A/AAAA from the config's DNS. */
+  dnsQuery?(name: string, type: LookupType, options: { server?: string }): Promise<DnsQueryResult>;
+  /** A port list (TunnelController.tcpingPorts); absent: wgweb.tcping takes one port. */
+  tcpingPorts?(host: string, ports: readonly number[]): Promise<PortCheckResult>;
   iperf3?(host: string, options: Iperf3Options, onProgress: (p: Iperf3Progress) => void): Promise<Iperf3Result>;
   addTrustedCertificate?(pem: string): Promise<{ subject: string; sha256: string }[]>;
   allowLegacyTls?(host: string, allow: boolean): Promise<void>;
@@ -93,8 +100,22 @@ export interface WgwebAutomation {
    * with TLS_* codes.
    */
   fetch(url: string, init?: RequestInit & { timeoutMs?: number; insecure?: boolean }): Promise<Response>;
-  dns(name: string, type?: DnsRecordType): Promise<DnsResult>;
+  /**
+   * A DNS query through the tunnel: `type` is any of A, AAAA, CNAME, MX, TXT, SRV, NS, SOA, PTR
+   * (give an address), CAA (default A); `options.server` asks that address inside the tunnel
+   * instead of the config's `DNS =`. The name is asked as given (no search domains), like dig.
+   * Resolves with every section of the reply (`answers`, `authorities`, `additionals` as
+   * zone-file lines), `cnameChain`, `rcode`, `server`, `transport`, timings, and for A/AAAA the
+   * `addresses` and their lowest `ttl`. A name that does not exist rejects with DNS_NXDOMAIN.
+   */
+  dns(name: string, type?: LookupType | Lowercase<LookupType>, options?: { server?: string }): Promise<WgwebDnsResult>;
+  /** One port: open / refused / timeout / unreachable with the connect time. */
   tcping(host: string, port: number): Promise<TcpingResult>;
+  /**
+   * A port list (`'22,80,8000-8100'` or an array, at most 1024 ports, 8 at once, paced): each
+   * port's outcome in `results`, and the ports by outcome (`open`, `closed`, `filtered`).
+   */
+  tcping(host: string, ports: string | number[]): Promise<PortCheckResult>;
   /**
    * An iperf3 TCP test against a stock `iperf3 -s` inside the tunnel (`host` or `host:port`
    * in `options.port`): `{ seconds = 10, reverse, streams = 1, port = 5201 }`. Resolves with
@@ -142,8 +163,32 @@ export interface WgwebAutomation {
   importKnownHosts(text: string): Promise<{ added: number; skipped: { line: number; reason: string }[] }>;
 }
 
+/** What `wgweb.dns()` resolves to: the full query result plus, for A/AAAA, the addresses. */
+export type WgwebDnsResult = DnsQueryResult & { addresses: string[]; ttl: number };
+
 function usage(message: string): WgwebError {
   return new WgwebError(ErrorCode.USAGE, message);
+}
+
+/** An A/AAAA lookup's old-style result in the shape of a full query (targets without dnsQuery). */
+function fromAddresses(r: DnsResult): WgwebDnsResult {
+  const answers = r.addresses.map((data) => ({ name: r.name, type: r.type, ttl: r.ttl, data }));
+  return {
+    name: r.name,
+    type: r.type,
+    question: r.name,
+    rcode: 'NOERROR',
+    answers,
+    authorities: [],
+    additionals: [],
+    cnameChain: [],
+    server: r.server,
+    transport: 'udp',
+    elapsedMs: r.elapsedMs,
+    queries: [{ name: r.name, elapsedMs: r.elapsedMs }],
+    addresses: r.addresses,
+    ttl: r.ttl,
+  };
 }
 
 async function coded<T>(fn: () => Promise<T>): Promise<T> {
@@ -178,18 +223,42 @@ export function createAutomation(target: AutomationTarget): WgwebAutomation {
         if (typeof url !== 'string' && !((url as unknown) instanceof URL)) throw usage('wgweb.fetch(url, init?): url must be a string');
         return target.fetch(String(url), init);
       }),
-    dns: (name, type = 'A') =>
-      coded(async () => {
-        if (typeof name !== 'string' || !name.trim()) throw usage('wgweb.dns(name, type?): name must be a host name');
-        if (type !== 'A' && type !== 'AAAA') throw usage('wgweb.dns: type must be "A" or "AAAA"');
-        return target.dns(name, type);
+    dns: (name, type = 'A', options = {}) =>
+      coded(async (): Promise<WgwebDnsResult> => {
+        if (typeof name !== 'string' || !name.trim()) throw usage('wgweb.dns(name, type?, { server }?): name must be a host name (or an address, for PTR)');
+        if (typeof type !== 'string') throw usage('wgweb.dns: type must be a record type such as "A", "MX" or "PTR"');
+        if (typeof options !== 'object' || options === null) throw usage("wgweb.dns: options must be an object such as { server: '10.8.0.53' }");
+        if (options.server !== undefined && typeof options.server !== 'string') throw usage('wgweb.dns: server must be an IP address inside the tunnel');
+        const upper = type.toUpperCase();
+        if (!target.dnsQuery) {
+          // A target without full queries (a test double): A/AAAA from the config's DNS only.
+          if ((upper !== 'A' && upper !== 'AAAA') || options.server !== undefined) throw usage('wgweb.dns: this page can only look up A and AAAA records');
+          return fromAddresses(await target.dns(name, upper as DnsRecordType));
+        }
+        const r = await target.dnsQuery(name.trim(), upper as LookupType, { server: options.server });
+        if (r.rcode === 'NXDOMAIN') {
+          throw new WgwebError(ErrorCode.DNS_NXDOMAIN, `${r.question}: no such name (NXDOMAIN from ${r.server})`, { name: r.question, server: r.server });
+        }
+        const own = r.type === 'A' || r.type === 'AAAA' ? r.answers.filter((a) => a.type === r.type) : [];
+        return { ...r, addresses: own.map((a) => a.data), ttl: own.length ? Math.min(...own.map((a) => a.ttl)) : 0 };
       }),
-    tcping: (host, port) =>
+    tcping: ((host: string, ports: number | string | number[]) =>
       coded(async () => {
-        if (typeof host !== 'string' || !host.trim()) throw usage('wgweb.tcping(host, port): host must be an address or name');
-        if (!Number.isInteger(port) || port < 1 || port > 65535) throw usage('wgweb.tcping: port must be a whole number from 1 to 65535');
-        return target.tcping(host, port);
-      }),
+        if (typeof host !== 'string' || !host.trim()) throw usage('wgweb.tcping(host, port | ports): host must be an address or name');
+        if (typeof ports === 'number') {
+          if (!Number.isInteger(ports) || ports < 1 || ports > 65535) throw usage('wgweb.tcping: port must be a whole number from 1 to 65535');
+          return target.tcping(host, ports);
+        }
+        let list: number[];
+        try {
+          list = typeof ports === 'string' ? parsePortList(ports) : Array.isArray(ports) ? parsePortList(ports.join(',')) : [];
+        } catch (e) {
+          throw usage(`wgweb.tcping: ${(e as Error).message}`);
+        }
+        if (list.length === 0) throw usage("wgweb.tcping: give a port, a list such as '22,80,8000-8100', or an array of ports");
+        if (!target.tcpingPorts) throw usage('wgweb.tcping: this page checks one port at a time');
+        return target.tcpingPorts(host.trim(), list);
+      })) as WgwebAutomation['tcping'],
     iperf3: (host, options = {}) =>
       coded(async () => {
         if (typeof host !== 'string' || !host.trim()) throw usage('wgweb.iperf3(host, options?): host must be the address or name of an iperf3 server');

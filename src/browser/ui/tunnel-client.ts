@@ -14,8 +14,11 @@ import type { OpenWebSocketOptions } from '../worker/websocket-port-protocol.ts'
 import { ErrorCode, WgwebError } from '../../shared/errors.ts';
 import {
   isPlainError,
+  type DnsQueryResult,
   type DnsRecordType,
   type DnsResult,
+  type LookupType,
+  type PortCheckResult,
   type FetchRequest,
   type FetchResponseHead,
   type FetchTiming,
@@ -105,6 +108,11 @@ export class TunnelClient {
     return this.#cancellable(signal, (id) => this.#api.dns(name, type, id));
   }
 
+  /** Any record type, every section, optionally another server (Session.dnsQuery). */
+  dnsQuery(name: string, type: LookupType = 'A', options: { server?: string } = {}, signal?: AbortSignal): Promise<DnsQueryResult> {
+    return this.#cancellable(signal, (id) => this.#api.dnsQuery(name, type, options, id));
+  }
+
   addTrustedCertificate(pem: string): Promise<{ subject: string; sha256: string }[]> {
     return this.#api.addTrustedCertificate(pem);
   }
@@ -116,6 +124,12 @@ export class TunnelClient {
 
   tcping(host: string, port: number, options: { timeoutMs?: number } = {}, signal?: AbortSignal): Promise<TcpingResult> {
     return this.#cancellable(signal, (id) => this.#api.tcping(host, port, options, id));
+  }
+
+  /** A port list; `onResult` sees each port as it is decided; `signal` stops starting new ones. */
+  async tcpingPorts(host: string, ports: readonly number[], options: { timeoutMs?: number } = {}, onResult?: (r: TcpingResult) => void, signal?: AbortSignal): Promise<PortCheckResult> {
+    const callback = onResult ? proxy((r: TcpingResult) => onResult(r)) : undefined;
+    return this.#cancellable(signal, (id) => this.#api.tcpingPorts(host, [...ports], options, callback, id));
   }
 
   /** An iperf3 test; `onProgress` sees the phases and each interval; `signal` ends it (CLIENT_TERMINATE). */

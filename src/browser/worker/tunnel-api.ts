@@ -36,6 +36,10 @@ export type {
   PingOptions,
   DnsRecordType,
   DnsResult,
+  DnsQueryResult,
+  DnsRecordLine,
+  LookupType,
+  PortCheckResult,
   TcpingOutcome,
   TcpingResult,
   Iperf3Options,
@@ -44,7 +48,7 @@ export type {
   Iperf3Interval,
   Iperf3Total,
 } from '../../session/session-types.ts';
-import type { DnsRecordType, DnsResult, Iperf3Options, Iperf3Progress, Iperf3Result, PingOptions, PingReply, PingSummary, TcpingResult, SessionEvent, TunnelStatus } from '../../session/session-types.ts';
+import type { DnsQueryResult, DnsRecordType, DnsResult, Iperf3Options, LookupType, PortCheckResult, Iperf3Progress, Iperf3Result, PingOptions, PingReply, PingSummary, TcpingResult, SessionEvent, TunnelStatus } from '../../session/session-types.ts';
 
 /**
  * A request in structured-clone-safe form. The page normalises any `RequestInit` into this: headers
@@ -153,7 +157,24 @@ export interface TunnelApi extends CaptureApi {
     operationId?: string,
   ): Promise<PingSummary>;
   dns(name: string, type?: DnsRecordType, operationId?: string): Promise<DnsResult>;
+  /**
+   * A DNS query as a diagnostic tool makes it (Session.dnsQuery): any of A, AAAA, CNAME, MX, TXT,
+   * SRV, NS, SOA, PTR, CAA, every section of the reply, NXDOMAIN as a result; `server` (an
+   * address inside the tunnel) instead of the config's `DNS =`.
+   */
+  dnsQuery(name: string, type?: LookupType, options?: { server?: string }, operationId?: string): Promise<DnsQueryResult>;
   tcping(host: string, port: number, options?: { timeoutMs?: number }, operationId?: string): Promise<TcpingResult>;
+  /**
+   * A port list (Session.tcpingPorts, at most 1024 ports, paced): `onResult` sees each port as it
+   * is decided; abort(operationId) stops starting new ones.
+   */
+  tcpingPorts(
+    host: string,
+    ports: number[],
+    options?: { timeoutMs?: number },
+    onResult?: ProxiedCallback<(r: TcpingResult) => void>,
+    operationId?: string,
+  ): Promise<PortCheckResult>;
   /** An iperf3 test against `iperf3 -s` at `host`; `onProgress` sees the phases and each interval. */
   iperf3(host: string, options?: Iperf3Options, onProgress?: ProxiedCallback<(p: Iperf3Progress) => void>, operationId?: string): Promise<Iperf3Result>;
   /**

@@ -21,8 +21,11 @@ import {
 } from '../../wireguard/noise-keys.ts';
 import {
   toPlainError,
+  type DnsQueryResult,
   type DnsRecordType,
   type DnsResult,
+  type LookupType,
+  type PortCheckResult,
   type FetchRequest,
   type FetchResult,
   type FetchTiming,
@@ -54,6 +57,10 @@ export interface SessionLike extends SshSessionLike {
   ping(address: string, options?: PingOptions, onReply?: (reply: PingReply) => void, signal?: AbortSignal): Promise<PingSummary>;
   dns(name: string, type?: DnsRecordType, signal?: AbortSignal): Promise<DnsResult>;
   tcping(host: string, port: number, options?: { timeoutMs?: number }, signal?: AbortSignal): Promise<TcpingResult>;
+  /** Every record type, any server (Session.dnsQuery); optional so that test doubles may leave it out. */
+  dnsQuery?(name: string, type?: LookupType, options?: { server?: string }, signal?: AbortSignal): Promise<DnsQueryResult>;
+  /** A port list (Session.tcpingPorts); optional so that test doubles may leave it out. */
+  tcpingPorts?(host: string, ports: readonly number[], options?: { timeoutMs?: number }, onResult?: (r: TcpingResult) => void, signal?: AbortSignal): Promise<PortCheckResult>;
   /** iperf3 through the tunnel (Session.iperf3); optional so that test doubles may leave it out. */
   iperf3?(host: string, options?: Iperf3Options, onProgress?: (p: Iperf3Progress) => void, signal?: AbortSignal): Promise<Iperf3Result>;
   fetch(url: string, init?: HttpRequestInit): Promise<Response>;
@@ -187,6 +194,17 @@ export class TunnelService implements TunnelApi {
     return this.#run(operationId, (signal) => session.dns(name.trim(), type, signal));
   }
 
+  async dnsQuery(name: string, type: LookupType = 'A', options: { server?: string } = {}, operationId?: string): Promise<DnsQueryResult> {
+    if (typeof name !== 'string' || name.trim() === '') throw usage('dns: give a name to look up (or an address, for PTR)');
+    if (typeof type !== 'string') throw usage('dns: the record type must be a string such as "MX"');
+    const server = options?.server;
+    if (server !== undefined && (typeof server !== 'string' || server.trim() === '')) throw usage('dns: the server must be an IP address inside the tunnel');
+    const session = this.#requireSession();
+    if (!session.dnsQuery) throw usage('dns: this session cannot make full DNS queries');
+    const query = session.dnsQuery.bind(session);
+    return this.#run(operationId, (signal) => query(name.trim(), type.toUpperCase() as LookupType, { server: server?.trim() }, signal));
+  }
+
   async addTrustedCertificate(pem: string): Promise<{ subject: string; sha256: string }[]> {
     if (typeof pem !== 'string' || !pem.includes('-----BEGIN')) throw usage('addTrustedCertificate(pem): give the text of a PEM certificate (-----BEGIN CERTIFICATE-----)');
     const session = this.#requireSession();
@@ -224,6 +242,35 @@ export class TunnelService implements TunnelApi {
     if (!Number.isInteger(port) || port < 1 || port > 65535) throw usage('tcping: port must be a whole number from 1 to 65535');
     const session = this.#requireSession();
     return this.#run(operationId, (signal) => session.tcping(host.trim(), port, options, signal));
+  }
+
+  async tcpingPorts(
+    host: string,
+    ports: number[],
+    options: { timeoutMs?: number } = {},
+    onResult?: ProxiedCallback<(r: TcpingResult) => void>,
+    operationId?: string,
+  ): Promise<PortCheckResult> {
+    try {
+      if (typeof host !== 'string' || host.trim() === '') throw usage('tcping: give a host');
+      if (!Array.isArray(ports) || ports.length === 0) throw usage('tcping: give one or more ports');
+      const session = this.#requireSession();
+      if (!session.tcpingPorts) throw usage('tcping: this session cannot check port lists');
+      const check = session.tcpingPorts.bind(session);
+      return await this.#run(operationId, (signal) =>
+        check(
+          host.trim(),
+          ports,
+          { timeoutMs: options?.timeoutMs },
+          (r) => {
+            if (!signal.aborted && onResult) void Promise.resolve(onResult(r)).catch(() => {});
+          },
+          signal,
+        ),
+      );
+    } finally {
+      release(onResult);
+    }
   }
 
   async iperf3(host: string, options: Iperf3Options = {}, onProgress?: ProxiedCallback<(p: Iperf3Progress) => void>, operationId?: string): Promise<Iperf3Result> {

@@ -102,3 +102,58 @@ test('allowLegacyTls(host) allows by default, takes back with false, and checks 
   assert.deepEqual(calls, ['ups.corp true', 'ups.corp false']);
   assert.equal(await code(createAutomation(target()).allowLegacyTls('ups.corp')), 'USAGE');
 });
+
+/** A full query result as the worker returns it, for `dnsQuery` doubles. */
+function queryResult(name: string, type: string, rcode = 'NOERROR', answers: { name: string; type: string; ttl: number; data: string }[] = []) {
+  return { name, type, question: name, rcode, answers, authorities: [], additionals: [], cnameChain: [], server: '10.0.0.53', transport: 'udp' as const, elapsedMs: 2, queries: [{ name, elapsedMs: 2 }] };
+}
+
+test('dns asks for any type (any case) and another server through dnsQuery; A/AAAA answers become addresses', async () => {
+  const t = target({
+    dnsQuery: async (n, ty, o) => {
+      t.calls.push(`dnsQuery ${n} ${ty} ${o.server ?? '-'}`);
+      return ty === 'A'
+        ? queryResult(n, ty, 'NOERROR', [
+            { name: n, type: 'CNAME', ttl: 60, data: 'real.example.' },
+            { name: 'real.example', type: 'A', ttl: 30, data: '10.0.0.7' },
+            { name: 'real.example', type: 'A', ttl: 20, data: '10.0.0.8' },
+          ])
+        : queryResult(n, ty, 'NOERROR', [{ name: n, type: 'MX', ttl: 60, data: '10 mail.example.' }]);
+    },
+  });
+  const w = createAutomation(t);
+  const mx = await w.dns('example', 'mx', { server: '10.0.0.54' });
+  assert.deepEqual(mx.answers.map((a) => a.data), ['10 mail.example.']);
+  assert.deepEqual([mx.addresses, mx.ttl], [[], 0]);
+  const a = await w.dns(' alias.example ');
+  assert.deepEqual([a.addresses, a.ttl], [['10.0.0.7', '10.0.0.8'], 20]);
+  assert.deepEqual(t.calls, ['dnsQuery example MX 10.0.0.54', 'dnsQuery alias.example A -']);
+  assert.equal(await code(w.dns('example', 'A', { server: 53 as unknown as string })), 'USAGE');
+  assert.equal(t.calls.length, 2);
+});
+
+test('dns: a name that does not exist rejects with DNS_NXDOMAIN, as it always has', async () => {
+  const w = createAutomation(target({ dnsQuery: async (n, ty) => queryResult(n, ty, 'NXDOMAIN') }));
+  const err = await w.dns('nothing.example').catch((e: WgwebError) => e);
+  assert.ok(err instanceof WgwebError);
+  assert.equal(err.code, 'DNS_NXDOMAIN');
+  assert.match(err.message, /nothing\.example: no such name \(NXDOMAIN from 10\.0\.0\.53\)/);
+});
+
+test('tcping with a list or an array checks the ports through tcpingPorts; a bad list is USAGE', async () => {
+  const t = target({
+    tcpingPorts: async (h, ports) => {
+      t.calls.push(`ports ${h} ${ports.join(',')}`);
+      return { host: h, address: h, results: [], open: [], closed: [], filtered: [], unreachable: [], skipped: 0 };
+    },
+  });
+  const w = createAutomation(t);
+  await w.tcping('10.0.0.1', '22, 80,8000-8002');
+  await w.tcping('10.0.0.1', [443, 22]);
+  await w.tcping('10.0.0.1', 22);
+  assert.deepEqual(t.calls, ['ports 10.0.0.1 22,80,8000,8001,8002', 'ports 10.0.0.1 443,22', 'tcping 10.0.0.1 22']);
+  assert.equal(await code(w.tcping('10.0.0.1', '90-80')), 'USAGE');
+  assert.equal(await code(w.tcping('10.0.0.1', '1-2000')), 'USAGE');
+  assert.equal(await code(w.tcping('10.0.0.1', [])), 'USAGE');
+  assert.equal(t.calls.length, 3);
+});

@@ -51,6 +51,20 @@ class ScriptedSession implements SessionLike {
   async tcping(host: string, port: number) {
     return { host, address: host, port, result: 'open' as const, elapsedMs: 2 };
   }
+  async dnsQuery(name: string, type = 'A', options: { server?: string } = {}) {
+    if (type === 'HINFO') throw new RangeError('DNS type must be one of A, AAAA, …, not HINFO');
+    const server = options.server ?? '10.8.0.1';
+    const answers = [{ name, type, ttl: 60, data: '10 mail.example.' }];
+    return { name, type, question: name, rcode: 'NOERROR', answers, authorities: [], additionals: [], cnameChain: [], server, transport: 'udp' as const, elapsedMs: 3, queries: [{ name, elapsedMs: 3 }] };
+  }
+  portsSignal?: AbortSignal;
+  async tcpingPorts(host: string, ports: readonly number[], _o: unknown, onResult?: (r: { host: string; address: string; port: number; result: 'open' | 'refused' | 'timeout' | 'unreachable'; elapsedMs: number }) => void, signal?: AbortSignal) {
+    this.portsSignal = signal;
+    const results = ports.slice(0, 2).map((port) => ({ host, address: host, port, result: port === 22 ? ('open' as const) : ('refused' as const), elapsedMs: 1 }));
+    for (const r of results) onResult?.(r);
+    if (ports.length > 2) await new Promise<never>(() => {}); // hangs until aborted
+    return { host, address: host, results, open: [22], closed: results.filter((r) => r.port !== 22).map((r) => r.port), filtered: [], unreachable: [], skipped: 0 };
+  }
   async fetch(url: string, init?: HttpRequestInit) {
     init?.onTiming?.({ url, method: init.method ?? 'GET', status: 201, reusedConnection: false, retried: false, startTime: 0, requestSent: 1, firstByte: 2, done: 3, bodyBytes: 200_000, outcome: 'complete' });
     const body = init?.body ? new TextDecoder().decode(init.body as ArrayBuffer) : undefined;
@@ -183,6 +197,34 @@ describe('TunnelService through TunnelClient', () => {
     assert.equal(await codeOf(client.dns('example.com', 'MX' as 'A')), 'USAGE');
     assert.equal((await client.tcping('10.8.0.1', 22)).result, 'open');
     assert.equal(await codeOf(client.tcping('10.8.0.1', 70000)), 'USAGE');
+    done();
+  });
+
+  test('full DNS queries cross with every section; a bad type from the session is USAGE', async () => {
+    const { client, done } = pair(async () => new ScriptedSession());
+    await client.connect('c', 'ws://h/wg');
+    const r = await client.dnsQuery(' example.com ', 'mx' as 'MX', { server: ' 10.8.0.53 ' });
+    assert.deepEqual([r.type, r.server, r.answers[0].data, r.question], ['MX', '10.8.0.53', '10 mail.example.', 'example.com']);
+    assert.equal(await codeOf(client.dnsQuery('example.com', 'HINFO' as 'A')), 'USAGE');
+    assert.equal(await codeOf(client.dnsQuery('')), 'USAGE');
+    done();
+  });
+
+  test('a port list streams each port to the page, resolves with the ports by outcome, and stops on abort', async () => {
+    const session = new ScriptedSession();
+    const { client, done } = pair(async () => session);
+    await client.connect('c', 'ws://h/wg');
+    const seen: number[] = [];
+    const r = await client.tcpingPorts('10.8.0.1', [22, 81], {}, (x) => seen.push(x.port));
+    await settle(client, () => seen.length === 2);
+    assert.deepEqual([seen, r.open, r.closed], [[22, 81], [22], [81]]);
+    const abort = new AbortController();
+    const long = client.tcpingPorts('10.8.0.1', [22, 81, 82], {}, undefined, abort.signal);
+    await settle(client, () => session.portsSignal !== undefined && seen.length >= 2);
+    abort.abort();
+    assert.equal(await codeOf(long), 'ABORTED');
+    assert.equal(session.portsSignal?.aborted, true, 'the session saw the abort and stops starting ports');
+    assert.equal(await codeOf(client.tcpingPorts('10.8.0.1', [])), 'USAGE');
     done();
   });
 

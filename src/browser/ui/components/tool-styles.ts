@@ -1,4 +1,4 @@
-/** Layout shared by the four tool panels: a form row on top, results underneath. */
+/** Layout shared by the tool panels: a form row on top, results underneath. */
 import { css } from 'lit';
 
 export const toolStyles = css`
@@ -39,5 +39,18 @@ export const toolStyles = css`
     margin: 0;
     font-family: var(--wg-mono);
     overflow-wrap: anywhere;
+  }
+  /* A scrolling monospace list of results as they arrive (ping replies, ports). */
+  .result-list {
+    margin: 0;
+    padding: 0.5rem 0.75rem;
+    list-style: none;
+    font-family: var(--wg-mono);
+    font-size: 0.8125rem;
+    background: var(--wg-surface-2);
+    border: 1px solid var(--wg-border);
+    border-radius: var(--wg-radius-sm);
+    max-height: 12rem;
+    overflow: auto;
   }
 `;

@@ -8,7 +8,7 @@
  */
 import type { TrustStore } from '../../../protocols/tls/trust-store.ts';
 import { LitElement, css, html } from 'lit';
-import type { DnsRecordType, Iperf3Options, Iperf3Progress, PingReply, SessionEvent, TunnelStatus } from '../../worker/tunnel-api.ts';
+import type { DnsRecordType, LookupType, Iperf3Options, Iperf3Progress, PingReply, SessionEvent, TunnelStatus } from '../../worker/tunnel-api.ts';
 import { createAutomation, type AutomationTarget, type SshTarget, type WgwebAutomation } from '../automation.ts';
 import { CaptureController } from '../controllers/capture-controller.ts';
 import { ThemeController } from '../controllers/theme-controller.ts';
@@ -202,6 +202,14 @@ export class WgApp extends LitElement implements AutomationTarget {
 
   tcping(host: string, port: number) {
     return this.tunnel.tcping(host, port);
+  }
+
+  dnsQuery(name: string, type: LookupType, options: { server?: string }) {
+    return this.tunnel.dnsQuery(name, type, options);
+  }
+
+  tcpingPorts(host: string, ports: readonly number[]) {
+    return this.tunnel.tcpingPorts(host, ports);
   }
 
   iperf3(host: string, options: Iperf3Options, onProgress: (p: Iperf3Progress) => void) {

@@ -25,18 +25,6 @@ export class WgPingTool extends LitElement {
     sharedStyles,
     toolStyles,
     css`
-      .replies {
-        margin: 0;
-        padding: 0.5rem 0.75rem;
-        list-style: none;
-        font-family: var(--wg-mono);
-        font-size: 0.8125rem;
-        background: var(--wg-surface-2);
-        border: 1px solid var(--wg-border);
-        border-radius: var(--wg-radius-sm);
-        max-height: 12rem;
-        overflow: auto;
-      }
       .replies .lost {
         color: var(--wg-warn);
       }
@@ -131,7 +119,7 @@ export class WgPingTool extends LitElement {
       ${this._replies.length
         ? html`<div class="result">
             ${this.#renderChart()}
-            <ol class="replies" aria-label="Replies">
+            <ol class="result-list replies" aria-label="Replies">
               ${this._replies.map((r) => html`<li class=${'rttMs' in r ? '' : 'lost'}>${describePingReply(r)}</li>`)}
             </ol>
           </div>`

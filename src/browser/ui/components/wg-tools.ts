@@ -1,6 +1,6 @@
 /**
  * <wg-tools .tunnel .connected>: the "Tools" card, one tab per tool that works through the
- * tunnel: ping, DNS lookup, TCP port check, HTTP request, SSH consoles, throughput (iperf3). Tools keep their results when you switch
+ * tunnel: ping, DNS lookup, TCP port check (lists and ranges), HTTP request, SSH consoles, throughput (iperf3). Tools keep their results when you switch
  * tabs (panels are hidden, not removed).
  */
 import { LitElement, css, html, nothing } from 'lit';
@@ -18,7 +18,7 @@ import type { SshTarget } from '../automation.ts';
 const TABS = [
   { id: 'ping', label: 'Ping' },
   { id: 'dns', label: 'DNS' },
-  { id: 'tcp', label: 'TCP port' },
+  { id: 'tcp', label: 'TCP ports' },
   { id: 'http', label: 'HTTP' },
   { id: 'ssh', label: 'SSH' },
   { id: 'iperf3', label: 'Throughput' },

@@ -10,8 +10,11 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { ErrorCode, WgwebError } from '../../../shared/errors.ts';
 import type {
+  DnsQueryResult,
   DnsRecordType,
   DnsResult,
+  LookupType,
+  PortCheckResult,
   Iperf3Options,
   Iperf3Progress,
   Iperf3Result,
@@ -24,7 +27,7 @@ import type {
   TunnelStatus,
 } from '../../worker/tunnel-api.ts';
 import { TunnelClient, toWgwebError, type TunnelFetchResult, type TunnelRequestInit } from '../tunnel-client.ts';
-import { describeDns, describeHttp, describeIperf3, describePingSummary, describeTcping, redactUrl } from '../lib/activity-messages.ts';
+import { describeDns, describeDnsQuery, describeHttp, describePortCheck, describeIperf3, describePingSummary, describeTcping, redactUrl } from '../lib/activity-messages.ts';
 import { hintsForError } from '../lib/error-hints.ts';
 
 /** One line of the event log: a session event, or one the app adds (connect failures, tool results). */
@@ -40,6 +43,10 @@ export interface TunnelTools {
   ping(address: string, options?: PingOptions, onReply?: (reply: PingReply) => void, signal?: AbortSignal): Promise<PingSummary>;
   dns(name: string, type?: DnsRecordType, signal?: AbortSignal): Promise<DnsResult>;
   tcping(host: string, port: number, options?: { timeoutMs?: number }, signal?: AbortSignal): Promise<TcpingResult>;
+  /** Any record type, every section, another server if asked (the DNS card). */
+  dnsQuery(name: string, type?: LookupType, options?: { server?: string }, signal?: AbortSignal): Promise<DnsQueryResult>;
+  /** A port list (the port card); `onResult` sees each port as it is decided. */
+  tcpingPorts(host: string, ports: readonly number[], options?: { timeoutMs?: number }, onResult?: (r: TcpingResult) => void, signal?: AbortSignal): Promise<PortCheckResult>;
   /** iperf3 against a stock `iperf3 -s` (optional so that test doubles may leave it out). */
   iperf3?(host: string, options?: Iperf3Options, onProgress?: (p: Iperf3Progress) => void, signal?: AbortSignal): Promise<Iperf3Result>;
   fetchWithHead(url: string, init?: TunnelRequestInit): Promise<TunnelFetchResult>;
@@ -221,6 +228,22 @@ export class TunnelController implements ReactiveController, TunnelTools, Tunnel
     return this.#tool(`DNS ${name} ${type}`, async (client) => {
       const result = await client.dns(name, type, signal);
       this.#appLog('info', 'dns', describeDns(result));
+      return result;
+    });
+  }
+
+  async dnsQuery(name: string, type: LookupType = 'A', options: { server?: string } = {}, signal?: AbortSignal): Promise<DnsQueryResult> {
+    return this.#tool(`DNS ${name} ${type}`, async (client) => {
+      const result = await client.dnsQuery(name, type, options, signal);
+      this.#appLog(result.rcode === 'NOERROR' ? 'info' : 'warn', 'dns', describeDnsQuery(result));
+      return result;
+    });
+  }
+
+  async tcpingPorts(host: string, ports: readonly number[], options: { timeoutMs?: number } = {}, onResult?: (r: TcpingResult) => void, signal?: AbortSignal): Promise<PortCheckResult> {
+    return this.#tool(`TCP ${host} ports`, async (client) => {
+      const result = await client.tcpingPorts(host, ports, options, onResult, signal);
+      this.#appLog(result.open.length > 0 ? 'info' : 'warn', 'tcping', describePortCheck(result));
       return result;
     });
   }

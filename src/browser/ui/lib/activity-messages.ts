@@ -2,7 +2,7 @@
  * Plain-words lines for what the tools did, shared by the tool panels and the event log (so a
  * scripted `window.wgweb.ping()` shows up in the log just like a click does).
  */
-import type { DnsResult, Iperf3Result, PingReply, PingSummary, TcpingResult } from '../../worker/tunnel-api.ts';
+import type { DnsQueryResult, DnsResult, Iperf3Result, PortCheckResult, PingReply, PingSummary, TcpingResult } from '../../worker/tunnel-api.ts';
 import { formatBitrate } from '../../../protocols/iperf3/iperf3-format.ts';
 import { formatMs } from './format-time.ts';
 import { formatEndpoint } from '../../../shared/ip-address.ts';
@@ -34,6 +34,37 @@ export function describeIperf3(r: Iperf3Result): string {
 export function describeDns(r: DnsResult): string {
   const answer = r.addresses.length ? r.addresses.join(', ') : 'no addresses';
   return `DNS ${r.name} ${r.type}: ${answer} (ttl ${r.ttl} s, from ${r.server}, ${formatMs(r.elapsedMs)})`;
+}
+
+/** `DNS example.test MX: 10 mail.example.test. (NOERROR from 10.0.0.53 over UDP, 3 ms)`; NXDOMAIN says so. */
+export function describeDnsQuery(r: DnsQueryResult): string {
+  const wanted = r.answers.filter((a) => a.type === r.type).map((a) => a.data);
+  const answer = r.rcode !== 'NOERROR' ? r.rcode : wanted.length ? wanted.join(', ') : `no ${r.type} record`;
+  const alias = r.cnameChain.length ? ` via ${r.cnameChain.join(' -> ')}` : '';
+  return `DNS ${r.question} ${r.type}: ${answer}${alias} (${r.rcode} from ${r.server} over ${r.transport.toUpperCase()}, ${formatMs(r.elapsedMs)})`;
+}
+
+/** `TCP 10.0.0.2: 12 ports: 2 open (22,80), 9 closed, 1 filtered (8080)`: the ports by outcome. */
+export function describePortCheck(r: PortCheckResult): string {
+  const target = r.host === r.address ? r.address : `${r.host} (${r.address})`;
+  const list = (name: string, p: number[], show: boolean): string => `${p.length} ${name}${show && p.length ? ` (${compactPorts(p)})` : ''}`;
+  const parts = [list('open', r.open, true), list('closed', r.closed, false), list('filtered', r.filtered, true)];
+  if (r.unreachable.length) parts.push(list('unreachable', r.unreachable, false));
+  if (r.skipped) parts.push(`${r.skipped} not tried`);
+  return `TCP ${target}: ${r.results.length + r.skipped} ports: ${parts.join(', ')}`;
+}
+
+/** Ports as a short list with runs folded: `22,80,8000-8003`. */
+export function compactPorts(ports: readonly number[]): string {
+  const sorted = [...ports].sort((a, b) => a - b);
+  const out: string[] = [];
+  for (let i = 0; i < sorted.length; ) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j] + 1) j++;
+    out.push(j > i ? `${sorted[i]}-${sorted[j]}` : String(sorted[i]));
+    i = j + 1;
+  }
+  return out.join(',');
 }
 
 const TCPING_WORDS: Record<TcpingResult['result'], string> = {

@@ -1,7 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  compactPorts,
   describeDns,
+  describeDnsQuery,
+  describePortCheck,
   describeHttp,
   describePingReply,
   describePingSummary,
@@ -31,4 +34,21 @@ test('DNS and TCP lines', () => {
 test('HTTP lines keep tokens in query strings and credentials out of the log', () => {
   assert.equal(describeHttp('GET', 'http://user:pw@10.8.0.1:8080/api?token=secret#x', 200, 'OK', 45), 'HTTP GET http://10.8.0.1:8080/api?…: 200 OK (45.0 ms)');
   assert.equal(redactUrl('not a url?token=1'), 'not a url');
+});
+
+test('full DNS queries: the records of the type asked, the alias, NXDOMAIN in words', () => {
+  const base = { name: 'www.corp', type: 'A', question: 'www.corp', authorities: [], additionals: [], server: '10.0.0.53', transport: 'udp' as const, elapsedMs: 3.2, queries: [] };
+  const answers = [
+    { name: 'www.corp', type: 'CNAME', ttl: 60, data: 'web.corp.' },
+    { name: 'web.corp', type: 'A', ttl: 60, data: '10.0.0.8' },
+  ];
+  assert.equal(describeDnsQuery({ ...base, rcode: 'NOERROR', answers, cnameChain: ['web.corp'] }), 'DNS www.corp A: 10.0.0.8 via web.corp (NOERROR from 10.0.0.53 over UDP, 3.2 ms)');
+  assert.equal(describeDnsQuery({ ...base, type: 'MX', rcode: 'NOERROR', answers: [], cnameChain: [] }), 'DNS www.corp MX: no MX record (NOERROR from 10.0.0.53 over UDP, 3.2 ms)');
+  assert.equal(describeDnsQuery({ ...base, rcode: 'NXDOMAIN', answers: [], cnameChain: [] }), 'DNS www.corp A: NXDOMAIN (NXDOMAIN from 10.0.0.53 over UDP, 3.2 ms)');
+});
+
+test('port lists: ports by outcome, runs folded, what was not tried', () => {
+  assert.equal(compactPorts([8002, 22, 8000, 8001, 80, 443, 444]), '22,80,443-444,8000-8002');
+  const r = { host: 'git.corp', address: '10.0.0.2', results: new Array(5).fill(null), open: [22, 80], closed: [81], filtered: [8080, 8081], unreachable: [], skipped: 3 };
+  assert.equal(describePortCheck(r), 'TCP git.corp (10.0.0.2): 8 ports: 2 open (22,80), 1 closed, 2 filtered (8080-8081), 3 not tried');
 });
