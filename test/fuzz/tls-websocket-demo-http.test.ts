@@ -2,9 +2,10 @@
  * Fuzz: three more parsers that take bytes from the network (issue #11, "a fuzz suite over every
  * parser"): the TLS record layer and the client's handshake as a hostile server drives it, RFC 6455
  * frames as a WebSocket server sends them, and the demo web server's request heads as any visitor
- * of the demo's intranet site sends them. Harness and replay: test/helpers/fuzz.ts.
+ * of the demo's intranet site sends them, both to the parser alone and to the whole server over
+ * wgweb's TCP (framing, limits, keep-alive and closing included). Harness and replay: test/helpers/fuzz.ts.
  */
-import { describe } from 'node:test';
+import { after, describe } from 'node:test';
 import { TlsClient } from '../../src/protocols/tls/tls-client.ts';
 import { TlsDecodeError } from '../../src/protocols/tls/tls-codec.ts';
 import { emitHandshake, emitRecord, RecordBuffer } from '../../src/protocols/tls/tls-record.ts';
@@ -12,6 +13,8 @@ import { WgwebError } from '../../src/shared/errors.ts';
 import { emitFrame, Opcode } from '../../src/protocols/websocket/websocket-frame.ts';
 import { WebSocketProtocol, type WebSocketEvent } from '../../src/protocols/websocket/websocket-protocol.ts';
 import { DEFAULT_REQUEST_HEAD_LIMITS, findHeadEnd, isRequestHeadError, parseRequestHead } from '../../src/node/demo/http/http-request-head.ts';
+import { HttpServer } from '../../src/node/demo/http/http-server.ts';
+import { TcpPair } from '../node/demo/tcp-pair.ts';
 import { fuzzTest, property, sameBytes, utf8, type Rng } from '../helpers/fuzz.ts';
 
 // --- TLS ---------------------------------------------------------------------------------------
@@ -164,6 +167,8 @@ const HTTP_CORPUS = [
   'PUT /upload HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n',
   'OPTIONS * HTTP/1.0\r\n\r\n',
   'GET /a%2F..%2Fb?x=1 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n',
+  // The classic smuggling shape: complete under either framing (RFC 9112 §11.2).
+  'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
 ].map(utf8.encode);
 
 const METHODS = ['GET', 'POST', 'HEAD', 'PUT', 'OPTIONS', 'DELETE', 'get', 'G ET', ''];
@@ -182,7 +187,59 @@ function generateRequest(rng: Rng): Uint8Array {
   return utf8.encode(s + eol());
 }
 
+function latin1(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString('latin1');
+}
+
+/** One demo HTTP server on a TCP pair for the whole file: echoes what it read of each body. */
+let demoServer: { pair: TcpPair; server: HttpServer; errors: unknown[] } | undefined;
+function demoHttp(): NonNullable<typeof demoServer> {
+  if (demoServer) return demoServer;
+  const pair = new TcpPair();
+  const errors: unknown[] = [];
+  const server = new HttpServer({
+    listener: pair.server.listen({ port: 80, backlog: 64 }),
+    wake: pair.wake,
+    handler: async (req) => ({ status: 200, body: `${req.method} ${req.path} ${(await req.readBody(1 << 16)).length}` }),
+    onError: (e) => errors.push(e),
+    headTimeoutMs: 2000,
+    idleTimeoutMs: 2000,
+  });
+  demoServer = { pair, server, errors };
+  return demoServer;
+}
+
+/** Sends `input`, half-closes, and reads until the server closes; undefined past `ms`. */
+async function exchangeWithin(pair: TcpPair, input: Uint8Array, ms: number): Promise<string | undefined> {
+  const conn = pair.connect(80);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)));
+  const run = (async (): Promise<string> => {
+    const writer = conn.writable.getWriter();
+    await writer.write(input);
+    await writer.close();
+    const reader = conn.readable.getReader();
+    let out = '';
+    for (;;) {
+      const r = await reader.read().catch(() => ({ done: true as const, value: undefined }));
+      if (r.done) return out;
+      out += latin1(r.value);
+    }
+  })();
+  try {
+    return await Promise.race([run, deadline]);
+  } finally {
+    clearTimeout(timer);
+    conn.abort();
+  }
+}
+
 describe('fuzz: TLS, WebSocket frames, the demo HTTP server', () => {
+  after(() => {
+    demoServer?.server.close();
+    demoServer?.pair.close();
+  });
+
   fuzzTest('TLS records: only TlsDecodeError, bodies within the limit, the same records however TCP splits them', 'tls-records', {
     corpus: TLS_CORPUS,
     generate: generateRecords,
@@ -243,6 +300,27 @@ describe('fuzz: TLS, WebSocket frames, the demo HTTP server', () => {
       property(!(has('content-length') && has('transfer-encoding')), 'never both Content-Length and Transfer-Encoding');
       if (head.body.kind === 'length') property(Number.isSafeInteger(head.body.length) && head.body.length >= 0, 'a body length is a safe non-negative integer');
       for (const [n, v] of head.headers) property(!/[\r\n\0]/.test(n + v) && n === n.toLowerCase(), 'field names are lower case; no CR, LF or NUL in fields');
+    },
+  });
+
+  fuzzTest('demo HTTP server: every request ends in HTTP/1.1 answers and a close, never a handler error, never a 2xx for a request framed two ways', 'demo-http-server', {
+    corpus: HTTP_CORPUS,
+    generate: generateRequest,
+    maxLength: 20_000,
+    // Every input is a TCP connection through two netstacks: a bounded number per run.
+    maxInputs: 400,
+    async check(input) {
+      const demo = demoHttp();
+      const out = await exchangeWithin(demo.pair, input, 5000);
+      property(out !== undefined, 'the server answers and closes within 5 s of the client half-closing');
+      property(demo.errors.length === 0, `no handler error (${String(demo.errors[0])})`);
+      const statuses = [...out!.matchAll(/(?:^|\n)(HTTP\/[^\r\n]*)\r\n/g)].map((m) => m[1]);
+      property(out === '' || out.startsWith('HTTP/1.1 '), `an answer starts with a status line (${JSON.stringify(out!.slice(0, 40))})`);
+      for (const line of statuses) property(/^HTTP\/1\.1 [1-5]\d\d [ -~]*$/.test(line), `a well-formed status line (${JSON.stringify(line)})`);
+      // RFC 9112 §6.1, §11.2: a request framed by both Content-Length and Transfer-Encoding is refused.
+      const head = latin1(input).split(/\r\n\r\n|\n\n/)[0].split(/\r?\n/);
+      const field = (name: string): boolean => head.slice(1).some((l) => l.toLowerCase().startsWith(`${name}:`));
+      if (field('content-length') && field('transfer-encoding')) property(!/^HTTP\/1\.1 2/.test(statuses[0] ?? ''), `no 2xx for CL + TE (${statuses[0]})`);
     },
   });
 });
