@@ -30,6 +30,7 @@ import { TcpStreamConnection } from '../engine/tcp-stream-connection.ts';
 import type { EchoEvent } from '../netstack/socket/icmp-socket.ts';
 import type { TcpSocketTable } from '../netstack/socket/tcp-socket-table.ts';
 import type { PeerId, TunnelEvent } from '../wireguard/tunnel.ts';
+import { publicKeyFromPrivate } from '../wireguard/noise-keys.ts';
 import { EventLoop } from '../engine/event-loop.ts';
 import { createStack } from '../engine/stack.ts';
 import { NetstackDialer, NO_PEER_FOR_ADDRESS } from '../engine/netstack-dialer.ts';
@@ -197,7 +198,9 @@ export class Session {
     let config = options.config;
     if (!config) {
       if (typeof options.configText !== 'string') throw new TypeError('Session.start needs configText or config');
-      config = parseWgQuickConfig(options.configText).config;
+      // The same checks as `wgweb` on a file (a peer holding this interface's own public key
+      // included), every problem in one message, so the UI lists them all at once (#18 item 6).
+      config = parseWgQuickConfig(options.configText, { publicKeyFromPrivate }).config;
     }
     if (!config.peers.some((p) => p.endpoint)) {
       throw new WgwebError(

@@ -315,8 +315,8 @@ export function checkWgQuickConfig(text: string, options: WgQuickCheckOptions = 
 /**
  * Parses a wg-quick config.
  * @returns the config and any warnings (ignored Linux-only keys, unknown keys, hints).
- * @throws {WgwebError} `CONFIG_INVALID` with the first error's message and
- *   `detail: { line, errors }` listing every error found.
+ * @throws {WgwebError} `CONFIG_INVALID` whose message lists every error ({@link describeConfigErrors})
+ *   and `detail: { line, errors }` (line: the first one's).
  * @throws {TypeError} when `text` is not a string.
  */
 export function parseWgQuickConfig(
@@ -326,9 +326,21 @@ export function parseWgQuickConfig(
   const { config, errors, warnings } = checkWgQuickConfig(text, options);
   if (!config) {
     const first = errors[0];
-    throw new WgwebError(ErrorCode.CONFIG_INVALID, first.message, { line: first.line, errors });
+    throw new WgwebError(ErrorCode.CONFIG_INVALID, describeConfigErrors(errors), { line: first.line, errors });
   }
   return { config, warnings };
+}
+
+/**
+ * Every error of a config in one message, in file order (issue #18 item 6: fixing one line per
+ * attempt is slow): the error itself when there is one, else "N problems:" and one indented line
+ * each. The CLI puts the file name in front; the UI shows it as it is.
+ */
+export function describeConfigErrors(errors: readonly ConfigIssue[]): string {
+  if (errors.length === 0) throw new RangeError('describeConfigErrors needs at least one error');
+  if (errors.length === 1) return errors[0].message;
+  const ordered = [...errors].sort((a, b) => a.line - b.line);
+  return `${errors.length} problems:\n${ordered.map((e) => `  ${e.message}`).join('\n')}`;
 }
 
 /**

@@ -301,6 +301,22 @@ describe('bad input: every error names its line and what is wrong', () => {
     assert.deepEqual(errorsOf(text).map(([line]) => line), [2, 3, 4, 5, 6]);
   });
 
+  test('parseWgQuickConfig names every problem in its message, in line order (what the UI and the CLI show)', () => {
+    const text = `[Interface]\nPrivateKey = nope\nAddress = 10.0.0.1/33\nMTU = big\n[Peer]\nAllowedIP = 10.0.0.0/8\n`;
+    assert.throws(() => parseWgQuickConfig(text), (e: unknown) => {
+      assert.ok(e instanceof WgwebError);
+      const lines = e.message.split('\n');
+      assert.equal(lines[0], '5 problems:');
+      assert.deepEqual(
+        lines.slice(1),
+        checkWgQuickConfig(text).errors.map((i) => `  ${i.message}`),
+      );
+      assert.deepEqual(errorsOf(text).map(([line]) => line), [2, 3, 4, 5, 6]);
+      assert.equal(e.detail.line, 2);
+      return true;
+    });
+  });
+
   test('errors never echo key material', () => {
     const broken = CLIENT_PRIV.slice(0, 40);
     for (const text of [`[Interface]\nPrivateKey = ${broken}\n`, `${broken}\n[Interface]\nPrivateKey = ${CLIENT_PRIV}\n`]) {

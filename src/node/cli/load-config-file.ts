@@ -10,7 +10,7 @@
 import { open } from 'node:fs/promises';
 import { publicKeyFromPrivate } from '../../wireguard/noise-keys.ts';
 import { ErrorCode, WgwebError } from '../../shared/errors.ts';
-import { checkWgQuickConfig, type WgQuickConfig } from '../../shared/wg-quick-config.ts';
+import { checkWgQuickConfig, describeConfigErrors, type WgQuickConfig } from '../../shared/wg-quick-config.ts';
 
 /** wg-quick files are a few hundred bytes; anything this big is not one (or is /dev/zero). */
 export const MAX_CONFIG_BYTES = 1024 * 1024;
@@ -38,10 +38,8 @@ export async function loadConfigFile(path: string, options: LoadConfigOptions = 
   const { text, worldAccessible } = await readConfigText(path);
   const { config, errors, warnings } = checkWgQuickConfig(text, { publicKeyFromPrivate, role: options.role ?? 'client' });
   if (!config) {
-    // Every problem at once (issue #18 item 6): fixing one line at a time, one run each, is slow.
-    const first = errors[0];
-    const message = errors.length === 1 ? `${path}: ${first.message}` : `${path}: ${errors.length} problems:\n${errors.map((e) => `  ${e.message}`).join('\n')}`;
-    throw new WgwebError(ErrorCode.CONFIG_INVALID, message, { path, line: first.line, errors });
+    // Every problem at once, worded as the UI shows them (issue #18 item 6).
+    throw new WgwebError(ErrorCode.CONFIG_INVALID, `${path}: ${describeConfigErrors(errors)}`, { path, line: errors[0].line, errors });
   }
   if (options.onWarning) {
     if (worldAccessible) options.onWarning(`${path} is readable by other users and holds a private key; run: chmod 600 ${path}`);

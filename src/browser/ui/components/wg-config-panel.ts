@@ -46,6 +46,10 @@ export class WgConfigPanel extends LitElement {
       .card-head {
         flex-wrap: wrap;
       }
+      /* A config refused at connect lists every problem, one per line. */
+      .error-message {
+        white-space: pre-line;
+      }
       .pub {
         display: flex;
         align-items: center;
@@ -299,7 +303,7 @@ export class WgConfigPanel extends LitElement {
       ${error && this.state === 'down'
         ? html`<div class="alert err" role="alert">
             <strong>${this.sessionEnded ? 'The connection ended' : 'Could not connect'}</strong>
-            ${error.message}
+            <span class="error-message">${error.message}</span>
             ${hintsForError(error.code).length
               ? html`<ul>
                   ${hintsForError(error.code).map((h) => html`<li>${h}</li>`)}
