@@ -39,7 +39,11 @@ export interface PeerStatus {
 /** The status snapshot the UI polls once a second. */
 export interface TunnelStatus {
   state: TunnelState;
-  relay: { url: string; state: string };
+  /**
+   * `rttMs`: how long the WebSocket to the relay in use took to open, ms (a TCP handshake plus the
+   * HTTP upgrade: two round trips to the relay, more over TLS); absent before it first opened.
+   */
+  relay: { url: string; state: string; rttMs?: number };
   /** `mtu`: the tunnel MTU in use (the config's `MTU =` or the default); `dns`: the config's `DNS =` servers and search domains. */
   interface: { publicKey: string; addresses: string[]; mtu?: number; dns?: string[] };
   peers: PeerStatus[];

@@ -271,7 +271,7 @@ export class Session {
     else state = stats.peers.some((p) => p.session === 'established') ? 'up' : 'handshaking';
     return {
       state,
-      relay: { url: this.currentRelayUrl(), state: this.relayState },
+      relay: { url: this.currentRelayUrl(), state: this.relayState, ...this.currentRelayRtt() },
       interface: {
         publicKey: this.publicKey,
         addresses: this.config.interface.addresses.map(formatPrefix),
@@ -812,6 +812,15 @@ export class Session {
     });
     this.transports.set(key, t);
     return t;
+  }
+
+  /** The WebSocket-open time of the relay carrying the (first) peer's traffic, when measured. */
+  private currentRelayRtt(): { rttMs?: number } {
+    const t = this.transports.values().next().value as RelayTransport | undefined;
+    if (!t) return {};
+    const stats = t.stats();
+    const rttMs = stats.relays.find((r) => r.url === stats.url)?.rttMs;
+    return rttMs === undefined ? {} : { rttMs };
   }
 
   /** The page URL of the relay carrying the (first) peer's traffic now. */

@@ -36,6 +36,7 @@ test('a relay that refuses one of two peers fails only that peer, with the relay
 
     const status = session.status();
     assert.equal(status.state, 'up');
+    assert.ok(Number.isFinite(status.relay.rttMs) && status.relay.rttMs! >= 0, 'the relay in use has its WebSocket open time (#18 item 9)');
     const [a, b] = status.peers;
     assert.equal(a.state, 'up');
     assert.equal(a.problem, undefined);

@@ -8,12 +8,13 @@
 import { LitElement, css, html, nothing } from 'lit';
 import type { PeerStatus, TunnelStatus } from '../../worker/tunnel-api.ts';
 import { formatBytes } from '../../../shared/format-bytes.ts';
-import { formatAgo, formatDuration } from '../lib/format-time.ts';
+import { formatAgo, formatDuration, relayRttText } from '../lib/format-time.ts';
 import { sharedStyles } from '../styles/shared-styles.ts';
 import './wg-copy-button.ts';
 
 /** A handshake older than this means the session keys have expired (REJECT_AFTER_TIME, paper §6.1). */
 const STALE_HANDSHAKE_MS = 180_000;
+
 
 export class WgStatusPanel extends LitElement {
   static override properties = {
@@ -130,6 +131,10 @@ export class WgStatusPanel extends LitElement {
         <dd data-testid="status-dns">${s.interface.dns?.length ? s.interface.dns.join(', ') : html`<span class="muted">(none: names do not resolve; add DNS = to [Interface])</span>`}</dd>
         <dt>relay</dt>
         <dd>${s.relay.url} <span class="muted">(${s.relay.state})</span></dd>
+        ${s.relay.rttMs !== undefined
+          ? html`<dt>relay rtt</dt>
+              <dd data-testid="status-relay-rtt">${relayRttText(s.relay.url, s.relay.rttMs)}</dd>`
+          : nothing}
       </dl>
     </div>`;
   }

@@ -45,3 +45,12 @@ export function formatClock(epochMs: number): string {
   const two = (n: number) => String(n).padStart(2, '0');
   return `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
 }
+
+/**
+ * The relay's round-trip time as far as the page can tell: the WebSocket's open time spans a TCP
+ * handshake and the HTTP upgrade (two round trips), plus a TLS 1.3 handshake (one more) for wss.
+ */
+export function relayRttText(url: string, openMs: number): string {
+  const trips = url.startsWith('wss:') || url.startsWith('https:') ? 3 : 2;
+  return `≈ ${(openMs / trips).toFixed(openMs / trips < 10 ? 1 : 0)} ms (WebSocket opened in ${openMs} ms, ${trips} round trips)`;
+}

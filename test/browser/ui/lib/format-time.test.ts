@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatAgo, formatClock, formatDuration, formatMs } from '../../../../src/browser/ui/lib/format-time.ts';
+import { formatAgo, formatClock, formatDuration, formatMs, relayRttText } from '../../../../src/browser/ui/lib/format-time.ts';
 
 describe('formatDuration reads like wg show, in short units', () => {
   const table: [number, string][] = [
@@ -47,4 +47,9 @@ describe('formatMs keeps about three significant digits', () => {
 
 test('formatClock is local HH:MM:SS', () => {
   assert.equal(formatClock(new Date(2024, 0, 2, 3, 4, 5).getTime()), '03:04:05');
+});
+
+test('relayRttText estimates the relay RTT from the WebSocket open time: two round trips for ws, three for wss (TLS 1.3)', () => {
+  assert.equal(relayRttText('http://127.0.0.1:8080/', 12), '≈ 6.0 ms (WebSocket opened in 12 ms, 2 round trips)');
+  assert.equal(relayRttText('wss://relay.example/', 90), '≈ 30 ms (WebSocket opened in 90 ms, 3 round trips)');
 });
