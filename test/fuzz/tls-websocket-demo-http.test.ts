@@ -12,6 +12,8 @@ import { emitHandshake, emitRecord, RecordBuffer } from '../../src/protocols/tls
 import { WgwebError } from '../../src/shared/errors.ts';
 import { emitFrame, Opcode } from '../../src/protocols/websocket/websocket-frame.ts';
 import { WebSocketProtocol, type WebSocketEvent } from '../../src/protocols/websocket/websocket-protocol.ts';
+import { inflateMessage, parseDeflateResponse } from '../../src/protocols/websocket/permessage-deflate.ts';
+import { deflateRawSync, constants as zlibConstants } from 'node:zlib';
 import { DEFAULT_REQUEST_HEAD_LIMITS, findHeadEnd, isRequestHeadError, parseRequestHead } from '../../src/node/demo/http/http-request-head.ts';
 import { HttpServer } from '../../src/node/demo/http/http-server.ts';
 import { TcpPair } from '../node/demo/tcp-pair.ts';
@@ -135,13 +137,21 @@ function generateFrames(rng: Rng): Uint8Array {
   return Uint8Array.from(parts);
 }
 
+/** Compressed messages as a permessage-deflate sender frames them (raw deflate, sync flush, tail removed). */
+const DEFLATE_CORPUS = ['hello', 'a'.repeat(3000), '', 'grüße ☃ '.repeat(40), 'server_no_context_takeover; server_max_window_bits=10'].map((t) => {
+  const d = deflateRawSync(utf8.encode(t), { finishFlush: zlibConstants.Z_SYNC_FLUSH });
+  return new Uint8Array(d.subarray(0, d.length - 4));
+});
+
 /** Runs a client connection over `input` in pieces; returns its events and state. */
 function runWebSocket(input: Uint8Array, cuts: number[]): { events: string[]; state: string } {
-  const ws = new WebSocketProtocol({ random: (n) => new Uint8Array(n).fill(5), maxMessageSize: 4096 });
+  // Half the inputs as if permessage-deflate were negotiated (RSV1 marks compressed messages).
+  const ws = new WebSocketProtocol({ random: (n) => new Uint8Array(n).fill(5), maxMessageSize: 4096, deflate: input.length % 2 === 1 });
   const events: string[] = [];
   const drain = (): void => {
     for (let e: WebSocketEvent | undefined = ws.pollEvent(); e; e = ws.pollEvent()) {
       property(e.type !== 'message' || typeof e.data !== 'string' || utf8.encode(e.data).length <= 4096, 'a message is within the limit');
+      property(e.type !== 'compressed' || e.data.length <= 4096, 'a compressed message is within the limit');
       events.push(JSON.stringify(e, (_k, v: unknown) => (v instanceof Uint8Array ? Array.from(v) : v)));
     }
     while (ws.pollTransmit()) {
@@ -278,6 +288,25 @@ describe('fuzz: TLS, WebSocket frames, the demo HTTP server', () => {
       property(whole.state === 'closed' && split.state === 'closed', 'the connection is closed after the transport closed');
       property(whole.events.join('\n') === split.events.join('\n'), 'the events do not depend on the split');
       property(JSON.parse(whole.events[whole.events.length - 1]!).type === 'close', 'the last event is the final close');
+    },
+  });
+
+  fuzzTest('permessage-deflate messages (RFC 7692): inflating never hangs or throws anything but a rejection, never returns more than the limit', 'permessage-deflate', {
+    corpus: DEFLATE_CORPUS,
+    maxLength: 2048,
+    maxInputs: 3000,
+    async check(input) {
+      let out: Uint8Array | undefined;
+      try {
+        out = await inflateMessage(input, 4096);
+      } catch (e) {
+        property(e instanceof Error, 'a failure is an Error');
+        return;
+      }
+      property(out.length <= 4096, `the output is within the limit (${out.length})`);
+      // The answer's parameters, from the same bytes as text: a result or a failure sentence, never a throw.
+      const params = parseDeflateResponse(new TextDecoder().decode(input));
+      property('failure' in params ? params.failure.length > 0 : params.serverMaxWindowBits >= 8 && params.serverMaxWindowBits <= 15, 'parameters are refused with a reason or within range');
     },
   });
 

@@ -34,6 +34,7 @@ describe('Session.webSocket through wireguard-go to the ws package', { skip: int
   let fx: SessionFixture;
   let server: NsWebSocketServer;
   let secure: NsWebSocketServer;
+  let deflating: NsWebSocketServer;
   let pki: TestPki;
   let rootPem: string;
   before(async () => {
@@ -44,10 +45,12 @@ describe('Session.webSocket through wireguard-go to the ws package', { skip: int
     rootPem = root.certPem;
     const leaf = pki.leaf('ws-server', { issuer: root, dns: ['server.wgweb.test'] });
     secure = await startWebSocketServer(fx.peer, { port: 8443, tls: { certFile: leaf.chainFile, keyFile: leaf.keyFile } });
+    deflating = await startWebSocketServer(fx.peer, { port: 8081, deflate: true });
   }, SLOW);
   after(async () => {
     await server?.close();
     await secure?.close();
+    await deflating?.close();
     await fx?.close();
     await closeAllNamespaces();
     pki?.cleanup();
@@ -72,7 +75,7 @@ describe('Session.webSocket through wireguard-go to the ws package', { skip: int
     ws.close(1000);
     assert.deepEqual(await ws.closed, { code: 1000, reason: '', wasClean: true });
     // The server saw a WebSocket handshake for the name (Host without the default port rule: 8443 stays).
-    const open = secure.events().find((e) => e.event === 'ws-open');
+    const open = await waitFor('the server to log the upgrade', () => secure.events().find((e) => e.event === 'ws-open'));
     assert.equal((open?.headers as Record<string, string>).host, 'server.wgweb.test:8443');
 
     const byAddress = secure.url('/echo');
@@ -84,6 +87,23 @@ describe('Session.webSocket through wireguard-go to the ws package', { skip: int
     assert.equal(await more(), 'unchecked');
     unchecked.close(1000);
     await unchecked.closed;
+  });
+
+  test('permessage-deflate with the ws package (perMessageDeflate on): offered, accepted, 1 MB of text and binary arrive intact through the tunnel with fewer bytes on the wire', SLOW, async () => {
+    const ws = await fx.session.webSocket(deflating.url('/deflate'));
+    assert.match(ws.extensions, /^permessage-deflate; server_no_context_takeover/);
+    const open = await waitFor('the server to log the upgrade', () => deflating.events().find((e) => e.event === 'ws-open'));
+    assert.equal((open?.headers as Record<string, string>)['sec-websocket-extensions'], 'permessage-deflate; server_no_context_takeover');
+    const next = inbox(ws);
+    const text = 'the quick brown fox jumps over the lazy dog. '.repeat(20_000);
+    ws.send(text);
+    assert.equal(await next(), text);
+    ws.send('fragmented 1048576');
+    assert.equal(sha256Hex((await next()) as Uint8Array), sha256Hex(deterministicBytes(1 << 20, 1)));
+    // The text compresses well: far fewer bytes came in than the two messages carry.
+    assert.ok(ws.stats.bytesIn < text.length / 2 + (1 << 20) + 65_536, `${ws.stats.bytesIn} bytes in`);
+    ws.close(1000);
+    assert.deepEqual(await ws.closed, { code: 1000, reason: '', wasClean: true });
   });
 
   test('text and binary echo, with the subprotocol the server prefers among those offered', SLOW, async () => {

@@ -8,7 +8,9 @@
  *     └▶ read response head ─▶ validate (101, Accept, subprotocol) ─▶ leftover bytes = first frames
  *   open:
  *     read loop:  tcp.readable ─▶ protocol.receive ─▶ pump
- *     pump:       protocol.pollEvent ─▶ onmessage / onping / onpong / onerror / onclose
+ *     pump:       protocol.pollEvent ─▶ queue ─▶ onmessage / onping / onpong / onerror / onclose
+ *                 (a permessage-deflate message is inflated first, permessage-deflate.ts; events
+ *                 behind it wait, so the order holds; a bad or too large one fails with 1007/1009)
  *                 protocol.pollTransmit ─▶ tcp.writable (one frame at a time: backpressure)
  *                 protocol.pollAt ─▶ one timer ─▶ handleTimeout (close handshake deadline)
  *                 protocol.shouldCloseTransport ─▶ FIN after the queued frames
@@ -24,8 +26,9 @@ import { SignalScope, raceSignal, unrefTimer } from '../../shared/signal-scope.t
 import { formatSocketAddress, type Dialer, type TcpConnection } from '../../engine/dialer.ts';
 import { HttpProtocolError, findHeadEnd, headScanResume, parseResponseHead } from '../http/http-response-parser.ts';
 import { createHandshake, validateHandshakeResponse } from './websocket-handshake.ts';
-import { WebSocketProtocol, type WebSocketProtocolStats, type WebSocketState } from './websocket-protocol.ts';
+import { CloseCode, WebSocketProtocol, type WebSocketEvent, type WebSocketProtocolStats, type WebSocketState } from './websocket-protocol.ts';
 import type { TlsConnector } from '../http/http-client.ts';
+import { InflateLimitError, PERMESSAGE_DEFLATE, PERMESSAGE_DEFLATE_OFFER, inflateMessage, parseDeflateResponse } from './permessage-deflate.ts';
 
 
 export interface WebSocketConnectOptions {
@@ -50,6 +53,8 @@ export interface WebSocketConnectOptions {
   maxMessageSize?: number;
   fragmentSize?: number;
   closeTimeoutMs?: number;
+  /** Offer permessage-deflate (RFC 7692) for what the server sends (default true). */
+  perMessageDeflate?: boolean;
 }
 
 /** The final state of a connection. */
@@ -105,6 +110,9 @@ export class WebSocketConnection {
   onclose: ((info: WebSocketCloseInfo) => void) | undefined;
   /** bufferedAmount went down (a frame reached TCP). */
   ondrain: (() => void) | undefined;
+  /** Events taken from the protocol and not yet delivered (waiting behind a message being inflated). */
+  private readonly queue: WebSocketEvent[] = [];
+  private inflating = false;
 
   private readonly tcp: TcpConnection;
   private readonly protocolState: WebSocketProtocol;
@@ -143,7 +151,8 @@ export class WebSocketConnection {
     if (secure && !options.tls) throw usage(`cannot open ${url.href}: wss:// needs TLS, which this connection was not given; use ws://`, url.href);
     const random = options.random ?? defaultRandom;
     const now = options.now ?? (() => performance.now());
-    const handshake = createHandshake(url, { protocols: options.protocols, headers: options.headers }, random);
+    const offerDeflate = options.perMessageDeflate !== false && typeof DecompressionStream === 'function';
+    const handshake = createHandshake(url, { protocols: options.protocols, headers: options.headers, extensions: offerDeflate ? PERMESSAGE_DEFLATE_OFFER : undefined }, random);
     const scope = new SignalScope(options.signal);
     const timeoutMs = options.timeoutMs ?? 30_000;
     scope.deadline(timeoutMs, () => new WgwebError(ErrorCode.TIMEOUT, `the WebSocket handshake with ${url.host} did not complete within ${timeoutMs} ms`, { url: url.href, timeoutMs }));
@@ -199,7 +208,15 @@ export class WebSocketConnection {
         scope.signal.removeEventListener('abort', onAbort);
       }
       if (scope.aborted) throw toError(scope.signal.reason);
-      const result = validateHandshakeResponse(handshake, head);
+      let result = validateHandshakeResponse(handshake, head, offerDeflate ? [PERMESSAGE_DEFLATE] : []);
+      let deflate = false;
+      if (!('failure' in result) && result.extensions) {
+        // RFC 7692 §7.1: the one extension we offered, once, with parameters that fit our offer.
+        const accepted = result.extensions.split(',').map((e) => e.trim());
+        const params = accepted.length === 1 ? parseDeflateResponse(accepted[0]!.slice(accepted[0]!.indexOf(';') + 1 || accepted[0]!.length)) : { failure: `the server accepted permessage-deflate ${accepted.length} times` };
+        if ('failure' in params) result = { failure: params.failure };
+        else deflate = true;
+      }
       if ('failure' in result) {
         throw new WgwebError(ErrorCode.WEBSOCKET_HANDSHAKE, `the server at ${formatSocketAddress(conn.remoteAddress, conn.remotePort)} refused the WebSocket for ${url.href}: ${result.failure}`, {
           url: url.href,
@@ -211,6 +228,7 @@ export class WebSocketConnection {
         maxMessageSize: options.maxMessageSize,
         fragmentSize: options.fragmentSize,
         closeTimeoutMs: options.closeTimeoutMs,
+        deflate,
       });
       const ws = new WebSocketConnection(url, conn, protocol, result, now);
       ws.start(reader, rest);
@@ -298,7 +316,15 @@ export class WebSocketConnection {
   }
 
   private deliverEvents(): void {
-    for (let e = this.protocolState.pollEvent(); e; e = this.protocolState.pollEvent()) {
+    for (let e = this.protocolState.pollEvent(); e; e = this.protocolState.pollEvent()) this.queue.push(e);
+    while (!this.inflating) {
+      const e = this.queue.shift();
+      if (!e) return;
+      if (e.type === 'compressed') {
+        this.inflating = true;
+        void this.inflate(e.data, e.binary);
+        return;
+      }
       try {
         switch (e.type) {
           case 'message':
@@ -324,6 +350,41 @@ export class WebSocketConnection {
         // A listener's failure must not stop the connection.
       }
     }
+  }
+
+  /** Inflates one permessage-deflate message, delivers it, then the events that waited behind it. */
+  private async inflate(compressed: Uint8Array, binary: boolean): Promise<void> {
+    let data: string | Uint8Array | undefined;
+    let failure: [number, string, string] | undefined;
+    try {
+      const bytes = await inflateMessage(compressed, this.protocolState.maxMessageSize);
+      try {
+        data = binary ? bytes : utf8Strict.decode(bytes);
+      } catch {
+        failure = [CloseCode.INVALID_PAYLOAD, 'bad-utf8', 'a text message that is not valid UTF-8'];
+      }
+    } catch (e) {
+      // RFC 7692 §8 / RFC 6455 §7.4.1: too big is 1009 (the decompression-bomb guard); bad deflate data is 1007.
+      failure =
+        e instanceof InflateLimitError
+          ? [CloseCode.MESSAGE_TOO_BIG, 'inflate-too-big', `a compressed message that inflates beyond ${this.protocolState.maxMessageSize} bytes`]
+          : [CloseCode.INVALID_PAYLOAD, 'bad-deflate', 'a compressed message that is not valid deflate data'];
+    }
+    if (failure) {
+      const [code, counter, what] = failure;
+      this.protocolState.failMessage(this.now(), code, what, counter);
+      // Messages that arrived behind it are not delivered: the connection failed at this one.
+      for (let i = this.queue.length - 1; i >= 0; i--) if (this.queue[i]!.type === 'message' || this.queue[i]!.type === 'compressed') this.queue.splice(i, 1);
+    }
+    this.inflating = false;
+    if (data !== undefined) {
+      try {
+        this.onmessage?.(data);
+      } catch {
+        // A listener's failure must not stop the connection.
+      }
+    }
+    this.pump();
   }
 
   private async flush(): Promise<void> {
@@ -385,6 +446,8 @@ export class WebSocketConnection {
     this.onclose?.(info);
   }
 }
+
+const utf8Strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Reads the handshake response head; what follows it is the first frame bytes. */
 async function readHead(reader: ReadableStreamDefaultReader<Uint8Array>, url: string): Promise<{ head: ReturnType<typeof parseResponseHead>; rest: Uint8Array }> {

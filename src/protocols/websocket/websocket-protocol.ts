@@ -4,6 +4,8 @@
  *
  *   receive(bytes) ──▶ frame header (websocket-frame.ts) ──▶ unmasked payload
  *       data frames ──▶ reassembly (max message size, §5.4) ──▶ UTF-8 check for text (§8.1) ──▶ 'message'
+ *       with permessage-deflate (RFC 7692 §6), RSV1 on a message's first frame ──▶ 'compressed'
+ *       (the adapter inflates it, asynchronously, and reports failures with failMessage)
  *       ping ──▶ pong queued (§5.5.2)     pong ──▶ 'pong'     close ──▶ echoed, then closing (§5.5.1)
  *       any violation ──▶ close frame 1002/1007/1009 queued, transport close requested (§7.1.7)
  *   sendText / sendBinary / ping / close ──▶ outgoing queue (control frames jump ahead of the next
@@ -49,10 +51,14 @@ export interface WebSocketProtocolOptions {
   closeTimeoutMs?: number;
   /** Bytes that arrived right after the handshake response (the first frames). */
   initial?: Uint8Array;
+  /** permessage-deflate was negotiated: RSV1 marks compressed messages (RFC 7692 §6). */
+  deflate?: boolean;
 }
 
 export type WebSocketEvent =
   | { readonly type: 'message'; readonly data: string | Uint8Array }
+  /** A permessage-deflate message, still compressed: inflate it, then check text as UTF-8. */
+  | { readonly type: 'compressed'; readonly data: Uint8Array; readonly binary: boolean }
   | { readonly type: 'ping'; readonly data: Uint8Array }
   | { readonly type: 'pong'; readonly data: Uint8Array }
   /** The peer started or answered the close handshake (the connection is now closing). */
@@ -89,6 +95,9 @@ export interface Transmit {
   readonly appBytes: number;
 }
 
+/** The frame header's RSV1 bit (as `FrameHeader.rsv` holds it): "compressed" under permessage-deflate. */
+const RSV1 = 4;
+
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const encoder = new TextEncoder();
 
@@ -112,6 +121,8 @@ export class WebSocketProtocol {
   private fragments: Uint8Array[] = [];
   private fragmentBytes = 0;
   private messageOpcode = -1;
+  private messageCompressed = false;
+  private readonly deflate: boolean;
   // Close handshake.
   private closeSent = false;
   private closeReceived: { code: number; reason: string } | undefined;
@@ -135,6 +146,7 @@ export class WebSocketProtocol {
     this.maxMessageSize = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
     this.fragmentSize = options.fragmentSize ?? DEFAULT_FRAGMENT_SIZE;
     this.closeTimeoutMs = options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS;
+    this.deflate = options.deflate === true;
     if (!Number.isSafeInteger(this.maxMessageSize) || this.maxMessageSize < 1) throw new RangeError(`maxMessageSize must be a positive integer, not ${options.maxMessageSize}`);
     if (!Number.isSafeInteger(this.fragmentSize) || this.fragmentSize < 1) throw new RangeError(`fragmentSize must be a positive integer, not ${options.fragmentSize}`);
     if (!(this.closeTimeoutMs > 0)) throw new RangeError(`closeTimeoutMs must be positive, not ${options.closeTimeoutMs}`);
@@ -249,7 +261,7 @@ export class WebSocketProtocol {
         const take = Math.min(bytes.length - i, 14 - this.headerFill);
         this.headerBuf.set(bytes.subarray(i, i + take), this.headerFill);
         const view = this.headerBuf.subarray(0, this.headerFill + take);
-        const parsed = parseFrameHeader(view, this.maxMessageSize);
+        const parsed = parseFrameHeader(view, this.maxMessageSize, this.deflate ? RSV1 : 0);
         if (parsed === undefined) {
           this.headerFill += take;
           i += take;
@@ -296,6 +308,10 @@ export class WebSocketProtocol {
     this.stats.framesIn++;
     // §5.1: "A client MUST close a connection if it detects a masked frame."
     if (h.maskKey) return this.fail(now, CloseCode.PROTOCOL_ERROR, 'the server sent a masked frame', 'masked-frame');
+    // RFC 7692 §6: RSV1 ("compressed") only on the first frame of a data message.
+    if (h.rsv & RSV1 && (isControl(h.opcode) || h.opcode === Opcode.CONTINUATION)) {
+      return this.fail(now, CloseCode.PROTOCOL_ERROR, 'RSV1 (compressed) on a control or continuation frame', 'bad-frame');
+    }
     if (!isControl(h.opcode)) {
       if (h.opcode === Opcode.CONTINUATION) {
         if (this.messageOpcode < 0) return this.fail(now, CloseCode.PROTOCOL_ERROR, 'a continuation frame without a message to continue', 'bad-fragment');
@@ -303,6 +319,7 @@ export class WebSocketProtocol {
         return this.fail(now, CloseCode.PROTOCOL_ERROR, 'a new message began before the fragmented one ended', 'bad-fragment');
       } else {
         this.messageOpcode = h.opcode;
+        this.messageCompressed = (h.rsv & RSV1) !== 0;
       }
       if (this.fragmentBytes + h.payloadLength > this.maxMessageSize) {
         return this.fail(now, CloseCode.MESSAGE_TOO_BIG, `a message larger than ${this.maxMessageSize} bytes`, 'too-big');
@@ -330,11 +347,16 @@ export class WebSocketProtocol {
     if (!h.fin) return;
     const data = this.fragments.length === 1 ? this.fragments[0] : concatBytes(...this.fragments);
     const opcode = this.messageOpcode;
+    const compressed = this.messageCompressed;
     this.fragments = [];
     this.fragmentBytes = 0;
     this.messageOpcode = -1;
+    this.messageCompressed = false;
     if (this.stateValue !== 'open') return; // §7.1.2 closing: data may still arrive; browsers drop it too
-    if (opcode === Opcode.TEXT) {
+    if (compressed) {
+      this.stats.messagesIn++;
+      this.events.push({ type: 'compressed', data, binary: opcode === Opcode.BINARY });
+    } else if (opcode === Opcode.TEXT) {
       let text: string;
       try {
         text = utf8.decode(data);
@@ -393,6 +415,16 @@ export class WebSocketProtocol {
     this.events.push({ type: 'closing', code, reason });
     // §7.1.1: the server closes TCP first; if it does not, we do after the timeout.
     this.deadline = now + this.closeTimeoutMs;
+  }
+
+  /**
+   * Fails the connection for a message the adapter could not accept after this module handed it
+   * out (a compressed message that does not inflate, inflates too large, or is not UTF-8 text):
+   * counted under `counter`, then as any failure.
+   */
+  failMessage(now: number, code: number, message: string, counter: string): void {
+    if (this.failed || this.stateValue === 'closed') return;
+    this.fail(now, code, message, counter);
   }
 
   /** Fails the connection (§7.1.7): a close frame with `code` if none was sent, then the transport goes. */
