@@ -45,10 +45,12 @@ export const RELAY_DEFAULTS = {
   maxBufferedBytes: 1 << 20,
   maxUdpQueue: 512,
   /**
-   * wgweb.v3: how long a bulk flow's batch may wait for more datagrams (relay → client). 2 ms is
-   * well below any RTT a relayed path has, and at 20–100 MB/s it collects 40–200 KB per message.
+   * wgweb.v3: how long a stream's batch may wait for more datagrams (relay → client); 0 = none.
+   * Off by default: in Chromium, A/B on a loaded 2-core machine (docs/benchmarks.md, #19), 2 and
+   * 10 ms grew the average message from 12–14 to 17–21 and 35–40 KiB without lowering the
+   * renderer's CPU per MB or raising the download rate.
    */
-  batchDelayMs: 2,
+  batchDelayMs: 0,
   pingIntervalMs: 30_000,
   /** Sessions one client address may hold: a tab or two with several peers each, not the relay. */
   maxSessionsPerClient: 32,
@@ -108,7 +110,7 @@ export interface RelayOptions {
   maxBufferedBytes?: number;
   /** UDP send queue bound per session (datagrams) before browser datagrams are dropped; default 512. */
   maxUdpQueue?: number;
-  /** wgweb.v3: ms a bulk flow's relay → client batch may wait for more datagrams; 0 = none; default 2. */
+  /** wgweb.v3: ms a stream's relay → client batch may wait for more datagrams; default 0 (none). */
   batchDelayMs?: number;
   /** WebSocket ping period for dead-connection detection; default 30000. */
   pingIntervalMs?: number;

@@ -331,6 +331,10 @@ describe('endpoint → browser with wgweb.v3: the batches of a bulk flow grow pa
     }
   });
 
+  test('batchDelayMs must be an integer from 0 to 60000', async () => {
+    for (const bad of [-1, 1.5, 60_001]) await assert.rejects(testRelay({ batchDelayMs: bad }), RangeError, String(bad));
+  });
+
   test('with batchDelayMs 0 a v3 session sends each UDP read at once, as v2 does', async () => {
     const relay = await testRelay({ allow: [`127.0.0.1:${peer.port}`], batchDelayMs: 0 });
     try {

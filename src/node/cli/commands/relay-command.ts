@@ -55,7 +55,7 @@ export const spec = {
     'idle-timeout': { type: 'string', valueName: 'SECS', description: `close sessions idle this long: 180, 90s, 3m or 500ms (default ${RELAY_DEFAULTS.idleTimeoutMs / 1000})` },
     'max-message': { type: 'integer', min: 1, max: RELAY_MAX_MESSAGE_LIMIT, valueName: 'BYTES', description: `largest datagram (default ${RELAY_DEFAULTS.maxMessage})` },
     'max-buffer': { type: 'integer', min: 1, valueName: 'BYTES', description: `per-session WebSocket send buffer before dropping (default ${RELAY_DEFAULTS.maxBufferedBytes})` },
-    'batch-delay': { type: 'integer', min: 0, max: 100, valueName: 'MS', description: `wgweb.v3: how long a bulk download's batch may wait for more datagrams before it goes to the browser; 0 sends each UDP read at once (default ${RELAY_DEFAULTS.batchDelayMs})` },
+    'batch-delay': { type: 'integer', min: 0, max: 100, valueName: 'MS', description: `wgweb.v3: how long a download's batch may wait for more datagrams before it goes to the browser; 0 sends each UDP read at once (default ${RELAY_DEFAULTS.batchDelayMs})` },
     static: { type: 'string', multiple: true, valueName: 'DIR', description: 'serve the UI from DIR, tried in order (default the built UI, dist/ui)' },
     'log-level': { type: 'string', valueName: 'LEVEL', description: 'debug, info, warn, error or silent (default info)' },
     demo: { type: 'boolean', description: 'start the built-in demo peer (default when listening on loopback)' },
