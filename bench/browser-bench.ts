@@ -140,6 +140,35 @@ async function download({ url, ms, warmupMs, window, every, size }) {
   ws.close();
   return { bytes, messages, seconds: (t1 - t0) / 1000 };
 }
+// #19 item 3: the same credit protocol over WebSocketStream (Chromium), whose reads are a stream
+// with backpressure instead of one task per message event.
+async function downloadStream({ url, ms, warmupMs, window, every, size }) {
+  if (typeof WebSocketStream !== 'function') throw new Error('no WebSocketStream in this browser');
+  const wss = new WebSocketStream(url, { protocols: ['wgweb.v1'] });
+  const { readable, writable } = await Promise.race([wss.opened, sleep(10000).then(() => { throw new Error('WebSocketStream did not open within 10 s'); })]);
+  const reader = readable.getReader();
+  const writer = writable.getWriter();
+  let bytes = 0, messages = 0, since = 0, measuring = false, stop = false;
+  writer.write(credit(window, size));
+  const pump = (async () => {
+    while (!stop) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      if (measuring) { bytes += value.byteLength; messages++; }
+      if (++since >= every) { since = 0; writer.write(credit(every, size)); }
+    }
+  })();
+  await sleep(warmupMs);
+  measuring = true;
+  const t0 = performance.now();
+  await sleep(ms);
+  measuring = false;
+  const t1 = performance.now();
+  stop = true;
+  wss.close();
+  await Promise.race([pump.catch(() => {}), sleep(2000)]);
+  return { bytes, messages, seconds: (t1 - t0) / 1000 };
+}
 async function firstReply({ url, size }) {
   const t0 = performance.now();
   const ws = await open(url);
@@ -152,7 +181,7 @@ async function firstReply({ url, size }) {
 }
 onmessage = async ({ data }) => {
   try {
-    postMessage({ ok: true, result: data.op === 'download' ? await download(data) : await firstReply(data) });
+    postMessage({ ok: true, result: data.op === 'download' ? await download(data) : data.op === 'download-stream' ? await downloadStream(data) : await firstReply(data) });
   } catch (e) {
     postMessage({ ok: false, error: String(e && e.message || e) });
   }
@@ -955,6 +984,29 @@ export async function runBrowserBench(options: BrowserBenchOptions): Promise<Ben
       sweep.push({ size, bytesPerSecond: d.bytes / d.seconds, messagesPerSecond: d.messages / d.seconds, rendererMsPerMB: ((renderer / 100) * wall) / (received / MB) });
     }
 
+    // #19 item 3, another carrier: WebSocketStream, same sizes and credit protocol (measured only).
+    const streamSweep: { size: number; bytesPerSecond: number; rendererMsPerMB: number }[] = [];
+    let streamProblem = '';
+    for (const size of [FULL_DATAGRAM, 16384, 65535]) {
+      try {
+        const window = Math.max(4, Math.round(SWEEP_WINDOW_BYTES / size));
+        const cpu0 = descendantCpu();
+        const t0 = performance.now();
+        const d = await withTimeout(
+          rawWorker<{ bytes: number; messages: number; seconds: number }>(page, { op: 'download-stream', url: wsSource.url, ms: rawMs, warmupMs: 300, window, every: Math.max(1, window >> 2), size }),
+          rawMs + 30_000,
+          `${size}-byte WebSocketStream sweep`,
+        );
+        const wall = performance.now() - t0;
+        const renderer = cpuShares(cpu0, descendantCpu(), wall).find(([label]) => label === 'chromium renderer')?.[1] ?? 0;
+        const received = (d.bytes / d.seconds) * (wall / 1000);
+        streamSweep.push({ size, bytesPerSecond: d.bytes / d.seconds, rendererMsPerMB: ((renderer / 100) * wall) / (received / MB) });
+      } catch (e) {
+        streamProblem = `WebSocketStream: ${(e as Error).message}`;
+        break;
+      }
+    }
+
     // --- the browser's own fetch of the same bytes (main-thread baseline) -------------------------
     const native = await withTimeout(pageDownload(page, { url: `./${NATIVE_FILE}`, via: 'native', block: HASH_BLOCK }), 300_000, 'native fetch');
     if (native.bytes !== bytes || native.sha256 !== expected) throw new Error(`native fetch: got ${native.bytes} bytes, SHA ${native.sha256}`);
@@ -1007,7 +1059,11 @@ export async function runBrowserBench(options: BrowserBenchOptions): Promise<Ben
       ours: { label: '65535-byte messages', value: sweepAt(65535).bytesPerSecond / MB, unit: 'MB/s' },
       baseline: { label: `${FULL_DATAGRAM}-byte messages`, value: sweepAt(FULL_DATAGRAM).bytesPerSecond / MB, unit: 'MB/s' },
       ratio: higherIsBetter(sweepAt(65535).bytesPerSecond, sweepAt(FULL_DATAGRAM).bytesPerSecond),
-      notes: `MB/s (messages/s; Chromium renderer CPU ms per MB) by message size: ${sweep.map((p) => `${p.size} B ${(p.bytesPerSecond / MB).toFixed(1)} (${p.messagesPerSecond.toFixed(0)}/s; ${p.rendererMsPerMB.toFixed(0)} ms/MB)`).join(', ')}`,
+      notes:
+        `MB/s (messages/s; Chromium renderer CPU ms per MB) by message size: ${sweep.map((p) => `${p.size} B ${(p.bytesPerSecond / MB).toFixed(1)} (${p.messagesPerSecond.toFixed(0)}/s; ${p.rendererMsPerMB.toFixed(0)} ms/MB)`).join(', ')}; ` +
+        (streamSweep.length
+          ? `the same over WebSocketStream (another carrier, #19): ${streamSweep.map((p) => `${p.size} B ${(p.bytesPerSecond / MB).toFixed(1)} (${p.rendererMsPerMB.toFixed(0)} ms/MB)`).join(', ')}`
+          : streamProblem || 'WebSocketStream not measured'),
     });
     const totalMs = (d: PageDownload): number => d.longTasks.reduce((a, b) => a + b, 0);
     const watch = (d: PageDownload): string =>
