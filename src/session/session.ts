@@ -90,7 +90,7 @@ export interface SessionOptions {
   /** Max events kept for late subscribers (default 500). */
   eventHistory?: number;
   /**
-   * Offer the relay's batched `wgweb.v2` framing (default true). It lifts the browser's
+   * Offer the relay's batched framings `wgweb.v3` and `wgweb.v2` (default true). It lifts the browser's
    * message-rate ceiling; Node's `ws` already delivers a socket read's messages in one burst, so
    * the CLI turns it off (docs/relay.md).
    */
