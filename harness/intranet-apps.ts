@@ -7,11 +7,15 @@
  *   startTransmission(site) transmission-daemon's web UI behind HTTP Basic auth
  *                           (TRANSMISSION_USER); DHT/LPD/PEX/port mapping off          port 9091
  *   startPrometheus(site)   prometheus scraping itself every 1 s                       port 9090
+ *   startSyncthing(site)    syncthing's web GUI (AngularJS; a CSRF token its script reads from
+ *                           document.cookie); device SYNCTHING_DEVICE; discovery, relays,
+ *                           NAT, usage and crash reports, upgrades all off              port 8384
  *
  * Each lives in its own temporary directory (config, data, HOME), is ready when its port accepts
  * connections (bounded wait), and is stopped by pid and its directory removed by `close()`.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Namespace, NsProcess } from './netns.ts';
@@ -29,6 +33,9 @@ export interface IntranetApp {
   url(path?: string): string;
   close(): Promise<void>;
 }
+
+/** The name syncthing's GUI shows for its own device. */
+export const SYNCTHING_DEVICE = 'wgweb-syncthing';
 
 /** The Transmission web UI's login. */
 export const TRANSMISSION_USER = { username: 'wgweb', password: 'torrent pass' } as const;
@@ -156,6 +163,48 @@ export function startPrometheus(site: AppSite, options: { port?: number } = {}):
         [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=${host}:${port}`, '--log.level=warn'],
         { env: { HOME: dir } },
       );
+    },
+    60_000,
+  );
+}
+
+/**
+ * syncthing's web GUI on the site's address. The config is generated offline (`syncthing
+ * generate`: keys and config.xml, no network) and then closed off: no global or local discovery,
+ * no relays, no NAT traversal, no usage or crash reports, no upgrades, sync port on the site's
+ * address only; so nothing tries to leave the namespace.
+ */
+export function startSyncthing(site: AppSite, options: { port?: number } = {}): Promise<IntranetApp> {
+  const port = options.port ?? 8384;
+  return startApp(
+    site,
+    'syncthing',
+    port,
+    (dir, host) => {
+      const home = join(dir, 'home');
+      execFileSync('syncthing', ['generate', `--home=${home}`, '--no-default-folder'], { env: { ...process.env, HOME: dir }, stdio: 'ignore' });
+      const file = join(home, 'config.xml');
+      const set = (xml: string, tag: string, value: string): string => xml.replace(new RegExp(`<${tag}>[^<]*</${tag}>`, 'g'), `<${tag}>${value}</${tag}>`);
+      let xml = readFileSync(file, 'utf8');
+      for (const [tag, value] of [
+        ['globalAnnounceEnabled', 'false'],
+        ['localAnnounceEnabled', 'false'],
+        ['relaysEnabled', 'false'],
+        ['natEnabled', 'false'],
+        ['startBrowser', 'false'],
+        ['urAccepted', '-1'],
+        ['autoUpgradeIntervalH', '0'],
+        ['crashReportingEnabled', 'false'],
+        ['announceLANAddresses', 'false'],
+        ['listenAddress', `tcp://${host}:22000`],
+      ]) {
+        xml = set(xml, tag, value);
+      }
+      xml = xml.replace(/(<device id="[^"]+" name=")[^"]*(")/, `$1${SYNCTHING_DEVICE}$2`);
+      writeFileSync(file, xml);
+      return site.ns.spawn('syncthing', ['serve', `--home=${home}`, `--gui-address=http://${host}:${port}`, '--no-browser', '--no-restart', '--no-upgrade'], {
+        env: { HOME: dir, STNOUPGRADE: '1', STNODEFAULTFOLDER: '1' },
+      });
     },
     60_000,
   );

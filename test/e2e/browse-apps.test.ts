@@ -6,6 +6,8 @@
  *   Transmission web UI                    Basic auth through the dialog, then its RPC (409 session id dance) lists a torrent
  *   Prometheus                             a query in its UI (/graph) shows the scraped series
  *   Jupyter Notebook                       open a notebook, run a cell through the kernel's WebSocket, see "42"
+ *   Syncthing                              its AngularJS GUI reads the CSRF token from document.cookie
+ *                                          (the jar) and sends it on its REST calls; shows this device
  *
  *   Chromium: app ──▶ tunnel worker ──ws──▶ relay ──UDP──▶ wireguard-go (namespace) ──▶ the apps on 10.x:port
  */
@@ -17,7 +19,7 @@ import { binariesSkipReason, browserSkipReason, interopSkipReason } from '../../
 import { closeAllNamespaces } from '../../harness/netns.ts';
 import { startWireguardGoPeer, type WgGoPeer } from '../../harness/wireguard-go-peer.ts';
 import { AUTH_USER, startLighttpdAuth, type LighttpdAuthServer } from '../../harness/lighttpd-auth.ts';
-import { TRANSMISSION_USER, startJupyter, startPrometheus, startTransmission, type IntranetApp } from '../../harness/intranet-apps.ts';
+import { SYNCTHING_DEVICE, TRANSMISSION_USER, startJupyter, startPrometheus, startSyncthing, startTransmission, type IntranetApp } from '../../harness/intranet-apps.ts';
 import { startRelay, type RelayHandle } from '../../src/node/relay/main.ts';
 import { createLogger } from '../../src/node/relay/log.ts';
 import { formatEndpoint } from '../../src/shared/ip-address.ts';
@@ -25,7 +27,7 @@ import { ensureUiBuilt, openUi, type UiSession } from '../../harness/browser.ts'
 import type { BrowseResult } from '../../src/browser/browse/browse-host.ts';
 
 const skip =
-  browserSkipReason() ?? interopSkipReason() ?? binariesSkipReason(['lighttpd', 'jupyter-notebook', 'transmission-daemon', 'prometheus', 'curl'], 'the browse view with real applications');
+  browserSkipReason() ?? interopSkipReason() ?? binariesSkipReason(['lighttpd', 'jupyter-notebook', 'transmission-daemon', 'prometheus', 'syncthing', 'curl'], 'the browse view with real applications');
 
 describe('real intranet applications in the browse view', { skip }, () => {
   let peer: WgGoPeer;
@@ -33,6 +35,7 @@ describe('real intranet applications in the browse view', { skip }, () => {
   let jupyter: IntranetApp;
   let transmission: IntranetApp;
   let prometheus: IntranetApp;
+  let syncthing: IntranetApp;
   let relay: RelayHandle;
   let ui: UiSession;
   let page: Page;
@@ -41,7 +44,7 @@ describe('real intranet applications in the browse view', { skip }, () => {
   before(async () => {
     await ensureUiBuilt();
     peer = await startWireguardGoPeer({ name: 'apps', logLevel: 'error' });
-    [auth, jupyter, transmission, prometheus] = await Promise.all([startLighttpdAuth(peer), startJupyter(peer), startTransmission(peer), startPrometheus(peer)]);
+    [auth, jupyter, transmission, prometheus, syncthing] = await Promise.all([startLighttpdAuth(peer), startJupyter(peer), startTransmission(peer), startPrometheus(peer), startSyncthing(peer)]);
     const client = await peer.addClient({});
     relay = await startRelay({ port: 0, allow: [formatEndpoint(peer.endpoint)], logger: createLogger({ level: 'error' }) });
     ui = await openUi({ url: relay.url });
@@ -55,7 +58,7 @@ describe('real intranet applications in the browse view', { skip }, () => {
   });
   after(async () => {
     // The apps first, while the relay's listener keeps the event loop alive for their exits.
-    await Promise.all([auth, jupyter, transmission, prometheus].map((app) => app?.close()));
+    await Promise.all([auth, jupyter, transmission, prometheus, syncthing].map((app) => app?.close()));
     await ui?.close();
     await relay?.close();
     await peer?.close();
@@ -152,5 +155,13 @@ describe('real intranet applications in the browse view', { skip }, () => {
     await f.evaluate(() => (window as unknown as { Jupyter: { notebook: { execute_all_cells(): void } } }).Jupyter.notebook.execute_all_cells());
     await frame.locator('.output_area .output_text').filter({ hasText: '42' }).waitFor({ timeout: 120_000 });
     assert.equal(await frame.getByText('Connection failed').count(), 0);
+  });
+
+  test("Syncthing: its GUI reads its CSRF token from document.cookie, and its REST calls show this device", async () => {
+    const result = await browse(syncthing.url('/'));
+    assert.equal(result.status, 200);
+    // The device name comes from /rest/config, which syncthing answers only with the CSRF header
+    // its script builds from the cookie it set (403 otherwise).
+    await frame.getByText(SYNCTHING_DEVICE, { exact: true }).first().waitFor({ timeout: 60_000 });
   });
 });
