@@ -26,6 +26,7 @@ const MODULES = [
   'browse-bench.ts',
   'tls-bench.ts',
   'ssh-bench.ts',
+  'websocket-bench.ts',
 ];
 
 function version(cmd: string, args: string[]): string {

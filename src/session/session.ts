@@ -69,6 +69,8 @@ export interface SessionWebSocketOptions {
   maxMessageSize?: number;
   /** wss: accept any server certificate (like curl -k). Default: checked against the trust settings, as for https. */
   insecure?: boolean;
+  /** Offer permessage-deflate (RFC 7692) for what the server sends (default true). */
+  perMessageDeflate?: boolean;
 }
 
 /** Options for {@link Session.ssh}: credentials, the expected host key, limits. */
