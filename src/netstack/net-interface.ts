@@ -40,7 +40,7 @@ import {
   MAX_DATAGRAM_LENGTH,
   MTU_PLATEAUS,
 } from './netstack-constants.ts';
-import { IcmpEchoSocket, type IcmpEchoSocketHost, type IcmpEchoSocketOptions } from './socket/icmp-socket.ts';
+import { IcmpEchoSocket, MessageTooLongError, type IcmpEchoSocketHost, type IcmpEchoSocketOptions, type PmtuDiscovery } from './socket/icmp-socket.ts';
 import { UdpSocket, type UdpSocketHost, type UdpSocketOptions } from './socket/udp-socket.ts';
 import { TokenBucket } from '../shared/token-bucket.ts';
 import { finishChecksum, pseudoHeaderSum, sumBytes } from './wire/checksum.ts';
@@ -257,7 +257,7 @@ export class NetInterface<T extends TransportLayer = TransportLayer> {
       },
     };
     this.echoHost = {
-      sendEchoRequest: (dst, id, seq, payload) => this.sendEchoRequest(dst, id, seq, payload),
+      sendEchoRequest: (dst, id, seq, payload, mode) => this.sendEchoRequest(dst, id, seq, payload, mode),
       releaseEcho: (socket) => {
         if (this.echoSockets.get(socket.identifier) === socket) this.echoSockets.delete(socket.identifier);
       },
@@ -685,15 +685,24 @@ export class NetInterface<T extends TransportLayer = TransportLayer> {
     return this.emitPacket(src, dst, IpProtocol.Udp, UDP_HEADER_LENGTH + data.length, (u) => UdpRepr.emit(repr, u, src, dst), true, this.lastNow);
   }
 
-  private sendEchoRequest(address: IpAddress, identifier: number, sequence: number, data: Uint8Array): void {
+  private sendEchoRequest(address: IpAddress, identifier: number, sequence: number, data: Uint8Array, mode: PmtuDiscovery = 'want'): void {
     const src = this.sourceFor(address);
     if (!(data instanceof Uint8Array)) throw new TypeError('echo payload must be a Uint8Array');
     const max = address.length === 4 ? MAX_UDP_PAYLOAD_V4 : MAX_UDP_PAYLOAD_V6;
     if (data.length > max) throw new RangeError(`an echo request over IPv${address.length === 4 ? 4 : 6} holds at most ${max} bytes, not ${data.length}`);
     const dst = address.slice();
     const req = { kind: 'echo-request' as const, identifier, sequence, data };
-    if (dst.length === 4) this.emitPacket(src, dst, IpProtocol.Icmp, Icmpv4Repr.bufferLength(req), (u) => Icmpv4Repr.emit(req, u), true, this.lastNow);
-    else this.emitPacket(src, dst, IpProtocol.Icmpv6, Icmpv6Repr.bufferLength(req), (u) => Icmpv6Repr.emit(req, u, src, dst), true, this.lastNow);
+    const v4 = dst.length === 4;
+    const upperLength = v4 ? Icmpv4Repr.bufferLength(req) : Icmpv6Repr.bufferLength(req);
+    if (mode === 'do') {
+      // Linux's IP_PMTUDISC_DO: the sender, not a router, finds out first (ping -M do).
+      const mtu = this.pathMtu(dst, this.lastNow);
+      const packet = (v4 ? IPV4_HEADER_LENGTH : IPV6_HEADER_LENGTH) + upperLength;
+      if (packet > mtu) throw new MessageTooLongError(mtu, packet);
+    }
+    const dontFragment = mode !== 'dont';
+    if (v4) this.emitPacket(src, dst, IpProtocol.Icmp, upperLength, (u) => Icmpv4Repr.emit(req, u), dontFragment, this.lastNow);
+    else this.emitPacket(src, dst, IpProtocol.Icmpv6, upperLength, (u) => Icmpv6Repr.emit(req, u, src, dst), dontFragment, this.lastNow);
   }
 
   /** Source address for a caller-given destination. @throws {RangeError} naming what to fix. */

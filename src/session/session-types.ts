@@ -64,7 +64,7 @@ export interface SessionEvent {
 export type PingReply =
   | { seq: number; from: string; bytes: number; ttl?: number; rttMs: number }
   | { seq: number; timeout: true }
-  | { seq: number; error: string };
+  | { seq: number; error: string; mtu?: number };
 
 export interface PingSummary {
   address: string;
@@ -81,6 +81,45 @@ export interface PingOptions {
   count?: number;
   intervalMs?: number;
   timeoutMs?: number;
+  /** `-s`: echo data bytes (default 56; the packet adds 8 of ICMP and 20 / 40 of IP header). */
+  size?: number;
+  /**
+   * `-M`: `do` sets Don't Fragment and never fragments here (a ping over the path MTU is refused
+   * with its `mtu`; a router on a smaller link answers "fragmentation needed"); `dont` sends
+   * IPv4 without DF; `want` (default) sets DF when the packet fits and fragments it otherwise.
+   */
+  pmtuDiscovery?: 'do' | 'dont' | 'want';
+}
+
+/** Options of Session.mtu (`wgweb mtu`). */
+export interface MtuOptions {
+  /** Wait for each probe's reply (default 1000 ms). */
+  timeoutMs?: number;
+  /** Probes per size before silence counts as too big (default 2). */
+  tries?: number;
+}
+
+export type { MtuSearchStep } from './mtu-search.ts';
+import type { MtuSearchStep } from './mtu-search.ts';
+
+/** What Session.mtu found: the largest packet that crosses the tunnel to `address` unfragmented. */
+export interface MtuResult {
+  host: string;
+  address: string;
+  family: 4 | 6;
+  /** The tunnel interface's MTU (the config's `MTU =`, or 1420). */
+  interfaceMtu: number;
+  /** Largest echo payload that got a reply with Don't Fragment (ping -M do -s SIZE). */
+  largestPayload: number;
+  /** Largest inner IP packet that passed: the path MTU through the tunnel. */
+  pathMtu: number;
+  /** The smallest MTU an ICMP "fragmentation needed" / Packet Too Big reported, if any did. */
+  reportedMtu?: number;
+  /** True when a packet of the full interface MTU passed (the path may carry more). */
+  limitedByInterface: boolean;
+  steps: MtuSearchStep[];
+  /** What the figure means for `MTU =`, in one sentence. */
+  advice: string;
 }
 
 import type { DnsRecordType } from '../protocols/dns/dns-resolver.ts';

@@ -27,7 +27,8 @@ import type { KnownHosts } from '../protocols/ssh/known-hosts.ts';
 import type { NetInterface } from '../netstack/net-interface.ts';
 import { runIperf3, type Iperf3Progress } from '../protocols/iperf3/iperf3-connection.ts';
 import { TcpStreamConnection } from '../engine/tcp-stream-connection.ts';
-import type { EchoEvent } from '../netstack/socket/icmp-socket.ts';
+import { EchoChannel, MAX_ECHO_PAYLOAD_V4, MAX_ECHO_PAYLOAD_V6, echoPayload } from './echo-channel.ts';
+import { MtuNoReplyError, searchMtu, type MtuProbeOutcome, type MtuSearchStep } from './mtu-search.ts';
 import type { TcpSocketTable } from '../netstack/socket/tcp-socket-table.ts';
 import type { PeerId, TunnelEvent } from '../wireguard/tunnel.ts';
 import { publicKeyFromPrivate } from '../wireguard/noise-keys.ts';
@@ -44,6 +45,8 @@ import type {
   Iperf3Options,
   Iperf3Result,
   PingOptions,
+  MtuOptions,
+  MtuResult,
   PingReply,
   PeerState,
   PingSummary,
@@ -318,67 +321,61 @@ export class Session {
     };
   }
 
-  /** ICMP echo through the tunnel, like ping(8): one request per interval, each with its own timeout. */
+  /**
+   * ICMP echo through the tunnel, like ping(8): one request per interval, each with its own
+   * timeout; `size` data bytes (`-s`), Don't Fragment per `pmtuDiscovery` (`-M do|dont|want`).
+   */
   async ping(address: string, options: PingOptions = {}, onReply?: (r: PingReply) => void, signal?: AbortSignal): Promise<PingSummary> {
     this.checkOpen();
     const count = options.count ?? 4;
     const intervalMs = options.intervalMs ?? 1000;
     const timeoutMs = options.timeoutMs ?? 2000;
+    const size = options.size ?? 56;
+    const pmtuDiscovery = options.pmtuDiscovery ?? 'want';
     if (!Number.isInteger(count) || count < 1 || count > 100_000) throw new RangeError(`ping count must be 1 to 100000, not ${count}`);
     if (!(intervalMs >= 10)) throw new RangeError(`ping interval must be at least 10 ms, not ${intervalMs}`);
+    if (!Number.isInteger(size) || size < 0 || size > MAX_ECHO_PAYLOAD_V6) throw new RangeError(`ping size must be 0 to ${MAX_ECHO_PAYLOAD_V4} bytes (IPv6: ${MAX_ECHO_PAYLOAD_V6}), not ${size}`);
+    if (!['do', 'dont', 'want'].includes(pmtuDiscovery)) throw new RangeError(`pmtuDiscovery must be do, dont or want, not ${String(pmtuDiscovery)}`);
     const target = (await this.lookup(address, signal))[0];
     if (!this.routable(target)) {
       throw new WgwebError(ErrorCode.NO_ROUTE, `cannot ping ${formatIp(target)}: ${NO_PEER_FOR_ADDRESS}`, { address: formatIp(target) });
     }
+    if (target.length === 4 && size > MAX_ECHO_PAYLOAD_V4) throw new RangeError(`an IPv4 ping holds at most ${MAX_ECHO_PAYLOAD_V4} data bytes, not ${size}`);
     this.checkPeerFor(target, 'ping');
-    const socket = this.net.icmpEcho();
+    const channel = new EchoChannel(this.net.icmpEcho(), () => this.loop.wake(), now);
+    const payload = echoPayload(size);
     const rtts: number[] = [];
-    const pending = new Map<number, { resolve: (e: EchoEvent | undefined) => void }>();
-    socket.onReadable = () => {
-      for (let ev = socket.recv(); ev; ev = socket.recv()) {
-        if (ev.kind === 'reply' && ev.duplicate) continue;
-        const p = pending.get(ev.sequence);
-        if (p) {
-          pending.delete(ev.sequence);
-          p.resolve(ev);
-        }
-      }
-    };
     const one = async (seq: number): Promise<void> => {
-      const reply = new Promise<EchoEvent | undefined>((resolve) => {
-        pending.set(seq, { resolve });
-        setTimeout(() => {
-          if (pending.delete(seq)) resolve(undefined);
-        }, timeoutMs);
-      });
+      let o;
       try {
-        socket.sendEcho(target, { sequence: seq }, now());
+        o = await channel.send(target, seq, { payload, pmtuDiscovery }, timeoutMs);
       } catch (e) {
-        pending.delete(seq);
         onReply?.({ seq, error: e instanceof Error ? e.message : String(e) });
         return;
       }
-      this.loop.wake();
-      const ev = await reply;
-      if (!ev) onReply?.({ seq, timeout: true });
-      else if (ev.kind === 'reply') {
+      if (o.kind === 'timeout') onReply?.({ seq, timeout: true });
+      else if (o.kind === 'too-long') onReply?.({ seq, error: `local error: message too long, mtu=${o.mtu}`, mtu: o.mtu });
+      else if (o.kind === 'reply') {
+        const ev = o.event;
         const rttMs = ev.receivedAt - (ev.sentAt ?? ev.receivedAt);
         rtts.push(rttMs);
         onReply?.({ seq, from: formatIp(ev.from), bytes: ev.data.length + 8, ttl: ev.ttl, rttMs });
       } else {
-        onReply?.({ seq, error: `${ev.type} from ${formatIp(ev.reporter)} (ICMPv${ev.icmpVersion} code ${ev.code})` });
+        const ev = o.event;
+        const mtu = ev.type === 'packet-too-big' && ev.mtu !== undefined ? `, mtu=${ev.mtu}` : '';
+        onReply?.({ seq, error: `${ev.type} from ${formatIp(ev.reporter)} (ICMPv${ev.icmpVersion} code ${ev.code}${mtu})`, ...(ev.mtu !== undefined ? { mtu: ev.mtu } : {}) });
       }
     };
     const inflight: Promise<void>[] = [];
     try {
       for (let seq = 1; seq <= count; seq++) {
         if (signal?.aborted || this.closed) break;
-        inflight.push(one(seq));
+        inflight.push(one(seq & 0xffff));
         if (seq < count) await sleep(intervalMs, signal);
       }
       await Promise.all(inflight);
     } finally {
-      socket.close();
+      channel.close();
     }
     const transmitted = inflight.length;
     const received = rtts.length;
@@ -396,6 +393,62 @@ export class Session {
       Object.assign(summary, { rttMinMs: min, rttAvgMs: avg, rttMaxMs: max, rttMdevMs: mdev });
     }
     return summary;
+  }
+
+  /**
+   * The largest packet that crosses the tunnel to `host` without fragmentation (`wgweb mtu`):
+   * Don't Fragment echo requests in a binary search over sizes (src/session/mtu-search.ts),
+   * jumping to the MTU an ICMP "fragmentation needed" / Packet Too Big reports, by timeouts
+   * where the path stays silent. `onStep` sees each size tried.
+   * @throws {WgwebError} NO_ROUTE; TIMEOUT when even a small ping gets no reply; HOST_UNREACHABLE; ABORTED.
+   */
+  async mtu(host: string, options: MtuOptions = {}, onStep?: (step: MtuSearchStep) => void, signal?: AbortSignal): Promise<MtuResult> {
+    this.checkOpen();
+    const timeoutMs = options.timeoutMs ?? 1000;
+    if (!(timeoutMs >= 10 && timeoutMs <= 60_000)) throw new RangeError(`the probe timeout must be 10 ms to 60 s, not ${timeoutMs}`);
+    const target = (await this.lookup(host, signal))[0];
+    const address = formatIp(target);
+    if (!this.routable(target)) throw new WgwebError(ErrorCode.NO_ROUTE, `cannot probe ${address}: ${NO_PEER_FOR_ADDRESS}`, { address });
+    this.checkPeerFor(target, 'probe');
+    const family = target.length === 4 ? 4 : 6;
+    // IP header + 8 bytes of ICMP echo header; RFC 791 / RFC 8200 minimum MTUs bound the search.
+    const headerBytes = family === 4 ? 28 : 48;
+    const interfaceMtu = this.net.mtu;
+    const low = (family === 4 ? 68 : 1280) - headerBytes;
+    const high = Math.max(low, this.net.pathMtu(target) - headerBytes);
+    const channel = new EchoChannel(this.net.icmpEcho(), () => this.loop.wake(), now);
+    let seq = 0;
+    const probe = async (size: number): Promise<MtuProbeOutcome> => {
+      const o = await channel.send(target, ++seq & 0xffff, { payload: echoPayload(size), pmtuDiscovery: 'do' }, timeoutMs);
+      if (o.kind === 'reply') return { kind: 'ok', rttMs: o.event.receivedAt - (o.event.sentAt ?? o.event.receivedAt), from: formatIp(o.event.from) };
+      if (o.kind === 'too-long') return { kind: 'too-big', mtu: o.mtu };
+      if (o.kind === 'timeout') return { kind: 'timeout' };
+      const ev = o.event;
+      if (ev.type === 'packet-too-big' && ev.mtu !== undefined) return { kind: 'too-big', mtu: ev.mtu, from: formatIp(ev.reporter) };
+      return { kind: 'unreachable', message: `${ev.type} from ${formatIp(ev.reporter)} (ICMPv${ev.icmpVersion} code ${ev.code})` };
+    };
+    let r;
+    try {
+      r = await searchMtu({ probe, headerBytes, low, high, tries: options.tries, onStep, signal });
+    } catch (e) {
+      if (signal?.aborted) throw new WgwebError(ErrorCode.ABORTED, 'The MTU probe was stopped.');
+      if (e instanceof MtuNoReplyError) {
+        const last = e.lastOutcome;
+        if (last.kind === 'unreachable') throw new WgwebError(ErrorCode.HOST_UNREACHABLE, `${address}: ${last.message}`, { address });
+        throw new WgwebError(ErrorCode.TIMEOUT, `${address} did not answer even a ${low}-byte ping with Don't Fragment: check that it answers ping (wgweb ping ${address}) and that the tunnel is up`, { address });
+      }
+      throw e;
+    } finally {
+      channel.close();
+    }
+    const pathMtu = r.largestPacket;
+    const advice = r.limitedByInterface
+      ? `Packets of the full tunnel MTU (${interfaceMtu}) reach ${address}: MTU = ${interfaceMtu} is right for this path (it may carry more).`
+      : `The path to ${address} carries at most ${pathMtu}-byte packets inside the tunnel, less than the tunnel MTU of ${interfaceMtu}: ` +
+        `set MTU = ${pathMtu} in [Interface] if connections to it stall (ICMP filtered), or lower the MTU on the link that reported ${r.reportedMtu ?? pathMtu}.`;
+    const result: MtuResult = { host, address, family, interfaceMtu, largestPayload: r.largestPayload, pathMtu, limitedByInterface: r.limitedByInterface, steps: r.steps, advice };
+    if (r.reportedMtu !== undefined) result.reportedMtu = r.reportedMtu;
+    return result;
   }
 
   /** A DNS lookup through the tunnel to the config's DNS servers. */

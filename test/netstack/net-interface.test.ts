@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { toHex } from '../../src/shared/bytes.ts';
 import { formatIp, parseIp, parsePrefix } from '../../src/shared/ip-address.ts';
 import { NetInterface } from '../../src/netstack/net-interface.ts';
+import { MessageTooLongError } from '../../src/netstack/socket/icmp-socket.ts';
 import { Icmpv4Packet, Icmpv4Repr } from '../../src/netstack/wire/icmpv4.ts';
 import { Icmpv6Packet, Icmpv6Repr } from '../../src/netstack/wire/icmpv6.ts';
 import { IpProtocol } from '../../src/netstack/wire/ip-protocol.ts';
@@ -318,6 +319,29 @@ describe('ICMP errors are routed to the socket that caused them', () => {
     link(a, b, 0);
     assert.equal(s1.recvError(), undefined);
     assert.equal(s2.recvError()?.port, 53);
+  });
+
+  test("Don't Fragment per request: do refuses over the path MTU with it, dont clears DF and fragments, want sets DF when it fits", () => {
+    const a = makeInterface(['10.0.0.1/24', 'fd00::1/64']);
+    const ping = a.icmpEcho();
+    const to = parseIp('10.0.0.2');
+    ping.sendEcho(to, { sequence: 1, payload: new Uint8Array(1392), pmtuDiscovery: 'do' }, 0);
+    const [full] = a.poll(0);
+    assert.equal(full.length, 1420);
+    assert.equal(Ipv4Packet.unchecked(full).dontFragment, true);
+    assert.throws(
+      () => ping.sendEcho(to, { sequence: 2, payload: new Uint8Array(1393), pmtuDiscovery: 'do' }, 0),
+      (e: unknown) => e instanceof MessageTooLongError && e.mtu === 1420 && /1421-byte packet/.test(e.message),
+    );
+    assert.throws(() => ping.sendEcho(parseIp('fd00::2'), { sequence: 3, payload: new Uint8Array(1373), pmtuDiscovery: 'do' }, 0), MessageTooLongError);
+    assert.deepEqual(a.poll(0), [], 'nothing was sent for a refused request');
+    ping.sendEcho(to, { sequence: 4, payload: new Uint8Array(100), pmtuDiscovery: 'dont' }, 0);
+    assert.equal(Ipv4Packet.unchecked(a.poll(0)[0]).dontFragment, false);
+    ping.sendEcho(to, { sequence: 5, payload: new Uint8Array(1393), pmtuDiscovery: 'dont' }, 0);
+    assert.equal(a.poll(0).length, 2, 'fragmented here');
+    ping.sendEcho(to, { sequence: 6, payload: new Uint8Array(100) }, 0);
+    assert.equal(Ipv4Packet.unchecked(a.poll(0)[0]).dontFragment, true);
+    assert.throws(() => ping.sendEcho(to, { sequence: 7, pmtuDiscovery: 'maybe' as 'do' }, 0), RangeError);
   });
 
   test('an echo socket gets time exceeded from a router, with the router address and the sequence', () => {

@@ -55,21 +55,49 @@ export interface EchoError {
 /** What {@link IcmpEchoSocket.recv} returns. */
 export type EchoEvent = EchoReply | EchoError;
 
+/**
+ * Path MTU discovery for one request, as Linux's IP_MTU_DISCOVER names it (ping -M):
+ * - `want` (default): Don't Fragment set when the packet fits the path MTU, fragmented here when
+ *   it does not (so an oversized ping still goes out, in pieces);
+ * - `do`: Don't Fragment, and never fragmented here: a request larger than the known path MTU
+ *   is refused with {@link MessageTooLongError} (ping's "local error: message too long"), and a
+ *   router on a smaller link answers with "fragmentation needed" / Packet Too Big;
+ * - `dont`: no Don't Fragment bit (IPv4), so routers may fragment; fragmented here when needed.
+ * IPv6 routers never fragment (RFC 8200 §5), so there `dont` is the same as `want`.
+ */
+export type PmtuDiscovery = 'want' | 'do' | 'dont';
+
 /** Options of {@link IcmpEchoSocket.sendEcho}. */
 export interface SendEchoOptions {
   /** 0 to 65535; wraps like ping's icmp_seq. */
   sequence: number;
   /** Echo data (default: 56 bytes, like ping(8)). */
   payload?: Uint8Array;
+  /** Don't Fragment and local fragmentation (default `want`). */
+  pmtuDiscovery?: PmtuDiscovery;
+}
+
+/**
+ * A `pmtuDiscovery: 'do'` request larger than the path MTU known for its destination: nothing
+ * was sent. `mtu` is that path MTU (the interface's, or a smaller one learned from ICMP).
+ */
+export class MessageTooLongError extends RangeError {
+  readonly mtu: number;
+  constructor(mtu: number, packetBytes: number) {
+    super(`message too long: a ${packetBytes}-byte packet does not fit the path MTU of ${mtu} and Don't Fragment is asked for`);
+    this.name = 'MessageTooLongError';
+    this.mtu = mtu;
+  }
 }
 
 /** What an {@link IcmpEchoSocket} needs from its interface; implemented by NetInterface. */
 export interface IcmpEchoSocketHost {
   /**
    * Queues one echo request.
+   * @throws {MessageTooLongError} for `do` over the path MTU.
    * @throws {RangeError} on a bad address or size, or no local address of that family.
    */
-  sendEchoRequest(destination: IpAddress, identifier: number, sequence: number, payload: Uint8Array): void;
+  sendEchoRequest(destination: IpAddress, identifier: number, sequence: number, payload: Uint8Array, pmtuDiscovery?: PmtuDiscovery): void;
   /** Releases the identifier. */
   releaseEcho(socket: IcmpEchoSocket): void;
 }
@@ -123,15 +151,18 @@ export class IcmpEchoSocket {
 
   /**
    * Sends an echo request to `destination` (IPv4 or IPv6) and remembers `now` for its sequence.
-   * Requests larger than the MTU are fragmented.
+   * Requests larger than the path MTU are fragmented, unless `pmtuDiscovery` is `do`.
    * @throws {TypeError} when the socket is closed.
+   * @throws {MessageTooLongError} for `do` and a request over the path MTU (nothing is sent).
    * @throws {RangeError} on a bad sequence, an oversized payload or no local address of that family.
    */
   sendEcho(destination: IpAddress, options: SendEchoOptions, now: number): void {
     if (this.isClosed) throw new TypeError(`ICMP echo socket ${this.identifier} is closed`);
     const seq = options.sequence;
     if (!Number.isInteger(seq) || seq < 0 || seq > 0xffff) throw new RangeError(`an echo sequence number is 0 to 65535, not ${seq}`);
-    this.host.sendEchoRequest(destination, this.identifier, seq, options.payload ?? DEFAULT_PAYLOAD);
+    const mode = options.pmtuDiscovery ?? 'want';
+    if (mode !== 'want' && mode !== 'do' && mode !== 'dont') throw new RangeError(`pmtuDiscovery is want, do or dont, not ${String(mode)}`);
+    this.host.sendEchoRequest(destination, this.identifier, seq, options.payload ?? DEFAULT_PAYLOAD, mode);
     // Re-inserting moves the sequence to the newest end, so the oldest is evicted first.
     this.sent.delete(seq);
     this.sent.set(seq, { at: now, answered: false });

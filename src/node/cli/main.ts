@@ -66,6 +66,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: () => import('./commands/ping-command.ts'),
   },
   {
+    name: 'mtu',
+    summary: 'Find the largest packet that reaches a host through a WireGuard tunnel unfragmented',
+    load: () => import('./commands/mtu-command.ts'),
+  },
+  {
     name: 'fetch',
     summary: 'Make an HTTP request through a WireGuard tunnel',
     load: () => import('./commands/fetch-command.ts'),

@@ -1,8 +1,10 @@
 /**
  * `wgweb ping`: ICMP echo (v4 or v6) to an address inside the tunnel, through the relay, printed
- * like ping(8). Exit status 0 when at least one reply came back, 1 otherwise.
+ * like ping(8): `-s SIZE` data bytes, `-i SECONDS` between requests, `-M do|dont|want` for Don't
+ * Fragment (do: never fragmented, "message too long" over the path MTU; a router on a smaller
+ * link answers "fragmentation needed, mtu=…"). Exit status 0 when at least one reply came back.
  */
-import { parseCommandArgs, type CommandSpec } from '../args.ts';
+import { parseCommandArgs, UsageError, type CommandSpec } from '../args.ts';
 import type { CliIo } from '../cli-io.ts';
 import { guardTunnelCommand, openTunnel, TUNNEL_OPTIONS } from '../tunnel-options.ts';
 
@@ -16,22 +18,31 @@ export const spec = {
     count: { type: 'integer', short: 'c', valueName: 'COUNT', min: 1, max: 100000, description: 'stop after COUNT replies or timeouts (default 4)' },
     interval: { type: 'number', short: 'i', valueName: 'SECONDS', min: 0.01, max: 60, description: 'wait between requests (default 1)' },
     timeout: { type: 'number', short: 'W', valueName: 'SECONDS', min: 0.01, max: 60, description: 'wait for each reply (default 2)' },
+    size: { type: 'integer', short: 's', valueName: 'SIZE', min: 0, max: 65507, description: 'data bytes per request (default 56; the IPv4 packet is SIZE + 28)' },
+    pmtudisc: { type: 'string', short: 'M', valueName: 'do|dont|want', description: "Don't Fragment: do = set, never fragment here; dont = clear; want = set unless too big (default)" },
   },
   positionals: [{ name: 'ADDRESS' }],
-  examples: ['wgweb ping --config wg0.conf --relay ws://127.0.0.1:8080 10.0.0.1', 'wgweb ping --config wg0.conf -c 10 fd00::1'],
+  examples: [
+    'wgweb ping --config wg0.conf --relay ws://127.0.0.1:8080 10.0.0.1',
+    'wgweb ping --config wg0.conf -c 10 -i 0.2 fd00::1',
+    'wgweb ping --config wg0.conf -M do -s 1392 10.0.0.1     # does a 1420-byte packet pass?',
+  ],
 } as const satisfies CommandSpec;
 
 export async function run(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommandArgs(spec, args);
   const target = positionals[0];
+  const mode = values.pmtudisc ?? 'want';
+  if (mode !== 'do' && mode !== 'dont' && mode !== 'want') throw new UsageError('ping', `-M takes do, dont or want, not "${mode}"`);
+  const size = values.size ?? 56;
   return guardTunnelCommand('ping', values, io, (values['handshake-timeout'] ?? 15) + (values.count ?? 4) * (values.interval ?? 1) + (values.timeout ?? 2) + 10, async (io, track) => {
   const session = await openTunnel('ping', values, io, track);
   try {
     const count = values.count ?? 4;
-    await io.stdout.write(`PING ${target} through ${session.currentRelayUrl()}: 56 data bytes\n`);
+    await io.stdout.write(`PING ${target} through ${session.currentRelayUrl()}: ${size} data bytes\n`);
     const summary = await session.ping(
       target,
-      { count, intervalMs: (values.interval ?? 1) * 1000, timeoutMs: (values.timeout ?? 2) * 1000 },
+      { count, intervalMs: (values.interval ?? 1) * 1000, timeoutMs: (values.timeout ?? 2) * 1000, size, pmtuDiscovery: mode },
       (r) => {
         let line: string;
         if ('rttMs' in r) line = `${r.bytes} bytes from ${r.from}: icmp_seq=${r.seq} ttl=${r.ttl ?? '?'} time=${r.rttMs.toFixed(2)} ms`;
