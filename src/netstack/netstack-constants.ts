@@ -25,6 +25,15 @@ export const MAX_DATAGRAM_LENGTH = 65535;
 // Implementation choices
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * TTL (IPv4) and hop limit (IPv6) of packets we originate. No RFC fixes the value: RFC 1122
+ * §3.2.1.7 only asks for a default big enough for the Internet's diameter, and RFC 8200 §3 leaves
+ * the hop limit to the node; 64 is IANA's recommended default (RFC 1700, "IP Parameters") and what
+ * Linux sends (net.ipv4.ip_default_ttl, net.ipv6.conf.*.hop_limit), so our packets look like the
+ * kernel's in captures and a traceroute's rising TTLs compare with it.
+ */
+export const DEFAULT_TTL = 64;
+export const DEFAULT_HOP_LIMIT = 64;
 /** ICMP errors we generate per second, and their burst (Linux's icmp_ratelimit is of this order). */
 export const ICMP_ERROR_RATE_PER_SECOND = 10;
 export const ICMP_ERROR_BURST = 10;

@@ -9,6 +9,7 @@
  * Options are skipped on input (the payload starts at IHL) and never emitted.
  */
 import type { IpAddress } from '../../shared/ip-address.ts';
+import { DEFAULT_TTL } from '../netstack-constants.ts';
 import { internetChecksum } from './checksum.ts';
 import { type WireResult, wireError, wireOk } from './wire-result.ts';
 
@@ -18,8 +19,6 @@ export const IPV4_HEADER_LENGTH = 20;
 export const IPV4_MAX_PACKET_LENGTH = 65535;
 /** Every IPv4 link carries at least 68 octets (RFC 791 §3.2, "Fragmentation and reassembly"). */
 export const IPV4_MIN_MTU = 68;
-/** Time to live for datagrams we originate; 64 is the IANA-recommended default (RFC 1700). */
-export const IPV4_DEFAULT_TTL = 64;
 
 const FLAG_DF = 0x4000;
 const FLAG_MF = 0x2000;
@@ -211,7 +210,7 @@ export const Ipv4Repr = {
     if (offset % 8 !== 0 || offset < 0 || offset >> 3 > OFFSET_MASK) {
       throw new RangeError(`an IPv4 fragment offset is a multiple of 8 below 65536, not ${offset}`);
     }
-    const ttl = repr.ttl ?? IPV4_DEFAULT_TTL;
+    const ttl = repr.ttl ?? DEFAULT_TTL;
     const id = repr.identification ?? 0;
     const flags = ((repr.dontFragment ?? true) ? FLAG_DF : 0) | (repr.moreFragments ? FLAG_MF : 0) | (offset >> 3);
     buffer[0] = 0x45;

@@ -9,6 +9,7 @@
  * IPv6 has no header checksum: integrity rests on the upper-layer checksum over a pseudo-header.
  */
 import type { IpAddress } from '../../shared/ip-address.ts';
+import { DEFAULT_HOP_LIMIT } from '../netstack-constants.ts';
 import { IpProtocol } from './ip-protocol.ts';
 import { type WireResult, wireOk } from './wire-result.ts';
 
@@ -20,8 +21,6 @@ export const IPV6_FRAGMENT_HEADER_LENGTH = 8;
 export const IPV6_MIN_MTU = 1280;
 /** The payload-length field is 16 bits; jumbograms (RFC 2675) are not supported. */
 export const IPV6_MAX_PAYLOAD_LENGTH = 65535;
-/** Hop limit for packets we originate (same default as IPv4's TTL). */
-export const IPV6_DEFAULT_HOP_LIMIT = 64;
 
 /** Why bytes cannot be viewed as an IPv6 packet. */
 export type Ipv6Malformation = 'truncated' | 'bad-version';
@@ -155,7 +154,7 @@ export const Ipv6Repr = {
     buffer[4] = len >> 8;
     buffer[5] = len & 0xff;
     buffer[6] = repr.nextHeader & 0xff;
-    buffer[7] = (repr.hopLimit ?? IPV6_DEFAULT_HOP_LIMIT) & 0xff;
+    buffer[7] = (repr.hopLimit ?? DEFAULT_HOP_LIMIT) & 0xff;
     buffer.set(repr.src, 8);
     buffer.set(repr.dst, 24);
   },
