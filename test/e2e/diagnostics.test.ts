@@ -141,4 +141,21 @@ describe('the DNS and port tools in Chromium against dnsmasq and the namespace k
     await tcp.getByRole('button', { name: 'Check ports' }).waitFor();
     assert.deepEqual(ui.errors, []);
   });
+
+  test("the ping card: Size and Don't fragment; a full-MTU packet passes, one byte more is refused with the MTU", SLOW, async () => {
+    await page.getByRole('tab', { name: 'Ping' }).click();
+    const ping = page.locator('wg-ping-tool');
+    await ping.getByLabel('Address', { exact: true }).fill(t4);
+    await ping.getByLabel('Count', { exact: true }).fill('1');
+    await ping.getByLabel('Size', { exact: true }).fill('1392');
+    await ping.getByLabel("Don't fragment").check();
+    await ping.getByRole('button', { name: 'Ping', exact: true }).click();
+    await ping.getByRole('status', { name: 'Summary' }).waitFor({ timeout: 30_000 });
+    const replies = ping.getByRole('list', { name: 'Replies' }).getByRole('listitem');
+    assert.match((await replies.first().textContent()) ?? '', new RegExp(`^1400 bytes from ${t4.replace(/\./g, '\\.')}: seq=1`));
+    await ping.getByLabel('Size', { exact: true }).fill('1393');
+    await ping.getByRole('button', { name: 'Ping', exact: true }).click();
+    await ping.getByRole('status', { name: 'Summary' }).waitFor({ timeout: 30_000 });
+    assert.match((await replies.first().textContent()) ?? '', /seq 1: local error: message too long, mtu=1420/);
+  });
 });

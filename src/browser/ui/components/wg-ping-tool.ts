@@ -1,6 +1,7 @@
 /**
  * <wg-ping-tool>: ICMP echo through the tunnel (IPv4 or IPv6): replies as they arrive, an RTT
- * chart, and the ping(8)-style summary. Stop cancels the wait.
+ * chart, and the ping(8)-style summary. Size (ping -s) and Don't fragment (ping -M do: a router on
+ * a smaller link answers with its MTU, shown on the reply line). Stop cancels the wait.
  */
 import { LitElement, css, html, nothing, svg } from 'lit';
 import type { PingReply, PingSummary } from '../../worker/tunnel-api.ts';
@@ -19,6 +20,8 @@ export class WgPingTool extends LitElement {
     connected: { type: Boolean },
     _address: { state: true },
     _count: { state: true },
+    _size: { state: true },
+    _dontFragment: { state: true },
     _replies: { state: true },
   };
   static override styles = [
@@ -27,6 +30,13 @@ export class WgPingTool extends LitElement {
     css`
       .replies .lost {
         color: var(--wg-warn);
+      }
+      label.check {
+        display: flex;
+        align-items: center;
+        gap: 0.35rem;
+        font-size: 0.8125rem;
+        padding-bottom: 0.45rem;
       }
       .chart {
         display: block;
@@ -72,6 +82,10 @@ export class WgPingTool extends LitElement {
   declare connected: boolean;
   declare _address: string;
   declare _count: string;
+  /** Echo data bytes (ping -s). */
+  declare _size: string;
+  /** Don't Fragment, never fragmented here (ping -M do). */
+  declare _dontFragment: boolean;
   declare _replies: PingReply[];
   /** The run: its value is the ping(8)-style summary; a stopped run shows no error. */
   readonly #run = new ToolRunController<PingSummary>(this);
@@ -82,12 +96,16 @@ export class WgPingTool extends LitElement {
     this.connected = false;
     this._address = '';
     this._count = '4';
+    this._size = '56';
+    this._dontFragment = false;
     this._replies = [];
   }
 
   override render() {
     const count = Number(this._count);
     const countOk = Number.isInteger(count) && count >= 1 && count <= 1000;
+    const size = Number(this._size);
+    const sizeOk = this._size.trim() !== '' && Number.isInteger(size) && size >= 0 && size <= 65507;
     return html`
       <form @submit=${this.#onSubmit}>
         ${renderTextField({ id: 'ping-address', label: 'Address', value: this._address, placeholder: '10.8.0.1 or fd00::1', onInput: (v) => (this._address = v) })}
@@ -103,10 +121,27 @@ export class WgPingTool extends LitElement {
             @input=${(e: Event) => (this._count = (e.target as HTMLInputElement).value)}
           />
         </div>
+        <div class="field narrow">
+          <label for="ping-size">Size</label>
+          <input
+            id="ping-size"
+            type="number"
+            min="0"
+            max="65507"
+            title="Data bytes per request (ping -s); the IPv4 packet is 28 bytes more"
+            .value=${this._size}
+            aria-invalid=${sizeOk ? 'false' : 'true'}
+            @input=${(e: Event) => (this._size = (e.target as HTMLInputElement).value)}
+          />
+        </div>
+        <label class="check" title="ping -M do: a packet over the path MTU is refused here, or a router answers with its MTU">
+          <input type="checkbox" .checked=${this._dontFragment} @change=${(e: Event) => (this._dontFragment = (e.target as HTMLInputElement).checked)} />
+          Don't fragment
+        </label>
         <div class="actions">
           ${this.#run.running
             ? html`<button type="button" class="danger" @click=${() => this.#run.abort()}>Stop</button>`
-            : html`<button type="submit" class="primary" ?disabled=${!this.connected || !this._address.trim() || !countOk}>Ping</button>`}
+            : html`<button type="submit" class="primary" ?disabled=${!this.connected || !this._address.trim() || !countOk || !sizeOk}>Ping</button>`}
         </div>
       </form>
       ${this.#renderResults()}
@@ -158,8 +193,9 @@ export class WgPingTool extends LitElement {
     if (!tunnel || this.#run.running) return;
     const address = this._address.trim();
     const count = Number(this._count);
+    const options = { count, size: Number(this._size), pmtuDiscovery: this._dontFragment ? ('do' as const) : ('want' as const) };
     this._replies = [];
-    void this.#run.run((signal) => tunnel.ping(address, { count }, (r) => (this._replies = [...this._replies, r]), signal));
+    void this.#run.run((signal) => tunnel.ping(address, options, (r) => (this._replies = [...this._replies, r]), signal));
   }
 }
 customElements.define('wg-ping-tool', WgPingTool);
