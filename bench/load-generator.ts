@@ -45,6 +45,12 @@ export interface LoadResult {
   readonly sentTotal: number;
 }
 
+/** Loopback address of client `index` (127.1.0.0/16: Linux answers the whole of 127/8 on lo). */
+export function loopbackClient(index: number): string {
+  if (!Number.isInteger(index) || index < 0 || index > 0xffff) throw new RangeError(`client index ${index} is outside 0..65535`);
+  return `127.1.${index >> 8}.${index & 0xff}`;
+}
+
 /** A type-4 message of `size` bytes for session `index` (receiver index = index, counter = run). */
 export function transportDatagram(size: number, index: number, run = 0): Buffer {
   if (!Number.isInteger(size) || size < 32) throw new RangeError(`a transport datagram has at least 32 bytes, not ${size}`);
@@ -82,13 +88,19 @@ export class LoadGenerator {
   /** Called for every echo (closed-loop mode refills the window here). */
   #onReply: ((c: Client) => void) | undefined;
 
+  readonly #sourceAddress: ((index: number) => string) | undefined;
+
   /**
    * @param url the WebSocket URL of session `index`.
    * @param protocol the subprotocol to offer (the wgweb relay requires `wgweb.v1`).
+   * @param sourceAddress the local address session `index` connects from; {@link loopbackClient}
+   *   makes each session a client of its own, as on a public relay (the relay limits what one
+   *   client address may hold).
    */
-  constructor(url: (index: number) => string, protocol?: string) {
+  constructor(url: (index: number) => string, protocol?: string, sourceAddress?: (index: number) => string) {
     this.#url = url;
     this.#protocol = protocol;
+    this.#sourceAddress = sourceAddress;
   }
 
   /** Open sessions. */
@@ -110,11 +122,16 @@ export class LoadGenerator {
     }
   }
 
+  #wsOptions(index: number): WebSocket.ClientOptions {
+    const localAddress = this.#sourceAddress?.(index);
+    return localAddress === undefined ? { perMessageDeflate: false } : { perMessageDeflate: false, localAddress };
+  }
+
   #openOne(index: number): Promise<void> {
     return new Promise((resolve, reject) => {
       const ws = this.#protocol
-        ? new WebSocket(this.#url(index), this.#protocol, { perMessageDeflate: false })
-        : new WebSocket(this.#url(index), { perMessageDeflate: false });
+        ? new WebSocket(this.#url(index), this.#protocol, this.#wsOptions(index))
+        : new WebSocket(this.#url(index), this.#wsOptions(index));
       const client: Client = { ws, index, inFlight: 0, lastReply: 0, open: false };
       const timer = setTimeout(() => {
         ws.terminate();

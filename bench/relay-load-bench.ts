@@ -20,7 +20,9 @@
  *
  * The two servers take turns at every step (sessions of the resting one stay open and quiet). The
  * relay runs at log level info only to read each session's drop counters from its session.close
- * line; --max-sessions is raised above the top level, --max-pps stays at its default, and levels
+ * line; --max-sessions is raised above the top level, --max-pps stays at its default; each session
+ * connects from its own loopback address (127.1.x.y), as many users would, so the per-client
+ * limits (sessions, connections, pending upgrades) apply to each as on a public relay; and levels
  * that the open-file limit (ulimit -n: one fd per session here, two in the server) cannot hold
  * are skipped with a message.
  *
@@ -35,7 +37,7 @@ import { pathToFileURL } from 'node:url';
 import { buildRelayUrl, RELAY_SUBPROTOCOL } from '../src/shared/relay-protocol.ts';
 import { cpuMs, openFileLimit, peakRssKiB, rssKiB, startBenchChild, startRelayProcess, type BenchChild, type RelayProcess } from './bench-child.ts';
 import { higherIsBetter, lowerIsBetter, type BenchEntry, type BenchModule, type BenchOptions } from './bench-entry.ts';
-import { LoadGenerator, MIXED_SIZES, type LoadResult } from './load-generator.ts';
+import { LoadGenerator, loopbackClient, MIXED_SIZES, type LoadResult } from './load-generator.ts';
 
 /** Datagrams per second each session sends in the paced windows (a light interactive user). */
 const PACED_PPS = 10;
@@ -136,7 +138,7 @@ async function measureWindow(server: Server, go: (onWindow: (phase: 'start' | 'e
  */
 async function driveBoth(servers: readonly [Server, Server], levels: readonly number[], windowMs: number, rounds: number): Promise<[SideResult, SideResult]> {
   const idle = servers.map((s) => rssKiB(s.pid));
-  const loads = servers.map((s) => new LoadGenerator(() => s.url, s.protocol));
+  const loads = servers.map((s) => new LoadGenerator(() => s.url, s.protocol, loopbackClient));
   const paced = servers.map(() => new Map<number, Window>());
   const saturated: (Window | undefined)[] = servers.map(() => undefined);
   try {
