@@ -4,7 +4,7 @@
  * script did. Each method resolves with plain (structured-clone-safe) data, or rejects with a
  * `WgwebError` (an Error with a stable `code`).
  *
- *   await wgweb.connect(configText)            // relay defaults to the UI's relay field (/wg)
+ *   await wgweb.connect(configText)            // relay defaults to the UI's relay field (/wg); a list = failover order
  *   await wgweb.ping('10.8.0.1', 3)            // { address, transmitted, received, …, replies }
  *   await wgweb.dns('corp.example', 'MX', { server: '10.8.0.53' })  // { rcode, answers, authorities, … }
  *   await wgweb.tcping('10.8.0.1', '22,80,8000-8100')               // { open, closed, filtered, results }
@@ -27,7 +27,7 @@ import type { SshOpenOptions, SshOpenResult, SshOutputEvent } from '../worker/tu
 /** What the automation drives: implemented by <wg-app> on top of its TunnelController. */
 export interface AutomationTarget {
   readonly ready: Promise<void>;
-  connect(configText: string, relayUrl?: string): Promise<TunnelStatus>;
+  connect(configText: string, relayUrl?: string | readonly string[]): Promise<TunnelStatus>;
   disconnect(): Promise<void>;
   status(): Promise<TunnelStatus | null>;
   ping(address: string, options: { count: number }, onReply: (r: PingReply) => void): Promise<PingSummary>;
@@ -88,7 +88,7 @@ export interface WgwebAutomation {
   /** Resolves once the tunnel worker is up (the UI is usable). */
   readonly ready: Promise<void>;
   /** Parses the config, opens the relay, starts the handshake. `relayUrl` defaults to the UI's field (`/wg`). */
-  connect(configText: string, relayUrl?: string): Promise<TunnelStatus>;
+  connect(configText: string, relayUrl?: string | readonly string[]): Promise<TunnelStatus>;
   disconnect(): Promise<void>;
   /** The current `wg show`-like snapshot, or null without a session. */
   status(): Promise<TunnelStatus | null>;
@@ -205,7 +205,10 @@ export function createAutomation(target: AutomationTarget): WgwebAutomation {
     connect: (configText, relayUrl) =>
       coded(async () => {
         if (typeof configText !== 'string') throw usage('wgweb.connect(configText, relayUrl?): configText must be the text of a wg-quick config');
-        if (relayUrl !== undefined && typeof relayUrl !== 'string') throw usage('wgweb.connect: relayUrl must be a string such as "/wg" or "ws://127.0.0.1:8080/wg"');
+        const list = typeof relayUrl === 'string' || relayUrl === undefined ? [] : relayUrl;
+        if ((relayUrl !== undefined && typeof relayUrl !== 'string' && !Array.isArray(relayUrl)) || list.some((u) => typeof u !== 'string')) {
+          throw usage('wgweb.connect: relayUrl must be a string such as "/wg" or "ws://127.0.0.1:8080/wg", or a list of them (failover order)');
+        }
         return target.connect(configText, relayUrl);
       }),
     disconnect: () => coded(() => target.disconnect()),

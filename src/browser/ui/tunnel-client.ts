@@ -25,6 +25,7 @@ import {
   type Iperf3Options,
   type Iperf3Progress,
   type Iperf3Result,
+  type ConnectOptions,
   type KeyPair,
   type PingOptions,
   type PingReply,
@@ -86,8 +87,8 @@ export class TunnelClient {
     this.#api = wrap<TunnelApi>(endpoint);
   }
 
-  connect(configText: string, relayUrl: string): Promise<TunnelStatus> {
-    return coded(() => this.#api.connect(configText, relayUrl));
+  connect(configText: string, relayUrl: string | readonly string[], options: ConnectOptions = {}): Promise<TunnelStatus> {
+    return coded(() => this.#api.connect(configText, relayUrl, options));
   }
 
   disconnect(): Promise<void> {

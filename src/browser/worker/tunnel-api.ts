@@ -99,6 +99,12 @@ export interface KeyPair {
   publicKey: string;
 }
 
+/** Options of {@link TunnelApi.connect}. */
+export interface ConnectOptions {
+  /** Access token for a relay that requires one (`wgweb token`). */
+  relayToken?: string;
+}
+
 /** What `sshConnect` takes from the page (plain data). */
 export interface SshOpenOptions {
   port?: number;
@@ -143,8 +149,12 @@ export type ProxiedCallback<T extends (...args: never[]) => unknown> = T & Proxy
  * are in {@link CaptureApi} (capture-api.ts).
  */
 export interface TunnelApi extends CaptureApi {
-  /** Parses the config, opens the relay and starts the handshake. Replaces a running session. */
-  connect(configText: string, relayUrl: string): Promise<TunnelStatus>;
+  /**
+   * Parses the config, opens the relay and starts the handshake. Replaces a running session.
+   * Several relay URLs are a failover list (Session's `relayUrl`, docs/relay.md); the token goes
+   * to the relay as a WebSocket subprotocol value, never in a URL.
+   */
+  connect(configText: string, relayUrl: string | readonly string[], options?: ConnectOptions): Promise<TunnelStatus>;
   /** Closes the session; resolves once it is down. A no-op without a session. */
   disconnect(): Promise<void>;
   /** The current snapshot, or `null` when there is no session. */

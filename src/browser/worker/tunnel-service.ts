@@ -48,7 +48,7 @@ import { CaptureService, type PacketHook } from '../capture/capture-service.ts';
 import { bridgeWebSocket, type WebSocketLike } from './websocket-port-bridge.ts';
 import type { OpenWebSocketOptions } from './websocket-port-protocol.ts';
 import { SshService, type SshSessionLike } from './ssh-service.ts';
-import type { SshOpenOptions, SshOpenResult, SshOutputEvent } from './tunnel-api.ts';
+import type { ConnectOptions, SshOpenOptions, SshOpenResult, SshOutputEvent } from './tunnel-api.ts';
 
 /** The part of `Session` (src/session/session.ts) this service uses. */
 export interface SessionLike extends SshSessionLike {
@@ -80,7 +80,13 @@ export interface SessionLike extends SshSessionLike {
  * starter supports it, receives the session's events while the connect is still under way, so the
  * page shows every initiation and retry as it happens, and why a connect failed (#18 item 5).
  */
-export type StartSession = (options: { configText: string; relayUrl: string; onPacket?: PacketHook; onEvent?: (event: SessionEvent) => void }) => Promise<SessionLike>;
+export type StartSession = (options: {
+  configText: string;
+  relayUrl: string | readonly string[];
+  relayToken?: string;
+  onPacket?: PacketHook;
+  onEvent?: (event: SessionEvent) => void;
+}) => Promise<SessionLike>;
 
 /** Events kept while no page listener is subscribed. */
 const BACKLOG_LIMIT = 500;
@@ -111,9 +117,14 @@ export class TunnelService implements TunnelApi {
     this.#capture = capture;
   }
 
-  async connect(configText: string, relayUrl: string): Promise<TunnelStatus> {
+  async connect(configText: string, relayUrl: string | readonly string[], options: ConnectOptions = {}): Promise<TunnelStatus> {
     if (typeof configText !== 'string') throw usage('connect: configText must be a string');
-    if (typeof relayUrl !== 'string' || relayUrl === '') throw usage('connect: relayUrl must be a non-empty string');
+    const urls = typeof relayUrl === 'string' ? [relayUrl] : relayUrl;
+    if (!Array.isArray(urls) || urls.length === 0 || urls.some((u) => typeof u !== 'string' || u === '')) {
+      throw usage('connect: relayUrl must be a non-empty string or a list of them (failover order)');
+    }
+    const relayToken = options?.relayToken;
+    if (relayToken !== undefined && typeof relayToken !== 'string') throw usage('connect: relayToken must be a string');
     const generation = ++this.#generation;
     await this.#closeSession();
     let session: SessionLike;
@@ -127,7 +138,13 @@ export class TunnelService implements TunnelApi {
       this.#queueEvent(event);
     };
     try {
-      session = await this.#start({ configText, relayUrl, onPacket: this.#capture.hookFor(configText), onEvent });
+      session = await this.#start({
+        configText,
+        relayUrl: urls.length === 1 ? urls[0]! : [...urls],
+        ...(relayToken ? { relayToken } : {}),
+        onPacket: this.#capture.hookFor(configText),
+        onEvent,
+      });
     } catch (e) {
       throw toPlainError(e);
     } finally {

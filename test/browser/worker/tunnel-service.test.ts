@@ -8,7 +8,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { expose } from 'comlink';
 import { WgwebError } from '../../../src/shared/errors.ts';
-import { TunnelService, type SessionLike } from '../../../src/browser/worker/tunnel-service.ts';
+import { TunnelService, type SessionLike, type StartSession } from '../../../src/browser/worker/tunnel-service.ts';
 import { TunnelClient } from '../../../src/browser/ui/tunnel-client.ts';
 import type { PingReply, SessionEvent, TunnelStatus } from '../../../src/browser/worker/tunnel-api.ts';
 import type { HttpRequestInit } from '../../../src/protocols/http/http-client.ts';
@@ -86,7 +86,7 @@ class ScriptedSession implements SessionLike {
   }
 }
 
-function pair(start: (o: { configText: string; relayUrl: string; onEvent?: (e: SessionEvent) => void }) => Promise<SessionLike>) {
+function pair(start: StartSession) {
   const { port1, port2 } = new MessageChannel();
   const service = new TunnelService(start);
   expose(service, port1 as unknown as Parameters<typeof expose>[1]);
@@ -126,8 +126,24 @@ describe('TunnelService through TunnelClient', () => {
     done();
   });
 
+  test('several relay URLs reach the session as a failover list, with the relay token; bad lists and tokens are USAGE', async () => {
+    let seen: Parameters<StartSession>[0] | undefined;
+    const { client, done } = pair(async (o) => ((seen = o), new ScriptedSession()));
+    await client.connect('c', ['ws://a:1/wg', 'ws://b:2/wg'], { relayToken: 'tok' });
+    assert.deepEqual(seen?.relayUrl, ['ws://a:1/wg', 'ws://b:2/wg']);
+    assert.equal(seen?.relayToken, 'tok');
+    await client.connect('c', ['ws://a:1/wg']);
+    assert.equal(seen?.relayUrl, 'ws://a:1/wg');
+    assert.equal('relayToken' in seen!, false, 'no token: none passed');
+    const codeOf = (p: Promise<unknown>) => p.then(() => 'resolved', (e: { code?: string }) => e.code);
+    assert.equal(await codeOf(client.connect('c', [])), 'USAGE');
+    assert.equal(await codeOf(client.connect('c', ['ws://a:1/wg', ''])), 'USAGE');
+    assert.equal(await codeOf(client.connect('c', 'ws://a:1/wg', { relayToken: 3 as unknown as string })), 'USAGE');
+    done();
+  });
+
   test('connect hands config and relay URL to the session and returns its status', async () => {
-    let seen: { configText: string; relayUrl: string; onPacket?: unknown; onEvent?: unknown } | undefined;
+    let seen: Parameters<StartSession>[0] | undefined;
     const { client, done } = pair(async (o) => ((seen = o), new ScriptedSession()));
     const status = await client.connect('[Interface]\n', 'ws://127.0.0.1:1/wg');
     const { onPacket, onEvent, ...rest } = seen ?? { configText: '', relayUrl: '' };

@@ -12,6 +12,8 @@ export interface TextFieldOptions {
   value: string;
   placeholder: string;
   onInput: (value: string) => void;
+  /** `password` masks a secret (a token); default `text`. */
+  type?: 'text' | 'password';
 }
 
 /** `<div class="field"><label/><input/></div>` for an address-like value. */
@@ -21,7 +23,7 @@ export function renderTextField(o: TextFieldOptions) {
     <input
       id=${o.id}
       class="mono"
-      type="text"
+      type=${o.type ?? 'text'}
       .value=${o.value}
       placeholder=${o.placeholder}
       spellcheck="false"

@@ -13,7 +13,7 @@ import { createAutomation, type AutomationTarget, type SshTarget, type WgwebAuto
 import { CaptureController } from '../controllers/capture-controller.ts';
 import { ThemeController } from '../controllers/theme-controller.ts';
 import { TunnelController } from '../controllers/tunnel-controller.ts';
-import { DEFAULT_RELAY_PATH, resolveRelayUrl } from '../lib/relay-url.ts';
+import { DEFAULT_RELAY_PATH, resolveRelayUrls } from '../lib/relay-url.ts';
 import { SettingsStore, browserStorage } from '../lib/settings-store.ts';
 import { sharedStyles } from '../styles/shared-styles.ts';
 import type { TunnelRequestInit } from '../tunnel-client.ts';
@@ -44,6 +44,7 @@ export class WgApp extends LitElement implements AutomationTarget {
     _remember: { state: true },
     _trustJson: { state: true },
     _sshKnownHosts: { state: true },
+    _relayToken: { state: true },
   };
   static override styles = [
     sharedStyles,
@@ -138,6 +139,8 @@ export class WgApp extends LitElement implements AutomationTarget {
   declare _trustJson: unknown;
   /** SSH known hosts (known_hosts lines), persisted with the config when the user opted in. */
   declare _sshKnownHosts: string;
+  /** Relay access token (a secret: kept in storage only under the "remember" opt-in, never in a URL). */
+  declare _relayToken: string;
   readonly tunnel: TunnelController;
   readonly automation: WgwebAutomation;
   /** The worker's packet capture (the packet list and `wgweb.capture`). */
@@ -154,6 +157,7 @@ export class WgApp extends LitElement implements AutomationTarget {
     this._remember = this.#settings.remembersConfig;
     this._trustJson = this.#settings.rememberedTrust;
     this._sshKnownHosts = this.#settings.rememberedSshKnownHosts ?? '';
+    this._relayToken = this.#settings.rememberedRelayToken ?? '';
     this.#theme = new ThemeController(this, this.#settings);
     this.tunnel = new TunnelController(this, {
       createWorker:
@@ -177,11 +181,11 @@ export class WgApp extends LitElement implements AutomationTarget {
     return this.tunnel.ready;
   }
 
-  /** Connects with `configText`, showing it in the editor like a paste would. */
-  async connect(configText: string, relayUrl?: string): Promise<TunnelStatus> {
+  /** Connects with `configText`, showing it in the editor like a paste would; a relay list is failover order. */
+  async connect(configText: string, relayUrl?: string | readonly string[]): Promise<TunnelStatus> {
     this.#setConfig(configText);
-    if (relayUrl !== undefined) this.#setRelay(relayUrl);
-    return this.tunnel.connect(configText, this.#resolvedRelay());
+    if (relayUrl !== undefined) this.#setRelay(typeof relayUrl === 'string' ? relayUrl : relayUrl.join(' '));
+    return this.tunnel.connect(configText, this.#resolvedRelays(), this.#relayOptions());
   }
 
   disconnect(): Promise<void> {
@@ -292,7 +296,7 @@ export class WgApp extends LitElement implements AutomationTarget {
     const badge = state === 'down' && t.lastError ? { text: 'Connection failed', cls: 'err' } : (STATE_BADGE[state] ?? STATE_BADGE.down);
     let relayError = '';
     try {
-      resolveRelayUrl(this._relayInput, location);
+      resolveRelayUrls(this._relayInput, location);
     } catch (e) {
       relayError = (e as Error).message;
     }
@@ -332,6 +336,8 @@ export class WgApp extends LitElement implements AutomationTarget {
           <wg-config-panel
             .configText=${this._configText}
             .relayUrl=${this._relayInput}
+            .relayToken=${this._relayToken}
+            @wg-relay-token-input=${(e: CustomEvent<{ value: string }>) => this.#setRelayToken(e.detail.value)}
             .relayError=${relayError}
             .remember=${this._remember}
             .state=${state}
@@ -365,8 +371,17 @@ export class WgApp extends LitElement implements AutomationTarget {
     `;
   }
 
-  #resolvedRelay(): string {
-    return resolveRelayUrl(this._relayInput, location);
+  #resolvedRelays(): string[] {
+    return resolveRelayUrls(this._relayInput, location);
+  }
+
+  #relayOptions(): { relayToken?: string } {
+    return this._relayToken ? { relayToken: this._relayToken } : {};
+  }
+
+  #setRelayToken(value: string) {
+    this._relayToken = value;
+    if (this._remember) this.#settings.rememberRelayToken(value);
   }
 
   #setConfig(value: string) {
@@ -385,7 +400,9 @@ export class WgApp extends LitElement implements AutomationTarget {
       this.#settings.rememberConfig(this._configText);
       if (this._trustJson !== undefined) this.#settings.rememberTrust(this._trustJson);
       if (this._sshKnownHosts) this.#settings.rememberSshKnownHosts(this._sshKnownHosts);
+      if (this._relayToken) this.#settings.rememberRelayToken(this._relayToken);
     } else {
+      this.#settings.forgetRelayToken();
       this.#settings.forgetConfig();
       this.#settings.forgetTrust();
       this.#settings.forgetSshKnownHosts();
@@ -434,14 +451,14 @@ export class WgApp extends LitElement implements AutomationTarget {
   }
 
   #onConnect() {
-    let relay: string;
+    let relays: string[];
     try {
-      relay = this.#resolvedRelay();
+      relays = this.#resolvedRelays();
     } catch {
       return;
     }
     // Failures are shown by the panel (lastError) and logged by the controller.
-    this.tunnel.connect(this._configText, relay).catch(() => {});
+    this.tunnel.connect(this._configText, relays, this.#relayOptions()).catch(() => {});
   }
 
   #onDisconnect() {

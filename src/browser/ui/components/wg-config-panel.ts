@@ -3,7 +3,7 @@
  * you type), or generate a new key pair; the relay URL; the opt-in to remember the config; and
  * Connect / Disconnect. Properties down, events up:
  *
- *   wg-config-input { value }   wg-relay-input { value }   wg-remember-change { remember }
+ *   wg-config-input { value }   wg-relay-input { value }   wg-relay-token-input { value }   wg-remember-change { remember }
  *   wg-connect                  wg-disconnect               wg-trust-change { json } (from the
  *                                                            "Certificates" tab: HTTPS trust)
  *
@@ -16,6 +16,7 @@ import type { TunnelKeys } from '../controllers/tunnel-controller.ts';
 import { diagnoseConfig, findPrivateKey, type ConfigDiagnosis } from '../lib/config-diagnostics.ts';
 import { hintsForError } from '../lib/error-hints.ts';
 import { fetchDemoAvailability, fetchDemoConfig } from '../lib/demo-client.ts';
+import { renderTextField } from './text-field.ts';
 import { sharedStyles } from '../styles/shared-styles.ts';
 import { panelId, renderTablist, tabId } from './tablist.ts';
 import './wg-config-editor.ts';
@@ -27,6 +28,7 @@ export class WgConfigPanel extends LitElement {
   static override properties = {
     configText: { attribute: false },
     relayUrl: { attribute: false },
+    relayToken: { attribute: false },
     relayError: { attribute: false },
     remember: { attribute: false },
     state: { attribute: false },
@@ -118,6 +120,8 @@ export class WgConfigPanel extends LitElement {
 
   declare configText: string;
   declare relayUrl: string;
+  /** The relay access token (shown masked; the owner keeps it, in storage only with "remember"). */
+  declare relayToken: string;
   declare relayError: string;
   declare remember: boolean;
   declare state: PanelState;
@@ -140,6 +144,7 @@ export class WgConfigPanel extends LitElement {
     super();
     this.configText = '';
     this.relayUrl = '';
+    this.relayToken = '';
     this.relayError = '';
     this.remember = false;
     this.state = 'down';
@@ -273,8 +278,17 @@ export class WgConfigPanel extends LitElement {
         ${this.relayError ? html`<div class="field-error" id="relay-error">${this.relayError}</div>` : nothing}
         <div class="help" id="relay-help">
           The wgweb relay turns WebSocket messages into UDP. <code>/wg</code> is the server this page came from.
+          Several URLs (separated by spaces) are tried in order: if the one in use fails, the tunnel moves to the next.
         </div>
       </div>
+      ${renderTextField({
+        id: 'relay-token',
+        label: 'Relay token (only if the relay asks for one)',
+        type: 'password',
+        value: this.relayToken,
+        placeholder: '',
+        onInput: (value) => this.#emit('wg-relay-token-input', { value }),
+      })}
       <div>
         <label class="check">
           <input

@@ -148,15 +148,17 @@ export class TunnelController implements ReactiveController, TunnelTools, Tunnel
     return this.status?.state ?? 'down';
   }
 
-  async connect(configText: string, relayUrl: string): Promise<TunnelStatus> {
+  /** @param relayUrl one relay, or several in failover order; `options.relayToken` for a relay that asks for one. */
+  async connect(configText: string, relayUrl: string | readonly string[], options: { relayToken?: string } = {}): Promise<TunnelStatus> {
     const client = this.#requireClient();
     this.busy = 'connecting';
     this.lastError = undefined;
     this.lastErrorFromSession = false;
     this.#lastSessionError = undefined;
-    this.#appLog('info', 'connect', `Connecting through the relay at ${redactUrl(relayUrl)}…`);
+    const urls = typeof relayUrl === 'string' ? [relayUrl] : relayUrl;
+    this.#appLog('info', 'connect', urls.length === 1 ? `Connecting through the relay at ${redactUrl(urls[0]!)}…` : `Connecting through the first relay that answers of ${urls.map(redactUrl).join(', ')}…`);
     try {
-      const status = await this.#guard(client.connect(configText, relayUrl));
+      const status = await this.#guard(client.connect(configText, relayUrl, options.relayToken ? { relayToken: options.relayToken } : {}));
       this.status = status;
       return status;
     } catch (e) {

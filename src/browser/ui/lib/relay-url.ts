@@ -43,3 +43,12 @@ export function resolveRelayUrl(input: string, page: { protocol: string; host: s
 function isLoopback(hostname: string): boolean {
   return hostname === 'localhost' || hostname === '[::1]' || /^127\./.test(hostname);
 }
+
+/**
+ * A relay list as typed in the relay field: URLs separated by spaces, commas or new lines, in
+ * failover order, each resolved like {@link resolveRelayUrl}. An empty field is the default relay.
+ */
+export function resolveRelayUrls(input: string, page: { protocol: string; host: string }): string[] {
+  const parts = input.split(/[\s,]+/).filter(Boolean);
+  return parts.length ? parts.map((p) => resolveRelayUrl(p, page)) : [resolveRelayUrl('', page)];
+}

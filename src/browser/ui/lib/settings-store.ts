@@ -19,6 +19,7 @@ const KEY = {
   config: 'wgweb.config',
   trust: 'wgweb.trust',
   sshKnownHosts: 'wgweb.sshKnownHosts',
+  relayToken: 'wgweb.relayToken',
 } as const;
 
 export class SettingsStore {
@@ -93,6 +94,20 @@ export class SettingsStore {
   /** Stores the known_hosts lines (call only when the user opted in to remembering). False if refused. */
   rememberSshKnownHosts(lines: string): boolean {
     return this.#put(KEY.sshKnownHosts, JSON.stringify({ version: 1, lines }));
+  }
+
+  /** The remembered relay access token (a secret: stored only under the config's opt-in). */
+  get rememberedRelayToken(): string | undefined {
+    return this.#get(KEY.relayToken) ?? undefined;
+  }
+
+  /** Stores the relay token (call only when the user opted in); an empty token deletes it. */
+  rememberRelayToken(token: string): boolean {
+    return this.#put(KEY.relayToken, token || undefined);
+  }
+
+  forgetRelayToken(): void {
+    this.#put(KEY.relayToken, undefined);
   }
 
   forgetSshKnownHosts(): void {

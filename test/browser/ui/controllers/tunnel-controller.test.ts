@@ -10,7 +10,7 @@ import { expose } from 'comlink';
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { WgwebError } from '../../../../src/shared/errors.ts';
 import { TunnelController } from '../../../../src/browser/ui/controllers/tunnel-controller.ts';
-import { TunnelService, type SessionLike } from '../../../../src/browser/worker/tunnel-service.ts';
+import { TunnelService, type SessionLike, type StartSession } from '../../../../src/browser/worker/tunnel-service.ts';
 import type { SessionEvent, TunnelStatus } from '../../../../src/browser/worker/tunnel-api.ts';
 
 class FakeHost implements ReactiveControllerHost {
@@ -60,7 +60,7 @@ class Scripted implements SessionLike {
 }
 
 /** A MessagePort dressed as a Worker, with the service exposed on the other end. */
-function workerFor(start: (o: { configText: string; relayUrl: string }) => Promise<SessionLike>) {
+function workerFor(start: StartSession) {
   const { port1, port2 } = new MessageChannel();
   expose(new TunnelService(start), port1 as unknown as Parameters<typeof expose>[1]);
   const worker = port2 as unknown as Worker;
@@ -79,7 +79,7 @@ async function until(cond: () => boolean, c: TunnelController): Promise<void> {
   assert.ok(cond(), 'condition never became true');
 }
 
-function setup(start: (o: { configText: string; relayUrl: string }) => Promise<SessionLike>, logLimit = 500) {
+function setup(start: StartSession, logLimit = 500) {
   const host = new FakeHost();
   const c = new TunnelController(host, { createWorker: () => workerFor(start), pollMs: 3_600_000, logLimit });
   c.hostConnected();

@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { resolveRelayUrl } from '../../../../src/browser/ui/lib/relay-url.ts';
+import { resolveRelayUrl, resolveRelayUrls } from '../../../../src/browser/ui/lib/relay-url.ts';
 
 const http = { protocol: 'http:', host: '127.0.0.1:8080' };
 const https = { protocol: 'https:', host: 'wg.example.com' };
@@ -23,4 +23,11 @@ describe('resolveRelayUrl', () => {
     assert.throws(() => resolveRelayUrl('ws://relay.example/wg', https), /wss:\/\//);
     assert.equal(resolveRelayUrl('ws://127.0.0.1:8080/wg', https), 'ws://127.0.0.1:8080/wg');
   });
+});
+
+describe('resolveRelayUrls (the relay field as a failover list)', () => {
+  test('URLs separated by spaces, commas or lines, in order, each resolved', () =>
+    assert.deepEqual(resolveRelayUrls(' /wg, ws://10.0.0.5:8080/wg\nrelay.example/wg ', http), ['ws://127.0.0.1:8080/wg', 'ws://10.0.0.5:8080/wg', 'ws://relay.example/wg']));
+  test('an empty field is this server at /wg', () => assert.deepEqual(resolveRelayUrls('  ', http), ['ws://127.0.0.1:8080/wg']));
+  test('one bad URL refuses the list', () => assert.throws(() => resolveRelayUrls('/wg ftp://x/wg', http), /ws:\/\//));
 });

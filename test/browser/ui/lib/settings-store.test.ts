@@ -87,4 +87,16 @@ describe('SettingsStore', () => {
     storage.setItem('wgweb.sshKnownHosts', '{"lines":3}');
     assert.equal(s.rememberedSshKnownHosts, undefined);
   });
+  test('keeps the relay token only when asked, and an empty token deletes it', () => {
+    const storage = new MapStorage();
+    const s = new SettingsStore(storage);
+    assert.equal(s.rememberedRelayToken, undefined);
+    s.rememberRelayToken('eyJ.secret');
+    assert.equal(s.rememberedRelayToken, 'eyJ.secret');
+    s.rememberRelayToken('');
+    assert.equal(storage.map.has('wgweb.relayToken'), false);
+    s.rememberRelayToken('x');
+    s.forgetRelayToken();
+    assert.equal(s.rememberedRelayToken, undefined);
+  });
 });
