@@ -14,6 +14,9 @@
  *                                datagrams lost (no echo within 1 s) in the notes
  *   relay-load.cpu-1000          process CPU (/proc utime+stime) per 1000 datagrams forwarded
  *                                (both directions) during the 1000-session paced window
+ *   relay-load.sessions-per-gib-{1000,5000}
+ *                                sessions per GiB of VmRSS above idle, N sessions open and quiet
+ *                                (5000 are opened after the active levels, quiet only)
  *   relay-load.rss-busy          VmRSS at the end of the saturated window
  *   relay-load.throughput-1000   datagrams forwarded per second (both directions) with 1000
  *                                sessions, each keeping SATURATE_WINDOW full-size datagrams in flight
@@ -42,6 +45,9 @@ import { LoadGenerator, loopbackClient, MIXED_SIZES, type LoadResult } from './l
 /** Datagrams per second each session sends in the paced windows (a light interactive user). */
 const PACED_PPS = 10;
 const LEVELS = [1, 100, 1000] as const;
+/** Idle levels for sessions per GiB (#17 item 7): sessions open, no datagram after the first echo. */
+const IDLE_LEVELS = [1000, 5000] as const;
+const GiB_KiB = 1024 * 1024;
 const SATURATE_WINDOW = 2;
 /** File descriptors the bench needs besides one per session (node, tsx, stdio, sockets of its own). */
 const FD_HEADROOM = 128;
@@ -97,6 +103,8 @@ interface Window {
 
 interface SideResult {
   readonly idleKiB: number;
+  /** VmRSS with n sessions open and quiet, by n. */
+  readonly quiet: Map<number, number>;
   readonly paced: Map<number, Window>;
   /** The best saturated window. */
   readonly saturated: Window;
@@ -136,8 +144,19 @@ async function measureWindow(server: Server, go: (onWindow: (phase: 'start' | 'e
  * same machine: sessions of the idle side stay open but quiet (they cost the other process
  * nothing). The saturated window runs `rounds` times per side, alternating; the best round counts.
  */
-async function driveBoth(servers: readonly [Server, Server], levels: readonly number[], windowMs: number, rounds: number): Promise<[SideResult, SideResult]> {
+async function driveBoth(
+  servers: readonly [Server, Server],
+  levels: readonly number[],
+  idleLevels: readonly number[],
+  windowMs: number,
+  rounds: number,
+): Promise<[SideResult, SideResult]> {
   const idle = servers.map((s) => rssKiB(s.pid));
+  const quiet = servers.map(() => new Map<number, number>());
+  const measureQuiet = async (k: number, n: number): Promise<void> => {
+    await sleep(1000); // opening done, first echoes answered, nothing in flight
+    quiet[k].set(n, rssKiB(servers[k].pid));
+  };
   const loads = servers.map((s) => new LoadGenerator(() => s.url, s.protocol, loopbackClient));
   const paced = servers.map(() => new Map<number, Window>());
   const saturated: (Window | undefined)[] = servers.map(() => undefined);
@@ -145,6 +164,7 @@ async function driveBoth(servers: readonly [Server, Server], levels: readonly nu
     for (const n of levels) {
       for (const [k, server] of servers.entries()) {
         await loads[k].grow(n);
+        if (idleLevels.includes(n)) await measureQuiet(k, n);
         await sleep(200);
         const w = await measureWindow(server, (onWindow) => loads[k].paced({ perSessionPps: PACED_PPS, durationMs: windowMs, warmupMs: 700, onWindow }));
         paced[k].set(n, w);
@@ -158,7 +178,17 @@ async function driveBoth(servers: readonly [Server, Server], levels: readonly nu
         if (!best || forwarded(w) / w.load.seconds > forwarded(best) / best.load.seconds) saturated[k] = w;
       }
     }
-    const out = servers.map((s, k) => ({ idleKiB: idle[k], paced: paced[k], saturated: saturated[k]!, peakKiB: peakRssKiB(s.pid) }));
+    const peak = servers.map((s) => peakRssKiB(s.pid));
+    // Levels above the active ones: opened and measured quiet only (after the saturated windows,
+    // so what those left in the heap counts against us, as it would on a real relay).
+    for (const n of idleLevels.filter((m) => !levels.includes(m))) {
+      for (const k of servers.keys()) {
+        await loads[k].grow(n);
+        await measureQuiet(k, n);
+        process.stderr.write(`    ${servers[k].label}: ${n} quiet sessions, RSS ${Math.round(quiet[k].get(n)! / 1024)} MiB\n`);
+      }
+    }
+    const out = servers.map((s, k) => ({ idleKiB: idle[k], quiet: quiet[k], paced: paced[k], saturated: saturated[k]!, peakKiB: peak[k] }));
     return [out[0], out[1]];
   } finally {
     for (const l of loads) await l.close();
@@ -175,7 +205,9 @@ async function run(options: BenchOptions): Promise<BenchEntry[]> {
   const limit = openFileLimit();
   const fits = (n: number): boolean => 2 * n + FD_HEADROOM <= limit;
   const levels = LEVELS.filter(fits);
+  const idleLevels = IDLE_LEVELS.filter(fits);
   const top = levels[levels.length - 1];
+  const most = Math.max(top, ...idleLevels);
   if (levels.length < LEVELS.length) {
     process.stderr.write(`  relay-load: ulimit -n is ${limit}; ${LEVELS.filter((n) => !fits(n)).join(', ')} sessions need ${2 * LEVELS[LEVELS.length - 1] + FD_HEADROOM}: skipped\n`);
   }
@@ -190,7 +222,7 @@ async function run(options: BenchOptions): Promise<BenchEntry[]> {
     const relayDrops: Record<string, number> = {};
     const relay: RelayProcess = await startRelayProcess({
       allow: [target],
-      args: ['--max-sessions', String(top + 100)],
+      args: ['--max-sessions', String(most + 100)],
       logLevel: 'info',
       onLog: (e) => {
         if (e.msg !== 'session.close' || typeof e.drops !== 'object' || e.drops === null) return;
@@ -207,7 +239,7 @@ async function run(options: BenchOptions): Promise<BenchEntry[]> {
     const ours: Server = { label: 'wgweb relay', pid: relay.pid, url: buildRelayUrl(relay.wsUrl, { host: '127.0.0.1', port: echoPort }), protocol: RELAY_SUBPROTOCOL };
     const base: Server = { label: 'raw ws→dgram forwarder', pid: raw.pid, url: `ws://127.0.0.1:${raw.match[1]}/wg`, protocol: RELAY_SUBPROTOCOL };
     const rounds = options.quick ? 1 : 3;
-    const [o, b] = await driveBoth([ours, base], levels, windowMs, rounds);
+    const [o, b] = await driveBoth([ours, base], levels, idleLevels, windowMs, rounds);
     await sleep(500); // the last session.close lines
     const dropText = Object.entries(relayDrops)
       .filter(([, n]) => n > 0)
@@ -223,6 +255,17 @@ async function run(options: BenchOptions): Promise<BenchEntry[]> {
       ratio: lowerIsBetter(o.idleKiB, b.idleKiB),
       notes: 'the relay process also carries tsx (TypeScript compiled on load), the CLI, the static file server and the destination policy',
     });
+    for (const n of idleLevels) {
+      const perGiB = (side: SideResult): number => (n * GiB_KiB) / Math.max(1, side.quiet.get(n)! - side.idleKiB);
+      entries.push({
+        name: `relay-load.sessions-per-gib-${n}`,
+        measured: `sessions per GiB of VmRSS above the idle process, with ${n} sessions open and quiet (each from its own client address, after one echoed datagram)`,
+        ours: { label: 'wgweb relay', value: perGiB(o), unit: 'sessions/GiB' },
+        baseline: { label: 'raw ws→dgram forwarder', value: perGiB(b), unit: 'sessions/GiB' },
+        ratio: higherIsBetter(perGiB(o), perGiB(b)),
+        notes: `VmRSS ${mib(o.quiet.get(n)!)} (forwarder ${mib(b.quiet.get(n)!)}); ${((o.quiet.get(n)! - o.idleKiB) / n).toFixed(1)} KiB per session (forwarder ${((b.quiet.get(n)! - b.idleKiB) / n).toFixed(1)})`,
+      });
+    }
     const avgSize = MIXED_SIZES.reduce((a, s) => a + s, 0) / MIXED_SIZES.length;
     for (const n of levels) {
       const ow = o.paced.get(n)!;
@@ -281,7 +324,7 @@ async function run(options: BenchOptions): Promise<BenchEntry[]> {
 }
 
 export const bench: BenchModule = {
-  title: 'relay under load: 1, 100, 1000 sessions vs a raw forwarder',
+  title: 'relay under load: 1, 100, 1000 sessions (and 5000 quiet) vs a raw forwarder',
   run,
 };
 
