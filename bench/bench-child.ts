@@ -1,9 +1,8 @@
 /**
- * Child processes for benchmarks that measure one process alone (its RSS and CPU from /proc), and
- * the `wgweb relay` command run as a deployment runs it.
+ * Child processes for benchmarks that measure one process alone (its RSS and CPU from /proc). The
+ * `wgweb relay` process itself is harness/relay-process.ts (shared with the tests).
  *
  *   startBenchChild(node args, /ready (.*)/)  →  { pid, match, stop() }
- *   startRelayProcess({ allow, args })         →  { url, wsUrl, pid, close() }
  *   rssKiB(pid) / peakRssKiB(pid) / cpuMs(pid) / openFileLimit()
  *
  * Every child runs under `setpriv --pdeathsig KILL` (which execs, so the pid is the process
@@ -15,7 +14,6 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BIN = fileURLToPath(new URL('../bin/wgweb.js', import.meta.url));
 
 export interface BenchChild {
   readonly process: ChildProcess;
@@ -78,59 +76,6 @@ export async function startBenchChild(
     await stop();
     throw e;
   }
-}
-
-export interface RelayProcess {
-  /** The page URL, e.g. `http://127.0.0.1:PORT/`. */
-  readonly url: string;
-  /** The WebSocket URL without `?to=`, e.g. `ws://127.0.0.1:PORT/wg`. */
-  readonly wsUrl: string;
-  readonly pid: number;
-  close(): Promise<void>;
-}
-
-/**
- * `node bin/wgweb.js relay --listen 127.0.0.1:0 --no-demo --log-level LEVEL --allow ... ARGS`
- * (a free loopback port; the port is read from the line the command prints when it listens).
- * `onLog` receives every JSON log line the relay writes (at `logLevel`, default error).
- */
-export async function startRelayProcess(options: {
-  allow: readonly string[];
-  args?: readonly string[];
-  nodeArgs?: readonly string[];
-  logLevel?: 'debug' | 'info' | 'warn' | 'error';
-  onLog?: (entry: Record<string, unknown>) => void;
-}): Promise<RelayProcess> {
-  const onLog = options.onLog;
-  const child = await startBenchChild(
-    [
-      ...(options.nodeArgs ?? []),
-      BIN,
-      'relay',
-      '--listen',
-      '127.0.0.1:0',
-      '--no-demo',
-      '--log-level',
-      options.logLevel ?? 'error',
-      ...options.allow.flatMap((a) => ['--allow', a]),
-      ...(options.args ?? []),
-    ],
-    /listening on (http:\/\/\S+) \(WebSocket (ws:\/\/\S+)\)/,
-    {
-      name: 'wgweb relay',
-      onStderrLine: onLog
-        ? (line) => {
-            if (!line.startsWith('{')) return;
-            try {
-              onLog(JSON.parse(line) as Record<string, unknown>);
-            } catch {
-              // not a log line
-            }
-          }
-        : undefined,
-    },
-  );
-  return { url: child.match[1], wsUrl: child.match[2], pid: child.pid, close: child.stop };
 }
 
 function statusField(pid: number, field: string): number {

@@ -24,7 +24,8 @@ import { startIntranetSite } from '../harness/intranet-site.ts';
 import { browserSkipReason, interopSkipReason } from '../harness/requirements.ts';
 import { DIST_UI, ensureUiBuilt, launchBrowser } from '../harness/browser.ts';
 import { formatEndpoint } from '../src/shared/ip-address.ts';
-import { startBenchChild, startRelayProcess } from './bench-child.ts';
+import { startBenchChild } from './bench-child.ts';
+import { startRelayProcess } from '../harness/relay-process.ts';
 import { lowerIsBetter, type BenchEntry, type BenchModule, type BenchOptions } from './bench-entry.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -62,7 +63,7 @@ async function run(options: BenchOptions): Promise<BenchEntry[]> {
     closers.push(() => direct.stop());
     const directBase = `http://127.0.0.1:${direct.match[1]}`;
     const client = await peer.addClient();
-    const relay = await startRelayProcess({ allow: [formatEndpoint(peer.endpoint)], args: ['--static', DIST_UI] });
+    const relay = await startRelayProcess({ allow: [formatEndpoint(peer.endpoint)], args: ['--static', DIST_UI], browse: true, logLevel: 'error' });
     closers.push(() => relay.close());
     const browser = await launchBrowser();
     closers.push(() => browser.close());

@@ -54,7 +54,8 @@ import { DIST_UI, ensureUiBuilt } from '../harness/browser.ts';
 import { launchCdpChromium, type CdpBrowser, type CdpPage, type CdpSession } from '../harness/cdp-chromium.ts';
 import { buildRelayUrl } from '../src/shared/relay-protocol.ts';
 import { formatEndpoint, type Endpoint } from '../src/shared/ip-address.ts';
-import { cpuShares, descendantCpu, startRelayProcess, threadCpu, type RelayProcess } from './bench-child.ts';
+import { cpuShares, descendantCpu, threadCpu } from './bench-child.ts';
+import { startRelayProcess, type RelayProcess } from '../harness/relay-process.ts';
 import { higherIsBetter, lowerIsBetter, type BenchEntry, type BenchModule, type BenchOptions } from './bench-entry.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -808,6 +809,7 @@ export async function runBrowserBench(options: BrowserBenchOptions): Promise<Ben
     // The relay's session.close lines (log level info) count what each session sent the browser.
     const sessionCloses: Record<string, unknown>[] = [];
     const relay: RelayProcess = await startRelayProcess({
+      browse: true,
       logLevel: 'info',
       onLog: (e) => {
         if (e.msg === 'session.close') sessionCloses.push(e);

@@ -38,7 +38,8 @@
  */
 import { pathToFileURL } from 'node:url';
 import { buildRelayUrl, RELAY_SUBPROTOCOL } from '../src/shared/relay-protocol.ts';
-import { cpuMs, openFileLimit, peakRssKiB, rssKiB, startBenchChild, startRelayProcess, type BenchChild, type RelayProcess } from './bench-child.ts';
+import { cpuMs, openFileLimit, peakRssKiB, rssKiB, startBenchChild, type BenchChild } from './bench-child.ts';
+import { startRelayProcess, type RelayProcess } from '../harness/relay-process.ts';
 import { higherIsBetter, lowerIsBetter, type BenchEntry, type BenchModule, type BenchOptions } from './bench-entry.ts';
 import { LoadGenerator, loopbackClient, MIXED_SIZES, type LoadResult } from './load-generator.ts';
 

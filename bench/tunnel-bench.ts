@@ -29,11 +29,10 @@
  * `--profile DIR` starts the relay with --cpu-prof into DIR; run this file itself under
  * `node --cpu-prof --cpu-prof-dir DIR --import tsx` to profile the client side.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import WebSocket from 'ws';
 import { closeAllNamespaces, type NsProcess } from '../harness/netns.ts';
+import { startRelayProcess, type RelayProcess } from '../harness/relay-process.ts';
 import { startWireguardGoPeer, type WgClient, type WgGoPeer } from '../harness/wireguard-go-peer.ts';
 import { startHttpServer, type NsHttpServer } from '../harness/ns-servers.ts';
 import { interopSkipReason } from '../harness/requirements.ts';
@@ -44,8 +43,6 @@ import { formatEndpoint, type Endpoint } from '../src/shared/ip-address.ts';
 import { kernelBaselineDownload } from './kernel-baseline.ts';
 import { higherIsBetter, lowerIsBetter, type BenchEntry, type BenchModule, type BenchOptions } from './bench-entry.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BIN = fileURLToPath(new URL('../bin/wgweb.js', import.meta.url));
 const MB = 1e6;
 const NodeWebSocket = WebSocket as unknown as RelayWebSocketConstructor;
 /** A full-size transport datagram with the default MTU: 16-byte header + 1420 + 16-byte tag. */
@@ -61,58 +58,6 @@ const RAW_CREDIT_EVERY = 16;
 
 // -----------------------------------------------------------------------------------------------
 // The environment: wireguard-go + HTTP server + UDP echo in a namespace, the relay as a process
-
-interface Relay {
-  readonly wsUrl: string;
-  readonly process: ChildProcess;
-  close(): Promise<void>;
-}
-
-/** `wgweb relay` as a child process on a free loopback port, allowing `allow`. */
-async function startRelayProcess(allow: readonly string[], profileDir?: string, extraArgs: readonly string[] = []): Promise<Relay> {
-  const args = [
-    ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []),
-    BIN,
-    'relay',
-    '--listen',
-    '127.0.0.1:0',
-    '--log-level',
-    'error',
-    ...allow.flatMap((a) => ['--allow', a]),
-    ...extraArgs,
-  ];
-  // setpriv --pdeathsig: the relay dies with this process even if it is killed without cleanup.
-  const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', process.execPath, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (b: Buffer) => (stderr = (stderr + b.toString()).slice(-4000)));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const wsUrl = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the relay did not start within 20 s: ${stderr}`)), 20_000);
-    const lines = createInterface({ input: child.stdout! });
-    lines.on('line', (line) => {
-      const m = /\(WebSocket (ws:\/\/\S+)\)/.exec(line);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    });
-    void exited.then(() => {
-      clearTimeout(timer);
-      reject(new Error(`the relay exited before listening: ${stderr}`));
-    });
-  });
-  return {
-    wsUrl,
-    process: child,
-    async close() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM'); // a clean shutdown also writes the --cpu-prof profile
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-}
 
 /**
  * The far end of the raw relay path, inside the namespace on its veth address: echoes every
@@ -147,7 +92,7 @@ export interface Env {
   readonly peer: WgGoPeer;
   readonly http: NsHttpServer;
   readonly client: WgClient;
-  readonly relay: Relay;
+  readonly relay: RelayProcess;
   readonly echo: Endpoint;
   close(): Promise<void>;
 }
@@ -163,7 +108,14 @@ export async function startEnv(profileDir?: string, relayArgs: readonly string[]
     const http = await startHttpServer(peer, { hosts: [peer.tunnelAddress4!] });
     const echo = await startUdpEcho(peer);
     const client = await peer.addClient();
-    const relay = await startRelayProcess([formatEndpoint(peer.endpoint), formatEndpoint(echo.endpoint)], profileDir, relayArgs);
+    // Stopped with SIGTERM: a clean shutdown also writes the --cpu-prof profile.
+    const relay = await startRelayProcess({
+      allow: [formatEndpoint(peer.endpoint), formatEndpoint(echo.endpoint)],
+      nodeArgs: profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [],
+      args: relayArgs,
+      logLevel: 'error',
+      closeWith: 'SIGTERM',
+    });
     closers.push(() => relay.close());
     return { peer, http, client, relay, echo: echo.endpoint, close };
   } catch (e) {

@@ -1,6 +1,7 @@
 /**
- * `wgweb relay` as a real child process on loopback (for failover tests and benchmarks: SIGTERM
- * drains it, SIGKILL kills it as a crash would).
+ * `wgweb relay` as a real child process on loopback, the one home for tests and benchmarks
+ * (failover tests: SIGTERM drains it, SIGKILL kills it as a crash would; benchmarks: its pid for
+ * /proc RSS and CPU, its JSON log lines, node flags such as --cpu-prof).
  *
  * ```ts
  * const relay = await startRelayProcess({ allow: ['127.0.0.1:51820'] });
@@ -23,6 +24,19 @@ export interface RelayProcessOptions {
   readonly args?: readonly string[];
   /** Default 127.0.0.1:0 (a free port). */
   readonly listen?: string;
+  /** Default info. */
+  readonly logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  /** Every JSON log line the relay writes (at `logLevel`), parsed. */
+  readonly onLog?: (entry: Record<string, unknown>) => void;
+  /** Flags for node itself, before the script (e.g. `--cpu-prof --cpu-prof-dir DIR`). */
+  readonly nodeArgs?: readonly string[];
+  /** Keep the browse origin on (default off: `--no-browse`). The built-in demo is always off. */
+  readonly browse?: boolean;
+  /**
+   * How {@link RelayProcess.close} stops it: SIGKILL (default; a crash) or SIGTERM (a clean
+   * shutdown, which also writes a --cpu-prof profile), escalating to SIGKILL after 5 s.
+   */
+  readonly closeWith?: 'SIGKILL' | 'SIGTERM';
 }
 
 export interface RelayProcess {
@@ -38,21 +52,22 @@ export interface RelayProcess {
   /** Resolves when the process has exited. */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   signal(sig: NodeJS.Signals): void;
-  /** SIGKILL unless it exited already; waits for the exit. */
+  /** Stops it as `closeWith` says unless it exited already; waits for the exit. */
   close(): Promise<void>;
 }
 
 /** Starts `wgweb relay` and resolves once it printed its listening line (30 s guard). */
 export async function startRelayProcess(options: RelayProcessOptions): Promise<RelayProcess> {
   const args = [
+    ...(options.nodeArgs ?? []),
     WGWEB,
     'relay',
     '--listen',
     options.listen ?? '127.0.0.1:0',
     '--no-demo',
-    '--no-browse',
+    ...(options.browse ? [] : ['--no-browse']),
     '--log-level',
-    'info',
+    options.logLevel ?? 'info',
     ...options.allow.flatMap((a) => ['--allow', a]),
     ...(options.args ?? []),
   ];
@@ -62,9 +77,23 @@ export async function startRelayProcess(options: RelayProcessOptions): Promise<R
     : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
+  let partial = '';
+  const onLog = options.onLog;
   proc.stderr!.on('data', (d: Buffer) => {
-    err += d.toString();
+    const text = d.toString();
+    err += text;
     if (err.length > 4 << 20) err = err.slice(-(2 << 20));
+    if (!onLog) return;
+    const lines = (partial + text).split('\n');
+    partial = lines.pop()!;
+    for (const line of lines) {
+      if (!line.startsWith('{')) continue;
+      try {
+        onLog(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        // not a log line
+      }
+    }
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
   const url = await new Promise<string>((resolve, reject) => {
@@ -97,8 +126,10 @@ export async function startRelayProcess(options: RelayProcessOptions): Promise<R
       if (!done) proc.kill(sig);
     },
     close: async () => {
-      if (!done) proc.kill('SIGKILL');
+      if (!done) proc.kill(options.closeWith ?? 'SIGKILL');
+      const timer = options.closeWith === 'SIGTERM' ? setTimeout(() => done || proc.kill('SIGKILL'), 5000) : undefined;
       await exited;
+      clearTimeout(timer);
     },
   };
 }
