@@ -17,11 +17,17 @@
  *                              datagram through the same relay (the floor of any relayed design).
  *   tunnel.ping-rtt            median ICMP echo RTT through the tunnel, against the median raw
  *                              WebSocket echo RTT of a ping-sized datagram over the same relay path.
+ *   tunnel.failover-{drain,kill}
+ *                              a Session given two relay processes downloads (50 MB; 20 with --quick)
+ *                              while the relay in use is stopped with SIGTERM (drain, 1012) or SIGKILL:
+ *                              the largest gap between body chunks after the stop, against the
+ *                              largest gap of the same download on the same session with no stop.
+ *                              Goal (#17): under 2 s.
  *
  * The relay runs as its own process, as in a deployment (the browser and the relay never share a
  * thread); on this 2-core machine it shares the CPUs with wireguard-go, the servers and the client.
  *
- *   node --import tsx bench/tunnel-bench.ts [--quick] [--only download|relay|handshake|ping|session] [--bytes N] [--profile DIR]
+ *   node --import tsx bench/tunnel-bench.ts [--quick] [--only download|relay|handshake|ping|failover|session] [--bytes N] [--profile DIR]
  *                                           [--relay-args '--batch-delay 0']
  *
  * `--only session` runs just the Session download (no baselines), the shape to profile.
@@ -261,6 +267,58 @@ async function rawEchoRtts(env: Env, count: number, intervalMs: number): Promise
 // The measurements
 
 /** Downloads `bytes` through a Session (no hashing: only the transfer is timed). Bytes/s. */
+/**
+ * Downloads `bytes` and returns the largest gap between two body chunks, overall and after
+ * `at` bytes (where `onAt` runs once, e.g. to stop the relay in use).
+ */
+async function downloadGaps(env: Env, session: Session, bytes: number, at = Infinity, onAt: () => void = () => {}): Promise<{ maxGapMs: number; gapAfterMs: number }> {
+  const res = await session.fetch(env.http.url(`/bytes/${bytes}?sha=0&seed=5`));
+  const reader = res.body!.getReader();
+  let n = 0;
+  let last = performance.now();
+  let maxGapMs = 0;
+  let gapAfterMs = 0;
+  let fired = false;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    const now = performance.now();
+    maxGapMs = Math.max(maxGapMs, now - last);
+    if (fired) gapAfterMs = Math.max(gapAfterMs, now - last);
+    last = now;
+    n += value.length;
+    if (!fired && n >= at) {
+      fired = true;
+      onAt();
+    }
+  }
+  if (n !== bytes) throw new Error(`failover download: got ${n} bytes, expected ${bytes}`);
+  return { maxGapMs, gapAfterMs };
+}
+
+/** One failover measurement: a fresh pair of relay processes, the one in use stopped with `sig`. */
+async function failoverStall(env: Env, sig: 'SIGTERM' | 'SIGKILL', bytes: number): Promise<{ stallMs: number; calmGapMs: number; moved: boolean }> {
+  const allow = [formatEndpoint(env.peer.endpoint)];
+  const relays = await Promise.all([0, 1].map(() => startRelayProcess({ allow, args: ['--drain-timeout', '10'], logLevel: 'error' })));
+  try {
+    await pauseBetweenHandshakes();
+    const session = await Session.start({ configText: env.client.config, relayUrl: relays.map((r) => r.wsUrl), WebSocketImpl: NodeWebSocket });
+    try {
+      await session.waitForHandshake(20_000);
+      await downloadGaps(env, session, 4 * 1024 * 1024); // warm-up
+      const calm = await downloadGaps(env, session, bytes);
+      const inUse = relays.find((r) => session.currentRelayUrl().startsWith(r.wsUrl))!;
+      const stopped = await downloadGaps(env, session, bytes, bytes * 0.4, () => inUse.signal(sig));
+      const moved = !session.currentRelayUrl().startsWith(inUse.wsUrl);
+      return { stallMs: stopped.gapAfterMs, calmGapMs: calm.maxGapMs, moved };
+    } finally {
+      await session.close();
+    }
+  } finally {
+    await Promise.all(relays.map((r) => r.close()));
+  }
+}
+
 export async function sessionDownload(env: Env, session: Session, bytes: number): Promise<number> {
   const t0 = performance.now();
   const res = await session.fetch(env.http.url(`/bytes/${bytes}?sha=0&seed=3`));
@@ -277,7 +335,7 @@ export async function sessionDownload(env: Env, session: Session, bytes: number)
 }
 
 export interface TunnelBenchOptions extends BenchOptions {
-  /** Only these parts (download, relay, handshake, ping); default all. */
+  /** Only these parts (download, relay, handshake, ping, failover); default all. */
   readonly only?: readonly string[];
   /** Write the relay's CPU profile here. */
   readonly profileDir?: string;
@@ -405,6 +463,22 @@ export async function runTunnelBench(options: TunnelBenchOptions): Promise<Bench
         ratio: lowerIsBetter(o, b),
         notes: `tunnel p90 ${[...ours].sort((a, c) => a - c)[Math.floor(ours.length * 0.9)]?.toFixed(2)} ms`,
       });
+    }
+
+    if (want('failover')) {
+      const size = options.quick ? 20 * 1024 * 1024 : 50 * 1024 * 1024;
+      for (const [sig, what] of [['SIGTERM', 'drain'], ['SIGKILL', 'kill']] as const) {
+        const r = await failoverStall(env, sig, size);
+        if (!r.moved) throw new Error(`failover bench: the session did not move off the relay stopped with ${sig}`);
+        entries.push({
+          name: `tunnel.failover-${what}`,
+          measured: `largest gap between body chunks of a ${size / 1024 / 1024} MiB download through Session → two relay processes → wireguard-go after the relay in use is stopped with ${sig}${sig === 'SIGTERM' ? ' (drain: close 1012)' : ' (a crash)'} at 40 %; baseline: the largest gap of the same download on the same session with no stop`,
+          ours: { label: `stall after ${sig}`, value: r.stallMs, unit: 'ms' },
+          baseline: { label: 'largest gap, no stop', value: r.calmGapMs, unit: 'ms' },
+          ratio: lowerIsBetter(r.stallMs, r.calmGapMs),
+          goal: 'stall < 2000 ms',
+        });
+      }
     }
   } finally {
     await env.close();
