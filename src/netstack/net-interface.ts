@@ -257,7 +257,7 @@ export class NetInterface<T extends TransportLayer = TransportLayer> {
       },
     };
     this.echoHost = {
-      sendEchoRequest: (dst, id, seq, payload, mode) => this.sendEchoRequest(dst, id, seq, payload, mode),
+      sendEchoRequest: (dst, id, seq, payload, mode, ttl) => this.sendEchoRequest(dst, id, seq, payload, mode, ttl),
       releaseEcho: (socket) => {
         if (this.echoSockets.get(socket.identifier) === socket) this.echoSockets.delete(socket.identifier);
       },
@@ -685,8 +685,9 @@ export class NetInterface<T extends TransportLayer = TransportLayer> {
     return this.emitPacket(src, dst, IpProtocol.Udp, UDP_HEADER_LENGTH + data.length, (u) => UdpRepr.emit(repr, u, src, dst), true, this.lastNow);
   }
 
-  private sendEchoRequest(address: IpAddress, identifier: number, sequence: number, data: Uint8Array, mode: PmtuDiscovery = 'want'): void {
+  private sendEchoRequest(address: IpAddress, identifier: number, sequence: number, data: Uint8Array, mode: PmtuDiscovery = 'want', ttl?: number): void {
     const src = this.sourceFor(address);
+    if (ttl !== undefined && (!Number.isInteger(ttl) || ttl < 1 || ttl > 255)) throw new RangeError(`a TTL / hop limit is 1 to 255, not ${ttl}`);
     if (!(data instanceof Uint8Array)) throw new TypeError('echo payload must be a Uint8Array');
     const max = address.length === 4 ? MAX_UDP_PAYLOAD_V4 : MAX_UDP_PAYLOAD_V6;
     if (data.length > max) throw new RangeError(`an echo request over IPv${address.length === 4 ? 4 : 6} holds at most ${max} bytes, not ${data.length}`);
@@ -701,8 +702,8 @@ export class NetInterface<T extends TransportLayer = TransportLayer> {
       if (packet > mtu) throw new MessageTooLongError(mtu, packet);
     }
     const dontFragment = mode !== 'dont';
-    if (v4) this.emitPacket(src, dst, IpProtocol.Icmp, upperLength, (u) => Icmpv4Repr.emit(req, u), dontFragment, this.lastNow);
-    else this.emitPacket(src, dst, IpProtocol.Icmpv6, upperLength, (u) => Icmpv6Repr.emit(req, u, src, dst), dontFragment, this.lastNow);
+    if (v4) this.emitPacket(src, dst, IpProtocol.Icmp, upperLength, (u) => Icmpv4Repr.emit(req, u), dontFragment, this.lastNow, undefined, 0, ttl);
+    else this.emitPacket(src, dst, IpProtocol.Icmpv6, upperLength, (u) => Icmpv6Repr.emit(req, u, src, dst), dontFragment, this.lastNow, undefined, 0, ttl);
   }
 
   /** Source address for a caller-given destination. @throws {RangeError} naming what to fix. */
@@ -783,6 +784,7 @@ export class NetInterface<T extends TransportLayer = TransportLayer> {
     now: number,
     out?: Uint8Array[],
     tos = 0,
+    ttl?: number,
   ): boolean {
     const v4 = dst.length === 4;
     const hdr = v4 ? IPV4_HEADER_LENGTH : IPV6_HEADER_LENGTH;
@@ -800,15 +802,15 @@ export class NetInterface<T extends TransportLayer = TransportLayer> {
     let packets: Uint8Array[];
     if (fits) {
       if (v4) {
-        Ipv4Repr.emit({ src, dst, protocol, payloadLength: upperLength, identification: this.nextIpv4Id(), dontFragment, tos }, buf);
+        Ipv4Repr.emit({ src, dst, protocol, payloadLength: upperLength, identification: this.nextIpv4Id(), dontFragment, tos, ttl }, buf);
       } else {
-        Ipv6Repr.emit({ src, dst, nextHeader: protocol, payloadLength: upperLength }, buf);
+        Ipv6Repr.emit({ src, dst, nextHeader: protocol, payloadLength: upperLength, hopLimit: ttl }, buf);
       }
       packets = [buf];
     } else {
       packets = v4
-        ? fragmentIpv4({ src, dst, protocol, payloadLength: upperLength, identification: this.nextIpv4Id(), tos }, upper, mtu)
-        : fragmentIpv6({ src, dst, nextHeader: protocol, payloadLength: upperLength }, protocol, upper, mtu, this.nextFragmentId());
+        ? fragmentIpv4({ src, dst, protocol, payloadLength: upperLength, identification: this.nextIpv4Id(), tos, ttl }, upper, mtu)
+        : fragmentIpv6({ src, dst, nextHeader: protocol, payloadLength: upperLength, hopLimit: ttl }, protocol, upper, mtu, this.nextFragmentId());
       this.counters.fragmented++;
     }
     if (out) {

@@ -45,9 +45,9 @@ export class EchoChannel {
    * Sends one request and resolves with how it ended (never rejects for network outcomes).
    * @throws {RangeError} for a bad size or address (the caller's mistake), as `sendEcho` does.
    */
-  send(target: IpAddress, sequence: number, options: { payload?: Uint8Array; pmtuDiscovery?: PmtuDiscovery }, timeoutMs: number): Promise<EchoOutcome> {
+  send(target: IpAddress, sequence: number, options: { payload?: Uint8Array; pmtuDiscovery?: PmtuDiscovery; ttl?: number }, timeoutMs: number): Promise<EchoOutcome> {
     try {
-      this.#socket.sendEcho(target, { sequence, payload: options.payload, pmtuDiscovery: options.pmtuDiscovery }, this.#now());
+      this.#socket.sendEcho(target, { sequence, payload: options.payload, pmtuDiscovery: options.pmtuDiscovery, ttl: options.ttl }, this.#now());
     } catch (e) {
       if (e instanceof MessageTooLongError) return Promise.resolve({ kind: 'too-long', mtu: e.mtu });
       return Promise.reject(e);

@@ -344,6 +344,20 @@ describe('ICMP errors are routed to the socket that caused them', () => {
     assert.throws(() => ping.sendEcho(to, { sequence: 7, pmtuDiscovery: 'maybe' as 'do' }, 0), RangeError);
   });
 
+  test('an echo request carries the TTL / hop limit asked for (traceroute), the default 64 otherwise, and refuses 0 or 256', () => {
+    const a = makeInterface(['10.0.0.1/24', 'fd00::1/64']);
+    const ping = a.icmpEcho();
+    ping.sendEcho(parseIp('10.0.0.2'), { sequence: 1, ttl: 3 }, 0);
+    ping.sendEcho(parseIp('fd00::2'), { sequence: 2, ttl: 7 }, 0);
+    ping.sendEcho(parseIp('10.0.0.2'), { sequence: 3 }, 0);
+    const [v4, v6, plain] = a.poll(0);
+    assert.equal(Ipv4Packet.unchecked(v4).ttl, 3);
+    assert.equal(Ipv6Packet.unchecked(v6).hopLimit, 7);
+    assert.equal(Ipv4Packet.unchecked(plain).ttl, 64);
+    assert.throws(() => ping.sendEcho(parseIp('10.0.0.2'), { sequence: 4, ttl: 0 }, 0), RangeError);
+    assert.throws(() => ping.sendEcho(parseIp('10.0.0.2'), { sequence: 5, ttl: 256 }, 0), RangeError);
+  });
+
   test('an echo socket gets time exceeded from a router, with the router address and the sequence', () => {
     const a = makeInterface(['10.0.0.1/24']);
     const ping = a.icmpEcho();

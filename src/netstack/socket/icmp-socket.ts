@@ -75,6 +75,8 @@ export interface SendEchoOptions {
   payload?: Uint8Array;
   /** Don't Fragment and local fragmentation (default `want`). */
   pmtuDiscovery?: PmtuDiscovery;
+  /** IPv4 TTL / IPv6 hop limit, 1 to 255 (default DEFAULT_TTL / DEFAULT_HOP_LIMIT); traceroute raises it hop by hop. */
+  ttl?: number;
 }
 
 /**
@@ -97,7 +99,7 @@ export interface IcmpEchoSocketHost {
    * @throws {MessageTooLongError} for `do` over the path MTU.
    * @throws {RangeError} on a bad address or size, or no local address of that family.
    */
-  sendEchoRequest(destination: IpAddress, identifier: number, sequence: number, payload: Uint8Array, pmtuDiscovery?: PmtuDiscovery): void;
+  sendEchoRequest(destination: IpAddress, identifier: number, sequence: number, payload: Uint8Array, pmtuDiscovery?: PmtuDiscovery, ttl?: number): void;
   /** Releases the identifier. */
   releaseEcho(socket: IcmpEchoSocket): void;
 }
@@ -162,7 +164,7 @@ export class IcmpEchoSocket {
     if (!Number.isInteger(seq) || seq < 0 || seq > 0xffff) throw new RangeError(`an echo sequence number is 0 to 65535, not ${seq}`);
     const mode = options.pmtuDiscovery ?? 'want';
     if (mode !== 'want' && mode !== 'do' && mode !== 'dont') throw new RangeError(`pmtuDiscovery is want, do or dont, not ${String(mode)}`);
-    this.host.sendEchoRequest(destination, this.identifier, seq, options.payload ?? DEFAULT_PAYLOAD, mode);
+    this.host.sendEchoRequest(destination, this.identifier, seq, options.payload ?? DEFAULT_PAYLOAD, mode, options.ttl);
     // Re-inserting moves the sequence to the newest end, so the oldest is evicted first.
     this.sent.delete(seq);
     this.sent.set(seq, { at: now, answered: false });
