@@ -122,6 +122,31 @@ export interface MtuResult {
   advice: string;
 }
 
+/** Options of Session.traceroute (`wgweb traceroute`). */
+export interface TracerouteOptions {
+  /** Highest TTL / hop limit tried (traceroute -m; default 30). */
+  maxHops?: number;
+  /** Probes per hop (traceroute -q; default 3). */
+  probesPerHop?: number;
+  /** Wait for each probe's answer (traceroute -w; default 3000 ms). */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export type { TraceHop, TraceProbe } from './traceroute.ts';
+import type { TraceHop } from './traceroute.ts';
+
+/** What Session.traceroute found: one entry per TTL tried. */
+export interface TracerouteResult {
+  host: string;
+  address: string;
+  family: 4 | 6;
+  maxHops: number;
+  hops: TraceHop[];
+  /** True when the target's echo reply came back. */
+  reached: boolean;
+}
+
 import type { DnsRecordType } from '../protocols/dns/dns-resolver.ts';
 export type { DnsRecordType };
 

@@ -29,6 +29,7 @@ import { runIperf3, type Iperf3Progress } from '../protocols/iperf3/iperf3-conne
 import { TcpStreamConnection } from '../engine/tcp-stream-connection.ts';
 import { EchoChannel, MAX_ECHO_PAYLOAD_V4, MAX_ECHO_PAYLOAD_V6, echoPayload } from './echo-channel.ts';
 import { MtuNoReplyError, searchMtu, type MtuProbeOutcome, type MtuSearchStep } from './mtu-search.ts';
+import { runTraceroute, type TraceHop, type TraceProbeOutcome } from './traceroute.ts';
 import type { TcpSocketTable } from '../netstack/socket/tcp-socket-table.ts';
 import type { PeerId, TunnelEvent } from '../wireguard/tunnel.ts';
 import { publicKeyFromPrivate } from '../wireguard/noise-keys.ts';
@@ -46,6 +47,8 @@ import type {
   Iperf3Result,
   PingOptions,
   MtuOptions,
+  TracerouteOptions,
+  TracerouteResult,
   MtuResult,
   PingReply,
   PeerState,
@@ -449,6 +452,50 @@ export class Session {
     const result: MtuResult = { host, address, family, interfaceMtu, largestPayload: r.largestPayload, pathMtu, limitedByInterface: r.limitedByInterface, steps: r.steps, advice };
     if (r.reportedMtu !== undefined) result.reportedMtu = r.reportedMtu;
     return result;
+  }
+
+  /**
+   * The routers between the tunnel and `host` (`wgweb traceroute`, like `traceroute -I -n`):
+   * ICMP echo requests with TTL / hop limit 1, 2, 3 … (src/session/traceroute.ts); each router
+   * where it runs out answers Time Exceeded, `host` answers the echo. The first hop is the peer
+   * (or whatever routes behind it); hops that do not answer within `timeoutMs` are `*`.
+   * `onHop` sees each hop as it completes.
+   * @throws {WgwebError} NO_ROUTE; ABORTED.
+   * @throws {RangeError} for maxHops outside 1..255, probesPerHop outside 1..10, timeoutMs outside 10 ms..60 s.
+   */
+  async traceroute(host: string, options: TracerouteOptions = {}, onHop?: (hop: TraceHop) => void): Promise<TracerouteResult> {
+    this.checkOpen();
+    const { signal } = options;
+    const timeoutMs = options.timeoutMs ?? 3000;
+    const maxHops = options.maxHops ?? 30;
+    if (!(timeoutMs >= 10 && timeoutMs <= 60_000)) throw new RangeError(`the probe timeout must be 10 ms to 60 s, not ${timeoutMs}`);
+    const target = (await this.lookup(host, signal))[0];
+    const address = formatIp(target);
+    if (!this.routable(target)) throw new WgwebError(ErrorCode.NO_ROUTE, `cannot trace ${address}: ${NO_PEER_FOR_ADDRESS}`, { address });
+    this.checkPeerFor(target, 'trace');
+    const family = target.length === 4 ? 4 : 6;
+    const channel = new EchoChannel(this.net.icmpEcho(), () => this.loop.wake(), now);
+    let seq = 0;
+    const probe = async (ttl: number): Promise<TraceProbeOutcome> => {
+      const o = await channel.send(target, ++seq & 0xffff, { ttl }, timeoutMs);
+      if (o.kind === 'timeout' || o.kind === 'too-long') return { kind: 'timeout' };
+      const rtt = (at: number, sent: number | undefined): number => at - (sent ?? at);
+      if (o.kind === 'reply') return { kind: 'reply', from: formatIp(o.event.from), rttMs: rtt(o.event.receivedAt, o.event.sentAt) };
+      const ev = o.event;
+      const from = formatIp(ev.reporter);
+      const rttMs = rtt(ev.receivedAt, ev.sentAt);
+      if (ev.type === 'time-exceeded') return { kind: 'time-exceeded', from, rttMs };
+      return { kind: 'unreachable', from, rttMs, code: ev.code, icmpVersion: ev.icmpVersion };
+    };
+    try {
+      const r = await runTraceroute({ probe, maxHops, probesPerHop: options.probesPerHop, onHop, signal });
+      return { host, address, family, maxHops, hops: r.hops, reached: r.reached };
+    } catch (e) {
+      if (signal?.aborted) throw new WgwebError(ErrorCode.ABORTED, 'The traceroute was stopped.');
+      throw e;
+    } finally {
+      channel.close();
+    }
   }
 
   /** A DNS lookup through the tunnel to the config's DNS servers. */

@@ -71,6 +71,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: () => import('./commands/mtu-command.ts'),
   },
   {
+    name: 'traceroute',
+    summary: 'Show the routers between a WireGuard tunnel and a host (ICMP, like traceroute -I)',
+    load: () => import('./commands/traceroute-command.ts'),
+  },
+  {
     name: 'fetch',
     summary: 'Make an HTTP request through a WireGuard tunnel',
     load: () => import('./commands/fetch-command.ts'),
