@@ -1,0 +1,97 @@
+/**
+ * Traceroute through the tunnel against real kernels: wireguard-go's namespace forwards to a
+ * router namespace, which forwards to the far host. Session.traceroute and `wgweb traceroute`
+ * must name each hop; the routers past the peer must be the ones Debian `traceroute -I -n` finds
+ * from the peer's namespace with the same source address (the peer is our extra first hop).
+ *
+ *   Session ──ws──▶ relay ──UDP──▶ wireguard-go (ns A, hop 1: .1) ──link──▶ ns R (hop 2: .100)
+ *       ──link──▶ ns B: 10.77.X.200 (the far host, hop 3)
+ *
+ * Our wireguard only accepts sources inside the peer's AllowedIPs (the tunnel networks), so the
+ * router answers from an address there: its route back carries `src .100`, which Linux uses as
+ * the source of the ICMP Time Exceeded it sends.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { interopSkipReason } from '../../harness/requirements.ts';
+import { closeAllNamespaces, createNamespace, linkNamespaces, type Namespace } from '../../harness/netns.ts';
+import { main } from '../../src/node/cli/main.ts';
+import { createMemoryIo } from '../../src/node/cli/cli-io.ts';
+import { startSessionFixture, type SessionFixture } from './session-fixture.ts';
+
+const SLOW = { timeout: 60_000 };
+
+describe('traceroute through the tunnel: a router namespace behind wireguard-go', { skip: interopSkipReason(['sysctl', 'traceroute']) }, () => {
+  let fx: SessionFixture;
+  let a: Namespace;
+  let router4: string;
+  let far4: string;
+
+  before(async () => {
+    fx = await startSessionFixture({ name: 'trace', servers: [] });
+    a = fx.peer.ns;
+    const r = await createNamespace({ name: 'trrouter' });
+    const b = await createNamespace({ name: 'trfar' });
+    const ar = await linkNamespaces(a, r);
+    const rb = await linkNamespaces(r, b);
+    router4 = fx.peer.tunnelAddress4!.replace(/\.1$/, '.100');
+    far4 = fx.peer.tunnelAddress4!.replace(/\.1$/, '.200');
+    const [net4] = fx.peer.tunnelNetworks;
+    await a.exec('sysctl', ['-qw', 'net.ipv4.ip_forward=1']);
+    await r.exec('sysctl', ['-qw', 'net.ipv4.ip_forward=1']);
+    await a.exec('ip', ['route', 'add', `${far4}/32`, 'via', ar.addressB4]);
+    await a.exec('ip', ['route', 'add', `${router4}/32`, 'via', ar.addressB4]);
+    await r.exec('ip', ['addr', 'add', `${router4}/32`, 'dev', ar.ifB]);
+    await r.exec('ip', ['route', 'add', `${far4}/32`, 'via', rb.addressB4]);
+    await r.exec('ip', ['route', 'add', net4, 'via', ar.addressA4, 'src', router4]);
+    await b.exec('ip', ['addr', 'add', `${far4}/32`, 'dev', rb.ifB]);
+    await b.exec('ip', ['route', 'add', net4, 'via', rb.addressA4]);
+  });
+  after(async () => {
+    await fx?.close();
+    await closeAllNamespaces();
+  });
+
+  test('Session.traceroute names the peer, the router and the far host, one hop each, with RTTs', SLOW, async () => {
+    const seen: number[] = [];
+    const t = await fx.session.traceroute(far4, { probesPerHop: 2, timeoutMs: 2000 }, (h) => seen.push(h.ttl));
+    assert.equal(t.reached, true, JSON.stringify(t.hops));
+    assert.deepEqual(seen, [1, 2, 3]);
+    const answers = t.hops.map((h) => h.probes.map((p) => (p.kind === 'timeout' ? '*' : `${p.kind} ${p.from}`)));
+    assert.deepEqual(answers, [
+      [`time-exceeded ${fx.peer.tunnelAddress4}`, `time-exceeded ${fx.peer.tunnelAddress4}`],
+      [`time-exceeded ${router4}`, `time-exceeded ${router4}`],
+      [`reply ${far4}`, `reply ${far4}`],
+    ]);
+    for (const h of t.hops) for (const p of h.probes) assert.ok(p.kind !== 'timeout' && p.rttMs >= 0);
+  });
+
+  test('the hops past the peer equal what Debian traceroute -I finds from the peer with the same source', SLOW, async () => {
+    const real = await a.exec('traceroute', ['-I', '-n', '-q', '1', '-w', '2', '-m', '10', '-s', fx.peer.tunnelAddress4!, far4], { timeoutMs: 30_000 });
+    assert.equal(real.code, 0, real.stdout + real.stderr);
+    const theirs = real.stdout.split('\n').slice(1).filter((l) => /^\s*\d+\s/.test(l)).map((l) => l.trim().split(/\s+/)[1]);
+    const t = await fx.session.traceroute(far4, { probesPerHop: 1, timeoutMs: 2000, maxHops: 10 });
+    const ours = t.hops.map((h) => (h.probes[0].kind === 'timeout' ? '*' : h.probes[0].from));
+    assert.deepEqual(theirs, [router4, far4], real.stdout);
+    assert.deepEqual(ours.slice(1), theirs);
+    assert.equal(ours[0], fx.peer.tunnelAddress4);
+  });
+
+  test('wgweb traceroute prints a line per hop like traceroute -n; -m 2 stops short of the host and exits 1', SLOW, async () => {
+    const cli = async (...args: string[]) => {
+      const io = createMemoryIo();
+      const code = await main(['traceroute', '--config', fx.configFile(), '--relay', fx.relay.wsUrl, ...args], io);
+      return { code, out: io.stdoutText(), err: io.stderrText() };
+    };
+    const ok = await cli('-q', '2', '-w', '2', far4);
+    assert.equal(ok.code, 0, ok.out + ok.err);
+    assert.match(ok.out, /^traceroute to .* 30 hops max, ICMP echo$/m);
+    const dots = (s: string) => s.replace(/\./g, '\\.');
+    assert.match(ok.out, new RegExp(`^ 2  ${dots(router4)}  [\\d.]+ ms  [\\d.]+ ms$`, 'm'));
+    assert.match(ok.out, new RegExp(`^ 3  ${dots(far4)}  [\\d.]+ ms  [\\d.]+ ms$`, 'm'));
+    const short = await cli('-m', '2', '-q', '1', '-w', '1', '--json', far4);
+    assert.equal(short.code, 1, short.out + short.err);
+    const j = JSON.parse(short.out) as { reached: boolean; hops: unknown[] };
+    assert.deepEqual([j.reached, j.hops.length], [false, 2]);
+  });
+});
