@@ -10,6 +10,7 @@
  *   navigate(u): viewport.src = <browse origin>/browse/http/… ──▶ (Service Worker ⇄ BrowseBackend ⇄ tunnel)
  *                ──▶ iframe load + frame agent "loaded" ──▶ resolves { url, title, status, error? }
  *   frame agent: committed / url / title / navigating / loaded ──▶ view state (address bar, title)
+ *   tunnelUp():  the tunnel is back (reconnected) ──▶ a frame showing an error page loads its URL again
  *   backend activity: requests, bytes ──▶ progress line
  *
  * Messages are only taken from the browse origin *and* from the exact window expected (the
@@ -197,6 +198,26 @@ export class BrowseHost {
     this.#options.onChange();
     viewport.src = `${this.state.browseOrigin}${browsePath(url, this.session)}`;
     return result;
+  }
+
+  /**
+   * The tunnel came up again (connected after a disconnect or a lost relay). A frame that shows an
+   * in-frame error page (the tunnel was down, the host did not answer meanwhile) loads its page
+   * again, so the user sees the site without navigating (issue #18 item 4). A frame showing a
+   * page is left alone: reloading it would throw away what the user typed into it.
+   * @returns whether the frame was reloaded.
+   */
+  tunnelUp(): boolean {
+    const s = this.state;
+    if (s.phase !== 'ready' || !s.url || s.loading || s.outside || !s.error) return false;
+    let url: URL;
+    try {
+      url = new URL(s.url);
+    } catch {
+      return false;
+    }
+    void this.navigate(url).catch(() => {});
+    return true;
   }
 
   /** Back, forward or reload inside the frame (carried out by the frame agent). */

@@ -267,6 +267,11 @@ export class WgBrowse extends LitElement {
 
   override willUpdate(changed: Map<string, unknown>): void {
     if (changed.has('status') || changed.has('connected')) this.host.backend.refreshScope();
+    // Connected again, or the relay is back: an error page of the down tunnel gives way to the page
+    // itself (#18 item 4).
+    const was = changed.get('status') as TunnelStatus | null | undefined;
+    const relayBack = changed.has('status') && was?.state === 'reconnecting' && this.status?.state === 'up';
+    if (this.connected && (changed.get('connected') === false || relayBack)) this.host.tunnelUp();
   }
 
   /**
