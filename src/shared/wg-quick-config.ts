@@ -208,7 +208,7 @@ export function checkWgQuickConfig(text: string, options: WgQuickCheckOptions = 
       const lower = name.toLowerCase();
       if (lower === 'interface') {
         if (iface) {
-          error(lineNo, `a second [Interface] section (the first starts at line ${iface.line}); a config has exactly one`);
+          error(lineNo, secondInterfaceMessage(iface.line, iface.addresses));
           section = { kind: 'ignored', line: lineNo, seen: new Map() };
         } else {
           iface = { line: lineNo, addresses: [], dnsServers: [], dnsSearch: [] };
@@ -758,6 +758,22 @@ function formatAddressChecked(a: IpAddress, what: string): string {
   if (!(a instanceof Uint8Array)) throw new TypeError(`${what} must be a Uint8Array`);
   if (a.length !== 4 && a.length !== 16) throw new RangeError(`${what} must have 4 or 16 bytes, got ${a.length}`);
   return formatIp(a);
+}
+
+/**
+ * The error for a second `[Interface]`, usually a second site's whole config pasted below the
+ * first (issue #18 item 10). One device has one interface: every peer sees the first
+ * `[Interface]`'s key and Address, so the second site's server must accept that Address in its
+ * `[Peer]` for this device (cryptokey routing, WireGuard paper §2: a peer's packets must come from
+ * its AllowedIPs). Says so, with the Address to repeat when it is known by then.
+ */
+function secondInterfaceMessage(firstLine: number, firstAddresses: readonly IpPrefix[]): string {
+  const address = firstAddresses.length > 0 ? `Address ${firstAddresses.map(formatPrefix).join(', ')}` : "the first [Interface]'s Address";
+  return (
+    `a second [Interface] section (the first starts at line ${firstLine}); a config has exactly one. ` +
+    `For a second site, add only its [Peer] section: this device uses ${address} and the first PrivateKey with every peer, ` +
+    `so that site's server must list the same address in AllowedIPs of its [Peer] for this device`
+  );
 }
 
 function formatPrefixChecked(p: IpPrefix, what: string): string {
