@@ -250,7 +250,9 @@ export const sharedStyles = css`
     border-radius: var(--wg-radius-sm);
     width: fit-content;
     max-width: 100%;
-    overflow-x: auto;
+    /* On a phone the tabs wrap to a second row: a strip that scrolls sideways hid the last tabs
+       ("Throu…") with nothing showing that more were there. */
+    flex-wrap: wrap;
   }
   [role='tab'] {
     border: 1px solid transparent;
