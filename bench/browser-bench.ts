@@ -969,40 +969,32 @@ export async function runBrowserBench(options: BrowserBenchOptions): Promise<Ben
       direct = Math.max(direct, d.bytes / d.seconds);
     }
 
-    const sweep: { size: number; bytesPerSecond: number; messagesPerSecond: number; rendererMsPerMB: number }[] = [];
-    for (const size of SWEEP_SIZES) {
+    /** One raw download of `size`-byte messages over a carrier, with the renderer's CPU per MB. */
+    const sweepStep = async (op: 'download' | 'download-stream', size: number, what: string) => {
       const window = Math.max(4, Math.round(SWEEP_WINDOW_BYTES / size));
       const cpu0 = descendantCpu();
       const t0 = performance.now();
       const d = await withTimeout(
-        rawWorker<{ bytes: number; messages: number; seconds: number }>(page, { op: 'download', url: wsSource.url, ms: rawMs, warmupMs: 300, window, every: Math.max(1, window >> 2), size }),
+        rawWorker<{ bytes: number; messages: number; seconds: number }>(page, { op, url: wsSource.url, ms: rawMs, warmupMs: 300, window, every: Math.max(1, window >> 2), size }),
         rawMs + 30_000,
-        `${size}-byte message sweep`,
+        `${size}-byte ${what}`,
       );
       // The renderer's CPU over the whole job (warm-up included) per MB received in the measured part.
       const wall = performance.now() - t0;
       const renderer = cpuShares(cpu0, descendantCpu(), wall).find(([label]) => label === 'chromium renderer')?.[1] ?? 0;
       const received = (d.bytes / d.seconds) * (wall / 1000);
-      sweep.push({ size, bytesPerSecond: d.bytes / d.seconds, messagesPerSecond: d.messages / d.seconds, rendererMsPerMB: ((renderer / 100) * wall) / (received / MB) });
-    }
+      return { size, bytesPerSecond: d.bytes / d.seconds, messagesPerSecond: d.messages / d.seconds, rendererMsPerMB: ((renderer / 100) * wall) / (received / MB) };
+    };
+    const sweep: { size: number; bytesPerSecond: number; messagesPerSecond: number; rendererMsPerMB: number }[] = [];
+    for (const size of SWEEP_SIZES) sweep.push(await sweepStep('download', size, 'message sweep'));
 
     // #19 item 3, another carrier: WebSocketStream, same sizes and credit protocol (measured only).
     const streamSweep: { size: number; bytesPerSecond: number; rendererMsPerMB: number }[] = [];
     let streamProblem = '';
     for (const size of [FULL_DATAGRAM, 16384, 65535]) {
       try {
-        const window = Math.max(4, Math.round(SWEEP_WINDOW_BYTES / size));
-        const cpu0 = descendantCpu();
-        const t0 = performance.now();
-        const d = await withTimeout(
-          rawWorker<{ bytes: number; messages: number; seconds: number }>(page, { op: 'download-stream', url: wsSource.url, ms: rawMs, warmupMs: 300, window, every: Math.max(1, window >> 2), size }),
-          rawMs + 30_000,
-          `${size}-byte WebSocketStream sweep`,
-        );
-        const wall = performance.now() - t0;
-        const renderer = cpuShares(cpu0, descendantCpu(), wall).find(([label]) => label === 'chromium renderer')?.[1] ?? 0;
-        const received = (d.bytes / d.seconds) * (wall / 1000);
-        streamSweep.push({ size, bytesPerSecond: d.bytes / d.seconds, rendererMsPerMB: ((renderer / 100) * wall) / (received / MB) });
+        const { bytesPerSecond, rendererMsPerMB } = await sweepStep('download-stream', size, 'WebSocketStream sweep');
+        streamSweep.push({ size, bytesPerSecond, rendererMsPerMB });
       } catch (e) {
         streamProblem = `WebSocketStream: ${(e as Error).message}`;
         break;
