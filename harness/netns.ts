@@ -582,6 +582,11 @@ export async function linkNamespaces(a: Namespace, b: Namespace): Promise<Namesp
     addressB6: `fdc9:202:0:${k.toString(16)}::2`,
   };
   await run('ip', ['-n', a.name, 'link', 'add', ifA, 'type', 'veth', 'peer', 'name', ifB, 'netns', b.name]);
+  // No duplicate address detection on the link, link-local addresses included: while an
+  // interface's link-local address is tentative (about 1 s after it comes up) the kernel holds back
+  // its Neighbor Solicitations, so the first packets routed over a fresh link wait a second.
+  await run('ip', ['netns', 'exec', a.name, 'sysctl', '-qw', `net.ipv6.conf.${ifA}.accept_dad=0`]);
+  await run('ip', ['netns', 'exec', b.name, 'sysctl', '-qw', `net.ipv6.conf.${ifB}.accept_dad=0`]);
   await run('ip', ['-n', a.name, '-batch', '-'], {
     input: `addr add ${link.addressA4}/30 dev ${ifA}\naddr add ${link.addressA6}/64 dev ${ifA} nodad\nlink set ${ifA} up\n`,
   });

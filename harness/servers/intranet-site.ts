@@ -213,6 +213,12 @@ async function mainSite(req: IncomingMessage, res: ServerResponse): Promise<void
     );
     return;
   }
+  if (path === '/app') {
+    // A single-page app that rewrites its own address as it starts (as Prometheus' UI does with
+    // its query): the document was still served as /app with 200 (browse e2e).
+    html(res, 200, page('App', '<h1>App</h1><script>history.replaceState(null, "", "/app?view=graph&range=1h")</script>'));
+    return;
+  }
   if (path === '/about') {
     html(res, 200, page('About', `<h1>About</h1><p>Referer: <span id="referer">${escape(req.headers.referer ?? 'none')}</span></p>`));
     return;

@@ -139,6 +139,13 @@ describe('the browse view through a real wireguard-go peer', { skip }, () => {
     assert.equal(await frame.locator('#referer').textContent(), `${site.main}/`);
   });
 
+  test('a page that rewrites its address as it starts (history.replaceState) still reports its document status', async () => {
+    const result = await page.evaluate((u) => window.wgweb.browse(u), `${site.main}/app`);
+    assert.equal(result.url, `${site.main}/app?view=graph&range=1h`);
+    assert.equal(result.status, 200);
+    assert.equal(await address(), `${site.main}/app?view=graph&range=1h`);
+  });
+
   test('302 with a relative Location and 301 with an absolute one are followed inside the tunnel', async () => {
     const r1 = await page.evaluate((u) => window.wgweb.browse(u), `${site.main}/old-docs`);
     assert.equal(r1.url, `${site.main}/docs/`);

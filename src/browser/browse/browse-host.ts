@@ -121,6 +121,12 @@ export class BrowseHost {
   #agentCommitted = false;
   #statusByUrl = new Map<string, number>();
   #lastNavigation: string | undefined;
+  /**
+   * Status of the last document (non-redirect) response of this load: the status of a page whose
+   * script rewrote its address (history.replaceState/pushState, as single-page apps do) before
+   * it reported, when its new URL was never fetched.
+   */
+  #loadStatus: number | undefined;
   /** The backend saw a document navigation during this load (else the Service Worker did not serve it). */
   #navigationSeen = false;
   /** The last load was not served through the Service Worker: load the bridge again (re-claim) first. */
@@ -404,6 +410,7 @@ export class BrowseHost {
     this.#agentLoaded = false;
     this.#agentCommitted = false;
     this.#navigationSeen = false;
+    this.#loadStatus = undefined;
   }
 
   async #frameLoaded(): Promise<void> {
@@ -437,7 +444,7 @@ export class BrowseHost {
     if (!this.state.loading && this.#waiters.length === 0) return;
     this.state.loading = false;
     const result: BrowseResult = { url: this.state.url, title: this.state.title };
-    const status = this.#statusByUrl.get(this.state.url);
+    const status = this.#statusByUrl.get(this.state.url) ?? this.#loadStatus;
     if (status !== undefined) result.status = status;
     if (this.state.error) result.error = { ...this.state.error };
     if (this.state.outside) result.outside = this.state.outside;
@@ -459,7 +466,10 @@ export class BrowseHost {
         if (a.navigate) {
           this.#statusByUrl.set(a.url, a.status);
           if (this.#statusByUrl.size > 50) this.#statusByUrl.delete(this.#statusByUrl.keys().next().value as string);
-          if (a.status < 300 || a.status >= 400) this.#lastNavigation = a.url;
+          if (a.status < 300 || a.status >= 400) {
+            this.#lastNavigation = a.url;
+            this.#loadStatus = a.status;
+          }
         }
         break;
       case 'body':

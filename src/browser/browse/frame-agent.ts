@@ -8,7 +8,8 @@
  *
  * and it carries out back/forward/reload for the address bar. In every framed document it also
  * serves document.cookie from the app's cookie jar (see shadowCookies), keeps scripted
- * navigations inside the browse space (keepNavigationsInside), and replaces `WebSocket` with one
+ * navigations and history entries inside the browse space (keepNavigationsInside,
+ * keepHistoryInside), and replaces `WebSocket` with one
  * whose connection runs through the tunnel (tunnelWebSockets). It reads nothing else and
  * needs no permission; a page whose CSP forbids it simply reports nothing (the app falls back on
  * what the Service Worker saw).
@@ -146,6 +147,35 @@ function keepNewWindowsInside(): void {
 }
 
 /**
+ * Same-document address changes stay in the browse space: a single-page app's router calls
+ * `history.pushState(state, '', '/graph?x=1')` with a root-absolute path (or its own absolute
+ * URL), which on the browse origin would leave the browse path (the address bar and a reload would
+ * then show the wrong page, or none). The URL is resolved against the document's intranet URL and
+ * mapped into the browse path; query-only and relative URLs already resolve inside it.
+ */
+function keepHistoryInside(): void {
+  const here = parseBrowsePath(location.pathname + location.search);
+  if (!here) return;
+  const intranet = here.url.origin; // a same-document change never changes the origin
+  for (const name of ['pushState', 'replaceState'] as const) {
+    const original = history[name];
+    history[name] = function (this: History, data: unknown, unused: string, url?: string | URL | null) {
+      if (url === undefined || url === null) return original.call(this, data, unused);
+      let mapped: string | URL = url;
+      try {
+        const u = new URL(String(url), document.baseURI);
+        if (u.origin === location.origin && !u.pathname.startsWith(BROWSE_PREFIX) && u.pathname !== OUTSIDE_PATH && !u.pathname.startsWith('/__wgweb/')) {
+          mapped = browsePath(new URL(u.pathname + u.search + u.hash, intranet), here.session);
+        } else if (u.origin === intranet) mapped = browsePath(u, here.session);
+      } catch {
+        // not a URL: the browser throws as it would have
+      }
+      return original.call(this, data, unused, mapped);
+    };
+  }
+}
+
+/**
  * `WebSocket` for intranet scripts (#14): a Service Worker never sees WebSocket connections, so the
  * page's `WebSocket` becomes a {@link PortWebSocket} (same events, readyState, protocol,
  * bufferedAmount, close codes) whose connection the app opens in the tunnel worker. Its port goes
@@ -256,6 +286,7 @@ function shadowCookies(initial: string, httpOnly: ReadonlySet<string>, report: (
   });
   keepNavigationsInside();
   keepNewWindowsInside();
+  keepHistoryInside();
   tunnelWebSockets();
   if (window.parent === window || !appWindow || appWindow === window) return;
   const appOrigin = (): string => {
