@@ -501,6 +501,11 @@ export async function createNamespace(options: NamespaceOptions = {}): Promise<N
   live.add(ns);
   try {
     await run('ip', ['netns', 'add', name]);
+    // No IPv6 duplicate address detection for any interface made in here (veth ends, links, the
+    // WireGuard device): while an interface's link-local address is tentative (about 1 s after it
+    // comes up) the kernel holds back its Neighbor Solicitations, so the first packets routed over
+    // a fresh interface would wait a second. The root-side veth end gets the same below.
+    await run('ip', ['netns', 'exec', name, 'sysctl', '-qw', 'net.ipv6.conf.default.accept_dad=0', 'net.ipv6.conf.all.accept_dad=0']);
     // Claim an index by creating the root-side link name; spread starting points by pid.
     const start = (process.pid * 131 + n * 17) % INDEX_SPACE;
     let lastError = '';
@@ -526,6 +531,8 @@ export async function createNamespace(options: NamespaceOptions = {}): Promise<N
     ns.nsAddress4 = a.n4;
     ns.rootAddress6 = a.r6;
     ns.nsAddress6 = a.n6;
+    // Only this interface's own setting in the root namespace; it goes away with the interface.
+    await run('sysctl', ['-qw', `net.ipv6.conf.${ns.vethRoot}.accept_dad=0`]);
     await run('ip', ['-batch', '-'], {
       input: [
         `addr add ${a.r4}/30 dev ${ns.vethRoot}`,
@@ -581,12 +588,8 @@ export async function linkNamespaces(a: Namespace, b: Namespace): Promise<Namesp
     addressA6: `fdc9:202:0:${k.toString(16)}::1`,
     addressB6: `fdc9:202:0:${k.toString(16)}::2`,
   };
+  // Both ends skip duplicate address detection (the namespaces' default, see createNamespace).
   await run('ip', ['-n', a.name, 'link', 'add', ifA, 'type', 'veth', 'peer', 'name', ifB, 'netns', b.name]);
-  // No duplicate address detection on the link, link-local addresses included: while an
-  // interface's link-local address is tentative (about 1 s after it comes up) the kernel holds back
-  // its Neighbor Solicitations, so the first packets routed over a fresh link wait a second.
-  await run('ip', ['netns', 'exec', a.name, 'sysctl', '-qw', `net.ipv6.conf.${ifA}.accept_dad=0`]);
-  await run('ip', ['netns', 'exec', b.name, 'sysctl', '-qw', `net.ipv6.conf.${ifB}.accept_dad=0`]);
   await run('ip', ['-n', a.name, '-batch', '-'], {
     input: `addr add ${link.addressA4}/30 dev ${ifA}\naddr add ${link.addressA6}/64 dev ${ifA} nodad\nlink set ${ifA} up\n`,
   });

@@ -20,7 +20,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 /** The binaries every interop suite needs; `extraBinaries` adds test-specific ones (curl, ping). */
-const INTEROP_BINARIES = ['wireguard-go', 'wg', 'ip', 'setpriv'] as const;
+const INTEROP_BINARIES = ['wireguard-go', 'wg', 'ip', 'setpriv', 'sysctl'] as const;
 
 /** Path to the Chromium binary the e2e suites drive. */
 export const CHROMIUM_PATH = '/usr/bin/chromium';

@@ -19,7 +19,7 @@ import { startSessionFixture, type SessionFixture } from './session-fixture.ts';
 const SLOW = { timeout: 60_000 };
 const LINK_MTU = 1300;
 
-describe('path MTU through the tunnel: a 1300-byte link behind wireguard-go', { skip: interopSkipReason(['sysctl']) }, () => {
+describe('path MTU through the tunnel: a 1300-byte link behind wireguard-go', { skip: interopSkipReason() }, () => {
   let fx: SessionFixture;
   let far4: string;
   let far6: string;
