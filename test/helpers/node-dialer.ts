@@ -139,10 +139,20 @@ class NodeUdpSocket implements UdpEndpointSocket {
 
   constructor(private readonly localPort: number) {}
 
-  private socketFor(family: 4 | 6): dgram.Socket {
+  /** Sockets whose bind has completed. */
+  private readonly bound = new WeakSet<dgram.Socket>();
+  /** Datagrams sent before their socket was bound: sent again if the bind fails on a taken port. */
+  private readonly unsent: { family: 4 | 6; data: Uint8Array; port: number; host: string }[] = [];
+
+  private socketFor(family: 4 | 6, port = this.localPort): dgram.Socket {
     let s = this.sockets.get(family);
     if (s) return s;
     s = dgram.createSocket(family === 4 ? 'udp4' : 'udp6');
+    const socket = s;
+    s.on('listening', () => {
+      this.bound.add(socket);
+      this.dropUnsent(family);
+    });
     s.on('message', (msg, rinfo) => {
       const d: UdpDatagram = { address: parseIp(rinfo.address), port: rinfo.port, data: new Uint8Array(msg) };
       const w = this.waiters.shift();
@@ -150,10 +160,29 @@ class NodeUdpSocket implements UdpEndpointSocket {
       else if (this.queue.length < 256) this.queue.push(d);
       else this.dropped++;
     });
-    s.on('error', (err) => this.fail(err));
-    s.bind(this.localPort, family === 4 ? '0.0.0.0' : '::');
+    s.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE' && port !== 0 && !this.bound.has(socket) && this.sockets.get(family) === socket) {
+        // The port asked for is taken (by anything else on this machine). The tunnel's dialer
+        // throws at once then and the caller takes another port; Node says so only after the
+        // bind, so take a free port here and send again what waited on the failed socket.
+        this.sockets.delete(family);
+        socket.close();
+        const again = this.socketFor(family, 0);
+        for (const u of this.dropUnsent(family)) again.send(u.data, u.port, u.host);
+        return;
+      }
+      this.fail(err);
+    });
+    s.bind(port, family === 4 ? '0.0.0.0' : '::');
     this.sockets.set(family, s);
     return s;
+  }
+
+  private dropUnsent(family: 4 | 6): { data: Uint8Array; port: number; host: string }[] {
+    const mine = this.unsent.filter((u) => u.family === family);
+    const others = this.unsent.filter((u) => u.family !== family);
+    this.unsent.splice(0, this.unsent.length, ...others);
+    return mine;
   }
 
   private fail(err: unknown): void {
@@ -163,7 +192,9 @@ class NodeUdpSocket implements UdpEndpointSocket {
 
   send(address: IpAddress, port: number, data: Uint8Array): void {
     if (this.isClosed || this.error) return;
-    const s = this.socketFor(address.length === 4 ? 4 : 6);
+    const family = address.length === 4 ? 4 : 6;
+    const s = this.socketFor(family);
+    if (!this.bound.has(s)) this.unsent.push({ family, data, port, host: formatIp(address) });
     s.send(data, port, formatIp(address), () => {
       // Errors surface on the socket's 'error' event; UDP sends are best effort.
     });
