@@ -76,14 +76,16 @@ describe('traceroute through the tunnel: a router namespace behind wireguard-go'
     for (const h of t.hops) for (const p of h.probes) assert.ok(p.kind !== 'timeout' && p.rttMs >= 0);
   });
 
-  test('over IPv6 the hop limit rises the same way: the peer at hop 1, the far host at hop 3', SLOW, async () => {
-    // The router's own hop is not asserted: its ICMPv6 Time Exceeded did not come back through
-    // the tunnel in this topology (shown as *; see docs/diagnostics.md on AllowedIPs).
-    const t = await fx.session.traceroute(far6, { probesPerHop: 1, timeoutMs: 2000, maxHops: 10 });
+  test('over IPv6 every hop is named: the peer, the router (Time Exceeded from inside AllowedIPs), the far host', SLOW, async () => {
+    const t = await fx.session.traceroute(far6, { probesPerHop: 2, timeoutMs: 2000, maxHops: 10 });
     assert.equal(t.family, 6);
-    assert.equal(t.reached, true);
-    const line = (i: number) => (t.hops[i].probes[0].kind === 'timeout' ? '*' : `${t.hops[i].probes[0].kind} ${t.hops[i].probes[0].from}`);
-    assert.deepEqual([t.hops.length, line(0), line(2)], [3, `time-exceeded ${fx.peer.tunnelAddress6}`, `reply ${far6}`]);
+    assert.equal(t.reached, true, JSON.stringify(t.hops));
+    const answers = t.hops.map((h) => h.probes.map((p) => (p.kind === 'timeout' ? '*' : `${p.kind} ${p.from}`)));
+    assert.deepEqual(answers, [
+      [`time-exceeded ${fx.peer.tunnelAddress6}`, `time-exceeded ${fx.peer.tunnelAddress6}`],
+      [`time-exceeded ${router6}`, `time-exceeded ${router6}`],
+      [`reply ${far6}`, `reply ${far6}`],
+    ]);
   });
 
   test('the hops past the peer equal what Debian traceroute -I finds from the peer with the same source', SLOW, async () => {
