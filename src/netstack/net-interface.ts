@@ -251,7 +251,7 @@ export class NetInterface<T extends TransportLayer = TransportLayer> {
     this.ipv4Id = (seed[0] << 8) | seed[1];
     this.fragmentId = ((seed[2] << 24) | (seed[3] << 16) | (seed[4] << 8) | seed[5]) >>> 0;
     this.udpHost = {
-      sendUdp: (port, address, dstPort, data) => this.sendUdp(port, address, dstPort, data),
+      sendUdp: (port, address, dstPort, data, options) => this.sendUdp(port, address, dstPort, data, options?.ttl),
       releaseUdp: (socket) => {
         if (this.udpSockets.get(socket.localPort) === socket) this.udpSockets.delete(socket.localPort);
       },
@@ -674,20 +674,21 @@ export class NetInterface<T extends TransportLayer = TransportLayer> {
 
   // ─── Output ──────────────────────────────────────────────────────────────────────────────────
 
-  private sendUdp(localPort: number, address: IpAddress, port: number, data: Uint8Array): boolean {
+  private sendUdp(localPort: number, address: IpAddress, port: number, data: Uint8Array, ttl?: number): boolean {
     const src = this.sourceFor(address);
+    checkTtl(ttl);
     if (!Number.isInteger(port) || port < 1 || port > 65535) throw new RangeError(`a UDP destination port is an integer from 1 to 65535, not ${port}`);
     if (!(data instanceof Uint8Array)) throw new TypeError('UDP data must be a Uint8Array');
     const max = address.length === 4 ? MAX_UDP_PAYLOAD_V4 : MAX_UDP_PAYLOAD_V6;
     if (data.length > max) throw new RangeError(`a UDP datagram over IPv${address.length === 4 ? 4 : 6} holds at most ${max} bytes, not ${data.length}`);
     const dst = address.slice();
     const repr = { srcPort: localPort, dstPort: port, payload: data };
-    return this.emitPacket(src, dst, IpProtocol.Udp, UDP_HEADER_LENGTH + data.length, (u) => UdpRepr.emit(repr, u, src, dst), true, this.lastNow);
+    return this.emitPacket(src, dst, IpProtocol.Udp, UDP_HEADER_LENGTH + data.length, (u) => UdpRepr.emit(repr, u, src, dst), true, this.lastNow, undefined, 0, ttl);
   }
 
   private sendEchoRequest(address: IpAddress, identifier: number, sequence: number, data: Uint8Array, mode: PmtuDiscovery = 'want', ttl?: number): void {
     const src = this.sourceFor(address);
-    if (ttl !== undefined && (!Number.isInteger(ttl) || ttl < 1 || ttl > 255)) throw new RangeError(`a TTL / hop limit is 1 to 255, not ${ttl}`);
+    checkTtl(ttl);
     if (!(data instanceof Uint8Array)) throw new TypeError('echo payload must be a Uint8Array');
     const max = address.length === 4 ? MAX_UDP_PAYLOAD_V4 : MAX_UDP_PAYLOAD_V6;
     if (data.length > max) throw new RangeError(`an echo request over IPv${address.length === 4 ? 4 : 6} holds at most ${max} bytes, not ${data.length}`);
@@ -885,4 +886,9 @@ function isIcmpError(version: 4 | 6, protocol: number, upper: Uint8Array): boole
   if (protocol !== IpProtocol.Icmpv6) return false;
   // RFC 4443 §2.1: types 0-127 are errors.
   return upper.length === 0 || upper[0] < 128;
+}
+
+/** @throws {RangeError} for a TTL / hop limit outside 1..255 (undefined: the default). */
+function checkTtl(ttl: number | undefined): void {
+  if (ttl !== undefined && (!Number.isInteger(ttl) || ttl < 1 || ttl > 255)) throw new RangeError(`a TTL / hop limit is 1 to 255, not ${ttl}`);
 }

@@ -130,8 +130,17 @@ export interface TracerouteOptions {
   probesPerHop?: number;
   /** Wait for each probe's answer (traceroute -w; default 3000 ms). */
   timeoutMs?: number;
+  /** UDP datagrams to rising ports (traceroute -U, the default) or ICMP echo requests (traceroute -I). */
+  method?: TracerouteMethod;
+  /** First UDP destination port, one more per probe (traceroute -p; default 33434). */
+  port?: number;
+  /** Name each answering address by a PTR lookup through the config's DNS (default true; false is traceroute -n). */
+  resolveNames?: boolean;
   signal?: AbortSignal;
 }
+
+/** How traceroute probes: UDP datagrams (traceroute's default) or ICMP echo requests (-I). */
+export type TracerouteMethod = 'udp' | 'icmp';
 
 export type { TraceHop, TraceProbe } from './traceroute.ts';
 import type { TraceHop } from './traceroute.ts';
@@ -141,9 +150,12 @@ export interface TracerouteResult {
   host: string;
   address: string;
   family: 4 | 6;
+  method: TracerouteMethod;
+  /** The first UDP destination port (UDP probes only). */
+  port?: number;
   maxHops: number;
   hops: TraceHop[];
-  /** True when the target's echo reply came back. */
+  /** True when the target answered (an echo reply, or Port Unreachable to a UDP probe). */
   reached: boolean;
 }
 

@@ -13,6 +13,7 @@
  *   events: TunnelEvent + relay state ──▶ plain-words SessionEvent for the log and timeline
  */
 import { ErrorCode, WgwebError } from '../shared/errors.ts';
+import { SignalScope } from '../shared/signal-scope.ts';
 import { formatEndpoint, formatIp, formatPrefix, prefixContains, tryParseIp, type Endpoint, type IpAddress } from '../shared/ip-address.ts';
 import { parseWgQuickConfig, type WgQuickConfig } from '../shared/wg-quick-config.ts';
 import { DnsResolver } from '../protocols/dns/dns-resolver.ts';
@@ -29,7 +30,8 @@ import { runIperf3, type Iperf3Progress } from '../protocols/iperf3/iperf3-conne
 import { TcpStreamConnection } from '../engine/tcp-stream-connection.ts';
 import { EchoChannel, MAX_ECHO_PAYLOAD_V4, MAX_ECHO_PAYLOAD_V6, echoPayload } from './echo-channel.ts';
 import { MtuNoReplyError, searchMtu, type MtuProbeOutcome, type MtuSearchStep } from './mtu-search.ts';
-import { runTraceroute, type TraceHop, type TraceProbeOutcome } from './traceroute.ts';
+import { TRACEROUTE_BASE_PORT, runTraceroute, traceError, type TraceHop, type TraceProbeOutcome } from './traceroute.ts';
+import { UdpProbeChannel } from './udp-probe-channel.ts';
 import type { TcpSocketTable } from '../netstack/socket/tcp-socket-table.ts';
 import type { PeerId, TunnelEvent } from '../wireguard/tunnel.ts';
 import { publicKeyFromPrivate } from '../wireguard/noise-keys.ts';
@@ -110,6 +112,9 @@ export interface SessionOptions {
 }
 
 const now = (): number => performance.now();
+
+/** Milliseconds between a send and its answer, 0 when the send time is no longer known. */
+const elapsed = (at: number, sent: number | undefined): number => at - (sent ?? at);
 const epoch = (t: number): number => Math.round(performance.timeOrigin + t);
 
 /** See the module comment. */
@@ -455,47 +460,99 @@ export class Session {
   }
 
   /**
-   * The routers between the tunnel and `host` (`wgweb traceroute`, like `traceroute -I -n`):
-   * ICMP echo requests with TTL / hop limit 1, 2, 3 … (src/session/traceroute.ts); each router
-   * where it runs out answers Time Exceeded, `host` answers the echo. The first hop is the peer
-   * (or whatever routes behind it); hops that do not answer within `timeoutMs` are `*`.
-   * `onHop` sees each hop as it completes.
+   * The routers between the tunnel and `host` (`wgweb traceroute`, like traceroute(8)): probes
+   * with TTL / hop limit 1, 2, 3 … (src/session/traceroute.ts), UDP datagrams to ports 33434,
+   * 33435, … by default (`method: 'icmp'`: echo requests, like `traceroute -I`). Each router where
+   * the TTL runs out answers Time Exceeded; `host` answers with Port Unreachable (UDP) or an echo
+   * reply (ICMP). The first hop is the peer (or whatever routes behind it); hops that do not
+   * answer within `timeoutMs` are `*`. Each answering address is named by a PTR lookup through
+   * the config's DNS (bounded by `timeoutMs`, at most 2 s; none without `DNS =` or with
+   * `resolveNames: false`, like `-n`). `onHop` sees each hop as it completes.
    * @throws {WgwebError} NO_ROUTE; ABORTED.
-   * @throws {RangeError} for maxHops outside 1..255, probesPerHop outside 1..10, timeoutMs outside 10 ms..60 s.
+   * @throws {RangeError} for maxHops outside 1..255, probesPerHop outside 1..10, timeoutMs outside
+   * 10 ms..60 s, a port outside 1..65535, a method other than udp/icmp.
    */
   async traceroute(host: string, options: TracerouteOptions = {}, onHop?: (hop: TraceHop) => void): Promise<TracerouteResult> {
     this.checkOpen();
     const { signal } = options;
     const timeoutMs = options.timeoutMs ?? 3000;
     const maxHops = options.maxHops ?? 30;
+    const method = options.method ?? 'udp';
+    const basePort = options.port ?? TRACEROUTE_BASE_PORT;
     if (!(timeoutMs >= 10 && timeoutMs <= 60_000)) throw new RangeError(`the probe timeout must be 10 ms to 60 s, not ${timeoutMs}`);
+    if (method !== 'udp' && method !== 'icmp') throw new RangeError(`the probe method is udp or icmp, not ${String(method)}`);
+    if (!Number.isInteger(basePort) || basePort < 1 || basePort > 65535) throw new RangeError(`the base port must be 1 to 65535, not ${basePort}`);
     const target = (await this.lookup(host, signal))[0];
     const address = formatIp(target);
     if (!this.routable(target)) throw new WgwebError(ErrorCode.NO_ROUTE, `cannot trace ${address}: ${NO_PEER_FOR_ADDRESS}`, { address });
     this.checkPeerFor(target, 'trace');
     const family = target.length === 4 ? 4 : 6;
-    const channel = new EchoChannel(this.net.icmpEcho(), () => this.loop.wake(), now);
-    let seq = 0;
-    const probe = async (ttl: number): Promise<TraceProbeOutcome> => {
-      const o = await channel.send(target, ++seq & 0xffff, { ttl }, timeoutMs);
-      if (o.kind === 'timeout' || o.kind === 'too-long') return { kind: 'timeout' };
-      const rtt = (at: number, sent: number | undefined): number => at - (sent ?? at);
-      if (o.kind === 'reply') return { kind: 'reply', from: formatIp(o.event.from), rttMs: rtt(o.event.receivedAt, o.event.sentAt) };
-      const ev = o.event;
-      const from = formatIp(ev.reporter);
-      const rttMs = rtt(ev.receivedAt, ev.sentAt);
-      if (ev.type === 'time-exceeded') return { kind: 'time-exceeded', from, rttMs };
-      return { kind: 'unreachable', from, rttMs, code: ev.code, icmpVersion: ev.icmpVersion };
-    };
+    const wake = (): void => this.loop.wake();
+    const probe = method === 'icmp' ? this.icmpTraceProbe(target, timeoutMs, wake) : this.udpTraceProbe(target, basePort, timeoutMs, wake);
+    const resolveName = options.resolveNames !== false && this.resolver ? this.ptrLookup(this.resolver, Math.min(timeoutMs, 2000), signal) : undefined;
     try {
-      const r = await runTraceroute({ probe, maxHops, probesPerHop: options.probesPerHop, onHop, signal });
-      return { host, address, family, maxHops, hops: r.hops, reached: r.reached };
+      const r = await runTraceroute({ probe: probe.probe, maxHops, probesPerHop: options.probesPerHop, resolveName, onHop, signal });
+      const result: TracerouteResult = { host, address, family, method, maxHops, hops: r.hops, reached: r.reached };
+      if (method === 'udp') result.port = basePort;
+      return result;
     } catch (e) {
       if (signal?.aborted) throw new WgwebError(ErrorCode.ABORTED, 'The traceroute was stopped.');
       throw e;
     } finally {
-      channel.close();
+      probe.close();
     }
+  }
+
+  /** traceroute -I: echo requests with a rising TTL, matched by sequence number. */
+  private icmpTraceProbe(target: IpAddress, timeoutMs: number, wake: () => void): { probe: (ttl: number) => Promise<TraceProbeOutcome>; close: () => void } {
+    const channel = new EchoChannel(this.net.icmpEcho(), wake, now);
+    let seq = 0;
+    const probe = async (ttl: number): Promise<TraceProbeOutcome> => {
+      const o = await channel.send(target, ++seq & 0xffff, { ttl }, timeoutMs);
+      if (o.kind === 'timeout' || o.kind === 'too-long') return { kind: 'timeout' };
+      if (o.kind === 'reply') return { kind: 'reply', from: formatIp(o.event.from), rttMs: elapsed(o.event.receivedAt, o.event.sentAt) };
+      const ev = o.event;
+      return traceError(ev.type, formatIp(ev.reporter), elapsed(ev.receivedAt, ev.sentAt), ev.code, ev.icmpVersion);
+    };
+    return { probe, close: () => channel.close() };
+  }
+
+  /**
+   * traceroute -U (its default): UDP datagrams to basePort, basePort + 1, … (one port per probe),
+   * matched by the destination port the ICMP error quotes.
+   */
+  private udpTraceProbe(target: IpAddress, basePort: number, timeoutMs: number, wake: () => void): { probe: (ttl: number) => Promise<TraceProbeOutcome>; close: () => void } {
+    const channel = new UdpProbeChannel(this.net.udpBind(), wake, now);
+    let n = 0;
+    const probe = async (ttl: number): Promise<TraceProbeOutcome> => {
+      const port = ((basePort - 1 + n++) % 65535) + 1;
+      const o = await channel.send(target, port, ttl, timeoutMs);
+      if (o.kind === 'timeout') return { kind: 'timeout' };
+      // A datagram back from that port: something listens there, and the host was reached.
+      if (o.kind === 'answer') return { kind: 'reply', from: formatIp(o.datagram.address), rttMs: elapsed(o.datagram.receivedAt, o.sentAt) };
+      const e = o.error;
+      return traceError(e.kind, formatIp(e.reporter), elapsed(e.receivedAt, o.sentAt), e.code, e.icmpVersion);
+    };
+    return { probe, close: () => channel.close() };
+  }
+
+  /** A bounded PTR lookup for traceroute's hop names; undefined when there is none in time. */
+  private ptrLookup(resolver: DnsResolver, limitMs: number, signal: AbortSignal | undefined): (address: string) => Promise<string | undefined> {
+    return async (address) => {
+      const ip = tryParseIp(address);
+      if (!ip) return undefined;
+      const scope = new SignalScope(signal);
+      scope.deadline(limitMs, () => new Error('PTR lookup timed out'));
+      try {
+        const r = await resolver.queryMessage(reverseName(ip), DnsType.PTR, { signal: scope.signal });
+        const ptr = r.message.answers.find((a) => a.type === DnsType.PTR && a.data.kind === 'name');
+        return ptr?.data.kind === 'name' ? ptr.data.name.replace(/\.$/, '') : undefined;
+      } catch {
+        return undefined; // no name, like traceroute when the lookup fails
+      } finally {
+        scope.dispose();
+      }
+    };
   }
 
   /** A DNS lookup through the tunnel to the config's DNS servers. */

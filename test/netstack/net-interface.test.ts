@@ -358,6 +358,25 @@ describe('ICMP errors are routed to the socket that caused them', () => {
     assert.throws(() => ping.sendEcho(parseIp('10.0.0.2'), { sequence: 5, ttl: 256 }, 0), RangeError);
   });
 
+  test('a UDP datagram carries the TTL / hop limit asked for (traceroute -U), and a Time Exceeded quoting it names the router and the probe port', () => {
+    const a = makeInterface(['10.0.0.1/24', 'fd00::1/64']);
+    const udp = a.udpBind(40000);
+    udp.send(parseIp('10.0.0.9'), 33434, new Uint8Array(32), { ttl: 2 });
+    udp.send(parseIp('fd00::9'), 33435, new Uint8Array(32), { ttl: 5 });
+    udp.send(parseIp('10.0.0.9'), 33436, new Uint8Array(32));
+    const [v4, v6, plain] = a.poll(0);
+    assert.equal(Ipv4Packet.unchecked(v4).ttl, 2);
+    assert.equal(Ipv6Packet.unchecked(v6).hopLimit, 5);
+    assert.equal(Ipv4Packet.unchecked(plain).ttl, 64);
+    assert.throws(() => udp.send(parseIp('10.0.0.9'), 33437, new Uint8Array(1), { ttl: 0 }), RangeError);
+    a.receive(icmpPacket(parseIp('10.0.0.254'), parseIp('10.0.0.1'), { kind: 'time-exceeded', code: 0, quote: v4.subarray(0, 28) }), 10);
+    a.receive(icmpPacket(parseIp('fd00::fe'), parseIp('fd00::1'), { kind: 'time-exceeded', code: 0, quote: v6.subarray(0, 48) }), 11);
+    const e4 = udp.recvError();
+    const e6 = udp.recvError();
+    assert.deepEqual([e4?.kind, formatIp(e4!.reporter), formatIp(e4!.address), e4?.port, e4?.receivedAt], ['time-exceeded', '10.0.0.254', '10.0.0.9', 33434, 10]);
+    assert.deepEqual([e6?.kind, formatIp(e6!.reporter), formatIp(e6!.address), e6?.port, e6?.icmpVersion], ['time-exceeded', 'fd00::fe', 'fd00::9', 33435, 6]);
+  });
+
   test('an echo socket gets time exceeded from a router, with the router address and the sequence', () => {
     const a = makeInterface(['10.0.0.1/24']);
     const ping = a.icmpEcho();

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatTraceHop, runTraceroute, type TraceProbeOutcome } from '../../src/session/traceroute.ts';
+import { formatTraceHop, reachedTarget, runTraceroute, type TraceProbeOutcome } from '../../src/session/traceroute.ts';
 
 /**
  * A path of `routers` (null: a hop that never answers) then `target`; each hop adds 1 ms on a fake
@@ -87,4 +87,37 @@ test('onHop sees each hop as it completes; an abort stops the walk; bad limits a
   assert.deepEqual(seen, [1, 2]);
   await assert.rejects(runTraceroute({ probe, maxHops: 0 }), RangeError);
   await assert.rejects(runTraceroute({ probe, probesPerHop: 11 }), RangeError);
+});
+
+test('a Port Unreachable from the target (UDP probes) reaches it, with no mark; admin prohibited ends unreached with !X', async () => {
+  const udpPath = async (ttl: number): Promise<TraceProbeOutcome> =>
+    ttl === 1 ? { kind: 'time-exceeded', from: 'fd00::1', rttMs: 1 } : { kind: 'unreachable', from: 'fd00::2', rttMs: 2, code: 4, icmpVersion: 6 };
+  const r = await runTraceroute({ probe: udpPath, probesPerHop: 2 });
+  assert.deepEqual([r.reached, r.hops.length], [true, 2]);
+  assert.equal(formatTraceHop(r.hops[1]), ' 2  fd00::2  2.000 ms  2.000 ms');
+  const v4 = await runTraceroute({ probe: async () => ({ kind: 'unreachable', from: '10.0.0.2', rttMs: 1, code: 3, icmpVersion: 4 }), probesPerHop: 1 });
+  assert.equal(v4.reached, true, 'ICMPv4 port unreachable is code 3');
+  const admin = await runTraceroute({ probe: async () => ({ kind: 'unreachable', from: '10.0.0.2', rttMs: 1, code: 13, icmpVersion: 4 }), probesPerHop: 1 });
+  assert.equal(admin.reached, false);
+  assert.equal(formatTraceHop(admin.hops[0]), ' 1  10.0.0.2  1.000 ms !X');
+  assert.deepEqual([reachedTarget({ kind: 'unreachable', from: 'x', rttMs: 0, code: 3, icmpVersion: 6 }), reachedTarget({ kind: 'timeout' })], [false, false], 'ICMPv6 code 3 is address unreachable');
+});
+
+test('each answering address is named once by resolveName and printed as name (address); unnamed ones stay numeric', async () => {
+  const asked: string[] = [];
+  const names: Record<string, string> = { '10.0.0.1': 'peer.lan', '10.2.0.2': 'far.lan' };
+  const seen: string[] = [];
+  const r = await runTraceroute({
+    probe: path(['10.0.0.1', '10.1.0.1'], '10.2.0.2'),
+    probesPerHop: 2,
+    resolveName: async (a) => (asked.push(a), names[a]),
+    onHop: (h) => seen.push(formatTraceHop(h)),
+  });
+  assert.deepEqual(asked, ['10.0.0.1', '10.1.0.1', '10.2.0.2']);
+  assert.deepEqual(seen, [
+    ' 1  peer.lan (10.0.0.1)  1.000 ms  1.000 ms',
+    ' 2  10.1.0.1  2.000 ms  2.000 ms',
+    ' 3  far.lan (10.2.0.2)  3.000 ms  3.000 ms',
+  ]);
+  assert.equal(r.hops[0].probes[0].kind !== 'timeout' && r.hops[0].probes[0].name, 'peer.lan');
 });

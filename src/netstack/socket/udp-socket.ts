@@ -58,9 +58,18 @@ export interface UdpSocketHost {
    * Queues one datagram from `localPort`; false when the interface's queue was full.
    * @throws {RangeError} on a bad address, port or size, or no local address of that family.
    */
-  sendUdp(localPort: number, address: IpAddress, port: number, data: Uint8Array): boolean;
+  sendUdp(localPort: number, address: IpAddress, port: number, data: Uint8Array, options?: UdpSendOptions): boolean;
   /** Releases the port. */
   releaseUdp(socket: UdpSocket): void;
+}
+
+/** Per-datagram options of {@link UdpSocket.send}. */
+export interface UdpSendOptions {
+  /**
+   * IPv4 TTL / IPv6 hop limit, 1 to 255 (default DEFAULT_TTL / DEFAULT_HOP_LIMIT): traceroute's
+   * UDP probes raise it hop by hop, like Linux's IP_TTL / IPV6_UNICAST_HOPS socket options.
+   */
+  ttl?: number;
 }
 
 /** Counters for one socket. */
@@ -123,11 +132,11 @@ export class UdpSocket {
    * @returns true when queued, false when dropped for lack of queue space.
    * @throws {TypeError} when the socket is closed.
    * @throws {RangeError} on a bad address/port, a payload above 65507 (IPv4) / 65519 (IPv6)
-   * bytes, or no local address of the destination's family.
+   * bytes, a TTL outside 1..255, or no local address of the destination's family.
    */
-  send(address: IpAddress, port: number, data: Uint8Array): boolean {
+  send(address: IpAddress, port: number, data: Uint8Array, options?: UdpSendOptions): boolean {
     if (this.isClosed) throw new TypeError(`UDP socket on port ${this.localPort} is closed`);
-    const queued = this.host.sendUdp(this.localPort, address, port, data);
+    const queued = this.host.sendUdp(this.localPort, address, port, data, options);
     if (queued) this.counters.sent++;
     return queued;
   }

@@ -72,7 +72,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: 'traceroute',
-    summary: 'Show the routers between a WireGuard tunnel and a host (ICMP, like traceroute -I)',
+    summary: 'Show the routers between a WireGuard tunnel and a host (UDP or ICMP probes, like traceroute)',
     load: () => import('./commands/traceroute-command.ts'),
   },
   {

@@ -1,27 +1,32 @@
 /**
- * `wgweb traceroute HOST`: the routers between the tunnel and HOST, printed like `traceroute -I -n`:
- * ICMP echo requests with a rising TTL / hop limit (Session.traceroute, src/session/traceroute.ts),
- * one line per hop as it completes, `*` for a probe nobody answered. Exit 0 when HOST answered,
- * 1 when it was not reached within `-m` hops.
+ * `wgweb traceroute HOST`: the routers between the tunnel and HOST, printed like traceroute(8):
+ * UDP datagrams to ports 33434, 33435, … (-U, the default) or ICMP echo requests (-I) with a
+ * rising TTL / hop limit (Session.traceroute, src/session/traceroute.ts), one line per hop as it
+ * completes, `name (address)` from a PTR lookup through the tunnel's DNS unless -n, `*` for a
+ * probe nobody answered. Exit 0 when HOST answered, 1 when it was not reached within `-m` hops.
  */
-import { formatTraceHop } from '../../../session/traceroute.ts';
-import { parseCommandArgs, type CommandSpec } from '../args.ts';
+import { TRACEROUTE_BASE_PORT, formatTraceHop } from '../../../session/traceroute.ts';
+import { UsageError, parseCommandArgs, type CommandSpec } from '../args.ts';
 import type { CliIo } from '../cli-io.ts';
 import { guardTunnelCommand, openTunnel, TUNNEL_OPTIONS } from '../tunnel-options.ts';
 
 export const spec = {
   name: 'traceroute',
-  summary: 'Show the routers between a WireGuard tunnel and a host (ICMP, like traceroute -I).',
+  summary: 'Show the routers between a WireGuard tunnel and a host (UDP or ICMP probes, like traceroute).',
   options: {
     ...TUNNEL_OPTIONS,
     deadline: { ...TUNNEL_OPTIONS.deadline, description: 'end the whole command (exit 1) after this long; 0 for no limit (default: handshake + max hops × probes × wait + 10 s)' },
     'max-hops': { type: 'integer', short: 'm', valueName: 'N', min: 1, max: 255, description: 'highest TTL / hop limit tried (default 30)' },
     queries: { type: 'integer', short: 'q', valueName: 'N', min: 1, max: 10, description: 'probes per hop (default 3)' },
     wait: { type: 'number', short: 'w', valueName: 'SECONDS', min: 0.01, max: 60, description: 'wait for each probe (default 3)' },
+    icmp: { type: 'boolean', short: 'I', description: 'probe with ICMP echo requests' },
+    udp: { type: 'boolean', short: 'U', description: 'probe with UDP datagrams to rising ports (the default)' },
+    port: { type: 'integer', short: 'p', valueName: 'PORT', min: 1, max: 65535, description: 'first UDP destination port, one more per probe (default 33434)' },
+    numeric: { type: 'boolean', short: 'n', description: 'print addresses only, no reverse DNS names' },
     json: { type: 'boolean', description: 'print the result as JSON' },
   },
   positionals: [{ name: 'HOST' }],
-  examples: ['wgweb traceroute --config wg0.conf 10.0.0.2', 'wgweb traceroute --config wg0.conf -m 8 -q 1 -w 1 fd00::2'],
+  examples: ['wgweb traceroute --config wg0.conf 10.0.0.2', 'wgweb traceroute --config wg0.conf -I -n -m 8 -q 1 -w 1 fd00::2'],
 } as const satisfies CommandSpec;
 
 export async function run(args: string[], io: CliIo): Promise<number> {
@@ -30,11 +35,15 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   const maxHops = values['max-hops'] ?? 30;
   const probesPerHop = values.queries ?? 3;
   const wait = values.wait ?? 3;
+  if (values.icmp && values.udp) throw new UsageError('traceroute', '-I (ICMP) and -U (UDP) exclude each other');
+  const method = values.icmp ? 'icmp' : 'udp';
   return guardTunnelCommand('traceroute', values, io, (values['handshake-timeout'] ?? 15) + maxHops * probesPerHop * wait + 10, async (io, track) => {
     const session = await openTunnel('traceroute', values, io, track);
     try {
-      if (!values.json) await io.stdout.write(`traceroute to ${host} through ${session.currentRelayUrl()}, ${maxHops} hops max, ICMP echo\n`);
-      const r = await session.traceroute(host, { maxHops, probesPerHop, timeoutMs: wait * 1000, signal: io.signal }, (hop) => {
+      const probes = method === 'icmp' ? 'ICMP echo' : `UDP to port ${values.port ?? TRACEROUTE_BASE_PORT}+`;
+      if (!values.json) await io.stdout.write(`traceroute to ${host} through ${session.currentRelayUrl()}, ${maxHops} hops max, ${probes}\n`);
+      const options = { maxHops, probesPerHop, timeoutMs: wait * 1000, method, port: values.port, resolveNames: !values.numeric, signal: io.signal } as const;
+      const r = await session.traceroute(host, options, (hop) => {
         if (!values.json) void io.stdout.write(`${formatTraceHop(hop)}\n`);
       });
       if (values.json) await io.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
