@@ -5,6 +5,9 @@
  * prints them.
  */
 
+import type { RelayHistoryEntry } from './relay-history.ts';
+export type { RelayHistoryEntry, RelayMoveReason } from './relay-history.ts';
+
 /** The connection as a whole, as `Session.status().state` reports it. */
 export type TunnelState = 'connecting' | 'handshaking' | 'up' | 'reconnecting' | 'down';
 
@@ -42,8 +45,16 @@ export interface TunnelStatus {
   /**
    * `rttMs`: how long the WebSocket to the relay in use took to open, ms (a TCP handshake plus the
    * HTTP upgrade: two round trips to the relay, more over TLS); absent before it first opened.
+   * `relays`: with several relays, each with its measured open time and failures so far.
+   * `history`: which relay carried the session since when and why it moved (oldest first, bounded).
    */
-  relay: { url: string; state: string; rttMs?: number };
+  relay: {
+    url: string;
+    state: string;
+    rttMs?: number;
+    relays?: { url: string; rttMs?: number; failures: number }[];
+    history?: RelayHistoryEntry[];
+  };
   /** `mtu`: the tunnel MTU in use (the config's `MTU =` or the default); `dns`: the config's `DNS =` servers and search domains. */
   interface: { publicKey: string; addresses: string[]; mtu?: number; dns?: string[] };
   peers: PeerStatus[];

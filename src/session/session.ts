@@ -38,6 +38,7 @@ import { publicKeyFromPrivate } from '../wireguard/noise-keys.ts';
 import { EventLoop } from '../engine/event-loop.ts';
 import { createStack } from '../engine/stack.ts';
 import { NetstackDialer, NO_PEER_FOR_ADDRESS } from '../engine/netstack-dialer.ts';
+import { RelayHistory } from './relay-history.ts';
 import { RelayTransport, type RelayStateDetail, type RelayTransportState, type RelayWebSocketConstructor } from '../engine/relay-transport.ts';
 import type {
   DnsRecordType,
@@ -284,7 +285,7 @@ export class Session {
     else state = stats.peers.some((p) => p.session === 'established') ? 'up' : 'handshaking';
     return {
       state,
-      relay: { url: this.currentRelayUrl(), state: this.relayState, ...this.currentRelayRtt() },
+      relay: { url: this.currentRelayUrl(), state: this.relayState, ...this.currentRelayRtt(), ...this.currentRelayHistory() },
       interface: {
         publicKey: this.publicKey,
         addresses: this.config.interface.addresses.map(formatPrefix),
@@ -955,7 +956,7 @@ export class Session {
     const key = formatEndpoint(endpoint);
     let t = this.transports.get(key);
     if (t) return t;
-    const relay: RelayEndpointState = { state: 'connecting', trouble: undefined };
+    const relay: RelayEndpointState = { state: 'connecting', trouble: undefined, history: new RelayHistory() };
     this.relayStates.set(key, relay);
     t = new RelayTransport({
       relayUrl: this.relayUrls,
@@ -980,6 +981,21 @@ export class Session {
     const stats = t.stats();
     const rttMs = stats.relays.find((r) => r.url === stats.url)?.rttMs;
     return rttMs === undefined ? {} : { rttMs };
+  }
+
+  /**
+   * The relay list with each relay's measured open time (several relays only) and the history of
+   * the (first) peer's relay session: which relay carried it since when, and why it moved.
+   */
+  private currentRelayHistory(): Pick<TunnelStatus['relay'], 'history' | 'relays'> {
+    const first = this.transports.entries().next().value as [string, RelayTransport] | undefined;
+    if (!first) return {};
+    const history = this.relayStates.get(first[0])?.history.entries() ?? [];
+    const relays =
+      this.relayUrls.length > 1
+        ? first[1].stats().relays.map((r) => ({ url: r.url.split('?')[0], ...(r.rttMs !== undefined ? { rttMs: r.rttMs } : {}), failures: r.failures }))
+        : undefined;
+    return { history, ...(relays ? { relays } : {}) };
   }
 
   /** The page URL of the relay carrying the (first) peer's traffic now. */
@@ -1012,6 +1028,11 @@ export class Session {
     const previous = relay.state;
     relay.state = state;
     this.relayState = this.aggregateRelayState();
+    if (state === 'reconnecting') relay.history.noteDrop(detail.closeCode, detail.onDemand === true);
+    else if (state === 'open') {
+      const stats = this.transports.get(endpoint)?.stats();
+      relay.history.noteOpen(detail.url, Date.now(), stats?.relays.find((r) => r.url === detail.url)?.rttMs, this.relayUrls.length);
+    }
     if (detail.error && !detail.onDemand && state !== 'open') {
       if (relay.trouble) relay.trouble.error = detail.error;
       else relay.trouble = { error: detail.error, since: Date.now() };
@@ -1197,6 +1218,8 @@ interface RelayEndpointState {
    * WebSocket and then closes it, so 'open' alone does not mean the relay works.
    */
   trouble: { error: WgwebError; since: number } | undefined;
+  /** Which relay carried it and why that changed (#17 item 4), bounded. */
+  history: RelayHistory;
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

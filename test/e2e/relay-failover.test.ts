@@ -2,7 +2,8 @@
  * The page with a relay list and a relay token: two real `wgweb relay` processes that require a
  * static token, the relay field listing both, the token typed in its own (masked) field. The
  * relay in use is killed (SIGKILL) during a download in the page; the tunnel moves to the other
- * relay and the download completes with the right SHA-256.
+ * relay and the download completes with the right SHA-256; the status card then names the other
+ * relay and its history (the first pick, the move and why).
  *
  *   Chromium (page, static server) ─ws+token─▶ relay A (process) ──UDP──┐
  *                                  └ws+token─▶ relay B (process) ──UDP──┴─▶ wireguard-go ── HTTP /bytes/N
@@ -94,6 +95,17 @@ describe('the page moves to the next relay of its list when the one in use dies 
     const status = page.locator('wg-status-panel');
     await status.getByText(new URL(other.wsUrl).host).first().waitFor({ timeout: 10_000 });
     await page.getByText(/Relay reconnected through/).first().waitFor({ timeout: 10_000 });
+    // The card's relay history (#17 item 4): the first pick, then the move to the other relay
+    // with its reason (the killed relay sent no close frame: 1006) and the new relay's open time.
+    const history = page.getByTestId('relay-history').locator('li');
+    await history.nth(1).waitFor({ timeout: 10_000 });
+    assert.equal(await history.count(), 2);
+    assert.match((await history.nth(0).textContent()) ?? '', new RegExp(`${new URL(inUse.wsUrl).host}\\s+fastest of 2 relays, opened in [\\d.]+ m?s`));
+    assert.match(
+      (await history.nth(1).textContent()) ?? '',
+      new RegExp(`${new URL(other.wsUrl).host}\\s+${new URL(inUse.wsUrl).host} lost \\(1006 no close frame\\); moved here, opened in [\\d.]+ m?s`),
+    );
+    assert.match((await page.getByTestId('status-relays').textContent()) ?? '', /\(in use\)/);
     // The token went as a subprotocol value: it is in no URL the page shows or used.
     assert.equal(page.url().includes(TOKEN), false);
     assert.equal(after!.relay.url.includes(TOKEN), false);

@@ -30,6 +30,7 @@ export type {
   TunnelState,
   PeerStatus,
   TunnelStatus,
+  RelayHistoryEntry,
   SessionEvent,
   PingReply,
   PingSummary,

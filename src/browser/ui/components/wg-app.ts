@@ -103,6 +103,9 @@ export class WgApp extends LitElement implements AutomationTarget {
         padding: clamp(1rem, 2.5vw, 1.75rem) clamp(1rem, 3vw, 2rem) 2rem;
         display: grid;
         grid-template-columns: minmax(0, 1fr);
+        /* The status card comes right after the config in the page (a phone shows it there) and
+           spans both columns on a wide screen; dense puts the tools column beside the config. */
+        grid-auto-flow: row dense;
         gap: 1.25rem;
       }
       .col {
@@ -352,8 +355,8 @@ export class WgApp extends LitElement implements AutomationTarget {
             @wg-connect=${this.#onConnect}
             @wg-disconnect=${this.#onDisconnect}
           ></wg-config-panel>
-          <wg-status-panel .status=${t.status} .now=${t.now} .state=${state}></wg-status-panel>
         </div>
+        <wg-status-panel .status=${t.status} .now=${t.now} .state=${state}></wg-status-panel>
         <div class="col">
           <wg-tools
             .tunnel=${t}

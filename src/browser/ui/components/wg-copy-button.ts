@@ -1,6 +1,6 @@
 /**
- * <wg-copy-button .text=${…} label="Copy stanza">: copies text to the clipboard and says so
- * (politely, to screen readers too).
+ * <wg-copy-button .text=${…} label="Copy stanza" [compact]>: copies text to the clipboard and says so
+ * (politely, to screen readers too). `compact` fits it into a line of text (the status card's keys).
  */
 import { LitElement, css, html, svg } from 'lit';
 import { sharedStyles } from '../styles/shared-styles.ts';
@@ -9,6 +9,7 @@ export class WgCopyButton extends LitElement {
   static override properties = {
     text: { type: String },
     label: { type: String },
+    compact: { type: Boolean, reflect: true },
     _copied: { state: true },
   };
   static override styles = [
@@ -17,11 +18,16 @@ export class WgCopyButton extends LitElement {
       :host {
         display: inline-block;
       }
+      :host([compact]) button {
+        min-height: 1.5rem;
+        padding: 0.05rem 0.45rem;
+      }
     `,
   ];
 
   declare text: string;
   declare label: string;
+  declare compact: boolean;
   declare _copied: boolean | 'failed';
   #reset: ReturnType<typeof setTimeout> | undefined;
 
@@ -29,6 +35,7 @@ export class WgCopyButton extends LitElement {
     super();
     this.text = '';
     this.label = 'Copy';
+    this.compact = false;
     this._copied = false;
   }
 

@@ -106,6 +106,7 @@ export const sharedStyles = css`
   input[type='text'],
   input[type='url'],
   input[type='number'],
+  input[type='password'],
   input:not([type]),
   select,
   textarea {
