@@ -9,7 +9,7 @@ import dgram from 'node:dgram';
 import { once } from 'node:events';
 import { startRelay, type RelayHandle } from '../../src/node/relay/main.ts';
 import { createLogger } from '../../src/node/relay/log.ts';
-import { buildRelayUrl, RELAY_SUBPROTOCOL, wireguardMessageShape } from '../../src/shared/relay-protocol.ts';
+import { buildRelayUrl, RELAY_SUBPROTOCOL, RELAY_SUBPROTOCOLS, RELAY_SUBPROTOCOL_V3, wireguardMessageShape } from '../../src/shared/relay-protocol.ts';
 import { FULL_DATAGRAM, LoadGenerator, MIXED_SIZES, transportDatagram } from '../../bench/load-generator.ts';
 
 describe('transportDatagram', () => {
@@ -74,6 +74,26 @@ describe('LoadGenerator through the relay', () => {
       assert.ok(r.sent > 0);
       assert.equal(r.bytesSent, r.sent * FULL_DATAGRAM);
       assert.equal(r.bytesReceived, r.received * FULL_DATAGRAM);
+    } finally {
+      await load.close();
+    }
+  });
+
+  test('offered [v3, v2, v1] as the client offers them, the relay selects wgweb.v3 and a window of 8 leaves in batches of several datagrams per message', async () => {
+    const load = new LoadGenerator(() => url, RELAY_SUBPROTOCOLS);
+    const before = relay.stats().totals.datagramsToPeer;
+    try {
+      await load.grow(2);
+      assert.deepEqual(load.protocols, { [RELAY_SUBPROTOCOL_V3]: 2 });
+      const r = await load.saturate({ window: 8, durationMs: 300, warmupMs: 100 });
+      assert.ok(r.received > 0, 'echoes came back through the batched framing');
+      assert.equal(r.bytesReceived, r.received * FULL_DATAGRAM, 'every record parsed to a whole datagram');
+      assert.ok(r.messagesSent > 0 && r.sent / r.messagesSent > 1.5, `several datagrams per message up (${r.sent} in ${r.messagesSent})`);
+      assert.ok(r.messagesReceived > 0 && r.received / r.messagesReceived > 1, `batches down too (${r.received} in ${r.messagesReceived})`);
+      assert.equal(load.malformed, 0);
+      const totals = relay.stats().totals;
+      assert.ok(totals.datagramsToPeer - before >= r.sent, 'the relay forwarded each record as its own datagram');
+      assert.equal(totals.drops.notWireguard, 0);
     } finally {
       await load.close();
     }

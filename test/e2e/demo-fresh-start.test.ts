@@ -1,7 +1,8 @@
 /**
  * A newcomer's first minute, as `npm start` gives it: the real `wgweb relay` command (demo peer on
  * by default on loopback), the page it serves, one click on "Try the demo", then the demo site,
- * ping, a DNS lookup of intranet.demo, and a pcapng capture that tshark can read.
+ * ping, a DNS lookup of intranet.demo, and a pcapng capture that tshark can read; then the
+ * connected app's layout at a laptop's and a phone's size, light and dark (#18).
  *
  *   Chromium page ─▶ worker ─▶ WebSocket ─▶ `wgweb relay` (child process) ─▶ UDP ─▶ demo peer
  *
@@ -131,6 +132,53 @@ describe('a fresh start: wgweb relay, the page, and "Try the demo"', { skip }, (
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  test('at 1280×800 and 390×844, light and dark: the status card uses the width, keys stay on one line, the SSH password field fits its card', async () => {
+    const { page } = ui;
+    const box = async (selector: string) => {
+      const b = await page.locator(selector).first().boundingBox();
+      assert.ok(b, `${selector} is on the page`);
+      return b;
+    };
+    const status = await page.evaluate(() => window.wgweb.status());
+    for (const [size, viewport] of [['desktop', { width: 1280, height: 800 }], ['phone', { width: 390, height: 844 }]] as const) {
+      for (const colorScheme of ['light', 'dark'] as const) {
+        const at = `${size} ${colorScheme}`;
+        await page.setViewportSize(viewport);
+        await page.emulateMedia({ colorScheme });
+        await page.getByTestId('status-relay').waitFor({ timeout: 10_000 });
+        // The status card: interface and peers on one side, the relay on the other. Beside each
+        // other at 1280 px across the page's whole width (#18: the right column stayed empty);
+        // stacked on a phone.
+        const [wg, relay] = [await box('wg-status-panel .side >> nth=0'), await box('wg-status-panel .side >> nth=1')];
+        const card = await box('wg-status-panel .card');
+        const config = await box('wg-config-panel');
+        if (size === 'desktop') {
+          assert.ok(relay.x >= wg.x + wg.width && Math.abs(relay.y - wg.y) < 2, `${at}: the relay beside the interface`);
+          assert.ok(card.width > 1.8 * config.width, `${at}: the card spans both columns (${card.width} vs ${config.width})`);
+        } else assert.ok(relay.y >= wg.y + wg.height, `${at}: the relay below the peers`);
+        // Public keys on one line (#18: three lines on a phone), the whole key still in the text.
+        for (const id of ['status-public-key', 'interface-public-key']) {
+          const key = page.getByTestId(id);
+          assert.equal(await key.textContent(), status!.interface.publicKey, `${at}: ${id} holds the whole key`);
+          const lineHeight = await key.evaluate((el) => parseFloat(getComputedStyle(el).lineHeight) || 20);
+          const height = (await key.boundingBox())!.height;
+          assert.ok(height < 1.5 * lineHeight, `${at}: ${id} is one line (${height} px, line ${lineHeight} px)`);
+        }
+        // The SSH tab's Password field: styled like the other fields and inside its card.
+        await page.getByRole('tab', { name: 'SSH', exact: true }).click();
+        const password = await box('#ssh-password');
+        const user = await box('#ssh-user');
+        const tools = await box('wg-tools .card');
+        assert.equal(password.height, user.height, `${at}: the password field has the fields' height`);
+        assert.ok(password.x + password.width <= tools.x + tools.width - 8, `${at}: the password field ends inside its card`);
+        assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), `${at}: no sideways scrolling`);
+        await page.getByRole('tab', { name: 'Ping', exact: true }).click();
+      }
+    }
+    await page.setViewportSize({ width: 1360, height: 900 });
+    await page.emulateMedia({ colorScheme: 'light' });
   });
 
   test('the page logged no errors', () => {

@@ -17,6 +17,7 @@ import { diagnoseConfig, findPrivateKey, type ConfigDiagnosis } from '../lib/con
 import { hintsForError } from '../lib/error-hints.ts';
 import { fetchDemoAvailability, fetchDemoConfig } from '../lib/demo-client.ts';
 import { renderTextField } from './text-field.ts';
+import { keyStyles, renderKey } from './key-text.ts';
 import { sharedStyles } from '../styles/shared-styles.ts';
 import { panelId, renderTablist, tabId } from './tablist.ts';
 import './wg-config-editor.ts';
@@ -44,6 +45,7 @@ export class WgConfigPanel extends LitElement {
   };
   static override styles = [
     sharedStyles,
+    keyStyles,
     css`
       .card-head {
         flex-wrap: wrap;
@@ -66,8 +68,8 @@ export class WgConfigPanel extends LitElement {
       }
       .pub code {
         flex: 1;
+        display: flex;
         min-width: 0;
-        overflow-wrap: anywhere;
         user-select: all;
       }
       .connection {
@@ -199,7 +201,7 @@ export class WgConfigPanel extends LitElement {
           ${this._publicKey
             ? html`<div class="pub">
                 <span class="muted">Your public key</span>
-                <code data-testid="interface-public-key">${this._publicKey}</code>
+                <code>${renderKey(this._publicKey, 'interface-public-key')}</code>
                 <wg-copy-button .text=${this._publicKey} label="Copy"></wg-copy-button>
               </div>`
             : nothing}

@@ -44,6 +44,10 @@ export class WgDnsTool extends LitElement {
     sharedStyles,
     toolStyles,
     css`
+      /* Wide enough for its longest label ("AAAA (IPv6)"): a narrow field cut "A (IPv4)" at the arrow. */
+      form .field.type {
+        flex: 0 0 8.75rem;
+      }
       table.records {
         width: 100%;
         border-collapse: collapse;
@@ -106,7 +110,7 @@ export class WgDnsTool extends LitElement {
           placeholder: this._type === 'PTR' ? '10.8.0.1' : 'example.internal',
           onInput: (v) => (this._name = v),
         })}
-        <div class="field narrow">
+        <div class="field type">
           <label for="dns-type">Type</label>
           <select id="dns-type" .value=${this._type} @change=${(ev: Event) => (this._type = (ev.target as HTMLSelectElement).value as LookupType)}>
             ${TYPES.map(([value, label]) => html`<option value=${value} ?selected=${value === this._type}>${label}</option>`)}

@@ -19,6 +19,7 @@ import { formatBytes } from '../../../shared/format-bytes.ts';
 import { formatAgo, formatClock, formatDuration, formatMs, relayRttText } from '../lib/format-time.ts';
 import { relayHost, relayMoveText } from '../lib/relay-history-text.ts';
 import { sharedStyles } from '../styles/shared-styles.ts';
+import { keyStyles, renderKey } from './key-text.ts';
 import './wg-copy-button.ts';
 
 /** A handshake older than this means the session keys have expired (REJECT_AFTER_TIME, paper §6.1). */
@@ -33,6 +34,7 @@ export class WgStatusPanel extends LitElement {
   };
   static override styles = [
     sharedStyles,
+    keyStyles,
     css`
       /* The whole width of the page's grid, not one column with nothing beside it (#18). */
       :host {
@@ -86,21 +88,6 @@ export class WgStatusPanel extends LitElement {
       }
       .title .key {
         font-weight: 600;
-      }
-      /* A key on one line: the head shrinks with an ellipsis, the last characters stay. */
-      .key {
-        display: inline-flex;
-        min-width: 0;
-        max-width: 100%;
-        white-space: nowrap;
-      }
-      .key .head {
-        overflow: hidden;
-        text-overflow: ellipsis;
-        min-width: 1ch;
-      }
-      .key .tail {
-        flex: none;
       }
       .keyline {
         display: flex;
@@ -315,7 +302,3 @@ export class WgStatusPanel extends LitElement {
 }
 customElements.define('wg-status-panel', WgStatusPanel);
 
-/** A base64 key on one line: all but its last 8 characters elide when the line is too narrow. */
-function renderKey(key: string, testId?: string) {
-  return html`<span class="key" title=${key} data-testid=${testId ?? nothing}><span class="head">${key.slice(0, -8)}</span><span class="tail">${key.slice(-8)}</span></span>`;
-}
