@@ -3,6 +3,12 @@
  * UDP echo, sending WireGuard-shaped datagrams (type 4, reserved bytes zero, receiver index and
  * counter filled in) so that the wgweb relay's shape check passes them like real traffic.
  *
+ * It speaks the framing the server selects from what it offers (RFC 6455 §4.2.2), as the client's
+ * RelayTransport does: offer [wgweb.v3, wgweb.v2, wgweb.v1] and a session whose server chose v2 or
+ * v3 batches its datagrams (docs/relay.md): what a session sends in one task leaves as one message
+ * of `[u16 length][datagram]` records in a microtask (or sooner when the batch is full), and every
+ * received message is split into its records. With v1 one message is one datagram.
+ *
  *   const load = new LoadGenerator((i) => `${wsUrl}?to=127.0.0.1:${echoPort}`, 'wgweb.v1');
  *   await load.grow(100);                                        // 100 sessions open
  *   const r = await load.paced({ perSessionPps: 10, durationMs: 3000 });   // open loop
@@ -14,6 +20,8 @@
  * Everything runs in this process's event loop; the caller measures the relay's process alone.
  */
 import WebSocket from 'ws';
+import { DatagramBatchWriter, parseDatagramBatch } from '../src/shared/datagram-batch.ts';
+import { batchLimits, relaySubprotocolOf, type BatchLimits } from '../src/shared/relay-protocol.ts';
 
 /** A full-size transport datagram with MTU 1420 (16 header + 1420 + 16 tag). */
 export const FULL_DATAGRAM = 1452;
@@ -43,6 +51,9 @@ export interface LoadResult {
   readonly lost: number;
   /** Datagrams of this run, warm-up included (the base of {@link lost}). */
   readonly sentTotal: number;
+  /** WebSocket messages sent and received during the measured window (batched: several datagrams each). */
+  readonly messagesSent: number;
+  readonly messagesReceived: number;
 }
 
 /** Loopback address of client `index` (127.1.0.0/16: Linux answers the whole of 127/8 on lo). */
@@ -68,6 +79,11 @@ interface Client {
   inFlight: number;
   lastReply: number;
   open: boolean;
+  /** wgweb.v2/v3: the batch being filled (client → server); undefined with v1. */
+  batch?: DatagramBatchWriter;
+  /** wgweb.v2/v3: the bounds of the server's batches. */
+  down?: BatchLimits;
+  flushQueued: boolean;
 }
 
 function sleep(ms: number): Promise<void> {
@@ -76,10 +92,13 @@ function sleep(ms: number): Promise<void> {
 
 export class LoadGenerator {
   readonly #url: (index: number) => string;
-  readonly #protocol: string | undefined;
+  readonly #protocol: string | readonly string[] | undefined;
   readonly #clients: Client[] = [];
   #received = 0;
   #bytesReceived = 0;
+  #messagesSent = 0;
+  #messagesReceived = 0;
+  #malformed = 0;
   #closedByServer = 0;
   #closing = false;
   #run = 0;
@@ -92,12 +111,13 @@ export class LoadGenerator {
 
   /**
    * @param url the WebSocket URL of session `index`.
-   * @param protocol the subprotocol to offer (the wgweb relay requires `wgweb.v1`).
+   * @param protocol the subprotocol(s) to offer, preferred first (the wgweb relay requires one of
+   *   `wgweb.v1`/`v2`/`v3`); a session batches when the server selects `wgweb.v2` or `wgweb.v3`.
    * @param sourceAddress the local address session `index` connects from; {@link loopbackClient}
    *   makes each session a client of its own, as on a public relay (the relay limits what one
    *   client address may hold).
    */
-  constructor(url: (index: number) => string, protocol?: string, sourceAddress?: (index: number) => string) {
+  constructor(url: (index: number) => string, protocol?: string | readonly string[], sourceAddress?: (index: number) => string) {
     this.#url = url;
     this.#protocol = protocol;
     this.#sourceAddress = sourceAddress;
@@ -106,6 +126,54 @@ export class LoadGenerator {
   /** Open sessions. */
   get sessions(): number {
     return this.#clients.filter((c) => c.open).length;
+  }
+
+  /** The framing each open session's server selected, counted ('wgweb.v1' when it selected none). */
+  get protocols(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const c of this.#clients) if (c.open) out[relaySubprotocolOf(c.ws.protocol)] = (out[relaySubprotocolOf(c.ws.protocol)] ?? 0) + 1;
+    return out;
+  }
+
+  /** Batch messages from the server that broke the framing (dropped whole); 0 in a sound run. */
+  get malformed(): number {
+    return this.#malformed;
+  }
+
+  /** Sends one datagram on `c`: a message of its own (v1) or a record of the session's batch. */
+  #send(c: Client, d: Uint8Array): void {
+    const batch = c.batch;
+    if (!batch) {
+      c.ws.send(d);
+      this.#messagesSent++;
+      return;
+    }
+    if (!batch.fits(d.length)) this.#flush(c);
+    batch.add(d);
+    if (!c.flushQueued) {
+      c.flushQueued = true;
+      queueMicrotask(() => this.#flush(c));
+    }
+  }
+
+  #flush(c: Client): void {
+    c.flushQueued = false;
+    const message = c.batch?.take();
+    if (!message || c.ws.readyState !== WebSocket.OPEN) return;
+    c.ws.send(message);
+    this.#messagesSent++;
+  }
+
+  /** One echoed datagram: counted for its run (the counter field), then the closed loop's refill. */
+  #echo(c: Client, d: Uint8Array): void {
+    this.#received++;
+    this.#bytesReceived += d.length;
+    if (d.length >= 16) {
+      const run = d[8] | (d[9] << 8) | (d[10] << 16) | (d[11] << 24);
+      this.#echoesByRun.set(run, (this.#echoesByRun.get(run) ?? 0) + 1);
+    }
+    c.lastReply = performance.now();
+    this.#onReply?.(c);
   }
 
   /**
@@ -130,9 +198,9 @@ export class LoadGenerator {
   #openOne(index: number): Promise<void> {
     return new Promise((resolve, reject) => {
       const ws = this.#protocol
-        ? new WebSocket(this.#url(index), this.#protocol, this.#wsOptions(index))
+        ? new WebSocket(this.#url(index), typeof this.#protocol === 'string' ? this.#protocol : [...this.#protocol], this.#wsOptions(index))
         : new WebSocket(this.#url(index), this.#wsOptions(index));
-      const client: Client = { ws, index, inFlight: 0, lastReply: 0, open: false };
+      const client: Client = { ws, index, inFlight: 0, lastReply: 0, open: false, flushQueued: false };
       const timer = setTimeout(() => {
         ws.terminate();
         reject(new Error(`session ${index} did not open and echo a first datagram within 20 s`));
@@ -142,7 +210,14 @@ export class LoadGenerator {
       let verified = false;
       ws.once('open', () => {
         client.open = true;
-        ws.send(transportDatagram(32, index));
+        // RFC 6455 §4.1: the framing the server selected from the offer.
+        const protocol = relaySubprotocolOf(ws.protocol);
+        const up = batchLimits(protocol, 'up');
+        if (up) {
+          client.batch = new DatagramBatchWriter(up);
+          client.down = batchLimits(protocol, 'down');
+        }
+        this.#send(client, transportDatagram(32, index));
       });
       ws.on('message', (data: Buffer) => {
         if (!verified) {
@@ -152,14 +227,17 @@ export class LoadGenerator {
           resolve();
           return;
         }
-        this.#received++;
-        this.#bytesReceived += data.length;
-        if (data.length >= 16) {
-          const run = data.readUInt32LE(8);
-          this.#echoesByRun.set(run, (this.#echoesByRun.get(run) ?? 0) + 1);
+        this.#messagesReceived++;
+        if (!client.down) {
+          this.#echo(client, data);
+          return;
         }
-        client.lastReply = performance.now();
-        this.#onReply?.(client);
+        const batch = parseDatagramBatch(data, client.down);
+        if (!batch.ok) {
+          this.#malformed++;
+          return;
+        }
+        for (const d of batch.datagrams) this.#echo(client, d);
       });
       ws.on('error', (err) => {
         if (verified) return;
@@ -211,7 +289,7 @@ export class LoadGenerator {
         const c = clients[k];
         if (!c.open) continue;
         const d = datagrams[k][Math.floor(sent / clients.length) % sizes.length];
-        c.ws.send(d);
+        this.#send(c, d);
         sentTotal++;
         measuredSent++;
         measuredBytes += d.length;
@@ -221,6 +299,8 @@ export class LoadGenerator {
     try {
       await sleep(warmupMs);
       const r0 = this.#received;
+      const ms0 = this.#messagesSent;
+      const mr0 = this.#messagesReceived;
       const b0 = this.#bytesReceived;
       const c0 = this.#closedByServer;
       measuredSent = 0;
@@ -233,6 +313,8 @@ export class LoadGenerator {
       const result = {
         sent: measuredSent,
         received: this.#received - r0,
+        messagesSent: this.#messagesSent - ms0,
+        messagesReceived: this.#messagesReceived - mr0,
         bytesSent: measuredBytes,
         bytesReceived: this.#bytesReceived - b0,
         seconds: (t1 - t0) / 1000,
@@ -270,7 +352,7 @@ export class LoadGenerator {
       const d = datagrams.get(c);
       if (!d || !c.open) return;
       while (c.inFlight < options.window) {
-        c.ws.send(d);
+        this.#send(c, d);
         c.inFlight++;
         sent++;
         bytesSent += d.length;
@@ -301,6 +383,8 @@ export class LoadGenerator {
       const s0 = sent;
       const sb0 = bytesSent;
       const r0 = this.#received;
+      const ms0 = this.#messagesSent;
+      const mr0 = this.#messagesReceived;
       const b0 = this.#bytesReceived;
       const c0 = this.#closedByServer;
       options.onWindow?.('start');
@@ -311,6 +395,8 @@ export class LoadGenerator {
       const result = {
         sent: sent - s0,
         received: this.#received - r0,
+        messagesSent: this.#messagesSent - ms0,
+        messagesReceived: this.#messagesReceived - mr0,
         bytesSent: bytesSent - sb0,
         bytesReceived: this.#bytesReceived - b0,
         seconds: (t1 - t0) / 1000,

@@ -20,6 +20,12 @@
  *   relay-load.rss-busy          VmRSS at the end of the saturated window
  *   relay-load.throughput-1000   datagrams forwarded per second (both directions) with 1000
  *                                sessions, each keeping SATURATE_WINDOW full-size datagrams in flight
+ *   relay-load.per-core-1000-v1  datagrams forwarded per second of the server's CPU (one core busy
+ *   relay-load.per-core-1000-batched   for a second) with 1000 sessions each keeping BURST_WINDOW
+ *                                full-size datagrams in flight: one datagram per message (wgweb.v1),
+ *                                then the batched framing the client negotiates (it offers v3, v2,
+ *                                v1 as RelayTransport does; the relay selects wgweb.v3), each against
+ *                                the raw forwarder speaking the same framing (#17 item 7)
  *
  * The two servers take turns at every step (sessions of the resting one stay open and quiet). The
  * relay runs at log level info only to read each session's drop counters from its session.close
@@ -37,7 +43,7 @@
  *   node --import tsx bench/relay-load-bench.ts [--quick]
  */
 import { pathToFileURL } from 'node:url';
-import { buildRelayUrl, RELAY_SUBPROTOCOL } from '../src/shared/relay-protocol.ts';
+import { buildRelayUrl, RELAY_SUBPROTOCOL, RELAY_SUBPROTOCOLS } from '../src/shared/relay-protocol.ts';
 import { cpuMs, openFileLimit, peakRssKiB, rssKiB, startBenchChild, type BenchChild } from './bench-child.ts';
 import { startRelayProcess, type RelayProcess } from '../harness/relay-process.ts';
 import { higherIsBetter, lowerIsBetter, type BenchEntry, type BenchModule, type BenchOptions } from './bench-entry.ts';
@@ -50,6 +56,11 @@ const LEVELS = [1, 100, 1000] as const;
 const IDLE_LEVELS = [1000, 5000] as const;
 const GiB_KiB = 1024 * 1024;
 const SATURATE_WINDOW = 2;
+/**
+ * Datagrams each session keeps in flight in the per-core windows: a burst, as a TCP flow inside the
+ * tunnel sends several segments at once, so that batching has something to put together.
+ */
+const BURST_WINDOW = 8;
 /** File descriptors the bench needs besides one per session (node, tsx, stdio, sockets of its own). */
 const FD_HEADROOM = 128;
 
@@ -67,23 +78,64 @@ s.bind(0, '127.0.0.1', () => {
 /**
  * The baseline: what a WebSocket-to-UDP forwarder is with nothing but forwarding. Same ws options
  * as the relay (no compression) and the same 1 MiB socket buffers, so only the checks differ.
+ * It speaks the relay's framings with nothing around them: wgweb.v1 (a message is a datagram), and
+ * wgweb.v2/v3 (docs/relay.md): records split and sent one by one, echoes collected per session and
+ * sent as one message after the socket read (setImmediate, as the relay does), within the limits.
  */
 const RAW_FORWARDER = `
 import { WebSocketServer } from 'ws';
 import dgram from 'node:dgram';
 const host = process.argv[1];
 const port = Number(process.argv[2]);
-const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false, maxPayload: 65535 });
+const DOWN = { 'wgweb.v3': [262144, 256], 'wgweb.v2': [65535, 64] };
+const wss = new WebSocketServer({
+  host: '127.0.0.1', port: 0, perMessageDeflate: false, maxPayload: 65535,
+  handleProtocols: (offer) => ['wgweb.v3', 'wgweb.v2', 'wgweb.v1'].find((p) => offer.has(p)) ?? false,
+});
 wss.on('connection', (ws) => {
   const udp = dgram.createSocket('udp4');
   udp.on('error', () => {});
   udp.connect(port, host, () => {
     try { udp.setRecvBufferSize(1 << 20); udp.setSendBufferSize(1 << 20); } catch {}
   });
-  udp.on('message', (m) => ws.send(m));
-  ws.on('message', (d) => udp.send(d));
+  const limits = DOWN[ws.protocol];
   ws.on('close', () => udp.close());
   ws.on('error', () => {});
+  if (!limits) {
+    udp.on('message', (m) => ws.send(m));
+    ws.on('message', (d) => udp.send(d));
+    return;
+  }
+  const [maxMessage, maxRecords] = limits;
+  let parts = [];
+  let bytes = 0;
+  let queued = false;
+  const flush = () => {
+    queued = false;
+    if (parts.length === 0) return;
+    ws.send(Buffer.concat(parts, bytes));
+    parts = [];
+    bytes = 0;
+  };
+  udp.on('message', (m) => {
+    if (parts.length / 2 >= maxRecords || bytes + 2 + m.length > maxMessage) flush();
+    const head = Buffer.allocUnsafe(2);
+    head.writeUInt16BE(m.length);
+    parts.push(head, m);
+    bytes += 2 + m.length;
+    if (!queued) {
+      queued = true;
+      setImmediate(flush);
+    }
+  });
+  ws.on('message', (d) => {
+    for (let at = 0; at + 2 <= d.length; ) {
+      const n = d.readUInt16BE(at);
+      at += 2;
+      udp.send(d.subarray(at, at + n));
+      at += n;
+    }
+  });
 });
 wss.on('listening', () => console.log('PORT ' + wss.address().port));
 `;
@@ -196,6 +248,48 @@ async function driveBoth(
   }
 }
 
+/** One server at one framing for the per-core windows. */
+interface Framing {
+  readonly server: Server;
+  /** What the generator offers: wgweb.v1 alone, or v3, v2, v1 as the client does. */
+  readonly offer: string | readonly string[];
+}
+
+interface PerCore {
+  readonly window: Window;
+  /** The framing each session's server selected. */
+  readonly protocols: Record<string, number>;
+}
+
+/**
+ * The per-core windows (#17 item 7): `n` sessions per framing, all open at once (the resting ones
+ * quiet), each keeping BURST_WINDOW datagrams in flight; `rounds` alternating windows per framing,
+ * the one with the most datagrams per CPU second counts.
+ */
+async function drivePerCore(framings: readonly Framing[], n: number, windowMs: number, rounds: number): Promise<PerCore[]> {
+  const loads = framings.map((f) => new LoadGenerator(() => f.server.url, f.offer, loopbackClient));
+  const best: (Window | undefined)[] = framings.map(() => undefined);
+  try {
+    for (const load of loads) await load.grow(n);
+    await sleep(500);
+    for (let r = 0; r < rounds; r++) {
+      for (const [k, f] of framings.entries()) {
+        const w = await measureWindow(f.server, (onWindow) => loads[k].saturate({ window: BURST_WINDOW, durationMs: windowMs, warmupMs: 700, onWindow }));
+        const b = best[k];
+        if (!b || perCpuSecond(w) > perCpuSecond(b)) best[k] = w;
+      }
+    }
+    return framings.map((_, k) => ({ window: best[k]!, protocols: loads[k].protocols }));
+  } finally {
+    for (const l of loads) await l.close();
+  }
+}
+
+/** Datagrams forwarded (both directions) per second of the server's CPU time: per core. */
+function perCpuSecond(w: Window): number {
+  return w.cpuMs > 0 ? forwarded(w) / (w.cpuMs / 1000) : Number.NaN;
+}
+
 function mib(kib: number): string {
   return `${(kib / 1024).toFixed(1)} MiB`;
 }
@@ -223,7 +317,7 @@ async function run(options: BenchOptions): Promise<BenchEntry[]> {
     const relayDrops: Record<string, number> = {};
     const relay: RelayProcess = await startRelayProcess({
       allow: [target],
-      args: ['--max-sessions', String(most + 100)],
+      args: ['--max-sessions', String(Math.max(most, 2 * top) + 100)],
       logLevel: 'info',
       onLog: (e) => {
         if (e.msg !== 'session.close' || typeof e.drops !== 'object' || e.drops === null) return;
@@ -241,6 +335,20 @@ async function run(options: BenchOptions): Promise<BenchEntry[]> {
     const base: Server = { label: 'raw ws→dgram forwarder', pid: raw.pid, url: `ws://127.0.0.1:${raw.match[1]}/wg`, protocol: RELAY_SUBPROTOCOL };
     const rounds = options.quick ? 1 : 3;
     const [o, b] = await driveBoth([ours, base], levels, idleLevels, windowMs, rounds);
+    // Per core, one message per datagram and batched (#17 item 7): four framings of 1000 sessions
+    // open at once; the generator holds one fd per session.
+    const perCoreN = top;
+    const perCore = 4 * perCoreN + FD_HEADROOM <= limit ? await drivePerCore(
+      [
+        { server: ours, offer: RELAY_SUBPROTOCOL },
+        { server: base, offer: RELAY_SUBPROTOCOL },
+        { server: ours, offer: RELAY_SUBPROTOCOLS },
+        { server: base, offer: RELAY_SUBPROTOCOLS },
+      ],
+      perCoreN,
+      windowMs,
+      rounds,
+    ) : undefined;
     await sleep(500); // the last session.close lines
     const dropText = Object.entries(relayDrops)
       .filter(([, n]) => n > 0)
@@ -318,6 +426,34 @@ async function run(options: BenchOptions): Promise<BenchEntry[]> {
         `the relay's own drop counters over the whole run: ${dropText || 'none'}; ` +
         `the generator (this process), the echo and the server share the machine's cores, so the generator caps both figures`,
     });
+    if (perCore) {
+      const [ov1, bv1, ob, bb] = perCore;
+      const perMessage = (w: Window): string => `${(w.load.sent / Math.max(1, w.load.messagesSent)).toFixed(1)} up, ${(w.load.received / Math.max(1, w.load.messagesReceived)).toFixed(1)} down`;
+      const rest = (x: PerCore, y: PerCore): string =>
+        `${Math.round(rate(x.window))} datagrams/s forwarded at ${((x.window.cpuMs / (x.window.load.seconds * 1000)) * 100).toFixed(0)}% of a core (forwarder ${Math.round(rate(y.window))} at ${((y.window.cpuMs / (y.window.load.seconds * 1000)) * 100).toFixed(0)}%); ` +
+        `datagrams per message ${perMessage(x.window)} (forwarder ${perMessage(y.window)}); lost ${x.window.load.lost} of ${x.window.load.sentTotal} (forwarder ${y.window.load.lost} of ${y.window.load.sentTotal})`;
+      const framing = (x: PerCore): string => Object.entries(x.protocols).map(([p, k]) => `${p} ×${k}`).join(', ');
+      entries.push({
+        name: `relay-load.per-core-${perCoreN}-v1`,
+        measured: `datagrams forwarded (both directions) per second of server CPU time, ${perCoreN} sessions each keeping ${BURST_WINDOW} full-size datagrams in flight, one datagram per WebSocket message (wgweb.v1); best of ${rounds} alternating ${windowMs / 1000} s windows`,
+        ours: { label: 'wgweb relay', value: perCpuSecond(ov1.window), unit: 'datagrams/s per core' },
+        baseline: { label: 'raw ws→dgram forwarder', value: perCpuSecond(bv1.window), unit: 'datagrams/s per core' },
+        ratio: higherIsBetter(perCpuSecond(ov1.window), perCpuSecond(bv1.window)),
+        notes: rest(ov1, bv1),
+      });
+      entries.push({
+        name: `relay-load.per-core-${perCoreN}-batched`,
+        measured: `as per-core-${perCoreN}-v1, with the batched framing the client negotiates (offered wgweb.v3, v2, v1; selected ${framing(ob)}), against the raw forwarder speaking the same framing`,
+        ours: { label: 'wgweb relay', value: perCpuSecond(ob.window), unit: 'datagrams/s per core' },
+        baseline: { label: 'raw ws→dgram forwarder (batched)', value: perCpuSecond(bb.window), unit: 'datagrams/s per core' },
+        ratio: higherIsBetter(perCpuSecond(ob.window), perCpuSecond(bb.window)),
+        notes:
+          `batched / v1 for the relay ${(perCpuSecond(ob.window) / perCpuSecond(ov1.window)).toFixed(2)}× (forwarder ${(perCpuSecond(bb.window) / perCpuSecond(bv1.window)).toFixed(2)}×); ` +
+          rest(ob, bb),
+      });
+    } else {
+      process.stderr.write(`  relay-load: ulimit -n is ${limit}; the per-core windows need ${4 * perCoreN + FD_HEADROOM}: skipped\n`);
+    }
     return entries;
   } finally {
     for (const fn of stop.reverse()) await fn().catch(() => undefined);
