@@ -11,6 +11,9 @@
  *   ssh: the SSH client (src/protocols/ssh) loads on the first `ssh()` (dynamic import); host keys
  *   are checked against this session's known hosts (`setSshKnownHosts`, opt-in persistence upstairs)
  *   events: TunnelEvent + relay state ──▶ plain-words SessionEvent for the log and timeline
+ *   quality: a timer samples throughput, RTTs, loss and handshake age into a bounded ring
+ *   (quality-history.ts); each tool's last result is kept (tool-record.ts); `report()` gathers
+ *   both with the status, the event log and the redacted config (diagnostic-report.ts)
  */
 import { ErrorCode, WgwebError } from '../shared/errors.ts';
 import { SignalScope } from '../shared/signal-scope.ts';
@@ -62,6 +65,10 @@ import type {
   TunnelStatus,
 } from './session-types.ts';
 import { describeTunnelEvent } from './tunnel-event-text.ts';
+import { QualityHistory, type QualityHistorySnapshot, type QualityTotals } from './quality-history.ts';
+import { TOOL_NAMES, toolFailure, toolRecord, type HttpToolResult, type ToolName, type ToolRecord } from './tool-record.ts';
+import { buildDiagnosticReport, type DiagnosticReport, type PeerCheck, type ReportRuntime } from './diagnostic-report.ts';
+import type { TcpSocket } from '../netstack/socket/tcp-socket.ts';
 import { diagnoseHandshake } from './handshake-diagnosis.ts';
 
 /** Options for {@link Session.webSocket}. */
@@ -110,6 +117,10 @@ export interface SessionOptions {
   relayToken?: string;
   /** Datagrams of one received burst handled before the stack is polled (its ACKs); see EventLoop. */
   maxDatagramsPerStep?: number;
+  /** Time between connection-quality samples, ms (default 5000; quality-history.ts). */
+  qualityIntervalMs?: number;
+  /** Quality samples kept (default 720: one hour at 5 s). */
+  qualityCapacity?: number;
 }
 
 const now = (): number => performance.now();
@@ -163,6 +174,14 @@ export class Session {
   private trust: TrustStore | undefined;
   /** Hosts whose TLS connections may use legacy suites (user opt-in, per host). */
   private readonly legacyTlsHosts = new Set<string>();
+  /** Connection quality over time (issue #15 item 7), sampled by {@link qualityTimer}. */
+  private readonly qualityHistory: QualityHistory;
+  private readonly qualityTimer: ReturnType<typeof setInterval>;
+  /** TCP retransmits of sockets seen so far, and what each live socket had at the last look. */
+  private tcpRetransmitTotal = 0;
+  private readonly seenRetransmits = new WeakMap<TcpSocket, number>();
+  /** The last run of each diagnostic tool, for the report. */
+  private readonly toolRuns = new Map<ToolName, ToolRecord>();
 
   private constructor(options: SessionOptions, config: WgQuickConfig) {
     this.config = config;
@@ -201,6 +220,11 @@ export class Session {
       tls: this.secure,
     });
     for (const p of config.peers) if (p.endpoint) this.transportFor(p.endpoint, options.WebSocketImpl);
+    this.qualityHistory = new QualityHistory({ intervalMs: options.qualityIntervalMs, capacity: options.qualityCapacity });
+    this.qualityHistory.start(now(), this.qualityTotals());
+    this.qualityTimer = setInterval(() => this.sampleQuality(), this.qualityHistory.intervalMs);
+    // Node: the sampler alone must not keep a CLI process alive.
+    (this.qualityTimer as { unref?: () => void }).unref?.();
   }
 
   /**
@@ -334,7 +358,11 @@ export class Session {
    * ICMP echo through the tunnel, like ping(8): one request per interval, each with its own
    * timeout; `size` data bytes (`-s`), Don't Fragment per `pmtuDiscovery` (`-M do|dont|want`).
    */
-  async ping(address: string, options: PingOptions = {}, onReply?: (r: PingReply) => void, signal?: AbortSignal): Promise<PingSummary> {
+  ping(address: string, options: PingOptions = {}, onReply?: (r: PingReply) => void, signal?: AbortSignal): Promise<PingSummary> {
+    return this.trackTool('ping', address, () => this.pingRun(address, options, onReply, signal));
+  }
+
+  private async pingRun(address: string, options: PingOptions, onReply?: (r: PingReply) => void, signal?: AbortSignal): Promise<PingSummary> {
     this.checkOpen();
     const count = options.count ?? 4;
     const intervalMs = options.intervalMs ?? 1000;
@@ -362,12 +390,14 @@ export class Session {
         onReply?.({ seq, error: e instanceof Error ? e.message : String(e) });
         return;
       }
+      if (o.kind !== 'reply') this.qualityHistory.notePing(undefined);
       if (o.kind === 'timeout') onReply?.({ seq, timeout: true });
       else if (o.kind === 'too-long') onReply?.({ seq, error: `local error: message too long, mtu=${o.mtu}`, mtu: o.mtu });
       else if (o.kind === 'reply') {
         const ev = o.event;
         const rttMs = ev.receivedAt - (ev.sentAt ?? ev.receivedAt);
         rtts.push(rttMs);
+        this.qualityHistory.notePing(rttMs);
         onReply?.({ seq, from: formatIp(ev.from), bytes: ev.data.length + 8, ttl: ev.ttl, rttMs });
       } else {
         const ev = o.event;
@@ -411,7 +441,11 @@ export class Session {
    * where the path stays silent. `onStep` sees each size tried.
    * @throws {WgwebError} NO_ROUTE; TIMEOUT when even a small ping gets no reply; HOST_UNREACHABLE; ABORTED.
    */
-  async mtu(host: string, options: MtuOptions = {}, onStep?: (step: MtuSearchStep) => void, signal?: AbortSignal): Promise<MtuResult> {
+  mtu(host: string, options: MtuOptions = {}, onStep?: (step: MtuSearchStep) => void, signal?: AbortSignal): Promise<MtuResult> {
+    return this.trackTool('mtu', host, () => this.mtuRun(host, options, onStep, signal));
+  }
+
+  private async mtuRun(host: string, options: MtuOptions, onStep?: (step: MtuSearchStep) => void, signal?: AbortSignal): Promise<MtuResult> {
     this.checkOpen();
     const timeoutMs = options.timeoutMs ?? 1000;
     if (!(timeoutMs >= 10 && timeoutMs <= 60_000)) throw new RangeError(`the probe timeout must be 10 ms to 60 s, not ${timeoutMs}`);
@@ -473,7 +507,11 @@ export class Session {
    * @throws {RangeError} for maxHops outside 1..255, probesPerHop outside 1..10, timeoutMs outside
    * 10 ms..60 s, a port outside 1..65535, a method other than udp/icmp.
    */
-  async traceroute(host: string, options: TracerouteOptions = {}, onHop?: (hop: TraceHop) => void): Promise<TracerouteResult> {
+  traceroute(host: string, options: TracerouteOptions = {}, onHop?: (hop: TraceHop) => void): Promise<TracerouteResult> {
+    return this.trackTool('traceroute', host, () => this.tracerouteRun(host, options, onHop));
+  }
+
+  private async tracerouteRun(host: string, options: TracerouteOptions, onHop?: (hop: TraceHop) => void): Promise<TracerouteResult> {
     this.checkOpen();
     const { signal } = options;
     const timeoutMs = options.timeoutMs ?? 3000;
@@ -557,7 +595,11 @@ export class Session {
   }
 
   /** A DNS lookup through the tunnel to the config's DNS servers. */
-  async dns(name: string, type: DnsRecordType = 'A', signal?: AbortSignal): Promise<DnsResult> {
+  dns(name: string, type: DnsRecordType = 'A', signal?: AbortSignal): Promise<DnsResult> {
+    return this.trackTool('dns', name, () => this.dnsRun(name, type, signal));
+  }
+
+  private async dnsRun(name: string, type: DnsRecordType, signal?: AbortSignal): Promise<DnsResult> {
     this.checkOpen();
     const resolver = this.requireResolver(name);
     const r = await resolver.resolve(name, type, { signal });
@@ -578,7 +620,11 @@ export class Session {
    * tunnel) instead of the config's `DNS =`.
    * @throws {WgwebError} DNS_TIMEOUT, DNS_FAILURE, NO_ROUTE, ABORTED; RangeError for a bad name.
    */
-  async dnsQuery(name: string, type: LookupType = 'A', options: { server?: string } = {}, signal?: AbortSignal): Promise<DnsQueryResult> {
+  dnsQuery(name: string, type: LookupType = 'A', options: { server?: string } = {}, signal?: AbortSignal): Promise<DnsQueryResult> {
+    return this.trackTool('dns', name, () => this.dnsQueryRun(name, type, options, signal));
+  }
+
+  private async dnsQueryRun(name: string, type: LookupType, options: { server?: string }, signal?: AbortSignal): Promise<DnsQueryResult> {
     this.checkOpen();
     if (!(LOOKUP_TYPES as readonly string[]).includes(type)) throw new RangeError(`DNS type must be one of ${LOOKUP_TYPES.join(', ')}, not ${String(type)}`);
     let resolver: DnsResolver;
@@ -636,7 +682,11 @@ export class Session {
   }
 
   /** Tries a TCP connection and reports open / refused / timeout / unreachable with the connect time. */
-  async tcping(host: string, port: number, options: { timeoutMs?: number } = {}, signal?: AbortSignal): Promise<TcpingResult> {
+  tcping(host: string, port: number, options: { timeoutMs?: number } = {}, signal?: AbortSignal): Promise<TcpingResult> {
+    return this.trackTool('ports', `${host}:${port}`, () => this.tcpingRun(host, port, options, signal));
+  }
+
+  private async tcpingRun(host: string, port: number, options: { timeoutMs?: number }, signal?: AbortSignal): Promise<TcpingResult> {
     this.checkOpen();
     if (!Number.isInteger(port) || port < 1 || port > 65535) throw new RangeError(`port must be 1 to 65535, not ${port}`);
     const address = (await this.lookup(host, signal))[0];
@@ -664,7 +714,11 @@ export class Session {
    * the phases and one interval per second; the result has iperf3's sender and receiver lines.
    * @throws {WgwebError} NO_ROUTE, CONNECTION_REFUSED, TIMEOUT, IPERF3_FAILED, ABORTED, DNS_*.
    */
-  async iperf3(host: string, options: Iperf3Options = {}, onProgress?: (p: Iperf3Progress) => void, signal?: AbortSignal): Promise<Iperf3Result> {
+  iperf3(host: string, options: Iperf3Options = {}, onProgress?: (p: Iperf3Progress) => void, signal?: AbortSignal): Promise<Iperf3Result> {
+    return this.trackTool('iperf3', host, () => this.iperf3Run(host, options, onProgress, signal));
+  }
+
+  private async iperf3Run(host: string, options: Iperf3Options, onProgress?: (p: Iperf3Progress) => void, signal?: AbortSignal): Promise<Iperf3Result> {
     this.checkOpen();
     const address = (await this.lookup(host, signal))[0];
     if (!this.routable(address)) {
@@ -696,10 +750,20 @@ export class Session {
    * range does not flood the peer; `onResult` sees each port as it is decided; `signal` stops
    * starting new ones. open = SYN-ACK, closed = RST, filtered = silence until `timeoutMs`.
    */
-  async tcpingPorts(
+  tcpingPorts(
     host: string,
     ports: readonly number[],
     options: { timeoutMs?: number; concurrency?: number; intervalMs?: number } = {},
+    onResult?: (r: TcpingResult) => void,
+    signal?: AbortSignal,
+  ): Promise<PortCheckResult> {
+    return this.trackTool('ports', host, () => this.tcpingPortsRun(host, ports, options, onResult, signal));
+  }
+
+  private async tcpingPortsRun(
+    host: string,
+    ports: readonly number[],
+    options: { timeoutMs?: number; concurrency?: number; intervalMs?: number },
     onResult?: (r: TcpingResult) => void,
     signal?: AbortSignal,
   ): Promise<PortCheckResult> {
@@ -725,7 +789,7 @@ export class Session {
         if (signal?.aborted) return;
         let r: TcpingResult;
         try {
-          r = { ...(await this.tcping(address, ports[i], { timeoutMs: options.timeoutMs ?? 2000 }, signal)), host };
+          r = { ...(await this.tcpingRun(address, ports[i], { timeoutMs: options.timeoutMs ?? 2000 }, signal)), host };
         } catch (e) {
           if (signal?.aborted) return;
           throw e;
@@ -743,7 +807,131 @@ export class Session {
   /** HTTP/1.1 through the tunnel; a standard `Response` with a streaming body. */
   fetch(url: string, init: HttpRequestInit = {}): Promise<Response> {
     this.checkOpen();
-    return this.http.fetch(url, init);
+    const at = Date.now();
+    const started = now();
+    const shown = reportUrl(url);
+    const response = this.http.fetch(url, init);
+    // The report keeps the head of the last exchange (the body is the caller's to read).
+    response.then(
+      (r) => {
+        const result: HttpToolResult = { method: (init.method ?? 'GET').toUpperCase(), url: reportUrl(r.url || url), status: r.status, statusText: r.statusText, elapsedMs: now() - started };
+        const contentType = r.headers.get('content-type');
+        const server = r.headers.get('server');
+        if (contentType) result.contentType = contentType;
+        if (server) result.server = server;
+        this.toolRuns.set('http', toolRecord('http', shown, at, result));
+      },
+      (e: unknown) => this.toolRuns.set('http', toolFailure('http', shown, at, e)),
+    );
+    return response;
+  }
+
+  /** Connection quality over time: the samples kept so far (quality-history.ts), oldest first. */
+  quality(): QualityHistorySnapshot {
+    return this.qualityHistory.snapshot();
+  }
+
+  /** The last run of each diagnostic tool (ping, DNS, ports, MTU, traceroute, iperf3, HTTP), in that order. */
+  toolResults(): ToolRecord[] {
+    return TOOL_NAMES.flatMap((t) => this.toolRuns.get(t) ?? []);
+  }
+
+  /**
+   * Keeps a tool result made outside the Session (the page's tunnel-vs-direct comparison) for
+   * the report, as the last run of `tool`.
+   */
+  recordToolResult(record: ToolRecord): void {
+    if (!(TOOL_NAMES as readonly string[]).includes(record.tool)) throw new RangeError(`unknown tool ${String(record.tool)}`);
+    this.toolRuns.set(record.tool, record);
+  }
+
+  /**
+   * The diagnostic report (diagnostic-report.ts): the config with PrivateKey and PresharedKey
+   * replaced, status, relay counters, the event log, each tool's last result, the quality history
+   * (closing the current interval first), `checks` (the CLI's per-peer check) and every layer's
+   * counters. Plain data; `renderReportHtml` (report-html.ts) makes the HTML page of it.
+   */
+  report(runtime: ReportRuntime, checks: PeerCheck[] = []): DiagnosticReport {
+    const last = this.qualityHistory.samples().at(-1);
+    if (!this.closed && (!last || Date.now() - last.at >= 1000)) this.sampleQuality();
+    const stats = this.loop.tunnel.stats(now());
+    return buildDiagnosticReport({
+      generatedAt: Date.now(),
+      runtime,
+      config: this.config,
+      status: this.status(),
+      relays: [...this.transports.values()].map((t) => {
+        const r = t.stats();
+        const rttMs = r.relays.find((c) => c.url === r.url)?.rttMs;
+        return {
+          url: r.url.split('?')[0],
+          state: r.state,
+          protocol: r.protocol,
+          ...(rttMs !== undefined ? { rttMs } : {}),
+          relayMoves: r.relayMoves,
+          datagramsSent: r.datagramsSent,
+          datagramsReceived: r.datagramsReceived,
+          bytesSent: r.bytesSent,
+          bytesReceived: r.bytesReceived,
+          drops: { ...r.drops },
+        };
+      }),
+      events: [...this.history],
+      tools: this.toolResults(),
+      quality: this.qualityHistory.snapshot(),
+      checks,
+      counters: { tunnelDrops: stats.drops, net: this.net.stats(), tcp: this.net.tcp?.stats(), dns: this.resolver?.stats(), http: this.http.stats() },
+    });
+  }
+
+  /** Adds one quality sample now (the timer calls it every interval). */
+  sampleQuality(): void {
+    if (this.closed) return;
+    this.qualityHistory.record(now(), Date.now(), this.qualityTotals());
+  }
+
+  /** The cumulative counters and current gauges a quality sample is made of. */
+  private qualityTotals(): QualityTotals {
+    const stats = this.loop.tunnel.stats(now());
+    let txBytes = 0;
+    let rxBytes = 0;
+    let latest: number | undefined;
+    for (const p of stats.peers) {
+      txBytes += p.txBytes;
+      rxBytes += p.rxBytes;
+      if (p.latestHandshakeAt !== undefined) latest = Math.max(latest ?? -Infinity, p.latestHandshakeAt);
+    }
+    let relayDrops = 0;
+    for (const t of this.transports.values()) for (const n of Object.values(t.stats().drops)) relayDrops += n;
+    // Retransmits live on each socket and vanish with it: add what each live socket gained since
+    // the last look (a socket that closed in between loses its last interval's share).
+    const srtts: number[] = [];
+    for (const socket of this.net.tcp?.connections ?? []) {
+      const st = socket.stats();
+      const before = this.seenRetransmits.get(socket) ?? 0;
+      this.tcpRetransmitTotal += Math.max(0, st.retransmittedSegments - before);
+      this.seenRetransmits.set(socket, st.retransmittedSegments);
+      if (st.srttMs !== undefined && st.state === 'ESTABLISHED') srtts.push(st.srttMs);
+    }
+    const totals: QualityTotals = { txBytes, rxBytes, tcpRetransmits: this.tcpRetransmitTotal, relayDrops };
+    const relayRtt = this.currentRelayRtt().rttMs;
+    if (relayRtt !== undefined) totals.relayRttMs = relayRtt;
+    if (srtts.length) totals.tcpRttMs = srtts.reduce((a, b) => a + b, 0) / srtts.length;
+    if (latest !== undefined) totals.latestHandshakeAt = epoch(latest);
+    return totals;
+  }
+
+  /** Runs a tool and keeps its outcome as the tool's last run (for the report). */
+  private async trackTool<T>(tool: ToolName, target: string, run: () => Promise<T>): Promise<T> {
+    const at = Date.now();
+    try {
+      const result = await run();
+      this.toolRuns.set(tool, toolRecord(tool, target, at, result));
+      return result;
+    } catch (e) {
+      this.toolRuns.set(tool, toolFailure(tool, target, at, e));
+      throw e;
+    }
   }
 
   /**
@@ -909,6 +1097,7 @@ export class Session {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.qualityTimer);
     this.http.close();
     for (const ws of this.webSockets) ws.abort();
     for (const c of this.sshConnections) c.close();
@@ -1220,6 +1409,21 @@ interface RelayEndpointState {
   trouble: { error: WgwebError; since: number } | undefined;
   /** Which relay carried it and why that changed (#17 item 4), bounded. */
   history: RelayHistory;
+}
+
+/** A URL for the report: no user:password, no query (either may hold a credential). */
+function reportUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    const query = u.search ? '?…' : '';
+    u.search = '';
+    u.hash = '';
+    return u.toString() + query;
+  } catch {
+    return url.split('?')[0];
+  }
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -1,0 +1,62 @@
+/**
+ * Session.quality() and Session.report() against real parts on loopback: a DemoPeer (wgweb's own
+ * WireGuard peer with its web site), a relay, and a Session with `ws`. After a ping, a port check
+ * and an HTTP request, the report holds each tool's last result, a quality sample that saw the
+ * traffic and the ping RTT, the event log and status, and never the private key.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import WebSocket from 'ws';
+import { DemoPeer } from '../../src/node/demo/demo-peer.ts';
+import { startRelay } from '../../src/node/relay/main.ts';
+import { silentLogger } from '../../src/node/relay/log.ts';
+import { Session } from '../../src/session/session.ts';
+import { renderReportHtml } from '../../src/session/report-html.ts';
+import type { RelayWebSocketConstructor } from '../../src/engine/relay-transport.ts';
+import { formatEndpoint } from '../../src/shared/ip-address.ts';
+
+const WS = WebSocket as unknown as RelayWebSocketConstructor;
+
+test('after ping, a port check and a fetch, the report holds each result, the quality samples and no private key', async () => {
+  const demo = await DemoPeer.start({ sweepIntervalMs: 0 });
+  const relay = await startRelay({ host: '127.0.0.1', port: 0, logger: silentLogger, browse: false, staticDirs: [], allow: [formatEndpoint(demo.endpoint)] });
+  const registration = demo.register('report');
+  const privateKey = /^PrivateKey = (.+)$/m.exec(registration.config)![1];
+  // A long interval: this test takes its samples itself (sampleQuality), no timer races it.
+  const session = await Session.start({ configText: registration.config, relayUrl: relay.wsUrl, WebSocketImpl: WS, relayBatching: false, qualityIntervalMs: 3_600_000 });
+  try {
+    await session.waitForHandshake(15_000);
+    session.sampleQuality();
+    assert.equal((await session.ping('10.44.0.1', { count: 2, intervalMs: 20 })).received, 2);
+    assert.equal((await session.tcping('10.44.0.1', 80)).result, 'open');
+    const response = await session.fetch('http://10.44.0.1/?secret=1');
+    const body = await response.text();
+    assert.ok(body.length > 0);
+    session.sampleQuality();
+
+    const quality = session.quality();
+    assert.equal(quality.intervalMs, 3_600_000);
+    const last = quality.samples.at(-1)!;
+    assert.ok(last.rxBps > 0 && last.txBps > 0, 'the sample saw the traffic');
+    assert.ok(last.pingRttMs !== undefined && last.pingRttMs >= 0, 'and the ping RTT');
+    assert.equal(last.pingsSent, 2);
+    assert.ok(last.handshakeAgeMs !== undefined && last.handshakeAgeMs >= 0);
+
+    const report = session.report({ wgwebVersion: '0.1.0', kind: 'node', userAgent: 'test' });
+    assert.deepEqual(report.tools.map((t) => [t.tool, t.ok]), [['ping', true], ['ports', true], ['http', true]]);
+    assert.match(report.tools[2].summary, /^GET http:\/\/10\.44\.0\.1\/\?…: 200 /, 'the query string (possibly a credential) is not kept');
+    assert.equal(report.status.state, 'up');
+    assert.ok(report.events.some((e) => e.type === 'relay-open'));
+    assert.equal(report.relays.length, 1);
+    assert.ok(report.quality.samples.length >= 2);
+    const json = JSON.stringify(report);
+    const page = renderReportHtml(report);
+    assert.equal(json.includes(privateKey), false, 'no private key in the JSON');
+    assert.equal(page.includes(privateKey), false, 'no private key in the HTML');
+    assert.match(report.config.text, /^PrivateKey = \(redacted\)$/m);
+  } finally {
+    await session.close();
+    await relay.close();
+    await demo.close();
+  }
+});
