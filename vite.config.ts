@@ -6,6 +6,7 @@
  *   npm run build   → scripts/build.mjs → vite build (skipped when dist/ui is up to date)
  *   npm run dev     → vite dev server on 127.0.0.1:5173, /wg proxied (WebSocket) to a relay on 127.0.0.1:8080
  */
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 import { browseScripts } from './src/browser/browse/vite-plugin.ts';
@@ -14,8 +15,12 @@ const root = fileURLToPath(new URL('.', import.meta.url));
 /** Where `npm run dev` expects the relay (`npx wgweb relay --port 8080`); override with WGWEB_RELAY. */
 const relayTarget = process.env.WGWEB_RELAY ?? 'http://127.0.0.1:8080';
 
+/** The version the diagnostic report names (src/browser/ui/lib/app-version.ts). */
+const version = (JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { version: string }).version;
+
 export default defineConfig({
   root: `${root}src/browser/ui`,
+  define: { __WGWEB_VERSION__: JSON.stringify(version) },
   publicDir: `${root}public`,
   // Relative asset URLs: the build works from any path the relay (or a static host) serves it at.
   base: './',

@@ -12,8 +12,11 @@
  *   const ws = wgweb.webSocket('ws://10.8.0.1:8080/', ['chat'])  // a WebSocket-compatible PortWebSocket
  *   const sh = await wgweb.ssh('10.8.0.1', { username: 'root', password: '…', hostKey: 'SHA256:…' })
  *   await sh.exec('uname -a')  // { stdout, stderr, code };  sh.write('ls\n'); await sh.output(); sh.close()
+ *   await wgweb.quality()      // { intervalMs, samples: [{ at, rxBps, txBps, tcpRttMs, pingRttMs, … }] }
+ *   const { report, html } = await wgweb.report()   // the diagnostic report, keys redacted
  */
 import { ErrorCode, WgwebError } from '../../shared/errors.ts';
+import type { DiagnosticReport, QualityHistorySnapshot } from '../worker/tunnel-api.ts';
 import type { DnsQueryResult, DnsRecordType, DnsResult, Iperf3Options, LookupType, PortCheckResult, Iperf3Progress, Iperf3Result, PingReply, PingSummary, TcpingResult, SessionEvent, TunnelStatus } from '../worker/tunnel-api.ts';
 import { toWgwebError, type TunnelRequestInit } from './tunnel-client.ts';
 import { parsePortList } from '../../shared/port-list.ts';
@@ -38,6 +41,10 @@ export interface AutomationTarget {
   /** A port list (TunnelController.tcpingPorts); absent: wgweb.tcping takes one port. */
   tcpingPorts?(host: string, ports: readonly number[]): Promise<PortCheckResult>;
   iperf3?(host: string, options: Iperf3Options, onProgress: (p: Iperf3Progress) => void): Promise<Iperf3Result>;
+  /** Connection quality over time (TunnelController.quality); absent: wgweb.quality rejects. */
+  quality?(): Promise<QualityHistorySnapshot | null>;
+  /** The diagnostic report (TunnelController.report); absent: wgweb.report rejects. */
+  report?(): Promise<{ report: DiagnosticReport; html: string }>;
   addTrustedCertificate?(pem: string): Promise<{ subject: string; sha256: string }[]>;
   allowLegacyTls?(host: string, allow: boolean): Promise<void>;
   fetch(url: string, init: TunnelRequestInit): Promise<Response>;
@@ -123,6 +130,17 @@ export interface WgwebAutomation {
    * phases in order.
    */
   iperf3(host: string, options?: Iperf3Options): Promise<Iperf3Result & { progress: string[] }>;
+  /**
+   * Connection quality over time: `{ intervalMs, capacity, samples }`, one sample every 5 s for
+   * the last hour (throughput, relay open time, TCP and ping RTT, retransmits, relay drops,
+   * handshake age); null before any connect.
+   */
+  quality(): Promise<QualityHistorySnapshot | null>;
+  /**
+   * The diagnostic report of the current (or last) session: `{ report, html }`, the data with the
+   * keys redacted and the self-contained HTML page the "Download report" button saves.
+   */
+  report(): Promise<{ report: DiagnosticReport; html: string }>;
   /**
    * A WebSocket through the tunnel that behaves as the browser's own (`readyState`, `send`,
    * `close`, open/message/error/close events). Throws a SyntaxError DOMException for a bad URL
@@ -270,6 +288,16 @@ export function createAutomation(target: AutomationTarget): WgwebAutomation {
         const progress: string[] = [];
         const r = await target.iperf3(host, { ...options }, (p) => progress.push(p.type));
         return { ...structuredClone(r), progress };
+      }),
+    quality: () =>
+      coded(async () => {
+        if (!target.quality) throw usage('wgweb.quality is not available here');
+        return target.quality();
+      }),
+    report: () =>
+      coded(async () => {
+        if (!target.report) throw usage('wgweb.report is not available here');
+        return target.report();
       }),
     webSocket: (url, protocols = []) =>
       new PortWebSocket(url, protocols, {

@@ -37,6 +37,9 @@ import {
   type SshOpenOptions,
   type SshOpenResult,
   type SshOutputEvent,
+  type QualityHistorySnapshot,
+  type DiagnosticReport,
+  type ToolRecord,
 } from '../worker/tunnel-api.ts';
 import type { CapturePage, CaptureRow, CaptureRowsQuery, CaptureStatus } from '../capture/capture-api.ts';
 
@@ -131,6 +134,21 @@ export class TunnelClient {
   async tcpingPorts(host: string, ports: readonly number[], options: { timeoutMs?: number } = {}, onResult?: (r: TcpingResult) => void, signal?: AbortSignal): Promise<PortCheckResult> {
     const callback = onResult ? proxy((r: TcpingResult) => onResult(r)) : undefined;
     return this.#cancellable(signal, (id) => this.#api.tcpingPorts(host, [...ports], options, callback, id));
+  }
+
+  /** Connection quality over time (one sample per 5 s for the last hour), or null without a session. */
+  quality(): Promise<QualityHistorySnapshot | null> {
+    return coded(() => this.#api.quality());
+  }
+
+  /** The diagnostic report of the current (or last) session: its data and its HTML page. */
+  report(page: { wgwebVersion?: string; userAgent?: string } = {}): Promise<{ report: DiagnosticReport; html: string }> {
+    return coded(() => this.#api.report(page));
+  }
+
+  /** Keeps a result made on the page as that tool's last run, for the report. */
+  recordToolResult(record: ToolRecord): Promise<void> {
+    return coded(() => this.#api.recordToolResult(record));
   }
 
   /** An iperf3 test; `onProgress` sees the phases and each interval; `signal` ends it (CLIENT_TERMINATE). */

@@ -49,6 +49,12 @@ export type {
   Iperf3Interval,
   Iperf3Total,
 } from '../../session/session-types.ts';
+export type { QualityHistorySnapshot, QualitySample } from '../../session/quality-history.ts';
+export type { DiagnosticReport } from '../../session/diagnostic-report.ts';
+export type { ToolRecord, ToolName } from '../../session/tool-record.ts';
+import type { QualityHistorySnapshot } from '../../session/quality-history.ts';
+import type { DiagnosticReport } from '../../session/diagnostic-report.ts';
+import type { ToolRecord } from '../../session/tool-record.ts';
 import type { DnsQueryResult, DnsRecordType, DnsResult, Iperf3Options, LookupType, PortCheckResult, Iperf3Progress, Iperf3Result, PingOptions, PingReply, PingSummary, TcpingResult, SessionEvent, TunnelStatus } from '../../session/session-types.ts';
 
 /**
@@ -210,6 +216,19 @@ export interface TunnelApi extends CaptureApi {
    * Resolves at once: the outcome (open, or error and close 1006) arrives on the port.
    */
   openWebSocket(url: string, options: OpenWebSocketOptions, port: MessagePort): Promise<void>;
+  /**
+   * Connection quality over time (Session.quality: one sample every 5 s for the last hour), or
+   * `null` without a session. After a disconnect, the last session's history.
+   */
+  quality(): Promise<QualityHistorySnapshot | null>;
+  /**
+   * The diagnostic report of the current session (or the last one, also after a failed connect):
+   * the data (JSON-ready, keys redacted) and the self-contained HTML page made of it. The page
+   * passes the app's version and the browser's user agent. Rejects NOT_CONNECTED before any connect.
+   */
+  report(page?: { wgwebVersion?: string; userAgent?: string }): Promise<{ report: DiagnosticReport; html: string }>;
+  /** Keeps a result the page made (the tunnel-vs-direct comparison) as that tool's last run, for the report. */
+  recordToolResult(record: ToolRecord): Promise<void>;
   /** Cancels the operation started with this id: it rejects with code `ABORTED`. */
   abort(operationId: string): Promise<void>;
   /**

@@ -48,6 +48,10 @@ import { CaptureService, type PacketHook } from '../capture/capture-service.ts';
 import { bridgeWebSocket, type WebSocketLike } from './websocket-port-bridge.ts';
 import type { OpenWebSocketOptions } from './websocket-port-protocol.ts';
 import { SshService, type SshSessionLike } from './ssh-service.ts';
+import type { DiagnosticReport, ReportRuntime } from '../../session/diagnostic-report.ts';
+import { renderReportHtml } from '../../session/report-html.ts';
+import type { QualityHistorySnapshot } from '../../session/quality-history.ts';
+import type { ToolRecord } from '../../session/tool-record.ts';
 import type { ConnectOptions, SshOpenOptions, SshOpenResult, SshOutputEvent } from './tunnel-api.ts';
 
 /** The part of `Session` (src/session/session.ts) this service uses. */
@@ -72,6 +76,12 @@ export interface SessionLike extends SshSessionLike {
   addTrustedCertificate?(pem: string): Promise<{ subject: string; sha256: string }[]>;
   /** Replaces the https trust settings (Session.setTrust). */
   setTrust?(json: unknown): Promise<void>;
+  /** Connection quality over time (Session.quality); optional so that test doubles may leave it out. */
+  quality?(): QualityHistorySnapshot;
+  /** The diagnostic report (Session.report); optional so that test doubles may leave it out. */
+  report?(runtime: ReportRuntime): DiagnosticReport;
+  /** Keeps a result made on the page (the tunnel-vs-direct comparison) for the report. */
+  recordToolResult?(record: ToolRecord): void;
   close(): Promise<void>;
 }
 
@@ -86,6 +96,8 @@ export type StartSession = (options: {
   relayToken?: string;
   onPacket?: PacketHook;
   onEvent?: (event: SessionEvent) => void;
+  /** Receives the session as soon as it exists, also when its handshake then fails (for the report). */
+  onSession?: (session: SessionLike) => void;
 }) => Promise<SessionLike>;
 
 /** Events kept while no page listener is subscribed. */
@@ -99,6 +111,8 @@ export class TunnelService implements TunnelApi {
   /** The page's trust settings (TrustStore.toJSON() data), applied to every session. */
   #trustJson: object | undefined;
   #session: SessionLike | undefined;
+  /** The latest session, kept after a disconnect or a failed connect so its report can still be made. */
+  #reportSession: SessionLike | undefined;
   #unlisten: (() => void) | undefined;
   /** Bumped by every connect/disconnect so a slow connect that lost the race closes itself. */
   #generation = 0;
@@ -144,6 +158,9 @@ export class TunnelService implements TunnelApi {
         ...(relayToken ? { relayToken } : {}),
         onPacket: this.#capture.hookFor(configText),
         onEvent,
+        onSession: (s) => {
+          if (generation === this.#generation) this.#reportSession = s;
+        },
       });
     } catch (e) {
       throw toPlainError(e);
@@ -155,6 +172,7 @@ export class TunnelService implements TunnelApi {
       throw plain(ErrorCode.ABORTED, 'This connect was cancelled by a later connect or disconnect.');
     }
     this.#session = session;
+    this.#reportSession = session;
     // The Certificates tab's trust, then certificates trusted through the page API, carry over to
     // every new session.
     await this.#applyTrust(session).catch(() => {});
@@ -382,6 +400,38 @@ export class TunnelService implements TunnelApi {
         return { message, code };
       },
     );
+  }
+
+  async quality(): Promise<QualityHistorySnapshot | null> {
+    const session = this.#session ?? this.#reportSession;
+    return session?.quality ? session.quality() : null;
+  }
+
+  async report(page: { wgwebVersion?: string; userAgent?: string } = {}): Promise<{ report: DiagnosticReport; html: string }> {
+    const session = this.#session ?? this.#reportSession;
+    if (!session) throw plain(ErrorCode.NOT_CONNECTED, 'No session to report on yet: connect with a WireGuard config first (a failed connect can be reported too).');
+    if (!session.report) throw usage('report: this session cannot make a report');
+    const runtime: ReportRuntime = {
+      wgwebVersion: typeof page.wgwebVersion === 'string' && page.wgwebVersion ? page.wgwebVersion : 'unknown',
+      kind: 'browser',
+      userAgent: typeof page.userAgent === 'string' && page.userAgent ? page.userAgent : (globalThis.navigator?.userAgent ?? 'unknown'),
+    };
+    try {
+      const report = session.report(runtime);
+      return { report, html: renderReportHtml(report) };
+    } catch (e) {
+      throw toPlainError(e);
+    }
+  }
+
+  async recordToolResult(record: ToolRecord): Promise<void> {
+    const session = this.#requireSession();
+    if (typeof record !== 'object' || record === null || typeof record.tool !== 'string') throw usage('recordToolResult: give a tool record');
+    try {
+      session.recordToolResult?.(record);
+    } catch (e) {
+      throw toPlainError(e);
+    }
   }
 
   async abort(operationId: string): Promise<void> {

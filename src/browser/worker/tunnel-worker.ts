@@ -19,6 +19,7 @@ const CONNECT_HANDSHAKE_TIMEOUT_MS = 16_000;
 expose(
   new TunnelService(async (options) => {
     const session = await Session.start(options);
+    options.onSession?.(session);
     // Replays what happened so far, then follows: the page sees the handshake as it happens.
     if (options.onEvent) session.onEvent(options.onEvent);
     try {

@@ -101,6 +101,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: () => import('./commands/iperf3-command.ts'),
   },
   {
+    name: 'report',
+    summary: 'Check each peer and write a diagnostic report (HTML and JSON, keys left out)',
+    load: () => import('./commands/report-command.ts'),
+  },
+  {
     name: 'peer',
     summary: "Listen as a WireGuard peer on a UDP port (wgweb's own implementation)",
     load: () => import('./commands/peer-command.ts'),

@@ -4,6 +4,10 @@
  * scripted session standing in for Session. Checks that data, progress callbacks, events, coded
  * errors, aborts and streamed HTTP bodies all cross the boundary intact.
  */
+import { buildDiagnosticReport, type ReportRuntime } from '../../../src/session/diagnostic-report.ts';
+import { parseWgQuickConfig } from '../../../src/shared/wg-quick-config.ts';
+import { toBase64 } from '../../../src/shared/bytes.ts';
+import { generatePrivateKey, publicKeyFromPrivate } from '../../../src/wireguard/noise-keys.ts';
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { expose } from 'comlink';
@@ -146,12 +150,40 @@ describe('TunnelService through TunnelClient', () => {
     let seen: Parameters<StartSession>[0] | undefined;
     const { client, done } = pair(async (o) => ((seen = o), new ScriptedSession()));
     const status = await client.connect('[Interface]\n', 'ws://127.0.0.1:1/wg');
-    const { onPacket, onEvent, ...rest } = seen ?? { configText: '', relayUrl: '' };
+    const { onPacket, onEvent, onSession, ...rest } = seen ?? { configText: '', relayUrl: '' };
     assert.deepEqual(rest, { configText: '[Interface]\n', relayUrl: 'ws://127.0.0.1:1/wg' });
+    assert.equal(typeof onSession, 'function', 'the session, for a report even when its handshake fails');
     assert.equal(typeof onPacket, 'function', 'the packet capture hook');
     assert.equal(typeof onEvent, 'function', 'the events of the connect itself');
     assert.deepEqual(status, STATUS);
     assert.deepEqual(await client.status(), STATUS);
+    done();
+  });
+
+  test('a connect whose handshake failed can still be reported: the report and its HTML cross to the page', async () => {
+    const privateKey = toBase64(generatePrivateKey());
+    const config = parseWgQuickConfig(`[Interface]\nPrivateKey = ${privateKey}\nAddress = 10.8.0.2/32\n\n[Peer]\nPublicKey = ${toBase64(publicKeyFromPrivate(generatePrivateKey()))}\nEndpoint = 192.0.2.1:51820\nAllowedIPs = 10.8.0.0/24\n`).config;
+    let runtimeSeen: ReportRuntime | undefined;
+    const failed = Object.assign(new ScriptedSession(), {
+      quality: () => ({ intervalMs: 5000, capacity: 720, samples: [] }),
+      report: (runtime: ReportRuntime) => {
+        runtimeSeen = runtime;
+        const events = [{ at: 0, type: 'handshake-failed', level: 'error' as const, message: 'no handshake response from 192.0.2.1:51820' }];
+        return buildDiagnosticReport({ generatedAt: 0, runtime, config, status: { ...STATUS, state: 'down' }, relays: [], events, tools: [], quality: { intervalMs: 5000, capacity: 720, samples: [] }, checks: [], counters: {} });
+      },
+    });
+    const { client, done } = pair(async (o) => {
+      o.onSession?.(failed);
+      throw new WgwebError('HANDSHAKE_TIMEOUT', 'no handshake response from 192.0.2.1:51820');
+    });
+    await assert.rejects(client.report(), { code: 'NOT_CONNECTED' }, 'nothing to report before any connect');
+    await assert.rejects(client.connect('x', 'ws://127.0.0.1:1/wg'), { code: 'HANDSHAKE_TIMEOUT' });
+    const { report, html } = await client.report({ wgwebVersion: '9.9.9', userAgent: 'TestBrowser/1' });
+    assert.deepEqual(runtimeSeen, { wgwebVersion: '9.9.9', kind: 'browser', userAgent: 'TestBrowser/1' });
+    assert.equal(report.status.state, 'down');
+    assert.match(html, /no handshake response from 192\.0\.2\.1:51820/);
+    assert.equal(html.includes(privateKey), false, 'no private key');
+    assert.deepEqual(await client.quality(), { intervalMs: 5000, capacity: 720, samples: [] });
     done();
   });
 

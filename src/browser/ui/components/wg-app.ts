@@ -21,6 +21,7 @@ import './wg-config-panel.ts';
 import './wg-event-log.ts';
 import './wg-learn.ts';
 import './wg-status-panel.ts';
+import './wg-quality-panel.ts';
 import './wg-tools.ts';
 import './wg-browse.ts';
 import type { WgBrowse } from './wg-browse.ts';
@@ -219,6 +220,14 @@ export class WgApp extends LitElement implements AutomationTarget {
     return this.tunnel.tcpingPorts(host, ports);
   }
 
+  quality() {
+    return this.tunnel.quality();
+  }
+
+  report() {
+    return this.tunnel.report();
+  }
+
   iperf3(host: string, options: Iperf3Options, onProgress: (p: Iperf3Progress) => void) {
     return this.tunnel.iperf3(host, options, onProgress);
   }
@@ -357,6 +366,7 @@ export class WgApp extends LitElement implements AutomationTarget {
           ></wg-config-panel>
         </div>
         <wg-status-panel .status=${t.status} .now=${t.now} .state=${state}></wg-status-panel>
+        <wg-quality-panel .tunnel=${t} ?connected=${t.connected}></wg-quality-panel>
         <div class="col">
           <wg-tools
             .tunnel=${t}

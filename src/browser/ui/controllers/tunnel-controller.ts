@@ -25,7 +25,11 @@ import type {
   TcpingResult,
   SessionEvent,
   TunnelStatus,
+  QualityHistorySnapshot,
+  DiagnosticReport,
+  ToolRecord,
 } from '../../worker/tunnel-api.ts';
+import { APP_VERSION } from '../lib/app-version.ts';
 import { TunnelClient, toWgwebError, type TunnelFetchResult, type TunnelRequestInit } from '../tunnel-client.ts';
 import { describeDns, describeDnsQuery, describeHttp, describePortCheck, describeIperf3, describePingSummary, describeTcping, redactUrl } from '../lib/activity-messages.ts';
 import { hintsForError } from '../lib/error-hints.ts';
@@ -264,6 +268,27 @@ export class TunnelController implements ReactiveController, TunnelTools, Tunnel
       this.#appLog('info', 'iperf3', describeIperf3(result));
       return result;
     });
+  }
+
+  /** Connection quality over time from the worker (null without a session). */
+  async quality(): Promise<QualityHistorySnapshot | null> {
+    if (!this.#client) return null;
+    return this.#guard(this.#client.quality());
+  }
+
+  /**
+   * The diagnostic report of the current or last session (also after a failed connect): its data
+   * and the self-contained HTML page, with this app's version and the browser's user agent.
+   */
+  async report(): Promise<{ report: DiagnosticReport; html: string }> {
+    await this.ready;
+    return this.#guard(this.#requireClient().report({ wgwebVersion: APP_VERSION, userAgent: navigator.userAgent }));
+  }
+
+  /** Keeps a result made on the page (the tunnel-vs-direct comparison) for the report. */
+  async recordToolResult(record: ToolRecord): Promise<void> {
+    if (!this.#client) return;
+    await this.#guard(this.#client.recordToolResult(record)).catch(() => {});
   }
 
   async fetchWithHead(url: string, init: TunnelRequestInit = {}): Promise<TunnelFetchResult> {

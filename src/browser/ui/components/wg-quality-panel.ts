@@ -1,0 +1,213 @@
+/**
+ * <wg-quality-panel .tunnel .connected>: the "Connection quality" card (issue #15 item 7).
+ *
+ *   every 5 s while connected: tunnel.quality() ──▶ qualityChartModel (src/session/quality-chart.ts,
+ *   the same geometry the report's SVG uses) ──▶ one small SVG: received/sent throughput on top,
+ *   round-trip time below, red ticks where something was lost, clock times under the axis
+ *   Download report (HTML | JSON) ──▶ tunnel.report() ──▶ a Blob saved as wgweb-report-<time>.html/.json
+ *
+ * No chart library: the chart is ~40 lines of Lit `svg` over the shared model (the whole card adds
+ * a few KB to the page bundle).
+ */
+import { LitElement, css, html, nothing, svg } from 'lit';
+import type { DiagnosticReport, QualityHistorySnapshot } from '../../worker/tunnel-api.ts';
+import { qualityChartModel, sampleRttMs } from '../../../session/quality-chart.ts';
+import { formatBitrate } from '../../../protocols/iperf3/iperf3-format.ts';
+import { sharedStyles } from '../styles/shared-styles.ts';
+import { saveFile } from '../controllers/capture-controller.ts';
+
+/** What the card needs from the TunnelController. */
+export interface QualitySource {
+  quality(): Promise<QualityHistorySnapshot | null>;
+  report(): Promise<{ report: DiagnosticReport; html: string }>;
+}
+
+const POLL_MS = 5000;
+
+const localClock = (t: number): string => new Date(t).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
+
+export class WgQualityPanel extends LitElement {
+  static override properties = {
+    tunnel: { attribute: false },
+    connected: { type: Boolean },
+    _snapshot: { state: true },
+    _error: { state: true },
+    _busy: { state: true },
+  };
+  static override styles = [
+    sharedStyles,
+    css`
+      :host {
+        display: block;
+        /* Beside the status card's full width: the time axis reads better wide. */
+        grid-column: 1 / -1;
+        min-width: 0;
+      }
+      svg.chart {
+        display: block;
+        width: 100%;
+        height: auto;
+        background: var(--wg-surface-2);
+        border: 1px solid var(--wg-border);
+        border-radius: var(--wg-radius-sm);
+      }
+      .rx {
+        fill: var(--wg-accent);
+        fill-opacity: 0.25;
+        stroke: var(--wg-accent);
+        stroke-width: 1;
+      }
+      .tx {
+        fill: none;
+        stroke: var(--wg-warn);
+        stroke-width: 1.5;
+      }
+      .rtt {
+        fill: none;
+        stroke: var(--wg-ok);
+        stroke-width: 1.5;
+      }
+      .loss {
+        stroke: var(--wg-err);
+        stroke-width: 2;
+      }
+      text {
+        fill: var(--wg-muted);
+        font-size: 10px;
+        font-family: var(--wg-mono);
+      }
+      .legend {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.25rem 1rem;
+        margin: 0.4rem 0 0;
+        font-size: 0.8125rem;
+      }
+      .swatch {
+        display: inline-block;
+        width: 0.8rem;
+        height: 0.5rem;
+        margin-right: 0.3rem;
+        border-radius: 2px;
+      }
+      .actions {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.5rem;
+        margin-top: 0.75rem;
+        align-items: center;
+      }
+    `,
+  ];
+
+  declare tunnel: QualitySource | undefined;
+  declare connected: boolean;
+  declare _snapshot: QualityHistorySnapshot | null;
+  declare _error: string;
+  declare _busy: boolean;
+  #timer: ReturnType<typeof setInterval> | undefined;
+
+  constructor() {
+    super();
+    this.connected = false;
+    this._snapshot = null;
+    this._error = '';
+    this._busy = false;
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.#stopPolling();
+  }
+
+  override updated(changed: Map<string, unknown>): void {
+    if (changed.has('connected') || changed.has('tunnel')) {
+      // One fetch on every change (the last session's history stays readable after a disconnect).
+      void this.refresh();
+      if (this.connected) this.#startPolling();
+      else this.#stopPolling();
+    }
+  }
+
+  /** Fetches the samples now (the poll does it every 5 s). */
+  async refresh(): Promise<void> {
+    if (!this.tunnel) return;
+    try {
+      this._snapshot = await this.tunnel.quality();
+    } catch {
+      // The worker is gone or not ready: keep what is shown.
+    }
+  }
+
+  #startPolling(): void {
+    this.#timer ??= setInterval(() => void this.refresh(), POLL_MS);
+  }
+
+  #stopPolling(): void {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  override render() {
+    const samples = this._snapshot?.samples ?? [];
+    return html`<section class="card" aria-labelledby="quality-title">
+      <div class="card-head">
+        <h2 id="quality-title">Connection quality</h2>
+        <span class="spacer"></span>
+        ${samples.length ? html`<span class="muted small mono" data-testid="quality-count">${samples.length} samples, every ${(this._snapshot!.intervalMs / 1000).toFixed(0)} s</span>` : nothing}
+      </div>
+      <div class="card-body">
+        ${samples.length ? this.#renderChart() : html`<p class="empty">${this.connected ? 'The first sample comes within 5 s of connecting.' : 'Connect to record throughput, round-trip time and loss over time (the last hour is kept).'}</p>`}
+        <div class="actions">
+          <button type="button" data-testid="report-html" ?disabled=${this._busy} @click=${() => this.#download('html')}>Download report (HTML)</button>
+          <button type="button" class="ghost" data-testid="report-json" ?disabled=${this._busy} @click=${() => this.#download('json')}>JSON</button>
+          <span class="muted small">Config with keys removed, status, event log, each tool's last result, this history.</span>
+        </div>
+        ${this._error ? html`<p class="alert err" role="alert" data-testid="report-error">${this._error}</p>` : nothing}
+      </div>
+    </section>`;
+  }
+
+  #renderChart() {
+    const samples = this._snapshot!.samples;
+    const m = qualityChartModel(samples, { width: 600, clock: localClock });
+    const t = m.throughputBand;
+    const b = m.rttBand;
+    const last = samples[samples.length - 1];
+    const rtt = sampleRttMs(last);
+    return html`<svg class="chart" data-testid="quality-chart" viewBox="0 0 ${m.width} ${m.height}" role="img" aria-label="Throughput and round-trip time, ${m.span}">
+        <text x="4" y=${t.top + 10}>${formatBitrate(m.maxBps)}</text>
+        <text x="4" y=${t.top + t.height}>0</text>
+        <polygon class="rx" points=${m.rxArea}></polygon>
+        <polyline class="tx" points=${m.txLine}></polyline>
+        <text x="4" y=${b.top + 10}>${m.maxRttMs ? `${m.maxRttMs.toFixed(1)} ms` : 'no RTT'}</text>
+        ${m.rttLine ? svg`<polyline class="rtt" points=${m.rttLine}></polyline>` : nothing}
+        ${m.lossMarks.map((l) => svg`<line class="loss" x1=${l.x} x2=${l.x} y1=${b.top + b.height} y2=${b.top + b.height + 6}><title>${l.label}</title></line>`)}
+        ${m.ticks.map((k, i) => svg`<text x=${k.x} y=${m.height - 4} text-anchor=${i === 0 ? 'start' : i === m.ticks.length - 1 ? 'end' : 'middle'}>${k.label}</text>`)}
+      </svg>
+      <p class="legend mono" data-testid="quality-now">
+        <span><span class="swatch" style="background:var(--wg-accent)"></span>received ${formatBitrate(last.rxBps)}</span>
+        <span><span class="swatch" style="background:var(--wg-warn)"></span>sent ${formatBitrate(last.txBps)}</span>
+        <span><span class="swatch" style="background:var(--wg-ok)"></span>RTT ${rtt !== undefined ? `${rtt.toFixed(1)} ms` : '—'}</span>
+        <span><span class="swatch" style="background:var(--wg-err)"></span>loss: ${last.tcpRetransmits} retransmits, ${last.relayDrops} relay drops</span>
+        <span class="muted">${m.span}</span>
+      </p>`;
+  }
+
+  async #download(kind: 'html' | 'json'): Promise<void> {
+    if (!this.tunnel) return;
+    this._busy = true;
+    this._error = '';
+    try {
+      const { report, html: page } = await this.tunnel.report();
+      const stamp = report.generatedAt.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z').replace('T', '-');
+      const text = kind === 'html' ? page : JSON.stringify(report, null, 2);
+      saveFile(`wgweb-report-${stamp}.${kind}`, new TextEncoder().encode(text), kind === 'html' ? 'text/html;charset=utf-8' : 'application/json');
+    } catch (e) {
+      this._error = `Could not make the report: ${(e as Error).message}`;
+    } finally {
+      this._busy = false;
+    }
+  }
+}
+customElements.define('wg-quality-panel', WgQualityPanel);
