@@ -256,7 +256,7 @@ export class PacketCapture {
       if (mine !== undefined) tcp.relativeSeq = (tcp.seq - mine) >>> 0;
       // The acknowledgement field means something only with ACK set (RFC 9293 §3.1).
       if (theirs !== undefined && tcp.flagNames.includes('ACK')) tcp.relativeAck = (tcp.ack - theirs) >>> 0;
-      if (mine !== undefined || theirs !== undefined) s.info = tcpInfo(s.srcPort, s.dstPort, tcp);
+      if ((mine !== undefined || theirs !== undefined) && !s.tls) s.info = tcpInfo(s.srcPort, s.dstPort, tcp);
     }
     rec.summary = s;
     return s;

@@ -2,7 +2,7 @@
  * The packet list's filter box: a few words, every one of which must match (AND), each negated
  * by a leading `!` or a preceding `not`.
  *
- *   tcp udp dns icmp icmpv6 ipv4 ipv6     protocol (icmp matches ICMPv6 too, udp matches DNS)
+ *   tcp tls udp dns icmp icmpv6 ipv4 ipv6 protocol (icmp matches ICMPv6 too, udp DNS, tcp TLS)
  *   in out                               direction (from the peer / to the peer)
  *   syn fin rst psh ack                  TCP flags
  *   fragment malformed                   IP fragments / packets a summary could not fully read
@@ -30,7 +30,8 @@ export interface PacketFilter {
 type Predicate = (row: FilterableRow) => boolean;
 
 const KEYWORDS: Record<string, Predicate> = {
-  tcp: (r) => r.summary.protocol === 'TCP',
+  tcp: (r) => r.summary.protocol === 'TCP' || r.summary.protocol === 'TLS',
+  tls: (r) => r.summary.protocol === 'TLS',
   udp: (r) => r.summary.protocol === 'UDP' || r.summary.protocol === 'DNS',
   dns: (r) => r.summary.protocol === 'DNS',
   icmp: (r) => r.summary.protocol === 'ICMP' || r.summary.protocol === 'ICMPv6',

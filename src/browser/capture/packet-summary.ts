@@ -1,10 +1,11 @@
 /**
  * One line about one inner IP packet, as a packet analyser's list would show it: addresses and
- * ports, protocol, length, TCP flags and numbers, ICMP type, the DNS question. Used by the packet
+ * ports, protocol, length, TCP flags and numbers, ICMP type, the DNS question, the TLS records a
+ * TCP segment starts with (ClientHello with its SNI, ServerHello with version and suite, …). Used by the packet
  * capture (src/browser/capture/packet-capture.ts) and the teaching views.
  *
  *   bytes ─▶ Ipv4Packet / Ipv6Packet view (+ IPv6 extension walk) ─▶ fragment? ─▶ stop at the IP layer
- *                                                                 └▶ TCP / UDP (+ DNS) / ICMP / ICMPv6 views
+ *                                                                 └▶ TCP (+ TLS) / UDP (+ DNS) / ICMP / ICMPv6 views
  *
  * It reads through the netstack's checked wire views and never verifies checksums (a summary
  * describes, it does not judge). Garbage never throws: whatever cannot be read is named in
@@ -22,9 +23,10 @@ import { walkIpv6Extensions } from '../../netstack/wire/ipv6-extension-headers.t
 import { Ipv6Packet } from '../../netstack/wire/ipv6.ts';
 import { TcpFlag, TcpPacket, parseTcpRepr } from '../../netstack/wire/tcp.ts';
 import { UdpPacket } from '../../netstack/wire/udp.ts';
+import { summarizeTlsPayload, type TlsPayloadSummary } from '../../protocols/tls/tls-record-summary.ts';
 
 /** What the protocol column shows: the innermost protocol the summary understood. */
-export type PacketProtocol = 'TCP' | 'UDP' | 'DNS' | 'ICMP' | 'ICMPv6' | 'IPv4' | 'IPv6' | 'unknown';
+export type PacketProtocol = 'TCP' | 'TLS' | 'UDP' | 'DNS' | 'ICMP' | 'ICMPv6' | 'IPv4' | 'IPv6' | 'unknown';
 
 /** TCP header fields (RFC 9293 §3.1) and the options a reader cares about (RFC 7323, RFC 2018). */
 export interface TcpSummary {
@@ -92,6 +94,8 @@ export interface PacketSummary {
   udpPayloadLength?: number;
   icmp?: IcmpSummary;
   dns?: DnsSummary;
+  /** The TLS records a TCP segment's data starts with (protocol `TLS`; `tcp` is still set). */
+  tls?: TlsPayloadSummary;
   /** Present for any fragment (RFC 791 §3.2, RFC 8200 §4.5); only offset 0 carries the ports. */
   fragment?: { offset: number; more: boolean; id: number };
   /** One line of detail, like the Info column of a packet analyser. */
@@ -351,6 +355,14 @@ function summarizeTcp(s: PacketSummary, payload: Uint8Array): void {
   }
   s.tcp = tcp;
   s.info = tcpInfo(packet.srcPort, packet.dstPort, tcp);
+  // TLS is recognised by its record header, on any port (intranet HTTPS often is not on 443).
+  const tls = packet.payload.length ? summarizeTlsPayload(packet.payload) : undefined;
+  if (tls) {
+    s.protocol = 'TLS';
+    s.tls = tls;
+    // Like an analyser's Info column: the TLS messages; the TCP numbers stay in `tcp` and the detail pane.
+    s.info = tls.info;
+  }
 }
 
 /**

@@ -11,6 +11,7 @@ import { TcpFlag } from '../../../src/netstack/wire/tcp.ts';
 import { kernelPacket } from '../../vectors/netstack/kernel-packets.ts';
 import { readPcapng } from '../../helpers/pcapng-reader.ts';
 import { dnsQuery, tcpPacket, udpPacket } from './packet-fixtures.ts';
+import { handshakeFlight } from '../../protocols/tls/fixtures/openssl-handshakes.ts';
 
 const ping = kernelPacket('icmpv4-echo-request');
 const T0 = 1_700_000_000_000;
@@ -198,6 +199,19 @@ describe('PacketCapture: relative TCP sequence numbers', () => {
       assert.match(c.rows().rows[0].summary.info, /Seq=5 Ack=6/, 'clear forgets the connections');
     });
   }
+});
+
+describe('PacketCapture: TLS rows', () => {
+  test('a ClientHello on a connection whose SYN was seen keeps its TLS Info; the relative numbers are still computed', () => {
+    const c = new PacketCapture({ running: true });
+    c.record('out', tcpPacket('10.8.0.2', '10.8.0.1', { srcPort: 40000, dstPort: 443, flags: TcpFlag.SYN, seq: 100 }), T0);
+    c.record('out', tcpPacket('10.8.0.2', '10.8.0.1', { srcPort: 40000, dstPort: 443, flags: TcpFlag.ACK | TcpFlag.PSH, seq: 101, ack: 1, payload: handshakeFlight('tls13', 0) }), T0 + 1);
+    const [, hello] = c.rows().rows;
+    assert.equal(hello.summary.protocol, 'TLS');
+    assert.match(hello.summary.info, /^Client Hello \(SNI=fixture\.wgweb\.test/);
+    assert.equal(hello.summary.tcp?.relativeSeq, 1);
+    assert.equal(c.rows({ filter: 'tls' }).matched, 1);
+  });
 });
 
 describe('PacketCapture: pcapng export', () => {

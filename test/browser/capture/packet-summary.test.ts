@@ -11,6 +11,7 @@ import { IpProtocol } from '../../../src/netstack/wire/ip-protocol.ts';
 import { TcpFlag } from '../../../src/netstack/wire/tcp.ts';
 import { kernelPacket, kernelPackets } from '../../vectors/netstack/kernel-packets.ts';
 import { dnsQuery, dnsResponse, ipPacket, tcpPacket, udpPacket } from './packet-fixtures.ts';
+import { handshakeFlight } from '../../protocols/tls/fixtures/openssl-handshakes.ts';
 
 describe('summarizePacket: kernel packets (test/vectors/netstack)', () => {
   test('an ICMPv4 echo request from ping(8): addresses, TTL, id and sequence', () => {
@@ -129,6 +130,23 @@ describe('summarizePacket: TCP', () => {
     assert.equal(s.dstPort, 51234);
     assert.equal(s.malformed, 'TCP header: truncated');
     assert.match(s.info, /malformed TCP header/);
+  });
+});
+
+describe('summarizePacket: TLS', () => {
+  test('a segment starting with a TLS record is a TLS row: the Info names the handshake, the TCP fields stay', () => {
+    const hello = summarizePacket(tcpPacket('10.8.0.2', '10.8.0.1', { srcPort: 51234, dstPort: 8443, flags: TcpFlag.PSH | TcpFlag.ACK, payload: handshakeFlight('tls13', 0) }));
+    assert.equal(hello.protocol, 'TLS');
+    assert.equal(hello.info, 'Client Hello (SNI=fixture.wgweb.test, TLS 1.3/1.2/1.1/1.0, ALPN http/1.1)');
+    assert.deepEqual(hello.tcp?.flagNames, ['PSH', 'ACK']);
+    assert.equal(hello.dstPort, 8443, 'recognised by the record header, not the port');
+    const server = summarizePacket(tcpPacket('10.8.0.1', '10.8.0.2', { srcPort: 8443, dstPort: 51234, flags: TcpFlag.ACK, payload: handshakeFlight('tls12', 1) }));
+    assert.equal(server.tls?.certificateSubject, 'fixture.wgweb.test');
+    assert.match(server.info, /^Server Hello \(TLS 1\.2, TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256\), Certificate \(CN=fixture\.wgweb\.test/);
+    // Plain HTTP stays TCP.
+    const http = summarizePacket(tcpPacket('10.8.0.2', '10.8.0.1', { srcPort: 51234, dstPort: 80, flags: TcpFlag.PSH | TcpFlag.ACK, payload: new TextEncoder().encode('GET / HTTP/1.1\r\n\r\n') }));
+    assert.equal(http.protocol, 'TCP');
+    assert.equal(http.tls, undefined);
   });
 });
 

@@ -185,6 +185,10 @@ export class WgPacketList extends LitElement {
         background: light-dark(#e3ecff, #1f2e52);
         color: light-dark(#1f47b0, #9bb3ff);
       }
+      .proto.TLS b {
+        background: light-dark(#fdf0d8, #3d2e12);
+        color: light-dark(#8a5300, #f2c46d);
+      }
       .proto.UDP b,
       .proto.DNS b {
         background: light-dark(#dcf3f0, #14302c);
@@ -508,6 +512,15 @@ export class WgPacketList extends LitElement {
         s.tcp.sackBlocks ? `${s.tcp.sackBlocks} SACK block(s)` : '',
       ].filter(Boolean);
       if (opts.length) facts.push(['Options', opts.join(', ')]);
+    }
+    if (s.tls) {
+      const t = s.tls;
+      facts.push(['TLS', `${t.records} record${t.records === 1 ? '' : 's'} (first: ${t.contentType}, record version ${t.recordVersion})${t.continues ? ', the last continues in later segments' : ''}: ${t.messages.join(', ')}`]);
+      if (t.offeredVersions) facts.push(['Client Hello', `SNI ${t.sni ?? 'none (IP address)'}, offers ${t.offeredVersions.join(', ')}${t.alpn ? `, ALPN ${t.alpn.join(', ')}` : ''}`]);
+      if (t.version) facts.push([t.helloRetryRequest ? 'Hello Retry Request' : 'Server Hello', `${t.version}, ${t.cipherSuite}${t.retryGroup ? `, asks for a ${t.retryGroup} key share` : ''}`]);
+      if (t.certificateSubject) facts.push(['Certificate', `CN=${t.certificateSubject}${t.certificateIssuer ? `, issued by CN=${t.certificateIssuer}` : ''}`]);
+      if (t.alert) facts.push(['Alert', `${t.alert.level}: ${t.alert.description}`]);
+      if (t.malformed) facts.push(['TLS problem', t.malformed]);
     }
     if (s.udpPayloadLength !== undefined) facts.push(['UDP', `${s.srcPort} → ${s.dstPort}, ${s.udpPayloadLength} bytes of data`]);
     if (s.dns) facts.push(['DNS', `${s.dns.response ? 'response' : 'query'} 0x${s.dns.id.toString(16).padStart(4, '0')}${s.dns.name ? ` ${s.dns.type} ${s.dns.name}` : ''}${s.dns.rcode ? ` ${s.dns.rcode}` : ''}${s.dns.answers ? ` → ${s.dns.answers.join(', ')}` : ''}`]);
