@@ -69,6 +69,7 @@ import { QualityHistory, type QualityHistorySnapshot, type QualityTotals } from 
 import { TOOL_NAMES, toolFailure, toolRecord, type HttpToolResult, type ToolName, type ToolRecord } from './tool-record.ts';
 import { buildDiagnosticReport, type DiagnosticReport, type PeerCheck, type ReportRuntime } from './diagnostic-report.ts';
 import type { TcpSocket } from '../netstack/socket/tcp-socket.ts';
+import { describeTlsEvent } from './tls-event-text.ts';
 import { diagnoseHandshake } from './handshake-diagnosis.ts';
 
 /** Options for {@link Session.webSocket}. */
@@ -1073,13 +1074,7 @@ export class Session {
           this.tlsKeyLog.push(line);
           if (this.tlsKeyLog.length > 4096) this.tlsKeyLog.shift();
         },
-        onEvent: (host, port, e) =>
-          this.emit({
-            type: `tls-${e.kind}`,
-            level: e.kind === 'alert-sent' || e.kind === 'alert-received' || e.warn ? 'warn' : 'info',
-            message: `${host}:${port}: ${e.text}`,
-            detail: { host, port },
-          }),
+        onEvent: (host, port, e) => this.emit(describeTlsEvent(host, port, e)),
       }),
     );
     return this.tlsConnector;

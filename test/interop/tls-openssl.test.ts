@@ -16,6 +16,7 @@ import { createTlsConnector } from '../../src/protocols/tls/tls-connector.ts';
 import { connectTls } from '../../src/protocols/tls/tls-connection.ts';
 import type { TlsEvent, VerificationRequest } from '../../src/protocols/tls/tls-client.ts';
 import { TlsTicketCache } from '../../src/protocols/tls/tls-ticket-cache.ts';
+import { TrustStore } from '../../src/protocols/tls/trust-store.ts';
 import { NodeDialer } from '../helpers/node-dialer.ts';
 import { TestPki, type KeyType, type TestCert } from '../../harness/test-pki.ts';
 import { startOpensslServer, type OpensslServer } from '../../harness/openssl-server.ts';
@@ -283,6 +284,49 @@ describe('TLS client against openssl s_server (loopback)', { skip }, () => {
       (e) => e === refusal,
     );
     assert.ok(events.some((e) => e.kind === 'alert-sent' && /unknown_ca/.test(e.text)));
+    await srv.close();
+  });
+
+  test('the teaching events: ClientHello (SNI, ALPN), ServerHello (version, suite), the certificate with its subject, issuer and verdict, established; a refused certificate says why', async () => {
+    const srv = await server(['-tls1_3', '-alpn', 'http/1.1']);
+    const trust = new TrustStore();
+    trust.addPem(certs.get('root')!.certPem);
+    const events: TlsEvent[] = [];
+    const client = new HttpClient({ dialer, resolver: { lookup: async () => [loopback] }, tls: createTlsConnector({ trust, onEvent: (_h, _p, e) => events.push(e) }) });
+    try {
+      const r = await client.fetch(`https://intranet.test:${srv.port}/`);
+      assert.equal(r.status, 200);
+      // Read the page: s_server -www serves one connection at a time, and the next request waits for this one.
+      assert.match(await r.text(), /s_server/);
+    } finally {
+      client.close();
+    }
+    assert.deepEqual(
+      events.map((e) => e.kind).filter((k) => k !== 'ticket'),
+      ['client-hello', 'server-hello', 'certificate', 'certificate-verified', 'established'],
+    );
+    const [hello, serverHello, , verified, done] = events;
+    assert.deepEqual(hello.detail, { sni: 'intranet.test', offered: 'TLS 1.3/TLS 1.2', alpn: 'http/1.1' });
+    assert.deepEqual(serverHello.detail, { version: 'TLS 1.3', cipherSuite: 'TLS_AES_128_GCM_SHA256', group: 'x25519', resumed: false });
+    assert.match(verified.detail!.subject as string, /CN=leaf-ec-p256/);
+    assert.match(verified.detail!.issuer as string, /CN=root/);
+    assert.equal(verified.detail!.verdict, 'verified (chain to a trusted CA)');
+    assert.match(verified.text, /^Certificate: CN=leaf-ec-p256.*, issued by CN=root.*, verified/);
+    assert.deepEqual(done.detail, { version: 'TLS 1.3', cipherSuite: 'TLS_AES_128_GCM_SHA256', alpn: 'http/1.1', resumed: false });
+
+    // The same server with nothing trusted: refused, with the leaf's names and the alert we sent.
+    const refused: TlsEvent[] = [];
+    const bare = new HttpClient({ dialer, resolver: { lookup: async () => [loopback] }, tls: createTlsConnector({ trust: new TrustStore(), onEvent: (_h, _p, e) => refused.push(e) }) });
+    try {
+      await assert.rejects(bare.fetch(`https://intranet.test:${srv.port}/`), (e: WgwebError) => e.code === ErrorCode.TLS_CERT_UNTRUSTED);
+    } finally {
+      bare.close();
+    }
+    const no = refused.find((e) => e.kind === 'certificate-refused');
+    assert.ok(no, JSON.stringify(refused));
+    assert.equal(no.detail!.code, 'TLS_CERT_UNTRUSTED');
+    assert.match(no.text, /^Certificate: CN=leaf-ec-p256.*refused \(TLS_CERT_UNTRUSTED\)/);
+    assert.ok(refused.some((e) => e.kind === 'alert-sent' && e.detail?.alert === 'unknown_ca'), JSON.stringify(refused));
     await srv.close();
   });
 });

@@ -146,9 +146,25 @@ export interface VerificationRequest {
 
 /** Teaching-view events, in order. */
 export interface TlsEvent {
-  kind: 'client-hello' | 'hello-retry-request' | 'server-hello' | 'certificate' | 'established' | 'alert-sent' | 'alert-received' | 'key-update' | 'ticket';
+  kind:
+    | 'client-hello'
+    | 'hello-retry-request'
+    | 'server-hello'
+    | 'certificate'
+    | 'certificate-verified'
+    | 'certificate-refused'
+    | 'established'
+    | 'alert-sent'
+    | 'alert-received'
+    | 'key-update'
+    | 'ticket';
   /** One line in plain words. */
   text: string;
+  /**
+   * The facts the teaching timeline draws: `sni`, `offered` ("TLS 1.3/TLS 1.2"), `alpn`, `version`,
+   * `cipherSuite`, `group`, `resumed`, `alert`, and for the certificate `subject`, `issuer`, `verdict`.
+   */
+  detail?: Record<string, string | boolean>;
   /** Worth a warning (an `established` event of a connection that uses legacy TLS). */
   warn?: boolean;
 }
@@ -500,7 +516,9 @@ export class TlsClient {
     if (data.length !== 2) throw new TlsDecodeError('a malformed alert', 50);
     const level = data[0]!;
     const desc = data[1]!;
-    if (desc !== AlertDescription.closeNotify) this.events.push({ kind: 'alert-received', text: `TLS alert from the server: ${alertName(desc)}${level === 1 ? ' (warning)' : ''}` });
+    if (desc !== AlertDescription.closeNotify) {
+      this.events.push({ kind: 'alert-received', text: `TLS alert from the server: ${alertName(desc)}${level === 1 ? ' (warning)' : ''}`, detail: { alert: alertName(desc), fatal: level !== 1 } });
+    }
     if (desc === AlertDescription.closeNotify) {
       if (this.state === 'open' || this.state === 'closed') {
         this.peerClosed = true;
@@ -583,7 +601,18 @@ export class TlsClient {
     this.out.push(emitRecord(ContentType.handshake, this.recordVersionOut, msg));
     this.recordVersionOut = TLS12;
     const what = [this.sni ? `SNI ${this.sni}` : 'no SNI (IP address)', this.o.alpn.length ? `ALPN ${this.o.alpn.join(',')}` : '', this.keyShares.length ? `key share ${this.keyShares.map((k) => groupName(k.group)).join(',')}` : ''].filter(Boolean);
-    this.events.push({ kind: 'client-hello', text: `ClientHello${this.retried ? ' (retry)' : ''}: ${this.o.tls13 ? 'TLS 1.3' : ''}${this.o.tls13 && this.o.tls12 ? '/' : ''}${this.o.tls12 ? 'TLS 1.2' : ''}, ${this.offered.length} cipher suites, ${what.join(', ')}${ticket ? ', resuming a session' : ''}` });
+    const offeredVersions = `${this.o.tls13 ? 'TLS 1.3' : ''}${this.o.tls13 && this.o.tls12 ? '/' : ''}${this.o.tls12 ? 'TLS 1.2' : ''}`;
+    this.events.push({
+      kind: 'client-hello',
+      text: `ClientHello${this.retried ? ' (retry)' : ''}: ${offeredVersions}, ${this.offered.length} cipher suites, ${what.join(', ')}${ticket ? ', resuming a session' : ''}`,
+      detail: {
+        ...(this.sni ? { sni: this.sni } : {}),
+        offered: offeredVersions,
+        ...(this.o.alpn.length ? { alpn: this.o.alpn.join(',') } : {}),
+        ...(this.retried ? { retry: true } : {}),
+        ...(ticket ? { resuming: true } : {}),
+      },
+    });
   }
 
   private onServerHello(body: Uint8Array, raw: Uint8Array): void {
@@ -643,7 +672,12 @@ export class TlsClient {
       // RFC 8446 §4.4.1: the first ClientHello is replaced by message_hash(Hash(ClientHello1)).
       const ch1Hash = suite.hash(this.transcript[0]!);
       this.transcript = [concatBytes(Uint8Array.of(HandshakeType.messageHash, 0, 0, ch1Hash.length), ch1Hash), raw];
-      this.events.push({ kind: 'hello-retry-request', text: `HelloRetryRequest: the server wants ${ksData ? `a ${groupName(parseServerKeyShare(ksData, true).group)} key share` : 'its cookie back'}` });
+      const wanted = ksData ? groupName(parseServerKeyShare(ksData, true).group) : undefined;
+      this.events.push({
+        kind: 'hello-retry-request',
+        text: `HelloRetryRequest: the server wants ${wanted ? `a ${wanted} key share` : 'its cookie back'}`,
+        detail: { version: 'TLS 1.3', cipherSuite: suite.name, ...(wanted ? { group: wanted } : {}) },
+      });
       // RFC 8446 §D.4: a compatibility CCS before the second flight.
       this.out.push(emitRecord(ContentType.changeCipherSpec, TLS12, Uint8Array.of(1)));
       this.sendClientHello(parsedCookie);
@@ -686,7 +720,11 @@ export class TlsClient {
     this.readCipher = new Tls13RecordCipher(suite, sk.key, sk.iv);
     this.records.maxBody = MAX_CIPHERTEXT_13;
     this.phase13 = 'encrypted-extensions';
-    this.events.push({ kind: 'server-hello', text: `ServerHello: TLS 1.3, ${suite.name}, ${groupName(ks.group)}${this.pskAccepted ? ', session resumed' : ''}` });
+    this.events.push({
+      kind: 'server-hello',
+      text: `ServerHello: TLS 1.3, ${suite.name}, ${groupName(ks.group)}${this.pskAccepted ? ', session resumed' : ''}`,
+      detail: { version: 'TLS 1.3', cipherSuite: suite.name, group: groupName(ks.group), resumed: this.pskAccepted },
+    });
   }
 
   private onServerHello12(sh: ServerHello, raw: Uint8Array): void {
@@ -749,7 +787,11 @@ export class TlsClient {
     } else {
       this.phase12 = 'certificate';
     }
-    this.events.push({ kind: 'server-hello', text: `ServerHello: TLS 1.2, ${suite.name}${this.resuming12 ? ', session resumed' : ''}${this.ems ? '' : ', no extended master secret'}` });
+    this.events.push({
+      kind: 'server-hello',
+      text: `ServerHello: TLS 1.2, ${suite.name}${this.resuming12 ? ', session resumed' : ''}${this.ems ? '' : ', no extended master secret'}`,
+      detail: { version: 'TLS 1.2', cipherSuite: suite.name, resumed: this.resuming12 },
+    });
   }
 
   private acceptAlpn(p: string): void {
@@ -1091,6 +1133,13 @@ export class TlsClient {
       kind: 'established',
       text: `TLS established: ${this.info.version}, ${this.info.cipherSuite}${this.info.group ? `, ${this.info.group}` : ''}${this.info.alpn ? `, ALPN ${this.info.alpn}` : ''}${this.info.resumed ? ', resumed' : ''}${this.info.legacy ? `; LEGACY TLS: ${this.info.legacy.join(', ')}` : ''}`,
       ...(this.info.legacy ? { warn: true } : {}),
+      detail: {
+        version: this.info.version ?? '',
+        cipherSuite: this.info.cipherSuite ?? '',
+        ...(this.info.alpn ? { alpn: this.info.alpn } : {}),
+        resumed: this.info.resumed,
+        ...(this.info.legacy ? { legacy: this.info.legacy.join(', ') } : {}),
+      },
     });
   }
 
@@ -1118,7 +1167,7 @@ export class TlsClient {
   private sendAlert(level: 1 | 2, desc: number): void {
     const body = Uint8Array.of(level, desc);
     this.out.push(this.writeCipher ? this.writeCipher.seal(ContentType.alert, body) : emitRecord(ContentType.alert, this.recordVersionOut, body));
-    if (desc !== AlertDescription.closeNotify) this.events.push({ kind: 'alert-sent', text: `TLS alert sent: ${alertName(desc)}` });
+    if (desc !== AlertDescription.closeNotify) this.events.push({ kind: 'alert-sent', text: `TLS alert sent: ${alertName(desc)}`, detail: { alert: alertName(desc), fatal: level === 2 } });
   }
 
   private keyLog(label: string, secret: Uint8Array): void {

@@ -6,6 +6,8 @@
  *   HttpClient.open(https) ─▶ connector(tcp, {host, port, insecure})
  *       ─▶ connectTls(tcp, SNI/ALPN, ticket key host:port[#insecure], legacy per host)
  *            └▶ verify: verifyServerCertificates(chain) + verifyHandshakeSignature(leaf, …)
+ *                 └▶ teaching event: certificate-verified (subject, issuer, how it is trusted) or
+ *                    certificate-refused (the reason), between the client's certificate and established events
  */
 import { WgwebError, ErrorCode } from '../../shared/errors.ts';
 import type { TcpConnection } from '../../engine/dialer.ts';
@@ -13,7 +15,7 @@ import type { TlsConnectParams, TlsConnector } from '../http/http-client.ts';
 import { connectTls } from './tls-connection.ts';
 import type { TlsEvent, VerificationRequest } from './tls-client.ts';
 import { TlsTicketCache } from './tls-ticket-cache.ts';
-import { verifyHandshakeSignature, verifyServerCertificates } from './certificate-verifier.ts';
+import { verifyHandshakeSignature, verifyServerCertificates, type CertificateSummary } from './certificate-verifier.ts';
 import { TrustStore } from './trust-store.ts';
 import { normalizeHost } from './hostname-match.ts';
 
@@ -58,6 +60,40 @@ export async function verifyRequest(
   return summary;
 }
 
+/**
+ * How a certificate that passed was trusted, in words: the user's exceptions first, as the
+ * verifier decides them (insecure, then a pin, then an imported certificate, else a CA path).
+ */
+function trustVerdict(trust: TrustStore | undefined, host: string, insecure: boolean, leaf: CertificateSummary): string {
+  const h = normalizeHost(host);
+  if (insecure || trust?.isInsecure(h)) return 'not checked (insecure)';
+  if (trust?.pinOf(h) !== undefined) return 'pinned (trusted on first use)';
+  if (trust?.isTrustedCertificate(leaf.sha256)) return 'trusted (imported certificate)';
+  return 'verified (chain to a trusted CA)';
+}
+
+/** The teaching event for a verification outcome (the TLS 1.3 certificate is encrypted on the wire: only we know it). */
+export function certificateEvent(outcome: { leaf: CertificateSummary; verdict: string } | { error: unknown }): TlsEvent {
+  if ('leaf' in outcome) {
+    const { leaf, verdict } = outcome;
+    return {
+      kind: 'certificate-verified',
+      text: `Certificate: ${leaf.subject}, issued by ${leaf.issuer}, ${verdict}`,
+      detail: { subject: leaf.subject, issuer: leaf.issuer, verdict },
+    };
+  }
+  const e = outcome.error;
+  const leaf = e instanceof WgwebError ? (e.detail?.certificate as CertificateSummary | undefined) : undefined;
+  const code = e instanceof WgwebError ? e.code : 'TLS_CERT_INVALID';
+  const why = e instanceof Error ? e.message : String(e);
+  return {
+    kind: 'certificate-refused',
+    text: `Certificate${leaf ? `: ${leaf.subject}, issued by ${leaf.issuer},` : ''} refused (${code}): ${why}`,
+    warn: true,
+    detail: { ...(leaf ? { subject: leaf.subject, issuer: leaf.issuer } : {}), verdict: 'refused', code },
+  };
+}
+
 export function createTlsConnector(settings: TlsConnectorSettings): TlsConnector {
   const tickets = settings.ticketCache ?? new TlsTicketCache();
   // One spelling per host (case, brackets, trailing dot, IPv6 forms), as the trust store keeps them.
@@ -75,7 +111,16 @@ export function createTlsConnector(settings: TlsConnectorSettings): TlsConnector
       signal: p.signal,
       onKeyLog: settings.onKeyLog,
       onEvent: settings.onEvent ? (e) => settings.onEvent!(p.host, p.port, e) : undefined,
-      verify: (request) => verifyRequest(request, settings.trust, p.insecure, settings.now?.() ?? new Date(), legacy),
+      verify: async (request) => {
+        try {
+          const leaf = (await verifyRequest(request, settings.trust, p.insecure, settings.now?.() ?? new Date(), legacy)) as CertificateSummary;
+          settings.onEvent?.(p.host, p.port, certificateEvent({ leaf, verdict: trustVerdict(settings.trust, p.host, p.insecure, leaf) }));
+          return leaf;
+        } catch (error) {
+          settings.onEvent?.(p.host, p.port, certificateEvent({ error }));
+          throw error;
+        }
+      },
     });
   };
 }

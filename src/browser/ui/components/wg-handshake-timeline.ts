@@ -3,7 +3,9 @@
  * between you (wgweb) and the peer, built from the session's events (lib/handshake-timeline.ts).
  * Each message is an arrow with its name, type, size, sender/receiver indexes in hex and timings
  * (since connect, and since the previous step), plus one line on what it does. Cookie replies,
- * retries and failures stand out; repeated keepalives fold into one row with a count.
+ * retries and failures stand out; repeated keepalives fold into one row with a count. TLS
+ * handshakes with servers inside the tunnel (https) appear as steps marked TLS: ClientHello (SNI),
+ * ServerHello (version, suite), the certificate's subject, issuer and verdict, established (ALPN).
  */
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { HandshakeTimeline, formatInterval, hexIndex, type TimelineInput, type TimelineStep } from '../lib/handshake-timeline.ts';
@@ -150,6 +152,10 @@ export class WgHandshakeTimeline extends LitElement {
         border-radius: 4px;
         color: var(--wg-on-accent);
         background: var(--arrow);
+      }
+      .mtype.tls {
+        color: light-dark(#6b4100, #1d1400);
+        background: light-dark(#f6c768, #f2c46d);
       }
       .size {
         font-family: var(--wg-mono);
@@ -390,7 +396,11 @@ export class WgHandshakeTimeline extends LitElement {
     if (s.receiverIndex !== undefined) facts.push(html`<span>receiver <b>${hexIndex(s.receiverIndex)}</b></span>`);
     for (const f of s.facts) facts.push(html`<span>${f}</span>`);
     const label = html`<div class="label">
-      ${s.messageType ? html`<span class="mtype" title="WireGuard message type ${s.messageType}">${s.messageType}</span>` : nothing}
+      ${s.messageType
+        ? html`<span class="mtype" title="WireGuard message type ${s.messageType}">${s.messageType}</span>`
+        : s.protocol === 'TLS'
+          ? html`<span class="mtype tls" title="TLS with a server inside the tunnel, carried by WireGuard transport messages">TLS</span>`
+          : nothing}
       <strong>${s.title}</strong>
       ${s.size !== undefined ? html`<span class="size" data-testid="size">${s.size} B</span>` : nothing}
       ${s.count > 1 ? html`<span class="count">×${s.count}</span>` : nothing}
@@ -400,7 +410,7 @@ export class WgHandshakeTimeline extends LitElement {
         ? html`<div class="note">${label}${facts.length ? html`<div class="facts">${facts}</div>` : nothing}<p class="explain">${s.explain}</p></div>`
         : html`<div class="msg ${s.direction}">
             ${label}
-            <div class="arrow" role="img" aria-label=${s.direction === 'out' ? 'you → peer' : 'peer → you'}></div>
+            <div class="arrow" role="img" aria-label=${`${s.direction === 'out' ? 'you → ' : ''}${s.protocol === 'TLS' ? 'server (through the peer)' : 'peer'}${s.direction === 'in' ? ' → you' : ''}`}></div>
             ${facts.length ? html`<div class="facts">${facts}</div>` : nothing}
             <p class="explain">${s.explain}</p>
           </div>`;

@@ -11,6 +11,14 @@
  * Times: an event's `at` is epoch ms rounded to the millisecond; protocol events also carry
  * `detail.monotonicMs`, the worker's unrounded clock, which gives exact intervals between steps.
  * Repeated keepalives fold into one step with a count, so hours of PersistentKeepalive stay short.
+ *
+ * TLS inside the tunnel (https fetches and browsing): the worker's TLS client reports each handshake
+ * step (src/protocols/tls/tls-client.ts, tls-connector.ts; `detail` carries host, port, SNI,
+ * version, suite, ALPN, the certificate's subject, issuer and verdict). They become steps with
+ * `protocol: 'TLS'` between you and the server behind the peer (RFC 8446 §2 for the flow):
+ *   tls-client-hello ─▶ tls-hello-retry-request? ─▶ tls-server-hello ─▶ tls-certificate-verified
+ *   (or -refused) ─▶ tls-established; alerts either way. In TLS 1.3 the certificate is encrypted
+ *   on the wire, so only this view (not the packet list) can show it.
  */
 
 /** What the model reads from an event-log entry. */
@@ -53,7 +61,12 @@ export interface TimelineStep {
   highlight?: 'ok' | 'warn' | 'error';
   /** Folded repeats (keepalives). */
   count: number;
+  /** Set for steps of a TLS handshake inside the tunnel (the other side is the server, not the WireGuard peer). */
+  protocol?: 'TLS';
 }
+
+/** What a step is made from; the model fills in ids, times and counts. */
+type StepFields = Omit<TimelineStep, 'id' | 'type' | 'at' | 't' | 'dt' | 'count' | 'facts'> & { facts?: string[] };
 
 /** Steps kept; older ones are dropped first. */
 export const TIMELINE_LIMIT = 300;
@@ -154,7 +167,7 @@ export class HandshakeTimeline {
     return mono + this.#offset;
   }
 
-  #push(e: TimelineInput, step: Omit<TimelineStep, 'id' | 'type' | 'at' | 't' | 'dt' | 'count' | 'facts'> & { facts?: string[] }): true {
+  #push(e: TimelineInput, step: StepFields): true {
     const at = this.#time(e);
     this.startedAt ??= at;
     this.#lastFold = undefined;
@@ -356,6 +369,88 @@ export class HandshakeTimeline {
         return this.#push(e, { direction: 'local', title: 'Relay failed', explain: e.message ?? 'The relay refused or closed the session.', highlight: 'error' });
       case 'session-closed':
         return this.#push(e, { direction: 'local', title: 'Disconnected', explain: 'The session is closed and its keys are zeroed.' });
+      default:
+        return e.type.startsWith('tls-') ? this.#tls(e, d) : false;
+    }
+  }
+
+  /** One step of a TLS handshake to a server inside the tunnel; tickets and the raw chain size are left to the event log. */
+  #tls(e: TimelineInput, d: Record<string, unknown>): boolean {
+    const host = str(d.host) ?? 'the server';
+    const port = num(d.port);
+    const where = port !== undefined && port !== 443 ? `${host}:${port}` : host;
+    const tls = (step: StepFields): true => this.#push(e, { ...step, protocol: 'TLS' });
+    const version = str(d.version);
+    const suite = str(d.cipherSuite);
+    switch (e.type) {
+      case 'tls-client-hello': {
+        const sni = str(d.sni);
+        const alpn = str(d.alpn);
+        return tls({
+          direction: 'out',
+          title: `TLS ClientHello to ${where}${sni ? ` (SNI ${sni})` : ' (no SNI: an IP address)'}`,
+          facts: [`offers ${str(d.offered) ?? 'TLS'}`, alpn ? `ALPN ${alpn}` : '', d.retry === true ? 'second try' : '', d.resuming === true ? 'resuming a session' : ''].filter(Boolean),
+          explain: 'Our first TLS message, readable by anyone on the path inside the tunnel: the versions and cipher suites we offer, a fresh key share, and the server name so the server can choose its certificate.',
+        });
+      }
+      case 'tls-hello-retry-request':
+        return tls({
+          direction: 'in',
+          title: 'TLS HelloRetryRequest',
+          facts: [str(d.group) ? `wants a ${str(d.group)} key share` : 'wants its cookie back'],
+          explain: 'The server supports none of the key shares we sent: one more round trip, and a second ClientHello with the group it asked for.',
+          highlight: 'warn',
+        });
+      case 'tls-server-hello':
+        return tls({
+          direction: 'in',
+          title: `TLS ServerHello: ${version ?? '?'}, ${suite ?? '?'}`,
+          facts: [str(d.group) ? `key exchange ${str(d.group)}` : '', d.resumed === true ? 'session resumed' : ''].filter(Boolean),
+          explain:
+            version === 'TLS 1.3'
+              ? 'The server picks the version and cipher suite and sends its key share. Both sides now derive handshake keys: everything after this, the certificate included, is encrypted.'
+              : 'The server picks the version and cipher suite; in TLS 1.2 its certificate and key exchange follow in the clear.',
+        });
+      case 'tls-certificate-verified':
+        return tls({
+          direction: 'in',
+          title: `Certificate: ${str(d.subject) ?? '?'}`,
+          facts: [`issued by ${str(d.issuer) ?? '?'}`, str(d.verdict) ?? ''].filter(Boolean),
+          explain: 'The server’s certificate chain, checked here in the worker: dates, host name, and a path to a CA you trust (or the pin you accepted). The server then proves it holds the certificate’s key by signing the handshake.',
+          highlight: str(d.verdict)?.startsWith('not checked') ? 'warn' : 'ok',
+        });
+      case 'tls-certificate-refused':
+        return tls({
+          direction: 'in',
+          title: `Certificate refused${str(d.subject) ? `: ${str(d.subject)}` : ''}`,
+          facts: [str(d.issuer) ? `issued by ${str(d.issuer)}` : '', str(d.code) ?? ''].filter(Boolean),
+          explain: e.message ?? 'The certificate is not trusted for this host; the connection ends with an alert.',
+          highlight: 'error',
+        });
+      case 'tls-established': {
+        const alpn = str(d.alpn);
+        const legacy = str(d.legacy);
+        return tls({
+          direction: 'local',
+          title: `TLS established${alpn ? ` (ALPN ${alpn})` : ''} with ${where}`,
+          facts: [version ?? '', suite ?? '', d.resumed === true ? 'resumed' : '', legacy ? `legacy: ${legacy}` : ''].filter(Boolean),
+          explain: 'Both Finished messages check out: application data (the HTTP request) now flows under the traffic keys, inside WireGuard’s own encryption.',
+          highlight: legacy ? 'warn' : 'ok',
+        });
+      }
+      case 'tls-alert-sent':
+      case 'tls-alert-received': {
+        const sent = e.type === 'tls-alert-sent';
+        return tls({
+          direction: sent ? 'out' : 'in',
+          title: `TLS alert ${sent ? 'sent' : 'from the server'}: ${str(d.alert) ?? '?'}`,
+          facts: [d.fatal === false ? 'warning' : 'fatal'],
+          explain: sent ? 'We end the handshake and tell the server why.' : 'The server ended the handshake and says why.',
+          highlight: d.fatal === false ? 'warn' : 'error',
+        });
+      }
+      case 'tls-key-update':
+        return tls({ direction: 'in', title: 'TLS KeyUpdate', explain: e.message ?? 'The server moves to new traffic keys.' });
       default:
         return false;
     }

@@ -9,6 +9,11 @@ import assert from 'node:assert/strict';
 import { describeTunnelEvent } from '../../../../src/session/tunnel-event-text.ts';
 import type { TunnelEvent as CoreEvent } from '../../../../src/wireguard/tunnel.ts';
 import { HandshakeTimeline, TIMELINE_LIMIT, formatInterval, hexIndex, type TimelineInput } from '../../../../src/browser/ui/lib/handshake-timeline.ts';
+import { describeTlsEvent } from '../../../../src/session/tls-event-text.ts';
+import { TlsClient, type TlsEvent } from '../../../../src/protocols/tls/tls-client.ts';
+import { certificateEvent } from '../../../../src/protocols/tls/tls-connector.ts';
+import type { CertificateSummary } from '../../../../src/protocols/tls/certificate-verifier.ts';
+import { ErrorCode, WgwebError } from '../../../../src/shared/errors.ts';
 
 const PEER = 'xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=';
 const ENDPOINT = { host: '192.0.2.1', port: 51820 };
@@ -210,5 +215,89 @@ describe('HandshakeTimeline: a handshake that gets no answer', () => {
     assert.equal(t.handshakeMs, undefined);
     t.add([app('connect', 1_700_000_020_000)]);
     assert.equal(t.failure, undefined, 'a new connect starts over');
+  });
+});
+
+describe('HandshakeTimeline: TLS inside the tunnel', () => {
+  /** What the page's log holds for a TLS event, through the Session's own describeTlsEvent. */
+  const tlsEntry = (at: number, e: TlsEvent, host = 'intranet.test', port = 443): TimelineInput => {
+    const text = describeTlsEvent(host, port, e);
+    return { id: nextId++, source: 'session', at, type: text.type, message: text.message, detail: text.detail };
+  };
+  const leaf: CertificateSummary = {
+    subject: 'CN=intranet.test, O=Example',
+    issuer: 'CN=Example Root CA',
+    notBefore: new Date(0),
+    notAfter: new Date(2_000_000_000_000),
+    sha256: '00'.repeat(32),
+    subjectAltNames: ['DNS:intranet.test'],
+  };
+  /** Our real ClientHello event (from a started client), then what the client and connector report for a TLS 1.3 handshake. */
+  function handshake13(t0: number): TimelineInput[] {
+    const client = new TlsClient({ serverName: 'intranet.test' });
+    client.start();
+    const [hello] = client.takeEvents();
+    return [
+      tlsEntry(t0, hello),
+      tlsEntry(t0 + 3, { kind: 'server-hello', text: 'ServerHello: TLS 1.3, TLS_AES_128_GCM_SHA256, x25519', detail: { version: 'TLS 1.3', cipherSuite: 'TLS_AES_128_GCM_SHA256', group: 'x25519', resumed: false } }),
+      tlsEntry(t0 + 4, { kind: 'certificate', text: 'Certificate: a chain of 2 certificates (1200 bytes)' }),
+      tlsEntry(t0 + 6, certificateEvent({ leaf, verdict: 'verified (chain to a trusted CA)' })),
+      tlsEntry(t0 + 7, { kind: 'established', text: 'TLS established: …', detail: { version: 'TLS 1.3', cipherSuite: 'TLS_AES_128_GCM_SHA256', alpn: 'http/1.1', resumed: false } }),
+      tlsEntry(t0 + 9, { kind: 'ticket', text: 'NewSessionTicket: …' }),
+    ];
+  }
+
+  test('an https fetch adds one TLS step per handshake message: ClientHello with SNI, ServerHello with version and suite, the certificate, established with ALPN', () => {
+    const tl = new HandshakeTimeline();
+    tl.add([...underLoad(), ...handshake13(1_700_000_009_000)]);
+    const tls = tl.steps.filter((s) => s.protocol === 'TLS');
+    assert.deepEqual(
+      tls.map((s) => [s.type, s.direction, s.title]),
+      [
+        ['tls-client-hello', 'out', 'TLS ClientHello to intranet.test (SNI intranet.test)'],
+        ['tls-server-hello', 'in', 'TLS ServerHello: TLS 1.3, TLS_AES_128_GCM_SHA256'],
+        ['tls-certificate-verified', 'in', 'Certificate: CN=intranet.test, O=Example'],
+        ['tls-established', 'local', 'TLS established (ALPN http/1.1) with intranet.test'],
+      ],
+      'the chain size and the ticket stay in the event log',
+    );
+    assert.deepEqual(tls[0].facts, ['offers TLS 1.3/TLS 1.2', 'ALPN http/1.1']);
+    assert.deepEqual(tls[2].facts, ['issued by CN=Example Root CA', 'verified (chain to a trusted CA)']);
+    assert.equal(tls[2].highlight, 'ok');
+    assert.deepEqual(tls[3].facts, ['TLS 1.3', 'TLS_AES_128_GCM_SHA256']);
+    assert.equal(tls[1].dt, 3, 'timed like the WireGuard steps');
+    // The WireGuard handshake summary is unaffected by the TLS steps after it.
+    assert.equal(tl.handshakeMs, 5152 - 150.25);
+  });
+
+  test('an IP literal has no SNI; a refused certificate and the alert we send stand out', () => {
+    const tl = new HandshakeTimeline();
+    const client = new TlsClient({ serverName: '10.8.0.1' });
+    client.start();
+    const [hello] = client.takeEvents();
+    const refusal = new WgwebError(ErrorCode.TLS_CERT_UNTRUSTED, 'The certificate of 10.8.0.1 is not trusted: no path to a trusted CA.', { certificate: leaf });
+    tl.add([
+      tlsEntry(1000, hello, '10.8.0.1', 8443),
+      tlsEntry(1002, certificateEvent({ error: refusal }), '10.8.0.1', 8443),
+      tlsEntry(1003, { kind: 'alert-sent', text: 'TLS alert sent: unknown_ca', detail: { alert: 'unknown_ca', fatal: true } }, '10.8.0.1', 8443),
+    ]);
+    const [first, cert, alert] = tl.steps;
+    assert.equal(first.title, 'TLS ClientHello to 10.8.0.1:8443 (no SNI: an IP address)');
+    assert.equal(cert.title, 'Certificate refused: CN=intranet.test, O=Example');
+    assert.deepEqual(cert.facts, ['issued by CN=Example Root CA', 'TLS_CERT_UNTRUSTED']);
+    assert.equal(cert.highlight, 'error');
+    assert.match(cert.explain, /not trusted/);
+    assert.deepEqual([alert.direction, alert.title, alert.highlight], ['out', 'TLS alert sent: unknown_ca', 'error']);
+  });
+
+  test('a HelloRetryRequest is a warning step naming the group; an insecure connection is marked', () => {
+    const tl = new HandshakeTimeline();
+    tl.add([
+      tlsEntry(1, { kind: 'hello-retry-request', text: 'HelloRetryRequest: …', detail: { version: 'TLS 1.3', cipherSuite: 'TLS_AES_128_GCM_SHA256', group: 'P-384' } }),
+      tlsEntry(2, certificateEvent({ leaf, verdict: 'not checked (insecure)' })),
+    ]);
+    assert.deepEqual(tl.steps[0].facts, ['wants a P-384 key share']);
+    assert.equal(tl.steps[0].highlight, 'warn');
+    assert.equal(tl.steps[1].highlight, 'warn');
   });
 });
