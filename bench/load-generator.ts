@@ -202,12 +202,20 @@ export class LoadGenerator {
         : new WebSocket(this.#url(index), this.#wsOptions(index));
       const client: Client = { ws, index, inFlight: 0, lastReply: 0, open: false, flushQueued: false };
       const timer = setTimeout(() => {
+        stopRetry();
         ws.terminate();
         reject(new Error(`session ${index} did not open and echo a first datagram within 20 s`));
       }, 20_000);
       // A relay refuses after the upgrade (with a close code), so a session counts as open only
-      // once a first datagram has come back through it.
+      // once a first datagram has come back through it. That datagram is UDP on the far side: on a
+      // loaded machine a socket buffer may drop it, so it is sent again every second until an echo
+      // comes back (within the 20 s above), as WireGuard retries a handshake.
       let verified = false;
+      let retry: ReturnType<typeof setInterval> | undefined;
+      const stopRetry = (): void => {
+        if (retry !== undefined) clearInterval(retry);
+        retry = undefined;
+      };
       ws.once('open', () => {
         client.open = true;
         // RFC 6455 §4.1: the framing the server selected from the offer.
@@ -217,11 +225,16 @@ export class LoadGenerator {
           client.batch = new DatagramBatchWriter(up);
           client.down = batchLimits(protocol, 'down');
         }
-        this.#send(client, transportDatagram(32, index));
+        const probe = transportDatagram(32, index);
+        this.#send(client, probe);
+        retry = setInterval(() => {
+          if (!verified && ws.readyState === WebSocket.OPEN) this.#send(client, probe);
+        }, 1000);
       });
       ws.on('message', (data: Buffer) => {
         if (!verified) {
           verified = true;
+          stopRetry();
           clearTimeout(timer);
           this.#clients.push(client);
           resolve();
@@ -246,6 +259,7 @@ export class LoadGenerator {
       });
       ws.on('close', (code, reason) => {
         client.open = false;
+        stopRetry();
         if (!verified) {
           clearTimeout(timer);
           reject(new Error(`session ${index} was refused: ${code} ${reason.toString()}`));
