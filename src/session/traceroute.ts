@@ -119,8 +119,13 @@ export function traceError(
   return { kind: 'unreachable', from, rttMs, code, icmpVersion };
 }
 
-/** traceroute(8)'s marks after an RTT for ICMP unreachable codes (!H host, !N net, !P protocol, !X admin). */
-function unreachableMark(p: Extract<TraceProbe, { kind: 'unreachable' }>): string {
+/**
+ * traceroute(8)'s mark after a probe's RTT: for an ICMP unreachable `!N` net, `!H` host, `!P`
+ * protocol, `!F` fragmentation needed, `!X` administratively prohibited, `!<code>` otherwise;
+ * nothing for the target's own port unreachable or any other answer.
+ */
+export function traceProbeMark(p: TraceProbe): string {
+  if (p.kind !== 'unreachable') return '';
   const v4: Record<number, string> = { 0: '!N', 1: '!H', 2: '!P', 3: '', 4: '!F', 9: '!X', 10: '!X', 13: '!X' };
   const v6: Record<number, string> = { 0: '!N', 1: '!X', 3: '!H', 4: '' };
   const mark = (p.icmpVersion === 4 ? v4 : v6)[p.code];
@@ -146,7 +151,7 @@ export function formatTraceHop(hop: TraceHop): string {
       last = p.from;
     }
     line += `  ${p.rttMs.toFixed(3)} ms`;
-    const mark = p.kind === 'unreachable' ? unreachableMark(p) : '';
+    const mark = traceProbeMark(p);
     if (mark) line += ` ${mark}`;
   }
   return line;

@@ -5,20 +5,19 @@
  * echoes, over IPv4 and IPv6; the routers past the peer must be the ones Debian `traceroute`
  * (UDP) and `traceroute -I` find from the peer's namespace with the same source address (the peer
  * is our extra first hop). A dnsmasq on the peer's tunnel address (the config's DNS =) answers
- * the PTR queries that name the hops.
+ * the PTR queries that name the hops (test/helpers/router-chain.ts).
  *
  *   Session ──ws──▶ relay ──UDP──▶ wireguard-go (ns A, hop 1: .1, dnsmasq) ──link──▶ ns R (hop 2: .100)
  *       ──link──▶ ns B: 10.77.X.200 (the far host, hop 3)
  *
  * Our wireguard only accepts sources inside the peer's AllowedIPs (the tunnel networks), so the
- * router answers from an address there: its route back carries `src .100`, which Linux uses as
- * the source of the ICMP Time Exceeded it sends.
+ * router answers from an address there (its route back carries `src`).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { interopSkipReason } from '../../harness/requirements.ts';
-import { closeAllNamespaces, createNamespace, linkNamespaces, type Namespace } from '../../harness/netns.ts';
-import { startDnsmasq } from '../../harness/dnsmasq.ts';
+import { closeAllNamespaces, type Namespace } from '../../harness/netns.ts';
+import { startRouterChain } from '../helpers/router-chain.ts';
 import { main } from '../../src/node/cli/main.ts';
 import { createMemoryIo } from '../../src/node/cli/cli-io.ts';
 import { startSessionFixture, type SessionFixture } from './session-fixture.ts';
@@ -37,51 +36,17 @@ describe('traceroute through the tunnel: a router namespace behind wireguard-go'
   before(async () => {
     fx = await startSessionFixture({ name: 'trace', servers: [] });
     a = fx.peer.ns;
-    const r = await createNamespace({ name: 'trrouter' });
-    const b = await createNamespace({ name: 'trfar' });
-    const ar = await linkNamespaces(a, r);
-    const rb = await linkNamespaces(r, b);
-    router4 = fx.peer.tunnelAddress4!.replace(/\.1$/, '.100');
-    far4 = fx.peer.tunnelAddress4!.replace(/\.1$/, '.200');
-    router6 = fx.peer.tunnelAddress6!.replace(/::1$/, '::100');
-    far6 = fx.peer.tunnelAddress6!.replace(/::1$/, '::200');
-    const [net4, net6] = fx.peer.tunnelNetworks;
-    // Linux rate-limits ICMP errors per destination (a burst of 6, then one per second:
-    // net.ipv4.icmp_ratelimit, net.ipv6.icmp.ratelimit); these tests send dozens of probes to the
-    // same client within seconds, so a limited router would turn into * by chance. Off in the test's
-    // own namespaces, B included (its Port Unreachables).
-    const unlimited = ['net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1', 'net.ipv4.icmp_ratelimit=0', 'net.ipv6.icmp.ratelimit=0'];
-    await a.exec('sysctl', ['-qw', ...unlimited]);
-    await r.exec('sysctl', ['-qw', ...unlimited]);
-    await b.exec('sysctl', ['-qw', 'net.ipv4.icmp_ratelimit=0', 'net.ipv6.icmp.ratelimit=0']);
-    await a.exec('ip', ['-6', 'route', 'add', `${far6}/128`, 'via', ar.addressB6]);
-    await r.exec('ip', ['-6', 'addr', 'add', `${router6}/128`, 'dev', ar.ifB, 'nodad']);
-    await r.exec('ip', ['-6', 'route', 'add', `${far6}/128`, 'via', rb.addressB6]);
-    await r.exec('ip', ['-6', 'route', 'add', net6, 'via', ar.addressA6, 'src', router6]);
-    await b.exec('ip', ['-6', 'addr', 'add', `${far6}/128`, 'dev', rb.ifB, 'nodad']);
-    await b.exec('ip', ['-6', 'route', 'add', net6, 'via', rb.addressA6]);
-    await a.exec('ip', ['route', 'add', `${far4}/32`, 'via', ar.addressB4]);
-    await a.exec('ip', ['route', 'add', `${router4}/32`, 'via', ar.addressB4]);
-    await r.exec('ip', ['addr', 'add', `${router4}/32`, 'dev', ar.ifB]);
-    await r.exec('ip', ['route', 'add', `${far4}/32`, 'via', rb.addressB4]);
-    await r.exec('ip', ['route', 'add', net4, 'via', ar.addressA4, 'src', router4]);
-    await b.exec('ip', ['addr', 'add', `${far4}/32`, 'dev', rb.ifB]);
-    await b.exec('ip', ['route', 'add', net4, 'via', rb.addressA4]);
-    await startDnsmasq(a, fx.peer.tunnelAddress4!, [
-      `--host-record=peer.trace.test,${fx.peer.tunnelAddress4},${fx.peer.tunnelAddress6}`,
-      `--host-record=router.trace.test,${router4},${router6}`,
-      `--host-record=far.trace.test,${far4},${far6}`,
-    ]);
+    ({ router4, far4, router6, far6 } = await startRouterChain(fx.peer, 'tr'));
+  });
+  after(async () => {
+    await fx?.close();
+    await closeAllNamespaces();
   });
 
   /** Each hop's probes as `kind from`, `*` for silence. */
   const answers = (t: TracerouteResult) => t.hops.map((h) => h.probes.map((p) => (p.kind === 'timeout' ? '*' : `${p.kind} ${p.from}`)));
   /** traceroute(8)'s hop addresses (-n, -q 1), `*` for silence. */
   const hopsOf = (stdout: string) => stdout.split('\n').slice(1).filter((l) => /^\s*\d+\s/.test(l)).map((l) => l.trim().split(/\s+/)[1]);
-  after(async () => {
-    await fx?.close();
-    await closeAllNamespaces();
-  });
 
   test('Session.traceroute with ICMP echoes names the peer, the router and the far host, one hop each, with RTTs', SLOW, async () => {
     const seen: number[] = [];

@@ -8,6 +8,7 @@
  *   await wgweb.ping('10.8.0.1', 3)            // { address, transmitted, received, …, replies }
  *   await wgweb.dns('corp.example', 'MX', { server: '10.8.0.53' })  // { rcode, answers, authorities, … }
  *   await wgweb.tcping('10.8.0.1', '22,80,8000-8100')               // { open, closed, filtered, results }
+ *   await wgweb.traceroute('10.8.0.9', { method: 'icmp' }, (hop) => console.log(hop))  // { hops, reached }
  *   const r = await wgweb.fetch('http://10.8.0.1/'); await r.text()
  *   const ws = wgweb.webSocket('ws://10.8.0.1:8080/', ['chat'])  // a WebSocket-compatible PortWebSocket
  *   const sh = await wgweb.ssh('10.8.0.1', { username: 'root', password: '…', hostKey: 'SHA256:…' })
@@ -17,7 +18,7 @@
  */
 import { ErrorCode, WgwebError } from '../../shared/errors.ts';
 import type { DiagnosticReport, QualityHistorySnapshot } from '../worker/tunnel-api.ts';
-import type { DnsQueryResult, DnsRecordType, DnsResult, Iperf3Options, LookupType, PortCheckResult, Iperf3Progress, Iperf3Result, PingReply, PingSummary, TcpingResult, SessionEvent, TunnelStatus } from '../worker/tunnel-api.ts';
+import type { DnsQueryResult, DnsRecordType, DnsResult, Iperf3Options, LookupType, PortCheckResult, Iperf3Progress, Iperf3Result, PingReply, PingSummary, TcpingResult, SessionEvent, TraceHop, TracerouteCallOptions, TracerouteResult, TunnelStatus } from '../worker/tunnel-api.ts';
 import { toWgwebError, type TunnelRequestInit } from './tunnel-client.ts';
 import { parsePortList } from '../../shared/port-list.ts';
 import type { BrowseResult } from '../browse/browse-host.ts';
@@ -45,6 +46,7 @@ export interface AutomationTarget {
   quality?(): Promise<QualityHistorySnapshot | null>;
   /** The diagnostic report (TunnelController.report); absent: wgweb.report rejects. */
   report?(): Promise<{ report: DiagnosticReport; html: string }>;
+  traceroute?(host: string, options: TracerouteCallOptions, onHop: (hop: TraceHop) => void): Promise<TracerouteResult>;
   addTrustedCertificate?(pem: string): Promise<{ subject: string; sha256: string }[]>;
   allowLegacyTls?(host: string, allow: boolean): Promise<void>;
   fetch(url: string, init: TunnelRequestInit): Promise<Response>;
@@ -141,6 +143,14 @@ export interface WgwebAutomation {
    * keys redacted and the self-contained HTML page the "Download report" button saves.
    */
   report(): Promise<{ report: DiagnosticReport; html: string }>;
+  /**
+   * The routers between the tunnel and `host`, like traceroute(8): `{ method: 'udp' | 'icmp'
+   * (default udp; icmp is traceroute -I), maxHops = 30, probesPerHop = 3, timeoutMs = 3000,
+   * port = 33434, resolveNames = true }`. `onHop` (optional) sees each hop as it completes:
+   * `{ ttl, probes: [{ kind: 'time-exceeded' | 'reply' | 'unreachable', from, name?, rttMs } |
+   * { kind: 'timeout' }] }`. Resolves with every hop and `reached`.
+   */
+  traceroute(host: string, options?: TracerouteCallOptions, onHop?: (hop: TraceHop) => void): Promise<TracerouteResult>;
   /**
    * A WebSocket through the tunnel that behaves as the browser's own (`readyState`, `send`,
    * `close`, open/message/error/close events). Throws a SyntaxError DOMException for a bad URL
@@ -298,6 +308,21 @@ export function createAutomation(target: AutomationTarget): WgwebAutomation {
       coded(async () => {
         if (!target.report) throw usage('wgweb.report is not available here');
         return target.report();
+      }),
+    traceroute: (host, options = {}, onHop) =>
+      coded(async () => {
+        if (typeof host !== 'string' || !host.trim()) throw usage('wgweb.traceroute(host, options?, onHop?): host must be an address or name');
+        if (typeof options !== 'object' || options === null) throw usage("wgweb.traceroute: options must be an object such as { method: 'icmp', maxHops: 10 }");
+        if (onHop !== undefined && typeof onHop !== 'function') throw usage('wgweb.traceroute: onHop must be a function called with each hop');
+        if (!target.traceroute) throw usage('wgweb.traceroute is not available here');
+        const r = await target.traceroute(host.trim(), { ...options }, (hop) => {
+          try {
+            onHop?.(structuredClone(hop));
+          } catch {
+            // a script's callback error must not stop the trace
+          }
+        });
+        return structuredClone(r);
       }),
     webSocket: (url, protocols = []) =>
       new PortWebSocket(url, protocols, {

@@ -31,6 +31,9 @@ import {
   type PingReply,
   type PingSummary,
   type TcpingResult,
+  type TraceHop,
+  type TracerouteCallOptions,
+  type TracerouteResult,
   type TunnelApi,
   type SessionEvent,
   type TunnelStatus,
@@ -155,6 +158,12 @@ export class TunnelClient {
   async iperf3(host: string, options: Iperf3Options = {}, onProgress?: (p: Iperf3Progress) => void, signal?: AbortSignal): Promise<Iperf3Result> {
     const callback = onProgress ? proxy((p: Iperf3Progress) => onProgress(p)) : undefined;
     return this.#cancellable(signal, (id) => this.#api.iperf3(host, options, callback, id));
+  }
+
+  /** A traceroute; `onHop` sees each hop as it completes; `signal` stops it (ABORTED). */
+  async traceroute(host: string, options: TracerouteCallOptions = {}, onHop?: (hop: TraceHop) => void, signal?: AbortSignal): Promise<TracerouteResult> {
+    const callback = onHop ? proxy((hop: TraceHop) => onHop(hop)) : undefined;
+    return this.#cancellable(signal, (id) => this.#api.traceroute(host, options, callback, id));
   }
 
   /** `fetch()` through the tunnel: a standard `Response` whose body streams from the worker. */

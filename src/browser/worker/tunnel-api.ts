@@ -48,6 +48,10 @@ export type {
   Iperf3Result,
   Iperf3Interval,
   Iperf3Total,
+  TraceHop,
+  TraceProbe,
+  TracerouteMethod,
+  TracerouteResult,
 } from '../../session/session-types.ts';
 export type { QualityHistorySnapshot, QualitySample } from '../../session/quality-history.ts';
 export type { DiagnosticReport } from '../../session/diagnostic-report.ts';
@@ -55,7 +59,20 @@ export type { ToolRecord, ToolName } from '../../session/tool-record.ts';
 import type { QualityHistorySnapshot } from '../../session/quality-history.ts';
 import type { DiagnosticReport } from '../../session/diagnostic-report.ts';
 import type { ToolRecord } from '../../session/tool-record.ts';
-import type { DnsQueryResult, DnsRecordType, DnsResult, Iperf3Options, LookupType, PortCheckResult, Iperf3Progress, Iperf3Result, PingOptions, PingReply, PingSummary, TcpingResult, SessionEvent, TunnelStatus } from '../../session/session-types.ts';
+import type { DnsQueryResult, DnsRecordType, DnsResult, Iperf3Options, LookupType, PortCheckResult, Iperf3Progress, Iperf3Result, PingOptions, PingReply, PingSummary, TcpingResult, SessionEvent, TraceHop, TracerouteResult, TunnelStatus } from '../../session/session-types.ts';
+
+/** Options of the worker's traceroute: Session.traceroute's, without the signal (abort by operation id). */
+export interface TracerouteCallOptions {
+  /** `udp` (traceroute's default) or `icmp` (traceroute -I). */
+  method?: 'udp' | 'icmp';
+  maxHops?: number;
+  probesPerHop?: number;
+  timeoutMs?: number;
+  /** First UDP destination port (default 33434). */
+  port?: number;
+  /** PTR names for the hops (default true; false is traceroute -n). */
+  resolveNames?: boolean;
+}
 
 /**
  * A request in structured-clone-safe form. The page normalises any `RequestInit` into this: headers
@@ -194,6 +211,11 @@ export interface TunnelApi extends CaptureApi {
   ): Promise<PortCheckResult>;
   /** An iperf3 test against `iperf3 -s` at `host`; `onProgress` sees the phases and each interval. */
   iperf3(host: string, options?: Iperf3Options, onProgress?: ProxiedCallback<(p: Iperf3Progress) => void>, operationId?: string): Promise<Iperf3Result>;
+  /**
+   * The routers to `host` (Session.traceroute: UDP or ICMP probes with a rising TTL, names by
+   * PTR); `onHop` sees each hop as it completes; abort(operationId) stops it (ABORTED).
+   */
+  traceroute(host: string, options?: TracerouteCallOptions, onHop?: ProxiedCallback<(hop: TraceHop) => void>, operationId?: string): Promise<TracerouteResult>;
   /**
    * Trusts the CA or server certificate(s) in `pem` for https, in this session and the next ones.
    * Resolves with the subjects added; rejects with TLS_CERT_INVALID when the text holds none.

@@ -52,7 +52,7 @@ import type { DiagnosticReport, ReportRuntime } from '../../session/diagnostic-r
 import { renderReportHtml } from '../../session/report-html.ts';
 import type { QualityHistorySnapshot } from '../../session/quality-history.ts';
 import type { ToolRecord } from '../../session/tool-record.ts';
-import type { ConnectOptions, SshOpenOptions, SshOpenResult, SshOutputEvent } from './tunnel-api.ts';
+import type { ConnectOptions, SshOpenOptions, SshOpenResult, SshOutputEvent, TraceHop, TracerouteCallOptions, TracerouteResult } from './tunnel-api.ts';
 
 /** The part of `Session` (src/session/session.ts) this service uses. */
 export interface SessionLike extends SshSessionLike {
@@ -67,6 +67,8 @@ export interface SessionLike extends SshSessionLike {
   tcpingPorts?(host: string, ports: readonly number[], options?: { timeoutMs?: number }, onResult?: (r: TcpingResult) => void, signal?: AbortSignal): Promise<PortCheckResult>;
   /** iperf3 through the tunnel (Session.iperf3); optional so that test doubles may leave it out. */
   iperf3?(host: string, options?: Iperf3Options, onProgress?: (p: Iperf3Progress) => void, signal?: AbortSignal): Promise<Iperf3Result>;
+  /** traceroute through the tunnel (Session.traceroute); optional so that test doubles may leave it out. */
+  traceroute?(host: string, options?: TracerouteCallOptions & { signal?: AbortSignal }, onHop?: (hop: TraceHop) => void): Promise<TracerouteResult>;
   fetch(url: string, init?: HttpRequestInit): Promise<Response>;
   /** RFC 6455 through the tunnel (Session.webSocket); optional so that test doubles may leave it out. */
   webSocket?(url: string, options: { protocols?: readonly string[]; headers?: [string, string][]; signal?: AbortSignal }): Promise<WebSocketLike>;
@@ -330,6 +332,29 @@ export class TunnelService implements TunnelApi {
       );
     } finally {
       release(onProgress);
+    }
+  }
+
+  async traceroute(host: string, options: TracerouteCallOptions = {}, onHop?: ProxiedCallback<(hop: TraceHop) => void>, operationId?: string): Promise<TracerouteResult> {
+    try {
+      if (typeof host !== 'string' || host.trim() === '') throw usage('traceroute: give the address or name of a host');
+      if (typeof options !== 'object' || options === null) throw usage('traceroute: options must be an object such as { method: "icmp", maxHops: 10 }');
+      const { method = 'udp', maxHops = 30, probesPerHop = 3, timeoutMs = 3000, port = 33434, resolveNames = true } = options;
+      if (method !== 'udp' && method !== 'icmp') throw usage(`traceroute: method must be "udp" or "icmp", not ${JSON.stringify(method)}`);
+      if (!Number.isInteger(maxHops) || maxHops < 1 || maxHops > 255) throw usage('traceroute: maxHops must be a whole number from 1 to 255');
+      if (!Number.isInteger(probesPerHop) || probesPerHop < 1 || probesPerHop > 10) throw usage('traceroute: probesPerHop must be a whole number from 1 to 10');
+      if (typeof timeoutMs !== 'number' || !(timeoutMs >= 10 && timeoutMs <= 60_000)) throw usage('traceroute: timeoutMs must be 10 to 60000');
+      if (!Number.isInteger(port) || port < 1 || port > 65535) throw usage('traceroute: port must be a whole number from 1 to 65535');
+      const session = this.#requireSession();
+      if (!session.traceroute) throw usage('traceroute: this session cannot trace routes');
+      const trace = session.traceroute.bind(session);
+      return await this.#run(operationId, (signal) =>
+        trace(host.trim(), { method, maxHops, probesPerHop, timeoutMs, port, resolveNames: resolveNames !== false, signal }, (hop) => {
+          if (!signal.aborted && onHop) void Promise.resolve(onHop(hop)).catch(() => {});
+        }),
+      );
+    } finally {
+      release(onHop);
     }
   }
 

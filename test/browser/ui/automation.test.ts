@@ -157,3 +157,28 @@ test('tcping with a list or an array checks the ports through tcpingPorts; a bad
   assert.equal(await code(w.tcping('10.0.0.1', [])), 'USAGE');
   assert.equal(t.calls.length, 3);
 });
+
+test('traceroute hands each hop to the script callback as a copy and resolves with the result; bad arguments are USAGE', async () => {
+  const hop = { ttl: 1, probes: [{ kind: 'time-exceeded' as const, from: '10.0.0.1', rttMs: 1 }] };
+  const t = target({
+    traceroute: async (h, o, onHop) => {
+      t.calls.push(`trace ${h} ${o.method}`);
+      onHop(hop);
+      return { host: h, address: h, family: 4, method: o.method ?? 'udp', maxHops: 30, hops: [hop], reached: false };
+    },
+  });
+  const w = createAutomation(t);
+  const seen: unknown[] = [];
+  const r = await w.traceroute(' 10.0.0.9 ', { method: 'icmp' }, (h) => {
+    seen.push(h);
+    throw new Error('a script bug does not stop the trace');
+  });
+  assert.deepEqual(t.calls, ['trace 10.0.0.9 icmp']);
+  assert.deepEqual(seen, [hop]);
+  assert.notEqual(seen[0], hop, 'a copy');
+  assert.equal(r.hops.length, 1);
+  assert.equal(await code(w.traceroute('')), 'USAGE');
+  assert.equal(await code(w.traceroute('h', null as never)), 'USAGE');
+  assert.equal(await code(w.traceroute('h', {}, 'x' as never)), 'USAGE');
+  assert.equal(await code(createAutomation(target()).traceroute('h')), 'USAGE', 'a page without traceroute');
+});

@@ -14,7 +14,7 @@ import { expose } from 'comlink';
 import { WgwebError } from '../../../src/shared/errors.ts';
 import { TunnelService, type SessionLike, type StartSession } from '../../../src/browser/worker/tunnel-service.ts';
 import { TunnelClient } from '../../../src/browser/ui/tunnel-client.ts';
-import type { PingReply, SessionEvent, TunnelStatus } from '../../../src/browser/worker/tunnel-api.ts';
+import type { PingReply, SessionEvent, TraceHop, TunnelStatus } from '../../../src/browser/worker/tunnel-api.ts';
 import type { HttpRequestInit } from '../../../src/protocols/http/http-client.ts';
 
 const STATUS: TunnelStatus = {
@@ -68,6 +68,17 @@ class ScriptedSession implements SessionLike {
     for (const r of results) onResult?.(r);
     if (ports.length > 2) await new Promise<never>(() => {}); // hangs until aborted
     return { host, address: host, results, open: [22], closed: results.filter((r) => r.port !== 22).map((r) => r.port), filtered: [], unreachable: [], skipped: 0 };
+  }
+  traceOptions?: { method?: string; maxHops?: number; resolveNames?: boolean; signal?: AbortSignal };
+  async traceroute(host: string, options: { method?: 'udp' | 'icmp'; maxHops?: number; resolveNames?: boolean; signal?: AbortSignal } = {}, onHop?: (hop: TraceHop) => void) {
+    this.traceOptions = options;
+    const hops: TraceHop[] = [
+      { ttl: 1, probes: [{ kind: 'time-exceeded', from: '10.8.0.1', name: 'gw.lan', rttMs: 1 }] },
+      { ttl: 2, probes: [{ kind: 'timeout' }] },
+    ];
+    for (const h of hops) onHop?.(h);
+    if (host === 'hang') await new Promise<never>((_, reject) => options.signal?.addEventListener('abort', () => reject(new WgwebError('ABORTED', 'The traceroute was stopped.'))));
+    return { host, address: host, family: 4 as const, method: options.method ?? 'udp', port: 33434, maxHops: options.maxHops ?? 30, hops, reached: false };
   }
   async fetch(url: string, init?: HttpRequestInit) {
     init?.onTiming?.({ url, method: init.method ?? 'GET', status: 201, reusedConnection: false, retried: false, startTime: 0, requestSent: 1, firstByte: 2, done: 3, bodyBytes: 200_000, outcome: 'complete' });
@@ -273,6 +284,29 @@ describe('TunnelService through TunnelClient', () => {
     assert.equal(await codeOf(long), 'ABORTED');
     assert.equal(session.portsSignal?.aborted, true, 'the session saw the abort and stops starting ports');
     assert.equal(await codeOf(client.tcpingPorts('10.8.0.1', [])), 'USAGE');
+    done();
+  });
+
+  test('traceroute streams each hop to the page with names and * probes, passes the options, checks them, and stops on abort', async () => {
+    const session = new ScriptedSession();
+    const { client, done } = pair(async () => session);
+    await client.connect('c', 'ws://h/wg');
+    const seen: string[] = [];
+    const r = await client.traceroute('10.8.0.9', { method: 'icmp', maxHops: 5, resolveNames: false }, (h) => seen.push(h.probes.map((p) => (p.kind === 'timeout' ? `${h.ttl} *` : `${h.ttl} ${p.name} ${p.from}`)).join()));
+    await settle(client, () => seen.length === 2);
+    assert.deepEqual(seen, ['1 gw.lan 10.8.0.1', '2 *']);
+    assert.deepEqual([r.method, r.maxHops, r.hops.length], ['icmp', 5, 2]);
+    assert.deepEqual([session.traceOptions?.method, session.traceOptions?.maxHops, session.traceOptions?.resolveNames], ['icmp', 5, false]);
+    const abort = new AbortController();
+    const long = client.traceroute('hang', {}, undefined, abort.signal);
+    await settle(client, () => session.traceOptions?.signal !== undefined && session.traceOptions.maxHops === 30);
+    abort.abort();
+    assert.equal(await codeOf(long), 'ABORTED');
+    assert.equal(session.traceOptions?.signal?.aborted, true);
+    assert.equal(await codeOf(client.traceroute('')), 'USAGE');
+    assert.equal(await codeOf(client.traceroute('10.8.0.9', { method: 'tcp' as 'udp' })), 'USAGE');
+    assert.equal(await codeOf(client.traceroute('10.8.0.9', { maxHops: 256 })), 'USAGE');
+    assert.equal(await codeOf(client.traceroute('10.8.0.9', { probesPerHop: 0 })), 'USAGE');
     done();
   });
 

@@ -8,7 +8,7 @@
  */
 import type { TrustStore } from '../../../protocols/tls/trust-store.ts';
 import { LitElement, css, html } from 'lit';
-import type { DnsRecordType, LookupType, Iperf3Options, Iperf3Progress, PingReply, SessionEvent, TunnelStatus } from '../../worker/tunnel-api.ts';
+import type { DnsRecordType, LookupType, Iperf3Options, Iperf3Progress, PingReply, SessionEvent, TraceHop, TracerouteCallOptions, TunnelStatus } from '../../worker/tunnel-api.ts';
 import { createAutomation, type AutomationTarget, type SshTarget, type WgwebAutomation } from '../automation.ts';
 import { CaptureController } from '../controllers/capture-controller.ts';
 import { ThemeController } from '../controllers/theme-controller.ts';
@@ -230,6 +230,10 @@ export class WgApp extends LitElement implements AutomationTarget {
 
   iperf3(host: string, options: Iperf3Options, onProgress: (p: Iperf3Progress) => void) {
     return this.tunnel.iperf3(host, options, onProgress);
+  }
+
+  traceroute(host: string, options: TracerouteCallOptions, onHop: (hop: TraceHop) => void) {
+    return this.tunnel.traceroute(host, options, onHop);
   }
 
   addTrustedCertificate(pem: string) {

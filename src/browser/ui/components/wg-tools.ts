@@ -1,6 +1,6 @@
 /**
  * <wg-tools .tunnel .connected>: the "Tools" card, one tab per tool that works through the
- * tunnel: ping, DNS lookup, TCP port check (lists and ranges), HTTP request, SSH consoles, throughput (iperf3). Tools keep their results when you switch
+ * tunnel: ping, DNS lookup, TCP port check (lists and ranges), HTTP request, SSH consoles, throughput (iperf3), traceroute. Tools keep their results when you switch
  * tabs (panels are hidden, not removed).
  */
 import { LitElement, css, html, nothing } from 'lit';
@@ -13,6 +13,7 @@ import './wg-iperf3-tool.ts';
 import './wg-ping-tool.ts';
 import './wg-tcping-tool.ts';
 import './wg-ssh-tool.ts';
+import './wg-traceroute-tool.ts';
 import type { SshTarget } from '../automation.ts';
 
 const TABS = [
@@ -22,6 +23,7 @@ const TABS = [
   { id: 'http', label: 'HTTP' },
   { id: 'ssh', label: 'SSH' },
   { id: 'iperf3', label: 'Throughput' },
+  { id: 'trace', label: 'Traceroute' },
 ];
 
 export class WgTools extends LitElement {
@@ -77,6 +79,7 @@ export class WgTools extends LitElement {
         ${panel('http', html`<wg-http-tool .tunnel=${this.tunnel} ?connected=${this.connected}></wg-http-tool>`)}
         ${panel('ssh', html`<wg-ssh-tool .ssh=${this.ssh} .knownHosts=${this.sshKnownHosts} ?connected=${this.connected}></wg-ssh-tool>`)}
         ${panel('iperf3', html`<wg-iperf3-tool .tunnel=${this.tunnel} ?connected=${this.connected}></wg-iperf3-tool>`)}
+        ${panel('trace', html`<wg-traceroute-tool .tunnel=${this.tunnel} ?connected=${this.connected}></wg-traceroute-tool>`)}
       </div>
     </section>`;
   }

@@ -18,6 +18,9 @@ import type {
   Iperf3Options,
   Iperf3Progress,
   Iperf3Result,
+  TraceHop,
+  TracerouteCallOptions,
+  TracerouteResult,
   KeyPair,
   PingOptions,
   PingReply,
@@ -31,7 +34,7 @@ import type {
 } from '../../worker/tunnel-api.ts';
 import { APP_VERSION } from '../lib/app-version.ts';
 import { TunnelClient, toWgwebError, type TunnelFetchResult, type TunnelRequestInit } from '../tunnel-client.ts';
-import { describeDns, describeDnsQuery, describeHttp, describePortCheck, describeIperf3, describePingSummary, describeTcping, redactUrl } from '../lib/activity-messages.ts';
+import { describeDns, describeDnsQuery, describeHttp, describePortCheck, describeIperf3, describeTraceroute, describePingSummary, describeTcping, redactUrl } from '../lib/activity-messages.ts';
 import { hintsForError } from '../lib/error-hints.ts';
 
 /** One line of the event log: a session event, or one the app adds (connect failures, tool results). */
@@ -53,6 +56,8 @@ export interface TunnelTools {
   tcpingPorts(host: string, ports: readonly number[], options?: { timeoutMs?: number }, onResult?: (r: TcpingResult) => void, signal?: AbortSignal): Promise<PortCheckResult>;
   /** iperf3 against a stock `iperf3 -s` (optional so that test doubles may leave it out). */
   iperf3?(host: string, options?: Iperf3Options, onProgress?: (p: Iperf3Progress) => void, signal?: AbortSignal): Promise<Iperf3Result>;
+  /** traceroute (optional so that test doubles may leave it out); `onHop` sees each hop as it completes. */
+  traceroute?(host: string, options?: TracerouteCallOptions, onHop?: (hop: TraceHop) => void, signal?: AbortSignal): Promise<TracerouteResult>;
   fetchWithHead(url: string, init?: TunnelRequestInit): Promise<TunnelFetchResult>;
   /**
    * Trust on first use: pins the certificate with SHA-256 `sha256` (hex) for `host` in the
@@ -289,6 +294,14 @@ export class TunnelController implements ReactiveController, TunnelTools, Tunnel
   async recordToolResult(record: ToolRecord): Promise<void> {
     if (!this.#client) return;
     await this.#guard(this.#client.recordToolResult(record)).catch(() => {});
+  }
+
+  async traceroute(host: string, options: TracerouteCallOptions = {}, onHop?: (hop: TraceHop) => void, signal?: AbortSignal): Promise<TracerouteResult> {
+    return this.#tool(`Traceroute ${host}`, async (client) => {
+      const result = await client.traceroute(host, options, onHop, signal);
+      this.#appLog(result.reached ? 'info' : 'warn', 'traceroute', describeTraceroute(result));
+      return result;
+    });
   }
 
   async fetchWithHead(url: string, init: TunnelRequestInit = {}): Promise<TunnelFetchResult> {

@@ -2,7 +2,7 @@
  * Plain-words lines for what the tools did, shared by the tool panels and the event log (so a
  * scripted `window.wgweb.ping()` shows up in the log just like a click does).
  */
-import type { DnsQueryResult, DnsResult, Iperf3Result, PortCheckResult, PingReply, PingSummary, TcpingResult } from '../../worker/tunnel-api.ts';
+import type { DnsQueryResult, DnsResult, Iperf3Result, PortCheckResult, PingReply, PingSummary, TcpingResult, TracerouteResult } from '../../worker/tunnel-api.ts';
 import { formatBitrate } from '../../../protocols/iperf3/iperf3-format.ts';
 import { formatMs } from './format-time.ts';
 import { formatEndpoint } from '../../../shared/ip-address.ts';
@@ -29,6 +29,18 @@ export function describeIperf3(r: Iperf3Result): string {
   const how = [r.reverse ? 'reverse' : '', r.streams > 1 ? `${r.streams} streams` : '', `${r.seconds} s`].filter(Boolean).join(', ');
   const retr = r.sender.retransmits !== undefined ? ` (${r.sender.retransmits} retransmits)` : '';
   return `iperf3 ${formatEndpoint({ host: target, port: r.port })} (${how}): sender ${formatBitrate(r.sender.bitsPerSecond)}${retr}, receiver ${formatBitrate(r.receiver.bitsPerSecond)}`;
+}
+
+/** `Traceroute 10.0.0.9 (UDP): reached in 3 hops, last 10.0.0.1 → 10.0.1.1 → far.lan (10.0.0.9)`; not reached says so. */
+export function describeTraceroute(r: TracerouteResult): string {
+  const target = r.host === r.address ? r.address : `${r.host} (${r.address})`;
+  const path = r.hops.map((h) => {
+    for (const p of h.probes) if (p.kind !== 'timeout') return p.name ? `${p.name} (${p.from})` : p.from;
+    return '*';
+  });
+  const how = r.method === 'icmp' ? 'ICMP' : 'UDP';
+  const outcome = r.reached ? `reached in ${r.hops.length} hop${r.hops.length === 1 ? '' : 's'}` : `not reached within ${r.hops.length} hops`;
+  return `Traceroute ${target} (${how}): ${outcome}: ${path.join(' → ')}`;
 }
 
 export function describeDns(r: DnsResult): string {

@@ -9,6 +9,7 @@ import {
   describePingReply,
   describePingSummary,
   describeTcping,
+  describeTraceroute,
   redactUrl,
 } from '../../../../src/browser/ui/lib/activity-messages.ts';
 
@@ -51,4 +52,18 @@ test('port lists: ports by outcome, runs folded, what was not tried', () => {
   assert.equal(compactPorts([8002, 22, 8000, 8001, 80, 443, 444]), '22,80,443-444,8000-8002');
   const r = { host: 'git.corp', address: '10.0.0.2', results: new Array(5).fill(null), open: [22, 80], closed: [81], filtered: [8080, 8081], unreachable: [], skipped: 3 };
   assert.equal(describePortCheck(r), 'TCP git.corp (10.0.0.2): 8 ports: 2 open (22,80), 1 closed, 2 filtered (8080-8081), 3 not tried');
+});
+
+test('traceroute lines: the method, reached or not, the path with names and * for silent hops', () => {
+  const base = { host: 'far.lan', address: '10.0.0.9', family: 4 as const, maxHops: 30 };
+  const hops = [
+    { ttl: 1, probes: [{ kind: 'timeout' as const }, { kind: 'time-exceeded' as const, from: '10.0.0.1', name: 'gw.lan', rttMs: 1 }] },
+    { ttl: 2, probes: [{ kind: 'timeout' as const }] },
+    { ttl: 3, probes: [{ kind: 'unreachable' as const, from: '10.0.0.9', rttMs: 3, code: 3, icmpVersion: 4 as const }] },
+  ];
+  assert.equal(
+    describeTraceroute({ ...base, method: 'udp', hops, reached: true }),
+    'Traceroute far.lan (10.0.0.9) (UDP): reached in 3 hops: gw.lan (10.0.0.1) → * → 10.0.0.9',
+  );
+  assert.equal(describeTraceroute({ ...base, host: '10.0.0.9', method: 'icmp', hops: hops.slice(0, 2), reached: false }), 'Traceroute 10.0.0.9 (ICMP): not reached within 2 hops: gw.lan (10.0.0.1) → *');
 });
