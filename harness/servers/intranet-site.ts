@@ -16,6 +16,8 @@
  *   /cookies, /headers, /api/data.json   what the server saw, as JSON
  *   /stream           HTML whose second half waits until GET /release (streaming test)
  *   /bench/page?n=N   a page with N subresources (CSS, images, scripts) for the bench
+ *   second host: /secret (a page that stores into localStorage and sets cookies), /cors (JSON that
+ *   only the main site may read: Access-Control-Allow-Origin)
  *
  *   node --import tsx intranet-site.ts '<json config>'     prints {"event":"ready"} once listening
  */
@@ -362,6 +364,23 @@ function secondSite(req: IncomingMessage, res: ServerResponse): void {
       `<!doctype html><html><head><meta charset="utf-8"><title>Second host</title></head><body><h1>Second intranet host</h1>` +
         `<p>cookies: <span id="cookies">${escape(req.headers.cookie ?? 'none')}</span></p><a id="back" href="${MAIN}/">Back to the main site</a></body></html>\n`,
     );
+    return;
+  }
+  if (url.pathname === '/secret') {
+    // What another intranet site must not read (#14 item 3): its page, its storage, its cookies.
+    res.setHeader('Set-Cookie', 'second_server=server-secret; Path=/');
+    html(
+      res,
+      200,
+      `<!doctype html><html><head><meta charset="utf-8"><title>Second secret</title></head><body><p id="secret">second-host-secret</p>` +
+        `<script>localStorage.setItem('second-secret', 'S2'); document.cookie = 'second_js=script-secret; path=/';</script></body></html>\n`,
+    );
+    return;
+  }
+  if (url.pathname === '/cors') {
+    // Readable by the main site only, as its CORS header says.
+    res.writeHead(200, { 'content-type': 'application/json', 'access-control-allow-origin': MAIN });
+    res.end('{"shared":"with the main site"}\n');
     return;
   }
   html(res, 404, '<!doctype html><title>Not found</title><h1>Not found</h1>\n');

@@ -15,6 +15,12 @@
  * merely has the bridge's URL. A bridge that was loaded before the Service Worker controlled it
  * asks the app to load it again.
  *
+ * With one browse origin per intranet site (#14 item 3) the app loads one bridge per site origin,
+ * naming the site (`site=`, which the Service Worker binds the port to) and the app's other browse
+ * origins (`frames=`, which may frame this one's pages). `wipe=1` (a pooled origin handed from one
+ * intranet site to another) first clears what the previous site stored here: localStorage,
+ * IndexedDB, Cache Storage.
+ *
  * On every start it also re-claims the origin: any other Service Worker registration (a framed page
  * may have registered a copy at another scope) is removed.
  */
@@ -49,6 +55,26 @@ async function reclaim(): Promise<void> {
   }
 }
 
+/** Clears the storage a previous intranet site left on this origin (see the module comment). */
+async function wipe(): Promise<void> {
+  try {
+    localStorage.clear();
+  } catch {
+    // storage refused: nothing stored either
+  }
+  try {
+    const idb = indexedDB as IDBFactory & { databases?: () => Promise<{ name?: string }[]> };
+    for (const db of (await idb.databases?.()) ?? []) if (db.name) idb.deleteDatabase(db.name);
+  } catch {
+    // no IndexedDB here
+  }
+  try {
+    for (const key of await caches.keys()) await caches.delete(key);
+  } catch {
+    // no Cache Storage (insecure context)
+  }
+}
+
 async function start(): Promise<void> {
   if (!/^https?:\/\/[^/]+$/.test(appOrigin) || !SESSION_ID.test(session) || !framedByApp()) {
     document.body.textContent = 'This page connects the wgweb app to its browse view; it does nothing on its own.';
@@ -59,6 +85,7 @@ async function start(): Promise<void> {
     return;
   }
   let registration: ServiceWorkerRegistration;
+  if (params.get('wipe') === '1') await wipe();
   try {
     await reclaim();
     registration = await navigator.serviceWorker.register(SERVICE_WORKER_PATH, { scope: '/', updateViaCache: 'none' });

@@ -12,6 +12,9 @@
  *     https refused at the certificate (TLS_CERT_UNTRUSTED / TLS_PIN_CHANGED) ──▶ the app's certificate
  *        prompt ──▶ "Trust for HOST" pinned (the app's trust settings, then the worker) ──▶ the same
  *        request again; Cancel ──▶ the error page. Never accepted without the user.
+ *     └▶ site message (a frame goes to another intranet site, #14 item 3) ──▶ resolveSite: that
+ *        site's browse origin, its bridge bound ──▶ site-origin reply (the Service Worker redirects
+ *        the frame there); the navigation's initiator is kept for its cookies and Referer
  *     └▶ websocket message (+ the page's socket port) ──validate──▶ headers: Origin and Cookie of the
  *        intranet document, as a browser's handshake carries them ──▶ openWebSocket(url, port)
  *
@@ -24,7 +27,7 @@
  */
 import { ErrorCode } from '../../shared/errors.ts';
 import type { OpenWebSocketOptions } from '../worker/websocket-port-protocol.ts';
-import { DOCUMENT_TOKEN, newDocumentToken, type BrowseWebSocketMessage, type BrowseAbortMessage, type BrowseErrorMessage, type BrowseFetchMessage, type BrowsePageMessage, type BrowseResponseMessage, type BrowseScopeMessage } from './browse-protocol.ts';
+import { DOCUMENT_TOKEN, newDocumentToken, type BrowseSiteMessage, type BrowseSiteOriginMessage, type BrowseWebSocketMessage, type BrowseAbortMessage, type BrowseErrorMessage, type BrowseFetchMessage, type BrowsePageMessage, type BrowseResponseMessage, type BrowseScopeMessage } from './browse-protocol.ts';
 import type { Credentials } from '../../protocols/http/http-auth.ts';
 import { BrowseAuth, type CredentialsRequest } from './browse-auth.ts';
 import { CookieJar } from './cookie-jar.ts';
@@ -88,6 +91,11 @@ export interface BrowseBackendOptions {
    * worker), false for Cancel (the error page is shown). Without it, the error page is shown.
    */
   askTrust?: (request: CertificateRequest) => Promise<boolean>;
+  /**
+   * The browse origin that frames the intranet origin `origin` (one per site, #14 item 3), its
+   * bridge bound to this app; rejects when there is none. Without it, site messages get ''.
+   */
+  resolveSite?: (origin: string) => Promise<string>;
 }
 
 /** What the certificate prompt shows: the host and the worker's TLS error (with `detail.certificate`). */
@@ -140,6 +148,13 @@ export class BrowseBackend {
   readonly #prompts = new Map<string, Promise<Credentials | undefined>>();
   /** The certificate prompt open per host. */
   readonly #trustPrompts = new Map<string, Promise<boolean>>();
+  /**
+   * Navigations to another site's origin, by target URL → the document that started them (the
+   * redirect between two browse origins carries no Referer): used once, by that navigation.
+   */
+  readonly #siteInitiators = new Map<string, string>();
+  /** Per port, what to call when its Service Worker bound it. */
+  readonly #onBound = new Map<MessagePort, () => void>();
 
   constructor(options: BrowseBackendOptions) {
     this.#options = options;
@@ -148,9 +163,10 @@ export class BrowseBackend {
   }
 
   /** Serves requests arriving on `port` (the Service Worker's end was handed over by the bridge). */
-  attach(port: MessagePort): void {
+  attach(port: MessagePort, onBound?: () => void): void {
     const portId = ++this.#portCounter;
     this.#ports.add(port);
+    if (onBound) this.#onBound.set(port, onBound);
     port.onmessage = (event: MessageEvent) => this.#onMessage(port, portId, event.data);
     port.start?.();
     this.#sendScope(port);
@@ -211,7 +227,13 @@ export class BrowseBackend {
     if (typeof data !== 'object' || data === null) return;
     const type = (data as { type?: unknown }).type;
     if (type === 'bound') {
+      this.#onBound.get(port)?.();
+      this.#onBound.delete(port);
       this.#options.onBound?.();
+      return;
+    }
+    if (type === 'site') {
+      void this.#site(port, data as BrowseSiteMessage);
       return;
     }
     if (type === 'page') {
@@ -436,12 +458,40 @@ export class BrowseBackend {
     open(url.href, { protocols: [...m.protocols], headers }, port).catch((e: unknown) => failPort(port, codeOf(e).message));
   }
 
+  /** A frame goes to another site: that site's browse origin (bridge bound), or '' (see module comment). */
+  async #site(port: MessagePort, m: BrowseSiteMessage): Promise<void> {
+    if (!Number.isSafeInteger(m.id)) return;
+    let origin = '';
+    try {
+      const url = new URL(m.url);
+      if (!isBrowsableScheme(url.protocol) || !url.host || (m.initiator !== null && typeof m.initiator !== 'string') || m.url.length > 16384) throw new RangeError('not an intranet URL');
+      if (!this.#options.resolveSite) throw new Error('no sites');
+      origin = await this.#options.resolveSite(url.origin);
+      if (m.initiator) {
+        this.#siteInitiators.delete(url.href);
+        this.#siteInitiators.set(url.href, m.initiator);
+        if (this.#siteInitiators.size > 32) this.#siteInitiators.delete(this.#siteInitiators.keys().next().value as string);
+      }
+    } catch {
+      origin = '';
+    }
+    const reply: BrowseSiteOriginMessage = { type: 'site-origin', id: m.id, origin };
+    try {
+      port.postMessage(reply);
+    } catch {
+      // the Service Worker went away
+    }
+  }
+
   /** The request as a browser would send it to the intranet host. */
   #headersFor(url: URL, m: BrowseFetchMessage): [string, string][] {
     const headers = requestHeaders(m.headers);
     let initiator: URL | undefined;
+    // A navigation redirected here from another site's origin: its initiator came with the site message.
+    const carried = m.navigate && m.initiator === null ? this.#siteInitiators.get(url.href) : undefined;
+    if (carried !== undefined) this.#siteInitiators.delete(url.href);
     try {
-      initiator = m.initiator ? new URL(m.initiator) : undefined;
+      initiator = m.initiator ? new URL(m.initiator) : carried ? new URL(carried) : undefined;
     } catch {
       initiator = undefined;
     }

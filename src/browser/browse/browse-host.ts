@@ -3,15 +3,20 @@
  * registers the Service Worker there), hands the Service Worker its backend port, drives the
  * viewport frame and keeps the state the address bar and the progress line show.
  *
- *   start():     GET /api/browse ──▶ browse origin ──▶ hidden <iframe bridge.html?app=…&session=…&n=…>
- *                ──ready──▶ port ──▶ (Service Worker: bound) ──▶ ready. Every further port (the worker
- *                was stopped and asks again) comes with a fresh load of the bridge: the worker takes
- *                one port per bridge load it saw the app start (#11).
- *   navigate(u): viewport.src = <browse origin>/browse/http/… ──▶ (Service Worker ⇄ BrowseBackend ⇄ tunnel)
+ *   start():     GET /api/browse ──▶ the browse origins: one per intranet site (a pool of relay ports,
+ *                or a wildcard name; #14 item 3), else one shared by all sites
+ *   bridge(o):   hidden <iframe o/bridge.html?app=…&session=…&n=…[&site=…&frames=…&wipe=1]> ──ready──▶
+ *                port ──▶ (Service Worker of o: bound to the site) ──▶ ready. One per browse origin,
+ *                loaded lazily, at most MAX_BRIDGES (least recently used out). Every further port (the
+ *                worker was stopped and asks again) comes with a fresh load of that bridge: the worker
+ *                takes one port per bridge load it saw the app start (#11).
+ *   navigate(u): the site's origin o, its bridge bound ──▶ viewport.src = o/browse/<session>/http/…
+ *                ──▶ (Service Worker ⇄ BrowseBackend ⇄ tunnel)
  *                ──▶ iframe load + frame agent "loaded" ──▶ resolves { url, title, status, error? }
  *   frame agent: committed / url / title / navigating / loaded ──▶ view state (address bar, title)
  *   tunnelUp():  the tunnel is back (reconnected) ──▶ a frame showing an error page loads its URL again
  *   backend activity: requests, bytes ──▶ progress line
+ *   backend "site": a frame moves to another site ──▶ that site's origin, its bridge bound
  *
  * Messages are only taken from the browse origin *and* from the exact window expected (the
  * bridge's or the viewport's), so another frame cannot pose as either; and a viewport message
@@ -24,6 +29,7 @@ import type { OpenWebSocketOptions } from '../worker/websocket-port-protocol.ts'
 import { BrowseBackend, type BrowseActivity, type BrowseBackendOptions, type BrowseFetchHead } from './browse-backend.ts';
 import { BROWSE_MESSAGE_TAG, BROWSE_NOT_SERVED, isBrowseMessage, isFrameMessage, type FrameCommand, type FrameMessage, type PortMessage } from './browse-protocol.ts';
 import { BRIDGE_PATH, browseLocationOf, browsePath, parseOutsidePath } from './browse-url.ts';
+import { SITE_TEMPLATE, SitePool, siteOriginFromTemplate, type SiteStore } from '../../shared/site-origin.ts';
 
 /** The page's side of a fetch through the tunnel (TunnelClient.fetchWithHead's shape). */
 export interface BrowseFetchWithHead {
@@ -64,10 +70,23 @@ export interface BrowseResult {
   outside?: string;
 }
 
+/** Where the relay lets the app frame intranet pages (GET /api/browse). */
+export interface BrowseOrigins {
+  /** The shared browse origin: every intranet site, when there is nothing below. */
+  origin: string;
+  /** A pool of browse origins (the relay's loopback ports), one intranet site each at a time. */
+  sites?: string[];
+  /** `https://*.browse.example.com`: one name per intranet site (the operator's wildcard). */
+  siteTemplate?: string;
+}
+
 export interface BrowseViewState {
   phase: 'idle' | 'starting' | 'ready' | 'failed';
   setupError?: string;
+  /** The shared browse origin (all sites, when `isolation` is 'shared'). */
   browseOrigin?: string;
+  /** 'site': each intranet site has a browser origin of its own; 'shared': all share one. */
+  isolation?: 'site' | 'shared';
   /** Intranet URL of the framed document ('' before the first page). */
   url: string;
   title: string;
@@ -87,8 +106,10 @@ export interface BrowseHostOptions {
   bridgeParent: () => HTMLElement | null;
   viewport: () => HTMLIFrameElement | null;
   onChange: () => void;
-  /** Finds the browse origin; default GET /api/browse on this page's origin (the relay). */
-  discover?: () => Promise<string>;
+  /** Finds the browse origins; default GET /api/browse on this page's origin (the relay). */
+  discover?: () => Promise<string | BrowseOrigins>;
+  /** Where site assignments of a pool are kept (shared by the app's tabs); default localStorage. */
+  siteStore?: SiteStore;
   /** The login dialog for a 401 of a framed page (BrowseBackendOptions.askCredentials). */
   askCredentials?: BrowseBackendOptions['askCredentials'];
   /** The certificate prompt for an https page (BrowseBackendOptions.askTrust). */
@@ -99,6 +120,27 @@ export interface BrowseHostOptions {
 const AGENT_GRACE_MS = 250;
 /** At most one bridge load per this long when the Service Worker (or anyone) asks for a port. */
 const BRIDGE_RELOAD_MIN_MS = 500;
+/** Bridges (browse origins bound to this tab) kept at once; the least recently used go first. */
+const MAX_BRIDGES = 17;
+
+/** One browse origin's bridge frame and the wait for its port to be bound. */
+interface Bridge {
+  readonly origin: string;
+  /** The intranet origin it stands for ('' = shared by all). */
+  site: string;
+  /** Its next load clears the storage a previous site left (a pooled origin changed hands). */
+  wipe: boolean;
+  frame?: HTMLIFrameElement;
+  bound?: Promise<void>;
+  resolve?: () => void;
+  reject?: (e: Error) => void;
+  /** A bridge load (and port) is under way for navigate(): later callers wait for it. */
+  ready?: Promise<void>;
+  /** A port of it was bound since its site was set. */
+  live: boolean;
+  lastLoad: number;
+  used: number;
+}
 
 /** See the module comment. One per browse view. */
 export class BrowseHost {
@@ -107,11 +149,13 @@ export class BrowseHost {
   readonly session = randomSession();
   readonly state: BrowseViewState = { phase: 'idle', url: '', title: '', loading: false, requests: 0, bytes: 0, active: 0 };
   readonly #options: BrowseHostOptions;
-  #bridge: HTMLIFrameElement | undefined;
   #starting: Promise<void> | undefined;
-  #readyResolve: (() => void) | undefined;
-  #bound: Promise<void> | undefined;
-  #readyReject: ((e: Error) => void) | undefined;
+  #origins: BrowseOrigins | undefined;
+  #pool: SitePool | undefined;
+  readonly #bridges = new Map<string, Bridge>();
+  #bridgeUse = 0;
+  /** The browse origin of the viewport's document (where frame commands go). */
+  #viewportOrigin: string | undefined;
   #waiters: { resolve: (r: BrowseResult) => void; reject: (e: Error) => void }[] = [];
   /** Counts page loads (a navigation started, in the frame or by navigate()). */
   #load = 0;
@@ -129,10 +173,9 @@ export class BrowseHost {
   #loadStatus: number | undefined;
   /** The backend saw a document navigation during this load (else the Service Worker did not serve it). */
   #navigationSeen = false;
-  /** The last load was not served through the Service Worker: load the bridge again (re-claim) first. */
-  #reclaim = false;
+  /** Origins whose last load was not served through the Service Worker: load the bridge again (re-claim) first. */
+  readonly #reclaim = new Set<string>();
   #bridgeLoads = 0;
-  #lastBridgeLoad = 0;
   readonly #onMessage = (e: MessageEvent): void => this.#message(e);
   readonly #onLoad = (): void => void this.#frameLoaded();
   #viewportSeen: HTMLIFrameElement | null = null;
@@ -166,7 +209,7 @@ export class BrowseHost {
       askCredentials: options.askCredentials,
       askTrust: options.askTrust,
       onActivity: (a) => this.#activity(a),
-      onBound: () => this.#readyResolve?.(),
+      resolveSite: (origin) => this.#siteOrigin(origin),
     });
     window.addEventListener('message', this.#onMessage);
   }
@@ -177,8 +220,7 @@ export class BrowseHost {
       this.state.phase = 'failed';
       this.state.setupError = e.message;
       this.#starting = undefined;
-      this.#bridge?.remove();
-      this.#bridge = undefined;
+      this.#removeBridges();
       this.#options.onChange();
       throw e;
     });
@@ -188,10 +230,9 @@ export class BrowseHost {
   /** Shows `url` (an intranet http: or https: URL) in the viewport; resolves when the document has loaded. */
   async navigate(url: URL): Promise<BrowseResult> {
     await this.start();
-    if (this.#reclaim) {
-      this.#reclaim = false;
-      await this.#reloadBridge(true).catch(() => {});
-    }
+    const origin = await this.#siteOrigin(url.origin);
+    const bridge = this.#bridges.get(origin);
+    if (bridge && this.#reclaim.delete(origin)) await this.#reloadBridge(bridge, true).catch(() => {});
     const viewport = this.#viewport();
     if (!viewport) throw new WgwebError(ErrorCode.INTERNAL, 'The browse view is not on the page.');
     const result = new Promise<BrowseResult>((resolve, reject) => this.#waiters.push({ resolve, reject }));
@@ -202,7 +243,8 @@ export class BrowseHost {
     this.state.url = url.href;
     this.state.title = '';
     this.#options.onChange();
-    viewport.src = `${this.state.browseOrigin}${browsePath(url, this.session)}`;
+    this.#viewportOrigin = origin;
+    viewport.src = `${origin}${browsePath(url, this.session)}`;
     return result;
   }
 
@@ -229,13 +271,14 @@ export class BrowseHost {
   /** Back, forward or reload inside the frame (carried out by the frame agent). */
   command(command: FrameCommand['command']): void {
     const viewport = this.#viewport();
-    if (!viewport?.contentWindow || !this.state.browseOrigin) return;
+    const origin = this.#viewportOrigin ?? this.state.browseOrigin;
+    if (!viewport?.contentWindow || !origin) return;
     if (command === 'reload' && this.state.url && !this.#agentCommitted) {
       void this.navigate(new URL(this.state.url)).catch(() => {});
       return;
     }
     const message: FrameCommand = { wgweb: 'browse-command', command };
-    viewport.contentWindow.postMessage(message, this.state.browseOrigin);
+    viewport.contentWindow.postMessage(message, origin);
   }
 
   /** Cookies the jar holds for the framed host. */
@@ -252,7 +295,7 @@ export class BrowseHost {
     window.removeEventListener('message', this.#onMessage);
     this.#viewportSeen?.removeEventListener('load', this.#onLoad);
     this.backend.close();
-    this.#bridge?.remove();
+    this.#removeBridges();
     for (const w of this.#waiters.splice(0)) w.reject(new WgwebError(ErrorCode.ABORTED, 'The browse view was closed.'));
   }
 
@@ -260,48 +303,128 @@ export class BrowseHost {
     this.state.phase = 'starting';
     this.state.setupError = undefined;
     this.#options.onChange();
-    const origin = await (this.#options.discover ?? discoverBrowseOrigin)();
-    this.state.browseOrigin = origin;
-    await this.#reloadBridge(true);
+    const found = await (this.#options.discover ?? discoverBrowseOrigin)();
+    const origins: BrowseOrigins = typeof found === 'string' ? { origin: found } : found;
+    this.#origins = origins;
+    this.state.browseOrigin = origins.origin;
+    this.#pool = origins.sites && origins.sites.length > 0 && !origins.siteTemplate ? new SitePool(origins.sites, this.#options.siteStore ?? appStorage()) : undefined;
+    this.state.isolation = origins.siteTemplate || this.#pool ? 'site' : 'shared';
+    // One shared origin: its bridge now, as every page needs it. Site origins come per site.
+    if (this.state.isolation === 'shared') await this.#ensureBridge(origins.origin, '', false);
     this.state.phase = 'ready';
     this.#options.onChange();
   }
 
   /**
-   * (Re)loads the bridge with a fresh URL; with `wait`, resolves once the Service Worker has bound
+   * The browse origin that frames the intranet origin `site`, with its bridge bound: the site's own
+   * (a pooled port, or its name under the wildcard), or the shared one.
+   */
+  async #siteOrigin(site: string): Promise<string> {
+    const origins = this.#origins;
+    if (!origins) throw new WgwebError(ErrorCode.INTERNAL, 'The browse view has not found its origins yet.');
+    if (this.state.isolation !== 'site') {
+      await this.#ensureBridge(origins.origin, '', false);
+      return origins.origin;
+    }
+    let origin: string;
+    let wipe = false;
+    if (origins.siteTemplate) origin = siteOriginFromTemplate(origins.siteTemplate, site);
+    else ({ origin, wipe } = this.#pool!.assign(site));
+    await this.#ensureBridge(origin, site, wipe);
+    return origin;
+  }
+
+  /** The bridge of `origin`, bound to `site` (loaded, or loaded again for another site). */
+  async #ensureBridge(origin: string, site: string, wipe: boolean): Promise<void> {
+    let bridge = this.#bridges.get(origin);
+    if (!bridge) {
+      bridge = { origin, site, wipe, live: false, lastLoad: 0, used: 0 };
+      this.#bridges.set(origin, bridge);
+    } else if (bridge.site !== site) {
+      // A pooled origin now stands for another site (another tab took it, or it was reused).
+      bridge.site = site;
+      bridge.wipe ||= wipe;
+      bridge.live = false;
+    } else bridge.wipe ||= wipe;
+    bridge.used = ++this.#bridgeUse;
+    this.#evictBridges();
+    if (bridge.live && bridge.frame?.isConnected && !bridge.wipe) return;
+    const b = bridge;
+    b.ready ??= this.#reloadBridge(b, true).then(
+      () => {
+        b.live = true;
+        b.ready = undefined;
+      },
+      (e: Error) => {
+        b.ready = undefined;
+        throw e;
+      },
+    );
+    await b.ready;
+  }
+
+  /** Keeps at most MAX_BRIDGES bridges: the least recently used go, never the viewport's. */
+  #evictBridges(): void {
+    while (this.#bridges.size > MAX_BRIDGES) {
+      let oldest: Bridge | undefined;
+      for (const b of this.#bridges.values()) if (b.origin !== this.#viewportOrigin && (!oldest || b.used < oldest.used)) oldest = b;
+      if (!oldest) return;
+      oldest.frame?.remove();
+      oldest.reject?.(new Error('The browse bridge was closed.'));
+      this.#bridges.delete(oldest.origin);
+    }
+  }
+
+  #removeBridges(): void {
+    for (const b of this.#bridges.values()) b.frame?.remove();
+    this.#bridges.clear();
+  }
+
+  /** CSP sources of the app's browse origins, which may frame each other's pages. */
+  #frameSources(): string {
+    const origins = this.#origins;
+    if (!origins || this.state.isolation !== 'site') return '';
+    return origins.siteTemplate ?? (origins.sites ?? []).join(' ');
+  }
+
+  /**
+   * (Re)loads a bridge with a fresh URL; with `wait`, resolves once the Service Worker has bound
    * a port from it. The worker takes a port only from a bridge load it saw this page start.
    */
-  async #reloadBridge(wait: boolean): Promise<void> {
-    const origin = this.state.browseOrigin;
+  async #reloadBridge(bridge: Bridge, wait: boolean): Promise<void> {
+    const origin = bridge.origin;
     const parent = this.#options.bridgeParent();
-    if (!origin) return;
     if (!parent) throw new Error('The browse view is not on the page.');
-    this.#lastBridgeLoad = Date.now();
-    // One pending wait for a bound port, whichever bridge load brings it.
-    this.#bound ??= new Promise<void>((resolve, reject) => {
-      this.#readyResolve = () => {
-        this.#bound = undefined;
+    bridge.lastLoad = Date.now();
+    // One pending wait for a bound port, whichever load of this bridge brings it.
+    bridge.bound ??= new Promise<void>((resolve, reject) => {
+      bridge.resolve = () => {
+        bridge.bound = undefined;
         resolve();
       };
-      this.#readyReject = (e) => {
-        this.#bound = undefined;
+      bridge.reject = (e) => {
+        bridge.bound = undefined;
         reject(e);
       };
     });
-    const ready = this.#bound;
-    let bridge = this.#bridge;
-    if (!bridge || !bridge.isConnected) {
-      bridge = document.createElement('iframe');
-      bridge.hidden = true;
-      bridge.title = 'wgweb browse bridge';
-      bridge.setAttribute('aria-hidden', 'true');
-      bridge.tabIndex = -1;
+    const ready = bridge.bound;
+    let frame = bridge.frame;
+    if (!frame || !frame.isConnected) {
+      frame = document.createElement('iframe');
+      frame.hidden = true;
+      frame.title = 'wgweb browse bridge';
+      frame.setAttribute('aria-hidden', 'true');
+      frame.tabIndex = -1;
       // The Service Worker checks that the app started the bridge's navigation by its Referer.
-      bridge.referrerPolicy = 'origin';
-      this.#bridge = bridge;
-      parent.append(bridge);
+      frame.referrerPolicy = 'origin';
+      bridge.frame = frame;
+      parent.append(frame);
     }
-    bridge.src = `${origin}${BRIDGE_PATH}?app=${encodeURIComponent(location.origin)}&session=${this.session}&n=${++this.#bridgeLoads}`;
+    let src = `${origin}${BRIDGE_PATH}?app=${encodeURIComponent(location.origin)}&session=${this.session}&n=${++this.#bridgeLoads}`;
+    if (bridge.site) src += `&site=${encodeURIComponent(bridge.site)}&frames=${encodeURIComponent(this.#frameSources())}`;
+    if (bridge.wipe) src += '&wipe=1';
+    bridge.wipe = false;
+    frame.src = src;
     if (!wait) {
       void ready.catch(() => {});
       return;
@@ -327,35 +450,40 @@ export class BrowseHost {
     return v;
   }
 
-  #sendPort(): void {
-    const bridge = this.#bridge?.contentWindow;
-    const origin = this.state.browseOrigin;
-    if (!bridge || !origin) return;
+  #sendPort(bridge: Bridge): void {
+    const target = bridge.frame?.contentWindow;
+    if (!target) return;
     const { port1, port2 } = new MessageChannel();
-    this.backend.attach(port1);
+    this.backend.attach(port1, () => bridge.resolve?.());
     const message: PortMessage = { wgweb: BROWSE_MESSAGE_TAG, type: 'port' };
-    bridge.postMessage(message, origin, [port2]);
+    target.postMessage(message, bridge.origin, [port2]);
   }
 
   #message(e: MessageEvent): void {
-    const origin = this.state.browseOrigin;
-    if (!origin || e.origin !== origin) return;
-    if (this.#bridge && e.source === this.#bridge.contentWindow && isBrowseMessage(e.data)) {
+    if (!e.source) return;
+    for (const bridge of this.#bridges.values()) {
+      if (!bridge.frame || e.source !== bridge.frame.contentWindow) continue;
+      if (e.origin !== bridge.origin || !isBrowseMessage(e.data)) return;
       if (e.data.type === 'ready') {
-        this.#sendPort();
+        this.#sendPort(bridge);
       } else if (e.data.type === 'reload') {
-        void this.#reloadBridge(false);
+        void this.#reloadBridge(bridge, false);
       } else if (e.data.type === 'need-port') {
-        if (Date.now() - this.#lastBridgeLoad >= BRIDGE_RELOAD_MIN_MS) void this.#reloadBridge(false);
+        if (Date.now() - bridge.lastLoad >= BRIDGE_RELOAD_MIN_MS) void this.#reloadBridge(bridge, false);
       } else if (e.data.type === 'failed') {
         const text = (e.data as unknown as { message?: unknown }).message;
         const message = typeof text === 'string' ? text : 'the bridge failed';
-        this.#readyReject?.(new Error(message));
+        bridge.reject?.(new Error(message));
       }
       return;
     }
+    // The viewport's document, on one of this app's browse origins (it moves between them).
+    const ours = e.origin === this.state.browseOrigin || this.#bridges.has(e.origin);
     const viewport = this.#viewport();
-    if (viewport && e.source === viewport.contentWindow && isFrameMessage(e.data)) this.#frame(e.data, origin);
+    if (ours && viewport && e.source === viewport.contentWindow && isFrameMessage(e.data)) {
+      this.#viewportOrigin = e.origin;
+      this.#frame(e.data, e.origin);
+    }
   }
 
   #frame(m: FrameMessage, origin: string): void {
@@ -432,7 +560,7 @@ export class BrowseHost {
             code: BROWSE_NOT_SERVED,
             message: 'The page was not loaded through the tunnel: the browse view\'s Service Worker did not answer. Try again; if it persists, reload wgweb.',
           };
-          this.#reclaim = true;
+          this.#reclaim.add(this.#viewportOrigin ?? this.state.browseOrigin ?? '');
         } else if (!this.#agentCommitted && this.#lastNavigation) this.state.url = this.#lastNavigation;
         this.#awaitingCommit = false; // a page the agent cannot run in: its load event ends it
         this.#finish();
@@ -491,8 +619,17 @@ function randomSession(): string {
   return s;
 }
 
-/** The browse origin the relay offers next to this page (GET /api/browse → { origin }). */
-export async function discoverBrowseOrigin(): Promise<string> {
+/** The app origin's localStorage (site assignments shared by its tabs), when the browser allows it. */
+function appStorage(): SiteStore | undefined {
+  try {
+    return globalThis.localStorage ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The browse origins the relay offers next to this page (GET /api/browse → { origin, sites | siteTemplate }). */
+export async function discoverBrowseOrigin(): Promise<BrowseOrigins> {
   let response: Response;
   try {
     response = await fetch(new URL('api/browse', location.href), { headers: { accept: 'application/json' }, cache: 'no-store' });
@@ -502,8 +639,13 @@ export async function discoverBrowseOrigin(): Promise<string> {
   if (!response.ok) {
     throw new Error('This server does not offer a browse origin: the browse view needs the wgweb relay (npm start or wgweb relay), not a plain file server.');
   }
-  const body = (await response.json().catch(() => ({}))) as { origin?: unknown };
-  if (typeof body.origin !== 'string' || !/^https?:\/\/[^/]+$/.test(body.origin)) throw new Error('The relay gave no usable browse origin.');
-  if (body.origin === location.origin) throw new Error('The browse origin must differ from the app origin (intranet pages must not be able to script the app).');
-  return body.origin;
+  const body = (await response.json().catch(() => ({}))) as { origin?: unknown; sites?: unknown; siteTemplate?: unknown };
+  const isOrigin = (o: unknown): o is string => typeof o === 'string' && /^https?:\/\/[^/]+$/.test(o);
+  if (!isOrigin(body.origin)) throw new Error('The relay gave no usable browse origin.');
+  const origins: BrowseOrigins = { origin: body.origin };
+  if (Array.isArray(body.sites) && body.sites.length > 0 && body.sites.every(isOrigin)) origins.sites = [...new Set(body.sites)];
+  if (typeof body.siteTemplate === 'string' && SITE_TEMPLATE.test(body.siteTemplate)) origins.siteTemplate = body.siteTemplate;
+  // Intranet pages must never run on the app's own origin (they could script the app).
+  if ([origins.origin, ...(origins.sites ?? [])].includes(location.origin)) throw new Error('The browse origin must differ from the app origin (intranet pages must not be able to script the app).');
+  return origins;
 }

@@ -154,7 +154,21 @@ export interface BrowseWebSocketMessage {
   port: MessagePort;
 }
 
-export type ServiceWorkerToBackend = BrowseFetchMessage | BrowseAbortMessage | BrowseBoundMessage | BrowsePageMessage | BrowseWebSocketMessage;
+/**
+ * Service Worker → app: a frame of this browse origin navigates to another intranet site (`url`),
+ * which has a browse origin of its own (#14 item 3). The app makes sure that origin's bridge is
+ * bound, remembers `initiator` for the navigation's cookies and Referer, and answers with a
+ * {@link BrowseSiteOriginMessage}.
+ */
+export interface BrowseSiteMessage {
+  type: 'site';
+  id: number;
+  url: string;
+  /** The intranet URL of the document that started the navigation, when known. */
+  initiator: string | null;
+}
+
+export type ServiceWorkerToBackend = BrowseFetchMessage | BrowseAbortMessage | BrowseBoundMessage | BrowsePageMessage | BrowseWebSocketMessage | BrowseSiteMessage;
 
 /** App → Service Worker: the head of a response; the body stream is transferred beside it. */
 export interface BrowseResponseMessage {
@@ -193,7 +207,14 @@ export interface BrowseScopeMessage {
   allowedIPs: string[];
 }
 
-export type BackendToServiceWorker = BrowseResponseMessage | BrowseErrorMessage | BrowseScopeMessage;
+/** App → Service Worker: the browse origin of a {@link BrowseSiteMessage}'s site, '' when there is none. */
+export interface BrowseSiteOriginMessage {
+  type: 'site-origin';
+  id: number;
+  origin: string;
+}
+
+export type BackendToServiceWorker = BrowseResponseMessage | BrowseErrorMessage | BrowseScopeMessage | BrowseSiteOriginMessage;
 
 /** Error code of the browse view itself: the app page that carries the tunnel is not open. */
 export const BROWSE_UNAVAILABLE = 'BROWSE_UNAVAILABLE';

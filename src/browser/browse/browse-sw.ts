@@ -20,6 +20,11 @@
  *     └─ everything else (addresses outside AllowedIPs, names that resolve there) → network, the
  *                                        open web as usual
  *
+ *   one origin per intranet site (#14 item 3): a port bound from a bridge for site S serves S only;
+ *     a navigation to another site ─▶ the app names that site's origin (its bridge bound) ─▶ 302/307
+ *     there; a subresource of another site: no-cors media/scripts/styles as before, cors only when
+ *     the response's Access-Control-Allow-Origin lets this site read it, anything else a network error
+ *
  *   message "websocket" (+ port) from a framed document ─▶ its session's app opens it through the tunnel
  *
  *   the tunnel: BackendLink.request ─▶ app: fetch through the worker ─▶ head + transferred body
@@ -37,6 +42,7 @@ import {
   type BrowseFetchMessage,
   type BrowsePageMessage,
   type BrowseResponseMessage,
+  type BrowseSiteMessage,
   type BrowseWebSocketMessage,
   type FrameWebSocketMessage,
   type NeedPortMessage,
@@ -132,14 +138,21 @@ class BackendLink {
   /** The bridge client that handed the port over (gone = the app page is gone). */
   readonly bridgeId: string;
   readonly session: string;
+  /** The intranet origin this browse origin stands for ('' = every site shares it). */
+  readonly site: string;
+  /** The other browse origins of the app (CSP sources), which may frame this one's pages. */
+  readonly frames: string;
   readonly #pending = new Map<number, (reply: Reply) => void>();
+  readonly #sites = new Map<number, (origin: string) => void>();
   #nextId = 1;
   #closed = false;
 
-  constructor(port: MessagePort, bridgeId: string, session: string) {
+  constructor(port: MessagePort, bridgeId: string, session: string, site = '', frames = '') {
     this.port = port;
     this.bridgeId = bridgeId;
     this.session = session;
+    this.site = site;
+    this.frames = frames;
     port.onmessage = (e) => this.#onMessage(e.data as BackendToServiceWorker);
     port.addEventListener('close', () => this.fail());
     port.start();
@@ -170,19 +183,39 @@ class BackendLink {
     });
   }
 
+  /** The browse origin of another intranet site (its bridge bound by the app), or '' when none. */
+  siteOrigin(url: URL, initiator: URL | undefined): Promise<string> {
+    const id = this.#nextId++;
+    return new Promise<string>((resolve) => {
+      if (this.#closed) return resolve('');
+      this.#sites.set(id, resolve);
+      const message: BrowseSiteMessage = { type: 'site', id, url: url.href, initiator: initiator?.href ?? null };
+      this.port.postMessage(message);
+    });
+  }
+
   /** The app went away: every waiting request gets an error. */
   fail(): void {
     this.#closed = true;
     for (const [id, resolve] of this.#pending) resolve(unavailable(id));
     this.#pending.clear();
+    for (const resolve of this.#sites.values()) resolve('');
+    this.#sites.clear();
   }
 
   #onMessage(m: BackendToServiceWorker): void {
     if (typeof m !== 'object' || m === null) return;
-    if (Array.isArray((m as { allowedIPs?: unknown }).allowedIPs)) {
-      scopes.set(this.session, TunnelScope.from(m.allowedIPs));
+    const allowedIPs = (m as { allowedIPs?: unknown }).allowedIPs;
+    if (Array.isArray(allowedIPs)) {
+      scopes.set(this.session, TunnelScope.from(allowedIPs as string[]));
     }
     if (m.type === 'scope') return;
+    if (m.type === 'site-origin') {
+      const answer = this.#sites.get(m.id);
+      this.#sites.delete(m.id);
+      answer?.(typeof m.origin === 'string' && /^https?:\/\/[^/]+$/.test(m.origin) && m.origin !== ORIGIN ? m.origin : '');
+      return;
+    }
     const resolve = this.#pending.get(m.id);
     if (!resolve) {
       if (m.type === 'response') void m.body?.cancel().catch(() => {});
@@ -265,7 +298,26 @@ sw.addEventListener('activate', (e) => e.waitUntil(rightfulRegistration() ? sw.c
  * bridge's (history.replaceState), or framing the bridge from the browse origin, is not such a
  * navigation (the relay serves the bridge only to the app's frame, and the Referer names who asked).
  */
-const genuineBridges = new Map<string, { session: string; appOrigin: string }>();
+const genuineBridges = new Map<string, { session: string; appOrigin: string; site: string; frames: string }>();
+
+/** CSP sources of the app's other browse origins (`http://127.0.0.1:4001`, `https://*.browse.example.com`). */
+const FRAME_SOURCE = /^https?:\/\/(\*\.)?(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?$/;
+
+/** The bridge URL's `site` (an http(s) origin) and `frames` (CSP sources), or undefined when malformed. */
+function siteOfBridge(url: URL): { site: string; frames: string } | undefined {
+  const site = url.searchParams.get('site') ?? '';
+  const frames = (url.searchParams.get('frames') ?? '').split(' ').filter((f) => f !== '');
+  if (site !== '') {
+    try {
+      const u = new URL(site);
+      if (!isBrowsableScheme(u.protocol) || u.origin !== site) return undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  if (frames.length > 70 || !frames.every((f) => FRAME_SOURCE.test(f))) return undefined;
+  return { site, frames: frames.join(' ') };
+}
 
 async function bridgeNavigation(event: FetchEvent, url: URL): Promise<Response> {
   const response = await fetch(event.request);
@@ -277,8 +329,9 @@ async function bridgeNavigation(event: FetchEvent, url: URL): Promise<Response> 
   } catch {
     referrerOrigin = '';
   }
-  if (response.status === 200 && event.resultingClientId && SESSION_ID.test(session) && /^https?:\/\/[^/]+$/.test(app) && app !== ORIGIN && referrerOrigin === app) {
-    genuineBridges.set(event.resultingClientId, { session, appOrigin: app });
+  const site = siteOfBridge(url);
+  if (response.status === 200 && event.resultingClientId && SESSION_ID.test(session) && /^https?:\/\/[^/]+$/.test(app) && app !== ORIGIN && referrerOrigin === app && site) {
+    genuineBridges.set(event.resultingClientId, { session, appOrigin: app, ...site });
     if (genuineBridges.size > 64) genuineBridges.delete(genuineBridges.keys().next().value as string);
   }
   return response;
@@ -304,7 +357,7 @@ sw.addEventListener('message', (e) => {
   const { session } = bridge;
   // The previous link keeps serving the requests it already carries (its page may well be alive:
   // a second port also comes when a request asked for one while the first was on its way).
-  const link = new BackendLink(port, source.id, session);
+  const link = new BackendLink(port, source.id, session, bridge.site, bridge.frames);
   backends.set(session, link);
   port.postMessage({ type: 'bound' } satisfies BrowseBoundMessage);
   waiting.get(session)?.resolve(link);
@@ -423,6 +476,16 @@ async function intranet(event: FetchEvent, location: BrowseLocation, options: { 
   const initiatorDoc = navigate ? (request.referrer ? browseLocationOf(request.referrer, ORIGIN) : undefined) : await documentOf(event);
   // A document of another session (another app tab) is no initiator of this one's requests.
   const initiator = initiatorDoc?.session === session ? initiatorDoc.url : undefined;
+  if (link.site && target.origin !== link.site) return otherSite(event, location, link, initiator);
+  return serve(event, location, link, initiator, options.mayLeave);
+}
+
+/** Sends the request through the session's tunnel and frames the answer (see the module comment). */
+async function serve(event: FetchEvent, location: BrowseLocation, link: BackendLink, initiator: URL | undefined, mayLeave: boolean): Promise<Response> {
+  const { session, url: target } = location;
+  const request = event.request;
+  const navigate = request.mode === 'navigate';
+  const destination = request.destination;
   const headers = requestHeaders(request.headers);
   if (!headers.some(([n]) => n === 'user-agent')) headers.push(['user-agent', sw.navigator.userAgent]);
   if (!headers.some(([n]) => n === 'accept-language') && sw.navigator.languages?.length) {
@@ -436,13 +499,14 @@ async function intranet(event: FetchEvent, location: BrowseLocation, options: { 
   );
   if (reply.type === 'error') {
     if (reply.outside) {
-      if (!navigate && options.mayLeave) return fetch(request);
+      if (!navigate && mayLeave) return fetch(request);
       return outsideResponse(target.href, reply.code === ErrorCode.DNS_FAILURE ? 'no-dns' : 'allowed-ips', scopeOf(session), reply.message, session);
     }
     return failure(event, location, reply.code, reply.message);
   }
   const n = nonce();
   const plan = planFramedResponse({
+    frameAncestors: link.frames,
     url: target,
     method,
     destination,
@@ -470,6 +534,82 @@ async function intranet(event: FetchEvent, location: BrowseLocation, options: { 
     // A status text outside the reason-phrase grammar: keep the response, drop the phrase.
     return new Response(stream, { status: plan.status, headers: plan.headers });
   }
+}
+
+/** Subresources of another site a browser loads without CORS (a page cannot read them by script). */
+const NO_CORS_DESTINATIONS = new Set(['image', 'script', 'style', 'font', 'audio', 'video', 'track', 'manifest', 'xslt']);
+/** Request headers a cross-origin request may carry without a preflight (Fetch §2.2.2, simplified: by name). */
+const SAFELISTED_HEADERS = new Set(['accept', 'accept-language', 'content-language', 'content-type', 'range']);
+/** Headers the browser itself puts on a page's request (a page cannot set them). */
+const BROWSER_HEADERS = new Set(['user-agent', 'referer', 'origin', 'accept-encoding', 'cookie', 'dnt', 'upgrade-insecure-requests', 'priority', 'connection', 'host']);
+const SIMPLE_CONTENT_TYPES = /^\s*(application\/x-www-form-urlencoded|multipart\/form-data|text\/plain)\s*(;|$)/i;
+
+/**
+ * A request of this site's pages for another intranet site (#14 item 3). This origin stands for
+ * one site only, so it never serves another's pages as its own: a navigation moves the frame to
+ * that site's browse origin; a subresource is what a browser would give a cross-origin page.
+ */
+async function otherSite(event: FetchEvent, location: BrowseLocation, link: BackendLink, initiator: URL | undefined): Promise<Response> {
+  const request = event.request;
+  if (request.mode === 'navigate') {
+    const origin = await link.siteOrigin(location.url, initiator);
+    if (!origin) return failure(event, location, BROWSE_UNAVAILABLE, `The browse view has no origin for ${location.url.origin} (the wgweb page that carries the tunnel is closed, or was reloaded).`);
+    // 307 keeps a form post's method and body.
+    const status = request.method === 'GET' || request.method === 'HEAD' ? 302 : 307;
+    return new Response(null, { status, headers: { location: `${origin}${browsePath(location.url, location.session)}`, 'referrer-policy': 'same-origin' } });
+  }
+  const site = link.site;
+  if (request.mode === 'no-cors') {
+    // <img>, <script>, <link rel=stylesheet> of another host: loaded, as a browser would. fetch()
+    // with mode no-cors would get an opaque response in a browser, which a Service Worker cannot
+    // make: refused instead (a readable response would hand the other site's data to this one).
+    if (!NO_CORS_DESTINATIONS.has(request.destination)) return Response.error();
+    return serve(event, location, link, initiator, false);
+  }
+  if (request.mode !== 'cors') return Response.error();
+  const method = request.method.toUpperCase();
+  // The page's own headers: those the browser adds (client hints, user-agent…) never ask for a preflight.
+  const names = [...request.headers.keys()].map((n) => n.toLowerCase()).filter((n) => !n.startsWith('sec-') && !BROWSER_HEADERS.has(n));
+  const simple =
+    (method === 'GET' || method === 'HEAD' || method === 'POST') &&
+    names.every((n) => SAFELISTED_HEADERS.has(n)) &&
+    (!request.headers.has('content-type') || SIMPLE_CONTENT_TYPES.test(request.headers.get('content-type') ?? ''));
+  const credentials = request.credentials === 'include';
+  if (!simple) {
+    // CORS preflight (Fetch §4.8): may this site send that method and those headers?
+    const extra = names.filter((n) => !SAFELISTED_HEADERS.has(n) || n === 'content-type').sort();
+    const headers: [string, string][] = [['access-control-request-method', method]];
+    if (extra.length > 0) headers.push(['access-control-request-headers', extra.join(',')]);
+    const pre = await link.request({ url: location.url.href, method: 'OPTIONS', headers, body: null, initiator: initiator?.href ?? null, navigate: false, destination: '' }, request.signal);
+    if (pre.type === 'error') return Response.error();
+    void pre.body?.cancel().catch(() => {});
+    const allowed = (name: string): string[] => (header(pre.headers, name) ?? '').split(',').map((v) => v.trim().toLowerCase()).filter((v) => v !== '');
+    const methods = allowed('access-control-allow-methods');
+    const allowHeaders = allowed('access-control-allow-headers');
+    const wildcard = !credentials;
+    const methodOk = method === 'GET' || method === 'HEAD' || method === 'POST' || methods.includes(method.toLowerCase()) || (wildcard && methods.includes('*'));
+    const headersOk = extra.every((n) => allowHeaders.includes(n) || (wildcard && allowHeaders.includes('*') && n !== 'authorization'));
+    if (pre.status < 200 || pre.status > 299 || !corsAllows(pre.headers, site, credentials) || !methodOk || !headersOk) return Response.error();
+  }
+  const response = await serve(event, location, link, initiator, false);
+  // Redirects and errors of the other site are no more readable than its pages.
+  if (response.type === 'error' || !corsAllows([...response.headers], site, credentials)) {
+    void response.body?.cancel().catch(() => {});
+    return Response.error();
+  }
+  return response;
+}
+
+/** Whether a response's Access-Control-Allow-Origin (and -Credentials) lets `site` read it (Fetch §4.9). */
+function corsAllows(headers: readonly (readonly [string, string])[], site: string, credentials: boolean): boolean {
+  const allow = header(headers, 'access-control-allow-origin')?.trim();
+  if (allow === '*' && !credentials) return true;
+  if (allow !== site) return false;
+  return !credentials || header(headers, 'access-control-allow-credentials')?.trim() === 'true';
+}
+
+function header(headers: readonly (readonly [string, string])[], name: string): string | undefined {
+  return headers.find(([n]) => n.toLowerCase() === name)?.[1];
 }
 
 /** A failed request: an error page in the frame for a navigation, a network error otherwise. */

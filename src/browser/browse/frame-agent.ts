@@ -293,14 +293,9 @@ function shadowCookies(initial: string, httpOnly: ReadonlySet<string>, report: (
     const ancestors = (location as Location & { ancestorOrigins?: DOMStringList }).ancestorOrigins;
     return ancestors && ancestors.length > 0 ? ancestors[ancestors.length - 1] : '*';
   };
-  let parentIsOtherOrigin = false;
-  try {
-    void window.parent.location.href;
-  } catch {
-    parentIsOtherOrigin = true;
-  }
-  // Nested intranet frames have a same-origin parent (the browse origin): they stay quiet.
-  if (!parentIsOtherOrigin) return;
+  // Only the viewport's document (its parent is the app) speaks for the frame; nested intranet
+  // frames stay quiet, whether they share its browse origin or have their own (#14 item 3).
+  if (window.parent !== appWindow) return;
   topFramed = true;
 
   const errorOf = (): FrameMessage['error'] => {

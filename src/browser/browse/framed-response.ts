@@ -113,6 +113,8 @@ export interface FramedResponseInput {
   session: string;
   /** The app's origin: the only one (besides the browse origin) allowed to frame intranet pages. */
   appOrigin: string;
+  /** Further CSP sources that may frame the page: the app's other browse origins (space-separated). */
+  frameAncestors?: string;
   /** Origin of the browse origin, for the agent's CSP source. */
   browseOrigin: string;
   /** A fresh nonce for the injected agent script. */
@@ -170,7 +172,9 @@ export function planFramedResponse(input: FramedResponseInput): FramedResponsePl
     headers.push(['content-security-policy', 'sandbox']);
   }
   // Only the app (and the browse origin itself, for nested intranet frames) may frame intranet pages.
-  headers.push(['content-security-policy', `frame-ancestors ${input.appOrigin || "'none'"} 'self'`]);
+  // With one origin per intranet site (#14 item 3), the app's other browse origins too: a site's page
+  // may frame another site's, which then runs on that site's own origin.
+  headers.push(['content-security-policy', `frame-ancestors ${input.appOrigin || "'none'"} 'self'${input.frameAncestors ? ` ${input.frameAncestors}` : ''}`]);
   // Referers stay on the browse origin: a browse URL names intranet hosts and paths, and the open
   // web must not learn them from a followed link. The app computes intranet Referers itself.
   headers.push(['referrer-policy', 'same-origin']);

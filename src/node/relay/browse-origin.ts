@@ -17,7 +17,14 @@
  *
  * And on the app's listener, `GET /api/browse` → `{ "origin": "http://<host>:<port>" }` tells the
  * app where its browse origin is (the host as the browser named it, so the two stay same-site:
- * Service Workers are refused in cross-site frames).
+ * Service Workers are refused in cross-site frames), plus where the app can frame each intranet
+ * site on an origin of its own (#14 item 3, src/browser/browse/site-origin.ts):
+ *   "sites": ["http://<host>:<P1>", …]   a pool of further listeners like this one (same host, other
+ *                                        ports: same-site), one per intranet origin at a time
+ *   "siteTemplate": "https://*.browse.example.com"   with --browse-domain: a wildcard name (DNS and
+ *                                        certificate set up by the operator) the relay (behind its
+ *                                        proxy) answers under any label
+ * Without either (a proxy and no wildcard, or `sites: 0`), every site shares the one origin.
  */
 import { capConnectionsPerClient } from './client-limits.ts';
 import { createReadStream } from 'node:fs';
@@ -26,6 +33,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve, sep } from 'node:path';
 import { WgwebError } from '../../shared/errors.ts';
+import { SITE_TEMPLATE } from '../../shared/site-origin.ts';
 import { formatEndpoint } from '../../shared/ip-address.ts';
 import type { Logger } from './log.ts';
 import type { RelayRoutes } from './relay-server.ts';
@@ -64,14 +72,33 @@ export interface BrowseOriginOptions {
    * `/api/browse` to (e.g. an app behind a proxy on another host name).
    */
   appOrigins?: readonly string[];
+  /**
+   * Further listeners (same host, free ports) the app frames one intranet site on each; default
+   * {@link DEFAULT_SITE_LISTENERS}, 0 for none. Not started behind a proxy (`publicOrigin`), whose
+   * users could not reach them; use `siteDomain` there.
+   */
+  sites?: number;
+  /**
+   * One origin per intranet site under a wildcard name, e.g. `https://*.browse.example.com`: the
+   * operator points `*.browse.example.com` (DNS and certificate) at this listener (through the proxy).
+   * It must be under the app's registrable domain (Service Workers are refused in cross-site frames).
+   */
+  siteDomain?: string;
   log: Logger;
 }
+
+/** Site listeners started by default: intranet sites one tab keeps apart before reusing an origin. */
+export const DEFAULT_SITE_LISTENERS = 16;
+/** At most this many site listeners. */
+export const MAX_SITE_LISTENERS = 64;
 
 /** A running browse origin listener. */
 export interface BrowseOriginHandle {
   readonly host: string;
   readonly port: number;
   readonly server: http.Server;
+  /** Ports of the site listeners (one intranet site each at a time), in order. */
+  readonly sitePorts: readonly number[];
   /** The browse origin for an app reached under `appHost` (a Host header), e.g. `http://127.0.0.1:43211`. */
   originFor(appHost: string | undefined): string;
   /** `GET /api/browse` for the app's listener. */
@@ -86,6 +113,11 @@ export interface BrowseOriginHandle {
 export async function startBrowseOrigin(options: BrowseOriginOptions): Promise<BrowseOriginHandle> {
   const publicOrigin = options.publicOrigin === undefined ? undefined : checkOrigin(options.publicOrigin, 'browse origin', 'https://browse.example.com');
   const appOrigins = new Set((options.appOrigins ?? []).map((o) => checkOrigin(o, 'browse app origin', 'https://vpn.example.com')));
+  const siteDomain = options.siteDomain === undefined ? undefined : checkSiteDomain(options.siteDomain);
+  const siteCount = options.sites ?? DEFAULT_SITE_LISTENERS;
+  if (!Number.isSafeInteger(siteCount) || siteCount < 0 || siteCount > MAX_SITE_LISTENERS) {
+    throw new RangeError(`browse sites must be a whole number from 0 to ${MAX_SITE_LISTENERS}, not ${siteCount}`);
+  }
   const roots = options.staticDirs.map((d) => resolve(d, CONTROL_DIR));
   // App origins as browsers named the app's listener when they asked it for /api/browse (its Host
   // header; a page cannot choose another Host for a request it sends). Bounded: the oldest go first.
@@ -98,25 +130,65 @@ export async function startBrowseOrigin(options: BrowseOriginOptions): Promise<B
     learned.add(origin);
     if (learned.size > MAX_LEARNED_APP_ORIGINS) learned.delete(learned.values().next().value as string);
   };
-  const server = http.createServer({ headersTimeout: 10_000, requestTimeout: 30_000, connectionsCheckingInterval: 2000 }, (req, res) => {
-    handle(req, res, roots, (app, browseHost) => app !== ownOrigin(browseHost) && app !== publicOrigin && (appOrigins.has(app) || learned.has(app))).catch((e: Error) => {
-      options.log.error('browse.request_error', { error: e.message });
-      sendText(res, 500, 'internal error');
-    });
-  });
-  if (options.maxConnectionsPerClient !== undefined) capConnectionsPerClient(server, options.maxConnectionsPerClient);
-  const port = await new Promise<number>((resolveListen, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) => {
-      reject(new WgwebError('LISTEN_FAILED', `cannot listen for the browse origin on ${formatEndpoint({ host: options.host, port: options.port ?? 0 })}: ${err.code ?? err.message}`));
-    });
-    server.listen({ host: options.host, port: options.port ?? 0 }, () => resolveListen((server.address() as AddressInfo).port));
-  });
-  server.on('error', (err) => options.log.error('browse.http_error', { error: err.message }));
-  /** The browse origin itself, as a request to it names it (never an app origin). */
-  const ownOrigin = (browseHost: string | undefined): string => {
+  const ports: number[] = [];
+  /** Any browse origin (the shared one, a site listener's, a site name's) is never an app origin. */
+  const isBrowseOrigin = (app: string, browseHost: string | undefined): boolean => {
+    if (app === publicOrigin) return true;
     const host = hostnameOf(browseHost);
-    return host ? `http://${host}:${port}` : '';
+    if (host && ports.some((p) => app === `http://${host}:${p}`)) return true;
+    if (siteDomain) {
+      // A name under the wildcard (the template's scheme, `.<domain>[:port]` at the end).
+      const star = siteDomain.indexOf('*');
+      const u = new URL(app);
+      if (`${u.protocol}//` === siteDomain.slice(0, star) && `.${u.host}`.endsWith(siteDomain.slice(star + 1))) return true;
+    }
+    return false;
   };
+  const isAppOrigin = (app: string, browseHost: string | undefined): boolean => !isBrowseOrigin(app, browseHost) && (appOrigins.has(app) || learned.has(app));
+  const servers: http.Server[] = [];
+  const listen = async (port: number): Promise<number> => {
+    const server = http.createServer({ headersTimeout: 10_000, requestTimeout: 30_000, connectionsCheckingInterval: 2000 }, (req, res) => {
+      handle(req, res, roots, isAppOrigin).catch((e: Error) => {
+        options.log.error('browse.request_error', { error: e.message });
+        sendText(res, 500, 'internal error');
+      });
+    });
+    if (options.maxConnectionsPerClient !== undefined) capConnectionsPerClient(server, options.maxConnectionsPerClient);
+    servers.push(server);
+    const bound = await new Promise<number>((resolveListen, reject) => {
+      server.once('error', (err: NodeJS.ErrnoException) => {
+        reject(new WgwebError('LISTEN_FAILED', `cannot listen for the browse origin on ${formatEndpoint({ host: options.host, port })}: ${err.code ?? err.message}`));
+      });
+      server.listen({ host: options.host, port }, () => resolveListen((server.address() as AddressInfo).port));
+    });
+    server.on('error', (err) => options.log.error('browse.http_error', { error: err.message }));
+    ports.push(bound);
+    return bound;
+  };
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= Promise.all(
+      servers.map(
+        (server) =>
+          new Promise<void>((done) => {
+            if (!server.listening) return done();
+            server.close(() => done());
+            server.closeAllConnections();
+          }),
+      ),
+    ).then(() => {});
+    return closing;
+  };
+  let port: number;
+  const sitePorts: number[] = [];
+  try {
+    port = await listen(options.port ?? 0);
+    // Behind a proxy the users reach only what it forwards: the wildcard name, not these ports.
+    if (publicOrigin === undefined && siteDomain === undefined) for (let i = 0; i < siteCount; i++) sitePorts.push(await listen(0));
+  } catch (e) {
+    await close();
+    throw e;
+  }
   const originFor = (appHost: string | undefined): string => {
     if (publicOrigin) return publicOrigin;
     const host = hostnameOf(appHost) ?? defaultHost(options.host);
@@ -130,7 +202,13 @@ export async function startBrowseOrigin(options: BrowseOriginOptions): Promise<B
       return true;
     }
     learn(req.headers.host);
-    const body = Buffer.from(`${JSON.stringify({ origin: originFor(req.headers.host) })}\n`);
+    const answer: { origin: string; sites?: string[]; siteTemplate?: string } = { origin: originFor(req.headers.host) };
+    if (siteDomain) answer.siteTemplate = siteDomain;
+    else if (sitePorts.length > 0) {
+      const host = hostnameOf(req.headers.host) ?? defaultHost(options.host);
+      answer.sites = sitePorts.map((p) => `http://${host}:${p}`);
+    }
+    const body = Buffer.from(`${JSON.stringify(answer)}\n`);
     res.writeHead(200, {
       'Content-Type': 'application/json; charset=utf-8',
       'Content-Length': body.length,
@@ -140,21 +218,15 @@ export async function startBrowseOrigin(options: BrowseOriginOptions): Promise<B
     res.end(req.method === 'HEAD' ? undefined : body);
     return true;
   };
-  options.log.info('browse.listening', { listen: formatEndpoint({ host: options.host, port }) });
-  let closing: Promise<void> | undefined;
+  options.log.info('browse.listening', { listen: formatEndpoint({ host: options.host, port }), sites: siteDomain ?? sitePorts.length });
   return {
     host: options.host,
     port,
-    server,
+    server: servers[0],
+    sitePorts,
     originFor,
     routes,
-    close() {
-      closing ??= new Promise<void>((done) => {
-        server.close(() => done());
-        server.closeAllConnections();
-      });
-      return closing;
-    },
+    close,
   };
 }
 
@@ -258,6 +330,13 @@ function defaultHost(listenHost: string): string {
   if (listenHost === '0.0.0.0') return '127.0.0.1';
   if (listenHost === '::') return '[::1]';
   return listenHost.includes(':') ? `[${listenHost}]` : listenHost;
+}
+
+/** A site template `https://*.browse.example.com` (an optional port), lower-cased. */
+function checkSiteDomain(text: string): string {
+  const t = text.trim().toLowerCase().replace(/\/$/, '');
+  if (!SITE_TEMPLATE.test(t)) throw new RangeError(`browse domain "${text}" must be written like https://*.browse.example.com (a wildcard name whose DNS and certificate point at this relay)`);
+  return t;
 }
 
 function checkOrigin(text: string, what: string, example: string): string {

@@ -139,7 +139,7 @@ export interface RelayOptions {
    * The browse view's origin (docs/browse.md): a second listener on the same host (default on,
    * port 0 = any free port) and `GET /api/browse` telling the app where it is. `false` turns it off.
    */
-  browse?: boolean | { port?: number; publicOrigin?: string; appOrigins?: string[] };
+  browse?: boolean | { port?: number; publicOrigin?: string; appOrigins?: string[]; sites?: number; siteDomain?: string };
 }
 
 /** A running relay. */
@@ -241,6 +241,8 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayHandl
         port: b.port ?? 0,
         publicOrigin: b.publicOrigin,
         appOrigins: b.appOrigins,
+        sites: b.sites,
+        siteDomain: b.siteDomain,
         staticDirs: options.staticDirs ?? defaultStaticDirs(),
         log,
         maxConnectionsPerClient: options.trustProxy ? undefined : maxConnectionsPerClient,

@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startBrowseOrigin, type BrowseOriginHandle } from '../../../src/node/relay/browse-origin.ts';
+import { DEFAULT_SITE_LISTENERS, startBrowseOrigin, type BrowseOriginHandle } from '../../../src/node/relay/browse-origin.ts';
 import { startRelay } from '../../../src/node/relay/main.ts';
 import { createLogger } from '../../../src/node/relay/log.ts';
 
@@ -122,10 +122,10 @@ describe('the browse origin listener', () => {
     try {
       const r = await get(port, '/api/browse', { host: `localhost:${port}` });
       assert.equal(r.status, 200);
-      assert.deepEqual(JSON.parse(r.body), { origin: `http://localhost:${browse.port}` });
+      assert.deepEqual(JSON.parse(r.body), { origin: `http://localhost:${browse.port}`, sites: browse.sitePorts.map((p) => `http://localhost:${p}`) });
       assert.equal(r.headers['cache-control'], 'no-store');
       const odd = await get(port, '/api/browse', { host: 'bad host!' });
-      assert.deepEqual(JSON.parse(odd.body), { origin: `http://127.0.0.1:${browse.port}` });
+      assert.equal(JSON.parse(odd.body).origin, `http://127.0.0.1:${browse.port}`);
       assert.equal((await get(port, '/api/other')).status, 404);
     } finally {
       await new Promise<void>((r) => server.close(() => r()));
@@ -136,10 +136,97 @@ describe('the browse origin listener', () => {
     const b = await startBrowseOrigin({ host: '127.0.0.1', staticDirs: [dir], publicOrigin: 'https://browse.example.com/', log });
     try {
       assert.equal(b.originFor('vpn.example.com'), 'https://browse.example.com');
+      assert.deepEqual(b.sitePorts, [], 'users behind the proxy could not reach loopback ports');
     } finally {
       await b.close();
     }
     await assert.rejects(startBrowseOrigin({ host: '127.0.0.1', staticDirs: [dir], publicOrigin: 'https://x/path', log }), RangeError);
+  });
+});
+
+/** Serves browse.routes (the app listener's /api/browse) for one request from `host`. */
+async function askApiBrowse(b: BrowseOriginHandle, host: string): Promise<{ origin: string; sites?: string[]; siteTemplate?: string }> {
+  const http = await import('node:http');
+  const server = http.createServer((req, res) => void b.routes(req, res));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  try {
+    return JSON.parse((await get((server.address() as { port: number }).port, '/api/browse', { host })).body);
+  } finally {
+    await new Promise<void>((r) => server.close(() => r()));
+  }
+}
+
+describe('one browse origin per intranet site (#14 item 3)', () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'wgweb-browse-sites-'));
+    mkdirSync(join(dir, '__wgweb'));
+    writeFileSync(join(dir, '__wgweb', 'browse-sw.js'), '/* sw */');
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('a pool of site listeners on the same host: /api/browse names them with the host the browser used', async () => {
+    const b = await startBrowseOrigin({ host: '127.0.0.1', staticDirs: [dir], sites: 3, log });
+    try {
+      assert.equal(b.sitePorts.length, 3);
+      assert.equal(new Set([b.port, ...b.sitePorts]).size, 4);
+      const answer = await askApiBrowse(b, 'localhost:8080');
+      assert.deepEqual(answer, { origin: `http://localhost:${b.port}`, sites: b.sitePorts.map((p) => `http://localhost:${p}`) });
+      for (const port of b.sitePorts) {
+        const sw = await get(port, '/__wgweb/browse-sw.js');
+        assert.equal(sw.status, 200);
+        assert.equal(sw.headers['service-worker-allowed'], '/');
+        assert.equal((await get(port, '/__wgweb/bridge.html?app=http%3A%2F%2Flocalhost%3A8080', { host: `localhost:${port}` })).status, 200);
+      }
+    } finally {
+      await b.close();
+    }
+  });
+
+  test('no browse origin is ever an app: a site listener, the shared origin or a site name cannot frame the bridge', async () => {
+    const b = await startBrowseOrigin({ host: '127.0.0.1', staticDirs: [dir], sites: 2, appOrigins: [], log });
+    const d = await startBrowseOrigin({ host: '127.0.0.1', staticDirs: [dir], siteDomain: 'https://*.browse.example.com', appOrigins: ['https://vpn.example.com', 'https://x1.browse.example.com'], log });
+    try {
+      // The site listeners' origins asked /api/browse (as if a page had): still not apps.
+      for (const p of [b.port, ...b.sitePorts]) await askApiBrowse(b, `127.0.0.1:${p}`);
+      for (const port of [b.port, ...b.sitePorts]) {
+        for (const app of [b.port, ...b.sitePorts]) {
+          const r = await get(port, `/__wgweb/bridge.html?app=${encodeURIComponent(`http://127.0.0.1:${app}`)}`);
+          assert.equal(r.status, 403, `${app} framing the bridge of ${port}`);
+        }
+      }
+      assert.equal((await get(d.port, '/__wgweb/bridge.html?app=https%3A%2F%2Fvpn.example.com', { host: 'x1.browse.example.com' })).status, 200);
+      assert.equal((await get(d.port, '/__wgweb/bridge.html?app=https%3A%2F%2Fx1.browse.example.com', { host: 'x2.browse.example.com' })).status, 403, 'a site name, even when configured as an app');
+    } finally {
+      await b.close();
+      await d.close();
+    }
+  });
+
+  test('with a wildcard browse domain, /api/browse gives the template and no loopback pool runs', async () => {
+    const d = await startBrowseOrigin({ host: '127.0.0.1', staticDirs: [dir], siteDomain: 'HTTPS://*.Browse.Example.com', publicOrigin: 'https://browse.example.com', log });
+    try {
+      assert.deepEqual(d.sitePorts, []);
+      assert.deepEqual(await askApiBrowse(d, 'vpn.example.com'), { origin: 'https://browse.example.com', siteTemplate: 'https://*.browse.example.com' });
+    } finally {
+      await d.close();
+    }
+  });
+
+  test('bad site options are refused with what to write', async () => {
+    for (const siteDomain of ['https://browse.example.com', 'https://a.*.example.com', '*.example.com', 'https://*.example.com/path']) {
+      await assert.rejects(startBrowseOrigin({ host: '127.0.0.1', staticDirs: [dir], siteDomain, log }), /https:\/\/\*\.browse\.example\.com/, siteDomain);
+    }
+    for (const sites of [-1, 65, 1.5]) await assert.rejects(startBrowseOrigin({ host: '127.0.0.1', staticDirs: [dir], sites, log }), RangeError, String(sites));
+  });
+
+  test('sites: 0 keeps the single shared origin', async () => {
+    const b = await startBrowseOrigin({ host: '127.0.0.1', staticDirs: [dir], sites: 0, log });
+    try {
+      assert.deepEqual(await askApiBrowse(b, '127.0.0.1:8080'), { origin: `http://127.0.0.1:${b.port}` });
+    } finally {
+      await b.close();
+    }
   });
 });
 
@@ -149,7 +236,9 @@ describe('startRelay runs the browse origin by default', () => {
     try {
       assert.ok(relay.browse);
       const r = await get(relay.port, '/api/browse');
-      assert.deepEqual(JSON.parse(r.body), { origin: `http://127.0.0.1:${relay.browse.port}` });
+      assert.deepEqual(JSON.parse(r.body), { origin: `http://127.0.0.1:${relay.browse.port}`, sites: relay.browse.sitePorts.map((p) => `http://127.0.0.1:${p}`) });
+      assert.equal(relay.browse.sitePorts.length, DEFAULT_SITE_LISTENERS);
+      assert.equal((await get(relay.browse.sitePorts[0], '/nothing')).status, 404);
       assert.notEqual(relay.browse.port, relay.port);
       assert.equal((await get(relay.browse.port, '/nothing')).status, 404);
     } finally {

@@ -397,6 +397,12 @@ export class WgBrowse extends LitElement {
                 <button type="button" class="small" @click=${this.#clearCookies}>Clear cookies</button>`
             : nothing}
         </div>
+        ${s.isolation === 'shared'
+          ? html`<p class="small muted" data-testid="browse-shared-origin">
+              All intranet sites share one browser origin here (this relay offers no origin per site): a page of one site can
+              read the pages and storage of the others you open. See <em>Isolation model</em> in docs/browse.md.
+            </p>`
+          : nothing}
         <div class="bridges" hidden></div>
       </div>
     </section>`;

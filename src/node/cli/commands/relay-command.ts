@@ -19,6 +19,7 @@ import { decideDemoMode } from '../../demo/demo-mode.ts';
 import { DestinationPolicy } from '../../relay/destination-policy.ts';
 import { createLogger, isLogLevel } from '../../relay/log.ts';
 import { RELAY_DEFAULTS, startRelay, type RelayHandle, type RelayOptions } from '../../relay/main.ts';
+import { DEFAULT_SITE_LISTENERS, MAX_SITE_LISTENERS } from '../../relay/browse-origin.ts';
 import { normaliseOrigin } from '../../relay/origin-policy.ts';
 import { AUTH_MODES, RelayAuth, type AuthMode } from '../../relay/relay-auth.ts';
 import { parseCommandArgs, UsageError, type CommandSpec, type OptionValues } from '../args.ts';
@@ -68,6 +69,18 @@ export const spec = {
       multiple: true,
       valueName: 'URL',
       description: 'an app origin on another host name that may use the browse origin (https://vpn.example.com); default: the same host name only',
+    },
+    'browse-sites': {
+      type: 'integer',
+      min: 0,
+      max: MAX_SITE_LISTENERS,
+      valueName: 'N',
+      description: `further browse listeners on the same host, so each intranet site gets a browser origin of its own (default ${DEFAULT_SITE_LISTENERS}; 0: all sites share one origin)`,
+    },
+    'browse-domain': {
+      type: 'string',
+      valueName: 'URL',
+      description: 'one browse origin per intranet site under a wildcard name, https://*.browse.example.com (wildcard DNS and certificate to this relay, under the app\'s own domain; see docs/relay.md)',
     },
     'no-browse': { type: 'boolean', description: 'no browse view origin' },
     auth: {
@@ -211,7 +224,13 @@ function relayOptions(values: OptionValues<typeof spec>): RelayOptions {
       demoDisabledReason: demoMode.enabled ? undefined : demoMode.reason,
       browse: values['no-browse']
         ? false
-        : { port: values['browse-port'], publicOrigin: values['browse-origin'], appOrigins: values['browse-app-origin'] },
+        : {
+            port: values['browse-port'],
+            publicOrigin: values['browse-origin'],
+            appOrigins: values['browse-app-origin'],
+            sites: values['browse-sites'],
+            siteDomain: values['browse-domain'],
+          },
     };
   } catch (e) {
     if (e instanceof WgwebError) throw e;

@@ -1,0 +1,196 @@
+/**
+ * One browser origin per intranet site (#14 item 3), in headless Chromium behind a real
+ * wireguard-go peer: host A (the main site) and host B (the second host, another address of the
+ * peer) are framed on two different browse origins (two of the relay's site ports), so a script of
+ * A cannot read B's pages (through the browse space, absolutely, in a frame, by XHR), its
+ * localStorage or its cookies, while a link still takes the frame to B, and B's CORS header still
+ * lets A read what B shares with it.
+ *
+ *   app (relay) ─ bridge per site origin ─ Service Worker of that origin ─ viewport: http://A/ on origin P_A
+ *                                                                                    http://B:8080/ on origin P_B
+ *
+ * Page scripts are played with `frame.evaluate`, which runs in the page's own world, as a
+ * hostile script of A would.
+ */
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Frame, Page } from 'playwright-core';
+import { browserSkipReason, interopSkipReason } from '../../harness/requirements.ts';
+import { closeAllNamespaces } from '../../harness/netns.ts';
+import { startWireguardGoPeer, type WgClient, type WgGoPeer } from '../../harness/wireguard-go-peer.ts';
+import { startIntranetSite, type IntranetSite } from '../../harness/intranet-site.ts';
+import { startRelay, type RelayHandle } from '../../src/node/relay/main.ts';
+import { createLogger } from '../../src/node/relay/log.ts';
+import { formatEndpoint } from '../../src/shared/ip-address.ts';
+import { ensureUiBuilt, openUi, type UiSession } from '../../harness/browser.ts';
+
+const skip = browserSkipReason() ?? interopSkipReason();
+
+interface Result {
+  url: string;
+  title: string;
+  error?: { code: string; message: string };
+}
+
+describe('one browser origin per intranet site', { skip }, () => {
+  let peer: WgGoPeer;
+  let site: IntranetSite;
+  let client: WgClient;
+  let relay: RelayHandle;
+  let ui: UiSession;
+  let page: Page;
+  let siteOrigins: string[];
+
+  before(async () => {
+    await ensureUiBuilt();
+    peer = await startWireguardGoPeer({ name: 'borigin', logLevel: 'error' });
+    site = await startIntranetSite(peer);
+    client = await peer.addClient();
+    relay = await startRelay({ port: 0, allow: [formatEndpoint(peer.endpoint)], logger: createLogger({ level: 'error' }), browse: { sites: 4 } });
+    const appHost = new URL(relay.url).hostname;
+    siteOrigins = relay.browse!.sitePorts.map((p) => `http://${appHost}:${p}`);
+    ui = await openUi({ url: relay.url });
+    page = ui.page;
+    // tsx names the functions it compiles (esbuild keepNames); pages evaluated into need the helper.
+    await ui.context.addInitScript(() => {
+      (globalThis as unknown as { __name: <T>(f: T) => T }).__name = (f) => f;
+    });
+    await page.evaluate((config) => window.wgweb.connect(config), client.config);
+    await page.waitForFunction(async () => (await window.wgweb.status())?.state === 'up', undefined, { polling: 200, timeout: 60_000 });
+  });
+  after(async () => {
+    await ui?.close();
+    await relay?.close();
+    await site?.close();
+    await peer?.close();
+    await closeAllNamespaces();
+  });
+
+  const browse = (url: string): Promise<Result> => page.evaluate((u) => window.wgweb.browse(u), url);
+  async function viewportFrame(): Promise<Frame> {
+    const handle = await page.locator('wg-browse iframe.viewport').elementHandle();
+    const f = await handle?.contentFrame();
+    assert.ok(f, 'the viewport has a frame');
+    return f;
+  }
+  const sessionOf = (f: Frame): string => /\/browse\/([a-z0-9]+)\//.exec(f.url())?.[1] ?? '';
+  const originOf = (f: Frame): string => new URL(f.url()).origin;
+
+  test('each intranet site is framed on a browse origin of its own, and a link moves the frame to the other site\'s', async () => {
+    assert.equal((await browse(`${site.second}/`)).title, 'Second host');
+    const originB = originOf(await viewportFrame());
+    assert.equal((await browse(`${site.main}/`)).title, 'Intranet home');
+    const a = await viewportFrame();
+    const originA = originOf(a);
+    assert.ok(siteOrigins.includes(originA), `${originA} is a site origin`);
+    assert.ok(siteOrigins.includes(originB), `${originB} is a site origin`);
+    assert.notEqual(originA, originB);
+    assert.notEqual(originA, new URL(page.url()).origin);
+    // The same site comes back on the same origin.
+    assert.equal((await browse(`${site.main}/about`)).title, 'About');
+    assert.equal(originOf(await viewportFrame()), originA);
+    // A link of A to B (rewritten into A's browse space) ends on B's origin, with B's page.
+    await browse(`${site.main}/`);
+    await (await viewportFrame()).locator('#second').click();
+    const deadline = Date.now() + 20_000;
+    let f = await viewportFrame();
+    while (originOf(f) !== originB && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+      f = await viewportFrame();
+    }
+    assert.equal(originOf(f), originB, `the frame moved to B's origin (it is at ${f.url()})`);
+    await f.locator('h1', { hasText: 'Second intranet host' }).waitFor({ timeout: 20_000 });
+    assert.equal(await page.getByLabel('Browse address', { exact: true }).inputValue(), `${site.second}/`);
+  });
+
+  test('a script of site A cannot read site B\'s page: not through the browse space, not by absolute URL, not by XHR, not in a frame', async () => {
+    assert.equal((await browse(`${site.main}/about`)).title, 'About');
+    const a = await viewportFrame();
+    const session = sessionOf(a);
+    assert.ok(session);
+    const tries = await a.evaluate(
+      async ([second, s]) => {
+        const read = async (url: string): Promise<string> => {
+          try {
+            const r = await fetch(url);
+            return `read ${r.status}: ${(await r.text()).slice(0, 200)}`;
+          } catch (e) {
+            return `blocked (${(e as Error).name})`;
+          }
+        };
+        const xhr = (url: string): Promise<string> =>
+          new Promise((resolve) => {
+            const x = new XMLHttpRequest();
+            x.open('GET', url);
+            x.onload = () => resolve(`read ${x.status}: ${x.responseText.slice(0, 200)}`);
+            x.onerror = () => resolve('blocked (error)');
+            x.send();
+          });
+        return {
+          browseSpace: await read(`/browse/${s}/http/${new URL(second).host}/secret`),
+          absolute: await read(`${second}/secret`),
+          noCors: await fetch(`${second}/secret`, { mode: 'no-cors' }).then(
+            async (r) => `read ${r.type} ${r.status}: ${(await r.text()).slice(0, 200)}`,
+            (e: Error) => `blocked (${e.name})`,
+          ),
+          xhr: await xhr(`/browse/${s}/http/${new URL(second).host}/secret`),
+          // What B shares with A by CORS stays readable (the control: A's fetches do work).
+          cors: await read(`${second}/cors`),
+        };
+      },
+      [site.second, session] as const,
+    );
+    for (const [how, what] of Object.entries(tries)) {
+      if (how === 'cors') continue;
+      assert.doesNotMatch(what, /second-host-secret/, `${how}: ${what}`);
+    }
+    assert.match(tries.browseSpace, /^blocked/);
+    assert.match(tries.absolute, /^blocked/);
+    assert.match(tries.cors, /^read 200: \{"shared":"with the main site"\}/);
+
+    // B's page in a frame of A: it loads (on B's origin), and A cannot look inside.
+    const framed = await a.evaluate(async ([second, s]) => {
+      const frame = document.createElement('iframe');
+      frame.src = `/browse/${s}/http/${new URL(second).host}/secret`;
+      const loaded = new Promise<void>((r) => frame.addEventListener('load', () => r(), { once: true }));
+      document.body.append(frame);
+      await Promise.race([loaded, new Promise((r) => setTimeout(r, 15_000))]);
+      try {
+        return `read: ${frame.contentDocument?.body?.innerText ?? 'no document'}`;
+      } catch (e) {
+        return `blocked (${(e as Error).name})`;
+      }
+    }, [site.second, session] as const);
+    assert.doesNotMatch(framed, /second-host-secret/, framed);
+    const child = a.childFrames().find((c) => c.url().includes('/secret'));
+    assert.ok(child, 'the nested frame navigated');
+    await child.locator('#secret').waitFor({ timeout: 20_000 });
+    assert.notEqual(originOf(child), originOf(a), 'the nested frame runs on B\'s origin');
+  });
+
+  test('site B\'s localStorage and cookies are not site A\'s', async () => {
+    assert.equal((await browse(`${site.second}/secret`)).title, 'Second secret');
+    const b = await viewportFrame();
+    // The control: B itself sees what it stored and its cookies (the jar's, through the agent).
+    assert.equal(await b.evaluate(() => localStorage.getItem('second-secret')), 'S2');
+    assert.match(await b.evaluate(() => document.cookie), /second_js=script-secret/);
+    assert.match(await b.evaluate(() => document.cookie), /second_server=server-secret/);
+
+    assert.equal((await browse(`${site.main}/about`)).title, 'About');
+    const a = await viewportFrame();
+    const seen = await a.evaluate(() => {
+      const realm = document.createElement('iframe');
+      document.body.append(realm);
+      const fresh = realm.contentDocument;
+      return {
+        storage: JSON.stringify({ ...localStorage }),
+        cookie: document.cookie,
+        // A fresh realm's native document.cookie (the agent shadows only its own document's).
+        freshCookie: fresh ? fresh.cookie : '',
+      };
+    });
+    assert.doesNotMatch(seen.storage, /S2|second-secret/, seen.storage);
+    assert.doesNotMatch(seen.cookie, /second_/, seen.cookie);
+    assert.doesNotMatch(seen.freshCookie, /second_/, seen.freshCookie);
+  });
+});
