@@ -193,4 +193,23 @@ describe('one browser origin per intranet site', { skip }, () => {
     assert.doesNotMatch(seen.cookie, /second_/, seen.cookie);
     assert.doesNotMatch(seen.freshCookie, /second_/, seen.freshCookie);
   });
+  test('without site origins (--browse-sites 0) every site shares the one browse origin, and the browse view says so', async () => {
+    await ui.close();
+    const shared = await startRelay({ port: 0, allow: [formatEndpoint(peer.endpoint)], logger: createLogger({ level: 'error' }), browse: { sites: 0 } });
+    try {
+      ui = await openUi({ url: shared.url });
+      page = ui.page;
+      // Not connected: the frames show the tunnel-down page, on whichever origin frames each site.
+      const origin = shared.browse!.originFor(new URL(shared.url).host);
+      assert.equal((await browse(`${site.main}/about`)).error?.code, 'NOT_CONNECTED');
+      assert.equal(originOf(await viewportFrame()), origin);
+      assert.equal((await browse(`${site.second}/`)).error?.code, 'NOT_CONNECTED');
+      assert.equal(originOf(await viewportFrame()), origin);
+      await page.getByTestId('browse-shared-origin').waitFor({ timeout: 10_000 });
+      assert.match(await page.getByTestId('browse-shared-origin').innerText(), /share one browser origin/);
+    } finally {
+      await ui.close();
+      await shared.close();
+    }
+  });
 });
