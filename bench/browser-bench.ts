@@ -361,7 +361,7 @@ class WorkerInspector {
 // -----------------------------------------------------------------------------------------------
 // What runs in the page
 
-interface PageDownload {
+export interface PageDownload {
   readonly bytes: number;
   readonly ms: number;
   readonly sha256: string;
@@ -375,7 +375,7 @@ interface PageDownload {
  * Reads `url` to the end in the page, through `wgweb.fetch` (tunnel) or the browser's own fetch
  * (native), hashing it block by block with crypto.subtle and watching the main thread.
  */
-function pageDownload(page: CdpPage, args: { url: string; via: 'tunnel' | 'native'; block: number }): Promise<PageDownload> {
+export function pageDownload(page: CdpPage, args: { url: string; via: 'tunnel' | 'native'; block: number }): Promise<PageDownload> {
   return page.evaluate(async ({ url, via, block: blockSize }) => {
     const longTasks: number[] = [];
     const observer = new PerformanceObserver((list) => {
@@ -462,7 +462,7 @@ function pageIdle(page: CdpPage, ms: number): Promise<PageDownload> {
   }, ms);
 }
 
-interface PageUpload {
+export interface PageUpload {
   readonly ms: number;
   /** What the server said it received. */
   readonly length: number;
@@ -474,7 +474,7 @@ interface PageUpload {
  * `wgweb.fetch` to the HTTP server's /upload, which answers with the length and SHA-256 it
  * received; timed from the call until that answer is parsed.
  */
-function pageUpload(page: CdpPage, args: { url: string; bytes: number; seed: number }): Promise<PageUpload> {
+export function pageUpload(page: CdpPage, args: { url: string; bytes: number; seed: number }): Promise<PageUpload> {
   return page.evaluate(async ({ url, bytes, seed }) => {
     const body = new Uint8Array(bytes);
     const words = new Uint32Array(body.buffer, 0, bytes >>> 2);

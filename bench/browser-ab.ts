@@ -1,0 +1,146 @@
+/**
+ * A/B runs of the browser tunnel: the same download (and upload) through two builds of the UI, or
+ * one build with the packet capture on and off, alternating in the same minutes on the same peer,
+ * so that a change to the worker's data path can be judged against the load of a shared machine
+ * (#19; docs/benchmarks.md, "Profile of the browser download").
+ *
+ *   wireguard-go peer + HTTP server (namespace) ◀──UDP── relay A (--static DIR_A)   relay B (--static DIR_B)
+ *   round r: for each variant: fresh Chromium (bare DevTools pipe) → its relay's UI → connect →
+ *            warm-up 4 MiB → download N bytes in the page (read + checked) → upload → close
+ *
+ * Each variant gets its own relay process (serving its dist/ui) and a fresh browser per round, so
+ * nothing one variant warmed up helps the other. Figures: MB/s, and CPU ms per MB of the Chromium
+ * renderer and of its tunnel worker thread (DedicatedWorker), from /proc.
+ *
+ *   node --import tsx bench/browser-ab.ts --a DIR [--b DIR] [--capture-b off] [--carrier-a|--carrier-b websocket|websocketstream]
+ *                                         [--rounds 3] [--bytes N] [--upload]
+ *
+ * Without --b both variants use DIR_A (a control, or with --capture-b off: the capture's cost).
+ */
+import { closeAllNamespaces } from '../harness/netns.ts';
+import { startWireguardGoPeer } from '../harness/wireguard-go-peer.ts';
+import { startHttpServer } from '../harness/ns-servers.ts';
+import { launchCdpChromium } from '../harness/cdp-chromium.ts';
+import { startRelayProcess, type RelayProcess } from '../harness/relay-process.ts';
+import { formatEndpoint } from '../src/shared/ip-address.ts';
+import { threadCpu } from './bench-child.ts';
+import { pageDownload, pageUpload } from './browser-bench.ts';
+import { runCleanups } from './bench-entry.ts';
+import { loadavg } from 'node:os';
+
+const MiB = 1 << 20;
+const MB = 1e6;
+
+interface Variant {
+  readonly label: string;
+  readonly dist: string;
+  readonly capture: boolean;
+  /** wgweb.connect's relayCarrier; undefined: the default. */
+  readonly carrier?: 'websocket' | 'websocketstream';
+}
+
+function carrierArg(s: string | undefined): 'websocket' | 'websocketstream' | undefined {
+  if (s === undefined || s === 'websocket' || s === 'websocketstream') return s;
+  throw new TypeError(`--carrier-a/--carrier-b: websocket or websocketstream, not ${s}`);
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const t = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no result within ${ms} ms`)), ms)));
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const value = (flag: string): string | undefined => (args.includes(flag) ? args[args.indexOf(flag) + 1] : undefined);
+  const a = value('--a');
+  if (!a) throw new TypeError('--a DIR (a built dist/ui) is required');
+  const b = value('--b') ?? a;
+  const rounds = Number(value('--rounds') ?? 3);
+  const bytes = Number(value('--bytes') ?? 20 * MiB);
+  const upload = args.includes('--upload');
+  const variants: Variant[] = [
+    { label: 'A', dist: a, capture: true, carrier: carrierArg(value('--carrier-a')) },
+    { label: 'B', dist: b, capture: value('--capture-b') !== 'off', carrier: carrierArg(value('--carrier-b')) },
+  ];
+  const closers: (() => Promise<unknown> | void)[] = [];
+  try {
+    const peer = await startWireguardGoPeer({ name: 'bab', logLevel: 'error', address6: null });
+    closers.push(() => peer.close());
+    const http = await startHttpServer(peer, { hosts: [peer.tunnelAddress4!] });
+    closers.push(() => http.close());
+    const client = await peer.addClient();
+    const relays = new Map<string, RelayProcess>();
+    for (const v of variants) {
+      const relay = await startRelayProcess({ allow: [formatEndpoint(peer.endpoint)], args: ['--static', v.dist] });
+      closers.push(() => relay.close());
+      relays.set(v.label, relay);
+    }
+    const results = new Map<string, { mbps: number[]; renderer: number[]; worker: number[]; up: number[] }>();
+    for (let r = 0; r < rounds; r++) {
+      // Alternate the order too, so neither variant always runs first.
+      for (const v of r % 2 === 0 ? variants : [...variants].reverse()) {
+        const relay = relays.get(v.label)!;
+        const browser = await launchCdpChromium();
+        try {
+          const page = browser.page;
+          await withTimeout(
+            (async () => {
+              await page.goto(relay.url);
+              await page.waitForFunction(() => typeof window.wgweb === 'object');
+              await page.evaluate(() => window.wgweb.ready);
+              const status = await page.evaluate(
+                ({ config, relayUrl, carrier }) => window.wgweb.connect(config, relayUrl, carrier ? { relayCarrier: carrier } : undefined),
+                { config: client.config, relayUrl: relay.wsUrl, carrier: v.carrier },
+              );
+              if (v.carrier && status.relay.carrier !== v.carrier) throw new Error(`asked for ${v.carrier}, the session uses ${status.relay.carrier}`);
+              if (!v.capture) await page.evaluate(() => window.wgweb.capture.stop());
+            })(),
+            60_000,
+            'loading the UI and connecting',
+          );
+          const url = (n: number): string => http.url(`/bytes/${n}?sha=0&seed=11`);
+          await withTimeout(pageDownload(page, { url: url(4 * MiB), via: 'tunnel', block: MiB }), 120_000, 'warm-up download');
+          const load = loadavg()[0];
+          const t0 = threadCpu('chromium renderer');
+          const d = await withTimeout(pageDownload(page, { url: url(bytes), via: 'tunnel', block: MiB }), 300_000, 'download');
+          const t1 = threadCpu('chromium renderer');
+          if (d.bytes !== bytes) throw new Error(`download: ${d.bytes} bytes, expected ${bytes}`);
+          const used = (name?: string): number =>
+            [...t1].filter(([k]) => name === undefined || k === name).reduce((s, [k, ms]) => s + ms - (t0.get(k) ?? 0), 0) / (bytes / MB);
+          const res = results.get(v.label) ?? { mbps: [], renderer: [], worker: [], up: [] };
+          results.set(v.label, res);
+          res.mbps.push((bytes / d.ms) * 1000 / MB);
+          res.renderer.push(used());
+          res.worker.push(used('DedicatedWorker'));
+          let upText = '';
+          if (upload) {
+            const u = await withTimeout(pageUpload(page, { url: http.url('/upload'), bytes: 20 * MiB, seed: 7 + r }), 300_000, 'upload');
+            if (!u.ok) throw new Error(`upload: the server received ${u.length} bytes or other bytes`);
+            res.up.push((20 * MiB) / u.ms / 1000);
+            upText = `, upload ${res.up.at(-1)!.toFixed(2)} MB/s`;
+          }
+          process.stdout.write(
+            `round ${r + 1} ${v.label}${v.capture ? '' : ' (capture off)'}${v.carrier ? ` (${v.carrier})` : ''}: ${res.mbps.at(-1)!.toFixed(2)} MB/s, renderer ${res.renderer.at(-1)!.toFixed(1)} ms/MB, tunnel worker ${res.worker.at(-1)!.toFixed(1)} ms/MB${upText}, load ${load.toFixed(1)}\n`,
+          );
+        } finally {
+          await browser.close().catch(() => undefined);
+        }
+      }
+    }
+    const med = (xs: number[]): number => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] ?? NaN;
+    for (const [label, res] of results) {
+      process.stdout.write(
+        `${label}: median ${med(res.mbps).toFixed(2)} MB/s (${Math.min(...res.mbps).toFixed(2)}–${Math.max(...res.mbps).toFixed(2)}), renderer ${med(res.renderer).toFixed(1)} ms/MB, worker ${med(res.worker).toFixed(1)} ms/MB${res.up.length ? `, upload ${med(res.up).toFixed(2)} MB/s` : ''}\n`,
+      );
+    }
+  } finally {
+    await runCleanups(closers);
+    await closeAllNamespaces();
+  }
+}
+
+main().catch((e: Error) => {
+  console.error(e.stack ?? e.message);
+  process.exitCode = 1;
+});
