@@ -122,6 +122,15 @@ export interface PcapngExportOptions {
 const MAX_PAGE = 1000;
 /** Compact the backing array once this many evicted slots pile up at its front. */
 const COMPACT_AFTER = 4096;
+
+/**
+ * Packet copies go into shared chunks of this size instead of one buffer each: a browser worker
+ * pays several microseconds per ArrayBuffer allocation (docs/benchmarks.md, #19), and the capture
+ * is on by default, so one allocation per packet was a cost on every packet of a download. A chunk
+ * is freed by the garbage collector once the last record viewing it is evicted, so the memory held
+ * stays within `maxBytes` plus one partly evicted chunk.
+ */
+const SLAB_BYTES = 256 * 1024;
 /** TCP initial sequence numbers remembered (one per direction of a connection), oldest forgotten. */
 const MAX_ISNS = 4096;
 
@@ -138,6 +147,9 @@ export class PacketCapture {
   #running: boolean;
   /** Records; slots before `#head` are evicted (undefined). */
   #items: (CaptureRecord | undefined)[] = [];
+  /** The chunk packet copies are written to, and where its free space starts (see SLAB_BYTES). */
+  #slab = new Uint8Array(0);
+  #slabUsed = 0;
   #head = 0;
   #bytes = 0;
   #nextIndex = 1;
@@ -175,6 +187,8 @@ export class PacketCapture {
     this.#items = [];
     this.#head = 0;
     this.#bytes = 0;
+    this.#slab = new Uint8Array(0);
+    this.#slabUsed = 0;
     this.#nextIndex = 1;
     this.#evicted = 0;
     this.#firstAt = undefined;
@@ -204,7 +218,7 @@ export class PacketCapture {
       ifaceId = this.addInterface({ name: 'wgweb', addresses: [], peers: [] });
     }
     if (this.#nextIndex === 1) this.#firstAt = atEpochMs;
-    const rec: CaptureRecord = { index: this.#nextIndex++, at: atEpochMs, direction, iface: ifaceId, data: data.slice() };
+    const rec: CaptureRecord = { index: this.#nextIndex++, at: atEpochMs, direction, iface: ifaceId, data: this.#copy(data) };
     this.#items.push(rec);
     this.#bytes += rec.data.length;
     this.#learnIsn(rec.data);
@@ -356,6 +370,21 @@ export class PacketCapture {
     const blocks: Uint8Array[] = [];
     this.writePcapng((b) => blocks.push(b), options);
     return concatBlocks(blocks);
+  }
+
+  /** A private copy of `data`: a view into the current chunk (a buffer of its own when larger than a chunk). */
+  #copy(data: Uint8Array): Uint8Array {
+    const n = data.length;
+    if (n > SLAB_BYTES / 4) return data.slice();
+    if (this.#slabUsed + n > this.#slab.length) {
+      this.#slab = new Uint8Array(SLAB_BYTES);
+      this.#slabUsed = 0;
+    }
+    const at = this.#slabUsed;
+    this.#slab.set(data, at);
+    // Keep the next copy 8-byte aligned, so readers may view it through wider typed arrays.
+    this.#slabUsed = (at + n + 7) & ~7;
+    return this.#slab.subarray(at, at + n);
   }
 
   #evictOldest(): void {

@@ -54,6 +54,25 @@ describe('PacketCapture: recording', () => {
     assert.deepEqual(c.get(1)?.data, ping);
   });
 
+  test('copies share chunks instead of one buffer per packet, and each copy is exactly its packet', () => {
+    // A worker pays microseconds per ArrayBuffer (#19): 1000 full-size packets must not cost 1000 buffers.
+    const c = new PacketCapture({ running: true });
+    for (let i = 0; i < 1000; i++) c.record('in', sized(1420 + (i % 3)).fill(i & 0xff, 1), T0 + i);
+    const held = c.slice(1, 1001);
+    assert.equal(held.length, 1000);
+    assert.ok(new Set(held.map((r) => r.data.buffer)).size <= 8, 'at most a handful of chunks');
+    held.forEach((r, i) => {
+      assert.equal(r.data.length, 1420 + (i % 3));
+      assert.equal(r.data[0], 0x45);
+      assert.ok(r.data.subarray(1).every((b) => b === (i & 0xff)), `packet ${i + 1} intact after later copies`);
+    });
+    // A packet larger than a quarter chunk gets its own buffer, still a private copy.
+    const big = sized(100_000);
+    c.record('out', big, T0);
+    big.fill(7);
+    assert.equal(c.get(1001)?.data[0], 0x45);
+  });
+
   test('bad limits are caller errors', () => {
     assert.throws(() => new PacketCapture({ maxPackets: 0 }), /maxPackets must be a positive integer/);
     assert.throws(() => new PacketCapture({ maxBytes: 1.5 }), RangeError);
