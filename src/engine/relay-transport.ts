@@ -111,7 +111,11 @@ export interface RelayTransportOptions {
   endpoint: Endpoint | string;
   /** Default `globalThis.WebSocket`; Node passes `WebSocket` from `ws`. */
   WebSocketImpl?: RelayWebSocketConstructor;
-  /** One datagram from the endpoint. Must not throw. */
+  /**
+   * One datagram from the endpoint. Must not throw. The bytes are a view into a message buffer
+   * that nothing else reads afterwards, so the receiver may overwrite them (the Session's tunnel
+   * decrypts in place).
+   */
   onDatagram(data: Uint8Array): void;
   /** State changes (and each scheduled retry). May call close(). */
   onState?(state: RelayTransportState, detail: RelayStateDetail): void;

@@ -19,11 +19,21 @@ export interface WgStack {
   mtu: number;
 }
 
+/** Options of {@link createStack}. */
+export interface StackOptions {
+  /**
+   * The caller owns every datagram it feeds in and never reads it again, so the tunnel may
+   * decrypt in place (TunnelOptions.decryptInPlace: no buffer allocated per received packet).
+   * Default false.
+   */
+  ownsDatagrams?: boolean;
+}
+
 /**
  * Builds the tunnel and the network interface for `config`. Wall-clock time for TAI64N is the
  * monotonic clock plus `performance.timeOrigin`, as in both runtimes' event loops.
  */
-export function createStack(config: WgQuickConfig): WgStack {
+export function createStack(config: WgQuickConfig, options: StackOptions = {}): WgStack {
   const mtu = config.interface.mtu ?? DEFAULT_MTU;
   const tunnel = new Tunnel(
     {
@@ -36,7 +46,7 @@ export function createStack(config: WgQuickConfig): WgStack {
         persistentKeepalive: p.persistentKeepalive,
       })),
     },
-    { wallClockOffsetMs: performance.timeOrigin, mtu },
+    { wallClockOffsetMs: performance.timeOrigin, mtu, decryptInPlace: options.ownsDatagrams === true },
   );
   const net = new NetInterface<TcpSocketTable>({ addresses: config.interface.addresses, mtu, tcp: new TcpSocketTable({ mtu }) });
   return { tunnel, net, mtu };

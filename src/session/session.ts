@@ -192,7 +192,9 @@ export class Session {
     this.historyLimit = options.eventHistory ?? 500;
     this.relayBatching = options.relayBatching ?? true;
     this.relayToken = options.relayToken || undefined;
-    const { tunnel, net } = createStack(config);
+    // Every datagram comes from the relay transport, a view into a WebSocket message no one else
+    // reads: the tunnel decrypts it in place instead of allocating a buffer per packet (#19).
+    const { tunnel, net } = createStack(config, { ownsDatagrams: true });
     // The tunnel derived it already: a second X25519 here cost ~2-10 ms of every connect.
     this.publicKey = tunnel.publicKey;
     this.net = net;

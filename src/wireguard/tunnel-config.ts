@@ -43,6 +43,13 @@ export interface TunnelOptions {
   mtu?: number;
   /** Overrides the "under load" decision (cookie demands); for tests. */
   underLoad?: (now: number) => boolean;
+  /**
+   * Decrypt transport data in place: `receiveDatagram` may then overwrite the datagram's bytes
+   * and returns packets that are views into it, instead of a fresh buffer per packet. For callers
+   * that own each received datagram and do not read it afterwards (the Session's relay
+   * transport: every WebSocket message is a new buffer). Default false.
+   */
+  decryptInPlace?: boolean;
 }
 
 /**

@@ -103,6 +103,8 @@ export class Tunnel implements PeerHost {
   private readonly load = new LoadDetector();
   private readonly rateLimiter = new HandshakeRateLimiter();
   private readonly underLoadOverride: ((now: number) => boolean) | undefined;
+  /** TunnelOptions.decryptInPlace. */
+  private readonly decryptInPlace: boolean;
   private wallClockOffsetMs: number | undefined;
   private lastNow = 0;
   private closed = false;
@@ -127,6 +129,7 @@ export class Tunnel implements PeerHost {
     this.mtu = mtu;
     this.wallClockOffsetMs = options.wallClockOffsetMs;
     this.underLoadOverride = options.underLoad;
+    this.decryptInPlace = options.decryptInPlace === true;
     this.cookieChecker = new CookieChecker(this.identity.publicKey);
     for (const p of config.peers) this.addPeer(p);
   }
@@ -235,7 +238,9 @@ export class Tunnel implements PeerHost {
 
   /**
    * Any datagram from the network, from `from`. Never throws for bad bytes: they are dropped and
-   * counted. Returned packets are fresh buffers; `data` is not modified.
+   * counted. Returned packets are fresh buffers and `data` is not modified, unless the tunnel was
+   * built with `decryptInPlace` (TunnelOptions): then an authenticated transport message is
+   * decrypted over its own bytes and its packet is a view into `data`.
    */
   receiveDatagram(data: Uint8Array, from: Endpoint, now: number): TunnelResult {
     if (!(data instanceof Uint8Array)) throw new TypeError('datagram must be a Uint8Array');
@@ -289,7 +294,7 @@ export class Tunnel implements PeerHost {
     const hi = readU32LE(data, TRANSPORT.counter + 4);
     // Cheap replay check first; the window itself only moves after authentication.
     if (!kp.replay.check(lo, hi)) return this.drop('replayed');
-    const plaintext = kp.open(data, lo, hi);
+    const plaintext = kp.open(data, lo, hi, this.decryptInPlace);
     if (plaintext === undefined) return this.drop('decrypt-failed');
     if (!kp.replay.accept(lo, hi)) return this.drop('replayed');
     entry.peer.receiveTransport(kp, plaintext, data.length, hi * 2 ** 32 + lo, from, now, out);

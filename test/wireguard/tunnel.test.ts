@@ -240,6 +240,38 @@ describe('Tunnel: drops are counted, never thrown', () => {
     assert.deepEqual(dropsOf(bob), { replayed: 1, 'decrypt-failed': 1, 'unknown-index': 1 });
   });
 
+  test('decryptInPlace: the packet is a view of the datagram, decrypted over it; failures leave it unchanged', () => {
+    const { alice, bob } = makePair({ bob: { decryptInPlace: true } });
+    establish(alice, bob, T);
+    const sent = ipv4Packet('10.0.0.1', '10.0.0.2');
+    // The datagram sits at an odd offset of a bigger buffer, as in a relay batch (unaligned words).
+    const msg = alice.sendPacket(sent, T + 1).datagrams[0].data;
+    const batch = new Uint8Array(msg.length + 3);
+    batch.set(msg, 3);
+    const inBatch = batch.subarray(3);
+    const got = bob.receiveDatagram(inBatch, ALICE_ENDPOINT, T + 1).packets;
+    assert.equal(got.length, 1);
+    assert.deepEqual(got[0].data, sent);
+    assert.equal(got[0].data.buffer, batch.buffer, 'no new buffer for the packet');
+    assert.equal(got[0].data.byteOffset, 3 + 16, 'the plaintext replaced the ciphertext after the 16-byte header');
+    // A replay of the (now overwritten) datagram is still refused by its counter.
+    assert.equal(bob.receiveDatagram(inBatch, ALICE_ENDPOINT, T + 2).packets.length, 0);
+    assert.equal(bob.stats().drops.replayed, 1);
+    // A forgery is refused and not decrypted: the caller's bytes stay exactly as received.
+    const tampered = alice.sendPacket(sent, T + 3).datagrams[0].data;
+    tampered[20] ^= 0x01;
+    const before = tampered.slice();
+    assert.equal(bob.receiveDatagram(tampered, ALICE_ENDPOINT, T + 3).packets.length, 0);
+    assert.deepEqual(tampered, before);
+    assert.equal(bob.stats().drops['decrypt-failed'], 1);
+    // Without the option the datagram is left alone and the packet is a buffer of its own.
+    const { alice: a2, bob: b2 } = makePair();
+    establish(a2, b2, T);
+    const m2 = a2.sendPacket(sent, T + 1).datagrams[0].data;
+    const p2 = b2.receiveDatagram(m2, ALICE_ENDPOINT, T + 1).packets[0].data;
+    assert.notEqual(p2.buffer, m2.buffer);
+  });
+
   test('out-of-order delivery inside the window is accepted', () => {
     const { alice, bob } = makePair();
     establish(alice, bob, T);
