@@ -42,6 +42,7 @@ import { EventLoop } from '../engine/event-loop.ts';
 import { createStack } from '../engine/stack.ts';
 import { NetstackDialer, NO_PEER_FOR_ADDRESS } from '../engine/netstack-dialer.ts';
 import { RelayHistory } from './relay-history.ts';
+import { webSocketStreamCarrier } from '../engine/websocket-stream-socket.ts';
 import { RelayTransport, type RelayStateDetail, type RelayTransportState, type RelayWebSocketConstructor } from '../engine/relay-transport.ts';
 import type {
   DnsRecordType,
@@ -116,6 +117,13 @@ export interface SessionOptions {
   relayBatching?: boolean;
   /** Access token for a relay with authentication (sent as a subprotocol value, never in the URL). */
   relayToken?: string;
+  /**
+   * What carries the relay session when no `WebSocketImpl` is given: `'websocketstream'` the
+   * platform's WebSocketStream (Chromium) where it exists, else the WebSocket; `'websocket'` the
+   * platform's WebSocket always. Default {@link DEFAULT_RELAY_CARRIER}. Both speak the same relay
+   * protocol (websocket-stream-socket.ts).
+   */
+  relayCarrier?: RelayCarrier;
   /** Datagrams of one received burst handled before the stack is polled (its ACKs); see EventLoop. */
   maxDatagramsPerStep?: number;
   /** Time between connection-quality samples, ms (default 5000; quality-history.ts). */
@@ -123,6 +131,12 @@ export interface SessionOptions {
   /** Quality samples kept (default 720: one hour at 5 s). */
   qualityCapacity?: number;
 }
+
+/** What carries a relay session (SessionOptions.relayCarrier). */
+export type RelayCarrier = 'websocket' | 'websocketstream';
+
+/** The carrier a Session uses unless told otherwise (docs/benchmarks.md, #19). */
+export const DEFAULT_RELAY_CARRIER: RelayCarrier = 'websocket';
 
 const now = (): number => performance.now();
 
@@ -151,6 +165,10 @@ export class Session {
   private readonly history: SessionEvent[] = [];
   private readonly historyLimit: number;
   private readonly relayBatching: boolean;
+  /** The WebSocket class of every relay session (undefined: the platform's WebSocket). */
+  private readonly relayImpl: RelayWebSocketConstructor | undefined;
+  /** What carries the relay sessions (reported in status().relay). */
+  readonly relayCarrier: RelayCarrier;
   private readonly relayToken: string | undefined;
   private readonly publicKey: string;
   private established = false;
@@ -191,6 +209,11 @@ export class Session {
     this.relayUrl = this.relayUrls[0];
     this.historyLimit = options.eventHistory ?? 500;
     this.relayBatching = options.relayBatching ?? true;
+    const carrier = options.relayCarrier ?? DEFAULT_RELAY_CARRIER;
+    if (carrier !== 'websocket' && carrier !== 'websocketstream') throw new TypeError(`relayCarrier must be 'websocket' or 'websocketstream', not ${String(carrier)}`);
+    const stream = options.WebSocketImpl === undefined && carrier === 'websocketstream' ? webSocketStreamCarrier() : undefined;
+    this.relayImpl = options.WebSocketImpl ?? stream;
+    this.relayCarrier = stream ? 'websocketstream' : 'websocket';
     this.relayToken = options.relayToken || undefined;
     // Every datagram comes from the relay transport, a view into a WebSocket message no one else
     // reads: the tunnel decrypts it in place instead of allocating a buffer per packet (#19).
@@ -203,7 +226,7 @@ export class Session {
       tunnel,
       net: this.net,
       clock: now,
-      output: (data, endpoint) => this.transportFor(endpoint, options.WebSocketImpl).send(data),
+      output: (data, endpoint) => this.transportFor(endpoint).send(data),
       onTunnelEvent: (e) => this.onCoreEvent(e),
       // Unrounded: a packet capture wants sub-millisecond timestamps.
       onPacket: onPacket ? (dir, p, at) => onPacket(dir, p, performance.timeOrigin + at) : undefined,
@@ -222,7 +245,7 @@ export class Session {
       now,
       tls: this.secure,
     });
-    for (const p of config.peers) if (p.endpoint) this.transportFor(p.endpoint, options.WebSocketImpl);
+    for (const p of config.peers) if (p.endpoint) this.transportFor(p.endpoint);
     this.qualityHistory = new QualityHistory({ intervalMs: options.qualityIntervalMs, capacity: options.qualityCapacity });
     this.qualityHistory.start(now(), this.qualityTotals());
     this.qualityTimer = setInterval(() => this.sampleQuality(), this.qualityHistory.intervalMs);
@@ -312,7 +335,7 @@ export class Session {
     else state = stats.peers.some((p) => p.session === 'established') ? 'up' : 'handshaking';
     return {
       state,
-      relay: { url: this.currentRelayUrl(), state: this.relayState, ...this.currentRelayRtt(), ...this.currentRelayHistory() },
+      relay: { url: this.currentRelayUrl(), state: this.relayState, carrier: this.relayCarrier, ...this.currentRelayRtt(), ...this.currentRelayHistory() },
       interface: {
         publicKey: this.publicKey,
         addresses: this.config.interface.addresses.map(formatPrefix),
@@ -1138,7 +1161,7 @@ export class Session {
     if (this.closed) throw new WgwebError(ErrorCode.NOT_CONNECTED, 'not connected: connect first');
   }
 
-  private transportFor(endpoint: Endpoint, WebSocketImpl?: RelayWebSocketConstructor): RelayTransport {
+  private transportFor(endpoint: Endpoint): RelayTransport {
     const key = formatEndpoint(endpoint);
     let t = this.transports.get(key);
     if (t) return t;
@@ -1147,7 +1170,9 @@ export class Session {
     t = new RelayTransport({
       relayUrl: this.relayUrls,
       endpoint,
-      WebSocketImpl,
+      WebSocketImpl: this.relayImpl,
+      // Replies are gathered per task with either platform carrier (see RelayTransportOptions).
+      coalesceReplies: this.relayCarrier === 'websocketstream' ? true : undefined,
       batching: this.relayBatching,
       token: this.relayToken,
       onDatagram: (data) => {

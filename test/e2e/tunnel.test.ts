@@ -49,6 +49,7 @@ describe('the browser app through a real wireguard-go peer', { skip }, () => {
   test('a script connects; the handshake completes and the status panel shows it like wg show', async () => {
     const status = await page.evaluate((config) => window.wgweb.connect(config), fx.configText);
     assert.equal(status.interface.publicKey, fx.client.publicKey);
+    assert.equal(status.relay.carrier, 'websocket', 'the default carrier');
     await page.waitForFunction(async () => (await window.wgweb.status())?.state === 'up', undefined, { polling: 200, timeout: 60_000 });
     await fx.peer.waitForHandshake(fx.client.publicKey);
 
@@ -191,6 +192,29 @@ describe('the browser app through a real wireguard-go peer', { skip }, () => {
     await page.getByTestId('state').filter({ hasText: 'Disconnected' }).waitFor();
     const code = await page.evaluate(() => window.wgweb.ping('10.77.0.1').then(() => 'resolved', (e) => e.code));
     assert.equal(code, 'NOT_CONNECTED');
+    assert.deepEqual(ui.errors, []);
+  });
+
+  test('the same tunnel over WebSocketStream (#19): status names the carrier, ping, a download and an upload arrive intact', async () => {
+    const status = await page.evaluate((config) => window.wgweb.connect(config, undefined, { relayCarrier: 'websocketstream' }), fx.configText);
+    assert.equal(status.relay.carrier, 'websocketstream', 'Chromium has WebSocketStream');
+    await page.waitForFunction(async () => (await window.wgweb.status())?.state === 'up', undefined, { polling: 200, timeout: 60_000 });
+    const ping = await page.evaluate((a) => window.wgweb.ping(a, 2), fx.peer.tunnelAddress4!);
+    assert.equal(ping.received, 2);
+    const size = 4 * 1024 * 1024 + 5;
+    const got = await page.evaluate(async (u) => {
+      const r = await window.wgweb.fetch(u);
+      const bytes = new Uint8Array(await r.arrayBuffer());
+      const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+      return { length: bytes.length, sha256: [...digest].map((b) => b.toString(16).padStart(2, '0')).join('') };
+    }, fx.http.url(`/bytes/${size}?seed=9`));
+    assert.deepEqual(got, { length: size, sha256: deterministicSha256(size, 9) });
+    const posted = await page.evaluate(async (u) => {
+      const body = new Uint8Array(1024 * 1024 + 3).map((_, i) => (i * 7) & 0xff);
+      return (await window.wgweb.fetch(u, { method: 'POST', body })).json();
+    }, fx.http.url('/upload'));
+    assert.equal((posted as { length: number }).length, 1024 * 1024 + 3);
+    await page.evaluate(() => window.wgweb.disconnect());
     assert.deepEqual(ui.errors, []);
   });
 });

@@ -31,7 +31,7 @@ import type { SshOpenOptions, SshOpenResult, SshOutputEvent } from '../worker/tu
 /** What the automation drives: implemented by <wg-app> on top of its TunnelController. */
 export interface AutomationTarget {
   readonly ready: Promise<void>;
-  connect(configText: string, relayUrl?: string | readonly string[]): Promise<TunnelStatus>;
+  connect(configText: string, relayUrl?: string | readonly string[], options?: WgwebConnectOptions): Promise<TunnelStatus>;
   disconnect(): Promise<void>;
   status(): Promise<TunnelStatus | null>;
   ping(address: string, options: { count: number }, onReply: (r: PingReply) => void): Promise<PingSummary>;
@@ -93,11 +93,19 @@ export interface WgwebSsh {
 /** Options of `wgweb.ssh()`. */
 export type WgwebSshOptions = Omit<SshOpenOptions, 'shell'>;
 
+/** `wgweb.connect` options: the relay session's carrier (ConnectOptions.relayCarrier). */
+export interface WgwebConnectOptions {
+  relayCarrier?: 'websocket' | 'websocketstream';
+}
+
 export interface WgwebAutomation {
   /** Resolves once the tunnel worker is up (the UI is usable). */
   readonly ready: Promise<void>;
-  /** Parses the config, opens the relay, starts the handshake. `relayUrl` defaults to the UI's field (`/wg`). */
-  connect(configText: string, relayUrl?: string | readonly string[]): Promise<TunnelStatus>;
+  /**
+   * Parses the config, opens the relay, starts the handshake. `relayUrl` defaults to the UI's field
+   * (`/wg`); `options.relayCarrier` picks what carries the relay session (tests and benchmarks).
+   */
+  connect(configText: string, relayUrl?: string | readonly string[], options?: WgwebConnectOptions): Promise<TunnelStatus>;
   disconnect(): Promise<void>;
   /** The current `wg show`-like snapshot, or null without a session. */
   status(): Promise<TunnelStatus | null>;
@@ -230,14 +238,18 @@ async function coded<T>(fn: () => Promise<T>): Promise<T> {
 export function createAutomation(target: AutomationTarget): WgwebAutomation {
   const api: WgwebAutomation = {
     ready: target.ready,
-    connect: (configText, relayUrl) =>
+    connect: (configText, relayUrl, options) =>
       coded(async () => {
         if (typeof configText !== 'string') throw usage('wgweb.connect(configText, relayUrl?): configText must be the text of a wg-quick config');
         const list = typeof relayUrl === 'string' || relayUrl === undefined ? [] : relayUrl;
         if ((relayUrl !== undefined && typeof relayUrl !== 'string' && !Array.isArray(relayUrl)) || list.some((u) => typeof u !== 'string')) {
           throw usage('wgweb.connect: relayUrl must be a string such as "/wg" or "ws://127.0.0.1:8080/wg", or a list of them (failover order)');
         }
-        return target.connect(configText, relayUrl);
+        const carrier = options?.relayCarrier;
+        if (carrier !== undefined && carrier !== 'websocket' && carrier !== 'websocketstream') {
+          throw usage("wgweb.connect: options.relayCarrier must be 'websocket' or 'websocketstream'");
+        }
+        return carrier ? target.connect(configText, relayUrl, { relayCarrier: carrier }) : target.connect(configText, relayUrl);
       }),
     disconnect: () => coded(() => target.disconnect()),
     status: () => coded(() => target.status()),

@@ -127,6 +127,11 @@ export interface KeyPair {
 export interface ConnectOptions {
   /** Access token for a relay that requires one (`wgweb token`). */
   relayToken?: string;
+  /**
+   * What carries the relay session: `'websocketstream'` (Chromium's WebSocketStream, the
+   * WebSocket where the browser has none) or `'websocket'`; default: the Session's default.
+   */
+  relayCarrier?: 'websocket' | 'websocketstream';
 }
 
 /** What `sshConnect` takes from the page (plain data). */

@@ -96,6 +96,7 @@ export type StartSession = (options: {
   configText: string;
   relayUrl: string | readonly string[];
   relayToken?: string;
+  relayCarrier?: 'websocket' | 'websocketstream';
   onPacket?: PacketHook;
   onEvent?: (event: SessionEvent) => void;
   /** Receives the session as soon as it exists, also when its handshake then fails (for the report). */
@@ -141,6 +142,10 @@ export class TunnelService implements TunnelApi {
     }
     const relayToken = options?.relayToken;
     if (relayToken !== undefined && typeof relayToken !== 'string') throw usage('connect: relayToken must be a string');
+    const relayCarrier = options?.relayCarrier;
+    if (relayCarrier !== undefined && relayCarrier !== 'websocket' && relayCarrier !== 'websocketstream') {
+      throw usage("connect: relayCarrier must be 'websocket' or 'websocketstream'");
+    }
     const generation = ++this.#generation;
     await this.#closeSession();
     let session: SessionLike;
@@ -158,6 +163,7 @@ export class TunnelService implements TunnelApi {
         configText,
         relayUrl: urls.length === 1 ? urls[0]! : [...urls],
         ...(relayToken ? { relayToken } : {}),
+        ...(relayCarrier ? { relayCarrier } : {}),
         onPacket: this.#capture.hookFor(configText),
         onEvent,
         onSession: (s) => {

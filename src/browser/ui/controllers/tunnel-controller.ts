@@ -10,6 +10,7 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { ErrorCode, WgwebError } from '../../../shared/errors.ts';
 import type {
+  ConnectOptions,
   DnsQueryResult,
   DnsRecordType,
   DnsResult,
@@ -158,7 +159,7 @@ export class TunnelController implements ReactiveController, TunnelTools, Tunnel
   }
 
   /** @param relayUrl one relay, or several in failover order; `options.relayToken` for a relay that asks for one. */
-  async connect(configText: string, relayUrl: string | readonly string[], options: { relayToken?: string } = {}): Promise<TunnelStatus> {
+  async connect(configText: string, relayUrl: string | readonly string[], options: ConnectOptions = {}): Promise<TunnelStatus> {
     const client = this.#requireClient();
     this.busy = 'connecting';
     this.lastError = undefined;
@@ -167,7 +168,10 @@ export class TunnelController implements ReactiveController, TunnelTools, Tunnel
     const urls = typeof relayUrl === 'string' ? [relayUrl] : relayUrl;
     this.#appLog('info', 'connect', urls.length === 1 ? `Connecting through the relay at ${redactUrl(urls[0]!)}…` : `Connecting through the first relay that answers of ${urls.map(redactUrl).join(', ')}…`);
     try {
-      const status = await this.#guard(client.connect(configText, relayUrl, options.relayToken ? { relayToken: options.relayToken } : {}));
+      const status = await this.#guard(client.connect(configText, relayUrl, {
+          ...(options.relayToken ? { relayToken: options.relayToken } : {}),
+          ...(options.relayCarrier ? { relayCarrier: options.relayCarrier } : {}),
+        }));
       this.status = status;
       return status;
     } catch (e) {
