@@ -28,27 +28,13 @@ import { generatePrivateKey, publicKeyFromPrivate } from '../src/wireguard/noise
 import { Tunnel } from '../src/wireguard/tunnel.ts';
 import { TransportAead } from '../src/wireguard/transport-aead.ts';
 import { AEAD_TAG_SIZE } from '../src/wireguard/constants.ts';
+import { rate } from './op-rate.ts';
 import { higherIsBetter, lowerIsBetter, runCleanups, runWhenMain, type BenchEntry, type BenchModule, type BenchOptions } from './bench-entry.ts';
 import type { RandomBytes } from '../src/shared/bytes.ts';
 
 const PACKET_SIZE = 1420;
 const ALICE = { host: '192.0.2.1', port: 51820 };
 const BOB = { host: '192.0.2.2', port: 51820 };
-
-/** Runs `fn` repeatedly for about `ms` milliseconds; returns operations per second. */
-function rate(fn: () => void, ms: number): number {
-  // Warm up so the JIT has compiled the path before timing starts.
-  for (let i = 0; i < 50; i++) fn();
-  let ops = 0;
-  const start = performance.now();
-  let elapsed = 0;
-  do {
-    for (let i = 0; i < 64; i++) fn();
-    ops += 64;
-    elapsed = performance.now() - start;
-  } while (elapsed < ms);
-  return (ops * 1000) / elapsed;
-}
 
 /** Alternates the candidates for `rounds` rounds and keeps each one's best rate. */
 function bestOf(candidates: (() => void)[], rounds: number, ms: number): number[] {
