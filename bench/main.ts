@@ -27,6 +27,7 @@ const MODULES = [
   'tls-bench.ts',
   'ssh-bench.ts',
   'websocket-bench.ts',
+  'iperf3-bench.ts',
 ];
 
 function version(cmd: string, args: string[]): string {
