@@ -22,7 +22,10 @@ async function server(handler: DnsHandler, host?: string): Promise<TestDnsServer
 
 function resolverFor(s: TestDnsServer | TestDnsServer[], extra: Partial<DnsResolverOptions> = {}): DnsResolver {
   const list = Array.isArray(s) ? s : [s];
-  return new DnsResolver({ dialer, servers: list.map((x) => x.address), port: list[0].port, ...extra });
+  // A long attempt timeout unless a test is about timeouts: on a loaded machine a loopback answer
+  // (a TCP connect and a 1.6 kB reply) can take longer than the 2 s default, and a retried query
+  // would change what the server saw.
+  return new DnsResolver({ dialer, servers: list.map((x) => x.address), port: list[0].port, timeoutMs: 15_000, ...extra });
 }
 
 /** A zone: intranet.example → CNAME web.intranet.example → 10.0.0.2 / fd00::2. */
