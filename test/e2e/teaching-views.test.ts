@@ -4,6 +4,9 @@
  * shows the initiation (148 bytes) and response (92 bytes) with their indexes, the packet list shows
  * the ICMP and TCP packets, and the pcapng from `window.wgweb.capture.download()` opens in tshark
  * (or, outside CI without tshark, in the test's own strict reader) with the same packets.
+ * An https fetch to openssl s_server in the namespace (TLS 1.3, a leaf of a CA the page imports):
+ * the packet list names the ClientHello (SNI) and ServerHello (version, suite), the timeline the
+ * certificate's subject and issuer, and the pcapng's TLS keys let tshark decrypt the request.
  *
  *   Chromium (page ⇄ worker: WireGuard + TCP/IP + capture) ──ws──▶ relay ──UDP──▶ wireguard-go (namespace)
  *
@@ -12,6 +15,7 @@
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,28 +23,41 @@ import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { browserSkipReason, interopSkipReason } from '../../harness/requirements.ts';
 import { closeAllNamespaces } from '../../harness/netns.ts';
-import { readPcapng, tsharkFields, tsharkSkipReason } from '../helpers/pcapng-reader.ts';
+import { readPcapng, tsharkFields, tsharkPath, tsharkSkipReason } from '../helpers/pcapng-reader.ts';
 import { startSessionFixture, type SessionFixture } from '../interop/session-fixture.ts';
 import { ensureUiBuilt, openUi, type UiSession } from '../../harness/browser.ts';
+import { TestPki } from '../../harness/test-pki.ts';
+import { startOpensslServer, type OpensslServer } from '../../harness/openssl-server.ts';
 
 const SHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
-const skip = browserSkipReason() ?? interopSkipReason();
+const skip = browserSkipReason() ?? interopSkipReason(['openssl']);
 
 describe('teaching views through a real wireguard-go peer', { skip }, () => {
   let fx: SessionFixture;
   let ui: UiSession;
   let page: Page;
+  let pki: TestPki;
+  let tls: OpensslServer;
+  let caPem: string;
   const dir = mkdtempSync(join(tmpdir(), 'wgweb-e2e-pcap-'));
 
   before(async () => {
     await ensureUiBuilt();
     fx = await startSessionFixture({ name: 'teach', session: false, servers: ['http', 'dns'] });
+    pki = await TestPki.create();
+    const ca = pki.ca('teach-ca', { cn: 'Teaching Intranet CA' });
+    caPem = ca.certPem;
+    // server.wgweb.test is the fixture DNS name of the peer's tunnel address.
+    const leaf = pki.leaf('teach-leaf', { issuer: ca, cn: 'server.wgweb.test', dns: ['server.wgweb.test'] });
+    tls = await startOpensslServer({ site: fx.peer, host: fx.peer.tunnelAddress4!, port: 443, cert: leaf, args: ['-tls1_3', '-alpn', 'http/1.1', '-www'] });
     ui = await openUi({ url: fx.relay.url });
     page = ui.page;
   });
   after(async () => {
     await ui?.close();
+    await tls?.close();
     await fx?.close();
+    pki?.cleanup();
     await closeAllNamespaces();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -128,6 +145,75 @@ describe('teaching views through a real wireguard-go peer', { skip }, () => {
       await page.getByRole('button', { name: 'Switch to light theme' }).click();
       await page.getByRole('tab', { name: 'Packets' }).click();
     }
+  });
+
+  test('an https fetch: the packet list names ClientHello (SNI) and ServerHello (version, suite), the timeline the certificate; the pcapng keys decrypt it in tshark', async () => {
+    await page.evaluate((pem) => window.wgweb.addTrustedCertificate(pem), caPem);
+    const text = await page.evaluate(async (u) => (await window.wgweb.fetch(u, { timeoutMs: 30_000 })).text(), 'https://server.wgweb.test/');
+    assert.match(text, /s_server/);
+
+    const rows = await page.evaluate(() => window.wgweb.capture.packets('tls'));
+    const hello = rows.find((r) => r.direction === 'out' && r.summary.tls?.messages[0] === 'Client Hello');
+    assert.ok(hello, JSON.stringify(rows.map((r) => r.summary.info)));
+    assert.equal(hello.summary.dstPort, 443);
+    assert.match(hello.summary.info, /^Client Hello \(SNI=server\.wgweb\.test, TLS 1\.3\/1\.2, ALPN http\/1\.1\)/);
+    const serverHello = rows.find((r) => r.direction === 'in' && r.summary.tls?.messages[0] === 'Server Hello');
+    assert.ok(serverHello, JSON.stringify(rows.map((r) => r.summary.info)));
+    assert.match(serverHello.summary.info, /^Server Hello \(TLS 1\.3, TLS_AES_128_GCM_SHA256\)/);
+    assert.ok(rows.some((r) => /Application Data \(encrypted/.test(r.summary.info)), 'encrypted records are named too');
+
+    // The list shows the rows, filtered with the tls word.
+    await page.getByRole('tab', { name: 'Packets' }).click();
+    const list = page.locator('wg-packet-list');
+    await list.getByLabel('Filter packets').fill('tls');
+    await list.locator('.tr .proto.TLS').first().waitFor();
+    await list.locator('.tr', { hasText: 'Client Hello (SNI=server.wgweb.test' }).first().click();
+    await list.getByLabel('Hex dump').waitFor();
+    assert.match((await list.locator('.detail').textContent()) ?? '', /Client Hello.*SNI server\.wgweb\.test, offers TLS 1\.3, TLS 1\.2, ALPN http\/1\.1/s);
+    await shot('packet-list-tls', 'wg-learn');
+    await list.getByRole('button', { name: 'Close' }).click();
+    await list.getByLabel('Filter packets').fill('');
+
+    // The timeline: the certificate is encrypted on the wire in TLS 1.3, but the worker knows it.
+    await page.getByRole('tab', { name: 'Handshake' }).click();
+    const timeline = page.locator('wg-handshake-timeline');
+    const cert = timeline.locator('li[data-type="tls-certificate-verified"]').last();
+    await cert.waitFor();
+    const certText = (await cert.textContent()) ?? '';
+    assert.match(certText, /Certificate: CN=server\.wgweb\.test/);
+    assert.match(certText, /issued by CN=Teaching Intranet CA/);
+    assert.match(certText, /verified/);
+    assert.match((await timeline.locator('li[data-type="tls-client-hello"]').last().textContent()) ?? '', /TLS ClientHello to server\.wgweb\.test \(SNI server\.wgweb\.test\)/);
+    assert.match((await timeline.locator('li[data-type="tls-server-hello"]').last().textContent()) ?? '', /TLS ServerHello: TLS 1\.3, TLS_AES_128_GCM_SHA256/);
+    assert.match((await timeline.locator('li[data-type="tls-established"]').last().textContent()) ?? '', /TLS established \(ALPN http\/1\.1\)/);
+    if (process.env.WGWEB_SCREENSHOTS) {
+      await timeline.locator('li[data-type="tls-client-hello"]').last().scrollIntoViewIfNeeded();
+      await shot('handshake-timeline-tls', 'wg-learn');
+    }
+    // Back to the packet list, where the next tests work.
+    await page.getByRole('tab', { name: 'Packets' }).click();
+
+    // The download carries the TLS keys (Decryption Secrets Block): tshark decrypts the request.
+    const tshark = tsharkPath();
+    if (!tshark) {
+      if (process.env.CI === 'true') assert.fail('tshark is missing (CI installs it)');
+      console.log('# tshark not installed: the TLS decryption was not checked');
+      return;
+    }
+    const file = await page.evaluate(async () => {
+      const f = await window.wgweb.capture.download('port 443');
+      let bin = '';
+      for (let i = 0; i < f.bytes.length; i += 0x8000) bin += String.fromCharCode(...f.bytes.subarray(i, i + 0x8000));
+      return btoa(bin);
+    });
+    const path = join(dir, 'https.pcapng');
+    writeFileSync(path, Buffer.from(file, 'base64'));
+    const r = spawnSync(tshark, ['-r', path, '-Y', 'http.request', '-T', 'fields', '-e', 'tls.handshake.extensions_server_name', '-e', 'http.request.method', '-e', 'http.host'], { encoding: 'utf8', timeout: 120_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /GET\tserver\.wgweb\.test/, `tshark decrypted no request: ${r.stdout}${r.stderr}`);
+    const sni = spawnSync(tshark, ['-r', path, '-Y', 'tls.handshake.type == 1', '-T', 'fields', '-e', 'tls.handshake.extensions_server_name'], { encoding: 'utf8', timeout: 120_000 });
+    assert.match(sni.stdout, /server\.wgweb\.test/);
+    assert.deepEqual(ui.errors, []);
   });
 
   test('the Download .pcapng button saves a file the reader opens', async () => {
