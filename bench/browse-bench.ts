@@ -22,21 +22,14 @@ import { closeAllNamespaces } from '../harness/netns.ts';
 import { startWireguardGoPeer } from '../harness/wireguard-go-peer.ts';
 import { startIntranetSite } from '../harness/intranet-site.ts';
 import { browserSkipReason, interopSkipReason } from '../harness/requirements.ts';
-import { DIST_UI, ensureUiBuilt, launchBrowser } from '../harness/browser.ts';
-import { formatEndpoint } from '../src/shared/ip-address.ts';
+import { ensureUiBuilt } from '../harness/browser.ts';
 import { startBenchChild } from './bench-child.ts';
-import { startRelayProcess } from '../harness/relay-process.ts';
+import { median, openConnectedApp } from './browser-tunnel-page.ts';
 import { lowerIsBetter, type BenchEntry, type BenchModule, type BenchOptions } from './bench-entry.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SITE_SCRIPT = fileURLToPath(new URL('../harness/servers/intranet-site.ts', import.meta.url));
 const SUBRESOURCES = 30;
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 async function run(options: BenchOptions): Promise<BenchEntry[]> {
   const reason = browserSkipReason() ?? interopSkipReason();
@@ -62,17 +55,7 @@ async function run(options: BenchOptions): Promise<BenchEntry[]> {
     );
     closers.push(() => direct.stop());
     const directBase = `http://127.0.0.1:${direct.match[1]}`;
-    const client = await peer.addClient();
-    const relay = await startRelayProcess({ allow: [formatEndpoint(peer.endpoint)], args: ['--static', DIST_UI], browse: true, logLevel: 'error' });
-    closers.push(() => relay.close());
-    const browser = await launchBrowser();
-    closers.push(() => browser.close());
-    const page = browser.page;
-    await page.goto(relay.url);
-    await page.waitForFunction(() => typeof window.wgweb === 'object');
-    await page.evaluate(() => window.wgweb.ready);
-    await page.evaluate((config) => window.wgweb.connect(config), client.config);
-    await page.waitForFunction(async () => (await window.wgweb.status())?.state === 'up', undefined, { polling: 100, timeout: 60_000 });
+    const page = await openConnectedApp(peer, closers);
 
     const tunnelLoad = (tag: string): Promise<number> =>
       page.evaluate(

@@ -24,6 +24,7 @@ const MODULES = [
   'tunnel-bench.ts',
   'browser-bench.ts',
   'browse-bench.ts',
+  'browse-websocket-bench.ts',
   'tls-bench.ts',
   'ssh-bench.ts',
   'websocket-bench.ts',
