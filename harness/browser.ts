@@ -42,6 +42,8 @@ export interface Browser {
 export interface LaunchOptions {
   viewport?: { width: number; height: number };
   colorScheme?: 'light' | 'dark';
+  /** Chromium flags besides CHROMIUM_ARGS (e.g. `--host-resolver-rules` for test names on loopback). */
+  extraArgs?: string[];
 }
 
 /** Launches Chromium with a fresh profile and opens one page. */
@@ -52,7 +54,7 @@ export async function launchBrowser(options: LaunchOptions = {}): Promise<Browse
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM_PATH,
       headless: true,
-      args: CHROMIUM_ARGS,
+      args: [...CHROMIUM_ARGS, ...(options.extraArgs ?? [])],
       viewport: options.viewport ?? { width: 1360, height: 900 },
       colorScheme: options.colorScheme ?? 'light',
       reducedMotion: 'reduce',

@@ -13,6 +13,7 @@
  * hostile script of A would.
  */
 import { describe, test, before, after } from 'node:test';
+import { createServer, type AddressInfo } from 'node:net';
 import assert from 'node:assert/strict';
 import type { Frame, Page } from 'playwright-core';
 import { browserSkipReason, interopSkipReason } from '../../harness/requirements.ts';
@@ -23,6 +24,7 @@ import { startRelay, type RelayHandle } from '../../src/node/relay/main.ts';
 import { createLogger } from '../../src/node/relay/log.ts';
 import { formatEndpoint } from '../../src/shared/ip-address.ts';
 import { ensureUiBuilt, openUi, type UiSession } from '../../harness/browser.ts';
+import { siteLabel } from '../../src/shared/site-origin.ts';
 
 const skip = browserSkipReason() ?? interopSkipReason();
 
@@ -210,6 +212,56 @@ describe('one browser origin per intranet site', { skip }, () => {
     } finally {
       await ui.close();
       await shared.close();
+    }
+  });
+});
+
+/** A loopback port free right now (the wildcard template must name the browse port before it listens). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+describe('one browser origin per intranet site under a wildcard name (--browse-domain)', { skip: browserSkipReason() }, () => {
+  test('each intranet site is framed on <label>.<browse domain>, a stable name of its own', async () => {
+    // Names under wgweb.test map to loopback in this Chromium only; Service Workers need a secure
+    // context, which https gives a deployment and the flag below gives these plain-http test names.
+    const browsePort = await freePort();
+    const appPort = await freePort();
+    const app = `http://app.wgweb.test:${appPort}`;
+    const relay = await startRelay({
+      port: appPort,
+      allowOrigins: [app],
+      logger: createLogger({ level: 'error' }),
+      browse: { port: browsePort, siteDomain: `http://*.wgweb.test:${browsePort}`, appOrigins: [app] },
+    });
+    let wild: UiSession | undefined;
+    try {
+      const expected = (intranet: string): string => `http://${siteLabel(intranet)}.wgweb.test:${browsePort}`;
+      // The flag takes exact origins (a wildcard was not honoured in our measurement).
+      const secure = [app, expected('http://10.9.0.1'), expected('http://10.9.0.2:8080')].join(',');
+      wild = await openUi({ url: `${app}/`, extraArgs: ['--host-resolver-rules=MAP *.wgweb.test 127.0.0.1', `--unsafely-treat-insecure-origin-as-secure=${secure}`] });
+      const p = wild.page;
+      const frameOrigin = async (): Promise<string> => {
+        const f = await (await p.locator('wg-browse iframe.viewport').elementHandle())?.contentFrame();
+        assert.ok(f, 'the viewport has a frame');
+        return new URL(f.url()).origin;
+      };
+      // Not connected: each frame shows the tunnel-down page, on its site's own name.
+      assert.equal((await p.evaluate((u) => window.wgweb.browse(u), 'http://10.9.0.1/')).error?.code, 'NOT_CONNECTED');
+      assert.equal(await frameOrigin(), expected('http://10.9.0.1'));
+      assert.equal((await p.evaluate((u) => window.wgweb.browse(u), 'http://10.9.0.2:8080/x')).error?.code, 'NOT_CONNECTED');
+      assert.equal(await frameOrigin(), expected('http://10.9.0.2:8080'));
+      assert.equal(await p.getByTestId('browse-shared-origin').count(), 0);
+    } finally {
+      await wild?.close();
+      await relay.close();
     }
   });
 });
