@@ -71,6 +71,7 @@ import { TOOL_NAMES, toolFailure, toolRecord, type HttpToolResult, type ToolName
 import { buildDiagnosticReport, type DiagnosticReport, type PeerCheck, type ReportRuntime } from './diagnostic-report.ts';
 import type { TcpSocket } from '../netstack/socket/tcp-socket.ts';
 import { describeTlsEvent } from './tls-event-text.ts';
+import { measureDirect, type TunnelVsDirectResult } from './direct-speed.ts';
 import { diagnoseHandshake } from './handshake-diagnosis.ts';
 
 /** Options for {@link Session.webSocket}. */
@@ -170,6 +171,7 @@ export class Session {
   /** What carries the relay sessions (reported in status().relay). */
   readonly relayCarrier: RelayCarrier;
   private readonly relayToken: string | undefined;
+  private readonly webSocketImpl: RelayWebSocketConstructor | undefined;
   private readonly publicKey: string;
   private established = false;
   private closed = false;
@@ -215,6 +217,7 @@ export class Session {
     this.relayImpl = options.WebSocketImpl ?? stream;
     this.relayCarrier = stream ? 'websocketstream' : 'websocket';
     this.relayToken = options.relayToken || undefined;
+    this.webSocketImpl = options.WebSocketImpl;
     // Every datagram comes from the relay transport, a view into a WebSocket message no one else
     // reads: the tunnel decrypts it in place instead of allocating a buffer per packet (#19).
     const { tunnel, net } = createStack(config, { ownsDatagrams: true });
@@ -850,6 +853,51 @@ export class Session {
       (e: unknown) => this.toolRuns.set('http', toolFailure('http', shown, at, e)),
     );
     return response;
+  }
+
+  /**
+   * Tunnel vs direct (direct-speed.ts): downloads `bytes` (default 8 MiB) straight from the relay's
+   * `/speed` endpoint, then the same amount from `url` through the tunnel (a host inside it, e.g.
+   * `http://10.0.0.1/bytes/8388608`), one after the other; each timed from the first response to
+   * the last byte. The tunnel figure as a percentage of the direct one says what the tunnel costs.
+   * @throws {WgwebError} RELAY_REFUSED (the relay's speed test is off, needs a token, or the client
+   *   is at its limit), USAGE when `url` answers an error or gives fewer than `bytes` bytes, the fetch's errors.
+   */
+  tunnelVsDirect(url: string, options: { bytes?: number; signal?: AbortSignal } = {}): Promise<TunnelVsDirectResult> {
+    return this.trackTool('compare', reportUrl(url), () => this.tunnelVsDirectRun(url, options));
+  }
+
+  private async tunnelVsDirectRun(url: string, options: { bytes?: number; signal?: AbortSignal }): Promise<TunnelVsDirectResult> {
+    this.checkOpen();
+    const bytes = options.bytes ?? 8 * 1024 * 1024;
+    if (!Number.isSafeInteger(bytes) || bytes < 1024 || bytes > 1024 ** 3) throw new RangeError(`the transfer size must be 1 KiB to 1 GiB, not ${bytes}`);
+    const relay = this.currentRelayUrl();
+    const direct = await measureDirect({ relayUrl: relay, bytes, WebSocketImpl: this.webSocketImpl, token: this.relayToken, now, signal: options.signal });
+    const response = await this.fetch(url, { signal: options.signal });
+    if (!response.ok) {
+      await response.body?.cancel().catch(() => {});
+      throw new WgwebError(ErrorCode.USAGE, `${reportUrl(url)} answered ${response.status} ${response.statusText}: give a URL that serves at least ${bytes} bytes`, { status: response.status });
+    }
+    const started = now();
+    let received = 0;
+    let lastByteAt = started;
+    const reader = response.body!.getReader();
+    try {
+      while (received < bytes) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        received += value.byteLength;
+        lastByteAt = now();
+      }
+    } finally {
+      if (received >= bytes) await reader.cancel().catch(() => {});
+      reader.releaseLock();
+    }
+    if (received < bytes) throw new RangeError(`${reportUrl(url)} gave ${received} bytes, fewer than the ${bytes} the direct download moved: give a URL with at least that many (e.g. /bytes/${bytes} on the demo or test server)`);
+    const ms = Math.max(0.001, lastByteAt - started);
+    const tunnel = { bytes: received, ms: Math.round(ms * 10) / 10, bitsPerSecond: Math.round((received * 8 * 1000) / ms) };
+    const percent = Math.round((tunnel.bitsPerSecond / Math.max(1, direct.bitsPerSecond)) * 1000) / 10;
+    return { bytes, relay: relay.split('?')[0], url: reportUrl(url), direct, tunnel, percent };
   }
 
   /** Connection quality over time: the samples kept so far (quality-history.ts), oldest first. */

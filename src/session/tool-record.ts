@@ -11,6 +11,7 @@
  */
 import { formatBitrate } from '../protocols/iperf3/iperf3-format.ts';
 import type { DnsQueryResult, DnsResult, Iperf3Result, MtuResult, PingSummary, PortCheckResult, TcpingResult, TracerouteResult } from './session-types.ts';
+import type { TunnelVsDirectResult } from './direct-speed.ts';
 
 /** The tools whose last result the report shows, in the order it shows them. */
 export const TOOL_NAMES = ['ping', 'dns', 'ports', 'mtu', 'traceroute', 'iperf3', 'http', 'compare'] as const;
@@ -115,6 +116,10 @@ export function summarizeTool(tool: ToolName, target: string, r: unknown): strin
     case 'http': {
       const h = r as HttpToolResult;
       return `${h.method} ${h.url}: ${h.status} ${h.statusText}${h.contentType ? `, ${h.contentType}` : ''} in ${ms(h.elapsedMs)}`;
+    }
+    case 'compare': {
+      const c = r as TunnelVsDirectResult;
+      return `tunnel ${formatBitrate(c.tunnel.bitsPerSecond)} (${c.url}) vs direct ${formatBitrate(c.direct.bitsPerSecond)} (${c.relay}), ${c.bytes} bytes each: the tunnel is ${c.percent}% of direct`;
     }
     default:
       return target;

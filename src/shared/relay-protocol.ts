@@ -447,6 +447,25 @@ export function parseRelayEndpoint(text: string): Endpoint {
  * @throws {RangeError} when `endpoint` is not a valid endpoint.
  */
 export function buildRelayUrl(base: string, endpoint: Endpoint | string): string {
+  const url = relayWebSocketBase(base);
+  const ep = typeof endpoint === 'string' ? parseRelayEndpoint(endpoint) : endpoint;
+  const problem = checkEndpointHost(ep.host);
+  if (problem) throw new RangeError(problem);
+  if (!Number.isInteger(ep.port) || ep.port < 1 || ep.port > 65535) throw new RangeError(`${ep.port} is not a port (1 to 65535)`);
+  if (!url.pathname.endsWith(RELAY_PATH)) {
+    url.pathname = (url.pathname.endsWith('/') ? url.pathname : `${url.pathname}/`) + RELAY_PATH.slice(1);
+  }
+  url.hash = '';
+  url.searchParams.set(RELAY_ENDPOINT_PARAM, formatEndpoint(ep));
+  return url.toString();
+}
+
+/**
+ * A relay URL as given (page, ws(s) or `/wg` URL) as a WebSocket URL: `http:` → `ws:`, `https:` →
+ * `wss:`; the path is left for the caller (buildRelayUrl, buildSpeedUrl in speed-protocol.ts).
+ * @throws {TypeError} when `base` is not an http(s)/ws(s) URL.
+ */
+export function relayWebSocketBase(base: string): URL {
   let url: URL;
   try {
     url = new URL(base);
@@ -458,16 +477,7 @@ export function buildRelayUrl(base: string, endpoint: Endpoint | string): string
   else if (url.protocol !== 'ws:' && url.protocol !== 'wss:') {
     throw new TypeError(`"${base}" is not a relay URL: use ws:, wss:, http: or https:`);
   }
-  const ep = typeof endpoint === 'string' ? parseRelayEndpoint(endpoint) : endpoint;
-  const problem = checkEndpointHost(ep.host);
-  if (problem) throw new RangeError(problem);
-  if (!Number.isInteger(ep.port) || ep.port < 1 || ep.port > 65535) throw new RangeError(`${ep.port} is not a port (1 to 65535)`);
-  if (!url.pathname.endsWith(RELAY_PATH)) {
-    url.pathname = (url.pathname.endsWith('/') ? url.pathname : `${url.pathname}/`) + RELAY_PATH.slice(1);
-  }
-  url.hash = '';
-  url.searchParams.set(RELAY_ENDPOINT_PARAM, formatEndpoint(ep));
-  return url.toString();
+  return url;
 }
 
 /** The outcome of {@link parseRelayRequest}. */

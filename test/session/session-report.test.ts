@@ -60,3 +60,26 @@ test('after ping, a port check and a fetch, the report holds each result, the qu
     await demo.close();
   }
 });
+
+test('tunnel vs direct: the same download straight from the relay\'s /speed and through the tunnel, both positive, kept for the report', async () => {
+  const demo = await DemoPeer.start({ sweepIntervalMs: 0 });
+  const relay = await startRelay({ host: '127.0.0.1', port: 0, logger: silentLogger, browse: false, staticDirs: [], allow: [formatEndpoint(demo.endpoint)] });
+  const session = await Session.start({ configText: demo.register('compare').config, relayUrl: relay.wsUrl, WebSocketImpl: WS, relayBatching: false });
+  try {
+    await session.waitForHandshake(15_000);
+    const bytes = 1024 * 1024;
+    const r = await session.tunnelVsDirect(`http://10.44.0.1/bytes/${bytes}`, { bytes });
+    assert.equal(r.direct.bytes, bytes);
+    assert.equal(r.tunnel.bytes >= bytes, true);
+    assert.ok(r.direct.bitsPerSecond > 0 && r.tunnel.bitsPerSecond > 0, JSON.stringify(r));
+    assert.equal(r.percent, Math.round((r.tunnel.bitsPerSecond / r.direct.bitsPerSecond) * 1000) / 10);
+    const record = session.toolResults().find((t) => t.tool === 'compare');
+    assert.ok(record?.ok);
+    assert.match(record!.summary, /^tunnel [\d.]+ [kMG]?bit\/s .* vs direct [\d.]+ [kMG]?bit\/s .*: the tunnel is [\d.]+% of direct$/);
+    await assert.rejects(session.tunnelVsDirect('http://10.44.0.1/bytes/2000', { bytes: 4096 }), /gave 2000 bytes, fewer than the 4096/);
+  } finally {
+    await session.close();
+    await relay.close();
+    await demo.close();
+  }
+});

@@ -17,7 +17,7 @@
  *   const { report, html } = await wgweb.report()   // the diagnostic report, keys redacted
  */
 import { ErrorCode, WgwebError } from '../../shared/errors.ts';
-import type { DiagnosticReport, QualityHistorySnapshot } from '../worker/tunnel-api.ts';
+import type { DiagnosticReport, QualityHistorySnapshot, TunnelVsDirectResult } from '../worker/tunnel-api.ts';
 import type { DnsQueryResult, DnsRecordType, DnsResult, Iperf3Options, LookupType, PortCheckResult, Iperf3Progress, Iperf3Result, PingReply, PingSummary, TcpingResult, SessionEvent, TraceHop, TracerouteCallOptions, TracerouteResult, TunnelStatus } from '../worker/tunnel-api.ts';
 import { toWgwebError, type TunnelRequestInit } from './tunnel-client.ts';
 import { parsePortList } from '../../shared/port-list.ts';
@@ -47,6 +47,8 @@ export interface AutomationTarget {
   /** The diagnostic report (TunnelController.report); absent: wgweb.report rejects. */
   report?(): Promise<{ report: DiagnosticReport; html: string }>;
   traceroute?(host: string, options: TracerouteCallOptions, onHop: (hop: TraceHop) => void): Promise<TracerouteResult>;
+  /** Tunnel vs direct (TunnelController.compare); absent: wgweb.compare rejects. */
+  compare?(url: string, options: { bytes?: number }): Promise<TunnelVsDirectResult>;
   addTrustedCertificate?(pem: string): Promise<{ subject: string; sha256: string }[]>;
   allowLegacyTls?(host: string, allow: boolean): Promise<void>;
   fetch(url: string, init: TunnelRequestInit): Promise<Response>;
@@ -159,6 +161,12 @@ export interface WgwebAutomation {
    * { kind: 'timeout' }] }`. Resolves with every hop and `reached`.
    */
   traceroute(host: string, options?: TracerouteCallOptions, onHop?: (hop: TraceHop) => void): Promise<TracerouteResult>;
+  /**
+   * Tunnel vs direct: `bytes` (default 8 MiB) straight from the relay's `/speed` endpoint, then the
+   * same from `url` (inside the tunnel, e.g. `http://10.0.0.1/bytes/8388608`) through the tunnel.
+   * Resolves with `{ direct, tunnel, percent }` (bits per second, ms, the tunnel as % of direct).
+   */
+  compare(url: string, options?: { bytes?: number }): Promise<TunnelVsDirectResult>;
   /**
    * A WebSocket through the tunnel that behaves as the browser's own (`readyState`, `send`,
    * `close`, open/message/error/close events). Throws a SyntaxError DOMException for a bad URL
@@ -315,6 +323,13 @@ export function createAutomation(target: AutomationTarget): WgwebAutomation {
       coded(async () => {
         if (!target.quality) throw usage('wgweb.quality is not available here');
         return target.quality();
+      }),
+    compare: (url, options = {}) =>
+      coded(async () => {
+        if (typeof url !== 'string' || !url.trim()) throw usage('wgweb.compare(url, { bytes }?): url must be a download inside the tunnel, e.g. http://10.0.0.1/bytes/8388608');
+        if (typeof options !== 'object' || options === null) throw usage('wgweb.compare: options must be an object such as { bytes: 8388608 }');
+        if (!target.compare) throw usage('wgweb.compare is not available here');
+        return target.compare(url.trim(), { bytes: options.bytes });
       }),
     report: () =>
       coded(async () => {

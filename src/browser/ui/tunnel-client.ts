@@ -43,6 +43,7 @@ import {
   type QualityHistorySnapshot,
   type DiagnosticReport,
   type ToolRecord,
+  type TunnelVsDirectResult,
 } from '../worker/tunnel-api.ts';
 import type { CapturePage, CaptureRow, CaptureRowsQuery, CaptureStatus } from '../capture/capture-api.ts';
 
@@ -147,6 +148,11 @@ export class TunnelClient {
   /** The diagnostic report of the current (or last) session: its data and its HTML page. */
   report(page: { wgwebVersion?: string; userAgent?: string } = {}): Promise<{ report: DiagnosticReport; html: string }> {
     return coded(() => this.#api.report(page));
+  }
+
+  /** Tunnel vs direct: the same download straight from the relay and through the tunnel. */
+  compare(url: string, options: { bytes?: number } = {}, signal?: AbortSignal): Promise<TunnelVsDirectResult> {
+    return this.#cancellable(signal, (id) => this.#api.compare(url, options, id));
   }
 
   /** Keeps a result made on the page as that tool's last run, for the report. */

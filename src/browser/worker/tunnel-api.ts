@@ -56,6 +56,8 @@ export type {
 export type { QualityHistorySnapshot, QualitySample } from '../../session/quality-history.ts';
 export type { DiagnosticReport } from '../../session/diagnostic-report.ts';
 export type { ToolRecord, ToolName } from '../../session/tool-record.ts';
+export type { TunnelVsDirectResult } from '../../session/direct-speed.ts';
+import type { TunnelVsDirectResult } from '../../session/direct-speed.ts';
 import type { QualityHistorySnapshot } from '../../session/quality-history.ts';
 import type { DiagnosticReport } from '../../session/diagnostic-report.ts';
 import type { ToolRecord } from '../../session/tool-record.ts';
@@ -254,6 +256,11 @@ export interface TunnelApi extends CaptureApi {
    * passes the app's version and the browser's user agent. Rejects NOT_CONNECTED before any connect.
    */
   report(page?: { wgwebVersion?: string; userAgent?: string }): Promise<{ report: DiagnosticReport; html: string }>;
+  /**
+   * Tunnel vs direct (Session.tunnelVsDirect): `bytes` straight from the relay's `/speed`, then the
+   * same from `url` through the tunnel; both rates and the tunnel as a percentage of direct.
+   */
+  compare(url: string, options?: { bytes?: number }, operationId?: string): Promise<TunnelVsDirectResult>;
   /** Keeps a result the page made (the tunnel-vs-direct comparison) as that tool's last run, for the report. */
   recordToolResult(record: ToolRecord): Promise<void>;
   /** Cancels the operation started with this id: it rejects with code `ABORTED`. */

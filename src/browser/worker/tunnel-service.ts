@@ -52,6 +52,7 @@ import type { DiagnosticReport, ReportRuntime } from '../../session/diagnostic-r
 import { renderReportHtml } from '../../session/report-html.ts';
 import type { QualityHistorySnapshot } from '../../session/quality-history.ts';
 import type { ToolRecord } from '../../session/tool-record.ts';
+import type { TunnelVsDirectResult } from '../../session/direct-speed.ts';
 import type { ConnectOptions, SshOpenOptions, SshOpenResult, SshOutputEvent, TraceHop, TracerouteCallOptions, TracerouteResult } from './tunnel-api.ts';
 
 /** The part of `Session` (src/session/session.ts) this service uses. */
@@ -84,6 +85,8 @@ export interface SessionLike extends SshSessionLike {
   report?(runtime: ReportRuntime): DiagnosticReport;
   /** Keeps a result made on the page (the tunnel-vs-direct comparison) for the report. */
   recordToolResult?(record: ToolRecord): void;
+  /** Tunnel vs direct (Session.tunnelVsDirect); optional so that test doubles may leave it out. */
+  tunnelVsDirect?(url: string, options?: { bytes?: number; signal?: AbortSignal }): Promise<TunnelVsDirectResult>;
   close(): Promise<void>;
 }
 
@@ -453,6 +456,16 @@ export class TunnelService implements TunnelApi {
     } catch (e) {
       throw toPlainError(e);
     }
+  }
+
+  async compare(url: string, options: { bytes?: number } = {}, operationId?: string): Promise<TunnelVsDirectResult> {
+    if (typeof url !== 'string' || url.trim() === '') throw usage('compare: give the URL of a download inside the tunnel (e.g. http://10.0.0.1/bytes/8388608)');
+    const bytes = options?.bytes;
+    if (bytes !== undefined && (!Number.isSafeInteger(bytes) || bytes < 1024 || bytes > 1024 ** 3)) throw usage('compare: bytes must be 1024 to 1073741824');
+    const session = this.#requireSession();
+    if (!session.tunnelVsDirect) throw usage('compare: this session cannot compare');
+    const run = session.tunnelVsDirect.bind(session);
+    return this.#run(operationId, (signal) => run(url.trim(), { bytes, signal }));
   }
 
   async recordToolResult(record: ToolRecord): Promise<void> {

@@ -101,6 +101,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: () => import('./commands/iperf3-command.ts'),
   },
   {
+    name: 'compare',
+    summary: 'Compare a download through the tunnel with the same download straight from the relay',
+    load: () => import('./commands/compare-command.ts'),
+  },
+  {
     name: 'report',
     summary: 'Check each peer and write a diagnostic report (HTML and JSON, keys left out)',
     load: () => import('./commands/report-command.ts'),

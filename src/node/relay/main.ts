@@ -16,6 +16,7 @@ import { OriginPolicy } from './origin-policy.ts';
 import { RelayMetrics, startMetricsListener, type MetricsListener } from './relay-metrics.ts';
 import { isLoopbackHost } from '../demo/demo-mode.ts';
 import { RelayAuth, type RelayAuthOptions } from './relay-auth.ts';
+import { DEFAULT_SPEED_MAX_BYTES } from '../../shared/speed-protocol.ts';
 // --- demo (demo/, docs/demo.md): the built-in demo peer; loaded lazily when on -------------------
 import { demoDisabledRoutes } from '../demo/demo-mode.ts';
 import type { DemoOptions, DemoPeer } from '../demo/index.ts';
@@ -128,6 +129,12 @@ export interface RelayOptions {
   warnIfNoRules?: boolean;
   /** Monotonic clock (ms) for rate limiting and idle time; default performance.now. */
   now?: () => number;
+  /**
+   * The `/speed` endpoint for "tunnel vs direct" (docs/relay.md): on by default with at most
+   * 64 MiB per request; `false` turns it off. Each test counts in the per-client session limit and,
+   * with auth, needs a token like a session.
+   */
+  speedTest?: boolean | { maxBytes?: number };
   /**
    * Start the built-in demo peer (docs/demo.md) and serve `/api/demo/*`; default off here (the
    * `wgweb relay` command turns it on for loopback listens). Its UDP endpoint is allowed.
@@ -299,6 +306,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayHandl
     routes,
     log,
     now,
+    ...(options.speedTest === false ? {} : { speedTest: { maxBytes: positiveInt('speedTest.maxBytes', typeof options.speedTest === 'object' ? options.speedTest.maxBytes : undefined, DEFAULT_SPEED_MAX_BYTES) } }),
   });
   source = server;
   let bound: { host: string; port: number };

@@ -18,7 +18,7 @@ import { WgwebError } from '../../shared/errors.ts';
 import { prefixContains, type Endpoint } from '../../shared/ip-address.ts';
 import { RelayCloseCode, readRelayToken } from '../../shared/relay-protocol.ts';
 import { parseAllowRule, unmapIpv4 } from './destination-policy.ts';
-import { checkTokenSecret, verifyRelayToken } from './relay-token.ts';
+import { checkTokenSecret, verifyRelayToken, type RelayTokenClaims } from './relay-token.ts';
 import { tryParseIp } from '../../shared/ip-address.ts';
 
 /** The authentication modes. */
@@ -156,25 +156,40 @@ export class RelayAuth {
    * `endpoint` (as the client named it). Does not take a cap slot: see {@link acquire}.
    */
   check(protocolHeader: string | undefined, endpoint: Endpoint): AuthDecision {
-    if (this.mode === 'none') return { ok: true, grant: { label: 'none' } };
-    const { token, ambiguous } = readRelayToken(protocolHeader);
-    if (ambiguous) return { ok: false, code: RelayCloseCode.AUTH_FAILED, reason: 'more than one token offered' };
-    if (!token) return { ok: false, code: RelayCloseCode.AUTH_REQUIRED, reason: 'this relay requires an access token' };
-    if (this.mode === 'static') {
-      const d = digest(token);
-      if (!this.digests.has(d)) return { ok: false, code: RelayCloseCode.AUTH_FAILED, reason: 'unknown access token' };
-      return { ok: true, grant: { label: `static:${d.slice(0, 8)}` } };
-    }
-    const v = verifyRelayToken(this.secret!, token, Math.floor(this.clock() / 1000));
-    if (!v.ok) return { ok: false, code: RelayCloseCode.AUTH_FAILED, reason: v.problem };
-    const c = v.claims;
-    if (c.allow && !c.allow.some((r) => ruleCoversNamedEndpoint(r, endpoint))) {
+    const { decision, claims } = this.verify(protocolHeader);
+    if (decision.ok && claims?.allow && !claims.allow.some((r) => ruleCoversNamedEndpoint(r, endpoint))) {
       return { ok: false, code: RelayCloseCode.AUTH_FAILED, reason: 'the token does not allow this endpoint' };
     }
+    return decision;
+  }
+
+  /**
+   * Decides whether a request that names no endpoint (the `/speed` test, relay-server.ts) carries
+   * an acceptable token: {@link check} without a signed token's `allow` rules, which are about
+   * WireGuard endpoints. Its `max_sessions` cap still counts (acquire).
+   */
+  checkToken(protocolHeader: string | undefined): AuthDecision {
+    return this.verify(protocolHeader).decision;
+  }
+
+  /** The token checks both share; `claims` of a valid signed token. */
+  private verify(protocolHeader: string | undefined): { decision: AuthDecision; claims?: RelayTokenClaims } {
+    if (this.mode === 'none') return { decision: { ok: true, grant: { label: 'none' } } };
+    const { token, ambiguous } = readRelayToken(protocolHeader);
+    if (ambiguous) return { decision: { ok: false, code: RelayCloseCode.AUTH_FAILED, reason: 'more than one token offered' } };
+    if (!token) return { decision: { ok: false, code: RelayCloseCode.AUTH_REQUIRED, reason: 'this relay requires an access token' } };
+    if (this.mode === 'static') {
+      const d = digest(token);
+      if (!this.digests.has(d)) return { decision: { ok: false, code: RelayCloseCode.AUTH_FAILED, reason: 'unknown access token' } };
+      return { decision: { ok: true, grant: { label: `static:${d.slice(0, 8)}` } } };
+    }
+    const v = verifyRelayToken(this.secret!, token, Math.floor(this.clock() / 1000));
+    if (!v.ok) return { decision: { ok: false, code: RelayCloseCode.AUTH_FAILED, reason: v.problem } };
+    const c = v.claims;
     const label = `signed:${(c.sub ?? c.jti ?? '?').slice(0, 64)}`;
     // Without a jti every token is its own key (its signature part).
     const key = c.jti ?? token.slice(token.lastIndexOf('.') + 1);
-    return { ok: true, grant: { label, cap: c.max_sessions ? { key, max: c.max_sessions } : undefined } };
+    return { decision: { ok: true, grant: { label, cap: c.max_sessions ? { key, max: c.max_sessions } : undefined } }, claims: c };
   }
 
   /** Takes one of the grant's session slots; false when its token is at its cap. */

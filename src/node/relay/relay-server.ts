@@ -42,6 +42,8 @@ import { setAppSecurityHeaders } from './app-security-headers.ts';
 import { capConnectionsPerClient, ClientCounter, requestClient } from './client-limits.ts';
 import type { OriginPolicy } from './origin-policy.ts';
 import type { AuthGrant, RelayAuth } from './relay-auth.ts';
+import { SPEED_PATH, parseSpeedRequest } from '../../shared/speed-protocol.ts';
+import { serveSpeedTest } from './speed-endpoint.ts';
 
 /**
  * Extra HTTP handlers tried before the static files (e.g. `/api/demo/config`). Return true when
@@ -76,6 +78,11 @@ export interface RelayServerConfig {
   readonly auth?: RelayAuth;
   /** Called once per ended session with its duration (the metrics' histogram). */
   readonly onSessionEnd?: (durationMs: number) => void;
+  /**
+   * The `/speed` endpoint (speed-endpoint.ts): the largest transfer per request; absent: off
+   * (404). Each test holds one of its client's session slots and, with auth, needs a token.
+   */
+  readonly speedTest?: { readonly maxBytes: number };
 }
 
 /** Relay-wide counters. */
@@ -330,6 +337,7 @@ export class RelayServer {
       this.count('DRAINING');
       return rejectUpgrade(socket, 503, 'relay draining');
     }
+    if ((req.url ?? '').split('?')[0] === SPEED_PATH) return this.onSpeedUpgrade(req, socket, head, client);
     const parsed = parseRelayRequest(req.url ?? '');
     if (!parsed.ok && parsed.status === 404) return rejectUpgrade(socket, 404, 'not found');
     const problem = upgradeProblem(req);
@@ -522,6 +530,70 @@ export class RelayServer {
       dropSlot();
       prep.udp?.close();
     }
+  }
+
+  /**
+   * `/speed?down=N|up=N` (speed-endpoint.ts): off → 404; over the relay's capacity → 503; then
+   * refusals as close codes after the upgrade, like sessions: origin, a bad request or a transfer
+   * over the limit (BAD_REQUEST), the token (with --auth), the client's session slots (the test
+   * holds one while it runs, so it counts in the per-client limits), the token's cap.
+   */
+  private onSpeedUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, client: string): void {
+    const speed = this.cfg.speedTest;
+    if (!speed) return rejectUpgrade(socket, 404, 'not found');
+    const problem = upgradeProblem(req);
+    if (problem) return rejectUpgrade(socket, 400, problem);
+    if (this.wss.clients.size + this.pendingUpgrades >= this.hardCap) {
+      this.count('OVERLOAD');
+      return rejectUpgrade(socket, 503, 'relay overloaded');
+    }
+    const ip = requestClient(req, this.cfg.trustProxy);
+    let refusal: { code: number; reason: string } | undefined;
+    const originProblem =
+      req.headers.origin === undefined ? undefined : (this.cfg.origins.hostProblem(req.headers.host) ?? this.cfg.origins.originProblem(req.headers.origin, req.headers.host));
+    if (originProblem) refusal = { code: RelayCloseCode.ORIGIN_NOT_ALLOWED, reason: originProblem };
+    const parsed = parseSpeedRequest(req.url ?? '', speed.maxBytes);
+    if (!refusal && !parsed.ok) refusal = { code: RelayCloseCode.BAD_REQUEST, reason: parsed.reason };
+    let grant: AuthGrant | undefined;
+    if (!refusal && this.cfg.auth) {
+      const a = this.cfg.auth.checkToken(headerText(req.headers['sec-websocket-protocol']));
+      if (a.ok) grant = a.grant;
+      else refusal = { code: a.code, reason: a.reason };
+    }
+    let slot = false;
+    if (!refusal) {
+      slot = this.clientSessions.tryAcquire(ip);
+      if (!slot) refusal = { code: RelayCloseCode.CLIENT_LIMIT, reason: `your address holds ${this.cfg.maxSessionsPerClient} sessions on this relay already` };
+    }
+    let tokenSlot = false;
+    if (!refusal && grant) {
+      tokenSlot = this.cfg.auth!.acquire(grant);
+      if (!tokenSlot) refusal = { code: RelayCloseCode.TOKEN_SESSION_LIMIT, reason: `this token holds ${grant.cap?.max} sessions on this relay already` };
+    }
+    const release = (): void => {
+      if (slot) this.clientSessions.release(ip);
+      if (tokenSlot && grant) this.cfg.auth?.release(grant);
+      slot = tokenSlot = false;
+    };
+    let accepted = false;
+    this.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+      accepted = true;
+      if (refusal || !parsed.ok) {
+        release();
+        const code = refusal?.code ?? RelayCloseCode.BAD_REQUEST;
+        this.count(CLOSE_NAMES[code] ?? String(code));
+        this.cfg.log.info('speed.refused', { client, code, reason: refusal?.reason });
+        ws.close(code, truncateCloseReason(refusal?.reason ?? 'bad request'));
+        return;
+      }
+      this.cfg.log.info('speed.start', { client, direction: parsed.direction, bytes: parsed.bytes, ...(grant && grant.label !== 'none' ? { auth: grant.label } : {}) });
+      void serveSpeedTest(ws, { direction: parsed.direction, bytes: parsed.bytes }).then((o) => {
+        release();
+        this.cfg.log.info('speed.end', { client, direction: o.direction, bytes: o.bytes, ms: o.ms, complete: o.complete });
+      });
+    });
+    // ws answers malformed upgrades itself (400) without calling back: give the slots back.
+    if (!accepted) release();
   }
 
   /** Liveness: a session that answered no ping (and sent nothing) since the last sweep is dropped. */

@@ -63,7 +63,7 @@ describe('top level: help, version, usage errors', () => {
   });
 
   test('the command table has the required commands', () => {
-    assert.deepEqual(COMMANDS.map((c) => c.name).sort(), ['dns', 'fetch', 'genkey', 'genpsk', 'iperf3', 'mtu', 'peer', 'ping', 'pubkey', 'relay', 'report', 'ssh', 'tcping', 'token', 'traceroute', 'up']);
+    assert.deepEqual(COMMANDS.map((c) => c.name).sort(), ['compare', 'dns', 'fetch', 'genkey', 'genpsk', 'iperf3', 'mtu', 'peer', 'ping', 'pubkey', 'relay', 'report', 'ssh', 'tcping', 'token', 'traceroute', 'up']);
   });
 
   test('an unknown command is a usage error with a suggestion, exit 2', async () => {
@@ -89,7 +89,7 @@ describe('top level: help, version, usage errors', () => {
   });
 
   test('every command in the table loads its module and shows its own help', async () => {
-    assert.deepEqual(COMMANDS.map((c) => c.name), ['relay', 'up', 'ping', 'mtu', 'traceroute', 'fetch', 'dns', 'tcping', 'ssh', 'iperf3', 'report', 'peer', 'token', 'genkey', 'pubkey', 'genpsk']);
+    assert.deepEqual(COMMANDS.map((c) => c.name), ['relay', 'up', 'ping', 'mtu', 'traceroute', 'fetch', 'dns', 'tcping', 'ssh', 'iperf3', 'compare', 'report', 'peer', 'token', 'genkey', 'pubkey', 'genpsk']);
     for (const { name } of COMMANDS) {
       const r = await wgweb(['help', name]);
       assert.equal(r.code, 0, `${name}: ${r.stderr}`);

@@ -228,6 +228,10 @@ export class WgApp extends LitElement implements AutomationTarget {
     return this.tunnel.report();
   }
 
+  compare(url: string, options: { bytes?: number }) {
+    return this.tunnel.compare(url, options);
+  }
+
   iperf3(host: string, options: Iperf3Options, onProgress: (p: Iperf3Progress) => void) {
     return this.tunnel.iperf3(host, options, onProgress);
   }

@@ -5,12 +5,13 @@
  *   the same geometry the report's SVG uses) ──▶ one small SVG: received/sent throughput on top,
  *   round-trip time below, red ticks where something was lost, clock times under the axis
  *   Download report (HTML | JSON) ──▶ tunnel.report() ──▶ a Blob saved as wgweb-report-<time>.html/.json
+ *   Tunnel vs direct: URL ──▶ tunnel.compare() ──▶ two bars (direct = 100 %) and the percentage
  *
  * No chart library: the chart is ~40 lines of Lit `svg` over the shared model (the whole card adds
  * a few KB to the page bundle).
  */
 import { LitElement, css, html, nothing, svg } from 'lit';
-import type { DiagnosticReport, QualityHistorySnapshot } from '../../worker/tunnel-api.ts';
+import type { DiagnosticReport, QualityHistorySnapshot, TunnelVsDirectResult } from '../../worker/tunnel-api.ts';
 import { qualityChartModel, sampleRttMs } from '../../../session/quality-chart.ts';
 import { formatBitrate } from '../../../protocols/iperf3/iperf3-format.ts';
 import { sharedStyles } from '../styles/shared-styles.ts';
@@ -20,6 +21,7 @@ import { saveFile } from '../controllers/capture-controller.ts';
 export interface QualitySource {
   quality(): Promise<QualityHistorySnapshot | null>;
   report(): Promise<{ report: DiagnosticReport; html: string }>;
+  compare(url: string, options?: { bytes?: number }): Promise<TunnelVsDirectResult>;
 }
 
 const POLL_MS = 5000;
@@ -33,6 +35,9 @@ export class WgQualityPanel extends LitElement {
     _snapshot: { state: true },
     _error: { state: true },
     _busy: { state: true },
+    _compare: { state: true },
+    _comparing: { state: true },
+    _compareError: { state: true },
   };
   static override styles = [
     sharedStyles,
@@ -90,6 +95,39 @@ export class WgQualityPanel extends LitElement {
         margin-right: 0.3rem;
         border-radius: 2px;
       }
+      .compare {
+        margin-top: 1rem;
+        padding-top: 0.75rem;
+        border-top: 1px dashed var(--wg-border);
+      }
+      .compare form {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.5rem;
+        align-items: flex-end;
+      }
+      .compare label {
+        flex: 1 1 14rem;
+        display: grid;
+        gap: 0.2rem;
+        font-size: 0.8125rem;
+      }
+      .bars {
+        display: grid;
+        grid-template-columns: max-content minmax(0, 1fr) max-content;
+        gap: 0.3rem 0.6rem;
+        align-items: center;
+        margin: 0.6rem 0 0.3rem;
+        font-size: 0.8125rem;
+      }
+      .bar {
+        height: 0.7rem;
+        border-radius: 2px;
+        background: var(--wg-accent);
+      }
+      .bar.direct {
+        background: var(--wg-muted);
+      }
       .actions {
         display: flex;
         flex-wrap: wrap;
@@ -105,6 +143,9 @@ export class WgQualityPanel extends LitElement {
   declare _snapshot: QualityHistorySnapshot | null;
   declare _error: string;
   declare _busy: boolean;
+  declare _compare: TunnelVsDirectResult | undefined;
+  declare _comparing: boolean;
+  declare _compareError: string;
   #timer: ReturnType<typeof setInterval> | undefined;
 
   constructor() {
@@ -113,6 +154,9 @@ export class WgQualityPanel extends LitElement {
     this._snapshot = null;
     this._error = '';
     this._busy = false;
+    this._compare = undefined;
+    this._comparing = false;
+    this._compareError = '';
   }
 
   override disconnectedCallback(): void {
@@ -158,6 +202,7 @@ export class WgQualityPanel extends LitElement {
       </div>
       <div class="card-body">
         ${samples.length ? this.#renderChart() : html`<p class="empty">${this.connected ? 'The first sample comes within 5 s of connecting.' : 'Connect to record throughput, round-trip time and loss over time (the last hour is kept).'}</p>`}
+        ${this.#renderCompare()}
         <div class="actions">
           <button type="button" data-testid="report-html" ?disabled=${this._busy} @click=${() => this.#download('html')}>Download report (HTML)</button>
           <button type="button" class="ghost" data-testid="report-json" ?disabled=${this._busy} @click=${() => this.#download('json')}>JSON</button>
@@ -192,6 +237,43 @@ export class WgQualityPanel extends LitElement {
         <span><span class="swatch" style="background:var(--wg-err)"></span>loss: ${last.tcpRetransmits} retransmits, ${last.relayDrops} relay drops</span>
         <span class="muted">${m.span}</span>
       </p>`;
+  }
+
+  #renderCompare() {
+    const r = this._compare;
+    const mbit = (bps: number): string => formatBitrate(bps);
+    return html`<div class="compare">
+      <form @submit=${this.#onCompare}>
+        <label
+          >Tunnel vs direct: a download inside the tunnel
+          <input name="url" type="url" required placeholder="http://10.0.0.1/bytes/8388608" aria-label="Download URL inside the tunnel" ?disabled=${!this.connected || this._comparing} />
+        </label>
+        <button type="submit" data-testid="compare-run" ?disabled=${!this.connected || this._comparing}>${this._comparing ? 'Comparing…' : 'Compare'}</button>
+      </form>
+      ${r
+        ? html`<div class="bars" data-testid="compare-result" role="group" aria-label="Tunnel vs direct">
+              <span>direct (this browser ↔ relay)</span><span class="bar direct" style="width:100%"></span><span class="mono" data-testid="compare-direct">${mbit(r.direct.bitsPerSecond)}</span>
+              <span>through the tunnel</span><span class="bar" style="width:${Math.min(100, Math.max(1, r.percent))}%"></span><span class="mono" data-testid="compare-tunnel">${mbit(r.tunnel.bitsPerSecond)}</span>
+            </div>
+            <p class="small" data-testid="compare-percent">The tunnel reaches <strong>${r.percent}%</strong> of the direct rate (${(r.bytes / 1048576).toFixed(r.bytes % 1048576 ? 2 : 0)} MiB each way, one after the other).</p>`
+        : html`<p class="muted small">Times the same download straight from the relay (its /speed endpoint) and through the tunnel (8 MiB; the URL must serve at least that, e.g. /bytes/8388608 on the demo site).</p>`}
+      ${this._compareError ? html`<p class="alert err" role="alert" data-testid="compare-error">${this._compareError}</p>` : nothing}
+    </div>`;
+  }
+
+  async #onCompare(e: SubmitEvent): Promise<void> {
+    e.preventDefault();
+    if (!this.tunnel) return;
+    const url = String(new FormData(e.target as HTMLFormElement).get('url') ?? '').trim();
+    this._comparing = true;
+    this._compareError = '';
+    try {
+      this._compare = await this.tunnel.compare(url, {});
+    } catch (err) {
+      this._compareError = (err as Error).message;
+    } finally {
+      this._comparing = false;
+    }
   }
 
   async #download(kind: 'html' | 'json'): Promise<void> {

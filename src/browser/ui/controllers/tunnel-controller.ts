@@ -32,6 +32,7 @@ import type {
   QualityHistorySnapshot,
   DiagnosticReport,
   ToolRecord,
+  TunnelVsDirectResult,
 } from '../../worker/tunnel-api.ts';
 import { APP_VERSION } from '../lib/app-version.ts';
 import { TunnelClient, toWgwebError, type TunnelFetchResult, type TunnelRequestInit } from '../tunnel-client.ts';
@@ -292,6 +293,15 @@ export class TunnelController implements ReactiveController, TunnelTools, Tunnel
   async report(): Promise<{ report: DiagnosticReport; html: string }> {
     await this.ready;
     return this.#guard(this.#requireClient().report({ wgwebVersion: APP_VERSION, userAgent: navigator.userAgent }));
+  }
+
+  /** Tunnel vs direct (Session.tunnelVsDirect), with a line in the event log. */
+  async compare(url: string, options: { bytes?: number } = {}, signal?: AbortSignal): Promise<TunnelVsDirectResult> {
+    return this.#tool(`compare ${redactUrl(url)}`, async (client) => {
+      const r = await client.compare(url, options, signal);
+      this.#appLog('info', 'compare', `Tunnel vs direct, ${r.bytes} bytes: tunnel ${(r.tunnel.bitsPerSecond / 1e6).toFixed(1)} Mbit/s, direct ${(r.direct.bitsPerSecond / 1e6).toFixed(1)} Mbit/s: the tunnel is ${r.percent}% of direct`);
+      return r;
+    });
   }
 
   /** Keeps a result made on the page (the tunnel-vs-direct comparison) for the report. */

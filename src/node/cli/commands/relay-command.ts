@@ -83,6 +83,8 @@ export const spec = {
       description: 'one browse origin per intranet site under a wildcard name, https://*.browse.example.com (wildcard DNS and certificate to this relay, under the app\'s own domain; see docs/relay.md)',
     },
     'no-browse': { type: 'boolean', description: 'no browse view origin' },
+    'no-speed-test': { type: 'boolean', description: "no /speed endpoint (the app's tunnel-vs-direct comparison; with --auth it needs a token anyway)" },
+    'speed-test-max': { type: 'integer', min: 1024, max: 1024 ** 3, valueName: 'BYTES', description: 'largest transfer one /speed request may ask for (default 67108864, 64 MiB)' },
     auth: {
       type: 'string',
       valueName: 'MODE',
@@ -231,6 +233,7 @@ function relayOptions(values: OptionValues<typeof spec>): RelayOptions {
             sites: values['browse-sites'],
             siteDomain: values['browse-domain'],
           },
+      speedTest: values['no-speed-test'] ? false : { maxBytes: values['speed-test-max'] },
     };
   } catch (e) {
     if (e instanceof WgwebError) throw e;
