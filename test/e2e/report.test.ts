@@ -54,9 +54,15 @@ describe('the diagnostic report from the browser through a real wireguard-go pee
     assert.equal(summary.received, 3);
     const size = await page.evaluate(async (u) => (await (await window.wgweb.fetch(u)).arrayBuffer()).byteLength, fx.http.url('/bytes/200000'));
     assert.equal(size, 200_000);
-    // One sample every 5 s: the first is due within 5 s of connecting; bounded wait.
-    await page.waitForFunction(async () => ((await window.wgweb.quality())?.samples.length ?? 0) >= 1, undefined, { polling: 250, timeout: 15_000 });
-    const q = (await page.evaluate(() => window.wgweb.quality()))!;
+    // One sample every 5 s: the first after the traffic is due within 5 s; a bounded wait that
+    // says what it saw (waitForFunction would not await an async predicate).
+    const deadline = Date.now() + 15_000;
+    let q = (await page.evaluate(() => window.wgweb.quality()))!;
+    while (!q.samples.some((s) => s.rxBps > 0)) {
+      assert.ok(Date.now() < deadline, `no sample with traffic within 15 s: ${JSON.stringify(q)}`);
+      await new Promise((r) => setTimeout(r, 250));
+      q = (await page.evaluate(() => window.wgweb.quality()))!;
+    }
     assert.equal(q.intervalMs, 5000);
     assert.ok(q.samples.some((s) => s.rxBps > 0), JSON.stringify(q.samples));
     const chart = page.getByTestId('quality-chart');
