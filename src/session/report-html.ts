@@ -44,7 +44,7 @@ export function renderReportHtml(r: DiagnosticReport): string {
   parts.push(`<h1>wgweb diagnostic report</h1>`);
   parts.push(`<p class="muted">Made ${esc(r.generatedAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC'))} by wgweb ${esc(r.runtime.wgwebVersion)} (${esc(r.runtime.kind)}) · ${esc(r.runtime.userAgent)}</p>`);
   parts.push(`<p>Tunnel: <span class="state ${up ? 'ok' : 'bad'}" id="tunnel-state">${esc(s.state)}</span> · relay ${esc(s.relay.url)} (${esc(s.relay.state)}${s.relay.rttMs !== undefined ? `, opened in ${esc(s.relay.rttMs)} ms` : ''}) · ${s.peers.length} peer${s.peers.length === 1 ? '' : 's'}</p>`);
-  parts.push(`<p class="muted">Keys: ${esc(r.config.redacted.join(' and '))} are not in this report (shown as (redacted)); public keys are.</p>`);
+  parts.push(`<p class="muted">Keys: ${esc(r.config.redacted.join(' and '))} ${r.config.redacted.length === 1 ? 'is' : 'are'} not in this report (shown as (redacted)); public keys are.</p>`);
 
   parts.push(section('config', 'Configuration', `<pre>${esc(r.config.text)}</pre>`));
 

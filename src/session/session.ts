@@ -893,7 +893,7 @@ export class Session {
       if (received >= bytes) await reader.cancel().catch(() => {});
       reader.releaseLock();
     }
-    if (received < bytes) throw new RangeError(`${reportUrl(url)} gave ${received} bytes, fewer than the ${bytes} the direct download moved: give a URL with at least that many (e.g. /bytes/${bytes} on the demo or test server)`);
+    if (received < bytes) throw new WgwebError(ErrorCode.USAGE, `${reportUrl(url)} gave ${received} bytes, fewer than the ${bytes} the direct download moved: give a URL with at least that many (e.g. /bytes/${bytes} on the demo or test server)`, { received, bytes });
     const ms = Math.max(0.001, lastByteAt - started);
     const tunnel = { bytes: received, ms: Math.round(ms * 10) / 10, bitsPerSecond: Math.round((received * 8 * 1000) / ms) };
     const percent = Math.round((tunnel.bitsPerSecond / Math.max(1, direct.bitsPerSecond)) * 1000) / 10;

@@ -215,7 +215,8 @@ export class WgQualityPanel extends LitElement {
 
   #renderChart() {
     const samples = this._snapshot!.samples;
-    const m = qualityChartModel(samples, { width: 600, clock: localClock });
+    // Wide: the card spans the page, and SVG text scales with the drawing.
+    const m = qualityChartModel(samples, { width: 1000, clock: localClock });
     const t = m.throughputBand;
     const b = m.rttBand;
     const last = samples[samples.length - 1];
