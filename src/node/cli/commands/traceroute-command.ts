@@ -15,7 +15,7 @@ export const spec = {
   summary: 'Show the routers between a WireGuard tunnel and a host (UDP or ICMP probes, like traceroute).',
   options: {
     ...TUNNEL_OPTIONS,
-    deadline: { ...TUNNEL_OPTIONS.deadline, description: 'end the whole command (exit 1) after this long; 0 for no limit (default: handshake + max hops × probes × wait + 10 s)' },
+    deadline: { ...TUNNEL_OPTIONS.deadline, description: 'end the whole command (exit 1) after this long; 0 for no limit (default: handshake + max hops × (probes × wait + a name lookup) + 10 s)' },
     'max-hops': { type: 'integer', short: 'm', valueName: 'N', min: 1, max: 255, description: 'highest TTL / hop limit tried (default 30)' },
     queries: { type: 'integer', short: 'q', valueName: 'N', min: 1, max: 10, description: 'probes per hop (default 3)' },
     wait: { type: 'number', short: 'w', valueName: 'SECONDS', min: 0.01, max: 60, description: 'wait for each probe (default 3)' },
@@ -37,7 +37,9 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   const wait = values.wait ?? 3;
   if (values.icmp && values.udp) throw new UsageError('traceroute', '-I (ICMP) and -U (UDP) exclude each other');
   const method = values.icmp ? 'icmp' : 'udp';
-  return guardTunnelCommand('traceroute', values, io, (values['handshake-timeout'] ?? 15) + maxHops * probesPerHop * wait + 10, async (io, track) => {
+  // Each hop may also wait for one PTR lookup (Session.traceroute bounds it to min(wait, 2 s)).
+  const names = values.numeric ? 0 : maxHops * Math.min(wait, 2);
+  return guardTunnelCommand('traceroute', values, io, (values['handshake-timeout'] ?? 15) + maxHops * probesPerHop * wait + names + 10, async (io, track) => {
     const session = await openTunnel('traceroute', values, io, track);
     try {
       const probes = method === 'icmp' ? 'ICMP echo' : `UDP to port ${values.port ?? TRACEROUTE_BASE_PORT}+`;
