@@ -3,7 +3,7 @@
  * served in the namespace of a real wireguard-go peer, used in headless Chromium as a user would:
  *
  *   lighttpd (Basic, Digest MD5/SHA-256)  the app's login dialog: wrong password, cancel, sign in; URL credentials
- *   Transmission web UI                    Basic auth through the dialog, then its RPC (409 session id dance) lists a torrent
+ *   Transmission web UI                    Basic auth through the dialog, then its RPC (sync XHR made async; 409 session id dance) lists a torrent
  *   Prometheus                             a query in its UI (/graph) shows the scraped series
  *   Jupyter Notebook                       open a notebook, run a cell through the kernel's WebSocket, see "42"
  *   Syncthing                              its AngularJS GUI reads the CSRF token from document.cookie
@@ -106,13 +106,12 @@ describe('real intranet applications in the browse view', { skip }, () => {
     assert.equal((await frame.locator('body').textContent())?.trim(), 'secret /digest-md5/index.txt');
   });
 
-  // Known failure (#14): the login and the page load work, but Transmission 3.00's web UI starts with
-  // *synchronous* XHR POSTs (transmission.js: loadDaemonPrefs(async = false)), which Chromium sent
-  // past the Service Worker to the relay's browse listener (405); the same POST through
-  // wgweb.fetch gets Transmission's 409 as it should, and its later (async) calls never run.
-  // Chromium never gives sync XHR to a Service Worker (crbug.com/602051), isolated in
-  // browse-https.test.ts ("a synchronous XHR bypasses the Service Worker").
-  test('Transmission: log in with Basic auth, and its web UI lists the torrents over its RPC', { todo: "Transmission 3.00's synchronous XHR bypasses the Service Worker" }, async () => {
+  // Transmission 3.00's web UI starts with *synchronous* XHR POSTs (transmission.js:
+  // loadDaemonPrefs(async = false), through jQuery with a success callback). Chromium never hands
+  // sync XHR to a Service Worker (crbug.com/602051); the frame agent opens them asynchronously
+  // (browse-https.test.ts: "a synchronous XHR runs asynchronously"), so the 409 session-id dance
+  // and the torrent list go through the tunnel.
+  test('Transmission: log in with Basic auth, and its web UI lists the torrents over its RPC', async () => {
     // One torrent to list (a magnet link, paused: nothing leaves the namespace).
     const add = JSON.stringify({ method: 'torrent-add', arguments: { filename: 'magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567&dn=wgweb-e2e', paused: true } });
     const rpc = transmission.url('/transmission/rpc');

@@ -23,8 +23,8 @@
  * - an https page's own WebSockets (root-absolute from `location.host`, relative, absolute wss://)
  *   are wss:// through the tunnel (the `ws` package behind TLS on 10.x.y.1:9443), with the page's
  *   https Origin and the jar's cookie
- * - a synchronous XHR is not handed to the Service Worker by Chromium (the known limit that stops
- *   Transmission's web UI), while an asynchronous XHR of the same URLs is
+ * - a synchronous XHR (which Chromium never hands to a Service Worker) runs asynchronously through
+ *   the tunnel, as an asynchronous XHR of the same URLs does
  *
  * WGWEB_SCREENSHOTS=1 also saves docs/screenshots/browse-https-prompt.png.
  */
@@ -62,12 +62,13 @@ function pageFiles(host: string): Record<string, string | Uint8Array> {
     'clip.mp4': BLOB,
     // Synchronous and asynchronous XHR of the same two URLs: one the Service Worker answers by
     // itself (the interstitial), one it answers through the tunnel.
-    'sync.html': '<!doctype html><title>Sync XHR</title><p id="sync">waiting</p><p id="async">waiting</p><script src="sync.js"></script>',
+    'sync.html': '<!doctype html><title>Sync XHR</title><p id="sync">waiting</p><p id="after"></p><p id="async">waiting</p><script src="sync.js"></script>',
     'sync.js':
       'const urls = ["/__wgweb/outside?url=http%3A%2F%2F198.51.100.7%2F", "data.json"];\n' +
       'const said = (x) => x.status + " " + (/leaves the tunnel/.test(x.responseText) ? "interstitial" : /"ok"/.test(x.responseText) ? "data" : "other");\n' +
-      'const sync = (url) => { const x = new XMLHttpRequest(); x.open("GET", url, false); try { x.send(); return said(x); } catch (e) { return "threw " + e.name; } };\n' +
-      'document.getElementById("sync").textContent = urls.map(sync).join(", ");\n' +
+      // Opened synchronously: what the callback gets, and what is there right after send().
+      'const sync = (url) => new Promise((done) => { const x = new XMLHttpRequest(); x.open("GET", url, false); x.onloadend = () => done(said(x)); x.send(); document.getElementById("after").textContent += said(x) + ";"; });\n' +
+      'Promise.all(urls.map(sync)).then((r) => { document.getElementById("sync").textContent = r.join(", "); });\n' +
       'const later = (url) => new Promise((done) => { const x = new XMLHttpRequest(); x.open("GET", url); x.onloadend = () => done(said(x)); x.send(); });\n' +
       'Promise.all(urls.map(later)).then((r) => { document.getElementById("async").textContent = r.join(", "); });\n',
     'range.html': '<!doctype html><title>Range</title><p id="range">waiting</p><script src="range.js"></script>',
@@ -281,16 +282,17 @@ describe('https intranet sites in the browse view; downloads, history, Range and
     assert.deepEqual(ui.errors.filter((e) => !/status of 502/.test(e)), []);
   });
 
-  // Known browser limit (#14 item 4, Transmission): Chromium never hands a *synchronous* XHR to the
-  // Service Worker (crbug.com/602051; WebKit neither; WPT service-workers/fetch-request-xhr-sync;
-  // whatwg/xhr#397 proposes making that the standard). It goes to the browse origin's own listener
-  // (the relay: 404), even for a URL the Service Worker answers by itself, so no change to our
-  // worker can carry it. When this test fails, the browser started intercepting sync XHR: turn the
-  // Transmission todo in browse-apps.test.ts into a test.
-  test('a synchronous XHR bypasses the Service Worker (Chromium), an asynchronous one of the same URLs is served through it', async () => {
+  // Chromium never hands a *synchronous* XHR to the Service Worker (crbug.com/602051; WebKit
+  // neither; WPT service-workers/fetch-request-xhr-sync): it would go to the browse origin's own
+  // listener. The frame agent opens such requests asynchronously, so they go through the tunnel and
+  // their callbacks fire (how jQuery's async:false callers, e.g. Transmission's web UI, read them);
+  // code that reads the response right after send() sees nothing yet.
+  test('a synchronous XHR runs asynchronously through the tunnel: its callbacks get the answer; nothing is there right after send()', async () => {
     await browse(`http://${host}/files/sync.html`);
     const async = frame.locator('#async');
     await async.filter({ hasText: '200 interstitial, 200 data' }).waitFor({ timeout: 60_000 }).catch(async () => assert.fail(`async XHR: ${await async.textContent()}`));
-    assert.equal(await frame.locator('#sync').textContent(), '404 other, 404 other');
+    const sync = frame.locator('#sync');
+    await sync.filter({ hasText: '200 interstitial, 200 data' }).waitFor({ timeout: 60_000 }).catch(async () => assert.fail(`sync XHR: ${await sync.textContent()}`));
+    assert.equal(await frame.locator('#after').textContent(), '0 other;0 other;');
   });
 });

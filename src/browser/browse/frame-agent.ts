@@ -147,6 +147,22 @@ function keepNewWindowsInside(): void {
 }
 
 /**
+ * Synchronous XHR runs asynchronously. Chromium never hands a synchronous XHR to a Service Worker
+ * (crbug.com/602051), so it would leave the tunnel and reach the browse origin's own listener (404).
+ * Most pages that ask for one take the answer in a callback (jQuery's `$.ajax({ async: false,
+ * success })`, as Transmission's web UI does): opened asynchronously, the request goes through the
+ * tunnel and the same load/readystatechange callbacks fire, a moment later. Code that reads the
+ * response right after `send()` sees none (as before: it got the listener's 404).
+ */
+function asyncXhr(): void {
+  const open = XMLHttpRequest.prototype.open as (this: XMLHttpRequest, ...args: unknown[]) => void;
+  XMLHttpRequest.prototype.open = function (this: XMLHttpRequest, ...args: unknown[]): void {
+    if (args.length >= 3 && !args[2]) args[2] = true;
+    open.apply(this, args);
+  } as XMLHttpRequest['open'];
+}
+
+/**
  * Same-document address changes stay in the browse space: a single-page app's router calls
  * `history.pushState(state, '', '/graph?x=1')` with a root-absolute path (or its own absolute
  * URL), which on the browse origin would leave the browse path (the address bar and a reload would
@@ -287,6 +303,7 @@ function shadowCookies(initial: string, httpOnly: ReadonlySet<string>, report: (
   keepNavigationsInside();
   keepNewWindowsInside();
   keepHistoryInside();
+  asyncXhr();
   tunnelWebSockets();
   if (window.parent === window || !appWindow || appWindow === window) return;
   const appOrigin = (): string => {
