@@ -27,14 +27,9 @@ import { startRelay, type RelayHandle } from '../../src/node/relay/main.ts';
 import { createLogger } from '../../src/node/relay/log.ts';
 import { formatEndpoint } from '../../src/shared/ip-address.ts';
 import { ensureUiBuilt, openUi, type UiSession } from '../../harness/browser.ts';
+import type { BrowseResult } from '../../src/browser/browse/browse-host.ts';
 
 const skip = browserSkipReason() ?? interopSkipReason();
-
-interface Result {
-  url: string;
-  title: string;
-  error?: { code: string; message: string };
-}
 
 describe('a hostile intranet page against the browse view', { skip }, () => {
   let peer: WgGoPeer;
@@ -70,7 +65,7 @@ describe('a hostile intranet page against the browse view', { skip }, () => {
     await closeAllNamespaces();
   });
 
-  const browse = (url: string): Promise<Result> => page.evaluate((u) => window.wgweb.browse(u), url);
+  const browse = (url: string): Promise<BrowseResult> => page.evaluate((u) => window.wgweb.browse(u), url);
   const address = () => page.getByLabel('Browse address', { exact: true }).inputValue();
   async function viewportFrame(): Promise<Frame> {
     const handle = await page.locator('wg-browse iframe.viewport').elementHandle();

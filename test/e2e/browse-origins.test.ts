@@ -24,15 +24,10 @@ import { startRelay, type RelayHandle } from '../../src/node/relay/main.ts';
 import { createLogger } from '../../src/node/relay/log.ts';
 import { formatEndpoint } from '../../src/shared/ip-address.ts';
 import { ensureUiBuilt, openUi, type UiSession } from '../../harness/browser.ts';
+import type { BrowseResult } from '../../src/browser/browse/browse-host.ts';
 import { siteLabel } from '../../src/shared/site-origin.ts';
 
 const skip = browserSkipReason() ?? interopSkipReason();
-
-interface Result {
-  url: string;
-  title: string;
-  error?: { code: string; message: string };
-}
 
 describe('one browser origin per intranet site', { skip }, () => {
   let peer: WgGoPeer;
@@ -68,7 +63,7 @@ describe('one browser origin per intranet site', { skip }, () => {
     await closeAllNamespaces();
   });
 
-  const browse = (url: string): Promise<Result> => page.evaluate((u) => window.wgweb.browse(u), url);
+  const browse = (url: string): Promise<BrowseResult> => page.evaluate((u) => window.wgweb.browse(u), url);
   async function viewportFrame(): Promise<Frame> {
     const handle = await page.locator('wg-browse iframe.viewport').elementHandle();
     const f = await handle?.contentFrame();
