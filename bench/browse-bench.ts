@@ -25,7 +25,7 @@ import { browserSkipReason, interopSkipReason } from '../harness/requirements.ts
 import { ensureUiBuilt } from '../harness/browser.ts';
 import { startBenchChild } from './bench-child.ts';
 import { median, openConnectedApp } from './browser-tunnel-page.ts';
-import { lowerIsBetter, type BenchEntry, type BenchModule, type BenchOptions } from './bench-entry.ts';
+import { lowerIsBetter, type BenchEntry, type BenchModule, type BenchOptions, runCleanups } from './bench-entry.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SITE_SCRIPT = fileURLToPath(new URL('../harness/servers/intranet-site.ts', import.meta.url));
@@ -110,13 +110,7 @@ async function run(options: BenchOptions): Promise<BenchEntry[]> {
       },
     ];
   } finally {
-    for (const close of closers.reverse()) {
-      try {
-        await close();
-      } catch {
-        // keep closing
-      }
-    }
+    await runCleanups(closers);
     await closeAllNamespaces();
   }
 }

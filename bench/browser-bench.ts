@@ -56,7 +56,7 @@ import { buildRelayUrl } from '../src/shared/relay-protocol.ts';
 import { formatEndpoint, type Endpoint } from '../src/shared/ip-address.ts';
 import { cpuShares, descendantCpu, threadCpu } from './bench-child.ts';
 import { startRelayProcess, type RelayProcess } from '../harness/relay-process.ts';
-import { higherIsBetter, lowerIsBetter, type BenchEntry, type BenchModule, type BenchOptions } from './bench-entry.ts';
+import { higherIsBetter, lowerIsBetter, type BenchEntry, type BenchModule, type BenchOptions, runCleanups } from './bench-entry.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MiB = 1024 * 1024;
@@ -1107,13 +1107,7 @@ export async function runBrowserBench(options: BrowserBenchOptions): Promise<Ben
     if (browser.errors.length) process.stderr.write(`  browser console errors: ${browser.errors.slice(0, 5).join(' | ')}\n`);
     return entries;
   } finally {
-    for (const fn of closers.reverse()) {
-      try {
-        await fn();
-      } catch {
-        // keep tearing down
-      }
-    }
+    await runCleanups(closers);
     await closeAllNamespaces();
   }
 }

@@ -32,7 +32,7 @@ import { launchCdpChromium, type CdpBrowser } from '../harness/cdp-chromium.ts';
 import { main as cli } from '../src/node/cli/main.ts';
 import { createMemoryIo } from '../src/node/cli/cli-io.ts';
 import { formatEndpoint } from '../src/shared/ip-address.ts';
-import { higherIsBetter, type BenchEntry, type BenchModule, type BenchOptions } from './bench-entry.ts';
+import { higherIsBetter, type BenchEntry, type BenchModule, type BenchOptions, runCleanups } from './bench-entry.ts';
 
 const PORT = 5201;
 const Mbit = 1e6;
@@ -170,13 +170,7 @@ async function run(options: BenchOptions): Promise<BenchEntry[]> {
     }
     return entries;
   } finally {
-    for (const c of closers.reverse()) {
-      try {
-        await c();
-      } catch {
-        // keep closing the rest
-      }
-    }
+    await runCleanups(closers);
     await closeAllNamespaces();
   }
 }

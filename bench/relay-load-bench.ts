@@ -46,7 +46,7 @@ import { pathToFileURL } from 'node:url';
 import { buildRelayUrl, RELAY_SUBPROTOCOL, RELAY_SUBPROTOCOLS } from '../src/shared/relay-protocol.ts';
 import { cpuMs, openFileLimit, peakRssKiB, rssKiB, startBenchChild, type BenchChild } from './bench-child.ts';
 import { startRelayProcess, type RelayProcess } from '../harness/relay-process.ts';
-import { higherIsBetter, lowerIsBetter, type BenchEntry, type BenchModule, type BenchOptions } from './bench-entry.ts';
+import { higherIsBetter, lowerIsBetter, type BenchEntry, type BenchModule, type BenchOptions, runCleanups } from './bench-entry.ts';
 import { LoadGenerator, loopbackClient, MIXED_SIZES, type LoadResult } from './load-generator.ts';
 
 /** Datagrams per second each session sends in the paced windows (a light interactive user). */
@@ -456,7 +456,7 @@ async function run(options: BenchOptions): Promise<BenchEntry[]> {
     }
     return entries;
   } finally {
-    for (const fn of stop.reverse()) await fn().catch(() => undefined);
+    await runCleanups(stop);
   }
 }
 

@@ -47,7 +47,7 @@ import type { RelayWebSocketConstructor } from '../src/engine/relay-transport.ts
 import { buildRelayUrl, RELAY_SUBPROTOCOL } from '../src/shared/relay-protocol.ts';
 import { formatEndpoint, type Endpoint } from '../src/shared/ip-address.ts';
 import { kernelBaselineDownload } from './kernel-baseline.ts';
-import { higherIsBetter, lowerIsBetter, type BenchEntry, type BenchModule, type BenchOptions } from './bench-entry.ts';
+import { higherIsBetter, lowerIsBetter, type BenchEntry, type BenchModule, type BenchOptions, runCleanups } from './bench-entry.ts';
 
 const MB = 1e6;
 const NodeWebSocket = WebSocket as unknown as RelayWebSocketConstructor;
@@ -106,7 +106,7 @@ export interface Env {
 export async function startEnv(profileDir?: string, relayArgs: readonly string[] = []): Promise<Env> {
   const closers: (() => Promise<void>)[] = [];
   const close = async (): Promise<void> => {
-    for (const fn of closers.splice(0).reverse()) await fn().catch(() => undefined);
+    await runCleanups(closers.splice(0));
   };
   try {
     const peer = await startWireguardGoPeer({ name: 'tbench', logLevel: 'error', address6: null });
