@@ -280,7 +280,8 @@ export class DemoPeer implements DemoSiteHost {
     });
     this.logger?.info('demo.registered', { client: publicKey, address4: formatIp(r.address4), address6: formatIp(r.address6), by: requestedBy });
     const result: DemoClientConfig = {
-      config: `# wgweb demo client, made ${new Date().toISOString()}. Valid while in use; unused for ${Math.round(this.registry.pendingTtlMs / 60000)} min, it expires.\n${config}`,
+      // Short comment lines: the editor does not wrap, and a phone shows about 36 columns.
+      config: `# wgweb demo client\n# made ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC\n# expires after ${Math.round(this.registry.pendingTtlMs / 60000)} min unused\n${config}`,
       privateKey: formatKey(privateKey),
       publicKey,
       address4: formatPrefix(allowed[0]),
