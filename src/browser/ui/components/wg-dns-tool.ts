@@ -11,7 +11,7 @@ import { LitElement, css, html, nothing } from 'lit';
 import type { DnsQueryResult, DnsRecordLine, LookupType } from '../../worker/tunnel-api.ts';
 import type { TunnelTools } from '../controllers/tunnel-controller.ts';
 import { ToolRunController } from '../controllers/tool-run-controller.ts';
-import { formatMs } from '../lib/format-time.ts';
+import { formatMs } from '../../../shared/format-time.ts';
 import { sharedStyles } from '../styles/shared-styles.ts';
 import { toolStyles } from './tool-styles.ts';
 import './wg-copy-button.ts';

@@ -5,7 +5,7 @@
  */
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import type { LogEntry } from '../controllers/tunnel-controller.ts';
-import { formatClock } from '../lib/format-time.ts';
+import { formatClock } from '../../../shared/format-time.ts';
 import { sharedStyles } from '../styles/shared-styles.ts';
 import './wg-copy-button.ts';
 

@@ -13,7 +13,7 @@ import type { TunnelTools } from '../controllers/tunnel-controller.ts';
 import { isAbortError, ToolRunController, type ToolError } from '../controllers/tool-run-controller.ts';
 import type { TunnelRequestInit } from '../tunnel-client.ts';
 import { formatBytes } from '../../../shared/format-bytes.ts';
-import { formatMs } from '../lib/format-time.ts';
+import { formatMs } from '../../../shared/format-time.ts';
 import { parseHeaderLines } from '../lib/http-body.ts';
 import { timingPhases } from '../lib/timing-phases.ts';
 import { sharedStyles } from '../styles/shared-styles.ts';

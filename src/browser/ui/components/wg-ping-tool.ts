@@ -8,7 +8,7 @@ import type { PingReply, PingSummary } from '../../worker/tunnel-api.ts';
 import type { TunnelTools } from '../controllers/tunnel-controller.ts';
 import { ToolRunController } from '../controllers/tool-run-controller.ts';
 import { describePingReply } from '../lib/activity-messages.ts';
-import { formatMs } from '../lib/format-time.ts';
+import { formatMs } from '../../../shared/format-time.ts';
 import { sharedStyles } from '../styles/shared-styles.ts';
 import { toolStyles } from './tool-styles.ts';
 import { renderTextField } from './text-field.ts';

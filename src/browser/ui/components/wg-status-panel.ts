@@ -16,8 +16,8 @@
 import { LitElement, css, html, nothing } from 'lit';
 import type { PeerStatus, TunnelStatus } from '../../worker/tunnel-api.ts';
 import { formatBytes } from '../../../shared/format-bytes.ts';
-import { formatAgo, formatClock, formatDuration, formatMs, relayRttText } from '../lib/format-time.ts';
-import { relayHost, relayMoveText } from '../lib/relay-history-text.ts';
+import { formatAgo, formatClock, formatDuration, formatMs, relayRttText } from '../../../shared/format-time.ts';
+import { relayHost, relayMoveText } from '../../../session/relay-history-text.ts';
 import { sharedStyles } from '../styles/shared-styles.ts';
 import { keyStyles, renderKey } from './key-text.ts';
 import './wg-copy-button.ts';

@@ -13,7 +13,7 @@ import type { PortCheckResult, TcpingResult } from '../../worker/tunnel-api.ts';
 import type { TunnelTools } from '../controllers/tunnel-controller.ts';
 import { ToolRunController } from '../controllers/tool-run-controller.ts';
 import { compactPorts } from '../lib/activity-messages.ts';
-import { formatMs } from '../lib/format-time.ts';
+import { formatMs } from '../../../shared/format-time.ts';
 import { parsePortList } from '../../../shared/port-list.ts';
 import { sharedStyles } from '../styles/shared-styles.ts';
 import { toolStyles } from './tool-styles.ts';

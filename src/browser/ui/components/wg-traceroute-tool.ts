@@ -14,7 +14,7 @@ import type { TraceHop, TracerouteResult } from '../../worker/tunnel-api.ts';
 import { traceProbeMark } from '../../../session/traceroute.ts';
 import type { TunnelTools } from '../controllers/tunnel-controller.ts';
 import { ToolRunController } from '../controllers/tool-run-controller.ts';
-import { formatMs } from '../lib/format-time.ts';
+import { formatMs } from '../../../shared/format-time.ts';
 import { sharedStyles } from '../styles/shared-styles.ts';
 import { toolStyles } from './tool-styles.ts';
 import { renderTextField } from './text-field.ts';

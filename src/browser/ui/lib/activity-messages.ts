@@ -4,7 +4,7 @@
  */
 import type { DnsQueryResult, DnsResult, Iperf3Result, PortCheckResult, PingReply, PingSummary, TcpingResult, TracerouteResult } from '../../worker/tunnel-api.ts';
 import { formatBitrate } from '../../../protocols/iperf3/iperf3-format.ts';
-import { formatMs } from './format-time.ts';
+import { formatMs } from '../../../shared/format-time.ts';
 import { formatEndpoint } from '../../../shared/ip-address.ts';
 
 export function describePingReply(reply: PingReply): string {

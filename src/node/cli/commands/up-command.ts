@@ -5,9 +5,11 @@
  *
  *   startTunnelSession ─▶ wait until every peer is settled (up or down) or --handshake-timeout
  *     ─▶ print the status (text, or --json) ─▶ --watch: keep the tunnel up, one line per peer
- *        state change, until Ctrl-C or --deadline
+ *        state change and per relay move (as the UI's relay history says it), until Ctrl-C or --deadline
  */
 import { formatBytes } from '../../../shared/format-bytes.ts';
+import { formatMs, relayRttText } from '../../../shared/format-time.ts';
+import { relayHost, relayMoveText } from '../../../session/relay-history-text.ts';
 import type { PeerStatus, TunnelStatus } from '../../../session/session-types.ts';
 import type { Session } from '../../../session/session.ts';
 import { parseCommandArgs, type CommandSpec } from '../args.ts';
@@ -64,12 +66,19 @@ async function settle(session: Session, timeoutMs: number, signal: AbortSignal):
 /** --watch: one line per peer whose state changed, until the signal aborts. */
 async function watch(session: Session, first: TunnelStatus, io: CliIo): Promise<void> {
   const seen = new Map(first.peers.map((p) => [p.publicKey, p.state]));
+  let lastMove = first.relay.history?.at(-1)?.at ?? 0;
   while (!io.signal.aborted) {
     await new Promise((r) => setTimeout(r, POLL_MS * 5));
-    for (const p of session.status().peers) {
+    const status = session.status();
+    for (const e of status.relay.history ?? []) {
+      if (e.at <= lastMove) continue;
+      lastMove = e.at;
+      await io.stdout.write(`[${utcClock(e.at)}] relay ${relayHost(e.url)}: ${relayMoveText(e)}\n`);
+    }
+    for (const p of status.peers) {
       if (seen.get(p.publicKey) === p.state) continue;
       seen.set(p.publicKey, p.state);
-      const time = new Date().toISOString().slice(11, 19);
+      const time = utcClock(Date.now());
       await io.stdout.write(`[${time}] peer ${p.publicKey} (${p.endpoint}) is ${p.state}${p.problem ? `: ${p.problem.message}` : ''}\n`);
     }
   }
@@ -80,12 +89,35 @@ export function formatStatus(status: TunnelStatus, at = Date.now()): string {
   const lines = [
     `interface: ${status.interface.addresses.join(', ') || '(no address)'}`,
     `  public key: ${status.interface.publicKey}`,
-    `  relay: ${status.relay.url} (${status.relay.state})`,
+    ...formatRelay(status.relay),
   ];
   for (const p of status.peers) lines.push('', ...formatPeer(p, at));
   const up = status.peers.filter((p) => p.state === 'up').length;
   lines.push('', `${up} of ${status.peers.length} ${status.peers.length === 1 ? 'peer' : 'peers'} up.`, '');
   return lines.join('\n');
+}
+
+/** `HH:MM:SS` in UTC, as every line of `--watch` starts. */
+function utcClock(epochMs: number): string {
+  return new Date(epochMs).toISOString().slice(11, 19);
+}
+
+/** The relay in use, its estimated RTT, the others of a list, and the history of moves (the status card's relay column). */
+function formatRelay(r: TunnelStatus['relay']): string[] {
+  const lines = [`  relay: ${r.url} (${r.state})`];
+  if (r.rttMs !== undefined) lines.push(`    rtt: ${relayRttText(r.url, r.rttMs)}`);
+  if (r.relays && r.relays.length > 1) {
+    for (const c of r.relays) {
+      const opened = c.rttMs !== undefined ? `opened in ${formatMs(c.rttMs)}` : 'not measured';
+      lines.push(`    relay ${relayHost(c.url)}: ${opened}${c.failures ? `, ${c.failures} failed` : ''}${c.url === r.url ? ' (in use)' : ''}`);
+    }
+  }
+  const history = r.history ?? [];
+  if (history.length > 1 || history.some((e) => e.reason !== 'start')) {
+    lines.push('    history (oldest first):');
+    for (const e of history) lines.push(`      ${utcClock(e.at)} UTC  ${relayHost(e.url)}  ${relayMoveText(e)}`);
+  }
+  return lines;
 }
 
 function formatPeer(p: PeerStatus, at: number): string[] {

@@ -95,3 +95,44 @@ test('formatStatus explains a peer that is still handshaking', () => {
   assert.match(text, /peer: P \(handshaking\)\n  endpoint: 192\.0\.2\.1:51820\n  allowed ips: 10\.0\.0\.0\/24\n  transfer: 0 B received, 148 B sent\n  why not up: no handshake answer yet/);
   assert.match(text, /0 of 1 peer up\.\n$/);
 });
+
+test('formatStatus shows the relay RTT, every relay of the list and the history of moves, as the status card does', () => {
+  const at = Date.UTC(2026, 11, 7, 12, 0, 0);
+  const text = formatStatus(
+    {
+      state: 'up',
+      relay: {
+        url: 'ws://b:8081/wg',
+        state: 'open',
+        rttMs: 4.2,
+        relays: [
+          { url: 'ws://a:8080/wg', rttMs: 3.1, failures: 1 },
+          { url: 'ws://b:8081/wg', rttMs: 4.2, failures: 0 },
+        ],
+        history: [
+          { at, url: 'ws://a:8080/wg', reason: 'start', of: 2, rttMs: 3.1 },
+          { at: at + 65_000, url: 'ws://b:8081/wg', reason: 'drained', closeCode: 1012, from: 'ws://a:8080/wg', rttMs: 4.2 },
+        ],
+      },
+      interface: { publicKey: 'K', addresses: ['10.0.0.2/32'] },
+      peers: [],
+    },
+    at,
+  );
+  assert.match(text, /  relay: ws:\/\/b:8081\/wg \(open\)\n    rtt: ≈ 2\.1 ms \(WebSocket opened in 4\.2 ms, 2 round trips\)\n/);
+  assert.match(text, /    relay a:8080: opened in 3\.1 ms, 1 failed\n    relay b:8081: opened in 4\.2 ms \(in use\)\n/);
+  assert.match(text, /    history \(oldest first\):\n      12:00:00 UTC  a:8080  fastest of 2 relays, opened in 3\.1 ms\n      12:01:05 UTC  b:8081  a:8080 drained \(1012 service restart\); moved here, opened in 4\.2 ms\n/);
+});
+
+test('formatStatus leaves the history out while the first relay still carries the session', () => {
+  const text = formatStatus(
+    {
+      state: 'up',
+      relay: { url: 'ws://a/wg', state: 'open', history: [{ at: 1, url: 'ws://a/wg', reason: 'start' }] },
+      interface: { publicKey: 'K', addresses: [] },
+      peers: [],
+    },
+    0,
+  );
+  assert.doesNotMatch(text, /history/);
+});

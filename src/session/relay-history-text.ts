@@ -3,9 +3,9 @@
  * and why, e.g. "fastest of 2 relays, opened in 3.1 ms" or "127.0.0.1:8081 drained (1012 service
  * restart); moved here, opened in 4.2 ms".
  */
-import type { RelayHistoryEntry } from '../../worker/tunnel-api.ts';
-import { describeCloseCode } from '../../../shared/relay-protocol.ts';
-import { formatMs } from './format-time.ts';
+import type { RelayHistoryEntry } from './relay-history.ts';
+import { describeCloseCode } from '../shared/relay-protocol.ts';
+import { formatMs } from '../shared/format-time.ts';
 
 /** `host:port` of a relay URL (the whole text when it does not parse). */
 export function relayHost(url: string): string {

@@ -1,7 +1,7 @@
 /** The status card's relay history lines in words (#17 item 4). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { relayHost, relayMoveText } from '../../../../src/browser/ui/lib/relay-history-text.ts';
+import { relayHost, relayMoveText } from '../../src/session/relay-history-text.ts';
 
 test('the first pick of a list says it was the fastest, with its open time', () => {
   assert.equal(relayMoveText({ at: 0, url: 'ws://a:1/wg', reason: 'start', of: 2, rttMs: 3.14 }), 'fastest of 2 relays, opened in 3.1 ms');

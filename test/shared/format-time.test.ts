@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatAgo, formatClock, formatDuration, formatMs, relayRttText } from '../../../../src/browser/ui/lib/format-time.ts';
+import { formatAgo, formatClock, formatDuration, formatMs, relayRttText } from '../../src/shared/format-time.ts';
 
 describe('formatDuration reads like wg show, in short units', () => {
   const table: [number, string][] = [
