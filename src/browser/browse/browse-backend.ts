@@ -286,14 +286,16 @@ export class BrowseBackend {
       fail(ErrorCode.HOST_UNREACHABLE, `${url.host} is outside the tunnel: no peer's AllowedIPs include it.`, true);
       return;
     }
-    const headers = this.#headersFor(url, m);
+    const initiator = this.#initiatorOf(url, m);
+    const credentials = withCredentials(m.credentials, url, initiator);
+    const headers = this.#headersFor(url, m, initiator, credentials);
     const controller = new AbortController();
     this.#inflight.set(key, controller);
     let result: Awaited<ReturnType<BrowseFetcher>>;
     // The page's own Authorization wins; else the protection space's, once the user logged in.
     const ownAuthorization = headers.some(([n]) => n === 'authorization');
     for (let attempt = 0; ; attempt++) {
-      const authorization = ownAuthorization ? undefined : this.auth.authorization(url, m.method);
+      const authorization = ownAuthorization || !credentials ? undefined : this.auth.authorization(url, m.method);
       const sent = authorization ? [...headers, ['authorization', authorization] as [string, string]] : headers;
       try {
         // A copy per attempt: the worker call may transfer (detach) the body, and a 401 sends it again.
@@ -306,10 +308,11 @@ export class BrowseBackend {
         return;
       }
       const now = this.#now();
-      for (const [name, value] of result.head.rawHeaders ?? result.head.headers) {
+      // Fetch §4.6 step "HTTP-network fetch": a response to a request without credentials sets no cookies.
+      for (const [name, value] of credentials ? (result.head.rawHeaders ?? result.head.headers) : []) {
         if (name.toLowerCase() === 'set-cookie') this.jar.setCookie(value, url, now);
       }
-      if (result.head.status !== 401 || ownAuthorization || attempt >= MAX_AUTH_ATTEMPTS || controller.signal.aborted) break;
+      if (result.head.status !== 401 || ownAuthorization || !credentials || attempt >= MAX_AUTH_ATTEMPTS || controller.signal.aborted) break;
       if (!(await this.#answer401(url, m, result.head, authorization))) break;
       void result.body?.cancel().catch(() => {});
     }
@@ -483,9 +486,8 @@ export class BrowseBackend {
     }
   }
 
-  /** The request as a browser would send it to the intranet host. */
-  #headersFor(url: URL, m: BrowseFetchMessage): [string, string][] {
-    const headers = requestHeaders(m.headers);
+  /** The intranet document that made the request, or undefined when the user did. */
+  #initiatorOf(url: URL, m: BrowseFetchMessage): URL | undefined {
     let initiator: URL | undefined;
     // A navigation redirected here from another site's origin: its initiator came with the site message.
     const carried = m.navigate && m.initiator === null ? this.#siteInitiators.get(url.href) : undefined;
@@ -496,11 +498,19 @@ export class BrowseBackend {
       initiator = undefined;
     }
     if (initiator && !isBrowsableScheme(initiator.protocol)) initiator = undefined;
-    const cookie = this.jar.cookieHeader(url, this.#now(), {
-      initiatorHost: initiator?.hostname,
-      navigation: m.navigate,
-      method: m.method,
-    });
+    return initiator;
+  }
+
+  /** The request as a browser would send it to the intranet host. */
+  #headersFor(url: URL, m: BrowseFetchMessage, initiator: URL | undefined, credentials: boolean): [string, string][] {
+    const headers = requestHeaders(m.headers);
+    const cookie = credentials
+      ? this.jar.cookieHeader(url, this.#now(), {
+          initiatorHost: initiator?.hostname,
+          navigation: m.navigate,
+          method: m.method,
+        })
+      : '';
     if (cookie) headers.push(['cookie', cookie]);
     if (initiator) {
       // strict-origin-when-cross-origin (the Fetch default): the full URL within one origin, the origin across.
@@ -524,6 +534,17 @@ export class BrowseBackend {
   }
 }
 
+/**
+ * Whether a request carries (and its response may set) cookies and stored HTTP credentials: the
+ * Fetch standard's credentials mode (§2.2.5). `same-origin` compares the request with the intranet
+ * document that made it; a request the user made (no initiator) is same-origin by definition.
+ */
+export function withCredentials(mode: RequestCredentials | undefined, url: URL, initiator: URL | undefined): boolean {
+  if (mode === 'omit') return false;
+  if (mode === 'same-origin') return initiator === undefined || initiator.origin === url.origin;
+  return true;
+}
+
 /** Why a fetch message from the browse origin is refused, or undefined when it is well-formed. */
 function invalidFetch(m: BrowseFetchMessage): string | undefined {
   if (typeof m.url !== 'string' || m.url.length > 16384) return 'the request has no URL';
@@ -543,6 +564,7 @@ function invalidFetch(m: BrowseFetchMessage): string | undefined {
   if (m.body && m.body.byteLength > MAX_REQUEST_BODY) return `the request body is larger than ${MAX_REQUEST_BODY} bytes`;
   if (m.body && (m.method.toUpperCase() === 'GET' || m.method.toUpperCase() === 'HEAD')) return 'a GET or HEAD request cannot have a body';
   if (m.initiator !== null && typeof m.initiator !== 'string') return 'the initiator must be a URL or null';
+  if (m.credentials !== undefined && m.credentials !== 'omit' && m.credentials !== 'same-origin' && m.credentials !== 'include') return 'the credentials mode is not one of omit, same-origin, include';
   if (typeof m.navigate !== 'boolean' || typeof m.destination !== 'string') return 'the request kind is malformed';
   return undefined;
 }

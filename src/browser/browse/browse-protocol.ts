@@ -102,6 +102,12 @@ export interface BrowseFetchMessage {
   navigate: boolean;
   /** `Request.destination` (document, iframe, image, script, style, empty…). */
   destination: string;
+  /**
+   * `Request.credentials` (Fetch §2.2.5 credentials mode): `omit` sends and keeps no cookies and no
+   * stored HTTP credentials, `same-origin` only when the request stays on the initiator's origin.
+   * Absent means `include` (navigations, `<img>`, `<script>`…).
+   */
+  credentials?: RequestCredentials;
 }
 
 /** Service Worker → app: the page went away or cancelled the request. */

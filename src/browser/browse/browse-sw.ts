@@ -494,7 +494,7 @@ async function serve(event: FetchEvent, location: BrowseLocation, link: BackendL
   const method = request.method;
   const body = method === 'GET' || method === 'HEAD' ? null : await request.arrayBuffer();
   const reply = await link.request(
-    { url: target.href, method, headers, body, initiator: initiator?.href ?? null, navigate, destination },
+    { url: target.href, method, headers, body, initiator: initiator?.href ?? null, navigate, destination, credentials: request.credentials },
     request.signal,
   );
   if (reply.type === 'error') {
@@ -580,7 +580,8 @@ async function otherSite(event: FetchEvent, location: BrowseLocation, link: Back
     const extra = names.filter((n) => !SAFELISTED_HEADERS.has(n) || n === 'content-type').sort();
     const headers: [string, string][] = [['access-control-request-method', method]];
     if (extra.length > 0) headers.push(['access-control-request-headers', extra.join(',')]);
-    const pre = await link.request({ url: location.url.href, method: 'OPTIONS', headers, body: null, initiator: initiator?.href ?? null, navigate: false, destination: '' }, request.signal);
+    // A preflight never carries credentials (Fetch §4.8 step 1: credentials mode "same-origin" across origins).
+    const pre = await link.request({ url: location.url.href, method: 'OPTIONS', headers, body: null, initiator: initiator?.href ?? null, navigate: false, destination: '', credentials: 'omit' }, request.signal);
     if (pre.type === 'error') return Response.error();
     void pre.body?.cancel().catch(() => {});
     const allowed = (name: string): string[] => (header(pre.headers, name) ?? '').split(',').map((v) => v.trim().toLowerCase()).filter((v) => v !== '');

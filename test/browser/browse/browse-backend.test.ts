@@ -488,3 +488,57 @@ describe('https pages: the tunnel worker\'s TLS, and the certificate prompt', ()
     }
   });
 });
+
+describe('the credentials mode of the page\'s request (Fetch §2.2.5)', () => {
+  // 10.77.0.1:8080 is another origin of the same site as 10.77.0.1: its cookies (no port in a cookie) would go.
+  const other = 'http://10.77.0.1:8080/page';
+
+  test('include (navigations, images, fetch with credentials: include) sends the jar\'s cookies to another origin of the site', async () => {
+    const s = setup();
+    try {
+      await s.send({});
+      await s.send({ url: 'http://10.77.0.1/api', initiator: other, navigate: false, destination: '', credentials: 'include' });
+      assert.equal(headerOf(s.calls[1].init, 'cookie'), 'sid=abc; ui=blue');
+    } finally {
+      s.close();
+    }
+  });
+
+  test('same-origin sends them within the intranet origin only', async () => {
+    const s = setup();
+    try {
+      await s.send({});
+      await s.send({ url: 'http://10.77.0.1/api', initiator: 'http://10.77.0.1/page', navigate: false, destination: '', credentials: 'same-origin' });
+      assert.equal(headerOf(s.calls[1].init, 'cookie'), 'sid=abc; ui=blue');
+      await s.send({ url: 'http://10.77.0.1/api', initiator: other, navigate: false, destination: '', credentials: 'same-origin' });
+      assert.equal(headerOf(s.calls[2].init, 'cookie'), undefined, 'another origin gets none, whatever SameSite says');
+    } finally {
+      s.close();
+    }
+  });
+
+  test('omit sends no cookie, and the response\'s Set-Cookie is not kept', async () => {
+    const s = setup();
+    try {
+      await s.send({ url: 'http://10.77.0.1/', credentials: 'omit', navigate: false, destination: '' });
+      assert.equal(s.backend.jar.size(T0), 0, 'nothing stored from an uncredentialed response');
+      await s.send({});
+      await s.send({ url: 'http://10.77.0.1/api', initiator: 'http://10.77.0.1/page', navigate: false, destination: '', credentials: 'omit' });
+      assert.equal(headerOf(s.calls[2].init, 'cookie'), undefined);
+    } finally {
+      s.close();
+    }
+  });
+
+  test('an unknown credentials mode is refused as malformed', async () => {
+    const s = setup();
+    try {
+      const r = (await s.send({ credentials: 'always' as RequestCredentials })) as BrowseErrorMessage;
+      assert.equal(r.type, 'error');
+      assert.equal(r.code, ErrorCode.USAGE);
+      assert.equal(s.calls.length, 0);
+    } finally {
+      s.close();
+    }
+  });
+});
