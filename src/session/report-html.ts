@@ -12,7 +12,7 @@
 import type { DiagnosticReport } from './diagnostic-report.ts';
 import { qualityChartModel, sampleRttMs } from './quality-chart.ts';
 import type { QualitySample } from './quality-history.ts';
-import { formatBitrate } from '../protocols/iperf3/iperf3-format.ts';
+import { formatBitrate } from '../shared/format-bytes.ts';
 
 /** HTML-escapes text for element content and quoted attribute values. */
 export function escapeHtml(value: unknown): string {

@@ -9,7 +9,7 @@
  * The summaries hold text that came from the network (DNS names, HTTP status text): whoever
  * renders them escapes them (report-html.ts does).
  */
-import { formatBitrate } from '../protocols/iperf3/iperf3-format.ts';
+import { formatBitrate } from '../shared/format-bytes.ts';
 import type { DnsQueryResult, DnsResult, Iperf3Result, MtuResult, PingSummary, PortCheckResult, TcpingResult, TracerouteResult } from './session-types.ts';
 import type { TunnelVsDirectResult } from './direct-speed.ts';
 

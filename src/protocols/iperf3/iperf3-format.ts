@@ -3,21 +3,8 @@
  * one line per interval and the final sender / receiver lines, in iperf3's columns
  * (Interval, Transfer, Bitrate, Retr), with decimal bit rates as iperf3 prints them.
  */
-import { formatBytes } from '../../shared/format-bytes.ts';
+import { formatBitrate, formatBytes } from '../../shared/format-bytes.ts';
 import type { Iperf3Interval, Iperf3Summary, Iperf3Total } from './iperf3-client.ts';
-
-/** `76.1 Mbit/s` (decimal units, like iperf3's `Mbits/sec`). */
-export function formatBitrate(bitsPerSecond: number): string {
-  if (!Number.isFinite(bitsPerSecond) || bitsPerSecond < 0) return '—';
-  const units = ['bit/s', 'kbit/s', 'Mbit/s', 'Gbit/s', 'Tbit/s'];
-  let v = bitsPerSecond;
-  let u = 0;
-  while (v >= 1000 && u < units.length - 1) {
-    v /= 1000;
-    u++;
-  }
-  return `${v.toFixed(u === 0 ? 0 : v < 10 ? 2 : 1)} ${units[u]}`;
-}
 
 /** The column heads. */
 export const IPERF3_HEADER = 'Interval           Transfer      Bitrate          Retr';

@@ -7,7 +7,8 @@
 import { LitElement, css, html, nothing, svg } from 'lit';
 import type { Iperf3Interval, Iperf3Result } from '../../worker/tunnel-api.ts';
 import type { TunnelTools } from '../controllers/tunnel-controller.ts';
-import { IPERF3_HEADER, formatBitrate, formatIperf3Interval, formatIperf3Summary } from '../../../protocols/iperf3/iperf3-format.ts';
+import { IPERF3_HEADER, formatIperf3Interval, formatIperf3Summary } from '../../../protocols/iperf3/iperf3-format.ts';
+import { formatBitrate } from '../../../shared/format-bytes.ts';
 import { ToolRunController } from '../controllers/tool-run-controller.ts';
 import { renderToolError } from './tool-error.ts';
 import { sharedStyles } from '../styles/shared-styles.ts';

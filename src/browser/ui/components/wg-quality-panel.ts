@@ -13,7 +13,7 @@
 import { LitElement, css, html, nothing, svg } from 'lit';
 import type { DiagnosticReport, QualityHistorySnapshot, TunnelVsDirectResult } from '../../worker/tunnel-api.ts';
 import { qualityChartModel, sampleRttMs } from '../../../session/quality-chart.ts';
-import { formatBitrate } from '../../../protocols/iperf3/iperf3-format.ts';
+import { formatBitrate } from '../../../shared/format-bytes.ts';
 import { sharedStyles } from '../styles/shared-styles.ts';
 import { saveFile } from '../controllers/capture-controller.ts';
 

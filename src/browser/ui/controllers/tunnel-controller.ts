@@ -9,6 +9,7 @@
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { ErrorCode, WgwebError } from '../../../shared/errors.ts';
+import { formatBitrate } from '../../../shared/format-bytes.ts';
 import type {
   ConnectOptions,
   DnsQueryResult,
@@ -299,7 +300,7 @@ export class TunnelController implements ReactiveController, TunnelTools, Tunnel
   async compare(url: string, options: { bytes?: number } = {}, signal?: AbortSignal): Promise<TunnelVsDirectResult> {
     return this.#tool(`compare ${redactUrl(url)}`, async (client) => {
       const r = await client.compare(url, options, signal);
-      this.#appLog('info', 'compare', `Tunnel vs direct, ${r.bytes} bytes: tunnel ${(r.tunnel.bitsPerSecond / 1e6).toFixed(1)} Mbit/s, direct ${(r.direct.bitsPerSecond / 1e6).toFixed(1)} Mbit/s: the tunnel is ${r.percent}% of direct`);
+      this.#appLog('info', 'compare', `Tunnel vs direct, ${r.bytes} bytes: tunnel ${formatBitrate(r.tunnel.bitsPerSecond)}, direct ${formatBitrate(r.direct.bitsPerSecond)}: the tunnel is ${r.percent}% of direct`);
       return r;
     });
   }

@@ -3,7 +3,7 @@
  * scripted `window.wgweb.ping()` shows up in the log just like a click does).
  */
 import type { DnsQueryResult, DnsResult, Iperf3Result, PortCheckResult, PingReply, PingSummary, TcpingResult, TracerouteResult } from '../../worker/tunnel-api.ts';
-import { formatBitrate } from '../../../protocols/iperf3/iperf3-format.ts';
+import { formatBitrate } from '../../../shared/format-bytes.ts';
 import { formatMs } from '../../../shared/format-time.ts';
 import { formatEndpoint } from '../../../shared/ip-address.ts';
 

@@ -4,7 +4,7 @@
  * tunnel) through the tunnel (Session.tunnelVsDirect, src/session/direct-speed.ts), and prints
  * both rates and the tunnel as a percentage of direct. Exit 0 when both transfers completed.
  */
-import { formatBitrate } from '../../../protocols/iperf3/iperf3-format.ts';
+import { formatBitrate } from '../../../shared/format-bytes.ts';
 import { parseCommandArgs, type CommandSpec } from '../args.ts';
 import type { CliIo } from '../cli-io.ts';
 import { guardTunnelCommand, openTunnel, TUNNEL_OPTIONS } from '../tunnel-options.ts';

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { parseIperf3Target, run, spec } from '../../../../src/node/cli/commands/iperf3-command.ts';
 import { formatCommandHelp } from '../../../../src/node/cli/args.ts';
 import { createMemoryIo } from '../../../../src/node/cli/cli-io.ts';
-import { formatBitrate, formatIperf3Interval, formatIperf3Summary } from '../../../../src/protocols/iperf3/iperf3-format.ts';
+import { formatIperf3Interval, formatIperf3Summary } from '../../../../src/protocols/iperf3/iperf3-format.ts';
+import { formatBitrate } from '../../../../src/shared/format-bytes.ts';
 
 describe('wgweb iperf3: arguments and output', () => {
   test('HOST takes iperf3\'s port 5201 unless HOST:PORT names another; IPv6 in brackets', () => {
