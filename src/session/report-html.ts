@@ -12,13 +12,11 @@
 import type { DiagnosticReport } from './diagnostic-report.ts';
 import { qualityChartModel, sampleRttMs } from './quality-chart.ts';
 import type { QualitySample } from './quality-history.ts';
+import { escapeHtml } from '../shared/escape-html.ts';
 import { formatBitrate } from '../shared/format-bytes.ts';
 
-/** HTML-escapes text for element content and quoted attribute values. */
-export function escapeHtml(value: unknown): string {
-  return String(value).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
-const esc = escapeHtml;
+/** Any value as escaped HTML text (numbers and strings alike). */
+const esc = (value: unknown): string => escapeHtml(String(value));
 
 const STYLE = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;max-width:1100px;padding:1rem 1.25rem 3rem;color:#1d2430;background:#fff}

@@ -5,6 +5,7 @@
  * own (the frame agent reports them to the app), under a strict CSP.
  */
 import { ErrorCode } from '../../shared/errors.ts';
+import { escapeHtml } from '../../shared/escape-html.ts';
 import { BROWSE_UNAVAILABLE } from './browse-protocol.ts';
 import { frameAgentTag } from './framed-response.ts';
 
@@ -67,10 +68,6 @@ const STYLE = `
   .outside a.button { background: #8a5a00; }
   @media (prefers-color-scheme: dark) { .detail { background: #1c2128; color: #adbac7; } .badge { background: #3d1d1d; color: #ffb4b4; } .outside .badge { background: #3b2e10; color: #f5d38a; } }
 `;
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
-}
 
 function page(options: { title: string; body: string; nonce: string; ticket?: string; className?: string; meta?: string }): string {
   return (

@@ -2,7 +2,8 @@
  * The site's pictures, drawn in code: the logo (served as /logo.svg) and the packet-path diagram
  * (inline SVG, coloured by classes in style.css so it follows the light/dark scheme).
  */
-import { escapeHtml, raw, type SafeHtml } from './html.ts';
+import { escapeHtml } from '../../../shared/escape-html.ts';
+import { raw, type SafeHtml } from './html.ts';
 
 /** A tunnel mouth with a packet going through it. Standalone SVG with its own scheme colours. */
 export const LOGO_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64" role="img" aria-label="wgweb demo intranet">

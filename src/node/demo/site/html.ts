@@ -5,6 +5,7 @@
  *
  *   html`<p>${name}</p>` ──▶ SafeHtml("<p>&lt;b&gt;…</p>")     arrays are joined, null/false vanish
  */
+import { escapeHtml } from '../../../shared/escape-html.ts';
 
 /** Markup known to be safe (built by {@link html} or {@link raw}). */
 export class SafeHtml {
@@ -12,11 +13,6 @@ export class SafeHtml {
   toString(): string {
     return this.text;
   }
-}
-
-/** Escapes text for element content and double-quoted attribute values. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
 type Value = SafeHtml | string | number | boolean | null | undefined | readonly Value[];
