@@ -26,6 +26,7 @@ import {
   type DnsMessage,
   type DnsRecord,
 } from '../../../protocols/dns/dns-message.ts';
+import { reverseName } from '../../../protocols/dns/dns-presentation.ts';
 import type { IpAddress } from '../../../shared/ip-address.ts';
 
 /** EDNS(0) payload size we advertise and honour at most (the DNS Flag Day 2020 value). */
@@ -256,12 +257,4 @@ function txt(text: string): Uint8Array {
     parts.push(piece.length, ...piece);
   }
   return Uint8Array.from(parts);
-}
-
-/** The reverse-lookup name of an address (RFC 1035 §3.5, RFC 3596 §2.5). */
-export function reverseName(a: IpAddress): string {
-  if (a.length === 4) return `${a[3]}.${a[2]}.${a[1]}.${a[0]}.in-addr.arpa`;
-  const nibbles: string[] = [];
-  for (let i = 15; i >= 0; i--) nibbles.push((a[i] & 0x0f).toString(16), (a[i] >> 4).toString(16));
-  return `${nibbles.join('.')}.ip6.arpa`;
 }

@@ -5,7 +5,8 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DnsZone, reverseName } from '../../../../src/node/demo/services/dns-zone.ts';
+import { DnsZone } from '../../../../src/node/demo/services/dns-zone.ts';
+import { reverseName } from '../../../../src/protocols/dns/dns-presentation.ts';
 import { DNS_CLASS_IN, DnsRcode, DnsType, emitDnsMessage, parseDnsMessage, queryFlags, type DnsMessage } from '../../../../src/protocols/dns/dns-message.ts';
 import { fromHex } from '../../../../src/shared/bytes.ts';
 import { formatIp, parseIp } from '../../../../src/shared/ip-address.ts';
