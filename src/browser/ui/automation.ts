@@ -19,7 +19,7 @@
 import { ErrorCode, WgwebError } from '../../shared/errors.ts';
 import type { DiagnosticReport, QualityHistorySnapshot, TunnelVsDirectResult } from '../worker/tunnel-api.ts';
 import type { DnsQueryResult, DnsRecordType, DnsResult, Iperf3Options, LookupType, PortCheckResult, Iperf3Progress, Iperf3Result, PingReply, PingSummary, TcpingResult, SessionEvent, TraceHop, TracerouteCallOptions, TracerouteResult, TunnelStatus } from '../worker/tunnel-api.ts';
-import { toWgwebError, type TunnelRequestInit } from './tunnel-client.ts';
+import { coded, toWgwebError, type TunnelRequestInit } from './tunnel-client.ts';
 import { parsePortList } from '../../shared/port-list.ts';
 import type { BrowseResult } from '../browse/browse-host.ts';
 import { createCaptureAutomation, type WgwebCaptureAutomation } from './capture-automation.ts';
@@ -233,14 +233,6 @@ function fromAddresses(r: DnsResult): WgwebDnsResult {
     addresses: r.addresses,
     ttl: r.ttl,
   };
-}
-
-async function coded<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    throw toWgwebError(e);
-  }
 }
 
 export function createAutomation(target: AutomationTarget): WgwebAutomation {

@@ -10,7 +10,7 @@
 import { ErrorCode, WgwebError } from '../../shared/errors.ts';
 import type { CaptureRow, CaptureStatus } from '../capture/capture-api.ts';
 import type { CaptureController } from './controllers/capture-controller.ts';
-import { toWgwebError } from './tunnel-client.ts';
+import { coded } from './tunnel-client.ts';
 
 export interface WgwebCaptureAutomation {
   /** Starts (or resumes) recording; resolves with the capture's counters. */
@@ -24,14 +24,6 @@ export interface WgwebCaptureAutomation {
   packets(filter?: string): Promise<CaptureRow[]>;
   /** The capture as a pcapng file. */
   download(filter?: string): Promise<{ filename: string; bytes: Uint8Array; packets: number }>;
-}
-
-async function coded<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    throw toWgwebError(e);
-  }
 }
 
 /** @param controller the app's CaptureController; undefined makes every call reject with INTERNAL. */

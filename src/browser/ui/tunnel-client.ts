@@ -78,7 +78,8 @@ export function toWgwebError(error: unknown): WgwebError {
   return new WgwebError(ErrorCode.INTERNAL, String(error));
 }
 
-async function coded<T>(fn: () => Promise<T>): Promise<T> {
+/** Runs `fn`, turning whatever it rejects with into a coded {@link WgwebError} ({@link toWgwebError}). */
+export async function coded<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (e) {
