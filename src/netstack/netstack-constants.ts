@@ -18,6 +18,13 @@ export const ICMPV4_ERROR_MAX_BYTES = 576;
 export const ICMPV4_ERROR_TOS = 0xc0;
 /** RFC 1191 §7: MTU plateaus, to guess a path MTU when a router reports none. */
 export const MTU_PLATEAUS: readonly number[] = [32000, 17914, 8166, 4352, 2002, 1492, 1006, 508, 296, 68];
+/**
+ * Most echo data a request can carry (ping -s): the 16-bit length of the (reassembled) datagram
+ * minus the headers, as NetInterface checks it (IPv4: 65535 − 20 − 8, RFC 791; IPv6: 65535 − 8
+ * Fragment − 8, RFC 8200 §4.5).
+ */
+export const MAX_ECHO_PAYLOAD_V4 = 65_507;
+export const MAX_ECHO_PAYLOAD_V6 = 65_519;
 /** RFC 791 / RFC 8200: the 16-bit total/payload length bounds a (reassembled) datagram. */
 export const MAX_DATAGRAM_LENGTH = 65535;
 

@@ -81,10 +81,3 @@ export class EchoChannel {
 export function echoPayload(size: number): Uint8Array {
   return Uint8Array.from({ length: size }, (_, i) => i & 0xff);
 }
-
-/**
- * Most echo data a request can carry: the 16-bit length of the (reassembled) datagram minus the
- * headers, as NetInterface checks it (IPv4: 65535 − 20 − 8; IPv6: 65535 − 8 Fragment − 8).
- */
-export const MAX_ECHO_PAYLOAD_V4 = 65_507;
-export const MAX_ECHO_PAYLOAD_V6 = 65_519;

@@ -31,9 +31,12 @@ import type { KnownHosts } from '../protocols/ssh/known-hosts.ts';
 import type { NetInterface } from '../netstack/net-interface.ts';
 import { runIperf3, type Iperf3Progress } from '../protocols/iperf3/iperf3-connection.ts';
 import { TcpStreamConnection } from '../engine/tcp-stream-connection.ts';
-import { EchoChannel, MAX_ECHO_PAYLOAD_V4, MAX_ECHO_PAYLOAD_V6, echoPayload } from './echo-channel.ts';
+import { EchoChannel, echoPayload } from './echo-channel.ts';
+import { DEFAULT_ECHO_PAYLOAD_BYTES, MAX_ECHO_PAYLOAD_V4, MAX_ECHO_PAYLOAD_V6 } from '../netstack/netstack-constants.ts';
+import { IPV4_MIN_MTU } from '../netstack/wire/ipv4.ts';
+import { IPV6_MIN_MTU } from '../netstack/wire/ipv6.ts';
 import { MtuNoReplyError, searchMtu, type MtuProbeOutcome, type MtuSearchStep } from './mtu-search.ts';
-import { TRACEROUTE_BASE_PORT, runTraceroute, traceError, type TraceHop, type TraceProbeOutcome } from './traceroute.ts';
+import { TRACEROUTE_BASE_PORT, TRACEROUTE_DEFAULTS, runTraceroute, traceError, type TraceHop, type TraceProbeOutcome } from './traceroute.ts';
 import { UdpProbeChannel } from './udp-probe-channel.ts';
 import type { TcpSocketTable } from '../netstack/socket/tcp-socket-table.ts';
 import type { PeerId, TunnelEvent } from '../wireguard/tunnel.ts';
@@ -396,7 +399,7 @@ export class Session {
     const count = options.count ?? 4;
     const intervalMs = options.intervalMs ?? 1000;
     const timeoutMs = options.timeoutMs ?? 2000;
-    const size = options.size ?? 56;
+    const size = options.size ?? DEFAULT_ECHO_PAYLOAD_BYTES;
     const pmtuDiscovery = options.pmtuDiscovery ?? 'want';
     if (!Number.isInteger(count) || count < 1 || count > 100_000) throw new RangeError(`ping count must be 1 to 100000, not ${count}`);
     if (!(intervalMs >= 10)) throw new RangeError(`ping interval must be at least 10 ms, not ${intervalMs}`);
@@ -486,7 +489,7 @@ export class Session {
     // IP header + 8 bytes of ICMP echo header; RFC 791 / RFC 8200 minimum MTUs bound the search.
     const headerBytes = family === 4 ? 28 : 48;
     const interfaceMtu = this.net.mtu;
-    const low = (family === 4 ? 68 : 1280) - headerBytes;
+    const low = (family === 4 ? IPV4_MIN_MTU : IPV6_MIN_MTU) - headerBytes;
     const high = Math.max(low, this.net.pathMtu(target) - headerBytes);
     const channel = new EchoChannel(this.net.icmpEcho(), () => this.loop.wake(), now);
     let seq = 0;
@@ -543,8 +546,8 @@ export class Session {
   private async tracerouteRun(host: string, options: TracerouteOptions, onHop?: (hop: TraceHop) => void): Promise<TracerouteResult> {
     this.checkOpen();
     const { signal } = options;
-    const timeoutMs = options.timeoutMs ?? 3000;
-    const maxHops = options.maxHops ?? 30;
+    const timeoutMs = options.timeoutMs ?? TRACEROUTE_DEFAULTS.timeoutMs;
+    const maxHops = options.maxHops ?? TRACEROUTE_DEFAULTS.maxHops;
     const method = options.method ?? 'udp';
     const basePort = options.port ?? TRACEROUTE_BASE_PORT;
     if (!(timeoutMs >= 10 && timeoutMs <= 60_000)) throw new RangeError(`the probe timeout must be 10 ms to 60 s, not ${timeoutMs}`);
@@ -557,7 +560,7 @@ export class Session {
     const family = target.length === 4 ? 4 : 6;
     const wake = (): void => this.loop.wake();
     const probe = method === 'icmp' ? this.icmpTraceProbe(target, timeoutMs, wake) : this.udpTraceProbe(target, basePort, timeoutMs, wake);
-    const resolveName = options.resolveNames !== false && this.resolver ? this.ptrLookup(this.resolver, Math.min(timeoutMs, 2000), signal) : undefined;
+    const resolveName = options.resolveNames !== false && this.resolver ? this.ptrLookup(this.resolver, Math.min(timeoutMs, TRACEROUTE_DEFAULTS.nameLookupMs), signal) : undefined;
     try {
       const r = await runTraceroute({ probe: probe.probe, maxHops, probesPerHop: options.probesPerHop, resolveName, onHop, signal });
       const result: TracerouteResult = { host, address, family, method, maxHops, hops: r.hops, reached: r.reached };

@@ -37,6 +37,18 @@ export interface TraceHop {
 /** traceroute(8)'s first UDP destination port (-p); each probe uses the next one. */
 export const TRACEROUTE_BASE_PORT = 33434;
 
+/** traceroute(8)'s defaults, one place for the Session, the worker API, the CLI and the UI card. */
+export const TRACEROUTE_DEFAULTS = {
+  /** Highest TTL / hop limit tried (-m). */
+  maxHops: 30,
+  /** Probes per hop (-q). */
+  probesPerHop: 3,
+  /** Wait for each probe, ms (-w 3). */
+  timeoutMs: 3000,
+  /** Upper bound of one hop's PTR lookup, ms (at most the probe wait). */
+  nameLookupMs: 2000,
+} as const;
+
 /** What {@link runTraceroute} found. */
 export interface TraceRunResult {
   hops: TraceHop[];
@@ -77,8 +89,8 @@ export function reachedTarget(p: TraceProbe): boolean {
  * @throws the signal's reason when aborted.
  */
 export async function runTraceroute(o: TraceRunOptions): Promise<TraceRunResult> {
-  const maxHops = o.maxHops ?? 30;
-  const perHop = o.probesPerHop ?? 3;
+  const maxHops = o.maxHops ?? TRACEROUTE_DEFAULTS.maxHops;
+  const perHop = o.probesPerHop ?? TRACEROUTE_DEFAULTS.probesPerHop;
   if (!Number.isInteger(maxHops) || maxHops < 1 || maxHops > 255) throw new RangeError(`maxHops must be 1 to 255, not ${maxHops}`);
   if (!Number.isInteger(perHop) || perHop < 1 || perHop > 10) throw new RangeError(`probesPerHop must be 1 to 10, not ${perHop}`);
   const hops: TraceHop[] = [];

@@ -27,7 +27,7 @@
  */
 import { ErrorCode } from '../../shared/errors.ts';
 import type { OpenWebSocketOptions } from '../worker/websocket-port-protocol.ts';
-import { DOCUMENT_TOKEN, newDocumentToken, type BrowseSiteMessage, type BrowseSiteOriginMessage, type BrowseWebSocketMessage, type BrowseAbortMessage, type BrowseErrorMessage, type BrowseFetchMessage, type BrowsePageMessage, type BrowseResponseMessage, type BrowseScopeMessage } from './browse-protocol.ts';
+import { DOCUMENT_TOKEN, MAX_BROWSE_URL_LENGTH, newDocumentToken, type BrowseSiteMessage, type BrowseSiteOriginMessage, type BrowseWebSocketMessage, type BrowseAbortMessage, type BrowseErrorMessage, type BrowseFetchMessage, type BrowsePageMessage, type BrowseResponseMessage, type BrowseScopeMessage } from './browse-protocol.ts';
 import type { Credentials } from '../../protocols/http/http-auth.ts';
 import { BrowseAuth, type CredentialsRequest } from './browse-auth.ts';
 import { CookieJar } from './cookie-jar.ts';
@@ -467,7 +467,7 @@ export class BrowseBackend {
     let origin = '';
     try {
       const url = new URL(m.url);
-      if (!isBrowsableScheme(url.protocol) || !url.host || (m.initiator !== null && typeof m.initiator !== 'string') || m.url.length > 16384) throw new RangeError('not an intranet URL');
+      if (!isBrowsableScheme(url.protocol) || !url.host || (m.initiator !== null && typeof m.initiator !== 'string') || m.url.length > MAX_BROWSE_URL_LENGTH) throw new RangeError('not an intranet URL');
       if (!this.#options.resolveSite) throw new Error('no sites');
       origin = await this.#options.resolveSite(url.origin);
       if (m.initiator) {
@@ -547,7 +547,7 @@ export function withCredentials(mode: RequestCredentials | undefined, url: URL, 
 
 /** Why a fetch message from the browse origin is refused, or undefined when it is well-formed. */
 function invalidFetch(m: BrowseFetchMessage): string | undefined {
-  if (typeof m.url !== 'string' || m.url.length > 16384) return 'the request has no URL';
+  if (typeof m.url !== 'string' || m.url.length > MAX_BROWSE_URL_LENGTH) return 'the request has no URL';
   let url: URL;
   try {
     url = new URL(m.url);
@@ -573,7 +573,7 @@ const WS_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /** Why a websocket message from the browse origin is refused, or undefined when it is well-formed. */
 function invalidWebSocket(m: BrowseWebSocketMessage): string | undefined {
-  if (typeof m.url !== 'string' || m.url.length > 16384 || typeof m.initiator !== 'string') return 'the WebSocket request is malformed';
+  if (typeof m.url !== 'string' || m.url.length > MAX_BROWSE_URL_LENGTH || typeof m.initiator !== 'string') return 'the WebSocket request is malformed';
   let url: URL;
   let initiator: URL;
   try {

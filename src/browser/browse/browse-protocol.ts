@@ -228,6 +228,12 @@ export const BROWSE_UNAVAILABLE = 'BROWSE_UNAVAILABLE';
 /** Error code of the browse view itself: the frame's page did not come through the Service Worker. */
 export const BROWSE_NOT_SERVED = 'BROWSE_NOT_SERVED';
 
+/**
+ * Longest URL a browse message may carry (UTF-16 units); a message with a longer one is refused
+ * as malformed, by the frame-message check and by the backend alike.
+ */
+export const MAX_BROWSE_URL_LENGTH = 16384;
+
 /** A document token: 128 random bits, hex. */
 export const DOCUMENT_TOKEN = /^[0-9a-f]{32}$/;
 
@@ -252,7 +258,7 @@ export function isFrameMessage(data: unknown): data is FrameMessage {
     m.wgweb === 'browse-frame' &&
     ['committed', 'loaded', 'url', 'title', 'navigating', 'cookie'].includes(m.type as string) &&
     typeof m.url === 'string' &&
-    m.url.length < 16384 &&
+    m.url.length <= MAX_BROWSE_URL_LENGTH &&
     typeof m.token === 'string' &&
     DOCUMENT_TOKEN.test(m.token) &&
     typeof m.title === 'string' &&

@@ -53,6 +53,7 @@ import { renderReportHtml } from '../../session/report-html.ts';
 import type { QualityHistorySnapshot } from '../../session/quality-history.ts';
 import type { ToolRecord } from '../../session/tool-record.ts';
 import type { TunnelVsDirectResult } from '../../session/direct-speed.ts';
+import { TRACEROUTE_BASE_PORT, TRACEROUTE_DEFAULTS } from '../../session/traceroute.ts';
 import type { ConnectOptions, SshOpenOptions, SshOpenResult, SshOutputEvent, TraceHop, TracerouteCallOptions, TracerouteResult } from './tunnel-api.ts';
 
 /** The part of `Session` (src/session/session.ts) this service uses. */
@@ -348,7 +349,7 @@ export class TunnelService implements TunnelApi {
     try {
       if (typeof host !== 'string' || host.trim() === '') throw usage('traceroute: give the address or name of a host');
       if (typeof options !== 'object' || options === null) throw usage('traceroute: options must be an object such as { method: "icmp", maxHops: 10 }');
-      const { method = 'udp', maxHops = 30, probesPerHop = 3, timeoutMs = 3000, port = 33434, resolveNames = true } = options;
+      const { method = 'udp', maxHops = TRACEROUTE_DEFAULTS.maxHops, probesPerHop = TRACEROUTE_DEFAULTS.probesPerHop, timeoutMs = TRACEROUTE_DEFAULTS.timeoutMs, port = TRACEROUTE_BASE_PORT, resolveNames = true } = options;
       if (method !== 'udp' && method !== 'icmp') throw usage(`traceroute: method must be "udp" or "icmp", not ${JSON.stringify(method)}`);
       if (!Number.isInteger(maxHops) || maxHops < 1 || maxHops > 255) throw usage('traceroute: maxHops must be a whole number from 1 to 255');
       if (!Number.isInteger(probesPerHop) || probesPerHop < 1 || probesPerHop > 10) throw usage('traceroute: probesPerHop must be a whole number from 1 to 10');

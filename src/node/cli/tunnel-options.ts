@@ -1,5 +1,6 @@
 /**
- * What the network commands (`ping`, `dns`, `tcping`, `fetch`) share: the `--config`/`--relay`
+ * What the network commands (`ping`, `dns`, `fetch`, `traceroute`, `report`, … every command that
+ * opens a tunnel) share: the `--config`/`--relay`
  * options and bringing a {@link Session} up in Node, with the `ws` package as its WebSocket.
  *
  *   --config FILE ─▶ loadConfigFile ─▶ Session.start (relay) ─▶ waitForHandshake ─▶ command
@@ -21,6 +22,9 @@ import { loadConfigFile } from './load-config-file.ts';
 /** The relay `npm start` runs. */
 export const DEFAULT_RELAY_URL = 'ws://127.0.0.1:8080';
 
+/** How long a command waits for the first handshake unless --handshake-timeout says otherwise. */
+export const DEFAULT_HANDSHAKE_TIMEOUT_S = 15;
+
 /** Options every network command takes. */
 export const TUNNEL_OPTIONS = {
   config: { type: 'string', valueName: 'FILE', description: 'wg-quick config of this client (required)' },
@@ -40,7 +44,7 @@ export const TUNNEL_OPTIONS = {
     valueName: 'SECONDS',
     min: 1,
     max: 90,
-    description: 'give up when no handshake completes within this time (default 15)',
+    description: `give up when no handshake completes within this time (default ${DEFAULT_HANDSHAKE_TIMEOUT_S})`,
   },
   deadline: {
     type: 'number',
@@ -60,6 +64,11 @@ export interface TunnelOptionValues {
   verbose: boolean;
 }
 
+/** The handshake wait in seconds: --handshake-timeout or the default (commands add it to their deadline). */
+export function handshakeSeconds(values: TunnelOptionValues): number {
+  return values['handshake-timeout'] ?? DEFAULT_HANDSHAKE_TIMEOUT_S;
+}
+
 /**
  * Loads the config, opens the relay and waits for the WireGuard handshake.
  * @throws {WgwebError} CONFIG_*, RELAY_REFUSED, RELAY_UNREACHABLE or HANDSHAKE_TIMEOUT.
@@ -67,7 +76,7 @@ export interface TunnelOptionValues {
 export async function openTunnel(command: string, values: TunnelOptionValues, io: CliIo, onSession?: (s: Session) => void): Promise<Session> {
   const session = await startTunnelSession(command, values, io, onSession);
   try {
-    await session.waitForHandshake((values['handshake-timeout'] ?? 15) * 1000);
+    await session.waitForHandshake(handshakeSeconds(values) * 1000);
   } catch (e) {
     await session.close();
     throw e;

@@ -5,6 +5,7 @@
  */
 import { LitElement, css, html, nothing, svg } from 'lit';
 import type { PingReply, PingSummary } from '../../worker/tunnel-api.ts';
+import { DEFAULT_ECHO_PAYLOAD_BYTES, MAX_ECHO_PAYLOAD_V4 } from '../../../netstack/netstack-constants.ts';
 import type { TunnelTools } from '../controllers/tunnel-controller.ts';
 import { ToolRunController } from '../controllers/tool-run-controller.ts';
 import { describePingReply } from '../lib/activity-messages.ts';
@@ -96,7 +97,7 @@ export class WgPingTool extends LitElement {
     this.connected = false;
     this._address = '';
     this._count = '4';
-    this._size = '56';
+    this._size = String(DEFAULT_ECHO_PAYLOAD_BYTES);
     this._dontFragment = false;
     this._replies = [];
   }
@@ -105,7 +106,7 @@ export class WgPingTool extends LitElement {
     const count = Number(this._count);
     const countOk = Number.isInteger(count) && count >= 1 && count <= 1000;
     const size = Number(this._size);
-    const sizeOk = this._size.trim() !== '' && Number.isInteger(size) && size >= 0 && size <= 65507;
+    const sizeOk = this._size.trim() !== '' && Number.isInteger(size) && size >= 0 && size <= MAX_ECHO_PAYLOAD_V4;
     return html`
       <form @submit=${this.#onSubmit}>
         ${renderTextField({ id: 'ping-address', label: 'Address', value: this._address, placeholder: '10.8.0.1 or fd00::1', onInput: (v) => (this._address = v) })}
@@ -127,7 +128,7 @@ export class WgPingTool extends LitElement {
             id="ping-size"
             type="number"
             min="0"
-            max="65507"
+            max=${MAX_ECHO_PAYLOAD_V4}
             title="Data bytes per request (ping -s); the IPv4 packet is 28 bytes more"
             .value=${this._size}
             aria-invalid=${sizeOk ? 'false' : 'true'}

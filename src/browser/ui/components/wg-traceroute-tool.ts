@@ -11,7 +11,7 @@
  */
 import { LitElement, css, html, nothing } from 'lit';
 import type { TraceHop, TracerouteResult } from '../../worker/tunnel-api.ts';
-import { traceProbeMark } from '../../../session/traceroute.ts';
+import { TRACEROUTE_BASE_PORT, TRACEROUTE_DEFAULTS, traceProbeMark } from '../../../session/traceroute.ts';
 import type { TunnelTools } from '../controllers/tunnel-controller.ts';
 import { ToolRunController } from '../controllers/tool-run-controller.ts';
 import { formatMs } from '../../../shared/format-time.ts';
@@ -113,8 +113,8 @@ export class WgTracerouteTool extends LitElement {
     this.connected = false;
     this._host = '';
     this._method = 'udp';
-    this._maxHops = '30';
-    this._probes = '3';
+    this._maxHops = String(TRACEROUTE_DEFAULTS.maxHops);
+    this._probes = String(TRACEROUTE_DEFAULTS.probesPerHop);
     this._names = true;
     this._hops = [];
   }
@@ -131,7 +131,7 @@ export class WgTracerouteTool extends LitElement {
         <div class="field narrow">
           <label for="trace-method">Probes</label>
           <select id="trace-method" .value=${this._method} @change=${(e: Event) => (this._method = (e.target as HTMLSelectElement).value as 'udp' | 'icmp')}>
-            <option value="udp" ?selected=${this._method === 'udp'} title="UDP to ports 33434 and up, like traceroute">UDP</option>
+            <option value="udp" ?selected=${this._method === 'udp'} title="UDP to ports ${TRACEROUTE_BASE_PORT} and up, like traceroute">UDP</option>
             <option value="icmp" ?selected=${this._method === 'icmp'} title="ICMP echo requests, like traceroute -I">ICMP</option>
           </select>
         </div>
@@ -193,7 +193,7 @@ export class WgTracerouteTool extends LitElement {
     const r = this.#run.value;
     if (!r) return nothing;
     const target = r.host === r.address ? r.address : `${r.host} (${r.address})`;
-    const how = r.method === 'icmp' ? 'ICMP echo' : `UDP from port ${r.port ?? 33434}`;
+    const how = r.method === 'icmp' ? 'ICMP echo' : `UDP from port ${r.port ?? TRACEROUTE_BASE_PORT}`;
     const text = r.reached
       ? `${target} reached in ${r.hops.length} hop${r.hops.length === 1 ? '' : 's'} (${how}).`
       : `${target} not reached within ${r.hops.length} hops (${how}): the path stops after the last router that answered.`;

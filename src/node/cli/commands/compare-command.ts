@@ -7,7 +7,7 @@
 import { formatBitrate } from '../../../shared/format-bytes.ts';
 import { parseCommandArgs, type CommandSpec } from '../args.ts';
 import type { CliIo } from '../cli-io.ts';
-import { guardTunnelCommand, openTunnel, TUNNEL_OPTIONS } from '../tunnel-options.ts';
+import { guardTunnelCommand, handshakeSeconds, openTunnel, TUNNEL_OPTIONS } from '../tunnel-options.ts';
 
 export const spec = {
   name: 'compare',
@@ -29,7 +29,7 @@ export const spec = {
 export async function run(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommandArgs(spec, args);
   const url = positionals[0];
-  return guardTunnelCommand('compare', values, io, (values['handshake-timeout'] ?? 15) + 130, async (io, track) => {
+  return guardTunnelCommand('compare', values, io, handshakeSeconds(values) + 130, async (io, track) => {
     const session = await openTunnel('compare', values, io, track);
     try {
       const r = await session.tunnelVsDirect(url, { bytes: values.bytes, signal: io.signal });

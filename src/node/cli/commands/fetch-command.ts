@@ -9,7 +9,7 @@ import { Writable } from 'node:stream';
 import { ErrorCode, WgwebError } from '../../../shared/errors.ts';
 import { parseCommandArgs, UsageError, type CommandSpec } from '../args.ts';
 import type { CliIo } from '../cli-io.ts';
-import { guardTunnelCommand, openTunnel, TUNNEL_OPTIONS } from '../tunnel-options.ts';
+import { guardTunnelCommand, handshakeSeconds, openTunnel, TUNNEL_OPTIONS } from '../tunnel-options.ts';
 
 export const spec = {
   name: 'fetch',
@@ -73,7 +73,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
       throw new WgwebError(ErrorCode.USAGE, `fetch: cannot read --cacert file ${file}: ${(e as Error).message}`);
     }
   }
-  return guardTunnelCommand('fetch', values, io, (values['max-time'] !== undefined ? values['max-time'] + (values['handshake-timeout'] ?? 15) + 5 : 300), async (io, track) => {
+  return guardTunnelCommand('fetch', values, io, (values['max-time'] !== undefined ? values['max-time'] + handshakeSeconds(values) + 5 : 300), async (io, track) => {
   const session = await openTunnel('fetch', values, io, track);
   // A connection that used what only the legacy opt-in allows is said on stderr, like a warning.
   const stopWatching = session.onEvent((e) => {

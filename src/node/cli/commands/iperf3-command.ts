@@ -8,7 +8,7 @@ import { IPERF3_HEADER, formatIperf3Interval, formatIperf3Summary } from '../../
 import { DEFAULT_IPERF3_PORT } from '../../../protocols/iperf3/iperf3-messages.ts';
 import { parseCommandArgs, UsageError, type CommandSpec } from '../args.ts';
 import type { CliIo } from '../cli-io.ts';
-import { guardTunnelCommand, openTunnel, TUNNEL_OPTIONS } from '../tunnel-options.ts';
+import { guardTunnelCommand, handshakeSeconds, openTunnel, TUNNEL_OPTIONS } from '../tunnel-options.ts';
 
 export const spec = {
   name: 'iperf3',
@@ -45,7 +45,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     throw e instanceof UsageError ? e : new UsageError('iperf3', (e as Error).message);
   }
   const seconds = values.time ?? 10;
-  return guardTunnelCommand('iperf3', values, io, (values['handshake-timeout'] ?? 15) + seconds + 40, async (io, track) => {
+  return guardTunnelCommand('iperf3', values, io, handshakeSeconds(values) + seconds + 40, async (io, track) => {
     const session = await openTunnel('iperf3', values, io, track);
     try {
       const text = !values.json;

@@ -8,7 +8,7 @@
 import type { MtuSearchStep } from '../../../session/session-types.ts';
 import { parseCommandArgs, type CommandSpec } from '../args.ts';
 import type { CliIo } from '../cli-io.ts';
-import { guardTunnelCommand, openTunnel, TUNNEL_OPTIONS } from '../tunnel-options.ts';
+import { guardTunnelCommand, handshakeSeconds, openTunnel, TUNNEL_OPTIONS } from '../tunnel-options.ts';
 
 export const spec = {
   name: 'mtu',
@@ -29,7 +29,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   const host = positionals[0].replace(/^\[|\]$/g, '');
   const timeout = values.timeout ?? 1;
   const tries = values.tries ?? 2;
-  return guardTunnelCommand('mtu', values, io, (values['handshake-timeout'] ?? 15) + 30 * timeout * tries + 10, async (io, track) => {
+  return guardTunnelCommand('mtu', values, io, handshakeSeconds(values) + 30 * timeout * tries + 10, async (io, track) => {
     const session = await openTunnel('mtu', values, io, track);
     try {
       if (!values.json) await io.stdout.write(`MTU probe to ${host} through ${session.currentRelayUrl()}: Don't Fragment echo requests\n`);

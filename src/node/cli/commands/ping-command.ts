@@ -4,9 +4,10 @@
  * Fragment (do: never fragmented, "message too long" over the path MTU; a router on a smaller
  * link answers "fragmentation needed, mtu=…"). Exit status 0 when at least one reply came back.
  */
+import { DEFAULT_ECHO_PAYLOAD_BYTES, MAX_ECHO_PAYLOAD_V4 } from '../../../netstack/netstack-constants.ts';
 import { parseCommandArgs, UsageError, type CommandSpec } from '../args.ts';
 import type { CliIo } from '../cli-io.ts';
-import { guardTunnelCommand, openTunnel, TUNNEL_OPTIONS } from '../tunnel-options.ts';
+import { guardTunnelCommand, handshakeSeconds, openTunnel, TUNNEL_OPTIONS } from '../tunnel-options.ts';
 
 export const spec = {
   name: 'ping',
@@ -18,7 +19,7 @@ export const spec = {
     count: { type: 'integer', short: 'c', valueName: 'COUNT', min: 1, max: 100000, description: 'stop after COUNT replies or timeouts (default 4)' },
     interval: { type: 'number', short: 'i', valueName: 'SECONDS', min: 0.01, max: 60, description: 'wait between requests (default 1)' },
     timeout: { type: 'number', short: 'W', valueName: 'SECONDS', min: 0.01, max: 60, description: 'wait for each reply (default 2)' },
-    size: { type: 'integer', short: 's', valueName: 'SIZE', min: 0, max: 65507, description: 'data bytes per request (default 56; the IPv4 packet is SIZE + 28)' },
+    size: { type: 'integer', short: 's', valueName: 'SIZE', min: 0, max: MAX_ECHO_PAYLOAD_V4, description: `data bytes per request (default ${DEFAULT_ECHO_PAYLOAD_BYTES}; the IPv4 packet is SIZE + 28)` },
     pmtudisc: { type: 'string', short: 'M', valueName: 'do|dont|want', description: "Don't Fragment: do = set, never fragment here; dont = clear; want = set unless too big (default)" },
   },
   positionals: [{ name: 'ADDRESS' }],
@@ -34,8 +35,8 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   const target = positionals[0];
   const mode = values.pmtudisc ?? 'want';
   if (mode !== 'do' && mode !== 'dont' && mode !== 'want') throw new UsageError('ping', `-M takes do, dont or want, not "${mode}"`);
-  const size = values.size ?? 56;
-  return guardTunnelCommand('ping', values, io, (values['handshake-timeout'] ?? 15) + (values.count ?? 4) * (values.interval ?? 1) + (values.timeout ?? 2) + 10, async (io, track) => {
+  const size = values.size ?? DEFAULT_ECHO_PAYLOAD_BYTES;
+  return guardTunnelCommand('ping', values, io, handshakeSeconds(values) + (values.count ?? 4) * (values.interval ?? 1) + (values.timeout ?? 2) + 10, async (io, track) => {
   const session = await openTunnel('ping', values, io, track);
   try {
     const count = values.count ?? 4;

@@ -19,7 +19,7 @@ import type { PeerCheck } from '../../../session/diagnostic-report.ts';
 import type { Session } from '../../../session/session.ts';
 import { parseCommandArgs, type CommandSpec } from '../args.ts';
 import type { CliIo } from '../cli-io.ts';
-import { guardTunnelCommand, startTunnelSession, TUNNEL_OPTIONS } from '../tunnel-options.ts';
+import { guardTunnelCommand, handshakeSeconds, startTunnelSession, TUNNEL_OPTIONS } from '../tunnel-options.ts';
 
 export const spec = {
   name: 'report',
@@ -41,7 +41,7 @@ export const spec = {
 
 export async function run(args: string[], io: CliIo): Promise<number> {
   const { values } = parseCommandArgs(spec, args);
-  const handshakeS = values['handshake-timeout'] ?? 15;
+  const handshakeS = handshakeSeconds(values);
   return guardTunnelCommand('report', values, io, handshakeS + 30, async (io, track) => {
     const session = await startTunnelSession('report', values, io, track);
     try {

@@ -9,7 +9,7 @@ import { parsePortList } from '../../../shared/port-list.ts';
 import type { TcpingResult } from '../../../session/session-types.ts';
 import { parseCommandArgs, UsageError, type CommandSpec } from '../args.ts';
 import type { CliIo } from '../cli-io.ts';
-import { guardTunnelCommand, openTunnel, TUNNEL_OPTIONS } from '../tunnel-options.ts';
+import { guardTunnelCommand, handshakeSeconds, openTunnel, TUNNEL_OPTIONS } from '../tunnel-options.ts';
 
 export const spec = {
   name: 'tcping',
@@ -33,7 +33,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   } catch (e) {
     throw new UsageError('tcping', `${(e as Error).message}`);
   }
-  return guardTunnelCommand('tcping', values, io, (values['handshake-timeout'] ?? 15) + (values.count ?? 1) * (values.timeout ?? 5) + 10, async (io, track) => {
+  return guardTunnelCommand('tcping', values, io, handshakeSeconds(values) + (values.count ?? 1) * (values.timeout ?? 5) + 10, async (io, track) => {
   const session = await openTunnel('tcping', values, io, track);
   let open = 0;
   try {
@@ -74,7 +74,7 @@ async function runPortList(hostText: string, portsText: string, values: Values, 
   const host = hostText.replace(/^\[|\]$/g, '');
   const timeout = values.timeout ?? 2;
   // 8 at once, each at most `timeout`: the list takes about ports / 8 × timeout at worst.
-  return guardTunnelCommand('tcping', values, io, (values['handshake-timeout'] ?? 15) + Math.ceil(ports.length / 8) * timeout + 10, async (io, track) => {
+  return guardTunnelCommand('tcping', values, io, handshakeSeconds(values) + Math.ceil(ports.length / 8) * timeout + 10, async (io, track) => {
     const session = await openTunnel('tcping', values, io, track);
     try {
       const r = await session.tcpingPorts(host, ports, { timeoutMs: timeout * 1000 }, (x) => void io.stdout.write(`${describe(x)}\n`), io.signal);

@@ -5,10 +5,10 @@
  * completes, `name (address)` from a PTR lookup through the tunnel's DNS unless -n, `*` for a
  * probe nobody answered. Exit 0 when HOST answered, 1 when it was not reached within `-m` hops.
  */
-import { TRACEROUTE_BASE_PORT, formatTraceHop } from '../../../session/traceroute.ts';
+import { TRACEROUTE_BASE_PORT, TRACEROUTE_DEFAULTS, formatTraceHop } from '../../../session/traceroute.ts';
 import { UsageError, parseCommandArgs, type CommandSpec } from '../args.ts';
 import type { CliIo } from '../cli-io.ts';
-import { guardTunnelCommand, openTunnel, TUNNEL_OPTIONS } from '../tunnel-options.ts';
+import { guardTunnelCommand, handshakeSeconds, openTunnel, TUNNEL_OPTIONS } from '../tunnel-options.ts';
 
 export const spec = {
   name: 'traceroute',
@@ -16,12 +16,12 @@ export const spec = {
   options: {
     ...TUNNEL_OPTIONS,
     deadline: { ...TUNNEL_OPTIONS.deadline, description: 'end the whole command (exit 1) after this long; 0 for no limit (default: handshake + max hops × (probes × wait + a name lookup) + 10 s)' },
-    'max-hops': { type: 'integer', short: 'm', valueName: 'N', min: 1, max: 255, description: 'highest TTL / hop limit tried (default 30)' },
-    queries: { type: 'integer', short: 'q', valueName: 'N', min: 1, max: 10, description: 'probes per hop (default 3)' },
-    wait: { type: 'number', short: 'w', valueName: 'SECONDS', min: 0.01, max: 60, description: 'wait for each probe (default 3)' },
+    'max-hops': { type: 'integer', short: 'm', valueName: 'N', min: 1, max: 255, description: `highest TTL / hop limit tried (default ${TRACEROUTE_DEFAULTS.maxHops})` },
+    queries: { type: 'integer', short: 'q', valueName: 'N', min: 1, max: 10, description: `probes per hop (default ${TRACEROUTE_DEFAULTS.probesPerHop})` },
+    wait: { type: 'number', short: 'w', valueName: 'SECONDS', min: 0.01, max: 60, description: `wait for each probe (default ${TRACEROUTE_DEFAULTS.timeoutMs / 1000})` },
     icmp: { type: 'boolean', short: 'I', description: 'probe with ICMP echo requests' },
     udp: { type: 'boolean', short: 'U', description: 'probe with UDP datagrams to rising ports (the default)' },
-    port: { type: 'integer', short: 'p', valueName: 'PORT', min: 1, max: 65535, description: 'first UDP destination port, one more per probe (default 33434)' },
+    port: { type: 'integer', short: 'p', valueName: 'PORT', min: 1, max: 65535, description: `first UDP destination port, one more per probe (default ${TRACEROUTE_BASE_PORT})` },
     numeric: { type: 'boolean', short: 'n', description: 'print addresses only, no reverse DNS names' },
     json: { type: 'boolean', description: 'print the result as JSON' },
   },
@@ -32,14 +32,14 @@ export const spec = {
 export async function run(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommandArgs(spec, args);
   const host = positionals[0].replace(/^\[|\]$/g, '');
-  const maxHops = values['max-hops'] ?? 30;
-  const probesPerHop = values.queries ?? 3;
-  const wait = values.wait ?? 3;
+  const maxHops = values['max-hops'] ?? TRACEROUTE_DEFAULTS.maxHops;
+  const probesPerHop = values.queries ?? TRACEROUTE_DEFAULTS.probesPerHop;
+  const wait = values.wait ?? TRACEROUTE_DEFAULTS.timeoutMs / 1000;
   if (values.icmp && values.udp) throw new UsageError('traceroute', '-I (ICMP) and -U (UDP) exclude each other');
   const method = values.icmp ? 'icmp' : 'udp';
   // Each hop may also wait for one PTR lookup (Session.traceroute bounds it to min(wait, 2 s)).
-  const names = values.numeric ? 0 : maxHops * Math.min(wait, 2);
-  return guardTunnelCommand('traceroute', values, io, (values['handshake-timeout'] ?? 15) + maxHops * probesPerHop * wait + names + 10, async (io, track) => {
+  const names = values.numeric ? 0 : maxHops * Math.min(wait, TRACEROUTE_DEFAULTS.nameLookupMs / 1000);
+  return guardTunnelCommand('traceroute', values, io, handshakeSeconds(values) + maxHops * probesPerHop * wait + names + 10, async (io, track) => {
     const session = await openTunnel('traceroute', values, io, track);
     try {
       const probes = method === 'icmp' ? 'ICMP echo' : `UDP to port ${values.port ?? TRACEROUTE_BASE_PORT}+`;

@@ -14,7 +14,7 @@ import type { PeerStatus, TunnelStatus } from '../../../session/session-types.ts
 import type { Session } from '../../../session/session.ts';
 import { parseCommandArgs, type CommandSpec } from '../args.ts';
 import type { CliIo } from '../cli-io.ts';
-import { guardTunnelCommand, startTunnelSession, TUNNEL_OPTIONS } from '../tunnel-options.ts';
+import { guardTunnelCommand, handshakeSeconds, startTunnelSession, TUNNEL_OPTIONS } from '../tunnel-options.ts';
 
 export const spec = {
   name: 'up',
@@ -38,7 +38,7 @@ const POLL_MS = 100;
 
 export async function run(args: string[], io: CliIo): Promise<number> {
   const { values } = parseCommandArgs(spec, args);
-  const handshakeS = values['handshake-timeout'] ?? 15;
+  const handshakeS = handshakeSeconds(values);
   return guardTunnelCommand('up', values, io, values.watch ? 0 : handshakeS + 10, async (io, track) => {
     const session = await startTunnelSession('up', values, io, track);
     try {
