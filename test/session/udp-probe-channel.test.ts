@@ -54,3 +54,11 @@ test('a datagram back from the probed port is an answer; an error for another po
   assert.throws(() => channel.send(TARGET, 0, 1, 10), RangeError);
   channel.close();
 });
+
+test('a second probe to a port whose probe still waits is refused: an answer could not say which one it was', async () => {
+  const { channel } = setup();
+  const waiting = channel.send(TARGET, 33600, 1, 5000);
+  assert.throws(() => channel.send(TARGET, 33600, 2, 5000), /already waiting/);
+  channel.close();
+  assert.equal((await waiting).kind, 'timeout', 'close ends the wait');
+});

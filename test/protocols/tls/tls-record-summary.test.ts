@@ -32,6 +32,7 @@ describe('summarizeTlsPayload: real openssl handshakes', () => {
     assert.equal(s.helloRetryRequest, undefined);
     // The rest of the flight is the compatibility ChangeCipherSpec and encrypted records.
     assert.deepEqual(s.messages, ['Server Hello', 'Change Cipher Spec', 'Application Data', 'Application Data', 'Application Data', 'Application Data']);
+    assert.equal(s.records, 6, 'one record per message here: the packet list prints the count');
     assert.match(s.info, /^Server Hello \(TLS 1\.3, TLS_AES_256_GCM_SHA384\), Change Cipher Spec, Application Data \(encrypted, 23 bytes\)/);
   });
 
@@ -108,6 +109,7 @@ describe('summarizeTlsPayload: not TLS, or broken', () => {
     for (const text of ['GET / HTTP/1.1\r\n\r\n', 'HTTP/1.1 200 OK\r\n', 'SSH-2.0-OpenSSH_9.2\r\n', '', '\x16\x03\x03']) assert.equal(summarizeTlsPayload(enc.encode(text)), undefined, JSON.stringify(text));
     // Plausible type but a version other than 3.x, or an oversized or empty length.
     assert.equal(summarizeTlsPayload(Uint8Array.of(22, 2, 0, 0, 5, 1, 2, 3, 4, 5)), undefined);
+    assert.equal(summarizeTlsPayload(Uint8Array.of(22, 3, 5, 0, 5, 1, 2, 3, 4, 5)), undefined, 'record version 3.5 is past TLS 1.3');
     assert.equal(summarizeTlsPayload(Uint8Array.of(23, 3, 3, 0xff, 0xff, 1)), undefined);
     assert.equal(summarizeTlsPayload(Uint8Array.of(23, 3, 3, 0, 0)), undefined);
   });

@@ -34,7 +34,7 @@ describe('permessage-deflate parameters (RFC 7692 §7.1)', () => {
     assert.deepEqual(parseDeflateResponse('Server_No_Context_Takeover; server_max_window_bits="8"'), { serverMaxWindowBits: 8, clientNoContextTakeover: false });
   });
   test('refuses what does not fit the offer: a missing server_no_context_takeover, client_max_window_bits, bad or repeated values, unknown parameters', () => {
-    for (const bad of ['', 'server_max_window_bits=15', 'server_no_context_takeover; client_max_window_bits=15', 'server_no_context_takeover; server_max_window_bits=7', 'server_no_context_takeover; server_max_window_bits=010', 'server_no_context_takeover; server_max_window_bits', 'server_no_context_takeover; server_no_context_takeover', 'server_no_context_takeover=1', 'server_no_context_takeover; x=1']) {
+    for (const bad of ['', 'server_max_window_bits=15', 'server_no_context_takeover; client_max_window_bits=15', 'server_no_context_takeover; server_max_window_bits=7', 'server_no_context_takeover; server_max_window_bits=16', 'server_no_context_takeover; server_max_window_bits=010', 'server_no_context_takeover; server_max_window_bits', 'server_no_context_takeover; server_no_context_takeover', 'server_no_context_takeover=1', 'server_no_context_takeover; x=1']) {
       assert.ok('failure' in parseDeflateResponse(bad), bad);
     }
   });
