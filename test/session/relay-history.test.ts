@@ -29,6 +29,7 @@ test('a dropped connection is lost; the first cause counts when retries fail thr
   h.noteDrop(1006);
   h.noteDrop(undefined); // the next relay could not be reached either
   h.noteOpen(A, 5000, 2);
+  assert.deepEqual(h.entries()[0], { at: 1000, url: 'ws://127.0.0.1:8081/wg', reason: 'start' }, 'one relay: no "fastest of" count');
   const e = h.entries()[1];
   assert.equal(e.reason, 'lost');
   assert.equal(e.closeCode, 1006);
