@@ -16,6 +16,8 @@ import { qualityChartModel, sampleRttMs } from '../../../session/quality-chart.t
 import { formatBitrate } from '../../../shared/format-bytes.ts';
 import { sharedStyles } from '../styles/shared-styles.ts';
 import { saveFile } from '../controllers/capture-controller.ts';
+import { ToolRunController } from '../controllers/tool-run-controller.ts';
+import { renderToolError } from './tool-error.ts';
 
 /** What the card needs from the TunnelController. */
 export interface QualitySource {
@@ -33,11 +35,6 @@ export class WgQualityPanel extends LitElement {
     tunnel: { attribute: false },
     connected: { type: Boolean },
     _snapshot: { state: true },
-    _error: { state: true },
-    _busy: { state: true },
-    _compare: { state: true },
-    _comparing: { state: true },
-    _compareError: { state: true },
   };
   static override styles = [
     sharedStyles,
@@ -141,22 +138,16 @@ export class WgQualityPanel extends LitElement {
   declare tunnel: QualitySource | undefined;
   declare connected: boolean;
   declare _snapshot: QualityHistorySnapshot | null;
-  declare _error: string;
-  declare _busy: boolean;
-  declare _compare: TunnelVsDirectResult | undefined;
-  declare _comparing: boolean;
-  declare _compareError: string;
+  /** Tunnel vs direct, run like every tool (docs/ui.md): pending, result or error. */
+  readonly #compare = new ToolRunController<TunnelVsDirectResult>(this);
+  /** Making and saving the report: the buttons wait while it runs, a failure is shown. */
+  readonly #report = new ToolRunController<void>(this);
   #timer: ReturnType<typeof setInterval> | undefined;
 
   constructor() {
     super();
     this.connected = false;
     this._snapshot = null;
-    this._error = '';
-    this._busy = false;
-    this._compare = undefined;
-    this._comparing = false;
-    this._compareError = '';
   }
 
   override disconnectedCallback(): void {
@@ -204,11 +195,11 @@ export class WgQualityPanel extends LitElement {
         ${samples.length ? this.#renderChart() : html`<p class="empty">${this.connected ? 'The first sample comes within 5 s of connecting.' : 'Connect to record throughput, round-trip time and loss over time (the last hour is kept).'}</p>`}
         ${this.#renderCompare()}
         <div class="actions">
-          <button type="button" data-testid="report-html" ?disabled=${this._busy} @click=${() => this.#download('html')}>Download report (HTML)</button>
-          <button type="button" class="ghost" data-testid="report-json" ?disabled=${this._busy} @click=${() => this.#download('json')}>JSON</button>
+          <button type="button" data-testid="report-html" ?disabled=${this.#report.running} @click=${() => this.#download('html')}>Download report (HTML)</button>
+          <button type="button" class="ghost" data-testid="report-json" ?disabled=${this.#report.running} @click=${() => this.#download('json')}>JSON</button>
           <span class="muted small">Config with keys removed, status, event log, each tool's last result, this history.</span>
         </div>
-        ${this._error ? html`<p class="alert err" role="alert" data-testid="report-error">${this._error}</p>` : nothing}
+        ${renderToolError(this.#report.error && { ...this.#report.error, message: `Could not make the report: ${this.#report.error.message}` })}
       </div>
     </section>`;
   }
@@ -241,15 +232,16 @@ export class WgQualityPanel extends LitElement {
   }
 
   #renderCompare() {
-    const r = this._compare;
+    const r = this.#compare.value;
+    const comparing = this.#compare.running;
     const mbit = (bps: number): string => formatBitrate(bps);
     return html`<div class="compare">
       <form @submit=${this.#onCompare}>
         <label
           >Tunnel vs direct: a download inside the tunnel
-          <input name="url" type="url" required placeholder="http://10.0.0.1/bytes/8388608" aria-label="Download URL inside the tunnel" ?disabled=${!this.connected || this._comparing} />
+          <input name="url" type="url" required placeholder="http://10.0.0.1/bytes/8388608" aria-label="Download URL inside the tunnel" ?disabled=${!this.connected || comparing} />
         </label>
-        <button type="submit" data-testid="compare-run" ?disabled=${!this.connected || this._comparing}>${this._comparing ? 'Comparing…' : 'Compare'}</button>
+        <button type="submit" data-testid="compare-run" ?disabled=${!this.connected || comparing}>${comparing ? 'Comparing…' : 'Compare'}</button>
       </form>
       ${r
         ? html`<div class="bars" data-testid="compare-result" role="group" aria-label="Tunnel vs direct">
@@ -258,39 +250,27 @@ export class WgQualityPanel extends LitElement {
             </div>
             <p class="small" data-testid="compare-percent">The tunnel reaches <strong>${r.percent}%</strong> of the direct rate (${(r.bytes / 1048576).toFixed(r.bytes % 1048576 ? 2 : 0)} MiB each way, one after the other).</p>`
         : html`<p class="muted small">Times the same download straight from the relay (its /speed endpoint) and through the tunnel (8 MiB; the URL must serve at least that, e.g. /bytes/8388608 on the demo site).</p>`}
-      ${this._compareError ? html`<p class="alert err" role="alert" data-testid="compare-error">${this._compareError}</p>` : nothing}
+      ${renderToolError(this.#compare.error)}
     </div>`;
   }
 
   async #onCompare(e: SubmitEvent): Promise<void> {
     e.preventDefault();
-    if (!this.tunnel) return;
+    const tunnel = this.tunnel;
+    if (!tunnel) return;
     const url = String(new FormData(e.target as HTMLFormElement).get('url') ?? '').trim();
-    this._comparing = true;
-    this._compareError = '';
-    try {
-      this._compare = await this.tunnel.compare(url, {});
-    } catch (err) {
-      this._compareError = (err as Error).message;
-    } finally {
-      this._comparing = false;
-    }
+    await this.#compare.run(() => tunnel.compare(url, {}));
   }
 
   async #download(kind: 'html' | 'json'): Promise<void> {
-    if (!this.tunnel) return;
-    this._busy = true;
-    this._error = '';
-    try {
-      const { report, html: page } = await this.tunnel.report();
+    const tunnel = this.tunnel;
+    if (!tunnel) return;
+    await this.#report.run(async () => {
+      const { report, html: page } = await tunnel.report();
       const stamp = report.generatedAt.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z').replace('T', '-');
       const text = kind === 'html' ? page : JSON.stringify(report, null, 2);
       saveFile(`wgweb-report-${stamp}.${kind}`, new TextEncoder().encode(text), kind === 'html' ? 'text/html;charset=utf-8' : 'application/json');
-    } catch (e) {
-      this._error = `Could not make the report: ${(e as Error).message}`;
-    } finally {
-      this._busy = false;
-    }
+    });
   }
 }
 customElements.define('wg-quality-panel', WgQualityPanel);
