@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Checks the import graph of src/, bench/ and test/ against the layering in docs/architecture.md.
+// Checks the import graph of src/, harness/, bench/ and test/ against the layering in docs/architecture.md.
 //
 //   node scripts/check-imports.mjs      prints every violation and exits 1 if there is one
 //
@@ -7,7 +7,8 @@
 // (static, type-only, re-exports and literal dynamic import()) → resolve the relative ones to
 // files → check every edge against LEVELS (an import may point to its own unit or to a lower
 // level, never up or sideways) → find cycles between files (Tarjan's strongly connected
-// components) → report. `npm test` runs it before any suite, so CI fails on a violation.
+// components) → report. The unit suite runs it (test/scripts/check-imports.test.ts), so CI fails
+// on a violation.
 import { readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
 import { join, dirname, resolve, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +37,7 @@ export const LEVELS = [
   ['src/node/demo/', 5.1],
   ['src/node/relay/', 5.2],
   ['src/node/cli/', 5.3],
+  ['harness/', 5.9], // real peers and servers for tests and benchmarks: above the product, below both users
   ['bench/', 6], // benchmarks use the product, never the tests
   ['test/', 7],
 ];
@@ -143,11 +145,11 @@ function walk(dir) {
   return out;
 }
 
-/** Reads the import graph of src/, bench/ and test/ under `root`. */
+/** Reads the import graph of src/, harness/, bench/ and test/ under `root`. */
 export function readGraph(root) {
   const posix = (p) => p.split(sep).join('/');
   const graph = new Map();
-  for (const abs of ['src', 'bench', 'test'].flatMap((d) => walk(join(root, d)))) {
+  for (const abs of ['src', 'harness', 'bench', 'test'].flatMap((d) => walk(join(root, d)))) {
     const file = posix(relative(root, abs));
     const info = ts.preProcessFile(readFileSync(abs, 'utf8'), true, true);
     const targets = [];

@@ -39,6 +39,13 @@ describe('check-imports', () => {
     assert.equal(checkGraph(graph({ 'bench/tcp-bench.ts': ['test/helpers/fake-clock.ts'] })).length, 1);
   });
 
+  test('harness sits between the product and its users: it imports src/, and src/ never imports it, nor harness test/ or bench/', () => {
+    assert.deepEqual(checkGraph(graph({ 'harness/netns.ts': ['src/node/udp-peer.ts', 'src/browser/worker/tunnel-api.ts', 'node:child_process'], 'bench/tcp-bench.ts': ['harness/netns.ts'], 'test/interop/x.test.ts': ['harness/netns.ts'] })), []);
+    assert.equal(checkGraph(graph({ 'src/node/relay/main.ts': ['harness/netns.ts'] })).length, 1);
+    assert.equal(checkGraph(graph({ 'harness/browser.ts': ['test/helpers/fuzz.ts'] })).length, 1);
+    assert.equal(checkGraph(graph({ 'harness/browser.ts': ['bench/op-rate.ts'] })).length, 1);
+  });
+
   test('siblings on one level, and the browser and Node sides, do not import each other', () => {
     assert.match(checkGraph(graph({ 'src/netstack/net-interface.ts': ['src/wireguard/tunnel.ts'] }))[0], /siblings/);
     assert.match(checkGraph(graph({ 'src/node/cli/main.ts': ['src/browser/worker/tunnel-api.ts'] }))[0], /browser and Node/);
@@ -58,6 +65,7 @@ describe('check-imports', () => {
     const root = fileURLToPath(new URL('../..', import.meta.url));
     const g = readGraph(root);
     assert.ok(g.has('src/session/session.ts'), 'the graph covers src/');
+    assert.ok(g.has('harness/netns.ts'), 'and harness/');
     assert.deepEqual(checkGraph(g), []);
   });
 });
