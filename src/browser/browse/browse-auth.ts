@@ -30,7 +30,7 @@ export interface CredentialsRequest {
 }
 
 /** What to do with a 401. */
-export type AuthDecision = { action: 'retry' } | { action: 'ask'; request: CredentialsRequest } | { action: 'give-up' };
+export type BrowseAuthDecision = { action: 'retry' } | { action: 'ask'; request: CredentialsRequest } | { action: 'give-up' };
 
 interface Space {
   realm: string;
@@ -61,7 +61,7 @@ export class BrowseAuth {
    * What to do about a 401 whose `WWW-Authenticate` values are `challengeValues`, for a request
    * that carried `sent` as Authorization (undefined: none).
    */
-  next(url: URL, challengeValues: readonly string[], sent: string | undefined): AuthDecision {
+  next(url: URL, challengeValues: readonly string[], sent: string | undefined): BrowseAuthDecision {
     const challenge = chooseChallenge(parseChallenges(challengeValues));
     if (!challenge) return { action: 'give-up' };
     const realm = challenge.params.realm ?? '';

@@ -95,7 +95,7 @@ export interface WgwebSsh {
 /** Options of `wgweb.ssh()`. */
 export type WgwebSshOptions = Omit<SshOpenOptions, 'shell'>;
 
-/** `wgweb.connect` options: the relay session's carrier (ConnectOptions.relayCarrier). */
+/** `wgweb.connect` options: the relay session's carrier (TunnelConnectOptions.relayCarrier). */
 export interface WgwebConnectOptions {
   relayCarrier?: 'websocket' | 'websocketstream';
 }

@@ -25,7 +25,7 @@ import {
   type Iperf3Options,
   type Iperf3Progress,
   type Iperf3Result,
-  type ConnectOptions,
+  type TunnelConnectOptions,
   type KeyPair,
   type PingOptions,
   type PingReply,
@@ -95,7 +95,7 @@ export class TunnelClient {
     this.#api = wrap<TunnelApi>(endpoint);
   }
 
-  connect(configText: string, relayUrl: string | readonly string[], options: ConnectOptions = {}): Promise<TunnelStatus> {
+  connect(configText: string, relayUrl: string | readonly string[], options: TunnelConnectOptions = {}): Promise<TunnelStatus> {
     return coded(() => this.#api.connect(configText, relayUrl, options));
   }
 

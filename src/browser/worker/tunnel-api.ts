@@ -126,7 +126,7 @@ export interface KeyPair {
 }
 
 /** Options of {@link TunnelApi.connect}. */
-export interface ConnectOptions {
+export interface TunnelConnectOptions {
   /** Access token for a relay that requires one (`wgweb token`). */
   relayToken?: string;
   /**
@@ -185,7 +185,7 @@ export interface TunnelApi extends CaptureApi {
    * Several relay URLs are a failover list (Session's `relayUrl`, docs/relay.md); the token goes
    * to the relay as a WebSocket subprotocol value, never in a URL.
    */
-  connect(configText: string, relayUrl: string | readonly string[], options?: ConnectOptions): Promise<TunnelStatus>;
+  connect(configText: string, relayUrl: string | readonly string[], options?: TunnelConnectOptions): Promise<TunnelStatus>;
   /** Closes the session; resolves once it is down. A no-op without a session. */
   disconnect(): Promise<void>;
   /** The current snapshot, or `null` when there is no session. */

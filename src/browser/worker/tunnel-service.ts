@@ -54,7 +54,7 @@ import type { QualityHistorySnapshot } from '../../session/quality-history.ts';
 import type { ToolRecord } from '../../session/tool-record.ts';
 import type { TunnelVsDirectResult } from '../../session/direct-speed.ts';
 import { TRACEROUTE_BASE_PORT, TRACEROUTE_DEFAULTS } from '../../session/traceroute.ts';
-import type { ConnectOptions, SshOpenOptions, SshOpenResult, SshOutputEvent, TraceHop, TracerouteCallOptions, TracerouteResult } from './tunnel-api.ts';
+import type { TunnelConnectOptions, SshOpenOptions, SshOpenResult, SshOutputEvent, TraceHop, TracerouteCallOptions, TracerouteResult } from './tunnel-api.ts';
 
 /** The part of `Session` (src/session/session.ts) this service uses. */
 export interface SessionLike extends SshSessionLike {
@@ -138,7 +138,7 @@ export class TunnelService implements TunnelApi {
     this.#capture = capture;
   }
 
-  async connect(configText: string, relayUrl: string | readonly string[], options: ConnectOptions = {}): Promise<TunnelStatus> {
+  async connect(configText: string, relayUrl: string | readonly string[], options: TunnelConnectOptions = {}): Promise<TunnelStatus> {
     if (typeof configText !== 'string') throw usage('connect: configText must be a string');
     const urls = typeof relayUrl === 'string' ? [relayUrl] : relayUrl;
     if (!Array.isArray(urls) || urls.length === 0 || urls.some((u) => typeof u !== 'string' || u === '')) {

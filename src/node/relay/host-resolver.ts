@@ -17,7 +17,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { tryParseIp, type IpAddress } from '../../shared/ip-address.ts';
 
 /** Resolves a host name to addresses (all families, IPv4 first). */
-export type HostResolver = (host: string) => Promise<IpAddress[]>;
+export type RelayHostResolver = (host: string) => Promise<IpAddress[]>;
 
 export interface HostResolverOptions {
   /** Per query try, ms (c-ares `timeout`); default 2000. */
@@ -33,7 +33,7 @@ export interface HostResolverOptions {
 const LOOPBACK: IpAddress[] = [Uint8Array.of(127, 0, 0, 1), Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1)];
 
 /** Creates a resolver (see the module comment). */
-export function createHostResolver(options: HostResolverOptions = {}): HostResolver {
+export function createHostResolver(options: HostResolverOptions = {}): RelayHostResolver {
   const resolver = new CaresResolver({ timeout: options.timeoutMs ?? 2000, tries: options.tries ?? 2 });
   if (options.servers) resolver.setServers([...options.servers]);
   const hosts = new HostsFile(options.hostsFile ?? '/etc/hosts');

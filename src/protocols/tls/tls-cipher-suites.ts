@@ -11,13 +11,13 @@ import { sha1 } from '@noble/hashes/legacy.js';
 import type { CHash } from '@noble/hashes/utils.js';
 
 export type BulkCipher = 'aes-128-gcm' | 'aes-256-gcm' | 'chacha20-poly1305' | 'aes-128-cbc' | 'aes-256-cbc';
-export type KeyExchange = 'tls13' | 'ecdhe-ecdsa' | 'ecdhe-rsa' | 'rsa';
+export type SuiteKeyExchange = 'tls13' | 'ecdhe-ecdsa' | 'ecdhe-rsa' | 'rsa';
 
 export interface CipherSuite {
   id: number;
   name: string;
   version: 'tls13' | 'tls12';
-  kx: KeyExchange;
+  kx: SuiteKeyExchange;
   cipher: BulkCipher;
   keyLength: number;
   /** TLS 1.3 / 1.2 ChaCha: full 12-byte IV; 1.2 GCM: 4-byte implicit salt; CBC: 0 (explicit IV per record). */
@@ -32,7 +32,7 @@ export interface CipherSuite {
 }
 
 const suites: CipherSuite[] = [];
-function def(id: number, name: string, version: 'tls13' | 'tls12', kx: KeyExchange, cipher: BulkCipher, hashName: 'sha256' | 'sha384', mac?: 'sha1' | 'sha256' | 'sha384'): void {
+function def(id: number, name: string, version: 'tls13' | 'tls12', kx: SuiteKeyExchange, cipher: BulkCipher, hashName: 'sha256' | 'sha384', mac?: 'sha1' | 'sha256' | 'sha384'): void {
   const keyLength = cipher === 'aes-128-gcm' || cipher === 'aes-128-cbc' ? 16 : 32;
   const ivLength = version === 'tls13' || cipher === 'chacha20-poly1305' ? 12 : cipher.endsWith('gcm') ? 4 : 0;
   suites.push({

@@ -61,7 +61,7 @@ import {
   certificateVerifyContent,
   emitClientHello,
   parseAlpn,
-  parseCertificate,
+  parseCertificateMessage,
   parseCertificateRequest13,
   parseCertificateVerify,
   parseExtensions,
@@ -832,7 +832,7 @@ export class TlsClient {
           return;
         }
         if (type !== HandshakeType.certificate) throw unexpected(type, 'Certificate');
-        const { context, chain } = parseCertificate(body, true);
+        const { context, chain } = parseCertificateMessage(body, true);
         if (context.length) throw new TlsDecodeError('a server Certificate with a request context', 47);
         if (chain.length === 0) throw new TlsFatal(AlertDescription.decodeError, handshakeError(this.o.serverName, 'sent no certificate', 'no_certificate'));
         this.serverChain = chain;
@@ -960,7 +960,7 @@ export class TlsClient {
     switch (this.phase12) {
       case 'certificate': {
         if (type !== HandshakeType.certificate) throw unexpected(type, 'Certificate');
-        const { chain } = parseCertificate(body, false);
+        const { chain } = parseCertificateMessage(body, false);
         if (chain.length === 0) throw new TlsFatal(AlertDescription.decodeError, handshakeError(this.o.serverName, 'sent no certificate', 'no_certificate'));
         this.serverChain = chain;
         this.transcript.push(raw);

@@ -176,7 +176,7 @@ export function parseRecordSizeLimit(data: Uint8Array): number {
 }
 
 /** A certificate chain, leaf first (RFC 8446 §4.4.2, RFC 5246 §7.4.2). */
-export function parseCertificate(body: Uint8Array, tls13: boolean): { context: Uint8Array; chain: Uint8Array[] } {
+export function parseCertificateMessage(body: Uint8Array, tls13: boolean): { context: Uint8Array; chain: Uint8Array[] } {
   const r = new TlsReader(body, 'Certificate');
   const context = tls13 ? r.vector(1) : new Uint8Array(0);
   const list = r.sub(3, 'certificate_list');

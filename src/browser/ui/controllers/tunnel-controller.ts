@@ -11,7 +11,7 @@ import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { ErrorCode, WgwebError } from '../../../shared/errors.ts';
 import { formatBitrate } from '../../../shared/format-bytes.ts';
 import type {
-  ConnectOptions,
+  TunnelConnectOptions,
   DnsQueryResult,
   DnsRecordType,
   DnsResult,
@@ -161,7 +161,7 @@ export class TunnelController implements ReactiveController, TunnelTools, Tunnel
   }
 
   /** @param relayUrl one relay, or several in failover order; `options.relayToken` for a relay that asks for one. */
-  async connect(configText: string, relayUrl: string | readonly string[], options: ConnectOptions = {}): Promise<TunnelStatus> {
+  async connect(configText: string, relayUrl: string | readonly string[], options: TunnelConnectOptions = {}): Promise<TunnelStatus> {
     const client = this.#requireClient();
     this.busy = 'connecting';
     this.lastError = undefined;
