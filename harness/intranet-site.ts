@@ -26,6 +26,8 @@ export interface IntranetRequest {
   readonly path: string;
   readonly cookie: string | null;
   readonly referer: string | null;
+  /** The Range header, when there was one (main site). */
+  readonly range?: string | null;
 }
 
 export interface IntranetSite {

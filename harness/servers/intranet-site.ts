@@ -101,6 +101,44 @@ function send(res: ServerResponse, status: number, body: string | Buffer, type: 
   res.end(b);
 }
 
+/** `body` whole (200) or the one byte range the request asks for (206, RFC 9110 §14), as a media server answers. */
+function sendRange(req: IncomingMessage, res: ServerResponse, body: Buffer, type: string): void {
+  const m = /^bytes=(\d*)-(\d*)$/.exec(req.headers.range ?? '');
+  if (!m || (m[1] === '' && m[2] === '')) {
+    send(res, 200, body, type, { 'accept-ranges': 'bytes' });
+    return;
+  }
+  const size = body.length;
+  const start = m[1] === '' ? Math.max(0, size - Number(m[2])) : Number(m[1]);
+  const end = m[1] === '' || m[2] === '' ? size - 1 : Math.min(size - 1, Number(m[2]));
+  if (start >= size || start > end) {
+    send(res, 416, '', type, { 'content-range': `bytes */${size}` });
+    return;
+  }
+  send(res, 206, body.subarray(start, end + 1), type, { 'accept-ranges': 'bytes', 'content-range': `bytes ${start}-${end}/${size}` });
+}
+
+/** 120 s of a 440 Hz tone, 8 kHz mono 16-bit PCM in a RIFF/WAVE file (1.9 MB): long enough that a seek asks for a range. */
+const TONE_WAV = ((): Buffer => {
+  const rate = 8000;
+  const samples = rate * 120;
+  const b = Buffer.alloc(44 + samples * 2);
+  b.write('RIFF', 0, 'latin1');
+  b.writeUInt32LE(36 + samples * 2, 4);
+  b.write('WAVEfmt ', 8, 'latin1');
+  b.writeUInt32LE(16, 16); // fmt chunk size
+  b.writeUInt16LE(1, 20); // PCM
+  b.writeUInt16LE(1, 22); // mono
+  b.writeUInt32LE(rate, 24);
+  b.writeUInt32LE(rate * 2, 28); // bytes per second
+  b.writeUInt16LE(2, 32); // block align
+  b.writeUInt16LE(16, 34); // bits per sample
+  b.write('data', 36, 'latin1');
+  b.writeUInt32LE(samples * 2, 40);
+  for (let i = 0; i < samples; i++) b.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / rate)), 44 + i * 2);
+  return b;
+})();
+
 function html(res: ServerResponse, status: number, body: string, headers: Record<string, string | string[]> = {}): void {
   send(res, status, body, 'text/html; charset=utf-8', headers);
 }
@@ -131,7 +169,16 @@ function escape(text: string): string {
 async function mainSite(req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://intranet');
   const path = url.pathname;
-  emit({ event: 'request', site: 'main', method: req.method, path: path + url.search, cookie: req.headers.cookie ?? null, referer: req.headers.referer ?? null });
+  emit({ event: 'request', site: 'main', method: req.method, path: path + url.search, cookie: req.headers.cookie ?? null, referer: req.headers.referer ?? null, range: req.headers.range ?? null });
+  if (path === '/media') {
+    // A media element that seeks: Chromium asks for the part it needs with Range (browse e2e).
+    html(res, 200, page('Media', '<h1>Media</h1><audio id="tone" src="/media/tone.wav" preload="metadata" controls></audio>'));
+    return;
+  }
+  if (path === '/media/tone.wav') {
+    sendRange(req, res, TONE_WAV, 'audio/wav');
+    return;
+  }
   if (path === '/') {
     html(
       res,

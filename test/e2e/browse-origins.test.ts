@@ -190,6 +190,56 @@ describe('one browser origin per intranet site', { skip }, () => {
     assert.doesNotMatch(seen.cookie, /second_/, seen.cookie);
     assert.doesNotMatch(seen.freshCookie, /second_/, seen.freshCookie);
   });
+  test('a pooled origin handed to another site is wiped first: the old site\'s localStorage, sessionStorage, IndexedDB and caches are gone', async () => {
+    // One site port: the second site must take the first one's origin.
+    const one = await startRelay({ port: 0, allow: [formatEndpoint(peer.endpoint)], logger: createLogger({ level: 'error' }), browse: { sites: 1 } });
+    const own = await openUi({ url: one.url });
+    try {
+      await own.context.addInitScript(() => {
+        (globalThis as unknown as { __name: <T>(f: T) => T }).__name = (f) => f;
+      });
+      const second = await peer.addClient();
+      await own.page.evaluate((config) => window.wgweb.connect(config), second.config);
+      await own.page.waitForFunction(async () => (await window.wgweb.status())?.state === 'up', undefined, { polling: 200, timeout: 60_000 });
+      const go = (url: string): Promise<BrowseResult> => own.page.evaluate((u) => window.wgweb.browse(u), url);
+      const frameNow = async (): Promise<Frame> => {
+        const f = await (await own.page.locator('wg-browse iframe.viewport').elementHandle())?.contentFrame();
+        assert.ok(f, 'the viewport has a frame');
+        return f;
+      };
+      assert.equal((await go(`${site.main}/about`)).title, 'About');
+      const a = await frameNow();
+      const stored = await a.evaluate(async () => {
+        localStorage.setItem('a-secret', 'A');
+        sessionStorage.setItem('a-secret', 'A');
+        await (await caches.open('a-cache')).put('/a', new Response('A'));
+        await new Promise<void>((resolve, reject) => {
+          const r = indexedDB.open('a-db');
+          r.onupgradeneeded = () => r.result.createObjectStore('s');
+          r.onsuccess = () => (r.result.close(), resolve());
+          r.onerror = () => reject(r.error);
+        });
+        return { local: localStorage.getItem('a-secret'), caches: await caches.keys(), dbs: (await indexedDB.databases()).map((d) => d.name) };
+      });
+      // The control: A's storage is really there before the origin changes hands.
+      assert.deepEqual(stored, { local: 'A', caches: ['a-cache'], dbs: ['a-db'] });
+
+      assert.equal((await go(`${site.second}/`)).title, 'Second host');
+      const b = await frameNow();
+      assert.equal(originOf(b), originOf(a), 'the one pooled origin changed hands');
+      const left = await b.evaluate(async () => ({
+        local: localStorage.getItem('a-secret'),
+        session: sessionStorage.getItem('a-secret'),
+        caches: await caches.keys(),
+        dbs: (await indexedDB.databases()).map((d) => d.name),
+      }));
+      assert.deepEqual(left, { local: null, session: null, caches: [], dbs: [] });
+    } finally {
+      await own.close();
+      await one.close();
+    }
+  });
+
   test('without site origins (--browse-sites 0) every site shares the one browse origin, and the browse view says so', async () => {
     await ui.close();
     const shared = await startRelay({ port: 0, allow: [formatEndpoint(peer.endpoint)], logger: createLogger({ level: 'error' }), browse: { sites: 0 } });

@@ -142,6 +142,35 @@ describe('the browse view through a real wireguard-go peer', { skip }, () => {
     assert.equal(await frame.locator('#referer').textContent(), `${site.main}/`);
   });
 
+  test('a media element seeks: Chromium asks the tunnel for the byte range it needs and has data there', async () => {
+    assert.equal((await page.evaluate((u) => window.wgweb.browse(u), `${site.main}/media`)).title, 'Media');
+    const f = await viewportFrame();
+    const seen = await f.evaluate(async () => {
+      const a = document.getElementById('tone') as HTMLAudioElement;
+      const when = (event: string, ready: () => boolean, what: string): Promise<void> =>
+        new Promise((resolve, reject) => {
+          if (ready()) return resolve();
+          const timer = setTimeout(() => reject(new Error(`${what} within 20 s (readyState ${a.readyState}, error ${a.error?.code ?? 'none'})`)), 20_000);
+          a.addEventListener(event, () => (clearTimeout(timer), resolve()), { once: true });
+          a.addEventListener('error', () => (clearTimeout(timer), reject(new Error(`media error ${a.error?.code}`))), { once: true });
+        });
+      await when('loadedmetadata', () => a.readyState >= 1, 'no metadata');
+      const duration = a.duration;
+      a.currentTime = 110;
+      await when('seeked', () => !a.seeking, 'no seek');
+      await when('canplay', () => a.readyState >= 3, 'no data at 110 s');
+      return { duration, time: a.currentTime };
+    });
+    assert.ok(Math.abs(seen.duration - 120) < 0.5, `duration ${seen.duration}`);
+    assert.ok(seen.time >= 109.9, `playing position ${seen.time}`);
+    // 110 s into 16000-byte-per-second PCM is byte 1 760 044: the seek fetched from about there, not from 0.
+    const starts = site
+      .events()
+      .filter((e) => e.path === '/media/tone.wav' && e.range)
+      .map((e) => Number(/^bytes=(\d+)-/.exec(e.range ?? '')?.[1] ?? -1));
+    assert.ok(starts.some((s) => s > 1_500_000 && s <= 1_760_044), `Range starts seen: ${starts.join(', ')}`);
+  });
+
   test('a page that rewrites its address as it starts (history.replaceState) still reports its document status', async () => {
     const result = await page.evaluate((u) => window.wgweb.browse(u), `${site.main}/app`);
     assert.equal(result.url, `${site.main}/app?view=graph&range=1h`);

@@ -18,8 +18,8 @@
  * With one browse origin per intranet site (#14 item 3) the app loads one bridge per site origin,
  * naming the site (`site=`, which the Service Worker binds the port to) and the app's other browse
  * origins (`frames=`, which may frame this one's pages). `wipe=1` (a pooled origin handed from one
- * intranet site to another) first clears what the previous site stored here: localStorage,
- * IndexedDB, Cache Storage.
+ * intranet site to another) first clears what the previous site stored here: localStorage, this
+ * tab's sessionStorage, IndexedDB, Cache Storage (cookies live in the app's jar, not here).
  *
  * On every start it also re-claims the origin: any other Service Worker registration (a framed page
  * may have registered a copy at another scope) is removed.
@@ -57,14 +57,25 @@ async function reclaim(): Promise<void> {
 
 /** Clears the storage a previous intranet site left on this origin (see the module comment). */
 async function wipe(): Promise<void> {
-  try {
-    localStorage.clear();
-  } catch {
-    // storage refused: nothing stored either
+  for (const storage of ['localStorage', 'sessionStorage'] as const) {
+    try {
+      globalThis[storage].clear();
+    } catch {
+      // storage refused: nothing stored either
+    }
   }
   try {
     const idb = indexedDB as IDBFactory & { databases?: () => Promise<{ name?: string }[]> };
-    for (const db of (await idb.databases?.()) ?? []) if (db.name) idb.deleteDatabase(db.name);
+    // Waited for, so the next site's pages never see a database still being deleted.
+    const deleting = ((await idb.databases?.()) ?? []).map(
+      (db) =>
+        new Promise<void>((resolve) => {
+          if (!db.name) return resolve();
+          const request = idb.deleteDatabase(db.name);
+          request.onsuccess = request.onerror = request.onblocked = () => resolve();
+        }),
+    );
+    await Promise.all(deleting);
   } catch {
     // no IndexedDB here
   }
