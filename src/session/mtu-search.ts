@@ -15,6 +15,7 @@
  * by timeouts, only slower. Sans-IO apart from the `probe` callback, so it is tested without a
  * network.
  */
+import { MTU_DEFAULTS } from './tool-defaults.ts';
 
 /** What one probe of `size` payload bytes saw. */
 export type MtuProbeOutcome = { kind: 'ok'; rttMs: number; from: string } | { kind: 'too-big'; mtu: number; from?: string } | { kind: 'timeout' } | { kind: 'unreachable'; message: string };
@@ -83,7 +84,7 @@ export class MtuNoReplyError extends Error {
  * @throws the signal's reason when aborted.
  */
 export async function searchMtu(o: MtuSearchOptions): Promise<MtuSearchResult> {
-  const tries = o.tries ?? 2;
+  const tries = o.tries ?? MTU_DEFAULTS.tries;
   if (!Number.isInteger(o.low) || !Number.isInteger(o.high) || o.low < 0 || o.low > o.high) throw new RangeError(`MTU search needs 0 <= low <= high, not ${o.low}..${o.high}`);
   if (!Number.isInteger(tries) || tries < 1 || tries > 10) throw new RangeError(`tries must be 1 to 10, not ${tries}`);
   const steps: MtuSearchStep[] = [];

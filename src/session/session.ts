@@ -32,6 +32,7 @@ import type { NetInterface } from '../netstack/net-interface.ts';
 import { runIperf3, type Iperf3Progress } from '../protocols/iperf3/iperf3-connection.ts';
 import { TcpStreamConnection } from '../engine/tcp-stream-connection.ts';
 import { EchoChannel, echoPayload } from './echo-channel.ts';
+import { MTU_DEFAULTS, PING_DEFAULTS, TCPING_DEFAULTS } from './tool-defaults.ts';
 import { DEFAULT_ECHO_PAYLOAD_BYTES, MAX_ECHO_PAYLOAD_V4, MAX_ECHO_PAYLOAD_V6 } from '../netstack/netstack-constants.ts';
 import { IPV4_MIN_MTU } from '../netstack/wire/ipv4.ts';
 import { IPV6_MIN_MTU } from '../netstack/wire/ipv6.ts';
@@ -396,9 +397,9 @@ export class Session {
 
   private async pingRun(address: string, options: PingOptions, onReply?: (r: PingReply) => void, signal?: AbortSignal): Promise<PingSummary> {
     this.checkOpen();
-    const count = options.count ?? 4;
-    const intervalMs = options.intervalMs ?? 1000;
-    const timeoutMs = options.timeoutMs ?? 2000;
+    const count = options.count ?? PING_DEFAULTS.count;
+    const intervalMs = options.intervalMs ?? PING_DEFAULTS.intervalMs;
+    const timeoutMs = options.timeoutMs ?? PING_DEFAULTS.timeoutMs;
     const size = options.size ?? DEFAULT_ECHO_PAYLOAD_BYTES;
     const pmtuDiscovery = options.pmtuDiscovery ?? 'want';
     if (!Number.isInteger(count) || count < 1 || count > 100_000) throw new RangeError(`ping count must be 1 to 100000, not ${count}`);
@@ -479,7 +480,7 @@ export class Session {
 
   private async mtuRun(host: string, options: MtuOptions, onStep?: (step: MtuSearchStep) => void, signal?: AbortSignal): Promise<MtuResult> {
     this.checkOpen();
-    const timeoutMs = options.timeoutMs ?? 1000;
+    const timeoutMs = options.timeoutMs ?? MTU_DEFAULTS.timeoutMs;
     if (!(timeoutMs >= 10 && timeoutMs <= 60_000)) throw new RangeError(`the probe timeout must be 10 ms to 60 s, not ${timeoutMs}`);
     const target = (await this.lookup(host, signal))[0];
     const address = formatIp(target);
@@ -726,7 +727,7 @@ export class Session {
     const started = now();
     const base = { host, address: formatIp(address), port };
     try {
-      const conn = await this.dialer.connectTcp(address, port, { timeoutMs: options.timeoutMs ?? 5000, signal });
+      const conn = await this.dialer.connectTcp(address, port, { timeoutMs: options.timeoutMs ?? TCPING_DEFAULTS.timeoutMs, signal });
       const elapsedMs = now() - started;
       conn.close();
       return { ...base, result: 'open', elapsedMs };
@@ -821,7 +822,7 @@ export class Session {
         if (signal?.aborted) return;
         let r: TcpingResult;
         try {
-          r = { ...(await this.tcpingRun(address, ports[i], { timeoutMs: options.timeoutMs ?? 2000 }, signal)), host };
+          r = { ...(await this.tcpingRun(address, ports[i], { timeoutMs: options.timeoutMs ?? TCPING_DEFAULTS.portListTimeoutMs }, signal)), host };
         } catch (e) {
           if (signal?.aborted) return;
           throw e;

@@ -27,6 +27,7 @@ import type { CaptureController } from './controllers/capture-controller.ts';
 import { PortWebSocket, failPort } from '../browse/port-websocket.ts';
 import type { OpenWebSocketOptions } from '../worker/websocket-port-protocol.ts';
 import type { SshOpenOptions, SshOpenResult, SshOutputEvent } from '../worker/tunnel-api.ts';
+import { PING_DEFAULTS } from '../../session/tool-defaults.ts';
 
 /** What the automation drives: implemented by <wg-app> on top of its TunnelController. */
 export interface AutomationTarget {
@@ -253,7 +254,7 @@ export function createAutomation(target: AutomationTarget): WgwebAutomation {
       }),
     disconnect: () => coded(() => target.disconnect()),
     status: () => coded(() => target.status()),
-    ping: (address, count = 4) =>
+    ping: (address, count = PING_DEFAULTS.count) =>
       coded(async () => {
         if (typeof address !== 'string' || !address.trim()) throw usage('wgweb.ping(address, count?): address must be an IPv4 or IPv6 address');
         if (!Number.isInteger(count) || count < 1 || count > 1000) throw usage('wgweb.ping: count must be a whole number from 1 to 1000');

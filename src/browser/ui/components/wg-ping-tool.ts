@@ -6,6 +6,7 @@
 import { LitElement, css, html, nothing, svg } from 'lit';
 import type { PingReply, PingSummary } from '../../worker/tunnel-api.ts';
 import { DEFAULT_ECHO_PAYLOAD_BYTES, MAX_ECHO_PAYLOAD_V4 } from '../../../netstack/netstack-constants.ts';
+import { PING_DEFAULTS } from '../../../session/tool-defaults.ts';
 import type { TunnelTools } from '../controllers/tunnel-controller.ts';
 import { ToolRunController } from '../controllers/tool-run-controller.ts';
 import { describePingReply } from '../lib/activity-messages.ts';
@@ -96,7 +97,7 @@ export class WgPingTool extends LitElement {
     this.tunnel = undefined;
     this.connected = false;
     this._address = '';
-    this._count = '4';
+    this._count = String(PING_DEFAULTS.count);
     this._size = String(DEFAULT_ECHO_PAYLOAD_BYTES);
     this._dontFragment = false;
     this._replies = [];

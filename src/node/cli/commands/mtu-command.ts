@@ -8,6 +8,7 @@
 import type { MtuSearchStep } from '../../../session/session-types.ts';
 import { parseCommandArgs, type CommandSpec } from '../args.ts';
 import type { CliIo } from '../cli-io.ts';
+import { MTU_DEFAULTS } from '../../../session/tool-defaults.ts';
 import { guardTunnelCommand, handshakeSeconds, openTunnel, TUNNEL_OPTIONS } from '../tunnel-options.ts';
 
 export const spec = {
@@ -16,8 +17,8 @@ export const spec = {
   options: {
     ...TUNNEL_OPTIONS,
     deadline: { ...TUNNEL_OPTIONS.deadline, description: 'end the whole command (exit 1) after this long; 0 for no limit (default: handshake + 30 probes × timeout × tries + 10 s)' },
-    timeout: { type: 'number', short: 'W', valueName: 'SECONDS', min: 0.01, max: 60, description: 'wait for each probe (default 1)' },
-    tries: { type: 'integer', valueName: 'N', min: 1, max: 10, description: 'probes per size before silence counts as too big (default 2)' },
+    timeout: { type: 'number', short: 'W', valueName: 'SECONDS', min: 0.01, max: 60, description: `wait for each probe (default ${MTU_DEFAULTS.timeoutMs / 1000})` },
+    tries: { type: 'integer', valueName: 'N', min: 1, max: 10, description: `probes per size before silence counts as too big (default ${MTU_DEFAULTS.tries})` },
     json: { type: 'boolean', description: 'print the result as JSON' },
   },
   positionals: [{ name: 'HOST' }],
@@ -27,8 +28,8 @@ export const spec = {
 export async function run(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommandArgs(spec, args);
   const host = positionals[0].replace(/^\[|\]$/g, '');
-  const timeout = values.timeout ?? 1;
-  const tries = values.tries ?? 2;
+  const timeout = values.timeout ?? MTU_DEFAULTS.timeoutMs / 1000;
+  const tries = values.tries ?? MTU_DEFAULTS.tries;
   return guardTunnelCommand('mtu', values, io, handshakeSeconds(values) + 30 * timeout * tries + 10, async (io, track) => {
     const session = await openTunnel('mtu', values, io, track);
     try {

@@ -5,6 +5,7 @@
  * link answers "fragmentation needed, mtu=…"). Exit status 0 when at least one reply came back.
  */
 import { DEFAULT_ECHO_PAYLOAD_BYTES, MAX_ECHO_PAYLOAD_V4 } from '../../../netstack/netstack-constants.ts';
+import { PING_DEFAULTS } from '../../../session/tool-defaults.ts';
 import { parseCommandArgs, UsageError, type CommandSpec } from '../args.ts';
 import type { CliIo } from '../cli-io.ts';
 import { guardTunnelCommand, handshakeSeconds, openTunnel, TUNNEL_OPTIONS } from '../tunnel-options.ts';
@@ -16,9 +17,9 @@ export const spec = {
   options: {
     ...TUNNEL_OPTIONS,
     deadline: { ...TUNNEL_OPTIONS.deadline, description: 'end the whole command (exit 1) after this long; 0 for no limit (default: handshake + count × interval + timeout + 10 s)' },
-    count: { type: 'integer', short: 'c', valueName: 'COUNT', min: 1, max: 100000, description: 'stop after COUNT replies or timeouts (default 4)' },
-    interval: { type: 'number', short: 'i', valueName: 'SECONDS', min: 0.01, max: 60, description: 'wait between requests (default 1)' },
-    timeout: { type: 'number', short: 'W', valueName: 'SECONDS', min: 0.01, max: 60, description: 'wait for each reply (default 2)' },
+    count: { type: 'integer', short: 'c', valueName: 'COUNT', min: 1, max: 100000, description: `stop after COUNT replies or timeouts (default ${PING_DEFAULTS.count})` },
+    interval: { type: 'number', short: 'i', valueName: 'SECONDS', min: 0.01, max: 60, description: `wait between requests (default ${PING_DEFAULTS.intervalMs / 1000})` },
+    timeout: { type: 'number', short: 'W', valueName: 'SECONDS', min: 0.01, max: 60, description: `wait for each reply (default ${PING_DEFAULTS.timeoutMs / 1000})` },
     size: { type: 'integer', short: 's', valueName: 'SIZE', min: 0, max: MAX_ECHO_PAYLOAD_V4, description: `data bytes per request (default ${DEFAULT_ECHO_PAYLOAD_BYTES}; the IPv4 packet is SIZE + 28)` },
     pmtudisc: { type: 'string', short: 'M', valueName: 'do|dont|want', description: "Don't Fragment: do = set, never fragment here; dont = clear; want = set unless too big (default)" },
   },
@@ -36,14 +37,14 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   const mode = values.pmtudisc ?? 'want';
   if (mode !== 'do' && mode !== 'dont' && mode !== 'want') throw new UsageError('ping', `-M takes do, dont or want, not "${mode}"`);
   const size = values.size ?? DEFAULT_ECHO_PAYLOAD_BYTES;
-  return guardTunnelCommand('ping', values, io, handshakeSeconds(values) + (values.count ?? 4) * (values.interval ?? 1) + (values.timeout ?? 2) + 10, async (io, track) => {
+  return guardTunnelCommand('ping', values, io, handshakeSeconds(values) + (values.count ?? PING_DEFAULTS.count) * (values.interval ?? PING_DEFAULTS.intervalMs / 1000) + (values.timeout ?? PING_DEFAULTS.timeoutMs / 1000) + 10, async (io, track) => {
   const session = await openTunnel('ping', values, io, track);
   try {
-    const count = values.count ?? 4;
+    const count = values.count ?? PING_DEFAULTS.count;
     await io.stdout.write(`PING ${target} through ${session.currentRelayUrl()}: ${size} data bytes\n`);
     const summary = await session.ping(
       target,
-      { count, intervalMs: (values.interval ?? 1) * 1000, timeoutMs: (values.timeout ?? 2) * 1000, size, pmtuDiscovery: mode },
+      { count, intervalMs: (values.interval ?? PING_DEFAULTS.intervalMs / 1000) * 1000, timeoutMs: (values.timeout ?? PING_DEFAULTS.timeoutMs / 1000) * 1000, size, pmtuDiscovery: mode },
       (r) => {
         let line: string;
         if ('rttMs' in r) line = `${r.bytes} bytes from ${r.from}: icmp_seq=${r.seq} ttl=${r.ttl ?? '?'} time=${r.rttMs.toFixed(2)} ms`;

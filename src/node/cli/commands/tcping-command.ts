@@ -9,6 +9,7 @@ import { parsePortList } from '../../../shared/port-list.ts';
 import type { TcpingResult } from '../../../session/session-types.ts';
 import { parseCommandArgs, UsageError, type CommandSpec } from '../args.ts';
 import type { CliIo } from '../cli-io.ts';
+import { TCPING_DEFAULTS } from '../../../session/tool-defaults.ts';
 import { guardTunnelCommand, handshakeSeconds, openTunnel, TUNNEL_OPTIONS } from '../tunnel-options.ts';
 
 export const spec = {
@@ -17,8 +18,8 @@ export const spec = {
   options: {
     ...TUNNEL_OPTIONS,
     deadline: { ...TUNNEL_OPTIONS.deadline, description: 'end the whole command (exit 1) after this long; 0 for no limit (default: handshake + count × timeout + 10 s)' },
-    count: { type: 'integer', short: 'c', valueName: 'COUNT', min: 1, max: 10000, description: 'connection attempts (default 1)' },
-    timeout: { type: 'number', short: 'W', valueName: 'SECONDS', min: 0.1, max: 120, description: 'wait for each connection (default 5; 2 for a port list)' },
+    count: { type: 'integer', short: 'c', valueName: 'COUNT', min: 1, max: 10000, description: `connection attempts (default ${TCPING_DEFAULTS.count})` },
+    timeout: { type: 'number', short: 'W', valueName: 'SECONDS', min: 0.1, max: 120, description: `wait for each connection (default ${TCPING_DEFAULTS.timeoutMs / 1000}; ${TCPING_DEFAULTS.portListTimeoutMs / 1000} for a port list)` },
   },
   positionals: [{ name: 'HOST[:PORT]' }, { name: 'PORTS', required: false }],
   examples: ['wgweb tcping --config wg0.conf 10.0.0.2:22', 'wgweb tcping --config wg0.conf -c 5 [fd00::2]:443', 'wgweb tcping --config wg0.conf 10.0.0.2 22,80,8000-8100'],
@@ -33,13 +34,13 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   } catch (e) {
     throw new UsageError('tcping', `${(e as Error).message}`);
   }
-  return guardTunnelCommand('tcping', values, io, handshakeSeconds(values) + (values.count ?? 1) * (values.timeout ?? 5) + 10, async (io, track) => {
+  return guardTunnelCommand('tcping', values, io, handshakeSeconds(values) + (values.count ?? TCPING_DEFAULTS.count) * (values.timeout ?? TCPING_DEFAULTS.timeoutMs / 1000) + 10, async (io, track) => {
   const session = await openTunnel('tcping', values, io, track);
   let open = 0;
   try {
-    const count = values.count ?? 1;
+    const count = values.count ?? TCPING_DEFAULTS.count;
     for (let i = 0; i < count && !io.signal.aborted; i++) {
-      const r = await session.tcping(target.host, target.port, { timeoutMs: (values.timeout ?? 5) * 1000 }, io.signal);
+      const r = await session.tcping(target.host, target.port, { timeoutMs: (values.timeout ?? TCPING_DEFAULTS.timeoutMs / 1000) * 1000 }, io.signal);
       await io.stdout.write(`${describe(r)}\n`);
       if (r.result === 'open') open++;
     }
@@ -72,7 +73,7 @@ async function runPortList(hostText: string, portsText: string, values: Values, 
     throw new UsageError('tcping', (e as Error).message);
   }
   const host = hostText.replace(/^\[|\]$/g, '');
-  const timeout = values.timeout ?? 2;
+  const timeout = values.timeout ?? TCPING_DEFAULTS.portListTimeoutMs / 1000;
   // 8 at once, each at most `timeout`: the list takes about ports / 8 × timeout at worst.
   return guardTunnelCommand('tcping', values, io, handshakeSeconds(values) + Math.ceil(ports.length / 8) * timeout + 10, async (io, track) => {
     const session = await openTunnel('tcping', values, io, track);
