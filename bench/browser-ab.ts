@@ -36,12 +36,12 @@ interface Variant {
   readonly dist: string;
   readonly capture: boolean;
   /** wgweb.connect's relayCarrier; undefined: the default. */
-  readonly carrier?: 'websocket' | 'websocketstream';
+  readonly carrier?: 'websocket' | 'websocketstream' | 'fetch-stream';
 }
 
-function carrierArg(s: string | undefined): 'websocket' | 'websocketstream' | undefined {
-  if (s === undefined || s === 'websocket' || s === 'websocketstream') return s;
-  throw new TypeError(`--carrier-a/--carrier-b: websocket or websocketstream, not ${s}`);
+function carrierArg(s: string | undefined): 'websocket' | 'websocketstream' | 'fetch-stream' | undefined {
+  if (s === undefined || s === 'websocket' || s === 'websocketstream' || s === 'fetch-stream') return s;
+  throw new TypeError(`--carrier-a/--carrier-b/--carrier-c: websocket, websocketstream or fetch-stream, not ${s}`);
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {

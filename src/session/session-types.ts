@@ -47,8 +47,9 @@ export interface TunnelStatus {
    * HTTP upgrade: two round trips to the relay, more over TLS); absent before it first opened.
    * `relays`: with several relays, each with its measured open time and failures so far.
    * `history`: which relay carried the session since when and why it moved (oldest first, bounded).
-   * `carrier`: what carries the relay session: the WebSocket, or WebSocketStream where the
-   * browser has it (SessionOptions.relayCarrier).
+   * `carrier`: what carries the relay session: the WebSocket, WebSocketStream where the
+   * browser has it, or 'fetch-stream' while the downstream runs on a fetch() body
+   * (SessionOptions.relayCarrier).
    */
   relay: {
     url: string;
@@ -56,7 +57,7 @@ export interface TunnelStatus {
     rttMs?: number;
     relays?: { url: string; rttMs?: number; failures: number }[];
     history?: RelayHistoryEntry[];
-    carrier?: 'websocket' | 'websocketstream';
+    carrier?: 'websocket' | 'websocketstream' | 'fetch-stream';
   };
   /** `mtu`: the tunnel MTU in use (the config's `MTU =` or the default); `dns`: the config's `DNS =` servers and search domains. */
   interface: { publicKey: string; addresses: string[]; mtu?: number; dns?: string[] };

@@ -47,6 +47,7 @@ import { createStack } from '../engine/stack.ts';
 import { NetstackDialer, NO_PEER_FOR_ADDRESS } from '../engine/netstack-dialer.ts';
 import { RelayHistory } from './relay-history.ts';
 import { webSocketStreamCarrier } from '../engine/websocket-stream-socket.ts';
+import { fetchStreamCarrier } from '../engine/fetch-stream-socket.ts';
 import { RelayTransport, type RelayStateDetail, type RelayTransportState, type RelayWebSocketConstructor } from '../engine/relay-transport.ts';
 import type {
   DnsRecordType,
@@ -125,8 +126,10 @@ export interface SessionOptions {
   /**
    * What carries the relay session when no `WebSocketImpl` is given: `'websocketstream'` the
    * platform's WebSocketStream (Chromium) where it exists, else the WebSocket; `'websocket'` the
-   * platform's WebSocket always. Default {@link DEFAULT_RELAY_CARRIER}. Both speak the same relay
-   * protocol (websocket-stream-socket.ts).
+   * platform's WebSocket always; `'fetch-stream'` the downstream on a streaming fetch() body and the
+   * upstream on the WebSocket (`WebSocketImpl` or the platform's) where the relay offers it, else the
+   * WebSocket alone (fetch-stream-socket.ts). Default {@link DEFAULT_RELAY_CARRIER}. All speak the
+   * same relay protocol (websocket-stream-socket.ts).
    */
   relayCarrier?: RelayCarrier;
   /** Datagrams of one received burst handled before the stack is polled (its ACKs); see EventLoop. */
@@ -138,7 +141,7 @@ export interface SessionOptions {
 }
 
 /** What carries a relay session (SessionOptions.relayCarrier). */
-export type RelayCarrier = 'websocket' | 'websocketstream';
+export type RelayCarrier = 'websocket' | 'websocketstream' | 'fetch-stream';
 
 /** The carrier a Session uses unless told otherwise (docs/benchmarks.md, #19). */
 export const DEFAULT_RELAY_CARRIER: RelayCarrier = 'websocket';
@@ -172,8 +175,10 @@ export class Session {
   private readonly relayBatching: boolean;
   /** The WebSocket class of every relay session (undefined: the platform's WebSocket). */
   private readonly relayImpl: RelayWebSocketConstructor | undefined;
-  /** What carries the relay sessions (reported in status().relay). */
-  readonly relayCarrier: RelayCarrier;
+  /** What was asked for (or, for websocketstream, what the platform has). */
+  private readonly carrierChoice: RelayCarrier;
+  /** 'fetch-stream': the downstream carrier the latest connection reported. */
+  private downstreamCarrier: 'fetch-stream' | 'websocket' = 'websocket';
   private readonly relayToken: string | undefined;
   private readonly webSocketImpl: RelayWebSocketConstructor | undefined;
   private readonly publicKey: string;
@@ -216,10 +221,16 @@ export class Session {
     this.historyLimit = options.eventHistory ?? 500;
     this.relayBatching = options.relayBatching ?? true;
     const carrier = options.relayCarrier ?? DEFAULT_RELAY_CARRIER;
-    if (carrier !== 'websocket' && carrier !== 'websocketstream') throw new TypeError(`relayCarrier must be 'websocket' or 'websocketstream', not ${String(carrier)}`);
+    if (carrier !== 'websocket' && carrier !== 'websocketstream' && carrier !== 'fetch-stream') {
+      throw new TypeError(`relayCarrier must be 'websocket', 'websocketstream' or 'fetch-stream', not ${String(carrier)}`);
+    }
     const stream = options.WebSocketImpl === undefined && carrier === 'websocketstream' ? webSocketStreamCarrier() : undefined;
-    this.relayImpl = options.WebSocketImpl ?? stream;
-    this.relayCarrier = stream ? 'websocketstream' : 'websocket';
+    const fetched =
+      carrier === 'fetch-stream'
+        ? fetchStreamCarrier({ WebSocketImpl: options.WebSocketImpl, onCarrier: (c) => (this.downstreamCarrier = c) })
+        : undefined;
+    this.relayImpl = fetched ?? options.WebSocketImpl ?? stream;
+    this.carrierChoice = stream ? 'websocketstream' : fetched ? 'fetch-stream' : 'websocket';
     this.relayToken = options.relayToken || undefined;
     this.webSocketImpl = options.WebSocketImpl;
     // Every datagram comes from the relay transport, a view into a WebSocket message no one else
@@ -1209,6 +1220,14 @@ export class Session {
     return this.resolver;
   }
 
+  /**
+   * What carries the relay session now (status().relay.carrier): with 'fetch-stream', 'websocket'
+   * until the relay's stream runs and again if it fails or the relay does not offer it.
+   */
+  get relayCarrier(): RelayCarrier {
+    return this.carrierChoice === 'fetch-stream' ? this.downstreamCarrier : this.carrierChoice;
+  }
+
   private checkOpen(): void {
     if (this.closed) throw new WgwebError(ErrorCode.NOT_CONNECTED, 'not connected: connect first');
   }
@@ -1224,7 +1243,8 @@ export class Session {
       endpoint,
       WebSocketImpl: this.relayImpl,
       // Replies are gathered per task with either platform carrier (see RelayTransportOptions).
-      coalesceReplies: this.relayCarrier === 'websocketstream' ? true : undefined,
+      coalesceReplies:
+        this.carrierChoice === 'websocketstream' || (this.carrierChoice === 'fetch-stream' && this.webSocketImpl === undefined) ? true : undefined,
       batching: this.relayBatching,
       token: this.relayToken,
       onDatagram: (data) => {

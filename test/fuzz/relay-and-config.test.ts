@@ -5,6 +5,7 @@
 import { describe } from 'node:test';
 import { isDeepStrictEqual } from 'node:util';
 import { DatagramBatchWriter, parseDatagramBatch } from '../../src/shared/datagram-batch.ts';
+import { DatagramStreamReader } from '../../src/shared/datagram-stream-reader.ts';
 import { parseRelayRequest, RELAY_V2_MAX_DATAGRAMS, wireguardMessageShape } from '../../src/shared/relay-protocol.ts';
 import { checkWgQuickConfig, formatWgQuickConfig, redactKeys } from '../../src/shared/wg-quick-config.ts';
 import { fuzzTest, property, sameBytes, utf8, type Rng } from '../helpers/fuzz.ts';
@@ -47,6 +48,44 @@ describe('fuzz: relay frames and the wg-quick parser', () => {
       const w = new DatagramBatchWriter();
       for (const d of r.datagrams) w.add(d);
       property(sameBytes(w.take()!, input), 'the writer rebuilds the same message');
+    },
+  });
+
+  fuzzTest('fetch-stream bodies: any bytes in any chunks never throw and give the records of the whole body at once', 'relay-stream-body', {
+    corpus: [Uint8Array.of(0, 4, 4, 0, 0, 0, 0, 1, 9), Uint8Array.of(0, 1, 9, 0, 0, 1)],
+    generate(rng) {
+      const parts: Uint8Array[] = [];
+      for (let n = rng.range(1, 8); n > 0; n--) {
+        const w = new DatagramBatchWriter();
+        w.add(rng.bytes(rng.range(1, 300)));
+        parts.push(w.take()!);
+      }
+      return Uint8Array.from(parts.flatMap((p) => [...p]));
+    },
+    maxLength: 4096,
+    check(input) {
+      // Small record limits so that the splitting of a chunk's records is exercised too.
+      const limits = { maxMessage: 65537, maxDatagrams: 3 };
+      const run = (cut: (i: number) => number): { ok: boolean; datagrams: Uint8Array[] } => {
+        const reader = new DatagramStreamReader(limits);
+        const datagrams: Uint8Array[] = [];
+        let ok = true;
+        for (let at = 0, i = 0; at < input.length && ok; i++) {
+          const n = cut(i);
+          ok = reader.push(input.slice(at, at + n), (span) => {
+            const p = parseDatagramBatch(span, limits);
+            property(p.ok, 'every span is a batch within the limits');
+            datagrams.push(...p.datagrams.map((d) => d.slice()));
+          });
+          at += n;
+          property(reader.pendingBytes <= 65537, 'at most one record is held between chunks');
+        }
+        return { ok, datagrams };
+      };
+      const whole = run(() => input.length);
+      const cut = run((i) => 1 + (input[i % input.length] % 37));
+      property(whole.ok === cut.ok, 'the framing breaks in both or in neither');
+      property(whole.datagrams.length === cut.datagrams.length && whole.datagrams.every((d, i) => sameBytes(d, cut.datagrams[i])), 'the same records whatever the chunks');
     },
   });
 

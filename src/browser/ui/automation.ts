@@ -98,7 +98,7 @@ export type WgwebSshOptions = Omit<SshOpenOptions, 'shell'>;
 
 /** `wgweb.connect` options: the relay session's carrier (TunnelConnectOptions.relayCarrier). */
 export interface WgwebConnectOptions {
-  relayCarrier?: 'websocket' | 'websocketstream';
+  relayCarrier?: 'websocket' | 'websocketstream' | 'fetch-stream';
 }
 
 export interface WgwebAutomation {
@@ -247,8 +247,8 @@ export function createAutomation(target: AutomationTarget): WgwebAutomation {
           throw usage('wgweb.connect: relayUrl must be a string such as "/wg" or "ws://127.0.0.1:8080/wg", or a list of them (failover order)');
         }
         const carrier = options?.relayCarrier;
-        if (carrier !== undefined && carrier !== 'websocket' && carrier !== 'websocketstream') {
-          throw usage("wgweb.connect: options.relayCarrier must be 'websocket' or 'websocketstream'");
+        if (carrier !== undefined && carrier !== 'websocket' && carrier !== 'websocketstream' && carrier !== 'fetch-stream') {
+          throw usage("wgweb.connect: options.relayCarrier must be 'websocket', 'websocketstream' or 'fetch-stream'");
         }
         return carrier ? target.connect(configText, relayUrl, { relayCarrier: carrier }) : target.connect(configText, relayUrl);
       }),

@@ -131,9 +131,10 @@ export interface TunnelConnectOptions {
   relayToken?: string;
   /**
    * What carries the relay session: `'websocketstream'` (Chromium's WebSocketStream, the
-   * WebSocket where the browser has none) or `'websocket'`; default: the Session's default.
+   * WebSocket where the browser has none), `'fetch-stream'` (the downstream on a fetch() body where
+   * the relay offers it) or `'websocket'`; default: the Session's default.
    */
-  relayCarrier?: 'websocket' | 'websocketstream';
+  relayCarrier?: 'websocket' | 'websocketstream' | 'fetch-stream';
 }
 
 /** What `sshConnect` takes from the page (plain data). */

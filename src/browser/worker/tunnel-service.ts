@@ -100,7 +100,7 @@ export type StartSession = (options: {
   configText: string;
   relayUrl: string | readonly string[];
   relayToken?: string;
-  relayCarrier?: 'websocket' | 'websocketstream';
+  relayCarrier?: 'websocket' | 'websocketstream' | 'fetch-stream';
   onPacket?: PacketHook;
   onEvent?: (event: SessionEvent) => void;
   /** Receives the session as soon as it exists, also when its handshake then fails (for the report). */
@@ -147,8 +147,8 @@ export class TunnelService implements TunnelApi {
     const relayToken = options?.relayToken;
     if (relayToken !== undefined && typeof relayToken !== 'string') throw usage('connect: relayToken must be a string');
     const relayCarrier = options?.relayCarrier;
-    if (relayCarrier !== undefined && relayCarrier !== 'websocket' && relayCarrier !== 'websocketstream') {
-      throw usage("connect: relayCarrier must be 'websocket' or 'websocketstream'");
+    if (relayCarrier !== undefined && relayCarrier !== 'websocket' && relayCarrier !== 'websocketstream' && relayCarrier !== 'fetch-stream') {
+      throw usage("connect: relayCarrier must be 'websocket', 'websocketstream' or 'fetch-stream'");
     }
     const generation = ++this.#generation;
     await this.#closeSession();

@@ -136,6 +136,11 @@ export interface RelayOptions {
    */
   speedTest?: boolean | { maxBytes?: number };
   /**
+   * Offer `wgweb.v3.stream`, the downstream as a fetch-stream body (docs/relay.md); default true.
+   * Clients that do not ask for it never see it.
+   */
+  fetchStream?: boolean;
+  /**
    * Start the built-in demo peer (docs/demo.md) and serve `/api/demo/*`; default off here (the
    * `wgweb relay` command turns it on for loopback listens). Its UDP endpoint is allowed.
    */
@@ -306,6 +311,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayHandl
     routes,
     log,
     now,
+    fetchStream: options.fetchStream ?? true,
     ...(options.speedTest === false ? {} : { speedTest: { maxBytes: positiveInt('speedTest.maxBytes', typeof options.speedTest === 'object' ? options.speedTest.maxBytes : undefined, DEFAULT_SPEED_MAX_BYTES) } }),
   });
   source = server;

@@ -44,6 +44,8 @@ import type { OriginPolicy } from './origin-policy.ts';
 import type { AuthGrant, RelayAuth } from './relay-auth.ts';
 import { SPEED_PATH, parseSpeedRequest } from '../../shared/speed-protocol.ts';
 import { serveSpeedTest } from './speed-endpoint.ts';
+import { RELAY_STREAM_PATH_PREFIX, RELAY_SUBPROTOCOL_V3_STREAM, streamControlMessage } from '../../shared/relay-stream-protocol.ts';
+import { RelayStreams, type RelayStreamStats } from './relay-stream-endpoint.ts';
 
 /**
  * Extra HTTP handlers tried before the static files (e.g. `/api/demo/config`). Return true when
@@ -83,6 +85,11 @@ export interface RelayServerConfig {
    * (404). Each test holds one of its client's session slots and, with auth, needs a token.
    */
   readonly speedTest?: { readonly maxBytes: number };
+  /**
+   * Offer `wgweb.v3.stream` (the downstream as a fetch-stream body, relay-stream-endpoint.ts) to
+   * clients that ask for it; default true. Off: such clients get `wgweb.v3`.
+   */
+  readonly fetchStream?: boolean;
 }
 
 /** Relay-wide counters. */
@@ -101,6 +108,8 @@ export interface RelayStats {
   readonly sessions: readonly SessionInfo[];
   /** Errors contained at a session or upgrade boundary since start (each ended only its session). */
   readonly internalErrors: number;
+  /** Fetch-stream downstreams (`wgweb.v3.stream`); absent when the relay does not offer them. */
+  readonly streams?: RelayStreamStats;
 }
 
 const CLOSE_NAMES: Record<number, string> = Object.fromEntries(Object.entries(RelayCloseCode).map(([k, v]) => [v, k]));
@@ -113,6 +122,8 @@ export class RelayServer {
   private readonly wss: WebSocketServer;
   private readonly serveStatic: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>;
   private readonly sessions = new Set<RelaySession>();
+  /** Fetch-stream downstreams (undefined when off). */
+  private readonly streams: RelayStreams | undefined;
   private readonly hardCap: number;
   private pendingUpgrades = 0;
   private pendingSessions = 0;
@@ -153,9 +164,16 @@ export class RelayServer {
       // A client offering only other subprotocols (say a future wgweb.v4) gets its first one echoed
       // back, solely so that it accepts the upgrade and can read our BAD_REQUEST reason: a
       // WebSocket client fails the connection, reason unseen, when no offered protocol is selected.
+      // wgweb.v3.stream (the v3 framing with the downstream on a fetch stream) only when the
+      // client asks for it and this relay offers it: every other client is unaffected.
       handleProtocols: (protocols) =>
-        RELAY_SUBPROTOCOLS.find((p) => protocols.has(p)) ?? protocols.values().next().value ?? false,
+        (this.streams && protocols.has(RELAY_SUBPROTOCOL_V3_STREAM) ? RELAY_SUBPROTOCOL_V3_STREAM : undefined) ??
+        RELAY_SUBPROTOCOLS.find((p) => protocols.has(p)) ??
+        protocols.values().next().value ??
+        false,
     };
+    this.streams =
+      cfg.fetchStream === false ? undefined : new RelayStreams({ origins: cfg.origins, trustProxy: cfg.trustProxy, log: cfg.log, refused: (name) => this.count(name) });
     this.wss = new WebSocketServer(wsOptions);
     // Slowloris: headers must be complete within 10 s, a whole request within 30 s; Node checks
     // every connectionsCheckingInterval.
@@ -234,6 +252,7 @@ export class RelayServer {
       totals,
       sessions,
       internalErrors: this.internalErrors + [...this.sessions].reduce((n, s) => n + s.internalErrors, 0),
+      ...(this.streams ? { streams: this.streams.stats() } : {}),
     };
   }
 
@@ -308,6 +327,10 @@ export class RelayServer {
       return;
     }
     const path = (req.url ?? '/').split('?')[0];
+    if (this.streams && path.startsWith(RELAY_STREAM_PATH_PREFIX)) {
+      this.streams.serve(req, res, path);
+      return;
+    }
     if (path === RELAY_PATH) {
       sendText(res, 426, `this is the wgweb relay WebSocket (subprotocol ${RELAY_SUBPROTOCOL}, ${RELAY_SUBPROTOCOL_V2} or ${RELAY_SUBPROTOCOL_V3})`, { Upgrade: 'websocket', Connection: 'Upgrade' });
       return;
@@ -394,7 +417,7 @@ export class RelayServer {
     }
     if (!parsed.ok) return { refusal: { code: parsed.closeCode, reason: parsed.reason } };
     const endpoint = formatEndpoint(parsed.endpoint);
-    if (!offersSubprotocol(req)) {
+    if (!offersSubprotocol(req, this.streams !== undefined)) {
       const offered = req.headers['sec-websocket-protocol'];
       const reason = `this relay speaks WebSocket subprotocol ${RELAY_SUBPROTOCOL}, ${RELAY_SUBPROTOCOL_V2} or ${RELAY_SUBPROTOCOL_V3}; the client offered ${offered ? `"${offered}"` : 'none'}`;
       return { endpoint, refusal: { code: RelayCloseCode.BAD_REQUEST, reason } };
@@ -492,10 +515,12 @@ export class RelayServer {
       const slot = prep.clientSlot ?? '?';
       const grant = prep.grant;
       prep.slotOwned = true;
+      const streamed = this.streams !== undefined && ws.protocol === RELAY_SUBPROTOCOL_V3_STREAM;
       const session = new RelaySession({
         id: this.nextId++,
         ws,
-        protocol: relaySubprotocolOf(ws.protocol),
+        // wgweb.v3.stream is the v3 framing; only the downstream's carrier differs.
+        protocol: streamed ? RELAY_SUBPROTOCOL_V3 : relaySubprotocolOf(ws.protocol),
         udp: prep.udp,
         client,
         endpoint: prep.endpoint,
@@ -505,6 +530,7 @@ export class RelayServer {
         log: this.cfg.log,
         now: this.cfg.now,
         onEnd: (s) => {
+          this.streams?.end(s);
           this.sessions.delete(s);
           this.clientSessions.release(slot);
           if (grant) this.cfg.auth?.release(grant);
@@ -522,8 +548,11 @@ export class RelayServer {
         destination: prep.destination,
         local: session.local,
         protocol: session.protocol,
+        ...(streamed ? { stream: true } : {}),
         ...(grant && grant.label !== 'none' ? { auth: grant.label } : {}),
       });
+      // The first message of the session: where its downstream body is (one-time, in-band).
+      if (streamed) ws.send(streamControlMessage(this.streams!.offer(session, slot)));
     });
     // ws answers malformed upgrades itself (400) without calling back; the socket must not leak.
     if (!accepted) {
@@ -632,10 +661,10 @@ function headerText(h: string | string[] | undefined): string | undefined {
   return Array.isArray(h) ? h.join(',') : h;
 }
 
-function offersSubprotocol(req: http.IncomingMessage): boolean {
+function offersSubprotocol(req: http.IncomingMessage, streams: boolean): boolean {
   const h = req.headers['sec-websocket-protocol'];
   if (typeof h !== 'string') return false;
-  return h.split(',').some((p) => RELAY_SUBPROTOCOLS.includes(p.trim()));
+  return h.split(',').some((p) => RELAY_SUBPROTOCOLS.includes(p.trim()) || (streams && p.trim() === RELAY_SUBPROTOCOL_V3_STREAM));
 }
 
 /** The checks ws would make, done before any work so a bad upgrade costs nothing. */

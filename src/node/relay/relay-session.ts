@@ -18,6 +18,8 @@
  *                                                 datagrams) the batch waits up to --batch-delay ms
  *                                                 for the next reads (or until it is full, 256 KiB)
  *                                       ◀── udp "message" ◀── endpoint
+ *   (wgweb.v3.stream: while a fetch-stream body is attached, attachDownstream, the batches go
+ *    into that body instead of the WebSocket, bounded by its own backlog the same way)
  *
  * The UDP socket is connect()ed to the one allowed address, so the kernel delivers only datagrams
  * from exactly that address and port: nobody else can inject into the session through the relay.
@@ -170,6 +172,18 @@ export function openConnectedUdp(address: IpAddress, port: number): Promise<dgra
   });
 }
 
+/**
+ * Where a session's datagrams for the client go instead of its WebSocket while attached: the body
+ * of its fetch stream (relay-stream-endpoint.ts). It takes whole `wgweb.v2` batches, whose records
+ * concatenate into the stream's framing.
+ */
+export interface ClientDownstream {
+  /** Bytes written and not yet handed to the kernel (held against --max-buffer like ws.bufferedAmount). */
+  readonly bufferedBytes: number;
+  /** Writes one batch of records. */
+  write(records: Uint8Array): void;
+}
+
 export interface RelaySessionOptions {
   readonly id: number;
   readonly ws: WebSocket;
@@ -231,6 +245,8 @@ export class RelaySession {
   /** When the last UDP read that brought datagrams ended (ms, the session's clock). */
   private lastReadAt = -Infinity;
   private readonly batchDelayMs: number;
+  /** A fetch-stream body carrying the downstream instead of the WebSocket (batched framings only). */
+  private downstream: ClientDownstream | undefined;
 
   constructor(o: RelaySessionOptions) {
     this.id = o.id;
@@ -312,6 +328,24 @@ export class RelaySession {
   /** Sends a WebSocket ping (the relay's liveness sweep). */
   ping(): void {
     if (this.ws.readyState === this.ws.OPEN) this.ws.ping();
+  }
+
+  /**
+   * Sends the downstream into `d` from now on (the pending batch first goes out on the WebSocket,
+   * so datagrams keep their order). Only with a batched framing.
+   * @throws {TypeError} with wgweb.v1 (no records to stream).
+   */
+  attachDownstream(d: ClientDownstream): void {
+    if (!this.batch) throw new TypeError('a downstream stream needs a batched framing');
+    this.flush();
+    this.downstream = d;
+  }
+
+  /** Back to the WebSocket (the stream ended while the session lives). No-op for another `d`. */
+  detachDownstream(d: ClientDownstream): void {
+    if (this.downstream !== d) return;
+    this.downstream = undefined;
+    this.flush();
   }
 
   /** How long the session has been open (ms, the session's clock). */
@@ -408,7 +442,7 @@ export class RelaySession {
     if (this.ws.readyState !== this.ws.OPEN) return;
     // UDP semantics instead of unbounded buffering when the browser reads slower than the peer
     // sends; per datagram in both framings (a pending batch counts as already buffered).
-    if (this.ws.bufferedAmount + (this.batch?.byteLength ?? 0) > this.limits.maxBufferedBytes) {
+    if ((this.downstream ? this.downstream.bufferedBytes : this.ws.bufferedAmount) + (this.batch?.byteLength ?? 0) > this.limits.maxBufferedBytes) {
       this.counters.drops.backpressure++;
       return;
     }
@@ -471,7 +505,8 @@ export class RelaySession {
     this.lastFlushFull = full;
     const message = this.batch?.take();
     if (!message || this.ended || this.ws.readyState !== this.ws.OPEN) return;
-    this.ws.send(message, { binary: true });
+    if (this.downstream) this.downstream.write(message);
+    else this.ws.send(message, { binary: true });
     this.counters.messagesToClient++;
   }
 

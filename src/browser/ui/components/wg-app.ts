@@ -186,7 +186,7 @@ export class WgApp extends LitElement implements AutomationTarget {
   }
 
   /** Connects with `configText`, showing it in the editor like a paste would; a relay list is failover order. */
-  async connect(configText: string, relayUrl?: string | readonly string[], options: { relayCarrier?: 'websocket' | 'websocketstream' } = {}): Promise<TunnelStatus> {
+  async connect(configText: string, relayUrl?: string | readonly string[], options: { relayCarrier?: 'websocket' | 'websocketstream' | 'fetch-stream' } = {}): Promise<TunnelStatus> {
     this.#setConfig(configText);
     if (relayUrl !== undefined) this.#setRelay(typeof relayUrl === 'string' ? relayUrl : relayUrl.join(' '));
     return this.tunnel.connect(configText, this.#resolvedRelays(), { ...this.#relayOptions(), ...options });
