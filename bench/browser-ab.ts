@@ -1,6 +1,7 @@
 /**
- * A/B runs of the browser tunnel: the same download (and upload) through two builds of the UI, or
- * one build with the packet capture on and off, alternating in the same minutes on the same peer,
+ * A/B(/C) runs of the browser tunnel: the same download (and upload) through two builds of the UI, or
+ * one build with the packet capture on and off, or one build over different relay carriers
+ * (websocket, websocketstream, fetch-stream), alternating in the same minutes on the same peer,
  * so that a change to the worker's data path can be judged against the load of a shared machine
  * (#19; docs/benchmarks.md, "Profile of the browser download").
  *
@@ -12,10 +13,13 @@
  * nothing one variant warmed up helps the other. Figures: MB/s, and CPU ms per MB of the Chromium
  * renderer and of its tunnel worker thread (DedicatedWorker), from /proc.
  *
- *   node --import tsx bench/browser-ab.ts --a DIR [--b DIR] [--capture-b off] [--carrier-a|--carrier-b websocket|websocketstream]
+ *   node --import tsx bench/browser-ab.ts --a DIR [--b DIR] [--capture-b off]
+ *                                         [--carrier-a|--carrier-b|--carrier-c websocket|websocketstream|fetch-stream]
  *                                         [--rounds 3] [--bytes N] [--upload]
  *
  * Without --b both variants use DIR_A (a control, or with --capture-b off: the capture's cost).
+ * --carrier-c adds a third variant C (DIR_A). Each round also records the connect time (the
+ * wgweb.connect call), the median of 5 tunnel pings, and the renderer's busiest threads.
  */
 import { closeAllNamespaces } from '../harness/netns.ts';
 import { startWireguardGoPeer } from '../harness/wireguard-go-peer.ts';
@@ -63,6 +67,7 @@ async function main(): Promise<void> {
     { label: 'A', dist: a, capture: true, carrier: carrierArg(value('--carrier-a')) },
     { label: 'B', dist: b, capture: value('--capture-b') !== 'off', carrier: carrierArg(value('--carrier-b')) },
   ];
+  if (value('--carrier-c')) variants.push({ label: 'C', dist: a, capture: true, carrier: carrierArg(value('--carrier-c')) });
   const closers: (() => Promise<unknown> | void)[] = [];
   try {
     const peer = await startWireguardGoPeer({ name: 'bab', logLevel: 'error', address6: null });
@@ -76,24 +81,33 @@ async function main(): Promise<void> {
       closers.push(() => relay.close());
       relays.set(v.label, relay);
     }
-    const results = new Map<string, { mbps: number[]; renderer: number[]; worker: number[]; up: number[] }>();
+    const results = new Map<string, { mbps: number[]; renderer: number[]; worker: number[]; up: number[]; connectMs: number[]; pingMs: number[] }>();
     for (let r = 0; r < rounds; r++) {
-      // Alternate the order too, so neither variant always runs first.
-      for (const v of r % 2 === 0 ? variants : [...variants].reverse()) {
+      // Rotate the order too, so no variant always runs first.
+      const order = variants.map((_, i) => variants[(i + r) % variants.length]);
+      for (const v of r % 2 === 0 ? order : order.reverse()) {
         const relay = relays.get(v.label)!;
         const browser = await launchCdpChromium();
         try {
           const page = browser.page;
+          let connectMs = 0;
           await withTimeout(
             (async () => {
               await page.goto(relay.url);
               await page.waitForFunction(() => typeof window.wgweb === 'object');
               await page.evaluate(() => window.wgweb.ready);
-              const status = await page.evaluate(
+              const c0 = performance.now();
+              await page.evaluate(
                 ({ config, relayUrl, carrier }) => window.wgweb.connect(config, relayUrl, carrier ? { relayCarrier: carrier } : undefined),
                 { config: client.config, relayUrl: relay.wsUrl, carrier: v.carrier },
               );
-              if (v.carrier && status.relay.carrier !== v.carrier) throw new Error(`asked for ${v.carrier}, the session uses ${status.relay.carrier}`);
+              connectMs = performance.now() - c0;
+              // fetch-stream attaches its body right after the WebSocket opens: wait for it (bounded).
+              const carrierNow = (): Promise<string | undefined> => page.evaluate(async () => (await window.wgweb.status())?.relay.carrier);
+              for (let i = 0; v.carrier && (await carrierNow()) !== v.carrier; i++) {
+                if (i >= 100) throw new Error(`asked for ${v.carrier}, the session uses ${await carrierNow()}`);
+                await new Promise((res) => setTimeout(res, 100));
+              }
               if (!v.capture) await page.evaluate(() => window.wgweb.capture.stop());
             })(),
             60_000,
@@ -101,6 +115,7 @@ async function main(): Promise<void> {
           );
           const url = (n: number): string => http.url(`/bytes/${n}?sha=0&seed=11`);
           await withTimeout(pageDownload(page, { url: url(4 * MiB), via: 'tunnel', block: MiB }), 120_000, 'warm-up download');
+          const pings = await page.evaluate((addr) => window.wgweb.ping(addr, 5), peer.tunnelAddress4!);
           const load = loadavg()[0];
           const t0 = threadCpu('chromium renderer');
           const d = await withTimeout(pageDownload(page, { url: url(bytes), via: 'tunnel', block: MiB }), 300_000, 'download');
@@ -108,8 +123,16 @@ async function main(): Promise<void> {
           if (d.bytes !== bytes) throw new Error(`download: ${d.bytes} bytes, expected ${bytes}`);
           const used = (name?: string): number =>
             [...t1].filter(([k]) => name === undefined || k === name).reduce((s, [k, ms]) => s + ms - (t0.get(k) ?? 0), 0) / (bytes / MB);
-          const res = results.get(v.label) ?? { mbps: [], renderer: [], worker: [], up: [] };
+          const res = results.get(v.label) ?? { mbps: [], renderer: [], worker: [], up: [], connectMs: [], pingMs: [] };
           results.set(v.label, res);
+          res.connectMs.push(connectMs);
+          res.pingMs.push(pings.rttAvgMs ?? NaN);
+          const threads = [...t1.keys()]
+            .map((k) => [k, used(k)] as const)
+            .sort((x, y) => y[1] - x[1])
+            .slice(0, 4)
+            .map(([k, ms]) => `${k} ${ms.toFixed(1)}`)
+            .join(', ');
           res.mbps.push((bytes / d.ms) * 1000 / MB);
           res.renderer.push(used());
           res.worker.push(used('DedicatedWorker'));
@@ -121,7 +144,8 @@ async function main(): Promise<void> {
             upText = `, upload ${res.up.at(-1)!.toFixed(2)} MB/s`;
           }
           process.stdout.write(
-            `round ${r + 1} ${v.label}${v.capture ? '' : ' (capture off)'}${v.carrier ? ` (${v.carrier})` : ''}: ${res.mbps.at(-1)!.toFixed(2)} MB/s, renderer ${res.renderer.at(-1)!.toFixed(1)} ms/MB, tunnel worker ${res.worker.at(-1)!.toFixed(1)} ms/MB${upText}, load ${load.toFixed(1)}\n`,
+            `round ${r + 1} ${v.label}${v.capture ? '' : ' (capture off)'}${v.carrier ? ` (${v.carrier})` : ''}: ${res.mbps.at(-1)!.toFixed(2)} MB/s, renderer ${res.renderer.at(-1)!.toFixed(1)} ms/MB, tunnel worker ${res.worker.at(-1)!.toFixed(1)} ms/MB${upText}, connect ${connectMs.toFixed(0)} ms, ping ${res.pingMs.at(-1)!.toFixed(2)} ms, load ${load.toFixed(1)}\n` +
+              `  renderer threads ms/MB: ${threads}\n`,
           );
         } finally {
           await browser.close().catch(() => undefined);
@@ -131,7 +155,7 @@ async function main(): Promise<void> {
     const med = (xs: number[]): number => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] ?? NaN;
     for (const [label, res] of results) {
       process.stdout.write(
-        `${label}: median ${med(res.mbps).toFixed(2)} MB/s (${Math.min(...res.mbps).toFixed(2)}–${Math.max(...res.mbps).toFixed(2)}), renderer ${med(res.renderer).toFixed(1)} ms/MB, worker ${med(res.worker).toFixed(1)} ms/MB${res.up.length ? `, upload ${med(res.up).toFixed(2)} MB/s` : ''}\n`,
+        `${label}: median ${med(res.mbps).toFixed(2)} MB/s (${Math.min(...res.mbps).toFixed(2)}–${Math.max(...res.mbps).toFixed(2)}), renderer ${med(res.renderer).toFixed(1)} ms/MB, worker ${med(res.worker).toFixed(1)} ms/MB${res.up.length ? `, upload ${med(res.up).toFixed(2)} MB/s (${Math.min(...res.up).toFixed(2)}–${Math.max(...res.up).toFixed(2)})` : ''}, connect ${med(res.connectMs).toFixed(0)} ms, ping ${med(res.pingMs).toFixed(2)} ms\n`,
       );
     }
   } finally {

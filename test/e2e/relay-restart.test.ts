@@ -5,6 +5,8 @@
  *
  *   Chromium (page ⇄ worker) ──ws──▶ relay #1 ──UDP──▶ wireguard-go (namespace)
  *                             ──ws──▶ relay #2, same port, after a restart
+ * And the same with the downstream on a fetch() stream (relayCarrier 'fetch-stream'): the new
+ * connection gets a new stream from the restarted relay.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,6 +18,7 @@ import { startRelay, type RelayHandle } from '../../src/node/relay/main.ts';
 import { createLogger } from '../../src/node/relay/log.ts';
 import { formatEndpoint } from '../../src/shared/ip-address.ts';
 import { ensureUiBuilt, openUi, type UiSession } from '../../harness/browser.ts';
+import { deterministicSha256 } from '../../harness/deterministic-bytes.ts';
 
 const skip = browserSkipReason() ?? interopSkipReason();
 
@@ -77,6 +80,34 @@ describe('a relay restart in the middle of a browser session', { skip }, () => {
     const res = await page.evaluate(async (u) => (await window.wgweb.fetch(u)).status, fx.http.url('/hello.txt'));
     assert.equal(res, 200);
     await page.getByText(/Relay reconnected/).first().waitFor();
+    assert.deepEqual(ui.errors, []);
+  });
+
+  test('with the downstream on a fetch() stream (#19): after a restart a new stream carries it, and a download arrives intact', async () => {
+    await page.evaluate(() => window.wgweb.disconnect());
+    await page.evaluate((config) => window.wgweb.connect(config, undefined, { relayCarrier: 'fetch-stream' }), fx.configText);
+    const carrier = async (): Promise<string | undefined> => (await page.evaluate(() => window.wgweb.status()))?.relay.carrier;
+    await eventually('the stream to run', async () => (await carrier()) === 'fetch-stream');
+    const port = fx.relay.port;
+    const reconnects = (): Promise<number> => page.evaluate(() => window.wgweb.events().filter((e) => e.type === 'relay-reconnecting').length);
+    const seen = await reconnects();
+    // The relay in use: the first test's restarted one, or the fixture's when run alone.
+    await (second ?? fx.relay).close();
+    await eventually('the UI to notice the lost relay', async () => (await reconnects()) > seen);
+    second = await startRelay({ port, allow: [formatEndpoint(fx.endpoint)], logger: createLogger({ level: 'error' }), demo: false });
+    await eventually('pings through the restarted relay', async () => {
+      const r = await page.evaluate((a) => window.wgweb.ping(a, 1), fx.peer.tunnelAddress4!);
+      return r.received === 1;
+    });
+    await eventually('a new stream to run', async () => (await carrier()) === 'fetch-stream');
+    assert.equal(second.stats().streams?.active, 1, 'the restarted relay serves the stream');
+    const size = 2 * 1024 * 1024 + 7;
+    const got = await page.evaluate(async (u) => {
+      const bytes = new Uint8Array(await (await window.wgweb.fetch(u)).arrayBuffer());
+      const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+      return { length: bytes.length, sha256: [...digest].map((b) => b.toString(16).padStart(2, '0')).join('') };
+    }, fx.http.url(`/bytes/${size}?seed=4`));
+    assert.deepEqual(got, { length: size, sha256: deterministicSha256(size, 4) });
     assert.deepEqual(ui.errors, []);
   });
 });

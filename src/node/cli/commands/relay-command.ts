@@ -84,6 +84,7 @@ export const spec = {
     },
     'no-browse': { type: 'boolean', description: 'no browse view origin' },
     'no-speed-test': { type: 'boolean', description: "no /speed endpoint (the app's tunnel-vs-direct comparison; with --auth it needs a token anyway)" },
+    'no-fetch-stream': { type: 'boolean', description: 'do not offer wgweb.v3.stream (the downstream as a fetch() body, POST /relay/stream/<id>); clients then use the WebSocket' },
     'speed-test-max': { type: 'integer', min: 1024, max: 1024 ** 3, valueName: 'BYTES', description: 'largest transfer one /speed request may ask for (default 67108864, 64 MiB)' },
     auth: {
       type: 'string',
@@ -234,6 +235,7 @@ function relayOptions(values: OptionValues<typeof spec>): RelayOptions {
             siteDomain: values['browse-domain'],
           },
       speedTest: values['no-speed-test'] ? false : { maxBytes: values['speed-test-max'] },
+      fetchStream: !values['no-fetch-stream'],
     };
   } catch (e) {
     if (e instanceof WgwebError) throw e;
