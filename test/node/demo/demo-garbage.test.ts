@@ -266,6 +266,86 @@ describe('a hostile session feeds every demo service garbage; another session ke
     nothingEscaped();
   });
 
+  test('while a download runs: DNS of every type and class with hostile names, EDNS and compression tricks, hostile guestbook and upload posts', async () => {
+    // #11 re-run (item 1, with variations): the original waves ask type A between checks; here
+    // every type and class, broken EDNS and compression, and the site's forms, during a transfer.
+    const size = 3_000_000;
+    const download = (async () => {
+      const res = await good.fetch(`http://intranet.demo/bytes/${size}`);
+      assert.equal(res.status, 200);
+      const body = new Uint8Array(await res.arrayBuffer());
+      const { createHash } = await import('node:crypto');
+      return { length: body.length, sha: createHash('sha256').update(body).digest('hex'), want: res.headers.get('x-sha256') };
+    })();
+    const sock = bad.dialer.openUdp();
+    const answered = new Set<number>();
+    const TYPES = [28, 16, 12, 255, 15, 33, 6, 2, 0, 252, 65535];
+    const expected: number[] = [];
+    let id = 0x400;
+    for (const labels of [...HOSTILE_NAMES, zone, [ascii('1'), ascii('0'), ascii('44'), ascii('10'), ascii('in-addr'), ascii('arpa')]]) {
+      for (const type of TYPES) {
+        expected.push(id);
+        sock.send(DEMO4, 53, rawQuery(id++, labels, type));
+      }
+    }
+    const odd = (q: Uint8Array, edit: (b: number[]) => number[]): Uint8Array => new Uint8Array(edit([...q]));
+    const base = rawQuery(0x7000, zone, 16);
+    const tricks = [
+      odd(base, (b) => [...b.slice(0, b.length - 2), 0, 3]), // class CH
+      odd(base, (b) => [...b.slice(0, b.length - 2), 0, 254]), // class NONE
+      odd(base, (b) => [...b.slice(0, b.length - 2), 0xff, 0xff]),
+      odd(base, (b) => [...b.slice(0, 11), 1, ...b.slice(12), 0, 0, 41, 0, 0, 0, 0, 0, 0, 0, 0]), // EDNS, payload 0
+      odd(base, (b) => [...b.slice(0, 11), 1, ...b.slice(12), 0, 0, 41, 0xff, 0xff, 0, 0, 0, 0, 0xff, 0xff]), // EDNS, RDLENGTH past the end
+      odd(base, (b) => [...b.slice(0, 11), 2, ...b.slice(12), 0, 0, 41, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 41, 0x10, 0, 0, 0, 0, 0, 0, 0]), // two OPTs
+      odd(base, (b) => [...b.slice(0, 12), 0xc0, 12, 0, 16, 0, 1]), // a name pointing at itself
+      odd(base, (b) => [...b.slice(0, 12), 0xc0, 14, 0xc0, 12, 0, 1, 0, 1]), // two pointers in a loop
+      odd(base, (b) => [...b.slice(0, 5), 0, ...b.slice(6)]), // QDCOUNT 0
+      odd(base, (b) => [...b.slice(0, 5), 2, ...b.slice(6), ...b.slice(12)]), // two questions
+      odd(base, (b) => [b[0], b[1], 0x81, 0x80, ...b.slice(4)]), // a response sent to the server: no answer, no loop
+      odd(base, (b) => [b[0], b[1], 0x79, 0x00, ...b.slice(4)]), // opcode 15
+    ].map((q, i) => {
+      q[0] = 0x70;
+      q[1] = i;
+      return q;
+    });
+    for (const q of tricks) sock.send(DEMO4, 53, q);
+    sock.send(DEMO6, 53, rawQuery(0x6fff, [new Array(63).fill(0x5c), ...zone], 28));
+    expected.push(0x6fff);
+    const deadline = AbortSignal.timeout(15_000);
+    const receiving = (async () => {
+      while (!expected.every((i) => answered.has(i))) {
+        const d = await sock.receive(deadline).catch(() => undefined);
+        if (!d) return;
+        answered.add((d.data[0] << 8) | d.data[1]);
+      }
+    })();
+
+    const post = (path: string, type: string, body: string) =>
+      bad.fetch(`http://intranet.demo${path}`, { method: 'POST', headers: { 'Content-Type': type }, body: enc(body) }).then(async (r) => (await r.arrayBuffer(), r.status));
+    const statuses = [
+      await post('/guestbook', 'application/x-www-form-urlencoded', 'name=%3Cscript%3Ealert(1)%3C%2Fscript%3E&message=%3Cimg%20src%3Dx%20onerror%3Dalert(2)%3E%0D%0ASet-Cookie%3A%20x%3D1%00'),
+      await post('/guestbook', 'application/x-www-form-urlencoded', 'name=%FF%FE%00&message=%ED%A0%80%F4%90%80%80'),
+      await post('/guestbook', 'application/x-www-form-urlencoded', '&&&=&name&message=='),
+      await post('/guestbook', 'text/html; charset=utf-16', 'name=a&message=b'),
+      await post('/upload', 'multipart/form-data; boundary=' + '-'.repeat(300), `--${'-'.repeat(300)}\r\nContent-Disposition: form-data; name="\0"; filename="../../etc/passwd"\r\n\r\nx`),
+    ];
+    assert.deepEqual(statuses, [200, 200, 400, 415, 200], "the guestbook signs (303, followed), refuses, the upload counts");
+    const book = await (await good.fetch('http://intranet.demo/guestbook')).text();
+    assert.doesNotMatch(book, /<script>alert|<img src=x/, 'the guestbook escapes what another visitor wrote');
+    assert.match(book, /&lt;script&gt;alert\(1\)/);
+
+    const got = await download;
+    assert.equal(got.length, size);
+    assert.equal(got.sha, got.want, 'the download arrived whole while the garbage flowed');
+    await receiving;
+    sock.close();
+    const missing = expected.filter((i) => !answered.has(i));
+    assert.deepEqual(missing, [], 'every well-formed question of class IN is answered, whatever its name and type');
+    assert.ok(!answered.has(0x700a), 'a response sent to the server is not answered');
+    await goodStillWorks();
+    nothingEscaped();
+  });
+
   test('a service that throws is contained: counted, logged, the others and the relay unharmed', async () => {
     const demo = relay.demo!;
     const answer = demo.zone.answer.bind(demo.zone);
