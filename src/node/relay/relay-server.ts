@@ -310,8 +310,14 @@ export class RelayServer {
   private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
     setAppSecurityHeaders(res);
     const path0 = (req.url ?? '/').split('?')[0];
-    if (path0.startsWith('/api/')) {
-      const problem = this.cfg.origins.hostProblem(req.headers.host) ?? this.cfg.origins.originProblem(req.headers.origin, req.headers.host);
+    // Every answer but the probes needs a Host this relay serves: under a rebound name (DNS
+    // rebinding, a page at attacker.example re-pointed at 127.0.0.1) a page could otherwise read
+    // /metrics (who uses the relay, how much) or the UI. Probes (/healthz, /readyz) carry nothing
+    // and load balancers send them under any name. `/api/` also needs an allowed Origin.
+    const probe = path0 === '/healthz' || path0 === '/readyz';
+    const hostProblem = probe ? undefined : this.cfg.origins.hostProblem(req.headers.host);
+    if (hostProblem || path0.startsWith('/api/')) {
+      const problem = hostProblem ?? this.cfg.origins.originProblem(req.headers.origin, req.headers.host);
       if (problem) {
         this.count('ORIGIN_NOT_ALLOWED');
         this.cfg.log.info('relay.api_refused', { client: clientAddress(req), origin: safeUrl(req.headers.origin), host: safeUrl(req.headers.host), problem });

@@ -88,6 +88,24 @@ describe('who may use the relay from a web page (Origin, Host)', () => {
     assert.notEqual(own, 403, 'the CLI (no Origin) reaches the route');
     assert.equal(await status({ Host: `127.0.0.1:${relay.port}`, Origin: `http://127.0.0.1:${relay.port}` }), own, 'so does the relay’s own page');
   });
+
+  test('DNS rebinding beyond /api/: /metrics and the UI under a rebound name get 403; the probes answer any name', async () => {
+    // #11 re-run (item 8): a rebound page read /metrics (sessions, traffic) with the check on /api/ only.
+    const get = async (path: string, host: string): Promise<{ status: number; text: string }> => {
+      const raw = await rawClient(relay.port, `GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
+      const head = await raw.head;
+      raw.socket.destroy();
+      return { status: Number(head.split(' ')[1]), text: head };
+    };
+    const rebound = `rebind.example:${relay.port}`;
+    for (const path of ['/metrics', '/', '/index.html', '/nope', '/wg']) {
+      const r = await get(path, rebound);
+      assert.equal(r.status, 403, `${path} under a rebound name: ${r.text.split('\r\n')[0]}`);
+    }
+    assert.equal((await get('/metrics', `127.0.0.1:${relay.port}`)).status, 200, 'the relay’s own name still gets /metrics');
+    assert.equal((await get('/metrics', 'vpn.example.com')).status, 200, 'so does an --allow-origin name');
+    for (const path of ['/healthz', '/readyz']) assert.equal((await get(path, rebound)).status, 200, `${path} answers a load balancer under any name`);
+  });
 });
 
 describe('per-client caps', () => {

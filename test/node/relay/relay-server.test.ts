@@ -222,7 +222,7 @@ describe('hostile or stray HTTP', () => {
     ['an upgrade with version 12', upgradeRequest('/wg?to=127.0.0.1%3A1', { 'Sec-WebSocket-Version': '12' }), /^HTTP\/1\.1 400/],
     ['an upgrade to something else', upgradeRequest('/wg?to=127.0.0.1%3A1', { Upgrade: 'h2c' }), /^HTTP\/1\.1 400/],
     ['a POST upgrade', upgradeRequest('/wg?to=127.0.0.1%3A1').replace(/^GET/, 'POST'), /^HTTP\/1\.1 400/],
-    ['a plain GET of /wg', 'GET /wg HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', /^HTTP\/1\.1 426/],
+    ['a plain GET of /wg', 'GET /wg HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n', /^HTTP\/1\.1 426/],
     ['garbage instead of HTTP', '\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03garbage\r\n\r\n', /^HTTP\/1\.1 400/],
     ['a huge header', `GET / HTTP/1.1\r\nX: ${'a'.repeat(20000)}\r\n\r\n`, /^HTTP\/1\.1 431/],
   ];
