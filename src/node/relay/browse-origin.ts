@@ -26,7 +26,7 @@
  *                                        proxy) answers under any label
  * Without either (a proxy and no wildcard, or `sites: 0`), every site shares the one origin.
  */
-import { capConnectionsPerClient } from './client-limits.ts';
+import { ClientCounter, capConnectionsPerClient } from './client-limits.ts';
 import { createReadStream } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import http from 'node:http';
@@ -54,7 +54,7 @@ const MAX_LEARNED_APP_ORIGINS = 32;
 const API_PATH = '/api/browse';
 
 export interface BrowseOriginOptions {
-  /** TCP connections one client address may hold (the relay's per-client cap); default none. */
+  /** TCP connections one client address may hold on all browse listeners together (the relay's per-client cap); default none. */
   maxConnectionsPerClient?: number;
   /** Listen address (the relay's). */
   host: string;
@@ -146,6 +146,9 @@ export async function startBrowseOrigin(options: BrowseOriginOptions): Promise<B
   };
   const isAppOrigin = (app: string, browseHost: string | undefined): boolean => !isBrowseOrigin(app, browseHost) && (appOrigins.has(app) || learned.has(app));
   const servers: http.Server[] = [];
+  // One count for all the listeners (the shared origin and every site port): with a count per
+  // port, one client could hold the cap on each of up to 65 ports (#11 item 6 re-run).
+  const connections = options.maxConnectionsPerClient === undefined ? undefined : new ClientCounter(options.maxConnectionsPerClient);
   const listen = async (port: number): Promise<number> => {
     const server = http.createServer({ headersTimeout: 10_000, requestTimeout: 30_000, connectionsCheckingInterval: 2000 }, (req, res) => {
       handle(req, res, roots, isAppOrigin).catch((e: Error) => {
@@ -153,7 +156,7 @@ export async function startBrowseOrigin(options: BrowseOriginOptions): Promise<B
         sendText(res, 500, 'internal error');
       });
     });
-    if (options.maxConnectionsPerClient !== undefined) capConnectionsPerClient(server, options.maxConnectionsPerClient);
+    if (connections) capConnectionsPerClient(server, connections);
     servers.push(server);
     const bound = await new Promise<number>((resolveListen, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) => {

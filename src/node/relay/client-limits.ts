@@ -71,10 +71,12 @@ export function requestClient(req: http.IncomingMessage, trustProxy: boolean): s
 /**
  * Caps TCP connections per client address on `server` (counting from 'connection' to 'close');
  * over the cap a connection is destroyed before anything is read from it.
+ * @param limit the cap, or a counter shared with other listeners (the browse origin's pool of
+ *   site ports counts as one: a client may not hold the cap on each port).
  * @returns the counter (for stats) .
  */
-export function capConnectionsPerClient(server: Server, limit: number, onRefused?: (client: string) => void): ClientCounter {
-  const counter = new ClientCounter(limit);
+export function capConnectionsPerClient(server: Server, limit: number | ClientCounter, onRefused?: (client: string) => void): ClientCounter {
+  const counter = typeof limit === 'number' ? new ClientCounter(limit) : limit;
   server.on('connection', (socket: Socket) => {
     const client = socketClient(socket);
     if (!counter.tryAcquire(client)) {

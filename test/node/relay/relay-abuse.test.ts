@@ -198,6 +198,31 @@ describe('per-client caps', () => {
     await relay.close();
   });
 
+  test('the browse listeners (shared origin and every site port) count one client\'s connections together', async () => {
+    // #11 re-run (item 6): with a count per port one client held the cap on each of 17 ports.
+    const relay = await testRelay({ maxConnectionsPerClient: 4, browse: { sites: 3 } });
+    const b = relay.browse!;
+    const ports = [b.port, ...b.sitePorts];
+    const held = [];
+    for (let i = 0; i < 4; i++) held.push(await rawClient(ports[i % ports.length], 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n'));
+    for (const port of ports) {
+      const over = await rawClient(port, 'GET /__wgweb/browse-sw.js HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+      await over.ended;
+      assert.equal(over.received().length, 0, `port ${port} (${ports.indexOf(port)}) answered a connection over the client's cap`);
+    }
+    const app = await rawClient(relay.port, 'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n');
+    assert.match(await app.head, /^HTTP\/1\.1 200/, 'the app listener keeps its own count');
+    app.socket.destroy();
+    held[3].socket.destroy();
+    await held[3].ended;
+    await new Promise((r) => setTimeout(r, 50));
+    const next = await rawClient(ports[2], 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n');
+    assert.match(await next.head, /^HTTP\/1\.1 404/, 'a freed slot serves any browse port');
+    for (const h of held) h.socket.destroy();
+    next.socket.destroy();
+    await relay.close();
+  });
+
   test('with --trust-proxy the client is the last X-Forwarded-For entry (the one the proxy added)', async () => {
     const peer = await udpPeer(4);
     const relay = await testRelay({ allow: [`127.0.0.1:${peer.port}`], maxSessionsPerClient: 1, trustProxy: true });
