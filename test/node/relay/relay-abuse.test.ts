@@ -39,7 +39,9 @@ describe('who may use the relay from a web page (Origin, Host)', () => {
   });
 
   test('a cross-site page is refused with ORIGIN_NOT_ALLOWED (4007), and nothing is relayed', async () => {
-    for (const origin of ['https://evil.example', 'http://127.0.0.1:1', 'null', `http://localhost:${relay.port + 1}`]) {
+    // Also the relay's own browse origins (#11 re-run): a framed intranet page is not the app.
+    const browse = [relay.browse!.originFor(`127.0.0.1:${relay.port}`), ...relay.browse!.sitePorts.map((p) => `http://127.0.0.1:${p}`)];
+    for (const origin of ['https://evil.example', 'http://127.0.0.1:1', 'null', `http://localhost:${relay.port + 1}`, ...browse, 'https://x.browse.example.com']) {
       const c = originClient(to, { Origin: origin });
       const r = await c.closed;
       assert.equal(r.code, RelayCloseCode.ORIGIN_NOT_ALLOWED, origin);
