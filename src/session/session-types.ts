@@ -59,8 +59,12 @@ export interface TunnelStatus {
     history?: RelayHistoryEntry[];
     carrier?: 'websocket' | 'websocketstream' | 'fetch-stream';
   };
-  /** `mtu`: the tunnel MTU in use (the config's `MTU =` or the default); `dns`: the config's `DNS =` servers and search domains. */
-  interface: { publicKey: string; addresses: string[]; mtu?: number; dns?: string[] };
+  /**
+   * `mtu`: the tunnel MTU in use (the config's `MTU =` or the default); `dns`: the config's `DNS =` servers and search domains.
+   * `cipher`: which ChaCha20-Poly1305 seals and opens transport data here: the WebAssembly SIMD one,
+   * or the TypeScript one where WebAssembly cannot run (no SIMD, or a CSP without 'wasm-unsafe-eval').
+   */
+  interface: { publicKey: string; addresses: string[]; mtu?: number; dns?: string[]; cipher?: 'wasm' | 'js' };
   peers: PeerStatus[];
 }
 

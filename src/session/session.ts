@@ -42,6 +42,7 @@ import { UdpProbeChannel } from './udp-probe-channel.ts';
 import type { TcpSocketTable } from '../netstack/socket/tcp-socket-table.ts';
 import type { PeerId, TunnelEvent } from '../wireguard/tunnel.ts';
 import { publicKeyFromPrivate } from '../wireguard/noise-keys.ts';
+import { transportCipherImplementation } from '../wireguard/transport-cipher.ts';
 import { EventLoop } from '../engine/event-loop.ts';
 import { createStack } from '../engine/stack.ts';
 import { NetstackDialer, NO_PEER_FOR_ADDRESS } from '../engine/netstack-dialer.ts';
@@ -359,6 +360,7 @@ export class Session {
         addresses: this.config.interface.addresses.map(formatPrefix),
         mtu: stats.mtu,
         dns: [...this.config.interface.dnsServers.map(formatIp), ...this.config.interface.dnsSearch],
+        cipher: transportCipherImplementation(),
       },
       peers: stats.peers.map((p, i) => {
         const configured = this.config.peers[i]?.endpoint;

@@ -7,9 +7,10 @@
  * open:  ChaCha20-Poly1305 of message[16..] into a fresh plaintext buffer (the caller's datagram
  *        is never modified; the returned packet belongs to the caller)
  *
- * The AEAD is transport-aead.ts (RFC 8439 specialised for this nonce and empty AD, several times
+ * The AEAD comes from transport-cipher.ts: the WebAssembly SIMD ChaCha20-Poly1305 (wasm/) where
+ * it runs, else transport-aead.ts (RFC 8439 specialised for this nonce and empty AD, several times
  * faster than @noble/ciphers here; why it is hand-written is in its header). Both buffers start
- * 4-byte aligned at offset 16, which lets it read 32-bit words in place.
+ * 4-byte aligned at offset 16, which lets the TypeScript one read 32-bit words in place.
  *
  * Counters are two u32 words so the data path never touches BigInt.
  */
@@ -18,7 +19,7 @@ import { AEAD_TAG_SIZE, MESSAGE_TRANSPORT, REKEY_AFTER_MESSAGES_HI, TRANSPORT_HE
 import type { TransportKeys } from './handshake.ts';
 import { TRANSPORT, writeU32LE } from './messages.ts';
 import { counterExhausted, ReplayWindow } from './replay-window.ts';
-import { TransportAead } from './transport-aead.ts';
+import { createTransportCipher, type TransportCipher } from './transport-cipher.ts';
 
 /** Transport keys, counters and replay state of one session. */
 export class Keypair {
@@ -40,14 +41,14 @@ export class Keypair {
 
   private readonly sendKey: Uint8Array;
   private readonly receiveKey: Uint8Array;
-  private readonly sendAead: TransportAead;
-  private readonly receiveAead: TransportAead;
+  private readonly sendAead: TransportCipher;
+  private readonly receiveAead: TransportCipher;
 
   constructor(keys: TransportKeys, createdAt: number) {
     this.sendKey = keys.sendKey;
     this.receiveKey = keys.receiveKey;
-    this.sendAead = new TransportAead(keys.sendKey);
-    this.receiveAead = new TransportAead(keys.receiveKey);
+    this.sendAead = createTransportCipher(keys.sendKey);
+    this.receiveAead = createTransportCipher(keys.receiveKey);
     this.isInitiator = keys.isInitiator;
     this.localIndex = keys.localIndex;
     this.remoteIndex = keys.remoteIndex;

@@ -54,10 +54,58 @@ const INV20 = 1 / TWO20;
 const TWO32 = 4294967296;
 
 /**
+ * WireGuard's use of an RFC 8439 AEAD (nonce 0⁴ ‖ le64 counter, no additional data) over the
+ * general one, shared by this TypeScript AEAD and the WebAssembly one (wasm/wasm-transport-aead.ts).
+ */
+export abstract class WireGuardTransportAead {
+  /**
+   * Encrypts `buf[offset, offset + length)` in place under nonce 0⁴ ‖ le64(counterHi:counterLo)
+   * and writes the 16-byte tag at `buf[offset + length]`.
+   * @throws {RangeError} when the region plus its tag does not fit in `buf`.
+   */
+  seal(buf: Uint8Array, offset: number, length: number, counterLo: number, counterHi: number): void {
+    checkAeadRegion(buf, offset, length + AEAD_TAG_SIZE);
+    this.sealWithNonce(buf, offset, length, 0, counterLo, counterHi, undefined);
+  }
+
+  /**
+   * Authenticates the ciphertext `src[offset, offset + length)` against the tag that follows it;
+   * only if the tag verifies is the plaintext written to `out[outOffset, outOffset + length)`.
+   * Returns false when it does not (`out` then holds at most a copy of the ciphertext, never plaintext).
+   * `out` may be `src` at the same offset (in place).
+   * @throws {RangeError} when a region does not fit in its buffer.
+   */
+  open(src: Uint8Array, offset: number, length: number, out: Uint8Array, outOffset: number, counterLo: number, counterHi: number): boolean {
+    checkAeadRegion(src, offset, length + AEAD_TAG_SIZE);
+    checkAeadRegion(out, outOffset, length);
+    return this.openWithNonce(src, offset, length, out, outOffset, 0, counterLo, counterHi, undefined);
+  }
+
+  /** Zeroes the key (and any working state); the instance must not be used afterwards. */
+  abstract zero(): void;
+
+  /** @internal The general RFC 8439 §2.8 AEAD seal: any 96-bit nonce as three little-endian words, optional AD. */
+  abstract sealWithNonce(buf: Uint8Array, offset: number, length: number, n0: number, n1: number, n2: number, aad: Uint8Array | undefined): void;
+
+  /** @internal The general RFC 8439 §2.8 AEAD open; see {@link sealWithNonce}. */
+  abstract openWithNonce(
+    src: Uint8Array,
+    offset: number,
+    length: number,
+    out: Uint8Array,
+    outOffset: number,
+    n0: number,
+    n1: number,
+    n2: number,
+    aad: Uint8Array | undefined,
+  ): boolean;
+}
+
+/**
  * ChaCha20-Poly1305 under one key. Not reentrant (it owns its scratch state): one instance per
  * key, as a keypair has one per direction.
  */
-export class TransportAead {
+export class TransportAead extends WireGuardTransportAead {
   /** Key words (RFC 8439 §2.3: little-endian). */
   private readonly key = new Int32Array(8);
   /** One keystream block. */
@@ -79,31 +127,9 @@ export class TransportAead {
 
   /** @throws {TypeError} unless `key` is a 32-byte Uint8Array. */
   constructor(key: Uint8Array) {
+    super();
     if (!(key instanceof Uint8Array) || key.length !== 32) throw new TypeError('ChaCha20-Poly1305 key must be a 32-byte Uint8Array');
     for (let i = 0; i < 8; i++) this.key[i] = key[4 * i] | (key[4 * i + 1] << 8) | (key[4 * i + 2] << 16) | (key[4 * i + 3] << 24);
-  }
-
-  /**
-   * Encrypts `buf[offset, offset + length)` in place under nonce 0⁴ ‖ le64(counterHi:counterLo)
-   * and writes the 16-byte tag at `buf[offset + length]`.
-   * @throws {RangeError} when the region plus its tag does not fit in `buf`.
-   */
-  seal(buf: Uint8Array, offset: number, length: number, counterLo: number, counterHi: number): void {
-    checkRegion(buf, offset, length + AEAD_TAG_SIZE);
-    this.sealWithNonce(buf, offset, length, 0, counterLo, counterHi, undefined);
-  }
-
-  /**
-   * Authenticates the ciphertext `src[offset, offset + length)` against the tag that follows it;
-   * only if the tag verifies is the plaintext written to `out[outOffset, outOffset + length)`.
-   * Returns false when it does not (`out` then holds a copy of the ciphertext, never plaintext).
-   * `out` may be `src` at the same offset (in place).
-   * @throws {RangeError} when a region does not fit in its buffer.
-   */
-  open(src: Uint8Array, offset: number, length: number, out: Uint8Array, outOffset: number, counterLo: number, counterHi: number): boolean {
-    checkRegion(src, offset, length + AEAD_TAG_SIZE);
-    checkRegion(out, outOffset, length);
-    return this.openWithNonce(src, offset, length, out, outOffset, 0, counterLo, counterHi, undefined);
   }
 
   /** Zeroes the key and the working state; the instance must not be used afterwards. */
@@ -293,7 +319,7 @@ export class TransportAead {
    * under a raw 32-byte one-time key r ‖ s. For tests of the limb arithmetic at its bounds.
    */
   poly1305Padded(oneTimeKey: Uint8Array, message: Uint8Array): Uint8Array {
-    checkRegion(oneTimeKey, 0, 32);
+    checkAeadRegion(oneTimeKey, 0, 32);
     const ks = this.block;
     for (let i = 0; i < 8; i++) ks[i] = oneTimeKey[4 * i] | (oneTimeKey[4 * i + 1] << 8) | (oneTimeKey[4 * i + 2] << 16) | (oneTimeKey[4 * i + 3] << 24);
     this.polyInit(ks);
@@ -567,7 +593,11 @@ function swapWords(w: Uint32Array, count: number): void {
   }
 }
 
-function checkRegion(buf: Uint8Array, offset: number, length: number): void {
+/**
+ * @throws {TypeError} unless `buf` is a Uint8Array; {RangeError} unless [offset, offset + length)
+ *   lies inside it. Shared with the WebAssembly AEAD.
+ */
+export function checkAeadRegion(buf: Uint8Array, offset: number, length: number): void {
   if (!(buf instanceof Uint8Array)) throw new TypeError('expected a Uint8Array');
   if (!Number.isInteger(offset) || !Number.isInteger(length) || offset < 0 || length < 0 || offset + length > buf.length) {
     throw new RangeError(`region [${offset}, ${offset + length}) does not fit in a buffer of ${buf.length} bytes`);

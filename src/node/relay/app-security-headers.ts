@@ -15,9 +15,12 @@ import type { ServerResponse } from 'node:http';
 /**
  * The UI's Content-Security-Policy, identical to its `<meta http-equiv>` (a unit test compares
  * them) so the header and the meta never disagree; the header adds `frame-ancestors`.
+ * `'wasm-unsafe-eval'` lets the tunnel worker compile its WebAssembly ChaCha20-Poly1305
+ * (src/wireguard/wasm/; the worker's script is served with this header, so this is its policy);
+ * it allows compiling WebAssembly only, not `eval()` or `new Function()` (CSP Level 3 §8.4).
  */
 export const UI_CONTENT_SECURITY_POLICY =
-  "default-src 'self'; script-src 'self'; worker-src 'self'; connect-src 'self' ws: wss:; frame-src http: https:; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; form-action 'none'";
+  "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; connect-src 'self' ws: wss:; frame-src http: https:; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; form-action 'none'";
 
 /** The headers, as set on each app response. */
 export const APP_SECURITY_HEADERS: Readonly<Record<string, string>> = {

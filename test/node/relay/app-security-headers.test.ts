@@ -53,4 +53,11 @@ describe('security headers on the app origin', () => {
     assert.equal(meta[1], UI_CONTENT_SECURITY_POLICY);
     assert.match(APP_SECURITY_HEADERS['Content-Security-Policy'], /; frame-ancestors 'self'$/);
   });
+
+  test("script-src is 'self' plus 'wasm-unsafe-eval' only: the worker may compile WebAssembly, nothing may eval", () => {
+    const scriptSrc = /(?:^|; )script-src ([^;]+)/.exec(UI_CONTENT_SECURITY_POLICY);
+    assert.ok(scriptSrc, 'the policy has a script-src');
+    assert.deepEqual(scriptSrc[1].split(' ').sort(), ["'self'", "'wasm-unsafe-eval'"]);
+    assert.doesNotMatch(UI_CONTENT_SECURITY_POLICY, /'unsafe-eval'/);
+  });
 });
