@@ -5,7 +5,9 @@
  *   tunnelMBs        Tunnel.sendPacket + the peer's receiveDatagram, 1420-byte packets
  *   receiveMBs       receiveDatagram alone (messages sealed beforehand), a plaintext buffer per packet
  *   receiveInPlaceMBs the same with TunnelOptions.decryptInPlace (what the Session uses)
- *   aeadMBs          the transport AEAD alone, seal + open in place
+ *   aeadMBs          the TypeScript transport AEAD alone, seal + open in place (1420 B)
+ *   aead{Ts,Wasm}{64,1420,16384}MBs  the TypeScript and the WebAssembly SIMD AEAD (src/wireguard/wasm/),
+ *                    seal + open in place at three sizes (#19 item 4)
  *   alloc1420Ns      new Uint8Array(1420) (a backing store off the V8 heap; the GC it causes included)
  *   alloc48Ns        new Uint8Array(48) (small enough to live on the V8 heap)
  *   set1420Ns        copying 1420 bytes with set()
@@ -14,6 +16,7 @@ import { parsePrefix } from '../src/shared/ip-address.ts';
 import { generatePrivateKey, publicKeyFromPrivate } from '../src/wireguard/noise-keys.ts';
 import { Tunnel, type TunnelOptions } from '../src/wireguard/tunnel.ts';
 import { TransportAead } from '../src/wireguard/transport-aead.ts';
+import { WasmTransportAead, wasmTransportAeadStatus } from '../src/wireguard/wasm/wasm-transport-aead.ts';
 import { rate } from './op-rate.ts';
 
 declare const PROBE_IN_WORKER: boolean;
@@ -72,6 +75,23 @@ export function runProbe(): Record<string, number> {
     aead.seal(buf, 16, SIZE, counter, 0);
     if (!aead.open(buf, 16, SIZE, buf, 16, counter++, 0)) throw new Error('probe: open failed');
   };
+  const wasmStatus = wasmTransportAeadStatus();
+  if (!wasmStatus.available) throw new Error(`probe: the WebAssembly AEAD does not run here: ${wasmStatus.reason}`);
+  const key = crypto.getRandomValues(new Uint8Array(32));
+  const sized = [64, 1420, 16384].flatMap((size) => {
+    const b = new Uint8Array(16 + size + 16);
+    const loop = (a: TransportAead | WasmTransportAead): (() => void) => {
+      let n = 0;
+      return () => {
+        a.seal(b, 16, size, n, 0);
+        if (!a.open(b, 16, size, b, 16, n++, 0)) throw new Error('probe: open failed');
+      };
+    };
+    return [
+      { k: `aeadTs${size}MBs`, size, fn: loop(new TransportAead(key)) },
+      { k: `aeadWasm${size}MBs`, size, fn: loop(new WasmTransportAead(key)) },
+    ];
+  });
   let sink = 0;
   const src = new Uint8Array(SIZE).fill(3);
   const dst = new Uint8Array(SIZE);
@@ -83,6 +103,7 @@ export function runProbe(): Record<string, number> {
     r.receiveMBs = Math.max(r.receiveMBs ?? 0, (plain.receiveRate(300) * SIZE) / 1e6);
     r.receiveInPlaceMBs = Math.max(r.receiveInPlaceMBs ?? 0, (inPlace.receiveRate(300) * SIZE) / 1e6);
     mbs('aeadMBs', sealOpen);
+    for (const { k, size, fn } of sized) r[k] = Math.max(r[k] ?? 0, (rate(fn, 300, 200) * size) / 1e6);
     ns('alloc1420Ns', () => void (sink += new Uint8Array(SIZE).length));
     ns('alloc48Ns', () => void (sink += new Uint8Array(48).length));
     ns('set1420Ns', () => dst.set(src));

@@ -68,7 +68,8 @@ w.postMessage(0);
     child.kill('SIGKILL');
     await new Promise((r) => (child.exitCode !== null ? r(undefined) : child.once('exit', r)));
     server.close();
-    rmSync(profile, { recursive: true, force: true });
+    // Chromium's helper processes may still be writing the profile for a moment after the kill.
+    rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   }
 }
 

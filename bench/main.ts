@@ -17,6 +17,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 /** Bench modules in report order; each file exports `bench: BenchModule`. */
 const MODULES = [
   'wireguard-bench.ts',
+  'aead-bench.ts',
   'tcp-bench.ts',
   'relay-bench.ts',
   'relay-load-bench.ts',

@@ -18,3 +18,14 @@ export function rate(fn: () => void, ms: number, warmup = 50): number {
   } while (elapsed < ms);
   return (ops * 1000) / elapsed;
 }
+
+/** Alternates the candidates for `rounds` rounds and keeps each one's best rate. */
+export function bestOf(candidates: (() => void)[], rounds: number, ms: number): number[] {
+  const best = candidates.map(() => 0);
+  for (let r = 0; r < rounds; r++) {
+    candidates.forEach((fn, i) => {
+      best[i] = Math.max(best[i], rate(fn, ms));
+    });
+  }
+  return best;
+}

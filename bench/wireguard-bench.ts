@@ -28,24 +28,13 @@ import { generatePrivateKey, publicKeyFromPrivate } from '../src/wireguard/noise
 import { Tunnel } from '../src/wireguard/tunnel.ts';
 import { TransportAead } from '../src/wireguard/transport-aead.ts';
 import { AEAD_TAG_SIZE } from '../src/wireguard/constants.ts';
-import { rate } from './op-rate.ts';
+import { bestOf, rate } from './op-rate.ts';
 import { higherIsBetter, lowerIsBetter, runCleanups, runWhenMain, type BenchEntry, type BenchModule, type BenchOptions } from './bench-entry.ts';
 import type { RandomBytes } from '../src/shared/bytes.ts';
 
 const PACKET_SIZE = 1420;
 const ALICE = { host: '192.0.2.1', port: 51820 };
 const BOB = { host: '192.0.2.2', port: 51820 };
-
-/** Alternates the candidates for `rounds` rounds and keeps each one's best rate. */
-function bestOf(candidates: (() => void)[], rounds: number, ms: number): number[] {
-  const best = candidates.map(() => 0);
-  for (let r = 0; r < rounds; r++) {
-    candidates.forEach((fn, i) => {
-      best[i] = Math.max(best[i], rate(fn, ms));
-    });
-  }
-  return best;
-}
 
 function ipv4Packet(size: number): Uint8Array {
   const p = new Uint8Array(size);

@@ -50,6 +50,7 @@ describe('the browser app through a real wireguard-go peer', { skip }, () => {
     const status = await page.evaluate((config) => window.wgweb.connect(config), fx.configText);
     assert.equal(status.interface.publicKey, fx.client.publicKey);
     assert.equal(status.relay.carrier, 'websocket', 'the default carrier');
+    assert.equal(status.interface.cipher, 'wasm', "the worker compiled the WebAssembly AEAD under the relay's CSP (#19 item 4)");
     await page.waitForFunction(async () => (await window.wgweb.status())?.state === 'up', undefined, { polling: 200, timeout: 60_000 });
     await fx.peer.waitForHandshake(fx.client.publicKey);
 
