@@ -18,7 +18,7 @@
  * And on the app's listener, `GET /api/browse` → `{ "origin": "http://<host>:<port>" }` tells the
  * app where its browse origin is (the host as the browser named it, so the two stay same-site:
  * Service Workers are refused in cross-site frames), plus where the app can frame each intranet
- * site on an origin of its own (#14 item 3, src/browser/browse/site-origin.ts):
+ * site on an origin of its own (#14 item 3, src/shared/site-origin.ts):
  *   "sites": ["http://<host>:<P1>", …]   a pool of further listeners like this one (same host, other
  *                                        ports: same-site), one per intranet origin at a time
  *   "siteTemplate": "https://*.browse.example.com"   with --browse-domain: a wildcard name (DNS and

@@ -29,7 +29,7 @@ export interface ClientHelloParams {
   recordSizeLimit?: number;
   /** From a HelloRetryRequest (RFC 8446 §4.2.2). */
   cookie?: Uint8Array;
-  /** TLS 1.3 resumption: one identity; the binder is filled in by {@link fillPskBinder}. */
+  /** TLS 1.3 resumption: one identity; the binder is emitted zeroed and filled in by the TlsClient (RFC 8446 §4.2.11.2) at `binderOffset`. */
   psk?: { identity: Uint8Array; obfuscatedAge: number; binderLength: number };
 }
 
