@@ -27,7 +27,7 @@
  * Bad packets are never thrown: each is dropped and counted by reason in `stats().drops`.
  * `receive` keeps views into the packet it is given (socket queues): do not reuse that buffer.
  */
-import { toHex } from '../shared/bytes.ts';
+import { toHex, webCryptoRandomBytes } from '../shared/bytes.ts';
 import { type IpAddress, type IpPrefix, ipEquals, prefixContains } from '../shared/ip-address.ts';
 import { PathMtuCache } from './path-mtu-cache.ts';
 import {
@@ -174,8 +174,6 @@ const MAX_UDP_PAYLOAD_V4 = MAX_DATAGRAM_LENGTH - IPV4_HEADER_LENGTH - UDP_HEADER
 /** Largest UDP payload over IPv6 when fragmented: 65535 minus Fragment (8) and UDP (8) headers. */
 const MAX_UDP_PAYLOAD_V6 = MAX_DATAGRAM_LENGTH - IPV6_FRAGMENT_HEADER_LENGTH - UDP_HEADER_LENGTH;
 
-const defaultRandomBytes: RandomBytes = (n) => crypto.getRandomValues(new Uint8Array(n));
-
 /** The tunnel's IP endpoint: validates, reassembles and demultiplexes; answers pings. */
 export class NetInterface<T extends TransportLayer = TransportLayer> {
   /** Link MTU. */
@@ -238,7 +236,7 @@ export class NetInterface<T extends TransportLayer = TransportLayer> {
       throw new RangeError(`MTU ${mtu} is below 1280, the IPv6 minimum (RFC 8200 §5): raise MTU or remove the IPv6 address`);
     }
     this.mtu = mtu;
-    this.randomBytes = options.randomBytes ?? defaultRandomBytes;
+    this.randomBytes = options.randomBytes ?? webCryptoRandomBytes;
     const onDrop = (prefix: string) => (reason: ReassemblyDrop) => this.drop(`${prefix}-${reason}`);
     const r = options.reassembly ?? {};
     // IPv4: the reassembled payload plus a 20-byte header must fit the 16-bit total length.

@@ -8,6 +8,12 @@ const HEX = '0123456789abcdef';
 /** A source of `length` random bytes: Web Crypto in production, injected (seeded) in tests. */
 export type RandomBytes = (length: number) => Uint8Array;
 
+/**
+ * {@link RandomBytes} from Web Crypto's CSPRNG (`crypto.getRandomValues`, in browsers and Node
+ * alike; at most 65536 bytes per call): the default wherever no source is injected.
+ */
+export const webCryptoRandomBytes: RandomBytes = (length) => crypto.getRandomValues(new Uint8Array(length));
+
 /** Lower-case hex encoding of `bytes`. */
 export function toHex(bytes: Uint8Array): string {
   let out = '';

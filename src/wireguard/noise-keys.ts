@@ -3,14 +3,11 @@
  * Byte- and text-compatible with `wg genkey`, `wg pubkey` and `wg genpsk`: 32 bytes, standard base64.
  */
 import { x25519 } from '@noble/curves/ed25519.js';
-import { fromBase64, isAllZero, toBase64 } from '../shared/bytes.ts';
+import { fromBase64, isAllZero, toBase64, webCryptoRandomBytes } from '../shared/bytes.ts';
 import type { RandomBytes } from '../shared/bytes.ts';
 
 /** Length of a Curve25519 key, a preshared key, and a BLAKE2s hash. */
 export const KEY_LENGTH = 32;
-
-/** Web Crypto's CSPRNG, available both in browsers/workers and in Node 20. */
-export const secureRandomBytes: RandomBytes = (length) => crypto.getRandomValues(new Uint8Array(length));
 
 /** Applies X25519 clamping (RFC 7748 §5) in place, exactly as `wg genkey` does, and returns `key`. */
 export function clampPrivateKey(key: Uint8Array): Uint8Array {
@@ -20,7 +17,7 @@ export function clampPrivateKey(key: Uint8Array): Uint8Array {
 }
 
 /** A new clamped private key (`wg genkey`). */
-export function generatePrivateKey(random: RandomBytes = secureRandomBytes): Uint8Array {
+export function generatePrivateKey(random: RandomBytes = webCryptoRandomBytes): Uint8Array {
   return clampPrivateKey(random(KEY_LENGTH));
 }
 
@@ -31,7 +28,7 @@ export function publicKeyFromPrivate(privateKey: Uint8Array): Uint8Array {
 }
 
 /** A new 32-byte preshared key (`wg genpsk`). */
-export function generatePresharedKey(random: RandomBytes = secureRandomBytes): Uint8Array {
+export function generatePresharedKey(random: RandomBytes = webCryptoRandomBytes): Uint8Array {
   return random(KEY_LENGTH);
 }
 

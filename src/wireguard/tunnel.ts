@@ -21,7 +21,7 @@
  * Malformed, unauthenticated, replayed or misrouted input is dropped and counted in
  * `stats().drops`, never thrown; only bad caller input throws (TypeError/RangeError).
  */
-import { constantTimeEqual, toBase64, zeroize } from '../shared/bytes.ts';
+import { constantTimeEqual, toBase64, webCryptoRandomBytes, zeroize } from '../shared/bytes.ts';
 import type { Endpoint } from '../shared/ip-address.ts';
 import { AllowedIps } from './allowed-ips.ts';
 import {
@@ -41,7 +41,6 @@ import { decryptInitiationStatic, staticIdentity, type StaticIdentity } from './
 import { IndexTable } from './index-table.ts';
 import { LoadDetector } from './load-detector.ts';
 import { CookieReplyView, InitiationView, messageType, readU32LE, ResponseView, TRANSPORT } from './messages.ts';
-import { secureRandomBytes } from './noise-keys.ts';
 import type { RandomBytes } from '../shared/bytes.ts';
 import { Peer, type IndexEntry, type PeerHost, type PeerStats } from './peer.ts';
 import { RandomPool } from './random-pool.ts';
@@ -124,7 +123,7 @@ export class Tunnel implements PeerHost {
     if (options.underLoad !== undefined && typeof options.underLoad !== 'function') throw new TypeError('underLoad must be a function');
 
     this.identity = staticIdentity(config.privateKey);
-    this.randomBytes = options.randomBytes ?? secureRandomBytes;
+    this.randomBytes = options.randomBytes ?? webCryptoRandomBytes;
     this.pool = new RandomPool(this.randomBytes);
     this.mtu = mtu;
     this.wallClockOffsetMs = options.wallClockOffsetMs;

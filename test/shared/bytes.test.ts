@@ -5,7 +5,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { concatBytes, constantTimeEqual, fromBase64, fromHex, isAllZero, toBase64, toHex, zeroize } from '../../src/shared/bytes.ts';
+import { concatBytes, constantTimeEqual, fromBase64, fromHex, isAllZero, toBase64, toHex, webCryptoRandomBytes, zeroize } from '../../src/shared/bytes.ts';
 
 const bytes = (...b: number[]): Uint8Array => new Uint8Array(b);
 
@@ -123,5 +123,16 @@ describe('other helpers', () => {
     assert.equal(isAllZero(bytes(0, 0, 0)), true);
     assert.equal(isAllZero(bytes()), true);
     assert.equal(isAllZero(bytes(0, 0, 1)), false);
+  });
+});
+
+describe('webCryptoRandomBytes', () => {
+  test('gives the length asked for, fresh bytes each call (two 32-byte draws colliding has probability 2^-256)', () => {
+    const a = webCryptoRandomBytes(32);
+    const b = webCryptoRandomBytes(32);
+    assert.equal(a.length, 32);
+    assert.equal(webCryptoRandomBytes(0).length, 0);
+    assert.equal(constantTimeEqual(a, b), false);
+    assert.equal(isAllZero(a), false);
   });
 });

@@ -38,7 +38,7 @@ import {
 } from './dns-message.ts';
 import { SignalScope, raceSignal } from '../../shared/signal-scope.ts';
 import type { RandomBytes } from '../../shared/bytes.ts';
-import { concatBytes } from '../../shared/bytes.ts';
+import { concatBytes, webCryptoRandomBytes } from '../../shared/bytes.ts';
 
 
 export type DnsRecordType = 'A' | 'AAAA';
@@ -104,8 +104,6 @@ interface Reply {
   source: 'udp' | 'tcp';
 }
 
-const defaultRandomBytes: RandomBytes = (n) => crypto.getRandomValues(new Uint8Array(n));
-
 function isLocalhost(name: string): boolean {
   const n = name.toLowerCase().replace(/\.$/, '');
   return n === 'localhost' || n.endsWith('.localhost');
@@ -141,7 +139,7 @@ export class DnsResolver {
     this.attempts = options.attempts ?? 3;
     if (!Number.isInteger(this.attempts) || this.attempts < 1) throw new RangeError(`attempts must be a positive integer, not ${options.attempts}`);
     this.now = options.now ?? (() => performance.now());
-    this.randomBytes = options.randomBytes ?? defaultRandomBytes;
+    this.randomBytes = options.randomBytes ?? webCryptoRandomBytes;
     this.edns = options.edns ?? true;
     this.cache = new DnsCache({ maxEntries: options.cacheSize ?? 512 });
   }

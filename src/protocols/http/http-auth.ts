@@ -12,7 +12,7 @@
  */
 import { md5 } from '@noble/hashes/legacy.js';
 import { sha256, sha512_256 } from '@noble/hashes/sha2.js';
-import { toBase64, toHex } from '../../shared/bytes.ts';
+import { toBase64, toHex, webCryptoRandomBytes } from '../../shared/bytes.ts';
 
 /** One challenge: the scheme (lower case), its parameters (names lower case) or its token68. */
 export interface AuthChallenge {
@@ -209,7 +209,7 @@ export class Authenticator {
     if (!canAnswer(challenge)) throw new TypeError(`cannot answer a ${challenge.scheme} challenge`);
     this.challenge = challenge;
     this.credentials = credentials;
-    this.random = options.random ?? ((n) => crypto.getRandomValues(new Uint8Array(n)));
+    this.random = options.random ?? webCryptoRandomBytes;
   }
 
   /** The realm the server named ('' when none). */

@@ -16,7 +16,7 @@
  *     ACCESS_DENIED / SERVER_ERROR / SERVER_TERMINATE / bad bytes ─▶ event error (WgwebError)
  */
 import { ErrorCode, WgwebError } from '../../shared/errors.ts';
-import type { RandomBytes } from '../../shared/bytes.ts';
+import { webCryptoRandomBytes, type RandomBytes } from '../../shared/bytes.ts';
 import {
   DEFAULT_BLOCK_SIZE,
   Iperf3State,
@@ -138,7 +138,7 @@ export class Iperf3Client {
     this.intervalMs = intervalMs;
     this.totals = new Array<number>(streams).fill(0);
     this.intervalBytes = new Array<number>(streams).fill(0);
-    this.cookie = makeCookie(options.randomBytes ?? ((n) => crypto.getRandomValues(new Uint8Array(n))));
+    this.cookie = makeCookie(options.randomBytes ?? webCryptoRandomBytes);
     this.out.push(this.cookie);
   }
 

@@ -19,7 +19,7 @@
  * `bufferedAmount` counts application bytes accepted by {@link send} and not yet handed to TCP.
  */
 import { MAX_HANDSHAKE_HEAD_BYTES } from './websocket-constants.ts';
-import { concatBytes } from '../../shared/bytes.ts';
+import { concatBytes, webCryptoRandomBytes } from '../../shared/bytes.ts';
 import { ErrorCode, WgwebError } from '../../shared/errors.ts';
 import { tryParseIp, type IpAddress } from '../../shared/ip-address.ts';
 import { SignalScope, raceSignal, unrefTimer } from '../../shared/signal-scope.ts';
@@ -62,10 +62,6 @@ export interface WebSocketCloseInfo {
   readonly code: number;
   readonly reason: string;
   readonly wasClean: boolean;
-}
-
-function defaultRandom(n: number): Uint8Array {
-  return crypto.getRandomValues(new Uint8Array(n));
 }
 
 function usage(message: string, url: string): WgwebError {
@@ -149,7 +145,7 @@ export class WebSocketConnection {
     const url = parseWebSocketUrl(input);
     const secure = url.protocol === 'wss:';
     if (secure && !options.tls) throw usage(`cannot open ${url.href}: wss:// needs TLS, which this connection was not given; use ws://`, url.href);
-    const random = options.random ?? defaultRandom;
+    const random = options.random ?? webCryptoRandomBytes;
     const now = options.now ?? (() => performance.now());
     const offerDeflate = options.perMessageDeflate !== false && typeof DecompressionStream === 'function';
     const handshake = createHandshake(url, { protocols: options.protocols, headers: options.headers, extensions: offerDeflate ? PERMESSAGE_DEFLATE_OFFER : undefined }, random);
