@@ -111,6 +111,12 @@ describe('the /speed endpoint of a relay', () => {
     assert.match(r.reason, /more than the 1000 bytes/);
   });
 
+  test('a text message in an upload ends it with 1008: only binary bytes count', async () => {
+    const r = await speed(buildSpeedUrl(base, 'up', 1000), { hold: (ws) => ws.send('1000 bytes, honestly') });
+    assert.equal(r.code, 1008);
+    assert.match(r.reason, /binary messages only/);
+  });
+
   test('a running test holds one of the client\'s session slots: over the per-client limit it is refused, and the slot comes back', async () => {
     const holders: WebSocket[] = [];
     // Two uploads that never send: each holds a slot until closed.
