@@ -55,8 +55,17 @@ export interface SessionFixture {
   readonly endpoint: Endpoint;
   /** The client's wg-quick text (DNS = the peer's tunnel address). */
   readonly configText: string;
-  /** Writes the config to a private temporary file (removed by close()) and returns its path. */
+  /**
+   * Writes a config for the CLI to a private temporary file (removed by close()) and returns its
+   * path. It is a second client of the peer, with its own key pair and tunnel address: a `wgweb`
+   * command run with the Session's own key would hand-shake as the same WireGuard peer, so
+   * wireguard-go would switch its current keypair to the command's and encrypt what it sends the
+   * Session with keys the Session never had, until the Session's next handshake (WireGuard's
+   * 15 s no-reply rule) — long enough for a TCP connect right after the command to time out.
+   */
   configFile(): string;
+  /** The second client `configFile()` writes (its own key pair and addresses). */
+  readonly cliClient: WgClient;
   /** Another Session over the same relay and config. The caller closes it. */
   startSession(): Promise<Session>;
   close(): Promise<void>;
@@ -93,6 +102,7 @@ export async function startSessionFixture(options: SessionFixtureOptions = {}): 
       endpoint = hop.endpoint;
     }
     const client = await peer.addClient({ endpoint, dns: [peer.tunnelAddress4!] });
+    const cliClient = await peer.addClient({ endpoint, dns: [peer.tunnelAddress4!] });
     const relay = await startRelay({ port: 0, allow: [formatEndpoint(endpoint)], logger: createLogger({ level: 'error' }) });
     cleanups.push(() => relay.close());
 
@@ -135,6 +145,7 @@ export async function startSessionFixture(options: SessionFixtureOptions = {}): 
       },
       endpoint,
       configText: client.config,
+      cliClient,
       configFile() {
         if (!dir) {
           dir = mkdtempSync(join(tmpdir(), 'wgweb-interop-'));
@@ -142,7 +153,7 @@ export async function startSessionFixture(options: SessionFixtureOptions = {}): 
           cleanups.push(() => rmSync(d, { recursive: true, force: true }));
         }
         const path = join(dir, 'wg-client.conf');
-        writeFileSync(path, client.config, { mode: 0o600 });
+        writeFileSync(path, cliClient.config, { mode: 0o600 });
         return path;
       },
       startSession,
