@@ -7,11 +7,14 @@
  * - ssh.first-output: connect, key exchange, public key login and the first command's output
  *   (`echo ready`), best of N; the baseline is the whole `ssh` process (its start included).
  * - ssh.cat: `head -c N /dev/zero` streamed back (chacha20-poly1305, the default both pick).
- * - ssh.bundle: the worker's SSH chunk (esbuild --minify, gzip); xterm.js's size is in docs/ssh.md.
+ * - ssh.bundle: the worker's SSH chunk (esbuild --minify, gzip).
+ * - ssh.console-chunks: what the page loads when the SSH tab opens its first console (vite's lazy
+ *   xterm.js, fit addon and terminal CSS chunks in dist/ui), and a check that the entry chunk has
+ *   none of it (the console costs nothing until opened).
  *
  *   node --import tsx bench/ssh-bench.ts [--quick]
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -23,6 +26,7 @@ import { startWireguardGoPeer } from '../harness/wireguard-go-peer.ts';
 import { startImpairmentHop } from '../harness/impairment-hop.ts';
 import { startSshd } from '../harness/ssh-servers.ts';
 import { interopSkipReason } from '../harness/requirements.ts';
+import { DIST_UI, ensureUiBuilt } from '../harness/browser.ts';
 import { startRelay } from '../src/node/relay/main.ts';
 import { createLogger } from '../src/node/relay/log.ts';
 import { Session } from '../src/session/session.ts';
@@ -51,8 +55,30 @@ async function bundleEntry(): Promise<BenchEntry> {
   };
 }
 
+/** The lazy chunks of the SSH console in the vite build (dist/ui/assets, built if stale). */
+async function consoleChunksEntry(): Promise<BenchEntry> {
+  await ensureUiBuilt();
+  const assets = join(DIST_UI, 'assets');
+  const files = readdirSync(assets).filter((f) => /\.(js|css)$/.test(f));
+  // xterm.js, its stylesheet (inlined into a small module) and the fit addon.
+  const lazy = files.filter((f) => /^(xterm|addon-fit)-/.test(f));
+  if (!lazy.some((f) => f.startsWith('xterm-'))) throw new Error(`ssh bench: no xterm chunk in ${assets}: is the console still lazy-loaded?`);
+  const entry = files.filter((f) => /^index-.*\.js$/.test(f));
+  const eager = entry.filter((f) => readFileSync(join(assets, f), 'utf8').includes('xterm-helper-textarea'));
+  if (eager.length) throw new Error(`ssh bench: xterm.js is in the entry chunk ${eager.join(', ')}: the console is no longer lazy`);
+  const size = (f: string) => readFileSync(join(assets, f)).length;
+  const minified = lazy.reduce((n, f) => n + size(f), 0);
+  const gzip = lazy.reduce((n, f) => n + gzipSync(readFileSync(join(assets, f))).length, 0);
+  return {
+    name: 'ssh.console-chunks',
+    measured: 'the chunks the page loads when the SSH tab opens its first console (xterm.js, its CSS, the fit addon), vite build, gzip',
+    ours: { label: 'console chunks (gzip)', value: gzip / 1024, unit: 'KiB' },
+    notes: `${(minified / 1024).toFixed(1)} KiB minified in ${lazy.length} files (${lazy.join(', ')}); none of it in the entry chunk`,
+  };
+}
+
 async function runSshBench(options: BenchOptions): Promise<BenchEntry[]> {
-  const entries: BenchEntry[] = [await bundleEntry()];
+  const entries: BenchEntry[] = [await bundleEntry(), await consoleChunksEntry()];
   const reason = interopSkipReason(['sshd', 'ssh', 'ssh-keygen', 'unshare', 'mount', 'openssl']);
   if (reason) return entries;
   const cleanups: (() => Promise<unknown> | unknown)[] = [];

@@ -12,6 +12,7 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { browserSkipReason, interopSkipReason } from '../../harness/requirements.ts';
 import { closeAllNamespaces } from '../../harness/netns.ts';
@@ -121,6 +122,181 @@ describe('wgweb.ssh from a page script through a real wireguard-go peer to sshd'
     await page.screenshot({ path: join(tmpdir(), 'wgweb-e2e-ssh-console.png') });
     await page.locator('wg-ssh-tool [role=tab] [aria-label=close]').click();
     await page.locator('wg-ssh-tool .xterm').waitFor({ state: 'detached', timeout: 10_000 });
+  });
+
+  // ── The SSH tab as a terminal: several consoles, UTF-8, paste/copy, scrollback, exit status ──
+
+  const terms = () => page.locator('wg-ssh-tool .term');
+  const tabs = () => page.locator('wg-ssh-tool [role=tablist] [role=tab]');
+  /** The rows console `i` shows now, one string per terminal row. */
+  const rowsOf = async (i: number): Promise<string[]> => (await terms().nth(i).locator('.xterm-rows > div').allTextContents()).map((r) => r.replace(/\u00a0/g, ' ').trimEnd());
+  /** Waits (bounded) until one of console `i`'s rows matches `re`; fails with what the console showed. */
+  const waitRow = async (i: number, re: RegExp, what: string): Promise<string[]> => {
+    let rows: string[] = [];
+    for (let n = 0; n < 150; n++) {
+      rows = await rowsOf(i);
+      if (rows.some((r) => re.test(r))) return rows;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    return assert.fail(`${what}: no row of console ${i} matches ${re}; it shows:\n${rows.join('\n')}`);
+  };
+  /** Clicks into console `i` (shown) and types `text` as keystrokes. */
+  const typeInto = async (i: number, text: string): Promise<void> => {
+    await terms().nth(i).locator('.xterm-screen').click();
+    await page.keyboard.type(text);
+  };
+  const openConsole = async (count: number): Promise<void> => {
+    await page.getByRole('button', { name: 'Open console' }).click();
+    await tabs().nth(count - 1).waitFor({ timeout: 30_000 });
+    await terms().nth(count - 1).locator('.xterm-rows').waitFor({ timeout: 30_000 });
+  };
+
+  test('the SSH tab opens several consoles in tabs, each its own shell: typing goes to the selected one only', async () => {
+    await page.locator('wg-ssh-tool #ssh-host').fill(fx.peer.tunnelAddress4!);
+    await page.locator('wg-ssh-tool #ssh-password').fill(PASSWORD);
+    await openConsole(1);
+    await openConsole(2);
+    assert.equal(await tabs().count(), 2);
+    // Two consoles to the same host are told apart by their tab titles.
+    const titles = (await tabs().allTextContents()).map((t) => t.replace('✕', '').trim());
+    assert.notEqual(titles[0], titles[1], titles.join(' | '));
+    assert.equal(await tabs().nth(1).getAttribute('aria-selected'), 'true');
+    // Markers are computed by the remote shell, so the echo of the typed line never matches them.
+    await typeInto(1, 'echo TWO-$((1+1))\n');
+    await waitRow(1, /^TWO-2$/, 'the second console runs what is typed into it');
+    await tabs().nth(0).click();
+    assert.equal(await terms().nth(1).isVisible(), false, 'only the selected console is shown');
+    await typeInto(0, 'echo ONE-$((0+1))\n');
+    await waitRow(0, /^ONE-1$/, 'the first console runs what is typed into it');
+    assert.ok(!(await rowsOf(0)).some((r) => /TWO/.test(r)), 'the first console never saw the second one\'s input');
+    assert.ok(!(await rowsOf(1)).some((r) => /ONE/.test(r)), 'the second console never saw the first one\'s input');
+  });
+
+  test('UTF-8 both ways: ü€😀 printed by the server shows as such, and ü€😀 typed reaches the server as its UTF-8 bytes', async () => {
+    await tabs().nth(1).click();
+    // printf with octal escapes: the typed line is ASCII, only the output carries UTF-8.
+    await typeInto(1, "printf 'U8:\\303\\274\\342\\202\\254\\360\\237\\230\\200:END\\n'\n");
+    await waitRow(1, /^U8:ü€😀 ?:END$/, 'the server\'s UTF-8 decoded in the terminal');
+    // The tty passes the line through unchanged (no readline involved); od shows its bytes. Keys
+    // typed while readline still has the tty raw would skip the line discipline's CR→NL, so type
+    // only once the shell has printed READY (after readline has handed the tty back).
+    await typeInto(1, 'echo READY-$((3*3)); head -n1 | od -An -tx1\n');
+    await waitRow(1, /^READY-9$/, 'the shell runs the od line');
+    await page.keyboard.type('ü€😀');
+    await page.keyboard.press('Enter');
+    await waitRow(1, /^ ?c3 bc e2 82 ac f0 9f 98 80 0a$/, 'the typed UTF-8 as bytes on the server');
+  });
+
+  test('paste sends the clipboard text to the shell, and a selection copies as text', async () => {
+    const textarea = terms().nth(1).locator('.xterm-helper-textarea');
+    // What the browser fires on Ctrl+V / Ctrl+Shift+V or the context menu's Paste.
+    await terms().nth(1).locator('.xterm-screen').click();
+    await textarea.evaluate((ta) => {
+      const clipboardData = new DataTransfer();
+      clipboardData.setData('text/plain', 'echo PASTED-$((5*5))');
+      ta.dispatchEvent(new ClipboardEvent('paste', { clipboardData, bubbles: true, cancelable: true }));
+    });
+    await page.keyboard.press('Enter');
+    await waitRow(1, /^PASTED-25$/, 'the pasted line ran');
+    // Double-click selects a word (as in a desktop terminal); the browser's copy event then takes it.
+    const rows = terms().nth(1).locator('.xterm-rows > div');
+    const texts = (await rows.allTextContents()).map((r) => r.replace(/\u00a0/g, ' ').trim());
+    const at = texts.lastIndexOf('PASTED-25');
+    assert.ok(at >= 0, texts.join('\n'));
+    // (xterm's screen layer takes the mouse; the row only says where the word is.)
+    const row = (await rows.nth(at).boundingBox())!;
+    await page.mouse.dblclick(row.x + 12, row.y + row.height / 2);
+    const copied = await textarea.evaluate((ta) => {
+      const clipboardData = new DataTransfer();
+      ta.dispatchEvent(new ClipboardEvent('copy', { clipboardData, bubbles: true, cancelable: true }));
+      return clipboardData.getData('text/plain');
+    });
+    assert.equal(copied, 'PASTED-25');
+  });
+
+  test('scrollback: lines scrolled off the screen come back when scrolling up with the mouse wheel', async () => {
+    await typeInto(1, 'for i in $(seq 1 120); do echo SB-$i; done\n');
+    await waitRow(1, /^SB-120$/, 'the last line of the loop');
+    assert.ok(!(await rowsOf(1)).includes('SB-1'), 'the first line has scrolled off the screen');
+    const box = (await terms().nth(1).locator('.xterm-screen').boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    let rows: string[] = [];
+    for (let n = 0; n < 150 && !rows.includes('SB-1'); n++) {
+      await page.mouse.wheel(0, -1500);
+      await new Promise((r) => setTimeout(r, 100));
+      rows = await rowsOf(1);
+    }
+    assert.ok(rows.includes('SB-1'), `scrolled up, the terminal shows:\n${rows.join('\n')}`);
+    assert.ok(!rows.includes('SB-120'), 'and no longer the bottom');
+  });
+
+  test('a console whose shell ends shows its exit status (or signal) and stays readable; the other goes on', async () => {
+    await tabs().nth(0).click();
+    await typeInto(0, 'exit 3\n');
+    const status = page.locator('wg-ssh-tool .status-line').nth(0);
+    await status.getByText('Exited with status 3').waitFor({ timeout: 30_000 });
+    assert.match((await tabs().nth(0).textContent()) ?? '', /\(exit 3\)/);
+    assert.ok((await rowsOf(0)).some((r) => r === 'ONE-1'), 'the ended console still shows what it printed');
+    await tabs().nth(1).click();
+    await typeInto(1, 'echo STILL-$((2*3))\n');
+    await waitRow(1, /^STILL-6$/, 'the other console is unaffected');
+    // Screenshots of two consoles, one ended: the ended one selected, in light and dark, desktop and phone.
+    await tabs().nth(0).click();
+    for (const [size, viewport] of [['desktop', { width: 1280, height: 800 }], ['phone', { width: 390, height: 844 }]] as const) {
+      await page.setViewportSize(viewport);
+      for (const colorScheme of ['light', 'dark'] as const) {
+        await page.emulateMedia({ colorScheme });
+        // The page's colours follow the scheme (a frame later) before the shot.
+        await page.waitForFunction((dark) => matchMedia('(prefers-color-scheme: dark)').matches === dark && new Promise((r) => requestAnimationFrame(() => r(true))), colorScheme === 'dark', { timeout: 10_000 });
+        const name = `ssh-consoles${size === 'phone' ? '-phone' : ''}${colorScheme === 'dark' ? '-dark' : ''}.png`;
+        await page.locator('wg-ssh-tool').screenshot({ path: join(tmpdir(), `wgweb-e2e-${name}`) });
+        if (process.env.WGWEB_SCREENSHOTS) await page.locator('wg-ssh-tool').screenshot({ path: fileURLToPath(new URL(`../../docs/screenshots/${name}`, import.meta.url)) });
+      }
+    }
+    await page.setViewportSize({ width: 1360, height: 900 });
+    await page.emulateMedia({ colorScheme: 'light' });
+    // Killed by a signal: the signal's name.
+    await tabs().nth(1).click();
+    await typeInto(1, 'kill -KILL $$\n');
+    await page.locator('wg-ssh-tool .status-line').nth(1).getByText('Ended by signal KILL').waitFor({ timeout: 30_000 });
+    for (let n = 2; n > 0; n--) await page.locator('wg-ssh-tool [role=tab] [aria-label=close]').first().click();
+    await terms().first().waitFor({ state: 'detached', timeout: 10_000 });
+  });
+
+  test('page API close(): the server ends the session (its foreground job is gone) and the console refuses writes', async () => {
+    const host = fx.peer.tunnelAddress4!;
+    const hostKey = sshd.hostKeys['ssh-ed25519']!.fingerprint;
+    const marker = 4242 + Math.floor(Math.random() * 1000);
+    // (No named functions inside evaluate: tsx's __name helper does not exist in the page.)
+    const r = await page.evaluate(
+      async ({ host, password, hostKey, marker }) => {
+        const sh = await window.wgweb.ssh(host, { username: 'root', password, hostKey });
+        const probe = await window.wgweb.ssh(host, { username: 'root', password, hostKey });
+        const pgrep = `pgrep -f "^sleep ${marker}$" || true`;
+        await sh.write(`sleep ${marker}\n`);
+        let before = false;
+        for (let i = 0; i < 100 && !before; i++) {
+          before = (await probe.exec(pgrep)).stdout.trim() !== '';
+          if (!before) await new Promise((r) => setTimeout(r, 100));
+        }
+        await sh.close();
+        let after = true;
+        for (let i = 0; i < 100 && after; i++) {
+          after = (await probe.exec(pgrep)).stdout.trim() !== '';
+          if (after) await new Promise((r) => setTimeout(r, 100));
+        }
+        let writeAfterClose = 'resolved';
+        try {
+          await sh.write('echo nope\n');
+        } catch (e) {
+          writeAfterClose = (e as { code?: string }).code ?? String(e);
+        }
+        await probe.close();
+        return { before, after, writeAfterClose };
+      },
+      { host, password: PASSWORD, hostKey, marker },
+    );
+    assert.deepEqual(r, { before: true, after: false, writeAfterClose: 'NOT_CONNECTED' });
   });
 
   test('an open shell keeps working across a relay restart: what was typed during the outage and after it both run', async () => {

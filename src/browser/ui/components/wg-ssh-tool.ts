@@ -30,7 +30,11 @@ interface ConsoleTab {
   title: string;
   info: SshOpenResult | undefined;
   ended: string | undefined;
+  /** The ending in a word or two for the tab title: "exit 3", "KILL", "lost". */
+  endedShort: string | undefined;
   element: HTMLDivElement;
+  /** Freezes the terminal once the shell has ended: no cursor, no input (its text stays readable). */
+  freeze?: () => void;
   /** Resolves once the terminal has processed the text (xterm's write callback). */
   write?: (text: string) => Promise<void>;
   dispose?: () => void;
@@ -89,7 +93,8 @@ export class WgSshTool extends LitElement {
       .term {
         margin-top: 0.5rem;
         height: 24rem;
-        background: #111;
+        /* xterm.js's default theme background, so the padding does not frame the terminal. */
+        background: #000;
         padding: 0.25rem;
         border-radius: 0.4rem;
       }
@@ -115,6 +120,8 @@ export class WgSshTool extends LitElement {
       .status-line {
         margin-top: 0.4rem;
         font-size: 0.85rem;
+        /* A SHA256 fingerprint is one long word: wrap it on a phone instead of cutting it off. */
+        overflow-wrap: anywhere;
       }
     `,
   ];
@@ -223,7 +230,7 @@ export class WgSshTool extends LitElement {
         ? html`<div class="tabs" role="tablist" aria-label="SSH consoles">
             ${this._tabs.map(
               (t) => html`<button type="button" role="tab" aria-selected=${t.key === this._active ? 'true' : 'false'} @click=${() => this.#select(t.key)}>
-                ${t.title}${t.ended ? ' (ended)' : ''} <span aria-label="close" @click=${(e: Event) => this.#closeTab(e, t.key)}>✕</span>
+                ${t.title}${t.endedShort ? ` (${t.endedShort})` : ''} <span aria-label="close" @click=${(e: Event) => this.#closeTab(e, t.key)}>✕</span>
               </button>`,
             )}
           </div>`
@@ -279,7 +286,7 @@ export class WgSshTool extends LitElement {
     this._unknown = undefined;
     const host = this._host.trim();
     const port = Number(this._port) || 22;
-    const tab: ConsoleTab = { key: this.#nextKey++, id: undefined, title: `${this._user.trim()}@${host}${port === 22 ? '' : ':' + port}`, info: undefined, ended: undefined, element: document.createElement('div') };
+    const tab: ConsoleTab = { key: this.#nextKey++, id: undefined, title: this.#titleFor(`${this._user.trim()}@${host}${port === 22 ? '' : ':' + port}`), info: undefined, ended: undefined, endedShort: undefined, element: document.createElement('div') };
     tab.element.className = 'term';
     const buffered: string[] = [];
     // Returning the terminal's write keeps the SSH window closed until xterm has caught up.
@@ -290,6 +297,8 @@ export class WgSshTool extends LitElement {
       } else {
         const x = ev.exit;
         tab.ended = x.error ? `Connection lost: ${x.error.message}` : x.signal ? `Ended by signal ${x.signal}` : `Exited with status ${x.code ?? '?'}`;
+        tab.endedShort = x.error ? 'lost' : x.signal ? x.signal : `exit ${x.code ?? '?'}`;
+        tab.freeze?.();
         this._tabs = [...this._tabs];
       }
       return undefined;
@@ -335,6 +344,12 @@ export class WgSshTool extends LitElement {
       observer.observe(tab.element);
       refit();
       term.focus();
+      tab.freeze = () => {
+        term.options.disableStdin = true;
+        term.options.cursorBlink = false;
+        term.write('\x1b[?25l'); // DECTCEM: hide the cursor of a shell that is gone
+      };
+      if (tab.ended) tab.freeze();
       tab.dispose = () => {
         observer.disconnect();
         term.dispose();
@@ -348,6 +363,14 @@ export class WgSshTool extends LitElement {
     } finally {
       this._busy = false;
     }
+  }
+
+  /** A tab title not in use: a second console to the same user@host is "user@host (2)". */
+  #titleFor(base: string): string {
+    const used = new Set(this._tabs.map((t) => t.title));
+    let title = base;
+    for (let n = 2; used.has(title); n++) title = `${base} (${n})`;
+    return title;
   }
 
   #adoptCss(text: string) {
