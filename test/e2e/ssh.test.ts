@@ -5,8 +5,10 @@
  *   page: wgweb.ssh ──comlink──▶ worker: SshService ─▶ Session.ssh ──ws──▶ relay ──UDP──▶
  *       wireguard-go (namespace) ── kernel TCP ── sshd :22 (harness/ssh-servers.ts)
  *
- * Also: the SSH tab's console (xterm.js), a shell surviving a relay restart, known hosts kept
- * with the profile.
+ * Also: the SSH tab's consoles (xterm.js: several in tabs, UTF-8, paste/copy, scrollback, exit
+ * status), page API close(), a shell surviving a relay restart, known hosts kept with the profile.
+ * Screenshots of two consoles (one ended) go to the temp directory; WGWEB_SCREENSHOTS=1 also
+ * saves docs/screenshots/ssh-consoles.png.
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -187,10 +189,11 @@ describe('wgweb.ssh from a page script through a real wireguard-go peer to sshd'
     await waitRow(1, /^ ?c3 bc e2 82 ac f0 9f 98 80 0a$/, 'the typed UTF-8 as bytes on the server');
   });
 
-  test('paste sends the clipboard text to the shell, and a selection copies as text', async () => {
+  test('paste and copy: Ctrl+Shift+V and the browser\'s paste event send the clipboard to the shell; a double-clicked word is copied by Ctrl+Shift+C and by the copy event', async () => {
+    await ui.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(fx.relay.url).origin });
     const textarea = terms().nth(1).locator('.xterm-helper-textarea');
-    // What the browser fires on Ctrl+V / Ctrl+Shift+V or the context menu's Paste.
     await terms().nth(1).locator('.xterm-screen').click();
+    // The paste event is what the browser fires for its context menu's Paste (and ⌘V, Ctrl+Shift+V).
     await textarea.evaluate((ta) => {
       const clipboardData = new DataTransfer();
       clipboardData.setData('text/plain', 'echo PASTED-$((5*5))');
@@ -198,7 +201,13 @@ describe('wgweb.ssh from a page script through a real wireguard-go peer to sshd'
     });
     await page.keyboard.press('Enter');
     await waitRow(1, /^PASTED-25$/, 'the pasted line ran');
-    // Double-click selects a word (as in a desktop terminal); the browser's copy event then takes it.
+    // The keyboard: the system clipboard through Ctrl+Shift+V.
+    await page.evaluate(() => navigator.clipboard.writeText('echo KEYPASTE-$((6*6))'));
+    await page.keyboard.press('Control+Shift+V');
+    await page.keyboard.press('Enter');
+    await waitRow(1, /^KEYPASTE-36$/, 'the line pasted with Ctrl+Shift+V ran');
+
+    // Double-click selects a word (as in a desktop terminal).
     const rows = terms().nth(1).locator('.xterm-rows > div');
     const texts = (await rows.allTextContents()).map((r) => r.replace(/\u00a0/g, ' ').trim());
     const at = texts.lastIndexOf('PASTED-25');
@@ -211,7 +220,21 @@ describe('wgweb.ssh from a page script through a real wireguard-go peer to sshd'
       ta.dispatchEvent(new ClipboardEvent('copy', { clipboardData, bubbles: true, cancelable: true }));
       return clipboardData.getData('text/plain');
     });
-    assert.equal(copied, 'PASTED-25');
+    assert.equal(copied, 'PASTED-25', 'the copy event (context menu Copy, ⌘C) takes the selection');
+    await page.evaluate(() => navigator.clipboard.writeText('before'));
+    await page.keyboard.press('Control+Shift+C');
+    let clip = '';
+    for (let n = 0; n < 50 && clip !== 'PASTED-25'; n++) {
+      clip = await page.evaluate(() => navigator.clipboard.readText());
+      if (clip !== 'PASTED-25') await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(clip, 'PASTED-25', 'Ctrl+Shift+C put the selection on the clipboard');
+    // Ctrl+C with a selection is still ^C for the shell, not a copy.
+    await typeInto(1, 'sleep 600; echo NOT-INTERRUPTED\n');
+    await page.keyboard.press('Control+C');
+    await typeInto(1, 'echo AFTER-INT-$((7*7))\n');
+    const shown = await waitRow(1, /^AFTER-INT-49$/, 'the shell after ^C');
+    assert.ok(!shown.includes('NOT-INTERRUPTED'), shown.join('\n'));
   });
 
   test('scrollback: lines scrolled off the screen come back when scrolling up with the mouse wheel', async () => {
@@ -250,7 +273,8 @@ describe('wgweb.ssh from a page script through a real wireguard-go peer to sshd'
         await page.waitForFunction((dark) => matchMedia('(prefers-color-scheme: dark)').matches === dark && new Promise((r) => requestAnimationFrame(() => r(true))), colorScheme === 'dark', { timeout: 10_000 });
         const name = `ssh-consoles${size === 'phone' ? '-phone' : ''}${colorScheme === 'dark' ? '-dark' : ''}.png`;
         await page.locator('wg-ssh-tool').screenshot({ path: join(tmpdir(), `wgweb-e2e-${name}`) });
-        if (process.env.WGWEB_SCREENSHOTS) await page.locator('wg-ssh-tool').screenshot({ path: fileURLToPath(new URL(`../../docs/screenshots/${name}`, import.meta.url)) });
+        // The repository keeps one of them (docs/ssh.md shows it).
+        if (process.env.WGWEB_SCREENSHOTS && size === 'desktop' && colorScheme === 'light') await page.locator('wg-ssh-tool').screenshot({ path: fileURLToPath(new URL(`../../docs/screenshots/${name}`, import.meta.url)) });
       }
     }
     await page.setViewportSize({ width: 1360, height: 900 });

@@ -90,7 +90,7 @@ describe('iperf3 through the tunnel against a stock iperf3 server', { skip: inte
     await assert.rejects(fx.session.iperf3(fx.peer.tunnelAddress4!, { seconds: 1, port: 5209 }), (e: { code?: string }) => e.code === ErrorCode.CONNECTION_REFUSED);
   });
 
-  // Last: the CLI's session reuses the config's key, so wireguard-go drops the fixture session's keys.
+  // The CLI runs as the fixture's second client (configFile()), so the fixture Session keeps its keys.
   test('wgweb iperf3 HOST:PORT prints a line per second and iperf3\'s sender and receiver lines', SLOW, async () => {
     const report = serveOnce(5203);
     await listening(5203);

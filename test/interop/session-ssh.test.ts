@@ -182,7 +182,7 @@ describe('Session.ssh through wireguard-go to sshd and dropbear', { skip: intero
     }
   });
 
-  test('Dropbear: password and public keys (ed25519, ecdsa, rsa-sha2-256)', SLOW, async () => {
+  test('Dropbear: password and public keys (ed25519, ecdsa, rsa-sha2-256); it offers no keyboard-interactive', SLOW, async () => {
     const hostKey = dropbear.hostKeys['ssh-ed25519']!.fingerprint;
     const pw = await fx.session.ssh(host, { port: 2222, username: 'root', password: PASSWORD, hostKey });
     assert.match(pw.info.serverVersion, /dropbear/i);
@@ -193,6 +193,11 @@ describe('Session.ssh through wireguard-go to sshd and dropbear', { skip: intero
       assert.equal((await c.exec('true')).code, 0, name);
       c.close();
     }
+    // Dropbear's server offers no keyboard-interactive (so that method is proven against sshd only).
+    await assert.rejects(
+      fx.session.ssh(host, { port: 2222, username: 'root', password: 'wrong', hostKey }),
+      rejectsWith(ErrorCode.SSH_AUTH_FAILED, (e) => assert.deepEqual([...(e.detail.methods as string[])].sort(), ['password', 'publickey'])),
+    );
   });
 
   test('wgweb ssh (CLI): exec with stdin, the remote exit status, an unknown host key exits 255 with the fingerprint, --accept-new', SLOW, async () => {

@@ -168,7 +168,7 @@ describe('HTTPS through the tunnel to openssl s_server behind wireguard-go', { s
     await assert.rejects(fx.session.fetch('https://server.wgweb.test:4444/', { insecure: true }), (e: WgwebError) => e.code === ErrorCode.CONNECTION_REFUSED);
   });
 
-  // Last: the CLI is a second WireGuard session with the same key, which takes over the peer.
+  // The CLI runs as the fixture's second client (configFile()); its runs share that client's key.
   test('wgweb fetch --allow-legacy-tls HOST reaches the RSA-key-exchange-only server, warns on stderr, and fails without it', SLOW, async () => {
     const caFile = join(files, 'root.pem');
     writeFileSync(caFile, rootPem);

@@ -5,6 +5,7 @@
  *     SSH_HOST_KEY_UNKNOWN ─▶ "can't be established … SHA256:…" ─▶ Trust and connect (hostKey = it)
  *     SSH_HOST_KEY_CHANGED ─▶ a loud refusal, no way around it here
  *   console tab ─▶ xterm.js (loaded on the first console: its own chunk) ⇄ sshWrite / output events
+ *     Ctrl+Shift+C copies the selection; paste is the browser's (Ctrl+Shift+V, context menu)
  *     FitAddon + ResizeObserver ─▶ sshResize (window-change); exit status shown when the shell ends
  *   "Generate key" ─▶ an Ed25519 key pair made in the page (the SSH chunk), with its authorized_keys line
  *   known hosts (`knownHosts`, owned by <wg-app>, which keeps them with the profile when the user
@@ -330,6 +331,15 @@ export class WgSshTool extends LitElement {
       tab.write = (text) => new Promise<void>((resolve) => term.write(text, resolve));
       for (const t of buffered.splice(0)) term.write(t);
       term.onData((d) => void ssh.sshWrite(info.id, d).catch(() => {}));
+      // Copy as desktop terminals do: Ctrl+Shift+C copies the selection (Ctrl+C stays ^C for the
+      // shell). Ctrl+Shift+V needs nothing: xterm.js leaves it to the browser, whose paste event it
+      // takes (as for the context menu's Copy/Paste and ⌘C/⌘V).
+      term.attachCustomKeyEventHandler((e) => {
+        if (e.type !== 'keydown' || !e.ctrlKey || !e.shiftKey || e.altKey || e.metaKey || e.code !== 'KeyC' || !term.hasSelection()) return true;
+        e.preventDefault();
+        void navigator.clipboard?.writeText(term.getSelection()).catch(() => {});
+        return false;
+      });
       let last = '';
       const refit = (): void => {
         if (tab.element.offsetParent === null) return;
