@@ -6,6 +6,8 @@
  * confirmed and their requests answered.
  *
  *   receive(client bytes) ─▶ version / packets ─▶ replies queued ─▶ takeOutput()
+ *   global requests (keepalive@openssh.com) recorded and answered with REQUEST_FAILURE, or not
+ *     (`answerGlobalRequests = false`: a server gone silent)
  *   flood(channel, bytes) ─▶ CHANNEL_DATA as the client's window allows (RFC 4254 §5.2), more
  *     after each CHANNEL_WINDOW_ADJUST; `ignoreWindow` sends past it (a misbehaving server)
  *   connection() ─▶ a TcpConnection whose other end is this server (for SshConnection)
@@ -43,6 +45,10 @@ export class FakeSshServer {
   readonly channels: FakeChannel[] = [];
   /** Send CHANNEL_DATA past the client's window (to test that the client refuses it). */
   ignoreWindow = false;
+  /** Names of the global requests the client sent (e.g. keepalive@openssh.com), in order. */
+  readonly globalRequests: string[] = [];
+  /** Answer global requests that want a reply (with REQUEST_FAILURE, as sshd answers keepalives); false: a server gone silent. */
+  answerGlobalRequests = true;
   private readonly hostSecret = random(32);
   private readonly hostBlob = new SshWriter().string('ssh-ed25519').string(ed25519.getPublicKey(this.hostSecret)).finish();
   private out: Uint8Array[] = [];
@@ -164,6 +170,11 @@ export class FakeSshServer {
         if (r.boolean()) this.send(sshPayload((w) => w.byte(Msg.CHANNEL_SUCCESS).uint32(ch.clientId)));
         return;
       }
+      case Msg.GLOBAL_REQUEST: {
+        this.globalRequests.push(r.text());
+        if (r.boolean() && this.answerGlobalRequests) this.send(Uint8Array.of(Msg.REQUEST_FAILURE));
+        return;
+      }
       case Msg.CHANNEL_WINDOW_ADJUST: {
         const ch = this.channels[r.uint32()]!;
         const add = r.uint32();
@@ -172,7 +183,7 @@ export class FakeSshServer {
         return this.pump(ch);
       }
       default:
-        return; // data, EOF, close, keepalives: nothing to answer here
+        return; // data, EOF, close: nothing to answer here
     }
   }
 
