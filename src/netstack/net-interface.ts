@@ -43,6 +43,7 @@ import {
 import { IcmpEchoSocket, MessageTooLongError, type IcmpEchoSocketHost, type IcmpEchoSocketOptions, type PmtuDiscovery } from './socket/icmp-socket.ts';
 import { UdpSocket, type UdpSocketHost, type UdpSocketOptions } from './socket/udp-socket.ts';
 import { TokenBucket } from '../shared/token-bucket.ts';
+import { ByteSlab } from '../shared/byte-slab.ts';
 import { finishChecksum, pseudoHeaderSum, sumBytes } from './wire/checksum.ts';
 import { FragmentReassembler, type ReassemblyDrop } from './wire/fragment-reassembler.ts';
 import { parseIcmpQuote } from './wire/icmp-quote.ts';
@@ -194,6 +195,8 @@ export class NetInterface<T extends TransportLayer = TransportLayer> {
   private readonly udpSockets = new Map<number, UdpSocket>();
   private readonly echoSockets = new Map<number, IcmpEchoSocket>();
   private queue: Uint8Array[] = [];
+  /** Where outgoing IP packets are built (see emitPacket). */
+  private readonly packetSlab = new ByteSlab();
   private ipv4Id: number;
   private fragmentId: number;
   private lastNow = 0;
@@ -795,7 +798,9 @@ export class NetInterface<T extends TransportLayer = TransportLayer> {
       this.drop('tx-too-big');
       return false;
     }
-    const buf = new Uint8Array(hdr + upperLength);
+    // Outgoing packets live until the tunnel sealed them: views of a shared slab, not an
+    // ArrayBuffer each (several microseconds apiece in a browser worker, #19).
+    const buf = this.packetSlab.take(hdr + upperLength);
     const upper = buf.subarray(hdr);
     write(upper);
     let packets: Uint8Array[];

@@ -15,11 +15,19 @@
  * Counters are two u32 words so the data path never touches BigInt.
  */
 import { zeroize } from '../shared/bytes.ts';
+import { ByteSlab } from '../shared/byte-slab.ts';
 import { AEAD_TAG_SIZE, MESSAGE_TRANSPORT, REKEY_AFTER_MESSAGES_HI, TRANSPORT_HEADER_SIZE } from './constants.ts';
 import type { TransportKeys } from './handshake.ts';
 import { TRANSPORT, writeU32LE } from './messages.ts';
 import { counterExhausted, ReplayWindow } from './replay-window.ts';
 import { createTransportCipher, type TransportCipher } from './transport-cipher.ts';
+
+/**
+ * Where sealed transport messages are built: views of shared slabs, not an ArrayBuffer per packet
+ * (a browser worker pays microseconds for each, #19). A message lives until the transport copied
+ * it into a relay batch or handed it to the socket; slab regions are never reused.
+ */
+const messageSlab = new ByteSlab();
 
 /** Transport keys, counters and replay state of one session. */
 export class Keypair {
@@ -84,7 +92,7 @@ export class Keypair {
   seal(packet: Uint8Array, paddedLength: number): Uint8Array {
     const lo = this.sendCounterLo;
     const hi = this.sendCounterHi;
-    const msg = new Uint8Array(TRANSPORT_HEADER_SIZE + paddedLength + AEAD_TAG_SIZE);
+    const msg = messageSlab.take(TRANSPORT_HEADER_SIZE + paddedLength + AEAD_TAG_SIZE);
     msg[0] = MESSAGE_TRANSPORT;
     writeU32LE(msg, TRANSPORT.receiver, this.remoteIndex);
     writeU32LE(msg, TRANSPORT.counter, lo);

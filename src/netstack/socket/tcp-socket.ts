@@ -51,6 +51,7 @@ import { SackScoreboard, type Hole } from './tcp-sack-scoreboard.ts';
 import { SendBuffer } from './tcp-send-buffer.ts';
 import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt } from './tcp-seq.ts';
 import { DEFAULT_MTU } from '../../shared/wg-quick-config.ts';
+import { ByteSlab } from '../../shared/byte-slab.ts';
 import { TcpTimers } from './tcp-timers.ts';
 import { ReceiveAutoTuner } from './tcp-receive-tuning.ts';
 import { AckPolicy } from './tcp-ack-policy.ts';
@@ -1558,7 +1559,8 @@ export class TcpSocket {
 
   private finishSegment(out: TcpOutput[], repr: TcpRepr, offset: number, len: number): void {
     const hl = tcpHeaderLength(repr);
-    const bytes = new Uint8Array(hl + len);
+    // A view of a shared slab, not an ArrayBuffer per segment: the IP layer copies it at once (#19).
+    const bytes = segmentSlab.take(hl + len);
     emitTcpHeader(repr, bytes);
     if (len > 0) this.sendBuf.copyOut(offset, len, bytes, hl);
     const total = hl + len;
@@ -1759,3 +1761,5 @@ export class TcpSocket {
 }
 
 const EMPTY = new Uint8Array(0);
+/** Where outgoing segments are built; they live only until the IP layer copied them. */
+const segmentSlab = new ByteSlab();
