@@ -324,12 +324,20 @@ export async function toFetchRequest(input: string | URL | Request, init: Tunnel
   const rawBody = init.body ?? null;
   if (rawBody !== null) {
     if (method === 'GET' || method === 'HEAD') throw new WgwebError(ErrorCode.USAGE, `A ${method} request cannot have a body.`);
-    // Response's constructor is the platform's own body extraction: strings, buffers, Blobs,
-    // URLSearchParams, FormData and streams, with the matching Content-Type.
-    const extracted = new Response(rawBody as BodyInit);
-    const type = extracted.headers.get('content-type');
-    if (type && !headers.has('content-type')) headers.set('content-type', type);
-    body = await extracted.arrayBuffer();
+    if (rawBody instanceof ArrayBuffer || ArrayBuffer.isView(rawBody)) {
+      // Bytes need no extraction (and get no Content-Type from it): one copy, which is transferred
+      // to the worker. Going through Response.arrayBuffer() instead cost the page ~20 % of a
+      // 20 MiB upload's time in Chromium (#19).
+      const view = rawBody instanceof ArrayBuffer ? new Uint8Array(rawBody) : new Uint8Array(rawBody.buffer, rawBody.byteOffset, rawBody.byteLength);
+      body = view.slice().buffer;
+    } else {
+      // Response's constructor is the platform's own body extraction: strings, Blobs,
+      // URLSearchParams, FormData and streams, with the matching Content-Type.
+      const extracted = new Response(rawBody as BodyInit);
+      const type = extracted.headers.get('content-type');
+      if (type && !headers.has('content-type')) headers.set('content-type', type);
+      body = await extracted.arrayBuffer();
+    }
   } else if (fromRequest?.body) {
     body = await fromRequest.clone().arrayBuffer();
   }

@@ -335,6 +335,23 @@ describe('TunnelService through TunnelClient', () => {
     done();
   });
 
+  test("a byte body is sent as exactly the view's bytes, copied (the caller keeps its buffer), with no Content-Type added", async () => {
+    const session = new ScriptedSession();
+    const { client, done } = pair(async () => session);
+    await client.connect('c', 'ws://h/wg');
+    const whole = new TextEncoder().encode('xxhello bytesyy');
+    const view = whole.subarray(2, 13);
+    await client.fetch('http://10.8.0.1/upload', { method: 'POST', body: view });
+    assert.equal(session.lastFetch?.body, 'hello bytes');
+    assert.equal(new Headers(session.lastFetch?.init?.headers).get('content-type'), null);
+    assert.equal(whole.buffer.byteLength, 15, "the caller's buffer was not transferred away");
+    whole.fill(0);
+    assert.equal(new TextDecoder().decode(session.lastFetch?.init?.body as ArrayBuffer), 'hello bytes', 'the sent body is a copy');
+    await client.fetch('http://10.8.0.1/upload', { method: 'POST', body: new TextEncoder().encode('buffer').buffer });
+    assert.equal(session.lastFetch?.body, 'buffer');
+    done();
+  });
+
   test('fetch timing reports reach the page callback (the waterfall in the HTTP tool)', async () => {
     const { client, done } = pair(async () => new ScriptedSession());
     await client.connect('c', 'ws://h/wg');
