@@ -187,7 +187,10 @@ export class EventLoop {
 
   private arm(now: number): void {
     const at = Math.min(this.tunnel.nextWakeAt(), this.net.pollAt());
-    if (at === this.timerAt && this.timer !== undefined) return;
+    // A timer that fires no later than needed is kept: TCP moves its retransmission and ACK
+    // deadlines on nearly every segment, and re-arming each step cost a clearTimeout and a
+    // setTimeout per step in a browser worker (#19). Firing early only runs a step, which re-arms.
+    if (this.timer !== undefined && this.timerAt <= at) return;
     if (this.timer !== undefined) this.timers.clearTimeout(this.timer);
     this.timer = undefined;
     this.timerAt = at;

@@ -84,3 +84,54 @@ describe('EventLoop receive batching', () => {
     assert.equal(log.filter((e) => e === 'poll').length, 1, 'the step queued before close does not run');
   });
 });
+
+describe('EventLoop timer', () => {
+  /** A loop whose stack asks to be polled at `deadline.at`, on fake timers that record each call. */
+  function timed(): { loop: EventLoop; deadline: { at: number }; calls: string[]; fire(): void; clock: { now: number } } {
+    const deadline = { at: Infinity };
+    const clock = { now: 0 };
+    const calls: string[] = [];
+    let pending: (() => void) | undefined;
+    const tunnel = { receiveDatagram: () => empty, sendPacket: () => empty, tick: () => empty, connect: () => empty, nextWakeAt: () => Infinity, close: () => undefined } as unknown as Tunnel;
+    const net = { receive: () => undefined, poll: () => [], pollAt: () => deadline.at } as unknown as NetInterface;
+    const timers = {
+      setTimeout: (fn: () => void, ms: number) => {
+        calls.push(`set ${ms}`);
+        pending = fn;
+        return calls.length;
+      },
+      clearTimeout: () => {
+        calls.push('clear');
+        pending = undefined;
+      },
+    };
+    const loop = new EventLoop({ tunnel, net, output: () => undefined, clock: () => clock.now, timers });
+    return { loop, deadline, calls, clock, fire: () => pending?.() };
+  }
+
+  test('a deadline that moves later keeps the armed timer (no clear and set per step)', () => {
+    const { loop, deadline, calls } = timed();
+    deadline.at = 200;
+    loop.step();
+    for (const at of [210, 230, 260]) {
+      deadline.at = at;
+      loop.step();
+    }
+    assert.deepEqual(calls, ['set 200'], 'armed once; the later deadlines wait for that timer');
+    loop.close();
+  });
+
+  test('an earlier deadline re-arms at once, and an early firing re-arms for the deadline that moved', () => {
+    const { loop, deadline, calls, clock, fire } = timed();
+    deadline.at = 200;
+    loop.step();
+    deadline.at = 40;
+    loop.step();
+    assert.deepEqual(calls, ['set 200', 'clear', 'set 40']);
+    deadline.at = 300;
+    clock.now = 40;
+    fire();
+    assert.deepEqual(calls.slice(3), ['set 260'], 'the timer fired at 40, before the deadline of 300: armed again for the rest');
+    loop.close();
+  });
+});
