@@ -31,8 +31,8 @@
  *
  *   node --import tsx bench/browser-bench.ts [--quick] [--bytes N] [--profile DIR] [--relay-args '--batch-delay 0']
  *
- * `--profile DIR` runs the connects and one extra download with the V8 sampling profiler on in the
- * tunnel worker and the page (CDP), writes the .cpuprofile files to DIR and prints self time by
+ * `--profile DIR` runs the connects, one extra download and one extra upload with the V8 sampling
+ * profiler on in the tunnel worker and the page (CDP), writes the .cpuprofile files to DIR and prints self time by
  * original source file and function (through dist/ui's source maps). The connect figure of a
  * profiled run includes the profiler's cost.
  */
@@ -957,6 +957,10 @@ export async function runBrowserBench(options: BrowserBenchOptions): Promise<Ben
       await startProfiles(inspector);
       const d = await withTimeout(pageDownload(page, { url: url(bytes), via: 'tunnel', block: HASH_BLOCK, hash: false }), 600_000, 'profiled download');
       await stopProfiles(inspector, options.profileDir!, 'download', `${sizeText} download at ${((bytes / d.ms) * 1000 / MB).toFixed(1)} MB/s (profiler on)`);
+      await startProfiles(inspector);
+      const u = await withTimeout(pageUpload(page, { url: http.url('/upload'), bytes: uploadBytes, seed: 99 }), 600_000, 'profiled upload');
+      if (!u.ok) throw new Error(`profiled upload: the server received ${u.length} bytes or other bytes than sent (${uploadBytes})`);
+      await stopProfiles(inspector, options.profileDir!, 'upload', `${uploadBytes / MiB} MiB upload at ${((uploadBytes / u.ms) * 1000 / MB).toFixed(1)} MB/s (profiler on)`);
     }
     const closesBefore = sessionCloses.length;
     await withTimeout(page.evaluate(() => window.wgweb.disconnect()), 30_000, 'disconnect');
