@@ -15,6 +15,9 @@
  * 4. forged frame messages (cookie for another host, another host's URL, pushState to it) change
  *    neither the jar of the other host nor the address bar.
  * 5. an inline script first in <head> never sees the browser's cookies of the browse host.
+ * The #11 re-run plays them again across per-site origins (site A against site B's bridge,
+ * storage and cookies; Service Workers of A's own scripts; the browser's own WebSocket from A to
+ * the relay, refused 4007).
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -74,6 +77,38 @@ describe('a hostile intranet page against the browse view', { skip }, () => {
     return f;
   }
   const sessionOf = (f: Frame): string => /\/browse\/([a-z0-9]+)\//.exec(f.url())?.[1] ?? '';
+  /** A real browser window of the frame's origin (window.open of a fresh realm: the agent keeps the page's own window.open in the browse view). */
+  async function popupOf(f: Frame): Promise<Page> {
+    const popupOpened = ui.context.waitForEvent('page');
+    await f.evaluate(() => {
+      const realm = document.createElement('iframe');
+      document.body.append(realm);
+      void realm.contentWindow!.open('/__wgweb/outside?url=http%3A%2F%2Fexample.invalid%2F', '_blank');
+    });
+    const popup = await popupOpened;
+    await popup.waitForLoadState();
+    return popup;
+  }
+  /** The Service Worker registrations the frame's origin holds, as "scope script" lines. */
+  const registrationsOf = (f: Frame): Promise<string[]> =>
+    f.evaluate(async () =>
+      (await navigator.serviceWorker.getRegistrations())
+        .map((r) => {
+          const script = (r.active ?? r.waiting ?? r.installing)?.scriptURL;
+          return `${new URL(r.scope).pathname} ${script ? new URL(script).pathname + new URL(script).search : '-'}`;
+        })
+        .sort(),
+    );
+  /** Stops every Service Worker, as Chromium does to idle ones. */
+  async function stopServiceWorkers(): Promise<void> {
+    const cdp = await ui.context.newCDPSession(page);
+    try {
+      await cdp.send('ServiceWorker.enable');
+      await cdp.send('ServiceWorker.stopAllWorkers');
+    } finally {
+      await cdp.detach();
+    }
+  }
 
   test('2: a framed page (or its popup) cannot provide the backend of the tab\'s session', async () => {
     assert.equal((await browse(`${site.main}/about`)).title, 'About');
@@ -84,16 +119,7 @@ describe('a hostile intranet page against the browse view', { skip }, () => {
     const status = await f.evaluate(async ([o, s]) => (await fetch(`/__wgweb/bridge.html?app=${encodeURIComponent(o)}&session=${s}`)).status, [browseOrigin, session]);
     assert.equal(status, 403);
 
-    const popupOpened = ui.context.waitForEvent('page');
-    // A real browser window (window.open of a fresh realm: the agent keeps the page's own
-    // window.open in the browse view).
-    await f.evaluate(() => {
-      const realm = document.createElement('iframe');
-      document.body.append(realm);
-      void realm.contentWindow!.open('/__wgweb/outside?url=http%3A%2F%2Fexample.invalid%2F', '_blank');
-    });
-    const popup = await popupOpened;
-    await popup.waitForLoadState();
+    const popup = await popupOf(f);
     const attack = async ([o, s, app]: string[]): Promise<string[]> => {
       const w = window as unknown as { __stolen: unknown[] };
       w.__stolen ??= [];
@@ -154,13 +180,7 @@ describe('a hostile intranet page against the browse view', { skip }, () => {
     assert.equal((await browse(`${site.main}/docs/`)).title, 'Docs');
     assert.ok(site.events().slice(before).some((e) => e.site === 'second' && e.method === 'POST'), 'the POST reached the second host through the tunnel');
     // Stopped and restarted, the worker binds the app's next port, still not the page's.
-    const cdp = await ui.context.newCDPSession(page);
-    try {
-      await cdp.send('ServiceWorker.enable');
-      await cdp.send('ServiceWorker.stopAllWorkers');
-    } finally {
-      await cdp.detach();
-    }
+    await stopServiceWorkers();
     assert.equal((await browse(`${site.main}/about`)).title, 'About');
     await popup.evaluate(attack, [browseOrigin, session, appOrigin]);
     assert.equal((await browse(`${site.second}/`)).error, undefined);
@@ -181,15 +201,7 @@ describe('a hostile intranet page against the browse view', { skip }, () => {
         await navigator.serviceWorker.register(script, { scope }).catch(() => undefined);
       }
     });
-    const registrations = () =>
-      f.evaluate(async () =>
-        (await navigator.serviceWorker.getRegistrations())
-          .map((r) => {
-            const script = (r.active ?? r.waiting ?? r.installing)?.scriptURL;
-            return `${new URL(r.scope).pathname} ${script ? new URL(script).pathname + new URL(script).search : '-'}`;
-          })
-          .sort(),
-      );
+    const registrations = () => registrationsOf(f);
     const deadline = Date.now() + 10_000;
     let regs = await registrations();
     while (regs.length > 1 && Date.now() < deadline) {
@@ -263,5 +275,156 @@ describe('a hostile intranet page against the browse view', { skip }, () => {
     } finally {
       await ui.context.clearCookies();
     }
+  });
+  test('#11 re-run, per-site origins: a site page against another site\'s origin, the relay and the Service Worker scope', async () => {
+    assert.equal((await browse(`${site.second}/`)).error, undefined);
+    const originB = new URL((await viewportFrame()).url()).origin;
+    assert.equal((await browse(`${site.main}/about`)).title, 'About');
+    const a = await viewportFrame();
+    const originA = new URL(a.url()).origin;
+    const session = sessionOf(a);
+    assert.notEqual(originA, originB, 'the two sites are on two site origins');
+    assert.notEqual(originA, browseOrigin);
+
+    // 2: the relay frames the bridge for the app only: never for this site, the other site, or
+    // this site's port under another loopback name.
+    const portA = new URL(originA).port;
+    const statuses = await a.evaluate(async (apps) => {
+      const out: number[] = [];
+      for (const app of apps) out.push((await fetch(`/__wgweb/bridge.html?app=${encodeURIComponent(app)}`)).status);
+      return out;
+    }, [originA, originB, browseOrigin, `http://localhost:${portA}`, `http://[::1]:${portA}`]);
+    assert.deepEqual(statuses, [403, 403, 403, 403, 403]);
+    // A (from a popup of its origin, which outlives the frame) frames B's bridge as if it were
+    // the app, and offers what it framed a port of its own.
+    const popup = await popupOf(a);
+    assert.equal(new URL(popup.url()).origin, originA);
+    const framed = await popup.evaluate(async ([b, app, s]) => {
+      const w = window as unknown as { __stolenB: unknown[] };
+      w.__stolenB = [];
+      const out: string[] = [];
+      for (const src of [`${b}/__wgweb/bridge.html?app=${encodeURIComponent(app)}&session=${s}`, `${b}/__wgweb/bridge.html?app=${encodeURIComponent(location.origin)}&session=${s}`]) {
+        const fr = document.createElement('iframe');
+        fr.src = src;
+        document.body.append(fr);
+        await new Promise((r) => setTimeout(r, 1500));
+        const ch = new MessageChannel();
+        ch.port1.onmessage = (e) => w.__stolenB.push(e.data);
+        fr.contentWindow?.postMessage({ wgweb: 'browse', type: 'port' }, '*', [ch.port2]);
+        try {
+          out.push(fr.contentWindow?.location.href ?? 'none');
+        } catch {
+          out.push('cross-origin');
+        }
+      }
+      return out;
+    }, [originB, appOrigin, session]);
+    assert.deepEqual(framed, ['cross-origin', 'cross-origin']);
+
+    // 3: Service Workers of its own on its origin: the browse worker at another scope, the
+    // origin's other scripts (whose directory scope would shadow the bridge's URL).
+    await a.evaluate(async () => {
+      for (const [script, scope] of [
+        ['/__wgweb/bridge.js', '/__wgweb/'],
+        ['/__wgweb/frame-agent.js', '/__wgweb/'],
+        ['/__wgweb/browse-sw.js', '/__wgweb/'],
+        ['/__wgweb/browse-sw.js#x', '/'],
+        ['/browse/x/sw.js', '/browse/'],
+      ]) {
+        await navigator.serviceWorker.register(script, { scope }).catch(() => undefined);
+      }
+    });
+    assert.deepEqual(await registrationsOf(a), ['/ /__wgweb/browse-sw.js'], 'none of those registered');
+    {
+      await stopServiceWorkers();
+      // The restarted worker asks for a port: the app's fresh bridge load is still the browse
+      // worker's to see (no narrower scope took /__wgweb/).
+      const r = await browse(`${site.main}/about`);
+      assert.equal(r.error, undefined, JSON.stringify(r));
+      assert.equal(r.title, 'About');
+    }
+
+    // 7: the page's own WebSocket (a fresh realm's, the browser's) to the relay is refused: a
+    // site origin is not the app's.
+    const relayWs = relay.wsUrl;
+    const closes = await a.evaluate(async (ws) => {
+      const realm = document.createElement('iframe');
+      document.body.append(realm);
+      const Native = (realm.contentWindow as unknown as { WebSocket: typeof WebSocket }).WebSocket;
+      const one = (url: string, proto: string): Promise<string> =>
+        new Promise((resolve) => {
+          const s = new Native(url, proto);
+          const timer = setTimeout(() => resolve('no close within 10 s'), 10_000);
+          s.onclose = (e) => {
+            clearTimeout(timer);
+            resolve(`${e.code}`);
+          };
+        });
+      return [
+        await one(`${ws}?to=127.0.0.1%3A1`, 'wgweb.v1'),
+        await one(`${ws.replace(/\/wg$/, '/speed')}?down=1000`, 'wgweb.speed.v1'),
+        await one(`ws://${location.host}/wg?to=127.0.0.1%3A1`, 'wgweb.v1'),
+      ];
+    }, relayWs);
+    assert.deepEqual(closes, ['4007', '4007', '1006']);
+
+    // 4: messages claiming the other site, at its real origin.
+    const bPath = `/browse/${session}/http/${new URL(site.second).host}/`;
+    await a.evaluate(
+      async ([url]) => {
+        for (const token of ['', '0123456789abcdef0123456789abcdef']) {
+          parent.postMessage({ wgweb: 'browse-frame', type: 'cookie', url, title: 'x', cookie: 'plantedB=1; Path=/', token }, '*');
+          parent.postMessage({ wgweb: 'browse-frame', type: 'url', url, title: 'Second host', token }, '*');
+          top?.postMessage({ wgweb: 'browse-frame', type: 'loaded', url, title: 'Second host', token }, '*');
+        }
+        await new Promise((r) => setTimeout(r, 500));
+      },
+      [`${originB}${bPath}`],
+    );
+    assert.equal(await address(), `${site.main}/about`, 'the address bar still names the site the frame shows');
+
+    // Storage: what A stores, B does not find (localStorage, IndexedDB, Cache Storage).
+    await a.evaluate(async () => {
+      localStorage.setItem('fromA', '1');
+      await caches.open('fromA').then((c) => c.put('/fromA', new Response('a')));
+      await new Promise<void>((resolve, reject) => {
+        const r = indexedDB.open('fromA', 1);
+        r.onupgradeneeded = () => r.result.createObjectStore('s');
+        r.onsuccess = () => {
+          r.result.close();
+          resolve();
+        };
+        r.onerror = () => reject(r.error);
+      });
+    });
+
+    // The user goes on: B gets a password; nothing of it reaches A's page, and B sees no planted cookie.
+    const before = site.events().length;
+    assert.equal((await browse(`${site.second}/`)).error, undefined);
+    const b = await viewportFrame();
+    assert.equal(new URL(b.url()).origin, originB);
+    const seenB = await b.evaluate(async () => ({
+      local: localStorage.getItem('fromA'),
+      caches: await caches.keys(),
+      idb: (await indexedDB.databases()).map((d) => d.name),
+    }));
+    assert.deepEqual(seenB, { local: null, caches: [], idb: [] }, 'B finds nothing A stored');
+    assert.ok(await b.evaluate(async () => (await fetch('/', { method: 'POST', body: 'password=hunter2' })).status >= 200));
+    const seen = site.events().slice(before).filter((e) => e.site === 'second');
+    assert.ok(seen.some((e) => e.method === 'POST'), 'the POST reached B through the tunnel');
+    for (const e of seen) assert.doesNotMatch(e.cookie ?? '', /plantedB/, `B got ${e.cookie}`);
+    assert.equal((await browse(`${site.main}/docs/`)).title, 'Docs', 'A still browses');
+    const a2 = await viewportFrame();
+    assert.deepEqual(await popup.evaluate(() => (window as unknown as { __stolenB: unknown[] }).__stolenB), [], 'nothing of the tab reached A');
+    await popup.close();
+    // Only the browse worker is registered on A's origin once browsing went on (the bridge re-claims).
+    const deadline = Date.now() + 10_000;
+    let regs: string[] = [];
+    for (;;) {
+      regs = await registrationsOf(a2);
+      if (regs.length === 1 || Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.deepEqual(regs, ['/ /__wgweb/browse-sw.js']);
   });
 });

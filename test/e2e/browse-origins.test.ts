@@ -293,6 +293,9 @@ describe('one browser origin per intranet site under a wildcard name (--browse-d
       const secure = [app, expected('http://10.9.0.1'), expected('http://10.9.0.2:8080')].join(',');
       wild = await openUi({ url: `${app}/`, extraArgs: ['--host-resolver-rules=MAP *.wgweb.test 127.0.0.1', `--unsafely-treat-insecure-origin-as-secure=${secure}`] });
       const p = wild.page;
+      await wild.context.addInitScript(() => {
+        (globalThis as unknown as { __name: <T>(f: T) => T }).__name = (f) => f;
+      });
       const frameOrigin = async (): Promise<string> => {
         const f = await (await p.locator('wg-browse iframe.viewport').elementHandle())?.contentFrame();
         assert.ok(f, 'the viewport has a frame');
@@ -304,6 +307,31 @@ describe('one browser origin per intranet site under a wildcard name (--browse-d
       assert.equal((await p.evaluate((u) => window.wgweb.browse(u), 'http://10.9.0.2:8080/x')).error?.code, 'NOT_CONNECTED');
       assert.equal(await frameOrigin(), expected('http://10.9.0.2:8080'));
       assert.equal(await p.getByTestId('browse-shared-origin').count(), 0);
+      // #11 re-run (item 7, wildcard mode): a page on a site name opens the browser's own
+      // WebSocket (a fresh realm's) to the relay: no session may open.
+      const f = await (await p.locator('wg-browse iframe.viewport').elementHandle())?.contentFrame();
+      assert.ok(f);
+      const refusedBefore = relay.stats().refused.ORIGIN_NOT_ALLOWED ?? 0;
+      const states = await f.evaluate(async (ws) => {
+        const realm = document.createElement('iframe');
+        document.body.append(realm);
+        const Native = (realm.contentWindow as unknown as { WebSocket: typeof WebSocket }).WebSocket;
+        const one = async (url: string, proto: string): Promise<string> => {
+          const s = new Native(url, proto);
+          let opened = false;
+          s.onopen = () => (opened = true);
+          for (let i = 0; i < 100 && s.readyState !== WebSocket.CLOSED; i++) await new Promise((r) => setTimeout(r, 100));
+          return `${location.origin} ${s.readyState === WebSocket.CLOSED ? 'closed' : 'open'}${opened ? ' after opening' : ''}`;
+        };
+        return [await one(`${ws}/wg?to=127.0.0.1%3A1`, 'wgweb.v1'), await one(`${ws}/speed?down=1000`, 'wgweb.speed.v1')];
+      }, `ws://app.wgweb.test:${appPort}`);
+      // Chromium closes them before the relay sees them here (the plain-http names are only treated
+      // as secure); either way no session opens. The relay's own 4007 for a site name's Origin is
+      // in test/node/relay/relay-abuse.test.ts and, through Chromium, in browse-attacks.
+      const name = expected('http://10.9.0.2:8080');
+      assert.deepEqual(states, [`${name} closed`, `${name} closed`]);
+      assert.equal(relay.stats().openedSessions, 0);
+      assert.ok((relay.stats().refused.ORIGIN_NOT_ALLOWED ?? 0) >= refusedBefore);
     } finally {
       await wild?.close();
       await relay.close();
