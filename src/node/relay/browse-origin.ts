@@ -153,7 +153,7 @@ export async function startBrowseOrigin(options: BrowseOriginOptions): Promise<B
     const server = http.createServer({ headersTimeout: 10_000, requestTimeout: 30_000, connectionsCheckingInterval: 2000 }, (req, res) => {
       handle(req, res, roots, isAppOrigin).catch((e: Error) => {
         options.log.error('browse.request_error', { error: e.message });
-        sendText(res, 500, 'internal error');
+        sendText(res, 500, 'internal error', REFUSAL_HEADERS);
       });
     });
     if (connections) capConnectionsPerClient(server, connections);
@@ -233,6 +233,9 @@ export async function startBrowseOrigin(options: BrowseOriginOptions): Promise<B
   };
 }
 
+/** Every refusal of a browse listener: nothing to run, nothing to frame, no Referer (#11 item 9). */
+const REFUSAL_HEADERS = { 'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'", 'Referrer-Policy': 'no-referrer' };
+
 async function handle(
   req: http.IncomingMessage,
   res: http.ServerResponse,
@@ -240,7 +243,7 @@ async function handle(
   isAppOrigin: (app: string, browseHost: string | undefined) => boolean,
 ): Promise<void> {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
-    sendText(res, 405, 'method not allowed', { Allow: 'GET, HEAD' });
+    sendText(res, 405, 'method not allowed', { Allow: 'GET, HEAD', ...REFUSAL_HEADERS });
     return;
   }
   const url = new URL(req.url ?? '/', 'http://browse.invalid');
@@ -248,7 +251,7 @@ async function handle(
   if (path === `/${CONTROL_DIR}/bridge.html`) {
     const app = url.searchParams.get('app') ?? '';
     if (!bridgeAllowed(app) || !isAppOrigin(app, req.headers.host)) {
-      sendText(res, 403, `the browse bridge only works inside the wgweb app of this host (app origin "${app.slice(0, 200)}" is not allowed)`);
+      sendText(res, 403, `the browse bridge only works inside the wgweb app of this host (app origin "${app.slice(0, 200)}" is not allowed)`, REFUSAL_HEADERS);
       return;
     }
     const html =
@@ -279,6 +282,7 @@ async function handle(
         'Content-Type': FILES[name],
         'Content-Length': file.size,
         'Cache-Control': 'no-cache',
+        'Referrer-Policy': 'no-referrer',
         'X-Content-Type-Options': 'nosniff',
       };
       // The worker's script lives in /__wgweb/ but controls the whole origin.
@@ -293,7 +297,7 @@ async function handle(
       stream.pipe(res);
       return;
     }
-    sendText(res, 404, `${name} is missing: build the UI (npm run build)`);
+    sendText(res, 404, `${name} is missing: build the UI (npm run build)`, REFUSAL_HEADERS);
     return;
   }
   const html =
@@ -306,6 +310,7 @@ async function handle(
     'Content-Length': body.length,
     'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'",
     'Cache-Control': 'no-store',
+    'Referrer-Policy': 'no-referrer',
     'X-Content-Type-Options': 'nosniff',
   });
   res.end(req.method === 'HEAD' ? undefined : body);

@@ -109,6 +109,22 @@ describe('the browse origin listener', () => {
     assert.equal((await get(browse.port, '/__wgweb/browse-sw.js', { method: 'POST' })).status, 405);
   });
 
+  test('every answer has nosniff and no Referer; refusals also run nothing and cannot be framed (#11 item 9)', async () => {
+    const answers = [
+      await get(browse.port, '/'),
+      await get(browse.port, '/__wgweb/browse-sw.js'),
+      await get(browse.port, '/__wgweb/bridge.html?app=http%3A%2F%2Fevil.example'),
+      await get(browse.port, '/__wgweb/browse-sw.js', { method: 'POST' }),
+    ];
+    assert.deepEqual(answers.map((r) => r.status), [404, 200, 403, 405]);
+    for (const r of answers) {
+      assert.equal(r.headers['x-content-type-options'], 'nosniff');
+      assert.equal(r.headers['referrer-policy'], 'no-referrer');
+    }
+    for (const r of answers.slice(2)) assert.equal(r.headers['content-security-policy'], "default-src 'none'; frame-ancestors 'none'");
+    assert.equal(answers[1].headers['content-security-policy'], undefined, "the Service Worker's script carries no CSP: it would bind the worker's own fetches");
+  });
+
   test('GET /api/browse tells the app its browse origin, on the host the browser used', async () => {
     const http = await import('node:http');
     const server = http.createServer((req, res) => {
