@@ -27,7 +27,7 @@ import { startHttpServer } from '../harness/ns-servers.ts';
 import { launchCdpChromium } from '../harness/cdp-chromium.ts';
 import { startRelayProcess, type RelayProcess } from '../harness/relay-process.ts';
 import { formatEndpoint } from '../src/shared/ip-address.ts';
-import { threadCpu } from './bench-child.ts';
+import { descendantCpu, threadCpu } from './bench-child.ts';
 import { pageDownload, pageUpload } from './browser-bench.ts';
 import { runCleanups } from './bench-entry.ts';
 import { loadavg } from 'node:os';
@@ -118,8 +118,10 @@ async function main(): Promise<void> {
           const pings = await page.evaluate((addr) => window.wgweb.ping(addr, 5), peer.tunnelAddress4!);
           const load = loadavg()[0];
           const t0 = threadCpu('chromium renderer');
+          const p0 = descendantCpu();
           const d = await withTimeout(pageDownload(page, { url: url(bytes), via: 'tunnel', block: MiB, hash: false }), 300_000, 'download');
           const t1 = threadCpu('chromium renderer');
+          const p1 = descendantCpu();
           if (d.bytes !== bytes) throw new Error(`download: ${d.bytes} bytes, expected ${bytes}`);
           const used = (name?: string): number =>
             [...t1].filter(([k]) => name === undefined || k === name).reduce((s, [k, ms]) => s + ms - (t0.get(k) ?? 0), 0) / (bytes / MB);
@@ -132,6 +134,12 @@ async function main(): Promise<void> {
             .sort((x, y) => y[1] - x[1])
             .slice(0, 4)
             .map(([k, ms]) => `${k} ${ms.toFixed(1)}`)
+            .join(', ');
+          // The other processes a carrier moves work between (network service, browser, relay).
+          const perLabel = new Map<string, number>();
+          for (const [pid, p] of p1) perLabel.set(p.label, (perLabel.get(p.label) ?? 0) + p.cpuMs - (p0.get(pid)?.cpuMs ?? 0));
+          const processes = ['chromium browser', 'chromium network service', 'relay']
+            .map((l) => `${l.replace('chromium ', '')} ${((perLabel.get(l) ?? 0) / (bytes / MB)).toFixed(1)}`)
             .join(', ');
           res.mbps.push((bytes / d.ms) * 1000 / MB);
           res.renderer.push(used());
@@ -152,7 +160,7 @@ async function main(): Promise<void> {
           }
           process.stdout.write(
             `round ${r + 1} ${v.label}${v.capture ? '' : ' (capture off)'}${v.carrier ? ` (${v.carrier})` : ''}: ${res.mbps.at(-1)!.toFixed(2)} MB/s, renderer ${res.renderer.at(-1)!.toFixed(1)} ms/MB, tunnel worker ${res.worker.at(-1)!.toFixed(1)} ms/MB${upText}, connect ${connectMs.toFixed(0)} ms, ping ${res.pingMs.at(-1)!.toFixed(2)} ms, load ${load.toFixed(1)}\n` +
-              `  renderer threads ms/MB: ${threads}\n`,
+              `  renderer threads ms/MB: ${threads}; processes ms/MB: ${processes}\n`,
           );
         } finally {
           await browser.close().catch(() => undefined);
