@@ -30,6 +30,7 @@ import type { SshConnectParams } from '../protocols/ssh/ssh-connector.ts';
 import type { KnownHosts } from '../protocols/ssh/known-hosts.ts';
 import type { NetInterface } from '../netstack/net-interface.ts';
 import { runIperf3, type Iperf3Progress } from '../protocols/iperf3/iperf3-connection.ts';
+import { DEFAULT_IPERF3_PORT, DEFAULT_IPERF3_SECONDS } from '../protocols/iperf3/iperf3-messages.ts';
 import { TcpStreamConnection } from '../engine/tcp-stream-connection.ts';
 import { EchoChannel, echoPayload } from './echo-channel.ts';
 import { MTU_DEFAULTS, PING_DEFAULTS, TCPING_DEFAULTS } from './tool-defaults.ts';
@@ -770,12 +771,12 @@ export class Session {
     if (!this.routable(address)) {
       throw new WgwebError(ErrorCode.NO_ROUTE, `cannot reach ${formatIp(address)}: ${NO_PEER_FOR_ADDRESS}`, { address: formatIp(address) });
     }
-    const port = options.port ?? 5201;
+    const port = options.port ?? DEFAULT_IPERF3_PORT;
     const summary = await runIperf3({
       dialer: this.dialer,
       address,
       port,
-      seconds: options.seconds ?? 10,
+      seconds: options.seconds ?? DEFAULT_IPERF3_SECONDS,
       reverse: options.reverse,
       streams: options.streams,
       signal,

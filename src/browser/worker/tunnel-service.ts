@@ -54,6 +54,7 @@ import type { QualityHistorySnapshot } from '../../session/quality-history.ts';
 import type { ToolRecord } from '../../session/tool-record.ts';
 import type { TunnelVsDirectResult } from '../../session/direct-speed.ts';
 import { TRACEROUTE_BASE_PORT, TRACEROUTE_DEFAULTS } from '../../session/traceroute.ts';
+import { DEFAULT_IPERF3_PORT, DEFAULT_IPERF3_SECONDS, DEFAULT_IPERF3_STREAMS } from '../../protocols/iperf3/iperf3-messages.ts';
 import type { TunnelConnectOptions, SshOpenOptions, SshOpenResult, SshOutputEvent, TraceHop, TracerouteCallOptions, TracerouteResult } from './tunnel-api.ts';
 
 /** The part of `Session` (src/session/session.ts) this service uses. */
@@ -323,7 +324,7 @@ export class TunnelService implements TunnelApi {
   async iperf3(host: string, options: Iperf3Options = {}, onProgress?: ProxiedCallback<(p: Iperf3Progress) => void>, operationId?: string): Promise<Iperf3Result> {
     try {
       if (typeof host !== 'string' || host.trim() === '') throw usage('iperf3: give the host of an iperf3 server');
-      const { seconds = 10, streams = 1, port = 5201 } = options;
+      const { seconds = DEFAULT_IPERF3_SECONDS, streams = DEFAULT_IPERF3_STREAMS, port = DEFAULT_IPERF3_PORT } = options;
       if (!Number.isInteger(seconds) || seconds < 1 || seconds > 3600) throw usage('iperf3: seconds must be a whole number from 1 to 3600');
       if (!Number.isInteger(streams) || streams < 1 || streams > 16) throw usage('iperf3: streams must be a whole number from 1 to 16');
       if (!Number.isInteger(port) || port < 1 || port > 65535) throw usage('iperf3: port must be a whole number from 1 to 65535');

@@ -19,6 +19,7 @@ import { ErrorCode, WgwebError } from '../../shared/errors.ts';
 import { webCryptoRandomBytes, type RandomBytes } from '../../shared/bytes.ts';
 import {
   DEFAULT_BLOCK_SIZE,
+  DEFAULT_IPERF3_STREAMS,
   Iperf3State,
   MAX_JSON_BYTES,
   describeState,
@@ -125,7 +126,7 @@ export class Iperf3Client {
   constructor(options: Iperf3ClientOptions) {
     const { seconds } = options;
     if (!Number.isFinite(seconds) || seconds < 1 || seconds > 3600) throw new RangeError(`iperf3 seconds must be 1 to 3600, not ${seconds}`);
-    const streams = options.streams ?? 1;
+    const streams = options.streams ?? DEFAULT_IPERF3_STREAMS;
     if (!Number.isInteger(streams) || streams < 1 || streams > 16) throw new RangeError(`iperf3 streams must be 1 to 16, not ${streams}`);
     const blockSize = options.blockSize ?? DEFAULT_BLOCK_SIZE;
     if (!Number.isInteger(blockSize) || blockSize < 1 || blockSize > 1024 * 1024) throw new RangeError(`iperf3 block size must be 1 to 1048576, not ${blockSize}`);

@@ -38,6 +38,9 @@ export const COOKIE_SIZE = 37;
 export const DEFAULT_BLOCK_SIZE = 128 * 1024;
 /** The default iperf3 port. */
 export const DEFAULT_IPERF3_PORT = 5201;
+/** iperf3's defaults for a test: `-t 10` seconds of data over `-P 1` stream. */
+export const DEFAULT_IPERF3_SECONDS = 10;
+export const DEFAULT_IPERF3_STREAMS = 1;
 /** Largest JSON object we accept from a server (a results object with server output can be large). */
 export const MAX_JSON_BYTES = 1024 * 1024;
 /** The version we announce as `client_version`. */

@@ -5,7 +5,7 @@
  */
 import { parseEndpoint } from '../../../shared/ip-address.ts';
 import { IPERF3_HEADER, formatIperf3Interval, formatIperf3Summary } from '../../../protocols/iperf3/iperf3-format.ts';
-import { DEFAULT_IPERF3_PORT } from '../../../protocols/iperf3/iperf3-messages.ts';
+import { DEFAULT_IPERF3_PORT, DEFAULT_IPERF3_SECONDS, DEFAULT_IPERF3_STREAMS } from '../../../protocols/iperf3/iperf3-messages.ts';
 import { parseCommandArgs, UsageError, type CommandSpec } from '../args.ts';
 import type { CliIo } from '../cli-io.ts';
 import { guardTunnelCommand, handshakeSeconds, openTunnel, TUNNEL_OPTIONS } from '../tunnel-options.ts';
@@ -17,9 +17,9 @@ export const spec = {
   options: {
     ...TUNNEL_OPTIONS,
     deadline: { ...TUNNEL_OPTIONS.deadline, description: 'end the whole command (exit 1) after this long; 0 for no limit (default: handshake + time + 40 s)' },
-    time: { type: 'integer', short: 't', valueName: 'SECONDS', min: 1, max: 3600, description: 'seconds of data (default 10)' },
+    time: { type: 'integer', short: 't', valueName: 'SECONDS', min: 1, max: 3600, description: `seconds of data (default ${DEFAULT_IPERF3_SECONDS})` },
     reverse: { type: 'boolean', short: 'R', description: 'reverse: the server sends, we receive' },
-    parallel: { type: 'integer', short: 'P', valueName: 'STREAMS', min: 1, max: 16, description: 'parallel streams (default 1)' },
+    parallel: { type: 'integer', short: 'P', valueName: 'STREAMS', min: 1, max: 16, description: `parallel streams (default ${DEFAULT_IPERF3_STREAMS})` },
     json: { type: 'boolean', description: 'print the result as JSON' },
   },
   positionals: [{ name: 'HOST[:PORT]' }],
@@ -44,7 +44,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   } catch (e) {
     throw e instanceof UsageError ? e : new UsageError('iperf3', (e as Error).message);
   }
-  const seconds = values.time ?? 10;
+  const seconds = values.time ?? DEFAULT_IPERF3_SECONDS;
   return guardTunnelCommand('iperf3', values, io, handshakeSeconds(values) + seconds + 40, async (io, track) => {
     const session = await openTunnel('iperf3', values, io, track);
     try {
@@ -52,7 +52,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
       if (text) await io.stdout.write(`Connecting to host ${target.host}, port ${target.port}${values.reverse ? ' (reverse: the server sends)' : ''}\n`);
       const r = await session.iperf3(
         target.host,
-        { seconds, reverse: values.reverse, streams: values.parallel ?? 1, port: target.port },
+        { seconds, reverse: values.reverse, streams: values.parallel ?? DEFAULT_IPERF3_STREAMS, port: target.port },
         (p) => {
           if (!text) return;
           if (p.type === 'started') void io.stdout.write(`${IPERF3_HEADER}\n`);
