@@ -17,35 +17,12 @@ import { emitTcp, parseTcp, TcpFlag, type TcpRepr } from '../wire/tcp.ts';
 import { DEFAULT_BACKLOG } from './tcp-constants.ts';
 import { EPHEMERAL_PORT_MAX, EPHEMERAL_PORT_MIN } from '../netstack-constants.ts';
 import { IsnGenerator } from './tcp-isn.ts';
-import type { RandomBytes } from '../../shared/bytes.ts';
+import { webCryptoRandomBytes, type RandomBytes } from '../../shared/bytes.ts';
+import type { IcmpErrorReport, TransportLayer } from '../net-interface.ts';
 import { TcpListener, type TcpListenerHost } from './tcp-listener.ts';
 import { resolveTcpOptions, TcpSocket, type ResolvedTcpOptions, type TcpOutput, type TcpSocketHost, type TcpSocketOptions } from './tcp-socket.ts';
 import { seqAdd } from './tcp-seq.ts';
 import { DEFAULT_MTU } from '../../shared/wg-quick-config.ts';
-
-/** ICMP error about a packet we sent, as NetInterface reports it (addresses/ports of the quoted packet). */
-export interface TransportIcmpError {
-  kind: 'packet-too-big' | 'unreachable' | 'time-exceeded';
-  /** Next-hop MTU for packet-too-big. */
-  mtu?: number;
-  /** Source of the quoted (original) packet: our address. */
-  src: IpAddress;
-  /** Destination of the quoted packet: the peer. */
-  dst: IpAddress;
-  srcPort: number;
-  dstPort: number;
-}
-
-/** The contract between NetInterface and a transport protocol (same shape as in net-interface.ts). */
-export interface TransportLayer {
-  /** One segment for us; `segment` is the TCP header and payload, checksum already verified. */
-  receive(segment: Uint8Array, src: IpAddress, dst: IpAddress, now: number): void;
-  /** Segments to send now, checksums filled in. */
-  poll(now: number): { src: IpAddress; dst: IpAddress; segment: Uint8Array }[];
-  /** Absolute ms when poll must run next; Infinity when idle. */
-  pollAt(): number;
-  handleIcmpError(error: TransportIcmpError, now: number): void;
-}
 
 /** Options of a {@link TcpSocketTable}. */
 export interface TcpSocketTableOptions {
@@ -85,7 +62,6 @@ export interface TcpTableStats {
   resetsSent: number;
 }
 
-const webCryptoRandom: RandomBytes = (n) => crypto.getRandomValues(new Uint8Array(n));
 
 /** TCP for one network interface; see the file header for the flow. */
 export class TcpSocketTable implements TransportLayer, TcpSocketHost, TcpListenerHost {
@@ -107,7 +83,7 @@ export class TcpSocketTable implements TransportLayer, TcpSocketHost, TcpListene
   private flushing = false;
 
   constructor(options: TcpSocketTableOptions = {}) {
-    this.random = options.randomBytes ?? webCryptoRandom;
+    this.random = options.randomBytes ?? webCryptoRandomBytes;
     this.isn = new IsnGenerator(this.random);
     const mtu = options.mtu ?? DEFAULT_MTU;
     if (!Number.isInteger(mtu) || mtu < 576 || mtu > 65535) throw new RangeError(`mtu must be an integer from 576 to 65535, not ${mtu}`);
@@ -248,7 +224,7 @@ export class TcpSocketTable implements TransportLayer, TcpSocketHost, TcpListene
     return t;
   }
 
-  handleIcmpError(error: TransportIcmpError, now: number): void {
+  handleIcmpError(error: Pick<IcmpErrorReport, 'kind' | 'mtu' | 'src' | 'dst' | 'srcPort' | 'dstPort'>, now: number): void {
     this.lastNow = now;
     // The quoted packet is one we sent: src is ours. Accept the reverse orientation too.
     const socket =

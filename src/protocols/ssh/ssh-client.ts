@@ -21,7 +21,7 @@
  * to `failed` with a WgwebError (SSH_PROTOCOL, SSH_AUTH_FAILED, or what `checkHostKey` threw).
  */
 import { WgwebError, ErrorCode } from '../../shared/errors.ts';
-import type { RandomBytes } from '../../shared/bytes.ts';
+import { constantTimeEqual, type RandomBytes } from '../../shared/bytes.ts';
 import { SshReader, SshWriter, SshDecodeError, sshPayload } from './ssh-codec.ts';
 import { createKeyExchange, deriveKey, exchangeHash, KEX_ALGORITHMS, type KeyExchange } from './ssh-kex.ts';
 import {
@@ -680,7 +680,7 @@ export class SshClient {
       return;
     }
     const hostKeyBlob = r.string().slice();
-    const serverPublic = kex.method.mpintValues ? mpintBytes(r.string()) : r.string().slice();
+    const serverPublic = kex.method.mpintValues ? mpintMagnitude(r.string()) : r.string().slice();
     const signature = r.string().slice();
     const secret = kex.method.finish(serverPublic);
     if (!secret) throw new WgwebError(ErrorCode.SSH_PROTOCOL, `the SSH server sent an invalid ${kex.method.name} public value`);
@@ -707,7 +707,7 @@ export class SshClient {
       this.options.checkHostKey(key, fingerprint(hostKeyBlob));
       this.hostKey = key;
       this.sessionId = h;
-    } else if (!this.hostKey || !sameBytes(this.hostKey.blob, hostKeyBlob)) {
+    } else if (!this.hostKey || !constantTimeEqual(this.hostKey.blob, hostKeyBlob)) {
       throw new WgwebError(ErrorCode.SSH_HOST_KEY_CHANGED, `the SSH server presented a different host key when rekeying (${fingerprint(hostKeyBlob)}): refusing`, { fingerprint: fingerprint(hostKeyBlob) });
     }
     const sid = this.sessionId!;
@@ -1055,16 +1055,11 @@ export class SshClient {
   }
 }
 
-function mpintBytes(b: Uint8Array): Uint8Array {
+/** The magnitude of an mpint's bytes (RFC 4251 §5): its leading zero bytes dropped, at least one byte kept. */
+function mpintMagnitude(b: Uint8Array): Uint8Array {
   let i = 0;
   while (i < b.length - 1 && b[i] === 0) i++;
   return b.slice(i);
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /** Server text shown to the user: no control characters except newlines and tabs (RFC 4251 §9.2). */
