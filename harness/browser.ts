@@ -133,3 +133,14 @@ export async function reloadFresh(page: Page): Promise<void> {
   await page.waitForFunction(() => typeof window.wgweb === 'object');
   await page.evaluate(() => window.wgweb.ready);
 }
+
+/** Stops every Service Worker of the browser, as Chromium does to idle ones (CDP `ServiceWorker.stopAllWorkers`). */
+export async function stopServiceWorkers(browser: Browser): Promise<void> {
+  const cdp = await browser.context.newCDPSession(browser.page);
+  try {
+    await cdp.send('ServiceWorker.enable');
+    await cdp.send('ServiceWorker.stopAllWorkers');
+  } finally {
+    await cdp.detach();
+  }
+}

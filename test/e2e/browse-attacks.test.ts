@@ -29,7 +29,7 @@ import { startIntranetSite, type IntranetSite } from '../../harness/intranet-sit
 import { startRelay, type RelayHandle } from '../../src/node/relay/main.ts';
 import { createLogger } from '../../src/node/relay/log.ts';
 import { formatEndpoint } from '../../src/shared/ip-address.ts';
-import { ensureUiBuilt, openUi, type UiSession } from '../../harness/browser.ts';
+import { ensureUiBuilt, openUi, stopServiceWorkers, type UiSession } from '../../harness/browser.ts';
 import type { BrowseResult } from '../../src/browser/browse/browse-host.ts';
 
 const skip = browserSkipReason() ?? interopSkipReason();
@@ -99,16 +99,6 @@ describe('a hostile intranet page against the browse view', { skip }, () => {
         })
         .sort(),
     );
-  /** Stops every Service Worker, as Chromium does to idle ones. */
-  async function stopServiceWorkers(): Promise<void> {
-    const cdp = await ui.context.newCDPSession(page);
-    try {
-      await cdp.send('ServiceWorker.enable');
-      await cdp.send('ServiceWorker.stopAllWorkers');
-    } finally {
-      await cdp.detach();
-    }
-  }
 
   test('2: a framed page (or its popup) cannot provide the backend of the tab\'s session', async () => {
     assert.equal((await browse(`${site.main}/about`)).title, 'About');
@@ -180,7 +170,7 @@ describe('a hostile intranet page against the browse view', { skip }, () => {
     assert.equal((await browse(`${site.main}/docs/`)).title, 'Docs');
     assert.ok(site.events().slice(before).some((e) => e.site === 'second' && e.method === 'POST'), 'the POST reached the second host through the tunnel');
     // Stopped and restarted, the worker binds the app's next port, still not the page's.
-    await stopServiceWorkers();
+    await stopServiceWorkers(ui);
     assert.equal((await browse(`${site.main}/about`)).title, 'About');
     await popup.evaluate(attack, [browseOrigin, session, appOrigin]);
     assert.equal((await browse(`${site.second}/`)).error, undefined);
@@ -336,7 +326,7 @@ describe('a hostile intranet page against the browse view', { skip }, () => {
     });
     assert.deepEqual(await registrationsOf(a), ['/ /__wgweb/browse-sw.js'], 'none of those registered');
     {
-      await stopServiceWorkers();
+      await stopServiceWorkers(ui);
       // The restarted worker asks for a port: the app's fresh bridge load is still the browse
       // worker's to see (no narrower scope took /__wgweb/).
       const r = await browse(`${site.main}/about`);

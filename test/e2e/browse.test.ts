@@ -24,7 +24,7 @@ import { startIntranetSite, type IntranetSite } from '../../harness/intranet-sit
 import { startRelay, type RelayHandle } from '../../src/node/relay/main.ts';
 import { createLogger } from '../../src/node/relay/log.ts';
 import { formatEndpoint } from '../../src/shared/ip-address.ts';
-import { ensureUiBuilt, openUi, type UiSession } from '../../harness/browser.ts';
+import { ensureUiBuilt, openUi, stopServiceWorkers, type UiSession } from '../../harness/browser.ts';
 
 const SHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
 async function shot(page: Page, name: string): Promise<void> {
@@ -367,13 +367,7 @@ describe('the browse view through a real wireguard-go peer', { skip }, () => {
   });
 
   test('the Service Worker may be stopped at any time: the next request gets a new port from the app', async () => {
-    const cdp = await ui.context.newCDPSession(page);
-    try {
-      await cdp.send('ServiceWorker.enable');
-      await cdp.send('ServiceWorker.stopAllWorkers');
-    } finally {
-      await cdp.detach();
-    }
+    await stopServiceWorkers(ui);
     const r = await page.evaluate((u) => window.wgweb.browse(u), `${site.main}/docs/`);
     assert.equal(r.title, 'Docs');
     await frame.locator('#out-root').filter({ hasText: 'alpha,beta,gamma' }).waitFor({ timeout: 30_000 });

@@ -196,25 +196,30 @@ describe('the browser app through a real wireguard-go peer', { skip }, () => {
     assert.deepEqual(ui.errors, []);
   });
 
-  test('the same tunnel over WebSocketStream (#19): status names the carrier, ping, a download and an upload arrive intact', async () => {
-    const status = await page.evaluate((config) => window.wgweb.connect(config, undefined, { relayCarrier: 'websocketstream' }), fx.configText);
-    assert.equal(status.relay.carrier, 'websocketstream', 'Chromium has WebSocketStream');
-    await page.waitForFunction(async () => (await window.wgweb.status())?.state === 'up', undefined, { polling: 200, timeout: 60_000 });
-    const ping = await page.evaluate((a) => window.wgweb.ping(a, 2), fx.peer.tunnelAddress4!);
-    assert.equal(ping.received, 2);
+  /** A 4 MiB download through wgweb.fetch with its SHA-256 checked, then a 1 MiB upload the server counts (the carrier tests). */
+  async function downloadAndUploadIntact(seed: number): Promise<void> {
     const size = 4 * 1024 * 1024 + 5;
     const got = await page.evaluate(async (u) => {
       const r = await window.wgweb.fetch(u);
       const bytes = new Uint8Array(await r.arrayBuffer());
       const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
       return { length: bytes.length, sha256: [...digest].map((b) => b.toString(16).padStart(2, '0')).join('') };
-    }, fx.http.url(`/bytes/${size}?seed=9`));
-    assert.deepEqual(got, { length: size, sha256: deterministicSha256(size, 9) });
+    }, fx.http.url(`/bytes/${size}?seed=${seed}`));
+    assert.deepEqual(got, { length: size, sha256: deterministicSha256(size, seed) });
     const posted = await page.evaluate(async (u) => {
       const body = new Uint8Array(1024 * 1024 + 3).map((_, i) => (i * 7) & 0xff);
       return (await window.wgweb.fetch(u, { method: 'POST', body })).json();
     }, fx.http.url('/upload'));
     assert.equal((posted as { length: number }).length, 1024 * 1024 + 3);
+  }
+
+  test('the same tunnel over WebSocketStream (#19): status names the carrier, ping, a download and an upload arrive intact', async () => {
+    const status = await page.evaluate((config) => window.wgweb.connect(config, undefined, { relayCarrier: 'websocketstream' }), fx.configText);
+    assert.equal(status.relay.carrier, 'websocketstream', 'Chromium has WebSocketStream');
+    await page.waitForFunction(async () => (await window.wgweb.status())?.state === 'up', undefined, { polling: 200, timeout: 60_000 });
+    const ping = await page.evaluate((a) => window.wgweb.ping(a, 2), fx.peer.tunnelAddress4!);
+    assert.equal(ping.received, 2);
+    await downloadAndUploadIntact(9);
     await page.evaluate(() => window.wgweb.disconnect());
     assert.deepEqual(ui.errors, []);
   });
@@ -224,19 +229,7 @@ describe('the browser app through a real wireguard-go peer', { skip }, () => {
     await page.waitForFunction(async () => (await window.wgweb.status())?.state === 'up', undefined, { polling: 200, timeout: 60_000 });
     // The stream attaches right after the WebSocket opens (its id is the relay's first message).
     await page.waitForFunction(async () => (await window.wgweb.status())?.relay.carrier === 'fetch-stream', undefined, { polling: 100, timeout: 30_000 });
-    const size = 4 * 1024 * 1024 + 5;
-    const got = await page.evaluate(async (u) => {
-      const r = await window.wgweb.fetch(u);
-      const bytes = new Uint8Array(await r.arrayBuffer());
-      const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
-      return { length: bytes.length, sha256: [...digest].map((b) => b.toString(16).padStart(2, '0')).join('') };
-    }, fx.http.url(`/bytes/${size}?seed=10`));
-    assert.deepEqual(got, { length: size, sha256: deterministicSha256(size, 10) });
-    const posted = await page.evaluate(async (u) => {
-      const body = new Uint8Array(1024 * 1024 + 3).map((_, i) => (i * 7) & 0xff);
-      return (await window.wgweb.fetch(u, { method: 'POST', body })).json();
-    }, fx.http.url('/upload'));
-    assert.equal((posted as { length: number }).length, 1024 * 1024 + 3);
+    await downloadAndUploadIntact(10);
     assert.equal((await page.evaluate(() => window.wgweb.status()))?.relay.carrier, 'fetch-stream', 'the stream carried it to the end');
     await page.evaluate(() => window.wgweb.disconnect());
     assert.deepEqual(ui.errors, []);
