@@ -2,7 +2,11 @@
  * Shared by the tests of the two transport AEADs (transport-aead.ts and wasm/): a seeded generator,
  * WireGuard's nonce, and Poly1305 straight from RFC 8439 in BigInt as a reference.
  */
-import { toHex } from '../../src/shared/bytes.ts';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { fromHex, toHex } from '../../src/shared/bytes.ts';
+import { AEAD_TAG_SIZE } from '../../src/wireguard/constants.ts';
+import type { WireGuardTransportAead } from '../../src/wireguard/transport-aead.ts';
 
 /** mulberry32: a small seeded generator, so every run checks the same cases. Not cryptographic. */
 export function seeded(seed: number): { u32(): number; below(n: number): number; bytes(n: number): Uint8Array } {
@@ -79,3 +83,22 @@ export const POLY1305_EDGE_VECTORS: readonly { n: number; key: string; msg: stri
     tag: '13' + zeros(15),
   },
 ];
+
+/**
+ * RFC 8439 §2.8.2's AEAD example (nonce 07000000 40..47, 12 bytes of AD) through `makeAead`'s
+ * instance: sealed byte for byte, opened back, and refused under other AD. Every AEAD runs it.
+ */
+export function assertRfc8439AeadExample(makeAead: (key: Uint8Array) => WireGuardTransportAead): void {
+  const v = JSON.parse(readFileSync(new URL('../vectors/wireguard/primitives.json', import.meta.url), 'utf8')).chacha20poly1305 as Record<string, string>;
+  const aead = makeAead(fromHex(v.key!));
+  const plaintext = fromHex(v.plaintext!);
+  const [n0, n1, n2] = words(fromHex(v.nonce!));
+  const buf = new Uint8Array(plaintext.length + AEAD_TAG_SIZE);
+  buf.set(plaintext);
+  aead.sealWithNonce(buf, 0, plaintext.length, n0, n1, n2, fromHex(v.aad!));
+  assert.equal(toHex(buf), v.ciphertext! + v.tag!);
+  const out = new Uint8Array(plaintext.length);
+  assert.equal(aead.openWithNonce(buf, 0, plaintext.length, out, 0, n0, n1, n2, fromHex(v.aad!)), true);
+  assert.deepEqual(out, plaintext);
+  assert.equal(aead.openWithNonce(buf, 0, plaintext.length, out, 0, n0, n1, n2, fromHex(v.aad!).subarray(1)), false, 'different AD');
+}
