@@ -9,8 +9,9 @@
  * It is written against the structural {@link SessionLike} rather than importing `session.ts`, so
  * that it can be tested in Node with a scripted session; `tunnel-worker.ts` wires in the real one.
  */
-import { releaseProxy, transfer } from 'comlink';
+import { transfer } from 'comlink';
 import { ErrorCode } from '../../shared/errors.ts';
+import { PageCallback, releaseCallback } from './page-callback.ts';
 import type { HttpRequestInit } from '../../protocols/http/http-client.ts';
 import {
   formatKey,
@@ -217,6 +218,7 @@ export class TunnelService implements TunnelApi {
     onReply?: ProxiedCallback<(reply: PingReply) => void>,
     operationId?: string,
   ): Promise<PingSummary> {
+    const onReplyPage = new PageCallback(onReply);
     if (typeof address !== 'string' || address.trim() === '') throw usage('ping: give an IPv4 or IPv6 address');
     const session = this.#requireSession();
     try {
@@ -225,13 +227,13 @@ export class TunnelService implements TunnelApi {
           address.trim(),
           options,
           (reply) => {
-            if (!signal.aborted && onReply) void Promise.resolve(onReply(reply)).catch(() => {});
+            if (!signal.aborted) onReplyPage.send(reply);
           },
           signal,
         ),
       );
     } finally {
-      release(onReply);
+      await onReplyPage.settle();
     }
   }
 
@@ -299,6 +301,7 @@ export class TunnelService implements TunnelApi {
     onResult?: ProxiedCallback<(r: TcpingResult) => void>,
     operationId?: string,
   ): Promise<PortCheckResult> {
+    const onResultPage = new PageCallback(onResult);
     try {
       if (typeof host !== 'string' || host.trim() === '') throw usage('tcping: give a host');
       if (!Array.isArray(ports) || ports.length === 0) throw usage('tcping: give one or more ports');
@@ -311,17 +314,18 @@ export class TunnelService implements TunnelApi {
           ports,
           { timeoutMs: options?.timeoutMs },
           (r) => {
-            if (!signal.aborted && onResult) void Promise.resolve(onResult(r)).catch(() => {});
+            if (!signal.aborted) onResultPage.send(r);
           },
           signal,
         ),
       );
     } finally {
-      release(onResult);
+      await onResultPage.settle();
     }
   }
 
   async iperf3(host: string, options: Iperf3Options = {}, onProgress?: ProxiedCallback<(p: Iperf3Progress) => void>, operationId?: string): Promise<Iperf3Result> {
+    const onProgressPage = new PageCallback(onProgress);
     try {
       if (typeof host !== 'string' || host.trim() === '') throw usage('iperf3: give the host of an iperf3 server');
       const { seconds = DEFAULT_IPERF3_SECONDS, streams = DEFAULT_IPERF3_STREAMS, port = DEFAULT_IPERF3_PORT } = options;
@@ -336,17 +340,18 @@ export class TunnelService implements TunnelApi {
           host.trim(),
           { seconds, streams, port, reverse: options.reverse === true },
           (p) => {
-            if (!signal.aborted && onProgress) void Promise.resolve(onProgress(p)).catch(() => {});
+            if (!signal.aborted) onProgressPage.send(p);
           },
           signal,
         ),
       );
     } finally {
-      release(onProgress);
+      await onProgressPage.settle();
     }
   }
 
   async traceroute(host: string, options: TracerouteCallOptions = {}, onHop?: ProxiedCallback<(hop: TraceHop) => void>, operationId?: string): Promise<TracerouteResult> {
+    const onHopPage = new PageCallback(onHop);
     try {
       if (typeof host !== 'string' || host.trim() === '') throw usage('traceroute: give the address or name of a host');
       if (typeof options !== 'object' || options === null) throw usage('traceroute: options must be an object such as { method: "icmp", maxHops: 10 }');
@@ -361,11 +366,11 @@ export class TunnelService implements TunnelApi {
       const trace = session.traceroute.bind(session);
       return await this.#run(operationId, (signal) =>
         trace(host.trim(), { method, maxHops, probesPerHop, timeoutMs, port, resolveNames: resolveNames !== false, signal }, (hop) => {
-          if (!signal.aborted && onHop) void Promise.resolve(onHop(hop)).catch(() => {});
+          if (!signal.aborted) onHopPage.send(hop);
         }),
       );
     } finally {
-      release(onHop);
+      await onHopPage.settle();
     }
   }
 
@@ -393,7 +398,7 @@ export class TunnelService implements TunnelApi {
         init.onTiming = (timing) => {
           void Promise.resolve(onTiming(timing)).catch(() => {});
           const redirect = timing.status !== undefined && timing.status >= 300 && timing.status < 400;
-          if (timing.outcome !== 'complete' || !redirect) release(onTiming);
+          if (timing.outcome !== 'complete' || !redirect) releaseCallback(onTiming);
         };
       }
       return session.fetch(request.url, init);
@@ -498,7 +503,7 @@ export class TunnelService implements TunnelApi {
   async unsubscribe(id: number): Promise<void> {
     const listener = this.#listeners.get(id);
     this.#listeners.delete(id);
-    release(listener);
+    releaseCallback(listener);
   }
 
   async startCapture(): Promise<CaptureStatus> {
@@ -664,13 +669,3 @@ function usage(message: string): PlainError {
   return plain(ErrorCode.USAGE, message);
 }
 
-function release(callback: unknown): void {
-  const r = (callback as { [releaseProxy]?: () => void } | undefined)?.[releaseProxy];
-  if (typeof r === 'function') {
-    try {
-      r.call(callback);
-    } catch {
-      // Already released.
-    }
-  }
-}
