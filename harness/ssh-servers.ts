@@ -14,7 +14,7 @@
  * Host keys are fresh per server (ssh-keygen / dropbearkey in a temp dir). `close()` stops the
  * server by pid and removes the temp dir; the namespace's close kills any session processes.
  */
-import { mkdtempSync, rmSync, writeFileSync, readFileSync, mkdirSync, chmodSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, readFileSync, mkdirSync, chmodSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run, waitFor, type Namespace, type NsProcess } from './netns.ts';
@@ -40,6 +40,8 @@ export interface SshServer {
   port: number;
   /** Per host key type: the public key line and its fingerprint as `ssh-keygen -l` prints it. */
   hostKeys: Partial<Record<SshHostKeyType, { line: string; fingerprint: string }>>;
+  /** Adds an authorized_keys line for root (read by the server at the next authentication). */
+  authorize(line: string): void;
   /** Server log lines. */
   output(): string;
   close(): Promise<void>;
@@ -74,6 +76,11 @@ async function prepare(o: SshServerOptions, label: string): Promise<{ dir: strin
   const shadow = join(dir, 'shadow');
   writeFileSync(shadow, `root:${hash}:19000:0:99999:7:::\n`, { mode: 0o600 });
   return { dir, home, shadow };
+}
+
+function appendAuthorizedKey(home: string, line: string): void {
+  if (/[\r\n]/.test(line.trim())) throw new TypeError('authorize: one authorized_keys line, without line breaks');
+  appendFileSync(join(home, '.ssh', 'authorized_keys'), line.trim() + '\n');
 }
 
 async function publicLine(file: string): Promise<{ line: string; fingerprint: string }> {
@@ -149,6 +156,7 @@ export async function startSshd(site: Namespace | { readonly ns: Namespace }, o:
     host: o.host,
     port,
     hostKeys,
+    authorize: (line) => appendAuthorizedKey(home, line),
     output: () => lines.join('\n'),
     close: async () => {
       await proc.stop(1000);
@@ -185,6 +193,7 @@ export async function startDropbear(site: Namespace | { readonly ns: Namespace }
     host: o.host,
     port,
     hostKeys,
+    authorize: (line) => appendAuthorizedKey(home, line),
     output: () => lines.join('\n'),
     close: async () => {
       await proc.stop(1000);

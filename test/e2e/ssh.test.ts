@@ -189,7 +189,7 @@ describe('wgweb.ssh from a page script through a real wireguard-go peer to sshd'
     await waitRow(1, /^ ?c3 bc e2 82 ac f0 9f 98 80 0a$/, 'the typed UTF-8 as bytes on the server');
   });
 
-  test('paste and copy: Ctrl+Shift+V and the browser\'s paste event send the clipboard to the shell; a double-clicked word is copied by Ctrl+Shift+C and by the copy event', async () => {
+  test('paste and copy: Ctrl+Shift+V and the browser\'s paste event send the clipboard to the shell; a double-clicked word is copied by Ctrl+Shift+C and by the copy event; Ctrl+C stays the interrupt', async () => {
     await ui.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(fx.relay.url).origin });
     const textarea = terms().nth(1).locator('.xterm-helper-textarea');
     await terms().nth(1).locator('.xterm-screen').click();
@@ -229,9 +229,21 @@ describe('wgweb.ssh from a page script through a real wireguard-go peer to sshd'
       if (clip !== 'PASTED-25') await new Promise((r) => setTimeout(r, 100));
     }
     assert.equal(clip, 'PASTED-25', 'Ctrl+Shift+C put the selection on the clipboard');
+
+    // Ctrl+C stays the shell's interrupt, with a selection on the screen too (it does not copy).
+    await typeInto(1, 'sleep 120\n');
+    await waitRow(1, /sleep 120$/, 'the sleep was typed');
+    const again = (await rows.allTextContents()).map((r) => r.replace(/\u00a0/g, ' ').trim()).lastIndexOf('PASTED-25');
+    const word = (await rows.nth(again).boundingBox())!;
+    await page.mouse.dblclick(word.x + 12, word.y + word.height / 2);
+    await page.evaluate(() => navigator.clipboard.writeText('untouched'));
+    await page.keyboard.press('Control+C');
+    await page.keyboard.type('echo INT-$((7*6))\n');
+    await waitRow(1, /^INT-42$/, 'Ctrl+C ended the sleep (else this waits two minutes)');
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), 'untouched', 'Ctrl+C did not copy');
   });
 
-  test('scrollback: lines scrolled off the screen come back when scrolling up with the mouse wheel', async () => {
+  test('scrollback: lines scrolled off the screen come back when scrolling up with the mouse wheel or Shift+PageUp, a page at a time', async () => {
     await typeInto(1, 'for i in $(seq 1 120); do echo SB-$i; done\n');
     await waitRow(1, /^SB-120$/, 'the last line of the loop');
     assert.ok(!(await rowsOf(1)).includes('SB-1'), 'the first line has scrolled off the screen');
@@ -245,6 +257,20 @@ describe('wgweb.ssh from a page script through a real wireguard-go peer to sshd'
     }
     assert.ok(rows.includes('SB-1'), `scrolled up, the terminal shows:\n${rows.join('\n')}`);
     assert.ok(!rows.includes('SB-120'), 'and no longer the bottom');
+    // The keyboard does the same, a page at a time, as in desktop terminals: Shift+PageDown back
+    // to the bottom, Shift+PageUp up to the first line again.
+    await terms().nth(1).locator('.xterm-screen').click();
+    for (let n = 0; n < 20 && !rows.includes('SB-120'); n++) {
+      await page.keyboard.press('Shift+PageDown');
+      rows = await rowsOf(1);
+    }
+    assert.ok(rows.includes('SB-120'), `after Shift+PageDown the terminal shows:\n${rows.join('\n')}`);
+    let pages = 0;
+    for (; pages < 20 && !rows.includes('SB-1'); pages++) {
+      await page.keyboard.press('Shift+PageUp');
+      rows = await rowsOf(1);
+    }
+    assert.ok(rows.includes('SB-1') && pages > 1, `after ${pages} × Shift+PageUp the terminal shows:\n${rows.join('\n')}`);
   });
 
   test('a console whose shell ends shows its exit status (or signal) and stays readable; the other goes on', async () => {
@@ -353,6 +379,27 @@ describe('wgweb.ssh from a page script through a real wireguard-go peer to sshd'
       return sh.exit;
     });
     assert.deepEqual(exit, { code: 3 });
+  });
+
+  test('Generate key: an Ed25519 pair made in the page, its authorized_keys line added on the server, opens a console with the key alone', async () => {
+    await page.getByRole('tab', { name: 'SSH' }).click();
+    const tool = page.locator('wg-ssh-tool');
+    await tool.getByLabel('Use a private key').check();
+    await tool.getByRole('button', { name: 'Generate key' }).click();
+    const shown = tool.locator('.alert.info .fingerprint');
+    await shown.waitFor({ timeout: 10_000 });
+    const line = ((await shown.textContent()) ?? '').trim();
+    assert.match(line, /^ssh-ed25519 AAAAC3NzaC1lZDI1NTE5[A-Za-z0-9+/]+=* wgweb$/);
+    assert.match(await tool.locator('#ssh-key').inputValue(), /^-----BEGIN OPENSSH PRIVATE KEY-----\n[\s\S]+-----END OPENSSH PRIVATE KEY-----\n?$/);
+    // The server (started above with a password only) learns the key the page showed.
+    sshd.authorize(line);
+    await tool.locator('#ssh-host').fill(fx.peer.tunnelAddress4!);
+    const before = await tabs().count();
+    await openConsole(before + 1);
+    await typeInto(before, 'echo KEY-$((6*7))\n');
+    await waitRow(before, /^KEY-42$/, 'a shell opened with the generated key');
+    assert.match(sshd.output(), /Accepted publickey for root .* ED25519/);
+    await tool.getByLabel('Use a private key').uncheck();
   });
 
   test('kept with the profile only after opting in: after a reload it connects without a prompt, a changed key is still refused, and a removed one is asked again', async () => {
