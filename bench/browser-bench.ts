@@ -29,12 +29,17 @@
  * Loopback and the bench's own namespace only; the browser, the relay and wireguard-go stop with
  * the run (also on failure: every child is tied to this process with --pdeathsig).
  *
- *   node --import tsx bench/browser-bench.ts [--quick] [--bytes N] [--profile DIR] [--relay-args '--batch-delay 0']
+ *   node --import tsx bench/browser-bench.ts [--quick] [--bytes N] [--profile DIR] [--relay-prof DIR] [--relay-args '--batch-delay 0']
  *
  * `--profile DIR` runs the connects, one extra download and one extra upload with the V8 sampling
  * profiler on in the tunnel worker and the page (CDP), writes the .cpuprofile files to DIR and prints self time by
  * original source file and function (through dist/ui's source maps). The connect figure of a
  * profiled run includes the profiler's cost.
+ *
+ * `--relay-prof DIR` runs the relay process under `node --cpu-prof` (its .cpuprofile lands in DIR
+ * when the run ends) and writes DIR/windows.json, the measured browser downloads and uploads as
+ * CLOCK_MONOTONIC µs (the profile's clock); `node --import tsx bench/relay-profile.ts DIR` then
+ * prints where the relay's time went in those windows only (#19, docs/benchmarks.md section 10).
  */
 import { createHash } from 'node:crypto';
 import { createWriteStream, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -791,6 +796,8 @@ export interface BrowserBenchOptions extends BenchOptions {
   readonly bytes?: number;
   /** Extra `wgweb relay` arguments (A/B runs of a relay option, e.g. `--batch-delay 0`). */
   readonly relayArgs?: readonly string[];
+  /** Run the relay under `node --cpu-prof` into this directory, with the transfer windows (see the module comment). */
+  readonly relayProfileDir?: string;
 }
 
 /** Runs the browser benchmarks; see the module comment. */
@@ -833,8 +840,19 @@ export async function runBrowserBench(options: BrowserBenchOptions): Promise<Ben
       },
       allow: [formatEndpoint(peer.endpoint), formatEndpoint(source.endpoint)],
       args: ['--static', DIST_UI, '--static', staticDir, ...(options.relayArgs ?? [])],
+      // SIGTERM: a clean exit writes the --cpu-prof profile.
+      ...(options.relayProfileDir ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', options.relayProfileDir], closeWith: 'SIGTERM' as const } : {}),
     });
     closers.push(() => relay.close());
+    /** The measured transfers as CLOCK_MONOTONIC µs, the clock of the relay's --cpu-prof samples. */
+    const relayWindows: { what: 'download' | 'upload'; startUs: number; endUs: number; bytes: number }[] = [];
+    const monotonicUs = (): number => Number(process.hrtime.bigint() / 1000n);
+    if (options.relayProfileDir) {
+      closers.push(() => {
+        mkdirSync(options.relayProfileDir!, { recursive: true });
+        writeFileSync(join(options.relayProfileDir!, 'windows.json'), JSON.stringify(relayWindows, null, 1));
+      });
+    }
     const rawUrl = buildRelayUrl(relay.wsUrl, source.endpoint);
 
     // A bare DevTools pipe, not Playwright: Playwright enables the Network domain in every worker,
@@ -923,12 +941,14 @@ export async function runBrowserBench(options: BrowserBenchOptions): Promise<Ben
       const cpu0 = descendantCpu();
       const machine0 = machineBusyMs();
       const t0 = performance.now();
+      const startUs = monotonicUs();
       try {
         d = await withTimeout(pageDownload(page, { url: url(bytes), via: 'tunnel', block: HASH_BLOCK, hash: false }), 600_000, `${sizeText} tunnel download`);
       } finally {
         sampling = false;
         await sampler;
       }
+      relayWindows.push({ what: 'download', startUs, endUs: monotonicUs(), bytes });
       const shares = cpuShares(cpu0, descendantCpu(), performance.now() - t0);
       const machine = machineMsPerMB(machine0, machineBusyMs(), bytes);
       const threads1 = threadCpu('chromium renderer');
@@ -960,7 +980,9 @@ export async function runBrowserBench(options: BrowserBenchOptions): Promise<Ben
       const cpu0 = descendantCpu();
       const machine0 = machineBusyMs();
       const t0 = performance.now();
+      const startUs = monotonicUs();
       const u = await withTimeout(pageUpload(page, { url: http.url('/upload'), bytes: uploadBytes, seed: 7 + r }), 600_000, 'tunnel upload');
+      relayWindows.push({ what: 'upload', startUs, endUs: monotonicUs(), bytes: uploadBytes });
       const shares = cpuShares(cpu0, descendantCpu(), performance.now() - t0);
       const machine = machineMsPerMB(machine0, machineBusyMs(), uploadBytes);
       if (!u.ok) throw new Error(`browser upload: the server received ${u.length} bytes or other bytes than sent (${uploadBytes})`);
@@ -1162,6 +1184,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     profileDir: value('--profile'),
     bytes: value('--bytes') ? Number(value('--bytes')) : undefined,
     relayArgs: value('--relay-args')?.split(' ').filter(Boolean),
+    relayProfileDir: value('--relay-prof'),
   }).then(
     (entries) => {
       for (const e of entries) {
