@@ -272,13 +272,14 @@ export class RelaySession {
 
     // The session boundary: an error while handling one message ends this session (1011) and is
     // logged; it never reaches the process or another session.
-    this.ws.on('message', (data, isBinary) => this.contained('fromClient', () => this.fromClient(data, isBinary)));
+    // The hot handlers are bound once: no closure per message or datagram (#19, docs/benchmarks.md section 10).
+    this.ws.on('message', this.onClientMessage);
     this.ws.on('pong', () => {
       this.alive = true;
     });
     this.ws.on('close', (code, reason) => this.finish('client', code, reason.toString('utf8')));
     this.ws.on('error', (err) => this.log.debug('session.ws_error', { id: this.id, error: err.message }));
-    this.udp.on('message', (msg) => this.contained('fromPeer', () => this.fromPeer(msg)));
+    this.udp.on('message', this.onPeerMessage);
     // Without a send callback, send errors arrive here too; ICMP errors on a connected socket
     // (port unreachable) arrive as recvmsg errors. Neither is fatal for a UDP flow.
     this.udp.on('error', (err: NodeJS.ErrnoException) => {
@@ -294,18 +295,32 @@ export class RelaySession {
   /** Errors contained by this session's boundary (0 unless the relay has a bug). */
   internalErrors = 0;
 
-  /** Runs one handler; an error ends this session only. */
-  private contained(where: string, fn: () => void): void {
+  /** ws 'message': one client message, inside the session boundary. */
+  private readonly onClientMessage = (data: RawData, isBinary: boolean): void => {
     try {
-      fn();
+      this.fromClient(data, isBinary);
     } catch (e) {
-      this.internalErrors++;
-      this.log.error('session.internal_error', { id: this.id, client: this.client, where, error: describeError(e) });
-      try {
-        this.close(RelayCloseCode.INTERNAL_ERROR, 'relay internal error');
-      } catch {
-        this.terminate();
-      }
+      this.contain('fromClient', e);
+    }
+  };
+
+  /** udp 'message': one datagram from the peer, inside the session boundary. */
+  private readonly onPeerMessage = (msg: Buffer): void => {
+    try {
+      this.fromPeer(msg);
+    } catch (e) {
+      this.contain('fromPeer', e);
+    }
+  };
+
+  /** An error thrown by a handler (`where`) ends this session only. */
+  private contain(where: string, e: unknown): void {
+    this.internalErrors++;
+    this.log.error('session.internal_error', { id: this.id, client: this.client, where, error: describeError(e) });
+    try {
+      this.close(RelayCloseCode.INTERNAL_ERROR, 'relay internal error');
+    } catch {
+      this.terminate();
     }
   }
 

@@ -243,6 +243,37 @@ describe('limits', () => {
     await relay.close();
   });
 
+  test('an error while handling a datagram ends that session only, with 1011, and is counted', async () => {
+    // The clock throws once, inside the handler of one client datagram (the token bucket reads it).
+    let failNext = false;
+    const relay = await testRelay({
+      allow: [`127.0.0.1:${peer.port}`],
+      now: () => {
+        if (failNext) {
+          failNext = false;
+          throw new Error('injected clock failure');
+        }
+        return 0;
+      },
+    });
+    const victim = wsClient(to(relay));
+    const bystander = wsClient(to(relay));
+    await Promise.all([victim.opened, bystander.opened]);
+    failNext = true;
+    victim.ws.send(transportMessage(32, 500));
+    const { code } = await victim.closed;
+    assert.equal(code, RelayCloseCode.INTERNAL_ERROR);
+    assert.equal(relay.stats().internalErrors, 1);
+    // The other session still forwards.
+    const before = peer.received.length;
+    bystander.ws.send(transportMessage(32, 501));
+    await waitUntil(() => peer.received.slice(before).some((r) => markerOf(r.data) === 501), 'the bystander datagram');
+    assert.equal(relay.stats().activeSessions, 1);
+    bystander.ws.close();
+    await bystander.closed;
+    await relay.close();
+  });
+
   test('sustained flooding far above the rate closes with RATE_LIMITED', async () => {
     const relay = await testRelay({ allow: [`127.0.0.1:${peer.port}`], maxPps: 10, burst: 10, rateAbuseDrops: 5, now: () => 0 });
     const c = wsClient(to(relay));
