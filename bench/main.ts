@@ -21,6 +21,7 @@ const MODULES = [
   'tcp-bench.ts',
   'relay-bench.ts',
   'relay-load-bench.ts',
+  'relay-bulk-bench.ts',
   'startup-bench.ts',
   'tunnel-bench.ts',
   'browser-bench.ts',

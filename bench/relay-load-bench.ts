@@ -82,7 +82,8 @@ s.bind(0, '127.0.0.1', () => {
  * wgweb.v2/v3 (docs/relay.md): records split and sent one by one, echoes collected per session and
  * sent as one message after the socket read (setImmediate, as the relay does), within the limits.
  */
-const RAW_FORWARDER = `
+/** The baseline server: `ws` message ⇄ connected `dgram` socket, nothing else (also relay-bulk-bench.ts). */
+export const RAW_FORWARDER = `
 import { WebSocketServer } from 'ws';
 import dgram from 'node:dgram';
 const host = process.argv[1];
