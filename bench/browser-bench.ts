@@ -30,6 +30,7 @@
  * the run (also on failure: every child is tied to this process with --pdeathsig).
  *
  *   node --import tsx bench/browser-bench.ts [--quick] [--bytes N] [--profile DIR] [--relay-prof DIR] [--relay-args '--batch-delay 0']
+ *                                            [--carrier websocket|websocketstream|fetch-stream]
  *
  * `--profile DIR` runs the connects, one extra download and one extra upload with the V8 sampling
  * profiler on in the tunnel worker and the page (CDP), writes the .cpuprofile files to DIR and prints self time by
@@ -798,6 +799,8 @@ export interface BrowserBenchOptions extends BenchOptions {
   readonly relayArgs?: readonly string[];
   /** Run the relay under `node --cpu-prof` into this directory, with the transfer windows (see the module comment). */
   readonly relayProfileDir?: string;
+  /** wgweb.connect's relayCarrier for the transfers (undefined: the browsers' default, fetch-stream). */
+  readonly carrier?: 'websocket' | 'websocketstream' | 'fetch-stream';
 }
 
 /** Runs the browser benchmarks; see the module comment. */
@@ -907,9 +910,23 @@ export async function runBrowserBench(options: BrowserBenchOptions): Promise<Ben
 
     // --- the download, alternating with the raw WebSocket ceiling ---------------------------------
     await sleep(60);
-    await withTimeout(page.evaluate(({ config, relayUrl }) => window.wgweb.connect(config, relayUrl), { config: client.config, relayUrl: relay.wsUrl }), 60_000, 'connect');
+    await withTimeout(
+      page.evaluate(({ config, relayUrl, carrier }) => window.wgweb.connect(config, relayUrl, carrier ? { relayCarrier: carrier } : undefined), {
+        config: client.config,
+        relayUrl: relay.wsUrl,
+        carrier: options.carrier,
+      }),
+      60_000,
+      'connect',
+    );
     const url = (n: number): string => http.url(`/bytes/${n}?sha=0&seed=${SEED}`);
     await withTimeout(pageDownload(page, { url: url(4 * MiB), via: 'tunnel', block: HASH_BLOCK, hash: false }), 120_000, 'warm-up download'); // JIT, congestion window
+    // Which carrier the transfers ran on (the fetch stream attaches right after connect; after the
+    // warm-up it runs unless it fell back, and then the reason says why).
+    const carrierText = await page.evaluate(async () => {
+      const relayStatus = (await window.wgweb.status())?.relay;
+      return `${relayStatus?.carrier ?? '?'}${relayStatus?.carrierFallback ? ` (fell back: ${relayStatus.carrierFallback.code})` : ''}`;
+    });
     const heapBefore = await inspector.heapAfterGc();
     let best = 0;
     /** CPU per process kind during the best tunnel download, % of one core. */
@@ -1081,6 +1098,7 @@ export async function runBrowserBench(options: BrowserBenchOptions): Promise<Ben
       baseline: { label: 'raw WebSocket over the relay (no WireGuard, no TCP)', value: rawBest / MB, unit: 'MB/s' },
       ratio: higherIsBetter(best, rawBest),
       notes:
+        `relay carrier: ${carrierText}; ` +
         `the integrity round (same download, SHA-256 per 1 MiB block in the page, checked): ${(checkedRate / MB).toFixed(1)} MB/s; the same raw download straight from a ws server on loopback (no relay): ${(direct / MB).toFixed(1)} MB/s; the browser's own fetch() of the same bytes from the relay's static files: ${((bytes / native.ms) * 1000 / MB).toFixed(0)} MB/s; ` +
         `CPU during the best tunnel download, % of one core (${cpus().length} cores): ${bestShares.map(([l, p]) => `${l} ${p.toFixed(0)}`).join(', ')}; ` +
         `the same as CPU ms per MB: ${bestShares.map(([l, p]) => `${l} ${((p * 10) / (best / MB)).toFixed(0)}`).join(', ')}; ` +
@@ -1103,7 +1121,7 @@ export async function runBrowserBench(options: BrowserBenchOptions): Promise<Ben
       baseline: { label: 'kernel TCP over wireguard-go ⇄ wireguard-go', value: kernel.upload!.bytesPerSecond / MB, unit: 'MB/s' },
       ratio: higherIsBetter(bestUpload, kernel.upload!.bytesPerSecond),
       goal: 'ratio ≥ 0.6 (#19), as for the download',
-      notes: `${machineText(uploadMachine, kernel.upload!.machineMsPerMB)}; the Node client (Session, same relay and peer) ${mbs(node.upload)}, so Chromium reaches ${(bestUpload / node.upload).toFixed(2)} of Node; CPU during the best upload, % of one core (${cpus().length} cores): ${uploadShares.map(([l, p]) => `${l} ${p.toFixed(0)}`).join(', ')}; as CPU ms per MB: ${uploadShares.map(([l, p]) => `${l} ${((p * 10) / (bestUpload / MB)).toFixed(0)}`).join(', ')}`,
+      notes: `relay carrier: ${carrierText}; ${machineText(uploadMachine, kernel.upload!.machineMsPerMB)}; the Node client (Session, same relay and peer) ${mbs(node.upload)}, so Chromium reaches ${(bestUpload / node.upload).toFixed(2)} of Node; CPU during the best upload, % of one core (${cpus().length} cores): ${uploadShares.map(([l, p]) => `${l} ${p.toFixed(0)}`).join(', ')}; as CPU ms per MB: ${uploadShares.map(([l, p]) => `${l} ${((p * 10) / (bestUpload / MB)).toFixed(0)}`).join(', ')}`,
     });
     const sweepAt = (size: number) => sweep.find((p) => p.size === size)!;
     entries.push({
@@ -1176,6 +1194,12 @@ export const bench: BenchModule = {
   run: runBrowserBench,
 };
 
+/** `--carrier`: one of the three, or absent (the default). */
+function carrierOption(s: string | undefined): BrowserBenchOptions['carrier'] {
+  if (s === undefined || s === 'websocket' || s === 'websocketstream' || s === 'fetch-stream') return s;
+  throw new TypeError(`--carrier: websocket, websocketstream or fetch-stream, not ${s}`);
+}
+
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const args = process.argv.slice(2);
   const value = (flag: string): string | undefined => (args.includes(flag) ? args[args.indexOf(flag) + 1] : undefined);
@@ -1185,6 +1209,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     bytes: value('--bytes') ? Number(value('--bytes')) : undefined,
     relayArgs: value('--relay-args')?.split(' ').filter(Boolean),
     relayProfileDir: value('--relay-prof'),
+    carrier: carrierOption(value('--carrier')),
   }).then(
     (entries) => {
       for (const e of entries) {

@@ -9,9 +9,18 @@
  *     relay chose wgweb.v3.stream? first message "stream <id>" ──▶ POST /relay/stream/<id>
  *       body chunks ──▶ DatagramStreamReader (records cut anywhere) ──▶ onmessage({ data: batch })
  *       body fails / ends / breaks the framing ──▶ the relay sends on the WebSocket again: carry on
+ *       relay's text "stream written" (it wrote the first records into the body) and still no body
+ *       byte `bufferedAfterMs` later ──▶ a proxy holds the response back: abort the fetch (the
+ *         relay sees the body go and sends on the WebSocket again)
  *     relay chose anything else ──▶ a plain WebSocket (the downstream never leaves it)
  *     send ──▶ inner.send (upstream on the WebSocket)
  *     close / inner closed ──▶ the fetch is aborted; onclose as the WebSocket reports it
+ *
+ * Every change of carrier goes to `onCarrier` with the reason of a fallback. A stream that failed
+ * before its first byte (fetch refused: CSP, network; an HTTP error: no endpoint behind a proxy; a
+ * buffering proxy) is remembered per relay for the carrier's lifetime (one Session): later
+ * connections to that relay do not ask again, so reconnects cost no stall and no refused fetch
+ * each. A stream that ran and then ended is not remembered (the next connection asks again).
  *
  * Why (#19 item 3, docs/benchmarks.md): a browser pays per WebSocket message (a task each), while
  * a response body arrives through the network service's data pipe in large chunks. The transport
@@ -20,10 +29,37 @@
 import type { RelayWebSocket, RelayWebSocketConstructor } from './relay-transport.ts';
 import { DatagramStreamReader } from '../shared/datagram-stream-reader.ts';
 import { RELAY_SUBPROTOCOL_V3, V3_DOWNSTREAM_BATCH_LIMITS } from '../shared/relay-protocol.ts';
-import { parseStreamControlMessage, relayStreamUrl, RELAY_SUBPROTOCOL_V3_STREAM } from '../shared/relay-stream-protocol.ts';
+import { parseStreamControlMessage, relayStreamUrl, RELAY_SUBPROTOCOL_V3_STREAM, STREAM_WRITTEN_NOTICE } from '../shared/relay-stream-protocol.ts';
+import type { TransportTimers } from './relay-transport.ts';
 
 /** What carries a connection's downstream right now. */
 export type DownstreamCarrier = 'fetch-stream' | 'websocket';
+
+/** Why a connection's downstream is (back) on the WebSocket. */
+export type CarrierFallbackCode =
+  /** The relay did not select wgweb.v3.stream (an older relay, or `--no-fetch-stream`). */
+  | 'not-offered'
+  /** fetch() rejected: the page's CSP `connect-src`, CORS, or the network. */
+  | 'fetch-failed'
+  /** The relay (or a proxy in front of it) answered the POST with an HTTP error. */
+  | 'http-error'
+  /** The relay wrote into the body, nothing arrived: a proxy buffers the response. */
+  | 'buffered'
+  /** The body broke the record framing. */
+  | 'malformed'
+  /** The body ended or failed after it had carried data. */
+  | 'ended'
+  /** An earlier connection to this relay failed before its first byte (see the module comment). */
+  | 'remembered';
+
+/** A fallback to the WebSocket: a stable code and a sentence saying what happened. */
+export interface CarrierFallback {
+  readonly code: CarrierFallbackCode;
+  readonly message: string;
+}
+
+/** Default of {@link FetchStreamCarrierOptions.bufferedAfterMs}. */
+export const DEFAULT_STREAM_BUFFERED_AFTER_MS = 5000;
 
 /** The subset of `fetch` used here (the platform's, or a test double). */
 export type FetchLike = (
@@ -37,8 +73,42 @@ export interface FetchStreamCarrierOptions {
   WebSocketImpl?: RelayWebSocketConstructor;
   /** Default the platform's `fetch`. */
   fetch?: FetchLike;
-  /** Each connection's downstream carrier as it changes (for `status().relay.carrier`). */
-  onCarrier?: (carrier: DownstreamCarrier) => void;
+  /**
+   * Each connection's downstream carrier as it changes (for `status().relay.carrier`), with the
+   * reason when it is the WebSocket although the stream was wanted.
+   */
+  onCarrier?: (carrier: DownstreamCarrier, fallback?: CarrierFallback) => void;
+  /**
+   * How long after the relay says it wrote into the body the first byte must have arrived, ms
+   * (default {@link DEFAULT_STREAM_BUFFERED_AFTER_MS}); past it a proxy is taken to buffer the
+   * response and the downstream goes back to the WebSocket.
+   */
+  bufferedAfterMs?: number;
+  /** Timers (a fake clock in tests); default the platform's. */
+  timers?: TransportTimers;
+}
+
+/** What {@link FetchStreamSocket} needs resolved, plus the per-carrier memory of failed relays. */
+export type FetchStreamSocketOptions = FetchStreamCarrierOptions & {
+  WebSocketImpl: RelayWebSocketConstructor;
+  fetch: FetchLike;
+  /** Relays (by {@link relayKey}) whose stream failed before its first byte, with the reason. */
+  failedRelays?: Map<string, CarrierFallback>;
+};
+
+const platformTimers: TransportTimers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+};
+
+/** A relay's identity for the memory of failed streams: origin and path, without the query. */
+function relayKey(sessionUrl: string): string {
+  try {
+    const u = new URL(sessionUrl);
+    return u.origin + u.pathname;
+  } catch {
+    return sessionUrl;
+  }
 }
 
 /** Counters of one connection's stream, for tests. */
@@ -49,6 +119,8 @@ export interface FetchStreamStats {
   readonly bytes: number;
   /** The body broke the framing (it was dropped; the WebSocket carries on). */
   readonly malformed: boolean;
+  /** Why the downstream is on the WebSocket, when the stream was wanted and is not running. */
+  readonly fallback?: CarrierFallback;
 }
 
 /** One relay connection: the session on a WebSocket, the downstream on a fetch stream when offered. */
@@ -63,7 +135,15 @@ export class FetchStreamSocket implements RelayWebSocket {
   readonly #platform: boolean;
   readonly #url: string;
   readonly #fetch: FetchLike;
-  readonly #onCarrier: ((c: DownstreamCarrier) => void) | undefined;
+  readonly #onCarrier: FetchStreamCarrierOptions['onCarrier'];
+  readonly #timers: TransportTimers;
+  readonly #bufferedAfterMs: number;
+  readonly #failedRelays: Map<string, CarrierFallback> | undefined;
+  readonly #key: string;
+  /** Why this connection did not ask for the stream (remembered failure), if so. */
+  readonly #skipped: CarrierFallback | undefined;
+  #bufferTimer: unknown;
+  #fallback: CarrierFallback | undefined;
   #streamed = false;
   #controlSeen = false;
   #abort: AbortController | undefined;
@@ -72,28 +152,46 @@ export class FetchStreamSocket implements RelayWebSocket {
   #bytes = 0;
   #malformed = false;
 
-  constructor(url: string, protocols: string | string[] | undefined, options: Required<Pick<FetchStreamCarrierOptions, 'fetch'>> & FetchStreamCarrierOptions & { WebSocketImpl: RelayWebSocketConstructor }) {
+  constructor(url: string, protocols: string | string[] | undefined, options: FetchStreamSocketOptions) {
     const list = protocols === undefined ? [] : typeof protocols === 'string' ? [protocols] : [...protocols];
-    // Asked for only where the batched v3 framing is offered (batching: false or 'v2' stay as they are).
+    this.#key = relayKey(url);
+    this.#failedRelays = options.failedRelays;
+    const remembered = this.#failedRelays?.get(this.#key);
+    // Asked for only where the batched v3 framing is offered (batching: false or 'v2' stay as they
+    // are), and not again from a relay whose stream failed before its first byte.
     const at = list.indexOf(RELAY_SUBPROTOCOL_V3);
-    if (at >= 0) list.splice(at, 0, RELAY_SUBPROTOCOL_V3_STREAM);
+    if (at >= 0 && !remembered) list.splice(at, 0, RELAY_SUBPROTOCOL_V3_STREAM);
+    this.#skipped = at >= 0 && remembered ? { code: 'remembered', message: `not asked for again: ${remembered.message}` } : undefined;
     this.#url = url;
     this.#fetch = options.fetch;
     this.#onCarrier = options.onCarrier;
+    this.#timers = options.timers ?? platformTimers;
+    this.#bufferedAfterMs = options.bufferedAfterMs ?? DEFAULT_STREAM_BUFFERED_AFTER_MS;
     this.#platform = options.WebSocketImpl === (globalThis as { WebSocket?: unknown }).WebSocket;
     const inner = (this.#inner = new options.WebSocketImpl(url, list.length === 1 ? list[0] : list));
     inner.onopen = (ev: unknown) => {
       this.#streamed = inner.protocol === RELAY_SUBPROTOCOL_V3_STREAM;
-      this.#onCarrier?.('websocket');
+      if (this.#streamed) this.#onCarrier?.('websocket');
+      else {
+        if (at >= 0) this.#fallback = this.#skipped ?? { code: 'not-offered', message: `the relay did not offer the fetch stream (it chose ${inner.protocol || 'no subprotocol'})` };
+        this.#onCarrier?.('websocket', this.#fallback);
+      }
       this.onopen?.(ev);
     };
     inner.onmessage = (ev: { data: unknown }) => {
-      // The relay's first message in wgweb.v3.stream names the stream; nothing else is text.
-      if (this.#streamed && !this.#controlSeen && typeof ev.data === 'string') {
-        this.#controlSeen = true;
-        const id = parseStreamControlMessage(ev.data);
-        if (id !== undefined) this.#start(id);
-        return;
+      // In wgweb.v3.stream the relay's only text messages are the stream's id (its first message)
+      // and, once, the notice that it wrote into the body.
+      if (this.#streamed && typeof ev.data === 'string') {
+        if (!this.#controlSeen) {
+          this.#controlSeen = true;
+          const id = parseStreamControlMessage(ev.data);
+          if (id !== undefined) this.#start(id);
+          return;
+        }
+        if (ev.data === STREAM_WRITTEN_NOTICE) {
+          this.#armBufferedCheck();
+          return;
+        }
       }
       this.onmessage?.(ev);
     };
@@ -139,7 +237,28 @@ export class FetchStreamSocket implements RelayWebSocket {
 
   /** The stream's counters. */
   stats(): FetchStreamStats {
-    return { stream: this.#state, chunks: this.#chunks, bytes: this.#bytes, malformed: this.#malformed };
+    return { stream: this.#state, chunks: this.#chunks, bytes: this.#bytes, malformed: this.#malformed, ...(this.#fallback ? { fallback: this.#fallback } : {}) };
+  }
+
+  /** The relay wrote into the body: its first byte must arrive within `bufferedAfterMs`. */
+  #armBufferedCheck(): void {
+    if (this.#bytes > 0 || this.#bufferTimer !== undefined || (this.#state !== 'starting' && this.#state !== 'running')) return;
+    this.#bufferTimer = this.#timers.setTimeout(() => {
+      this.#bufferTimer = undefined;
+      if (this.#bytes > 0 || (this.#state !== 'starting' && this.#state !== 'running')) return;
+      // Aborting closes the request; the relay sees its body go and sends on the WebSocket again.
+      this.#abort?.abort();
+      this.#ended({
+        code: 'buffered',
+        message: `nothing arrived on the stream ${this.#bufferedAfterMs} ms after the relay wrote into it (a proxy that buffers responses?)`,
+      });
+    }, this.#bufferedAfterMs);
+  }
+
+  #clearBufferedCheck(): void {
+    if (this.#bufferTimer === undefined) return;
+    this.#timers.clearTimeout(this.#bufferTimer);
+    this.#bufferTimer = undefined;
   }
 
   #start(id: string): void {
@@ -148,20 +267,24 @@ export class FetchStreamSocket implements RelayWebSocket {
     let url: string;
     try {
       url = relayStreamUrl(this.#url, id);
-    } catch {
-      this.#ended();
+    } catch (e) {
+      this.#ended({ code: 'fetch-failed', message: `no stream URL for ${this.#url}: ${(e as Error).message}` });
       return;
     }
     this.#fetch(url, { method: 'POST', signal: abort.signal, cache: 'no-store' }).then(
       (res) => {
         if (abort.signal.aborted) return;
         if (!res.ok || !res.body) {
-          this.#ended();
+          abort.abort();
+          this.#ended({ code: 'http-error', message: res.ok ? 'the stream answer had no body' : `the stream request was answered with HTTP ${res.status}` });
           return;
         }
         void this.#pump(res.body.getReader(), abort);
       },
-      () => this.#ended(),
+      (e: unknown) => {
+        if (abort.signal.aborted) return;
+        this.#ended({ code: 'fetch-failed', message: `fetch() of the stream failed (the page's Content-Security-Policy connect-src, CORS or the network): ${e instanceof Error ? e.message : String(e)}` });
+      },
     );
   }
 
@@ -177,6 +300,7 @@ export class FetchStreamSocket implements RelayWebSocket {
       for (;;) {
         const { value, done } = await reader.read();
         if (done || abort.signal.aborted) break;
+        if (this.#bytes === 0) this.#clearBufferedCheck();
         this.#chunks++;
         this.#bytes += value.byteLength;
         if (!parser.push(value, emit)) {
@@ -190,16 +314,32 @@ export class FetchStreamSocket implements RelayWebSocket {
       // Aborted or broken: the WebSocket carries on.
     }
     reader.cancel().catch(() => undefined);
-    if (!abort.signal.aborted || this.#malformed) this.#ended();
+    if (this.#malformed) this.#ended({ code: 'malformed', message: 'the stream broke the record framing; it was dropped' });
+    else if (!abort.signal.aborted) {
+      this.#ended(
+        this.#bytes > 0
+          ? { code: 'ended', message: `the stream ended after ${this.#bytes} bytes` }
+          : { code: 'ended', message: 'the stream ended before its first byte' },
+      );
+    }
   }
 
-  #ended(): void {
+  /** The downstream is back on the WebSocket for good on this connection. */
+  #ended(why: CarrierFallback): void {
     if (this.#state === 'ended') return;
     this.#state = 'ended';
-    if (this.#inner.readyState === 1) this.#onCarrier?.('websocket');
+    this.#clearBufferedCheck();
+    this.#fallback = why;
+    // Refused or held back before its first byte while the session lives: the stream does not work
+    // with this relay from here, so later connections do not ask again (no stall, no refused fetch
+    // per reconnect). An ending (the relay's session went too) says nothing about that.
+    const remember = why.code === 'fetch-failed' || why.code === 'http-error' || why.code === 'buffered';
+    if (remember && this.#bytes === 0 && this.#inner.readyState === 1) this.#failedRelays?.set(this.#key, why);
+    if (this.#inner.readyState === 1) this.#onCarrier?.('websocket', why);
   }
 
   #stop(): void {
+    this.#clearBufferedCheck();
     this.#abort?.abort();
     this.#abort = undefined;
     if (this.#state === 'starting' || this.#state === 'running') this.#state = 'ended';
@@ -214,7 +354,7 @@ export function fetchStreamCarrier(options: FetchStreamCarrierOptions = {}): Rel
   const ws = options.WebSocketImpl ?? (globalThis as { WebSocket?: RelayWebSocketConstructor }).WebSocket;
   const f = options.fetch ?? (globalThis as { fetch?: FetchLike }).fetch?.bind(globalThis);
   if (typeof ws !== 'function' || typeof f !== 'function') return undefined;
-  const resolved = { ...options, WebSocketImpl: ws, fetch: f };
+  const resolved: FetchStreamSocketOptions = { ...options, WebSocketImpl: ws, fetch: f, failedRelays: new Map() };
   return class extends FetchStreamSocket {
     constructor(url: string, protocols?: string | string[]) {
       super(url, protocols, resolved);

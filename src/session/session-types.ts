@@ -50,6 +50,10 @@ export interface TunnelStatus {
    * `carrier`: what carries the relay session: the WebSocket, WebSocketStream where the
    * browser has it, or 'fetch-stream' while the downstream runs on a fetch() body
    * (SessionOptions.relayCarrier).
+   * `carrierFallback`: with the fetch stream wanted (the browsers' default) and the downstream on the
+   * WebSocket, why: `not-offered` (an older relay), `fetch-failed` (the page's CSP, CORS, the network),
+   * `http-error`, `buffered` (a proxy held the body back), `malformed`, `ended`, `remembered` (an
+   * earlier connection to this relay failed before its first byte, so it was not asked again).
    */
   relay: {
     url: string;
@@ -58,6 +62,7 @@ export interface TunnelStatus {
     relays?: { url: string; rttMs?: number; failures: number }[];
     history?: RelayHistoryEntry[];
     carrier?: 'websocket' | 'websocketstream' | 'fetch-stream';
+    carrierFallback?: { code: string; message: string };
   };
   /**
    * `mtu`: the tunnel MTU in use (the config's `MTU =` or the default); `dns`: the config's `DNS =` servers and search domains.

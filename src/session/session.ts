@@ -49,7 +49,7 @@ import { createStack } from '../engine/stack.ts';
 import { NetstackDialer, NO_PEER_FOR_ADDRESS } from '../engine/netstack-dialer.ts';
 import { RelayHistory } from './relay-history.ts';
 import { webSocketStreamCarrier } from '../engine/websocket-stream-socket.ts';
-import { fetchStreamCarrier } from '../engine/fetch-stream-socket.ts';
+import { fetchStreamCarrier, type CarrierFallback } from '../engine/fetch-stream-socket.ts';
 import { RelayTransport, type RelayStateDetail, type RelayTransportState, type RelayWebSocketConstructor } from '../engine/relay-transport.ts';
 import type {
   DnsRecordType,
@@ -130,8 +130,9 @@ export interface SessionOptions {
    * platform's WebSocketStream (Chromium) where it exists, else the WebSocket; `'websocket'` the
    * platform's WebSocket always; `'fetch-stream'` the downstream on a streaming fetch() body and the
    * upstream on the WebSocket (`WebSocketImpl` or the platform's) where the relay offers it, else the
-   * WebSocket alone (fetch-stream-socket.ts). Default {@link DEFAULT_RELAY_CARRIER}. All speak the
-   * same relay protocol (websocket-stream-socket.ts).
+   * WebSocket alone (fetch-stream-socket.ts). Default {@link DEFAULT_RELAY_CARRIER} with the
+   * platform's WebSocket (browsers), `'websocket'` with a `WebSocketImpl` (Node's `ws`, whose
+   * messages cost no task each). All speak the same relay protocol (websocket-stream-socket.ts).
    */
   relayCarrier?: RelayCarrier;
   /** Datagrams of one received burst handled before the stack is polled (its ACKs); see EventLoop. */
@@ -145,8 +146,12 @@ export interface SessionOptions {
 /** What carries a relay session (SessionOptions.relayCarrier). */
 export type RelayCarrier = 'websocket' | 'websocketstream' | 'fetch-stream';
 
-/** The carrier a Session uses unless told otherwise (docs/benchmarks.md, #19). */
-export const DEFAULT_RELAY_CARRIER: RelayCarrier = 'websocket';
+/**
+ * The carrier a Session on the platform's WebSocket (a browser) uses unless told otherwise: the
+ * downstream on a fetch() body, which falls back to the WebSocket by itself (docs/benchmarks.md
+ * #19 section 12). With a `WebSocketImpl` (Node) the default is `'websocket'`.
+ */
+export const DEFAULT_RELAY_CARRIER: RelayCarrier = 'fetch-stream';
 
 const now = (): number => performance.now();
 
@@ -181,6 +186,8 @@ export class Session {
   private readonly carrierChoice: RelayCarrier;
   /** 'fetch-stream': the downstream carrier the latest connection reported. */
   private downstreamCarrier: 'fetch-stream' | 'websocket' = 'websocket';
+  /** 'fetch-stream': why the latest connection's downstream is on the WebSocket, if it is. */
+  private carrierFallback: CarrierFallback | undefined;
   private readonly relayToken: string | undefined;
   private readonly webSocketImpl: RelayWebSocketConstructor | undefined;
   private readonly publicKey: string;
@@ -222,14 +229,14 @@ export class Session {
     this.relayUrl = this.relayUrls[0];
     this.historyLimit = options.eventHistory ?? 500;
     this.relayBatching = options.relayBatching ?? true;
-    const carrier = options.relayCarrier ?? DEFAULT_RELAY_CARRIER;
+    const carrier = options.relayCarrier ?? (options.WebSocketImpl === undefined ? DEFAULT_RELAY_CARRIER : 'websocket');
     if (carrier !== 'websocket' && carrier !== 'websocketstream' && carrier !== 'fetch-stream') {
       throw new TypeError(`relayCarrier must be 'websocket', 'websocketstream' or 'fetch-stream', not ${String(carrier)}`);
     }
     const stream = options.WebSocketImpl === undefined && carrier === 'websocketstream' ? webSocketStreamCarrier() : undefined;
     const fetched =
       carrier === 'fetch-stream'
-        ? fetchStreamCarrier({ WebSocketImpl: options.WebSocketImpl, onCarrier: (c) => (this.downstreamCarrier = c) })
+        ? fetchStreamCarrier({ WebSocketImpl: options.WebSocketImpl, onCarrier: (c, why) => this.onDownstreamCarrier(c, why) })
         : undefined;
     this.relayImpl = fetched ?? options.WebSocketImpl ?? stream;
     this.carrierChoice = stream ? 'websocketstream' : fetched ? 'fetch-stream' : 'websocket';
@@ -355,7 +362,16 @@ export class Session {
     else state = stats.peers.some((p) => p.session === 'established') ? 'up' : 'handshaking';
     return {
       state,
-      relay: { url: this.currentRelayUrl(), state: this.relayState, carrier: this.relayCarrier, ...this.currentRelayRtt(), ...this.currentRelayHistory() },
+      relay: {
+        url: this.currentRelayUrl(),
+        state: this.relayState,
+        carrier: this.relayCarrier,
+        ...(this.carrierChoice === 'fetch-stream' && this.downstreamCarrier === 'websocket' && this.carrierFallback
+          ? { carrierFallback: { code: this.carrierFallback.code, message: this.carrierFallback.message } }
+          : {}),
+        ...this.currentRelayRtt(),
+        ...this.currentRelayHistory(),
+      },
       interface: {
         publicKey: this.publicKey,
         addresses: this.config.interface.addresses.map(formatPrefix),
@@ -1229,6 +1245,24 @@ export class Session {
    */
   get relayCarrier(): RelayCarrier {
     return this.carrierChoice === 'fetch-stream' ? this.downstreamCarrier : this.carrierChoice;
+  }
+
+  /** A connection's downstream moved (fetch-stream): remembered for status(), and an event. */
+  private onDownstreamCarrier(carrier: 'fetch-stream' | 'websocket', why: CarrierFallback | undefined): void {
+    const was = this.downstreamCarrier;
+    const wasWhy = this.carrierFallback;
+    this.downstreamCarrier = carrier;
+    this.carrierFallback = carrier === 'websocket' ? why : undefined;
+    if (carrier === 'fetch-stream' && was !== 'fetch-stream') {
+      this.emit({ type: 'relay-carrier', level: 'info', message: 'The downstream runs on a fetch() stream from the relay (the upstream on the WebSocket).', detail: { carrier } });
+    } else if (carrier === 'websocket' && why && why.code !== wasWhy?.code) {
+      this.emit({
+        type: 'relay-carrier',
+        level: why.code === 'not-offered' || why.code === 'remembered' || why.code === 'ended' ? 'info' : 'warn',
+        message: `The relay session runs on the WebSocket alone: ${why.message}.`,
+        detail: { carrier, fallback: why.code },
+      });
+    }
   }
 
   private checkOpen(): void {

@@ -7,6 +7,10 @@
  *   client ──POST /relay/stream/<id> (empty body)──▶ relay
  *   relay  ──200 application/octet-stream, never-ending body: record record …──▶ client
  *            record = length (u16 BE, 1..65535) datagram   (the wgweb.v2 record, back to back)
+ *   relay  ──once, right after its first write into the body, text: "stream written"──▶ client
+ *            (on the WebSocket: a client that then sees no body byte for seconds knows a proxy
+ *            buffers the response, drops the body and gets its downstream on the WebSocket again;
+ *            clients from before this notice ignore it like any other text message)
  *
  * Upstream stays on the WebSocket in the `wgweb.v2` framing; downstream moves to the body once the
  * relay has it, and back to the WebSocket (the `wgweb.v3` framing) when the body ends while the
@@ -30,6 +34,12 @@ const CONTROL_PREFIX = 'stream ';
 
 /** Ids are base64url of 16 random bytes: 22 characters. */
 const ID_PATTERN = /^[A-Za-z0-9_-]{22}$/;
+
+/**
+ * The relay's text message, once per stream, right after it first wrote records into the body
+ * (never a valid control message: the id pattern cannot match "written").
+ */
+export const STREAM_WRITTEN_NOTICE = 'stream written';
 
 /** The text message that announces a session's stream id. */
 export function streamControlMessage(id: string): string {

@@ -3,7 +3,9 @@
  * static token, the relay field listing both, the token typed in its own (masked) field. The
  * relay in use is killed (SIGKILL) during a download in the page; the tunnel moves to the other
  * relay and the download completes with the right SHA-256; the status card then names the other
- * relay and its history (the first pick, the move and why).
+ * relay and its history (the first pick, the move and why). The relays are on other origins than
+ * the page, and the downstream runs on the default carrier, a cross-origin fetch() body, before
+ * and after the move.
  *
  *   Chromium (page, static server) ─ws+token─▶ relay A (process) ──UDP──┐
  *                                  └ws+token─▶ relay B (process) ──UDP──┴─▶ wireguard-go ── HTTP /bytes/N
@@ -57,6 +59,9 @@ describe('the page moves to the next relay of its list when the one in use dies 
     await page.getByLabel(/Relay token/).fill(TOKEN);
     assert.equal(await page.getByLabel(/Relay token/).getAttribute('type'), 'password');
     await page.evaluate((config) => window.wgweb.connect(config), fx.configText);
+    // The relays are on other origins than the page: the default carrier's fetch() of the body is
+    // cross-origin (CORS: --allow-origin names the page's origin) and carries the downstream.
+    await page.waitForFunction(async () => (await window.wgweb.status())?.relay.carrier === 'fetch-stream', undefined, { polling: 100, timeout: 30_000 });
     const before = await page.evaluate(() => window.wgweb.status());
     assert.equal(before?.state, 'up');
     const inUse = relays.find((r) => before!.relay.url.startsWith(r.wsUrl));
@@ -91,6 +96,8 @@ describe('the page moves to the next relay of its list when the one in use dies 
 
     const after = await page.evaluate(() => window.wgweb.status());
     assert.ok(after!.relay.url.startsWith(other.wsUrl), `now through the other relay (${after!.relay.url})`);
+    // The other relay's stream took over the downstream (no fallback remembered from the kill).
+    await page.waitForFunction(async () => (await window.wgweb.status())?.relay.carrier === 'fetch-stream', undefined, { polling: 100, timeout: 30_000 });
     // The status panel names the relay in use and the move.
     const status = page.locator('wg-status-panel');
     await status.getByText(new URL(other.wsUrl).host).first().waitFor({ timeout: 10_000 });

@@ -49,9 +49,12 @@ describe('the browser app through a real wireguard-go peer', { skip }, () => {
   test('a script connects; the handshake completes and the status panel shows it like wg show', async () => {
     const status = await page.evaluate((config) => window.wgweb.connect(config), fx.configText);
     assert.equal(status.interface.publicKey, fx.client.publicKey);
-    assert.equal(status.relay.carrier, 'websocket', 'the default carrier');
     assert.equal(status.interface.cipher, 'wasm', "the worker compiled the WebAssembly AEAD under the relay's CSP (#19 item 4)");
     await page.waitForFunction(async () => (await window.wgweb.status())?.state === 'up', undefined, { polling: 200, timeout: 60_000 });
+    // The browsers' default carrier (#19 section 12): the downstream on a fetch() body from the
+    // relay that served the page (its CSP allows it); it attaches right after the WebSocket opens.
+    await page.waitForFunction(async () => (await window.wgweb.status())?.relay.carrier === 'fetch-stream', undefined, { polling: 100, timeout: 30_000 });
+    assert.equal((await page.evaluate(() => window.wgweb.status()))?.relay.carrierFallback, undefined);
     await fx.peer.waitForHandshake(fx.client.publicKey);
 
     const now = await page.evaluate(() => window.wgweb.status());
@@ -224,13 +227,27 @@ describe('the browser app through a real wireguard-go peer', { skip }, () => {
     assert.deepEqual(ui.errors, []);
   });
 
-  test('the same tunnel with the downstream on a fetch() stream (#19): status names the carrier, a download and an upload arrive intact', async () => {
-    await page.evaluate((config) => window.wgweb.connect(config, undefined, { relayCarrier: 'fetch-stream' }), fx.configText);
+  test('the default carrier, the downstream on a fetch() stream (#19): status names it, the event log says so, a download and an upload arrive intact', async () => {
+    await page.evaluate((config) => window.wgweb.connect(config), fx.configText);
     await page.waitForFunction(async () => (await window.wgweb.status())?.state === 'up', undefined, { polling: 200, timeout: 60_000 });
     // The stream attaches right after the WebSocket opens (its id is the relay's first message).
     await page.waitForFunction(async () => (await window.wgweb.status())?.relay.carrier === 'fetch-stream', undefined, { polling: 100, timeout: 30_000 });
     await downloadAndUploadIntact(10);
     assert.equal((await page.evaluate(() => window.wgweb.status()))?.relay.carrier, 'fetch-stream', 'the stream carried it to the end');
+    const carrierEvents = await page.evaluate(() => window.wgweb.events().filter((e) => e.type === 'relay-carrier').map((e) => e.message));
+    assert.ok(carrierEvents.some((m) => /fetch\(\) stream/.test(m)), `the event log names the carrier: ${carrierEvents.join(' | ')}`);
+    await page.evaluate(() => window.wgweb.disconnect());
+    assert.deepEqual(ui.errors, []);
+  });
+
+  test("relayCarrier 'websocket' keeps the whole session on the WebSocket: status names it, a download and an upload arrive intact", async () => {
+    const status = await page.evaluate((config) => window.wgweb.connect(config, undefined, { relayCarrier: 'websocket' }), fx.configText);
+    assert.equal(status.relay.carrier, 'websocket');
+    await page.waitForFunction(async () => (await window.wgweb.status())?.state === 'up', undefined, { polling: 200, timeout: 60_000 });
+    await downloadAndUploadIntact(11);
+    const now = await page.evaluate(() => window.wgweb.status());
+    assert.equal(now?.relay.carrier, 'websocket');
+    assert.equal(now?.relay.carrierFallback, undefined, 'chosen, not fallen back');
     await page.evaluate(() => window.wgweb.disconnect());
     assert.deepEqual(ui.errors, []);
   });

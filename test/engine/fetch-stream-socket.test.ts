@@ -3,8 +3,10 @@
  * loopback: the `ws` package as the WebSocket and Node's fetch for the body, so the same code that
  * runs in the browser worker runs here. The downstream moves to the body (the WebSocket carries
  * none of it); upload stays on the WebSocket; it falls back to the WebSocket when the relay does not
- * offer the stream, when fetch fails, and when the body breaks the framing; a relay restart is
- * recovered with a new stream.
+ * offer the stream, when fetch fails, when the body breaks the framing, and when a proxy holds the
+ * body back (the relay's "stream written" notice, then no byte: a fake clock below, a held-back
+ * real body against the relay); a relay restart is recovered with a new stream. A stream refused
+ * or held back before its first byte is not asked for again from that relay.
  */
 import { afterEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,7 +14,9 @@ import { WebSocket } from 'ws';
 import { RelayTransport, type RelayWebSocketConstructor } from '../../src/engine/relay-transport.ts';
 import { fetchStreamCarrier, FetchStreamSocket, type DownstreamCarrier, type FetchLike } from '../../src/engine/fetch-stream-socket.ts';
 import { RELAY_SUBPROTOCOL_V3, RELAY_SUBPROTOCOL_V2, RELAY_SUBPROTOCOL } from '../../src/shared/relay-protocol.ts';
-import { RELAY_SUBPROTOCOL_V3_STREAM } from '../../src/shared/relay-stream-protocol.ts';
+import { RELAY_SUBPROTOCOL_V3_STREAM, STREAM_WRITTEN_NOTICE, streamControlMessage } from '../../src/shared/relay-stream-protocol.ts';
+import type { CarrierFallback } from '../../src/engine/fetch-stream-socket.ts';
+import type { TransportTimers } from '../../src/engine/relay-transport.ts';
 import type { RelayHandle, RelayOptions } from '../../src/node/relay/main.ts';
 import { markerOf, testRelay, transportMessage, udpPeer, waitUntil, type UdpPeer } from '../node/relay/relay-fixtures.ts';
 
@@ -30,12 +34,21 @@ describe('fetch-stream carrier against a real relay', () => {
   });
 
   /** A transport over the carrier; `sockets` collects each connection's socket. */
-  const start = async (relayOptions: RelayOptions = {}, fetchImpl?: FetchLike, port = 0) => {
+  const start = async (relayOptions: RelayOptions = {}, fetchImpl?: FetchLike, port = 0, bufferedAfterMs?: number) => {
     peer ??= await udpPeer(4, true);
     relay = await testRelay({ allow: [`127.0.0.1:${peer.port}`], port, ...relayOptions });
     const carriers: DownstreamCarrier[] = [];
+    const fallbacks: (CarrierFallback | undefined)[] = [];
     const sockets: FetchStreamSocket[] = [];
-    const base = fetchStreamCarrier({ WebSocketImpl: WS, fetch: fetchImpl, onCarrier: (c) => carriers.push(c) })!;
+    const base = fetchStreamCarrier({
+      WebSocketImpl: WS,
+      fetch: fetchImpl,
+      bufferedAfterMs,
+      onCarrier: (c, why) => {
+        carriers.push(c);
+        fallbacks.push(why);
+      },
+    })!;
     const Impl = class extends (base as unknown as new (url: string, p?: string | string[]) => FetchStreamSocket) {
       constructor(url: string, p?: string | string[]) {
         super(url, p);
@@ -52,7 +65,7 @@ describe('fetch-stream carrier against a real relay', () => {
       maxRetryDelayMs: 50,
     });
     await waitUntil(() => t!.state === 'open', 'open');
-    return { carriers, sockets, datagrams, transport: t };
+    return { carriers, fallbacks, sockets, datagrams, transport: t };
   };
 
   test('the downstream runs on the body, the upstream on the WebSocket, datagrams in order', async () => {
@@ -90,6 +103,26 @@ describe('fetch-stream carrier against a real relay', () => {
       t!.close();
       await relay!.close();
     }
+  });
+
+  test('a proxy that holds the body back: after the relay wrote into it, the body is dropped and the relay sends on the WebSocket', async () => {
+    // The relay's real response, but its bytes never reach the reader (as behind a buffering
+    // proxy); the reader's cancel does not reach the relay, only the abort does.
+    const held: FetchLike = async (url, init) => {
+      const res = await fetch(url, init);
+      return { ok: res.ok, status: res.status, body: new ReadableStream<Uint8Array>() };
+    };
+    const { carriers, fallbacks, sockets, datagrams, transport } = await start({}, held, 0, 300);
+    await waitUntil(() => relay!.stats().streams?.active === 1, 'the stream claimed');
+    transport.send(transportMessage(100, 7));
+    await waitUntil(() => sockets[0].stats().fallback?.code === 'buffered', 'the hold-back seen');
+    assert.equal(carriers.at(-1), 'websocket');
+    assert.equal(fallbacks.at(-1)?.code, 'buffered');
+    await waitUntil(() => relay!.stats().streams?.active === 0, 'the relay saw the body go');
+    // The first datagram went into the held body (lost, as UDP may be); the next come on the WebSocket.
+    transport.send(transportMessage(100, 8));
+    await waitUntil(() => datagrams.some((d) => markerOf(d) === 8), 'the echo on the WebSocket');
+    assert.equal(transport.stats().attempts, 1, 'no reconnect');
   });
 
   test('a body that breaks the framing is dropped; the relay sends on the WebSocket again', async () => {
@@ -142,5 +175,159 @@ describe('fetch-stream carrier against a real relay', () => {
       new FetchStreamSocket('ws://127.0.0.1:1/wg?to=127.0.0.1:2', p, { WebSocketImpl: Spy, fetch: fetchNever });
     }
     assert.deepEqual(offers, [[RELAY_SUBPROTOCOL_V3_STREAM, RELAY_SUBPROTOCOL_V3, RELAY_SUBPROTOCOL_V2, RELAY_SUBPROTOCOL], [RELAY_SUBPROTOCOL_V2, RELAY_SUBPROTOCOL], RELAY_SUBPROTOCOL]);
+  });
+});
+
+/** Timers on a fake clock: `advance(ms)` fires what falls due. */
+class FakeClock implements TransportTimers {
+  now = 0;
+  private next = 1;
+  private readonly pending = new Map<number, { fn: () => void; at: number }>();
+  setTimeout(fn: () => void, ms: number): unknown {
+    const id = this.next++;
+    this.pending.set(id, { fn, at: this.now + ms });
+    return id;
+  }
+  clearTimeout(h: unknown): void {
+    this.pending.delete(h as number);
+  }
+  get armed(): number {
+    return this.pending.size;
+  }
+  advance(ms: number): void {
+    this.now += ms;
+    for (const [id, p] of [...this.pending]) {
+      if (p.at > this.now) continue;
+      this.pending.delete(id);
+      p.fn();
+    }
+  }
+}
+
+/** An inner WebSocket the test opens and feeds by hand. */
+class ScriptedSocket {
+  static made: ScriptedSocket[] = [];
+  binaryType = '';
+  readyState = 0;
+  bufferedAmount = 0;
+  protocol = '';
+  readonly offered: string[];
+  onopen: ((ev: unknown) => void) | null = null;
+  onmessage: ((ev: { data: unknown }) => void) | null = null;
+  onclose: ((ev: unknown) => void) | null = null;
+  onerror: ((ev: unknown) => void) | null = null;
+  constructor(_url: string, p?: string | string[]) {
+    this.offered = p === undefined ? [] : typeof p === 'string' ? [p] : p;
+    ScriptedSocket.made.push(this);
+  }
+  open(protocol: string): void {
+    this.protocol = protocol;
+    this.readyState = 1;
+    this.onopen?.({});
+  }
+  send(): void {}
+  close(): void {
+    this.readyState = 3;
+  }
+}
+
+describe('fetch-stream carrier: a body held back (fake clock)', () => {
+  const URL_ = 'ws://relay.test:8080/wg?to=192.0.2.1:51820';
+  const OFFER = [RELAY_SUBPROTOCOL_V3, RELAY_SUBPROTOCOL_V2, RELAY_SUBPROTOCOL];
+  const ID = 'AAAAAAAAAAAAAAAAAAAAAA';
+
+  /** A carrier over scripted sockets whose fetch answers 200 with `body()`. */
+  const setup = (body: () => ReadableStream<Uint8Array>) => {
+    ScriptedSocket.made = [];
+    const clock = new FakeClock();
+    const seen: { carrier: DownstreamCarrier; why?: CarrierFallback }[] = [];
+    const signals: AbortSignal[] = [];
+    const f: FetchLike = async (_url, init) => {
+      signals.push(init.signal);
+      return { ok: true, status: 200, body: body() };
+    };
+    const Impl = fetchStreamCarrier({
+      WebSocketImpl: ScriptedSocket as unknown as RelayWebSocketConstructor,
+      fetch: f,
+      timers: clock,
+      onCarrier: (carrier, why) => seen.push({ carrier, why }),
+    })!;
+    const messages: unknown[] = [];
+    const connect = () => {
+      const s = new Impl(URL_, OFFER) as FetchStreamSocket;
+      s.onmessage = (ev: { data: unknown }) => messages.push(ev.data);
+      return { s, inner: ScriptedSocket.made.at(-1)! };
+    };
+    return { clock, seen, signals, messages, connect };
+  };
+  const settle = () => new Promise((r) => setTimeout(r, 0));
+
+  test('no byte within 5 s of the relay\'s notice: the fetch is aborted, the WebSocket carries on, the reason is given', async () => {
+    const { clock, seen, signals, messages, connect } = setup(() => new ReadableStream<Uint8Array>());
+    const { s, inner } = connect();
+    inner.open(RELAY_SUBPROTOCOL_V3_STREAM);
+    inner.onmessage!({ data: streamControlMessage(ID) });
+    await settle();
+    assert.equal(s.stats().stream, 'running');
+    assert.equal(clock.armed, 0, 'no deadline before the relay wrote anything (an idle tunnel is not a buffering proxy)');
+    inner.onmessage!({ data: STREAM_WRITTEN_NOTICE });
+    assert.deepEqual(messages, [], 'the notice is not a datagram message');
+    clock.advance(4999);
+    assert.equal(s.stats().stream, 'running');
+    assert.equal(signals[0].aborted, false);
+    clock.advance(1);
+    assert.equal(signals[0].aborted, true, 'the request is dropped, so the relay sees the body go');
+    assert.equal(s.stats().stream, 'ended');
+    assert.equal(s.stats().fallback?.code, 'buffered');
+    assert.deepEqual(seen.at(-1)?.carrier, 'websocket');
+    assert.equal(seen.at(-1)?.why?.code, 'buffered');
+    assert.match(seen.at(-1)!.why!.message, /buffers/);
+    // The downstream on the WebSocket reaches the transport as before.
+    inner.onmessage!({ data: new ArrayBuffer(4) });
+    assert.equal(messages.length, 1);
+  });
+
+  test('the next connection to that relay does not ask for the stream again', async () => {
+    const { clock, seen, connect } = setup(() => new ReadableStream<Uint8Array>());
+    const first = connect();
+    assert.equal(first.inner.offered[0], RELAY_SUBPROTOCOL_V3_STREAM);
+    first.inner.open(RELAY_SUBPROTOCOL_V3_STREAM);
+    first.inner.onmessage!({ data: streamControlMessage(ID) });
+    await settle();
+    first.inner.onmessage!({ data: STREAM_WRITTEN_NOTICE });
+    clock.advance(5000);
+    first.s.close();
+    const second = connect();
+    assert.deepEqual(second.inner.offered, OFFER, 'wgweb.v3.stream not offered');
+    second.inner.open(RELAY_SUBPROTOCOL_V3);
+    assert.equal(seen.at(-1)?.carrier, 'websocket');
+    assert.equal(seen.at(-1)?.why?.code, 'remembered');
+    assert.match(seen.at(-1)!.why!.message, /buffers/);
+  });
+
+  test('a first byte before the deadline keeps the stream', async () => {
+    let push: ((b: Uint8Array) => void) | undefined;
+    const { clock, seen, messages, connect } = setup(() => new ReadableStream<Uint8Array>({ start: (c) => void (push = (b) => c.enqueue(b)) }));
+    const { s, inner } = connect();
+    inner.open(RELAY_SUBPROTOCOL_V3_STREAM);
+    inner.onmessage!({ data: streamControlMessage(ID) });
+    await settle();
+    inner.onmessage!({ data: STREAM_WRITTEN_NOTICE });
+    clock.advance(4000);
+    push!(Uint8Array.of(0, 4, 1, 0, 0, 0));
+    await settle();
+    assert.equal(messages.length, 1, 'the record went up');
+    assert.equal(clock.armed, 0, 'the deadline is cleared');
+    clock.advance(10_000);
+    assert.equal(s.stats().stream, 'running');
+    assert.equal(seen.at(-1)?.carrier, 'fetch-stream');
+  });
+
+  test('a relay that does not offer the stream is reported as such', () => {
+    const { seen, connect } = setup(() => new ReadableStream<Uint8Array>());
+    const { s, inner } = connect();
+    inner.open(RELAY_SUBPROTOCOL_V3);
+    assert.equal(seen.at(-1)?.why?.code, 'not-offered');
+    assert.equal(s.stats().fallback?.code, 'not-offered');
   });
 });

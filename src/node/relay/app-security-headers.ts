@@ -18,9 +18,13 @@ import type { ServerResponse } from 'node:http';
  * `'wasm-unsafe-eval'` lets the tunnel worker compile its WebAssembly ChaCha20-Poly1305
  * (src/wireguard/wasm/; the worker's script is served with this header, so this is its policy);
  * it allows compiling WebAssembly only, not `eval()` or `new Function()` (CSP Level 3 §8.4).
+ * `connect-src … https:` lets the worker `fetch()` the downstream body (`wgweb.v3.stream`) of a
+ * relay on another origin over TLS (the relays are the user's, not known here); plain `http:` is
+ * left out, so the app cannot POST to http intranet devices, and a cross-origin plain-http relay
+ * (development only) runs on the WebSocket alone (docs/security.md).
  */
 export const UI_CONTENT_SECURITY_POLICY =
-  "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; connect-src 'self' ws: wss:; frame-src http: https:; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; form-action 'none'";
+  "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; connect-src 'self' ws: wss: https:; frame-src http: https:; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; form-action 'none'";
 
 /** The headers, as set on each app response. */
 export const APP_SECURITY_HEADERS: Readonly<Record<string, string>> = {

@@ -558,7 +558,12 @@ export class RelayServer {
         ...(grant && grant.label !== 'none' ? { auth: grant.label } : {}),
       });
       // The first message of the session: where its downstream body is (one-time, in-band).
-      if (streamed) ws.send(streamControlMessage(this.streams!.offer(session, slot)));
+      if (streamed) {
+        const notify = (text: string): void => {
+          if (ws.readyState === ws.OPEN) ws.send(text);
+        };
+        ws.send(streamControlMessage(this.streams!.offer(session, slot, notify)));
+      }
     });
     // ws answers malformed upgrades itself (400) without calling back; the socket must not leak.
     if (!accepted) {

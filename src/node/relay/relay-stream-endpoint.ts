@@ -9,8 +9,10 @@
  *                           ─▶ id known, unused, same client address, session open?
  *                                                      (else 404, one answer for every case)
  *                           ─▶ 200 application/octet-stream, headers flushed
+ *                              (X-Accel-Buffering: no, so nginx-style proxies pass it unbuffered)
  *                           ─▶ session.attachDownstream(body): batches are written into it; the
- *                              body's backlog counts against --max-buffer (drops, `backpressure`)
+ *                              body's backlog counts against --max-buffer (drops, `backpressure`);
+ *                              after the first write, text "stream written" on the WebSocket
  *   body closed by the client ─▶ session.detachDownstream: back to the WebSocket
  *   session ends ─▶ end(session): the body ends, an unused id is void
  *
@@ -23,7 +25,7 @@
 
 import type http from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { streamIdOfPath } from '../../shared/relay-stream-protocol.ts';
+import { STREAM_WRITTEN_NOTICE, streamIdOfPath } from '../../shared/relay-stream-protocol.ts';
 import type { OriginPolicy } from './origin-policy.ts';
 import type { Logger } from './log.ts';
 import type { ClientDownstream, RelaySession } from './relay-session.ts';
@@ -37,6 +39,8 @@ interface StreamEntry {
   readonly client: string;
   /** The response carrying the stream, once claimed. */
   res?: http.ServerResponse;
+  /** Sends a text message on the session's WebSocket (the "stream written" notice). */
+  readonly notify: (text: string) => void;
 }
 
 /** Settings of {@link RelayStreams}. */
@@ -69,10 +73,13 @@ export class RelayStreams {
     this.cfg = cfg;
   }
 
-  /** A fresh one-time id for `session`'s stream; `client` is the per-client key of its opener. */
-  offer(session: RelaySession, client: string): string {
+  /**
+   * A fresh one-time id for `session`'s stream; `client` is the per-client key of its opener;
+   * `notify` sends a text message on its WebSocket.
+   */
+  offer(session: RelaySession, client: string, notify: (text: string) => void): string {
     const id = randomBytes(16).toString('base64url');
-    const entry: StreamEntry = { id, session, client };
+    const entry: StreamEntry = { id, session, client, notify };
     this.byId.set(id, entry);
     this.bySession.set(session, entry);
     return id;
@@ -118,18 +125,27 @@ export class RelayStreams {
     res.writeHead(200, {
       'Content-Type': 'application/octet-stream',
       'Cache-Control': 'no-store',
+      // nginx (and proxies that follow it) pass this response on as it comes instead of buffering
+      // it; a proxy that buffers anyway is detected by the client (the "stream written" notice).
+      'X-Accel-Buffering': 'no',
       // A cross-origin page the relay allows (--allow-origin) may read the body; the request is a
       // CORS "simple" one (POST without a body type), so no preflight.
       ...(origin !== undefined ? { 'Access-Control-Allow-Origin': origin, Vary: 'Origin' } : {}),
     });
     res.flushHeaders();
     req.socket.setNoDelay(true);
+    let written = false;
     const sink: ClientDownstream = {
       get bufferedBytes() {
         return res.writableLength;
       },
       write: (records) => {
         res.write(records);
+        if (written) return;
+        // Once, on the WebSocket: the client now expects bytes on the body, and if a proxy holds
+        // them back it gives the body up (and this relay, seeing it close, uses the WebSocket).
+        written = true;
+        entry.notify(STREAM_WRITTEN_NOTICE);
       },
     };
     entry.session.attachDownstream(sink);

@@ -14,7 +14,7 @@ import { WebSocket } from 'ws';
 import { DatagramBatchWriter, parseDatagramBatch } from '../../../src/shared/datagram-batch.ts';
 import { DatagramStreamReader } from '../../../src/shared/datagram-stream-reader.ts';
 import { buildRelayUrl, RELAY_SUBPROTOCOL_V2, RELAY_SUBPROTOCOL_V3, RELAY_SUBPROTOCOLS, V3_DOWNSTREAM_BATCH_LIMITS } from '../../../src/shared/relay-protocol.ts';
-import { parseStreamControlMessage, relayStreamUrl, RELAY_SUBPROTOCOL_V3_STREAM } from '../../../src/shared/relay-stream-protocol.ts';
+import { parseStreamControlMessage, relayStreamUrl, RELAY_SUBPROTOCOL_V3_STREAM, STREAM_WRITTEN_NOTICE } from '../../../src/shared/relay-stream-protocol.ts';
 import type { RelayHandle, RelayOptions } from '../../../src/node/relay/main.ts';
 import { markerOf, testRelay, transportMessage, udpPeer, waitUntil, type UdpPeer } from './relay-fixtures.ts';
 
@@ -121,13 +121,18 @@ describe('relay fetch-stream downstream (wgweb.v3.stream)', () => {
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('content-type'), 'application/octet-stream');
     assert.equal(res.headers.get('cache-control'), 'no-store');
+    assert.equal(res.headers.get('x-accel-buffering'), 'no', 'nginx-style proxies pass it unbuffered');
     await waitUntil(() => relay.stats().streams?.active === 1, 'the stream attached');
+    assert.equal(c.texts.length, 1, 'no notice before anything was written');
     sendUp(c, [1, 2, 3]);
     const got: Uint8Array[] = [];
     await readRecords(res.body!, got, () => got.length >= 3);
-    assert.deepEqual(got.map(markerOf), [1, 2, 3]);
+    sendUp(c, [4]);
+    await readRecords(res.body!, got, () => got.length >= 4);
+    assert.deepEqual(got.map(markerOf), [1, 2, 3, 4]);
     assert.equal(c.wsDatagrams.length, 0, 'nothing came down the WebSocket');
-    assert.equal(c.texts.length, 1, 'one control message only');
+    await waitUntil(() => c.texts.length >= 2, 'the notice');
+    assert.deepEqual(c.texts.slice(1), [STREAM_WRITTEN_NOTICE], 'the control message, then the "written" notice once');
     await res.body!.cancel();
   });
 
