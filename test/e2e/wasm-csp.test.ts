@@ -7,6 +7,9 @@
  *                        └─ /strict/* CSP = the same without 'wasm-unsafe-eval'        ─▶ worker: 'js'
  *
  * The worker (wasm-csp-worker.ts, bundled here by esbuild) seals and opens a packet either way.
+ * And the policy's `connect-src` as the fetch-stream carrier meets it (docs/security.md): a worker
+ * under the app's policy may POST to its own origin but not to a plain-http server on another
+ * origin, even one whose CORS answer would allow it (`https:` is allowed, `http:` is not).
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -25,6 +28,15 @@ const PAGE_JS = `window.cipher = new Promise((resolve) => {
   w.onerror = (e) => resolve({ error: String(e.message) });
 });`;
 
+/** A worker that POSTs to each URL it is given and reports the status or 'refused'. */
+const FETCH_WORKER_JS = `self.onmessage = async (e) => {
+  const out = [];
+  for (const url of e.data) {
+    try { out.push((await fetch(url, { method: 'POST', cache: 'no-store' })).status); } catch { out.push('refused'); }
+  }
+  self.postMessage(out);
+};`;
+
 interface WorkerReport {
   impl?: string;
   status?: { available: boolean; reason?: string };
@@ -34,7 +46,9 @@ interface WorkerReport {
 
 describe('the WebAssembly AEAD under the app CSP in a Chromium worker', { skip: browserSkipReason() }, () => {
   let server: Server;
+  let other: Server;
   let base: string;
+  let otherBase: string;
   let browser: Browser;
 
   before(async () => {
@@ -46,15 +60,26 @@ describe('the WebAssembly AEAD under the app CSP in a Chromium worker', { skip: 
       const headers = { 'content-security-policy': policy === 'app' ? UI_CONTENT_SECURITY_POLICY : STRICT, 'cache-control': 'no-store' };
       if (file === 'w.js') return void res.writeHead(200, { ...headers, 'content-type': 'text/javascript' }).end(workerJs);
       if (file === 'page.js') return void res.writeHead(200, { ...headers, 'content-type': 'text/javascript' }).end(PAGE_JS);
+      if (file === 'f.js') return void res.writeHead(200, { ...headers, 'content-type': 'text/javascript' }).end(FETCH_WORKER_JS);
+      if (file === 'f.html') return void res.writeHead(200, { ...headers, 'content-type': 'text/html' }).end('<!doctype html>');
+      if (file === 'post') return void res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
       res.writeHead(200, { ...headers, 'content-type': 'text/html' }).end('<!doctype html><script src="page.js"></script>');
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    // Another origin whose CORS answer lets anyone read it: only the CSP can refuse a fetch to it.
+    other = createServer((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'access-control-allow-origin': '*', 'content-type': 'text/plain' }).end('ok');
+    });
+    await new Promise<void>((r) => other.listen(0, '127.0.0.1', () => r()));
+    otherBase = `http://127.0.0.1:${(other.address() as { port: number }).port}`;
     browser = await launchBrowser();
   });
   after(async () => {
     await browser?.close();
     await new Promise((r) => server?.close(r));
+    await new Promise((r) => other?.close(r));
   });
 
   async function report(policy: 'app' | 'strict'): Promise<WorkerReport> {
@@ -73,5 +98,20 @@ describe('the WebAssembly AEAD under the app CSP in a Chromium worker', { skip: 
     assert.equal(r.opens, true);
     assert.equal(r.status?.available, false);
     assert.match(r.status?.reason ?? '', /WebAssembly|wasm|Content Security Policy|unsafe-eval/i);
+  });
+
+  test("the app's connect-src lets the worker fetch its own origin, not a plain-http server on another origin", async () => {
+    await browser.page.goto(`${base}/app/f.html`);
+    const got = await browser.page.evaluate(
+      (urls) =>
+        new Promise<unknown>((resolve) => {
+          const w = new Worker('f.js');
+          w.onmessage = (e) => resolve(e.data);
+          w.onerror = (e) => resolve({ error: String(e.message) });
+          w.postMessage(urls);
+        }),
+      [`${base}/app/post`, `${otherBase}/post`],
+    );
+    assert.deepEqual(got, [200, 'refused']);
   });
 });
