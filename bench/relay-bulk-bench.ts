@@ -276,7 +276,7 @@ export async function runRelayBulkBench(options: BenchOptions & { rounds?: numbe
       const list = (ts: Transfer[]): string => ts.map((t) => `${t.msPerMB.toFixed(1)} ms/MB at ${t.mbPerS.toFixed(0)} MB/s${t.stalls ? ` (${t.stalls} stalls)` : ''}`).join(', ');
       return {
         name: `relay-bulk.${dir}`,
-        measured: `server process CPU per MB of datagram payload, one wgweb.v3 session, ${(total * FULL_DATAGRAM / 1e6).toFixed(0)} MB of 1452-byte datagrams ${dir === 'download' ? 'peer → client, ACKed every 16' : 'client → peer in 64 KiB batches, ACKed every 16'}, median of ${rounds} alternating rounds`,
+        measured: `server process CPU per MB of datagram payload, one wgweb.v3 session, ${(total * FULL_DATAGRAM / 1e6).toFixed(0)} MB of 1452-byte datagrams ${dir === 'download' ? 'peer → client, ACKed every 16' : 'client → peer in 64 KiB batches, ACKed every 16'}, median of ${rounds} alternating rounds (the lower middle one for an even count)`,
         ours: { label: 'wgweb relay (all checks)', value: o, unit: 'ms/MB' },
         baseline: { label: 'raw ws→dgram forwarder (no checks)', value: b, unit: 'ms/MB' },
         ratio: lowerIsBetter(o, b),

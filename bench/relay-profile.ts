@@ -10,8 +10,11 @@
  *   windows.json: [{ what: 'download' | 'upload', startUs, endUs, bytes }]   CLOCK_MONOTONIC µs,
  *   the clock of V8's profile timestamps (both read CLOCK_MONOTONIC on Linux).
  *
- * A stage is the innermost recognised frame on a sample's stack (a ws frame write inside the
- * session's flush counts as "ws send"), so the stages add up to the relay's busy time.
+ * Each sample counts in one stage (the first in STAGES' priority order that a frame on its stack
+ * matches), so the stages add up to the relay's busy time. The profiler samples wall time: on a
+ * loaded machine a thread preempted right after a syscall that woke another process (a UDP send to
+ * wireguard-go, a TCP write to Chromium) has the wait charged to that syscall; compare with the
+ * process's CPU ms/MB from the bench's notes.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -40,23 +43,25 @@ export interface TransferWindow {
 }
 
 /**
- * Stages of the datagram path, tried innermost frame first: the first rule that matches a frame on
- * the sample's stack (walking from the leaf up) names the sample's stage.
+ * Stages of the datagram path, in priority order: a sample belongs to the first stage that any
+ * frame on its stack matches (a TCP writev inside a ws frame write is "ws send", a UDP send inside
+ * the session's handler is "UDP send", the handler's own code is "relay session logic").
  */
 const STAGES: readonly (readonly [stage: string, test: (fn: string, url: string) => boolean])[] = [
   ['GC', (fn) => fn === '(garbage collector)'],
-  ['batch build (DatagramBatchWriter)', (_fn, url) => url.endsWith('datagram-batch.ts') && !/parse/.test(_fn)],
-  ['batch split (parseDatagramBatch)', (fn) => fn === 'parseDatagramBatch'],
+  ['native outside JS (libuv poll, UDP recvmsg, TCP read)', (fn) => fn === '(program)'],
   ['shape check', (fn) => fn === 'wireguardMessageShape'],
   ['token bucket', (_fn, url) => url.endsWith('token-bucket.ts')],
-  ['UDP send (dgram)', (_fn, url) => url === 'node:dgram' && !/onMessage/.test(_fn)],
-  ['ws send (frame + socket write)', (_fn, url) => /ws\/lib\/(sender|websocket)\.js$/.test(url) && !/receiverOn|socketOn/.test(_fn)],
+  ['batch build (DatagramBatchWriter)', (fn, url) => url.endsWith('datagram-batch.ts') && fn !== 'parseDatagramBatch'],
+  ['batch split (parseDatagramBatch)', (fn) => fn === 'parseDatagramBatch'],
+  ['UDP send (dgram, sendmsg)', (fn, url) => url === 'node:dgram' && fn !== 'onMessage'],
+  ['ws send (frame, TCP writev)', (fn, url) => /ws\/lib\/(sender|websocket)\.js$/.test(url) && !/^(receiverOn|socketOn)/.test(fn)],
   ['fetch-stream write', (_fn, url) => url.endsWith('relay-stream-endpoint.ts') || url === 'node:_http_outgoing'],
-  ['ws receive (TCP read, frame parse)', (_fn, url) => /ws\/lib\/(receiver|websocket)\.js$/.test(url)],
   ['relay session logic', (_fn, url) => url.endsWith('relay-session.ts')],
+  ['ws receive (frame parse, unmask)', (_fn, url) => /ws\/lib\/(receiver|websocket|buffer-util)\.js$/.test(url)],
   ['UDP receive (dgram onMessage)', (fn, url) => url === 'node:dgram' && fn === 'onMessage'],
   ['timers, immediates, ticks', (_fn, url) => /^node:internal\/(timers|process\/task_queues)$/.test(url)],
-  ['TCP socket / streams (other)', (_fn, url) => /^node:(net|internal\/streams\/|internal\/stream_base_commons)/.test(url)],
+  ['TCP socket, streams (other)', (_fn, url) => /^node:(net|internal\/streams\/|internal\/stream_base_commons)/.test(url)],
 ];
 
 /** Self time (µs) by function and by stage of the samples inside `windows`. */
@@ -68,20 +73,14 @@ export function profileInWindows(profile: CpuProfile, windows: readonly Transfer
   const stage = (id: number): string => {
     const known = stageOf.get(id);
     if (known !== undefined) return known;
-    let s = 'other';
+    let best = STAGES.length;
     for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
       const cf = byId.get(at)!.callFrame;
       const url = cf.url.replace(/^file:\/\/.*\/node_modules\//, 'node_modules/').replace(/^file:\/\/.*\//, '');
-      const hit = STAGES.find(([, test]) => test(cf.functionName, url));
-      if (hit) {
-        s = hit[0];
-        break;
-      }
-      if (cf.functionName === '(idle)') {
-        s = '(idle)';
-        break;
-      }
+      const i = STAGES.findIndex(([, test]) => test(cf.functionName, url));
+      if (i >= 0 && i < best) best = i;
     }
+    const s = best < STAGES.length ? STAGES[best][0] : 'other';
     stageOf.set(id, s);
     return s;
   };
