@@ -15,8 +15,12 @@ import { connectionRefused, connectionReset, connectTimedOut, hostUnreachable, t
 import type { TcpError, TcpSocket, TcpSocketEvent } from '../netstack/socket/tcp-socket.ts';
 import { WgwebError } from '../shared/errors.ts';
 
-/** Largest chunk handed to a reader at once. */
-const READ_CHUNK = 64 * 1024;
+/**
+ * Largest chunk handed to a reader at once. A read takes what the socket holds, so chunks are this
+ * big only when the reader fell behind (a bulk download whose reader waits a task between reads,
+ * body-port.ts): then fewer, bigger chunks mean fewer ArrayBuffers and messages per MB (#19).
+ */
+const READ_CHUNK = 256 * 1024;
 
 /** Maps a socket failure to the error a user sees. */
 export function tcpErrorToWgweb(error: TcpError, address: IpAddress, port: number, timeoutMs = 0): WgwebError {

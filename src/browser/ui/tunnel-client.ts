@@ -4,13 +4,14 @@
  *
  *   caller ──▶ TunnelClient ──▶ comlink ──▶ worker TunnelService
  *          ◀── WgwebError (from a plain { code, message })   ◀── thrown plain error
- *          ◀── Response (rebuilt from head + transferred body stream)
+ *          ◀── Response (rebuilt from head + the body arriving on its own port, body-port.ts)
  *
  * DOM-free (Web platform globals only), so tests run it in Node against a real TunnelService over
  * a MessageChannel.
  */
 import { proxy, releaseProxy, transfer, wrap, type Endpoint, type Remote } from 'comlink';
 import type { OpenWebSocketOptions } from '../worker/websocket-port-protocol.ts';
+import { bodyFromPort } from '../worker/body-port.ts';
 import { ErrorCode, WgwebError } from '../../shared/errors.ts';
 import {
   isPlainError,
@@ -185,9 +186,10 @@ export class TunnelClient {
     const signal = init.signal ?? (input instanceof Request ? input.signal : undefined);
     const onTiming = init.onTiming;
     const timingCallback = onTiming ? proxy((t: FetchTiming) => onTiming(t)) : undefined;
-    const { head, body } = await this.#cancellable(signal ?? undefined, (id) =>
+    const { head, body: port } = await this.#cancellable(signal ?? undefined, (id) =>
       this.#api.fetch(transfer({ ...request, operationId: id }, transfers), timingCallback),
     );
+    const body = port ? bodyFromPort(port) : null;
     if (signal) {
       // Cancelling after the head arrived cancels the body stream (and the worker's socket with it).
       signal.addEventListener('abort', () => void body?.cancel(signal.reason).catch(() => {}), { once: true });

@@ -116,8 +116,11 @@ export interface FetchResponseHead {
 
 export interface FetchResult {
   head: FetchResponseHead;
-  /** Transferred, not copied; `null` for responses without a body. */
-  body: ReadableStream<Uint8Array> | null;
+  /**
+   * The body's port (body-port.ts: the bytes are transferred, several chunks per message; the page
+   * reads it with `bodyFromPort`); `null` for responses without a body.
+   */
+  body: MessagePort | null;
 }
 
 export interface KeyPair {

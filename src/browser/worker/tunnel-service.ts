@@ -56,6 +56,7 @@ import type { ToolRecord } from '../../session/tool-record.ts';
 import type { TunnelVsDirectResult } from '../../session/direct-speed.ts';
 import { TRACEROUTE_BASE_PORT, TRACEROUTE_DEFAULTS } from '../../session/traceroute.ts';
 import { DEFAULT_IPERF3_PORT, DEFAULT_IPERF3_SECONDS, DEFAULT_IPERF3_STREAMS } from '../../protocols/iperf3/iperf3-messages.ts';
+import { sendBodyOverPort } from './body-port.ts';
 import type { TunnelConnectOptions, SshOpenOptions, SshOpenResult, SshOutputEvent, TraceHop, TracerouteCallOptions, TracerouteResult } from './tunnel-api.ts';
 
 /** The part of `Session` (src/session/session.ts) this service uses. */
@@ -413,10 +414,14 @@ export class TunnelService implements TunnelApi {
         redirected: response.redirected,
         timing: { startedAt, headersMs },
       },
-      body: response.body,
+      body: null,
     };
     if (rawHeaders) result.head.rawHeaders = rawHeaders;
-    return transfer(result, result.body ? [result.body as unknown as Transferable] : []);
+    if (!response.body) return result;
+    const { port1, port2 } = new MessageChannel();
+    sendBodyOverPort(response.body, port1);
+    result.body = port2;
+    return transfer(result, [port2]);
   }
 
   async openWebSocket(url: string, options: OpenWebSocketOptions, port: MessagePort): Promise<void> {
