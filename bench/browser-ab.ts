@@ -160,7 +160,7 @@ async function main(): Promise<void> {
           }
           process.stdout.write(
             `round ${r + 1} ${v.label}${v.capture ? '' : ' (capture off)'}${v.carrier ? ` (${v.carrier})` : ''}: ${res.mbps.at(-1)!.toFixed(2)} MB/s, renderer ${res.renderer.at(-1)!.toFixed(1)} ms/MB, tunnel worker ${res.worker.at(-1)!.toFixed(1)} ms/MB${upText}, connect ${connectMs.toFixed(0)} ms, ping ${res.pingMs.at(-1)!.toFixed(2)} ms, load ${load.toFixed(1)}\n` +
-              `  renderer threads ms/MB: ${threads}; processes ms/MB: ${processes}\n`,
+              `  renderer threads ms/MB: ${threads}; processes ms/MB: ${processes}; the page read ${d.chunks} chunks (${((bytes / d.chunks) / 1024).toFixed(1)} KiB each)\n`,
           );
         } finally {
           await browser.close().catch(() => undefined);

@@ -378,6 +378,8 @@ export interface PageDownload {
   readonly longTasks: number[];
   /** The largest delay of a 20 ms interval timer beyond its period (main-thread stall), ms. */
   readonly maxLagMs: number;
+  /** Chunks the page's reader got (for the tunnel: what crossed from the worker, #19). */
+  readonly chunks: number;
 }
 
 /**
@@ -410,6 +412,7 @@ export function pageDownload(page: CdpPage, args: { url: string; via: 'tunnel' |
       const digests: Promise<ArrayBuffer>[] = [];
       let fill = 0;
       let bytes = 0;
+      let chunks = 0;
       let lastChunk = performance.now();
       const stall = setInterval(() => {
         if (performance.now() - lastChunk > 30_000) void reader.cancel(new Error('no data for 30 s'));
@@ -420,6 +423,7 @@ export function pageDownload(page: CdpPage, args: { url: string; via: 'tunnel' |
           if (done) break;
           lastChunk = performance.now();
           bytes += value.length;
+          chunks++;
           if (!hash) continue;
           for (let off = 0; off < value.length; ) {
             const k = Math.min(blockSize - fill, value.length - off);
@@ -438,13 +442,13 @@ export function pageDownload(page: CdpPage, args: { url: string; via: 'tunnel' |
       }
       const ms = performance.now() - t0;
       for (const e of observer.takeRecords()) longTasks.push(e.duration);
-      if (!hash) return { bytes, ms, sha256: '', longTasks, maxLagMs };
+      if (!hash) return { bytes, ms, sha256: '', longTasks, maxLagMs, chunks };
       if (fill > 0) digests.push(crypto.subtle.digest('SHA-256', block.subarray(0, fill)));
       const all = await Promise.all(digests);
       const joined = new Uint8Array(all.length * 32);
       all.forEach((d, i) => joined.set(new Uint8Array(d), i * 32));
       const sha = new Uint8Array(await crypto.subtle.digest('SHA-256', joined));
-      return { bytes, ms, sha256: [...sha].map((b) => b.toString(16).padStart(2, '0')).join(''), longTasks, maxLagMs };
+      return { bytes, ms, sha256: [...sha].map((b) => b.toString(16).padStart(2, '0')).join(''), longTasks, maxLagMs, chunks };
     } finally {
       observer.disconnect();
       clearInterval(lag);
@@ -472,7 +476,7 @@ function pageIdle(page: CdpPage, ms: number): Promise<PageDownload> {
     for (const e of observer.takeRecords()) longTasks.push(e.duration);
     observer.disconnect();
     clearInterval(lag);
-    return { bytes: 0, ms: performance.now() - t0, sha256: '', longTasks, maxLagMs };
+    return { bytes: 0, ms: performance.now() - t0, sha256: '', longTasks, maxLagMs, chunks: 0 };
   }, ms);
 }
 
