@@ -259,9 +259,11 @@ describe('limits', () => {
     const victim = wsClient(to(relay));
     const bystander = wsClient(to(relay));
     await Promise.all([victim.opened, bystander.opened]);
+    let code: number | undefined;
+    void victim.closed.then((c) => (code = c.code));
     failNext = true;
     victim.ws.send(transportMessage(32, 500));
-    const { code } = await victim.closed;
+    await waitUntil(() => code !== undefined, 'the victim session closed');
     assert.equal(code, RelayCloseCode.INTERNAL_ERROR);
     assert.equal(relay.stats().internalErrors, 1);
     // The other session still forwards.
