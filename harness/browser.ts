@@ -134,6 +134,39 @@ export async function reloadFresh(page: Page): Promise<void> {
   await page.evaluate(() => window.wgweb.ready);
 }
 
+/** Options of {@link pollPage}. */
+export interface PollPageOptions {
+  /** Give up after this long (default 60 s). */
+  timeoutMs?: number;
+  /** Pause between two calls (default 200 ms). */
+  intervalMs?: number;
+}
+
+/**
+ * Calls `fn` in the page until it returns a truthy value, awaiting it when it is async, and
+ * resolves with that value; after `timeoutMs` it fails naming `what` and the last value seen.
+ *
+ * Use it instead of `page.waitForFunction` for async predicates: Playwright calls the predicate
+ * in the page and stops at the first truthy result without awaiting it, and a Promise is truthy,
+ * so `waitForFunction(async () => …)` returns after the first call whatever the predicate says.
+ * (No named functions inside `fn`: tsx's __name helper does not exist in the page.)
+ */
+export async function pollPage<R, A>(page: Page, what: string, fn: (arg: A) => R | Promise<R>, arg?: A, options: PollPageOptions = {}): Promise<R> {
+  const { timeoutMs = 60_000, intervalMs = 200 } = options;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = (await page.evaluate(fn as (arg: unknown) => Promise<R>, arg as unknown)) as R;
+    if (value) return value;
+    if (Date.now() >= deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s; the page last said ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/** Waits (bounded, 60 s by default) until `window.wgweb.status()` says the tunnel is up. */
+export async function waitForTunnelUp(page: Page, timeoutMs = 60_000): Promise<void> {
+  await pollPage(page, 'the tunnel up', async () => (await window.wgweb.status())?.state === 'up', undefined, { timeoutMs });
+}
+
 /** Stops every Service Worker of the browser, as Chromium does to idle ones (CDP `ServiceWorker.stopAllWorkers`). */
 export async function stopServiceWorkers(browser: Browser): Promise<void> {
   const cdp = await browser.context.newCDPSession(browser.page);

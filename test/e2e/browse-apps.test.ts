@@ -23,7 +23,7 @@ import { SYNCTHING_DEVICE, TRANSMISSION_USER, startJupyter, startPrometheus, sta
 import { startRelay, type RelayHandle } from '../../src/node/relay/main.ts';
 import { createLogger } from '../../src/node/relay/log.ts';
 import { formatEndpoint } from '../../src/shared/ip-address.ts';
-import { ensureUiBuilt, openUi, type UiSession } from '../../harness/browser.ts';
+import { ensureUiBuilt, openUi, type UiSession, waitForTunnelUp } from '../../harness/browser.ts';
 import type { BrowseResult } from '../../src/browser/browse/browse-host.ts';
 
 const skip =
@@ -54,7 +54,7 @@ describe('real intranet applications in the browse view', { skip }, () => {
     });
     frame = page.frameLocator('wg-browse iframe.viewport');
     await page.evaluate((config) => window.wgweb.connect(config), client.config);
-    await page.waitForFunction(async () => (await window.wgweb.status())?.state === 'up', undefined, { polling: 200, timeout: 60_000 });
+    await waitForTunnelUp(page);
   });
   after(async () => {
     // The apps first, while the relay's listener keeps the event loop alive for their exits.

@@ -29,7 +29,7 @@ import { startIntranetSite, type IntranetSite } from '../../harness/intranet-sit
 import { startRelay, type RelayHandle } from '../../src/node/relay/main.ts';
 import { createLogger } from '../../src/node/relay/log.ts';
 import { formatEndpoint } from '../../src/shared/ip-address.ts';
-import { ensureUiBuilt, openUi, stopServiceWorkers, type UiSession } from '../../harness/browser.ts';
+import { ensureUiBuilt, openUi, stopServiceWorkers, type UiSession, waitForTunnelUp } from '../../harness/browser.ts';
 import type { BrowseResult } from '../../src/browser/browse/browse-host.ts';
 
 const skip = browserSkipReason() ?? interopSkipReason();
@@ -58,7 +58,7 @@ describe('a hostile intranet page against the browse view', { skip }, () => {
     appOrigin = new URL(relay.url).origin;
     browseOrigin = relay.browse!.originFor(new URL(relay.url).host);
     await page.evaluate((config) => window.wgweb.connect(config), client.config);
-    await page.waitForFunction(async () => (await window.wgweb.status())?.state === 'up', undefined, { polling: 200, timeout: 60_000 });
+    await waitForTunnelUp(page);
   });
   after(async () => {
     await ui?.close();
@@ -218,7 +218,7 @@ describe('a hostile intranet page against the browse view', { skip }, () => {
     await page.waitForFunction(() => typeof window.wgweb === 'object');
     await page.evaluate(() => window.wgweb.ready);
     await page.evaluate((config) => window.wgweb.connect(config), client.config);
-    await page.waitForFunction(async () => (await window.wgweb.status())?.state === 'up', undefined, { polling: 200, timeout: 60_000 });
+    await waitForTunnelUp(page);
     assert.equal((await browse(`${site.main}/docs/`)).title, 'Docs');
   });
 

@@ -14,7 +14,7 @@ import type { FrameLocator, Page } from 'playwright-core';
 import { browserSkipReason } from '../../harness/requirements.ts';
 import { startRelay, type RelayHandle } from '../../src/node/relay/main.ts';
 import { createLogger } from '../../src/node/relay/log.ts';
-import { ensureUiBuilt, openUi, type UiSession } from '../../harness/browser.ts';
+import { ensureUiBuilt, openUi, type UiSession, waitForTunnelUp } from '../../harness/browser.ts';
 
 const SHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
 
@@ -32,7 +32,7 @@ describe('the browse view on the demo peer\'s intranet site', { skip: browserSki
     frame = page.frameLocator('wg-browse iframe.viewport');
     const config = await page.evaluate(async () => (await fetch('/api/demo/config')).text());
     await page.evaluate((c) => window.wgweb.connect(c), config);
-    await page.waitForFunction(async () => (await window.wgweb.status())?.state === 'up', undefined, { polling: 200, timeout: 60_000 });
+    await waitForTunnelUp(page);
   });
   after(async () => {
     await ui?.close();

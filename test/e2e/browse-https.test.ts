@@ -45,7 +45,7 @@ import { deterministicBytes, sha256Hex } from '../../harness/deterministic-bytes
 import { startRelay, type RelayHandle } from '../../src/node/relay/main.ts';
 import { createLogger } from '../../src/node/relay/log.ts';
 import { formatEndpoint } from '../../src/shared/ip-address.ts';
-import { ensureUiBuilt, openUi, type UiSession } from '../../harness/browser.ts';
+import { ensureUiBuilt, openUi, type UiSession, waitForTunnelUp } from '../../harness/browser.ts';
 import type { BrowseResult } from '../../src/browser/browse/browse-host.ts';
 
 const skip = browserSkipReason() ?? interopSkipReason(['nginx', 'openssl']) ?? binariesSkipReason(['nginx', 'openssl'], 'https in the browse view');
@@ -135,7 +135,7 @@ describe('https intranet sites in the browse view; downloads, history, Range and
     });
     await page.evaluate(() => localStorage.clear());
     await page.evaluate((config) => window.wgweb.connect(config), client.config);
-    await page.waitForFunction(async () => (await window.wgweb.status())?.state === 'up', undefined, { polling: 200, timeout: 60_000 });
+    await waitForTunnelUp(page);
     await page.evaluate((pem) => window.wgweb.addTrustedCertificate(pem), ca.certPem);
   });
   after(async () => {

@@ -23,7 +23,7 @@ import { startIntranetSite, type IntranetSite } from '../../harness/intranet-sit
 import { startRelay, type RelayHandle } from '../../src/node/relay/main.ts';
 import { createLogger } from '../../src/node/relay/log.ts';
 import { formatEndpoint } from '../../src/shared/ip-address.ts';
-import { ensureUiBuilt, openUi, type UiSession } from '../../harness/browser.ts';
+import { ensureUiBuilt, openUi, type UiSession, waitForTunnelUp } from '../../harness/browser.ts';
 import type { BrowseResult } from '../../src/browser/browse/browse-host.ts';
 import { siteLabel } from '../../src/shared/site-origin.ts';
 
@@ -53,7 +53,7 @@ describe('one browser origin per intranet site', { skip }, () => {
       (globalThis as unknown as { __name: <T>(f: T) => T }).__name = (f) => f;
     });
     await page.evaluate((config) => window.wgweb.connect(config), client.config);
-    await page.waitForFunction(async () => (await window.wgweb.status())?.state === 'up', undefined, { polling: 200, timeout: 60_000 });
+    await waitForTunnelUp(page);
   });
   after(async () => {
     await ui?.close();
@@ -200,7 +200,7 @@ describe('one browser origin per intranet site', { skip }, () => {
       });
       const second = await peer.addClient();
       await own.page.evaluate((config) => window.wgweb.connect(config), second.config);
-      await own.page.waitForFunction(async () => (await window.wgweb.status())?.state === 'up', undefined, { polling: 200, timeout: 60_000 });
+      await waitForTunnelUp(own.page);
       const go = (url: string): Promise<BrowseResult> => own.page.evaluate((u) => window.wgweb.browse(u), url);
       const frameNow = async (): Promise<Frame> => {
         const f = await (await own.page.locator('wg-browse iframe.viewport').elementHandle())?.contentFrame();

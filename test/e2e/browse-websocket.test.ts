@@ -13,7 +13,7 @@ import { browserSkipReason, interopSkipReason } from '../../harness/requirements
 import { closeAllNamespaces, waitFor } from '../../harness/netns.ts';
 import { startWebSocketServer, type NsWebSocketServer } from '../../harness/ns-servers.ts';
 import { startSessionFixture, type SessionFixture } from '../interop/session-fixture.ts';
-import { ensureUiBuilt, openUi, type UiSession } from '../../harness/browser.ts';
+import { ensureUiBuilt, openUi, type UiSession, waitForTunnelUp } from '../../harness/browser.ts';
 
 const skip = browserSkipReason() ?? interopSkipReason();
 
@@ -35,7 +35,7 @@ describe('WebSockets and server-sent events of pages in the browse view', { skip
       (globalThis as unknown as { __name: <T>(f: T) => T }).__name = (f) => f;
     });
     await page.evaluate((config) => window.wgweb.connect(config), fx.configText);
-    await page.waitForFunction(async () => (await window.wgweb.status())?.state === 'up', undefined, { polling: 200, timeout: 60_000 });
+    await waitForTunnelUp(page);
   });
   after(async () => {
     await ui?.close();

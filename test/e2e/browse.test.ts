@@ -24,7 +24,7 @@ import { startIntranetSite, type IntranetSite } from '../../harness/intranet-sit
 import { startRelay, type RelayHandle } from '../../src/node/relay/main.ts';
 import { createLogger } from '../../src/node/relay/log.ts';
 import { formatEndpoint } from '../../src/shared/ip-address.ts';
-import { ensureUiBuilt, openUi, stopServiceWorkers, type UiSession } from '../../harness/browser.ts';
+import { ensureUiBuilt, openUi, stopServiceWorkers, type UiSession, waitForTunnelUp } from '../../harness/browser.ts';
 
 const SHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
 async function shot(page: Page, name: string): Promise<void> {
@@ -59,7 +59,7 @@ describe('the browse view through a real wireguard-go peer', { skip }, () => {
     });
     frame = page.frameLocator('wg-browse iframe.viewport');
     await page.evaluate((config) => window.wgweb.connect(config), client.config);
-    await page.waitForFunction(async () => (await window.wgweb.status())?.state === 'up', undefined, { polling: 200, timeout: 60_000 });
+    await waitForTunnelUp(page);
   });
   after(async () => {
     await ui?.close();
@@ -396,7 +396,7 @@ describe('the browse view through a real wireguard-go peer', { skip }, () => {
     assert.equal(down.error?.code, 'NOT_CONNECTED');
     await frame.locator('h1').filter({ hasText: 'The tunnel is down' }).waitFor();
     await page.evaluate((config) => window.wgweb.connect(config), client.config);
-    await page.waitForFunction(async () => (await window.wgweb.status())?.state === 'up', undefined, { polling: 200, timeout: 60_000 });
+    await waitForTunnelUp(page);
     const up = await page.evaluate((u) => window.wgweb.browse(u), `${site.main}/`);
     assert.equal(up.title, 'Intranet home');
     // Only what the tests provoked on purpose: error pages (HTTP 502) and the framebusting attempt.

@@ -17,7 +17,7 @@ import { browserSkipReason, interopSkipReason } from '../../harness/requirements
 import { closeAllNamespaces } from '../../harness/netns.ts';
 import { diagZone, startDnsmasq } from '../../harness/dnsmasq.ts';
 import { startSessionFixture, type SessionFixture } from '../interop/session-fixture.ts';
-import { ensureUiBuilt, openUi, type UiSession } from '../../harness/browser.ts';
+import { ensureUiBuilt, openUi, type UiSession, waitForTunnelUp } from '../../harness/browser.ts';
 
 const skip = browserSkipReason() ?? interopSkipReason(['dnsmasq', 'nft']);
 const SLOW = { timeout: 90_000 };
@@ -43,7 +43,7 @@ describe('the DNS and port tools in Chromium against dnsmasq and the namespace k
     ui = await openUi({ url: fx.relay.url });
     page = ui.page;
     await page.evaluate((config) => window.wgweb.connect(config), fx.configText);
-    await page.waitForFunction(async () => (await window.wgweb.status())?.state === 'up', undefined, { polling: 200, timeout: 60_000 });
+    await waitForTunnelUp(page);
   });
   after(async () => {
     await ui?.close();

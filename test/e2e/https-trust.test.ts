@@ -27,7 +27,7 @@ import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { binariesSkipReason, browserSkipReason, interopSkipReason } from '../../harness/requirements.ts';
 import { closeAllNamespaces } from '../../harness/netns.ts';
-import { ensureUiBuilt, openUi, type UiSession } from '../../harness/browser.ts';
+import { ensureUiBuilt, openUi, type UiSession, waitForTunnelUp } from '../../harness/browser.ts';
 import { TestPki, type TestCert } from '../../harness/test-pki.ts';
 import { startOpensslServer, type OpensslServer } from '../../harness/openssl-server.ts';
 import { startSessionFixture, type SessionFixture } from '../interop/session-fixture.ts';
@@ -52,6 +52,20 @@ async function fetchOutcome(page: Page, url: string): Promise<string> {
       ]),
     url,
   );
+}
+
+/**
+ * Asks with wgweb.fetch until `url` gives `want` (the UI hands its trust settings to the worker
+ * asynchronously; the next request sees them), at most 60 s; fails with the last outcome.
+ */
+async function untilOutcome(page: Page, url: string, want: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  let seen = await fetchOutcome(page, url);
+  while (seen !== want) {
+    if (Date.now() > deadline) assert.fail(`${url} still gives ${seen}, not ${want}, after 60 s`);
+    await new Promise((r) => setTimeout(r, 250));
+    seen = await fetchOutcome(page, url);
+  }
 }
 
 describe('HTTPS trust in the browser app through a real wireguard-go peer', { skip }, () => {
@@ -83,7 +97,7 @@ describe('HTTPS trust in the browser app through a real wireguard-go peer', { sk
     page = ui.page;
     await page.evaluate(() => localStorage.clear());
     await page.evaluate((config) => window.wgweb.connect(config), fx.configText);
-    await page.waitForFunction(async () => (await window.wgweb.status())?.state === 'up', undefined, { polling: 200, timeout: 60_000 });
+    await waitForTunnelUp(page);
   });
   after(async () => {
     await ui?.close();
@@ -133,11 +147,10 @@ describe('HTTPS trust in the browser app through a real wireguard-go peer', { sk
     await page.getByTestId('trusted-list').filter({ hasText: 'Corp Intranet CA' }).waitFor();
     // The worker receives the settings asynchronously; the next request sees them. (Bodies are read
     // to the end: openssl s_server serves one connection at a time.)
-    await page.waitForFunction(async (u) => (await window.wgweb.fetch(u, { timeoutMs: 20_000 }).then((r) => r.text().then(() => r.status), () => 0)) === 200, url, { polling: 250, timeout: 60_000 });
-    assert.equal(await fetchOutcome(page, url), '200 body');
+    await untilOutcome(page, url, '200 body');
 
     await page.getByRole('button', { name: 'Remove CN=Corp Intranet CA' }).click();
-    await page.waitForFunction(async (u) => (await window.wgweb.fetch(u, { timeoutMs: 20_000 }).then((r) => r.text().then(() => 'ok'), (e) => e.code)) === 'TLS_CERT_UNTRUSTED', url, { polling: 250, timeout: 60_000 });
+    await untilOutcome(page, url, 'TLS_CERT_UNTRUSTED');
     assert.deepEqual(ui.errors, []);
   });
 
@@ -151,7 +164,7 @@ describe('HTTPS trust in the browser app through a real wireguard-go peer', { sk
     await page.getByLabel('Host to allow legacy TLS for').fill('server.wgweb.test');
     await page.getByRole('button', { name: 'Allow legacy TLS for server.wgweb.test' }).click();
     await page.getByTestId('legacy-tls-list').filter({ hasText: 'server.wgweb.test' }).waitFor();
-    await page.waitForFunction(async (u) => (await window.wgweb.fetch(u, { timeoutMs: 20_000 }).then((r) => r.text().then(() => r.status), () => 0)) === 200, url, { polling: 250, timeout: 60_000 });
+    await untilOutcome(page, url, '200 body');
 
     await page.getByRole('tab', { name: 'HTTP' }).click();
     await page.getByLabel('URL', { exact: true }).fill(url);

@@ -11,7 +11,7 @@ import type { Page } from 'playwright-core';
 import { browserSkipReason, interopSkipReason } from '../../harness/requirements.ts';
 import { closeAllNamespaces } from '../../harness/netns.ts';
 import { startSessionFixture, type SessionFixture } from '../interop/session-fixture.ts';
-import { ensureUiBuilt, openUi, type UiSession } from '../../harness/browser.ts';
+import { ensureUiBuilt, openUi, type UiSession, waitForTunnelUp } from '../../harness/browser.ts';
 
 const skip = browserSkipReason() ?? interopSkipReason(['iperf3']);
 
@@ -26,7 +26,7 @@ describe('iperf3 from the browser through a real wireguard-go peer', { skip }, (
     ui = await openUi({ url: fx.relay.url });
     page = ui.page;
     await page.evaluate((config) => window.wgweb.connect(config), fx.configText);
-    await page.waitForFunction(async () => (await window.wgweb.status())?.state === 'up', undefined, { polling: 200, timeout: 60_000 });
+    await waitForTunnelUp(page);
   });
   after(async () => {
     await ui?.close();

@@ -18,7 +18,7 @@ import type { Page } from 'playwright-core';
 import { browserSkipReason, interopSkipReason } from '../../harness/requirements.ts';
 import { closeAllNamespaces } from '../../harness/netns.ts';
 import { startSessionFixture, type SessionFixture } from '../interop/session-fixture.ts';
-import { openUi, type UiSession } from '../../harness/browser.ts';
+import { openUi, type UiSession, waitForTunnelUp } from '../../harness/browser.ts';
 import type { WgClient } from '../../harness/wireguard-go-peer.ts';
 import type { DiagnosticReport } from '../../src/session/diagnostic-report.ts';
 
@@ -39,7 +39,7 @@ describe('the diagnostic report from the browser through a real wireguard-go pee
     ui = await openUi({ url: fx.relay.url });
     page = ui.page;
     await page.evaluate((config) => window.wgweb.connect(config), client.config);
-    await page.waitForFunction(async () => (await window.wgweb.status())?.state === 'up', undefined, { polling: 200, timeout: 30_000 });
+    await waitForTunnelUp(page, 30_000);
   });
   after(async () => {
     await ui?.close();

@@ -20,7 +20,7 @@ import { browserSkipReason, interopSkipReason } from '../../harness/requirements
 import { closeAllNamespaces } from '../../harness/netns.ts';
 import { startSshd, type SshServer } from '../../harness/ssh-servers.ts';
 import { startSessionFixture, type SessionFixture } from '../interop/session-fixture.ts';
-import { ensureUiBuilt, openUi, type UiSession } from '../../harness/browser.ts';
+import { ensureUiBuilt, openUi, type UiSession, waitForTunnelUp, pollPage } from '../../harness/browser.ts';
 import { startRelay, type RelayHandle } from '../../src/node/relay/main.ts';
 import { createLogger } from '../../src/node/relay/log.ts';
 import { formatEndpoint } from '../../src/shared/ip-address.ts';
@@ -43,7 +43,7 @@ describe('wgweb.ssh from a page script through a real wireguard-go peer to sshd'
     ui = await openUi({ url: fx.relay.url });
     page = ui.page;
     await page.evaluate((config) => window.wgweb.connect(config), fx.configText);
-    await page.waitForFunction(async () => (await window.wgweb.status())?.state === 'up', undefined, { polling: 200, timeout: 60_000 });
+    await waitForTunnelUp(page);
   });
   after(async () => {
     await ui?.close();
@@ -355,11 +355,7 @@ describe('wgweb.ssh from a page script through a real wireguard-go peer to sshd'
     // Markers are computed by the remote shell, so the echo of the typed line never matches them.
     const type = (line: string) => page.evaluate((l) => (window as unknown as { survivor: { write(t: string): Promise<void> } }).survivor.write(l), line);
     const shows = (re: RegExp, what: string) =>
-      page.waitForFunction(
-        async (src) => new RegExp(src).test(await (window as unknown as { survivor: { output(): Promise<string> } }).survivor.output()),
-        re.source,
-        { polling: 200, timeout: 60_000 },
-      ).catch((e: unknown) => assert.fail(`${what}: ${String(e)}`));
+      pollPage(page, what, async (src) => new RegExp(src).test(await (window as unknown as { survivor: { output(): Promise<string> } }).survivor.output()), re.source);
     await type('echo BEFORE-$((1+1))\n');
     await shows(/BEFORE-2/, 'the shell before the restart');
 
@@ -423,7 +419,7 @@ describe('wgweb.ssh from a page script through a real wireguard-go peer to sshd'
     assert.ok((await page.getByLabel('As known_hosts lines').inputValue()).includes(line));
 
     await page.evaluate((config) => window.wgweb.connect(config), fx.configText);
-    await page.waitForFunction(async () => (await window.wgweb.status())?.state === 'up', undefined, { polling: 200, timeout: 60_000 });
+    await waitForTunnelUp(page);
     const again = await page.evaluate(
       async ({ host, password }) => {
         const sh = await window.wgweb.ssh(host, { username: 'root', password });

@@ -25,7 +25,7 @@ import { browserSkipReason, interopSkipReason } from '../../harness/requirements
 import { closeAllNamespaces } from '../../harness/netns.ts';
 import { readPcapng, tsharkFields, tsharkPath, tsharkSkipReason } from '../helpers/pcapng-reader.ts';
 import { startSessionFixture, type SessionFixture } from '../interop/session-fixture.ts';
-import { ensureUiBuilt, openUi, type UiSession } from '../../harness/browser.ts';
+import { ensureUiBuilt, openUi, type UiSession, waitForTunnelUp } from '../../harness/browser.ts';
 import { TestPki } from '../../harness/test-pki.ts';
 import { startOpensslServer, type OpensslServer } from '../../harness/openssl-server.ts';
 
@@ -72,7 +72,7 @@ describe('teaching views through a real wireguard-go peer', { skip }, () => {
     const status = await page.evaluate(() => window.wgweb.capture.status());
     assert.equal(status.running, true, 'the capture records from page load');
     await page.evaluate((config) => window.wgweb.connect(config), fx.configText);
-    await page.waitForFunction(async () => (await window.wgweb.status())?.state === 'up', undefined, { polling: 200, timeout: 60_000 });
+    await waitForTunnelUp(page);
     const ping = await page.evaluate((a) => window.wgweb.ping(a, 3), fx.peer.tunnelAddress4!);
     assert.equal(ping.received, 3);
     const text = await page.evaluate(async (u) => (await window.wgweb.fetch(u)).text(), fx.http.url('/'));

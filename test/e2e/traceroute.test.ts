@@ -15,7 +15,7 @@ import type { Page } from 'playwright-core';
 import { browserSkipReason, interopSkipReason } from '../../harness/requirements.ts';
 import { closeAllNamespaces } from '../../harness/netns.ts';
 import { startSessionFixture, type SessionFixture } from '../interop/session-fixture.ts';
-import { openUi, type UiSession } from '../../harness/browser.ts';
+import { openUi, type UiSession, waitForTunnelUp } from '../../harness/browser.ts';
 import { CHAIN_NAMES, startRouterChain, type RouterChain } from '../helpers/router-chain.ts';
 
 const skip = browserSkipReason() ?? interopSkipReason(['sysctl', 'dnsmasq']);
@@ -33,7 +33,7 @@ describe('traceroute in Chromium through a chain of routers behind wireguard-go'
     ui = await openUi({ url: fx.relay.url });
     page = ui.page;
     await page.evaluate((config) => window.wgweb.connect(config), fx.configText);
-    await page.waitForFunction(async () => (await window.wgweb.status())?.state === 'up', undefined, { polling: 200, timeout: 60_000 });
+    await waitForTunnelUp(page);
   });
   after(async () => {
     await ui?.close();

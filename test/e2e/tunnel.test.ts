@@ -18,7 +18,7 @@ import { browserSkipReason, interopSkipReason } from '../../harness/requirements
 import { closeAllNamespaces } from '../../harness/netns.ts';
 import { deterministicSha256 } from '../../harness/deterministic-bytes.ts';
 import { startSessionFixture, type SessionFixture } from '../interop/session-fixture.ts';
-import { ensureUiBuilt, openUi, type UiSession } from '../../harness/browser.ts';
+import { ensureUiBuilt, openUi, type UiSession, waitForTunnelUp, pollPage } from '../../harness/browser.ts';
 
 const SHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
 async function shot(page: Page, name: string): Promise<void> {
@@ -50,10 +50,10 @@ describe('the browser app through a real wireguard-go peer', { skip }, () => {
     const status = await page.evaluate((config) => window.wgweb.connect(config), fx.configText);
     assert.equal(status.interface.publicKey, fx.client.publicKey);
     assert.equal(status.interface.cipher, 'wasm', "the worker compiled the WebAssembly AEAD under the relay's CSP (#19 item 4)");
-    await page.waitForFunction(async () => (await window.wgweb.status())?.state === 'up', undefined, { polling: 200, timeout: 60_000 });
+    await waitForTunnelUp(page);
     // The browsers' default carrier (#19 section 12): the downstream on a fetch() body from the
     // relay that served the page (its CSP allows it); it attaches right after the WebSocket opens.
-    await page.waitForFunction(async () => (await window.wgweb.status())?.relay.carrier === 'fetch-stream', undefined, { polling: 100, timeout: 30_000 });
+    await pollPage(page, 'the fetch-stream carrier attached', async () => (await window.wgweb.status())?.relay.carrier === 'fetch-stream', undefined, { timeoutMs: 30_000, intervalMs: 100 });
     assert.equal((await page.evaluate(() => window.wgweb.status()))?.relay.carrierFallback, undefined);
     await fx.peer.waitForHandshake(fx.client.publicKey);
 
@@ -219,7 +219,7 @@ describe('the browser app through a real wireguard-go peer', { skip }, () => {
   test('the same tunnel over WebSocketStream (#19): status names the carrier, ping, a download and an upload arrive intact', async () => {
     const status = await page.evaluate((config) => window.wgweb.connect(config, undefined, { relayCarrier: 'websocketstream' }), fx.configText);
     assert.equal(status.relay.carrier, 'websocketstream', 'Chromium has WebSocketStream');
-    await page.waitForFunction(async () => (await window.wgweb.status())?.state === 'up', undefined, { polling: 200, timeout: 60_000 });
+    await waitForTunnelUp(page);
     const ping = await page.evaluate((a) => window.wgweb.ping(a, 2), fx.peer.tunnelAddress4!);
     assert.equal(ping.received, 2);
     await downloadAndUploadIntact(9);
@@ -229,9 +229,9 @@ describe('the browser app through a real wireguard-go peer', { skip }, () => {
 
   test('the default carrier, the downstream on a fetch() stream (#19): status names it, the event log says so, a download and an upload arrive intact', async () => {
     await page.evaluate((config) => window.wgweb.connect(config), fx.configText);
-    await page.waitForFunction(async () => (await window.wgweb.status())?.state === 'up', undefined, { polling: 200, timeout: 60_000 });
+    await waitForTunnelUp(page);
     // The stream attaches right after the WebSocket opens (its id is the relay's first message).
-    await page.waitForFunction(async () => (await window.wgweb.status())?.relay.carrier === 'fetch-stream', undefined, { polling: 100, timeout: 30_000 });
+    await pollPage(page, 'the fetch-stream carrier attached', async () => (await window.wgweb.status())?.relay.carrier === 'fetch-stream', undefined, { timeoutMs: 30_000, intervalMs: 100 });
     await downloadAndUploadIntact(10);
     assert.equal((await page.evaluate(() => window.wgweb.status()))?.relay.carrier, 'fetch-stream', 'the stream carried it to the end');
     const carrierEvents = await page.evaluate(() => window.wgweb.events().filter((e) => e.type === 'relay-carrier').map((e) => e.message));
@@ -243,7 +243,7 @@ describe('the browser app through a real wireguard-go peer', { skip }, () => {
   test("relayCarrier 'websocket' keeps the whole session on the WebSocket: status names it, a download and an upload arrive intact", async () => {
     const status = await page.evaluate((config) => window.wgweb.connect(config, undefined, { relayCarrier: 'websocket' }), fx.configText);
     assert.equal(status.relay.carrier, 'websocket');
-    await page.waitForFunction(async () => (await window.wgweb.status())?.state === 'up', undefined, { polling: 200, timeout: 60_000 });
+    await waitForTunnelUp(page);
     await downloadAndUploadIntact(11);
     const now = await page.evaluate(() => window.wgweb.status());
     assert.equal(now?.relay.carrier, 'websocket');

@@ -13,7 +13,7 @@ import { browserSkipReason, interopSkipReason } from '../../harness/requirements
 import { closeAllNamespaces, waitFor } from '../../harness/netns.ts';
 import { startWebSocketServer, type NsWebSocketServer } from '../../harness/ns-servers.ts';
 import { startSessionFixture, type SessionFixture } from '../interop/session-fixture.ts';
-import { ensureUiBuilt, openUi, type UiSession } from '../../harness/browser.ts';
+import { ensureUiBuilt, openUi, type UiSession, waitForTunnelUp } from '../../harness/browser.ts';
 
 const skip = browserSkipReason() ?? interopSkipReason();
 
@@ -30,7 +30,7 @@ describe('WebSockets from a page script through a real wireguard-go peer', { ski
     ui = await openUi({ url: fx.relay.url });
     page = ui.page;
     await page.evaluate((config) => window.wgweb.connect(config), fx.configText);
-    await page.waitForFunction(async () => (await window.wgweb.status())?.state === 'up', undefined, { polling: 200, timeout: 60_000 });
+    await waitForTunnelUp(page);
   });
   after(async () => {
     await ui?.close();
