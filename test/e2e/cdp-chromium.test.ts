@@ -44,7 +44,8 @@ describe('launchCdpChromium: headless Chromium over a DevTools pipe', { skip }, 
       throw new Error('boom in the page');
     }), /boom in the page/);
     await browser.page.evaluate(() => console.error('seen by the driver'));
-    await new Promise((r) => setTimeout(r, 200));
+    // The console event and the evaluation's answer are separate CDP messages: wait (bounded).
+    for (let i = 0; i < 100 && !browser.errors.some((e) => e.includes('seen by the driver')); i++) await new Promise((r) => setTimeout(r, 50));
     assert.ok(browser.errors.some((e) => e.includes('seen by the driver')), browser.errors.join(' | '));
   });
 
