@@ -51,8 +51,15 @@ describe('launchCdpChromium: headless Chromium over a DevTools pipe', { skip }, 
 
   test('attaches to a dedicated worker by script URL, evaluates there, and its Network domain stays off', async () => {
     const worker = await browser.attachWorker('probe-worker');
-    const r = await worker.send<{ result: { value: unknown } }>('Runtime.evaluate', { expression: 'self.fromWorker', returnByValue: true });
-    assert.equal(r.result.value, 'hello');
+    // The worker's target is reported when the worker is created, which can be before its script
+    // has run (seen under load): ask until the script's global is there (bounded).
+    const fromWorker = async (): Promise<unknown> => (await worker.send<{ result: { value: unknown } }>('Runtime.evaluate', { expression: 'self.fromWorker', returnByValue: true })).result.value;
+    let value = await fromWorker();
+    for (let i = 0; i < 200 && value === undefined; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      value = await fromWorker();
+    }
+    assert.equal(value, 'hello');
     // A second attach returns the same worker without waiting for a new target.
     const again = await browser.attachWorker('probe-worker');
     assert.equal(((await again.send<{ result: { value: unknown } }>('Runtime.evaluate', { expression: '1 + 1', returnByValue: true })).result.value), 2);
