@@ -20,7 +20,7 @@ import { browserSkipReason, interopSkipReason } from '../../harness/requirements
 import { closeAllNamespaces } from '../../harness/netns.ts';
 import { deterministicSha256 } from '../../harness/deterministic-bytes.ts';
 import { startRelayProcess, type RelayProcess } from '../../harness/relay-process.ts';
-import { ensureUiBuilt, openUi, type UiSession } from '../../harness/browser.ts';
+import { ensureUiBuilt, openUi, pollPage, type UiSession } from '../../harness/browser.ts';
 import { formatEndpoint } from '../../src/shared/ip-address.ts';
 import { startSessionFixture, type SessionFixture } from '../interop/session-fixture.ts';
 
@@ -61,7 +61,7 @@ describe('the page moves to the next relay of its list when the one in use dies 
     await page.evaluate((config) => window.wgweb.connect(config), fx.configText);
     // The relays are on other origins than the page: the default carrier's fetch() of the body is
     // cross-origin (CORS: --allow-origin names the page's origin) and carries the downstream.
-    await page.waitForFunction(async () => (await window.wgweb.status())?.relay.carrier === 'fetch-stream', undefined, { polling: 100, timeout: 30_000 });
+    await pollPage(page, 'the fetch-stream carrier attached', async () => (await window.wgweb.status())?.relay.carrier === 'fetch-stream', undefined, { timeoutMs: 30_000, intervalMs: 100 });
     const before = await page.evaluate(() => window.wgweb.status());
     assert.equal(before?.state, 'up');
     const inUse = relays.find((r) => before!.relay.url.startsWith(r.wsUrl));
@@ -97,7 +97,7 @@ describe('the page moves to the next relay of its list when the one in use dies 
     const after = await page.evaluate(() => window.wgweb.status());
     assert.ok(after!.relay.url.startsWith(other.wsUrl), `now through the other relay (${after!.relay.url})`);
     // The other relay's stream took over the downstream (no fallback remembered from the kill).
-    await page.waitForFunction(async () => (await window.wgweb.status())?.relay.carrier === 'fetch-stream', undefined, { polling: 100, timeout: 30_000 });
+    await pollPage(page, "the other relay's fetch-stream carrier attached", async () => (await window.wgweb.status())?.relay.carrier === 'fetch-stream', undefined, { timeoutMs: 30_000, intervalMs: 100 });
     // The status panel names the relay in use and the move.
     const status = page.locator('wg-status-panel');
     await status.getByText(new URL(other.wsUrl).host).first().waitFor({ timeout: 10_000 });
