@@ -20,6 +20,12 @@
  * Without --b both variants use DIR_A (a control, or with --capture-b off: the capture's cost).
  * --carrier-c adds a third variant C (DIR_A). Each round also records the connect time (the
  * wgweb.connect call), the median of 5 tunnel pings, and the renderer's busiest threads.
+ * `--trace DIR` (with --upload): after each upload, prints the upload connection's TCP counters
+ * from wgweb.report() (cwnd, peer window, RTT, retransmissions, recoveries, time limited by cwnd /
+ * peer window / the application) and writes the packet capture's TCP packets to
+ * DIR/round-R-V.pcapng for a sequence plot (the capture holds the last 10,000 packets).
+ * `--profile DIR` (with --upload): one more upload per variant in the last round under V8's
+ * sampling profiler (tunnel worker and page), summaries on stderr, profiles in DIR.
  */
 import { closeAllNamespaces } from '../harness/netns.ts';
 import { startWireguardGoPeer } from '../harness/wireguard-go-peer.ts';
@@ -28,9 +34,11 @@ import { launchCdpChromium } from '../harness/cdp-chromium.ts';
 import { startRelayProcess, type RelayProcess } from '../harness/relay-process.ts';
 import { formatEndpoint } from '../src/shared/ip-address.ts';
 import { descendantCpu, threadCpu } from './bench-child.ts';
-import { pageDownload, pageUpload } from './browser-bench.ts';
+import { pageDownload, pageUpload, startProfiles, stopProfiles, WorkerInspector } from './browser-bench.ts';
 import { runCleanups } from './bench-entry.ts';
 import { loadavg } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 const MiB = 1 << 20;
 const MB = 1e6;
@@ -48,6 +56,16 @@ function carrierArg(s: string | undefined): 'websocket' | 'websocketstream' | 'f
   throw new TypeError(`--carrier-a/--carrier-b/--carrier-c: websocket, websocketstream or fetch-stream, not ${s}`);
 }
 
+/** The four busiest threads as "name ms/MB, …". */
+function busiest(names: Iterable<string>, msPerMb: (name: string) => number): string {
+  return [...names]
+    .map((k) => [k, msPerMb(k)] as const)
+    .sort((x, y) => y[1] - x[1])
+    .slice(0, 4)
+    .map(([k, ms]) => `${k} ${ms.toFixed(1)}`)
+    .join(', ');
+}
+
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const t = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no result within ${ms} ms`)), ms)));
@@ -63,6 +81,9 @@ async function main(): Promise<void> {
   const rounds = Number(value('--rounds') ?? 3);
   const bytes = Number(value('--bytes') ?? 20 * MiB);
   const upload = args.includes('--upload');
+  const traceDir = value('--trace');
+  const profileDir = value('--profile');
+  if (traceDir) mkdirSync(traceDir, { recursive: true });
   const variants: Variant[] = [
     { label: 'A', dist: a, capture: true, carrier: carrierArg(value('--carrier-a')) },
     { label: 'B', dist: b, capture: value('--capture-b') !== 'off', carrier: carrierArg(value('--carrier-b')) },
@@ -129,12 +150,7 @@ async function main(): Promise<void> {
           results.set(v.label, res);
           res.connectMs.push(connectMs);
           res.pingMs.push(pings.rttAvgMs ?? NaN);
-          const threads = [...t1.keys()]
-            .map((k) => [k, used(k)] as const)
-            .sort((x, y) => y[1] - x[1])
-            .slice(0, 4)
-            .map(([k, ms]) => `${k} ${ms.toFixed(1)}`)
-            .join(', ');
+          const threads = busiest(t1.keys(), used);
           // The other processes a carrier moves work between (network service, browser, relay).
           const perLabel = new Map<string, number>();
           for (const [pid, p] of p1) perLabel.set(p.label, (perLabel.get(p.label) ?? 0) + p.cpuMs - (p0.get(pid)?.cpuMs ?? 0));
@@ -146,9 +162,12 @@ async function main(): Promise<void> {
           res.worker.push(used('DedicatedWorker'));
           let upText = '';
           if (upload) {
+            if (traceDir) await page.evaluate(() => window.wgweb.capture.clear());
             const u0 = threadCpu('chromium renderer');
+            const q0 = descendantCpu();
             const u = await withTimeout(pageUpload(page, { url: http.url('/upload'), bytes: 20 * MiB, seed: 7 + r }), 300_000, 'upload');
             const u1 = threadCpu('chromium renderer');
+            const q1 = descendantCpu();
             if (!u.ok) throw new Error(`upload: the server received ${u.length} bytes or other bytes`);
             // The page makes and hashes the body before its clock starts; that CPU is counted here too.
             const upUsed = (name?: string): number =>
@@ -156,7 +175,31 @@ async function main(): Promise<void> {
             res.up.push((20 * MiB) / u.ms / 1000);
             res.upRenderer.push(upUsed());
             res.upWorker.push(upUsed('DedicatedWorker'));
-            upText = `, upload ${res.up.at(-1)!.toFixed(2)} MB/s (renderer ${res.upRenderer.at(-1)!.toFixed(1)}, worker ${res.upWorker.at(-1)!.toFixed(1)} ms/MB)`;
+            const upThreads = busiest(u1.keys(), upUsed);
+            upText = `, upload ${res.up.at(-1)!.toFixed(2)} MB/s (renderer ${res.upRenderer.at(-1)!.toFixed(1)}, worker ${res.upWorker.at(-1)!.toFixed(1)} ms/MB; ${upThreads})`;
+            if (traceDir) {
+              const upLabel = new Map<string, number>();
+              for (const [pid, p] of q1) upLabel.set(p.label, (upLabel.get(p.label) ?? 0) + p.cpuMs - (q0.get(pid)?.cpuMs ?? 0));
+              const perMb = [...upLabel].sort((x, y) => y[1] - x[1]).map(([l, ms]) => `${l} ${(ms / ((20 * MiB) / MB)).toFixed(1)}`);
+              const report = await page.evaluate(async () => (await window.wgweb.report()).report.counters);
+              const conns = (report as { tcpConnections?: { bytesSent: number }[] }).tcpConnections ?? [];
+              const tcp = conns.sort((x, y) => y.bytesSent - x.bytesSent)[0];
+              const pcap = await page.evaluate(async () => {
+                const { bytes } = await window.wgweb.capture.download('tcp');
+                let bin = '';
+                for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+                return btoa(bin);
+              });
+              const file = join(traceDir, `round-${r + 1}-${v.label}.pcapng`);
+              writeFileSync(file, Buffer.from(pcap, 'base64'));
+              upText += `\n  upload processes ms/MB: ${perMb.join(', ')}\n  upload TCP: ${JSON.stringify(tcp)}\n  capture: ${file}`;
+            }
+          }
+          if (upload && profileDir && r === rounds - 1) {
+            const inspector = await WorkerInspector.attach(browser, 'tunnel-worker');
+            await startProfiles(inspector);
+            const u = await withTimeout(pageUpload(page, { url: http.url('/upload'), bytes: 20 * MiB, seed: 99 }), 300_000, 'profiled upload');
+            await stopProfiles(inspector, profileDir, `upload-${v.label}`, `20 MiB upload at ${((20 * MiB) / u.ms / 1000).toFixed(1)} MB/s (profiler on)`, v.dist);
           }
           process.stdout.write(
             `round ${r + 1} ${v.label}${v.capture ? '' : ' (capture off)'}${v.carrier ? ` (${v.carrier})` : ''}: ${res.mbps.at(-1)!.toFixed(2)} MB/s, renderer ${res.renderer.at(-1)!.toFixed(1)} ms/MB, tunnel worker ${res.worker.at(-1)!.toFixed(1)} ms/MB${upText}, connect ${connectMs.toFixed(0)} ms, ping ${res.pingMs.at(-1)!.toFixed(2)} ms, load ${load.toFixed(1)}\n` +

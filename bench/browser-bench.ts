@@ -338,7 +338,7 @@ interface HeapUsage {
  * DevTools sessions to the tunnel worker and to the page (harness/cdp-chromium.ts: only the
  * domains used here are enabled, so the worker's WebSocket frames are not reported to anyone).
  */
-class WorkerInspector {
+export class WorkerInspector {
   /** The page's own session (main thread). */
   readonly page: CdpSession;
   readonly #worker: CdpSession;
@@ -712,7 +712,7 @@ export function summarizeProfile(profile: CpuProfile, distDir: string): { files:
   return { files: top(files), functions: top(functions) };
 }
 
-async function startProfiles(inspector: WorkerInspector): Promise<void> {
+export async function startProfiles(inspector: WorkerInspector): Promise<void> {
   for (const send of [inspector.send.bind(inspector), inspector.page.send.bind(inspector.page)] as ((m: string, p?: Record<string, unknown>) => Promise<unknown>)[]) {
     await send('Profiler.enable');
     await send('Profiler.setSamplingInterval', { interval: 500 });
@@ -721,15 +721,15 @@ async function startProfiles(inspector: WorkerInspector): Promise<void> {
 }
 
 /** Stops both profilers, writes DIR/browser-{worker,page}-NAME.cpuprofile and prints summaries. */
-async function stopProfiles(inspector: WorkerInspector, dir: string, name: string, what: string): Promise<void> {
+export async function stopProfiles(inspector: WorkerInspector, dir: string, name: string, what: string, distDir = DIST_UI): Promise<void> {
   const { profile: worker } = await inspector.send<{ profile: CpuProfile }>('Profiler.stop');
   const { profile: main } = (await inspector.page.send('Profiler.stop')) as unknown as { profile: CpuProfile };
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, `browser-worker-${name}.cpuprofile`), JSON.stringify(worker));
   writeFileSync(join(dir, `browser-page-${name}.cpuprofile`), JSON.stringify(main));
   process.stderr.write(`  profiled ${what}; profiles in ${dir}\n`);
-  printProfile(`${name}: tunnel worker`, worker);
-  printProfile(`${name}: page main thread`, main);
+  printProfile(`${name}: tunnel worker`, worker, distDir);
+  printProfile(`${name}: page main thread`, main, distDir);
 }
 
 /**
@@ -741,8 +741,8 @@ function machineText(ours: number | undefined, kernel: number | undefined): stri
   return `the whole machine's busy CPU per MB (${cpus().length} cores, every process and the kernel's softirq work): this path ${ours.toFixed(0)} ms, the kernel path ${kernel.toFixed(0)} ms, so ≈ ${(kernel / ours).toFixed(2)} of the kernel's rate where both are CPU-bound (read on a quiet machine: under other work every path shows cores ÷ rate)`;
 }
 
-function printProfile(what: string, profile: CpuProfile): void {
-  const { files, functions } = summarizeProfile(profile, DIST_UI);
+function printProfile(what: string, profile: CpuProfile, distDir: string): void {
+  const { files, functions } = summarizeProfile(profile, distDir);
   const total = files.reduce((a, f) => a + f.ms, 0);
   const pct = (ms: number): string => `${((100 * ms) / total).toFixed(1)}%`;
   process.stderr.write(`  ${what}: ${total.toFixed(0)} ms sampled\n    by file: ${files.slice(0, 14).map((f) => `${f.name} ${pct(f.ms)}`).join(', ')}\n`);

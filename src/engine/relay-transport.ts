@@ -147,6 +147,15 @@ export interface RelayTransportOptions {
    */
   coalesceReplies?: boolean;
   /**
+   * The WebSocket copies a message's bytes before `send()` returns, so wgweb.v2/v3 batches are
+   * built in one reused buffer instead of a fresh ArrayBuffer per message (#19, the upload).
+   * Default: on with the platform's WebSocket (a browser copies into its send buffer, as the
+   * WebSocket standard's send() takes the bytes at the call), off with other implementations (`ws`
+   * may queue the very buffer it was given; the WebSocketStream and fetch-stream carriers hand it
+   * to a stream).
+   */
+  sendCopies?: boolean;
+  /**
    * An access token for a relay with --auth static|signed. Sent as the extra offered subprotocol
    * `wgweb.token.<token>` (never in the URL, which reaches logs); the relay never selects it.
    */
@@ -235,6 +244,7 @@ export class RelayTransport {
   private readonly maxBufferedAmount: number;
   private readonly offer: string | string[];
   private readonly coalesceReplies: boolean;
+  private readonly sendCopies: boolean;
   private readonly timers: TransportTimers;
   private readonly random: () => number;
 
@@ -297,6 +307,7 @@ export class RelayTransport {
     if (options.token !== undefined) framings.push(relayTokenProtocol(options.token));
     this.offer = framings.length === 1 ? framings[0] : framings;
     this.coalesceReplies = options.coalesceReplies ?? impl === (globalThis as { WebSocket?: unknown }).WebSocket;
+    this.sendCopies = options.sendCopies ?? impl === (globalThis as { WebSocket?: unknown }).WebSocket;
     this.timers = options.timers ?? defaultTimers;
     this.random = options.random ?? Math.random;
     if (!(this.initialDelay > 0) || !(this.maxDelay >= this.initialDelay)) throw new RangeError('retry delays must satisfy 0 < initial ≤ max');
@@ -569,7 +580,8 @@ export class RelayTransport {
       const protocol = relaySubprotocolOf(ws.protocol);
       this.protocol = protocol;
       const up = batchLimits(protocol, 'up');
-      this.batch = up ? new DatagramBatchWriter(up) : undefined;
+      // The platform's WebSocket copies in send(), so each batch can be built in the same buffer.
+      this.batch = up ? new DatagramBatchWriter(up, { reuseBuffer: this.sendCopies }) : undefined;
       this.downLimits = batchLimits(protocol, 'down');
       this.setState('open', {});
       const pending = this.queue;

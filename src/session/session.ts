@@ -988,7 +988,19 @@ export class Session {
       tools: this.toolResults(),
       quality: this.qualityHistory.snapshot(),
       checks,
-      counters: { tunnelDrops: stats.drops, net: this.net.stats(), tcp: this.net.tcp?.stats(), dns: this.resolver?.stats(), http: this.http.stats() },
+      counters: {
+        tunnelDrops: stats.drops,
+        net: this.net.stats(),
+        tcp: this.net.tcp?.stats(),
+        // Each live connection's window, RTT and send-limit times (how an upload went, #19).
+        tcpConnections: (this.net.tcp?.connections ?? []).map((c) => ({
+          remote: `${formatIp(c.remoteAddress)}:${c.remotePort}`,
+          localPort: c.localPort,
+          ...c.stats(),
+        })),
+        dns: this.resolver?.stats(),
+        http: this.http.stats(),
+      },
     });
   }
 

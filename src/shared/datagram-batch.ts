@@ -53,6 +53,19 @@ export function parseDatagramBatch(bytes: Uint8Array, limits: BatchLimits = V2_B
   return { ok: true, datagrams };
 }
 
+/** Options of {@link DatagramBatchWriter}. */
+export interface DatagramBatchWriterOptions {
+  /**
+   * Build every message in the same buffer: {@link DatagramBatchWriter.take} returns a view that is
+   * valid only until the next {@link DatagramBatchWriter.add}. For senders that copy the message
+   * before they return (a browser's `WebSocket.send()`), where a fresh ArrayBuffer per message
+   * (≈ 16 per uploaded MB, each zeroed, accounted and swept) was the largest item of the upload's
+   * tunnel worker profile (#19). Default false: each message gets a buffer of its own (`ws` may
+   * queue what it was given).
+   */
+  readonly reuseBuffer?: boolean;
+}
+
 /**
  * Builds batch messages record by record, copying each datagram in as it is added (callers
  * may reuse their buffers right away). The buffer starts at the previous message's size and
@@ -63,13 +76,16 @@ export class DatagramBatchWriter {
   readonly limits: BatchLimits;
   /** The largest datagram a record of this writer can carry. */
   readonly maxDatagram: number;
+  /** Messages share one buffer (see {@link DatagramBatchWriterOptions.reuseBuffer}). */
+  readonly reuseBuffer: boolean;
 
   /** @throws {RangeError} for limits that cannot hold one record. */
-  constructor(limits: BatchLimits = V2_BATCH_LIMITS) {
+  constructor(limits: BatchLimits = V2_BATCH_LIMITS, options: DatagramBatchWriterOptions = {}) {
     if (!Number.isInteger(limits.maxMessage) || limits.maxMessage <= BATCH_RECORD_HEADER) throw new RangeError(`maxMessage must be an integer above ${BATCH_RECORD_HEADER}`);
     if (!Number.isInteger(limits.maxDatagrams) || limits.maxDatagrams < 1) throw new RangeError('maxDatagrams must be a positive integer');
     this.limits = limits;
     this.maxDatagram = Math.min(MAX_RECORD_DATAGRAM, limits.maxMessage - BATCH_RECORD_HEADER);
+    this.reuseBuffer = options.reuseBuffer === true;
   }
 
   private buf: Uint8Array = new Uint8Array(0);
@@ -118,14 +134,15 @@ export class DatagramBatchWriter {
   }
 
   /**
-   * The pending message (a view the writer no longer touches), or `undefined` when empty; the
-   * writer starts a new one with a fresh buffer.
+   * The pending message, or `undefined` when empty. Without `reuseBuffer` a view the writer no
+   * longer touches (the next message gets a fresh buffer); with it, a view the next {@link add}
+   * overwrites, so send or copy it first.
    */
   take(): Uint8Array | undefined {
     if (this.records === 0) return undefined;
     const message = this.buf.subarray(0, this.used);
     this.sizeHint = Math.max(4096, this.used);
-    this.buf = new Uint8Array(0);
+    if (!this.reuseBuffer) this.buf = new Uint8Array(0);
     this.used = 0;
     this.records = 0;
     return message;

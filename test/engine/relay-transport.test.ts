@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { WebSocket } from 'ws';
 import { RelayCloseCode } from '../../src/shared/relay-protocol.ts';
+import { parseDatagramBatch } from '../../src/shared/datagram-batch.ts';
 import {
   RelayTransport,
   type RelayStateDetail,
@@ -663,6 +664,37 @@ describe('RelayTransport retry logic (scripted WebSocket, fake timers)', () => {
       }
       assert.equal(s.ws().sent.length, 2, 'one message per received message, as before');
       assert.ok(!s.timers.delays().includes(0));
+    });
+
+    test('sendCopies (the default with the platform WebSocket): batches are built in one reused buffer, each sent before the next starts', async () => {
+      const copies: Uint8Array[] = [];
+      // Like a browser: send() takes a copy of the bytes at the call.
+      class CopyingWs extends V2Ws {
+        override send(d: Uint8Array): void {
+          copies.push(d.slice());
+          super.send(d);
+        }
+      }
+      const s = await v2({ WebSocketImpl: CopyingWs, sendCopies: true });
+      for (let i = 0; i < 50; i++) s.t.send(transportMessage(1452, i));
+      await s.flush();
+      assert.equal(s.ws().sent[1].buffer, s.ws().sent[0].buffer, 'one ArrayBuffer for both messages');
+      for (const [m, first, n] of [[copies[0], 0, 45], [copies[1], 45, 5]] as const) {
+        const r = parseDatagramBatch(m);
+        assert.ok(r.ok && r.datagrams.length === n);
+        r.datagrams.forEach((d, k) => assert.equal(markerOf(d), first + k));
+      }
+    });
+
+    test('without sendCopies (other WebSocket classes: ws may queue the buffer) every message keeps its own buffer', async () => {
+      const s = await v2();
+      for (let i = 0; i < 50; i++) s.t.send(transportMessage(1452, i));
+      await s.flush();
+      const [a, b] = s.ws().sent;
+      assert.notEqual(a.buffer, b.buffer);
+      const r = parseDatagramBatch(a);
+      assert.ok(r.ok);
+      r.datagrams.forEach((d, k) => assert.equal(markerOf(d), k, 'the first message is intact after the second was built'));
     });
 
     test('a full batch is sent at once and the next one started (64 KiB / 64 records)', async () => {

@@ -74,6 +74,29 @@ describe('DatagramBatchWriter', () => {
     assert.throws(() => w.add(new Uint8Array([1])), RangeError);
   });
 
+  test('reuseBuffer: every message is built in the same buffer, so take() returns a view the next add() overwrites', () => {
+    const w = new DatagramBatchWriter(undefined, { reuseBuffer: true });
+    w.add(new Uint8Array(1452).fill(1));
+    const first = w.take()!;
+    assert.equal(toHex(first.subarray(0, 3)), '05ac01');
+    w.add(new Uint8Array(1452).fill(2));
+    const second = w.take()!;
+    assert.equal(second.buffer, first.buffer, 'one ArrayBuffer for both messages');
+    assert.equal(first[2], 2, 'the first view now shows the second message: send it before the next add');
+    const r = parseDatagramBatch(second);
+    assert.ok(r.ok && r.datagrams.length === 1 && r.datagrams[0].every((b) => b === 2));
+  });
+
+  test('without reuseBuffer each message keeps a buffer of its own', () => {
+    const w = new DatagramBatchWriter();
+    w.add(new Uint8Array(1452).fill(1));
+    const first = w.take()!;
+    w.add(new Uint8Array(1452).fill(2));
+    const second = w.take()!;
+    assert.notEqual(second.buffer, first.buffer);
+    assert.ok(first.subarray(2).every((b) => b === 1), 'the first message is untouched');
+  });
+
   test('bad input is a RangeError', () => {
     const w = new DatagramBatchWriter();
     assert.throws(() => w.add(new Uint8Array(0)), /cannot be empty/);

@@ -253,7 +253,23 @@ export interface TcpSocketStats {
   sack: boolean;
   timestamps: boolean;
   windowScale: { send: number; receive: number };
+  /** Largest congestion window so far, bytes. */
+  maxCwnd: number;
+  /** Largest window the peer offered, bytes (its receive window). */
+  maxSendWindow: number;
+  /**
+   * Milliseconds (the caller's clock, between polls) the sender spent limited by: `cwnd` unsent
+   * data held back by the congestion window (or recovery, Nagle, SWS avoidance); `rwnd` unsent data
+   * the peer's window did not admit; `app` data in flight and nothing more written (the
+   * application, or the loop that feeds it, was behind). Idle time (nothing in flight, nothing
+   * written) counts nowhere. Like Linux's tcp_info busy/rwnd/sndbuf-limited times (#19).
+   */
+  sendLimitedMs: { cwnd: number; rwnd: number; app: number };
 }
+
+/** Why the sender stopped at the end of a poll (TcpSocketStats.sendLimitedMs). */
+const SendLimit = { None: 0, Cwnd: 1, Rwnd: 2, App: 3 } as const;
+type SendLimit = (typeof SendLimit)[keyof typeof SendLimit];
 
 const EVENT_BITS: Record<TcpSocketEvent, number> = { connected: 1, readable: 2, writable: 4, error: 8, closed: 16 };
 const EVENT_ORDER: TcpSocketEvent[] = ['connected', 'readable', 'writable', 'error', 'closed'];
@@ -383,6 +399,11 @@ export class TcpSocket {
     fastRecoveries: 0,
     timeouts: 0,
   };
+  private maxCwnd = 0;
+  /** What held the sender back at the end of the last poll, since `sendLimitSince`. */
+  private sendLimit: SendLimit = SendLimit.None;
+  private sendLimitSince = 0;
+  private readonly sendLimitedMs = { cwnd: 0, rwnd: 0, app: 0 };
   /** Listener that created this socket, until accepted (owned by the table). */
   listenerRef: unknown = undefined;
 
@@ -582,6 +603,9 @@ export class TcpSocket {
       sack: this.sackOk,
       timestamps: this.tsOk,
       windowScale: { send: this.sndWscale, receive: this.rcvWscale },
+      maxCwnd: Math.max(this.maxCwnd, this.cc.cwnd),
+      maxSendWindow: this.maxSndWnd,
+      sendLimitedMs: { ...this.sendLimitedMs },
     };
   }
 
@@ -1184,6 +1208,7 @@ export class TcpSocket {
     this.lastNow = now;
     this.dirty = false;
     if (this._state === 'CLOSED') return;
+    if (this.sendLimit !== SendLimit.None) this.accountSendLimit(now);
     if (now >= this.timers.linger) {
       this.timers.linger = Infinity;
       if (this._state === 'TIME-WAIT' || this._state === 'FIN-WAIT-2') {
@@ -1227,6 +1252,31 @@ export class TcpSocket {
     }
     // Whatever blocked sending, data in flight always has a timer watching it (RFC 6298 §5.1).
     if (this.sndUna !== this.sndMax && this.timers.rto === Infinity && this.timers.persist === Infinity) this.timers.rto = now + this.rtt.rto;
+    if (this.synAcked) this.classifySendLimit(now);
+  }
+
+  /** Adds the time since the last poll to what limited the sender then. */
+  private accountSendLimit(now: number): void {
+    const ms = now - this.sendLimitSince;
+    if (ms > 0) {
+      if (this.sendLimit === SendLimit.Cwnd) this.sendLimitedMs.cwnd += ms;
+      else if (this.sendLimit === SendLimit.Rwnd) this.sendLimitedMs.rwnd += ms;
+      else if (this.sendLimit === SendLimit.App) this.sendLimitedMs.app += ms;
+    }
+    this.sendLimit = SendLimit.None;
+  }
+
+  /** After sending what the windows allow: what holds the sender back until the next poll. */
+  private classifySendLimit(now: number): void {
+    if (this.cc.cwnd > this.maxCwnd) this.maxCwnd = this.cc.cwnd;
+    const unsent = this.sendBuf.length - seqDiff(this.sndMax, this.sndBufSeq);
+    let limit: SendLimit = SendLimit.None;
+    if (unsent > 0) {
+      const wndAvail = seqDiff(seqAdd(this.sndUna, this.sndWnd), this.sndMax);
+      limit = wndAvail < Math.min(unsent, this.effMss()) ? SendLimit.Rwnd : SendLimit.Cwnd;
+    } else if (this.sndUna !== this.sndMax) limit = SendLimit.App;
+    this.sendLimit = limit;
+    this.sendLimitSince = now;
   }
 
   private emitSyn(out: TcpOutput[], now: number): void {

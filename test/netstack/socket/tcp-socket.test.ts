@@ -494,6 +494,34 @@ describe('ESTABLISHED: sending', () => {
     assert.equal(s.sendCapacity, 2760);
   });
 
+  test('stats().sendLimitedMs says what held the sender back between polls: the congestion window, then the application', () => {
+    const { h, s, snd, rcv } = clientEstablished();
+    s.send(bytes(20 * 1380));
+    assert.equal(h.poll().length, 10, 'the initial window; 10 segments wait for it');
+    h.advance(30);
+    h.send({ flags: 'ACK', seq: rcv, ack: snd + 10 * 1380 });
+    assert.equal(h.poll().length, 10, 'the window grew (slow start): the rest leaves');
+    h.advance(20);
+    h.send({ flags: 'ACK', seq: rcv, ack: snd + 20 * 1380 });
+    h.expectNone();
+    h.advance(500); // idle: nothing written, nothing in flight
+    s.send(bytes(100));
+    h.expectOne({ len: 100 });
+    assert.deepEqual(s.stats().sendLimitedMs, { cwnd: 30, rwnd: 0, app: 20 });
+    assert.equal(s.stats().maxCwnd, 14 * 1380, 'RFC 3465 (L = 2): 10 segments, plus 2 per stretch ACK');
+  });
+
+  test("stats().sendLimitedMs counts the time the peer's window held unsent data back", () => {
+    const { h, s, snd, rcv } = clientEstablished(undefined, 2760);
+    s.send(bytes(4 * 1380));
+    assert.equal(h.poll().length, 2);
+    h.advance(40);
+    h.send({ flags: 'ACK', seq: rcv, ack: snd + 2760, window: 2760 });
+    assert.equal(h.poll().length, 2);
+    assert.deepEqual(s.stats().sendLimitedMs, { cwnd: 0, rwnd: 40, app: 0 });
+    assert.equal(s.stats().maxSendWindow, 2760);
+  });
+
   test('the initial congestion window is 10 segments', () => {
     const { h, s } = clientEstablished();
     s.send(bytes(20 * 1380));
