@@ -17,8 +17,15 @@
  * so use it only for buffers that die soon (packets on their way out), not for long-lived data.
  */
 
-/** Default slab size: about 45 full-size packets per ArrayBuffer. */
-export const DEFAULT_SLAB_BYTES = 64 * 1024;
+/**
+ * Default slab size: about 180 full-size packets per ArrayBuffer. 256 KiB rather than 64 KiB: a
+ * fresh ArrayBuffer costs a Chromium worker far more than its bytes (allocation, accounting, the
+ * background sweep), and with three slabs on the upload's path (segments, IP packets, sealed
+ * messages) 64 KiB slabs meant ≈ 50 of them per uploaded MB. A/B in Chromium (3 rounds, load
+ * 36-49, docs/benchmarks.md #19 section 13): the upload's renderer 81/69/62 instead of 92/91/83
+ * ms/MB, its V8 background (GC) threads 12-18 instead of 24-26.
+ */
+export const DEFAULT_SLAB_BYTES = 256 * 1024;
 
 /** Hands out zeroed, never-reused views of shared slabs. */
 export class ByteSlab {

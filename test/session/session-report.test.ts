@@ -49,6 +49,13 @@ test('after ping, a port check and a fetch, the report holds each result, the qu
     assert.ok(report.events.some((e) => e.type === 'relay-open'));
     assert.equal(report.relays.length, 1);
     assert.ok(report.quality.samples.length >= 2);
+    // Each live TCP connection with its stats (how an upload went: windows, RTT, send limits).
+    const conns = report.counters.tcpConnections as { remote: string; bytesSent: number; sendLimitedMs: { cwnd: number; rwnd: number; app: number } }[];
+    assert.ok(Array.isArray(conns), 'counters.tcpConnections lists the live connections');
+    for (const c of conns) {
+      assert.match(c.remote, /^10\.44\.0\.1:\d+$/);
+      assert.deepEqual(Object.keys(c.sendLimitedMs), ['cwnd', 'rwnd', 'app']);
+    }
     const json = JSON.stringify(report);
     const page = renderReportHtml(report);
     assert.equal(json.includes(privateKey), false, 'no private key in the JSON');
