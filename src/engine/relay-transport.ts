@@ -151,8 +151,8 @@ export interface RelayTransportOptions {
    * built in one reused buffer instead of a fresh ArrayBuffer per message (#19, the upload).
    * Default: on with the platform's WebSocket (a browser copies into its send buffer, as the
    * WebSocket standard's send() takes the bytes at the call), off with other implementations (`ws`
-   * may queue the very buffer it was given; the WebSocketStream and fetch-stream carriers hand it
-   * to a stream).
+   * may queue the very buffer it was given; WebSocketStream's writer takes it asynchronously). The
+   * session turns it on for the fetch-stream carrier, whose upstream is the platform's WebSocket.
    */
   sendCopies?: boolean;
   /**

@@ -1294,6 +1294,9 @@ export class Session {
       // Replies are gathered per task with either platform carrier (see RelayTransportOptions).
       coalesceReplies:
         this.carrierChoice === 'websocketstream' || (this.carrierChoice === 'fetch-stream' && this.webSocketImpl === undefined) ? true : undefined,
+      // fetch-stream sends upstream on the platform's WebSocket, which copies in send(): batches
+      // can share one buffer (RelayTransportOptions.sendCopies); WebSocketStream's writer may not.
+      sendCopies: this.carrierChoice === 'fetch-stream' && this.webSocketImpl === undefined ? true : undefined,
       batching: this.relayBatching,
       token: this.relayToken,
       onDatagram: (data) => {
