@@ -7,7 +7,7 @@
  */
 import type { Page } from 'playwright-core';
 import type { WgGoPeer } from '../harness/wireguard-go-peer.ts';
-import { DIST_UI, launchBrowser } from '../harness/browser.ts';
+import { DIST_UI, launchBrowser, waitForTunnelUp } from '../harness/browser.ts';
 import { startRelayProcess } from '../harness/relay-process.ts';
 import { formatEndpoint } from '../src/shared/ip-address.ts';
 
@@ -23,7 +23,7 @@ export async function openConnectedApp(peer: WgGoPeer, cleanups: (() => unknown)
   await page.waitForFunction(() => typeof window.wgweb === 'object');
   await page.evaluate(() => window.wgweb.ready);
   await page.evaluate((config) => window.wgweb.connect(config), client.config);
-  await page.waitForFunction(async () => (await window.wgweb.status())?.state === 'up', undefined, { polling: 100, timeout: 60_000 });
+  await waitForTunnelUp(page);
   return page;
 }
 

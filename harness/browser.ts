@@ -148,7 +148,7 @@ export interface PollPageOptions {
  *
  * Use it instead of `page.waitForFunction` for async predicates: Playwright calls the predicate
  * in the page and stops at the first truthy result without awaiting it, and a Promise is truthy,
- * so `waitForFunction(async () => …)` returns after the first call whatever the predicate says.
+ * so a `waitForFunction` given an `async` predicate returns after the first call whatever it says.
  * (No named functions inside `fn`: tsx's __name helper does not exist in the page.)
  */
 export async function pollPage<R, A>(page: Page, what: string, fn: (arg: A) => R | Promise<R>, arg?: A, options: PollPageOptions = {}): Promise<R> {
