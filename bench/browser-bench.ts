@@ -34,8 +34,8 @@
  *
  * `--profile DIR` runs the connects, one extra download and one extra upload with the V8 sampling
  * profiler on in the tunnel worker and the page (CDP), writes the .cpuprofile files to DIR and prints self time by
- * original source file and function (through dist/ui's source maps). The connect figure of a
- * profiled run includes the profiler's cost.
+ * original source file and function (through dist/ui's source maps) and each function's inclusive
+ * share of the busy samples. The connect figure of a profiled run includes the profiler's cost.
  *
  * `--relay-prof DIR` runs the relay process under `node --cpu-prof` (its .cpuprofile lands in DIR
  * when the run ends) and writes DIR/windows.json, the measured browser downloads and uploads as
@@ -660,14 +660,21 @@ export function analyseBundle(dir: string): BundleReport {
 // -----------------------------------------------------------------------------------------------
 // CPU profiles (--profile): where the worker and the page spend their time, by original source
 
-interface CpuProfile {
-  readonly nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number } }[];
+export interface CpuProfile {
+  readonly nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number }; children?: number[] }[];
   readonly samples: number[];
   readonly timeDeltas: number[];
 }
 
-/** Self time by original source file and by function (through dist/ui's source maps), top first. */
-export function summarizeProfile(profile: CpuProfile, distDir: string): { files: { name: string; ms: number }[]; functions: { name: string; ms: number }[] } {
+/**
+ * Self time by original source file and by function (through dist/ui's source maps), top first, and
+ * inclusive time by function (a function and what it called, counted once per sample however often
+ * it recurs on the stack). V8 folds inlined callees into the caller's self time.
+ */
+export function summarizeProfile(
+  profile: CpuProfile,
+  distDir: string,
+): { files: { name: string; ms: number }[]; functions: { name: string; ms: number }[]; inclusive: { name: string; ms: number }[] } {
   const maps = new Map<string, { sources: string[]; names: string[]; lines: number[][][] } | null>();
   const lookup = (url: string, line: number, column: number): { file: string; fn: string } | undefined => {
     const m = /\/(assets\/[^/?#]+\.js)/.exec(url);
@@ -696,20 +703,39 @@ export function summarizeProfile(profile: CpuProfile, distDir: string): { files:
   };
   const selfUs = new Map<number, number>();
   profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i + 1] ?? 0)));
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const names = new Map<number, { file: string; fn: string }>();
+  const nameOf = (id: number): { file: string; fn: string } => {
+    let known = names.get(id);
+    if (!known) {
+      const cf = byId.get(id)!.callFrame;
+      const where = lookup(cf.url, cf.lineNumber, cf.columnNumber);
+      const file = where?.file ?? (cf.url ? cf.url.replace(/^.*\//, '') : `(${cf.functionName || 'native'})`);
+      known = { file, fn: where?.fn ?? `${cf.functionName || '(anonymous)'} ${file}` };
+      names.set(id, known);
+    }
+    return known;
+  };
   const files = new Map<string, number>();
   const functions = new Map<string, number>();
-  for (const node of profile.nodes) {
-    const us = selfUs.get(node.id) ?? 0;
-    if (!us) continue;
-    const cf = node.callFrame;
-    const where = lookup(cf.url, cf.lineNumber, cf.columnNumber);
-    const file = where?.file ?? (cf.url ? cf.url.replace(/^.*\//, '') : `(${cf.functionName || 'native'})`);
-    const fn = where?.fn ?? `${cf.functionName || '(anonymous)'} ${file}`;
+  const inclusive = new Map<string, number>();
+  for (const [id, us] of selfUs) {
+    if (!us || !byId.has(id)) continue;
+    const { file, fn } = nameOf(id);
     files.set(file, (files.get(file) ?? 0) + us / 1000);
     functions.set(fn, (functions.get(fn) ?? 0) + us / 1000);
+    const seen = new Set<string>();
+    for (let at: number | undefined = id; at !== undefined && byId.has(at); at = parent.get(at)) {
+      const name = nameOf(at).fn;
+      if (seen.has(name)) continue;
+      seen.add(name);
+      inclusive.set(name, (inclusive.get(name) ?? 0) + us / 1000);
+    }
   }
   const top = (m: Map<string, number>): { name: string; ms: number }[] => [...m].map(([name, ms]) => ({ name, ms })).sort((a, b) => b.ms - a.ms);
-  return { files: top(files), functions: top(functions) };
+  return { files: top(files), functions: top(functions), inclusive: top(inclusive) };
 }
 
 export async function startProfiles(inspector: WorkerInspector): Promise<void> {
@@ -742,11 +768,17 @@ function machineText(ours: number | undefined, kernel: number | undefined): stri
 }
 
 function printProfile(what: string, profile: CpuProfile, distDir: string): void {
-  const { files, functions } = summarizeProfile(profile, distDir);
+  const { files, functions, inclusive } = summarizeProfile(profile, distDir);
   const total = files.reduce((a, f) => a + f.ms, 0);
   const pct = (ms: number): string => `${((100 * ms) / total).toFixed(1)}%`;
+  // Inclusive shares of the busy samples (idle excluded), without the synthetic root.
+  const idle = functions.find((f) => f.name.startsWith('(idle)'))?.ms ?? 0;
+  const busy = total - idle;
+  const busyPct = (ms: number): string => `${((100 * ms) / busy).toFixed(1)}%`;
+  const calls = inclusive.filter((f) => !f.name.startsWith('(root)') && !f.name.startsWith('(idle)'));
   process.stderr.write(`  ${what}: ${total.toFixed(0)} ms sampled\n    by file: ${files.slice(0, 14).map((f) => `${f.name} ${pct(f.ms)}`).join(', ')}\n`);
   process.stderr.write(`    by function:\n${functions.slice(0, 25).map((f) => `      ${pct(f.ms).padStart(6)}  ${f.name}`).join('\n')}\n`);
+  process.stderr.write(`    inclusive, share of the ${busy.toFixed(0)} busy ms:\n${calls.slice(0, 25).map((f) => `      ${busyPct(f.ms).padStart(6)}  ${f.name}`).join('\n')}\n`);
 }
 
 // -----------------------------------------------------------------------------------------------
