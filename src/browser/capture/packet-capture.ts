@@ -7,6 +7,13 @@
  *   rows({ offset, limit, filter }) ──▶ summaries for the live list (summarised once, on first use)
  *   writePcapng(sink) ──▶ SHB, one IDB per tunnel session that has packets, one EPB per packet
  *
+ * Storage: packet bytes are copied into shared 256 KiB chunks and each packet's time, direction,
+ * interface, chunk and offset sit in typed-array columns of a ring, so recording a packet creates no
+ * JavaScript object at all (records for the list and the file are made on demand). The capture is
+ * on by default and holds thousands of packets: one object per packet, each living long enough
+ * to reach V8's old generation and then dying, cost the tunnel worker ≈ 10 ms per MB downloaded
+ * (docs/benchmarks.md, #19).
+ *
  * Limits: at most `maxPackets` packets and `maxBytes` bytes of packet data; when either would be
  * exceeded the oldest packets go first. Frame numbers (`index`) count from 1 since the last clear
  * and never repeat, so a list can ask for "from frame N" across evictions.
@@ -46,9 +53,8 @@ export interface CaptureRecord {
   readonly direction: 'in' | 'out';
   /** Index into the capture's interfaces. */
   readonly iface: number;
+  /** A view of the capture's copy (do not write to it). */
   readonly data: Uint8Array;
-  /** Filled on first use. */
-  summary?: PacketSummary;
 }
 
 /** A row of the packet list: plain data, structured-clone safe. */
@@ -120,15 +126,13 @@ export interface PcapngExportOptions {
 }
 
 const MAX_PAGE = 1000;
-/** Compact the backing array once this many evicted slots pile up at its front. */
-const COMPACT_AFTER = 4096;
 
 /**
  * Packet copies go into shared chunks of this size instead of one buffer each: a browser worker
  * pays several microseconds per ArrayBuffer allocation (docs/benchmarks.md, #19), and the capture
  * is on by default, so one allocation per packet was a cost on every packet of a download. A chunk
- * is freed by the garbage collector once the last record viewing it is evicted, so the memory held
- * stays within `maxBytes` plus one partly evicted chunk.
+ * is let go once no held packet is in it, so the memory held stays within `maxBytes` plus one
+ * partly evicted chunk and the one being filled.
  */
 const SLAB_BYTES = 256 * 1024;
 /** TCP initial sequence numbers remembered (one per direction of a connection), oldest forgotten. */
@@ -145,12 +149,26 @@ export class PacketCapture {
   readonly maxPackets: number;
   readonly maxBytes: number;
   #running: boolean;
-  /** Records; slots before `#head` are evicted (undefined). */
-  #items: (CaptureRecord | undefined)[] = [];
-  /** The chunk packet copies are written to, and where its free space starts (see SLAB_BYTES). */
-  #slab = new Uint8Array(0);
-  #slabUsed = 0;
+  /** The ring's columns, `#capacity` slots; the oldest packet held is at slot `#head`. */
+  #capacity = 0;
+  #at = new Float64Array(0);
+  /** Bit 0: direction (1 = out); the rest: the interface index. */
+  #flags = new Uint32Array(0);
+  /** The chunk's sequence number (see `#chunks`), the offset in it and the length. */
+  #chunkOf = new Uint32Array(0);
+  #offset = new Uint32Array(0);
+  #length = new Uint32Array(0);
   #head = 0;
+  #size = 0;
+  /**
+   * The chunks still viewed by a held packet, oldest first; `#chunks[0]` has sequence number
+   * `#chunkBase`. The last one is written to from `#chunkUsed` (see SLAB_BYTES).
+   */
+  #chunks: Uint8Array[] = [];
+  #chunkBase = 0;
+  #chunkUsed = 0;
+  /** Summaries computed so far, by frame number (a list only summarises the rows it shows). */
+  readonly #summaries = new Map<number, PacketSummary>();
   #bytes = 0;
   #nextIndex = 1;
   #evicted = 0;
@@ -171,7 +189,7 @@ export class PacketCapture {
 
   /** Packets held now. */
   get size(): number {
-    return this.#items.length - this.#head;
+    return this.#size;
   }
 
   start(): void {
@@ -184,11 +202,13 @@ export class PacketCapture {
 
   /** Drops every packet and restarts frame numbers at 1 (interfaces are kept: sessions go on). */
   clear(): void {
-    this.#items = [];
     this.#head = 0;
+    this.#size = 0;
     this.#bytes = 0;
-    this.#slab = new Uint8Array(0);
-    this.#slabUsed = 0;
+    this.#chunks = [];
+    this.#chunkBase = 0;
+    this.#chunkUsed = 0;
+    this.#summaries.clear();
     this.#nextIndex = 1;
     this.#evicted = 0;
     this.#firstAt = undefined;
@@ -218,23 +238,29 @@ export class PacketCapture {
       ifaceId = this.addInterface({ name: 'wgweb', addresses: [], peers: [] });
     }
     if (this.#nextIndex === 1) this.#firstAt = atEpochMs;
-    const rec: CaptureRecord = { index: this.#nextIndex++, at: atEpochMs, direction, iface: ifaceId, data: this.#copy(data) };
-    this.#items.push(rec);
-    this.#bytes += rec.data.length;
-    this.#learnIsn(rec.data);
-    while (this.size > this.maxPackets || (this.#bytes > this.maxBytes && this.size > 1)) this.#evictOldest();
+    const n = data.length;
+    // Room first, so that the copy never lands in a chunk the eviction is about to drop.
+    while (this.#size > 0 && (this.#size >= this.maxPackets || this.#bytes + n > this.maxBytes)) this.#evictOldest();
+    if (this.#size === this.#capacity) this.#grow();
+    const slot = (this.#head + this.#size) % this.#capacity;
+    this.#copy(data, slot);
+    this.#at[slot] = atEpochMs;
+    this.#flags[slot] = (ifaceId << 1) | (direction === 'out' ? 1 : 0);
+    this.#size++;
+    this.#nextIndex++;
+    this.#bytes += n;
+    this.#learnIsn(data);
     return true;
   }
 
   stats(): CaptureStats {
-    const first = this.#items[this.#head];
     const stats: CaptureStats = {
       running: this.#running,
       packets: this.size,
       bytes: this.#bytes,
       recorded: this.#nextIndex - 1,
       evicted: this.#evicted,
-      firstIndex: first ? first.index : this.#nextIndex,
+      firstIndex: this.#firstIndex,
       nextIndex: this.#nextIndex,
       maxPackets: this.maxPackets,
       maxBytes: this.maxBytes,
@@ -245,23 +271,44 @@ export class PacketCapture {
 
   /** The packet with frame number `index`, if still held. */
   get(index: number): CaptureRecord | undefined {
-    const first = this.#items[this.#head];
-    if (!first || !Number.isInteger(index)) return undefined;
-    return this.#items[this.#head + (index - first.index)];
+    if (!Number.isInteger(index)) return undefined;
+    const position = index - this.#firstIndex;
+    return position >= 0 && position < this.#size ? this.#record(position) : undefined;
   }
 
   /** Packets with frame numbers in `[from, to)`, oldest first (clamped to what is held). */
   slice(from: number, to: number): CaptureRecord[] {
-    const first = this.#items[this.#head];
-    if (!first) return [];
-    const start = Math.max(this.#head, this.#head + Math.floor(from) - first.index);
-    const end = Math.min(this.#items.length, this.#head + Math.ceil(to) - first.index);
-    return start < end ? (this.#items.slice(start, end) as CaptureRecord[]) : [];
+    const start = Math.max(0, Math.floor(from) - this.#firstIndex);
+    const end = Math.min(this.#size, Math.ceil(to) - this.#firstIndex);
+    const out: CaptureRecord[] = [];
+    for (let p = start; p < end; p++) out.push(this.#record(p));
+    return out;
+  }
+
+  /** Frame number of the oldest packet held (`#nextIndex` when empty). */
+  get #firstIndex(): number {
+    return this.#nextIndex - this.#size;
+  }
+
+  /** The record at `position` (0 = the oldest held), made now: a view of its copy. */
+  #record(position: number): CaptureRecord {
+    const slot = (this.#head + position) % this.#capacity;
+    const flags = this.#flags[slot]!;
+    const chunk = this.#chunks[this.#chunkOf[slot]! - this.#chunkBase]!;
+    const at = this.#offset[slot]!;
+    return {
+      index: this.#firstIndex + position,
+      at: this.#at[slot]!,
+      direction: flags & 1 ? 'out' : 'in',
+      iface: flags >>> 1,
+      data: chunk.subarray(at, at + this.#length[slot]!),
+    };
   }
 
   /** The summary of a held record (computed once), with relative TCP numbers when the SYNs were seen. */
   summary(rec: CaptureRecord): PacketSummary {
-    if (rec.summary) return rec.summary;
+    const known = this.#summaries.get(rec.index);
+    if (known) return known;
     const s = summarizePacket(rec.data);
     const tcp = s.tcp;
     if (tcp && s.srcPort !== undefined && s.dstPort !== undefined && !s.fragment) {
@@ -272,7 +319,7 @@ export class PacketCapture {
       if (theirs !== undefined && tcp.flagNames.includes('ACK')) tcp.relativeAck = (tcp.ack - theirs) >>> 0;
       if ((mine !== undefined || theirs !== undefined) && !s.tls) s.info = tcpInfo(s.srcPort, s.dstPort, tcp);
     }
-    rec.summary = s;
+    if (this.get(rec.index)?.data.buffer === rec.data.buffer) this.#summaries.set(rec.index, s);
     return s;
   }
 
@@ -284,20 +331,12 @@ export class PacketCapture {
   #learnIsn(b: Uint8Array): void {
     const v = b.length ? b[0] >> 4 : 0;
     let at: number;
-    let src: Uint8Array;
-    let dst: Uint8Array;
-    if (v === 4 && b.length >= 20 && b[9] === 6 && (((b[6] << 8) | b[7]) & 0x3fff) === 0) {
-      at = (b[0] & 15) << 2;
-      src = b.subarray(12, 16);
-      dst = b.subarray(16, 20);
-    } else if (v === 6 && b.length >= 40 && b[6] === 6) {
-      at = 40;
-      src = b.subarray(8, 24);
-      dst = b.subarray(24, 40);
-    } else {
-      return;
-    }
+    if (v === 4 && b.length >= 20 && b[9] === 6 && (((b[6] << 8) | b[7]) & 0x3fff) === 0) at = (b[0] & 15) << 2;
+    else if (v === 6 && b.length >= 40 && b[6] === 6) at = 40;
+    else return;
     if (b.length < at + 14 || !(b[at + 13] & 0x02)) return; // not a SYN
+    const src = v === 4 ? b.subarray(12, 16) : b.subarray(8, 24);
+    const dst = v === 4 ? b.subarray(16, 20) : b.subarray(24, 40);
     const key = `${formatIp(src)}|${(b[at] << 8) | b[at + 1]}|${formatIp(dst)}|${(b[at + 2] << 8) | b[at + 3]}`;
     const isn = ((b[at + 4] << 24) | (b[at + 5] << 16) | (b[at + 6] << 8) | b[at + 7]) >>> 0;
     this.#isns.delete(key);
@@ -314,12 +353,12 @@ export class PacketCapture {
       const matched = this.size;
       const offset = clampOffset(query, matched, limit);
       const out: CaptureRow[] = [];
-      for (let i = 0; i < limit && offset + i < matched; i++) out.push(toRow(this.#items[this.#head + offset + i]!));
+      for (let i = 0; i < limit && offset + i < matched; i++) out.push(toRow(this.#record(offset + i)));
       return { rows: out, offset, matched };
     }
     const hits: CaptureRecord[] = [];
-    for (let i = this.#head; i < this.#items.length; i++) {
-      const r = this.#items[i]!;
+    for (let p = 0; p < this.#size; p++) {
+      const r = this.#record(p);
       if (filter.matches({ direction: r.direction, summary: this.summary(r) })) hits.push(r);
     }
     const offset = clampOffset(query, hits.length, limit);
@@ -343,8 +382,8 @@ export class PacketCapture {
     writer.writeTlsKeyLog(options.tlsKeyLog ?? []);
     const ids = new Map<number, number>();
     let n = 0;
-    for (let i = this.#head; i < this.#items.length; i++) {
-      const r = this.#items[i]!;
+    for (let p = 0; p < this.#size; p++) {
+      const r = this.#record(p);
       if (!filter.empty && !filter.matches({ direction: r.direction, summary: this.summary(r) })) continue;
       let id = ids.get(r.iface);
       const info = this.#interfaces[r.iface];
@@ -372,30 +411,60 @@ export class PacketCapture {
     return concatBlocks(blocks);
   }
 
-  /** A private copy of `data`: a view into the current chunk (a buffer of its own when larger than a chunk). */
-  #copy(data: Uint8Array): Uint8Array {
+  /**
+   * Copies `data` into the current chunk (a chunk of its own when larger than a quarter chunk) and
+   * notes where in `slot`.
+   */
+  #copy(data: Uint8Array, slot: number): void {
     const n = data.length;
-    if (n > SLAB_BYTES / 4) return data.slice();
-    if (this.#slabUsed + n > this.#slab.length) {
-      this.#slab = new Uint8Array(SLAB_BYTES);
-      this.#slabUsed = 0;
+    let at = 0;
+    if (n > SLAB_BYTES / 4) {
+      this.#chunks.push(data.slice());
+      this.#chunkUsed = Number.POSITIVE_INFINITY; // the next packet starts a new chunk
+    } else {
+      if (this.#chunks.length === 0 || this.#chunkUsed + n > this.#chunks[this.#chunks.length - 1]!.length) {
+        this.#chunks.push(new Uint8Array(SLAB_BYTES));
+        this.#chunkUsed = 0;
+      }
+      at = this.#chunkUsed;
+      this.#chunks[this.#chunks.length - 1]!.set(data, at);
+      // Keep the next copy 8-byte aligned, so readers may view it through wider typed arrays.
+      this.#chunkUsed = (at + n + 7) & ~7;
     }
-    const at = this.#slabUsed;
-    this.#slab.set(data, at);
-    // Keep the next copy 8-byte aligned, so readers may view it through wider typed arrays.
-    this.#slabUsed = (at + n + 7) & ~7;
-    return this.#slab.subarray(at, at + n);
+    this.#chunkOf[slot] = this.#chunkBase + this.#chunks.length - 1;
+    this.#offset[slot] = at;
+    this.#length[slot] = n;
+  }
+
+  /** Doubles the ring (up to maxPackets), keeping the packets in order from slot 0. */
+  #grow(): void {
+    const capacity = Math.min(this.maxPackets, Math.max(1024, this.#capacity * 2));
+    const reorder = <T extends Float64Array<ArrayBuffer> | Uint32Array<ArrayBuffer>>(column: T, next: T): T => {
+      for (let p = 0; p < this.#size; p++) next[p] = column[(this.#head + p) % this.#capacity]!;
+      return next;
+    };
+    this.#at = reorder(this.#at, new Float64Array(capacity));
+    this.#flags = reorder(this.#flags, new Uint32Array(capacity));
+    this.#chunkOf = reorder(this.#chunkOf, new Uint32Array(capacity));
+    this.#offset = reorder(this.#offset, new Uint32Array(capacity));
+    this.#length = reorder(this.#length, new Uint32Array(capacity));
+    this.#capacity = capacity;
+    this.#head = 0;
   }
 
   #evictOldest(): void {
-    const rec = this.#items[this.#head];
-    if (!rec) return;
-    this.#items[this.#head++] = undefined;
-    this.#bytes -= rec.data.length;
+    if (this.#size === 0) return;
+    const slot = this.#head;
+    if (this.#summaries.size) this.#summaries.delete(this.#firstIndex);
+    this.#bytes -= this.#length[slot]!;
+    this.#head = (this.#head + 1) % this.#capacity;
+    this.#size--;
     this.#evicted++;
-    if (this.#head >= COMPACT_AFTER && this.#head * 2 >= this.#items.length) {
-      this.#items = this.#items.slice(this.#head);
-      this.#head = 0;
+    // Chunks no held packet views any more go (the one being written to stays while empty).
+    const oldest = this.#size ? this.#chunkOf[this.#head]! : this.#chunkBase + this.#chunks.length - 1;
+    while (this.#chunkBase < oldest) {
+      this.#chunks.shift();
+      this.#chunkBase++;
     }
   }
 }

@@ -127,6 +127,22 @@ describe('PacketCapture: the ring drops the oldest and counts them', () => {
     assert.deepEqual(c.rows({ offset: 8, limit: 5 }).rows.map((r) => r.index), [19_999, 20_000]);
   });
 
+  test('a ring that grew and wrapped many times still returns each held packet with its own bytes, and lets go of old chunks', () => {
+    const c = new PacketCapture({ running: true, maxPackets: 1500 });
+    for (let i = 1; i <= 5000; i++) c.record(i % 3 ? 'in' : 'out', sized(1000 + (i % 7)).fill(i & 0xff, 1), T0 + i);
+    const held = c.slice(0, 10_000);
+    assert.deepEqual([held.length, held[0]!.index, held.at(-1)!.index], [1500, 3501, 5000]);
+    for (const r of held) {
+      assert.equal(r.data.length, 1000 + (r.index % 7), `frame ${r.index}`);
+      assert.ok(r.data.subarray(1).every((b) => b === (r.index & 0xff)), `frame ${r.index} has its own bytes`);
+      assert.equal(r.direction, r.index % 3 ? 'in' : 'out');
+      assert.equal(r.at, T0 + r.index);
+    }
+    // 1.5 MB held in 256 KiB chunks: the chunks of the 3500 evicted packets are gone.
+    assert.ok(new Set(held.map((r) => r.data.buffer)).size <= 8);
+    assert.equal(c.stats().bytes, held.reduce((n, r) => n + r.data.length, 0));
+  });
+
   test('clear empties the ring and restarts frame numbers; recording state is kept', () => {
     const c = new PacketCapture({ running: true, maxPackets: 2 });
     for (let i = 0; i < 5; i++) c.record('out', ping, T0 + i);
