@@ -102,6 +102,39 @@ function watchProgress(progress: () => number, done: () => boolean, stalled: () 
   });
 }
 
+/**
+ * Runs one transfer: `start` it, wait until every datagram arrived (a stalled window is credited
+ * again and refilled; a lost tail ends it), and report the server's CPU per MB received.
+ */
+async function measureTransfer(
+  server: Server,
+  total: number,
+  t: { start(): void; received(): number; sent(): number; resend(): void; close(): void },
+): Promise<Transfer> {
+  let stalls = 0;
+  let ended = false;
+  const cpu0 = cpuMs(server.pid);
+  const t0 = performance.now();
+  t.start();
+  await watchProgress(
+    t.received,
+    () => ended || t.received() >= total,
+    () => {
+      if (t.sent() >= total) {
+        ended = true; // the tail was lost: end here
+        return;
+      }
+      stalls++;
+      t.resend();
+    },
+  );
+  const ms = performance.now() - t0;
+  const cpu = cpuMs(server.pid) - cpu0;
+  t.close();
+  const mb = (t.received() * FULL_DATAGRAM) / 1e6;
+  return { msPerMB: cpu / mb, mbPerS: mb / (ms / 1000), stalls };
+}
+
 /** One download of `total` datagrams through `server`. */
 async function download(server: Server, peer: dgram.Socket, total: number): Promise<Transfer> {
   const ws = await openClient(server.url);
@@ -112,8 +145,6 @@ async function download(server: Server, peer: dgram.Socket, total: number): Prom
   // The first ACK only tells the peer where the server's session socket is.
   let credited = -ACK_EVERY;
   let received = 0;
-  let stalls = 0;
-  let ended = false;
   const fill = (): void => {
     if (!relayAddr) return;
     while (sent - credited < WINDOW && sent < total) {
@@ -144,28 +175,19 @@ async function download(server: Server, peer: dgram.Socket, total: number): Prom
     const batch = writer.take();
     if (batch) ws.send(batch);
   });
-  const cpu0 = cpuMs(server.pid);
-  const t0 = performance.now();
-  ws.send(frameOne(ack));
-  await watchProgress(
-    () => received,
-    () => ended || received >= total,
-    () => {
-      if (sent >= total) {
-        ended = true; // the tail was lost: end here
-        return;
-      }
-      stalls++;
+  return measureTransfer(server, total, {
+    start: () => ws.send(frameOne(ack)),
+    received: () => received,
+    sent: () => sent,
+    resend: () => {
       credited = sent;
       fill();
     },
-  );
-  const ms = performance.now() - t0;
-  const cpu = cpuMs(server.pid) - cpu0;
-  peer.off('message', onPeer);
-  ws.close();
-  const mb = (received * FULL_DATAGRAM) / 1e6;
-  return { msPerMB: cpu / mb, mbPerS: mb / (ms / 1000), stalls };
+    close: () => {
+      peer.off('message', onPeer);
+      ws.close();
+    },
+  });
 }
 
 /** One upload of `total` datagrams through `server`. */
@@ -176,9 +198,7 @@ async function upload(server: Server, peer: dgram.Socket, total: number): Promis
   let sent = 0;
   let credited = 0;
   let received = 0;
-  let stalls = 0;
   let sinceAck = 0;
-  let ended = false;
   const onPeer = (msg: Buffer, rinfo: dgram.RemoteInfo): void => {
     if (msg.length !== FULL_DATAGRAM) return;
     received++;
@@ -203,28 +223,19 @@ async function upload(server: Server, peer: dgram.Socket, total: number): Promis
     for (const d of parsed.datagrams) if (d.length === ACK_SIZE) credited += ACK_EVERY;
     fill();
   });
-  const cpu0 = cpuMs(server.pid);
-  const t0 = performance.now();
-  fill();
-  await watchProgress(
-    () => received,
-    () => ended || received >= total,
-    () => {
-      if (sent >= total) {
-        ended = true; // the tail was lost: end here
-        return;
-      }
-      stalls++;
+  return measureTransfer(server, total, {
+    start: fill,
+    received: () => received,
+    sent: () => sent,
+    resend: () => {
       credited = sent;
       fill();
     },
-  );
-  const ms = performance.now() - t0;
-  const cpu = cpuMs(server.pid) - cpu0;
-  peer.off('message', onPeer);
-  ws.close();
-  const mb = (received * FULL_DATAGRAM) / 1e6;
-  return { msPerMB: cpu / mb, mbPerS: mb / (ms / 1000), stalls };
+    close: () => {
+      peer.off('message', onPeer);
+      ws.close();
+    },
+  });
 }
 
 /** One datagram as a one-record batch. */
