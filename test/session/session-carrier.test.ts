@@ -15,16 +15,9 @@ import { silentLogger } from '../../src/node/relay/log.ts';
 import { Session } from '../../src/session/session.ts';
 import type { RelayWebSocketConstructor } from '../../src/engine/relay-transport.ts';
 import { formatEndpoint } from '../../src/shared/ip-address.ts';
+import { waitUntil } from '../helpers/wait-until.ts';
 
 const WS = WebSocket as unknown as RelayWebSocketConstructor;
-
-async function waitUntil(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const end = performance.now() + timeoutMs;
-  while (!check()) {
-    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -60,7 +53,7 @@ test('with the platform WebSocket the default carrier is the fetch stream, and t
   const events: string[] = [];
   session.onEvent((e) => e.type === 'relay-carrier' && events.push(e.message));
   await session.waitForHandshake(15_000);
-  await waitUntil('the stream to carry the downstream', () => session.status().relay.carrier === 'fetch-stream');
+  await waitUntil(() => session.status().relay.carrier === 'fetch-stream', 'the stream to carry the downstream', 20_000);
   assert.equal(session.status().relay.carrierFallback, undefined);
   assert.equal(relay.stats().streams?.active, 1);
   assert.ok(events.some((m) => /fetch\(\) stream/.test(m)), events.join(' | '));

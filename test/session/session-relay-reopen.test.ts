@@ -17,16 +17,9 @@ import { silentLogger } from '../../src/node/relay/log.ts';
 import { Session } from '../../src/session/session.ts';
 import type { RelayWebSocketConstructor } from '../../src/engine/relay-transport.ts';
 import { formatEndpoint } from '../../src/shared/ip-address.ts';
+import { waitUntil } from '../helpers/wait-until.ts';
 
 const WS = WebSocket as unknown as RelayWebSocketConstructor;
-
-async function waitUntil(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const end = performance.now() + timeoutMs;
-  while (!check()) {
-    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 test('after a relay restart the session sends a keepalive on reopen and the peer roams to the new relay port', async () => {
   const demo = await DemoPeer.start({ sweepIntervalMs: 0 });
@@ -38,14 +31,14 @@ test('after a relay restart the session sends a keepalive on reopen and the peer
   try {
     await session.waitForHandshake(15_000);
     const peerSeen = (): string | undefined => demo.peer.loop.tunnel.stats().peers.find((p) => p.publicKey === registration.publicKey)?.endpoint && formatEndpoint(demo.peer.loop.tunnel.stats().peers.find((p) => p.publicKey === registration.publicKey)!.endpoint!);
-    await waitUntil('the demo peer to know our relay address', () => peerSeen() === relay.stats().sessions[0]?.local);
+    await waitUntil(() => peerSeen() === relay.stats().sessions[0]?.local, 'the demo peer to know our relay address', 20_000);
     const before = peerSeen();
 
     const events: { type: string; reason?: unknown; at: number }[] = [];
     session.onEvent((e) => events.push({ type: e.type, reason: e.detail?.reason, at: events.length }));
     await relay.close();
     relay = await startRelay({ ...relayOptions, port });
-    await waitUntil('the relay session to reopen', () => events.some((e) => e.type === 'relay-reconnected'));
+    await waitUntil(() => events.some((e) => e.type === 'relay-reconnected'), 'the relay session to reopen', 20_000);
     const reopened = events.findIndex((e) => e.type === 'relay-reconnected');
     const keepalive = events.findIndex((e) => e.type === 'keepalive-sent' && e.reason === 'endpoint-changed');
     assert.ok(keepalive >= 0, 'a keepalive went out because the endpoint changed');
@@ -53,7 +46,7 @@ test('after a relay restart the session sends a keepalive on reopen and the peer
     assert.ok(keepalive < reopened + 3, `the keepalive follows the reopen directly (events ${JSON.stringify(events.slice(reopened, reopened + 4))})`);
     const now = relay.stats().sessions[0]?.local;
     assert.ok(now && now !== before, 'the new relay session has a new UDP source port');
-    await waitUntil('the demo peer to roam to the new relay port', () => peerSeen() === now);
+    await waitUntil(() => peerSeen() === now, 'the demo peer to roam to the new relay port', 20_000);
   } finally {
     await session.close();
     await relay.close();
@@ -78,7 +71,7 @@ test('after the relay in use drains, status().relay names the other one and the 
     const other = relays.find((r) => r !== inUse)!;
 
     await inUse.drain(5000);
-    await waitUntil('the session to open through the other relay', () => session.status().relay.state === 'open' && session.status().relay.url.startsWith(other.wsUrl));
+    await waitUntil(() => session.status().relay.state === 'open' && session.status().relay.url.startsWith(other.wsUrl), 'the session to open through the other relay', 20_000);
     const after = session.status().relay;
     assert.equal(after.history?.length, 2, JSON.stringify(after.history));
     const move = after.history![1];

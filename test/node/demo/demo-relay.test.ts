@@ -21,16 +21,9 @@ import { formatKey, publicKeyFromPrivate } from '../../../src/wireguard/noise-ke
 import { parseIp } from '../../../src/shared/ip-address.ts';
 import { FakeClock } from '../../../harness/fake-clock.ts';
 import { deterministicSha256 } from '../../../harness/deterministic-bytes.ts';
+import { waitUntil } from '../../helpers/wait-until.ts';
 
 const WS = WebSocket as unknown as RelayWebSocketConstructor;
-
-async function waitUntil(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const end = performance.now() + timeoutMs;
-  while (!check()) {
-    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('relay with the demo peer: GET /api/demo/config, then a Session through the relay', () => {
   let relay: RelayHandle;
@@ -285,7 +278,7 @@ describe('registrations expire (fake clock)', () => {
       const before = demo.peer.loop.tunnel.stats().drops['unknown-peer'];
       const stale = await Session.start({ configText: used.config, relayUrl: relay.wsUrl, WebSocketImpl: WS });
       try {
-        await waitUntil('the demo peer to drop the stale initiation', () => demo.peer.loop.tunnel.stats().drops['unknown-peer'] > before);
+        await waitUntil(() => demo.peer.loop.tunnel.stats().drops['unknown-peer'] > before, 'the demo peer to drop the stale initiation', 15_000);
       } finally {
         await stale.close();
       }

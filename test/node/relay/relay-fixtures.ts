@@ -11,17 +11,7 @@ import { RELAY_SUBPROTOCOL } from '../../../src/shared/relay-protocol.ts';
 import { silentLogger } from '../../../src/node/relay/log.ts';
 import { startRelay, type RelayHandle, type RelayOptions } from '../../../src/node/relay/main.ts';
 
-/**
- * Waits until `cond()` holds, checking after every turn of the event loop. The deadline is only a
- * guard against hangs (the test then fails with `what`); no assertion depends on timing.
- */
-export async function waitUntil(cond: () => boolean, what: string, deadlineMs = 10_000): Promise<void> {
-  const start = Date.now();
-  while (!cond()) {
-    if (Date.now() - start > deadlineMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
+export { waitUntil } from '../../helpers/wait-until.ts';
 
 /** `len` bytes: type byte, three zero reserved bytes, then `fill`. */
 export function wgBytes(type: number, len: number, fill = 0xab): Uint8Array {
