@@ -9,14 +9,20 @@
  *     relay chose wgweb.v3.stream? first message "stream <id>" ──▶ POST /relay/stream/<id>
  *       body chunks ──▶ DatagramStreamReader (records cut anywhere) ──▶ onmessage({ data: batch })
  *       body fails / ends / breaks the framing ──▶ the relay sends on the WebSocket again: carry on
- *       relay's text "stream written" (it wrote the first records into the body) and still no body
- *       byte `bufferedAfterMs` later ──▶ a proxy holds the response back: abort the fetch (the
- *         relay sees the body go and sends on the WebSocket again)
+ *       relay's text "stream written <ms>" (it first wrote into the body <ms> ago, by its clock)
+ *         with ms ≥ `bufferedAfterMs` and still no body byte ──▶ a proxy holds the response back:
+ *         abort the fetch (the relay sees the body go and sends on the WebSocket again)
  *     relay chose anything else ──▶ a plain WebSocket (the downstream never leaves it)
  *     send ──▶ inner.send (upstream on the WebSocket)
  *     close / inner closed ──▶ the fetch is aborted; onclose as the WebSocket reports it
  *
- * Every change of carrier goes to `onCarrier` with the reason of a fallback. A stream that failed
+ * The hold-back check counts the relay's time, carried on the WebSocket, not the client's: a worker
+ * or a machine too loaded to read for seconds reads the notices late too, so it keeps the stream; a
+ * wall-clock deadline here gave the stream up on a loaded machine and then for the whole session.
+ *
+ * Every change of carrier goes to `onCarrier` (only while the connection is not closed: the slower
+ * relays of an opening race are closed at their open and say nothing) with the reason of a
+ * fallback. A stream that failed
  * before its first byte (fetch refused: CSP, network; an HTTP error: no endpoint behind a proxy; a
  * buffering proxy) is remembered per relay for the carrier's lifetime (one Session): later
  * connections to that relay do not ask again, so reconnects cost no stall and no refused fetch
@@ -29,8 +35,7 @@
 import type { RelayWebSocket, RelayWebSocketConstructor } from './relay-transport.ts';
 import { DatagramStreamReader } from '../shared/datagram-stream-reader.ts';
 import { RELAY_SUBPROTOCOL_V3, V3_DOWNSTREAM_BATCH_LIMITS } from '../shared/relay-protocol.ts';
-import { parseStreamControlMessage, relayStreamUrl, RELAY_SUBPROTOCOL_V3_STREAM, STREAM_WRITTEN_NOTICE } from '../shared/relay-stream-protocol.ts';
-import type { TransportTimers } from './relay-transport.ts';
+import { parseStreamControlMessage, parseStreamWrittenNotice, relayStreamUrl, RELAY_SUBPROTOCOL_V3_STREAM } from '../shared/relay-stream-protocol.ts';
 
 /** What carries a connection's downstream right now. */
 export type DownstreamCarrier = 'fetch-stream' | 'websocket';
@@ -43,7 +48,7 @@ export type CarrierFallbackCode =
   | 'fetch-failed'
   /** The relay (or a proxy in front of it) answered the POST with an HTTP error. */
   | 'http-error'
-  /** The relay wrote into the body, nothing arrived: a proxy buffers the response. */
+  /** The relay wrote into the body 5 s before a later notice on the WebSocket, nothing arrived: a proxy buffers the response. */
   | 'buffered'
   /** The body broke the record framing. */
   | 'malformed'
@@ -79,13 +84,12 @@ export interface FetchStreamCarrierOptions {
    */
   onCarrier?: (carrier: DownstreamCarrier, fallback?: CarrierFallback) => void;
   /**
-   * How long after the relay says it wrote into the body the first byte must have arrived, ms
-   * (default {@link DEFAULT_STREAM_BUFFERED_AFTER_MS}); past it a proxy is taken to buffer the
-   * response and the downstream goes back to the WebSocket.
+   * A relay notice saying it first wrote into the body at least this long ago (ms, the relay's
+   * clock; default {@link DEFAULT_STREAM_BUFFERED_AFTER_MS}) that arrives before any body byte
+   * means a proxy buffers the response: the downstream goes back to the WebSocket. The relay sends
+   * its notices for 10 s (STREAM_NOTICE_COUNT), so larger values never trigger.
    */
   bufferedAfterMs?: number;
-  /** Timers (a fake clock in tests); default the platform's. */
-  timers?: TransportTimers;
 }
 
 /** What {@link FetchStreamSocket} needs resolved, plus the per-carrier memory of failed relays. */
@@ -94,11 +98,6 @@ export type FetchStreamSocketOptions = FetchStreamCarrierOptions & {
   fetch: FetchLike;
   /** Relays (by {@link relayKey}) whose stream failed before its first byte, with the reason. */
   failedRelays?: Map<string, CarrierFallback>;
-};
-
-const platformTimers: TransportTimers = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
 };
 
 /** A relay's identity for the memory of failed streams: origin and path, without the query. */
@@ -136,13 +135,11 @@ export class FetchStreamSocket implements RelayWebSocket {
   readonly #url: string;
   readonly #fetch: FetchLike;
   readonly #onCarrier: FetchStreamCarrierOptions['onCarrier'];
-  readonly #timers: TransportTimers;
   readonly #bufferedAfterMs: number;
   readonly #failedRelays: Map<string, CarrierFallback> | undefined;
   readonly #key: string;
   /** Why this connection did not ask for the stream (remembered failure), if so. */
   readonly #skipped: CarrierFallback | undefined;
-  #bufferTimer: unknown;
   #fallback: CarrierFallback | undefined;
   #streamed = false;
   #controlSeen = false;
@@ -151,6 +148,8 @@ export class FetchStreamSocket implements RelayWebSocket {
   #chunks = 0;
   #bytes = 0;
   #malformed = false;
+  /** close() was called: this connection reports no carrier any more (see {@link #report}). */
+  #closed = false;
 
   constructor(url: string, protocols: string | string[] | undefined, options: FetchStreamSocketOptions) {
     const list = protocols === undefined ? [] : typeof protocols === 'string' ? [protocols] : [...protocols];
@@ -165,22 +164,21 @@ export class FetchStreamSocket implements RelayWebSocket {
     this.#url = url;
     this.#fetch = options.fetch;
     this.#onCarrier = options.onCarrier;
-    this.#timers = options.timers ?? platformTimers;
     this.#bufferedAfterMs = options.bufferedAfterMs ?? DEFAULT_STREAM_BUFFERED_AFTER_MS;
     this.#platform = options.WebSocketImpl === (globalThis as { WebSocket?: unknown }).WebSocket;
     const inner = (this.#inner = new options.WebSocketImpl(url, list.length === 1 ? list[0] : list));
     inner.onopen = (ev: unknown) => {
       this.#streamed = inner.protocol === RELAY_SUBPROTOCOL_V3_STREAM;
-      if (this.#streamed) this.#onCarrier?.('websocket');
-      else {
-        if (at >= 0) this.#fallback = this.#skipped ?? { code: 'not-offered', message: `the relay did not offer the fetch stream (it chose ${inner.protocol || 'no subprotocol'})` };
-        this.#onCarrier?.('websocket', this.#fallback);
-      }
+      if (!this.#streamed && at >= 0) this.#fallback = this.#skipped ?? { code: 'not-offered', message: `the relay did not offer the fetch stream (it chose ${inner.protocol || 'no subprotocol'})` };
+      // The user first: a connection it closes right here (the slower relay of an opening race)
+      // reports nothing. Reported before, that loser's 'websocket' could land after the winner's
+      // stream had attached and leave the session saying 'websocket' for good.
       this.onopen?.(ev);
+      this.#report('websocket', this.#fallback);
     };
     inner.onmessage = (ev: { data: unknown }) => {
       // In wgweb.v3.stream the relay's only text messages are the stream's id (its first message)
-      // and, once, the notice that it wrote into the body.
+      // and the notices that it wrote into the body.
       if (this.#streamed && typeof ev.data === 'string') {
         if (!this.#controlSeen) {
           this.#controlSeen = true;
@@ -188,8 +186,9 @@ export class FetchStreamSocket implements RelayWebSocket {
           if (id !== undefined) this.#start(id);
           return;
         }
-        if (ev.data === STREAM_WRITTEN_NOTICE) {
-          this.#armBufferedCheck();
+        const since = parseStreamWrittenNotice(ev.data);
+        if (since !== undefined) {
+          this.#checkHeldBack(since);
           return;
         }
       }
@@ -231,6 +230,7 @@ export class FetchStreamSocket implements RelayWebSocket {
   }
 
   close(code?: number, reason?: string): void {
+    this.#closed = true;
     this.#stop();
     this.#inner.close(code, reason);
   }
@@ -240,25 +240,19 @@ export class FetchStreamSocket implements RelayWebSocket {
     return { stream: this.#state, chunks: this.#chunks, bytes: this.#bytes, malformed: this.#malformed, ...(this.#fallback ? { fallback: this.#fallback } : {}) };
   }
 
-  /** The relay wrote into the body: its first byte must arrive within `bufferedAfterMs`. */
-  #armBufferedCheck(): void {
-    if (this.#bytes > 0 || this.#bufferTimer !== undefined || (this.#state !== 'starting' && this.#state !== 'running')) return;
-    this.#bufferTimer = this.#timers.setTimeout(() => {
-      this.#bufferTimer = undefined;
-      if (this.#bytes > 0 || (this.#state !== 'starting' && this.#state !== 'running')) return;
-      // Aborting closes the request; the relay sees its body go and sends on the WebSocket again.
-      this.#abort?.abort();
-      this.#ended({
-        code: 'buffered',
-        message: `nothing arrived on the stream ${this.#bufferedAfterMs} ms after the relay wrote into it (a proxy that buffers responses?)`,
-      });
-    }, this.#bufferedAfterMs);
-  }
-
-  #clearBufferedCheck(): void {
-    if (this.#bufferTimer === undefined) return;
-    this.#timers.clearTimeout(this.#bufferTimer);
-    this.#bufferTimer = undefined;
+  /**
+   * A relay notice: it first wrote into the body `since` ms ago (its clock). Not one body byte
+   * by `bufferedAfterMs`: a proxy holds the body back. The notice and the body's bytes leave the
+   * relay in that order on two connections, so a client slow to read sees both late, not this.
+   */
+  #checkHeldBack(since: number): void {
+    if (since < this.#bufferedAfterMs || this.#bytes > 0 || (this.#state !== 'starting' && this.#state !== 'running')) return;
+    // Aborting closes the request; the relay sees its body go and sends on the WebSocket again.
+    this.#abort?.abort();
+    this.#ended({
+      code: 'buffered',
+      message: `nothing arrived on the stream although the relay had written into it ${since} ms before its notice on the WebSocket (a proxy that buffers responses?)`,
+    });
   }
 
   #start(id: string): void {
@@ -291,7 +285,7 @@ export class FetchStreamSocket implements RelayWebSocket {
   /** Reads the body until it ends or fails; each chunk's complete records go up as one message. */
   async #pump(reader: ReadableStreamDefaultReader<Uint8Array>, abort: AbortController): Promise<void> {
     this.#state = 'running';
-    this.#onCarrier?.('fetch-stream');
+    this.#report('fetch-stream');
     const parser = new DatagramStreamReader(V3_DOWNSTREAM_BATCH_LIMITS);
     const emit = (span: Uint8Array): void => {
       if (!abort.signal.aborted) this.onmessage?.({ data: span });
@@ -300,7 +294,6 @@ export class FetchStreamSocket implements RelayWebSocket {
       for (;;) {
         const { value, done } = await reader.read();
         if (done || abort.signal.aborted) break;
-        if (this.#bytes === 0) this.#clearBufferedCheck();
         this.#chunks++;
         this.#bytes += value.byteLength;
         if (!parser.push(value, emit)) {
@@ -328,18 +321,25 @@ export class FetchStreamSocket implements RelayWebSocket {
   #ended(why: CarrierFallback): void {
     if (this.#state === 'ended') return;
     this.#state = 'ended';
-    this.#clearBufferedCheck();
     this.#fallback = why;
     // Refused or held back before its first byte while the session lives: the stream does not work
     // with this relay from here, so later connections do not ask again (no stall, no refused fetch
     // per reconnect). An ending (the relay's session went too) says nothing about that.
     const remember = why.code === 'fetch-failed' || why.code === 'http-error' || why.code === 'buffered';
     if (remember && this.#bytes === 0 && this.#inner.readyState === 1) this.#failedRelays?.set(this.#key, why);
-    if (this.#inner.readyState === 1) this.#onCarrier?.('websocket', why);
+    if (this.#inner.readyState === 1) this.#report('websocket', why);
+  }
+
+  /**
+   * Tells `onCarrier`, unless this connection was closed by its user: the carrier options are
+   * shared by every connection of a session (a relay race opens several at once), so only a
+   * connection still in use may speak for the session.
+   */
+  #report(carrier: DownstreamCarrier, why?: CarrierFallback): void {
+    if (!this.#closed) this.#onCarrier?.(carrier, why);
   }
 
   #stop(): void {
-    this.#clearBufferedCheck();
     this.#abort?.abort();
     this.#abort = undefined;
     if (this.#state === 'starting' || this.#state === 'running') this.#state = 'ended';

@@ -7,10 +7,14 @@
  *   client ──POST /relay/stream/<id> (empty body)──▶ relay
  *   relay  ──200 application/octet-stream, never-ending body: record record …──▶ client
  *            record = length (u16 BE, 1..65535) datagram   (the wgweb.v2 record, back to back)
- *   relay  ──once, right after its first write into the body, text: "stream written"──▶ client
- *            (on the WebSocket: a client that then sees no body byte for seconds knows a proxy
- *            buffers the response, drops the body and gets its downstream on the WebSocket again;
- *            clients from before this notice ignore it like any other text message)
+ *   relay  ──right after its first write into the body, text: "stream written"──▶ client
+ *          ──then every second for 10 s, text: "stream written <ms>" (ms since that write, the
+ *            relay's clock)──▶ client
+ *            (on the WebSocket: a client that gets a notice sent 5 s after the relay's first write
+ *            and has still seen no body byte knows a proxy buffers the response, drops the body and
+ *            gets its downstream on the WebSocket again; the relay's own clock, delivered on the
+ *            WebSocket, not the client's, so a loaded client that is merely slow to read both
+ *            channels does not give the stream up; clients that do not know a notice ignore it)
  *
  * Upstream stays on the WebSocket in the `wgweb.v2` framing; downstream moves to the body once the
  * relay has it, and back to the WebSocket (the `wgweb.v3` framing) when the body ends while the
@@ -36,10 +40,29 @@ const CONTROL_PREFIX = 'stream ';
 const ID_PATTERN = /^[A-Za-z0-9_-]{22}$/;
 
 /**
- * The relay's text message, once per stream, right after it first wrote records into the body
- * (never a valid control message: the id pattern cannot match "written").
+ * The relay's text message right after it first wrote records into the body (never a valid
+ * control message: the id pattern cannot match "written"); later notices add the ms since.
  */
 export const STREAM_WRITTEN_NOTICE = 'stream written';
+
+/** The relay sends a timed notice this often after its first write into the body (ms)… */
+export const STREAM_NOTICE_INTERVAL_MS = 1000;
+/** …this many times (so for 10 s; a client's hold-back deadline must lie inside). */
+export const STREAM_NOTICE_COUNT = 10;
+
+/** The notice that the relay first wrote into the body `msSince` ago (0: the first notice). */
+export function streamWrittenNotice(msSince: number): string {
+  if (!Number.isInteger(msSince) || msSince < 0) throw new RangeError('msSince is a whole number of ms, 0 or more');
+  return msSince === 0 ? STREAM_WRITTEN_NOTICE : `${STREAM_WRITTEN_NOTICE} ${msSince}`;
+}
+
+/** The ms since the relay's first write of a "stream written" notice, or undefined. Never throws. */
+export function parseStreamWrittenNotice(text: string): number | undefined {
+  if (text === STREAM_WRITTEN_NOTICE) return 0;
+  if (!text.startsWith(STREAM_WRITTEN_NOTICE + ' ')) return undefined;
+  const digits = text.slice(STREAM_WRITTEN_NOTICE.length + 1);
+  return /^[0-9]{1,9}$/.test(digits) ? Number(digits) : undefined;
+}
 
 /** The text message that announces a session's stream id. */
 export function streamControlMessage(id: string): string {

@@ -20,7 +20,7 @@ import { browserSkipReason, interopSkipReason } from '../../harness/requirements
 import { closeAllNamespaces } from '../../harness/netns.ts';
 import { deterministicSha256 } from '../../harness/deterministic-bytes.ts';
 import { startRelayProcess, type RelayProcess } from '../../harness/relay-process.ts';
-import { ensureUiBuilt, openUi, waitForTunnelUp, type UiSession } from '../../harness/browser.ts';
+import { ensureUiBuilt, openUi, pollPage, type UiSession } from '../../harness/browser.ts';
 import { formatEndpoint } from '../../src/shared/ip-address.ts';
 import { startSessionFixture, type SessionFixture } from '../interop/session-fixture.ts';
 
@@ -54,18 +54,26 @@ describe('the page moves to the next relay of its list when the one in use dies 
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  test('relay list and token from the config panel; SIGKILL of the relay in use during a 16 MB download: it completes through the other (SHA-256)', async (t) => {
+  test('relay list and token from the config panel; SIGKILL of the relay in use during a 16 MB download: it completes through the other (SHA-256)', async () => {
     await page.locator('#relay').fill(relays.map((r) => r.wsUrl).join(' '));
     await page.getByLabel(/Relay token/).fill(TOKEN);
     assert.equal(await page.getByLabel(/Relay token/).getAttribute('type'), 'password');
-    await page.evaluate((config) => window.wgweb.connect(config), fx.configText);
     // The relays are on other origins than the page: the default carrier's fetch() of the body is
-    // cross-origin (CORS: --allow-origin names the page's origin). Which carrier holds the
-    // downstream is recorded, not asserted: one of two CI runs saw the stream not attach within
-    // 30 s here (cause not found yet); the failover below must hold on either carrier.
-    await waitForTunnelUp(page);
+    // cross-origin (CORS: --allow-origin names the page's origin) and carries the downstream.
+    // The second relay is held (SIGSTOP) while the page connects, so the first wins the opening
+    // race and its stream attaches before the second's WebSocket opens; that late open is measured
+    // and closed, and must not take the carrier back (it did, in one of two CI runs: the loser's
+    // open reported 'websocket' after the winner's stream had attached, and nothing corrected it).
     const carrierOf = () => page.evaluate(async () => { const r = (await window.wgweb.status())?.relay; return `${r?.carrier}${r?.carrierFallback ? ` (${r.carrierFallback.code}: ${r.carrierFallback.message})` : ''}`; });
-    t.diagnostic(`downstream carrier before the kill: ${await carrierOf()}`);
+    relays[1].signal('SIGSTOP');
+    try {
+      await page.evaluate((config) => window.wgweb.connect(config), fx.configText);
+      await pollPage(page, 'the fetch-stream carrier attached', async () => (await window.wgweb.status())?.relay.carrier === 'fetch-stream', undefined, { timeoutMs: 30_000, intervalMs: 100 });
+    } finally {
+      relays[1].signal('SIGCONT');
+    }
+    await pollPage(page, "the slower relay's open measured", async () => (await window.wgweb.status())?.relay.relays?.every((r) => r.rttMs !== undefined), undefined, { timeoutMs: 30_000, intervalMs: 100 });
+    assert.equal(await carrierOf(), 'fetch-stream', 'the slower relay of the race did not take the carrier back');
     const before = await page.evaluate(() => window.wgweb.status());
     assert.equal(before?.state, 'up');
     const inUse = relays.find((r) => before!.relay.url.startsWith(r.wsUrl));
@@ -100,7 +108,8 @@ describe('the page moves to the next relay of its list when the one in use dies 
 
     const after = await page.evaluate(() => window.wgweb.status());
     assert.ok(after!.relay.url.startsWith(other.wsUrl), `now through the other relay (${after!.relay.url})`);
-    t.diagnostic(`downstream carrier after the failover: ${await carrierOf()}`);
+    // The other relay's stream took over the downstream (no fallback remembered from the kill).
+    await pollPage(page, "the other relay's fetch-stream carrier attached", async () => (await window.wgweb.status())?.relay.carrier === 'fetch-stream', undefined, { timeoutMs: 30_000, intervalMs: 100 });
     // The status panel names the relay in use and the move.
     const status = page.locator('wg-status-panel');
     await status.getByText(new URL(other.wsUrl).host).first().waitFor({ timeout: 10_000 });

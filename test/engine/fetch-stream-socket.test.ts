@@ -4,9 +4,10 @@
  * runs in the browser worker runs here. The downstream moves to the body (the WebSocket carries
  * none of it); upload stays on the WebSocket; it falls back to the WebSocket when the relay does not
  * offer the stream, when fetch fails, when the body breaks the framing, and when a proxy holds the
- * body back (the relay's "stream written" notice, then no byte: a fake clock below, a held-back
- * real body against the relay); a relay restart is recovered with a new stream. A stream refused
- * or held back before its first byte is not asked for again from that relay.
+ * body back (the relay's "stream written <ms>" notices reach 5 s with no byte: scripted notices
+ * below, a held-back real body against the relay); a relay restart is recovered with a new stream.
+ * A stream refused or held back before its first byte is not asked for again from that relay. The
+ * slower relay of an opening race, closed at its open, does not report a carrier.
  */
 import { afterEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,11 +15,11 @@ import { WebSocket } from 'ws';
 import { RelayTransport, type RelayWebSocketConstructor } from '../../src/engine/relay-transport.ts';
 import { fetchStreamCarrier, FetchStreamSocket, type DownstreamCarrier, type FetchLike } from '../../src/engine/fetch-stream-socket.ts';
 import { RELAY_SUBPROTOCOL_V3, RELAY_SUBPROTOCOL_V2, RELAY_SUBPROTOCOL } from '../../src/shared/relay-protocol.ts';
-import { RELAY_SUBPROTOCOL_V3_STREAM, STREAM_WRITTEN_NOTICE, streamControlMessage } from '../../src/shared/relay-stream-protocol.ts';
+import { RELAY_SUBPROTOCOL_V3_STREAM, streamControlMessage, streamWrittenNotice } from '../../src/shared/relay-stream-protocol.ts';
 import type { CarrierFallback } from '../../src/engine/fetch-stream-socket.ts';
-import type { TransportTimers } from '../../src/engine/relay-transport.ts';
 import type { RelayHandle, RelayOptions } from '../../src/node/relay/main.ts';
 import { markerOf, testRelay, transportMessage, udpPeer, waitUntil, type UdpPeer } from '../node/relay/relay-fixtures.ts';
+import { FakeTimers } from '../helpers/fake-timers.ts';
 
 const WS = WebSocket as unknown as RelayWebSocketConstructor;
 
@@ -178,32 +179,6 @@ describe('fetch-stream carrier against a real relay', () => {
   });
 });
 
-/** Timers on a fake clock: `advance(ms)` fires what falls due. */
-class FakeClock implements TransportTimers {
-  now = 0;
-  private next = 1;
-  private readonly pending = new Map<number, { fn: () => void; at: number }>();
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = this.next++;
-    this.pending.set(id, { fn, at: this.now + ms });
-    return id;
-  }
-  clearTimeout(h: unknown): void {
-    this.pending.delete(h as number);
-  }
-  get armed(): number {
-    return this.pending.size;
-  }
-  advance(ms: number): void {
-    this.now += ms;
-    for (const [id, p] of [...this.pending]) {
-      if (p.at > this.now) continue;
-      this.pending.delete(id);
-      p.fn();
-    }
-  }
-}
-
 /** An inner WebSocket the test opens and feeds by hand. */
 class ScriptedSocket {
   static made: ScriptedSocket[] = [];
@@ -231,7 +206,7 @@ class ScriptedSocket {
   }
 }
 
-describe('fetch-stream carrier: a body held back (fake clock)', () => {
+describe('fetch-stream carrier: a body held back, judged by the relay\'s notices', () => {
   const URL_ = 'ws://relay.test:8080/wg?to=192.0.2.1:51820';
   const OFFER = [RELAY_SUBPROTOCOL_V3, RELAY_SUBPROTOCOL_V2, RELAY_SUBPROTOCOL];
   const ID = 'AAAAAAAAAAAAAAAAAAAAAA';
@@ -239,7 +214,6 @@ describe('fetch-stream carrier: a body held back (fake clock)', () => {
   /** A carrier over scripted sockets whose fetch answers 200 with `body()`. */
   const setup = (body: () => ReadableStream<Uint8Array>) => {
     ScriptedSocket.made = [];
-    const clock = new FakeClock();
     const seen: { carrier: DownstreamCarrier; why?: CarrierFallback }[] = [];
     const signals: AbortSignal[] = [];
     const f: FetchLike = async (_url, init) => {
@@ -249,7 +223,6 @@ describe('fetch-stream carrier: a body held back (fake clock)', () => {
     const Impl = fetchStreamCarrier({
       WebSocketImpl: ScriptedSocket as unknown as RelayWebSocketConstructor,
       fetch: f,
-      timers: clock,
       onCarrier: (carrier, why) => seen.push({ carrier, why }),
     })!;
     const messages: unknown[] = [];
@@ -258,24 +231,26 @@ describe('fetch-stream carrier: a body held back (fake clock)', () => {
       s.onmessage = (ev: { data: unknown }) => messages.push(ev.data);
       return { s, inner: ScriptedSocket.made.at(-1)! };
     };
-    return { clock, seen, signals, messages, connect };
+    return { seen, signals, messages, connect, Impl };
   };
   const settle = () => new Promise((r) => setTimeout(r, 0));
+  /** The relay's notices up to `ms` since its first write, as it sends them (0, 1000, 2000, …). */
+  const notices = (inner: ScriptedSocket, fromMs: number, toMs: number) => {
+    for (let ms = fromMs; ms <= toMs; ms += 1000) inner.onmessage!({ data: streamWrittenNotice(ms) });
+  };
 
-  test('no byte within 5 s of the relay\'s notice: the fetch is aborted, the WebSocket carries on, the reason is given', async () => {
-    const { clock, seen, signals, messages, connect } = setup(() => new ReadableStream<Uint8Array>());
+  test('no byte by the relay\'s notice of 5 s after its first write: the fetch is aborted, the WebSocket carries on, the reason is given', async () => {
+    const { seen, signals, messages, connect } = setup(() => new ReadableStream<Uint8Array>());
     const { s, inner } = connect();
     inner.open(RELAY_SUBPROTOCOL_V3_STREAM);
     inner.onmessage!({ data: streamControlMessage(ID) });
     await settle();
     assert.equal(s.stats().stream, 'running');
-    assert.equal(clock.armed, 0, 'no deadline before the relay wrote anything (an idle tunnel is not a buffering proxy)');
-    inner.onmessage!({ data: STREAM_WRITTEN_NOTICE });
-    assert.deepEqual(messages, [], 'the notice is not a datagram message');
-    clock.advance(4999);
-    assert.equal(s.stats().stream, 'running');
+    notices(inner, 0, 4000);
+    assert.deepEqual(messages, [], 'the notices are not datagram messages');
+    assert.equal(s.stats().stream, 'running', 'up to 4 s of the relay\'s time: kept');
     assert.equal(signals[0].aborted, false);
-    clock.advance(1);
+    notices(inner, 5000, 5000);
     assert.equal(signals[0].aborted, true, 'the request is dropped, so the relay sees the body go');
     assert.equal(s.stats().stream, 'ended');
     assert.equal(s.stats().fallback?.code, 'buffered');
@@ -288,14 +263,13 @@ describe('fetch-stream carrier: a body held back (fake clock)', () => {
   });
 
   test('the next connection to that relay does not ask for the stream again', async () => {
-    const { clock, seen, connect } = setup(() => new ReadableStream<Uint8Array>());
+    const { seen, connect } = setup(() => new ReadableStream<Uint8Array>());
     const first = connect();
     assert.equal(first.inner.offered[0], RELAY_SUBPROTOCOL_V3_STREAM);
     first.inner.open(RELAY_SUBPROTOCOL_V3_STREAM);
     first.inner.onmessage!({ data: streamControlMessage(ID) });
     await settle();
-    first.inner.onmessage!({ data: STREAM_WRITTEN_NOTICE });
-    clock.advance(5000);
+    notices(first.inner, 0, 5000);
     first.s.close();
     const second = connect();
     assert.deepEqual(second.inner.offered, OFFER, 'wgweb.v3.stream not offered');
@@ -305,20 +279,18 @@ describe('fetch-stream carrier: a body held back (fake clock)', () => {
     assert.match(seen.at(-1)!.why!.message, /buffers/);
   });
 
-  test('a first byte before the deadline keeps the stream', async () => {
+  test('a first byte before the relay\'s 5 s notice keeps the stream, however late the client read the notices', async () => {
     let push: ((b: Uint8Array) => void) | undefined;
-    const { clock, seen, messages, connect } = setup(() => new ReadableStream<Uint8Array>({ start: (c) => void (push = (b) => c.enqueue(b)) }));
+    const { seen, messages, connect } = setup(() => new ReadableStream<Uint8Array>({ start: (c) => void (push = (b) => c.enqueue(b)) }));
     const { s, inner } = connect();
     inner.open(RELAY_SUBPROTOCOL_V3_STREAM);
     inner.onmessage!({ data: streamControlMessage(ID) });
     await settle();
-    inner.onmessage!({ data: STREAM_WRITTEN_NOTICE });
-    clock.advance(4000);
+    notices(inner, 0, 4000);
     push!(Uint8Array.of(0, 4, 1, 0, 0, 0));
     await settle();
     assert.equal(messages.length, 1, 'the record went up');
-    assert.equal(clock.armed, 0, 'the deadline is cleared');
-    clock.advance(10_000);
+    notices(inner, 5000, 10_000);
     assert.equal(s.stats().stream, 'running');
     assert.equal(seen.at(-1)?.carrier, 'fetch-stream');
   });
@@ -329,5 +301,30 @@ describe('fetch-stream carrier: a body held back (fake clock)', () => {
     inner.open(RELAY_SUBPROTOCOL_V3);
     assert.equal(seen.at(-1)?.why?.code, 'not-offered');
     assert.equal(s.stats().fallback?.code, 'not-offered');
+  });
+
+  test('two relays race: the slower one opening after the winner\'s stream attached does not take the carrier back', async () => {
+    const { seen, Impl } = setup(() => new ReadableStream<Uint8Array>({ start: (c) => c.enqueue(Uint8Array.of(0, 4, 1, 0, 0, 0)) }));
+    const clock = new FakeTimers();
+    const t = new RelayTransport({
+      relayUrl: ['ws://a.test:8080', 'ws://b.test:8080'],
+      endpoint: '192.0.2.1:51820',
+      WebSocketImpl: Impl,
+      onDatagram: () => {},
+      timers: clock,
+    });
+    await settle();
+    const [a, b] = ScriptedSocket.made;
+    assert.ok(a && b, 'both relays asked at once');
+    a.open(RELAY_SUBPROTOCOL_V3_STREAM);
+    a.onmessage!({ data: streamControlMessage(ID) });
+    await settle();
+    assert.equal(seen.at(-1)?.carrier, 'fetch-stream', 'the winner\'s stream attached');
+    const reports = seen.length;
+    b.open(RELAY_SUBPROTOCOL_V3_STREAM);
+    assert.equal(b.readyState, 3, 'the slower relay was closed at its open');
+    assert.equal(seen.length, reports, 'and reported nothing');
+    assert.equal(t.stats().relays[1].rttMs !== undefined, true, 'its open was measured');
+    t.close();
   });
 });

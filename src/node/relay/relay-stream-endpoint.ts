@@ -12,7 +12,8 @@
  *                              (X-Accel-Buffering: no, so nginx-style proxies pass it unbuffered)
  *                           ─▶ session.attachDownstream(body): batches are written into it; the
  *                              body's backlog counts against --max-buffer (drops, `backpressure`);
- *                              after the first write, text "stream written" on the WebSocket
+ *                              after the first write, text "stream written" on the WebSocket,
+ *                              then "stream written <ms>" every second for 10 s (writtenNotices)
  *   body closed by the client ─▶ session.detachDownstream: back to the WebSocket
  *   session ends ─▶ end(session): the body ends, an unused id is void
  *
@@ -25,7 +26,7 @@
 
 import type http from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { STREAM_WRITTEN_NOTICE, streamIdOfPath } from '../../shared/relay-stream-protocol.ts';
+import { STREAM_NOTICE_COUNT, STREAM_NOTICE_INTERVAL_MS, streamIdOfPath, streamWrittenNotice } from '../../shared/relay-stream-protocol.ts';
 import type { OriginPolicy } from './origin-policy.ts';
 import type { Logger } from './log.ts';
 import type { ClientDownstream, RelaySession } from './relay-session.ts';
@@ -50,6 +51,50 @@ export interface RelayStreamsConfig {
   readonly log: Logger;
   /** Counts a refusal by name (the relay's `refused` stats). */
   readonly refused: (name: string) => void;
+  /** The clock of the "stream written" notices (ms); default `performance.now`. */
+  readonly now?: () => number;
+  /** Timers of the notices (a fake clock in tests); default the platform's. */
+  readonly timers?: NoticeTimers;
+}
+
+/** Timer functions the notices use. */
+export interface NoticeTimers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+const platformTimers: NoticeTimers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
+  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+};
+
+/**
+ * The relay's side of the hold-back check (relay-stream-protocol.ts): sends "stream written" at
+ * once (the first write just happened), then every {@link STREAM_NOTICE_INTERVAL_MS} a notice with
+ * the ms since, {@link STREAM_NOTICE_COUNT} times. The client compares the relay's clock, carried on
+ * the WebSocket, with what its body delivered: a client too loaded to read for seconds reads the
+ * notices late as well, so only a body held back while the WebSocket flows looks like a proxy that
+ * buffers. Returns a stop function (the body closed, the session ended).
+ */
+export function writtenNotices(notify: (text: string) => void, now: () => number, timers: NoticeTimers = platformTimers): () => void {
+  const first = now();
+  let sent = 0;
+  let handle: unknown;
+  const next = (): void => {
+    handle = timers.setTimeout(() => {
+      handle = undefined;
+      sent++;
+      // The relay's own elapsed time: a late timer (a busy relay) says so, never less.
+      notify(streamWrittenNotice(Math.max(1, Math.round(now() - first))));
+      if (sent < STREAM_NOTICE_COUNT) next();
+    }, STREAM_NOTICE_INTERVAL_MS);
+  };
+  notify(streamWrittenNotice(0));
+  next();
+  return () => {
+    if (handle !== undefined) timers.clearTimeout(handle);
+    handle = undefined;
+  };
 }
 
 /** Counters for stats and tests. */
@@ -134,23 +179,25 @@ export class RelayStreams {
     });
     res.flushHeaders();
     req.socket.setNoDelay(true);
-    let written = false;
+    let stopNotices: (() => void) | undefined;
+    let closed = false;
     const sink: ClientDownstream = {
       get bufferedBytes() {
         return res.writableLength;
       },
       write: (records) => {
         res.write(records);
-        if (written) return;
-        // Once, on the WebSocket: the client now expects bytes on the body, and if a proxy holds
-        // them back it gives the body up (and this relay, seeing it close, uses the WebSocket).
-        written = true;
-        entry.notify(STREAM_WRITTEN_NOTICE);
+        if (stopNotices || closed) return;
+        // On the WebSocket: the client now expects bytes on the body, and if a proxy holds them
+        // back it gives the body up (and this relay, seeing it close, uses the WebSocket).
+        stopNotices = writtenNotices(entry.notify, this.cfg.now ?? (() => performance.now()), this.cfg.timers);
       },
     };
     entry.session.attachDownstream(sink);
     this.cfg.log.info('stream.open', { id: entry.session.id, client: entry.session.client });
     res.on('close', () => {
+      closed = true;
+      stopNotices?.();
       entry.session.detachDownstream(sink);
       if (this.bySession.get(entry.session) === entry) this.bySession.delete(entry.session);
       this.cfg.log.info('stream.close', { id: entry.session.id, sessionOpen: !entry.session.isEnded });

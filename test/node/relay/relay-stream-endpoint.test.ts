@@ -14,9 +14,11 @@ import { WebSocket } from 'ws';
 import { DatagramBatchWriter, parseDatagramBatch } from '../../../src/shared/datagram-batch.ts';
 import { DatagramStreamReader } from '../../../src/shared/datagram-stream-reader.ts';
 import { buildRelayUrl, RELAY_SUBPROTOCOL_V2, RELAY_SUBPROTOCOL_V3, RELAY_SUBPROTOCOLS, V3_DOWNSTREAM_BATCH_LIMITS } from '../../../src/shared/relay-protocol.ts';
-import { parseStreamControlMessage, relayStreamUrl, RELAY_SUBPROTOCOL_V3_STREAM, STREAM_WRITTEN_NOTICE } from '../../../src/shared/relay-stream-protocol.ts';
+import { parseStreamControlMessage, parseStreamWrittenNotice, relayStreamUrl, RELAY_SUBPROTOCOL_V3_STREAM, STREAM_WRITTEN_NOTICE, streamWrittenNotice } from '../../../src/shared/relay-stream-protocol.ts';
+import { writtenNotices } from '../../../src/node/relay/relay-stream-endpoint.ts';
 import type { RelayHandle, RelayOptions } from '../../../src/node/relay/main.ts';
 import { markerOf, testRelay, transportMessage, udpPeer, waitUntil, type UdpPeer } from './relay-fixtures.ts';
+import { FakeTimers } from '../../helpers/fake-timers.ts';
 
 const STREAM_OFFER = [RELAY_SUBPROTOCOL_V3_STREAM, ...RELAY_SUBPROTOCOLS];
 
@@ -132,7 +134,10 @@ describe('relay fetch-stream downstream (wgweb.v3.stream)', () => {
     assert.deepEqual(got.map(markerOf), [1, 2, 3, 4]);
     assert.equal(c.wsDatagrams.length, 0, 'nothing came down the WebSocket');
     await waitUntil(() => c.texts.length >= 2, 'the notice');
-    assert.deepEqual(c.texts.slice(1), [STREAM_WRITTEN_NOTICE], 'the control message, then the "written" notice once');
+    assert.equal(c.texts[1], STREAM_WRITTEN_NOTICE, 'the control message, then the "written" notice');
+    // Then one notice a second with the relay's ms since its first write.
+    await waitUntil(() => c.texts.length >= 3, 'the first timed notice');
+    assert.ok(parseStreamWrittenNotice(c.texts[2])! >= 1000, c.texts[2]);
     await res.body!.cancel();
   });
 
@@ -277,5 +282,53 @@ describe('relay fetch-stream downstream (wgweb.v3.stream)', () => {
     }
     assert.equal(c.wsDatagrams.length, 0, 'nothing moved to the WebSocket');
     res.destroy();
+  });
+});
+
+describe('the relay\'s "stream written" notices (fake clock)', () => {
+  test('one at the first write, then one a second with the ms since, ten of them, then none', () => {
+    const clock = new FakeTimers();
+    const sent: string[] = [];
+    writtenNotices((t) => sent.push(t), () => clock.now, clock);
+    assert.deepEqual(sent, [STREAM_WRITTEN_NOTICE]);
+    clock.advance(999);
+    assert.equal(sent.length, 1);
+    clock.advance(1);
+    assert.deepEqual(sent, [STREAM_WRITTEN_NOTICE, streamWrittenNotice(1000)]);
+    clock.advance(60_000);
+    assert.deepEqual(sent.slice(1).map((t) => parseStreamWrittenNotice(t)), [1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000, 10_000]);
+    assert.equal(clock.armed, 0, 'no timer left');
+  });
+
+  test('a late timer (a busy relay) reports the time that really passed, never less', () => {
+    const clock = new FakeTimers();
+    const sent: string[] = [];
+    let lag = 0;
+    writtenNotices((t) => sent.push(t), () => clock.now + lag, clock);
+    lag = 2500; // the relay's event loop ran the timer 2.5 s late
+    clock.advance(1000);
+    assert.equal(parseStreamWrittenNotice(sent[1]), 3500);
+  });
+
+  test('stopped (the body closed): no more notices', () => {
+    const clock = new FakeTimers();
+    const sent: string[] = [];
+    const stop = writtenNotices((t) => sent.push(t), () => clock.now, clock);
+    clock.advance(2000);
+    stop();
+    assert.equal(clock.armed, 0);
+    clock.advance(20_000);
+    assert.equal(sent.length, 3);
+  });
+
+  test('the notice format: "stream written" alone is 0 ms; anything else is not a notice', () => {
+    assert.equal(parseStreamWrittenNotice('stream written'), 0);
+    assert.equal(parseStreamWrittenNotice('stream written 5000'), 5000);
+    for (const t of ['stream written ', 'stream written -1', 'stream written 1e3', 'stream written 5000 ', 'stream writtenx', 'stream AAAAAAAAAAAAAAAAAAAAAA', 'stream written 1234567890']) {
+      assert.equal(parseStreamWrittenNotice(t), undefined, t);
+    }
+    assert.equal(streamWrittenNotice(0), STREAM_WRITTEN_NOTICE);
+    assert.throws(() => streamWrittenNotice(-1), RangeError);
+    assert.throws(() => streamWrittenNotice(1.5), RangeError);
   });
 });
