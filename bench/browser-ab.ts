@@ -24,8 +24,8 @@
  * from wgweb.report() (cwnd, peer window, RTT, retransmissions, recoveries, time limited by cwnd /
  * peer window / the application) and writes the packet capture's TCP packets to
  * DIR/round-R-V.pcapng for a sequence plot (the capture holds the last 10,000 packets).
- * `--profile DIR` (with --upload): one more upload per variant in the last round under V8's
- * sampling profiler (tunnel worker and page), summaries on stderr, profiles in DIR.
+ * `--profile DIR`: one more download (and with --upload one more upload) per variant in the last
+ * round under V8's sampling profiler (tunnel worker and page), summaries on stderr, profiles in DIR.
  */
 import { closeAllNamespaces } from '../harness/netns.ts';
 import { startWireguardGoPeer } from '../harness/wireguard-go-peer.ts';
@@ -195,11 +195,16 @@ async function main(): Promise<void> {
               upText += `\n  upload processes ms/MB: ${perMb.join(', ')}\n  upload TCP: ${JSON.stringify(tcp)}\n  capture: ${file}`;
             }
           }
-          if (upload && profileDir && r === rounds - 1) {
+          if (profileDir && r === rounds - 1) {
             const inspector = await WorkerInspector.attach(browser, 'tunnel-worker');
             await startProfiles(inspector);
-            const u = await withTimeout(pageUpload(page, { url: http.url('/upload'), bytes: 20 * MiB, seed: 99 }), 300_000, 'profiled upload');
-            await stopProfiles(inspector, profileDir, `upload-${v.label}`, `20 MiB upload at ${((20 * MiB) / u.ms / 1000).toFixed(1)} MB/s (profiler on)`, v.dist);
+            const pd = await withTimeout(pageDownload(page, { url: url(bytes), via: 'tunnel', block: MiB, hash: false }), 300_000, 'profiled download');
+            await stopProfiles(inspector, profileDir, `download-${v.label}`, `${(bytes / MiB).toFixed(0)} MiB download at ${((bytes / pd.ms) * 1000 / MB).toFixed(1)} MB/s (profiler on)`, v.dist);
+            if (upload) {
+              await startProfiles(inspector);
+              const u = await withTimeout(pageUpload(page, { url: http.url('/upload'), bytes: 20 * MiB, seed: 99 }), 300_000, 'profiled upload');
+              await stopProfiles(inspector, profileDir, `upload-${v.label}`, `20 MiB upload at ${((20 * MiB) / u.ms / 1000).toFixed(1)} MB/s (profiler on)`, v.dist);
+            }
           }
           process.stdout.write(
             `round ${r + 1} ${v.label}${v.capture ? '' : ' (capture off)'}${v.carrier ? ` (${v.carrier})` : ''}: ${res.mbps.at(-1)!.toFixed(2)} MB/s, renderer ${res.renderer.at(-1)!.toFixed(1)} ms/MB, tunnel worker ${res.worker.at(-1)!.toFixed(1)} ms/MB${upText}, connect ${connectMs.toFixed(0)} ms, ping ${res.pingMs.at(-1)!.toFixed(2)} ms, load ${load.toFixed(1)}\n` +

@@ -53,7 +53,10 @@ export interface CaptureRecord {
   readonly direction: 'in' | 'out';
   /** Index into the capture's interfaces. */
   readonly iface: number;
-  /** A view of the capture's copy (do not write to it). */
+  /**
+   * A view of the capture's copy (do not write to it), valid until the packet is evicted: its
+   * chunk is then written again. Copy it to keep it.
+   */
   readonly data: Uint8Array;
 }
 
@@ -132,7 +135,12 @@ const MAX_PAGE = 1000;
  * pays several microseconds per ArrayBuffer allocation (docs/benchmarks.md, #19), and the capture
  * is on by default, so one allocation per packet was a cost on every packet of a download. A chunk
  * is let go once no held packet is in it, so the memory held stays within `maxBytes` plus one
- * partly evicted chunk and the one being filled.
+ * partly evicted chunk and the one being filled. Once the capture is full (a download fills it in
+ * seconds) the chunk let go is the next one written: in Chromium, writing fresh ArrayBuffer memory
+ * cost ≈ 13 ms per MB in this project's VM (a page fault per 4 KiB), writing reused memory ≈ 0.7,
+ * so a new chunk for every 256 KiB captured cost the tunnel worker about a fifth of a download's
+ * CPU (docs/benchmarks.md #19 section 17). Records are views into the chunks: valid until their
+ * packet is evicted.
  */
 const SLAB_BYTES = 256 * 1024;
 /** TCP initial sequence numbers remembered (one per direction of a connection), oldest forgotten. */
@@ -167,6 +175,8 @@ export class PacketCapture {
   #chunks: Uint8Array[] = [];
   #chunkBase = 0;
   #chunkUsed = 0;
+  /** The last chunk the eviction let go, written again instead of a new one (see SLAB_BYTES). */
+  #spare: Uint8Array | undefined;
   /** Summaries computed so far, by frame number (a list only summarises the rows it shows). */
   readonly #summaries = new Map<number, PacketSummary>();
   #bytes = 0;
@@ -206,6 +216,7 @@ export class PacketCapture {
     this.#size = 0;
     this.#bytes = 0;
     this.#chunks = [];
+    this.#spare = undefined;
     this.#chunkBase = 0;
     this.#chunkUsed = 0;
     this.#summaries.clear();
@@ -423,7 +434,8 @@ export class PacketCapture {
       this.#chunkUsed = Number.POSITIVE_INFINITY; // the next packet starts a new chunk
     } else {
       if (this.#chunks.length === 0 || this.#chunkUsed + n > this.#chunks[this.#chunks.length - 1]!.length) {
-        this.#chunks.push(new Uint8Array(SLAB_BYTES));
+        this.#chunks.push(this.#spare ?? new Uint8Array(SLAB_BYTES));
+        this.#spare = undefined;
         this.#chunkUsed = 0;
       }
       at = this.#chunkUsed;
@@ -463,7 +475,8 @@ export class PacketCapture {
     // Chunks no held packet views any more go (the one being written to stays while empty).
     const oldest = this.#size ? this.#chunkOf[this.#head]! : this.#chunkBase + this.#chunks.length - 1;
     while (this.#chunkBase < oldest) {
-      this.#chunks.shift();
+      const gone = this.#chunks.shift()!;
+      if (gone.length === SLAB_BYTES) this.#spare = gone;
       this.#chunkBase++;
     }
   }
