@@ -13,6 +13,16 @@
  *                        same relay process, from a UDP sender next to wireguard-go streaming
  *                        full-size WireGuard-shaped datagrams against credit (no WireGuard, no TCP):
  *                        what the browser's WebSocket and the relay path carry, the tunnel's ceiling.
+ *   browser.download-vs-kernel, browser.upload
+ *                        the download, and a 20 MiB upload from the page, against the same transfer
+ *                        between two wireguard-go peers with the kernel's TCP (kernel-baseline.ts,
+ *                        kept up through the run), in interleaved pairs K B, B K, … (3; 5 in a full
+ *                        run; paired-rounds.ts): the row's ratio is the median of the pairs' ratios,
+ *                        its value and baseline the median rates; the notes give every pair (machine
+ *                        CPU per MB, idle, load), the UDP drops and TCP retransmissions of both paths,
+ *                        and for the upload the relay's drops and our TCP sender's counters. Every
+ *                        wireguard-go gets 7 MiB UDP socket buffers (socket-buffers.ts), as current
+ *                        wireguard-go sets for itself (`--wg-udp-buffer 0` leaves Debian's default).
  *   browser.long-tasks   share of the page's main-thread time in long tasks (PerformanceObserver
  *                        'longtask', ≥ 50 ms) during that download, against the same page idle (the
  *                        noise floor of a shared machine); the browser's own fetch() of the same
@@ -30,7 +40,7 @@
  * the run (also on failure: every child is tied to this process with --pdeathsig).
  *
  *   node --import tsx bench/browser-bench.ts [--quick] [--bytes N] [--profile DIR] [--relay-prof DIR] [--relay-args '--batch-delay 0']
- *                                            [--carrier websocket|websocketstream|fetch-stream]
+ *                                            [--carrier websocket|websocketstream|fetch-stream] [--pairs N] [--wg-udp-buffer BYTES]
  *
  * `--profile DIR` runs the connects, one extra download and one extra upload with the V8 sampling
  * profiler on in the tunnel worker and the page (CDP), writes the .cpuprofile files to DIR and prints self time by
@@ -45,15 +55,17 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { WebSocket as NodeWebSocket, WebSocketServer } from 'ws';
 import { Session } from '../src/session/session.ts';
 import type { RelayWebSocketConstructor } from '../src/engine/relay-transport.ts';
-import { kernelBaselineDownload } from './kernel-baseline.ts';
-import { machineBusyMs, machineMsPerMB } from './machine-cpu.ts';
+import { parseSnmpCounters, startKernelPath, type KernelTransfer } from './kernel-baseline.ts';
+import { cpuSplit, machineBusyMs, machineCpuTimes, machineMsPerMB, type CpuSplit } from './machine-cpu.ts';
+import { formatPairSummary, median, pairOrder, summarizePairs, type PairSummary, type Side } from './paired-rounds.ts';
+import { forceUdpBuffers } from './socket-buffers.ts';
 import { closeAllNamespaces, type NsProcess } from '../harness/netns.ts';
 import { startWireguardGoPeer, type WgGoPeer } from '../harness/wireguard-go-peer.ts';
 import { startHttpServer } from '../harness/ns-servers.ts';
@@ -63,6 +75,7 @@ import { DIST_UI, ensureUiBuilt } from '../harness/browser.ts';
 import { launchCdpChromium, type CdpBrowser, type CdpPage, type CdpSession } from '../harness/cdp-chromium.ts';
 import { buildRelayUrl } from '../src/shared/relay-protocol.ts';
 import { formatEndpoint, type Endpoint } from '../src/shared/ip-address.ts';
+import type { TcpSocketStats } from '../src/netstack/socket/tcp-socket.ts';
 import { cpuShares, descendantCpu, threadCpu } from './bench-child.ts';
 import { startRelayProcess, type RelayProcess } from '../harness/relay-process.ts';
 import { higherIsBetter, lowerIsBetter, type BenchEntry, type BenchModule, type BenchOptions, runCleanups } from './bench-entry.ts';
@@ -307,12 +320,6 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
     p,
     new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms / 1000} s`)), ms))),
   ]).finally(() => clearTimeout(timer));
-}
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -782,6 +789,159 @@ function printProfile(what: string, profile: CpuProfile, distDir: string): void 
 }
 
 // -----------------------------------------------------------------------------------------------
+// Interleaved pairs with the kernel path (#19 item 6, docs/benchmarks.md section 18)
+
+/**
+ * UDP socket buffers of every wireguard-go in the run, ours and the kernel path's: what current
+ * wireguard-go sets for itself (7 MB, forced as root), which Debian's 0.0.20220316 does not
+ * (bench/socket-buffers.ts: with the 208 KiB default the kernel path lost ≈ 15 % of its datagrams).
+ */
+const WG_UDP_BUFFER = 7 << 20;
+
+/** One browser transfer: rate, the machine's and each process's CPU, what the kernel dropped. */
+interface OurTransfer {
+  readonly bytesPerSecond: number;
+  /** The whole machine's busy CPU per MB (machine-cpu.ts). */
+  readonly machineMsPerMB?: number;
+  readonly split?: CpuSplit;
+  /** CPU per process kind, % of one core. */
+  readonly shares: [string, number][];
+  /** UDP receive-buffer drops (wireguard-go's socket) and TCP retransmissions (the HTTP server's kernel TCP) in our peer's namespace. */
+  readonly udpRcvbufErrors: number;
+  readonly tcpRetransSegs: number;
+  /** Uploads: the relay's drops by reason during the transfer (its /metrics; only this session forwards then). */
+  readonly relayDrops?: Record<string, number>;
+  /** Uploads: our TCP sender's counters for the transfer (wgweb.report(), the connection that sent most). */
+  readonly tcp?: UploadTcp;
+}
+
+/** One interleaved pair: the load when it started, the kernel path's transfer and ours. */
+interface Pair {
+  readonly order: [Side, Side];
+  readonly loadAverage: number;
+  readonly kernel: KernelTransfer;
+  readonly ours: OurTransfer;
+}
+
+/** Runs `n` pairs in {@link pairOrder}'s order. */
+async function runPairs(n: number, kernel: () => Promise<KernelTransfer>, ours: (i: number) => Promise<OurTransfer>): Promise<Pair[]> {
+  const out: Pair[] = [];
+  for (const [i, order] of pairOrder(n).entries()) {
+    const loadAverage = loadavg()[0]!;
+    let k: KernelTransfer | undefined;
+    let o: OurTransfer | undefined;
+    for (const side of order) {
+      if (side === 'baseline') k = await kernel();
+      else o = await ours(i);
+    }
+    out.push({ order, loadAverage, kernel: k!, ours: o! });
+  }
+  return out;
+}
+
+/** The relay's drop counters by reason, from its /metrics (served on its loopback listener). */
+async function relayDrops(relayUrl: string): Promise<Record<string, number>> {
+  try {
+    const res = await fetch(new URL('/metrics', relayUrl), { signal: AbortSignal.timeout(5000) });
+    return parseDropMetrics(await res.text());
+  } catch {
+    return {};
+  }
+}
+
+/** `wgweb_relay_drops_total{reason="X"} N` lines → { X: N }. */
+export function parseDropMetrics(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const m of text.matchAll(/^wgweb_relay_drops_total\{reason="(\w+)"\} (\d+)/gm)) out[m[1]!] = Number(m[2]);
+  return out;
+}
+
+/** after − before per reason, non-zero only. */
+export function dropDifference(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(after)) if (v - (before[k] ?? 0) > 0) out[k] = v - (before[k] ?? 0);
+  return out;
+}
+
+/** What the upload's connection did during one upload (TcpSocketStats differences; maxCwnd and srttMs as at the end). */
+export type UploadTcp = Pick<TcpSocketStats, 'bytesSent' | 'segmentsSent' | 'retransmittedSegments' | 'fastRecoveries' | 'timeouts' | 'maxCwnd' | 'srttMs' | 'sendLimitedMs'>;
+
+/** One connection in wgweb.report()'s counters.tcpConnections (the fields read here). */
+type TcpCounters = UploadTcp & { readonly localPort: number };
+
+async function uploadConnections(page: CdpPage): Promise<TcpCounters[]> {
+  try {
+    return await page.evaluate(async () => ((await window.wgweb.report()).report.counters as { tcpConnections?: TcpCounters[] }).tcpConnections ?? []);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The connection that sent the most bytes between two reports, as a difference (a kept-alive
+ * connection carries earlier transfers too); undefined when none sent anything.
+ */
+export function uploadTcpDifference(before: readonly TcpCounters[], after: readonly TcpCounters[]): UploadTcp | undefined {
+  let best: UploadTcp | undefined;
+  for (const a of after) {
+    const b = before.find((c) => c.localPort === a.localPort && c.bytesSent <= a.bytesSent);
+    const d = (k: 'bytesSent' | 'segmentsSent' | 'retransmittedSegments' | 'fastRecoveries' | 'timeouts'): number => a[k] - (b?.[k] ?? 0);
+    const lim = (k: 'cwnd' | 'rwnd' | 'app'): number => a.sendLimitedMs[k] - (b?.sendLimitedMs[k] ?? 0);
+    const t: UploadTcp = {
+      bytesSent: d('bytesSent'),
+      segmentsSent: d('segmentsSent'),
+      retransmittedSegments: d('retransmittedSegments'),
+      fastRecoveries: d('fastRecoveries'),
+      timeouts: d('timeouts'),
+      maxCwnd: a.maxCwnd,
+      srttMs: a.srttMs,
+      sendLimitedMs: { cwnd: lim('cwnd'), rwnd: lim('rwnd'), app: lim('app') },
+    };
+    if (t.bytesSent > 0 && (!best || t.bytesSent > best.bytesSent)) best = t;
+  }
+  return best;
+}
+
+/** One pair in a note: "1 K→B: kernel 38.1, ours 24.0 MB/s = 0.63; machine ms/MB 82 / 47 (idle 3 / 9 %); load 2.1". */
+function pairText(p: Pair, i: number): string {
+  const order = p.order.map((s) => (s === 'baseline' ? 'K' : 'B')).join('→');
+  const ms = (v: number | undefined): string => (v === undefined ? '?' : v.toFixed(0));
+  const idle = (s: CpuSplit | undefined): string => (s ? s.idle.toFixed(0) : '?');
+  return (
+    `${i + 1} ${order}: kernel ${(p.kernel.bytesPerSecond / MB).toFixed(1)}, ours ${(p.ours.bytesPerSecond / MB).toFixed(1)} MB/s = ${(p.ours.bytesPerSecond / p.kernel.bytesPerSecond).toFixed(2)}; ` +
+    `machine ms/MB ours ${ms(p.ours.machineMsPerMB)} / kernel ${ms(p.kernel.machineMsPerMB)} (idle ${idle(p.ours.split)} / ${idle(p.kernel.detail.split)} %); load ${p.loadAverage.toFixed(1)}`
+  );
+}
+
+/** The notes' part about the pairs: the ratio's spread, each pair, and what the kernel dropped. */
+function pairsNotes(pairs: readonly Pair[], summary: PairSummary, udpBuffer: number): string {
+  const kernelDetail = pairs.map((p) => `${p.kernel.detail.udpRcvbufErrors}/${p.kernel.detail.tcpRetransSegs}`).join(', ');
+  const ourDetail = pairs.map((p) => `${p.ours.udpRcvbufErrors}/${p.ours.tcpRetransSegs}`).join(', ');
+  const wg = (p: Pair): string => `${p.kernel.detail.wgClientMsPerMB.toFixed(0)}+${p.kernel.detail.wgServerMsPerMB.toFixed(0)}`;
+  return (
+    `ratio = median of ${pairs.length} interleaved pairs ${formatPairSummary(summary)}; value and baseline = the median rates; ` +
+    `pairs: ${pairs.map(pairText).join('; ')}; ` +
+    `UDP receive-buffer drops / TCP retransmissions per pair, kernel path: ${kernelDetail}; our peer's namespace: ${ourDetail} ` +
+    `(${udpBuffer ? `every wireguard-go with ${(udpBuffer / MiB).toFixed(1)} MiB UDP buffers` : "wireguard-go's default UDP buffers"}); the kernel path's wireguard-go CPU ms/MB (client+server) per pair: ${pairs.map(wg).join(', ')}`
+  );
+}
+
+/** The upload's relay drops and TCP counters, one per pair. */
+function uploadCountersNotes(pairs: readonly Pair[]): string {
+  const drops = (d: Record<string, number> | undefined): string =>
+    d === undefined ? '?' : Object.keys(d).length === 0 ? 'none' : Object.entries(d).map(([k, v]) => `${k} ${v}`).join(' ');
+  const tcp = (t: UploadTcp | undefined): string =>
+    t === undefined
+      ? 'no counters'
+      : `${t.retransmittedSegments} of ${t.segmentsSent} segments retransmitted, ${t.fastRecoveries} recoveries, ${t.timeouts} timeouts, max cwnd ${(t.maxCwnd / 1024).toFixed(0)} KiB, srtt ${t.srttMs?.toFixed(1) ?? '?'} ms, ` +
+        `send-limited ms cwnd ${t.sendLimitedMs.cwnd.toFixed(0)} / peer window ${t.sendLimitedMs.rwnd.toFixed(0)} / app ${t.sendLimitedMs.app.toFixed(0)}`;
+  return (
+    `relay drops per pair (its /metrics, this session only): ${pairs.map((p) => drops(p.ours.relayDrops)).join('; ')}; ` +
+    `our TCP sender per pair (wgweb.report() counters.tcpConnections): ${pairs.map((p, i) => `${i + 1}: ${tcp(p.ours.tcp)}`).join('; ')}`
+  );
+}
+
+// -----------------------------------------------------------------------------------------------
 // The run
 
 /**
@@ -837,6 +997,10 @@ export interface BrowserBenchOptions extends BenchOptions {
   readonly relayProfileDir?: string;
   /** wgweb.connect's relayCarrier for the transfers (undefined: the browsers' default, fetch-stream). */
   readonly carrier?: 'websocket' | 'websocketstream' | 'fetch-stream';
+  /** Interleaved kernel/browser pairs per direction (default 3, full run 5). */
+  readonly pairs?: number;
+  /** UDP socket buffer bytes of every wireguard-go, ours and the kernel path's (default 7 MiB; 0 leaves wireguard-go's own). */
+  readonly wgUdpBuffer?: number;
 }
 
 /** Runs the browser benchmarks; see the module comment. */
@@ -845,6 +1009,9 @@ export async function runBrowserBench(options: BrowserBenchOptions): Promise<Ben
   if (skip) throw new Error(`browser bench cannot run: ${skip}`);
   const bytes = options.bytes ?? (options.quick ? 20 * MiB : 100 * MiB);
   const rounds = options.quick ? 1 : 2;
+  /** Kernel ⇄ browser pairs per direction (paired-rounds.ts); the raw WebSocket runs in the first `rounds`. */
+  const pairs = options.pairs ?? (options.quick ? 3 : 5);
+  const udpBuffer = options.wgUdpBuffer ?? WG_UDP_BUFFER;
   const rawMs = options.quick ? 1500 : 3000;
   const connects = options.quick ? 3 : 7;
   /** #19: a 20 MB upload from the page, measured like the download. */
@@ -864,6 +1031,11 @@ export async function runBrowserBench(options: BrowserBenchOptions): Promise<Ben
 
     const peer = await startWireguardGoPeer({ name: 'bbench', logLevel: 'error', address6: null });
     closers.push(() => peer.close());
+    if (udpBuffer) await forceUdpBuffers(peer.process.pid, udpBuffer);
+    // The goal's baseline, kept up through the run: two wireguard-go peers with the kernel's TCP.
+    const kernelPath = await startKernelPath();
+    closers.push(() => kernelPath.close());
+    if (udpBuffer) await kernelPath.setUdpBuffers(udpBuffer);
     const http = await startHttpServer(peer, { hosts: [peer.tunnelAddress4!] });
     closers.push(() => http.close());
     const source = await startUdpSource(peer);
@@ -893,6 +1065,30 @@ export async function runBrowserBench(options: BrowserBenchOptions): Promise<Ben
       });
     }
     const rawUrl = buildRelayUrl(relay.wsUrl, source.endpoint);
+    /** Readings before a browser transfer, for {@link measureEnd}. */
+    const measureStart = () => ({ cpu: descendantCpu(), times: machineCpuTimes(), busy: machineBusyMs(), snmp: peerSnmp(), t0: performance.now() });
+    /** What a browser transfer of `n` bytes that took `ms` (page clock) cost. */
+    const measureEnd = (m0: ReturnType<typeof measureStart>, n: number, ms: number): OurTransfer => {
+      const busy = machineBusyMs();
+      const times = machineCpuTimes();
+      const shares = cpuShares(m0.cpu, descendantCpu(), performance.now() - m0.t0);
+      const snmp = peerSnmp();
+      return {
+        bytesPerSecond: (n / ms) * 1000,
+        machineMsPerMB: machineMsPerMB(m0.busy, busy, n),
+        split: cpuSplit(m0.times, times),
+        shares,
+        udpRcvbufErrors: snmp.udpRcvbufErrors - m0.snmp.udpRcvbufErrors,
+        tcpRetransSegs: snmp.tcpRetransSegs - m0.snmp.tcpRetransSegs,
+      };
+    };
+    function peerSnmp(): { udpRcvbufErrors: number; tcpRetransSegs: number } {
+      try {
+        return parseSnmpCounters(readFileSync(`/proc/${peer.process.pid}/net/snmp`, 'utf8'));
+      } catch {
+        return { udpRcvbufErrors: 0, tcpRetransSegs: 0 };
+      }
+    }
 
     // A bare DevTools pipe, not Playwright: Playwright enables the Network domain in every worker,
     // and DevTools then copies each of the tunnel's WebSocket frames to the driver (see
@@ -969,18 +1165,19 @@ export async function runBrowserBench(options: BrowserBenchOptions): Promise<Ben
     let bestShares: [string, number][] = [];
     /** The renderer's CPU ms per MB by thread during the best tunnel download. */
     let bestThreads: [string, number][] = [];
-    /** The whole machine's busy CPU per MB during the best tunnel download (machine-cpu.ts). */
-    let bestMachine: number | undefined;
     let worst: PageDownload | undefined;
     let rawBest = 0;
     let peak: HeapUsage = heapBefore;
-    for (let r = 0; r < rounds; r++) {
-      const raw = await withTimeout(
-        rawWorker<{ bytes: number; seconds: number }>(page, { op: 'download', url: rawUrl, ms: rawMs, warmupMs: 300, window: RAW_WINDOW, every: RAW_CREDIT_EVERY }),
-        rawMs + 30_000,
-        'raw WebSocket download',
-      );
-      rawBest = Math.max(rawBest, raw.bytes / raw.seconds);
+    /** One browser download round (with a raw WebSocket download before it in the first `rounds`). */
+    const browserDownload = async (i: number): Promise<OurTransfer> => {
+      if (i < rounds) {
+        const raw = await withTimeout(
+          rawWorker<{ bytes: number; seconds: number }>(page, { op: 'download', url: rawUrl, ms: rawMs, warmupMs: 300, window: RAW_WINDOW, every: RAW_CREDIT_EVERY }),
+          rawMs + 30_000,
+          'raw WebSocket download',
+        );
+        rawBest = Math.max(rawBest, raw.bytes / raw.seconds);
+      }
       let sampling = true;
       const sampler = (async () => {
         while (sampling) {
@@ -991,9 +1188,7 @@ export async function runBrowserBench(options: BrowserBenchOptions): Promise<Ben
       })();
       let d: PageDownload;
       const threads0 = threadCpu('chromium renderer');
-      const cpu0 = descendantCpu();
-      const machine0 = machineBusyMs();
-      const t0 = performance.now();
+      const m0 = measureStart();
       const startUs = monotonicUs();
       try {
         d = await withTimeout(pageDownload(page, { url: url(bytes), via: 'tunnel', block: HASH_BLOCK, hash: false }), 600_000, `${sizeText} tunnel download`);
@@ -1002,21 +1197,22 @@ export async function runBrowserBench(options: BrowserBenchOptions): Promise<Ben
         await sampler;
       }
       relayWindows.push({ what: 'download', startUs, endUs: monotonicUs(), bytes });
-      const shares = cpuShares(cpu0, descendantCpu(), performance.now() - t0);
-      const machine = machineMsPerMB(machine0, machineBusyMs(), bytes);
+      const ours = measureEnd(m0, bytes, d.ms);
       const threads1 = threadCpu('chromium renderer');
       if (d.bytes !== bytes) throw new Error(`browser download: got ${d.bytes} bytes, expected ${bytes}`);
-      if ((bytes / d.ms) * 1000 > best) {
-        best = (bytes / d.ms) * 1000;
-        bestShares = shares;
-        bestMachine = machine;
+      if (ours.bytesPerSecond > best) {
+        best = ours.bytesPerSecond;
+        bestShares = ours.shares;
         bestThreads = [...threads1]
           .map(([name, ms]): [string, number] => [name, (ms - (threads0.get(name) ?? 0)) / (bytes / MB)])
           .filter(([, msPerMB]) => msPerMB >= 0.5)
           .sort((a, b) => b[1] - a[1]);
       }
       if (!worst || longTaskShare(d) > longTaskShare(worst)) worst = d;
-    }
+      return ours;
+    };
+    // #19 item 6: kernel and browser rounds interleaved in pairs (K B, B K, K B, …), one ratio per pair.
+    const downloadPairs = await runPairs(pairs, () => kernelPath.download(bytes), browserDownload);
     // --- the integrity round: the same download, hashed in the page (untimed for the entries) -----
     // The timed rounds only count bytes, as curl -o /dev/null does for the kernel baseline; this
     // round checks that the same path delivers the right bytes (SHA-256 per 1 MiB block).
@@ -1025,26 +1221,20 @@ export async function runBrowserBench(options: BrowserBenchOptions): Promise<Ben
     if (checked.sha256 !== expected) throw new Error(`browser download (checked round): the body's blockwise SHA-256 is ${checked.sha256}, expected ${expected}`);
     const checkedRate = (bytes / checked.ms) * 1000;
 
-    // --- the upload: 20 MiB from the page, POSTed through the tunnel --------------------------------
-    let bestUpload = 0;
-    let uploadShares: [string, number][] = [];
-    let uploadMachine: number | undefined;
-    for (let r = 0; r < rounds; r++) {
-      const cpu0 = descendantCpu();
-      const machine0 = machineBusyMs();
-      const t0 = performance.now();
+    // --- the upload: 20 MiB from the page, POSTed through the tunnel, paired with curl's ------------
+    const browserUpload = async (i: number): Promise<OurTransfer> => {
+      const relay0 = await relayDrops(relay.url);
+      const tcp0 = await uploadConnections(page);
+      const m0 = measureStart();
       const startUs = monotonicUs();
-      const u = await withTimeout(pageUpload(page, { url: http.url('/upload'), bytes: uploadBytes, seed: 7 + r }), 600_000, 'tunnel upload');
+      const u = await withTimeout(pageUpload(page, { url: http.url('/upload'), bytes: uploadBytes, seed: 7 + i }), 600_000, 'tunnel upload');
       relayWindows.push({ what: 'upload', startUs, endUs: monotonicUs(), bytes: uploadBytes });
-      const shares = cpuShares(cpu0, descendantCpu(), performance.now() - t0);
-      const machine = machineMsPerMB(machine0, machineBusyMs(), uploadBytes);
+      const ours = measureEnd(m0, uploadBytes, u.ms);
       if (!u.ok) throw new Error(`browser upload: the server received ${u.length} bytes or other bytes than sent (${uploadBytes})`);
-      if ((uploadBytes / u.ms) * 1000 > bestUpload) {
-        bestUpload = (uploadBytes / u.ms) * 1000;
-        uploadShares = shares;
-        uploadMachine = machine;
-      }
-    }
+      const relay1 = await relayDrops(relay.url);
+      return { ...ours, relayDrops: dropDifference(relay0, relay1), tcp: uploadTcpDifference(tcp0, await uploadConnections(page)) };
+    };
+    const uploadPairs = await runPairs(pairs, () => kernelPath.upload(uploadBytes), browserUpload);
     const heapAfter = await inspector.heap();
     const heapAfterGc = await inspector.heapAfterGc();
     if (profiling) {
@@ -1123,8 +1313,10 @@ export async function runBrowserBench(options: BrowserBenchOptions): Promise<Ben
     const nodeClient = await peer.addClient();
     const node = await nodeTransfers(nodeClient.config, relay.wsUrl, url(bytes), http.url('/upload'), bytes, uploadBytes, rounds);
 
-    // --- the goal's baseline: two wireguard-go peers with the kernel's TCP (own namespaces) ---------
-    const kernel = await kernelBaselineDownload({ bytes, repeats: rounds, uploadBytes });
+    const down = summarizePairs(downloadPairs.map((p) => ({ ours: p.ours.bytesPerSecond, baseline: p.kernel.bytesPerSecond })));
+    const up = summarizePairs(uploadPairs.map((p) => ({ ours: p.ours.bytesPerSecond, baseline: p.kernel.bytesPerSecond })));
+    const downMid = downloadPairs[down.medianPair]!;
+    const upMid = uploadPairs[up.medianPair]!;
 
     // --- entries ----------------------------------------------------------------------------------
     entries.push({
@@ -1141,23 +1333,30 @@ export async function runBrowserBench(options: BrowserBenchOptions): Promise<Ben
         `the renderer's by thread, ms per MB: ${bestThreads.map(([name, v]) => `${name} ${v.toFixed(0)}`).join(', ')}${relayMessages ? `; ${relayMessages.slice(0, -2)}` : ''}`,
     });
     const mbs = (v: number): string => `${(v / MB).toFixed(1)} MB/s`;
+    const sharesText = (shares: [string, number][], rate: number): string =>
+      `% of one core (${cpus().length} cores): ${shares.map(([l, p]) => `${l} ${p.toFixed(0)}`).join(', ')}; as CPU ms per MB: ${shares.map(([l, p]) => `${l} ${((p * 10) / (rate / MB)).toFixed(0)}`).join(', ')}`;
     entries.push({
       name: 'browser.download-vs-kernel',
-      measured: `the browser download above (${sizeText}, read to the end and counted in the page, best of ${rounds}; integrity checked in a separate round); baseline: the same download between two wireguard-go peers with the kernel's TCP on both ends (curl, direct veth, best of ${rounds}), same run`,
-      ours: { label: 'wgweb in Chromium', value: best / MB, unit: 'MB/s' },
-      baseline: { label: 'kernel TCP over wireguard-go ⇄ wireguard-go', value: kernel.bytesPerSecond / MB, unit: 'MB/s' },
-      ratio: higherIsBetter(best, kernel.bytesPerSecond),
+      measured: `the browser download above (${sizeText}, read to the end and counted in the page; integrity checked in a separate round) against the same download between two wireguard-go peers with the kernel's TCP on both ends (curl, direct veth), in ${pairs} interleaved pairs (K B, B K, …) in the same minutes: value and baseline are the median rates, the ratio is the median of the pairs' ratios (its spread in the notes)`,
+      ours: { label: 'wgweb in Chromium', value: down.ours / MB, unit: 'MB/s' },
+      baseline: { label: 'kernel TCP over wireguard-go ⇄ wireguard-go', value: down.baseline / MB, unit: 'MB/s' },
+      ratio: down.ratio,
       goal: 'ratio ≥ 0.6 (#19); the project aims at 1.0',
-      notes: `${machineText(bestMachine, kernel.machineMsPerMB)}; the Node client (Session, same relay and peer) ${mbs(node.download)}, so Chromium reaches ${(best / node.download).toFixed(2)} of Node; the browser's own fetch() of the same bytes from the relay ${mbs((bytes / native.ms) * 1000)}; the integrity round (hashed in the page) ${mbs(checkedRate)}, ratio ${(checkedRate / kernel.bytesPerSecond).toFixed(2)}`,
+      notes:
+        `${pairsNotes(downloadPairs, down, udpBuffer)}; the median pair (${down.medianPair + 1}): ${machineText(downMid.ours.machineMsPerMB, downMid.kernel.machineMsPerMB)}; its CPU by process ${sharesText(downMid.ours.shares, downMid.ours.bytesPerSecond)}; ` +
+        `the Node client (Session, same relay and peer) ${mbs(node.download)}, so Chromium reaches ${(down.ours / node.download).toFixed(2)} of Node; the browser's own fetch() of the same bytes from the relay ${mbs((bytes / native.ms) * 1000)}; the integrity round (hashed in the page) ${mbs(checkedRate)}, ${(checkedRate / down.baseline).toFixed(2)} of the median kernel rate`,
     });
     entries.push({
       name: 'browser.upload',
-      measured: `HTTP upload of ${uploadBytes / MiB} MiB from the page: wgweb.fetch POST to the HTTP server next to wireguard-go, which answers with the length and SHA-256 it received (checked), timed until that answer is parsed, best of ${rounds}; baseline: curl POSTing the same size between two wireguard-go peers with the kernel's TCP (direct veth), same run`,
-      ours: { label: 'wgweb in Chromium', value: bestUpload / MB, unit: 'MB/s' },
-      baseline: { label: 'kernel TCP over wireguard-go ⇄ wireguard-go', value: kernel.upload!.bytesPerSecond / MB, unit: 'MB/s' },
-      ratio: higherIsBetter(bestUpload, kernel.upload!.bytesPerSecond),
+      measured: `HTTP upload of ${uploadBytes / MiB} MiB from the page: wgweb.fetch POST to the HTTP server next to wireguard-go, which answers with the length and SHA-256 it received (checked), timed until that answer is parsed; baseline: curl POSTing the same size between two wireguard-go peers with the kernel's TCP (direct veth); ${pairs} interleaved pairs (K B, B K, …): value and baseline are the median rates, the ratio is the median of the pairs' ratios (its spread in the notes)`,
+      ours: { label: 'wgweb in Chromium', value: up.ours / MB, unit: 'MB/s' },
+      baseline: { label: 'kernel TCP over wireguard-go ⇄ wireguard-go', value: up.baseline / MB, unit: 'MB/s' },
+      ratio: up.ratio,
       goal: 'ratio ≥ 0.6 (#19), as for the download',
-      notes: `relay carrier: ${carrierText}; ${machineText(uploadMachine, kernel.upload!.machineMsPerMB)}; the Node client (Session, same relay and peer) ${mbs(node.upload)}, so Chromium reaches ${(bestUpload / node.upload).toFixed(2)} of Node; CPU during the best upload, % of one core (${cpus().length} cores): ${uploadShares.map(([l, p]) => `${l} ${p.toFixed(0)}`).join(', ')}; as CPU ms per MB: ${uploadShares.map(([l, p]) => `${l} ${((p * 10) / (bestUpload / MB)).toFixed(0)}`).join(', ')}`,
+      notes:
+        `relay carrier: ${carrierText}; ${pairsNotes(uploadPairs, up, udpBuffer)}; ${uploadCountersNotes(uploadPairs)}; ` +
+        `the median pair (${up.medianPair + 1}): ${machineText(upMid.ours.machineMsPerMB, upMid.kernel.machineMsPerMB)}; its CPU by process ${sharesText(upMid.ours.shares, upMid.ours.bytesPerSecond)}; ` +
+        `the Node client (Session, same relay and peer) ${mbs(node.upload)}, so Chromium reaches ${(up.ours / node.upload).toFixed(2)} of Node`,
     });
     const sweepAt = (size: number) => sweep.find((p) => p.size === size)!;
     entries.push({
@@ -1246,6 +1445,8 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     relayArgs: value('--relay-args')?.split(' ').filter(Boolean),
     relayProfileDir: value('--relay-prof'),
     carrier: carrierOption(value('--carrier')),
+    pairs: value('--pairs') ? Number(value('--pairs')) : undefined,
+    wgUdpBuffer: value('--wg-udp-buffer') !== undefined ? Number(value('--wg-udp-buffer')) : undefined,
   }).then(
     (entries) => {
       for (const e of entries) {

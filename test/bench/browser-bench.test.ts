@@ -6,7 +6,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { attributeBySource, decodeMappings, summarizeProfile, type CpuProfile } from '../../bench/browser-bench.ts';
+import { attributeBySource, decodeMappings, dropDifference, parseDropMetrics, summarizeProfile, uploadTcpDifference, type CpuProfile } from '../../bench/browser-bench.ts';
 
 describe('decodeMappings', () => {
   test('turns relative VLQ fields into absolute segments per generated line', () => {
@@ -86,5 +86,47 @@ describe('summarizeProfile', () => {
     assert.equal(ms(s.inclusive, 'b'), 3);
     assert.equal(ms(s.inclusive, 'c'), 4);
     assert.equal(ms(s.inclusive, '(root)'), 7);
+  });
+});
+
+describe('the upload counters of browser.upload', () => {
+  test('parseDropMetrics reads the relay drops by reason from its /metrics text', () => {
+    const text = [
+      '# HELP wgweb_relay_drops_total Datagrams dropped, by reason (docs/relay.md, Limits).',
+      '# TYPE wgweb_relay_drops_total counter',
+      'wgweb_relay_drops_total{reason="rateLimited"} 12',
+      'wgweb_relay_drops_total{reason="udpQueueFull"} 0',
+      'wgweb_relay_datagrams_total{direction="to_peer"} 999',
+    ].join('\n');
+    assert.deepEqual(parseDropMetrics(text), { rateLimited: 12, udpQueueFull: 0 });
+  });
+
+  test('dropDifference keeps the reasons that grew', () => {
+    assert.deepEqual(dropDifference({ rateLimited: 2, backpressure: 1 }, { rateLimited: 5, backpressure: 1, udpQueueFull: 3 }), { rateLimited: 3, udpQueueFull: 3 });
+  });
+
+  const conn = (localPort: number, bytesSent: number, retransmittedSegments: number, cwndMs: number) => ({
+    localPort,
+    bytesSent,
+    segmentsSent: bytesSent / 1000,
+    retransmittedSegments,
+    fastRecoveries: retransmittedSegments > 0 ? 1 : 0,
+    timeouts: 0,
+    maxCwnd: 65536,
+    srttMs: 5,
+    sendLimitedMs: { cwnd: cwndMs, rwnd: 0, app: 10 },
+  });
+
+  test('uploadTcpDifference subtracts what a kept-alive connection had sent before', () => {
+    const t = uploadTcpDifference([conn(40000, 1000, 1, 5)], [conn(40000, 21000, 4, 30), conn(40001, 2000, 0, 0)]);
+    assert.equal(t?.bytesSent, 20000);
+    assert.equal(t?.segmentsSent, 20);
+    assert.equal(t?.retransmittedSegments, 3);
+    assert.deepEqual(t?.sendLimitedMs, { cwnd: 25, rwnd: 0, app: 0 });
+  });
+
+  test('uploadTcpDifference takes a new connection whole and ignores one that sent nothing', () => {
+    assert.equal(uploadTcpDifference([conn(40000, 5000, 0, 0)], [conn(40000, 5000, 0, 0), conn(40002, 3000, 0, 0)])?.bytesSent, 3000);
+    assert.equal(uploadTcpDifference([conn(40000, 5000, 0, 0)], [conn(40000, 5000, 0, 0)]), undefined);
   });
 });

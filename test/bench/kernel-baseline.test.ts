@@ -1,0 +1,27 @@
+/**
+ * bench/kernel-baseline.ts: the counters each kernel-path transfer reports from its namespaces'
+ * /proc/PID/net/snmp (UDP receive-buffer drops at wireguard-go's socket, TCP retransmissions).
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseSnmpCounters } from '../../bench/kernel-baseline.ts';
+
+describe('parseSnmpCounters', () => {
+  test('reads Udp RcvbufErrors and Tcp RetransSegs by column name', () => {
+    const text = [
+      'Ip: Forwarding DefaultTTL',
+      'Ip: 1 64',
+      'Tcp: RtoAlgorithm RtoMin RtoMax MaxConn ActiveOpens PassiveOpens AttemptFails EstabResets CurrEstab InSegs OutSegs RetransSegs InErrs OutRsts InCsumErrors',
+      'Tcp: 1 200 120000 -1 3 2 0 0 1 5000 6000 77 0 1 0',
+      'Udp: InDatagrams NoPorts InErrors OutDatagrams RcvbufErrors SndbufErrors InCsumErrors IgnoredMulti MemErrors',
+      'Udp: 9000 0 42 8000 41 0 0 0 0',
+      'UdpLite: InDatagrams NoPorts InErrors OutDatagrams RcvbufErrors SndbufErrors InCsumErrors IgnoredMulti MemErrors',
+      'UdpLite: 0 0 0 0 5 0 0 0 0',
+    ].join('\n');
+    assert.deepEqual(parseSnmpCounters(text), { udpRcvbufErrors: 41, tcpRetransSegs: 77 });
+  });
+
+  test('a text without the rows counts zero', () => {
+    assert.deepEqual(parseSnmpCounters(''), { udpRcvbufErrors: 0, tcpRetransSegs: 0 });
+  });
+});
