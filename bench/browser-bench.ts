@@ -1329,7 +1329,7 @@ export async function runBrowserBench(options: BrowserBenchOptions): Promise<Ben
     // --- entries ----------------------------------------------------------------------------------
     entries.push({
       name: 'browser.download',
-      measured: `HTTP download of ${sizeText} in headless Chromium: wgweb.fetch in the page, body read to the end and its bytes counted (as curl -o /dev/null; a separate untimed round checks SHA-256 per 1 MiB block), tunnel worker → relay process → wireguard-go, best of ${rounds}; baseline: a raw WebSocket in a worker of the same page over the same relay, ${FULL_DATAGRAM}-byte datagrams from a UDP sender next to wireguard-go, ${RAW_WINDOW} in flight, credit per ${RAW_CREDIT_EVERY}`,
+      measured: `HTTP download of ${sizeText} in headless Chromium: wgweb.fetch in the page, body read to the end and its bytes counted (as curl -o /dev/null; a separate untimed round checks SHA-256 per 1 MiB block), tunnel worker → relay process → wireguard-go, best of the ${pairs} rounds of browser.download-vs-kernel; baseline (best of ${rounds}, run just before the first tunnel rounds): a raw WebSocket in a worker of the same page over the same relay, ${FULL_DATAGRAM}-byte datagrams from a UDP sender next to wireguard-go, ${RAW_WINDOW} in flight, credit per ${RAW_CREDIT_EVERY}`,
       ours: { label: 'wgweb in Chromium', value: best / MB, unit: 'MB/s' },
       baseline: { label: 'raw WebSocket over the relay (no WireGuard, no TCP)', value: rawBest / MB, unit: 'MB/s' },
       ratio: higherIsBetter(best, rawBest),
@@ -1386,7 +1386,7 @@ export async function runBrowserBench(options: BrowserBenchOptions): Promise<Ben
     const base = longTaskShare(idle);
     entries.push({
       name: 'browser.long-tasks',
-      measured: `share of the page's main-thread time spent in long tasks (PerformanceObserver "longtask", ≥ 50 ms) while it reads the ${sizeText} tunnel download (worst of ${rounds}); baseline: the same page idle for ${idleMs / 1000} s (the machine's noise floor: a descheduled renderer also makes long tasks)`,
+      measured: `share of the page's main-thread time spent in long tasks (PerformanceObserver "longtask", ≥ 50 ms) while it reads the ${sizeText} tunnel download (worst of ${pairs}); baseline: the same page idle for ${idleMs / 1000} s (the machine's noise floor: a descheduled renderer also makes long tasks)`,
       ours: { label: 'reading a wgweb.fetch body', value: ours, unit: '%' },
       baseline: { label: 'idle page', value: base, unit: '%' },
       ratio: ours === 0 ? (base === 0 ? 1 : undefined) : base === 0 ? undefined : lowerIsBetter(ours, base),
@@ -1397,7 +1397,7 @@ export async function runBrowserBench(options: BrowserBenchOptions): Promise<Ben
     const js = (h: HeapUsage): number => h.usedSize + h.backingStorageSize;
     entries.push({
       name: 'browser.worker-heap',
-      measured: `JavaScript memory of the tunnel worker after garbage collection, V8 heap in use + ArrayBuffer backing stores (CDP Runtime.getHeapUsage after HeapProfiler.collectGarbage on the worker target), after ${rounds} × ${sizeText} downloads, still connected; baseline: the same worker connected and warmed up (4 MiB), before them`,
+      measured: `JavaScript memory of the tunnel worker after garbage collection, V8 heap in use + ArrayBuffer backing stores (CDP Runtime.getHeapUsage after HeapProfiler.collectGarbage on the worker target), after ${pairs + 1} × ${sizeText} downloads (the integrity round included) and ${pairs} uploads, still connected; baseline: the same worker connected and warmed up (4 MiB), before them`,
       ours: { label: 'after the downloads', value: js(heapAfterGc) / MiB, unit: 'MiB' },
       baseline: { label: 'before the downloads', value: js(heapBefore) / MiB, unit: 'MiB' },
       ratio: lowerIsBetter(js(heapAfterGc), js(heapBefore)),
