@@ -36,6 +36,7 @@ import { formatEndpoint } from '../src/shared/ip-address.ts';
 import { descendantCpu, threadCpu } from './bench-child.ts';
 import { pageDownload, pageUpload, startProfiles, stopProfiles, WorkerInspector } from './browser-bench.ts';
 import { runCleanups } from './bench-entry.ts';
+import { UploadTracer, type ClientSample } from './upload-trace.ts';
 import { loadavg } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -64,6 +65,15 @@ function busiest(names: Iterable<string>, msPerMb: (name: string) => number): st
     .slice(0, 4)
     .map(([k, ms]) => `${k} ${ms.toFixed(1)}`)
     .join(', ');
+}
+
+/** Runs in the page: the upload connection's TCP counters and the relay WebSocket's queue (upload-trace.ts). */
+async function pageClientSample(): Promise<ClientSample> {
+  const { report } = await window.wgweb.report();
+  const conns = ((report.counters as { tcpConnections?: ClientSample['tcp'][] }).tcpConnections ?? []) as NonNullable<ClientSample['tcp']>[];
+  const tcp = conns.sort((x, y) => y.bytesSent - x.bytesSent)[0];
+  const relay = report.relays[0];
+  return { tcp, bufferedAmount: relay?.bufferedAmount, bufferedAmountPeak: relay?.bufferedAmountPeak, transportDrops: relay?.drops };
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -163,11 +173,22 @@ async function main(): Promise<void> {
           let upText = '';
           if (upload) {
             if (traceDir) await page.evaluate(() => window.wgweb.capture.clear());
+            const tracer = traceDir
+              ? new UploadTracer({
+                  client: () => page.evaluate(pageClientSample),
+                  relayMetricsUrl: `${relay.url}metrics`,
+                  relayPid: relay.pid,
+                  wireguardGoPid: peer.process.pid,
+                  wireguardIfname: peer.ifname,
+                })
+              : undefined;
+            tracer?.start();
             const u0 = threadCpu('chromium renderer');
             const q0 = descendantCpu();
             const u = await withTimeout(pageUpload(page, { url: http.url('/upload'), bytes: 20 * MiB, seed: 7 + r }), 300_000, 'upload');
             const u1 = threadCpu('chromium renderer');
             const q1 = descendantCpu();
+            const timeline = tracer ? await tracer.stop() : '';
             if (!u.ok) throw new Error(`upload: the server received ${u.length} bytes or other bytes`);
             // The page makes and hashes the body before its clock starts; that CPU is counted here too.
             const upUsed = (name?: string): number =>
@@ -192,7 +213,7 @@ async function main(): Promise<void> {
               });
               const file = join(traceDir, `round-${r + 1}-${v.label}.pcapng`);
               writeFileSync(file, Buffer.from(pcap, 'base64'));
-              upText += `\n  upload processes ms/MB: ${perMb.join(', ')}\n  upload TCP: ${JSON.stringify(tcp)}\n  capture: ${file}`;
+              upText += `\n  upload processes ms/MB: ${perMb.join(', ')}\n  upload TCP: ${JSON.stringify(tcp)}\n  capture: ${file}\n  timeline (the trace's own sampling costs CPU too):\n${timeline}`;
             }
           }
           if (profileDir && r === rounds - 1) {

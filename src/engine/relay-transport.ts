@@ -199,6 +199,10 @@ export interface RelayTransportStats {
   readonly bytesSent: number;
   readonly datagramsReceived: number;
   readonly bytesReceived: number;
+  /** Bytes waiting in the WebSocket now (its bufferedAmount; 0 when not open): the local send queue. */
+  readonly bufferedAmount: number;
+  /** The largest bufferedAmount a send() saw on this transport (#19: where the upload's queue sits). */
+  readonly bufferedAmountPeak: number;
   readonly drops: {
     readonly closed: number;
     readonly queueFull: number;
@@ -274,6 +278,7 @@ export class RelayTransport {
   private bytesReceived = 0;
   private messagesSent = 0;
   private messagesReceived = 0;
+  private bufferedAmountPeak = 0;
   private readonly drops = { closed: 0, queueFull: 0, backpressure: 0, text: 0, malformed: 0, tooBig: 0 };
 
   /**
@@ -337,7 +342,9 @@ export class RelayTransport {
     const ws = this.ws;
     if (this.currentState === 'open' && ws && ws.readyState === OPEN) {
       const batch = this.batch;
-      if (ws.bufferedAmount + (batch?.byteLength ?? 0) > this.maxBufferedAmount) {
+      const buffered = ws.bufferedAmount;
+      if (buffered > this.bufferedAmountPeak) this.bufferedAmountPeak = buffered;
+      if (buffered + (batch?.byteLength ?? 0) > this.maxBufferedAmount) {
         this.drops.backpressure++;
         return false;
       }
@@ -422,6 +429,8 @@ export class RelayTransport {
       bytesSent: this.bytesSent,
       datagramsReceived: this.received,
       bytesReceived: this.bytesReceived,
+      bufferedAmount: this.ws && this.ws.readyState === OPEN ? this.ws.bufferedAmount : 0,
+      bufferedAmountPeak: this.bufferedAmountPeak,
       drops: { ...this.drops },
     };
   }

@@ -57,6 +57,9 @@ export interface ReportRelay {
   datagramsReceived: number;
   bytesSent: number;
   bytesReceived: number;
+  /** Bytes waiting in the relay WebSocket when the report was made, and the most a send saw. */
+  bufferedAmount?: number;
+  bufferedAmountPeak?: number;
   drops: Record<string, number>;
 }
 

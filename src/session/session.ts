@@ -981,6 +981,8 @@ export class Session {
           datagramsReceived: r.datagramsReceived,
           bytesSent: r.bytesSent,
           bytesReceived: r.bytesReceived,
+          bufferedAmount: r.bufferedAmount,
+          bufferedAmountPeak: r.bufferedAmountPeak,
           drops: { ...r.drops },
         };
       }),

@@ -56,6 +56,7 @@ import { TcpTimers } from './tcp-timers.ts';
 import { ReceiveAutoTuner } from './tcp-receive-tuning.ts';
 import { AckPolicy } from './tcp-ack-policy.ts';
 import { LossRecovery } from './tcp-loss-recovery.ts';
+import { HyStart, HYSTART_CSS_GROWTH_DIVISOR, type HyStartPhase } from './tcp-hystart.ts';
 
 /** RFC 9293 §3.3.2 connection states. */
 export type TcpState =
@@ -112,6 +113,11 @@ export interface TcpSocketOptions {
   maxReceiveBufferSize?: number;
   /** Congestion control (default 'cubic'). */
   congestionControl?: CongestionAlgorithm;
+  /**
+   * Leave the first slow start when the RTT grows (HyStart++, RFC 9406), before the window
+   * overflows a queue; default true.
+   */
+  hystart?: boolean;
   /** Offer SACK (RFC 2018); default true. */
   sack?: boolean;
   /** Offer timestamps (RFC 7323); default true. */
@@ -141,6 +147,7 @@ export interface ResolvedTcpOptions {
   readonly receiveBufferSize: number;
   readonly maxReceiveBufferSize: number;
   readonly congestionControl: CongestionAlgorithm;
+  readonly hystart: boolean;
   readonly sack: boolean;
   readonly timestamps: boolean;
   readonly windowScaling: boolean;
@@ -195,6 +202,7 @@ export function resolveTcpOptions(o: TcpSocketOptions = {}, base?: ResolvedTcpOp
     receiveBufferSize,
     maxReceiveBufferSize,
     congestionControl: cc,
+    hystart: o.hystart ?? b?.hystart ?? true,
     sack: o.sack ?? b?.sack ?? true,
     timestamps: o.timestamps ?? b?.timestamps ?? true,
     windowScaling: o.windowScaling ?? b?.windowScaling ?? true,
@@ -235,12 +243,19 @@ export interface TcpSocketHost {
 export interface TcpSocketStats {
   state: TcpState;
   srttMs: number | undefined;
+  /** The latest RTT sample and the smallest so far, ms (0 / Infinity before the first). */
+  latestRttMs: number;
+  minRttMs: number;
   rtoMs: number;
   cwnd: number;
   ssthresh: number;
   /** Effective MSS: payload bytes in a full segment. */
   mss: number;
   sendWindow: number;
+  /** Bytes sent and not yet acknowledged (SND.MAX − SND.UNA). */
+  inFlight: number;
+  /** Bytes written by the application and not yet acknowledged (in flight included). */
+  sendQueued: number;
   receiveWindow: number;
   receiveBufferCapacity: number;
   bytesSent: number;
@@ -255,6 +270,11 @@ export interface TcpSocketStats {
   windowScale: { send: number; receive: number };
   /** Largest congestion window so far, bytes. */
   maxCwnd: number;
+  /**
+   * HyStart++ (RFC 9406) in the first slow start: its phase, how often a delay increase moved it
+   * into Conservative Slow Start, and whether it ended slow start (1) before a loss did.
+   */
+  hystart: { phase: HyStartPhase; cssEntries: number; exits: number } | undefined;
   /** Largest window the peer offered, bytes (its receive window). */
   maxSendWindow: number;
   /**
@@ -365,6 +385,8 @@ export class TcpSocket {
   private readonly scoreboard = new SackScoreboard();
   /** Phase, duplicate ACKs, recovery point, RTO backoff count (tcp-loss-recovery.ts). */
   private readonly recovery = new LossRecovery();
+  /** HyStart++ for the first slow start (undefined when turned off). */
+  private readonly hystart: HyStart | undefined;
   private rttTiming = false;
   private rttSeq = 0;
   private rttTime = 0;
@@ -448,6 +470,7 @@ export class TcpSocket {
     this.ack = new AckPolicy(options.delayedAckMs);
     this.rtt = new RttEstimator({ minRtoMs: options.minRtoMs, maxRtoMs: options.maxRtoMs, initialRtoMs: options.initialRtoMs });
     this.cc = createCongestionControl(options.congestionControl, this.advMss);
+    this.hystart = options.hystart ? new HyStart() : undefined;
     if (options.windowScaling) {
       let shift = 0;
       while (shift < TCP_MAX_WINDOW_SCALE && options.maxReceiveBufferSize >> shift > MAX_UNSCALED_WINDOW) shift++;
@@ -592,11 +615,15 @@ export class TcpSocket {
     return {
       state: this._state,
       srttMs: this.rtt.srtt,
+      latestRttMs: this.rtt.latest,
+      minRttMs: this.rtt.minRtt,
       rtoMs: this.rtt.rto,
       cwnd: this.cc.cwnd,
       ssthresh: this.cc.ssthresh,
       mss: this.effMss(),
       sendWindow: this.sndWnd,
+      inFlight: seqDiff(this.sndMax, this.sndUna),
+      sendQueued: this.sendBuf.length,
       receiveWindow: Math.max(0, seqDiff(this.rcvAdvEdge, this.rcvNxt)),
       receiveBufferCapacity: this.rcvBuf.capacity,
       ...this.counters,
@@ -604,6 +631,7 @@ export class TcpSocket {
       timestamps: this.tsOk,
       windowScale: { send: this.sndWscale, receive: this.rcvWscale },
       maxCwnd: Math.max(this.maxCwnd, this.cc.cwnd),
+      hystart: this.hystart ? { phase: this.hystart.phase, cssEntries: this.hystart.cssEntries, exits: this.hystart.exits } : undefined,
       maxSendWindow: this.maxSndWnd,
       sendLimitedMs: { ...this.sendLimitedMs },
     };
@@ -1039,7 +1067,7 @@ export class TcpSocket {
     this.sndUna = ack;
     if (seqLt(this.sndNxt, ack)) this.sndNxt = ack;
     this.scoreboard.advance(ack);
-    this.sampleRttOnAck(seg, now);
+    const rttSample = this.sampleRttOnAck(seg, now);
     this.recovery.resetTimeouts();
     // RFC 6298 §5.2-5.3.
     this.timers.rto = this.sndUna === this.sndMax ? Infinity : now + this.rtt.rto;
@@ -1061,7 +1089,17 @@ export class TcpSocket {
       }
     } else {
       const limited = this.cwndLimited || flightBefore + mss > this.cc.cwnd || (this.cc.cwnd < this.cc.ssthresh && 2 * flightBefore >= this.cc.cwnd);
-      this.cc.onAck(acked, now, this.rtt.srtt ?? 100, limited);
+      let credit = acked;
+      const hs = this.hystart;
+      // HyStart++ only in the first slow start (RFC 9406 §4.3): ssthresh is still unset then; a
+      // loss, a timeout or HyStart++'s own exit set it.
+      if (hs && hs.phase !== 'avoidance' && this.cc.ssthresh === Number.MAX_SAFE_INTEGER) {
+        const phase = hs.onAck(ack, this.sndMax, rttSample);
+        // RFC 9406 §4.2: Conservative Slow Start grows by a quarter of slow start's increase.
+        if (phase === 'css') credit = Math.floor(Math.min(acked, 2 * mss) / HYSTART_CSS_GROWTH_DIVISOR);
+        else if (phase === 'avoidance') this.cc.ssthresh = this.cc.cwnd;
+      } else if (hs && hs.phase !== 'avoidance' && this.cc.ssthresh !== Number.MAX_SAFE_INTEGER) hs.end();
+      this.cc.onAck(credit, now, this.rtt.srtt ?? 100, limited);
       this.cwndLimited = false;
     }
     if (this.wantWritable && this.writable() && this.sendBuf.free >= this.sendBuf.capacity / 4) {
@@ -1101,21 +1139,25 @@ export class TcpSocket {
     this.markDirty();
   }
 
-  private sampleRttOnAck(seg: TcpRepr, now: number): void {
+  /** Takes the RTT sample this ACK carries, if any, and returns it (ms). */
+  private sampleRttOnAck(seg: TcpRepr, now: number): number | undefined {
     if (this.tsOk && seg.tsEcr !== undefined && seg.tsEcr !== 0) {
       // RFC 7323 §4.1: every ACK of new data echoes the TSval of the segment it answers.
       const sample = seqDiff(this.tsNow(now), seg.tsEcr);
       if (sample >= 0 && sample < 600_000) {
         this.rtt.sample(sample);
         this.rttTiming = false;
-        return;
+        return sample;
       }
     }
     // Karn's algorithm (RFC 6298 §3): one timed segment, never a retransmitted one.
     if (this.rttTiming && seqGt(seg.ack, this.rttSeq)) {
-      this.rtt.sample(now - this.rttTime);
+      const sample = now - this.rttTime;
+      this.rtt.sample(sample);
       this.rttTiming = false;
+      return sample;
     }
+    return undefined;
   }
 
   /** Steps six to eight: segment text and FIN. */

@@ -1090,3 +1090,63 @@ describe('malformed input', () => {
     h.expectNone();
   });
 });
+
+describe('HyStart++ in the first slow start (RFC 9406)', () => {
+  /**
+   * A bulk send over a path with a 0.5 ms-per-segment bottleneck and a 10 ms base RTT (a BDP of
+   * 20 segments) and a queue that never drops: the peer acknowledges every second segment with
+   * the timestamp of the segment, when it has left the bottleneck plus 5 ms. Beyond the BDP the
+   * queue, and with it the RTT, grows with each round of slow start.
+   */
+  function bulkOverQueue(options: TcpSocketOptions): ReturnType<TcpSocket['stats']> {
+    const h = new ScriptedPeer();
+    const s = h.connect(options);
+    const syn = h.expectOne({ flags: 'SYN' });
+    h.send({ flags: 'SYN,ACK', seq: IRS, ack: syn.seq + 1, window: 65535, mss: 1400, tsVal: 1, tsEcr: syn.tsVal, windowScale: 6 });
+    h.expectOne({ flags: 'ACK' });
+    const total = 3000 * 1380;
+    let written = Math.min(total, s.sendCapacity);
+    assert.equal(s.send(bytes(written)), written);
+    const acks: { at: number; ack: number; tsEcr: number }[] = [];
+    let bottleneckFree = 0;
+    let unacked = 0;
+    const depart = (segs: ReturnType<ScriptedPeer['poll']>): void => {
+      for (const seg of segs) {
+        if (seg.payload.length === 0) continue;
+        bottleneckFree = Math.max(bottleneckFree, h.now) + 0.5;
+        if (++unacked === 2) {
+          unacked = 0;
+          acks.push({ at: bottleneckFree + 5, ack: seg.seq + seg.payload.length, tsEcr: seg.tsVal! });
+        }
+      }
+    };
+    depart(h.poll());
+    for (let guard = 0; acks.length > 0 && guard < 100_000; guard++) {
+      const a = acks.shift()!;
+      if (a.at > h.now) h.advance(a.at - h.now);
+      h.send({ flags: 'ACK', seq: IRS + 1, ack: a.ack, window: 65535, tsVal: 2, tsEcr: a.tsEcr });
+      if (written < total && s.sendCapacity > 0) {
+        const n = Math.min(total - written, s.sendCapacity);
+        s.send(bytes(n));
+        written += n;
+      }
+      depart(h.poll());
+    }
+    return s.stats();
+  }
+
+  test('leaves slow start when the queue makes the RTT grow, before any loss: ssthresh is set and the window stays near the path’s', () => {
+    const st = bulkOverQueue({});
+    assert.equal(st.retransmittedSegments, 0);
+    assert.equal(st.hystart?.exits, 1, 'HyStart++ ended slow start');
+    assert.ok(st.ssthresh < 200 * 1380, `ssthresh ${st.ssthresh} set by HyStart++`);
+    assert.ok(st.maxCwnd < 300 * 1380, `the window peaked at ${st.maxCwnd / 1380} segments (the path holds 20 plus the queue)`);
+  });
+
+  test('without it (hystart: false) slow start doubles on into the queue until the data runs out', () => {
+    const st = bulkOverQueue({ hystart: false });
+    assert.equal(st.hystart, undefined);
+    assert.equal(st.ssthresh, Number.MAX_SAFE_INTEGER);
+    assert.ok(st.maxCwnd > 700 * 1380, `the window reached ${st.maxCwnd / 1380} segments`);
+  });
+});
