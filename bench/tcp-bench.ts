@@ -16,6 +16,9 @@
  *                           queue and 0.1% random loss each way. Baseline: the same stack with
  *                           NewReno and no SACK (RFC 5681/6582 only), so the ratio is what CUBIC
  *                           and SACK recovery buy.
+ *   tcp.slow-start-shallow-queue  Simulated goodput of 20 MB over the browser upload's path (80
+ *                           Mbit/s, 3 ms RTT, a 128 KiB drop-tail queue: #19 section 16) with
+ *                           HyStart++ (the default) against slow start until the first loss.
  *
  *   node --import tsx bench/tcp-bench.ts [--quick]
  */
@@ -137,13 +140,30 @@ function benchStackToStack(options: BenchOptions): BenchEntry {
   };
 }
 
-/** Simulated goodput (MB/s) of one transfer over the lossy path. */
-function lossyGoodput(size: number, socketOptions: TcpSocketOptions): { goodput: number; stats: ReturnType<TcpSocket['stats']> } {
+/** A simulated path, one way (harness/impairment-link.ts). */
+interface SimLink {
+  delayMs: number;
+  rateBytesPerMs: number;
+  queueBytes: number;
+  loss: number;
+}
+
+/** The lossy path of tcp.goodput-lossy: 100 Mbit/s, 40 ms RTT, 256 KiB drop-tail queue, 0.1% loss each way. */
+const LOSSY_LINK: SimLink = { delayMs: 20, rateBytesPerMs: 12_500, queueBytes: 256 * 1024, loss: 0.001 };
+
+/**
+ * The browser upload's path as section 16 of #19 measured it (docs/benchmarks.md): a CPU-bound
+ * pipeline moving ~10 MB/s, a 3 ms base RTT, and the bottleneck's queue the receiving
+ * wireguard-go's UDP socket buffer (the kernel's 208 KiB default, ~90 datagrams or ~128 KB of
+ * segments) that drops when it is full; no random loss.
+ */
+const SHALLOW_LINK: SimLink = { delayMs: 1.5, rateBytesPerMs: 10_000, queueBytes: 128 * 1024, loss: 0 };
+
+/** Simulated goodput (MB/s) of one transfer over a simulated path (default the lossy one). */
+function lossyGoodput(size: number, socketOptions: TcpSocketOptions, link: SimLink = LOSSY_LINK): { goodput: number; stats: ReturnType<TcpSocket['stats']> } {
   const clock = new FakeClock(0);
   const a = new TcpSocketTable({ randomBytes: seededRandom(3), socketOptions });
   const b = new TcpSocketTable({ randomBytes: seededRandom(4), socketOptions });
-  const rate = 12_500; // bytes per ms = 100 Mbit/s
-  const link = { delayMs: 20, rateBytesPerMs: rate, queueBytes: 256 * 1024, loss: 0.001 };
   const pair = new TransportPair(
     clock,
     a,
@@ -196,11 +216,32 @@ function benchLossy(options: BenchOptions): BenchEntry {
   };
 }
 
+/**
+ * HyStart++ (RFC 9406) against plain slow start over the upload's shallow-queue path: how much a
+ * 20 MB transfer gains when slow start ends on the RTT rise instead of on a burst of losses.
+ */
+function benchShallowQueue(options: BenchOptions): BenchEntry {
+  const size = options.quick ? 8e6 : 20e6;
+  const ours = lossyGoodput(size, {}, SHALLOW_LINK);
+  const base = lossyGoodput(size, { hystart: false }, SHALLOW_LINK);
+  const n = (st: ReturnType<TcpSocket['stats']>): string =>
+    `${st.retransmittedSegments} retransmitted segments, ${st.fastRecoveries} recoveries, ${st.timeouts} RTOs, window peak ${(st.maxCwnd / 1024).toFixed(0)} KiB`;
+  return {
+    name: 'tcp.slow-start-shallow-queue',
+    measured: `${size / 1e6} MB over a simulated 80 Mbit/s, 3 ms RTT path whose bottleneck queue holds 128 KiB (the upload's path in #19 section 16; fake clock, deterministic), goodput`,
+    ours: { label: 'wgweb TCP, defaults (CUBIC, SACK, HyStart++)', value: ours.goodput, unit: 'MB/s' },
+    baseline: { label: 'wgweb TCP without HyStart++ (slow start until a loss)', value: base.goodput, unit: 'MB/s' },
+    ratio: higherIsBetter(ours.goodput, base.goodput),
+    goal: 'ratio ≥ 1 (leaving slow start on the RTT rise saves the loss burst and its recoveries)',
+    notes: `with HyStart++: ${n(ours.stats)}; without: ${n(base.stats)}`,
+  };
+}
+
 /** The TCP bench module. */
 export const bench: BenchModule = {
   title: 'TCP (stack-to-stack throughput, goodput under loss)',
   async run(options: BenchOptions): Promise<BenchEntry[]> {
-    return [benchStackToStack(options), benchLossy(options)];
+    return [benchStackToStack(options), benchLossy(options), benchShallowQueue(options)];
   },
 };
 
