@@ -8,6 +8,7 @@
  *   phase 'open' ──3 duplicate ACKs (RFC 5681 §3.2) or enough SACKed (RFC 6675 §5)──▶ 'recovery'
  *   'recovery' ──ACK at or past the recovery point (RFC 6582 §3.2 step 3, RFC 6675 §5)──▶ 'open'
  *   any ──RTO (RFC 6298 §5.4-5.7, RFC 5681 §3.1)──▶ 'loss' ──ACK past the recovery point──▶ 'open'
+ *   'loss' ──the RTO proved spurious (RFC 3522/4015, decided by the socket)──▶ 'open' (undoLoss)
  *
  *   in 'recovery': NextSeg (RFC 6675 §4) from the first un-retransmitted hole; retransmissions are
  *   logged so one that was itself lost (data sent after it SACKed well beyond it) is sent again.
@@ -121,6 +122,14 @@ export class LossRecovery {
     this.relost = [];
     this._dupAcks = 0;
     this.forceRetransmit = false;
+  }
+
+  /**
+   * The timeout was spurious (RFC 3522 Eifel detection: the ACK echoed a timestamp older than the
+   * retransmission): nothing was lost, so the 'loss' phase and its go-back-N end now (RFC 4015 §3).
+   */
+  undoLoss(): void {
+    if (this._phase === 'loss') this._phase = 'open';
   }
 
   /**

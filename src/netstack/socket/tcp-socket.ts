@@ -28,6 +28,7 @@ import {
   DUP_ACK_THRESHOLD,
   FIN_WAIT_2_TIMEOUT_MS,
   INITIAL_RTO_MS,
+  INITIAL_WINDOW_SEGMENTS,
   IPV4_TCP_HEADERS,
   IPV6_TCP_HEADERS,
   KEEPALIVE_IDLE_MS,
@@ -265,6 +266,8 @@ export interface TcpSocketStats {
   retransmittedSegments: number;
   fastRecoveries: number;
   timeouts: number;
+  /** Timeouts found spurious by their first ACK (RFC 3522 Eifel detection) and undone (RFC 4015). */
+  spuriousTimeouts: number;
   sack: boolean;
   timestamps: boolean;
   windowScale: { send: number; receive: number };
@@ -394,6 +397,12 @@ export class TcpSocket {
   private persistBackoff = 0;
   private forceSend = false;
   private cwndLimited = false;
+  /**
+   * Eifel detection (RFC 3522) of the current timeout episode: the TSval of the first
+   * retransmission and the window and threshold before the timeout (RFC 4015's pipe_prev), kept
+   * until the first ACK of new data says whether the original transmission had arrived.
+   */
+  private eifel: { retransmitTs: number; cwnd: number; ssthresh: number } | undefined = undefined;
   private softError: TcpErrorCode | undefined = undefined;
 
   // --- timers (tcp-timers.ts)
@@ -420,6 +429,7 @@ export class TcpSocket {
     retransmittedSegments: 0,
     fastRecoveries: 0,
     timeouts: 0,
+    spuriousTimeouts: 0,
   };
   private maxCwnd = 0;
   /** What held the sender back at the end of the last poll, since `sendLimitSince`. */
@@ -1056,6 +1066,7 @@ export class TcpSocket {
   }
 
   private onNewAck(seg: TcpRepr, ack: number, now: number): void {
+    if (this.eifel) this.detectSpuriousTimeout(seg, ack);
     const acked = seqDiff(ack, this.sndUna);
     const flightBefore = seqDiff(this.sndMax, this.sndUna);
     // Data bytes covered (the FIN, if acknowledged, is one past the data).
@@ -1107,6 +1118,30 @@ export class TcpSocket {
       this.queueEvent('writable');
     }
     this.markDirty();
+  }
+
+  /**
+   * The first ACK of new data after a timeout (RFC 3522 §3.2): an echoed timestamp older than the
+   * first retransmission's means the original transmission arrived and the timeout was spurious
+   * (a delay spike: the worker's GC, a loaded machine, the carrier's own TCP). Response (RFC 4015
+   * §3): go on with new data instead of resending what arrived, and restore the window gently:
+   * cwnd = FlightSize + min(bytes acknowledged, IW), ssthresh = the pre-timeout
+   * max(FlightSize, ssthresh), so slow start climbs back within a round trip or two.
+   */
+  private detectSpuriousTimeout(seg: TcpRepr, ack: number): void {
+    const e = this.eifel!;
+    this.eifel = undefined;
+    if (seg.tsEcr === undefined || seg.tsEcr === 0 || !seqLt(seg.tsEcr, e.retransmitTs)) return;
+    this.counters.spuriousTimeouts++;
+    this.recovery.undoLoss();
+    this.rtt.backoffCount = 0;
+    const mss = this.effMss();
+    const flight = Math.max(0, seqDiff(this.sndMax, ack));
+    const acked = seqDiff(ack, this.sndUna);
+    this.cc.cwnd = Math.max(this.cc.cwnd, flight + Math.min(acked, INITIAL_WINDOW_SEGMENTS * mss));
+    this.cc.ssthresh = Math.max(e.ssthresh, 2 * mss);
+    // Resume with new data (RFC 4015 §3 step 4): what follows the retransmitted segment arrived too.
+    this.sndNxt = this.sndMax;
   }
 
   private onDupAck(now: number): void {
@@ -1575,6 +1610,9 @@ export class TcpSocket {
       return;
     }
     const flight = seqDiff(this.sndMax, this.sndUna);
+    // RFC 3522 §3.2: with timestamps, remember the first retransmission's TSval (it leaves in this
+    // dispatch, stamped `now`) and what the timeout takes away, to undo it if it proves spurious.
+    if (timeouts === 1) this.eifel = this.tsOk ? { retransmitTs: this.tsNow(now), cwnd: this.cc.cwnd, ssthresh: Math.max(flight, this.cc.ssthresh === Number.MAX_SAFE_INTEGER ? flight : this.cc.ssthresh) } : undefined;
     // RFC 5681 §3.1 eq. (4) only on the first timeout of an episode; later ones keep ssthresh.
     if (timeouts === 1) this.cc.onRetransmissionTimeout(now, flight);
     else this.cc.cwnd = this.effMss();

@@ -1150,3 +1150,49 @@ describe('HyStart++ in the first slow start (RFC 9406)', () => {
     assert.ok(st.maxCwnd > 700 * 1380, `the window reached ${st.maxCwnd / 1380} segments`);
   });
 });
+
+describe('spurious retransmission timeouts (RFC 3522 Eifel detection, RFC 4015 response)', () => {
+  /**
+   * Ten segments go out with timestamps; the peer stays silent past the RTO, so the first one is
+   * retransmitted; then an ACK of the first five arrives echoing `echo` (which transmission's
+   * TSval it carries decides whether the timeout was spurious).
+   */
+  function timeoutThenAck(echo: 'original' | 'retransmission') {
+    const h = new ScriptedPeer();
+    const s = h.connect();
+    const syn = h.expectOne({ flags: 'SYN' });
+    h.send({ flags: 'SYN,ACK', seq: IRS, ack: syn.seq + 1, mss: 1400, tsVal: 1000, tsEcr: syn.tsVal });
+    h.expectOne({ flags: 'ACK' });
+    const snd = syn.seq + 1;
+    const mss = 1368; // our 1380 (the tunnel MTU) minus the 12 bytes of the timestamps option
+    s.send(bytes(20 * mss));
+    const first = h.poll();
+    assert.equal(first.length, 10, 'the initial window');
+    h.advanceToWake(); // the 1 s initial RTO
+    const rxt = h.poll();
+    assert.deepEqual(rxt.map((x) => [x.seq - snd, x.payload.length]), [[0, mss]], 'one segment retransmitted');
+    assert.ok(rxt[0].tsVal! > first[0].tsVal!, 'the retransmission carries a newer timestamp');
+    h.advance(5);
+    h.send({ flags: 'ACK', seq: IRS + 1, ack: snd + 5 * mss, tsVal: 1010, tsEcr: echo === 'original' ? first[4].tsVal : rxt[0].tsVal });
+    return { s, next: h.poll(), snd, mss };
+  }
+
+  test('an ACK echoing the original transmission’s timestamp undoes the timeout: new data follows, the window comes back', () => {
+    const { s, next, snd, mss } = timeoutThenAck('original');
+    const st = s.stats();
+    assert.equal(st.timeouts, 1);
+    assert.equal(st.spuriousTimeouts, 1);
+    assert.ok(next.length > 0 && next.every((x) => x.seq - snd >= 10 * mss), `only new data (from segment 10): ${next.map((x) => (x.seq - snd) / mss).join(',')}`);
+    // cwnd = FlightSize (5 segments) + min(acknowledged, IW) (5 segments); then this ACK's own growth.
+    assert.ok(st.cwnd >= 10 * mss && st.cwnd < 11 * mss, `cwnd ${st.cwnd / mss} segments`);
+    assert.equal(st.ssthresh, 10 * mss, 'ssthresh = the flight before the timeout');
+  });
+
+  test('an ACK echoing the retransmission’s timestamp (the original was lost) keeps the timeout’s go-back-N and window', () => {
+    const { s, next, snd, mss } = timeoutThenAck('retransmission');
+    const st = s.stats();
+    assert.equal(st.spuriousTimeouts, 0);
+    assert.equal(next[0].seq - snd, 5 * mss, 'go-back-N resends from the new SND.UNA');
+    assert.ok(st.cwnd <= 3 * mss, `cwnd ${st.cwnd / mss} segments after the loss window`);
+  });
+});
