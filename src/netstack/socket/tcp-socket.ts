@@ -1126,7 +1126,7 @@ export class TcpSocket {
    * (a delay spike: the worker's GC, a loaded machine, the carrier's own TCP). Response (RFC 4015
    * §3): go on with new data instead of resending what arrived, and restore the window gently:
    * cwnd = FlightSize + min(bytes acknowledged, IW), ssthresh = the pre-timeout
-   * max(FlightSize, ssthresh), so slow start climbs back within a round trip or two.
+   * max(FlightSize, ssthresh) (pipe_prev), so slow start climbs back within a round trip or two.
    */
   private detectSpuriousTimeout(seg: TcpRepr, ack: number): void {
     const e = this.eifel!;
@@ -1612,7 +1612,9 @@ export class TcpSocket {
     const flight = seqDiff(this.sndMax, this.sndUna);
     // RFC 3522 §3.2: with timestamps, remember the first retransmission's TSval (it leaves in this
     // dispatch, stamped `now`) and what the timeout takes away, to undo it if it proves spurious.
-    if (timeouts === 1) this.eifel = this.tsOk ? { retransmitTs: this.tsNow(now), cwnd: this.cc.cwnd, ssthresh: Math.max(flight, this.cc.ssthresh === Number.MAX_SAFE_INTEGER ? flight : this.cc.ssthresh) } : undefined;
+    // RFC 4015 §3: pipe_prev = max(FlightSize, ssthresh); in the first slow start ssthresh is
+    // still unset (infinite), so an undone timeout resumes that slow start (HyStart++ included).
+    if (timeouts === 1) this.eifel = this.tsOk ? { retransmitTs: this.tsNow(now), cwnd: this.cc.cwnd, ssthresh: Math.max(flight, this.cc.ssthresh) } : undefined;
     // RFC 5681 §3.1 eq. (4) only on the first timeout of an episode; later ones keep ssthresh.
     if (timeouts === 1) this.cc.onRetransmissionTimeout(now, flight);
     else this.cc.cwnd = this.effMss();

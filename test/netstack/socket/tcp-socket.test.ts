@@ -1183,9 +1183,8 @@ describe('spurious retransmission timeouts (RFC 3522 Eifel detection, RFC 4015 r
     assert.equal(st.timeouts, 1);
     assert.equal(st.spuriousTimeouts, 1);
     assert.ok(next.length > 0 && next.every((x) => x.seq - snd >= 10 * mss), `only new data (from segment 10): ${next.map((x) => (x.seq - snd) / mss).join(',')}`);
-    // cwnd = FlightSize (5 segments) + min(acknowledged, IW) (5 segments); then this ACK's own growth.
-    assert.ok(st.cwnd >= 10 * mss && st.cwnd < 11 * mss, `cwnd ${st.cwnd / mss} segments`);
-    assert.equal(st.ssthresh, 10 * mss, 'ssthresh = the flight before the timeout');
+    assert.equal(st.cwnd, 12 * mss, 'cwnd = FlightSize (5 segments) + min(acknowledged, IW) (5), then this ACK’s slow-start growth (2, RFC 3465 L = 2)');
+    assert.equal(st.ssthresh, Number.MAX_SAFE_INTEGER, 'ssthresh = pipe_prev = max(FlightSize, ssthresh): the first slow start goes on');
   });
 
   test('an ACK echoing the retransmission’s timestamp (the original was lost) keeps the timeout’s go-back-N and window', () => {
