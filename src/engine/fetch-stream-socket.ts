@@ -7,7 +7,8 @@
  *   new FetchStreamSocket(url, offer)  ──▶ inner WebSocket, offering wgweb.v3.stream before wgweb.v3
  *     open ──▶ onopen at once (the downstream runs on the WebSocket until the stream attaches)
  *     relay chose wgweb.v3.stream? first message "stream <id>" ──▶ POST /relay/stream/<id>
- *       body chunks ──▶ DatagramStreamReader (records cut anywhere) ──▶ onmessage({ data: batch })
+ *       body read (BYOB into one reused buffer) ──▶ DatagramStreamReader (records cut anywhere)
+ *         ──▶ onmessage({ data: batch }), a view valid until the next read
  *       body fails / ends / breaks the framing ──▶ the relay sends on the WebSocket again: carry on
  *       relay's text "stream written <ms>" (it first wrote into the body <ms> ago, by its clock)
  *         with ms ≥ `bufferedAfterMs` and still no body byte ──▶ a proxy holds the response back:
@@ -62,6 +63,9 @@ export interface CarrierFallback {
   readonly code: CarrierFallbackCode;
   readonly message: string;
 }
+
+/** The buffer a byte-stream body is read into, again and again (BYOB). */
+export const STREAM_READ_BYTES = 256 * 1024;
 
 /** Default of {@link FetchStreamCarrierOptions.bufferedAfterMs}. */
 export const DEFAULT_STREAM_BUFFERED_AFTER_MS = 5000;
@@ -118,6 +122,8 @@ export interface FetchStreamStats {
   readonly bytes: number;
   /** The body broke the framing (it was dropped; the WebSocket carries on). */
   readonly malformed: boolean;
+  /** How the body is read: 'byob' into one reused buffer (byte streams), 'default' chunk by chunk. */
+  readonly reader?: 'byob' | 'default';
   /** Why the downstream is on the WebSocket, when the stream was wanted and is not running. */
   readonly fallback?: CarrierFallback;
 }
@@ -148,6 +154,7 @@ export class FetchStreamSocket implements RelayWebSocket {
   #chunks = 0;
   #bytes = 0;
   #malformed = false;
+  #reader: 'byob' | 'default' | undefined;
   /** close() was called: this connection reports no carrier any more (see {@link #report}). */
   #closed = false;
 
@@ -237,7 +244,14 @@ export class FetchStreamSocket implements RelayWebSocket {
 
   /** The stream's counters. */
   stats(): FetchStreamStats {
-    return { stream: this.#state, chunks: this.#chunks, bytes: this.#bytes, malformed: this.#malformed, ...(this.#fallback ? { fallback: this.#fallback } : {}) };
+    return {
+      stream: this.#state,
+      chunks: this.#chunks,
+      bytes: this.#bytes,
+      malformed: this.#malformed,
+      ...(this.#reader ? { reader: this.#reader } : {}),
+      ...(this.#fallback ? { fallback: this.#fallback } : {}),
+    };
   }
 
   /**
@@ -273,7 +287,7 @@ export class FetchStreamSocket implements RelayWebSocket {
           this.#ended({ code: 'http-error', message: res.ok ? 'the stream answer had no body' : `the stream request was answered with HTTP ${res.status}` });
           return;
         }
-        void this.#pump(res.body.getReader(), abort);
+        void this.#pump(res.body, abort);
       },
       (e: unknown) => {
         if (abort.signal.aborted) return;
@@ -282,18 +296,37 @@ export class FetchStreamSocket implements RelayWebSocket {
     );
   }
 
-  /** Reads the body until it ends or fails; each chunk's complete records go up as one message. */
-  async #pump(reader: ReadableStreamDefaultReader<Uint8Array>, abort: AbortController): Promise<void> {
+  /**
+   * Reads the body until it ends or fails; each chunk's complete records go up as one message.
+   * A byte stream (a browser's fetch body) is read BYOB into one {@link STREAM_READ_BYTES} buffer
+   * again and again: Chromium otherwise hands over every chunk in new ArrayBuffer memory, and
+   * writing fresh memory costs far more than the copy itself (docs/benchmarks.md #19 section 17).
+   * So the records handed up are views valid until the next read; their receivers (the tunnel,
+   * which decrypts in place, and the stack) keep nothing of them (NetInterface copies what its
+   * socket queues hold). Other streams are read as they come.
+   */
+  async #pump(body: ReadableStream<Uint8Array>, abort: AbortController): Promise<void> {
     this.#state = 'running';
     this.#report('fetch-stream');
     const parser = new DatagramStreamReader(V3_DOWNSTREAM_BATCH_LIMITS);
     const emit = (span: Uint8Array): void => {
       if (!abort.signal.aborted) this.onmessage?.({ data: span });
     };
+    let byob: ReadableStreamBYOBReader | undefined;
+    try {
+      byob = body.getReader({ mode: 'byob' });
+    } catch {
+      // Not a byte stream: chunk by chunk.
+    }
+    const reader = byob ?? body.getReader();
+    let buffer = byob ? new ArrayBuffer(STREAM_READ_BYTES) : undefined;
+    this.#reader = byob ? 'byob' : 'default';
     try {
       for (;;) {
-        const { value, done } = await reader.read();
-        if (done || abort.signal.aborted) break;
+        // BYOB: the buffer moves into the read and comes back (same memory) in `value`.
+        const { value, done } = byob ? await byob.read(new Uint8Array(buffer!)) : await (reader as ReadableStreamDefaultReader<Uint8Array>).read();
+        if (done || abort.signal.aborted || !value) break;
+        if (byob) buffer = value.buffer as ArrayBuffer;
         this.#chunks++;
         this.#bytes += value.byteLength;
         if (!parser.push(value, emit)) {

@@ -114,7 +114,8 @@ export interface RelayTransportOptions {
   /**
    * One datagram from the endpoint. Must not throw. The bytes are a view into a message buffer
    * that nothing else reads afterwards, so the receiver may overwrite them (the Session's tunnel
-   * decrypts in place).
+   * decrypts in place); they are valid only during the call (the fetch-stream carrier reads the
+   * next body bytes into the same memory): a receiver that keeps them copies them.
    */
   onDatagram(data: Uint8Array): void;
   /** State changes (and each scheduled retry). May call close(). */

@@ -25,7 +25,10 @@
  * MSS fits the MTU), but large UDP datagrams and echo requests/replies do.
  *
  * Bad packets are never thrown: each is dropped and counted by reason in `stats().drops`.
- * `receive` keeps views into the packet it is given (socket queues): do not reuse that buffer.
+ * `receive` keeps no view of the packet it is given: what a socket queues (a UDP payload, an
+ * echo reply's data) is copied, TCP copies into its receive buffer, so the caller may reuse the
+ * packet's memory as soon as `receive` returns (the fetch-stream carrier reads the next body bytes
+ * into it, #19).
  */
 import { toHex, webCryptoRandomBytes } from '../shared/bytes.ts';
 import { type IpAddress, type IpPrefix, ipEquals, prefixContains } from '../shared/ip-address.ts';
@@ -340,7 +343,7 @@ export class NetInterface<T extends TransportLayer = TransportLayer> {
 
   /**
    * Takes one inner IP packet from the tunnel. Never throws for bad packets: they are counted in
-   * `stats().drops`. Views into `packet` may be kept (socket queues): do not reuse the buffer.
+   * `stats().drops`. Keeps no view of `packet` (see the module comment): the buffer may be reused.
    * @throws {TypeError} when `packet` is not a Uint8Array.
    */
   receive(packet: Uint8Array, now: number): void {
@@ -545,7 +548,8 @@ export class NetInterface<T extends TransportLayer = TransportLayer> {
       else this.sendIcmpError(p, { kind: 'destination-unreachable', code: Icmpv6UnreachableCode.Port, quote: EMPTY }, now);
       return;
     }
-    socket.deliver({ address: p.src, port: udp.srcPort, data: udp.payload, localAddress: p.dst, receivedAt: now });
+    // Copied: the datagram waits in the socket's queue, the packet's memory does not (receive).
+    socket.deliver({ address: p.src, port: udp.srcPort, data: udp.payload.slice(), localAddress: p.dst, receivedAt: now });
   }
 
   private receiveIcmpv4(p: Inbound, now: number): void {
@@ -608,7 +612,7 @@ export class NetInterface<T extends TransportLayer = TransportLayer> {
   private deliverEchoReply(p: Inbound, identifier: number, sequence: number, data: Uint8Array, now: number): void {
     const socket = this.echoSockets.get(identifier);
     if (!socket) return this.drop(p.version === 4 ? 'icmp-echo-reply-unmatched' : 'icmpv6-echo-reply-unmatched');
-    socket.deliverReply(p.src, sequence, data, p.ttl, now);
+    socket.deliverReply(p.src, sequence, data.slice(), p.ttl, now);
   }
 
   /** Routes an ICMP error to whoever sent the quoted packet; learns path MTUs on the way. */

@@ -11,9 +11,10 @@
  *
  * Every span emitted is itself a well-formed `wgweb.v2`/`v3` batch message (parseDatagramBatch
  * reads it within `limits`), so the relay transport takes it as it takes a WebSocket message. A
- * span is a view into memory nothing else touches afterwards (a chunk the caller gave away, or a
- * fresh buffer per carried record), so receivers may decrypt in place. Memory is bounded: at most
- * one record (65537 bytes) is held between chunks.
+ * span is a view into the chunk (or into a fresh buffer per carried record) that nothing here
+ * touches afterwards, so receivers may decrypt in place; it is valid until the caller reuses the
+ * chunk's memory (the fetch-stream carrier reads the next bytes into it). Memory is bounded: at
+ * most one record (65537 bytes) is held between chunks, copied out of the chunk.
  */
 
 import { BATCH_RECORD_HEADER } from './datagram-batch.ts';
@@ -51,8 +52,9 @@ export class DatagramStreamReader {
   }
 
   /**
-   * Takes the next chunk of the body (which must not be modified afterwards: spans are views into
-   * it) and emits the complete records. Returns false once the framing is broken (never throws).
+   * Takes the next chunk of the body and emits the complete records (spans are views into it: the
+   * caller may reuse its memory once `push` returned and the spans' receivers are done). Returns
+   * false once the framing is broken (never throws).
    */
   push(chunk: Uint8Array, emit: (span: Uint8Array) => void): boolean {
     if (this.broken) return false;

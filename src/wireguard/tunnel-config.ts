@@ -47,7 +47,8 @@ export interface TunnelOptions {
    * Decrypt transport data in place: `receiveDatagram` may then overwrite the datagram's bytes
    * and returns packets that are views into it, instead of a fresh buffer per packet. For callers
    * that own each received datagram and do not read it afterwards (the Session's relay
-   * transport: every WebSocket message is a new buffer). Default false.
+   * transport). The packets are views valid until the caller reuses that memory, so what reads
+   * them must copy what it keeps (the netstack does). Default false.
    */
   decryptInPlace?: boolean;
 }

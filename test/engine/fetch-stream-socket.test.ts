@@ -13,7 +13,7 @@ import { afterEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WebSocket } from 'ws';
 import { RelayTransport, type RelayWebSocketConstructor } from '../../src/engine/relay-transport.ts';
-import { fetchStreamCarrier, FetchStreamSocket, type DownstreamCarrier, type FetchLike } from '../../src/engine/fetch-stream-socket.ts';
+import { fetchStreamCarrier, FetchStreamSocket, STREAM_READ_BYTES, type DownstreamCarrier, type FetchLike } from '../../src/engine/fetch-stream-socket.ts';
 import { RELAY_SUBPROTOCOL_V3, RELAY_SUBPROTOCOL_V2, RELAY_SUBPROTOCOL } from '../../src/shared/relay-protocol.ts';
 import { RELAY_SUBPROTOCOL_V3_STREAM, streamControlMessage, streamWrittenNotice } from '../../src/shared/relay-stream-protocol.ts';
 import type { CarrierFallback } from '../../src/engine/fetch-stream-socket.ts';
@@ -290,9 +290,43 @@ describe('fetch-stream carrier: a body held back, judged by the relay\'s notices
     push!(Uint8Array.of(0, 4, 1, 0, 0, 0));
     await settle();
     assert.equal(messages.length, 1, 'the record went up');
+    assert.equal(s.stats().reader, 'default', 'not a byte stream: read chunk by chunk');
     notices(inner, 5000, 10_000);
     assert.equal(s.stats().stream, 'running');
     assert.equal(seen.at(-1)?.carrier, 'fetch-stream');
+  });
+
+  test('a byte-stream body (a browser\'s fetch body) is read BYOB into one reused 256 KiB buffer; records cut across reads arrive whole', async () => {
+    const records = [Uint8Array.of(0, 3, 1, 2, 3), Uint8Array.of(0, 4, 4, 5, 6, 7), Uint8Array.of(0, 1, 8), Uint8Array.of(0, 5, 9, 10, 11, 12, 13)];
+    const bytes = Uint8Array.from(records.flatMap((r) => [...r]));
+    const offered: number[] = [];
+    let at = 0;
+    const { connect } = setup(
+      () =>
+        new ReadableStream({
+          type: 'bytes',
+          pull(c) {
+            const req = c.byobRequest;
+            if (!req?.view) throw new Error('read without a buffer of its own');
+            offered.push(req.view.buffer.byteLength);
+            const n = Math.min(4, bytes.length - at); // 4 bytes a read: every record is cut
+            new Uint8Array(req.view.buffer, req.view.byteOffset, req.view.byteLength).set(bytes.subarray(at, at + n));
+            at += n;
+            req.respond(n);
+            if (at === bytes.length) c.close();
+          },
+        }) as ReadableStream<Uint8Array>,
+    );
+    const { s, inner } = connect();
+    const got: number[] = [];
+    // The spans are views into the reused buffer: a receiver that keeps them copies them.
+    s.onmessage = (ev: { data: Uint8Array }) => got.push(...ev.data);
+    inner.open(RELAY_SUBPROTOCOL_V3_STREAM);
+    inner.onmessage!({ data: streamControlMessage(ID) });
+    for (let i = 0; i < 100 && got.length < bytes.length; i++) await settle();
+    assert.deepEqual(got, [...bytes], 'every record, whole and in order');
+    assert.equal(s.stats().reader, 'byob');
+    assert.ok(offered.length >= 5 && offered.every((n) => n === STREAM_READ_BYTES), `each read offered the 256 KiB buffer (${offered})`);
   });
 
   test('a relay that does not offer the stream is reported as such', () => {

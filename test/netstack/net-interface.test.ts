@@ -258,6 +258,23 @@ describe('UDP between two interfaces linked in memory', () => {
     assert.deepEqual(s.stats(), { sent: 0, received: 2, dropped: 3, errors: 0 });
   });
 
+  test('a queued datagram and a queued echo reply are their own copies: the packet\'s memory may be reused once receive returns', () => {
+    // The fetch-stream carrier reads the next body bytes into the same memory (#19 section 17).
+    const a = makeInterface(['10.0.0.1/24']);
+    const s = a.udpBind(7);
+    const packet = udpPacket(parseIp('10.0.0.2'), parseIp('10.0.0.1'), 1, 7, new Uint8Array([1, 2, 3]));
+    a.receive(packet, 0);
+    packet.fill(0xee);
+    assert.deepEqual([...s.recv()!.data], [1, 2, 3]);
+    const echo = a.icmpEcho({ identifier: 77 });
+    const reply = icmpPacket(parseIp('10.0.0.2'), parseIp('10.0.0.1'), { kind: 'echo-reply', identifier: 77, sequence: 1, data: new Uint8Array([4, 5, 6]) });
+    a.receive(reply, 0);
+    reply.fill(0xee);
+    const got = echo.recv();
+    assert.equal(got?.kind, 'reply');
+    assert.deepEqual([...(got as { data: Uint8Array }).data], [4, 5, 6]);
+  });
+
   test('bad UDP datagrams are dropped by reason', () => {
     const net = makeInterface(['10.0.0.1/24', 'fd00::1/64']);
     net.udpBind(7);

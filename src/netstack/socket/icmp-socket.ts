@@ -20,7 +20,7 @@ export interface EchoReply {
   readonly from: IpAddress;
   readonly identifier: number;
   readonly sequence: number;
-  /** The echoed data (a view into the received packet: do not modify). */
+  /** The echoed data (the socket's own copy). */
   readonly data: Uint8Array;
   /** TTL (IPv4) or hop limit (IPv6) of the reply as it arrived. */
   readonly ttl: number;

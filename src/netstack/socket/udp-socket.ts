@@ -20,7 +20,7 @@ export interface ReceivedDatagram {
   readonly address: IpAddress;
   /** The sender's port. */
   readonly port: number;
-  /** The payload (a view into the received packet: do not modify). */
+  /** The payload (the socket's own copy). */
   readonly data: Uint8Array;
   /** Our address it was sent to. */
   readonly localAddress: IpAddress;
