@@ -184,6 +184,8 @@ export class FetchStreamSocket implements RelayWebSocket {
       this.#report('websocket', this.#fallback);
     };
     inner.onmessage = (ev: { data: unknown }) => {
+      // Closed by its user (a race's loser): a message still in flight starts no stream.
+      if (this.#closed) return;
       // In wgweb.v3.stream the relay's only text messages are the stream's id (its first message)
       // and the notices that it wrote into the body.
       if (this.#streamed && typeof ev.data === 'string') {
