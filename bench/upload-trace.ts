@@ -26,7 +26,7 @@ export interface ClientSample {
     inFlight: number;
     cwnd: number;
     srttMs?: number;
-    latestRttMs: number;
+    latestRttMs?: number;
     retransmittedSegments: number;
     fastRecoveries: number;
     timeouts: number;
@@ -214,7 +214,7 @@ export class UploadTracer {
           (sameConn ? (ackedB - ackedA) / dt / 1e6 : NaN).toFixed(2).padStart(10),
           (tb ? tb.inFlight / 1024 : NaN).toFixed(0).padStart(11),
           (tb ? tb.cwnd / 1024 : NaN).toFixed(0).padStart(8),
-          `${tb?.srttMs?.toFixed(0) ?? '-'}/${tb?.latestRttMs.toFixed(0) ?? '-'}`.padStart(13),
+          `${tb?.srttMs?.toFixed(0) ?? '-'}/${tb?.latestRttMs?.toFixed(0) ?? '-'}`.padStart(13),
           `${((b.client.bufferedAmount ?? NaN) / 1024).toFixed(0)} (${((b.client.bufferedAmountPeak ?? NaN) / 1024).toFixed(0)})`.padStart(16),
           String(sameConn ? tb.retransmittedSegments - ta.retransmittedSegments : '-').padStart(5),
           String(sameConn ? tb.fastRecoveries - ta.fastRecoveries : '-').padStart(4),
