@@ -43,7 +43,11 @@ export interface EventLoopOptions {
   timers?: TimerFunctions;
   /** Called for every tunnel event (handshake, cookie, rekey, keepalive ...). */
   onTunnelEvent?: (event: TunnelEvent) => void;
-  /** Called for every inner IP packet, in and out (packet capture, teaching views). */
+  /**
+   * Called for every inner IP packet, in and out (packet capture, teaching views). The packet is
+   * valid during the call only: an outgoing one is then sealed where it lies (sealInPlace), an
+   * incoming one may be a view of a datagram buffer. Copy what you keep.
+   */
   onPacket?: (direction: 'in' | 'out', packet: Uint8Array, at: number) => void;
   /**
    * Errors thrown inside a step the loop ran on its own (its timer, a wake-up): reported here and

@@ -13,6 +13,10 @@ import { Tunnel } from '../wireguard/tunnel.ts';
 
 /** A stack built from a config. */
 export interface WgStack {
+  /**
+   * Seals in place (TunnelOptions.sealInPlace): give its `sendPacket` only packets that are its to
+   * overwrite, as `net.poll`'s are (an EventLoop does exactly that).
+   */
   tunnel: Tunnel;
   net: NetInterface<TcpSocketTable>;
   /** The interface MTU in use. */
@@ -46,7 +50,9 @@ export function createStack(config: WgQuickConfig, options: StackOptions = {}): 
         persistentKeepalive: p.persistentKeepalive,
       })),
     },
-    { wallClockOffsetMs: performance.timeOrigin, mtu, decryptInPlace: options.ownsDatagrams === true },
+    // net.poll's packets come with the tunnel's room around them (shared/packet-room.ts) and are
+    // not read again after sendPacket (the EventLoop hands each to onPacket first): sealed in place.
+    { wallClockOffsetMs: performance.timeOrigin, mtu, decryptInPlace: options.ownsDatagrams === true, sealInPlace: true },
   );
   const net = new NetInterface<TcpSocketTable>({ addresses: config.interface.addresses, mtu, tcp: new TcpSocketTable({ mtu }) });
   return { tunnel, net, mtu };

@@ -47,6 +47,7 @@ import { IcmpEchoSocket, MessageTooLongError, type IcmpEchoSocketHost, type Icmp
 import { UdpSocket, type UdpSocketHost, type UdpSocketOptions } from './socket/udp-socket.ts';
 import { TokenBucket } from '../shared/token-bucket.ts';
 import { ByteSlab } from '../shared/byte-slab.ts';
+import { PACKET_HEADROOM, PACKET_TAILROOM } from '../shared/packet-room.ts';
 import { finishChecksum, pseudoHeaderSum, sumBytes } from './wire/checksum.ts';
 import { FragmentReassembler, type ReassemblyDrop } from './wire/fragment-reassembler.ts';
 import { parseIcmpQuote } from './wire/icmp-quote.ts';
@@ -90,6 +91,12 @@ export interface OutgoingSegment {
   readonly dst: IpAddress;
   /** Header + payload, checksum already filled. */
   readonly segment: Uint8Array;
+  /**
+   * Bytes right before `segment` in its buffer that belong to it (default 0). With room for the IP
+   * header and {@link PACKET_HEADROOM} (and {@link PACKET_TAILROOM} after it), the packet is built
+   * around the segment, which is then not copied (#19).
+   */
+  readonly headroom?: number;
 }
 
 /** What NetInterface needs from the TCP layer (src/netstack/socket/tcp-socket-table.ts). */
@@ -372,7 +379,9 @@ export class NetInterface<T extends TransportLayer = TransportLayer> {
           this.drop('tcp-tx-bad-source');
           continue;
         }
-        this.emitPacket(src, dst, IpProtocol.Tcp, segment.length, (u) => u.set(segment), true, now, out);
+        if (!this.emitAround(src, dst, segment, s.headroom ?? 0, now, out)) {
+          this.emitPacket(src, dst, IpProtocol.Tcp, segment.length, (u) => u.set(segment), true, now, out);
+        }
       }
     }
     for (const p of out) {
@@ -803,17 +812,14 @@ export class NetInterface<T extends TransportLayer = TransportLayer> {
       return false;
     }
     // Outgoing packets live until the tunnel sealed them: views of a shared slab, not an
-    // ArrayBuffer each (several microseconds apiece in a browser worker, #19).
-    const buf = this.packetSlab.take(hdr + upperLength);
+    // ArrayBuffer each (several microseconds apiece in a browser worker, #19), with the tunnel's
+    // room around them (shared/packet-room.ts).
+    const buf = this.packetSlab.take(PACKET_HEADROOM + hdr + upperLength + PACKET_TAILROOM).subarray(PACKET_HEADROOM, PACKET_HEADROOM + hdr + upperLength);
     const upper = buf.subarray(hdr);
     write(upper);
     let packets: Uint8Array[];
     if (fits) {
-      if (v4) {
-        Ipv4Repr.emit({ src, dst, protocol, payloadLength: upperLength, identification: this.nextIpv4Id(), dontFragment, tos, ttl }, buf);
-      } else {
-        Ipv6Repr.emit({ src, dst, nextHeader: protocol, payloadLength: upperLength, hopLimit: ttl }, buf);
-      }
+      this.emitIpHeader(src, dst, protocol, upperLength, dontFragment, tos, ttl, buf);
       packets = [buf];
     } else {
       packets = v4
@@ -831,6 +837,30 @@ export class NetInterface<T extends TransportLayer = TransportLayer> {
     }
     for (const pk of packets) this.queue.push(pk);
     return true;
+  }
+
+  /**
+   * A TCP segment that came with room before it (OutgoingSegment.headroom) becomes an IP packet
+   * where it lies: the header is written into that room, nothing is copied. False when it cannot
+   * (too little room, or the packet needs fragmenting): then {@link emitPacket} copies it.
+   */
+  private emitAround(src: IpAddress, dst: IpAddress, segment: Uint8Array, headroom: number, now: number, out: Uint8Array[]): boolean {
+    const hdr = dst.length === 4 ? IPV4_HEADER_LENGTH : IPV6_HEADER_LENGTH;
+    const total = hdr + segment.length;
+    if (headroom < PACKET_HEADROOM + hdr || total > this.pathMtu(dst, now) || total > 65535) return false;
+    const buf = new Uint8Array(segment.buffer, segment.byteOffset - hdr, total);
+    this.emitIpHeader(src, dst, IpProtocol.Tcp, segment.length, true, 0, undefined, buf);
+    out.push(buf);
+    return true;
+  }
+
+  /** Writes the IPv4 or IPv6 header of an unfragmented packet at the start of `buf`. */
+  private emitIpHeader(src: IpAddress, dst: IpAddress, protocol: number, upperLength: number, dontFragment: boolean, tos: number, ttl: number | undefined, buf: Uint8Array): void {
+    if (dst.length === 4) {
+      Ipv4Repr.emit({ src, dst, protocol, payloadLength: upperLength, identification: this.nextIpv4Id(), dontFragment, tos, ttl }, buf);
+    } else {
+      Ipv6Repr.emit({ src, dst, nextHeader: protocol, payloadLength: upperLength, hopLimit: ttl }, buf);
+    }
   }
 
   private nextIpv4Id(): number {

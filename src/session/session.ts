@@ -113,7 +113,7 @@ export interface SessionOptions {
   relayUrl: string | readonly string[];
   /** Default `globalThis.WebSocket`; Node passes `WebSocket` from `ws`. */
   WebSocketImpl?: RelayWebSocketConstructor;
-  /** Called for every inner IP packet (capture, teaching views). */
+  /** Called for every inner IP packet (capture, teaching views); valid during the call only (copy to keep). */
   onPacket?: (direction: 'in' | 'out', packet: Uint8Array, atEpochMs: number) => void;
   /** Max events kept for late subscribers (default 500). */
   eventHistory?: number;

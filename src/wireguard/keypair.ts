@@ -2,7 +2,8 @@
  * One transport session: the keys a handshake derived (WireGuard paper §5.4.5), the 64-bit send
  * counter and the receive replay window (§5.4.6).
  *
- * seal:  packet ─ copy into a fresh message at offset 16 (zero padding is already there) ─
+ * seal:  packet ─ copy into a fresh message at offset 16 (zero padding is already there), or with
+ *        room around it (sealInPlace, shared/packet-room.ts) the message is those bytes ─
  *        ChaCha20-Poly1305 in place (nonce = 0⁴ ‖ counter LE) ─ header(type 4, receiver, counter)
  * open:  ChaCha20-Poly1305 of message[16..] into a fresh plaintext buffer (the caller's datagram
  *        is never modified; the returned packet belongs to the caller)
@@ -87,17 +88,30 @@ export class Keypair {
 
   /**
    * Encrypts `packet` zero-padded to `paddedLength` into a complete transport message and
-   * advances the counter. The caller checks {@link sendExhausted} first.
+   * advances the counter. The caller checks {@link sendExhausted} first. With `inPlace`, and room
+   * for the header before the packet and for padding and tag after it within its buffer
+   * (shared/packet-room.ts), the message is built over those bytes: no new buffer, no copy (#19).
+   * The caller then gives up the packet, whose plaintext is gone, and the room, which is written.
    */
-  seal(packet: Uint8Array, paddedLength: number): Uint8Array {
+  seal(packet: Uint8Array, paddedLength: number, inPlace = false): Uint8Array {
     const lo = this.sendCounterLo;
     const hi = this.sendCounterHi;
-    const msg = messageSlab.take(TRANSPORT_HEADER_SIZE + paddedLength + AEAD_TAG_SIZE);
+    const size = TRANSPORT_HEADER_SIZE + paddedLength + AEAD_TAG_SIZE;
+    let msg: Uint8Array;
+    const start = packet.byteOffset - TRANSPORT_HEADER_SIZE;
+    if (inPlace && start >= 0 && start + size <= packet.buffer.byteLength) {
+      msg = new Uint8Array(packet.buffer, start, size);
+      // The padding must be zeros (paper §5.4.6); the room after the packet may hold anything.
+      msg.fill(0, TRANSPORT_HEADER_SIZE + packet.length, TRANSPORT_HEADER_SIZE + paddedLength);
+      msg[1] = msg[2] = msg[3] = 0;
+    } else {
+      msg = messageSlab.take(size);
+      msg.set(packet, TRANSPORT_HEADER_SIZE);
+    }
     msg[0] = MESSAGE_TRANSPORT;
     writeU32LE(msg, TRANSPORT.receiver, this.remoteIndex);
     writeU32LE(msg, TRANSPORT.counter, lo);
     writeU32LE(msg, TRANSPORT.counter + 4, hi);
-    msg.set(packet, TRANSPORT_HEADER_SIZE);
     // In place; the tag goes right after the padded plaintext.
     this.sendAead.seal(msg, TRANSPORT_HEADER_SIZE, paddedLength, lo, hi);
     const next = (lo + 1) >>> 0;

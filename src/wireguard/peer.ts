@@ -153,11 +153,14 @@ export class Peer {
   // Sending
   // -------------------------------------------------------------------------------------------
 
-  /** An IP packet routed to this peer: encrypt now, or stage it and start a handshake. */
-  sendPacket(packet: Uint8Array, now: number, out: TunnelResult): void {
+  /**
+   * An IP packet routed to this peer: encrypt now, or stage it (a copy) and start a handshake.
+   * `inPlace`: the packet's bytes and the room around them may become the datagram (Keypair.seal).
+   */
+  sendPacket(packet: Uint8Array, now: number, out: TunnelResult, inPlace = false): void {
     const kp = this.current;
     if (this.staged.length === 0 && kp !== undefined && this.usable(kp, now)) {
-      this.sendTransport(kp, packet, undefined, now, out);
+      this.sendTransport(kp, packet, undefined, now, out, inPlace);
       this.keepKeyFreshSending(now, out);
       return;
     }
@@ -214,14 +217,14 @@ export class Peer {
     this.keepKeyFreshSending(now, out);
   }
 
-  private sendTransport(kp: Keypair, data: Uint8Array, keepalive: KeepaliveReason | undefined, now: number, out: TunnelResult): void {
+  private sendTransport(kp: Keypair, data: Uint8Array, keepalive: KeepaliveReason | undefined, now: number, out: TunnelResult, inPlace = false): void {
     const endpoint = this.endpoint;
     if (!endpoint) {
       this.host.drop('no-endpoint');
       return;
     }
     const counter = kp.sendCounter;
-    const msg = kp.seal(data, paddedLength(data.length, this.host.mtu));
+    const msg = kp.seal(data, paddedLength(data.length, this.host.mtu), inPlace);
     out.datagrams.push({ peer: this.id, endpoint, data: msg });
     this.txBytes += msg.length;
     this.timers.anyAuthenticatedPacketTraversal(now);

@@ -51,6 +51,15 @@ export interface TunnelOptions {
    * them must copy what it keeps (the netstack does). Default false.
    */
   decryptInPlace?: boolean;
+  /**
+   * Seal transport data in place: `sendPacket` may then overwrite the packet and the
+   * PACKET_HEADROOM bytes before it and PACKET_TAILROOM bytes after it (shared/packet-room.ts)
+   * when its buffer has them, and returns the datagram as a view of those bytes, instead of
+   * copying the packet into a new message. For callers whose packets are theirs to give away and
+   * come with that room (NetInterface.poll's, driven by the EventLoop). A packet without the room
+   * is copied as before. Default false.
+   */
+  sealInPlace?: boolean;
 }
 
 /**

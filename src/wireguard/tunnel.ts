@@ -104,6 +104,8 @@ export class Tunnel implements PeerHost {
   private readonly underLoadOverride: ((now: number) => boolean) | undefined;
   /** TunnelOptions.decryptInPlace. */
   private readonly decryptInPlace: boolean;
+  /** TunnelOptions.sealInPlace. */
+  private readonly sealInPlace: boolean;
   private wallClockOffsetMs: number | undefined;
   private lastNow = 0;
   private closed = false;
@@ -129,6 +131,7 @@ export class Tunnel implements PeerHost {
     this.wallClockOffsetMs = options.wallClockOffsetMs;
     this.underLoadOverride = options.underLoad;
     this.decryptInPlace = options.decryptInPlace === true;
+    this.sealInPlace = options.sealInPlace === true;
     this.cookieChecker = new CookieChecker(this.identity.publicKey);
     for (const p of config.peers) this.addPeer(p);
   }
@@ -199,7 +202,8 @@ export class Tunnel implements PeerHost {
   /**
    * An IP packet from the local stack: encrypt it to the peer whose AllowedIPs hold its
    * destination (longest prefix), or stage it and start a handshake. The packet is not modified
-   * or retained.
+   * or retained, unless the tunnel was built with `sealInPlace` (TunnelOptions): then its bytes
+   * (and the room around them) may become the datagram.
    */
   sendPacket(packet: Uint8Array, now: number): TunnelResult {
     if (!(packet instanceof Uint8Array)) throw new TypeError('packet must be a Uint8Array');
@@ -228,7 +232,7 @@ export class Tunnel implements PeerHost {
         this.drop('no-route');
         return out;
       }
-      peer.sendPacket(packet, now, out);
+      peer.sendPacket(packet, now, out, this.sealInPlace);
     } catch (e) {
       this.internalError(e);
     }

@@ -1,12 +1,14 @@
 /**
  * createStack: one wg-quick config becomes the tunnel and the interface both runtimes drive,
- * with the config's MTU (or wg-quick's 1420) on the tunnel, the interface and TCP alike.
+ * with the config's MTU (or wg-quick's 1420) on the tunnel, the interface and TCP alike; and an
+ * outgoing TCP segment becomes its IP packet and its WireGuard message in the same bytes (#19).
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createStack } from '../../src/engine/stack.ts';
 import { DEFAULT_MTU, parseWgQuickConfig } from '../../src/shared/wg-quick-config.ts';
-import { formatPrefix } from '../../src/shared/ip-address.ts';
+import { formatPrefix, parseIp, type Endpoint } from '../../src/shared/ip-address.ts';
+import type { WgStack } from '../../src/engine/stack.ts';
 import { formatKey, generatePrivateKey, publicKeyFromPrivate } from '../../src/wireguard/noise-keys.ts';
 
 const priv = generatePrivateKey();
@@ -30,4 +32,80 @@ describe('createStack', () => {
     const s = createStack(parseWgQuickConfig(config('MTU = 1280')).config);
     assert.deepEqual([s.mtu, s.tunnel.mtu, s.net.mtu], [1280, 1280, 1280]);
   });
+});
+
+describe('createStack: an outgoing segment is never copied between TCP and the datagram (#19)', () => {
+  const keyA = generatePrivateKey();
+  const keyB = generatePrivateKey();
+  const pub = (k: Uint8Array): string => formatKey(publicKeyFromPrivate(k));
+  const A_AT: Endpoint = { host: '192.0.2.2', port: 51820 };
+  const B_AT: Endpoint = { host: '192.0.2.1', port: 51820 };
+  const stackA = (): WgStack => createStack(parseWgQuickConfig(
+    `[Interface]\nPrivateKey = ${formatKey(keyA)}\nAddress = 10.9.0.2/24, fd09::2/64\n[Peer]\nPublicKey = ${pub(keyB)}\nAllowedIPs = 10.9.0.1/32, fd09::1/128\nEndpoint = ${B_AT.host}:${B_AT.port}\n`,
+  ).config);
+  const stackB = (): WgStack => createStack(parseWgQuickConfig(
+    `[Interface]\nPrivateKey = ${formatKey(keyB)}\nAddress = 10.9.0.1/24, fd09::1/64\n[Peer]\nPublicKey = ${pub(keyA)}\nAllowedIPs = 10.9.0.2/32, fd09::2/128\nEndpoint = ${A_AT.host}:${A_AT.port}\n`,
+  ).config, { ownsDatagrams: true });
+
+  interface Sent { packet: Uint8Array; plain: Uint8Array; datagram: Uint8Array }
+
+  /** Moves everything both stacks send until both are quiet, as an EventLoop step would (sans-IO, `now` given). */
+  function pump(a: WgStack, b: WgStack, now: number, sentByA: Sent[]): void {
+    const deliver = (to: WgStack, data: Uint8Array, from: Endpoint): void => {
+      const r = to.tunnel.receiveDatagram(data, from, now);
+      for (const p of r.packets) to.net.receive(p.data, now);
+      for (const d of r.datagrams) deliver(to === a ? b : a, d.data.slice(), to === a ? A_AT : B_AT);
+    };
+    for (let round = 0; round < 1000; round++) {
+      let moved = 0;
+      for (const [from, to, at] of [[a, b, A_AT], [b, a, B_AT]] as const) {
+        if (from.tunnel.nextWakeAt() <= now) for (const d of from.tunnel.tick(now).datagrams) deliver(to, d.data.slice(), at);
+        for (const p of from.net.poll(now)) {
+          const plain = p.slice();
+          for (const d of from.tunnel.sendPacket(p, now).datagrams) {
+            if (from === a) sentByA.push({ packet: p, plain, datagram: d.data });
+            deliver(to, d.data.slice(), at);
+            moved++;
+          }
+        }
+      }
+      if (moved === 0) return;
+    }
+  }
+
+  for (const [family, local, remote] of [['IPv4', '10.9.0.2', '10.9.0.1'], ['IPv6', 'fd09::2', 'fd09::1']] as const) {
+    test(`${family}: each data segment's datagram is a view of the bytes the packet was built in, and the peer gets every byte`, () => {
+      const a = stackA();
+      const b = stackB();
+      let now = 1000;
+      const sent: Sent[] = [];
+      const listener = b.net.tcp!.listen({ port: 80 });
+      const client = a.net.tcp!.connect({ localAddress: parseIp(local), remoteAddress: parseIp(remote), remotePort: 80 }, now);
+      const body = new Uint8Array(300_000).map((_, i) => (i * 7 + (i >> 9)) & 0xff);
+      const got: Uint8Array[] = [];
+      let written = 0;
+      let server;
+      for (let tick = 0; tick < 2000 && got.reduce((n, c) => n + c.length, 0) < body.length; tick++) {
+        pump(a, b, now, sent);
+        server ??= listener.accept();
+        if (client.state === 'ESTABLISHED' && written < body.length) written += client.send(body.subarray(written));
+        for (let c = server?.recv(); c; c = server?.recv()) got.push(c);
+        now += 1;
+      }
+      const received = new Uint8Array(got.reduce((n, c) => n + c.length, 0));
+      let at = 0;
+      for (const c of got) (received.set(c, at), (at += c.length));
+      assert.equal(received.length, body.length, `every byte arrived (${client.state}, ${written} written, ${sent.length} sent)`);
+      assert.ok(received.every((x, i) => x === body[i]), 'the same bytes');
+      const ipHeader = family === 'IPv4' ? 20 : 40;
+      const data = sent.filter((s) => s.plain.length > ipHeader + 40);
+      assert.ok(data.length >= 200, `${data.length} data segments sent`);
+      for (const s of data) {
+        // (ok, not equal: a failing equal on two 256 KiB buffers would print both)
+        assert.ok(s.datagram.buffer === s.packet.buffer, 'the datagram lies in the packet\'s buffer');
+        assert.equal(s.datagram.byteOffset, s.packet.byteOffset - 16, 'its 16-byte header right before the packet');
+        assert.ok(s.packet.subarray(ipHeader).some((x, i) => x !== s.plain[ipHeader + i]), 'the packet was encrypted where it lay');
+      }
+    });
+  }
 });

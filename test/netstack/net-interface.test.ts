@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { toHex } from '../../src/shared/bytes.ts';
+import { PACKET_HEADROOM, PACKET_TAILROOM } from '../../src/shared/packet-room.ts';
 import { formatIp, parseIp, parsePrefix } from '../../src/shared/ip-address.ts';
 import { NetInterface } from '../../src/netstack/net-interface.ts';
 import { MessageTooLongError } from '../../src/netstack/socket/icmp-socket.ts';
@@ -508,6 +509,38 @@ describe('path MTU discovery (RFC 1191, RFC 8201)', () => {
 });
 
 describe('the TCP hook', () => {
+  test('a segment with room before it becomes its IP packet where it lies (no copy); one without room, or needing fragments, is copied (#19)', () => {
+    for (const [local, remote, header] of [['10.0.0.1', '192.0.2.1', 20], ['fd00::1', '2001:db8::1', 40]] as const) {
+      const tcp = new RecordingTcp();
+      const net = makeInterface(['10.0.0.1/24', 'fd00::1/64'], { tcp });
+      const seg = tcpSegment(parseIp(local), parseIp(remote), 40000, 443, 0x18, new Uint8Array(1000).fill(9));
+      const headroom = PACKET_HEADROOM + header;
+      const roomy = new Uint8Array(headroom + seg.length + PACKET_TAILROOM);
+      roomy.set(seg, headroom);
+      const inPlace = roomy.subarray(headroom, headroom + seg.length);
+      tcp.outbox.push({ src: parseIp(local), dst: parseIp(remote), segment: inPlace, headroom });
+      tcp.outbox.push({ src: parseIp(local), dst: parseIp(remote), segment: seg.slice() });
+      tcp.outbox.push({ src: parseIp(local), dst: parseIp(remote), segment: inPlace.slice(), headroom: headroom - 1 });
+      const [built, copied, short] = net.poll(0);
+      assert.ok(built!.buffer === roomy.buffer, `${local}: the packet is in the segment's buffer`);
+      assert.equal(built!.byteOffset, headroom - header, `${local}: its header right before the segment`);
+      assert.equal(toHex(built!.subarray(header)), toHex(seg), `${local}: the segment untouched`);
+      assert.ok(copied!.buffer !== seg.buffer && short!.buffer !== roomy.buffer, `${local}: without the room, a copy`);
+      const unnumbered = (p: Uint8Array): string => (header === 20 ? toHex(p.subarray(0, 4)) + toHex(p.subarray(6, 10)) + toHex(p.subarray(12)) : toHex(p));
+      assert.equal(unnumbered(copied!), unnumbered(built!), `${local}: the same packet either way (but the IPv4 identification and checksum)`);
+      // The copies come with the tunnel's room around them too.
+      assert.ok(copied!.byteOffset >= PACKET_HEADROOM && copied!.buffer.byteLength - copied!.byteOffset - copied!.length >= PACKET_TAILROOM);
+    }
+    const tcp = new RecordingTcp();
+    const net = makeInterface(['10.0.0.1/24'], { tcp, mtu: 1280 });
+    const seg = tcpSegment(parseIp('10.0.0.1'), parseIp('192.0.2.1'), 40000, 443, 0x18, new Uint8Array(1300));
+    const roomy = new Uint8Array(36 + seg.length + 32);
+    roomy.set(seg, 36);
+    tcp.outbox.push({ src: parseIp('10.0.0.1'), dst: parseIp('192.0.2.1'), segment: roomy.subarray(36, 36 + seg.length), headroom: 36 });
+    const frags = net.poll(0);
+    assert.ok(frags.length === 2 && frags.every((f) => f.buffer !== roomy.buffer), 'a segment above the MTU is fragmented into packets of their own');
+  });
+
   test('segments with a valid checksum reach the TCP layer with their addresses', () => {
     const tcp = new RecordingTcp();
     const net = makeInterface(['10.0.0.1/24', 'fd00::1/64'], { tcp });

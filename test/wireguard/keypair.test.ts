@@ -27,6 +27,27 @@ describe('Keypair', () => {
     assert.equal(second.counter, 1n, 'the counter advances per message');
   });
 
+  test('seal in place builds the message over the packet and the room around it, byte for byte what a copy gives (#19)', () => {
+    const { a } = pair();
+    const { a: twin } = pair();
+    const packet = Uint8Array.from({ length: 1001 }, (_, i) => i & 0xff);
+    // Junk in the room: the header and the padding must be written, not assumed zero.
+    const buffer = new Uint8Array(16 + 1001 + 32).fill(0xee);
+    buffer.set(packet, 16);
+    const inRoom = buffer.subarray(16, 16 + 1001);
+    const msg = a.seal(inRoom, 1008, true);
+    assert.ok(msg.buffer === buffer.buffer && msg.byteOffset === 0, 'the message is the packet\'s bytes and the room');
+    assert.equal(toHex(msg), toHex(twin.seal(packet, 1008)), 'the same message as sealing a copy');
+    // Without the room (or without inPlace) the packet is copied and left as it was.
+    const bare = packet.slice();
+    const copied = a.seal(bare, 1008, true);
+    assert.ok(copied.buffer !== bare.buffer);
+    assert.equal(toHex(bare), toHex(packet));
+    const tight = new Uint8Array(16 + 1001 + 8);
+    tight.set(packet, 16);
+    assert.ok(a.seal(tight.subarray(16, 16 + 1001), 1008, true).buffer !== tight.buffer, 'too little room after it: a copy');
+  });
+
   test('open decrypts into a new buffer and leaves the message untouched; a bad tag gives undefined', () => {
     const { a, b } = pair();
     const msg = a.seal(Uint8Array.of(9, 9), 16);

@@ -19,6 +19,8 @@
 import type { IpAddress } from '../../shared/ip-address.ts';
 import { finishChecksum, sumBytes } from '../wire/checksum.ts';
 import { emitTcpHeader, TCP_MAX_WINDOW_SCALE, TcpFlag, tcpHeaderLength, type TcpRepr } from '../wire/tcp.ts';
+import { IPV4_HEADER_LENGTH } from '../wire/ipv4.ts';
+import { IPV6_HEADER_LENGTH } from '../wire/ipv6.ts';
 import { createCongestionControl, type CongestionAlgorithm, type CongestionControl } from './tcp-congestion.ts';
 import {
   CONNECT_TIMEOUT_MS,
@@ -53,6 +55,7 @@ import { SendBuffer } from './tcp-send-buffer.ts';
 import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt } from './tcp-seq.ts';
 import { DEFAULT_MTU } from '../../shared/wg-quick-config.ts';
 import { ByteSlab } from '../../shared/byte-slab.ts';
+import { PACKET_HEADROOM, PACKET_TAILROOM } from '../../shared/packet-room.ts';
 import { TcpTimers } from './tcp-timers.ts';
 import { ReceiveAutoTuner } from './tcp-receive-tuning.ts';
 import { AckPolicy } from './tcp-ack-policy.ts';
@@ -226,6 +229,12 @@ export interface TcpOutput {
   dst: IpAddress;
   /** TCP header and payload, checksum filled in. */
   segment: Uint8Array;
+  /**
+   * Bytes right before `segment` in its buffer that belong to it (default 0): the IP header and
+   * the tunnel's room (shared/packet-room.ts) are written there, so the segment is never copied
+   * on its way out (#19).
+   */
+  headroom?: number;
 }
 
 /** What a socket needs from the table that owns it. */
@@ -1691,16 +1700,19 @@ export class TcpSocket {
 
   private finishSegment(out: TcpOutput[], repr: TcpRepr, offset: number, len: number): void {
     const hl = tcpHeaderLength(repr);
-    // A view of a shared slab, not an ArrayBuffer per segment: the IP layer copies it at once (#19).
-    const bytes = segmentSlab.take(hl + len);
+    // A view of a shared slab, not an ArrayBuffer per segment (#19), with room before it for the IP
+    // header and the tunnel's header and room after it for the tunnel's padding and tag: the IP
+    // layer and the tunnel write theirs around the segment instead of copying it (packet-room.ts).
+    const headroom = PACKET_HEADROOM + (this.remoteAddress.length === 4 ? IPV4_HEADER_LENGTH : IPV6_HEADER_LENGTH);
+    const total = hl + len;
+    const bytes = segmentSlab.take(headroom + total + PACKET_TAILROOM).subarray(headroom, headroom + total);
     emitTcpHeader(repr, bytes);
     if (len > 0) this.sendBuf.copyOut(offset, len, bytes, hl);
-    const total = hl + len;
     const c = finishChecksum(sumBytes(bytes, 0, total, this.pseudoSum + total));
     bytes[16] = c >> 8;
     bytes[17] = c & 255;
     this.counters.segmentsSent++;
-    out.push({ src: this.localAddress, dst: this.remoteAddress, segment: bytes });
+    out.push({ src: this.localAddress, dst: this.remoteAddress, segment: bytes, headroom });
   }
 
   /**
