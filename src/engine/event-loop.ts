@@ -74,6 +74,22 @@ const MAX_TIMER_MS = 60_000;
  */
 export const MAX_DATAGRAMS_PER_STEP = 16;
 
+/** Counters of an {@link EventLoop} since it was made (what each MB of a transfer costs in steps, #19). */
+export interface EventLoopStats {
+  /** Steps run (each polls the stack until quiet and re-arms the timer). */
+  steps: number;
+  /** `net.poll` calls (one or more per step). */
+  polls: number;
+  /** Inner IP packets handed to the tunnel. */
+  packetsOut: number;
+  /** Encrypted datagrams received. */
+  datagramsIn: number;
+  /** Datagrams handed to the output (data, handshakes, keepalives). */
+  datagramsOut: number;
+  /** Timers set (setTimeout calls; a kept timer is not counted again). */
+  timersSet: number;
+}
+
 /** Drives a {@link Tunnel} and a {@link NetInterface} with real time and real I/O. */
 export class EventLoop {
   readonly tunnel: Tunnel;
@@ -92,6 +108,7 @@ export class EventLoop {
   /** Datagrams handled since the last step (see MAX_DATAGRAMS_PER_STEP). */
   private unpolled = 0;
   private readonly maxDatagramsPerStep: number;
+  private readonly counters: EventLoopStats = { steps: 0, polls: 0, packetsOut: 0, datagramsIn: 0, datagramsOut: 0, timersSet: 0 };
 
   constructor(options: EventLoopOptions) {
     this.tunnel = options.tunnel;
@@ -111,6 +128,7 @@ export class EventLoop {
   /** An encrypted datagram arrived from the network. */
   datagramIn(data: Uint8Array, from: Endpoint): void {
     if (this.closed) return;
+    this.counters.datagramsIn++;
     const now = this.clock();
     this.handle(this.tunnel.receiveDatagram(data, from, now), now);
     // The step (stack output, ACKs, timer) waits for the rest of this burst; see the module comment.
@@ -152,6 +170,7 @@ export class EventLoop {
     if (this.closed || this.running) return;
     this.running = true;
     this.unpolled = 0;
+    this.counters.steps++;
     try {
       const now = this.clock();
       if (this.tunnel.nextWakeAt() <= now) this.handle(this.tunnel.tick(now), now);
@@ -159,7 +178,9 @@ export class EventLoop {
       // so one step can never starve the event loop.
       for (let round = 0; round < 64; round++) {
         const packets = this.net.poll(now);
+        this.counters.polls++;
         if (packets.length === 0) break;
+        this.counters.packetsOut += packets.length;
         for (const p of packets) {
           this.onPacket?.('out', p, now);
           this.handle(this.tunnel.sendPacket(p, now), now);
@@ -169,6 +190,11 @@ export class EventLoop {
     } finally {
       this.running = false;
     }
+  }
+
+  /** A copy of the counters. */
+  stats(): EventLoopStats {
+    return { ...this.counters };
   }
 
   /** Stops the timer; the tunnel's keys are zeroed by `tunnel.close()`. */
@@ -186,6 +212,7 @@ export class EventLoop {
       this.onPacket?.('in', p.data, now);
       this.net.receive(p.data, now);
     }
+    this.counters.datagramsOut += result.datagrams.length;
     for (const d of result.datagrams) this.output(d.data, d.endpoint, d.peer);
   }
 
@@ -200,6 +227,7 @@ export class EventLoop {
     this.timerAt = at;
     if (!Number.isFinite(at)) return;
     const delay = Math.min(Math.max(0, at - now), MAX_TIMER_MS);
+    this.counters.timersSet++;
     this.timer = this.timers.setTimeout(() => {
       this.timer = undefined;
       this.timerAt = Infinity;

@@ -336,6 +336,7 @@ export class RelayTransport {
   /**
    * Sends one datagram. UDP semantics: returns false when it was dropped (closed, queue full,
    * or the WebSocket is backed up), true when sent or queued for the connection being opened.
+   * `data` is not kept: the caller may overwrite it as soon as this returns.
    * @throws {TypeError} when `data` is not a Uint8Array.
    */
   send(data: Uint8Array): boolean {
@@ -350,7 +351,9 @@ export class RelayTransport {
         return false;
       }
       if (!batch) {
-        ws.send(data);
+        // send() never keeps the caller's bytes (the Session builds the next datagrams in the same
+        // memory, StackOptions.sinkCopies): a WebSocket that may hold them gets a copy.
+        ws.send(this.sendCopies ? data : data.slice());
         this.messagesSent++;
       } else {
         if (data.length === 0) return true; // nothing to carry (and a v2 record cannot be empty)

@@ -31,6 +31,14 @@ export interface StackOptions {
    * Default false.
    */
   ownsDatagrams?: boolean;
+  /**
+   * The datagram sink is done with each outgoing datagram when it returns (it copies or sends
+   * it at once, as RelayTransport.send does), so TCP builds each poll's segments, and the packets
+   * and datagrams made of them in place, in the memory of the previous poll's
+   * (TcpSocketTableOptions.reuseSegmentMemory). Default false (a UDP socket may keep a datagram
+   * until it is sent).
+   */
+  sinkCopies?: boolean;
 }
 
 /**
@@ -54,6 +62,7 @@ export function createStack(config: WgQuickConfig, options: StackOptions = {}): 
     // not read again after sendPacket (the EventLoop hands each to onPacket first): sealed in place.
     { wallClockOffsetMs: performance.timeOrigin, mtu, decryptInPlace: options.ownsDatagrams === true, sealInPlace: true },
   );
-  const net = new NetInterface<TcpSocketTable>({ addresses: config.interface.addresses, mtu, tcp: new TcpSocketTable({ mtu }) });
+  const tcp = new TcpSocketTable({ mtu, reuseSegmentMemory: options.sinkCopies === true });
+  const net = new NetInterface<TcpSocketTable>({ addresses: config.interface.addresses, mtu, tcp });
   return { tunnel, net, mtu };
 }

@@ -244,7 +244,8 @@ export class Session {
     this.webSocketImpl = options.WebSocketImpl;
     // Every datagram comes from the relay transport, a view into a WebSocket message no one else
     // reads: the tunnel decrypts it in place instead of allocating a buffer per packet (#19).
-    const { tunnel, net } = createStack(config, { ownsDatagrams: true });
+    // Every datagram goes to a RelayTransport, whose send() never keeps the caller's bytes.
+    const { tunnel, net } = createStack(config, { ownsDatagrams: true, sinkCopies: true });
     // The tunnel derived it already: a second X25519 here cost ~2-10 ms of every connect.
     this.publicKey = tunnel.publicKey;
     this.net = net;
@@ -979,6 +980,8 @@ export class Session {
           relayMoves: r.relayMoves,
           datagramsSent: r.datagramsSent,
           datagramsReceived: r.datagramsReceived,
+          messagesSent: r.messagesSent,
+          messagesReceived: r.messagesReceived,
           bytesSent: r.bytesSent,
           bytesReceived: r.bytesReceived,
           bufferedAmount: r.bufferedAmount,
@@ -994,6 +997,8 @@ export class Session {
         tunnelDrops: stats.drops,
         net: this.net.stats(),
         tcp: this.net.tcp?.stats(),
+        // Steps, polls and timers of the event loop: divided by the bytes moved, what a MB costs (#19).
+        eventLoop: this.loop.stats(),
         // Each live connection's window, RTT and send-limit times (how an upload went, #19).
         tcpConnections: (this.net.tcp?.connections ?? []).map((c) => ({
           remote: `${formatIp(c.remoteAddress)}:${c.remotePort}`,

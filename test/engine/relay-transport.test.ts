@@ -686,6 +686,23 @@ describe('RelayTransport retry logic (scripted WebSocket, fake timers)', () => {
       }
     });
 
+    test('wgweb.v1 never keeps the caller\'s bytes: a WebSocket that may queue them gets a copy (the Session writes its next datagrams in the same memory)', async () => {
+      for (const sendCopies of [false, true]) {
+        const s = scripted({ sendCopies });
+        await s.flush();
+        s.ws().accept();
+        assert.equal(s.t.stats().protocol, 'wgweb.v1');
+        const d = transportMessage(100, 7);
+        s.t.send(d);
+        const sent = s.ws().sent[0]!;
+        if (sendCopies) assert.ok(sent === d, 'a copying WebSocket gets the bytes themselves');
+        else {
+          d.fill(0);
+          assert.equal(markerOf(sent), 7, 'overwriting after send() does not reach the queued message');
+        }
+      }
+    });
+
     test('without sendCopies (other WebSocket classes: ws may queue the buffer) every message keeps its own buffer', async () => {
       const s = await v2();
       for (let i = 0; i < 50; i++) s.t.send(transportMessage(1452, i));

@@ -40,9 +40,9 @@ describe('createStack: an outgoing segment is never copied between TCP and the d
   const pub = (k: Uint8Array): string => formatKey(publicKeyFromPrivate(k));
   const A_AT: Endpoint = { host: '192.0.2.2', port: 51820 };
   const B_AT: Endpoint = { host: '192.0.2.1', port: 51820 };
-  const stackA = (): WgStack => createStack(parseWgQuickConfig(
+  const stackA = (sinkCopies = false): WgStack => createStack(parseWgQuickConfig(
     `[Interface]\nPrivateKey = ${formatKey(keyA)}\nAddress = 10.9.0.2/24, fd09::2/64\n[Peer]\nPublicKey = ${pub(keyB)}\nAllowedIPs = 10.9.0.1/32, fd09::1/128\nEndpoint = ${B_AT.host}:${B_AT.port}\n`,
-  ).config);
+  ).config, { sinkCopies });
   const stackB = (): WgStack => createStack(parseWgQuickConfig(
     `[Interface]\nPrivateKey = ${formatKey(keyB)}\nAddress = 10.9.0.1/24, fd09::1/64\n[Peer]\nPublicKey = ${pub(keyA)}\nAllowedIPs = 10.9.0.2/32, fd09::2/128\nEndpoint = ${A_AT.host}:${A_AT.port}\n`,
   ).config, { ownsDatagrams: true });
@@ -73,30 +73,35 @@ describe('createStack: an outgoing segment is never copied between TCP and the d
     }
   }
 
+  /** Sends `size` bytes from A to B over TCP, pumping both stacks; returns what B read and what A sent. */
+  function transfer(a: WgStack, b: WgStack, local: string, remote: string, size: number): { received: Uint8Array; body: Uint8Array; sent: Sent[] } {
+    let now = 1000;
+    const sent: Sent[] = [];
+    const listener = b.net.tcp!.listen({ port: 80 });
+    const client = a.net.tcp!.connect({ localAddress: parseIp(local), remoteAddress: parseIp(remote), remotePort: 80 }, now);
+    const body = new Uint8Array(size).map((_, i) => (i * 7 + (i >> 9)) & 0xff);
+    const got: Uint8Array[] = [];
+    let gotBytes = 0;
+    let written = 0;
+    let server;
+    for (let tick = 0; tick < 20_000 && gotBytes < body.length; tick++) {
+      pump(a, b, now, sent);
+      server ??= listener.accept();
+      if (client.state === 'ESTABLISHED' && written < body.length) written += client.send(body.subarray(written));
+      for (let c = server?.recv(); c; c = server?.recv()) (got.push(c), (gotBytes += c.length));
+      now += 1;
+    }
+    const received = new Uint8Array(gotBytes);
+    let at = 0;
+    for (const c of got) (received.set(c, at), (at += c.length));
+    assert.equal(received.length, body.length, `every byte arrived (${client.state}, ${written} written, ${sent.length} sent)`);
+    assert.ok(received.every((x, i) => x === body[i]), 'the same bytes');
+    return { received, body, sent };
+  }
+
   for (const [family, local, remote] of [['IPv4', '10.9.0.2', '10.9.0.1'], ['IPv6', 'fd09::2', 'fd09::1']] as const) {
     test(`${family}: each data segment's datagram is a view of the bytes the packet was built in, and the peer gets every byte`, () => {
-      const a = stackA();
-      const b = stackB();
-      let now = 1000;
-      const sent: Sent[] = [];
-      const listener = b.net.tcp!.listen({ port: 80 });
-      const client = a.net.tcp!.connect({ localAddress: parseIp(local), remoteAddress: parseIp(remote), remotePort: 80 }, now);
-      const body = new Uint8Array(300_000).map((_, i) => (i * 7 + (i >> 9)) & 0xff);
-      const got: Uint8Array[] = [];
-      let written = 0;
-      let server;
-      for (let tick = 0; tick < 2000 && got.reduce((n, c) => n + c.length, 0) < body.length; tick++) {
-        pump(a, b, now, sent);
-        server ??= listener.accept();
-        if (client.state === 'ESTABLISHED' && written < body.length) written += client.send(body.subarray(written));
-        for (let c = server?.recv(); c; c = server?.recv()) got.push(c);
-        now += 1;
-      }
-      const received = new Uint8Array(got.reduce((n, c) => n + c.length, 0));
-      let at = 0;
-      for (const c of got) (received.set(c, at), (at += c.length));
-      assert.equal(received.length, body.length, `every byte arrived (${client.state}, ${written} written, ${sent.length} sent)`);
-      assert.ok(received.every((x, i) => x === body[i]), 'the same bytes');
+      const { sent } = transfer(stackA(), stackB(), local, remote, 300_000);
       const ipHeader = family === 'IPv4' ? 20 : 40;
       const data = sent.filter((s) => s.plain.length > ipHeader + 40);
       assert.ok(data.length >= 200, `${data.length} data segments sent`);
@@ -108,4 +113,12 @@ describe('createStack: an outgoing segment is never copied between TCP and the d
       }
     });
   }
+
+  test('sinkCopies: every poll builds its segments in the memory of the one before, and every byte still arrives intact', () => {
+    const reused = transfer(stackA(true), stackB(), '10.9.0.2', '10.9.0.1', 2_000_000);
+    const fresh = transfer(stackA(false), stackB(), '10.9.0.2', '10.9.0.1', 2_000_000);
+    const buffers = (sent: Sent[]): number => new Set(sent.map((s) => s.datagram.buffer)).size;
+    assert.ok(buffers(fresh.sent) >= 8, `without it, ${buffers(fresh.sent)} slabs for 2 MB`);
+    assert.ok(buffers(reused.sent) <= 3, `with it, ${buffers(reused.sent)} slabs for 2 MB`);
+  });
 });

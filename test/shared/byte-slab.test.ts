@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ByteSlab } from '../../src/shared/byte-slab.ts';
+import { ByteSlab, RecyclingSlab } from '../../src/shared/byte-slab.ts';
 
 describe('ByteSlab', () => {
   test('hands out zeroed views of one shared buffer until it is full, then starts another', () => {
@@ -44,5 +44,28 @@ describe('ByteSlab', () => {
     assert.throws(() => slab.take(-1), RangeError);
     assert.throws(() => slab.take(1.5), RangeError);
     assert.throws(() => new ByteSlab(0), RangeError);
+  });
+});
+
+describe('RecyclingSlab', () => {
+  test('after recycle() the same memory is handed out again, zeroed; between recycles it grows like a ByteSlab', () => {
+    const slab = new RecyclingSlab(4096);
+    const first = slab.take(1000);
+    first.fill(0xaa);
+    const second = slab.take(1000);
+    assert.ok(second.buffer === first.buffer && second.byteOffset === 1000, 'packed, 8-byte aligned');
+    slab.take(1000);
+    slab.take(1000);
+    const spill = slab.take(1000);
+    assert.ok(spill.buffer !== first.buffer && slab.slabCount === 2, 'a full slab is followed by a new one');
+    slab.recycle();
+    const again = slab.take(1000);
+    assert.ok(again.buffer === first.buffer && again.byteOffset === 0, 'the first slab from its start');
+    assert.ok(again.every((b) => b === 0), 'zeroed although it was written');
+    for (let i = 0; i < 4; i++) slab.take(1000);
+    assert.equal(slab.slabCount, 2, 'the second slab is written again too, no third');
+    assert.equal(slab.take(2000).buffer.byteLength, 2000, 'above a quarter slab: a buffer of its own');
+    assert.throws(() => slab.take(-1), RangeError);
+    assert.throws(() => new RecyclingSlab(0), RangeError);
   });
 });

@@ -23,6 +23,7 @@ import { TcpListener, type TcpListenerHost } from './tcp-listener.ts';
 import { resolveTcpOptions, TcpSocket, type ResolvedTcpOptions, type TcpOutput, type TcpSocketHost, type TcpSocketOptions } from './tcp-socket.ts';
 import { seqAdd } from './tcp-seq.ts';
 import { DEFAULT_MTU } from '../../shared/wg-quick-config.ts';
+import { RecyclingSlab } from '../../shared/byte-slab.ts';
 
 /** Options of a {@link TcpSocketTable}. */
 export interface TcpSocketTableOptions {
@@ -32,6 +33,14 @@ export interface TcpSocketTableOptions {
   mtu?: number;
   /** Defaults for every socket; per-connection options override them. */
   socketOptions?: TcpSocketOptions;
+  /**
+   * The segments `poll` returns are valid until the next `poll`, which builds its segments in the
+   * same memory (a {@link RecyclingSlab}) instead of fresh slabs: for an owner done with each
+   * segment, and with whatever was built around it in place (its IP packet, its sealed datagram),
+   * before it polls again, as the EventLoop of a Session is (#19: writing fresh memory was the
+   * upload's largest per-packet cost in a browser worker). Default false.
+   */
+  reuseSegmentMemory?: boolean;
 }
 
 /** Arguments of {@link TcpSocketTable.connect}. */
@@ -81,6 +90,8 @@ export class TcpSocketTable implements TransportLayer, TcpSocketHost, TcpListene
   private readonly drops: Record<string, number> = {};
   private resetsSent = 0;
   private flushing = false;
+  /** TcpSocketTableOptions.reuseSegmentMemory. */
+  private readonly segmentMemory: RecyclingSlab | undefined;
 
   constructor(options: TcpSocketTableOptions = {}) {
     this.random = options.randomBytes ?? webCryptoRandomBytes;
@@ -89,6 +100,7 @@ export class TcpSocketTable implements TransportLayer, TcpSocketHost, TcpListene
     if (!Number.isInteger(mtu) || mtu < 576 || mtu > 65535) throw new RangeError(`mtu must be an integer from 576 to 65535, not ${mtu}`);
     this.mtu = mtu;
     this.defaults = resolveTcpOptions(options.socketOptions ?? {});
+    this.segmentMemory = options.reuseSegmentMemory === true ? new RecyclingSlab() : undefined;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -191,6 +203,9 @@ export class TcpSocketTable implements TransportLayer, TcpSocketHost, TcpListene
 
   poll(now: number): TcpOutput[] {
     this.lastNow = now;
+    // The owner is done with the last poll's segments (reuseSegmentMemory); segments queued since
+    // (RSTs, immediate duplicate ACKs) still wait to be returned, so their memory is kept.
+    if (this.segmentMemory && this.control.length === 0) this.segmentMemory.recycle();
     const out: TcpOutput[] = [];
     for (let round = 0; round < 4; round++) {
       if (this.control.length > 0) {
@@ -242,6 +257,11 @@ export class TcpSocketTable implements TransportLayer, TcpSocketHost, TcpListene
   // ---------------------------------------------------------------------------------------------
 
   /** @internal */
+  /** @internal Memory for one outgoing segment (TcpSocketHost.takeSegment). */
+  takeSegment(n: number): Uint8Array | undefined {
+    return this.segmentMemory?.take(n);
+  }
+
   sendControl(out: TcpOutput): void {
     if (out.segment[13] & TcpFlag.RST) this.resetsSent++;
     this.control.push(out);

@@ -241,6 +241,8 @@ export interface TcpOutput {
 export interface TcpSocketHost {
   /** Queues a segment built outside dispatch (RSTs). */
   sendControl(out: TcpOutput): void;
+  /** Memory for one outgoing segment of `n` bytes (zeroed), or undefined: a slab shared by all tables. */
+  takeSegment?(n: number): Uint8Array | undefined;
   /** The socket has events to deliver or output to send; the host flushes both. */
   socketNeedsAttention(socket: TcpSocket): void;
   /** A passively opened socket completed the handshake. */
@@ -1705,7 +1707,8 @@ export class TcpSocket {
     // layer and the tunnel write theirs around the segment instead of copying it (packet-room.ts).
     const headroom = PACKET_HEADROOM + (this.remoteAddress.length === 4 ? IPV4_HEADER_LENGTH : IPV6_HEADER_LENGTH);
     const total = hl + len;
-    const bytes = segmentSlab.take(headroom + total + PACKET_TAILROOM).subarray(headroom, headroom + total);
+    const size = headroom + total + PACKET_TAILROOM;
+    const bytes = (this.host.takeSegment?.(size) ?? segmentSlab.take(size)).subarray(headroom, headroom + total);
     emitTcpHeader(repr, bytes);
     if (len > 0) this.sendBuf.copyOut(offset, len, bytes, hl);
     const c = finishChecksum(sumBytes(bytes, 0, total, this.pseudoSum + total));
