@@ -30,7 +30,7 @@
 import { closeAllNamespaces } from '../harness/netns.ts';
 import { startWireguardGoPeer } from '../harness/wireguard-go-peer.ts';
 import { startHttpServer } from '../harness/ns-servers.ts';
-import { launchCdpChromium } from '../harness/cdp-chromium.ts';
+import { launchCdpChromium, type CdpPage } from '../harness/cdp-chromium.ts';
 import { startRelayProcess, type RelayProcess } from '../harness/relay-process.ts';
 import { formatEndpoint } from '../src/shared/ip-address.ts';
 import { descendantCpu, threadCpu } from './bench-child.ts';
@@ -74,6 +74,19 @@ async function pageClientSample(): Promise<ClientSample> {
   const tcp = conns.sort((x, y) => y.bytesSent - x.bytesSent)[0];
   const relay = report.relays[0];
   return { tcp, bufferedAmount: relay?.bufferedAmount, bufferedAmountPeak: relay?.bufferedAmountPeak, transportDrops: relay?.drops };
+}
+
+/** The event loop's counters and the relay's message counts from wgweb.report(), summed over relays. */
+async function loopCounters(page: CdpPage): Promise<Record<string, number>> {
+  return await page.evaluate(async () => {
+    const { report } = await window.wgweb.report();
+    const out: Record<string, number> = { ...((report.counters as { eventLoop?: Record<string, number> }).eventLoop ?? {}) };
+    for (const r of (report as { relays?: { messagesSent?: number; messagesReceived?: number }[] }).relays ?? []) {
+      out.wsMessagesSent = (out.wsMessagesSent ?? 0) + (r.messagesSent ?? 0);
+      out.wsMessagesReceived = (out.wsMessagesReceived ?? 0) + (r.messagesReceived ?? 0);
+    }
+    return out;
+  });
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -173,6 +186,7 @@ async function main(): Promise<void> {
           let upText = '';
           if (upload) {
             if (traceDir) await page.evaluate(() => window.wgweb.capture.clear());
+            const c0 = traceDir ? await loopCounters(page) : undefined;
             const tracer = traceDir
               ? new UploadTracer({
                   client: () => page.evaluate(pageClientSample),
@@ -213,7 +227,9 @@ async function main(): Promise<void> {
               });
               const file = join(traceDir, `round-${r + 1}-${v.label}.pcapng`);
               writeFileSync(file, Buffer.from(pcap, 'base64'));
-              upText += `\n  upload processes ms/MB: ${perMb.join(', ')}\n  upload TCP: ${JSON.stringify(tcp)}\n  capture: ${file}\n  timeline (the trace's own sampling costs CPU too):\n${timeline}`;
+              const c1 = await loopCounters(page);
+              const perMbCounts = Object.entries(c1).map(([k, n]) => `${k} ${((n - (c0?.[k] ?? 0)) / ((20 * MiB) / MB)).toFixed(0)}`);
+              upText += `\n  upload processes ms/MB: ${perMb.join(', ')}\n  upload per MB (event loop, relay messages): ${perMbCounts.join(', ')}\n  upload TCP: ${JSON.stringify(tcp)}\n  capture: ${file}\n  timeline (the trace's own sampling costs CPU too):\n${timeline}`;
             }
           }
           if (profileDir && r === rounds - 1) {

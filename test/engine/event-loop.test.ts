@@ -49,6 +49,17 @@ describe('EventLoop receive batching', () => {
     loop.close();
   });
 
+  test('the counters say a burst of datagrams cost one step and one poll (what browser-ab --trace prints per MB)', async () => {
+    const { loop } = fakes();
+    for (let i = 1; i <= 5; i++) loop.datagramIn(new Uint8Array([i]), FROM);
+    await microtasks();
+    assert.deepEqual(loop.stats(), { steps: 1, polls: 1, packetsOut: 0, datagramsIn: 5, datagramsOut: 0, timersSet: 0 });
+    loop.wake();
+    await microtasks();
+    assert.deepEqual([loop.stats().steps, loop.stats().polls], [2, 2]);
+    loop.close();
+  });
+
   test(`a long burst is polled every ${MAX_DATAGRAMS_PER_STEP} datagrams, and once more for the rest`, async () => {
     const { loop, log } = fakes();
     const n = 2 * MAX_DATAGRAMS_PER_STEP + 3;
