@@ -62,7 +62,7 @@ import { gzipSync } from 'node:zlib';
 import { WebSocket as NodeWebSocket, WebSocketServer } from 'ws';
 import { Session } from '../src/session/session.ts';
 import type { RelayWebSocketConstructor } from '../src/engine/relay-transport.ts';
-import { parseSnmpCounters, startKernelPath, type KernelTransfer } from './kernel-baseline.ts';
+import { namespaceLosses, startKernelPath, type KernelTransfer } from './kernel-baseline.ts';
 import { cpuSplit, machineBusyMs, machineCpuTimes, machineMsPerMB, type CpuSplit } from './machine-cpu.ts';
 import { formatPairSummary, median, pairOrder, summarizePairs, type PairSummary, type Side } from './paired-rounds.ts';
 import { forceUdpBuffers } from './socket-buffers.ts';
@@ -809,6 +809,8 @@ interface OurTransfer {
   /** UDP receive-buffer drops (wireguard-go's socket) and TCP retransmissions (the HTTP server's kernel TCP) in our peer's namespace. */
   readonly udpRcvbufErrors: number;
   readonly tcpRetransSegs: number;
+  /** Packets the namespace's interfaces dropped (wireguard-go's TUN queue, the veth). */
+  readonly interfaceDrops: number;
   /** Uploads: the relay's drops by reason during the transfer (its /metrics; only this session forwards then). */
   readonly relayDrops?: Record<string, number>;
   /** Uploads: our TCP sender's counters for the transfer (wgweb.report(), the connection that sent most). */
@@ -915,13 +917,13 @@ function pairText(p: Pair, i: number): string {
 
 /** The notes' part about the pairs: the ratio's spread, each pair, and what the kernel dropped. */
 function pairsNotes(pairs: readonly Pair[], summary: PairSummary, udpBuffer: number): string {
-  const kernelDetail = pairs.map((p) => `${p.kernel.detail.udpRcvbufErrors}/${p.kernel.detail.tcpRetransSegs}`).join(', ');
-  const ourDetail = pairs.map((p) => `${p.ours.udpRcvbufErrors}/${p.ours.tcpRetransSegs}`).join(', ');
+  const kernelDetail = pairs.map((p) => `${p.kernel.detail.udpRcvbufErrors}/${p.kernel.detail.interfaceDrops}/${p.kernel.detail.tcpRetransSegs}`).join(', ');
+  const ourDetail = pairs.map((p) => `${p.ours.udpRcvbufErrors}/${p.ours.interfaceDrops}/${p.ours.tcpRetransSegs}`).join(', ');
   const wg = (p: Pair): string => `${p.kernel.detail.wgClientMsPerMB.toFixed(0)}+${p.kernel.detail.wgServerMsPerMB.toFixed(0)}`;
   return (
     `ratio = median of ${pairs.length} interleaved pairs ${formatPairSummary(summary)}; value and baseline = the median rates; ` +
     `pairs: ${pairs.map(pairText).join('; ')}; ` +
-    `UDP receive-buffer drops / TCP retransmissions per pair, kernel path: ${kernelDetail}; our peer's namespace: ${ourDetail} ` +
+    `UDP receive-buffer drops / interface (TUN, veth) drops / kernel TCP retransmissions per pair, kernel path: ${kernelDetail}; our peer's namespace: ${ourDetail} ` +
     `(${udpBuffer ? `every wireguard-go with ${(udpBuffer / MiB).toFixed(1)} MiB UDP buffers` : "wireguard-go's default UDP buffers"}); the kernel path's wireguard-go CPU ms/MB (client+server) per pair: ${pairs.map(wg).join(', ')}`
   );
 }
@@ -1074,29 +1076,23 @@ export async function runBrowserBench(options: BrowserBenchOptions): Promise<Ben
     }
     const rawUrl = buildRelayUrl(relay.wsUrl, source.endpoint);
     /** Readings before a browser transfer, for {@link measureEnd}. */
-    const measureStart = () => ({ cpu: descendantCpu(), times: machineCpuTimes(), busy: machineBusyMs(), snmp: peerSnmp(), t0: performance.now() });
+    const measureStart = () => ({ cpu: descendantCpu(), times: machineCpuTimes(), busy: machineBusyMs(), losses: namespaceLosses(peer.process.pid), t0: performance.now() });
     /** What a browser transfer of `n` bytes that took `ms` (page clock) cost. */
     const measureEnd = (m0: ReturnType<typeof measureStart>, n: number, ms: number): OurTransfer => {
       const busy = machineBusyMs();
       const times = machineCpuTimes();
       const shares = cpuShares(m0.cpu, descendantCpu(), performance.now() - m0.t0);
-      const snmp = peerSnmp();
+      const losses = namespaceLosses(peer.process.pid);
       return {
         bytesPerSecond: (n / ms) * 1000,
         machineMsPerMB: machineMsPerMB(m0.busy, busy, n),
         split: cpuSplit(m0.times, times),
         shares,
-        udpRcvbufErrors: snmp.udpRcvbufErrors - m0.snmp.udpRcvbufErrors,
-        tcpRetransSegs: snmp.tcpRetransSegs - m0.snmp.tcpRetransSegs,
+        udpRcvbufErrors: losses.udpRcvbufErrors - m0.losses.udpRcvbufErrors,
+        tcpRetransSegs: losses.tcpRetransSegs - m0.losses.tcpRetransSegs,
+        interfaceDrops: losses.interfaceDrops - m0.losses.interfaceDrops,
       };
     };
-    function peerSnmp(): { udpRcvbufErrors: number; tcpRetransSegs: number } {
-      try {
-        return parseSnmpCounters(readFileSync(`/proc/${peer.process.pid}/net/snmp`, 'utf8'));
-      } catch {
-        return { udpRcvbufErrors: 0, tcpRetransSegs: 0 };
-      }
-    }
 
     // A bare DevTools pipe, not Playwright: Playwright enables the Network domain in every worker,
     // and DevTools then copies each of the tunnel's WebSocket frames to the driver (see

@@ -68,6 +68,8 @@ export interface KernelTransferDetail {
   readonly udpRcvbufErrors: number;
   /** TCP segments retransmitted, both namespaces (the sender's side of the transfer). */
   readonly tcpRetransSegs: number;
+  /** Packets the namespaces' interfaces dropped (the TUN queues, the veth), both namespaces. */
+  readonly interfaceDrops: number;
   /** The 1-minute load average when the transfer started. */
   readonly loadAverage: number;
 }
@@ -116,6 +118,35 @@ export function parseSnmpCounters(text: string): { udpRcvbufErrors: number; tcpR
 }
 
 /**
+ * Packets the namespace's interfaces dropped (receive + transmit `drop` columns of a
+ * /proc/PID/net/dev text, loopback left out): a TUN queue wireguard-go did not drain in time shows
+ * here, not in the UDP counters.
+ */
+export function parseNetDevDrops(text: string): number {
+  let drops = 0;
+  for (const line of text.split('\n')) {
+    const m = /^\s*([^:\s]+):\s*(.*)$/.exec(line);
+    if (!m || m[1] === 'lo') continue;
+    const f = m[2]!.trim().split(/\s+/).map(Number);
+    if (f.length >= 12) drops += (f[3] || 0) + (f[11] || 0);
+  }
+  return drops;
+}
+
+/** The loss counters of the namespace `pid` runs in; zeros where they cannot be read. */
+export function namespaceLosses(pid: number): { udpRcvbufErrors: number; tcpRetransSegs: number; interfaceDrops: number } {
+  let snmp = { udpRcvbufErrors: 0, tcpRetransSegs: 0 };
+  let interfaceDrops = 0;
+  try {
+    snmp = parseSnmpCounters(readFileSync(`/proc/${pid}/net/snmp`, 'utf8'));
+    interfaceDrops = parseNetDevDrops(readFileSync(`/proc/${pid}/net/dev`, 'utf8'));
+  } catch {
+    // the process is gone: nothing to add
+  }
+  return { ...snmp, interfaceDrops };
+}
+
+/**
  * Starts the kernel path: two wireguard-go peers in their own namespaces, linked directly (or
  * through the hop), the HTTP server on the server's tunnel address, a warm-up download done.
  * @throws {Error} when the machine cannot run it (see interopSkipReason).
@@ -157,13 +188,7 @@ export async function startKernelPath(options: { path?: 'veth' | 'hop' } = {}): 
 
     /** The counters a transfer's detail is the difference of. */
     const snapshot = () => {
-      const snmp = [wgClient, wgServer].map((pid) => {
-        try {
-          return parseSnmpCounters(readFileSync(`/proc/${pid}/net/snmp`, 'utf8'));
-        } catch {
-          return { udpRcvbufErrors: 0, tcpRetransSegs: 0 };
-        }
-      });
+      const snmp = [wgClient, wgServer].map(namespaceLosses);
       const cpu = (pid: number): number => {
         try {
           return cpuMs(pid);
@@ -174,6 +199,7 @@ export async function startKernelPath(options: { path?: 'veth' | 'hop' } = {}): 
       return {
         udpRcvbufErrors: snmp[0]!.udpRcvbufErrors + snmp[1]!.udpRcvbufErrors,
         tcpRetransSegs: snmp[0]!.tcpRetransSegs + snmp[1]!.tcpRetransSegs,
+        interfaceDrops: snmp[0]!.interfaceDrops + snmp[1]!.interfaceDrops,
         wgClient: cpu(wgClient),
         wgServer: cpu(wgServer),
         http: cpu(httpPid),
@@ -197,6 +223,7 @@ export async function startKernelPath(options: { path?: 'veth' | 'hop' } = {}): 
         httpMsPerMB: perMB(s0.http, s1.http),
         udpRcvbufErrors: s1.udpRcvbufErrors - s0.udpRcvbufErrors,
         tcpRetransSegs: s1.tcpRetransSegs - s0.tcpRetransSegs,
+        interfaceDrops: s1.interfaceDrops - s0.interfaceDrops,
         loadAverage,
       };
       return { stdout: r.stdout, machine: machineMsPerMB(busy0, busy1, bytes), detail };
@@ -285,7 +312,7 @@ export function formatKernelTransfer(t: KernelTransfer): string {
   return (
     `${(t.bytesPerSecond / MB).toFixed(1)} MB/s; machine ${t.machineMsPerMB?.toFixed(0) ?? '?'} ms/MB (${formatCpuSplit(d.split)}); ` +
     `wireguard-go client ${d.wgClientMsPerMB.toFixed(1)}, server ${d.wgServerMsPerMB.toFixed(1)}, HTTP server ${d.httpMsPerMB.toFixed(1)} ms/MB; ` +
-    `UDP rcvbuf drops ${d.udpRcvbufErrors}, TCP retransmitted ${d.tcpRetransSegs}; load ${d.loadAverage.toFixed(1)}`
+    `UDP rcvbuf drops ${d.udpRcvbufErrors}, interface drops ${d.interfaceDrops}, TCP retransmitted ${d.tcpRetransSegs}; load ${d.loadAverage.toFixed(1)}`
   );
 }
 

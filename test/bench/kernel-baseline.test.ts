@@ -4,7 +4,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseSnmpCounters } from '../../bench/kernel-baseline.ts';
+import { parseNetDevDrops, parseSnmpCounters } from '../../bench/kernel-baseline.ts';
 
 describe('parseSnmpCounters', () => {
   test('reads Udp RcvbufErrors and Tcp RetransSegs by column name', () => {
@@ -23,5 +23,22 @@ describe('parseSnmpCounters', () => {
 
   test('a text without the rows counts zero', () => {
     assert.deepEqual(parseSnmpCounters(''), { udpRcvbufErrors: 0, tcpRetransSegs: 0 });
+  });
+});
+
+describe('parseNetDevDrops', () => {
+  test('sums the receive and transmit drop columns of every interface but loopback', () => {
+    const text = [
+      'Inter-|   Receive                                                |  Transmit',
+      ' face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed',
+      '    lo: 9999 99 0 50 0 0 0 0 9999 99 0 60 0 0 0 0',
+      'wgwh12g: 1000 10 0 3 0 0 0 0 2000 20 0 7 0 0 0 0',
+      '  wv12n: 5000 50 0 1 0 0 0 0 6000 60 0 0 0 0 0 0',
+    ].join('\n');
+    assert.equal(parseNetDevDrops(text), 3 + 7 + 1);
+  });
+
+  test('a text without interface rows counts zero', () => {
+    assert.equal(parseNetDevDrops('Inter-|   Receive\n face |bytes'), 0);
   });
 });
