@@ -16,8 +16,8 @@
  *   browser.download-vs-kernel, browser.upload
  *                        the download, and a 20 MiB upload from the page, against the same transfer
  *                        between two wireguard-go peers with the kernel's TCP (kernel-baseline.ts,
- *                        kept up through the run), in interleaved pairs K B, B K, … (3; 5 in a full
- *                        run; paired-rounds.ts): the row's ratio is the median of the pairs' ratios,
+ *                        kept up through the run), in interleaved pairs K B, B K, … (4; 6 in a full
+ *                        run: an even count, so each order runs as often; paired-rounds.ts): the row's ratio is the median of the pairs' ratios,
  *                        its value and baseline the median rates; the notes give every pair (machine
  *                        CPU per MB, idle, load), the UDP drops and TCP retransmissions of both paths,
  *                        and for the upload the relay's drops and our TCP sender's counters. Every
@@ -999,7 +999,7 @@ export interface BrowserBenchOptions extends BenchOptions {
   readonly relayProfileDir?: string;
   /** wgweb.connect's relayCarrier for the transfers (undefined: the browsers' default, fetch-stream). */
   readonly carrier?: 'websocket' | 'websocketstream' | 'fetch-stream';
-  /** Interleaved kernel/browser pairs per direction (default 3, full run 5). */
+  /** Interleaved kernel/browser pairs per direction (default 4, full run 6; keep it even: each order as often). */
   readonly pairs?: number;
   /** UDP socket buffer bytes of every wireguard-go, ours and the kernel path's (default 7 MiB; 0 leaves wireguard-go's own). */
   readonly wgUdpBuffer?: number;
@@ -1012,7 +1012,8 @@ export async function runBrowserBench(options: BrowserBenchOptions): Promise<Ben
   const bytes = options.bytes ?? (options.quick ? 20 * MiB : 100 * MiB);
   const rounds = options.quick ? 1 : 2;
   /** Kernel ⇄ browser pairs per direction (paired-rounds.ts); the raw WebSocket runs in the first `rounds`. */
-  const pairs = options.pairs ?? (options.quick ? 3 : 5);
+  // Even, so K→B and B→K pairs are as many: the order matters (docs/benchmarks.md section 18).
+  const pairs = options.pairs ?? (options.quick ? 4 : 6);
   let udpBuffer = options.wgUdpBuffer ?? WG_UDP_BUFFER;
   const rawMs = options.quick ? 1500 : 3000;
   const connects = options.quick ? 3 : 7;
