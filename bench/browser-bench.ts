@@ -841,13 +841,15 @@ async function runPairs(n: number, kernel: () => Promise<KernelTransfer>, ours: 
   return out;
 }
 
-/** The relay's drop counters by reason, from its /metrics (served on its loopback listener). */
-async function relayDrops(relayUrl: string): Promise<Record<string, number>> {
+/** The relay's drop counters by reason, from its /metrics (served on its loopback listener); undefined when unread. */
+async function relayDrops(relayUrl: string): Promise<Record<string, number> | undefined> {
   try {
     const res = await fetch(new URL('/metrics', relayUrl), { signal: AbortSignal.timeout(5000) });
-    return parseDropMetrics(await res.text());
+    if (!res.ok) return undefined;
+    const drops = parseDropMetrics(await res.text());
+    return Object.keys(drops).length ? drops : undefined;
   } catch {
-    return {};
+    return undefined;
   }
 }
 
@@ -1237,7 +1239,7 @@ export async function runBrowserBench(options: BrowserBenchOptions): Promise<Ben
       const ours = measureEnd(m0, uploadBytes, u.ms);
       if (!u.ok) throw new Error(`browser upload: the server received ${u.length} bytes or other bytes than sent (${uploadBytes})`);
       const relay1 = await relayDrops(relay.url);
-      return { ...ours, relayDrops: dropDifference(relay0, relay1), tcp: uploadTcpDifference(tcp0, await uploadConnections(page)) };
+      return { ...ours, relayDrops: relay0 && relay1 ? dropDifference(relay0, relay1) : undefined, tcp: uploadTcpDifference(tcp0, await uploadConnections(page)) };
     };
     const uploadPairs = await runPairs(pairs, () => kernelPath.upload(uploadBytes), browserUpload);
     const heapAfter = await inspector.heap();
