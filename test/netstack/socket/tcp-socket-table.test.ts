@@ -14,7 +14,8 @@ import type { TcpListener } from '../../../src/netstack/socket/tcp-listener.ts';
 import { FakeClock } from '../../../harness/fake-clock.ts';
 import { ImpairmentLink, SeededRandom, TransportPair, type ImpairmentOptions, type TransportPairOptions, type TransportSegment } from '../../../harness/impairment-link.ts';
 import { deterministicBytes } from '../../../harness/deterministic-bytes.ts';
-import { emitTcp, TcpFlag } from '../../../src/netstack/wire/tcp.ts';
+import { emitTcp, parseTcp, TcpFlag, verifyTcpChecksum } from '../../../src/netstack/wire/tcp.ts';
+import { ScriptedPeer } from '../../helpers/scripted-tcp-peer.ts';
 
 interface Setup {
   pair: TransportPair;
@@ -351,5 +352,33 @@ describe('hostile input', () => {
       if (round % 5 === 0) exchange(x, 100_000, 100_000, 60_000);
     }
     assert.equal(attacks, 30_000);
+  });
+});
+
+describe('TcpSocketTable reuseSegmentMemory (#19)', () => {
+  test('each poll writes the previous poll\'s memory; a duplicate ACK queued between polls keeps its own and arrives intact', () => {
+    const h = new ScriptedPeer({ reuseSegmentMemory: true });
+    const sock = h.connect({ noDelay: true });
+    const syn = h.expectOne({ flags: 'SYN' });
+    h.send({ flags: 'SYN,ACK', seq: 1000, ack: syn.seq + 1, window: 65535 });
+    h.expectOne({ flags: 'ACK' });
+    const iss = syn.seq + 1;
+    sock.send(new Uint8Array(500).fill(1));
+    const [first] = h.table.poll(h.now);
+    h.send({ flags: 'ACK', seq: 1001, ack: iss + 500 });
+    sock.send(new Uint8Array(500).fill(2));
+    const [second] = h.table.poll(h.now);
+    assert.ok(second!.segment.buffer === first!.segment.buffer && second!.segment.byteOffset === first!.segment.byteOffset, 'the next poll writes the same bytes');
+    h.send({ flags: 'ACK', seq: 1001, ack: iss + 1000 });
+    // Out-of-order data: the duplicate ACK is built now, before the next poll (RFC 5681 §4.2).
+    h.send({ flags: 'ACK', seq: 1501, ack: iss + 1000, payload: 100 });
+    sock.send(new Uint8Array(4000).fill(3));
+    const out = h.table.poll(h.now);
+    assert.ok(out.length >= 3, `${out.length} segments`);
+    for (const o of out) assert.equal(verifyTcpChecksum(o.segment, o.src, o.dst), true, 'every segment intact');
+    const dup = parseTcp(out[0]!.segment);
+    assert.ok(typeof dup !== 'string' && dup.payload.length === 0 && dup.ack === 1001, 'the duplicate ACK first');
+    const regions = out.map((o) => [o.segment.byteOffset, o.segment.byteOffset + o.segment.length] as const).sort((x, y) => x[0] - y[0]);
+    for (let i = 1; i < regions.length; i++) assert.ok(regions[i]![0] >= regions[i - 1]![1], 'no two segments of one poll share memory');
   });
 });
