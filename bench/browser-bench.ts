@@ -63,6 +63,7 @@ import { WebSocket as NodeWebSocket, WebSocketServer } from 'ws';
 import { Session } from '../src/session/session.ts';
 import type { RelayWebSocketConstructor } from '../src/engine/relay-transport.ts';
 import { namespaceLosses, startKernelPath, type KernelTransfer } from './kernel-baseline.ts';
+import { parseDropMetrics } from './upload-trace.ts';
 import { cpuSplit, machineBusyMs, machineCpuTimes, machineMsPerMB, type CpuSplit } from './machine-cpu.ts';
 import { formatPairSummary, median, pairOrder, summarizePairs, type PairSummary, type Side } from './paired-rounds.ts';
 import { forceUdpBuffers } from './socket-buffers.ts';
@@ -851,13 +852,6 @@ async function relayDrops(relayUrl: string): Promise<Record<string, number> | un
   } catch {
     return undefined;
   }
-}
-
-/** `wgweb_relay_drops_total{reason="X"} N` lines → { X: N }. */
-export function parseDropMetrics(text: string): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const m of text.matchAll(/^wgweb_relay_drops_total\{reason="(\w+)"\} (\d+)/gm)) out[m[1]!] = Number(m[2]);
-  return out;
 }
 
 /** after − before per reason, non-zero only. */

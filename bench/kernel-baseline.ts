@@ -103,34 +103,43 @@ export interface KernelPath {
   close(): Promise<void>;
 }
 
+/**
+ * One protocol's table of a /proc/PID/net/snmp or /proc/PID/net/netstat text (proc(5)): a header
+ * line `Proto: Name1 Name2 …` then a value line `Proto: 1 2 …`, as { Name: value }; {} when absent.
+ */
+export function parseProcNetTable(text: string, proto: string): Record<string, number> {
+  const rows = text.split('\n').filter((l) => l.startsWith(`${proto}: `));
+  const out: Record<string, number> = {};
+  if (rows.length < 2) return out;
+  const names = rows[0]!.split(/\s+/).slice(1);
+  const values = rows[1]!.split(/\s+/).slice(1);
+  names.forEach((name, i) => (out[name] = Number(values[i]) || 0));
+  return out;
+}
+
 /** `Udp: … RcvbufErrors …` and `Tcp: … RetransSegs …` from a /proc/PID/net/snmp text (proc(5)). */
 export function parseSnmpCounters(text: string): { udpRcvbufErrors: number; tcpRetransSegs: number } {
-  const lines = text.split('\n');
-  const field = (proto: string, name: string): number => {
-    const rows = lines.filter((l) => l.startsWith(`${proto}: `));
-    if (rows.length < 2) return 0;
-    const names = rows[0]!.split(/\s+/).slice(1);
-    const values = rows[1]!.split(/\s+/).slice(1);
-    const at = names.indexOf(name);
-    return at >= 0 ? Number(values[at]) || 0 : 0;
-  };
-  return { udpRcvbufErrors: field('Udp', 'RcvbufErrors'), tcpRetransSegs: field('Tcp', 'RetransSegs') };
+  return { udpRcvbufErrors: parseProcNetTable(text, 'Udp').RcvbufErrors ?? 0, tcpRetransSegs: parseProcNetTable(text, 'Tcp').RetransSegs ?? 0 };
 }
 
 /**
  * Packets the namespace's interfaces dropped (receive + transmit `drop` columns of a
  * /proc/PID/net/dev text, loopback left out): a TUN queue wireguard-go did not drain in time shows
- * here, not in the UDP counters.
+ * here, not in the UDP counters. With `only`, that one interface's (NaN when it is not listed).
  */
-export function parseNetDevDrops(text: string): number {
+export function parseNetDevDrops(text: string, only?: string): number {
   let drops = 0;
+  let found = false;
   for (const line of text.split('\n')) {
     const m = /^\s*([^:\s]+):\s*(.*)$/.exec(line);
-    if (!m || m[1] === 'lo') continue;
+    if (!m || m[1] === 'lo' || (only !== undefined && m[1] !== only)) continue;
     const f = m[2]!.trim().split(/\s+/).map(Number);
-    if (f.length >= 12) drops += (f[3] || 0) + (f[11] || 0);
+    if (f.length >= 12) {
+      drops += (f[3] || 0) + (f[11] || 0);
+      found = true;
+    }
   }
-  return drops;
+  return only !== undefined && !found ? NaN : drops;
 }
 
 /** The loss counters of the namespace `pid` runs in; zeros where they cannot be read. */

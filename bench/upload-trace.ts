@@ -17,6 +17,7 @@
  */
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { descendantCpu } from './bench-child.ts';
+import { parseNetDevDrops, parseProcNetTable } from './kernel-baseline.ts';
 
 /** What the client reports in one sample (a subset of DiagnosticReport counters). */
 export interface ClientSample {
@@ -64,19 +65,13 @@ interface Sample {
   cpu: Map<string, number>;
 }
 
-/** `Udp:`/`TcpExt:` style tables of /proc/net/snmp and /proc/net/netstat: header line, value line. */
+/** One table of /proc/PID/net/snmp or /proc/PID/net/netstat ({} once the process is gone). */
 function procTable(path: string, prefix: string): Record<string, number> {
-  const out: Record<string, number> = {};
   try {
-    const lines = readFileSync(path, 'utf8').split('\n').filter((l) => l.startsWith(prefix + ':'));
-    if (lines.length < 2) return out;
-    const keys = lines[0].split(/\s+/).slice(1);
-    const vals = lines[1].split(/\s+/).slice(1);
-    keys.forEach((k, i) => (out[k] = Number(vals[i])));
+    return parseProcNetTable(readFileSync(path, 'utf8'), prefix);
   } catch {
-    // process gone
+    return {}; // process gone
   }
-  return out;
 }
 
 /** Drops counted on the UDP sockets the process `pid` holds (/proc/net/udp's last column). */
@@ -113,16 +108,20 @@ function socketDrops(pid: number): number {
   return drops;
 }
 
-/** rx_drop + tx_drop of one interface in the namespace of `pid` (/proc/net/dev). */
+/** rx_drop + tx_drop of one interface in the namespace of `pid` (/proc/net/dev); NaN when unreadable. */
 function interfaceDrops(pid: number, ifname: string): number {
   try {
-    const line = readFileSync(`/proc/${pid}/net/dev`, 'utf8').split('\n').find((l) => l.trim().startsWith(ifname + ':'));
-    if (!line) return NaN;
-    const f = line.split(':')[1].trim().split(/\s+/).map(Number);
-    return f[3] + f[11];
+    return parseNetDevDrops(readFileSync(`/proc/${pid}/net/dev`, 'utf8'), ifname);
   } catch {
     return NaN;
   }
+}
+
+/** `wgweb_relay_drops_total{reason="X"} N` lines of the relay's /metrics → { X: N }. */
+export function parseDropMetrics(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const m of text.matchAll(/^wgweb_relay_drops_total\{reason="(\w+)"\} (\d+)/gm)) out[m[1]!] = Number(m[2]);
+  return out;
 }
 
 /** The counters of a Prometheus text page we read: drops by reason and datagrams to the peer. */
@@ -130,7 +129,7 @@ async function relayMetrics(url: string): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   try {
     const text = await (await fetch(url)).text();
-    for (const m of text.matchAll(/^wgweb_relay_drops_total\{reason="(\w+)"\} (\d+)/gm)) out[m[1]] = Number(m[2]);
+    Object.assign(out, parseDropMetrics(text));
     const to = /^wgweb_relay_datagrams_total\{direction="to_peer"\} (\d+)/m.exec(text);
     if (to) out.datagramsToPeer = Number(to[1]);
   } catch {

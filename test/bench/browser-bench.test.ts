@@ -6,7 +6,8 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { attributeBySource, decodeMappings, dropDifference, parseDropMetrics, summarizeProfile, uploadTcpDifference, type CpuProfile } from '../../bench/browser-bench.ts';
+import { attributeBySource, decodeMappings, dropDifference, summarizeProfile, uploadTcpDifference, type CpuProfile } from '../../bench/browser-bench.ts';
+import { parseDropMetrics } from '../../bench/upload-trace.ts';
 
 describe('decodeMappings', () => {
   test('turns relative VLQ fields into absolute segments per generated line', () => {

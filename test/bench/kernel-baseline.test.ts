@@ -4,7 +4,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseNetDevDrops, parseSnmpCounters } from '../../bench/kernel-baseline.ts';
+import { parseNetDevDrops, parseProcNetTable, parseSnmpCounters } from '../../bench/kernel-baseline.ts';
 
 describe('parseSnmpCounters', () => {
   test('reads Udp RcvbufErrors and Tcp RetransSegs by column name', () => {
@@ -26,6 +26,14 @@ describe('parseSnmpCounters', () => {
   });
 });
 
+describe('parseProcNetTable', () => {
+  test('maps one protocol\'s header row onto its value row, and an absent protocol to {}', () => {
+    const text = ['TcpExt: SyncookiesSent TCPBacklogDrop', 'TcpExt: 0 12', 'IpExt: InNoRoutes', 'IpExt: 3'].join('\n');
+    assert.deepEqual(parseProcNetTable(text, 'TcpExt'), { SyncookiesSent: 0, TCPBacklogDrop: 12 });
+    assert.deepEqual(parseProcNetTable(text, 'Udp'), {});
+  });
+});
+
 describe('parseNetDevDrops', () => {
   test('sums the receive and transmit drop columns of every interface but loopback', () => {
     const text = [
@@ -36,6 +44,8 @@ describe('parseNetDevDrops', () => {
       '  wv12n: 5000 50 0 1 0 0 0 0 6000 60 0 0 0 0 0 0',
     ].join('\n');
     assert.equal(parseNetDevDrops(text), 3 + 7 + 1);
+    assert.equal(parseNetDevDrops(text, 'wgwh12g'), 3 + 7, 'one interface when named');
+    assert.ok(Number.isNaN(parseNetDevDrops(text, 'wg9')), 'an interface that is not listed is unknown, not zero');
   });
 
   test('a text without interface rows counts zero', () => {
